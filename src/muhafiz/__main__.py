@@ -1,0 +1,5 @@
+"""Allow `python -m muhafiz`."""
+
+from muhafiz.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Shared building blocks: settings helpers, crypto, identifiers, permissions."""

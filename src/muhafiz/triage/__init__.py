@@ -1,0 +1,1 @@
+"""Django-free triage: hash, identify and match seized media; write and report scan files."""
