@@ -1,0 +1,42 @@
+# Muhafiz: two commands on a fresh machine (Python 3.11 and make).
+#   make demo   set up, seed a synthetic demo and serve it at http://127.0.0.1:8000
+#   make test   set up and run the whole test suite (SQLite by default; DATABASE_URL for PostgreSQL)
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export MUHAFIZ_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test lint typecheck check bench clean system-deps
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/muhafiz demo
+
+test: $(STAMP) system-deps
+	MUHAFIZ_PROFILE=test $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src benchmarks
+	$(BIN)/ruff format --check src benchmarks
+
+typecheck: $(STAMP)
+	MUHAFIZ_PROFILE=test $(BIN)/mypy src
+
+check: lint typecheck test
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,33 @@
+"""Idle-session expiry: a staff session unused for SESSION_IDLE_SECONDS is signed out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+LAST_SEEN_KEY = "muhafiz_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            last_seen = request.session.get(LAST_SEEN_KEY)
+            if last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+                request.session["muhafiz_expired"] = True
+                messages.warning(
+                    request, _("Your session expired after inactivity. Please sign in again.")
+                )
+            else:
+                request.session[LAST_SEEN_KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,80 @@
+"""Accounts: staff with a role, an agency and a jurisdiction; API clients with scoped tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.accounts.roles import JurisdictionLevel, Role
+from muhafiz.catalogue.models import Agency, District, Province
+
+
+class Jurisdiction(models.Model):
+    """Where a principal may act: the whole country, one province, or one district."""
+
+    jurisdiction_level = models.CharField(
+        _("jurisdiction"),
+        max_length=20,
+        choices=JurisdictionLevel.choices,
+        default=JurisdictionLevel.DISTRICT,
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        level = self.jurisdiction_level
+        if level == JurisdictionLevel.DISTRICT and self.district_id is None:
+            raise ValidationError({"district": _("A district jurisdiction needs a district.")})
+        if level == JurisdictionLevel.PROVINCE and self.province_id is None:
+            raise ValidationError({"province": _("A provincial jurisdiction needs a province.")})
+        if level == JurisdictionLevel.DISTRICT and self.district is not None:
+            self.province = self.district.province
+
+
+class User(AbstractUser, Jurisdiction):
+    role = models.CharField(_("role"), max_length=40, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    phone = models.CharField(_("official phone"), max_length=20, blank=True)
+    preferred_language = models.CharField(
+        _("language"), max_length=5, choices=[("en", "English"), ("ur", "اردو")], default="en"
+    )
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ApiClient(Jurisdiction):
+    """A machine principal: a system that calls the API with a scoped bearer token."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_clients")
+    scopes = models.JSONField(_("permissions granted"), default=list)
+    token_prefix = models.CharField(max_length=12, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

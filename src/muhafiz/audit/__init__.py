@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: a hash-chained record of every write and sensitive read."""

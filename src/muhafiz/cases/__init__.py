@@ -1,0 +1,1 @@
+"""The national case database: cases, parties, stages and clocks, cross-case links."""

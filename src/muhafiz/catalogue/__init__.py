@@ -1,0 +1,1 @@
+"""Law and geography as data: places, agencies, offences and deadlines, each citing a source."""

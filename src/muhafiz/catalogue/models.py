@@ -1,0 +1,160 @@
+"""Catalogue models: geography, agencies, offences and statutory deadline rules.
+
+Every legal rule is a row an administrator can edit, carrying the source it comes from and
+whether a deployment's legal team has verified it; shipped defaults live in fixtures/.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Cited(models.Model):
+    """Where a catalogue entry comes from, and whether it has been confirmed."""
+
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    source_url = models.URLField(_("source link"), blank=True)
+    verified = models.BooleanField(
+        _("verified"), default=False, help_text=_("Confirmed by the deployment's legal team.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+
+
+class Province(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("province or territory")
+        verbose_name_plural = _("provinces and territories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=100, blank=True)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts")
+    division = models.CharField(_("division"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["province__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["province", "name"], name="district_name_per_province")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PoliceStation(models.Model):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="police_stations")
+    name = models.CharField(_("name"), max_length=150)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["district__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="station_name_per_district")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.district})"
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", _("Police")
+    SSOIU = "ssoiu", _("Special Sexual Offences Investigation Unit")
+    CYBERCRIME = "cybercrime", _("Federal cybercrime agency")
+    CRISIS_CELL = "crisis_cell", _("Anti-Rape Crisis Cell")
+    PROSECUTION = "prosecution", _("Public prosecution")
+    COURT = "court", _("Court")
+    CHILD_PROTECTION = "child_protection", _("Child protection")
+    REGISTER = "register", _("Sex offenders register keeper")
+    OVERSIGHT = "oversight", _("Oversight and audit")
+    PLATFORM = "platform", _("Platform operator")
+
+
+class Agency(Cited):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=AgencyKind.choices)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="agencies"
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="agencies"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offence(Cited):
+    code = models.CharField(_("code"), max_length=40, unique=True, help_text=_("e.g. PPC 377A"))
+    law = models.CharField(_("law"), max_length=100)
+    section = models.CharField(_("section"), max_length=20)
+    title = models.CharField(_("title"), max_length=300)
+    title_ur = models.CharField(_("title (Urdu)"), max_length=300, blank=True)
+    penalty = models.CharField(_("penalty"), max_length=300, blank=True)
+    registrable = models.BooleanField(
+        _("listed sex offence"),
+        default=False,
+        help_text=_("A conviction creates a register entry (Anti-Rape Act 2021 s.2(h))."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["law", "section"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.title}"
+
+
+class ClockUnit(models.TextChoices):
+    HOURS = "hours", _("calendar hours")
+    DAYS = "days", _("calendar days")
+    BUSINESS_DAYS = "business_days", _("business days")
+    MONTHS = "months", _("calendar months")
+
+
+class DeadlineRule(Cited):
+    """A statutory clock: once `start_event` happens, `end_event` is due within a limit."""
+
+    code = models.CharField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=200, blank=True)
+    start_event = models.CharField(_("clock starts at"), max_length=60)
+    end_event = models.CharField(_("clock stops at"), max_length=60)
+    amount = models.PositiveIntegerField(_("limit"))
+    unit = models.CharField(_("unit"), max_length=20, choices=ClockUnit.choices)
+    applies_when = models.CharField(
+        _("applies when"),
+        max_length=60,
+        blank=True,
+        help_text=_("A case condition such as 'missing_child'; empty means every case."),
+    )
+    due_soon_fraction = models.FloatField(
+        _("due-soon warning at"),
+        default=0.75,
+        help_text=_("Share of the limit after which the clock counts as nearly due."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name

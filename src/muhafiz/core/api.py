@@ -1,0 +1,132 @@
+"""The REST API: one NinjaAPI under /api, versioned routers under /api/v1, one error format.
+
+Principals: staff through their signed-in, two-factor-verified session (with CSRF), and API
+clients through `Authorization: Bearer <token>`. Every operation declares its permission with
+`@api_requires(...)` (or `@api_signed_in`), checked by the same mechanism as the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer
+
+from muhafiz.core.permissions import SIGNED_IN, Perm, check_perm
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SessionAuth(APIKeyHeader):
+    """A signed-in staff member's browser session, past two-factor, with a CSRF token."""
+
+    param_name = "X-CSRFToken"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.csrf = True
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active and user.is_verified():
+            from ninja.utils import check_csrf
+
+            error = check_csrf(request)
+            if error:
+                return None
+            return user
+        return None
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:  # pragma: no cover
+        return None
+
+
+class TokenAuth(HttpBearer):
+    """An API client's bearer token, looked up by its SHA-256; the token itself is never stored."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from muhafiz.accounts.tokens import client_for_token
+
+        return client_for_token(token)
+
+
+api = NinjaAPI(
+    title="Muhafiz API",
+    version="1",
+    description=(
+        "Case database, triage, banks and register of Muhafiz. "
+        "Every call is permission-checked and audited."
+    ),
+    auth=[SessionAuth(), TokenAuth()],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    urls_namespace="api",
+)
+
+
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, details: Any = None
+) -> HttpResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, "forbidden", "You do not have the right to do this.")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", "Sign in or send a valid API token.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return _error(request, 400, "invalid", "The request is not valid.", details)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return _error(request, 422, "invalid", "The request does not match the schema.", exc.errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+def api_requires(*perms: Perm) -> Callable[[F], F]:
+    """Declare and enforce the role permissions an API operation needs."""
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            for perm in perms:
+                check_perm(request.auth, perm)  # type: ignore[attr-defined]
+            return func(request, *args, **kwargs)
+
+        wrapper.access_rule = tuple(perms)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def api_signed_in(func: F) -> F:
+    """Any authenticated principal (the operation checks objects itself)."""
+    func.access_rule = SIGNED_IN  # type: ignore[attr-defined]
+    return func

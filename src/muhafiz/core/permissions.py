@@ -1,0 +1,255 @@
+"""The one permission mechanism: role × jurisdiction × case team × purpose.
+
+Pages, API handlers, exports and querysets all ask `has_perm` / `scope_filter`; no view decides
+access on its own. Every route declares its rule with `@requires(...)`, `@signed_in` or `@public`
+so a test can enumerate the URL map and fail on a route without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import wraps
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+
+class Perm(StrEnum):
+    CASE_VIEW = "case.view"  # a case's summary and its investigative content
+    CASE_CREATE = "case.create"
+    CASE_EDIT = "case.edit"
+    VICTIM_IDENTITY = "victim.identity"  # decrypt and read a victim's identity
+    WELFARE_VIEW = "welfare.view"  # the welfare part of a case: victim needs, referrals
+    WELFARE_EDIT = "welfare.edit"
+    EVIDENCE_VIEW = "evidence.view"
+    EVIDENCE_EDIT = "evidence.edit"
+    MEDIA_REVEAL = "media.reveal"  # reveal one media preview, audited
+    SCAN_RUN = "scan.run"
+    HASH_MATCH = "hash.match"  # send hashes, receive matches
+    BANK_VIEW = "bank.view"
+    BANK_MANAGE = "bank.manage"
+    REGISTER_REQUEST = "register.request"  # ask for a named suspect's record
+    REGISTER_APPROVE = "register.approve"  # the prosecutor's second signature
+    REGISTER_MANAGE = "register.manage"
+    INTAKE_HANDLE = "intake.handle"
+    STATS_VIEW = "stats.view"  # aggregates without names
+    AUDIT_VIEW = "audit.view"
+    USER_MANAGE = "user.manage"
+    CATALOGUE_EDIT = "catalogue.edit"
+    JOB_MANAGE = "job.manage"
+
+
+_CASE_WORK = {Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.EVIDENCE_VIEW}
+
+ROLE_GRANTS: dict[str, frozenset[Perm]] = {
+    "investigator": frozenset(
+        _CASE_WORK
+        | {Perm.CASE_CREATE, Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.EVIDENCE_EDIT}
+        | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.REGISTER_REQUEST, Perm.INTAKE_HANDLE}
+    ),
+    "supervisor": frozenset(
+        _CASE_WORK
+        | {Perm.CASE_CREATE, Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.EVIDENCE_EDIT}
+        | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.INTAKE_HANDLE, Perm.STATS_VIEW}
+    ),
+    "forensic_examiner": frozenset(
+        {Perm.CASE_VIEW, Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.MEDIA_REVEAL}
+        | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.BANK_VIEW, Perm.BANK_MANAGE}
+    ),
+    "prosecutor": frozenset(
+        _CASE_WORK | {Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.REGISTER_APPROVE}
+    ),
+    "child_protection_officer": frozenset(
+        {Perm.WELFARE_VIEW, Perm.WELFARE_EDIT, Perm.VICTIM_IDENTITY}
+    ),
+    "register_officer": frozenset({Perm.REGISTER_MANAGE}),
+    "analyst": frozenset({Perm.STATS_VIEW}),
+    "auditor": frozenset({Perm.AUDIT_VIEW, Perm.STATS_VIEW}),
+    # Separation of duties: the administrator runs the platform but reads no case content.
+    "administrator": frozenset({Perm.USER_MANAGE, Perm.CATALOGUE_EDIT, Perm.JOB_MANAGE}),
+}
+
+# Reading these on one object needs membership of that case's team, not just jurisdiction.
+TEAM_PERMS = frozenset({Perm.VICTIM_IDENTITY, Perm.MEDIA_REVEAL, Perm.WELFARE_EDIT})
+# Roles that oversee every case in their jurisdiction without being on its team.
+OVERSIGHT_ROLES = frozenset({"supervisor"})
+# These are only granted for a stated purpose (a named suspect in a case, a consented vetting).
+PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an object lives and who works on it, as far as access is concerned."""
+
+    district_id: int | None = None
+    province_id: int | None = None
+    team_user_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@runtime_checkable
+class Scoped(Protocol):
+    def access_scope(self) -> Scope: ...
+
+
+class Principal(Protocol):
+    """A user or an API client: anything with a jurisdiction and a set of permissions."""
+
+    pk: Any
+    jurisdiction_level: str
+    province_id: int | None
+    district_id: int | None
+
+    @property
+    def is_active(self) -> bool: ...
+
+
+def granted_perms(principal: Any) -> frozenset[Perm]:
+    """What a principal's role (or an API client's scopes) grants, before any object check."""
+    if principal is None or not getattr(principal, "is_authenticated", True):
+        return frozenset()
+    if not getattr(principal, "is_active", False):
+        return frozenset()
+    scopes = getattr(principal, "scopes", None)
+    if scopes is not None and not hasattr(principal, "role"):
+        return frozenset(Perm(s) for s in scopes if s in Perm._value2member_map_)
+    return ROLE_GRANTS.get(getattr(principal, "role", ""), frozenset())
+
+
+def covers(principal: Any, scope: Scope) -> bool:
+    """True when the principal's jurisdiction contains the object's place."""
+    level = principal.jurisdiction_level
+    if level == "national":
+        return True
+    if level == "province":
+        return scope.province_id is not None and scope.province_id == principal.province_id
+    if level == "district":
+        return scope.district_id is not None and scope.district_id == principal.district_id
+    return False
+
+
+def has_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: str = "") -> bool:
+    if perm not in granted_perms(principal):
+        return False
+    if perm in PURPOSE_PERMS and not purpose.strip():
+        return False
+    if obj is None:
+        return True
+    if not isinstance(obj, Scoped):
+        raise TypeError(f"{type(obj).__name__} does not say where it lives (access_scope)")
+    scope = obj.access_scope()
+    if not covers(principal, scope):
+        return False
+    if perm in TEAM_PERMS:
+        on_team = principal.pk in scope.team_user_ids
+        return on_team or getattr(principal, "role", None) in OVERSIGHT_ROLES
+    return True
+
+
+def check_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: str = "") -> None:
+    if not has_perm(principal, perm, obj, purpose=purpose):
+        raise PermissionDenied(perm.value)
+
+
+def scope_filter(
+    principal: Any,
+    perm: Perm,
+    *,
+    district_field: str = "district",
+    province_field: str = "district__province",
+) -> Q:
+    """A queryset filter that keeps exactly the rows `has_perm` would allow by jurisdiction."""
+    if perm not in granted_perms(principal):
+        return Q(pk__in=[])
+    level = principal.jurisdiction_level
+    if level == "national":
+        return Q()
+    if level == "province":
+        return Q(**{f"{province_field}_id": principal.province_id})
+    if level == "district":
+        return Q(**{f"{district_field}_id": principal.district_id})
+    return Q(pk__in=[])
+
+
+# --- route rules ------------------------------------------------------------------------------
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+
+
+def _mark(view: Callable[..., Any], rule: str | tuple[Perm, ...]) -> None:
+    view.access_rule = rule  # type: ignore[attr-defined]
+
+
+def public(view: V) -> V:
+    """Anyone may open this route, signed in or not (sign-in page, public report, dashboard)."""
+    _mark(view, PUBLIC)
+    return view
+
+
+def _verified_staff(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(
+        user.is_authenticated and user.is_active and user.is_verified()  # type: ignore[attr-defined]
+    )
+
+
+def signed_in(view: V) -> V:
+    """Any staff member who has passed two-factor sign-in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not _verified_staff(request):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    _mark(wrapper, SIGNED_IN)
+    return wrapper  # type: ignore[return-value]
+
+
+def requires(*perms: Perm) -> Callable[[V], V]:
+    """A staff member past two-factor sign-in whose role grants every one of `perms`.
+
+    Object-level checks (jurisdiction, team) happen in the view through `check_perm` on the
+    object it loads, with the same mechanism.
+    """
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not _verified_staff(request):
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            for perm in perms:
+                check_perm(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        _mark(wrapper, tuple(perms))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def rule_of(view: Callable[..., Any]) -> str | tuple[Perm, ...] | None:
+    """The declared access rule of a view (looks through class-based view wrappers)."""
+    for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
+        rule = getattr(candidate, "access_rule", None)
+        if rule is not None:
+            return rule  # type: ignore[no-any-return]
+    return None
+
+
+def perms_for_roles(roles: Iterable[str]) -> frozenset[Perm]:
+    result: set[Perm] = set()
+    for role in roles:
+        result |= ROLE_GRANTS.get(role, frozenset())
+    return frozenset(result)

@@ -1,0 +1,32 @@
+"""Views of the shell: the home page, the health check, the language switch."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
+
+from muhafiz.core.permissions import granted_perms, public, signed_in
+
+
+@signed_in
+def home(request: HttpRequest) -> HttpResponse:
+    perms = sorted(p.value for p in granted_perms(request.user))
+    return render(request, "core/home.html", {"perms": perms})
+
+
+@public
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers; says nothing else."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return JsonResponse({"status": "ok"})
+    except Exception:
+        return JsonResponse({"status": "database unavailable"}, status=503)
+
+
+set_language = public(django_set_language)

@@ -1,0 +1,1 @@
+"""Aggregates for the public accountability dashboard, with small counts suppressed."""

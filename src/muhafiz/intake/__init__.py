@@ -1,0 +1,1 @@
+"""Confidential reports, helpline intake and CyberTipline referral import, routed to districts."""

@@ -1,0 +1,1 @@
+"""The National Sex Offenders Register: entries from convictions, purpose-bound access."""

@@ -1,0 +1,16 @@
+"""The URL map. Every route declares its access rule (see muhafiz.core.permissions)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from muhafiz.core import views
+from muhafiz.core.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("accounts/", include("muhafiz.accounts.urls")),
+    path("api/", api.urls),
+]
