@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+import muhafiz.api_routes  # noqa: F401 - registers the routers on the API
 from muhafiz.core import views
 from muhafiz.core.api import api
 
@@ -12,5 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("accounts/", include("muhafiz.accounts.urls")),
+    path("audit/", include("muhafiz.audit.urls")),
+    path("catalogue/", include("muhafiz.catalogue.urls")),
     path("api/", api.urls),
 ]

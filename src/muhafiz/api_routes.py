@@ -1,0 +1,12 @@
+"""Which router serves which part of /api/v1 (kept apart from core.api to avoid import cycles)."""
+
+from __future__ import annotations
+
+from muhafiz.accounts.api import router as accounts_router
+from muhafiz.audit.api import router as audit_router
+from muhafiz.catalogue.api import router as catalogue_router
+from muhafiz.core.api import api
+
+api.add_router("/v1/accounts", accounts_router)
+api.add_router("/v1/audit", audit_router)
+api.add_router("/v1/catalogue", catalogue_router)
