@@ -6,7 +6,9 @@ from muhafiz.accounts.api import router as accounts_router
 from muhafiz.audit.api import router as audit_router
 from muhafiz.catalogue.api import router as catalogue_router
 from muhafiz.core.api import api
+from muhafiz.hashbank.api import router as hashbank_router
 
 api.add_router("/v1/accounts", accounts_router)
 api.add_router("/v1/audit", audit_router)
 api.add_router("/v1/catalogue", catalogue_router)
+api.add_router("/v1", hashbank_router)

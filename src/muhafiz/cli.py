@@ -15,7 +15,7 @@ import click
 LAZY_COMMANDS: dict[str, str] = {
     "scan": "muhafiz.triage.cli:scan",
     "report": "muhafiz.triage.cli:report",
-    "bank": "muhafiz.banks.cli:bank",
+    "bank": "muhafiz.hashbank.cli:bank",
     "demo": "muhafiz.core.server_cli:demo",
     "serve": "muhafiz.core.server_cli:serve",
     "worker": "muhafiz.core.server_cli:worker",

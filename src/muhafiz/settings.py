@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "muhafiz.register",
     "muhafiz.intake",
     "muhafiz.insights",
+    "muhafiz.hashbank",
 ]
 
 MIDDLEWARE = [

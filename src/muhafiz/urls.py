@@ -16,4 +16,5 @@ urlpatterns = [
     path("audit/", include("muhafiz.audit.urls")),
     path("catalogue/", include("muhafiz.catalogue.urls")),
     path("api/", api.urls),
+    path("", include("muhafiz.hashbank.hma_urls")),
 ]

@@ -1,0 +1,1 @@
+"""Bank tables: banks, entries, imports with provenance."""
