@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "muhafiz.audit",
     "muhafiz.evidence",
     "muhafiz.cases",
+    "muhafiz.proceedings",
     "muhafiz.register",
     "muhafiz.intake",
     "muhafiz.insights",

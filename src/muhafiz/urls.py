@@ -15,6 +15,9 @@ urlpatterns = [
     path("accounts/", include("muhafiz.accounts.urls")),
     path("audit/", include("muhafiz.audit.urls")),
     path("catalogue/", include("muhafiz.catalogue.urls")),
+    path("cases/", include("muhafiz.cases.urls")),
+    path("proceedings/", include("muhafiz.proceedings.urls")),
+    path("evidence/", include("muhafiz.evidence.urls")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),
 ]

@@ -1,0 +1,6 @@
+"""Pages of the cases app."""
+
+from django.urls import URLPattern
+
+app_name = "cases"
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Legal proceedings of a case: stage events, statutory clocks, hearings, judgments, appeals."""

@@ -1,0 +1,1 @@
+"""Stage events and statutory clocks of a case."""
