@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class BankKind(StrEnum):
@@ -55,3 +56,19 @@ class HashListError(ValueError):
         self.message = message
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class BankInfo:
+    """A bank as a matcher loaded it: where it came from and how big it is.
+
+    `sha256` is the SHA-256 of the source hash-list file, or of an exported bank directory's
+    manifest (which lists its segments), so a report can name exactly what was matched against.
+    """
+
+    name: str
+    kind: BankKind
+    path: Path
+    sha256: str
+    entries: int
+    format: str = ""

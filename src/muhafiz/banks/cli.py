@@ -1,0 +1,140 @@
+"""`muhafiz bank …`: the Django-free bank commands (lookup). Server-side subcommands (import,
+export, list, stats against the server's database) attach to the same `bank` group."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from muhafiz.banks.entries import entry_to_json
+from muhafiz.banks.hexhash import is_hex
+from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
+from muhafiz.banks.model import BankKind, HashKind, HashListError
+
+LOOKUP_BATCH = 4096
+
+
+@click.group()
+def bank() -> None:
+    """Hash banks: look hashes up against exported banks (and, on a server, manage banks)."""
+
+
+@bank.command()
+@click.option(
+    "--bank-dir",
+    "bank_dirs",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path),
+    help="An exported bank directory, a folder of them, or a hash-list file. Repeatable.",
+)
+@click.option("--bank", "bank_names", multiple=True, help="Only match these banks (by name).")
+@click.option(
+    "--max-distance",
+    default=MATCH_DISTANCE,
+    show_default=True,
+    type=click.IntRange(0, 256),
+    help="Largest PDQ Hamming distance reported.",
+)
+@click.argument("hashes", type=click.File("r", encoding="utf-8"), default="-")
+def lookup(
+    bank_dirs: tuple[Path, ...], bank_names: tuple[str, ...], max_distance: int, hashes: TextIO
+) -> None:
+    """Look up one hex hash a line from HASHES (a file or - for standard input).
+
+    MD5, SHA-1 and SHA-256/PDQ are told apart by length; a 64-character value is matched both
+    as SHA-256 (exactly) and as PDQ (within --max-distance). Writes one JSON line per input
+    hash: {"hash", "line", "kinds", "matches": [{"bank", "bank_kind", "kind", "distance",
+    "entry"}]} or {"hash", "line", "error"} for a line that is not a hash.
+    """
+    try:
+        loaded: list[LoadedBank] = []
+        for path in bank_dirs:
+            loaded.extend(load_bank_path(path, BankKind.KNOWN_BAD, check_kind=False))
+    except HashListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if bank_names:
+        unknown = sorted(set(bank_names) - {b.info.name for b in loaded})
+        if unknown:
+            known = ", ".join(sorted(b.info.name for b in loaded)) or "none"
+            raise click.ClickException(f"no bank named {', '.join(unknown)} (loaded: {known})")
+        loaded = [b for b in loaded if b.info.name in bank_names]
+    matcher = Matcher(loaded)
+    out = sys.stdout
+    errors = 0
+    for batch in _batches(hashes):
+        errors += _lookup_batch(matcher, batch, max_distance, out)
+    out.flush()
+    if errors:
+        sys.exit(1)
+
+
+def _batches(handle: TextIO) -> Iterator[list[tuple[int, str]]]:
+    batch: list[tuple[int, str]] = []
+    for number, raw in enumerate(handle, start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        batch.append((number, text))
+        if len(batch) >= LOOKUP_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _lookup_batch(
+    matcher: Matcher, batch: list[tuple[int, str]], max_distance: int, out: TextIO
+) -> int:
+    pdq_positions = [i for i, (_, text) in enumerate(batch) if len(text) == 64 and is_hex(text)]
+    pdq_results = matcher.match_pdq_batch(
+        [batch[i][1] for i in pdq_positions], max_distance=max_distance, min_quality=0
+    )
+    pdq_by_position = dict(zip(pdq_positions, pdq_results, strict=True))
+    errors = 0
+    for i, (number, text) in enumerate(batch):
+        record: dict[str, Any] = {"hash": text.lower(), "line": number}
+        kinds = _kinds(text)
+        if not kinds:
+            record["error"] = "not a hex MD5 (32), SHA-1 (40), SHA-256 or PDQ (64) value"
+            errors += 1
+        else:
+            record["kinds"] = [kind.value for kind in kinds]
+            matches: list[Match] = []
+            value = text.lower()
+            if kinds[0] is HashKind.MD5:
+                matches.extend(matcher.match(md5=value))
+            elif kinds[0] is HashKind.SHA1:
+                matches.extend(matcher.match(sha1=value))
+            else:
+                matches.extend(matcher.match(sha256=value))
+            matches.extend(pdq_by_position.get(i, []))
+            record["matches"] = [_match_json(m) for m in matches]
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return errors
+
+
+def _kinds(text: str) -> tuple[HashKind, ...]:
+    if not is_hex(text):
+        return ()
+    return {
+        32: (HashKind.MD5,),
+        40: (HashKind.SHA1,),
+        64: (HashKind.SHA256, HashKind.PDQ),
+    }.get(len(text), ())
+
+
+def _match_json(match: Match) -> dict[str, Any]:
+    return {
+        "bank": match.bank,
+        "bank_kind": match.bank_kind.value,
+        "kind": match.kind.value,
+        "distance": match.distance,
+        "entry": entry_to_json(match.entry),
+    }

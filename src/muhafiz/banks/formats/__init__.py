@@ -1,0 +1,194 @@
+"""Hash-list formats: one module each, a common interface (`base.HashListFormat`), a registry.
+
+Adding a format is: copy a sibling module, add its instance to `_REGISTERED`, add its contract
+test in `banks/tests/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from muhafiz.banks.formats.base import SNIFF_BYTES, HashListFormat
+from muhafiz.banks.formats.checksum import ChecksumList
+from muhafiz.banks.formats.hashdeep import HashdeepList
+from muhafiz.banks.formats.pdqlist import PdqList
+from muhafiz.banks.formats.plain import PlainHashList
+from muhafiz.banks.formats.vpdq import VpdqFrames
+from muhafiz.banks.model import HashEntry, HashListError
+
+_REGISTERED: list[HashListFormat] = [
+    HashdeepList(),
+    VpdqFrames(),
+    PdqList(),
+    ChecksumList(),
+    PlainHashList(),
+]
+
+
+def register(fmt: HashListFormat) -> None:
+    """Add a format to the registry (replacing one of the same name)."""
+    global _REGISTERED  # noqa: PLW0603 - the registry is module state by design
+    _REGISTERED = [f for f in _REGISTERED if f.name != fmt.name] + [fmt]
+
+
+def formats() -> list[HashListFormat]:
+    """Registered formats in sniffing order."""
+    return sorted(_REGISTERED, key=lambda f: f.sniff_order)
+
+
+def get_format(name: str) -> HashListFormat:
+    for fmt in _REGISTERED:
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in formats())
+    raise HashListError(name, None, f"unknown hash-list format; known formats: {known}")
+
+
+def detect_format(path: Path) -> HashListFormat:
+    """The format of the file at `path`, by content (and, for bare PDQ lists, by file name)."""
+    source = str(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise HashListError(source, None, f"cannot read: {exc.strerror or exc}") from exc
+    if not head.strip():
+        raise HashListError(source, None, "empty file")
+    for fmt in formats():
+        if fmt.sniff(path, head):
+            return fmt
+    known = ", ".join(f.name for f in formats())
+    raise HashListError(source, None, f"not a hash list in a known format ({known})")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def iter_entries(path: Path, fmt: str | HashListFormat | None = None) -> Iterator[HashEntry]:
+    """Stream entries of a hash list (format auto-detected unless given).
+
+    Streaming is not all-or-nothing by itself: collect (`read_hash_list`) or build an index from
+    it, and commit only once the iterator is exhausted without error.
+    """
+    chosen = _resolve(path, fmt)
+    return chosen.read(path)
+
+
+def _resolve(path: Path, fmt: str | HashListFormat | None) -> HashListFormat:
+    if fmt is None:
+        return detect_format(path)
+    if isinstance(fmt, str):
+        return get_format(fmt)
+    return fmt
+
+
+@dataclass
+class HashList:
+    """A hash list read completely: its entries (duplicates merged) and where they came from."""
+
+    path: Path
+    format: str
+    sha256: str
+    entries: list[HashEntry]
+    duplicates: int = 0
+    duplicate_lines: list[int] = field(default_factory=list)
+
+
+def read_hash_list(path: Path, fmt: str | HashListFormat | None = None) -> HashList:
+    """Read a whole hash list, all or nothing: an error anywhere raises and returns nothing.
+
+    Exact repeats of an entry (same hashes and the same metadata) are merged and counted; the
+    same hash listed twice with different metadata (say two categories) is an error naming both
+    lines, since one of them must be wrong.
+    """
+    chosen = _resolve(path, fmt)
+    sha256 = file_sha256(path)
+    merger = DuplicateMerger(str(path))
+    entries = [entry for entry in chosen.read(path) if merger.keep(entry)]
+    return HashList(
+        path=path,
+        format=chosen.name,
+        sha256=sha256,
+        entries=entries,
+        duplicates=len(merger.duplicate_lines),
+        duplicate_lines=merger.duplicate_lines,
+    )
+
+
+class DuplicateMerger:
+    """Drops repeated entries and rejects contradictory ones (same hash, different metadata)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.duplicate_lines: list[int] = []
+        self._seen: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+
+    def keep(self, entry: HashEntry) -> bool:
+        facts = _facts(entry)
+        keys = [
+            (kind, value)
+            for kind, value in (
+                ("md5", entry.md5),
+                ("sha1", entry.sha1),
+                ("sha256", entry.sha256),
+                ("pdq", entry.pdq),
+                ("photodna", entry.photodna),
+            )
+            if value is not None
+        ]
+        duplicate = False
+        for key in keys:
+            previous = self._seen.get(key)
+            if previous is None:
+                continue
+            first_line, first_facts = previous
+            if first_facts != facts:
+                raise HashListError(
+                    self.source,
+                    entry.line,
+                    f"{key[0]} {key[1]} is also on line {first_line} with different details",
+                )
+            duplicate = True
+        if duplicate:
+            self.duplicate_lines.append(entry.line)
+            return False
+        for key in keys:
+            self._seen[key] = (entry.line, facts)
+        return True
+
+
+def _facts(entry: HashEntry) -> tuple[object, ...]:
+    # Everything but the line number and the free-text note (file names differ between copies).
+    return (
+        entry.md5,
+        entry.sha1,
+        entry.sha256,
+        entry.pdq,
+        entry.photodna,
+        entry.category,
+        entry.series,
+        entry.victim_identified,
+        entry.offender_identified,
+        entry.tags,
+    )
+
+
+__all__ = [
+    "HashList",
+    "HashListFormat",
+    "detect_format",
+    "file_sha256",
+    "formats",
+    "get_format",
+    "iter_entries",
+    "read_hash_list",
+    "register",
+]

@@ -1,0 +1,54 @@
+"""vPDQ frame files: `frameNumber,quality,pdqHex,timestampSeconds` a line, one file per video.
+
+Each frame becomes one PDQ entry; its note records the frame and time, so a match can name
+where in the video it lies. Whole-video acceptance (the ≥ 80 % rule) is the matcher's job.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from muhafiz.banks.formats.base import TextLineFormat, first_text_lines
+from muhafiz.banks.formats.pdqlist import parse_quality
+from muhafiz.banks.hexhash import normalize_hex
+from muhafiz.banks.model import HashEntry, HashKind, HashListError
+
+_SNIFF = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64},\d+(\.\d+)?$")
+_TIME = re.compile(r"^\d+(\.\d+)?$")
+
+
+class VpdqFrames(TextLineFormat):
+    name: ClassVar[str] = "vpdq"
+    description: ClassVar[str] = "vPDQ frames: frameNumber,quality,pdqHex,timestampSeconds"
+    sniff_order: ClassVar[int] = 300
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        lines = first_text_lines(head, limit=1)
+        return bool(lines) and all(_SNIFF.match(line) for line in lines)
+
+    def parse_line(
+        self, text: str, source: str, line: int, state: dict[str, object]
+    ) -> HashEntry | None:
+        fields = [field.strip() for field in text.split(",")]
+        if len(fields) != 4:
+            raise HashListError(
+                source,
+                line,
+                f"{len(fields)} fields, expected 4 (frameNumber,quality,pdqHex,timestampSeconds)",
+            )
+        frame_text, quality_text, hex_text, time_text = fields
+        if not frame_text.isdigit():
+            raise HashListError(source, line, f"frame number {frame_text!r} is not a whole number")
+        if not _TIME.match(time_text):
+            raise HashListError(source, line, f"timestamp {time_text!r} is not seconds")
+        quality = parse_quality(quality_text, source, line)
+        digest = normalize_hex(hex_text, HashKind.PDQ, source, line)
+        return HashEntry(
+            pdq=digest,
+            pdq_quality=quality,
+            note=f"frame {int(frame_text)} at {float(time_text):.3f} s",
+            tags=("vpdq",),
+            line=line,
+        )

@@ -1,0 +1,144 @@
+"""A bank segment: an immutable set of entries with its exact and PDQ indexes.
+
+A bank is one or more segments. New entries go into a new small segment (matchable at once);
+`compact` merges segments into one when convenient. Entry ids are positions within a segment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from muhafiz.banks.entries import (
+    EntryStore,
+    FileEntryStore,
+    MemoryEntryStore,
+    has_details,
+    write_entries,
+)
+from muhafiz.banks.formats import DuplicateMerger
+from muhafiz.banks.hexhash import DIGEST_BYTES
+from muhafiz.banks.index.exact import ExactSet, hex_to_digests
+from muhafiz.banks.index.pdq import PdqIndex, hex_to_words
+from muhafiz.banks.model import HashEntry, HashKind
+
+EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
+SEGMENT_FILE = "segment.json"
+
+
+class Segment:
+    def __init__(
+        self,
+        exact: dict[HashKind, ExactSet],
+        pdq: PdqIndex,
+        entries: EntryStore,
+        counts: dict[str, int],
+    ) -> None:
+        self.exact = exact
+        self.pdq = pdq
+        self.entries = entries
+        self.counts = counts
+
+    @property
+    def entry_count(self) -> int:
+        return self.counts.get("entries", 0)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for kind, exact in self.exact.items():
+            exact.save(directory, kind.value)
+        self.pdq.save(directory, "pdq")
+        if len(self.entries):
+            write_entries(directory, self.entries)
+        (directory / SEGMENT_FILE).write_text(json.dumps({"counts": self.counts}, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path) -> Segment:
+        meta = json.loads((directory / SEGMENT_FILE).read_text())
+        exact = {
+            kind: ExactSet.load(directory, kind.value, DIGEST_BYTES[kind])
+            for kind in EXACT_KINDS
+            if (directory / f"{kind.value}.keys.npy").exists()
+        }
+        pdq = PdqIndex.load(directory, "pdq")
+        store: EntryStore = (
+            FileEntryStore(directory) if (directory / "entries.jsonl").exists() else EntryStore()
+        )
+        return cls(exact, pdq, store, {k: int(v) for k, v in meta["counts"].items()})
+
+
+class SegmentBuilder:
+    """Collects entries (streamed from a reader) into compact arrays, then builds a Segment.
+
+    Entries that carry details (category, series, flags, note, quality, PhotoDNA) are kept as
+    records, checked for contradictory duplicates and numbered; bare hashes (NSRL, plain lists)
+    are kept only as digests, de-duplicated when the segment is built.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._hex: dict[HashKind, list[str]] = {kind: [] for kind in (*EXACT_KINDS, HashKind.PDQ)}
+        self._ids: dict[HashKind, list[int]] = {kind: [] for kind in (*EXACT_KINDS, HashKind.PDQ)}
+        self._records: list[HashEntry] = []
+        self._merger = DuplicateMerger(source)
+        self.entries = 0
+        self.duplicates = 0
+        self.photodna = 0
+
+    def add(self, entry: HashEntry) -> None:
+        if has_details(entry):
+            if not self._merger.keep(entry):
+                self.duplicates += 1
+                return
+            entry_id = len(self._records)
+            self._records.append(entry)
+        else:
+            entry_id = -1
+        self.entries += 1
+        if entry.photodna is not None:
+            self.photodna += 1
+        for kind, value in (
+            (HashKind.MD5, entry.md5),
+            (HashKind.SHA1, entry.sha1),
+            (HashKind.SHA256, entry.sha256),
+            (HashKind.PDQ, entry.pdq),
+        ):
+            if value is not None:
+                self._hex[kind].append(value)
+                self._ids[kind].append(entry_id)
+
+    def add_all(self, entries: Iterable[HashEntry]) -> SegmentBuilder:
+        for entry in entries:
+            self.add(entry)
+        return self
+
+    def build(self) -> Segment:
+        keep_records = bool(self._records)
+        counts: dict[str, int] = {"entries": self.entries, "photodna": self.photodna}
+        exact: dict[HashKind, ExactSet] = {}
+        for kind in EXACT_KINDS:
+            values = self._hex[kind]
+            if not values:
+                continue
+            digests = hex_to_digests(values, DIGEST_BYTES[kind])
+            ids = self._entry_ids(kind) if keep_records else None
+            exact[kind] = ExactSet.build(DIGEST_BYTES[kind], digests, ids)
+            counts[kind.value] = len(exact[kind])
+        words = hex_to_words(self._hex[HashKind.PDQ])
+        pdq = PdqIndex.build(words, self._entry_ids(HashKind.PDQ) if keep_records else None)
+        counts["pdq"] = len(pdq)
+        store: EntryStore = MemoryEntryStore(self._records) if keep_records else EntryStore()
+        counts["records"] = len(store)
+        return Segment(exact, pdq, store, counts)
+
+    def _entry_ids(self, kind: HashKind) -> np.ndarray[tuple[int], np.dtype[np.uint32]]:
+        # Bare hashes in a segment that also keeps records get the id 2^32-1 ("no record").
+        ids = np.array(self._ids[kind], dtype=np.int64)
+        ids[ids < 0] = NO_RECORD
+        return ids.astype(np.uint32)
+
+
+NO_RECORD = 0xFFFFFFFF
