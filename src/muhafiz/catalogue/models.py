@@ -19,6 +19,7 @@ class Cited(models.Model):
         _("verified"), default=False, help_text=_("Confirmed by the deployment's legal team.")
     )
     active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
         abstract = True
@@ -78,7 +79,9 @@ class AgencyKind(models.TextChoices):
     PROSECUTION = "prosecution", _("Public prosecution")
     COURT = "court", _("Court")
     CHILD_PROTECTION = "child_protection", _("Child protection")
+    FORENSIC = "forensic", _("Forensic laboratory")
     REGISTER = "register", _("Sex offenders register keeper")
+    IDENTITY = "identity", _("Identity registration")
     OVERSIGHT = "oversight", _("Oversight and audit")
     PLATFORM = "platform", _("Platform operator")
 
@@ -115,7 +118,6 @@ class Offence(Cited):
         default=False,
         help_text=_("A conviction creates a register entry (Anti-Rape Act 2021 s.2(h))."),
     )
-    notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
         ordering = ["law", "section"]
