@@ -14,13 +14,17 @@ from pathlib import Path
 from muhafiz.banks.formats.base import SNIFF_BYTES, HashListFormat
 from muhafiz.banks.formats.checksum import ChecksumList
 from muhafiz.banks.formats.hashdeep import HashdeepList
+from muhafiz.banks.formats.nsrl import NsrlRds
 from muhafiz.banks.formats.pdqlist import PdqList
 from muhafiz.banks.formats.plain import PlainHashList
+from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.formats.vpdq import VpdqFrames
 from muhafiz.banks.model import HashEntry, HashListError
 
 _REGISTERED: list[HashListFormat] = [
+    NsrlRds(),
     HashdeepList(),
+    VicsJson(),
     VpdqFrames(),
     PdqList(),
     ChecksumList(),

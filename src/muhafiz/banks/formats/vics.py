@@ -1,0 +1,268 @@
+"""Project VIC "VICS" JSON (OData style): hash sets (`…#Media`) and case exports (`…#Cases`),
+versions 1.3 (`odata.metadata`) and 2.0 (`@odata.context`); read streamed, written as 2.0.
+
+Liberal in what it reads (flags as "true"/"false" strings, categories as numeric strings, tags
+as a list or one comma-separated string), strict in what it writes. PhotoDNA values are opaque:
+stored and written back exactly as given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+from muhafiz.banks.formats.base import HashListFormat
+from muhafiz.banks.formats.jsonstream import JsonStream
+from muhafiz.banks.formats.pdqlist import parse_quality
+from muhafiz.banks.hexhash import normalize_hex
+from muhafiz.banks.model import HashEntry, HashKind, HashListError
+
+CONTEXT_KEYS = ("@odata.context", "odata.metadata")
+VICS_20_MEDIA = (
+    "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
+)
+_VERSION = re.compile(r"/(?P<version>\d+\.\d+)\.xml", re.IGNORECASE)
+SUPPORTED_VERSIONS = ("1.3", "2.0")
+_SNIFF = re.compile(rb'^\s*\{\s*"(@odata\.context|odata\.metadata|value)"')
+
+
+class VicsJson(HashListFormat):
+    name: ClassVar[str] = "vics"
+    description: ClassVar[str] = "Project VIC VICS 1.3 / 2.0 JSON hash set or case export"
+    sniff_order: ClassVar[int] = 20
+    can_write: ClassVar[bool] = True
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return _SNIFF.match(head.removeprefix(b"\xef\xbb\xbf")) is not None
+
+    def read(self, path: Path) -> Iterator[HashEntry]:
+        source = str(path)
+        with path.open("rb") as handle:
+            stream = JsonStream(handle, source)
+            context: str | None = None
+            saw_value = False
+            record = 0
+            for key in stream.object_keys("the VICS document"):
+                if key in CONTEXT_KEYS:
+                    line = stream.line()
+                    raw_context = stream.value()
+                    context = _check_context(raw_context, source, line)
+                elif key == "value":
+                    saw_value = True
+                    cases = context is not None and context.lower().endswith("#cases")
+                    for line in stream.array_items("'value'"):
+                        if cases or (context is None and stream.peek() == "{"):
+                            for entry in _read_value_item(stream, source, line, cases, record):
+                                record += 1
+                                yield entry
+                        else:
+                            record += 1
+                            yield media_entry(stream.value(), source, line, record)
+                else:
+                    stream.value()
+            stream.expect_end()
+        if context is None:
+            raise HashListError(
+                source, None, "no '@odata.context' or 'odata.metadata': unknown VICS version"
+            )
+        if not saw_value:
+            raise HashListError(source, None, "no 'value' array of media or cases")
+
+    def write(self, entries: Iterable[HashEntry], out: TextIO) -> int:
+        out.write('{"@odata.context": ' + json.dumps(VICS_20_MEDIA) + ', "value": [\n')
+        written = 0
+        for entry in entries:
+            if written:
+                out.write(",\n")
+            written += 1
+            out.write(json.dumps(_media_json(entry, written), ensure_ascii=False))
+        out.write("\n]}\n")
+        return written
+
+
+def _check_context(value: Any, source: str, line: int) -> str:
+    if not isinstance(value, str):
+        raise HashListError(source, line, "the OData context must be a string")
+    match = _VERSION.search(value)
+    version = match["version"] if match else None
+    if version not in SUPPORTED_VERSIONS:
+        raise HashListError(
+            source,
+            line,
+            f"unknown VICS version {version or value!r}; supported: "
+            + ", ".join(SUPPORTED_VERSIONS),
+        )
+    if not value.lower().endswith(("#media", "#cases")):
+        raise HashListError(source, line, f"not a VICS Media or Cases document: {value!r}")
+    return value
+
+
+def _read_value_item(
+    stream: JsonStream, source: str, line: int, cases: bool, record: int
+) -> Iterator[HashEntry]:
+    """One item of `value` walked key by key: a case (its Media streamed) or a media record."""
+    fields: dict[str, Any] = {}
+    was_case = False
+    for key in stream.object_keys(f"record at line {line}"):
+        if key == "Media" and stream.peek() == "[":
+            was_case = True
+            for media_line in stream.array_items("a case's 'Media'"):
+                record += 1
+                yield media_entry(stream.value(), source, media_line, record)
+        else:
+            fields[key] = stream.value()
+    if not was_case:
+        if cases:
+            raise HashListError(source, line, "case has no 'Media' array")
+        yield media_entry(fields, source, line, record + 1)
+
+
+def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
+    """One VICS Media object as a HashEntry; errors name the record and its MediaID."""
+    where = f"record {record}"
+    if not isinstance(media, dict):
+        raise HashListError(source, line, f"{where}: a media record must be a JSON object")
+    if media.get("MediaID") is not None:
+        where += f" (MediaID {media['MediaID']})"
+
+    def fail(message: str) -> HashListError:
+        return HashListError(source, line, f"{where}: {message}")
+
+    def digest(value: Any, kind: HashKind) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise fail(f"{kind.value} must be a string")
+        try:
+            return normalize_hex(value, kind, source, line)
+        except HashListError as exc:
+            raise fail(exc.message) from exc
+
+    md5 = digest(media.get("MD5"), HashKind.MD5)
+    sha1 = digest(media.get("SHA1"), HashKind.SHA1)
+    sha256 = digest(media.get("SHA256"), HashKind.SHA256)
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    alternatives = media.get("AlternativeHashes") or []
+    if not isinstance(alternatives, list):
+        raise fail("AlternativeHashes must be a list")
+    for alternative in alternatives:
+        if not isinstance(alternative, dict):
+            raise fail("each AlternativeHashes item must be an object")
+        name = str(alternative.get("HashName", "")).strip().upper()
+        value = alternative.get("HashValue")
+        if name == "PDQ":
+            pdq = digest(value, HashKind.PDQ)
+            quality = alternative.get("Quality")
+            if quality is not None:
+                try:
+                    pdq_quality = parse_quality(str(quality), source, line)
+                except HashListError as exc:
+                    raise fail(exc.message) from exc
+        elif name in ("SHA256", "SHA-256") and sha256 is None:
+            sha256 = digest(value, HashKind.SHA256)
+        elif name in ("MD5", "SHA1", "SHA-1"):
+            kind = HashKind.MD5 if name == "MD5" else HashKind.SHA1
+            other = digest(value, kind)
+            if kind is HashKind.MD5 and md5 is None:
+                md5 = other
+            elif kind is HashKind.SHA1 and sha1 is None:
+                sha1 = other
+    photodna = media.get("PhotoDNA")
+    if photodna is not None and not isinstance(photodna, str):
+        raise fail("PhotoDNA must be a string (base64 or hex), passed through untouched")
+    if photodna == "":
+        photodna = None
+    if not any((md5, sha1, sha256, pdq, photodna)):
+        raise fail("no MD5, SHA1, SHA256, PDQ or PhotoDNA value")
+    return HashEntry(
+        md5=md5,
+        sha1=sha1,
+        sha256=sha256,
+        pdq=pdq,
+        pdq_quality=pdq_quality,
+        photodna=photodna,
+        category=_category(media.get("Category"), fail),
+        series=_text(media.get("Series"), "Series", fail),
+        victim_identified=_flag(media.get("VictimIdentified"), "VictimIdentified", fail),
+        offender_identified=_flag(media.get("OffenderIdentified"), "OffenderIdentified", fail),
+        tags=_tags(media.get("Tags"), fail),
+        note=_text(media.get("Comments"), "Comments", fail),
+        line=line,
+    )
+
+
+def _category(value: Any, fail: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise fail(f"Category {value!r} is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise fail(f"Category {value!r} is not a number")
+
+
+def _flag(value: Any, name: str, fail: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise fail(f"{name} {value!r} is not true or false")
+
+
+def _text(value: Any, name: str, fail: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise fail(f"{name} must be text")
+
+
+def _tags(value: Any, fail: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(tag.strip() for tag in value.split(",") if tag.strip())
+    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
+        return tuple(tag for tag in value if tag)
+    raise fail("Tags must be a list of strings")
+
+
+def _media_json(entry: HashEntry, media_id: int) -> dict[str, Any]:
+    media: dict[str, Any] = {"MediaID": media_id, "Category": entry.category}
+    if entry.md5:
+        media["MD5"] = entry.md5.upper()
+    if entry.sha1:
+        media["SHA1"] = entry.sha1.upper()
+    if entry.photodna is not None:
+        media["PhotoDNA"] = entry.photodna
+    if entry.victim_identified is not None:
+        media["VictimIdentified"] = entry.victim_identified
+    if entry.offender_identified is not None:
+        media["OffenderIdentified"] = entry.offender_identified
+    if entry.series is not None:
+        media["Series"] = entry.series
+    if entry.tags:
+        media["Tags"] = list(entry.tags)
+    if entry.note is not None:
+        media["Comments"] = entry.note
+    alternatives: list[dict[str, Any]] = []
+    if entry.sha256:
+        alternatives.append({"HashName": "SHA256", "HashValue": entry.sha256})
+    if entry.pdq:
+        pdq: dict[str, Any] = {"HashName": "PDQ", "HashValue": entry.pdq}
+        if entry.pdq_quality is not None:
+            pdq["Quality"] = entry.pdq_quality
+        alternatives.append(pdq)
+    if alternatives:
+        media["AlternativeHashes"] = alternatives
+    return media

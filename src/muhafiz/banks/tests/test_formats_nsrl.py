@@ -1,0 +1,97 @@
+"""Contract tests of NSRL RDS v3 SQLite: minimal/delta and full layouts, damaged files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from muhafiz.banks.formats import detect_format, read_hash_list
+from muhafiz.banks.model import HashListError
+from muhafiz.banks.tests.conftest import digests
+
+MINIMAL_SCHEMA = """
+CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR NOT NULL,
+  crc32 VARCHAR, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL,
+  package_id INTEGER NOT NULL);
+CREATE TABLE PKG (package_id INTEGER, name VARCHAR, version VARCHAR,
+  operating_system_id INTEGER, manufacturer_id INTEGER, language VARCHAR,
+  application_type VARCHAR);
+CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP,
+  release_date TIMESTAMP, description VARCHAR);
+CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;
+"""
+FULL_SCHEMA = """
+CREATE TABLE METADATA (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR,
+  file_name VARCHAR, file_size INTEGER, package_id INTEGER, object_id INTEGER);
+CREATE TABLE PACKAGE_OBJECT (package_id INTEGER, object_id INTEGER);
+CREATE VIEW FILE AS SELECT sha256, sha1, md5, crc32, file_name, file_size, package_id
+  FROM METADATA;
+CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP,
+  release_date TIMESTAMP, description VARCHAR);
+"""
+
+
+def _make(path: Path, schema: str, table: str, count: int, extra_rows: int = 0) -> Path:
+    connection = sqlite3.connect(path)
+    connection.executescript(schema)
+    rows = []
+    for i in range(count):
+        d = digests(f"software file {i}".encode())
+        rows.append((d["sha256"].upper(), d["sha1"].upper(), d["md5"].upper(), f"f{i}.dll", i))
+    # The same file in a second package: a duplicate FILE row, one DISTINCT_HASH row.
+    rows += rows[:extra_rows]
+    connection.executemany(
+        f"INSERT INTO {table} (sha256, sha1, md5, file_name, file_size, package_id) "  # noqa: S608
+        "VALUES (?, ?, ?, ?, ?, 1)",
+        rows,
+    )
+    connection.execute("INSERT INTO VERSION VALUES ('2026.09.1', 'modern', '', '', 'synthetic')")
+    connection.commit()
+    connection.close()
+    return path
+
+
+def test_minimal_layout_reads_distinct_hashes_lowercased(tmp_path: Path) -> None:
+    path = _make(tmp_path / "RDS_minimal.db", MINIMAL_SCHEMA, "FILE", 20, extra_rows=5)
+    assert detect_format(path).name == "nsrl"
+    entries = read_hash_list(path).entries
+    assert len(entries) == 20
+    d = digests(b"software file 0")
+    assert {(e.md5, e.sha1, e.sha256) for e in entries} >= {(d["md5"], d["sha1"], d["sha256"])}
+
+
+def test_full_layout_reads_from_the_file_view(tmp_path: Path) -> None:
+    path = _make(tmp_path / "RDS_full.db", FULL_SCHEMA, "METADATA", 10)
+    assert len(read_hash_list(path).entries) == 10
+
+
+def test_truncated_database_is_refused(tmp_path: Path) -> None:
+    path = _make(tmp_path / "big.db", MINIMAL_SCHEMA, "FILE", 2000)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(HashListError, match="truncated"):
+        read_hash_list(cut)
+
+
+def test_other_sqlite_databases_are_not_nsrl(tmp_path: Path) -> None:
+    path = tmp_path / "scan.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE files (path TEXT, size INTEGER)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(HashListError, match="not an NSRL RDS v3 database"):
+        read_hash_list(path)
+
+
+def test_bad_hash_in_a_row_names_the_record(tmp_path: Path) -> None:
+    path = _make(tmp_path / "bad.db", MINIMAL_SCHEMA, "FILE", 3)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET md5 = 'XYZ' WHERE file_name = 'f1.dll'")
+    connection.commit()
+    connection.close()
+    with pytest.raises(HashListError, match="record") as error:
+        read_hash_list(path)
+    assert error.value.line is not None
