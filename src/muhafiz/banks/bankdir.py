@@ -106,7 +106,7 @@ def create_bank_dir(
     name: str,
     kind: BankKind,
     entries: Iterable[HashEntry],
-    provenance: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | list[dict[str, Any]] | None = None,
     details: dict[str, Any] | None = None,
 ) -> BankDirectory:
     """Write a new bank directory from `entries` (all or nothing: nothing stays on error)."""
@@ -124,7 +124,7 @@ def create_bank_dir(
             "created_at": _now(),
             "updated_at": _now(),
             "details": details or {},
-            "provenance": [_provenance(provenance, segment)],
+            "provenance": _provenance(provenance, segment),
             "segments": [_segment_name(1)],
             "counts": dict(segment.counts),
         }
@@ -136,7 +136,9 @@ def create_bank_dir(
 
 
 def append_to_bank_dir(
-    path: Path, entries: Iterable[HashEntry], provenance: dict[str, Any] | None = None
+    path: Path,
+    entries: Iterable[HashEntry],
+    provenance: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> BankDirectory:
     """Add entries as a new delta segment: matchable at once, no rebuild of what is there."""
     manifest, _ = read_manifest(path)
@@ -146,7 +148,10 @@ def append_to_bank_dir(
         segment = SegmentBuilder(str(path)).add_all(entries).build()
         segment.save(segment_path)
         manifest["segments"] = [*manifest["segments"], segment_path.name]
-        manifest["provenance"] = [*manifest.get("provenance", []), _provenance(provenance, segment)]
+        manifest["provenance"] = [
+            *manifest.get("provenance", []),
+            *_provenance(provenance, segment),
+        ]
         manifest["counts"] = _add_counts(manifest["counts"], segment.counts)
         manifest["updated_at"] = _now()
         _write_manifest(path, manifest)
@@ -207,11 +212,21 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _provenance(given: dict[str, Any] | None, segment: Segment) -> dict[str, Any]:
-    record = dict(given or {})
-    record.setdefault("recorded_at", _now())
-    record["counts"] = dict(segment.counts)
-    return record
+def _provenance(
+    given: dict[str, Any] | list[dict[str, Any]] | None, segment: Segment
+) -> list[dict[str, Any]]:
+    """Provenance records of one write; the segment's counts go on the last of them."""
+    records = [dict(r) for r in (given if isinstance(given, list) else [given or {}])]
+    for record in records:
+        record.setdefault("recorded_at", _now())
+    records[-1]["segment_counts"] = dict(segment.counts)
+    return records
+
+
+def imported_sources(path: Path) -> set[str]:
+    """SHA-256 of every source file already in the bank (to make imports idempotent)."""
+    manifest, _ = read_manifest(path)
+    return {str(r["sha256"]) for r in manifest.get("provenance", []) if r.get("sha256")}
 
 
 def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

@@ -1,8 +1,14 @@
-"""`muhafiz bank …`: the Django-free bank commands (lookup). Server-side subcommands (import,
-export, list, stats against the server's database) attach to the same `bank` group."""
+"""`muhafiz bank …`: the Django-free bank commands, for a laptop with no server.
+
+`lookup` matches hashes against exported bank directories or hash-list files; `build-dir`,
+`append-dir`, `compact-dir` and `export-dir` make and maintain exported bank directories from
+hash-list files. The server's subcommands (import, export, list, stats against its database)
+attach to this same group: `from muhafiz.banks.cli import bank`, then `@bank.command()`.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -11,11 +17,19 @@ from typing import Any, TextIO
 
 import click
 
+from muhafiz.banks.bankdir import (
+    append_to_bank_dir,
+    compact_bank_dir,
+    create_bank_dir,
+    imported_sources,
+)
 from muhafiz.banks.entries import entry_to_json
+from muhafiz.banks.export import EXPORT_FORMATS, export_bank
+from muhafiz.banks.formats import HashListFormat, detect_format, file_sha256, formats, get_format
 from muhafiz.banks.hexhash import is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
-from muhafiz.banks.model import BankKind, HashKind, HashListError
+from muhafiz.banks.model import BankKind, HashEntry, HashKind, HashListError
 
 LOOKUP_BATCH = 4096
 
@@ -138,3 +152,112 @@ def _match_json(match: Match) -> dict[str, Any]:
         "distance": match.distance,
         "entry": entry_to_json(match.entry),
     }
+
+
+FORMAT_NAMES = [f.name for f in formats()]
+KIND_NAMES = [kind.value for kind in BankKind]
+
+
+@bank.command("build-dir")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--name", required=True, help="Bank name (unique among the banks you load).")
+@click.option("--kind", type=click.Choice(KIND_NAMES), required=True)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMAT_NAMES),
+    default=None,
+    help="Format of every FILE (default: detected per file).",
+)
+def build_dir(
+    directory: Path, files: tuple[Path, ...], name: str, kind: str, format_name: str | None
+) -> None:
+    """Make an exported bank DIRECTORY from hash-list FILES (all or nothing)."""
+    try:
+        entries, provenance = _read_sources(files, format_name)
+        bank_dir = create_bank_dir(
+            directory, name=name, kind=BankKind(kind), entries=entries, provenance=provenance
+        )
+    except HashListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"bank": bank_dir.name, "counts": bank_dir.manifest["counts"]}))
+
+
+@bank.command("append-dir")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "format_name", type=click.Choice(FORMAT_NAMES), default=None)
+def append_dir(directory: Path, files: tuple[Path, ...], format_name: str | None) -> None:
+    """Add FILES to a bank DIRECTORY as a new segment, matchable at once.
+
+    A file whose SHA-256 is already in the bank's provenance is skipped: importing the same
+    file twice adds nothing.
+    """
+    try:
+        known = imported_sources(directory)
+        fresh = [f for f in files if file_sha256(f) not in known]
+        for skipped in sorted(set(files) - set(fresh)):
+            click.echo(f"{skipped}: already imported, skipped", err=True)
+        if not fresh:
+            return
+        entries, provenance = _read_sources(tuple(fresh), format_name)
+        bank_dir = append_to_bank_dir(directory, entries, provenance)
+    except HashListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"bank": bank_dir.name, "counts": bank_dir.manifest["counts"]}))
+
+
+@bank.command("compact-dir")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def compact_dir(directory: Path) -> None:
+    """Merge the segments of a bank DIRECTORY into one (a full rebuild)."""
+    try:
+        bank_dir = compact_bank_dir(directory)
+    except HashListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"bank": bank_dir.name, "segments": bank_dir.manifest["segments"]}))
+
+
+@bank.command("export-dir")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "format_name", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_dir(directory: Path, format_name: str, out: Path) -> None:
+    """Write a bank DIRECTORY as a VICS 2.0 JSON hash set or a PDQ list."""
+    temporary = out.with_name(out.name + ".part")
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            written = export_bank(directory, format_name, handle)
+        temporary.replace(out)
+    except HashListError as exc:
+        temporary.unlink(missing_ok=True)
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"written": written, "out": str(out)}))
+
+
+def _read_sources(
+    files: tuple[Path, ...], format_name: str | None
+) -> tuple[Iterator[HashEntry], list[dict[str, Any]]]:
+    """Entries of all FILES, streamed, and their provenance records (completed as read)."""
+    plan: list[tuple[Path, HashListFormat, dict[str, Any]]] = []
+    for path in files:
+        fmt: HashListFormat = get_format(format_name) if format_name else detect_format(path)
+        record = {
+            "source": path.name,
+            "sha256": file_sha256(path),
+            "size": path.stat().st_size,
+            "format": fmt.name,
+            "imported_by": getpass.getuser(),
+        }
+        plan.append((path, fmt, record))
+
+    def stream() -> Iterator[HashEntry]:
+        for path, fmt, record in plan:
+            count = 0
+            for entry in fmt.read(path):
+                count += 1
+                yield entry
+            record["entries_read"] = count
+
+    return stream(), [record for _, _, record in plan]

@@ -7,6 +7,7 @@ A bank is one or more segments. New entries go into a new small segment (matchab
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from muhafiz.banks.entries import (
 )
 from muhafiz.banks.formats import DuplicateMerger
 from muhafiz.banks.hexhash import DIGEST_BYTES
-from muhafiz.banks.index.exact import ExactSet, hex_to_digests
-from muhafiz.banks.index.pdq import PdqIndex, hex_to_words
+from muhafiz.banks.index.exact import ExactSet
+from muhafiz.banks.index.pdq import PdqIndex
 from muhafiz.banks.model import HashEntry, HashKind
 
 EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
@@ -80,8 +81,11 @@ class SegmentBuilder:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._hex: dict[HashKind, list[str]] = {kind: [] for kind in (*EXACT_KINDS, HashKind.PDQ)}
-        self._ids: dict[HashKind, list[int]] = {kind: [] for kind in (*EXACT_KINDS, HashKind.PDQ)}
+        # Digests as raw bytes and entry ids as machine integers: tens of millions of NSRL rows
+        # must not become tens of millions of Python strings.
+        kinds = (*EXACT_KINDS, HashKind.PDQ)
+        self._raw: dict[HashKind, bytearray] = {k: bytearray() for k in kinds}
+        self._ids: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
         self._records: list[HashEntry] = []
         self._merger = DuplicateMerger(source)
         self.entries = 0
@@ -107,7 +111,7 @@ class SegmentBuilder:
             (HashKind.PDQ, entry.pdq),
         ):
             if value is not None:
-                self._hex[kind].append(value)
+                self._raw[kind] += bytes.fromhex(value)
                 self._ids[kind].append(entry_id)
 
     def add_all(self, entries: Iterable[HashEntry]) -> SegmentBuilder:
@@ -120,14 +124,18 @@ class SegmentBuilder:
         counts: dict[str, int] = {"entries": self.entries, "photodna": self.photodna}
         exact: dict[HashKind, ExactSet] = {}
         for kind in EXACT_KINDS:
-            values = self._hex[kind]
-            if not values:
+            raw = self._raw[kind]
+            if not raw:
                 continue
-            digests = hex_to_digests(values, DIGEST_BYTES[kind])
+            width = DIGEST_BYTES[kind]
+            digests = np.frombuffer(raw, dtype=np.uint8).reshape(-1, width).copy()
+            raw.clear()
             ids = self._entry_ids(kind) if keep_records else None
             exact[kind] = ExactSet.build(DIGEST_BYTES[kind], digests, ids)
             counts[kind.value] = len(exact[kind])
-        words = hex_to_words(self._hex[HashKind.PDQ])
+        pdq_raw = self._raw[HashKind.PDQ]
+        words = np.frombuffer(pdq_raw, dtype=">u8").reshape(-1, 4).astype(np.uint64)
+        pdq_raw.clear()
         pdq = PdqIndex.build(words, self._entry_ids(HashKind.PDQ) if keep_records else None)
         counts["pdq"] = len(pdq)
         store: EntryStore = MemoryEntryStore(self._records) if keep_records else EntryStore()
@@ -136,7 +144,7 @@ class SegmentBuilder:
 
     def _entry_ids(self, kind: HashKind) -> np.ndarray[tuple[int], np.dtype[np.uint32]]:
         # Bare hashes in a segment that also keeps records get the id 2^32-1 ("no record").
-        ids = np.array(self._ids[kind], dtype=np.int64)
+        ids = np.frombuffer(self._ids[kind], dtype=np.int64).copy()
         ids[ids < 0] = NO_RECORD
         return ids.astype(np.uint32)
 
