@@ -1,0 +1,219 @@
+"""Writing to the audit log: `record` for actions, `record_read` for sensitive reads.
+
+Callers pass ids and codes, never names: victim identity must not reach the audit. `record`
+refuses details, labels and reasons that contain the plaintext of an encrypted field of the
+object being audited, which catches the obvious mistake of passing `victim.name` along.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from muhafiz.audit.chain import canonical_details, chain_head, compute_row_hash
+from muhafiz.audit.models import ActorKind, AuditEvent
+
+# Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
+CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
+
+_ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class AuditError(RuntimeError):
+    """An audit record cannot be written as asked; the message says why."""
+
+
+class NotInTransactionError(AuditError):
+    """`record` was called outside `transaction.atomic`: the record and the write must commit
+    together."""
+
+
+class SensitiveDetailError(AuditError):
+    """The audit record would have carried protected (encrypted) data such as a victim's name."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """An audited object that is not (or not yet) a model instance: type, id and a label."""
+
+    type: str
+    id: str
+    label: str = ""
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | ObjectRef | None = None,
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    using: str = "default",
+    **details: Any,
+) -> AuditEvent:
+    """Append one event to the audit chain, inside the caller's transaction.
+
+    `actor` is a staff user, an API client, an anonymous user (a public reporter) or None (the
+    system). `action` is a dotted name (`case.create`, `victim.identity.view`). `details` are
+    ids, codes and numbers; never names or other identity.
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise NotInTransactionError(
+            f"audit record {action!r} must be written inside transaction.atomic, "
+            "together with the change it records"
+        )
+    if not _ACTION_NAME.match(action):
+        raise AuditError(f"action {action!r} must be a dotted lower-case name like 'case.create'")
+
+    kind, user_id, client_id, name, role, agency = _actor_fields(actor)
+    object_type, object_id, label = _object_fields(obj)
+    stored_details = canonical_details(details)
+    _refuse_sensitive(obj, label=label, reason=reason, details=stored_details)
+    address = _client_address(request) if kind in (ActorKind.USER, ActorKind.API_CLIENT) else None
+
+    _lock_chain(using)
+    head_sequence, head_hash = chain_head(using)
+    event = AuditEvent(
+        sequence=head_sequence + 1,
+        occurred_at=timezone.now(),
+        actor_kind=kind,
+        actor_user_id=user_id,
+        actor_client_id=client_id,
+        actor_name=name[:150],
+        actor_role=role[:40],
+        actor_agency=agency[:40],
+        action=action,
+        object_type=object_type[:100],
+        object_id=object_id[:64],
+        object_label=label[:200],
+        reason=reason.strip(),
+        client_address=address,
+        details=stored_details,
+        prev_hash=head_hash,
+    )
+    event.row_hash = compute_row_hash(event)
+    event.save(using=using, force_insert=True)
+    return event
+
+
+def record_read(
+    actor: Any,
+    action: str,
+    obj: models.Model | ObjectRef,
+    *,
+    reason: str,
+    request: HttpRequest | None = None,
+    using: str = "default",
+    **details: Any,
+) -> AuditEvent:
+    """Audit a sensitive read (a victim's identity, a media reveal) before the data is shown.
+
+    A stated purpose is required. Commits at once when called outside a transaction, so the
+    record exists before the data leaves the server.
+    """
+    if not reason.strip():
+        raise AuditError(f"{action!r} is a sensitive read and needs a stated purpose")
+    with transaction.atomic(using=using):
+        return record(actor, action, obj, reason=reason, request=request, using=using, **details)
+
+
+def _lock_chain(using: str) -> None:
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+    # SQLite: the project opens IMMEDIATE transactions, so the writer already holds the
+    # database's write lock. Elsewhere the unique sequence still refuses a forked chain.
+
+
+def _actor_fields(actor: Any) -> tuple[str, int | None, int | None, str, str, str]:
+    from muhafiz.accounts.models import ApiClient, User
+
+    if actor is None:
+        return ActorKind.SYSTEM, None, None, "system", "", ""
+    if isinstance(actor, User):
+        agency = actor.agency.code if actor.agency is not None else ""
+        return ActorKind.USER, actor.pk, None, actor.get_username(), actor.role, agency
+    if isinstance(actor, ApiClient):
+        agency = actor.agency.code if actor.agency_id else ""
+        return ActorKind.API_CLIENT, None, actor.pk, actor.name, "api_client", agency
+    if not getattr(actor, "is_authenticated", True):
+        return ActorKind.PUBLIC, None, None, "public", "", ""
+    raise AuditError(f"cannot audit an actor of type {type(actor).__name__}")
+
+
+def _object_fields(obj: models.Model | ObjectRef | None) -> tuple[str, str, str]:
+    if obj is None:
+        return "", "", ""
+    if isinstance(obj, ObjectRef):
+        return obj.type, obj.id, obj.label
+    meta = obj._meta
+    object_type = f"{meta.app_label}.{meta.model_name}"
+    audit_label = getattr(obj, "audit_label", None)
+    # str(obj) may be a person's name, so the default label is the type and id only.
+    label = str(audit_label()) if callable(audit_label) else f"{meta.verbose_name} {obj.pk}"
+    return object_type, "" if obj.pk is None else str(obj.pk), label
+
+
+def _client_address(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    raw = str(request.META.get("REMOTE_ADDR", "")).strip()
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def _sensitive_values(obj: models.Model | ObjectRef | None) -> list[str]:
+    if not isinstance(obj, models.Model):
+        return []
+    from muhafiz.core.fields import EncryptedField
+
+    values = []
+    for field in obj._meta.concrete_fields:
+        if isinstance(field, EncryptedField):
+            value = getattr(obj, field.attname, None)
+            if value is not None and str(value).strip():
+                values.append(str(value).strip())
+    return values
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def _refuse_sensitive(
+    obj: models.Model | ObjectRef | None, *, label: str, reason: str, details: dict[str, Any]
+) -> None:
+    secrets = _sensitive_values(obj)
+    if not secrets:
+        return
+    texts = [label, reason, *_strings(details)]
+    for secret in secrets:
+        pattern = re.compile(rf"(?<!\w){re.escape(secret)}(?!\w)", re.IGNORECASE)
+        for text in texts:
+            if pattern.search(text):
+                # The message names the field's existence, never its value.
+                raise SensitiveDetailError(
+                    "the audit record would contain protected data of the object "
+                    "(an encrypted field's value); pass ids, not names"
+                )
