@@ -1,5 +1,364 @@
-"""Matching API under /api/v1: POST /match, POST /hash, bank listing."""
+"""Matching API under /api/v1: POST /match, POST /hash, bank listing, stats and entry removal.
 
-from ninja import Router
+Hashes in, matches out. An uploaded image is hashed in memory (or Django's temporary upload
+file, deleted when the request ends) and never stored. Matching and hashing requests are
+audited by their counts, not their hashes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from ninja import File, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.core.api import api_requires
+from muhafiz.core.permissions import Perm
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.hashing import ImageError, hash_image
+from muhafiz.hashbank.matching import (
+    EntryMatch,
+    HashQuery,
+    QueryError,
+    match_hashes,
+    parse_query,
+)
+from muhafiz.hashbank.models import Bank, BankEntry, ImportStatus
 
 router = Router(tags=["banks"])
+
+MAX_HASHES_PER_REQUEST = 10_000
+
+
+class HashIn(Schema):
+    value: str = Field(description="Hex hash. MD5 32, SHA-1 40, SHA-256 or PDQ 64 characters.")
+    type: str | None = Field(
+        default=None,
+        description="md5, sha1, sha256 or pdq; without it the type is told by length and a "
+        "64-character value is matched both as SHA-256 and as PDQ.",
+    )
+    pdq_quality: int | None = Field(
+        default=None, description="PDQ quality; below 50 the PDQ hash is not matched."
+    )
+
+
+class MatchIn(Schema):
+    hashes: list[HashIn] = Field(max_length=MAX_HASHES_PER_REQUEST)
+    max_distance: int = Field(default=MATCH_DISTANCE, ge=0, le=MATCH_DISTANCE)
+    banks: list[str] = Field(default_factory=list, description="Only these banks (by name).")
+
+
+class MatchOut(Schema):
+    bank: str
+    bank_kind: str
+    hash_type: str
+    distance: int
+    entry_id: int
+    category: int | None
+    category_label: str | None
+    series: str | None
+    victim_identified: bool | None
+    offender_identified: bool | None
+    tags: list[str]
+
+
+class HashResultOut(Schema):
+    value: str
+    types: list[str]
+    matches: list[MatchOut]
+    note: str | None = None
+
+
+class IndexOut(Schema):
+    generation: str | None
+    built_at: str | None
+
+
+class MatchResponse(Schema):
+    results: list[HashResultOut]
+    matched: int
+    index: IndexOut
+
+
+class HashesOut(Schema):
+    md5: str
+    sha1: str
+    sha256: str
+    pdq: str | None
+    pdq_quality: int | None
+    size: int
+
+
+class BankOut(Schema):
+    name: str
+    kind: str
+    agency: str | None
+    category_scheme: str | None
+    enabled: bool
+    entries: int
+    created_at: str
+
+
+class ImportOut(Schema):
+    id: int
+    source_name: str
+    source_sha256: str
+    format: str
+    imported_at: str
+    status: str
+    added: int
+    duplicates: int
+    bad: int
+
+
+class BankStatsOut(BankOut):
+    removed: int
+    by_hash: dict[str, int]
+    by_category: dict[str, int]
+    imports: list[ImportOut]
+
+
+class RemoveIn(Schema):
+    reason: str = Field(min_length=1)
+
+
+class RemovedOut(Schema):
+    entry_id: int
+    removed_at: str
+    reason: str
+
+
+def match_out(found: EntryMatch) -> MatchOut:
+    entry = found.entry
+    scheme = entry.bank.category_scheme
+    return MatchOut(
+        bank=entry.bank.name,
+        bank_kind=entry.bank.kind,
+        hash_type=found.kind.value,
+        distance=found.distance,
+        entry_id=entry.pk,
+        category=entry.category,
+        category_label=scheme.label_for(entry.category) if scheme else None,
+        series=entry.series or None,
+        victim_identified=entry.victim_identified,
+        offender_identified=entry.offender_identified,
+        tags=list(entry.tags or []),
+    )
+
+
+@router.post(
+    "/match",
+    response=MatchResponse,
+    summary="Match hashes (MD5, SHA-1, SHA-256, PDQ) against the enabled banks",
+)
+@api_requires(Perm.HASH_MATCH)
+def match(request: HttpRequest, payload: MatchIn) -> Any:
+    queries: list[HashQuery] = []
+    owners: list[int] = []
+    notes: dict[int, str] = {}
+    errors: list[str] = []
+    for position, item in enumerate(payload.hashes):
+        try:
+            parsed = parse_query(item.value, item.type)
+        except QueryError as exc:
+            errors.append(f"hashes[{position}]: {exc}")
+            continue
+        if item.pdq_quality is not None and item.pdq_quality < 50:
+            kept = [q for q in parsed if q.kind.value != "pdq"]
+            if len(kept) != len(parsed):
+                notes[position] = "PDQ quality below 50: not matched as PDQ"
+            parsed = kept
+        queries.extend(parsed)
+        owners.extend([position] * len(parsed))
+    if errors:
+        raise HttpError(400, "; ".join(errors[:50]))
+    outcome = match_hashes(queries, max_distance=payload.max_distance, banks=payload.banks)
+    results = [
+        HashResultOut(
+            value=item.value.strip().lower(),
+            types=[],
+            matches=[],
+            note=notes.get(position),
+        )
+        for position, item in enumerate(payload.hashes)
+    ]
+    for query, owner, found in zip(queries, owners, outcome.results, strict=True):
+        results[owner].types.append(query.kind.value)
+        results[owner].matches.extend(match_out(m) for m in found)
+    matched = sum(1 for r in results if r.matches)
+    actions.record_request(
+        request.auth,  # type: ignore[attr-defined]
+        action="bank.match",
+        endpoint="api.match",
+        queried=len(payload.hashes),
+        matched=matched,
+        banks=sorted(outcome.banks),
+        request=request,
+    )
+    return MatchResponse(
+        results=results,
+        matched=matched,
+        index=IndexOut(generation=outcome.index_generation, built_at=outcome.index_built_at),
+    )
+
+
+def read_upload(request: HttpRequest, upload: UploadedFile) -> bytes:
+    """The upload's bytes, refused with 413 above MUHAFIZ_MAX_UPLOAD_BYTES."""
+    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
+    if upload.size is not None and upload.size > limit:
+        raise HttpError(413, f"the upload is {upload.size:,} bytes; the limit is {limit:,} bytes")
+    data = bytes(upload.read(limit + 1))
+    if len(data) > limit:
+        raise HttpError(413, f"the upload is larger than the limit of {limit:,} bytes")
+    return data
+
+
+def refuse_oversized(request: HttpRequest) -> None:
+    """Refuse before reading the body when the client already says it is too large."""
+    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    # Multipart framing adds a little: allow 64 KiB of it on top of the file itself.
+    if length > limit + 65536:
+        raise HttpError(413, f"the upload is {length:,} bytes; the limit is {limit:,} bytes")
+
+
+@router.post(
+    "/hash",
+    response=HashesOut,
+    summary="Hash an uploaded image (MD5, SHA-1, SHA-256, PDQ); the image is not stored",
+)
+@api_requires(Perm.HASH_MATCH)
+def hash_upload(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    refuse_oversized(request)
+    data = read_upload(request, file)
+    try:
+        hashes = hash_image(data)
+    except ImageError as exc:
+        raise HttpError(400, str(exc)) from exc
+    finally:
+        del data
+    actions.record_request(
+        request.auth,  # type: ignore[attr-defined]
+        action="bank.hash",
+        endpoint="api.hash",
+        queried=1,
+        matched=0,
+        request=request,
+    )
+    return HashesOut(
+        md5=hashes.md5,
+        sha1=hashes.sha1,
+        sha256=hashes.sha256,
+        pdq=hashes.pdq,
+        pdq_quality=hashes.pdq_quality,
+        size=hashes.size,
+    )
+
+
+def _bank_out(bank: Bank, entries: int) -> dict[str, Any]:
+    return {
+        "name": bank.name,
+        "kind": bank.kind,
+        "agency": bank.agency.code if bank.agency else None,
+        "category_scheme": bank.category_scheme.code if bank.category_scheme else None,
+        "enabled": bank.enabled,
+        "entries": entries,
+        "created_at": bank.created_at.isoformat(),
+    }
+
+
+@router.get("/banks", response=list[BankOut], summary="The hash banks and their sizes")
+@api_requires(Perm.BANK_VIEW)
+def list_banks(request: HttpRequest) -> Any:
+    banks = Bank.objects.select_related("agency", "category_scheme").annotate(
+        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
+    )
+    return [BankOut(**_bank_out(b, b.active)) for b in banks]
+
+
+def bank_stats(bank: Bank) -> dict[str, Any]:
+    active = BankEntry.objects.active().filter(bank=bank)
+    by_hash = active.aggregate(
+        md5=Count("pk", filter=Q(md5__isnull=False)),
+        sha1=Count("pk", filter=Q(sha1__isnull=False)),
+        sha256=Count("pk", filter=Q(sha256__isnull=False)),
+        pdq=Count("pk", filter=Q(pdq__isnull=False)),
+        photodna=Count("pk", filter=Q(photodna__isnull=False)),
+    )
+    scheme = bank.category_scheme
+    by_category: dict[str, int] = {}
+    for row in active.values("category").annotate(n=Count("pk")).order_by("category"):
+        value = row["category"]
+        label = (scheme.label_for(value) if scheme else None) or (
+            "uncategorised" if value is None else str(value)
+        )
+        by_category[label if value is None else f"{value} {label}".strip()] = row["n"]
+    imports = [
+        {
+            "id": i.pk,
+            "source_name": i.source_name,
+            "source_sha256": i.source_sha256,
+            "format": i.format,
+            "imported_at": i.imported_at.isoformat(),
+            "status": i.status,
+            "added": i.added,
+            "duplicates": i.duplicates,
+            "bad": i.bad,
+        }
+        for i in bank.imports.order_by("pk")
+    ]
+    return {
+        **_bank_out(bank, active.count()),
+        "removed": BankEntry.objects.filter(bank=bank, removed_at__isnull=False).count(),
+        "by_hash": by_hash,
+        "by_category": by_category,
+        "imports": imports,
+    }
+
+
+@router.get("/banks/{name}", response=BankStatsOut, summary="One bank: sizes and imports")
+@api_requires(Perm.BANK_VIEW)
+def get_bank(request: HttpRequest, name: str) -> Any:
+    try:
+        bank = actions.get_bank(name)
+    except actions.BankError as exc:
+        raise HttpError(404, str(exc)) from exc
+    return BankStatsOut(**bank_stats(bank))
+
+
+@router.post(
+    "/banks/{name}/entries/{entry_id}/remove",
+    response=RemovedOut,
+    summary="Remove an entry from matching, with a reason (the row is kept)",
+)
+@api_requires(Perm.BANK_MANAGE)
+def remove_entry(request: HttpRequest, name: str, entry_id: int, payload: RemoveIn) -> Any:
+    entry = BankEntry.objects.filter(pk=entry_id, bank__name=name).first()
+    if entry is None:
+        raise HttpError(404, f"bank {name!r} has no entry {entry_id}")
+    try:
+        removed = actions.remove_entry(
+            request.auth,  # type: ignore[attr-defined]
+            entry,
+            reason=payload.reason,
+        )
+    except actions.BankError as exc:
+        raise HttpError(400, str(exc)) from exc
+    assert removed.removed_at is not None
+    return RemovedOut(
+        entry_id=removed.pk,
+        removed_at=removed.removed_at.isoformat(),
+        reason=removed.removal_reason,
+    )
+
+
+__all__ = ["ImportStatus", "router"]

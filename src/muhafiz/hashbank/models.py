@@ -1,1 +1,197 @@
-"""Bank tables: banks, entries, imports with provenance."""
+"""Bank tables: category schemes, banks, their entries, and imports with provenance.
+
+Writes go through `muhafiz.hashbank.actions`; nothing here saves on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.banks.model import BankKind, HashEntry
+
+HASH_FIELDS = ("md5", "sha1", "sha256", "pdq")
+
+
+class CategoryScheme(models.Model):
+    """How a bank's category numbers read (Project VIC US, UK CAID, the legacy CAT-0..5 scale).
+
+    `categories` is a list of {"value": int, "code": str, "label": str}; the shipped schemes
+    are loaded by a data migration and can be edited like any other catalogue data.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    categories = models.JSONField(_("categories"), default=list)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def label_for(self, value: int | None) -> str | None:
+        if value is None:
+            return None
+        for category in self.categories:
+            if category.get("value") == value:
+                return str(category.get("label", ""))
+        return None
+
+
+class BankKindChoice(models.TextChoices):
+    KNOWN_BAD = BankKind.KNOWN_BAD.value, _("Known bad")
+    KNOWN_GOOD = BankKind.KNOWN_GOOD.value, _("Known good")
+    WATCH = BankKind.WATCH.value, _("Watch list")
+
+
+class Bank(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=BankKindChoice.choices)
+    agency = models.ForeignKey(
+        "catalogue.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hash_banks",
+        verbose_name=_("owning agency"),
+    )
+    category_scheme = models.ForeignKey(
+        CategoryScheme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="banks",
+        verbose_name=_("category scheme"),
+    )
+    description = models.TextField(_("description"), blank=True)
+    enabled = models.BooleanField(_("enabled for matching"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def bank_kind(self) -> BankKind:
+        return BankKind(self.kind)
+
+
+class ImportStatus(models.TextChoices):
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected: bad rows, nothing imported")
+    ALREADY_IMPORTED = "already-imported", _("Already imported: nothing added")
+
+
+class BankImport(models.Model):
+    """One attempt to import a hash-list file into a bank: what, from where, by whom, outcome."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="imports")
+    source_name = models.CharField(_("source file name"), max_length=255)
+    source_sha256 = models.CharField(_("source file SHA-256"), max_length=64)
+    source_size = models.BigIntegerField(_("source file size"), default=0)
+    format = models.CharField(_("format"), max_length=40)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=ImportStatus.choices)
+    added = models.PositiveIntegerField(_("entries added"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicate entries"), default=0)
+    bad = models.PositiveIntegerField(_("bad rows"), default=0)
+    errors = models.JSONField(_("bad rows named"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["bank", "source_sha256"], name="hashbank_import_file")]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} → {self.bank.name} ({self.status})"
+
+
+class BankEntryQuerySet(models.QuerySet["BankEntry"]):
+    def active(self) -> BankEntryQuerySet:
+        return self.filter(removed_at__isnull=True)
+
+    def matchable(self) -> BankEntryQuerySet:
+        return self.filter(removed_at__isnull=True, bank__enabled=True)
+
+
+def _unique_per_bank(field: str) -> models.UniqueConstraint:
+    # One active entry per hash value per bank; removed entries keep their history.
+    return models.UniqueConstraint(
+        fields=["bank", field],
+        condition=Q(removed_at__isnull=True) & Q(**{f"{field}__isnull": False}),
+        name=f"hashbank_entry_{field}_per_bank",
+    )
+
+
+class BankEntry(models.Model):
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="entries")
+    md5 = models.CharField(max_length=32, null=True, blank=True)
+    sha1 = models.CharField(max_length=40, null=True, blank=True)
+    sha256 = models.CharField(max_length=64, null=True, blank=True)
+    pdq = models.CharField(max_length=64, null=True, blank=True)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    photodna = models.TextField(null=True, blank=True, help_text=_("Opaque; passed through."))
+    category = models.SmallIntegerField(_("category"), null=True, blank=True)
+    series = models.CharField(_("series"), max_length=200, blank=True)
+    victim_identified = models.BooleanField(_("victim identified"), null=True, blank=True)
+    offender_identified = models.BooleanField(_("offender identified"), null=True, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    note = models.TextField(_("note from the source list"), blank=True)
+    source_line = models.PositiveIntegerField(_("line or record in the source file"), default=0)
+    added_by = models.ForeignKey(
+        BankImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        verbose_name=_("added by import"),
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = models.TextField(blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = BankEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "bank entries"
+        constraints = [_unique_per_bank(field) for field in HASH_FIELDS]
+
+    def __str__(self) -> str:
+        first = next((getattr(self, f) for f in HASH_FIELDS if getattr(self, f)), None)
+        return f"{self.bank_id}:{first or self.pk}"
+
+    def hashes(self) -> dict[str, str]:
+        return {f: getattr(self, f) for f in (*HASH_FIELDS, "photodna") if getattr(self, f)}
+
+    def to_hash_entry(self, *, with_details: bool = True) -> HashEntry:
+        """This entry as the banks library's record (for exports and the match index)."""
+        details: dict[str, Any] = {}
+        if with_details:
+            details = {
+                "pdq_quality": self.pdq_quality,
+                "photodna": self.photodna,
+                "category": self.category,
+                "series": self.series or None,
+                "victim_identified": self.victim_identified,
+                "offender_identified": self.offender_identified,
+                "tags": tuple(self.tags or ()),
+                "note": self.note or None,
+            }
+        return HashEntry(md5=self.md5, sha1=self.sha1, sha256=self.sha256, pdq=self.pdq, **details)

@@ -1,0 +1,421 @@
+"""Every write to the bank tables: create, import, enable/disable, remove an entry; all audited.
+
+Imports are all or nothing and idempotent: a file already imported into a bank (same SHA-256)
+adds nothing, an entry whose hash is already in the bank is counted as a duplicate, and a file
+with bad rows names each of them and adds nothing (unless `allow_partial`). Every change that
+affects matching queues an index rebuild after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from muhafiz.audit.actions import record
+from muhafiz.banks.formats import DuplicateMerger, detect_format, file_sha256, get_format
+from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
+from muhafiz.banks.model import BankKind, HashEntry, HashListError
+from muhafiz.catalogue.models import Agency
+from muhafiz.hashbank.models import (
+    HASH_FIELDS,
+    Bank,
+    BankEntry,
+    BankImport,
+    CategoryScheme,
+    ImportStatus,
+)
+
+BATCH = 2000
+# A rejected import names at most this many bad rows (and counts all of them).
+MAX_NAMED_ERRORS = 1000
+
+
+class BankError(Exception):
+    """A bank operation could not be done; the message says why, for the person who asked."""
+
+
+class ImportRejectedError(BankError):
+    """The file has bad rows: each is named, and nothing was imported."""
+
+    def __init__(self, bank_import: BankImport, errors: list[dict[str, Any]]) -> None:
+        self.bank_import = bank_import
+        self.errors = errors
+        shown = "; ".join(_describe(e) for e in errors[:20])
+        more = f" (and {bank_import.bad - 20} more)" if bank_import.bad > 20 else ""
+        super().__init__(
+            f"{bank_import.source_name}: {bank_import.bad} bad row(s), nothing imported: "
+            f"{shown}{more}"
+        )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    line = error.get("line")
+    return f"line {line}: {error['message']}" if line is not None else str(error["message"])
+
+
+# --- banks ----------------------------------------------------------------------------------
+
+
+def create_bank(
+    actor: Any,
+    *,
+    name: str,
+    kind: BankKind | str,
+    agency: Agency | None = None,
+    category_scheme: CategoryScheme | None = None,
+    description: str = "",
+    enabled: bool = True,
+) -> Bank:
+    name = name.strip()
+    if not name:
+        raise BankError("a bank needs a name")
+    try:
+        bank_kind = BankKind(kind)
+    except ValueError as exc:
+        known = ", ".join(k.value for k in BankKind)
+        raise BankError(f"unknown bank kind {kind!r}; known kinds: {known}") from exc
+    if Bank.objects.filter(name__iexact=name).exists():
+        raise BankError(f"a bank named {name!r} already exists; choose another name")
+    try:
+        with transaction.atomic():
+            bank = Bank.objects.create(
+                name=name,
+                kind=bank_kind.value,
+                agency=agency,
+                category_scheme=category_scheme,
+                description=description,
+                enabled=enabled,
+                created_by=_user(actor),
+            )
+            record(actor, "bank.create", bank, kind=bank.kind, agency=agency.code if agency else "")
+    except IntegrityError as exc:  # a concurrent create of the same name
+        raise BankError(f"a bank named {name!r} already exists; choose another name") from exc
+    return bank
+
+
+def set_bank_enabled(actor: Any, bank: Bank, enabled: bool, *, reason: str = "") -> Bank:
+    with transaction.atomic():
+        bank.enabled = enabled
+        bank.save(update_fields=["enabled"])
+        record(actor, "bank.enable" if enabled else "bank.disable", bank, reason=reason)
+        _queue_rebuild()
+    return bank
+
+
+def get_bank(name: str) -> Bank:
+    bank = Bank.objects.filter(name=name).select_related("agency", "category_scheme").first()
+    if bank is None:
+        known = ", ".join(Bank.objects.values_list("name", flat=True)[:50]) or "none yet"
+        raise BankError(f"no bank named {name!r} (banks: {known})")
+    return bank
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadResult:
+    """A hash list read in full: entries (exact repeats merged), bad rows named."""
+
+    format: str
+    entries: list[HashEntry] = field(default_factory=list)
+    repeats: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    bad: int = 0
+
+
+def read_for_import(path: Path, fmt: str | None = None) -> ReadResult:
+    """Read a whole file with the banks library, collecting every bad row it can name.
+
+    Line formats are parsed line by line with the library's own line parser, so every bad line
+    is named; record formats (JSON, SQLite) stop at their first bad record, which is named.
+    """
+    chosen: HashListFormat = get_format(fmt) if fmt else detect_format(path)
+    result = ReadResult(format=chosen.name)
+    merger = DuplicateMerger(str(path))
+
+    def take(entry: HashEntry) -> None:
+        try:
+            if merger.keep(entry):
+                result.entries.append(entry)
+            else:
+                result.repeats += 1
+        except HashListError as exc:
+            _bad(result, exc)
+
+    if isinstance(chosen, TextLineFormat):
+        source = str(path)
+        state = chosen.start(source)
+        try:
+            for number, text in iter_text_lines(path):
+                stripped = text.strip()
+                if not stripped or stripped.startswith(chosen.comment_prefixes):
+                    continue
+                try:
+                    entry = chosen.parse_line(text, source, number, state)
+                except HashListError as exc:
+                    _bad(result, exc)
+                    continue
+                if entry is not None:
+                    take(entry)
+            chosen.finish(source, state)
+        except HashListError as exc:  # binary data, bad encoding, a missing header
+            _bad(result, exc)
+    else:
+        try:
+            for entry in chosen.read(path):
+                take(entry)
+        except HashListError as exc:
+            _bad(result, exc)
+    return result
+
+
+def _bad(result: ReadResult, exc: HashListError) -> None:
+    result.bad += 1
+    if len(result.errors) < MAX_NAMED_ERRORS:
+        result.errors.append({"line": exc.line, "message": exc.message})
+
+
+def import_hash_list(
+    actor: Any,
+    bank: Bank,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    source_name: str | None = None,
+    allow_partial: bool = False,
+) -> BankImport:
+    """Import the hash list at `path` into `bank`; see the module docstring for the rules.
+
+    Raises `ImportRejectedError` (after recording the rejected attempt) when the file has bad rows
+    and `allow_partial` is off, and `BankError` when the file cannot be read at all.
+    """
+    name = source_name or path.name
+    try:
+        sha256 = file_sha256(path)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BankError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+    earlier = (
+        BankImport.objects.filter(bank=bank, source_sha256=sha256, status=ImportStatus.COMPLETED)
+        .order_by("imported_at")
+        .first()
+    )
+    if earlier is not None:
+        with transaction.atomic():
+            skipped = BankImport.objects.create(
+                bank=bank,
+                source_name=name,
+                source_sha256=sha256,
+                source_size=size,
+                format=earlier.format,
+                imported_by=_user(actor),
+                status=ImportStatus.ALREADY_IMPORTED,
+            )
+            record(
+                actor,
+                "bank.import.skip",
+                skipped,
+                bank=bank.pk,
+                sha256=sha256,
+                earlier_import=earlier.pk,
+            )
+        return skipped
+
+    try:
+        result = read_for_import(path, fmt)
+    except HashListError as exc:  # unknown format, unreadable or empty file
+        raise BankError(str(exc)) from exc
+
+    if result.errors and not allow_partial:
+        with transaction.atomic():
+            rejected = BankImport.objects.create(
+                bank=bank,
+                source_name=name,
+                source_sha256=sha256,
+                source_size=size,
+                format=result.format,
+                imported_by=_user(actor),
+                status=ImportStatus.REJECTED,
+                bad=result.bad,
+                errors=result.errors,
+            )
+            record(
+                actor,
+                "bank.import.reject",
+                rejected,
+                bank=bank.pk,
+                sha256=sha256,
+                bad=result.bad,
+            )
+        raise ImportRejectedError(rejected, result.errors)
+
+    with transaction.atomic():
+        bank_import = BankImport.objects.create(
+            bank=bank,
+            source_name=name,
+            source_sha256=sha256,
+            source_size=size,
+            format=result.format,
+            imported_by=_user(actor),
+            status=ImportStatus.COMPLETED,
+            bad=result.bad,
+            errors=result.errors,
+        )
+        added, duplicates = _add_entries(bank, bank_import, result.entries)
+        bank_import.added = added
+        bank_import.duplicates = duplicates + result.repeats
+        bank_import.save(update_fields=["added", "duplicates"])
+        record(
+            actor,
+            "bank.import",
+            bank_import,
+            bank=bank.pk,
+            sha256=sha256,
+            format=result.format,
+            added=added,
+            duplicates=bank_import.duplicates,
+            bad=result.bad,
+        )
+        if added:
+            _queue_rebuild()
+    return bank_import
+
+
+def _add_entries(
+    bank: Bank, bank_import: BankImport, entries: Sequence[HashEntry]
+) -> tuple[int, int]:
+    added = duplicates = 0
+    for start in range(0, len(entries), BATCH):
+        batch = entries[start : start + BATCH]
+        present = _present_hashes(bank, batch)
+        rows: list[BankEntry] = []
+        for entry in batch:
+            values = [(f, getattr(entry, f)) for f in HASH_FIELDS if getattr(entry, f)]
+            if not values and entry.photodna is None:
+                continue
+            if any(value in present[f] for f, value in values):
+                duplicates += 1
+                continue
+            for f, value in values:
+                present[f].add(value)
+            rows.append(_row(bank, bank_import, entry))
+        BankEntry.objects.bulk_create(rows, batch_size=BATCH)
+        added += len(rows)
+    return added, duplicates
+
+
+def _present_hashes(bank: Bank, batch: Iterable[HashEntry]) -> dict[str, set[str]]:
+    present: dict[str, set[str]] = {}
+    for f in HASH_FIELDS:
+        wanted = {getattr(e, f) for e in batch if getattr(e, f)}
+        found: set[str] = set()
+        if wanted:
+            found = set(
+                BankEntry.objects.active()
+                .filter(bank=bank, **{f"{f}__in": wanted})
+                .values_list(f, flat=True)
+            )
+        present[f] = found
+    return present
+
+
+def _row(bank: Bank, bank_import: BankImport, entry: HashEntry) -> BankEntry:
+    return BankEntry(
+        bank=bank,
+        md5=entry.md5,
+        sha1=entry.sha1,
+        sha256=entry.sha256,
+        pdq=entry.pdq,
+        pdq_quality=entry.pdq_quality,
+        photodna=entry.photodna,
+        category=entry.category,
+        series=entry.series or "",
+        victim_identified=entry.victim_identified,
+        offender_identified=entry.offender_identified,
+        tags=list(entry.tags),
+        note=entry.note or "",
+        source_line=entry.line,
+        added_by=bank_import,
+    )
+
+
+# --- removal --------------------------------------------------------------------------------
+
+
+def remove_entry(actor: Any, entry: BankEntry, *, reason: str) -> BankEntry:
+    """Take an entry out of matching, keeping the row, who removed it, when and why."""
+    reason = reason.strip()
+    if not reason:
+        raise BankError("say why the entry is removed (a reason is required)")
+    with transaction.atomic():
+        locked = BankEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.removed_at is not None:
+            raise BankError(f"entry {entry.pk} was already removed on {locked.removed_at:%Y-%m-%d}")
+        locked.removed_at = timezone.now()
+        locked.removal_reason = reason
+        locked.removed_by = _user(actor)
+        locked.save(update_fields=["removed_at", "removal_reason", "removed_by"])
+        record(actor, "bank.entry.remove", locked, reason=reason, bank=locked.bank_id)
+        _queue_rebuild()
+    return locked
+
+
+def find_entries(bank: Bank, value: str) -> list[BankEntry]:
+    """Active entries of `bank` holding the hash `value` (any kind, case-insensitive)."""
+    value = value.strip().lower()
+    query = Q()
+    for f in HASH_FIELDS:
+        query |= Q(**{f: value})
+    return list(BankEntry.objects.active().filter(query, bank=bank))
+
+
+# --- matching audit ---------------------------------------------------------------------------
+
+
+def record_request(
+    actor: Any,
+    *,
+    action: str,
+    endpoint: str,
+    queried: int,
+    matched: int,
+    banks: Sequence[str] = (),
+    request: Any = None,
+) -> None:
+    """Audit one matching or hashing request by its counts: endpoint, hashes asked, hits.
+
+    The hashes themselves are not audited (they would turn the audit log into a second,
+    unprotected list of what investigators hold); the banks that matched are.
+    """
+    with transaction.atomic():
+        record(
+            actor,
+            action,
+            None,
+            request=request,
+            endpoint=endpoint,
+            queried=queried,
+            matched=matched,
+            banks=sorted(set(banks)),
+        )
+
+
+def _user(actor: Any) -> Any:
+    # API clients are not users: provenance names a user only when one acted.
+    from muhafiz.accounts.models import User
+
+    return actor if isinstance(actor, User) else None
+
+
+def _queue_rebuild() -> None:
+    from muhafiz.hashbank.tasks import queue_index_rebuild
+
+    queue_index_rebuild()

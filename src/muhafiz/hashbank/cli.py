@@ -1,0 +1,253 @@
+"""`muhafiz bank …`: the banks library's offline commands (lookup) plus the server's own
+(import, export, list, stats, remove, rebuild-index).
+
+Django is imported only inside the server subcommands, so `muhafiz bank lookup` runs on an
+air-gapped laptop with no database and no settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from muhafiz.banks.cli import bank as library_bank
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KINDS = ("known-bad", "known-good", "watch")
+
+
+@click.group()
+def bank() -> None:
+    """Hash banks: import, export, list and inspect banks; look hashes up offline."""
+
+
+for _name, _command in library_bank.commands.items():
+    bank.add_command(_command, _name)
+
+
+def server_command(func: F) -> F:
+    """Set up Django first; turn bank errors into a clear message and a non-zero exit."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from muhafiz.core.server_cli import setup_django
+
+        setup_django()
+        from muhafiz.hashbank.actions import BankError
+
+        try:
+            return func(*args, **kwargs)
+        except BankError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _operator() -> Any:
+    """Who runs a server command: the user named by MUHAFIZ_OPERATOR, else the system."""
+    import os
+
+    username = os.environ.get("MUHAFIZ_OPERATOR", "").strip()
+    if not username:
+        return None
+    from muhafiz.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise click.ClickException(f"MUHAFIZ_OPERATOR={username!r} is not an active user")
+    return user
+
+
+@bank.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Bank to import into (created if it is new).")
+@click.option("--kind", type=click.Choice(KINDS), help="Kind of a new bank.")
+@click.option("--format", "fmt", help="Hash-list format (default: detected from the content).")
+@click.option("--agency", help="Owning agency's code, for a new bank.")
+@click.option("--scheme", help="Category scheme code for a new bank (projectvic-us, uk-caid, …).")
+@click.option("--create/--no-create", default=None, help="Require a new bank (or an existing).")
+@click.option("--allow-partial", is_flag=True, help="Import the good rows of a file with bad ones.")
+@server_command
+def import_(  # noqa: PLR0917 - click passes every option as an argument
+    file: Path,
+    name: str,
+    kind: str | None,
+    fmt: str | None,
+    agency: str | None,
+    scheme: str | None,
+    create: bool | None,
+    allow_partial: bool,
+) -> None:
+    """Import a hash list FILE into bank NAME, all or nothing, with provenance.
+
+    A new bank needs --kind. Importing the same file twice adds nothing. With --create the
+    bank must be new (a name collision is an error); with --no-create it must exist.
+    """
+    from muhafiz.catalogue.models import Agency
+    from muhafiz.hashbank import actions
+    from muhafiz.hashbank.models import Bank, CategoryScheme, ImportStatus
+
+    actor = _operator()
+    existing = Bank.objects.filter(name=name).first()
+    if existing is not None and create:
+        raise click.ClickException(f"a bank named {name!r} already exists; choose another name")
+    if existing is None and create is False:
+        raise click.ClickException(f"no bank named {name!r}")
+    if existing is not None and kind and kind != existing.kind:
+        raise click.ClickException(
+            f"bank {name!r} is {existing.kind}, not {kind}; use another name for a {kind} bank"
+        )
+    if existing is None:
+        if not kind:
+            raise click.ClickException(f"bank {name!r} is new: say its --kind ({', '.join(KINDS)})")
+        owner = None
+        if agency:
+            owner = Agency.objects.filter(code=agency).first()
+            if owner is None:
+                raise click.ClickException(f"no agency with code {agency!r}")
+        category_scheme = None
+        if scheme:
+            category_scheme = CategoryScheme.objects.filter(code=scheme).first()
+            if category_scheme is None:
+                codes = ", ".join(CategoryScheme.objects.values_list("code", flat=True))
+                raise click.ClickException(f"no category scheme {scheme!r} (known: {codes})")
+        existing = actions.create_bank(
+            actor, name=name, kind=kind, agency=owner, category_scheme=category_scheme
+        )
+        click.echo(f"Created bank {name!r} ({kind}).")
+    try:
+        result = actions.import_hash_list(
+            actor, existing, file, fmt=fmt, allow_partial=allow_partial
+        )
+    except actions.ImportRejectedError as exc:
+        click.echo(f"{file}: {exc.bank_import.bad} bad row(s); nothing imported.", err=True)
+        for error in exc.errors:
+            where = f"line {error['line']}" if error.get("line") is not None else "file"
+            click.echo(f"  {where}: {error['message']}", err=True)
+        sys.exit(1)
+    if result.status == ImportStatus.ALREADY_IMPORTED:
+        click.echo(
+            f"{file.name} (SHA-256 {result.source_sha256}) was already imported into "
+            f"{name!r}: nothing added."
+        )
+        return
+    click.echo(
+        f"Imported {file.name} ({result.format}, SHA-256 {result.source_sha256}) into {name!r}: "
+        f"{result.added} added, {result.duplicates} duplicate, {result.bad} bad."
+    )
+
+
+@bank.command("export")
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vics", "pdq", "dir"]),
+    required=True,
+    help="vics: VICS 2.0 JSON; pdq: a PDQ list; dir: a bank directory for `bank lookup`.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="File or directory.")
+@server_command
+def export(name: str, fmt: str, out: Path) -> None:
+    """Export bank NAME's active entries."""
+    from muhafiz.hashbank.actions import get_bank
+    from muhafiz.hashbank.exports import export_bank
+
+    result = export_bank(_operator(), get_bank(name), fmt, out)
+    click.echo(f"Exported {result.written} entries of {name!r} as {fmt} to {result.path}.")
+
+
+@bank.command("list")
+@server_command
+def list_() -> None:
+    """List the banks with their kind, owner, state and size."""
+    from django.db.models import Count, Q
+
+    from muhafiz.hashbank.models import Bank
+
+    banks = Bank.objects.select_related("agency").annotate(
+        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
+    )
+    rows = [
+        (
+            b.name,
+            b.kind,
+            b.agency.code if b.agency else "-",
+            "enabled" if b.enabled else "disabled",
+            str(b.active),
+        )
+        for b in banks
+    ]
+    if not rows:
+        click.echo("No banks yet. Import one with `muhafiz bank import FILE --name N --kind K`.")
+        return
+    header = ("NAME", "KIND", "AGENCY", "STATE", "ENTRIES")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+@bank.command("stats")
+@click.argument("name")
+@server_command
+def stats(name: str) -> None:
+    """Show bank NAME's counts by hash type and category, and its import history."""
+    from muhafiz.hashbank.actions import get_bank
+    from muhafiz.hashbank.api import bank_stats
+
+    data = bank_stats(get_bank(name))
+    click.echo(
+        f"Bank {data['name']} ({data['kind']}, {'enabled' if data['enabled'] else 'disabled'})"
+    )
+    click.echo(
+        f"  agency: {data['agency'] or '-'}   category scheme: {data['category_scheme'] or '-'}"
+    )
+    click.echo(f"  entries: {data['entries']} active, {data['removed']} removed")
+    click.echo("  by hash: " + ", ".join(f"{k} {v}" for k, v in data["by_hash"].items()))
+    if data["by_category"]:
+        click.echo(
+            "  by category: " + ", ".join(f"{k}: {v}" for k, v in data["by_category"].items())
+        )
+    click.echo("  imports:")
+    for i in data["imports"]:
+        click.echo(
+            f"    #{i['id']} {i['imported_at'][:19]} {i['source_name']} ({i['format']}) "
+            f"{i['status']}: +{i['added']} dup {i['duplicates']} bad {i['bad']} "
+            f"sha256 {i['source_sha256'][:16]}…"
+        )
+
+
+@bank.command("remove")
+@click.argument("name")
+@click.argument("hash_value")
+@click.option("--reason", required=True, help="Why the entry is removed (kept with the row).")
+@server_command
+def remove(name: str, hash_value: str, reason: str) -> None:
+    """Remove the entry of bank NAME holding HASH_VALUE from matching (soft delete, audited)."""
+    from muhafiz.hashbank import actions
+
+    entries = actions.find_entries(actions.get_bank(name), hash_value)
+    if not entries:
+        raise click.ClickException(f"bank {name!r} has no active entry with {hash_value}")
+    for entry in entries:
+        actions.remove_entry(_operator(), entry, reason=reason)
+        click.echo(f"Removed entry {entry.pk} from {name!r}.")
+
+
+@bank.command("rebuild-index")
+@server_command
+def rebuild_index() -> None:
+    """Rebuild the server's match index now (normally a background job does this)."""
+    from muhafiz.hashbank.index import build_index
+
+    result = build_index()
+    click.echo(
+        f"Index {result.generation}: {result.banks} banks, {result.entries} entries "
+        f"(entries up to id {result.max_entry_id})."
+    )

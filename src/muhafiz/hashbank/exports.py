@@ -1,0 +1,104 @@
+"""Exporting a bank: VICS 2.0 JSON, a PDQ list, or a bank directory the triage CLI loads offline.
+
+Writers are the banks library's (`vics`, `pdq` formats and `create_bank_dir`); this module
+only chooses the entries (active ones), writes atomically, and audits the export.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from muhafiz.audit.actions import record
+from muhafiz.banks.bankdir import create_bank_dir
+from muhafiz.banks.formats import get_format
+from muhafiz.banks.model import HashEntry, HashListError
+from muhafiz.hashbank.actions import BankError
+from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
+
+EXPORT_FORMATS = {"vics": "vics", "pdq": "pdq", "dir": "dir"}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    format: str
+    written: int
+
+
+def active_entries(bank: Bank) -> Iterator[HashEntry]:
+    rows = BankEntry.objects.active().filter(bank=bank).order_by("pk").iterator(chunk_size=5000)
+    for row in rows:
+        yield row.to_hash_entry()
+
+
+def export_bank(actor: Any, bank: Bank, fmt: str, out: Path) -> ExportResult:
+    """Write `bank`'s active entries to `out` as `fmt` (vics, pdq or dir); audited."""
+    if fmt not in EXPORT_FORMATS:
+        raise BankError(f"unknown export format {fmt!r}; choose one of: vics, pdq, dir")
+    written = _export_dir(bank, out) if fmt == "dir" else _export_file(bank, fmt, out)
+    with transaction.atomic():
+        record(actor, "bank.export", bank, format=fmt, entries=written)
+    return ExportResult(out, fmt, written)
+
+
+def _export_file(bank: Bank, fmt: str, out: Path) -> int:
+    try:
+        writer = get_format(EXPORT_FORMATS[fmt])
+    except HashListError as exc:
+        raise BankError(f"the banks library has no {fmt} writer yet: {exc}") from exc
+    if out.is_dir():
+        raise BankError(f"{out} is a directory; give a file name")
+    temporary = out.with_name(f".{out.name}.part")
+    try:
+        with temporary.open("w", encoding="utf-8", newline="\n") as handle:
+            written = writer.write(active_entries(bank), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(out)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _export_dir(bank: Bank, out: Path) -> int:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BankError(f"{out} already exists; give a new or empty directory")
+    provenance = [
+        {
+            "source_name": i.source_name,
+            "source_sha256": i.source_sha256,
+            "format": i.format,
+            "imported_at": i.imported_at.isoformat(),
+            "added": i.added,
+        }
+        for i in BankImport.objects.filter(bank=bank, status=ImportStatus.COMPLETED).order_by("pk")
+    ]
+    try:
+        built = create_bank_dir(
+            out,
+            name=bank.name,
+            kind=bank.bank_kind,
+            entries=active_entries(bank),
+            provenance={
+                "exported_from": "muhafiz server",
+                "exported_at": timezone.now().isoformat(timespec="seconds"),
+                "imports": provenance,
+            },
+            details={
+                "agency": bank.agency.code if bank.agency else None,
+                "category_scheme": bank.category_scheme.code if bank.category_scheme else None,
+            },
+        )
+    except HashListError as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise BankError(str(exc)) from exc
+    return built.entry_count

@@ -1,0 +1,275 @@
+"""Meta Hasher-Matcher-Actioner (HMA) compatible routes, so HMA's existing clients work.
+
+Same paths, parameter names and response shapes as HMA's OpenMediaMatch blueprints:
+
+    GET  /h/hash            HMA fetches `url`; Muhafiz is offline, so this answers 400 and says
+                            to POST the file instead
+    POST /h/hash            multipart upload, field `photo` (or `file`) -> {"pdq": hex, "md5": …}
+    GET  /m/raw_lookup      signal, signal_type[, include_distance] -> {"matches": [content_id]}
+    GET  /m/lookup          signal, signal_type -> ["BANK_NAME", …] (`url` refused, as above)
+    POST /m/lookup          multipart upload -> {"pdq": ["BANK_NAME"], "md5": […], …}
+    GET  /c/banks           [{"name", "matching_enabled_ratio"}]
+    GET  /c/bank/<name>     {"name", "matching_enabled_ratio"}
+
+Errors are HMA's `{"message": …}`. A content id is the Muhafiz bank entry id. Access: a
+bearer token of an API client (Authorization: Bearer …) or a signed-in staff session, with
+the same permissions as /api/v1 (hash.match to hash and match, bank.view to list banks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from muhafiz.banks.model import HashKind
+from muhafiz.core.permissions import Perm, has_perm
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.hashing import ContentHashes, ImageError, hash_image
+from muhafiz.hashbank.matching import QueryError, match_hashes, parse_query
+from muhafiz.hashbank.models import Bank
+
+View = Callable[..., HttpResponse]
+
+SIGNAL_TYPES = {"pdq": HashKind.PDQ, "md5": HashKind.MD5, "sha1": HashKind.SHA1}
+SIGNAL_TYPES["sha256"] = HashKind.SHA256
+PHOTO_FIELDS = ("photo", "file")
+OFFLINE = (
+    "Muhafiz runs without outside network access and does not fetch URLs. "
+    "POST the file to /h/hash (or /m/lookup) as multipart/form-data in a field named 'photo'."
+)
+
+
+class HmaError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"message": message}, status=status)
+
+
+def _principal(request: HttpRequest) -> Any:
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        from muhafiz.accounts.tokens import client_for_token
+
+        return client_for_token(token.strip())
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active and user.is_verified():
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            reason = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(
+                request, _no_view, (), {}
+            )
+            if reason is not None:
+                return None
+        return user
+    return None
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:  # pragma: no cover - CSRF check callback
+    return HttpResponse()
+
+
+def hma_requires(perm: Perm, *methods: str) -> Callable[[View], View]:
+    """Declare and enforce an HMA route's permission, HMA-style JSON errors included."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt  # session callers are CSRF-checked in _principal; token callers need none
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return _error(405, f"method {request.method} not allowed")
+            principal = _principal(request)
+            if principal is None:
+                return _error(401, "Sign in or send a valid API token (Authorization: Bearer).")
+            if not has_perm(principal, perm):
+                return _error(403, "You do not have the right to do this.")
+            request.principal = principal  # type: ignore[attr-defined]
+            try:
+                return view(request, *args, **kwargs)
+            except HmaError as exc:
+                return _error(exc.status, exc.message)
+
+        wrapper.access_rule = (perm,)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+# --- hashing ----------------------------------------------------------------------------------
+
+
+def _hash_upload(request: HttpRequest) -> ContentHashes:
+    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + 65536:
+        raise HmaError(413, f"the upload is {length:,} bytes; the limit is {limit:,} bytes")
+    if not request.FILES:
+        raise HmaError(400, "Missing multipart/form-data file upload")
+    if len(request.FILES) > 1 or any(len(request.FILES.getlist(k)) > 1 for k in request.FILES):
+        raise HmaError(400, "Only one file allowed per request")
+    field = next(iter(request.FILES))
+    if field == "video":
+        raise HmaError(400, "content_type video is disabled: this server hashes photos only")
+    if field not in PHOTO_FIELDS:
+        raise HmaError(400, f"no such content_type: '{field}'")
+    upload = request.FILES.get(field)
+    if not isinstance(upload, UploadedFile):
+        raise HmaError(400, "Missing multipart/form-data file upload")
+    if upload.size is not None and upload.size > limit:
+        raise HmaError(413, f"the upload is {upload.size:,} bytes; the limit is {limit:,} bytes")
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise HmaError(413, f"the upload is larger than the limit of {limit:,} bytes")
+    try:
+        return hash_image(data)
+    except ImageError as exc:
+        raise HmaError(400, str(exc)) from exc
+
+
+def _signals(hashes: ContentHashes, types: str | None) -> dict[str, str]:
+    signals = {"pdq": hashes.pdq, "md5": hashes.md5, "sha1": hashes.sha1}
+    signals["sha256"] = hashes.sha256
+    if hashes.pdq_quality is not None and hashes.pdq_quality < 50:
+        signals["pdq"] = None  # too little information to match on (formats.md)
+    chosen = {name: value for name, value in signals.items() if value}
+    if types is None:
+        return chosen
+    wanted = [t.strip() for t in types.split(",") if t.strip()]
+    for name in wanted:
+        if name not in SIGNAL_TYPES:
+            raise HmaError(400, f"signal type '{name}' doesn't exist or is disabled")
+    if not wanted:
+        raise HmaError(400, "empty signal type selection")
+    return {name: value for name, value in chosen.items() if name in wanted}
+
+
+@hma_requires(Perm.HASH_MATCH, "GET", "POST")
+def hash_media(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        if request.GET.get("url") is None:
+            raise HmaError(400, "url is required; " + OFFLINE)
+        raise HmaError(400, OFFLINE)
+    signals = _signals(_hash_upload(request), request.GET.get("types"))
+    actions.record_request(
+        request.principal,  # type: ignore[attr-defined]
+        action="bank.hash",
+        endpoint="hma.hash",
+        queried=1,
+        matched=0,
+        request=request,
+    )
+    return JsonResponse(signals)
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _require(request: HttpRequest, name: str) -> str:
+    value = request.GET.get(name)
+    if value is None:
+        raise HmaError(400, f"{name} is required")
+    return value
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "1"):
+        return True
+    if text.lower() in ("false", "0"):
+        return False
+    raise HmaError(400, "invalid boolean parameter - prefer true/false")
+
+
+def _lookup(signal: str, signal_type: str) -> list[Any]:
+    kind = SIGNAL_TYPES.get(signal_type)
+    if kind is None:
+        raise HmaError(400, f"No such SignalType '{signal_type}'")
+    try:
+        queries = parse_query(signal, kind.value)
+    except QueryError as exc:
+        raise HmaError(400, f"invalid signal type: {exc}") from exc
+    return match_hashes(queries).results[0]
+
+
+def _audit_lookup(request: HttpRequest, endpoint: str, queried: int, found: list[Any]) -> None:
+    actions.record_request(
+        request.principal,  # type: ignore[attr-defined]
+        action="bank.match",
+        endpoint=endpoint,
+        queried=queried,
+        matched=1 if found else 0,
+        banks=sorted({m.entry.bank.name for m in found}),
+        request=request,
+    )
+
+
+@hma_requires(Perm.HASH_MATCH, "GET")
+def raw_lookup(request: HttpRequest) -> HttpResponse:
+    signal = _require(request, "signal")
+    signal_type = _require(request, "signal_type")
+    include_distance = _bool(request.GET.get("include_distance", "false"))
+    found = _lookup(signal, signal_type)
+    _audit_lookup(request, "hma.raw_lookup", 1, found)
+    if include_distance:
+        matches: list[Any] = [
+            {"content_id": m.entry.pk, "distance": str(m.distance)} for m in found
+        ]
+    else:
+        matches = [m.entry.pk for m in found]
+    return JsonResponse({"matches": matches})
+
+
+def _bank_names(found: list[Any]) -> list[str]:
+    return list(dict.fromkeys(m.entry.bank.name for m in found))
+
+
+@hma_requires(Perm.HASH_MATCH, "GET", "POST")
+def lookup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        signals = _signals(_hash_upload(request), request.GET.get("types"))
+        response: dict[str, list[str]] = {}
+        everything: list[Any] = []
+        for signal_type, signal in signals.items():
+            found = _lookup(signal, signal_type)
+            everything.extend(found)
+            response[signal_type] = _bank_names(found)
+        _audit_lookup(request, "hma.lookup", 1, everything)
+        return JsonResponse(response)
+    if request.GET.get("url"):
+        raise HmaError(400, OFFLINE)
+    found = _lookup(_require(request, "signal"), _require(request, "signal_type"))
+    _audit_lookup(request, "hma.lookup", 1, found)
+    return JsonResponse(_bank_names(found), safe=False)
+
+
+# --- curation (read-only) ------------------------------------------------------------------------
+
+
+def _bank_config(bank: Bank) -> dict[str, Any]:
+    return {"name": bank.name, "matching_enabled_ratio": 1.0 if bank.enabled else 0.0}
+
+
+@hma_requires(Perm.BANK_VIEW, "GET")
+def banks_index(request: HttpRequest) -> HttpResponse:
+    return JsonResponse([_bank_config(b) for b in Bank.objects.order_by("name")], safe=False)
+
+
+@hma_requires(Perm.BANK_VIEW, "GET")
+def bank_show(request: HttpRequest, bank_name: str) -> HttpResponse:
+    bank = Bank.objects.filter(name=bank_name).first()
+    if bank is None:
+        raise HmaError(404, f"bank '{bank_name}' not found")
+    return JsonResponse(_bank_config(bank))

@@ -1,0 +1,25 @@
+"""Background jobs of the hash banks: rebuilding the shared match index."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_tasks import task
+
+from muhafiz.hashbank.index import build_index
+
+
+@task()
+def rebuild_index() -> dict[str, int | str]:
+    """Rebuild the match index from the enabled banks (queued whenever banks change)."""
+    result = build_index()
+    return {
+        "generation": result.generation,
+        "max_entry_id": result.max_entry_id,
+        "banks": result.banks,
+        "entries": result.entries,
+    }
+
+
+def queue_index_rebuild() -> None:
+    """Queue a rebuild once the current transaction commits (never for a rolled-back change)."""
+    transaction.on_commit(rebuild_index.enqueue)
