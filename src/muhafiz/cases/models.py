@@ -1,4 +1,5 @@
-"""Case models: the case, its team, and the in-app alerts that reach the people on it."""
+"""Case models: the case and its recorded facts, its team, closure history, section rules,
+the parties (protected victims, accused, witnesses), referrals and in-app alerts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
+from muhafiz.core.fields import BlindIndexField, EncryptedDateField, EncryptedTextField
 from muhafiz.core.permissions import Scope
 
 
@@ -15,17 +17,58 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class CaseFact(models.TextChoices):
+    """Facts recorded on a case; each is a boolean field of `Case` with the same name.
+
+    Section rules (`SectionRule`) and statutory clocks (`DeadlineRule.applies_when`) name these.
+    """
+
+    VICTIM_UNDER_18 = "victim_under_18", _("Victim under 18")
+    SEXUAL_ABUSE = "sexual_abuse", _("Sexual abuse took place")
+    ABUSE_RECORDED = "abuse_recorded", _("Abuse was photographed or filmed")
+    MATERIAL_ONLINE = "material_online", _("Material distributed online")
+    MISSING_CHILD = "missing_child", _("Child missing or abducted")
+    ONLINE_GROOMING = "online_grooming", _("Child groomed online")
+    TRAFFICKING = "trafficking", _("Child trafficked")
+    COMMERCIAL_EXPLOITATION = "commercial_exploitation", _("Commercial sexual exploitation")
+    EXPOSURE_TO_SEDUCTION = "exposure_to_seduction", _("Child exposed to obscene material")
+    CRUELTY = "cruelty", _("Cruelty to a child")
+
+
+FACT_FIELDS: tuple[str, ...] = tuple(CaseFact.values)
+
+
 class Case(models.Model):
     """One case. `reference` is district–year–sequence, e.g. KSR-2026-0017."""
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="cases")
-    police_station = models.ForeignKey(
-        PoliceStation, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="cases", verbose_name=_("district")
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
+    police_station = models.ForeignKey(
+        PoliceStation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("police station"),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("investigating agency"),
+    )
     fir_number = models.CharField(_("FIR number"), max_length=40, blank=True)
-    offences = models.ManyToManyField(Offence, blank=True, related_name="cases")
+    offences = models.ManyToManyField(
+        Offence, blank=True, related_name="cases", verbose_name=_("offences")
+    )
+    summary = models.TextField(
+        _("summary"),
+        max_length=4000,
+        blank=True,
+        help_text=_("What happened, without names: victims are referred to by their codes."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN
     )
@@ -34,6 +77,21 @@ class Case(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # Recorded facts (see CaseFact): they drive section suggestions and some statutory clocks.
+    victim_under_18 = models.BooleanField(CaseFact.VICTIM_UNDER_18.label, default=False)
+    sexual_abuse = models.BooleanField(CaseFact.SEXUAL_ABUSE.label, default=False)
+    abuse_recorded = models.BooleanField(CaseFact.ABUSE_RECORDED.label, default=False)
+    material_online = models.BooleanField(CaseFact.MATERIAL_ONLINE.label, default=False)
+    missing_child = models.BooleanField(CaseFact.MISSING_CHILD.label, default=False)
+    online_grooming = models.BooleanField(CaseFact.ONLINE_GROOMING.label, default=False)
+    trafficking = models.BooleanField(CaseFact.TRAFFICKING.label, default=False)
+    commercial_exploitation = models.BooleanField(
+        CaseFact.COMMERCIAL_EXPLOITATION.label, default=False
+    )
+    exposure_to_seduction = models.BooleanField(CaseFact.EXPOSURE_TO_SEDUCTION.label, default=False)
+    cruelty = models.BooleanField(CaseFact.CRUELTY.label, default=False)
 
     class Meta:
         ordering = ["-reported_at"]
@@ -44,9 +102,27 @@ class Case(models.Model):
                 name="fir_number_unique_per_station",
             )
         ]
+        indexes = [models.Index(fields=["district", "status"], name="case_district_status_idx")]
 
     def __str__(self) -> str:
         return self.reference
+
+    def audit_label(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+    def facts(self) -> frozenset[str]:
+        """The codes of the facts recorded as true on this case."""
+        return frozenset(code for code in FACT_FIELDS if getattr(self, code))
+
+    def has_fact(self, code: str) -> bool:
+        """True when fact `code` holds (an empty code always holds: 'applies to every case')."""
+        if not code:
+            return True
+        return code in FACT_FIELDS and bool(getattr(self, code))
 
     def access_scope(self) -> Scope:
         return Scope(
@@ -54,6 +130,57 @@ class Case(models.Model):
             province_id=self.district.province_id,
             team_user_ids=frozenset(self.team.values_list("user_id", flat=True)),
         )
+
+
+class Sequence(models.Model):
+    """The last number handed out per (kind, district, year): case references, victim codes."""
+
+    kind = models.CharField(max_length=20)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "district", "year"], name="one_sequence_each")
+        ]
+
+
+class StatusChange(models.Model):
+    """Closure or reopening of a case, with the reason given."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    reason = models.TextField(_("reason"), max_length=2000)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+
+class SectionRule(models.Model):
+    """Rule as data: when every fact in `facts` holds, suggest the offence `offence_code`.
+
+    `weaker_codes` are sections that such cases are wrongly registered under instead; the case
+    page warns when the case carries one of them while the stronger section is missing.
+    """
+
+    offence_code = models.CharField(_("offence code"), max_length=40)
+    facts = models.JSONField(_("facts that must all hold"), default=list)
+    weaker_codes = models.JSONField(_("weaker sections it displaces"), default=list, blank=True)
+    explanation = models.CharField(_("why"), max_length=300)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["offence_code", "pk"]
+
+    def __str__(self) -> str:
+        return f"{'+'.join(self.facts)} → {self.offence_code}"
 
 
 class TeamRole(models.TextChoices):
@@ -73,9 +200,13 @@ class TeamMember(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        ordering = ["team_role", "added_at"]
         constraints = [
             models.UniqueConstraint(fields=["case", "user", "team_role"], name="one_team_role_each")
         ]
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} {self.team_role} {self.user_id}"
 
 
 class AlertKind(models.TextChoices):
@@ -83,6 +214,7 @@ class AlertKind(models.TextChoices):
     CLOCK_MISSED = "clock_missed", _("Deadline missed")
     CROSS_CASE_LINK = "cross_case_link", _("Link to another case")
     REFERRAL = "referral", _("Referral")
+    TEAM = "team", _("Added to a case team")
 
 
 class Alert(models.Model):
@@ -103,3 +235,257 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="alert_once")
         ]
+
+
+# --- parties ------------------------------------------------------------------------------------
+
+
+class AgeBand(models.TextChoices):
+    """The age bands of public statistics (Sahil's 'Cruel Numbers')."""
+
+    UNDER_6 = "0-5", _("0–5")
+    FROM_6 = "6-10", _("6–10")
+    FROM_11 = "11-15", _("11–15")
+    FROM_16 = "16-18", _("16–18")
+    ADULT = "18+", _("over 18")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class Gender(models.TextChoices):
+    GIRL = "girl", _("Girl")
+    BOY = "boy", _("Boy")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not recorded")
+
+
+class Consent(models.TextChoices):
+    SHARING = "sharing", _("Identity may be shared with child-protection services")
+    REFERRAL = "referral", _("May be referred to child-protection services")
+    STATISTICS = "statistics", _("May be counted in statistics")
+
+
+class Victim(models.Model):
+    """A victim, known everywhere by `pseudonym` (V-2026-KSR-0017).
+
+    Identity fields are encrypted at rest and only read through `actions.reveal_victim_identity`,
+    which checks the right and audits the read. `age_band` is derived from the date of birth (or
+    an estimated age) when the victim is recorded, so statistics never need the identity.
+    """
+
+    IDENTITY_FIELDS = ("name", "cnic", "birth_date", "guardian_name", "address", "phones")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="victims")
+    pseudonym = models.CharField(_("victim code"), max_length=30, unique=True)
+    name = EncryptedTextField(_("name"), blank=True)
+    cnic = EncryptedTextField(_("CNIC or B-form number"), blank=True)
+    cnic_index = BlindIndexField(source="cnic", purpose="cases.victim.cnic")
+    birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    guardian_name = EncryptedTextField(_("guardian"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    phones = EncryptedTextField(_("phone numbers"), blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    age_band = models.CharField(
+        _("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    consent_sharing = models.BooleanField(Consent.SHARING.label, default=False)
+    consent_referral = models.BooleanField(Consent.REFERRAL.label, default=False)
+    consent_statistics = models.BooleanField(Consent.STATISTICS.label, default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pseudonym"]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+    def audit_label(self) -> str:
+        return self.pseudonym
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+    def consents(self, consent: str) -> bool:
+        """True when the victim consented to `consent`, or a supervisor overrode the refusal."""
+        if getattr(self, f"consent_{consent}"):
+            return True
+        return self.consent_overrides.filter(consent=consent).exists()
+
+
+class ConsentOverride(models.Model):
+    """A supervisor's recorded decision to act without one of the victim's consents."""
+
+    victim = models.ForeignKey(Victim, on_delete=models.PROTECT, related_name="consent_overrides")
+    consent = models.CharField(_("consent"), max_length=20, choices=Consent.choices)
+    reason = models.TextField(_("reason"), max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+
+
+class AccusedStatus(models.TextChoices):
+    SUSPECT = "suspect", _("Suspect")
+    ACCUSED = "accused", _("Accused")
+
+
+class Accused(models.Model):
+    """An accused person or suspect on one case; `label` (A1, A2, …) names them in the case.
+
+    Name and aliases stay searchable by the case team; CNIC, phones and online handles live in
+    `AccusedIdentifier` (encrypted, with a blind index) so cases sharing one can be found.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="accused")
+    label = models.CharField(_("label"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AccusedStatus.choices, default=AccusedStatus.SUSPECT
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    aliases = models.CharField(_("aliases"), max_length=500, blank=True)
+    addresses = EncryptedTextField(_("addresses"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "pk"]
+        verbose_name_plural = _("accused")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "label"], name="accused_label_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} {self.label}"
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} {self.label}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+    def identifier_values(self, kind: str) -> list[str]:
+        return [i.value for i in self.identifiers.all() if i.kind == kind]
+
+
+class IdentifierKind(models.TextChoices):
+    CNIC = "cnic", _("CNIC")
+    PHONE = "phone", _("Phone")
+    HANDLE = "handle", _("Online handle")
+
+
+class AccusedIdentifier(models.Model):
+    """One normalized CNIC, phone number or online handle of an accused person."""
+
+    accused = models.ForeignKey(Accused, on_delete=models.CASCADE, related_name="identifiers")
+    kind = models.CharField(max_length=10, choices=IdentifierKind.choices)
+    value = EncryptedTextField()
+    value_index = BlindIndexField(source="value", purpose="cases.accused.identifier")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "value_index"], name="accused_identifier_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["accused", "kind", "value_index"], name="accused_identifier_once"
+            )
+        ]
+
+
+class Witness(models.Model):
+    """A witness; identity is encrypted like every other person's, shown to the case team."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="witnesses")
+    label = models.CharField(_("label"), max_length=10)
+    name = EncryptedTextField(_("name"))
+    phones = EncryptedTextField(_("phone numbers"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    relation = models.CharField(_("relation to the case"), max_length=200, blank=True)
+    is_child = models.BooleanField(_("witness is a child"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "pk"]
+        verbose_name_plural = _("witnesses")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "label"], name="witness_label_per_case")
+        ]
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} {self.label}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+class ReferralStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    DONE = "done", _("Done")
+
+
+class Referral(models.Model):
+    """A victim referred to child-protection services; the officer accepts, rejects, completes."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
+    victim = models.ForeignKey(Victim, on_delete=models.PROTECT, related_name="referrals")
+    service = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("child-protection officer"),
+    )
+    needs = models.TextField(
+        _("what the child needs"),
+        max_length=2000,
+        help_text=_("No names: refer to the victim by code."),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.REQUESTED
+    )
+    consent_override = models.ForeignKey(
+        ConsentOverride, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(_("note"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} referral {self.pk} {self.victim.pseudonym}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()

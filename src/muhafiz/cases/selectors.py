@@ -1,0 +1,245 @@
+"""Reading the case database: visible querysets, permission-checked loaders, section
+suggestions, cross-case identifier lookups and identity-free statistics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from muhafiz.cases.models import (
+    Accused,
+    AccusedIdentifier,
+    Case,
+    SectionRule,
+    Victim,
+)
+from muhafiz.catalogue.models import Offence
+from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
+
+# Either right opens a case page: CASE_VIEW for its investigative content, WELFARE_VIEW for the
+# welfare part (victim codes, consent, referrals) that child-protection officers work on.
+CASE_PAGE_PERMS = (Perm.CASE_VIEW, Perm.WELFARE_VIEW)
+
+
+def visible_cases(principal: Any, perm: Perm = Perm.CASE_VIEW) -> QuerySet[Case]:
+    """The cases `principal` may see with `perm`, by the same rule as `has_perm`."""
+    return Case.objects.filter(scope_filter(principal, perm)).select_related(
+        "district", "police_station", "agency"
+    )
+
+
+def case_list(principal: Any, query: str = "") -> QuerySet[Case]:
+    """Cases for the list page and the API: by case or by welfare right; `query` matches the
+    reference or the FIR number (never a person's name)."""
+    allowed = Q(pk__in=[])
+    for perm in CASE_PAGE_PERMS:
+        allowed |= scope_filter(principal, perm)
+    cases = Case.objects.filter(allowed).select_related("district", "police_station", "agency")
+    query = query.strip()
+    if query:
+        cases = cases.filter(Q(reference__iexact=query) | Q(fir_number__iexact=query))
+    return cases.order_by("-reported_at", "-pk")
+
+
+def load_case(principal: Any, reference: str, *perms: Perm) -> Case:
+    """The case with `reference` after checking `principal` holds every one of `perms` on it
+    (404 when there is no such case, 403 when the right is missing)."""
+    case = get_object_or_404(
+        Case.objects.select_related("district", "police_station", "agency"),
+        reference=reference,
+    )
+    for perm in perms or (Perm.CASE_VIEW,):
+        check_perm(principal, perm, case)
+    return case
+
+
+def load_case_page(principal: Any, reference: str) -> Case:
+    """The case for its page: CASE_VIEW or WELFARE_VIEW on it is enough to open it."""
+    case = get_object_or_404(
+        Case.objects.select_related("district", "police_station", "agency"),
+        reference=reference,
+    )
+    if not any(has_perm(principal, perm, case) for perm in CASE_PAGE_PERMS):
+        check_perm(principal, Perm.CASE_VIEW, case)
+    return case
+
+
+def load_victim(principal: Any, case: Case, pseudonym: str) -> Victim:
+    """A victim of `case` for the welfare part (no identity is decrypted by showing it)."""
+    victim = get_object_or_404(Victim, case=case, pseudonym=pseudonym)
+    if not (
+        has_perm(principal, Perm.WELFARE_VIEW, case) or has_perm(principal, Perm.CASE_VIEW, case)
+    ):
+        check_perm(principal, Perm.WELFARE_VIEW, case)
+    return victim
+
+
+def case_rights(principal: Any, case: Case) -> dict[str, bool]:
+    """Which parts of the case page `principal` may see or use."""
+    return {
+        "view": has_perm(principal, Perm.CASE_VIEW, case),
+        "edit": has_perm(principal, Perm.CASE_EDIT, case) and case.is_open,
+        "edit_closed": has_perm(principal, Perm.CASE_EDIT, case),
+        "welfare": has_perm(principal, Perm.WELFARE_VIEW, case),
+        "welfare_edit": has_perm(principal, Perm.WELFARE_EDIT, case),
+        "identity": has_perm(principal, Perm.VICTIM_IDENTITY, case),
+        "evidence": has_perm(principal, Perm.EVIDENCE_VIEW, case),
+        "override": has_perm(principal, Perm.CASE_EDIT, case)
+        and getattr(principal, "role", "") == "supervisor",
+    }
+
+
+# --- section suggestions ------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    """One offence the recorded facts point to, and why."""
+
+    code: str
+    offence: Offence | None
+    reasons: list[str] = field(default_factory=list)
+    applied: bool = False
+
+
+@dataclass
+class SectionAdvice:
+    suggestions: list[Suggestion]
+    # Weaker sections on the case while a stronger suggested one is missing.
+    warnings: list[tuple[str, str]]  # (weaker code on the case, stronger code missing)
+
+    @property
+    def missing_codes(self) -> list[str]:
+        return [s.code for s in self.suggestions if not s.applied and s.offence is not None]
+
+
+def suggest_sections(
+    facts: frozenset[str] | set[str], applied_codes: set[str] | frozenset[str] = frozenset()
+) -> SectionAdvice:
+    """The offences that the facts recorded point to, from the `SectionRule` table."""
+    by_code: dict[str, Suggestion] = {}
+    weaker_for: dict[str, set[str]] = defaultdict(set)
+    for rule in SectionRule.objects.filter(active=True):
+        needed = set(rule.facts or [])
+        if not needed or not needed <= set(facts):
+            continue
+        suggestion = by_code.setdefault(rule.offence_code, Suggestion(rule.offence_code, None))
+        if rule.explanation not in suggestion.reasons:
+            suggestion.reasons.append(rule.explanation)
+        weaker_for[rule.offence_code].update(rule.weaker_codes or [])
+    offences = {o.code: o for o in Offence.objects.filter(code__in=by_code, active=True)}
+    for code, suggestion in by_code.items():
+        suggestion.offence = offences.get(code)
+        suggestion.applied = code in applied_codes
+    warnings = sorted(
+        {
+            (weak, strong)
+            for strong, weaker in weaker_for.items()
+            if strong not in applied_codes
+            for weak in weaker
+            if weak in applied_codes
+        }
+    )
+    ordered = sorted(by_code.values(), key=lambda s: s.code)
+    return SectionAdvice(suggestions=ordered, warnings=warnings)
+
+
+def case_section_advice(case: Case) -> SectionAdvice:
+    applied = set(case.offences.values_list("code", flat=True))
+    return suggest_sections(case.facts(), applied)
+
+
+# --- cross-case identifiers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedIdentifier:
+    """Another case's accused who shares an identifier kind with the accused asked about.
+
+    Names no victim and carries no identifier value: only the kind, the other case and the
+    other accused's label, so a cross-case alert can be raised from it.
+    """
+
+    kind: str
+    case_id: int
+    case_reference: str
+    district_code: str
+    accused_id: int
+    accused_label: str
+
+
+def find_cases_sharing_identifiers(accused: Accused) -> list[SharedIdentifier]:
+    """Accused in *other* cases, any district or agency, sharing a CNIC, phone or handle.
+
+    This is a system lookup (for cross-case alerts): it does not check a user's rights. Show
+    its results to a person only through `has_perm` on the other case.
+    """
+    own = list(AccusedIdentifier.objects.filter(accused=accused).values_list("kind", "value_index"))
+    if not own:
+        return []
+    match = Q(pk__in=[])
+    for kind, index in own:
+        if index:
+            match |= Q(kind=kind, value_index=index)
+    rows = (
+        AccusedIdentifier.objects.filter(match)
+        .exclude(accused__case_id=accused.case_id)
+        .select_related("accused__case__district")
+        .order_by("accused__case__reference", "accused__label", "kind")
+    )
+    seen: set[tuple[str, int]] = set()
+    result: list[SharedIdentifier] = []
+    for row in rows:
+        key = (row.kind, row.accused_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        other = row.accused
+        result.append(
+            SharedIdentifier(
+                kind=row.kind,
+                case_id=other.case_id,
+                case_reference=other.case.reference,
+                district_code=other.case.district.code,
+                accused_id=other.pk,
+                accused_label=other.label,
+            )
+        )
+    return result
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+
+def victim_statistics(principal: Any) -> list[dict[str, Any]]:
+    """Victims counted by district, age band and gender; only those who consented to
+    statistics (or whose refusal a supervisor overrode). No names, no codes, no case."""
+    check_perm(principal, Perm.STATS_VIEW)
+    counted = Victim.objects.filter(
+        Q(consent_statistics=True) | Q(consent_overrides__consent="statistics")
+    ).filter(
+        scope_filter(
+            principal,
+            Perm.STATS_VIEW,
+            district_field="case__district",
+            province_field="case__district__province",
+        )
+    )
+    rows = (
+        counted.values("case__district__code", "age_band", "gender")
+        .annotate(victims=Count("pk", distinct=True))
+        .order_by("case__district__code", "age_band", "gender")
+    )
+    return [
+        {
+            "district": row["case__district__code"],
+            "age_band": row["age_band"],
+            "gender": row["gender"],
+            "victims": row["victims"],
+        }
+        for row in rows
+    ]
