@@ -1,0 +1,227 @@
+"""Jobs: queued after commit, drained once by several workers, failures kept and retried."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
+
+from muhafiz.accounts.models import User
+from muhafiz.accounts.roles import Role
+from muhafiz.core.jobs import JobNotRetryableError, enqueue_on_commit, failed_jobs, retry_task
+from muhafiz.testing import make_user
+
+RUNS_TABLE = "test_jobs_runs"
+
+
+@pytest.fixture
+def administrator(db: None, settings: Any) -> User:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    return make_user("admin", Role.ADMINISTRATOR, district_code=None, level="national")
+
+
+@pytest.fixture
+def investigator(db: None, settings: Any) -> User:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return make_user("inv.lahore", Role.INVESTIGATOR, district_code="LHR")
+
+
+@task()
+def record_run(number: int) -> int:
+    """Insert one row per task number; a second run of the same number violates the key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RUNS_TABLE} (number, pid) VALUES (%s, %s)",  # noqa: S608 - fixed name
+            [number, os.getpid()],
+        )
+    time.sleep(0.02)  # long enough that the workers interleave
+    return number
+
+
+@task()
+def flaky(marker: str) -> str:
+    """Fails until the marker file exists (a stand-in for an outside system that was down)."""
+    if not Path(marker).exists():
+        raise RuntimeError(f"synthetic outage: {Path(marker).name} is missing")
+    return "done"
+
+
+def drain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run one worker in this process until the queue is empty.
+
+    Inside the test's transaction the worker must not close the connection between tasks
+    (it would end the transaction that holds the test's data).
+    """
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    db_worker.Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="in-process",
+        excluded_queue_names=[],
+    ).run()
+
+
+def test_a_job_is_queued_only_when_its_transaction_commits(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        enqueue_on_commit(flaky, "/nonexistent")
+        assert not DBTaskResult.objects.exists()
+    assert DBTaskResult.objects.get().args_kwargs == {"args": ["/nonexistent"], "kwargs": {}}
+
+
+def test_a_job_of_a_rolled_back_transaction_is_never_queued(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ZeroDivisionError),
+        transaction.atomic(),
+    ):
+        enqueue_on_commit(flaky, "/nonexistent")
+        _ = 1 / 0
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.fixture
+def runs_table(transactional_db: None) -> Iterator[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {RUNS_TABLE} (number integer PRIMARY KEY, pid integer)")
+    try:
+        yield RUNS_TABLE
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {RUNS_TABLE}")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start_worker(worker_id: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "MUHAFIZ_PROFILE": "test"}
+    env["DJANGO_SETTINGS_MODULE"] = "muhafiz.settings"
+    command = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"]
+    command += ["--interval", "0.05", "--no-startup-delay", "--no-reload", "--skip-checks"]
+    command += ["--worker-id", worker_id]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_for(condition: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_three_workers_drain_one_queue_without_running_a_task_twice(
+    runs_table: str, tmp_path: Path
+) -> None:
+    logs = {f"worker-{n}": tmp_path / f"worker-{n}.log" for n in range(3)}
+    workers = [_start_worker(worker_id, log) for worker_id, log in logs.items()]
+    try:
+        # Queue the work only once every worker is polling, so that all of them compete for it.
+        _wait_for(
+            lambda: (
+                all("Starting worker" in log.read_text(errors="replace") for log in logs.values())
+                or any(w.poll() is not None for w in workers)
+            ),
+            "the workers to start",
+        )
+        assert all(w.poll() is None for w in workers), [log.read_text() for log in logs.values()]
+        for number in range(50):
+            record_run.enqueue(number)
+        _wait_for(
+            lambda: (
+                DBTaskResult.objects.filter(
+                    status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+                ).count()
+                == 50
+            ),
+            "the queue to drain",
+        )
+    except AssertionError:
+        pytest.fail("\n".join(log.read_text(errors="replace")[-3000:] for log in logs.values()))
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+
+    results = list(DBTaskResult.objects.all())
+    assert {r.status for r in results} == {TaskResultStatus.SUCCESSFUL}, [
+        r.traceback for r in results if r.traceback
+    ]
+    assert all(len(r.worker_ids) == 1 for r in results)
+    assert len({r.worker_ids[0] for r in results}) >= 2, "only one worker took part"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT number FROM {runs_table} ORDER BY number")  # noqa: S608
+        assert [row[0] for row in cursor.fetchall()] == list(range(50))
+
+
+def test_a_failed_job_keeps_its_error_and_an_administrator_can_retry_it(
+    administrator: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from muhafiz.audit.models import AuditEvent
+
+    marker = tmp_path / "outside-system-is-up"
+    first = flaky.enqueue(str(marker))
+    drain(monkeypatch)
+
+    [failure] = failed_jobs()
+    assert failure.id == first.id
+    assert failure.exception_class_path == "builtins.RuntimeError"
+    assert failure.error == "RuntimeError: synthetic outage: outside-system-is-up is missing"
+    assert "Traceback" in failure.traceback
+    assert failure.args == [str(marker)]
+    assert failure.retried_as is None
+
+    marker.touch()
+    retry_id = retry_task(administrator, first.id, reason="outside system back up")
+    [failure] = failed_jobs()
+    assert failure.retried_as == retry_id
+    assert failed_jobs(include_retried=False) == []
+    drain(monkeypatch)
+
+    retried = DBTaskResult.objects.get(id=retry_id)
+    assert retried.status == TaskResultStatus.SUCCESSFUL
+    assert retried.return_value == "done"
+    assert retried.args_kwargs == {"args": [str(marker)], "kwargs": {}}
+    assert DBTaskResult.objects.get(id=first.id).status == TaskResultStatus.FAILED
+    event = AuditEvent.objects.get(action="job.retry")
+    assert event.details["failed_job"] == first.id
+    assert event.details["new_job"] == retry_id
+
+
+def test_only_failed_jobs_can_be_retried(administrator: User) -> None:
+    done = record_run.using(queue_name="default").enqueue(1)
+    with pytest.raises(JobNotRetryableError, match="only failed jobs"):
+        retry_task(administrator, done.id)
+    with pytest.raises(JobNotRetryableError, match="there is no job"):
+        retry_task(administrator, "not-a-job-id")
+
+
+def test_an_investigator_cannot_retry_jobs(investigator: User) -> None:
+    with pytest.raises(PermissionDenied):
+        retry_task(investigator, "00000000-0000-0000-0000-000000000000")
