@@ -1,6 +1,16 @@
+"""Proceedings: a case's legal stages, the statutory clocks they start and stop, dashboards."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ProceedingsConfig(AppConfig):
     name = "muhafiz.proceedings"
     label = "proceedings"
+    verbose_name = "Proceedings"
+
+    def ready(self) -> None:
+        from muhafiz.proceedings.holidays import install_after_migrate
+
+        # After every migrate (and every test-database flush) the shipped holidays are present.
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="holidays-install")
