@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
-from muhafiz.cases.models import AlertKind, Case, TeamMember, TeamRole
+from muhafiz.cases.models import Accused, AlertKind, Case, CaseStatus, TeamMember, TeamRole
 from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule
 from muhafiz.proceedings.clocks import (
     ALERT_STATES,
@@ -161,6 +161,16 @@ def _local(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
+def _id(obj: Accused | None) -> int | None:
+    return obj.pk if obj is not None else None
+
+
+def _is_user(actor: Any) -> bool:
+    from muhafiz.accounts.models import User
+
+    return isinstance(actor, User)
+
+
 def _label(code: str) -> str:
     return str(StageCode(code).label)
 
@@ -171,7 +181,7 @@ def _validate(
     *,
     code: str,
     occurred_at: datetime,
-    accused: str,
+    accused: Accused | None,
     remand_days: int | None,
     outcome: str,
     court: Agency | None,
@@ -189,15 +199,17 @@ def _validate(
             _("%(stage)s cannot come before the report was received (%(when)s).")
             % {"stage": _label(code), "when": _local(case.reported_at)}
         )
-    if code in PER_ACCUSED and not accused:
+    if code in PER_ACCUSED and accused is None:
         errors["accused"].append(_("Say which accused this concerns."))
-    if code not in PER_ACCUSED and accused:
+    if accused is not None and accused.case_id != case.pk:
+        errors["accused"].append(_("This accused is not on this case."))
+    if code not in PER_ACCUSED and accused is not None:
         errors["accused"].append(_("This stage concerns the whole case, not one accused."))
 
     if code == StageCode.REPORT_RECEIVED:
         errors["code"].append(_("The report is recorded when the case is opened."))
     if code not in REPEATABLE and any(
-        e.code == code and (code not in PER_ACCUSED or e.accused == accused) for e in events
+        e.code == code and (code not in PER_ACCUSED or e.accused_id == _id(accused)) for e in events
     ):
         errors["code"].append(_("%(stage)s is already recorded.") % {"stage": _label(code)})
 
@@ -218,7 +230,7 @@ def _validate(
         earlier = [
             e
             for e in events
-            if e.code in alternatives and (not same_accused or e.accused == accused)
+            if e.code in alternatives and (not same_accused or e.accused_id == _id(accused))
         ]
         names = " / ".join(_label(c) for c in alternatives)
         if not earlier:
@@ -238,7 +250,7 @@ def _validate(
     for event in events:
         if event.code in WITHIN_STAGE or code in WITHIN_STAGE:
             continue
-        if event.accused and accused and event.accused != accused:
+        if event.accused_id and accused and event.accused_id != accused.pk:
             continue
         if STAGE_ORDER.index(event.code) > position and event.occurred_at < occurred_at:
             errors["occurred_at"].append(
@@ -258,7 +270,7 @@ def _validate(
             granted = sum(
                 e.remand_days or 0
                 for e in events
-                if e.accused == accused
+                if e.accused_id == _id(accused)
                 and e.code
                 in {StageCode.PHYSICAL_REMAND_STARTED, StageCode.PHYSICAL_REMAND_EXTENDED}
             )
@@ -300,7 +312,7 @@ def _ensure_report_event(case: Case, actor: Any) -> StageEvent:
         case=case,
         code=StageCode.REPORT_RECEIVED,
         occurred_at=case.reported_at,
-        recorded_by=actor if getattr(actor, "pk", None) else case.created_by,
+        recorded_by=actor if _is_user(actor) else None,
     )
     CaseProgress.objects.update_or_create(
         case=case,
@@ -339,7 +351,7 @@ def record_stage_event(
     *,
     code: str,
     occurred_at: datetime,
-    accused: str = "",
+    accused: Accused | None = None,
     remand_days: int | None = None,
     outcome: str = "",
     sentence: str = "",
@@ -350,7 +362,6 @@ def record_stage_event(
 ) -> StageEvent:
     """Record one stage of a case's proceedings, or raise ValidationError and write nothing."""
     now = now or timezone.now()
-    accused = accused.strip()
     # Lock the case row so two people recording at once cannot both pass the checks.
     case = Case.objects.select_for_update().get(pk=case.pk)
     _ensure_report_event(case, actor)
@@ -378,7 +389,7 @@ def record_stage_event(
         sentence=sentence.strip(),
         court=court,
         note=note.strip(),
-        recorded_by=actor,
+        recorded_by=actor if _is_user(actor) else None,
     )
     _advance_progress(case, event)
     changed = sync_case_clocks(case, now=now)
@@ -390,7 +401,7 @@ def record_stage_event(
         stage=code,
         event_id=event.pk,
         occurred_at=occurred_at.isoformat(),
-        accused=accused,
+        accused=accused.label if accused else "",
         outcome=outcome,
         clocks_changed=[c.pk for c in changed],
     )
@@ -437,7 +448,7 @@ def _stops(event: StageEvent, clock: Clock, end_codes: frozenset[str]) -> bool:
     if event.code not in end_codes and not (ALSO_STOPS.get(event.code, frozenset()) & end_codes):
         return False
     # A per-accused clock stops for that accused only; a case-wide event stops every clock.
-    return not event.accused or not clock.accused or event.accused == clock.accused
+    return not event.accused_id or not clock.accused_id or event.accused_id == clock.accused_id
 
 
 def sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
@@ -464,7 +475,7 @@ def sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
             # A repeated start event (physical remand extended is a different code) starts a
             # new clock only once the previous clock of that rule for that accused has stopped.
             if any(
-                c.rule_id == rule.pk and c.accused == start.accused and c.stopped_at is None
+                c.rule_id == rule.pk and c.accused_id == start.accused_id and c.stopped_at is None
                 for c in clocks
             ):
                 continue
@@ -480,7 +491,7 @@ def sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
             clock = Clock(
                 case=case,
                 rule=rule,
-                accused=start.accused,
+                accused_id=start.accused_id,
                 started_at=start.occurred_at,
                 due_at=deadline.due_at,
                 due_soon_at=deadline.due_soon_at,
@@ -572,7 +583,8 @@ def evaluate_clocks(*, now: datetime | None = None) -> Evaluation:
     started_at = timezone.now()
     now = now or started_at
     result = Evaluation()
-    running = Clock.objects.filter(stopped_at__isnull=True)
+    # Clocks of closed cases stand still: nobody is to be alerted about a closed case.
+    running = Clock.objects.filter(stopped_at__isnull=True, case__status=CaseStatus.OPEN)
 
     with transaction.atomic():
         missed_ids = list(
@@ -608,7 +620,9 @@ def evaluate_clocks(*, now: datetime | None = None) -> Evaluation:
 
 def _open_missing_proceedings(now: datetime) -> int:
     """Cases opened without their report recorded as a stage (the cases app need not call us)."""
-    pending = Case.objects.filter(status="open", progress__isnull=True).values_list("pk", flat=True)
+    pending = Case.objects.filter(status=CaseStatus.OPEN, progress__isnull=True).values_list(
+        "pk", flat=True
+    )
     count = 0
     for case in Case.objects.filter(pk__in=list(pending[:CHUNK])):
         start_proceedings(None, case, now=now)
@@ -647,8 +661,8 @@ def _alert_message(clock: Clock) -> str:
         "case": clock.case.reference,
         "due": _local(clock.due_at),
     }
-    if clock.accused:
-        message += " " + _("Accused: %(accused)s.") % {"accused": clock.accused}
+    if clock.accused is not None:
+        message += " " + _("Accused: %(accused)s.") % {"accused": clock.accused.label}
     return message[:500]
 
 
@@ -660,7 +674,7 @@ def raise_clock_alerts(clock_ids: Sequence[int] | None = None) -> tuple[int, int
     )
     if clock_ids is not None:
         pending = pending.filter(pk__in=list(clock_ids))
-    clocks = list(pending.select_related("rule", "case").order_by("pk"))
+    clocks = list(pending.select_related("rule", "case", "accused").order_by("pk"))
     if not clocks:
         return 0, 0
     alerts = 0
@@ -692,17 +706,8 @@ def raise_clock_alerts(clock_ids: Sequence[int] | None = None) -> tuple[int, int
 
 
 def _raise_alert(case: Case, recipient: Any, kind: str, message: str, dedupe_key: str) -> None:
-    try:
-        from muhafiz.cases.actions import raise_alert
-    except ImportError:  # until the cases app ships raise_alert: the same idempotent insert
-        from muhafiz.cases.models import Alert
+    from muhafiz.cases.actions import raise_alert
 
-        Alert.objects.get_or_create(
-            recipient=recipient,
-            dedupe_key=dedupe_key,
-            defaults={"case": case, "kind": kind, "message": message},
-        )
-        return
     raise_alert(case, recipient, kind, message, dedupe_key)
 
 
@@ -711,7 +716,7 @@ def _alert_after_commit(clock_ids: list[int]) -> None:
         transaction.on_commit(lambda: raise_clock_alerts(clock_ids))
 
 
-def remand_days_granted(case: Case, accused: str) -> int:
+def remand_days_granted(case: Case, accused: Accused) -> int:
     total = StageEvent.objects.filter(
         case=case,
         accused=accused,

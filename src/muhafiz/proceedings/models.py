@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.cases.models import Case
+from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, DeadlineRule
 from muhafiz.proceedings.clocks import ClockState
 
@@ -138,9 +138,15 @@ class StageEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_events")
     code = models.CharField(_("stage"), max_length=40, choices=StageCode.choices)
     occurred_at = models.DateTimeField(_("when"))
-    # The accused person a per-accused event concerns, as the case names them (e.g. "A1"),
-    # until the cases app's accused model can be referenced.
-    accused = models.CharField(_("accused"), max_length=40, blank=True)
+    # The accused person a per-accused event concerns (arrest, remand, judgment, appeal).
+    accused = models.ForeignKey(
+        Accused,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stage_events",
+        verbose_name=_("accused"),
+    )
     remand_days = models.PositiveSmallIntegerField(_("remand days"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     sentence = models.CharField(_("sentence"), max_length=300, blank=True)
@@ -153,8 +159,9 @@ class StageEvent(models.Model):
         verbose_name=_("court"),
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # Empty when the system recorded it (the report, from the case) or an API client did.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -171,7 +178,9 @@ class Clock(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
     rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="clocks")
-    accused = models.CharField(_("accused"), max_length=40, blank=True)
+    accused = models.ForeignKey(
+        Accused, on_delete=models.PROTECT, null=True, blank=True, related_name="clocks"
+    )
     started_at = models.DateTimeField(_("started"))
     due_at = models.DateTimeField(_("due"))
     due_soon_at = models.DateTimeField(_("nearly due from"))

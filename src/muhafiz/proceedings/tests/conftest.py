@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from muhafiz.cases.models import Case, TeamMember, TeamRole
+from muhafiz.cases.models import Accused, Case, TeamMember, TeamRole
 from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule, District, PoliceStation
 from muhafiz.catalogue.shipped import install_shipped_catalogue
 from muhafiz.proceedings.clocks import PAKISTAN
@@ -19,11 +19,14 @@ from muhafiz.testing import People, agency
 START = datetime(2026, 3, 20, 16, 0, tzinfo=PAKISTAN)
 
 
-def pk_time(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
+def pk_time(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A wall-clock time in Lahore."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=PAKISTAN)
+    return datetime(year, month, day, hour, minute, tzinfo=PAKISTAN)
+
+
+def end_of_day(year: int, month: int, day: int) -> datetime:
+    """The last second of a day in Lahore, where day-counted deadlines fall."""
+    return datetime(year, month, day, 23, 59, 59, tzinfo=PAKISTAN)
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +88,10 @@ def make_case(people: People, rules: list[DeadlineRule]) -> CaseFactory:
         return case
 
     return build
+
+
+def accused_on(case: Case, label: str = "A1") -> Accused:
+    """An accused on the case, named only by their label (the cases app holds the rest)."""
+    return Accused.objects.get_or_create(
+        case=case, label=label, defaults={"created_by": case.created_by}
+    )[0]

@@ -16,7 +16,7 @@ from muhafiz.proceedings.clocks import (
     statutory_deadline,
 )
 from muhafiz.proceedings.holidays import shipped_holidays
-from muhafiz.proceedings.tests.conftest import START, pk_time
+from muhafiz.proceedings.tests.conftest import START, end_of_day, pk_time
 
 HOLIDAYS_2026 = frozenset(date.fromisoformat(row["date"]) for row in shipped_holidays())
 
@@ -32,20 +32,18 @@ def test_days_are_counted_in_lahore_time_not_utc() -> None:
     # 02:00 in Lahore is still the previous day in UTC; the count starts from the local day.
     start = pk_time(2026, 3, 20, 2, 0)
     assert start.astimezone(UTC).date() == date(2026, 3, 19)
-    assert statutory_deadline(start, 14, "days") == pk_time(2026, 4, 3, 23, 59, 59)
+    assert statutory_deadline(start, 14, "days") == end_of_day(2026, 4, 3)
 
 
 def test_day_of_the_event_is_excluded_and_the_last_day_runs_to_its_end() -> None:
-    assert statutory_deadline(START, 1, "days") == pk_time(2026, 3, 21, 23, 59, 59)
+    assert statutory_deadline(START, 1, "days") == end_of_day(2026, 3, 21)
 
 
 def test_business_days_skip_the_weekend_and_pakistan_day() -> None:
     # Friday 20 March → Sat, Sun (weekend), Mon 23 March (Pakistan Day) do not count.
     assert add_business_days(date(2026, 3, 20), 3, HOLIDAYS_2026) == date(2026, 3, 26)
     assert add_business_days(date(2026, 3, 20), 3, frozenset()) == date(2026, 3, 25)
-    assert statutory_deadline(START, 1, "business_days", HOLIDAYS_2026) == pk_time(
-        2026, 3, 24, 23, 59, 59
-    )
+    assert statutory_deadline(START, 1, "business_days", HOLIDAYS_2026) == end_of_day(2026, 3, 24)
 
 
 def test_friday_is_a_business_day_but_independence_day_is_not() -> None:

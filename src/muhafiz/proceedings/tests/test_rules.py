@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import DeadlineRule
 from muhafiz.catalogue.shipped import FIXTURES_DIR
 from muhafiz.proceedings import actions
 from muhafiz.proceedings.actions import PREREQUISITES
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.models import PER_ACCUSED, Clock, StageCode
-from muhafiz.proceedings.tests.conftest import START, CaseFactory, pk_time
+from muhafiz.proceedings.tests.conftest import START, CaseFactory, accused_on, end_of_day, pk_time
 
 SHIPPED_RULES = json.loads((FIXTURES_DIR / "deadlines.json").read_text(encoding="utf-8"))["rules"]
 
@@ -25,14 +26,14 @@ EXPECTED_DUE: dict[str, datetime] = {
     "alert_raiser_contacted": pk_time(2026, 3, 21, 16, 0),  # 24 hours
     "medico_legal_examination": pk_time(2026, 3, 20, 22, 0),  # 6 hours
     "produce_before_magistrate": pk_time(2026, 3, 21, 16, 0),  # 24 hours, over the weekend
-    "physical_remand_total": pk_time(2026, 4, 4, 23, 59, 59),  # 15 days
-    "judicial_remand_period": pk_time(2026, 4, 4, 23, 59, 59),  # 15 days
+    "physical_remand_total": end_of_day(2026, 4, 4),  # 15 days
+    "judicial_remand_period": end_of_day(2026, 4, 4),  # 15 days
     "register_check_forwarded": pk_time(2026, 3, 22, 16, 0),  # 48 hours
-    "challan_submitted": pk_time(2026, 4, 3, 23, 59, 59),  # 14 days
-    "interim_report_submitted": pk_time(2026, 4, 6, 23, 59, 59),  # day 17
-    "trial_concluded": pk_time(2026, 7, 20, 23, 59, 59),  # 4 months
-    "trial_concluded_zarra": pk_time(2026, 6, 20, 23, 59, 59),  # 3 months
-    "appeal_decided": pk_time(2026, 9, 20, 23, 59, 59),  # 6 months
+    "challan_submitted": end_of_day(2026, 4, 3),  # 14 days
+    "interim_report_submitted": end_of_day(2026, 4, 6),  # day 17
+    "trial_concluded": end_of_day(2026, 7, 20),  # 4 months
+    "trial_concluded_zarra": end_of_day(2026, 6, 20),  # 3 months
+    "appeal_decided": end_of_day(2026, 9, 20),  # 6 months
     "child_before_protection_court": pk_time(2026, 3, 21, 16, 0),  # 24 hours
 }
 
@@ -50,9 +51,7 @@ def test_every_event_a_rule_names_is_a_stage_of_the_proceedings() -> None:
             assert code in StageCode.values, f"{rule['code']}: {code} is not a stage code"
 
 
-def _record_with_prerequisites(
-    actor: object, case: object, code: str, at: datetime, accused: str
-) -> None:
+def _record_with_prerequisites(actor: object, case: Case, code: str, at: datetime) -> None:
     """Record `code` at `at`, after recording (an hour apart, earlier) what it needs first."""
     chain = [code]
     while chain[-1] in PREREQUISITES:
@@ -68,10 +67,10 @@ def _record_with_prerequisites(
             extra.update(outcome="acquittal")
         actions.record_stage_event(
             actor,
-            case,  # type: ignore[arg-type]
+            case,
             code=step,
             occurred_at=at - timedelta(hours=steps_back),
-            accused=accused if step in PER_ACCUSED else "",
+            accused=accused_on(case) if step in PER_ACCUSED else None,
             now=at,
             **extra,  # type: ignore[arg-type]
         )
@@ -91,10 +90,10 @@ def test_statutory_rule_computed_right(
         case = make_case(START - timedelta(days=2), **facts)
         if rule.applies_when == "challan_incomplete":
             # The interim report is due only once the 14-day challan clock has run out.
-            _record_with_prerequisites(investigator, case, rule.start_event, START, "")
+            _record_with_prerequisites(investigator, case, rule.start_event, START)
             actions.evaluate_clocks(now=START + timedelta(days=15))
         else:
-            _record_with_prerequisites(investigator, case, rule.start_event, START, "A1")
+            _record_with_prerequisites(investigator, case, rule.start_event, START)
 
     clock = Clock.objects.get(case=case, rule=rule)
     assert clock.started_at == START
@@ -116,7 +115,7 @@ def test_rule_met_in_time_then_one_met_late(
             case.save(update_fields=["reported_at"])
             actions.start_proceedings(investigator, case, now=START)
         else:
-            _record_with_prerequisites(investigator, case, rule.start_event, START, "")
+            _record_with_prerequisites(investigator, case, rule.start_event, START)
         end = stop_at or EXPECTED_DUE[rule_code] + timedelta(minutes=1)
         per_accused = rule.end_event in PER_ACCUSED
         actions.record_stage_event(
@@ -125,7 +124,7 @@ def test_rule_met_in_time_then_one_met_late(
             code=rule.end_event,
             occurred_at=end,
             now=end,
-            accused="A1" if per_accused else "",
+            accused=accused_on(case) if per_accused else None,
             outcome="acquittal" if per_accused else "",
         )
     # A per-case clock is stopped by the judgment of any accused.
