@@ -1,1 +1,5 @@
-"""Django-free triage: hash, identify and match seized media; write and report scan files."""
+"""Django-free triage: hash, identify and match seized folders and archives into a scan file."""
+
+from muhafiz.triage.settings import ScanSettings
+
+__all__ = ["ScanSettings"]

@@ -1,0 +1,361 @@
+"""One top-level file in, its records out: hashing, type, image analysis and archive expansion.
+
+Everything a worker does happens here. Bytes flow once through a `RecordSink`, which hashes them
+and keeps them in memory only when they are an image or an archive that must be reopened.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from muhafiz.triage.filetypes import HEAD_BYTES, TAR, FileType, extension_mismatch, sniff
+from muhafiz.triage.hashing import CHUNK_BYTES, MultiHasher
+from muhafiz.triage.imaging import analyze_image
+from muhafiz.triage.records import FileRecord, IssueCode, display_name
+from muhafiz.triage.settings import ScanSettings
+from muhafiz.triage.sources import ARCHIVE_FORMATS
+from muhafiz.triage.sources.base import (
+    ArchivePasswordError,
+    ContentSink,
+    MemberInfo,
+    Source,
+    Unit,
+)
+from muhafiz.triage.sources.pump import pump
+from muhafiz.triage.sources.tar import NotATarError
+
+_CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
+_ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
+
+
+@dataclass
+class UnitContext:
+    settings: ScanSettings
+    buffer: bytearray
+    records: list[FileRecord] = field(default_factory=list)
+    expanded: int = 0  # bytes decompressed out of archives in this unit
+    stopped: bool = False  # the expanded-size limit was reached
+    seen: set[str] = field(default_factory=set)
+
+
+def process_unit(
+    source: Source, unit: Unit, settings: ScanSettings, buffer: bytearray | None = None
+) -> list[FileRecord]:
+    """All records of one top-level file: the file itself and, for archives, every member."""
+    ctx = UnitContext(settings, buffer if buffer is not None else bytearray(CHUNK_BYTES))
+    try:
+        opened = source.open(unit)
+    except FileNotFoundError:
+        record = FileRecord(
+            unit.source_id, unit.path, None, 0, size=unit.size, path_raw=unit.path_raw
+        )
+        record.add_issue(IssueCode.VANISHED, "listed at the start of the scan, gone when opened")
+        return [record]
+    except OSError as exc:
+        record = FileRecord(
+            unit.source_id, unit.path, None, 0, size=unit.size, path_raw=unit.path_raw
+        )
+        record.add_issue(IssueCode.UNREADABLE, f"could not be opened: {exc.strerror or exc}")
+        return [record]
+    ctx.seen.add(unit.path)
+    sink = RecordSink(
+        ctx, opened.record, opened.record.size, lambda: source.reopen(unit), budgeted=False
+    )
+    with opened.stream as stream:
+        try:
+            pump(stream, sink, ctx.buffer)
+        except OSError as exc:
+            sink.fail(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
+        sink.close()
+    return ctx.records
+
+
+class RecordSink:
+    """Hashes one file's bytes as they arrive and, on close, identifies and analyses it."""
+
+    def __init__(
+        self,
+        ctx: UnitContext,
+        record: FileRecord,
+        size_hint: int | None,
+        reopen: Callable[[], BinaryIO | None] | None,
+        *,
+        budgeted: bool,
+    ) -> None:
+        self.ctx = ctx
+        self.record = record
+        self.size_hint = size_hint
+        self.reopen = reopen
+        self.budgeted = budgeted
+        self.hasher = MultiHasher()
+        self.pending = bytearray()
+        self.filetype: FileType | None = None
+        self.kept: bytearray | None = None
+        self.too_large = False
+        self.aborted = False
+        self.failed = False
+
+    @property
+    def wants_more(self) -> bool:
+        return not self.aborted
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self.aborted:
+            return
+        if self.budgeted:
+            self.ctx.expanded += len(data)
+            if self.ctx.expanded > self.ctx.settings.max_expanded_bytes:
+                self._stop_expansion()
+                return
+        self.hasher.update(data)
+        if self.filetype is not None:
+            if self.kept is not None:
+                self._keep(data)
+        elif not self.pending and len(data) >= HEAD_BYTES:
+            self._decide(bytes(data[:HEAD_BYTES]))
+            if self.kept is not None:
+                self._keep(data)
+        else:
+            self.pending += data
+            if len(self.pending) >= HEAD_BYTES:
+                self._decide(bytes(self.pending[:HEAD_BYTES]))
+                if self.kept is not None:
+                    self._keep(self.pending)
+                self.pending = bytearray()
+
+    def fail(self, code: str, message: str) -> None:
+        self.failed = True
+        code = IssueCode(code)
+        if any(issue.code == code for issue in self.record.issues):
+            return
+        self.record.add_issue(code, message)
+
+    def close(self) -> None:
+        record, settings = self.record, self.ctx.settings
+        if self.filetype is None:
+            self._decide(bytes(self.pending))
+            if self.kept is not None:
+                self._keep(self.pending)
+        self.pending = bytearray()
+        filetype = self.filetype
+        assert filetype is not None
+        self.ctx.records.append(record)
+        record.mime = filetype.mime
+        record.ext_mismatch = extension_mismatch(record.path, filetype)
+        if self.aborted or self.failed:
+            return  # partial content: hashes of it would be misleading
+        digests = self.hasher.digests()
+        record.md5, record.sha1, record.sha256 = digests.md5, digests.sha1, digests.sha256
+        if self.size_hint is not None and digests.size != self.size_hint:
+            record.add_issue(
+                IssueCode.SIZE_MISMATCH,
+                f"{digests.size} bytes read, {self.size_hint} expected (changed while read?)",
+            )
+        record.size = digests.size
+        if digests.size == 0:
+            record.add_issue(IssueCode.ZERO_BYTE, "zero-byte file; not matched by hash")
+        kept, self.kept = self.kept, None
+        if filetype.image:
+            if kept is not None:
+                analyze_image(memoryview(kept), record, settings)
+            else:
+                record.add_issue(
+                    IssueCode.DECOMPRESSION_BOMB,
+                    f"image larger than the in-memory limit of {settings.max_in_memory_bytes:,} "
+                    "bytes; not decoded",
+                )
+        elif filetype.archive is not None:
+            self._expand(filetype, kept)
+
+    def _expand(self, filetype: FileType, kept: bytearray | None) -> None:
+        record, settings = self.record, self.ctx.settings
+        assert filetype.archive is not None
+        if record.depth >= settings.max_archive_depth:
+            record.add_issue(
+                IssueCode.DEPTH_LIMIT,
+                f"archive nested {record.depth} deep; limit is {settings.max_archive_depth}, "
+                "members not listed",
+            )
+            return
+        if self.ctx.stopped:
+            return
+        stream: BinaryIO | None
+        if kept is not None:
+            stream = io.BufferedReader(MemoryReader(memoryview(kept)))
+        elif self.reopen is not None:
+            stream = self.reopen()
+        else:
+            stream = None
+        if stream is None:
+            record.add_issue(
+                IssueCode.TOO_LARGE_IN_ARCHIVE,
+                f"nested archive larger than the in-memory limit of "
+                f"{settings.max_in_memory_bytes:,} bytes; members not listed",
+            )
+            return
+        archive_format = ARCHIVE_FORMATS[filetype.archive]
+        visitor = MemberCollector(self.ctx, record)
+        with stream:
+            try:
+                archive_format.read(stream, visitor)
+                record.archive_format = archive_format.name
+            except ArchivePasswordError as exc:
+                record.archive_format = archive_format.name
+                record.add_issue(IssueCode.PASSWORD_PROTECTED, f"password-protected: {exc}")
+            except NotATarError as exc:
+                # A lone .gz/.bz2/.xz file is not an archive; a damaged tar is.
+                if (
+                    filetype is TAR
+                    or ".tar" in record.path.lower()
+                    or record.path.lower().endswith((".tgz", ".tbz", ".tbz2", ".txz"))
+                ):
+                    record.add_issue(IssueCode.CORRUPT_ARCHIVE, f"not a readable tar: {exc}")
+            except Exception as exc:  # archive readers raise many types on hostile input
+                record.archive_format = archive_format.name
+                record.add_issue(
+                    IssueCode.CORRUPT_ARCHIVE,
+                    f"archive could not be read to the end: {type(exc).__name__}: {exc}",
+                )
+
+    def _decide(self, head: bytes) -> None:
+        """Identify the content from its head and decide whether to keep its bytes in memory."""
+        filetype = sniff(head)
+        self.filetype = filetype
+        limit = self.ctx.settings.max_in_memory_bytes
+        wanted = filetype.image or (filetype.archive is not None and self.reopen is None)
+        if not wanted:
+            return
+        if self.size_hint is not None and self.size_hint > limit:
+            self.too_large = True
+        else:
+            self.kept = bytearray()
+
+    def _keep(self, data: bytes | bytearray | memoryview) -> None:
+        assert self.kept is not None
+        if len(self.kept) + len(data) > self.ctx.settings.max_in_memory_bytes:
+            self.kept = None
+            self.too_large = True
+        else:
+            self.kept += data
+
+    def _stop_expansion(self) -> None:
+        limit = self.ctx.settings.max_expanded_bytes
+        self.aborted = True
+        self.kept = None
+        self.ctx.stopped = True
+        self.record.add_issue(
+            IssueCode.EXPANDED_SIZE_LIMIT,
+            f"archive expansion stopped: more than {limit:,} bytes decompressed from this "
+            "top-level file (possible zip bomb); later members not listed",
+        )
+
+
+class MemberCollector:
+    """Turns an archive's members into records and hands out a sink for each one's bytes."""
+
+    def __init__(self, ctx: UnitContext, parent: FileRecord) -> None:
+        self.ctx = ctx
+        self.parent = parent
+
+    @property
+    def stopped(self) -> bool:
+        return self.ctx.stopped
+
+    def member(self, info: MemberInfo) -> ContentSink | None:
+        if info.kind == "dir":
+            return None
+        ctx, settings, parent = self.ctx, self.ctx.settings, self.parent
+        shown, raw = display_name(info.name)
+        path = self._unique(f"{parent.path}!/{shown.lstrip('/')}")
+        record = FileRecord(
+            parent.source_id, path, parent.path, parent.depth + 1, kind=info.kind, size=info.size
+        )
+        record.path_raw = raw
+        if info.mtime is not None:
+            if info.mtime.tzinfo is not None:
+                record.mtime = info.mtime.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            else:
+                record.mtime = info.mtime.isoformat(timespec="seconds")
+        record.time_zone = info.time_zone
+        record.timestamp_note = "modification time as recorded by the archiving program"
+        if raw is not None:
+            record.add_issue(
+                IssueCode.NON_UTF8_NAME, f"member name is not valid UTF-8 ({raw.hex()})"
+            )
+        if _ABSOLUTE.match(info.name) or _CLIMBS_OUT.search(info.name):
+            record.add_issue(
+                IssueCode.UNSAFE_MEMBER_NAME,
+                f"member name {shown!r} is absolute or climbs out with '..'; "
+                "recorded, never extracted",
+            )
+        if info.kind in ("symlink", "special"):
+            record.mime = "inode/symlink" if info.kind == "symlink" else "inode/x-special"
+            record.link_target = info.link_target
+            ctx.records.append(record)
+            return None
+        if info.encrypted:
+            record.add_issue(IssueCode.PASSWORD_PROTECTED, "member is encrypted; content not read")
+            ctx.records.append(record)
+            return None
+        if (
+            info.size is not None
+            and info.compressed_size is not None
+            and info.size >= settings.ratio_min_bytes
+            and info.size > settings.max_compression_ratio * max(info.compressed_size, 1)
+        ):
+            ratio = info.size // max(info.compressed_size, 1)
+            record.add_issue(
+                IssueCode.ZIP_BOMB,
+                f"compression ratio {ratio:,}:1 exceeds the limit of "
+                f"{settings.max_compression_ratio:,}:1 (possible zip bomb); content not read",
+            )
+            ctx.records.append(record)
+            return None
+        if info.size is not None and ctx.expanded + info.size > settings.max_expanded_bytes:
+            RecordSink(ctx, record, info.size, None, budgeted=True)._stop_expansion()
+            ctx.records.append(record)
+            return None
+        return RecordSink(ctx, record, info.size, None, budgeted=True)
+
+    def _unique(self, path: str) -> str:
+        # ZIP allows the same name twice; each copy gets its own record.
+        candidate, n = path, 1
+        while candidate in self.ctx.seen:
+            n += 1
+            candidate = f"{path} [copy {n}]"
+        self.ctx.seen.add(candidate)
+        return candidate
+
+
+class MemoryReader(io.RawIOBase):
+    """A seekable read-only stream over bytes already in memory, without copying them."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), len(self._view) - self._pos)
+        if n <= 0:
+            return 0
+        memoryview(buffer)[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos

@@ -1,0 +1,412 @@
+"""Running a scan: list the sources, process files in worker processes, match, write, finish.
+
+The main process owns the scan file and the matcher; workers only turn top-level files into
+records. Work is committed in small transactions, so a crash or Ctrl-C loses at most the last
+second, and `resume_scan` picks up exactly where the scan file ends.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+from muhafiz.banks.model import HashListError
+from muhafiz.triage.analyze import process_unit
+from muhafiz.triage.hashing import CHUNK_BYTES
+from muhafiz.triage.matching import RecordMatcher, load_matcher, match_record
+from muhafiz.triage.records import FileRecord, Issue, IssueCode
+from muhafiz.triage.scanfile import (
+    MatchRow,
+    ScanFileError,
+    ScanWriter,
+    SourceRow,
+    now_utc,
+)
+from muhafiz.triage.settings import ScanSettings
+from muhafiz.triage.sources import SourceError, open_source
+from muhafiz.triage.sources.base import Source, Unit
+
+__all__ = [
+    "BankChangedError",
+    "HashListError",
+    "Progress",
+    "ScanFileError",
+    "ScanOptions",
+    "ScanOutcome",
+    "SourceError",
+    "resume_scan",
+    "start_scan",
+]
+
+BATCH_FILES = 16
+BATCH_BYTES = 32 * 1024 * 1024
+COMMIT_SECONDS = 0.5
+# A test hook: slows each file down so that tests can interrupt a scan half-way.
+DELAY_ENV = "MUHAFIZ_SCAN_DELAY_MS"
+
+
+class BankChangedError(Exception):
+    """A bank file changed between the start of a scan and its resumption."""
+
+
+class Progress(Protocol):
+    def start(
+        self, total_files: int, total_bytes: int, done_files: int, done_bytes: int
+    ) -> None: ...
+
+    def advance(self, files: int, nbytes: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    sources: Sequence[Path]
+    out: Path
+    banks: Sequence[Path] = ()
+    known_good: Sequence[Path] = ()
+    case_ref: str | None = None
+    examiner: str | None = None
+    workers: int = 1
+    settings: ScanSettings = field(default_factory=ScanSettings)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    path: Path
+    complete: bool
+    files: int
+    matched_files: int
+    errors: int
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("muhafiz")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def environment() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("Pillow", "pdqhash", "py7zr", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            versions[package] = "absent"
+    return versions
+
+
+def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOutcome:
+    """Scan `options.sources` into a new scan file. Raises before creating it if it cannot run."""
+    sources = [open_source(i, Path(p)) for i, p in enumerate(options.sources, start=1)]
+    bank_args = {
+        "bad": [str(Path(p).resolve()) for p in options.banks],
+        "known_good": [str(Path(p).resolve()) for p in options.known_good],
+    }
+    matcher, bank_rows = load_matcher(
+        [Path(p) for p in bank_args["bad"]], [Path(p) for p in bank_args["known_good"]]
+    )
+    settings = options.settings
+    meta = {
+        "tool": "muhafiz",
+        "tool_version": tool_version(),
+        "environment": json.dumps(environment(), sort_keys=True),
+        "case_ref": options.case_ref or "",
+        "examiner": options.examiner or "",
+        "settings": settings.to_json(),
+        "bank_arguments": json.dumps(bank_args, sort_keys=True),
+        "started_at": now_utc(),
+    }
+    source_rows = [
+        SourceRow(s.source_id, str(s.path.resolve()), s.kind, s.describe()) for s in sources
+    ]
+    writer = ScanWriter.create(options.out, meta=meta, sources=source_rows, banks=bank_rows)
+    writer.log(
+        "scan started",
+        f"muhafiz {meta['tool_version']}, {options.workers} worker(s), settings {meta['settings']}",
+    )
+    for source in sources:
+        writer.log(
+            "source opened read-only",
+            f"source {source.source_id}: {source.describe()} (O_RDONLY, O_NOATIME where "
+            "permitted, symlinks not followed; nothing is written to the source)",
+        )
+    for bank in bank_rows:
+        writer.log(
+            "bank loaded",
+            f"{bank.name} ({bank.kind}, {bank.format}): {bank.entries} entries, "
+            f"SHA-256 {bank.sha256}, from {bank.path}",
+        )
+    return _run(writer, sources, matcher, settings, options.workers, progress)
+
+
+def resume_scan(path: Path, workers: int = 1, progress: Progress | None = None) -> ScanOutcome:
+    """Continue an interrupted scan with its recorded sources, banks and settings."""
+    writer = ScanWriter.resume(path)
+    meta = writer.meta()
+    if meta.get("status") == "complete":
+        outcome = _outcome(writer, complete=True)
+        writer.close()
+        return outcome
+    try:
+        settings = ScanSettings.from_json(meta["settings"])
+        sources = [open_source(s.source_id, Path(s.argument)) for s in writer.sources()]
+        bank_args = json.loads(meta["bank_arguments"])
+        matcher, bank_rows = load_matcher(
+            [Path(p) for p in bank_args["bad"]], [Path(p) for p in bank_args["known_good"]]
+        )
+        recorded = {b.name: b.sha256 for b in writer.banks()}
+        now = {b.name: b.sha256 for b in bank_rows}
+        if recorded != now:
+            raise BankChangedError(
+                "the banks changed since the scan began (recorded SHA-256s "
+                f"{recorded}, now {now}); start a new scan instead"
+            )
+        done = writer.done_units()
+        writer.log(
+            "scan resumed",
+            f"{len(done)} top-level files already recorded are not read again; {workers} worker(s)",
+        )
+    except BaseException:
+        writer.close()
+        raise
+    return _run(writer, sources, matcher, settings, workers, progress, done=done)
+
+
+def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
+    writer: ScanWriter,
+    sources: list[Source],
+    matcher: RecordMatcher,
+    settings: ScanSettings,
+    workers: int,
+    progress: Progress | None,
+    done: set[tuple[int, str]] | None = None,
+) -> ScanOutcome:
+    done = done or set()
+    try:
+        units = _list(writer, sources, done)
+        if progress is not None:
+            done_bytes = 0  # sizes of finished files are not kept apart; count them as none
+            progress.start(
+                len(units) + len(done), sum(u.size for u in units) + done_bytes, len(done), 0
+            )
+        sink = _ResultWriter(writer, matcher, settings, progress)
+        try:
+            if workers <= 1:
+                _process_inline(units, sources, settings, sink)
+            else:
+                _process_pool(units, sources, settings, workers, sink)
+        finally:
+            sink.flush()
+    except KeyboardInterrupt:
+        writer.set_meta("status", "interrupted")
+        writer.log(
+            "scan interrupted", "stopped by the examiner; continue with `muhafiz scan --resume`"
+        )
+        outcome = _outcome(writer, complete=False)
+        writer.close()
+        return outcome
+    except BaseException:
+        writer.close()
+        raise
+    writer.finish(settings.cluster_distance, settings.min_quality)
+    outcome = _outcome(writer, complete=True)
+    for source_row in writer.sources():
+        if source_row.kind == "file":
+            sha = writer.conn.execute(
+                "SELECT sha256 FROM sources WHERE source_id = ?", (source_row.source_id,)
+            ).fetchone()[0]
+            writer.log("source hashed", f"source {source_row.source_id}: SHA-256 {sha}")
+    writer.log(
+        "scan completed",
+        f"{outcome.files} files, {outcome.matched_files} with known-bad matches, "
+        f"{outcome.errors} errors and warnings",
+    )
+    writer.close()
+    return outcome
+
+
+def _outcome(writer: ScanWriter, *, complete: bool) -> ScanOutcome:
+    c = writer.conn
+    files = c.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    matched = c.execute(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT source_id, path FROM matches"
+        " WHERE bank_kind != 'known-good')"
+    ).fetchone()[0]
+    errors = c.execute("SELECT COUNT(*) FROM errors").fetchone()[0]
+    return ScanOutcome(writer.path, complete, int(files), int(matched), int(errors))
+
+
+def _list(writer: ScanWriter, sources: list[Source], done: set[tuple[int, str]]) -> list[Unit]:
+    """Walk every source; write what the walk itself found; return the files left to process."""
+    units: list[Unit] = []
+    records: list[FileRecord] = []
+    issues: list[Issue] = []
+    for source in sources:
+        for item in source.walk():
+            if isinstance(item, Unit):
+                if (item.source_id, item.path) not in done:
+                    units.append(item)
+            elif isinstance(item, FileRecord):
+                records.append(item)
+            else:
+                issues.append(item)
+    writer.begin()
+    writer.write_records(records, [])
+    writer.write_issues(issues)
+    writer.commit()
+    return units
+
+
+class _ResultWriter:
+    """Matches finished records and writes them in short transactions."""
+
+    def __init__(
+        self,
+        writer: ScanWriter,
+        matcher: RecordMatcher,
+        settings: ScanSettings,
+        progress: Progress | None,
+    ) -> None:
+        self.writer = writer
+        self.matcher = matcher
+        self.settings = settings
+        self.progress = progress
+        self.in_transaction = False
+        self.last_commit = time.monotonic()
+
+    def add(self, unit: Unit, records: list[FileRecord]) -> None:
+        matches: list[MatchRow] = []
+        for record in records:
+            matches.extend(match_record(self.matcher, record, self.settings))
+        if not self.in_transaction:
+            self.writer.begin()
+            self.in_transaction = True
+        # The top-level record goes last: its presence marks the unit done for --resume.
+        records = sorted(records, key=lambda r: r.parent is None)
+        self.writer.write_records(records, matches)
+        if time.monotonic() - self.last_commit >= COMMIT_SECONDS:
+            self.flush()
+        if self.progress is not None:
+            self.progress.advance(1, unit.size)
+
+    def flush(self) -> None:
+        if self.in_transaction:
+            self.writer.commit()
+            self.in_transaction = False
+        self.last_commit = time.monotonic()
+
+
+def _process_inline(
+    units: list[Unit], sources: list[Source], settings: ScanSettings, sink: _ResultWriter
+) -> None:
+    by_id = {s.source_id: s for s in sources}
+    buffer = bytearray(CHUNK_BYTES)
+    delay = _delay()
+    for unit in units:
+        sink.add(unit, _safe_process(by_id[unit.source_id], unit, settings, buffer, delay))
+
+
+def _process_pool(
+    units: list[Unit],
+    sources: list[Source],
+    settings: ScanSettings,
+    workers: int,
+    sink: _ResultWriter,
+) -> None:
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    batches = _batches(units)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(sources, settings),
+    ) as pool:
+        pending: set[Future[list[tuple[Unit, list[FileRecord]]]]] = set()
+        try:
+            for batch in batches:
+                while len(pending) >= workers * 3:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    _drain(finished, sink)
+                pending.add(pool.submit(_run_batch, batch))
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                _drain(finished, sink)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _drain(finished: set[Future[list[tuple[Unit, list[FileRecord]]]]], sink: _ResultWriter) -> None:
+    for future in finished:
+        for unit, records in future.result():
+            sink.add(unit, records)
+
+
+def _batches(units: list[Unit]) -> Iterator[list[Unit]]:
+    batch: list[Unit] = []
+    size = 0
+    for unit in units:
+        batch.append(unit)
+        size += unit.size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_worker_state: dict[str, object] = {}
+
+
+def _init_worker(sources: list[Source], settings: ScanSettings) -> None:
+    # Ctrl-C is the main process's to handle; it stops handing out work and records the stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_state["sources"] = {s.source_id: s for s in sources}
+    _worker_state["settings"] = settings
+    _worker_state["buffer"] = bytearray(CHUNK_BYTES)
+    _worker_state["delay"] = _delay()
+
+
+def _run_batch(units: list[Unit]) -> list[tuple[Unit, list[FileRecord]]]:
+    sources = _worker_state["sources"]
+    settings = _worker_state["settings"]
+    buffer = _worker_state["buffer"]
+    delay = _worker_state["delay"]
+    assert isinstance(sources, dict)
+    assert isinstance(settings, ScanSettings)
+    assert isinstance(buffer, bytearray)
+    assert isinstance(delay, float)
+    return [(u, _safe_process(sources[u.source_id], u, settings, buffer, delay)) for u in units]
+
+
+def _safe_process(
+    source: Source, unit: Unit, settings: ScanSettings, buffer: bytearray, delay: float
+) -> list[FileRecord]:
+    if delay:
+        time.sleep(delay)
+    try:
+        return process_unit(source, unit, settings, buffer)
+    except Exception as exc:  # a bug must cost one file, not the scan
+        record = FileRecord(
+            unit.source_id, unit.path, None, 0, size=unit.size, path_raw=unit.path_raw
+        )
+        record.add_issue(IssueCode.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        return [record]
+
+
+def _delay() -> float:
+    try:
+        return max(0.0, float(os.environ.get(DELAY_ENV, "0")) / 1000.0)
+    except ValueError:
+        return 0.0

@@ -1,0 +1,122 @@
+"""The records a scan produces: one per file or archive member, and the issues found on the way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class IssueCode(StrEnum):
+    """Why a file could not be fully processed. The scan goes on; the issue is recorded."""
+
+    UNREADABLE = "unreadable"
+    VANISHED = "vanished"
+    ZERO_BYTE = "zero-byte"
+    SYMLINK_LOOP = "symlink-loop"
+    NOT_REGULAR = "not-regular-file"
+    NON_UTF8_NAME = "non-utf8-name"
+    UNSAFE_MEMBER_NAME = "unsafe-member-name"
+    PASSWORD_PROTECTED = "password-protected"  # noqa: S105 - an issue code, not a secret
+    CORRUPT_ARCHIVE = "corrupt-archive"
+    ZIP_BOMB = "zip-bomb"
+    EXPANDED_SIZE_LIMIT = "expanded-size-limit"
+    DEPTH_LIMIT = "depth-limit"
+    TOO_LARGE_IN_ARCHIVE = "nested-archive-too-large"
+    CORRUPT_IMAGE = "corrupt-image"
+    DECOMPRESSION_BOMB = "decompression-bomb"
+    EXIF_UNREADABLE = "exif-unreadable"
+    SIZE_MISMATCH = "size-mismatch"
+    INTERNAL_ERROR = "internal-error"
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # part of the file's content could not be examined
+    WARNING = "warning"  # examined fully, but something about it needs a human's attention
+
+
+WARNINGS = frozenset(
+    {
+        IssueCode.ZERO_BYTE,
+        IssueCode.NON_UTF8_NAME,
+        IssueCode.UNSAFE_MEMBER_NAME,
+        IssueCode.NOT_REGULAR,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    source_id: int
+    path: str
+    code: IssueCode
+    message: str
+
+    @property
+    def severity(self) -> Severity:
+        return Severity.WARNING if self.code in WARNINGS else Severity.ERROR
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """What the scan learned about one file. Times are ISO 8601; `None` means unknown."""
+
+    source_id: int
+    path: str
+    parent: str | None  # the containing archive's path, None for a top-level file
+    depth: int  # 0 for files in the source itself, 1 inside an archive, 2 nested, ...
+    kind: str = "file"  # file | symlink | special
+    size: int | None = None
+    path_raw: bytes | None = None  # the name's bytes when they are not valid UTF-8
+    mtime: str | None = None
+    atime: str | None = None
+    ctime: str | None = None
+    time_zone: str | None = None
+    timestamps_reliable: bool = False
+    timestamp_note: str | None = None
+    mime: str | None = None
+    ext_mismatch: bool = False
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    pdq: str | None = None
+    pdq_quality: int | None = None
+    width: int | None = None
+    height: int | None = None
+    exif_make: str | None = None
+    exif_model: str | None = None
+    exif_software: str | None = None
+    exif_datetime: str | None = None
+    exif_offset: str | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+    link_target: str | None = None
+    archive_format: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+    def add_issue(self, code: IssueCode, message: str) -> None:
+        self.issues.append(Issue(self.source_id, self.path, code, message))
+
+
+def display_name(name: str) -> tuple[str, bytes | None]:
+    """A name as text for the scan file, and its raw bytes when they are not valid UTF-8.
+
+    Names from the file system and from tar arrive with undecodable bytes as surrogates; they
+    are shown as `\\xNN` so that the text stays printable and the raw bytes stay on record.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace"), raw
+    return name, None
+
+
+def iso_utc(ns: int) -> str:
+    """Nanoseconds since the epoch as ISO 8601 UTC with microseconds (…T10:00:00.000000Z)."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    moment = _EPOCH + dt.timedelta(seconds=seconds, microseconds=rest // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -1,0 +1,64 @@
+"""CSV: one row per file and match (a file without matches has one row with empty match fields)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from muhafiz.triage.reports.data import ReportData
+
+HEADER = (
+    "path", "size", "mime", "md5", "sha1", "sha256", "pdq", "pdq_quality", "match_bank",
+    "match_kind", "match_distance", "error", "source_id", "kind", "parent", "ext_mismatch",
+    "known_good", "match_bank_kind", "match_category", "match_note", "mtime", "atime", "ctime",
+    "time_zone", "timestamps_reliable", "exif_make", "exif_model", "exif_software",
+    "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "duplicate_copies", "pdq_cluster",
+)  # fmt: skip
+
+# A spreadsheet would run a cell starting with these as a formula; file names are hostile input.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def write(data: ReportData, out: Path) -> None:
+    with out.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        seen: set[tuple[int, str]] = set()
+        for file in data.files:
+            key = (file["source_id"], file["path"])
+            seen.add(key)
+            errors = "; ".join(
+                f"{e['code']}: {e['message']}" for e in data.errors_by_file.get(key, [])
+            )
+            base = {
+                **file,
+                "error": errors,
+                "duplicate_copies": data.duplicates.get(file["sha256"] or "", ""),
+                "pdq_cluster": data.clusters.get(key, ""),
+            }
+            matches: list[dict[str, Any] | None] = list(data.matches_by_file.get(key, []))
+            for match in matches or [None]:
+                row = dict(base)
+                if match is not None:
+                    row.update(
+                        match_bank=match["bank"],
+                        match_kind=match["kind"],
+                        match_distance=match["distance"],
+                        match_bank_kind=match["bank_kind"],
+                        match_category=match["category"],
+                        match_note=match["note"],
+                    )
+                writer.writerow([_cell(row.get(column)) for column in HEADER])
+        # Problems with no file record of their own (an unreadable folder, a vanished entry).
+        for key, orphan_errors in data.errors_by_file.items():
+            if key not in seen:
+                text = "; ".join(f"{e['code']}: {e['message']}" for e in orphan_errors)
+                row = {"path": key[1], "source_id": key[0], "error": text}
+                writer.writerow([_cell(row.get(column)) for column in HEADER])

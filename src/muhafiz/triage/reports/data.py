@@ -1,0 +1,176 @@
+"""Everything a report shows, read once from a scan file opened read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from muhafiz.triage.scanfile import open_readonly
+
+# Summary rows are printed in this order, first thing in every human-readable report.
+SETTINGS_LABELS = {
+    "max_distance": "PDQ near-match distance (at most)",
+    "min_quality": "PDQ minimum quality",
+}
+
+
+@dataclass
+class ReportData:
+    scan_path: Path
+    scan_sha256: str
+    meta: dict[str, str]
+    settings: dict[str, Any]
+    environment: dict[str, str]
+    sources: list[dict[str, Any]]
+    banks: list[dict[str, Any]]
+    totals: dict[str, int]
+    matches: list[dict[str, Any]]  # one row per (file, match), known-bad and watch banks first
+    by_type: list[dict[str, Any]]  # mime, files, bytes
+    gps: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    custody: list[dict[str, Any]]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    matches_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
+    errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)  # sha256 -> copies
+    clusters: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.meta.get("status") == "complete"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_report_data(scan_path: Path) -> ReportData:
+    with closing(open_readonly(scan_path)) as conn:
+        return _load(conn, scan_path)
+
+
+def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params)]
+
+
+def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
+    meta = {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
+    files = _rows(conn, "SELECT * FROM files ORDER BY source_id, path")
+    matches = _rows(
+        conn,
+        "SELECT m.*, f.size, f.mime, f.md5, f.sha1, f.sha256, f.pdq, f.pdq_quality"
+        " FROM matches m JOIN files f USING (source_id, path)"
+        " ORDER BY m.bank_kind = 'known-good', m.source_id, m.path, m.bank, m.kind, m.distance,"
+        " m.entry_line",
+    )
+    errors = _rows(conn, "SELECT * FROM errors ORDER BY source_id, path, code")
+    matches_by_file: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for m in matches:
+        matches_by_file.setdefault((m["source_id"], m["path"]), []).append(m)
+    errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for e in errors:
+        errors_by_file.setdefault((e["source_id"], e["path"]), []).append(e)
+    duplicates = {
+        row["sha256"]: row["copies"] for row in conn.execute("SELECT * FROM duplicate_groups")
+    }
+    clusters = {
+        (row["source_id"], row["path"]): row["cluster"]
+        for row in conn.execute("SELECT * FROM pdq_clusters")
+    }
+    bad_files = {(m["source_id"], m["path"]) for m in matches if m["bank_kind"] != "known-good"}
+    exact_bad = {
+        (m["source_id"], m["path"])
+        for m in matches
+        if m["bank_kind"] != "known-good" and m["kind"] != "pdq"
+    }
+    totals = {
+        "files": len(files),
+        "bytes": sum(f["size"] or 0 for f in files),
+        "in_archives": sum(1 for f in files if f["parent"] is not None),
+        "images": sum(1 for f in files if (f["mime"] or "").startswith("image/")),
+        "pdq_hashed": sum(1 for f in files if f["pdq"] is not None),
+        "matched_files": len(bad_files),
+        "exact_matched_files": len(exact_bad),
+        "near_only_files": len(bad_files - exact_bad),
+        "known_good_files": sum(1 for f in files if f["known_good"]),
+        "errors": sum(1 for e in errors if e["severity"] == "error"),
+        "warnings": sum(1 for e in errors if e["severity"] == "warning"),
+        "duplicate_groups": len(duplicates),
+        "duplicate_files": sum(duplicates.values()),
+        "near_duplicate_clusters": len(set(clusters.values())),
+        "ext_mismatch": sum(1 for f in files if f["ext_mismatch"]),
+    }
+    by_type = _rows(
+        conn,
+        "SELECT COALESCE(mime, 'unknown') AS mime, COUNT(*) AS files,"
+        " COALESCE(SUM(size), 0) AS bytes FROM files GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    gps = _rows(
+        conn,
+        "SELECT source_id, path, gps_lat, gps_lon, exif_datetime, exif_offset, exif_make,"
+        " exif_model FROM files WHERE gps_lat IS NOT NULL ORDER BY source_id, path",
+    )
+    return ReportData(
+        scan_path=scan_path,
+        scan_sha256=_sha256_of(scan_path),
+        meta=meta,
+        settings=json.loads(meta.get("settings", "{}")),
+        environment=json.loads(meta.get("environment", "{}")),
+        sources=_rows(conn, "SELECT * FROM sources ORDER BY source_id"),
+        banks=_rows(conn, "SELECT * FROM banks ORDER BY name"),
+        totals=totals,
+        matches=matches,
+        by_type=by_type,
+        gps=gps,
+        errors=errors,
+        custody=_rows(conn, "SELECT * FROM custody ORDER BY seq"),
+        files=files,
+        matches_by_file=matches_by_file,
+        errors_by_file=errors_by_file,
+        duplicates=duplicates,
+        clusters=clusters,
+    )
+
+
+def summary_lines(data: ReportData) -> list[tuple[str, str]]:
+    """The summary every human-readable report opens with, as (label, value) pairs."""
+    t = data.totals
+    meta = data.meta
+    lines = [
+        ("Case reference", meta.get("case_ref") or "(none given)"),
+        ("Examiner", meta.get("examiner") or "(none given)"),
+        ("Scan status", "complete" if data.complete else f"NOT COMPLETE ({meta.get('status')})"),
+        ("Started (UTC)", meta.get("started_at", "")),
+        ("Finished (UTC)", meta.get("finished_at", "(not finished)")),
+        (
+            "Files examined",
+            f"{t['files']:,} ({t['bytes']:,} bytes; {t['in_archives']:,} inside archives)",
+        ),
+        ("Files matching known-bad or watch banks", f"{t['matched_files']:,}"),
+        ("  of which exact (MD5/SHA-1/SHA-256)", f"{t['exact_matched_files']:,}"),
+        ("  of which near (PDQ) only", f"{t['near_only_files']:,}"),
+        ("Known-good files set aside", f"{t['known_good_files']:,}"),
+        ("Images hashed with PDQ", f"{t['pdq_hashed']:,} of {t['images']:,} images"),
+        (
+            "Duplicate groups (same SHA-256)",
+            f"{t['duplicate_groups']:,} groups, {t['duplicate_files']:,} files",
+        ),
+        ("Near-duplicate clusters (PDQ)", f"{t['near_duplicate_clusters']:,}"),
+        ("Extension does not match content", f"{t['ext_mismatch']:,}"),
+        ("Errors / warnings recorded", f"{t['errors']:,} / {t['warnings']:,}"),
+        ("Scan file", f"{data.scan_path.name}, SHA-256 {data.scan_sha256}"),
+        ("Tool", f"{meta.get('tool', 'muhafiz')} {meta.get('tool_version', '')}"),
+    ]  # fmt: skip
+    for source in data.sources:
+        digest = f", SHA-256 {source['sha256']}" if source.get("sha256") else ""
+        lines.append((f"Source {source['source_id']}", f"{source['description']}{digest}"))
+    return lines

@@ -1,0 +1,128 @@
+"""The sections of the human-readable reports (HTML and PDF), in order, as plain tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from muhafiz.triage.reports.data import ReportData, summary_lines
+
+# Very long lists are cut in the printed reports; the CSV always holds everything.
+MAX_ROWS = 5000
+
+
+@dataclass
+class Section:
+    title: str
+    intro: str
+    header: tuple[str, ...]
+    rows: Sequence[Sequence[str]]
+    note: str = ""
+
+
+def _limited(rows: Sequence[Sequence[str]]) -> tuple[Sequence[Sequence[str]], str]:
+    if len(rows) <= MAX_ROWS:
+        return rows, ""
+    return rows[:MAX_ROWS], f"First {MAX_ROWS:,} of {len(rows):,} rows; the CSV report has all."
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def sections(data: ReportData) -> list[Section]:
+    out = [
+        Section(
+            "Summary",
+            "No image is shown in this report. Files were identified by their hashes only.",
+            ("Item", "Value"),
+            summary_lines(data),
+        )
+    ]
+    match_rows = [
+        (
+            _s(m["path"]), _s(m["bank"]), _s(m["bank_kind"]), _s(m["kind"]), _s(m["distance"]),
+            _s(m["category"]), _s(m["size"]), _s(m["md5"]), _s(m["sha256"]),
+        )
+        for m in data.matches
+    ]  # fmt: skip
+    rows, note = _limited(match_rows)
+    out.append(
+        Section(
+            "Matches",
+            "Known-bad and watch-list matches first, then known-good files set aside. "
+            "Distance 0 is an exact match; PDQ distances are out of 256 bits.",
+            ("Path", "Bank", "Bank kind", "Hash", "Distance", "Category", "Size", "MD5", "SHA-256"),
+            rows,
+            note,
+        )
+    )
+    out.append(
+        Section(
+            "Statistics by type",
+            "Content type is read from the file's bytes, not from its name.",
+            ("Content type", "Files", "Bytes"),
+            [(_s(r["mime"]), f"{r['files']:,}", f"{r['bytes']:,}") for r in data.by_type],
+        )
+    )
+    gps_rows = [
+        (
+            _s(g["path"]), f"{g['gps_lat']:.6f}", f"{g['gps_lon']:.6f}",
+            _s(g["exif_datetime"]) + (f" {g['exif_offset']}" if g["exif_offset"] else ""),
+            " ".join(x for x in (_s(g["exif_make"]), _s(g["exif_model"])) if x),
+        )
+        for g in data.gps
+    ]  # fmt: skip
+    rows, note = _limited(gps_rows)
+    out.append(
+        Section(
+            "EXIF locations",
+            "GPS positions in decimal degrees (WGS 84) as the camera recorded them; capture "
+            "times are the camera's local time unless an offset is shown.",
+            ("Path", "Latitude", "Longitude", "Captured", "Camera"),
+            rows,
+            note,
+        )
+    )
+    error_rows = [
+        (_s(e["path"]), _s(e["severity"]), _s(e["code"]), _s(e["message"])) for e in data.errors
+    ]
+    rows, note = _limited(error_rows)
+    out.append(
+        Section(
+            "Errors and warnings",
+            "Files that could not be fully examined, and why. The scan went on past each.",
+            ("Path", "Severity", "Code", "Message"),
+            rows,
+            note,
+        )
+    )
+    out.append(
+        Section(
+            "Custody log",
+            "What was done, when (UTC) and by whom.",
+            ("Time (UTC)", "By", "Action", "Detail"),
+            [(_s(c["at"]), _s(c["actor"]), _s(c["action"]), _s(c["detail"])) for c in data.custody],
+        )
+    )
+    setting_rows = [(key, json.dumps(value)) for key, value in sorted(data.settings.items())]
+    setting_rows += [(f"environment: {k}", v) for k, v in sorted(data.environment.items())]
+    setting_rows += [
+        (
+            f"bank {b['name']}",
+            f"{b['kind']}, {b['format']}, {b['entries']:,} entries, "
+            f"SHA-256 {b['sha256']}, {b['path']}",
+        )
+        for b in data.banks
+    ]
+    out.append(
+        Section(
+            "Tool version and settings",
+            f"{data.meta.get('tool', 'muhafiz')} {data.meta.get('tool_version', '')}; every "
+            "setting that shapes the results is listed, so the scan can be repeated.",
+            ("Setting", "Value"),
+            setting_rows,
+        )
+    )
+    return out

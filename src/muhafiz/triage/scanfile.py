@@ -1,0 +1,455 @@
+"""The scan file: one portable SQLite file with everything a scan found (docs/scan-file.md).
+
+Only the main scan process writes it. Records are keyed by (source_id, path), never by insertion
+order, so the same source and settings give the same rows whatever the worker count, and a
+resumed scan ends with the rows an uninterrupted one would have.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from muhafiz.triage.records import FileRecord, Issue
+
+FORMAT_NAME = "muhafiz-scan"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sources (
+    source_id INTEGER PRIMARY KEY,
+    argument TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    size INTEGER,
+    sha256 TEXT
+);
+
+CREATE TABLE banks (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    entries INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE files (
+    source_id INTEGER NOT NULL REFERENCES sources (source_id),
+    path TEXT NOT NULL,
+    parent TEXT,
+    depth INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER,
+    path_raw BLOB,
+    mtime TEXT,
+    atime TEXT,
+    ctime TEXT,
+    time_zone TEXT,
+    timestamps_reliable INTEGER NOT NULL,
+    timestamp_note TEXT,
+    mime TEXT,
+    ext_mismatch INTEGER NOT NULL,
+    md5 TEXT,
+    sha1 TEXT,
+    sha256 TEXT,
+    pdq TEXT,
+    pdq_quality INTEGER,
+    width INTEGER,
+    height INTEGER,
+    exif_make TEXT,
+    exif_model TEXT,
+    exif_software TEXT,
+    exif_datetime TEXT,
+    exif_offset TEXT,
+    gps_lat REAL,
+    gps_lon REAL,
+    link_target TEXT,
+    archive_format TEXT,
+    known_good INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, path)
+) WITHOUT ROWID;
+CREATE INDEX files_sha256 ON files (sha256);
+
+CREATE TABLE matches (
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    bank_kind TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    distance INTEGER NOT NULL,
+    entry_line INTEGER NOT NULL,
+    entry_hash TEXT NOT NULL,
+    category INTEGER,
+    series TEXT,
+    note TEXT,
+    PRIMARY KEY (source_id, path, bank, kind, entry_hash, entry_line),
+    FOREIGN KEY (source_id, path) REFERENCES files (source_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE errors (
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (source_id, path, code)
+) WITHOUT ROWID;
+
+CREATE TABLE pdq_clusters (
+    cluster INTEGER NOT NULL,
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (source_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE custody (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+
+CREATE VIEW duplicate_groups AS
+    SELECT sha256, COUNT(*) AS copies, MIN(size) AS size
+    FROM files
+    WHERE sha256 IS NOT NULL AND size > 0
+    GROUP BY sha256
+    HAVING COUNT(*) > 1;
+"""
+
+FILE_COLUMNS = (
+    "source_id", "path", "parent", "depth", "kind", "size", "path_raw", "mtime", "atime",
+    "ctime", "time_zone", "timestamps_reliable", "timestamp_note", "mime", "ext_mismatch", "md5",
+    "sha1", "sha256", "pdq", "pdq_quality", "width", "height", "exif_make", "exif_model",
+    "exif_software", "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "link_target",
+    "archive_format", "known_good",
+)  # fmt: skip
+
+# Tables whose rows are the scan's findings; equal across reruns of the same scan.
+RECORD_TABLES = ("files", "matches", "errors", "pdq_clusters", "sources", "banks")
+
+
+class ScanFileError(Exception):
+    """The scan file cannot be created, opened or resumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    source_id: int
+    path: str
+    bank: str
+    bank_kind: str
+    kind: str
+    distance: int
+    entry_line: int
+    entry_hash: str
+    category: int | None
+    series: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    source_id: int
+    argument: str
+    kind: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class BankRow:
+    name: str
+    kind: str
+    path: str
+    format: str
+    sha256: str
+    entries: int
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _actor(examiner: str | None) -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "unknown"
+    return f"{examiner} (OS user {user})" if examiner else f"OS user {user}"
+
+
+class ScanWriter:
+    """Writes a scan file. Open with `create` or `resume`; call `close` when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.examiner = self.meta().get("examiner") or None
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        *,
+        meta: dict[str, str],
+        sources: Sequence[SourceRow],
+        banks: Sequence[BankRow],
+    ) -> ScanWriter:
+        if path.exists():
+            raise ScanFileError(f"{path} already exists; use --resume to continue it")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ScanFileError(f"{path}: cannot create the scan file: {exc}") from exc
+        _tune(conn)
+        conn.executescript(SCHEMA)
+        with _Transaction(conn):
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("format", FORMAT_NAME),
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("status", "running"),
+                    *sorted(meta.items()),
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO sources (source_id, argument, kind, description) VALUES (?, ?, ?, ?)",
+                [(s.source_id, s.argument, s.kind, s.description) for s in sources],
+            )
+            conn.executemany(
+                "INSERT INTO banks VALUES (?, ?, ?, ?, ?, ?)",
+                [(b.name, b.kind, b.path, b.format, b.sha256, b.entries) for b in banks],
+            )
+        return cls(path, conn)
+
+    @classmethod
+    def resume(cls, path: Path) -> ScanWriter:
+        if not path.is_file():
+            raise ScanFileError(f"{path}: no such scan file")
+        conn = sqlite3.connect(path, isolation_level=None)
+        _tune(conn)
+        check_format(conn, path)
+        return cls(path, conn)
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def sources(self) -> list[SourceRow]:
+        rows = self.conn.execute(
+            "SELECT source_id, argument, kind, description FROM sources ORDER BY source_id"
+        )
+        return [SourceRow(*row) for row in rows]
+
+    def banks(self) -> list[BankRow]:
+        return [BankRow(*row) for row in self.conn.execute("SELECT * FROM banks ORDER BY name")]
+
+    def log(self, action: str, detail: str = "") -> None:
+        self.conn.execute(
+            "INSERT INTO custody (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+            (now_utc(), _actor(self.examiner), action, detail),
+        )
+
+    def done_units(self) -> set[tuple[int, str]]:
+        """Top-level files already recorded: a resumed scan skips them."""
+        rows = self.conn.execute("SELECT source_id, path FROM files WHERE parent IS NULL")
+        return {(int(s), str(p)) for s, p in rows}
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def write_records(self, records: Iterable[FileRecord], matches: Iterable[MatchRow]) -> None:
+        """Insert records (replacing any earlier copy of the same path) and their matches."""
+        rows = []
+        issues: list[Issue] = []
+        for r in records:
+            rows.append(
+                (
+                    r.source_id, r.path, r.parent, r.depth, r.kind, r.size, r.path_raw, r.mtime,
+                    r.atime, r.ctime, r.time_zone, int(r.timestamps_reliable), r.timestamp_note,
+                    r.mime, int(r.ext_mismatch), r.md5, r.sha1, r.sha256, r.pdq, r.pdq_quality,
+                    r.width, r.height, r.exif_make, r.exif_model, r.exif_software,
+                    r.exif_datetime, r.exif_offset, r.gps_lat, r.gps_lon, r.link_target,
+                    r.archive_format, 0,
+                )
+            )  # fmt: skip
+            issues.extend(r.issues)
+        placeholders = ", ".join("?" * len(FILE_COLUMNS))
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - fixed column names
+            rows,
+        )
+        self.write_issues(issues)
+        match_rows = [
+            (
+                m.source_id, m.path, m.bank, m.bank_kind, m.kind, m.distance, m.entry_line,
+                m.entry_hash, m.category, m.series, m.note,
+            )
+            for m in matches
+        ]  # fmt: skip
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", match_rows
+        )
+        self.conn.executemany(
+            "UPDATE files SET known_good = 1 WHERE source_id = ? AND path = ?",
+            sorted({(m.source_id, m.path) for m in matches if m.bank_kind == "known-good"}),
+        )
+
+    def write_issues(self, issues: Iterable[Issue]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO errors VALUES (?, ?, ?, ?, ?)",
+            [(i.source_id, i.path, i.code.value, i.severity.value, i.message) for i in issues],
+        )
+
+    def finish(self, cluster_distance: int, min_quality: int) -> None:
+        """Derive the whole-scan results (clusters, source hashes) and mark the scan complete."""
+        with _Transaction(self.conn):
+            self.conn.execute("DELETE FROM pdq_clusters")
+            rows = self.conn.execute(
+                "SELECT source_id, path, pdq FROM files WHERE pdq IS NOT NULL AND pdq_quality >= ?"
+                " ORDER BY source_id, path",
+                (min_quality,),
+            ).fetchall()
+            clusters = pdq_clusters([row[2] for row in rows], cluster_distance)
+            self.conn.executemany(
+                "INSERT INTO pdq_clusters VALUES (?, ?, ?)",
+                [
+                    (number, rows[i][0], rows[i][1])
+                    for number, members in enumerate(clusters, start=1)
+                    for i in members
+                ],
+            )
+            self.conn.execute(
+                "UPDATE sources SET"
+                " size = (SELECT size FROM files f WHERE f.source_id = sources.source_id"
+                "         AND f.parent IS NULL),"
+                " sha256 = (SELECT sha256 FROM files f WHERE f.source_id = sources.source_id"
+                "           AND f.parent IS NULL)"
+                " WHERE kind = 'file'"
+            )
+            self.set_meta("status", "complete")
+            self.set_meta("finished_at", now_utc())
+
+    def close(self) -> None:
+        # Back to a single self-contained file: no -wal or -shm beside it.
+        try:
+            self.conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            self.conn.close()
+
+
+def pdq_clusters(hexes: Sequence[str], max_distance: int) -> list[list[int]]:
+    """Groups (of 2 or more) of hashes linked by distance <= max_distance, as index lists.
+
+    Single-linkage via union-find over a vectorised all-pairs comparison; clusters are ordered by
+    their first member, members ascending, so numbering is deterministic.
+    """
+    n = len(hexes)
+    if n < 2:
+        return []
+    words = np.frombuffer(b"".join(bytes.fromhex(h) for h in hexes), dtype=">u8").reshape(n, 4)
+    words = words.astype(np.uint64)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(n - 1):
+        distances = np.bitwise_count(words[i + 1 :] ^ words[i]).sum(axis=1)
+        for j in np.nonzero(distances <= max_distance)[0].tolist():
+            a, b = find(i), find(i + 1 + j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """Open a scan file for reading without changing a byte of it."""
+    if not path.is_file():
+        raise ScanFileError(f"{path}: no such scan file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        check_format(conn, path)
+    except sqlite3.Error as exc:
+        raise ScanFileError(f"{path}: not a readable scan file ({exc})") from exc
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def check_format(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as exc:
+        raise ScanFileError(f"{path}: not a Muhafiz scan file ({exc})") from exc
+    if meta.get("format") != FORMAT_NAME:
+        raise ScanFileError(f"{path}: not a Muhafiz scan file")
+    if meta.get("schema_version") != str(SCHEMA_VERSION):
+        raise ScanFileError(
+            f"{path}: scan-file schema version {meta.get('schema_version')} is not supported "
+            f"(this tool reads version {SCHEMA_VERSION})"
+        )
+
+
+def record_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every findings row, sorted: what "the same records" means when comparing two scans."""
+    with closing(open_readonly(path)) as conn:
+        conn.row_factory = None
+        return {
+            table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)  # noqa: S608
+            for table in RECORD_TABLES
+        }
+
+
+def settings_json(meta: dict[str, str]) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(meta.get("settings", "{}"))
+    return value
+
+
+def _tune(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def iter_rows(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> Iterator[sqlite3.Row]:
+    yield from conn.execute(sql, params)

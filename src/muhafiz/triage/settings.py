@@ -1,0 +1,44 @@
+"""Every setting that shapes a scan's records; all of them are written into the scan file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    # Near matching (formats.md: distance <= 31, quality >= 50).
+    max_distance: int = 31
+    min_quality: int = 50
+    # PDQ on a reduced decode: the JPEG DCT scaling keeps the short side at least this long.
+    pdq_min_side: int = 256
+    # Images above this many pixels are decompression bombs and are not decoded (JPEGs are
+    # decoded at reduced scale, so a 200-megapixel phone photo is still fine).
+    max_image_pixels: int = 250_000_000
+    # Formats decoded in full (PNG, TIFF, ...) are limited further: memory is 3 bytes a pixel.
+    max_full_decode_pixels: int = 100_000_000
+    # Images (and nested archives) up to this size are held in memory once for decoding.
+    max_in_memory_bytes: int = 256 * MiB
+    # Archives: nesting depth, expanded bytes per top-level file, and compression ratio.
+    max_archive_depth: int = 5
+    max_expanded_bytes: int = 64 * GiB
+    max_compression_ratio: int = 1000
+    # Ratios are only judged on members at least this large: tiny members compress oddly.
+    ratio_min_bytes: int = 1 * MiB
+    # Near-duplicate clustering of the scan's own PDQ hashes.
+    cluster_distance: int = 31
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ScanSettings:
+        data: dict[str, Any] = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

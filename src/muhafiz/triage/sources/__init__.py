@@ -1,0 +1,31 @@
+"""Sources (what the examiner scans) and archive formats, each a plug-in in a registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from muhafiz.triage.sources.base import ArchiveFormat, Source
+from muhafiz.triage.sources.directory import DirectorySource, SingleFileSource
+from muhafiz.triage.sources.sevenzip import SevenZipFormat
+from muhafiz.triage.sources.tar import TarFormat
+from muhafiz.triage.sources.zip import ZipFormat
+
+# First match wins: more specific source types go first (disk images, phone extractions, ...).
+SOURCE_TYPES: list[type[Source]] = [DirectorySource, SingleFileSource]
+
+ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {
+    fmt.name: fmt for fmt in (ZipFormat(), TarFormat(), SevenZipFormat())
+}
+
+
+class SourceError(Exception):
+    """A source named on the command line cannot be scanned at all."""
+
+
+def open_source(source_id: int, path: Path) -> Source:
+    for source_type in SOURCE_TYPES:
+        if source_type.accepts(path):
+            return source_type(source_id, path)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    raise SourceError(f"{path}: not a folder or a regular file")

@@ -1,0 +1,123 @@
+"""The interfaces every source and archive format implements, and the member record they share.
+
+A *source* is what the examiner names on the command line (a folder, a single file; later a disk
+image or a phone extraction). It lists top-level *units*; a worker opens each unit as a stream.
+An *archive format* reads a stream and pushes each member's bytes into a sink, so members are
+never written to disk and nested archives are expanded by the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, ClassVar, Protocol
+
+from muhafiz.triage.records import FileRecord, Issue
+
+
+class ContentSink(Protocol):
+    """Receives one file's bytes in order; `close` is called once, after the last write."""
+
+    @property
+    def wants_more(self) -> bool: ...
+
+    def write(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    def fail(self, code: str, message: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """What an archive's directory says about one member."""
+
+    name: str
+    kind: str = "file"  # file | dir | symlink | special
+    size: int | None = None
+    compressed_size: int | None = None
+    mtime: dt.datetime | None = None  # aware when the archive records a zone
+    time_zone: str | None = None
+    encrypted: bool = False
+    link_target: str | None = None
+
+
+class MemberVisitor(Protocol):
+    @property
+    def stopped(self) -> bool:
+        """True once an archive-wide limit is reached: the reader should stop listing."""
+        ...
+
+    def member(self, info: MemberInfo) -> ContentSink | None:
+        """Record a member; returns the sink for its bytes, or None if they must not be read."""
+        ...
+
+
+class ArchivePasswordError(Exception):
+    """The archive (or its directory) is encrypted; members cannot be read without the password."""
+
+
+class ArchiveFormat(ABC):
+    """One archive format. Register instances in `muhafiz.triage.sources.ARCHIVE_FORMATS`."""
+
+    name: ClassVar[str]
+    needs_seek: ClassVar[bool]  # True: needs a seekable stream (nested ones are held in memory)
+
+    @abstractmethod
+    def read(self, stream: BinaryIO, visitor: MemberVisitor) -> None:
+        """List every member through `visitor` and push the bytes of those it wants.
+
+        Raise ArchivePasswordError for encrypted archives; any other exception is recorded as a
+        corrupt archive on the archive's own record.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One top-level file a worker processes: everything needed to open it, picklable."""
+
+    source_id: int
+    path: str  # display path (relative to the source, prefixed with the source's name)
+    locator: str  # how the source finds it again (an absolute path for folders)
+    size: int
+    path_raw: bytes | None = None
+
+
+@dataclass(slots=True)
+class OpenedUnit:
+    stream: BinaryIO
+    record: FileRecord  # with size and timestamps filled in
+
+
+class Source(ABC):
+    """A place the examiner points the scan at. Register subclasses in `SOURCE_TYPES`."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, source_id: int, path: Path) -> None:
+        self.source_id = source_id
+        self.path = path
+
+    @classmethod
+    @abstractmethod
+    def accepts(cls, path: Path) -> bool:
+        """Whether this source type can open `path`."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line for the report: what was scanned."""
+
+    @abstractmethod
+    def walk(self) -> Iterator[Unit | FileRecord | Issue]:
+        """Units to process, plus records and issues found while listing (symlinks, errors)."""
+
+    @abstractmethod
+    def open(self, unit: Unit) -> OpenedUnit:
+        """Open a unit read-only; raises OSError if it cannot be opened."""
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        """A fresh seekable stream of the unit (to expand a large archive), if the source can."""
+        return None

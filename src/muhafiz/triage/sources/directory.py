@@ -1,0 +1,183 @@
+"""Folders and single files on a mounted file system, opened read-only without touching atime."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
+from muhafiz.triage.sources.base import OpenedUnit, Source, Unit
+
+_NOATIME = getattr(os, "O_NOATIME", 0)
+_BASE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+# Files copied file by file keep mtime at best; atime and ctime describe the copy, not the event.
+LOGICAL_NOTE = (
+    "file-system times of a logical view: mtime may survive copying, atime and ctime describe "
+    "this copy or mount, not the original device"
+)
+
+
+def open_readonly(path: str | Path, *, directory: bool = False) -> int:
+    """Open for reading only, not following a final symlink, without updating atime if allowed."""
+    flags = _BASE_FLAGS | (os.O_DIRECTORY if directory else os.O_NONBLOCK)
+    if _NOATIME:
+        try:
+            return os.open(path, flags | _NOATIME)
+        except PermissionError:
+            pass  # O_NOATIME needs ownership (or CAP_FOWNER); plain read-only still changes nothing
+    return os.open(path, flags)
+
+
+def fill_from_stat(record: FileRecord, st: os.stat_result) -> None:
+    record.size = st.st_size
+    record.mtime = iso_utc(st.st_mtime_ns)
+    record.atime = iso_utc(st.st_atime_ns)
+    record.ctime = iso_utc(st.st_ctime_ns)
+    record.time_zone = "UTC"
+    record.timestamps_reliable = False
+    record.timestamp_note = LOGICAL_NOTE
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+class DirectorySource(Source):
+    """A folder tree. Symlinks are recorded, never followed, so loops cannot trap the walk."""
+
+    kind: ClassVar[str] = "directory"
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        return path.is_dir() and not path.is_symlink()
+
+    def describe(self) -> str:
+        return f"folder {self.path.resolve()}"
+
+    @property
+    def label(self) -> str:
+        return self.path.resolve().name or "root"
+
+    def walk(self) -> Iterator[Unit | FileRecord | Issue]:
+        yield from self._walk_dir(str(self.path), self.label)
+
+    def _walk_dir(self, abs_dir: str, rel_dir: str) -> Iterator[Unit | FileRecord | Issue]:
+        try:
+            fd = open_readonly(abs_dir, directory=True)
+            try:
+                with os.scandir(fd) as it:
+                    names = sorted(e.name for e in it)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            shown, _ = display_name(rel_dir)
+            yield Issue(
+                self.source_id, shown, IssueCode.UNREADABLE, f"folder not listed: {exc.strerror}"
+            )
+            return
+        for name in names:
+            abs_path = os.path.join(abs_dir, name)  # noqa: PTH118 - str paths keep raw names
+            rel_path = f"{rel_dir}/{name}"
+            shown, raw = display_name(rel_path)
+            try:
+                st = os.lstat(abs_path)
+            except OSError as exc:
+                code = IssueCode.VANISHED if exc.errno == errno.ENOENT else IssueCode.UNREADABLE
+                yield Issue(self.source_id, shown, code, f"listed but not found: {exc.strerror}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if raw is not None:
+                    yield Issue(
+                        self.source_id, shown, IssueCode.NON_UTF8_NAME, _non_utf8_message(raw)
+                    )
+                yield from self._walk_dir(abs_path, rel_path)
+            elif stat.S_ISREG(st.st_mode):
+                yield Unit(self.source_id, shown, abs_path, st.st_size, raw)
+            else:
+                yield self._non_regular(abs_path, shown, raw, st)
+
+    def _non_regular(
+        self, abs_path: str, shown: str, raw: bytes | None, st: os.stat_result
+    ) -> FileRecord:
+        record = FileRecord(self.source_id, shown, None, 0, path_raw=raw)
+        fill_from_stat(record, st)
+        if raw is not None:
+            record.add_issue(IssueCode.NON_UTF8_NAME, _non_utf8_message(raw))
+        if stat.S_ISLNK(st.st_mode):
+            record.kind = "symlink"
+            record.mime = "inode/symlink"
+            record.link_target = display_name(os.readlink(abs_path))[0]  # noqa: PTH115 - str
+            try:
+                os.stat(abs_path)  # noqa: PTH116 - only to detect a loop
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    record.add_issue(IssueCode.SYMLINK_LOOP, "symlink loop; recorded, not followed")
+        else:
+            record.kind = "special"
+            record.mime = "inode/x-special"
+            record.add_issue(
+                IssueCode.NOT_REGULAR, f"{_special_kind(st.st_mode)}; content not read"
+            )
+        return record
+
+    def open(self, unit: Unit) -> OpenedUnit:
+        return _open_file(unit)
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        return io.BufferedReader(io.FileIO(open_readonly(unit.locator), "rb", closefd=True))
+
+
+class SingleFileSource(Source):
+    """One file named on the command line: an archive, an image, anything."""
+
+    kind: ClassVar[str] = "file"
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        return path.is_file() and not path.is_symlink()
+
+    def describe(self) -> str:
+        return f"file {self.path.resolve()}"
+
+    def walk(self) -> Iterator[Unit | FileRecord | Issue]:
+        shown, raw = display_name(self.path.name)
+        yield Unit(self.source_id, shown, str(self.path.resolve()), self.path.stat().st_size, raw)
+
+    def open(self, unit: Unit) -> OpenedUnit:
+        return _open_file(unit)
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        return io.BufferedReader(io.FileIO(open_readonly(unit.locator), "rb", closefd=True))
+
+
+def _open_file(unit: Unit) -> OpenedUnit:
+    fd = open_readonly(unit.locator)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "no longer a regular file")
+        stream = io.FileIO(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+    record = FileRecord(unit.source_id, unit.path, None, 0, path_raw=unit.path_raw)
+    fill_from_stat(record, st)
+    if unit.path_raw is not None:
+        record.add_issue(IssueCode.NON_UTF8_NAME, _non_utf8_message(unit.path_raw))
+    return OpenedUnit(stream, record)
+
+
+def _non_utf8_message(raw: bytes) -> str:
+    return f"name is not valid UTF-8 (raw bytes {raw.hex()}); shown with \\xNN escapes"
