@@ -110,11 +110,31 @@ def create_bank_dir(
     details: dict[str, Any] | None = None,
 ) -> BankDirectory:
     """Write a new bank directory from `entries` (all or nothing: nothing stays on error)."""
-    if path.exists() and any(path.iterdir()):
-        raise HashListError(str(path), None, "bank directory already exists and is not empty")
+    _check_empty(path)
     path.mkdir(parents=True, exist_ok=True)
     try:
         segment = SegmentBuilder(str(path)).add_all(entries).build()
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return create_bank_dir_from_segment(
+        path, name=name, kind=kind, segment=segment, provenance=provenance, details=details
+    )
+
+
+def create_bank_dir_from_segment(
+    path: Path,
+    *,
+    name: str,
+    kind: BankKind,
+    segment: Segment,
+    provenance: dict[str, Any] | list[dict[str, Any]] | None = None,
+    details: dict[str, Any] | None = None,
+) -> BankDirectory:
+    """Write a new bank directory holding one already built segment."""
+    _check_empty(path)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
         segment.save(path / _segment_name(1))
         manifest: dict[str, Any] = {
             "format": FORMAT_NAME,
@@ -133,6 +153,11 @@ def create_bank_dir(
         shutil.rmtree(path, ignore_errors=True)
         raise
     return open_bank_dir(path)
+
+
+def _check_empty(path: Path) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise HashListError(str(path), None, "bank directory already exists and is not empty")
 
 
 def append_to_bank_dir(

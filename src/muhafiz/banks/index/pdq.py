@@ -10,7 +10,8 @@ index hashing"): at 10 million hashes, 11 chunks of 23-24 bits probed at radius 
 radius 1) cost ~3,100 probes and ~3,200 candidates per query, against ~41,600 candidates for
 16 chunks of 16 bits at radius 1. Each chunk is a counting-sort table: `offsets` (2^w + 1
 uint32) into `rows` (n uint32, row numbers of `hashes` ordered by that chunk's value).
-Small sets (under `BRUTE_FORCE_BELOW`) are searched by brute force instead.
+Small sets (under `BRUTE_FORCE_BELOW`) are searched by brute force instead, and so is any
+search beyond the layout's guaranteed distance (correct, but slow).
 See docs/decisions/0101-pdq-index.md for the measurements behind these choices.
 """
 
@@ -21,6 +22,7 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,7 @@ PDQ_BITS = 256
 MATCH_DISTANCE = 31
 BRUTE_FORCE_BELOW = 1 << 16
 MAX_CHUNK_BITS = 24
-QUERY_BATCH = 512
+QUERY_BATCH = 64  # measured best at 10 M: small batches keep probe arrays in cache
 
 
 def hex_to_words(values: list[str]) -> U64:
@@ -122,24 +124,36 @@ def flip_masks(width: int, radius: int) -> I64:
 
 
 class PdqIndex:
-    """PDQ hashes of one segment with their chunk tables; search returns verified distances."""
+    """PDQ hashes of one segment with their chunk tables; search returns verified distances.
+
+    All chunk tables live in two flat arrays, so one probe pass covers every chunk at once
+    (a handful of numpy calls per query batch, not a handful per chunk): `offsets` is the
+    concatenation of each chunk's 2^w + 1 counting-sort offsets, already shifted to point
+    into `rows`, the concatenation of each chunk's row order.
+    """
 
     def __init__(
         self,
         hashes: U64,
         ids: U32 | None = None,
         layout: MihLayout | None = None,
-        tables: list[tuple[U32, U32]] | None = None,
+        offsets: npt.NDArray[np.unsignedinteger[Any]] | None = None,
+        rows: U32 | None = None,
     ) -> None:
         self.hashes = hashes
         self.ids = ids
         self.layout = layout
-        self.tables = tables or []
-        self._masks: list[I64] = (
-            [flip_masks(w, r) for w, r in zip(layout.widths, layout.radii, strict=True)]
-            if layout
-            else []
-        )
+        self.offsets = offsets
+        self.rows = rows
+        if layout is not None:
+            masks = [flip_masks(w, r) for w, r in zip(layout.widths, layout.radii, strict=True)]
+            bases = np.cumsum([0] + [(1 << w) + 1 for w in layout.widths[:-1]])
+            # Per probe: which chunk it belongs to and where that chunk's offsets begin.
+            self._probe_chunk = np.concatenate(
+                [np.full(m.shape[0], c, dtype=np.int64) for c, m in enumerate(masks)]
+            )
+            self._probe_mask = np.concatenate(masks)
+            self._probe_base = bases[self._probe_chunk].astype(np.int64)
 
     def __len__(self) -> int:
         return int(self.hashes.shape[0])
@@ -154,16 +168,26 @@ class PdqIndex:
             if n < BRUTE_FORCE_BELOW:
                 return cls(hashes, ids)
             layout = MihLayout.for_size(n)
-        tables: list[tuple[U32, U32]] = []
-        for start, width in zip(layout.starts, layout.widths, strict=True):
+        chunks = len(layout.widths)
+        position_type = np.uint32 if n * chunks < 1 << 32 else np.uint64
+        table_sizes = [(1 << w) + 1 for w in layout.widths]
+        offsets: npt.NDArray[np.unsignedinteger[Any]] = np.empty(
+            sum(table_sizes), dtype=position_type
+        )
+        rows = np.empty(n * chunks, dtype=np.uint32)
+        table_start = 0
+        for c, (start, width) in enumerate(zip(layout.starts, layout.widths, strict=True)):
             keys = extract_chunk(hashes, start, width)
             counts = np.bincount(keys, minlength=1 << width)
-            offsets = np.zeros((1 << width) + 1, dtype=np.uint32)
-            np.cumsum(counts, out=offsets[1:])
-            rows = np.argsort(keys, kind="stable").astype(np.uint32)
-            tables.append((offsets, rows))
-            del keys, counts
-        return cls(hashes, ids, layout, tables)
+            table = offsets[table_start : table_start + table_sizes[c]]
+            table[0] = c * n
+            np.cumsum(counts, out=table[1:])
+            np.add(table[1:], c * n, out=table[1:], casting="unsafe")
+            del counts
+            rows[c * n : (c + 1) * n] = np.argsort(keys, kind="stable")
+            del keys
+            table_start += table_sizes[c]
+        return cls(hashes, ids, layout, offsets, rows)
 
     def search(self, queries: U64, max_distance: int = MATCH_DISTANCE) -> tuple[I64, I64, I64]:
         """All (query position, row, distance) with distance ≤ max_distance, each pair once."""
@@ -174,6 +198,8 @@ class PdqIndex:
         if not parts:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
+        if len(parts) == 1:
+            return parts[0]
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
@@ -182,45 +208,44 @@ class PdqIndex:
 
     def _search_batch(self, queries: U64, max_distance: int, base: int) -> tuple[I64, I64, I64]:
         n, q = len(self), queries.shape[0]
+        empty = np.zeros(0, dtype=np.int64)
         if n == 0 or q == 0:
-            empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        if self.layout is None or max_distance > self.layout.guaranteed_distance:
-            return self._brute_force(queries, max_distance, base)
-        qrows_parts: list[I64] = []
-        rows_parts: list[I64] = []
-        for (start, width), (offsets, chunk_rows), masks in zip(
-            zip(self.layout.starts, self.layout.widths, strict=True),
-            self.tables,
-            self._masks,
-            strict=True,
+        layout, offsets, chunk_rows = self.layout, self.offsets, self.rows
+        if (
+            layout is None
+            or offsets is None
+            or chunk_rows is None
+            or max_distance > layout.guaranteed_distance
         ):
-            keys = extract_chunk(queries, start, width)
-            probes = (keys[:, None] ^ masks[None, :]).ravel()
-            begin = offsets[probes].astype(np.int64)
-            lengths = offsets[probes + 1].astype(np.int64) - begin
-            nonempty = np.flatnonzero(lengths)
-            if nonempty.size == 0:
-                continue
-            lengths = lengths[nonempty]
-            begin = begin[nonempty]
-            total = int(lengths.sum())
-            ends = np.cumsum(lengths)
-            positions = np.repeat(begin - (ends - lengths), lengths) + np.arange(total)
-            qrows_parts.append(np.repeat(nonempty // masks.shape[0], lengths))
-            rows_parts.append(chunk_rows[positions].astype(np.int64))
-        if not rows_parts:
-            empty = np.zeros(0, dtype=np.int64)
+            return self._brute_force(queries, max_distance, base)
+        keys = np.stack(
+            [
+                extract_chunk(queries, start, width)
+                for start, width in zip(layout.starts, layout.widths, strict=True)
+            ],
+            axis=1,
+        )
+        probes = ((keys[:, self._probe_chunk] ^ self._probe_mask) + self._probe_base).ravel()
+        begin = offsets[probes].astype(np.int64)
+        lengths = offsets[probes + 1].astype(np.int64) - begin
+        nonempty = np.flatnonzero(lengths)
+        if nonempty.size == 0:
             return empty, empty, empty
-        qrows = np.concatenate(qrows_parts)
-        rows = np.concatenate(rows_parts)
+        lengths = lengths[nonempty]
+        total = int(lengths.sum())
+        ends = np.cumsum(lengths)
+        positions = np.repeat(begin[nonempty] - (ends - lengths), lengths) + np.arange(total)
+        qrows = np.repeat(nonempty // self._probe_mask.shape[0], lengths)
+        rows = chunk_rows[positions].astype(np.int64)
         distances = popcount_rows(self.hashes[rows] ^ queries[qrows])
-        close = distances <= max_distance
+        close = np.flatnonzero(distances <= max_distance)
         qrows, rows, distances = qrows[close], rows[close], distances[close]
-        # A near match is usually found through several chunks: keep each pair once.
-        pair = qrows * n + rows
-        _, first = np.unique(pair, return_index=True)
-        return qrows[first] + base, rows[first], distances[first]
+        if qrows.size > 1:
+            # A near match is usually found through several chunks: keep each pair once.
+            _, first = np.unique(qrows * n + rows, return_index=True)
+            qrows, rows, distances = qrows[first], rows[first], distances[first]
+        return qrows + base, rows, distances
 
     def _brute_force(self, queries: U64, max_distance: int, base: int) -> tuple[I64, I64, I64]:
         found_q: list[I64] = []
@@ -241,11 +266,10 @@ class PdqIndex:
         np.save(directory / f"{stem}.hashes.npy", self.hashes)
         if self.ids is not None:
             np.save(directory / f"{stem}.ids.npy", self.ids)
-        if self.layout is not None:
+        if self.layout is not None and self.offsets is not None and self.rows is not None:
             (directory / f"{stem}.mih.json").write_text(json.dumps(self.layout.to_json()))
-            for i, (offsets, rows) in enumerate(self.tables):
-                np.save(directory / f"{stem}.c{i:02d}.offsets.npy", offsets)
-                np.save(directory / f"{stem}.c{i:02d}.rows.npy", rows)
+            np.save(directory / f"{stem}.offsets.npy", self.offsets)
+            np.save(directory / f"{stem}.rows.npy", self.rows)
 
     @classmethod
     def load(cls, directory: Path, stem: str = "pdq") -> PdqIndex:
@@ -256,11 +280,6 @@ class PdqIndex:
         if not layout_path.exists():
             return cls(hashes, ids)
         layout = MihLayout.from_json(json.loads(layout_path.read_text()))
-        tables = [
-            (
-                np.load(directory / f"{stem}.c{i:02d}.offsets.npy", mmap_mode="r"),
-                np.load(directory / f"{stem}.c{i:02d}.rows.npy", mmap_mode="r"),
-            )
-            for i in range(len(layout.widths))
-        ]
-        return cls(hashes, ids, layout, tables)
+        offsets = np.load(directory / f"{stem}.offsets.npy", mmap_mode="r")
+        rows = np.load(directory / f"{stem}.rows.npy", mmap_mode="r")
+        return cls(hashes, ids, layout, offsets, rows)
