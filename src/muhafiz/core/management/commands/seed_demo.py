@@ -1,0 +1,189 @@
+"""`seed_demo`: the synthetic demo that `make demo` serves — catalogue and one person per role.
+
+Idempotent: a second run installs nothing, creates nobody and takes well under a second. The
+demo people have a known password and a fixed TOTP secret each, printed once when they are
+created (`--show` prints them again). Refuses to run in the production profile.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from muhafiz.catalogue.shipped import install_shipped_catalogue
+
+DEMO_PASSWORD = "muhafiz-demo-2026"  # noqa: S105 - a published demo credential, never production
+DEMO_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    role: str
+    level: str  # national, province or district
+    place: str  # district code, province code, or "" for national
+    agency: str  # catalogue agency code
+    title: str
+
+    @property
+    def totp_key_hex(self) -> str:
+        """A fixed 20-byte TOTP secret per demo user, so the demo can be re-created identically."""
+        return hashlib.sha1(
+            f"muhafiz-demo:{self.username}".encode(), usedforsecurity=False
+        ).hexdigest()
+
+    @property
+    def totp_secret_base32(self) -> str:
+        return base64.b32encode(bytes.fromhex(self.totp_key_hex)).decode("ascii")
+
+
+DEMO_PEOPLE = (
+    DemoPerson(
+        "inv.lahore", "investigator", "district", "LHR", "SSOIU-LHR", "Investigator, Lahore"
+    ),
+    DemoPerson("inv.kasur", "investigator", "district", "KSR", "SSOIU-KSR", "Investigator, Kasur"),
+    DemoPerson("sup.lahore", "supervisor", "district", "LHR", "PB-POLICE", "Supervisor, Lahore"),
+    DemoPerson(
+        "forensic.punjab", "forensic_examiner", "province", "PB", "PB-PFSA", "Forensic examiner"
+    ),
+    DemoPerson("pros.lahore", "prosecutor", "district", "LHR", "PB-PROSECUTION", "Prosecutor"),
+    DemoPerson(
+        "cpo.lahore", "child_protection_officer", "district", "LHR", "PB-CPWB", "CPO, Lahore"
+    ),
+    DemoPerson("npb.register", "register_officer", "national", "", "NPB", "Register officer"),
+    DemoPerson("analyst", "analyst", "national", "", "NCRC", "Analyst"),
+    DemoPerson("auditor", "auditor", "national", "", "NCRC", "Auditor"),
+    DemoPerson("admin", "administrator", "national", "", "MUHAFIZ", "Administrator"),
+)
+
+
+def seed_demo_people() -> list[tuple[DemoPerson, TOTPDevice]]:
+    """Create the demo people that do not exist yet; return those created with their device."""
+    from muhafiz.accounts.models import User
+    from muhafiz.audit.actions import record
+    from muhafiz.catalogue.models import Agency, District, Province
+
+    existing = set(
+        User.objects.filter(username__in=[p.username for p in DEMO_PEOPLE]).values_list(
+            "username", flat=True
+        )
+    )
+    created: list[tuple[DemoPerson, TOTPDevice]] = []
+    for person in DEMO_PEOPLE:
+        if person.username in existing:
+            continue
+        with transaction.atomic():
+            district = (
+                District.objects.select_related("province").get(code=person.place)
+                if person.level == "district"
+                else None
+            )
+            province = (
+                district.province
+                if district is not None
+                else Province.objects.get(code=person.place)
+                if person.level == "province"
+                else None
+            )
+            user = User(
+                username=person.username,
+                role=person.role,
+                agency=Agency.objects.get(code=person.agency),
+                jurisdiction_level=person.level,
+                province=province,
+                district=district,
+                first_name="Demo",
+                last_name=person.title,
+            )
+            if hasattr(user, "must_change_password"):
+                user.must_change_password = False
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean()
+            user.save()
+            device = TOTPDevice.objects.create(
+                user=user, name="demo authenticator", key=person.totp_key_hex, confirmed=True
+            )
+            record(
+                None,
+                "demo.person_created",
+                user,
+                reason="synthetic demo installation",
+                role=person.role,
+                agency=person.agency,
+            )
+        created.append((person, device))
+    return created
+
+
+def demo_table(people: list[tuple[DemoPerson, str]]) -> list[str]:
+    """The sign-in sheet: one row per person, then each otpauth URI for an authenticator app."""
+    header = ("username", "role", "password", "TOTP secret (base32)")
+    rows = [(p.username, p.role, DEMO_PASSWORD, p.totp_secret_base32) for p, _ in people]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append("")
+    lines.append("otpauth URIs (paste into an authenticator app, or scan the QR code on sign-in):")
+    lines += [f"  {person.username}: {uri}" for person, uri in people]
+    return lines
+
+
+class Command(BaseCommand):
+    help = "Install the catalogue and create the synthetic demo people (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--show",
+            action="store_true",
+            help="Print the demo people's passwords and TOTP secrets again.",
+        )
+
+    def handle(self, *args: Any, show: bool = False, **options: Any) -> None:
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError(
+                "seed_demo creates people with published passwords: not in production"
+            )
+        report = install_shipped_catalogue()
+        if report.total:
+            self.stdout.write(str(report))
+        created = seed_demo_people()
+        if created:
+            sheet = [(person, device.config_url) for person, device in created]
+            self.stdout.write(
+                "Demo people created (shown once; `muhafiz manage seed_demo --show`):"
+            )
+        elif show:
+            devices = {
+                d.user.username: d
+                for d in TOTPDevice.objects.filter(
+                    user__username__in=[p.username for p in DEMO_PEOPLE], confirmed=True
+                ).select_related("user")
+            }
+            sheet = [
+                (p, devices[p.username].config_url) for p in DEMO_PEOPLE if p.username in devices
+            ]
+        else:
+            self.stdout.write(
+                f"Demo ready at {DEMO_URL}: sign in as inv.lahore "
+                "(passwords and TOTP secrets were printed when the demo was created; "
+                "`muhafiz manage seed_demo --show` prints them again)."
+            )
+            return
+        self.stdout.write("")
+        for line in demo_table(sheet):
+            self.stdout.write(line)
+        self.stdout.write("")
+        self.stdout.write(
+            f"Open {DEMO_URL} and sign in as inv.lahore (investigator, Lahore) with password "
+            f"{DEMO_PASSWORD} and the 6-digit code of your authenticator for its secret "
+            "(or: oathtool --totp -b SECRET). Every role above signs in the same way."
+        )
+        self.stdout.write("No cases are seeded yet: the case database arrives with issue 5.")
