@@ -3,9 +3,10 @@
 Hashes in, matches out. An uploaded image is hashed in memory (or Django's temporary upload
 file, deleted when the request ends) and never stored. Matching and hashing requests are
 audited by their counts, not their hashes.
-"""
 
-from __future__ import annotations
+(No `from __future__ import annotations` here: django-ninja reads the payload types of the
+wrapped operations when the module is imported.)
+"""
 
 from typing import Any
 

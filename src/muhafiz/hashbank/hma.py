@@ -140,21 +140,25 @@ def _hash_upload(request: HttpRequest) -> ContentHashes:
         raise HmaError(400, str(exc)) from exc
 
 
-def _signals(hashes: ContentHashes, types: str | None) -> dict[str, str]:
-    signals = {"pdq": hashes.pdq, "md5": hashes.md5, "sha1": hashes.sha1}
-    signals["sha256"] = hashes.sha256
-    if hashes.pdq_quality is not None and hashes.pdq_quality < 50:
-        signals["pdq"] = None  # too little information to match on (formats.md)
-    chosen = {name: value for name, value in signals.items() if value}
+def _wanted_types(types: str | None) -> list[str]:
+    """HMA's `types` parameter: a comma-separated selection of signal types (default: all)."""
     if types is None:
-        return chosen
+        return list(SIGNAL_TYPES)
     wanted = [t.strip() for t in types.split(",") if t.strip()]
     for name in wanted:
         if name not in SIGNAL_TYPES:
             raise HmaError(400, f"signal type '{name}' doesn't exist or is disabled")
     if not wanted:
         raise HmaError(400, "empty signal type selection")
-    return {name: value for name, value in chosen.items() if name in wanted}
+    return wanted
+
+
+def _signals(hashes: ContentHashes, wanted: list[str]) -> dict[str, str]:
+    signals = {"pdq": hashes.pdq, "md5": hashes.md5, "sha1": hashes.sha1}
+    signals["sha256"] = hashes.sha256
+    if hashes.pdq_quality is not None and hashes.pdq_quality < 50:
+        signals["pdq"] = None  # too little information to match on (formats.md)
+    return {name: value for name, value in signals.items() if value and name in wanted}
 
 
 @hma_requires(Perm.HASH_MATCH, "GET", "POST")
@@ -163,7 +167,8 @@ def hash_media(request: HttpRequest) -> HttpResponse:
         if request.GET.get("url") is None:
             raise HmaError(400, "url is required; " + OFFLINE)
         raise HmaError(400, OFFLINE)
-    signals = _signals(_hash_upload(request), request.GET.get("types"))
+    wanted = _wanted_types(request.GET.get("types"))
+    signals = _signals(_hash_upload(request), wanted)
     actions.record_request(
         request.principal,  # type: ignore[attr-defined]
         action="bank.hash",
@@ -239,7 +244,8 @@ def _bank_names(found: list[Any]) -> list[str]:
 @hma_requires(Perm.HASH_MATCH, "GET", "POST")
 def lookup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        signals = _signals(_hash_upload(request), request.GET.get("types"))
+        wanted = _wanted_types(request.GET.get("types"))
+        signals = _signals(_hash_upload(request), wanted)
         response: dict[str, list[str]] = {}
         everything: list[Any] = []
         for signal_type, signal in signals.items():

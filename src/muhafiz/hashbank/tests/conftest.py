@@ -39,8 +39,8 @@ class TokenClient:
     api_client: ApiClient
     token: str
 
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.client.get(path, HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs)
+    def get(self, path: str, data: Any = None, **kwargs: Any) -> Any:
+        return self.client.get(path, data, HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs)
 
     def post(self, path: str, data: Any = None, **kwargs: Any) -> Any:
         return self.client.post(path, data, HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs)

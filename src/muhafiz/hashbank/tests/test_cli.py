@@ -1,0 +1,133 @@
+"""`muhafiz bank …` on the server: import, export, list, stats, remove; lookup stays Django-free."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from muhafiz.cli import main
+from muhafiz.hashbank.models import Bank, BankEntry
+from muhafiz.hashbank.tests.conftest import digests
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["bank", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _md5sums(tmp_path: Path, files: list[Path], name: str = "md5sums.txt") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(f"{digests(p.read_bytes())['md5']}  {p.name}\n" for p in files))
+    return path
+
+
+def test_import_list_stats_and_reimport(tmp_path: Path, sample_files: list[Path]) -> None:
+    source = _md5sums(tmp_path, sample_files)
+
+    code, out = _run("import", str(source), "--name", "Hotline", "--kind", "known-bad")
+    assert code == 0, out
+    assert "5 added" in out and "Created bank 'Hotline'" in out
+
+    code, out = _run("import", str(source), "--name", "Hotline")
+    assert code == 0 and "already imported" in out
+    assert BankEntry.objects.count() == 5
+
+    code, out = _run("list")
+    assert code == 0 and "Hotline" in out and "known-bad" in out and " 5" in out
+
+    code, out = _run("stats", "Hotline")
+    assert code == 0 and "5 active" in out and "md5 5" in out and "completed" in out
+    assert "already-imported" in out
+
+
+def test_import_errors_are_clear_and_exit_non_zero(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    source = _md5sums(tmp_path, sample_files)
+    bad = tmp_path / "bad.txt"
+    bad.write_text(source.read_text() + "nothex  x.png\n" + "12  y.png\n")
+
+    code, out = _run("import", str(source), "--name", "New")
+    assert code != 0 and "--kind" in out
+
+    code, out = _run("import", str(bad), "--name", "Hotline", "--kind", "known-bad")
+    assert code == 1
+    assert "line 6" in out and "line 7" in out and "nothing imported" in out
+    assert not BankEntry.objects.exists()
+
+    code, out = _run("import", str(source), "--name", "Hotline", "--kind", "known-bad", "--create")
+    assert code != 0 and "already exists" in out
+    assert Bank.objects.count() == 1
+
+    code, out = _run("import", str(source), "--name", "Hotline", "--kind", "watch")
+    assert code != 0 and "is known-bad" in out
+
+    code, out = _run("import", str(source), "--name", "X", "--kind", "watch", "--agency", "NOPE")
+    assert code != 0 and "no agency" in out
+
+
+def test_export_each_format_and_look_up_offline(tmp_path: Path, sample_files: list[Path]) -> None:
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+
+    code, out = _run("export", "Hotline", "--format", "vics", "--out", str(tmp_path / "b.json"))
+    assert code == 0, out
+    assert json.loads((tmp_path / "b.json").read_text())["value"][0]["MD5"]
+    code, out = _run("export", "Hotline", "--format", "pdq", "--out", str(tmp_path / "b.pdq"))
+    assert code == 0 and "0 entries" in out  # an md5-only bank has no PDQ hashes
+    code, out = _run("export", "Hotline", "--format", "dir", "--out", str(tmp_path / "bankdir"))
+    assert code == 0 and "5 entries" in out
+
+    queries = tmp_path / "queries.txt"
+    queries.write_text(digests(sample_files[0].read_bytes())["md5"] + "\n" + "0" * 32 + "\n")
+    code, out = _run("lookup", "--bank-dir", str(tmp_path / "bankdir"), str(queries))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert lines[0]["matches"][0]["bank"] == "Hotline" and lines[1]["matches"] == []
+
+    code, out = _run("export", "Nope", "--format", "vics", "--out", str(tmp_path / "x.json"))
+    assert code != 0 and "no bank named 'Nope'" in out
+
+
+def test_remove_an_entry_with_a_reason(tmp_path: Path, sample_files: list[Path]) -> None:
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+    md5 = digests(sample_files[0].read_bytes())["md5"]
+
+    code, out = _run("remove", "Hotline", md5.upper(), "--reason", "benign")
+
+    assert code == 0 and "Removed entry" in out
+    assert BankEntry.objects.get(md5=md5).removal_reason == "benign"
+    code, out = _run("remove", "Hotline", md5, "--reason", "again")
+    assert code != 0 and "no active entry" in out
+
+
+def test_rebuild_index_command(tmp_path: Path, sample_files: list[Path]) -> None:
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+    code, out = _run("rebuild-index")
+    assert code == 0 and "1 banks, 5 entries" in out
+
+
+def test_bank_lookup_needs_no_django() -> None:
+    code = (
+        "import sys, muhafiz.cli as c; "
+        "cmd = c.main.get_command(None, 'bank'); "
+        "assert 'lookup' in cmd.commands and 'import' in cmd.commands; "
+        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), "
+        "sorted(m for m in sys.modules if m.startswith('django'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

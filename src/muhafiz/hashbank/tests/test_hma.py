@@ -1,0 +1,180 @@
+"""HMA-compatible routes: HMA's parameter names, response shapes and errors; access rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from muhafiz.audit.models import AuditEvent
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.hashing import hash_image
+from muhafiz.hashbank.index import build_index
+from muhafiz.hashbank.models import BankEntry
+from muhafiz.hashbank.tests.conftest import TokenClient, digests, encode, picture
+from muhafiz.testing import People, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hma(tmp_path: Path, token_client: Callable[..., TokenClient]) -> dict[str, Any]:
+    image = encode(picture(31))
+    pdq = hash_image(image).pdq
+    bank = actions.create_bank(None, name="HMA_BANK", kind="known-bad")
+    source = tmp_path / "list.pdq"
+    source.write_text(f"{pdq},100\n", encoding="utf-8")
+    actions.import_hash_list(None, bank, source, fmt="pdq")
+    md5_source = tmp_path / "md5sums.txt"
+    md5_source.write_text(f"{digests(image)['md5']}  picture.png\n", encoding="utf-8")
+    actions.import_hash_list(None, bank, md5_source)
+    actions.create_bank(None, name="OFF_BANK", kind="watch", enabled=False)
+    build_index()
+    return {
+        "image": image,
+        "pdq": pdq,
+        "entry": BankEntry.objects.get(pdq=pdq),
+        "caller": token_client("hash.match", "bank.view"),
+    }
+
+
+def test_post_hash_returns_signal_types_to_hashes(hma: dict[str, Any]) -> None:
+    response = hma["caller"].post(
+        "/h/hash", {"photo": SimpleUploadedFile("p.png", hma["image"], content_type="image/png")}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"pdq": hma["pdq"], **digests(hma["image"])}
+
+
+def test_post_hash_honours_the_types_parameter(hma: dict[str, Any]) -> None:
+    response = hma["caller"].post(
+        "/h/hash?types=pdq", {"photo": SimpleUploadedFile("p.png", hma["image"])}
+    )
+    assert response.json() == {"pdq": hma["pdq"]}
+    bad = hma["caller"].post("/h/hash?types=tmk", {"photo": SimpleUploadedFile("p.png", b"x")})
+    assert bad.status_code == 400 and "tmk" in bad.json()["message"]
+
+
+def test_get_hash_with_a_url_is_refused_because_the_server_is_offline(hma: dict[str, Any]) -> None:
+    response = hma["caller"].get("/h/hash", {"url": "https://example.org/a.jpg"})
+
+    assert response.status_code == 400
+    assert "does not fetch URLs" in response.json()["message"]
+
+
+def test_post_hash_without_a_file_or_with_two_files_is_a_400(hma: dict[str, Any]) -> None:
+    assert hma["caller"].post("/h/hash").json() == {
+        "message": "Missing multipart/form-data file upload"
+    }
+    two = hma["caller"].post(
+        "/h/hash",
+        {"photo": SimpleUploadedFile("a.png", b"a"), "file": SimpleUploadedFile("b.png", b"b")},
+    )
+    assert two.status_code == 400 and "one file" in two.json()["message"]
+
+
+def test_post_hash_oversized_is_413(hma: dict[str, Any], settings: Any) -> None:
+    settings.MUHAFIZ_MAX_UPLOAD_BYTES = 1000
+    response = hma["caller"].post("/h/hash", {"photo": SimpleUploadedFile("p.png", hma["image"])})
+    assert response.status_code == 413 and "limit" in response.json()["message"]
+
+
+def test_raw_lookup_returns_content_ids_and_optionally_distances(hma: dict[str, Any]) -> None:
+    caller, entry = hma["caller"], hma["entry"]
+
+    plain = caller.get("/m/raw_lookup", {"signal": hma["pdq"], "signal_type": "pdq"})
+    with_distance = caller.get(
+        "/m/raw_lookup", {"signal": hma["pdq"], "signal_type": "pdq", "include_distance": "true"}
+    )
+
+    assert plain.json() == {"matches": [entry.pk]}
+    assert with_distance.json() == {"matches": [{"content_id": entry.pk, "distance": "0"}]}
+    assert AuditEvent.objects.filter(action="bank.match").count() == 2
+
+
+def test_raw_lookup_errors_speak_hma(hma: dict[str, Any]) -> None:
+    caller = hma["caller"]
+    assert caller.get("/m/raw_lookup", {"signal_type": "pdq"}).json() == {
+        "message": "signal is required"
+    }
+    unknown = caller.get("/m/raw_lookup", {"signal": "00", "signal_type": "tmk"})
+    assert unknown.status_code == 400 and unknown.json() == {"message": "No such SignalType 'tmk'"}
+    invalid = caller.get("/m/raw_lookup", {"signal": "xyz", "signal_type": "pdq"})
+    assert invalid.status_code == 400 and "invalid signal" in invalid.json()["message"]
+
+
+def test_lookup_by_signal_lists_matching_bank_names(hma: dict[str, Any]) -> None:
+    response = hma["caller"].get("/m/lookup", {"signal": hma["pdq"], "signal_type": "pdq"})
+    assert response.json() == ["HMA_BANK"]
+    miss = hma["caller"].get("/m/lookup", {"signal": "0" * 32, "signal_type": "md5"})
+    assert miss.json() == []
+
+
+def test_lookup_by_upload_maps_signal_types_to_bank_names(hma: dict[str, Any]) -> None:
+    response = hma["caller"].post("/m/lookup", {"photo": SimpleUploadedFile("p.png", hma["image"])})
+    body = response.json()
+    assert body["pdq"] == ["HMA_BANK"] and body["md5"] == ["HMA_BANK"]
+    assert body["sha1"] == [] and body["sha256"] == []
+
+
+def test_lookup_by_url_is_refused_offline(hma: dict[str, Any]) -> None:
+    response = hma["caller"].get("/m/lookup", {"url": "https://example.org/a.jpg"})
+    assert response.status_code == 400 and "does not fetch URLs" in response.json()["message"]
+
+
+def test_curation_banks_has_hma_bank_config_shape(hma: dict[str, Any]) -> None:
+    response = hma["caller"].get("/c/banks")
+    assert response.json() == [
+        {"name": "HMA_BANK", "matching_enabled_ratio": 1.0},
+        {"name": "OFF_BANK", "matching_enabled_ratio": 0.0},
+    ]
+    assert hma["caller"].get("/c/bank/HMA_BANK").json() == {
+        "name": "HMA_BANK",
+        "matching_enabled_ratio": 1.0,
+    }
+    missing = hma["caller"].get("/c/bank/NOPE")
+    assert missing.status_code == 404 and missing.json() == {"message": "bank 'NOPE' not found"}
+
+
+def test_hma_routes_refuse_anonymous_with_401(hma: dict[str, Any]) -> None:
+    for path in ("/h/hash", "/m/raw_lookup", "/m/lookup", "/c/banks"):
+        response = Client().get(path)
+        assert response.status_code == 401, path
+        assert "message" in response.json()
+
+
+def test_an_analyst_session_cannot_use_hma_matching(people: People, hma: dict[str, Any]) -> None:
+    response = signed_in(people.analyst).get(
+        "/m/raw_lookup", {"signal": hma["pdq"], "signal_type": "pdq"}
+    )
+    assert response.status_code == 403
+
+
+def test_an_investigator_session_can_look_up(people: People, hma: dict[str, Any]) -> None:
+    response = signed_in(people.lahore_investigator).get(
+        "/m/lookup", {"signal": hma["pdq"], "signal_type": "pdq"}
+    )
+    assert response.json() == ["HMA_BANK"]
+
+
+def test_a_session_post_without_csrf_token_is_refused(people: People, hma: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.lahore_investigator)
+    signed = signed_in(people.lahore_investigator)
+    client.cookies = signed.cookies
+    response = client.post("/h/hash", {"photo": SimpleUploadedFile("p.png", hma["image"])})
+    assert response.status_code == 401
+
+
+def test_a_client_without_bank_view_cannot_list_banks(
+    token_client: Callable[..., TokenClient], hma: dict[str, Any]
+) -> None:
+    caller = token_client("hash.match", name="matcher-only")
+    assert caller.get("/c/banks").status_code == 403
+    assert json.loads(caller.get("/c/banks").content)["message"]

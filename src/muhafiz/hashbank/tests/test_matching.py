@@ -1,0 +1,259 @@
+"""The shared index and the matching path: built, mapped, delta-aware, removal-aware; exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from muhafiz.banks.match import Matcher, load_bank_path
+from muhafiz.banks.model import BankKind
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.exports import export_bank
+from muhafiz.hashbank.hashing import hash_image
+from muhafiz.hashbank.index import build_index, current_index, index_root
+from muhafiz.hashbank.matching import HashQuery, match_hashes, parse_query
+from muhafiz.hashbank.models import Bank, BankEntry, CategoryScheme
+from muhafiz.hashbank.tests.conftest import digests, encode, modified, picture, random_hex
+
+pytestmark = pytest.mark.django_db
+
+VICS_20 = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
+
+
+def _flip(pdq: str, bits: int, seed: int = 0) -> str:
+    value = int(pdq, 16)
+    for bit in random.Random(seed).sample(range(256), bits):
+        value ^= 1 << bit
+    return f"{value:064x}"
+
+
+def _pdq_bank(tmp_path: Path, name: str, values: list[str], quality: int = 100) -> Bank:
+    bank = actions.create_bank(None, name=name, kind="known-bad")
+    source = tmp_path / f"{name}.pdq"
+    source.write_text("".join(f"{v},{quality}\n" for v in values), encoding="utf-8")
+    actions.import_hash_list(None, bank, source, fmt="pdq")
+    return bank
+
+
+def _md5_bank(tmp_path: Path, name: str, files: list[Path]) -> Bank:
+    bank = actions.create_bank(None, name=name, kind="known-bad")
+    source = tmp_path / f"{name}.md5"
+    source.write_text(
+        "".join(f"{digests(p.read_bytes())['md5']}  {p.name}\n" for p in files), encoding="utf-8"
+    )
+    actions.import_hash_list(None, bank, source)
+    return bank
+
+
+def _only(kind: str, value: str) -> list[HashQuery]:
+    return parse_query(value, kind)
+
+
+def test_matches_come_from_the_built_index_memory_mapped(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    _md5_bank(tmp_path, "hotline", sample_files)
+    built = build_index()
+
+    index = current_index()
+
+    assert index is not None and index.generation == built.generation
+    assert (index_root() / built.generation).is_dir()
+    md5 = digests(sample_files[2].read_bytes())["md5"]
+    outcome = match_hashes(_only("md5", md5.upper()))
+    assert [m.entry.bank.name for m in outcome.results[0]] == ["hotline"]
+    assert outcome.results[0][0].distance == 0
+    assert outcome.index_generation == built.generation
+    assert match_hashes(_only("md5", "0" * 32)).results[0] == []
+
+
+def test_entries_added_after_the_build_match_at_once(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    _md5_bank(tmp_path, "first", sample_files[:2])
+    build_index()
+    late = _md5_bank(tmp_path, "late", sample_files[2:])  # a new bank, not in the index yet
+    rng = random.Random(1)
+    pdq = random_hex(rng, 64)
+    _pdq_bank(tmp_path, "late-pdq", [pdq])
+
+    md5 = digests(sample_files[3].read_bytes())["md5"]
+    assert [m.entry.bank for m in match_hashes(_only("md5", md5)).results[0]] == [late]
+    near = match_hashes(_only("pdq", _flip(pdq, 12))).results[0]
+    assert [(m.entry.pdq, m.distance) for m in near] == [(pdq, 12)]
+
+
+def test_a_removed_entry_and_a_disabled_bank_stop_matching_before_any_rebuild(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    bank = _md5_bank(tmp_path, "hotline", sample_files)
+    other = _md5_bank(tmp_path, "partner", sample_files[:1])
+    build_index()
+    first = digests(sample_files[0].read_bytes())["md5"]
+    second = digests(sample_files[1].read_bytes())["md5"]
+
+    actions.remove_entry(None, BankEntry.objects.get(bank=bank, md5=first), reason="benign")
+    actions.set_bank_enabled(None, other, enabled=False)
+
+    assert match_hashes(_only("md5", first)).results[0] == []
+    assert len(match_hashes(_only("md5", second)).results[0]) == 1
+
+
+def test_a_bank_enabled_after_the_build_matches_from_the_database(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    bank = _md5_bank(tmp_path, "dormant", sample_files)
+    actions.set_bank_enabled(None, bank, enabled=False)
+    build_index()  # built without the disabled bank
+    actions.set_bank_enabled(None, bank, enabled=True)
+
+    md5 = digests(sample_files[0].read_bytes())["md5"]
+    assert len(match_hashes(_only("md5", md5)).results[0]) == 1
+
+
+def test_pdq_near_matches_are_exact_range_search_up_to_31_bits(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    stored = [random_hex(rng, 64) for _ in range(50)]
+    _pdq_bank(tmp_path, "pdq-bank", stored)
+    build_index()
+
+    for bits in (0, 5, 31):
+        found = match_hashes(_only("pdq", _flip(stored[10], bits, seed=bits))).results[0]
+        assert [(m.entry.pdq, m.distance) for m in found] == [(stored[10], bits)]
+    assert match_hashes(_only("pdq", _flip(stored[10], 40))).results[0] == []
+    tight = match_hashes(_only("pdq", _flip(stored[10], 20)), max_distance=10).results[0]
+    assert tight == []
+
+
+def test_low_quality_bank_pdq_hashes_are_not_matched(tmp_path: Path) -> None:
+    pdq = random_hex(random.Random(8), 64)
+    _pdq_bank(tmp_path, "blurry", [pdq], quality=20)
+    assert match_hashes(_only("pdq", pdq)).results[0] == []
+    build_index()
+    assert match_hashes(_only("pdq", pdq)).results[0] == []
+
+
+def test_a_generated_image_and_its_modified_copy_match_near(tmp_path: Path) -> None:
+    original = encode(picture(11))
+    copy = encode(modified(Image.open(io.BytesIO(original))), "JPEG")
+    known = hash_image(original)
+    assert known.pdq is not None
+    _pdq_bank(tmp_path, "images", [known.pdq])
+    build_index()
+
+    probe = hash_image(copy)
+    assert probe.pdq is not None and probe.pdq != known.pdq
+    found = match_hashes(_only("pdq", probe.pdq)).results[0]
+
+    assert len(found) == 1 and 0 < found[0].distance <= 31
+
+
+def test_a_new_build_replaces_the_generation_each_process_maps(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    _md5_bank(tmp_path, "a", sample_files[:1])
+    first = build_index()
+    _md5_bank(tmp_path, "b", sample_files[1:2])
+    second = build_index()
+
+    index = current_index()
+    assert index is not None
+    assert index.generation == second.generation != first.generation
+    assert set(index.bank_ids) == {"a", "b"}
+    assert index.max_entry_id == second.max_entry_id
+
+
+def _vics_bank(tmp_path: Path, files: list[Path]) -> Bank:
+    media = []
+    for i, p in enumerate(files):
+        d = digests(p.read_bytes())
+        media.append(
+            {
+                "MediaID": i + 1,
+                "Category": i % 3,
+                "MD5": d["md5"],
+                "SHA1": d["sha1"],
+                "Series": f"series-{i}",
+                "VictimIdentified": i % 2 == 0,
+                "OffenderIdentified": False,
+                "PhotoDNA": "AQID" * 48 if i == 0 else None,
+                "AlternativeHashes": [
+                    {"HashName": "PDQ", "HashValue": hash_image(p.read_bytes()).pdq}
+                ],
+            }
+        )
+    source = tmp_path / "vics.json"
+    source.write_text(json.dumps({"@odata.context": VICS_20, "value": media}), encoding="utf-8")
+    bank = actions.create_bank(
+        None,
+        name="VIC",
+        kind="known-bad",
+        category_scheme=CategoryScheme.objects.get(code="projectvic-us"),
+    )
+    actions.import_hash_list(None, bank, source)
+    return bank
+
+
+def _facts(bank: Bank) -> set[tuple[object, ...]]:
+    return {
+        (e.md5, e.sha1, e.pdq, e.category, e.series, e.victim_identified, e.photodna)
+        for e in BankEntry.objects.active().filter(bank=bank)
+    }
+
+
+def test_vics_export_round_trips_into_an_equal_bank(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    bank = _vics_bank(tmp_path, sample_files)
+    out = tmp_path / "export.json"
+
+    result = export_bank(None, bank, "vics", out)
+    copy = actions.create_bank(None, name="VIC copy", kind="known-bad")
+    actions.import_hash_list(None, copy, out)
+
+    assert result.written == 5
+    assert _facts(copy) == _facts(bank)
+
+
+def test_pdq_list_export_round_trips(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    values = [random_hex(rng, 64) for _ in range(6)]
+    bank = _pdq_bank(tmp_path, "pdq-source", values, quality=77)
+    out = tmp_path / "out.pdq"
+
+    export_bank(None, bank, "pdq", out)
+    copy = actions.create_bank(None, name="pdq copy", kind="watch")
+    actions.import_hash_list(None, copy, out, fmt="pdq")
+
+    assert set(BankEntry.objects.filter(bank=copy).values_list("pdq", "pdq_quality")) == {
+        (v, 77) for v in values
+    }
+
+
+def test_exported_bank_directory_is_what_the_offline_cli_matches(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    bank = _vics_bank(tmp_path, sample_files)
+    removed = BankEntry.objects.get(bank=bank, md5=digests(sample_files[4].read_bytes())["md5"])
+    actions.remove_entry(None, removed, reason="not pertinent")
+    out = tmp_path / "export-dir"
+
+    result = export_bank(None, bank, "dir", out)
+    matcher = Matcher(load_bank_path(out, BankKind.KNOWN_BAD))
+
+    assert result.written == 4
+    hit = matcher.match(md5=digests(sample_files[0].read_bytes())["md5"])
+    assert len(hit) == 1
+    assert (hit[0].bank, hit[0].entry.series, hit[0].entry.photodna) == (
+        "VIC",
+        "series-0",
+        "AQID" * 48,
+    )
+    assert matcher.match(md5=removed.md5) == []
+    with pytest.raises(actions.BankError, match="already exists"):
+        export_bank(None, bank, "dir", out)
