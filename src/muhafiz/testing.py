@@ -6,8 +6,11 @@ permission test reads as a sentence. Only tests import this module.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,6 +20,12 @@ from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, AgencyKind, District, Province
 
 TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test-only credential
+
+
+@functools.cache
+def test_password_hash() -> str:
+    """TEST_PASSWORD hashed once per process: Argon2 is slow on purpose, tests need many users."""
+    return make_password(TEST_PASSWORD)
 
 
 def province(code: str = "PB", name: str = "Punjab") -> Province:
@@ -60,9 +69,9 @@ def make_user(
             ),
             "SD" if district_code == "KHI" else "PB",
         )
-    user = User.objects.create_user(
+    user = User.objects.create(
         username=username,
-        password=TEST_PASSWORD,
+        password=test_password_hash(),
         role=role,
         agency=agency(agency_code),
         jurisdiction_level=level,
@@ -135,3 +144,122 @@ def make_people() -> People:
         ),
         outsider=make_user("outsider", "", district_code="LHR"),
     )
+
+
+# --- sign-in helpers ------------------------------------------------------------------------
+
+
+def totp_code(device: TOTPDevice, *, offset_steps: int = 0) -> str:
+    """The code an authenticator app linked to `device` shows now (or `offset_steps` later)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def device_of(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.get(user=user, confirmed=True)
+
+
+# --- the route map, as the route-rule tests walk it ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class UrlRoute:
+    route: str  # the pattern as written, e.g. "accounts/users/<int:pk>/"
+    name: str  # namespaced URL name, or "" when the pattern has none
+    view: Any
+    sample_path: str  # a concrete path that resolves to this route
+
+    @property
+    def is_api(self) -> bool:
+        return getattr(self.view, "__module__", "").startswith("ninja.") and self.view_rule is None
+
+    @property
+    def view_rule(self) -> Any:
+        from muhafiz.core.permissions import rule_of
+
+        return rule_of(self.view)
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    path: str  # e.g. "/api/v1/accounts/me"
+    methods: tuple[str, ...]
+    view_func: Any
+
+    @property
+    def rule(self) -> Any:
+        return getattr(self.view_func, "access_rule", None)
+
+    @property
+    def sample_path(self) -> str:
+        return _sample_path(self.path)
+
+
+_SAMPLES = {
+    "int": "1",
+    "str": "x",
+    "slug": "x",
+    "path": "x",
+    "uuid": "00000000-0000-0000-0000-000000000001",
+}
+
+
+def _sample_path(route: str) -> str:
+    import re
+
+    def sample(match: re.Match[str]) -> str:
+        converter = match.group(1) or "str"
+        return _SAMPLES.get(converter, "1")
+
+    route = re.sub(r"<(?:(\w+):)?\w+>", sample, route)
+    route = re.sub(r"\{(?:(\w+):)?\w+\}", sample, route)
+    # Regular-expression patterns: named groups become a digit, anchors go.
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    return "/" + route.replace("^", "").replace("$", "").lstrip("/")
+
+
+def url_routes(
+    patterns: list[Any] | None = None, prefix: str = "", namespace: str = ""
+) -> list[UrlRoute]:
+    """Every URL pattern of the project (or of `patterns`), with included URL modules walked."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    if patterns is None:
+        patterns = list(get_resolver().url_patterns)
+    found: list[UrlRoute] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner_ns = namespace
+            if entry.namespace:
+                inner_ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            found += url_routes(list(entry.url_patterns), prefix + str(entry.pattern), inner_ns)
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else (entry.name or "")
+            found.append(UrlRoute(route, name, entry.callback, _sample_path(route)))
+    return found
+
+
+def api_operations(api: Any = None, mount: str = "/api/") -> list[ApiOperation]:
+    """Every operation of the Ninja API, with its full path and HTTP methods."""
+    from ninja.utils import normalize_path
+
+    if api is None:
+        import muhafiz.urls  # noqa: F401 - builds and binds the API's routers
+        from muhafiz.core.api import api as project_api
+
+        api = project_api
+    found: list[ApiOperation] = []
+    for bound in api._get_bound_routers():
+        for path, path_view in bound.path_operations.items():
+            # The same joining as Ninja's own URL patterns, trailing slash included.
+            route = normalize_path("/".join(p for p in (bound.prefix, path) if p)).lstrip("/")
+            full = mount.rstrip("/") + "/" + route
+            for operation in path_view.operations:
+                found.append(ApiOperation(full, tuple(operation.methods), operation.view_func))
+    return found

@@ -6,12 +6,12 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 
 LAST_SEEN_KEY = "muhafiz_last_seen"
+# Set in the fresh session after an expiry; the sign-in page pops it to say why.
+EXPIRED_KEY = "muhafiz_expired"
 
 
 class IdleTimeoutMiddleware:
@@ -24,10 +24,7 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - float(last_seen) > settings.SESSION_IDLE_SECONDS:
                 logout(request)
-                request.session["muhafiz_expired"] = True
-                messages.warning(
-                    request, _("Your session expired after inactivity. Please sign in again.")
-                )
+                request.session[EXPIRED_KEY] = True
             else:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)

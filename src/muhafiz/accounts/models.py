@@ -39,6 +39,11 @@ class Jurisdiction(models.Model):
             raise ValidationError({"province": _("A provincial jurisdiction needs a province.")})
         if level == JurisdictionLevel.DISTRICT and self.district is not None:
             self.province = self.district.province
+        if level == JurisdictionLevel.PROVINCE:
+            self.district = None
+        if level == JurisdictionLevel.NATIONAL:
+            self.province = None
+            self.district = None
 
 
 class User(AbstractUser, Jurisdiction):
@@ -49,6 +54,11 @@ class User(AbstractUser, Jurisdiction):
     phone = models.CharField(_("official phone"), max_length=20, blank=True)
     preferred_language = models.CharField(
         _("language"), max_length=5, choices=[("en", "English"), ("ur", "اردو")], default="en"
+    )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when an administrator issues a one-time password."),
     )
 
     class Meta:
@@ -72,9 +82,19 @@ class ApiClient(Jurisdiction):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    # An API client stands where a user would in permission checks (see core.permissions).
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True

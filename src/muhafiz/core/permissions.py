@@ -179,6 +179,8 @@ def scope_filter(
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+# Past the password but not yet past two-factor: only the sign-in steps themselves.
+FIRST_FACTOR = "first-factor"
 
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
@@ -193,11 +195,50 @@ def public(view: V) -> V:
     return view
 
 
-def _verified_staff(request: HttpRequest) -> bool:
-    user = request.user
+def is_verified_staff(user: Any) -> bool:
+    """Signed in, active, and past two-factor verification in this session."""
     return bool(
-        user.is_authenticated and user.is_active and user.is_verified()  # type: ignore[attr-defined]
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and getattr(user, "is_verified", lambda: False)()
     )
+
+
+def _sign_in_step(request: HttpRequest, *, allow_pending_password: bool = False) -> Any:
+    """Where a request that may not go on yet must go instead; None when it may go on.
+
+    Anonymous visitors go to the sign-in page; someone past the password but not the second
+    factor goes to the two-factor step; someone with a one-time password from an administrator
+    goes to choose their own before anything else.
+    """
+    from django.contrib.auth.views import redirect_to_login
+    from django.shortcuts import redirect
+
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        return redirect_to_login(request.get_full_path())
+    if not is_verified_staff(user):
+        return redirect_to_login(request.get_full_path(), login_url="accounts:verify")
+    if getattr(user, "must_change_password", False) and not allow_pending_password:
+        return redirect("accounts:password_change")
+    return None
+
+
+def first_factor(view: V) -> V:
+    """A sign-in step for someone who has given the right password (two-factor pages)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    _mark(wrapper, FIRST_FACTOR)
+    return wrapper  # type: ignore[return-value]
 
 
 def signed_in(view: V) -> V:
@@ -205,10 +246,23 @@ def signed_in(view: V) -> V:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not _verified_staff(request):
-            from django.contrib.auth.views import redirect_to_login
+        detour = _sign_in_step(request)
+        if detour is not None:
+            return detour  # type: ignore[no-any-return]
+        return view(request, *args, **kwargs)
 
-            return redirect_to_login(request.get_full_path())
+    _mark(wrapper, SIGNED_IN)
+    return wrapper  # type: ignore[return-value]
+
+
+def signed_in_pending_password(view: V) -> V:
+    """Like `signed_in`, but open while a one-time password still has to be replaced."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        detour = _sign_in_step(request, allow_pending_password=True)
+        if detour is not None:
+            return detour  # type: ignore[no-any-return]
         return view(request, *args, **kwargs)
 
     _mark(wrapper, SIGNED_IN)
@@ -221,14 +275,15 @@ def requires(*perms: Perm) -> Callable[[V], V]:
     Object-level checks (jurisdiction, team) happen in the view through `check_perm` on the
     object it loads, with the same mechanism.
     """
+    if not perms:
+        raise ValueError("requires() needs at least one permission; use signed_in otherwise")
 
     def decorate(view: V) -> V:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not _verified_staff(request):
-                from django.contrib.auth.views import redirect_to_login
-
-                return redirect_to_login(request.get_full_path())
+            detour = _sign_in_step(request)
+            if detour is not None:
+                return detour  # type: ignore[no-any-return]
             for perm in perms:
                 check_perm(request.user, perm)
             return view(request, *args, **kwargs)

@@ -1,0 +1,350 @@
+"""Every write to accounts: people, their second factor, their passwords, API clients.
+
+Each action runs in one transaction with its audit record. Secrets (passwords, tokens, TOTP
+keys) are returned to the caller to show once and are never written to the audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from muhafiz.accounts import tokens
+from muhafiz.accounts.models import ApiClient, User
+from muhafiz.catalogue.models import Agency, District, Province
+from muhafiz.core.permissions import Perm, check_perm
+
+# Fields an administrator sets on a person; everything else is the person's own or the system's.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "role",
+    "agency",
+    "jurisdiction_level",
+    "province",
+    "district",
+)
+# No machine manages people: user administration stays with signed-in administrators.
+CLIENT_SCOPE_CHOICES = tuple(p for p in Perm if p is not Perm.USER_MANAGE)
+ONE_TIME_PASSWORD_BYTES = 12
+
+
+def _audit(
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    **details: Any,
+) -> None:
+    from muhafiz.audit.actions import record
+
+    record(actor, action, obj, reason=reason, request=request, **details)
+
+
+def _one_time_password() -> str:
+    return secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
+
+
+def _value(value: Any) -> Any:
+    """A JSON-friendly form of a field value for the audit details."""
+    if isinstance(value, Agency | Province | District):
+        return value.pk
+    return value
+
+
+def is_locked(user: User) -> bool:
+    """True when repeated failed sign-ins have locked this account."""
+    attempts = AccessAttempt.objects.filter(
+        username=user.username, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    )
+    return bool(attempts.exists())
+
+
+def has_two_factor(user: User) -> bool:
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+# --- administration of people ---------------------------------------------------------------
+
+
+def create_user(
+    actor: User,
+    *,
+    username: str,
+    role: str,
+    agency: Agency | None,
+    jurisdiction_level: str,
+    province: Province | None = None,
+    district: District | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    request: HttpRequest | None = None,
+) -> tuple[User, str]:
+    """Create a staff account; return it with a one-time password to hand over in person."""
+    check_perm(actor, Perm.USER_MANAGE)
+    password = _one_time_password()
+    with transaction.atomic():
+        user = User(
+            username=username,
+            role=role,
+            agency=agency,
+            jurisdiction_level=jurisdiction_level,
+            province=province,
+            district=district,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone,
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        _audit(
+            actor,
+            "accounts.user_created",
+            user,
+            request=request,
+            username=username,
+            role=role,
+            jurisdiction_level=jurisdiction_level,
+            agency=_value(agency),
+            province=_value(user.province),
+            district=_value(district),
+        )
+    return user, password
+
+
+def update_user(
+    actor: User,
+    user: User,
+    changes: dict[str, Any],
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """Change a person's profile, role or jurisdiction; return the names of changed fields."""
+    check_perm(actor, Perm.USER_MANAGE)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not a profile field: {', '.join(sorted(unknown))}")
+    if user.pk == actor.pk and changes.get("role", user.role) != user.role:
+        raise PermissionDenied(_("An administrator cannot change their own role."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = {name: _value(getattr(user, name)) for name in PROFILE_FIELDS}
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.full_clean()
+        after = {name: _value(getattr(user, name)) for name in PROFILE_FIELDS}
+        changed = [name for name in PROFILE_FIELDS if before[name] != after[name]]
+        if changed:
+            user.save(update_fields=changed)
+            _audit(
+                actor,
+                "accounts.user_changed",
+                user,
+                reason=reason,
+                request=request,
+                changed={name: [before[name], after[name]] for name in changed},
+            )
+    return changed
+
+
+def deactivate_user(
+    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+) -> None:
+    """Close an account: its sessions stop working at once, its history stays."""
+    check_perm(actor, Perm.USER_MANAGE)
+    if user.pk == actor.pk:
+        raise PermissionDenied(_("An administrator cannot deactivate their own account."))
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        _audit(actor, "accounts.user_deactivated", user, reason=reason, request=request)
+
+
+def reactivate_user(
+    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+) -> None:
+    check_perm(actor, Perm.USER_MANAGE)
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        _audit(actor, "accounts.user_reactivated", user, reason=reason, request=request)
+
+
+def unlock_user(
+    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+) -> int:
+    """Clear the failed sign-ins that locked an account; return how many were cleared."""
+    check_perm(actor, Perm.USER_MANAGE)
+    with transaction.atomic():
+        cleared = int(axes_reset(username=user.username))
+        _audit(
+            actor, "accounts.user_unlocked", user, reason=reason, request=request, cleared=cleared
+        )
+    return cleared
+
+
+def reset_password(
+    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+) -> str:
+    """Issue a one-time password; the person must choose their own at the next sign-in."""
+    check_perm(actor, Perm.USER_MANAGE)
+    password = _one_time_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        _audit(actor, "accounts.password_reset", user, reason=reason, request=request)
+    return password
+
+
+def reset_two_factor(
+    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+) -> int:
+    """Remove a person's authenticator (lost phone): they enrol a new one at the next sign-in."""
+    check_perm(actor, Perm.USER_MANAGE)
+    with transaction.atomic():
+        removed = int(TOTPDevice.objects.filter(user=user).delete()[0])
+        _audit(
+            actor,
+            "accounts.two_factor_reset",
+            user,
+            reason=reason,
+            request=request,
+            removed=removed,
+        )
+    return removed
+
+
+# --- a person's own sign-in -----------------------------------------------------------------
+
+
+def pending_totp_device(user: User, *, request: HttpRequest | None = None) -> TOTPDevice:
+    """The authenticator being enrolled: an unconfirmed device, made on first need."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+            _audit(user, "accounts.two_factor_enrolment_started", user, request=request)
+    return device
+
+
+def confirm_totp_device(
+    user: User, device: TOTPDevice, code: str, *, request: HttpRequest | None = None
+) -> bool:
+    """Confirm enrolment with a code from the new authenticator; False if the code is wrong."""
+    if device.user_id != user.pk or device.confirmed:
+        raise PermissionDenied("not this person's pending authenticator")
+    with transaction.atomic():
+        if not device.verify_token(code):
+            return False
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        _audit(user, "accounts.two_factor_enrolled", user, request=request)
+    return True
+
+
+def verify_second_factor(
+    user: User, code: str, *, request: HttpRequest | None = None
+) -> TOTPDevice | None:
+    """The confirmed device that accepts `code`, or None. A code is accepted once only."""
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"):
+        with transaction.atomic():
+            if device.verify_token(code):
+                _audit(user, "accounts.signed_in", user, request=request)
+                return device
+    return None
+
+
+def change_own_password(
+    user: User, new_password: str, *, request: HttpRequest | None = None
+) -> None:
+    """A person sets their own password (validated by the form that called this)."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        _audit(user, "accounts.password_changed", user, request=request)
+
+
+# --- API clients ----------------------------------------------------------------------------
+
+
+def create_api_client(
+    actor: User,
+    *,
+    name: str,
+    agency: Agency,
+    scopes: Iterable[str],
+    jurisdiction_level: str,
+    province: Province | None = None,
+    district: District | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[ApiClient, str]:
+    """Register a system that calls the API; return it with its token, shown this once."""
+    check_perm(actor, Perm.USER_MANAGE)
+    allowed = {p.value for p in CLIENT_SCOPE_CHOICES}
+    scope_list = sorted(set(scopes))
+    bad = [s for s in scope_list if s not in allowed]
+    if bad:
+        raise ValidationError({"scopes": _("Not a permission an API client can hold.")})
+    if not scope_list:
+        raise ValidationError({"scopes": _("Choose at least one permission.")})
+    token, prefix, digest = tokens.new_token()
+    with transaction.atomic():
+        client = ApiClient(
+            name=name,
+            agency=agency,
+            scopes=scope_list,
+            jurisdiction_level=jurisdiction_level,
+            province=province,
+            district=district,
+            token_prefix=prefix,
+            token_hash=digest,
+            created_by=actor,
+        )
+        client.full_clean()
+        client.save()
+        _audit(
+            actor,
+            "accounts.api_client_created",
+            client,
+            request=request,
+            name=name,
+            scopes=scope_list,
+            jurisdiction_level=jurisdiction_level,
+            token_prefix=prefix,
+        )
+    return client, token
+
+
+def revoke_api_client(
+    actor: User, client: ApiClient, *, reason: str = "", request: HttpRequest | None = None
+) -> None:
+    check_perm(actor, Perm.USER_MANAGE)
+    with transaction.atomic():
+        client.active = False
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["active", "revoked_at"])
+        _audit(actor, "accounts.api_client_revoked", client, reason=reason, request=request)

@@ -1,0 +1,87 @@
+"""Template tags of the UI shell: the navigation a person's role opens, accessible form fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.core.permissions import Perm, granted_perms, is_verified_staff
+
+register = template.Library()
+
+
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    url_name: str
+    label: str | Promise
+    perm: Perm | None = None  # None: every signed-in person
+
+
+# The whole navigation; an entry shows when its page exists and the person's role opens it.
+NAVIGATION: tuple[NavEntry, ...] = (
+    NavEntry("home", _("Home")),
+    NavEntry("cases:list", _("Cases"), Perm.CASE_VIEW),
+    NavEntry("intake:list", _("Reports"), Perm.INTAKE_HANDLE),
+    NavEntry("register:home", _("Register"), Perm.REGISTER_MANAGE),
+    NavEntry("insights:dashboard", _("Statistics"), Perm.STATS_VIEW),
+    NavEntry("audit:log", _("Audit log"), Perm.AUDIT_VIEW),
+    NavEntry("catalogue:home", _("Catalogue"), Perm.CATALOGUE_EDIT),
+    NavEntry("accounts:user_list", _("People"), Perm.USER_MANAGE),
+    NavEntry("accounts:client_list", _("API clients"), Perm.USER_MANAGE),
+)
+
+
+@register.simple_tag(takes_context=True)
+def main_navigation(context: dict[str, Any]) -> list[dict[str, Any]]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or not is_verified_staff(user):
+        return []
+    perms = granted_perms(user)
+    current = request.path
+    items = []
+    for entry in NAVIGATION:
+        if entry.perm is not None and entry.perm not in perms:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        active = current == url if url == "/" else current.startswith(url)
+        items.append({"url": url, "label": entry.label, "active": active})
+    return items
+
+
+@register.simple_tag
+def field(bound: BoundField, **extra: Any) -> SafeString:
+    """One form field with its label, help and errors, tied together for screen readers."""
+    described_by = []
+    if bound.help_text:
+        described_by.append(f"{bound.auto_id}-help")
+    if bound.errors:
+        described_by.append(f"{bound.auto_id}-errors")
+    attrs: dict[str, Any] = dict(extra)
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    if bound.errors:
+        attrs["aria-invalid"] = "true"
+    widget = bound.field.widget
+    input_type = getattr(widget, "input_type", "")
+    multiple = bool(getattr(widget, "allow_multiple_selected", False))
+    return render_to_string(
+        "core/field.html",
+        {
+            "bound": bound,
+            "widget": bound.as_widget(attrs=attrs),
+            "is_checkbox": input_type == "checkbox" and not multiple,
+            "is_group": input_type in {"checkbox", "radio"} and multiple,
+        },
+    )
