@@ -41,7 +41,9 @@ def test_the_demo_has_one_person_per_role_who_can_sign_in(db: None) -> None:
         assert device.verify_token(f"{totp(key):06d}")
     assert "otpauth://totp/Muhafiz%3Ainv.lahore?secret=" in output
     assert "http://127.0.0.1:8000" in output
-    assert User.objects.get(username="inv.kasur").district.code == "KSR"
+    kasur = User.objects.select_related("district").get(username="inv.kasur")
+    assert kasur.district is not None
+    assert kasur.district.code == "KSR"
 
 
 def test_a_second_run_changes_nothing_and_prints_no_secret(db: None) -> None:
