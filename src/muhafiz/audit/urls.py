@@ -1,6 +1,11 @@
 """Pages of the audit app."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from muhafiz.audit import views
 
 app_name = "audit"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.event_list, name="log"),
+    path("verify/", views.verify, name="verify"),
+]
