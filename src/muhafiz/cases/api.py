@@ -1,5 +1,790 @@
-"""API routes of the cases app (mounted under /api/v1/cases)."""
+"""API routes of the cases app (mounted under /api/v1/cases).
 
-from ninja import Router
+Every handler loads its object through `cases.selectors` (which checks the right on it with
+`has_perm`) and writes through `cases.actions`, exactly like the pages. Victim identity is only
+returned by the audited `POST …/victims/{code}/identity`, never in a URL or a list.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from muhafiz.accounts.models import User
+from muhafiz.cases import actions, selectors
+from muhafiz.cases.models import (
+    Accused,
+    AccusedIdentifier,
+    Alert,
+    Case,
+    Referral,
+    TeamMember,
+    Victim,
+    Witness,
+)
+from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
+from muhafiz.core.api import api_requires, api_signed_in
+from muhafiz.core.permissions import Perm, check_perm, has_perm
 
 router = Router(tags=["cases"])
+
+Reason = Field(..., min_length=1, max_length=2000)
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+
+class CaseIn(Schema):
+    district: str = Field(..., max_length=8, description="District code, e.g. LHR")
+    agency: str = Field(..., max_length=40, description="Agency code, e.g. PB-POLICE")
+    reported_at: dt.datetime
+    police_station: int | None = None
+    fir_number: str = Field("", max_length=40)
+    summary: str = Field("", max_length=4000)
+    facts: list[str] = Field(default_factory=list, max_length=20)
+    offences: list[str] = Field(default_factory=list, max_length=40)
+
+
+class CasePatch(Schema):
+    agency: str | None = Field(None, max_length=40)
+    police_station: int | None = None
+    fir_number: str | None = Field(None, max_length=40)
+    summary: str | None = Field(None, max_length=4000)
+    facts: list[str] | None = Field(None, max_length=20)
+    offences: list[str] | None = Field(None, max_length=40)
+
+
+class CaseSummaryOut(Schema):
+    reference: str
+    district: str
+    status: str
+    reported_at: dt.datetime
+
+
+class TeamMemberOut(Schema):
+    id: int
+    user_id: int
+    username: str
+    team_role: str
+
+
+class CaseContentOut(Schema):
+    police_station: str | None
+    agency: str
+    fir_number: str
+    summary: str
+    facts: list[str]
+    offences: list[str]
+    team: list[TeamMemberOut]
+    closed_at: dt.datetime | None
+
+
+class VictimOut(Schema):
+    code: str
+    gender: str
+    age_band: str
+    consent_sharing: bool
+    consent_referral: bool
+    consent_statistics: bool
+    overrides: list[str]
+
+
+class ReferralOut(Schema):
+    id: int
+    victim: str
+    status: str
+    needs: str
+    service: str | None
+    officer_id: int | None
+    consent_overridden: bool
+    decision_note: str
+    created_at: dt.datetime
+
+
+class WelfareOut(Schema):
+    victims: list[VictimOut]
+    referrals: list[ReferralOut]
+
+
+class CaseOut(CaseSummaryOut):
+    """A case as the caller may see it: `content` only with the case right, `welfare` only
+    with the welfare right."""
+
+    content: CaseContentOut | None = None
+    welfare: WelfareOut | None = None
+
+
+class SuggestionOut(Schema):
+    code: str
+    title: str | None
+    in_catalogue: bool
+    applied: bool
+    reasons: list[str]
+
+
+class AdviceOut(Schema):
+    suggestions: list[SuggestionOut]
+    warnings: list[list[str]]
+
+
+class CodesIn(Schema):
+    codes: list[str] = Field(..., min_length=1, max_length=40)
+
+
+class ReasonIn(Schema):
+    reason: str = Reason
+
+
+class TeamIn(Schema):
+    username: str = Field(..., max_length=150)
+    team_role: str = Field(..., max_length=40)
+
+
+class VictimIn(Schema):
+    name: str = Field("", max_length=200)
+    cnic: str = Field("", max_length=40, description="CNIC or B-form number")
+    birth_date: dt.date | None = None
+    estimated_age: int | None = Field(None, ge=0, le=120)
+    guardian_name: str = Field("", max_length=200)
+    address: str = Field("", max_length=1000)
+    phones: list[str] = Field(default_factory=list, max_length=5)
+    gender: str = Field("unknown", max_length=10)
+    consent_sharing: bool = False
+    consent_referral: bool = False
+    consent_statistics: bool = False
+
+
+class PurposeIn(Schema):
+    purpose: str = Field(..., min_length=1, max_length=500)
+
+
+class IdentityOut(Schema):
+    code: str
+    name: str
+    cnic: str
+    birth_date: dt.date | None
+    guardian_name: str
+    address: str
+    phones: list[str]
+
+
+class ConsentsIn(Schema):
+    sharing: bool | None = None
+    referral: bool | None = None
+    statistics: bool | None = None
+
+
+class OverrideIn(Schema):
+    consent: str = Field(..., max_length=20)
+    reason: str = Reason
+
+
+class AccusedIn(Schema):
+    name: str = Field("", max_length=200)
+    aliases: str = Field("", max_length=500)
+    cnic: str = Field("", max_length=40)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+    handles: list[str] = Field(default_factory=list, max_length=20)
+    addresses: str = Field("", max_length=2000)
+    status: str = Field("suspect", max_length=10)
+
+
+class AccusedOut(Schema):
+    label: str
+    status: str
+    name: str
+    aliases: str
+    cnic: list[str]
+    phones: list[str]
+    handles: list[str]
+    addresses: str
+
+
+class LinkOut(Schema):
+    kind: str
+    case: str
+    district: str
+    accused: str
+
+
+class WitnessIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    phones: list[str] = Field(default_factory=list, max_length=5)
+    address: str = Field("", max_length=1000)
+    relation: str = Field("", max_length=200)
+    is_child: bool = False
+
+
+class WitnessOut(Schema):
+    label: str
+    name: str
+    phones: list[str]
+    address: str
+    relation: str
+    is_child: bool
+
+
+class ReferralIn(Schema):
+    victim: str = Field(..., max_length=30, description="Victim code")
+    needs: str = Field(..., min_length=1, max_length=2000)
+    service: str | None = Field(None, max_length=40, description="Agency code")
+    officer: str | None = Field(None, max_length=150, description="Username of the officer")
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class StatsRow(Schema):
+    district: str
+    age_band: str
+    gender: str
+    victims: int
+
+
+class AlertOut(Schema):
+    id: int
+    case: str
+    kind: str
+    message: str
+    created_at: dt.datetime
+    read: bool
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _who(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _catalogue_offences(codes: list[str]) -> list[Offence]:
+    found = list(Offence.objects.filter(code__in=codes, active=True))
+    missing = set(codes) - {o.code for o in found}
+    if missing:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"offences": [f"Not in the catalogue: {', '.join(sorted(missing))}"]})
+    return found
+
+
+def _station(pk: int | None) -> PoliceStation | None:
+    return None if pk is None else get_object_or_404(PoliceStation, pk=pk)
+
+
+def case_out(principal: Any, case: Case) -> CaseOut:
+    out = CaseOut(
+        reference=case.reference,
+        district=case.district.code,
+        status=case.status,
+        reported_at=case.reported_at,
+    )
+    if has_perm(principal, Perm.CASE_VIEW, case):
+        out.content = CaseContentOut(
+            police_station=case.police_station.name if case.police_station else None,
+            agency=case.agency.code,
+            fir_number=case.fir_number,
+            summary=case.summary,
+            facts=sorted(case.facts()),
+            offences=sorted(case.offences.values_list("code", flat=True)),
+            team=[_member_out(m) for m in case.team.select_related("user")],
+            closed_at=case.closed_at,
+        )
+    if has_perm(principal, Perm.WELFARE_VIEW, case):
+        out.welfare = WelfareOut(
+            victims=[victim_out(v) for v in _victims(case)],
+            referrals=[referral_out(r) for r in _referrals(case)],
+        )
+    return out
+
+
+def _member_out(member: TeamMember) -> TeamMemberOut:
+    return TeamMemberOut(
+        id=member.pk,
+        user_id=member.user_id,
+        username=member.user.username,
+        team_role=member.team_role,
+    )
+
+
+def _victims(case: Case) -> list[Victim]:
+    # Only non-identity columns are loaded: listing victims decrypts nothing.
+    return list(
+        Victim.objects.filter(case=case)
+        .only(
+            "pk",
+            "case_id",
+            "pseudonym",
+            "gender",
+            "age_band",
+            "consent_sharing",
+            "consent_referral",
+            "consent_statistics",
+        )
+        .prefetch_related("consent_overrides")
+    )
+
+
+def victim_out(victim: Victim) -> VictimOut:
+    return VictimOut(
+        code=victim.pseudonym,
+        gender=victim.gender,
+        age_band=victim.age_band,
+        consent_sharing=victim.consent_sharing,
+        consent_referral=victim.consent_referral,
+        consent_statistics=victim.consent_statistics,
+        overrides=sorted({o.consent for o in victim.consent_overrides.all()}),
+    )
+
+
+def _referrals(case: Case) -> list[Referral]:
+    return list(
+        Referral.objects.filter(case=case)
+        .select_related("service")
+        .only(
+            "pk",
+            "case_id",
+            "victim__pseudonym",
+            "status",
+            "needs",
+            "service__code",
+            "officer_id",
+            "consent_override_id",
+            "decision_note",
+            "created_at",
+        )
+        .select_related("victim")
+    )
+
+
+def referral_out(referral: Referral) -> ReferralOut:
+    return ReferralOut(
+        id=referral.pk,
+        victim=referral.victim.pseudonym,
+        status=referral.status,
+        needs=referral.needs,
+        service=referral.service.code if referral.service else None,
+        officer_id=referral.officer_id,
+        consent_overridden=referral.consent_override_id is not None,
+        decision_note=referral.decision_note,
+        created_at=referral.created_at,
+    )
+
+
+def accused_out(accused: Accused) -> AccusedOut:
+    return AccusedOut(
+        label=accused.label,
+        status=accused.status,
+        name=accused.name,
+        aliases=accused.aliases,
+        cnic=accused.identifier_values("cnic"),
+        phones=accused.identifier_values("phone"),
+        handles=accused.identifier_values("handle"),
+        addresses=accused.addresses,
+    )
+
+
+def witness_out(witness: Witness) -> WitnessOut:
+    return WitnessOut(
+        label=witness.label,
+        name=witness.name,
+        phones=[p for p in witness.phones.splitlines() if p],
+        address=witness.address,
+        relation=witness.relation,
+        is_child=witness.is_child,
+    )
+
+
+def _load_victim(request: HttpRequest, reference: str, code: str) -> Victim:
+    case = selectors.load_case_page(_who(request), reference)
+    return selectors.load_victim(_who(request), case, code)
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+
+@router.get("/", response=list[CaseSummaryOut], summary="Cases the caller may see")
+@api_signed_in
+def list_cases(request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0) -> Any:
+    cases = selectors.case_list(_who(request), q)
+    limit = max(1, min(limit, 200))
+    return [
+        CaseSummaryOut(
+            reference=c.reference,
+            district=c.district.code,
+            status=c.status,
+            reported_at=c.reported_at,
+        )
+        for c in cases[offset : offset + limit]
+    ]
+
+
+@router.post("/", response={201: CaseOut}, summary="Open a case")
+@api_requires(Perm.CASE_CREATE)
+def create_case(request: HttpRequest, payload: CaseIn) -> Any:
+    district = get_object_or_404(District, code=payload.district)
+    agency = get_object_or_404(Agency, code=payload.agency)
+    case = actions.create_case(
+        _who(request),
+        district=district,
+        agency=agency,
+        reported_at=payload.reported_at,
+        police_station=_station(payload.police_station),
+        fir_number=payload.fir_number,
+        summary=payload.summary,
+        facts=payload.facts,
+        offences=_catalogue_offences(payload.offences),
+        request=request,
+    )
+    return 201, case_out(_who(request), case)
+
+
+@router.get("/alerts", response=list[AlertOut], summary="The caller's own alerts")
+@api_signed_in
+def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
+    alerts = Alert.objects.filter(recipient_id=getattr(_who(request), "pk", None))
+    if not isinstance(_who(request), User):
+        alerts = alerts.none()
+    if unread:
+        alerts = alerts.filter(read_at__isnull=True)
+    return [
+        AlertOut(
+            id=a.pk,
+            case=a.case.reference,
+            kind=a.kind,
+            message=a.message,
+            created_at=a.created_at,
+            read=a.read_at is not None,
+        )
+        for a in alerts.select_related("case")[:200]
+    ]
+
+
+@router.post("/alerts/{alert_id}/read", response={204: None}, summary="Mark an alert read")
+@api_signed_in
+def read_alert(request: HttpRequest, alert_id: int) -> Any:
+    alert = get_object_or_404(Alert, pk=alert_id)
+    actions.mark_alert_read(_who(request), alert)
+    return 204, None
+
+
+@router.get("/statistics/victims", response=list[StatsRow], summary="Victims by age band")
+@api_requires(Perm.STATS_VIEW)
+def victim_statistics(request: HttpRequest) -> Any:
+    return selectors.victim_statistics(_who(request))
+
+
+@router.get("/{reference}", response=CaseOut, summary="One case, as far as the caller may see")
+@api_signed_in
+def get_case(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case_page(_who(request), reference)
+    return case_out(_who(request), case)
+
+
+@router.patch("/{reference}", response=CaseOut, summary="Change what is recorded")
+@api_requires(Perm.CASE_EDIT)
+def update_case(request: HttpRequest, reference: str, payload: CasePatch) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    given = payload.model_dump(exclude_unset=True)
+    kwargs: dict[str, Any] = {}
+    if "agency" in given and payload.agency is not None:
+        kwargs["agency"] = get_object_or_404(Agency, code=payload.agency)
+    if "police_station" in given:
+        kwargs["police_station"] = _station(payload.police_station)
+    for name in ("fir_number", "summary", "facts"):
+        if name in given:
+            kwargs[name] = given[name]
+    if "offences" in given and payload.offences is not None:
+        kwargs["offences"] = _catalogue_offences(payload.offences)
+    actions.update_case(_who(request), case, request=request, **kwargs)
+    return case_out(_who(request), case)
+
+
+@router.get("/{reference}/suggestions", response=AdviceOut, summary="Sections the facts suggest")
+@api_requires(Perm.CASE_VIEW)
+def suggestions(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    advice = selectors.case_section_advice(case)
+    return AdviceOut(
+        suggestions=[
+            SuggestionOut(
+                code=s.code,
+                title=s.offence.title if s.offence else None,
+                in_catalogue=s.offence is not None,
+                applied=s.applied,
+                reasons=s.reasons,
+            )
+            for s in advice.suggestions
+        ],
+        warnings=[list(w) for w in advice.warnings],
+    )
+
+
+@router.post("/{reference}/offences", response=CaseOut, summary="Add offences by code")
+@api_requires(Perm.CASE_EDIT)
+def add_offences(request: HttpRequest, reference: str, payload: CodesIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    actions.add_offences(_who(request), case, payload.codes, request=request)
+    return case_out(_who(request), case)
+
+
+@router.post("/{reference}/close", response=CaseOut, summary="Close with a reason")
+@api_requires(Perm.CASE_EDIT)
+def close_case(request: HttpRequest, reference: str, payload: ReasonIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    actions.close_case(_who(request), case, payload.reason, request=request)
+    return case_out(_who(request), case)
+
+
+@router.post("/{reference}/reopen", response=CaseOut, summary="Reopen with a reason")
+@api_requires(Perm.CASE_EDIT)
+def reopen_case(request: HttpRequest, reference: str, payload: ReasonIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    actions.reopen_case(_who(request), case, payload.reason, request=request)
+    return case_out(_who(request), case)
+
+
+# --- team ---------------------------------------------------------------------------------------
+
+
+@router.get("/{reference}/team", response=list[TeamMemberOut], summary="The case team")
+@api_requires(Perm.CASE_VIEW)
+def team(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    return [_member_out(m) for m in case.team.select_related("user")]
+
+
+@router.post("/{reference}/team", response={201: TeamMemberOut}, summary="Add to the team")
+@api_requires(Perm.CASE_EDIT)
+def add_team_member(request: HttpRequest, reference: str, payload: TeamIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    user = get_object_or_404(User, username=payload.username)
+    member = actions.add_team_member(_who(request), case, user, payload.team_role, request=request)
+    return 201, _member_out(member)
+
+
+@router.post(
+    "/{reference}/team/{member_id}/remove", response={204: None}, summary="Take off the team"
+)
+@api_requires(Perm.CASE_EDIT)
+def remove_team_member(
+    request: HttpRequest, reference: str, member_id: int, payload: ReasonIn
+) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    member = get_object_or_404(TeamMember, case=case, pk=member_id)
+    actions.remove_team_member(_who(request), member, payload.reason, request=request)
+    return 204, None
+
+
+# --- victims ------------------------------------------------------------------------------------
+
+
+@router.get("/{reference}/victims", response=list[VictimOut], summary="Victims, by code only")
+@api_signed_in
+def victims(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case_page(_who(request), reference)
+    return [victim_out(v) for v in _victims(case)]
+
+
+@router.post("/{reference}/victims", response={201: VictimOut}, summary="Record a victim")
+@api_requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+def add_victim(request: HttpRequest, reference: str, payload: VictimIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    victim = actions.add_victim(
+        _who(request),
+        case,
+        actions.VictimIdentity(
+            name=payload.name,
+            cnic=payload.cnic,
+            birth_date=payload.birth_date,
+            guardian_name=payload.guardian_name,
+            address=payload.address,
+            phones=payload.phones,
+            estimated_age=payload.estimated_age,
+        ),
+        gender=payload.gender,
+        consent_sharing=payload.consent_sharing,
+        consent_referral=payload.consent_referral,
+        consent_statistics=payload.consent_statistics,
+        request=request,
+    )
+    return 201, victim_out(victim)
+
+
+@router.get("/{reference}/victims/{code}", response=VictimOut, summary="One victim, by code")
+@api_signed_in
+def victim(request: HttpRequest, reference: str, code: str) -> Any:
+    return victim_out(_load_victim(request, reference, code))
+
+
+@router.post(
+    "/{reference}/victims/{code}/identity",
+    response=IdentityOut,
+    summary="Read a victim's identity (audited; needs a purpose)",
+)
+@api_requires(Perm.VICTIM_IDENTITY)
+def victim_identity(request: HttpRequest, reference: str, code: str, payload: PurposeIn) -> Any:
+    found = _load_victim(request, reference, code)
+    identity = actions.reveal_victim_identity(
+        _who(request), found, payload.purpose, request=request
+    )
+    return IdentityOut(code=identity.pop("pseudonym"), **identity)
+
+
+@router.post("/{reference}/victims/{code}/consents", response=VictimOut, summary="Set consents")
+@api_signed_in
+def set_consents(request: HttpRequest, reference: str, code: str, payload: ConsentsIn) -> Any:
+    found = _load_victim(request, reference, code)
+    actions.set_victim_consents(
+        _who(request),
+        found,
+        sharing=payload.sharing,
+        referral=payload.referral,
+        statistics=payload.statistics,
+        request=request,
+    )
+    return victim_out(found)
+
+
+@router.post(
+    "/{reference}/victims/{code}/overrides",
+    response={201: VictimOut},
+    summary="A supervisor acts without a consent, with a reason",
+)
+@api_requires(Perm.CASE_EDIT)
+def override_consent(request: HttpRequest, reference: str, code: str, payload: OverrideIn) -> Any:
+    found = _load_victim(request, reference, code)
+    actions.override_consent(_who(request), found, payload.consent, payload.reason, request=request)
+    return 201, victim_out(found)
+
+
+# --- accused and witnesses ----------------------------------------------------------------------
+
+
+def _accused_qs(case: Case) -> Any:
+    return Accused.objects.filter(case=case).prefetch_related(
+        Prefetch("identifiers", queryset=AccusedIdentifier.objects.order_by("pk"))
+    )
+
+
+@router.get("/{reference}/accused", response=list[AccusedOut], summary="Accused and suspects")
+@api_requires(Perm.CASE_VIEW)
+def accused_list(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    return [accused_out(a) for a in _accused_qs(case)]
+
+
+@router.post("/{reference}/accused", response={201: AccusedOut}, summary="Record an accused")
+@api_requires(Perm.CASE_EDIT)
+def add_accused(request: HttpRequest, reference: str, payload: AccusedIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    accused = actions.add_accused(
+        _who(request),
+        case,
+        actions.AccusedDetails(
+            name=payload.name,
+            aliases=payload.aliases,
+            cnic=payload.cnic,
+            phones=payload.phones,
+            handles=payload.handles,
+            addresses=payload.addresses,
+            status=payload.status,
+        ),
+        request=request,
+    )
+    return 201, accused_out(accused)
+
+
+@router.get("/{reference}/accused/{label}", response=AccusedOut, summary="One accused")
+@api_requires(Perm.CASE_VIEW)
+def accused_detail(request: HttpRequest, reference: str, label: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    return accused_out(get_object_or_404(_accused_qs(case), label=label))
+
+
+@router.get(
+    "/{reference}/accused/{label}/links",
+    response=list[LinkOut],
+    summary="Other cases whose accused share a CNIC, phone or handle",
+)
+@api_requires(Perm.CASE_VIEW)
+def accused_links(request: HttpRequest, reference: str, label: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    accused = get_object_or_404(Accused, case=case, label=label)
+    return [
+        LinkOut(
+            kind=s.kind, case=s.case_reference, district=s.district_code, accused=s.accused_label
+        )
+        for s in selectors.find_cases_sharing_identifiers(accused)
+    ]
+
+
+@router.get("/{reference}/witnesses", response=list[WitnessOut], summary="Witnesses")
+@api_requires(Perm.CASE_VIEW)
+def witnesses(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    return [witness_out(w) for w in Witness.objects.filter(case=case)]
+
+
+@router.post("/{reference}/witnesses", response={201: WitnessOut}, summary="Record a witness")
+@api_requires(Perm.CASE_EDIT)
+def add_witness(request: HttpRequest, reference: str, payload: WitnessIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    witness = actions.add_witness(
+        _who(request),
+        case,
+        name=payload.name,
+        phones=payload.phones,
+        address=payload.address,
+        relation=payload.relation,
+        is_child=payload.is_child,
+        request=request,
+    )
+    return 201, witness_out(witness)
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+@router.get("/{reference}/referrals", response=list[ReferralOut], summary="Referrals")
+@api_requires(Perm.WELFARE_VIEW)
+def referrals(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.WELFARE_VIEW)
+    return [referral_out(r) for r in _referrals(case)]
+
+
+@router.post("/{reference}/referrals", response={201: ReferralOut}, summary="Refer a victim")
+@api_requires(Perm.CASE_EDIT)
+def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    found = get_object_or_404(Victim, case=case, pseudonym=payload.victim)
+    referral = actions.refer_victim(
+        _who(request),
+        found,
+        needs=payload.needs,
+        service=get_object_or_404(Agency, code=payload.service) if payload.service else None,
+        officer=get_object_or_404(User, username=payload.officer) if payload.officer else None,
+        request=request,
+    )
+    return 201, referral_out(referral)
+
+
+@router.post(
+    "/{reference}/referrals/{referral_id}/{decision}",
+    response=ReferralOut,
+    summary="Accept, reject or complete a referral",
+)
+@api_requires(Perm.WELFARE_EDIT)
+def decide(
+    request: HttpRequest, reference: str, referral_id: int, decision: str, payload: NoteIn
+) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.WELFARE_VIEW)
+    referral = get_object_or_404(
+        Referral.objects.select_related("victim"), case=case, pk=referral_id
+    )
+    check_perm(_who(request), Perm.WELFARE_EDIT, case)
+    actions.decide_referral(_who(request), referral, decision, payload.note, request=request)
+    return referral_out(referral)

@@ -1,6 +1,46 @@
-"""Pages of the cases app."""
+"""Pages of the cases app (under /cases/). Victims are addressed by code, never by name."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from muhafiz.cases import views
 
 app_name = "cases"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/", views.case_create, name="create"),
+    path("statistics/", views.statistics, name="statistics"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("<str:reference>/", views.case_detail, name="detail"),
+    path("<str:reference>/edit/", views.case_edit, name="edit"),
+    path("<str:reference>/offences/", views.add_offences, name="add_offences"),
+    path("<str:reference>/close/", views.case_close, name="close"),
+    path("<str:reference>/reopen/", views.case_reopen, name="reopen"),
+    path("<str:reference>/team/", views.team_add, name="team_add"),
+    path("<str:reference>/team/<int:member_id>/remove/", views.team_remove, name="team_remove"),
+    path("<str:reference>/victims/new/", views.victim_create, name="victim_create"),
+    path("<str:reference>/victims/<str:code>/", views.victim_detail, name="victim"),
+    path(
+        "<str:reference>/victims/<str:code>/identity/",
+        views.victim_identity,
+        name="victim_identity",
+    ),
+    path(
+        "<str:reference>/victims/<str:code>/consents/",
+        views.victim_consents,
+        name="victim_consents",
+    ),
+    path(
+        "<str:reference>/victims/<str:code>/override/",
+        views.victim_override,
+        name="victim_override",
+    ),
+    path("<str:reference>/accused/new/", views.accused_create, name="accused_create"),
+    path("<str:reference>/accused/<str:label>/", views.accused_detail, name="accused"),
+    path("<str:reference>/witnesses/new/", views.witness_create, name="witness_create"),
+    path("<str:reference>/referrals/new/", views.referral_create, name="referral_create"),
+    path(
+        "<str:reference>/referrals/<int:referral_id>/<str:decision>/",
+        views.referral_decide,
+        name="referral_decide",
+    ),
+]

@@ -64,3 +64,23 @@ def lahore_case(people: People, lahore: District, station: PoliceStation, police
     ):
         actions.add_team_member(people.lahore_investigator, case, member, role)
     return case
+
+
+@pytest.fixture
+def victim(people: People, lahore_case: Case) -> Any:
+    return actions.add_victim(
+        people.lahore_investigator,
+        lahore_case,
+        actions.VictimIdentity(
+            name=VICTIM_NAME,
+            cnic=VICTIM_CNIC,
+            birth_date=dt.date(2014, 3, 9),
+            guardian_name=GUARDIAN_NAME,
+            address="House 7, Street 3, Testpura",
+            phones=["0300 1234567"],
+        ),
+        gender="girl",
+        consent_sharing=True,
+        consent_referral=True,
+        consent_statistics=True,
+    )

@@ -1,0 +1,197 @@
+"""Forms of the case pages. They only parse and validate input; writes go through actions.
+
+Field names and the ids Django gives them (`id_<name>`) are stable: the browser walk relies on
+them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.cases.models import CaseFact, Consent, Gender, TeamRole
+from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put an action's ValidationError on the form: by field where the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class _Multi(forms.CheckboxSelectMultiple):
+    pass
+
+
+class CaseForm(forms.Form):
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), to_field_name="code"
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Investigating agency"),
+        queryset=Agency.objects.filter(active=True),
+        to_field_name="code",
+    )
+    police_station = forms.ModelChoiceField(
+        label=_("Police station"), queryset=PoliceStation.objects.all(), required=False
+    )
+    fir_number = forms.CharField(label=_("FIR number"), max_length=40, required=False)
+    reported_at = forms.DateTimeField(
+        label=_("Report received"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    summary = forms.CharField(
+        label=_("Summary (no names: refer to victims by code)"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    facts = forms.MultipleChoiceField(
+        label=_("Facts recorded"), choices=CaseFact.choices, required=False, widget=_Multi
+    )
+    offences = forms.ModelMultipleChoiceField(
+        label=_("Offences"),
+        queryset=Offence.objects.filter(active=True),
+        to_field_name="code",
+        required=False,
+        widget=_Multi,
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and user is not None:
+            self.initial.setdefault("district", getattr(user.district, "code", None))
+            self.initial.setdefault("agency", getattr(user.agency, "code", None))
+            self.initial.setdefault(
+                "reported_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+
+
+class CaseEditForm(forms.Form):
+    agency = CaseForm.base_fields["agency"]
+    police_station = CaseForm.base_fields["police_station"]
+    fir_number = CaseForm.base_fields["fir_number"]
+    summary = CaseForm.base_fields["summary"]
+    facts = CaseForm.base_fields["facts"]
+    offences = CaseForm.base_fields["offences"]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TeamForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    team_role = forms.ChoiceField(label=_("Role on the case"), choices=TeamRole.choices)
+
+
+class VictimForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    cnic = forms.CharField(label=_("CNIC or B-form number"), max_length=40, required=False)
+    birth_date = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    estimated_age = forms.IntegerField(
+        label=_("Estimated age (if the date of birth is unknown)"),
+        min_value=0,
+        max_value=120,
+        required=False,
+    )
+    guardian_name = forms.CharField(label=_("Guardian"), max_length=200, required=False)
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    phones = forms.CharField(
+        label=_("Phone numbers (one a line)"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    consent_sharing = forms.BooleanField(label=Consent.SHARING.label, required=False)
+    consent_referral = forms.BooleanField(label=Consent.REFERRAL.label, required=False)
+    consent_statistics = forms.BooleanField(label=Consent.STATISTICS.label, required=False)
+
+
+class PurposeForm(forms.Form):
+    purpose = forms.CharField(label=_("Why do you need to see the identity?"), max_length=500)
+
+
+class ConsentForm(forms.Form):
+    consent_sharing = forms.BooleanField(label=Consent.SHARING.label, required=False)
+    consent_referral = forms.BooleanField(label=Consent.REFERRAL.label, required=False)
+    consent_statistics = forms.BooleanField(label=Consent.STATISTICS.label, required=False)
+
+
+class OverrideForm(forms.Form):
+    consent = forms.ChoiceField(label=_("Consent to override"), choices=Consent.choices)
+    reason = ReasonForm.base_fields["reason"]
+
+
+class AccusedForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    aliases = forms.CharField(label=_("Aliases"), max_length=500, required=False)
+    cnic = forms.CharField(label=_("CNIC"), max_length=40, required=False)
+    phones = forms.CharField(
+        label=_("Phone numbers (one a line)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    handles = forms.CharField(
+        label=_("Online handles (platform:name, one a line)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    addresses = forms.CharField(
+        label=_("Addresses"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("suspect", _("Suspect")), ("accused", _("Accused"))]
+    )
+
+
+class WitnessForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phones = VictimForm.base_fields["phones"]
+    address = VictimForm.base_fields["address"]
+    relation = forms.CharField(label=_("Relation to the case"), max_length=200, required=False)
+    is_child = forms.BooleanField(label=_("The witness is a child"), required=False)
+
+
+class ReferralForm(forms.Form):
+    victim = forms.ChoiceField(label=_("Victim"))
+    needs = forms.CharField(
+        label=_("What the child needs (no names)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    officer = forms.CharField(
+        label=_("Child-protection officer (user name)"), max_length=150, required=False
+    )
+
+    def __init__(self, *args: Any, codes: list[str] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["victim"].choices = [(c, c) for c in codes]  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

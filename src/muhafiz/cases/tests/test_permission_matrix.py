@@ -1,0 +1,179 @@
+"""The permission matrix: who may open which part of a Lahore case, through the pages and the
+API alike. Each row of the matrix reads as a sentence; `via` runs it through both doors."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from muhafiz.cases.models import Case, Victim
+from muhafiz.cases.tests.conftest import VICTIM_NAME
+from muhafiz.core.permissions import Perm, has_perm
+from muhafiz.testing import People, signed_in
+
+VIA = ["page", "api"]
+
+
+def _case(client: Client, case: Case, via: str) -> tuple[bool, bool]:
+    """(sees the investigative content, sees the welfare part)."""
+    if via == "page":
+        response = client.get(f"/cases/{case.reference}/")
+        if response.status_code != 200:
+            return False, False
+        html = response.content.decode()
+        return 'id="case-content"' in html, 'id="referrals"' in html
+    response = client.get(f"/api/v1/cases/{case.reference}")
+    if response.status_code != 200:
+        return False, False
+    body = response.json()
+    return body["content"] is not None, body["welfare"] is not None
+
+
+def _identity(client: Client, case: Case, victim: Victim, via: str) -> bool:
+    purpose = {"purpose": "Preparing the statement before the magistrate"}
+    if via == "page":
+        url = f"/cases/{case.reference}/victims/{victim.pseudonym}/identity/"
+        response = client.post(url, purpose)
+        return response.status_code == 200 and VICTIM_NAME in response.content.decode()
+    url = f"/api/v1/cases/{case.reference}/victims/{victim.pseudonym}/identity"
+    response = client.post(url, purpose, content_type="application/json")
+    return response.status_code == 200 and response.json()["name"] == VICTIM_NAME
+
+
+def _accused(client: Client, case: Case, via: str) -> bool:
+    if via == "page":
+        return client.get(f"/cases/{case.reference}/accused/A1/").status_code == 200
+    return client.get(f"/api/v1/cases/{case.reference}/accused").status_code == 200
+
+
+def _statistics(client: Client, via: str) -> bool:
+    url = "/cases/statistics/" if via == "page" else "/api/v1/cases/statistics/victims"
+    return client.get(url).status_code == 200
+
+
+@pytest.fixture
+def setting(people: People, lahore_case: Case, victim: Victim) -> tuple[People, Case, Victim]:
+    from muhafiz.cases import actions
+
+    actions.add_accused(
+        people.lahore_investigator, lahore_case, actions.AccusedDetails(name="Accused One")
+    )
+    return people, lahore_case, victim
+
+
+# (person, content, welfare, identity, accused, statistics)
+MATRIX = [
+    ("lahore_investigator", True, True, True, True, False),
+    ("kasur_investigator", False, False, False, False, False),
+    ("lahore_supervisor", True, True, True, True, True),
+    ("prosecutor", True, True, True, True, False),
+    ("forensic_examiner", True, False, False, True, False),
+    ("child_protection_officer", False, True, True, False, False),
+    ("register_officer", False, False, False, False, False),
+    ("analyst", False, False, False, False, True),
+    ("auditor", False, False, False, False, True),
+    ("administrator", False, False, False, False, False),
+    ("outsider", False, False, False, False, False),
+]
+
+
+@pytest.mark.parametrize("via", VIA)
+@pytest.mark.parametrize(
+    ("person", "content", "welfare", "identity", "accused", "statistics"), MATRIX
+)
+def test_permission_matrix(  # noqa: PLR0917 - one argument per column of the matrix
+    setting: tuple[People, Case, Victim],
+    via: str,
+    person: str,
+    content: bool,
+    welfare: bool,
+    identity: bool,
+    accused: bool,
+    statistics: bool,
+) -> None:
+    people, case, victim = setting
+    client = signed_in(getattr(people, person))
+    assert _case(client, case, via) == (content, welfare)
+    assert _accused(client, case, via) is accused
+    assert _identity(client, case, victim, via) is identity
+    assert _statistics(client, via) is statistics
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_kasur_investigator_cannot_open_lahore_case(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    people, case, _victim = setting
+    client = signed_in(people.kasur_investigator)
+    url = f"/cases/{case.reference}/" if via == "page" else f"/api/v1/cases/{case.reference}"
+    assert client.get(url).status_code == 403
+    listing = "/cases/" if via == "page" else "/api/v1/cases/"
+    assert case.reference not in client.get(listing).content.decode()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_child_protection_officer_sees_welfare_but_not_evidence_or_investigation(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    people, case, victim = setting
+    cpo = people.child_protection_officer
+    client = signed_in(cpo)
+    assert _case(client, case, via) == (False, True)
+    assert not has_perm(cpo, Perm.EVIDENCE_VIEW, case)
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+    assert case.fir_number not in page
+    assert "Accused One" not in page
+    assert victim.pseudonym in page
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_child_protection_officer_sees_no_identity_without_sharing_consent(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    people, case, victim = setting
+    Victim.objects.filter(pk=victim.pk).update(consent_sharing=False)
+    victim.refresh_from_db()
+    assert not _identity(signed_in(people.child_protection_officer), case, victim, via)
+    assert _identity(signed_in(people.prosecutor), case, victim, via)
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_analyst_sees_no_names(setting: tuple[People, Case, Victim], via: str) -> None:
+    people, case, victim = setting
+    client = signed_in(people.analyst)
+    url = "/cases/statistics/" if via == "page" else "/api/v1/cases/statistics/victims"
+    body = client.get(url).content.decode()
+    assert "11-15" in body
+    for secret in (VICTIM_NAME, victim.pseudonym, case.reference, "Accused One"):
+        assert secret not in body
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_auditor_sees_the_audit_but_not_the_case_content(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    people, case, _victim = setting
+    client = signed_in(people.auditor)
+    assert _case(client, case, via) == (False, False)
+    audit = client.get("/audit/" if via == "page" else f"/api/v1/audit/events?object_id={case.pk}")
+    assert audit.status_code == 200
+    assert VICTIM_NAME not in audit.content.decode()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_administrator_cannot_read_case_content(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    people, case, victim = setting
+    client = signed_in(people.administrator)
+    assert _case(client, case, via) == (False, False)
+    assert not _identity(client, case, victim, via)
+
+
+def test_prosecutor_off_the_team_cannot_see_identity(
+    setting: tuple[People, Case, Victim],
+) -> None:
+    people, case, victim = setting
+    case.team.filter(user=people.prosecutor).delete()
+    assert not _identity(signed_in(people.prosecutor), case, victim, "api")
+    assert not _identity(signed_in(people.prosecutor), case, victim, "page")

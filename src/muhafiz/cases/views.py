@@ -1,0 +1,509 @@
+"""Pages of the case database. Thin: load through selectors (which check the right on the
+object), write through actions, render. Victims appear by code; identity is shown only in the
+response to an audited POST, never in a URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import select_template
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from muhafiz.accounts.models import User
+from muhafiz.cases import actions, forms, selectors
+from muhafiz.cases.models import (
+    Accused,
+    AccusedIdentifier,
+    Alert,
+    Case,
+    Referral,
+    TeamMember,
+    Victim,
+    Witness,
+)
+from muhafiz.core.permissions import Perm, has_perm, requires, signed_in
+
+# The proceedings app's timeline, included on the case page when that app provides it.
+TIMELINE_TEMPLATE = "proceedings/timeline.html"
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+# --- list, create -------------------------------------------------------------------------------
+
+
+@signed_in
+def case_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:60]
+    cases = selectors.case_list(request.user, query)[:100]
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "cases": cases,
+            "q": query,
+            "can_create": has_perm(request.user, Perm.CASE_CREATE),
+        },
+    )
+
+
+@requires(Perm.CASE_CREATE)
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            case = actions.create_case(
+                request.user,
+                district=data["district"],
+                agency=data["agency"],
+                police_station=data["police_station"],
+                fir_number=data["fir_number"],
+                reported_at=data["reported_at"],
+                summary=data["summary"],
+                facts=data["facts"],
+                offences=list(data["offences"]),
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+            return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+
+def _timeline_template() -> str | None:
+    from django.template import TemplateDoesNotExist
+
+    try:
+        select_template([TIMELINE_TEMPLATE])
+    except TemplateDoesNotExist:
+        return None
+    return TIMELINE_TEMPLATE
+
+
+@signed_in
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case_page(request.user, reference)
+    rights = selectors.case_rights(request.user, case)
+    context: dict[str, Any] = {"case": case, "rights": rights}
+    if rights["view"]:
+        context.update(
+            offences=case.offences.all(),
+            advice=selectors.case_section_advice(case),
+            team=case.team.select_related("user"),
+            accused=Accused.objects.filter(case=case).prefetch_related(
+                Prefetch("identifiers", queryset=AccusedIdentifier.objects.order_by("pk"))
+            ),
+            witnesses=Witness.objects.filter(case=case),
+            status_changes=case.status_changes.select_related("changed_by"),
+            timeline_template=_timeline_template(),
+            team_form=forms.TeamForm(),
+            reason_form=forms.ReasonForm(),
+        )
+    if rights["welfare"] or rights["view"]:
+        context["victims"] = Victim.objects.filter(case=case).only(
+            "pk", "case_id", "pseudonym", "gender", "age_band", "consent_referral"
+        )
+    if rights["welfare"]:
+        context["referrals"] = Referral.objects.filter(case=case).select_related("victim")
+    return render(request, "cases/case_detail.html", context)
+
+
+@requires(Perm.CASE_EDIT)
+def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    initial = {
+        "agency": case.agency.code,
+        "police_station": case.police_station_id,
+        "fir_number": case.fir_number,
+        "summary": case.summary,
+        "facts": sorted(case.facts()),
+        "offences": list(case.offences.values_list("code", flat=True)),
+    }
+    form = forms.CaseEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.update_case(
+                request.user,
+                case,
+                agency=data["agency"],
+                police_station=data["police_station"],
+                fir_number=data["fir_number"],
+                summary=data["summary"],
+                facts=data["facts"],
+                offences=list(data["offences"]),
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    codes = [c for c in request.POST.getlist("code") if c][:40]
+    try:
+        actions.add_offences(request.user, case, codes, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if _htmx(request):
+        return render(
+            request,
+            "cases/_sections.html",
+            {
+                "case": case,
+                "offences": case.offences.all(),
+                "advice": selectors.case_section_advice(case),
+                "rights": selectors.case_rights(request.user, case),
+            },
+        )
+    return redirect("cases:detail", reference=case.reference)
+
+
+def _status_change(request: HttpRequest, reference: str, close: bool) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    form = forms.ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            change = actions.close_case if close else actions.reopen_case
+            change(request.user, case, form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give a reason."))
+    return redirect("cases:detail", reference=case.reference)
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def case_close(request: HttpRequest, reference: str) -> HttpResponse:
+    return _status_change(request, reference, close=True)
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def case_reopen(request: HttpRequest, reference: str) -> HttpResponse:
+    return _status_change(request, reference, close=False)
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def team_add(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    form = forms.TeamForm(request.POST)
+    if form.is_valid():
+        user = User.objects.filter(username=form.cleaned_data["username"]).first()
+        if user is None:
+            messages.error(request, _("No such user."))
+        else:
+            try:
+                actions.add_team_member(
+                    request.user, case, user, form.cleaned_data["team_role"], request=request
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+    return redirect("cases:detail", reference=case.reference)
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def team_remove(request: HttpRequest, reference: str, member_id: int) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    member = get_object_or_404(TeamMember, case=case, pk=member_id)
+    form = forms.ReasonForm(request.POST)
+    if form.is_valid():
+        actions.remove_team_member(
+            request.user, member, form.cleaned_data["reason"], request=request
+        )
+    else:
+        messages.error(request, _("Give a reason."))
+    return redirect("cases:detail", reference=case.reference)
+
+
+# --- victims ------------------------------------------------------------------------------------
+
+
+@requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+def victim_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    form = forms.VictimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            victim = actions.add_victim(
+                request.user,
+                case,
+                actions.VictimIdentity(
+                    name=data["name"],
+                    cnic=data["cnic"],
+                    birth_date=data["birth_date"],
+                    estimated_age=data["estimated_age"],
+                    guardian_name=data["guardian_name"],
+                    address=data["address"],
+                    phones=_lines(data["phones"]),
+                ),
+                gender=data["gender"],
+                consent_sharing=data["consent_sharing"],
+                consent_referral=data["consent_referral"],
+                consent_statistics=data["consent_statistics"],
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Victim recorded as %(code)s.") % {"code": victim.pseudonym}
+            )
+            return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/victim_form.html", {"form": form, "case": case})
+
+
+@signed_in
+def victim_detail(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    case = selectors.load_case_page(request.user, reference)
+    victim = selectors.load_victim(request.user, case, code)
+    return render(request, "cases/victim_detail.html", _victim_context(request, case, victim))
+
+
+def _victim_context(request: HttpRequest, case: Case, victim: Victim, **extra: Any) -> Any:
+    rights = selectors.case_rights(request.user, case)
+    return {
+        "case": case,
+        "victim": victim,
+        "rights": rights,
+        "can_consent": rights["edit"] or rights["welfare_edit"],
+        "overrides": victim.consent_overrides.select_related("decided_by"),
+        "purpose_form": forms.PurposeForm(),
+        "consent_form": forms.ConsentForm(
+            initial={
+                "consent_sharing": victim.consent_sharing,
+                "consent_referral": victim.consent_referral,
+                "consent_statistics": victim.consent_statistics,
+            }
+        ),
+        "override_form": forms.OverrideForm(),
+        **extra,
+    }
+
+
+@requires(Perm.VICTIM_IDENTITY)
+@require_POST
+def victim_identity(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    """Show the identity in the response to this POST only; the read is audited first."""
+    case = selectors.load_case(request.user, reference, Perm.VICTIM_IDENTITY)
+    victim = selectors.load_victim(request.user, case, code)
+    form = forms.PurposeForm(request.POST)
+    identity = None
+    if form.is_valid():
+        try:
+            identity = actions.reveal_victim_identity(
+                request.user, victim, form.cleaned_data["purpose"], request=request
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+    template = "cases/_identity.html" if _htmx(request) else "cases/victim_detail.html"
+    response = render(
+        request,
+        template,
+        _victim_context(request, case, victim, identity=identity, purpose_form=form),
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@signed_in
+@require_POST
+def victim_consents(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    case = selectors.load_case_page(request.user, reference)
+    victim = selectors.load_victim(request.user, case, code)
+    form = forms.ConsentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        actions.set_victim_consents(
+            request.user,
+            victim,
+            sharing=data["consent_sharing"],
+            referral=data["consent_referral"],
+            statistics=data["consent_statistics"],
+            request=request,
+        )
+        messages.success(request, _("Consents saved."))
+    return redirect("cases:victim", reference=case.reference, code=victim.pseudonym)
+
+
+@requires(Perm.CASE_EDIT)
+@require_POST
+def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    victim = selectors.load_victim(request.user, case, code)
+    form = forms.OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.override_consent(
+                request.user,
+                victim,
+                form.cleaned_data["consent"],
+                form.cleaned_data["reason"],
+                request=request,
+            )
+            messages.success(request, _("Override recorded."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give a reason."))
+    return redirect("cases:victim", reference=case.reference, code=victim.pseudonym)
+
+
+# --- accused and witnesses ----------------------------------------------------------------------
+
+
+@requires(Perm.CASE_EDIT)
+def accused_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    form = forms.AccusedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            accused = actions.add_accused(
+                request.user,
+                case,
+                actions.AccusedDetails(
+                    name=data["name"],
+                    aliases=data["aliases"],
+                    cnic=data["cnic"],
+                    phones=_lines(data["phones"]),
+                    handles=_lines(data["handles"]),
+                    addresses=data["addresses"],
+                    status=data["status"],
+                ),
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Accused recorded as %(label)s.") % {"label": accused.label}
+            )
+            return redirect("cases:accused", reference=case.reference, label=accused.label)
+    return render(request, "cases/accused_form.html", {"form": form, "case": case})
+
+
+@requires(Perm.CASE_VIEW)
+def accused_detail(request: HttpRequest, reference: str, label: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)
+    accused = get_object_or_404(Accused, case=case, label=label)
+    links = [
+        (link, has_perm(request.user, Perm.CASE_VIEW, Case.objects.get(pk=link.case_id)))
+        for link in selectors.find_cases_sharing_identifiers(accused)
+    ]
+    return render(
+        request,
+        "cases/accused_detail.html",
+        {"case": case, "accused": accused, "links": links},
+    )
+
+
+@requires(Perm.CASE_EDIT)
+def witness_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    form = forms.WitnessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.add_witness(
+                request.user,
+                case,
+                name=data["name"],
+                phones=_lines(data["phones"]),
+                address=data["address"],
+                relation=data["relation"],
+                is_child=data["is_child"],
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/witness_form.html", {"form": form, "case": case})
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+@requires(Perm.CASE_EDIT)
+def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    codes = list(Victim.objects.filter(case=case).values_list("pseudonym", flat=True))
+    form = forms.ReferralForm(request.POST or None, codes=codes)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        victim = get_object_or_404(Victim, case=case, pseudonym=data["victim"])
+        officer = None
+        if data["officer"]:
+            officer = User.objects.filter(username=data["officer"]).first()
+            if officer is None:
+                form.add_error("officer", _("No such user."))
+        if not form.errors:
+            try:
+                actions.refer_victim(
+                    request.user, victim, needs=data["needs"], officer=officer, request=request
+                )
+            except ValidationError as exc:
+                forms.apply_errors(form, exc)
+            else:
+                return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/referral_form.html", {"form": form, "case": case})
+
+
+@requires(Perm.WELFARE_EDIT)
+@require_POST
+def referral_decide(
+    request: HttpRequest, reference: str, referral_id: int, decision: str
+) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.WELFARE_EDIT)
+    referral = get_object_or_404(Referral, case=case, pk=referral_id)
+    form = forms.NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        actions.decide_referral(request.user, referral, decision, note, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("cases:detail", reference=case.reference)
+
+
+# --- statistics and alerts ----------------------------------------------------------------------
+
+
+@requires(Perm.STATS_VIEW)
+def statistics(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "cases/statistics.html", {"rows": selectors.victim_statistics(request.user)}
+    )
+
+
+@signed_in
+def alerts(request: HttpRequest) -> HttpResponse:
+    mine = Alert.objects.filter(recipient=request.user).select_related("case")[:200]
+    return render(request, "cases/alerts.html", {"alerts": mine})
