@@ -8,7 +8,7 @@ affects matching queues an index rebuild after commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
+from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, file_sha256, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
 from muhafiz.banks.model import BankKind, HashEntry, HashListError
@@ -120,34 +121,50 @@ def get_bank(name: str) -> Bank:
 
 
 @dataclass
-class ReadResult:
-    """A hash list read in full: entries (exact repeats merged), bad rows named."""
+class CheckResult:
+    """A first pass over a hash list: its format, how many entries, every bad row it named."""
 
     format: str
-    entries: list[HashEntry] = field(default_factory=list)
-    repeats: int = 0
+    entries: int = 0
+    repeats: int = 0  # exact repeats of an entry within the file
     errors: list[dict[str, Any]] = field(default_factory=list)
     bad: int = 0
 
+    def count_repeat(self) -> None:
+        self.repeats += 1
 
-def read_for_import(path: Path, fmt: str | None = None) -> ReadResult:
-    """Read a whole file with the banks library, collecting every bad row it can name.
+    def add_error(self, exc: HashListError) -> None:
+        self.bad += 1
+        if len(self.errors) < MAX_NAMED_ERRORS:
+            self.errors.append({"line": exc.line, "message": exc.message})
+
+
+def iter_checked(
+    path: Path,
+    chosen: HashListFormat,
+    on_error: Callable[[HashListError], None],
+    on_repeat: Callable[[], None] = lambda: None,
+) -> Iterator[HashEntry]:
+    """Stream a file's entries with the banks library, reporting bad rows and going on.
 
     Line formats are parsed line by line with the library's own line parser, so every bad line
     is named; record formats (JSON, SQLite) stop at their first bad record, which is named.
+    Contradictory repeats (same hash, different details) are bad rows too; exact repeats of an
+    entry with details are dropped here, repeats of bare hashes count as duplicates later.
     """
-    chosen: HashListFormat = get_format(fmt) if fmt else detect_format(path)
-    result = ReadResult(format=chosen.name)
     merger = DuplicateMerger(str(path))
 
-    def take(entry: HashEntry) -> None:
+    def checked(entry: HashEntry) -> HashEntry | None:
+        if not has_details(entry):
+            return entry  # bare hashes (NSRL-size lists): no per-file memory of them
         try:
             if merger.keep(entry):
-                result.entries.append(entry)
-            else:
-                result.repeats += 1
+                return entry
+            on_repeat()
+            return None
         except HashListError as exc:
-            _bad(result, exc)
+            on_error(exc)
+            return None
 
     if isinstance(chosen, TextLineFormat):
         source = str(path)
@@ -158,28 +175,31 @@ def read_for_import(path: Path, fmt: str | None = None) -> ReadResult:
                 if not stripped or stripped.startswith(chosen.comment_prefixes):
                     continue
                 try:
-                    entry = chosen.parse_line(text, source, number, state)
+                    parsed = chosen.parse_line(text, source, number, state)
                 except HashListError as exc:
-                    _bad(result, exc)
+                    on_error(exc)
                     continue
-                if entry is not None:
-                    take(entry)
+                if parsed is not None and (kept := checked(parsed)) is not None:
+                    yield kept
             chosen.finish(source, state)
         except HashListError as exc:  # binary data, bad encoding, a missing header
-            _bad(result, exc)
+            on_error(exc)
     else:
         try:
-            for entry in chosen.read(path):
-                take(entry)
+            for parsed in chosen.read(path):
+                if (kept := checked(parsed)) is not None:
+                    yield kept
         except HashListError as exc:
-            _bad(result, exc)
-    return result
+            on_error(exc)
 
 
-def _bad(result: ReadResult, exc: HashListError) -> None:
-    result.bad += 1
-    if len(result.errors) < MAX_NAMED_ERRORS:
-        result.errors.append({"line": exc.line, "message": exc.message})
+def check_hash_list(path: Path, fmt: str | None = None) -> tuple[HashListFormat, CheckResult]:
+    """First pass: read the whole file, name every bad row, keep nothing but counts."""
+    chosen: HashListFormat = get_format(fmt) if fmt else detect_format(path)
+    result = CheckResult(format=chosen.name)
+    for _ in iter_checked(path, chosen, result.add_error, result.count_repeat):
+        result.entries += 1
+    return chosen, result
 
 
 def import_hash_list(
@@ -230,7 +250,7 @@ def import_hash_list(
         return skipped
 
     try:
-        result = read_for_import(path, fmt)
+        chosen, result = check_hash_list(path, fmt)
     except HashListError as exc:  # unknown format, unreadable or empty file
         raise BankError(str(exc)) from exc
 
@@ -269,7 +289,9 @@ def import_hash_list(
             bad=result.bad,
             errors=result.errors,
         )
-        added, duplicates = _add_entries(bank, bank_import, result.entries)
+        # Second pass: the file checked out (or partial imports are allowed); stream it in.
+        entries = iter_checked(path, chosen, lambda exc: None)
+        added, duplicates = _add_entries(bank, bank_import, entries)
         bank_import.added = added
         bank_import.duplicates = duplicates + result.repeats
         bank_import.save(update_fields=["added", "duplicates"])
@@ -290,11 +312,10 @@ def import_hash_list(
 
 
 def _add_entries(
-    bank: Bank, bank_import: BankImport, entries: Sequence[HashEntry]
+    bank: Bank, bank_import: BankImport, entries: Iterable[HashEntry]
 ) -> tuple[int, int]:
     added = duplicates = 0
-    for start in range(0, len(entries), BATCH):
-        batch = entries[start : start + BATCH]
+    for batch in _batches(entries, BATCH):
         present = _present_hashes(bank, batch)
         rows: list[BankEntry] = []
         for entry in batch:
@@ -310,6 +331,17 @@ def _add_entries(
         BankEntry.objects.bulk_create(rows, batch_size=BATCH)
         added += len(rows)
     return added, duplicates
+
+
+def _batches(entries: Iterable[HashEntry], size: int) -> Iterator[list[HashEntry]]:
+    batch: list[HashEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _present_hashes(bank: Bank, batch: Iterable[HashEntry]) -> dict[str, set[str]]:

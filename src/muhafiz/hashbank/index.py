@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 
 from muhafiz.banks.bankdir import create_bank_dir
 from muhafiz.banks.match import Matcher, load_bank_path
@@ -135,24 +135,60 @@ class BuildResult:
     entries: int
 
 
+def banks_fingerprint() -> dict[str, Any]:
+    """What the index depends on: newest entry, removals, enabled banks (cheap to compute)."""
+    totals = BankEntry.objects.aggregate(
+        top=Max("pk"), removed=Count("pk", filter=Q(removed_at__isnull=False))
+    )
+    return {
+        "max_entry_id": int(totals["top"] or 0),
+        "removed": int(totals["removed"] or 0),
+        "enabled_banks": sorted(Bank.objects.filter(enabled=True).values_list("pk", flat=True)),
+    }
+
+
 def build_index() -> BuildResult:
     """Build a new generation from the enabled banks' active entries and make it live.
 
     Builds are serialised by a file lock; a build waits for one already running and then
     builds again, so the last change before it is always covered.
     """
+    result = _locked_build(only_if_changed=False)
+    assert result is not None
+    return result
+
+
+def build_index_if_changed() -> BuildResult | None:
+    """The background job's build: nothing when the banks are as the live generation saw
+    them, so a burst of imports costs one or two builds, not one each."""
+    return _locked_build(only_if_changed=True)
+
+
+def _locked_build(*, only_if_changed: bool) -> BuildResult | None:
     root = index_root()
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            return _build(root)
+            fingerprint = banks_fingerprint()
+            if only_if_changed and _live_fingerprint(root) == fingerprint:
+                return None
+            return _build(root, fingerprint)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _build(root: Path) -> BuildResult:
-    max_entry_id = int(BankEntry.objects.aggregate(top=Max("pk"))["top"] or 0)
+def _live_fingerprint(root: Path) -> dict[str, Any] | None:
+    try:
+        current = json.loads((root / CURRENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fingerprint = current.get("fingerprint")
+    return fingerprint if isinstance(fingerprint, dict) else None
+
+
+def _build(root: Path, fingerprint: dict[str, Any]) -> BuildResult:
+    max_entry_id = int(fingerprint["max_entry_id"])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     generation = f"gen-{stamp}-{secrets.token_hex(3)}"
     building = root / f".{generation}.tmp"
@@ -183,6 +219,7 @@ def _build(root: Path) -> BuildResult:
             "max_entry_id": max_entry_id,
             "banks": banks,
             "counts": {"entries": total},
+            "fingerprint": fingerprint,
         },
     )
     _remove_old_generations(root, generation)

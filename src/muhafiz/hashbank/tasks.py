@@ -5,13 +5,18 @@ from __future__ import annotations
 from django.db import transaction
 from django_tasks import task
 
-from muhafiz.hashbank.index import build_index
+from muhafiz.hashbank.index import build_index_if_changed
 
 
 @task()
 def rebuild_index() -> dict[str, int | str]:
-    """Rebuild the match index from the enabled banks (queued whenever banks change)."""
-    result = build_index()
+    """Rebuild the match index from the enabled banks (queued whenever banks change).
+
+    Skips the build when an earlier job already covered every change.
+    """
+    result = build_index_if_changed()
+    if result is None:
+        return {"skipped": "index already up to date"}
     return {
         "generation": result.generation,
         "max_entry_id": result.max_entry_id,

@@ -311,3 +311,30 @@ def test_an_import_that_adds_entries_queues_an_index_rebuild(
         actions.import_hash_list(None, bank, source)
 
     assert len(callbacks) == 1
+
+
+def test_repeats_inside_one_file_count_as_duplicates(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    text = _checksum_list(sample_files[:2], "md5")
+    source = _write(tmp_path / "m.txt", text + text)
+
+    result = actions.import_hash_list(None, _bank(), source)
+
+    assert (result.added, result.duplicates) == (2, 2)
+
+
+def test_the_same_hash_with_two_categories_is_a_named_bad_row(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    data = sample_files[0].read_bytes()
+    source = _write(
+        tmp_path / "vics.json",
+        _vics([_media(data, 1, category=1), _media(data, 2, category=2)]),
+    )
+
+    with pytest.raises(actions.ImportRejectedError) as caught:
+        actions.import_hash_list(None, _bank(), source)
+
+    assert "different details" in caught.value.errors[0]["message"]
+    assert not BankEntry.objects.exists()

@@ -257,3 +257,19 @@ def test_exported_bank_directory_is_what_the_offline_cli_matches(
     assert matcher.match(md5=removed.md5) == []
     with pytest.raises(actions.BankError, match="already exists"):
         export_bank(None, bank, "dir", out)
+
+
+def test_the_background_job_skips_a_build_when_nothing_changed(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    from muhafiz.hashbank.tasks import rebuild_index
+
+    bank = _md5_bank(tmp_path, "hotline", sample_files)
+    first = rebuild_index.call()
+    second = rebuild_index.call()
+    actions.remove_entry(None, BankEntry.objects.filter(bank=bank).first(), reason="benign")  # type: ignore[arg-type]
+    third = rebuild_index.call()
+
+    assert first["entries"] == 5
+    assert second == {"skipped": "index already up to date"}
+    assert third["entries"] == 4
