@@ -244,24 +244,10 @@ def _validate(
                     _("%(stage)s cannot come before %(needed)s (%(when)s).")
                     % {"stage": _label(code), "needed": names, "when": _local(first)}
                 )
-    # No event may be dated before a later stage already recorded for the same accused
-    # (an FIR entered after the fact must still precede the challan already on file).
-    position = STAGE_ORDER.index(code)
-    for event in events:
-        if event.code in WITHIN_STAGE or code in WITHIN_STAGE:
-            continue
-        if event.accused_id and accused and event.accused_id != accused.pk:
-            continue
-        if STAGE_ORDER.index(event.code) > position and event.occurred_at < occurred_at:
-            errors["occurred_at"].append(
-                _("%(stage)s cannot come after %(later)s (%(when)s), which is already recorded.")
-                % {
-                    "stage": _label(code),
-                    "later": _label(event.code),
-                    "when": _local(event.occurred_at),
-                }
-            )
-            break
+    # Dependents can only be recorded after what they need, so checking each new event
+    # against its prerequisites keeps every case's dates in order; stages without a legal
+    # dependency (a crisis-cell examination before the FIR, an arrest before it) may come in
+    # any order.
 
     if code in {StageCode.PHYSICAL_REMAND_STARTED, StageCode.PHYSICAL_REMAND_EXTENDED}:
         if not remand_days:

@@ -1,6 +1,12 @@
-"""Pages of the proceedings app."""
+"""Pages of the proceedings app (under /proceedings/)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from muhafiz.proceedings import views
 
 app_name = "proceedings"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
+    path("cases/<str:reference>/", views.case_stages, name="case"),
+]

@@ -1,0 +1,74 @@
+"""Forms of the proceedings pages: recording a stage, filtering the dashboards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.cases.models import Accused, Case
+from muhafiz.catalogue.models import Agency, AgencyKind, District
+from muhafiz.proceedings.models import Outcome, StageCode
+
+
+class AccusedChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
+class StageEventForm(forms.Form):
+    code = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[(c.value, c.label) for c in StageCode if c != StageCode.REPORT_RECEIVED],
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When (Pakistan time)"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    accused = AccusedChoice(
+        label=_("Accused"),
+        queryset=Accused.objects.none(),
+        required=False,
+        help_text=_("For an arrest, remand, register check, judgment or appeal."),
+    )
+    remand_days = forms.IntegerField(
+        label=_("Remand days granted"), required=False, min_value=1, max_value=15
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", "—"), *Outcome.choices]
+    )
+    sentence = forms.CharField(label=_("Sentence"), required=False, max_length=300)
+    court = forms.ModelChoiceField(
+        label=_("Court"),
+        queryset=Agency.objects.filter(kind=AgencyKind.COURT, active=True),
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=500,
+        help_text=_("No names: refer to victims by their code and accused by their label."),
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["accused"].queryset = Accused.objects.filter(case=case).only(  # type: ignore[attr-defined]
+            "pk", "label", "case_id"
+        )
+
+
+class DashboardFilterForm(forms.Form):
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), required=False
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *StageCode.choices]
+    )

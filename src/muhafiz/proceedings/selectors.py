@@ -1,0 +1,375 @@
+"""Reads of the proceedings app: a case's timeline, and the overdue and duration dashboards.
+
+Dashboards are aggregates over the cases a principal may see (`scope_filter` with
+`Perm.STATS_VIEW`); they carry case references, places, courts and counts, never a victim's or an
+accused person's identity. Prosecutors are named by their staff account in the page, and by a
+pseudonymous staff number in the CSV export.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.aggregates import Aggregate
+from django.utils import timezone
+
+from muhafiz.cases.models import Case, CaseStatus, TeamRole
+from muhafiz.core.permissions import Perm, scope_filter
+from muhafiz.proceedings.clocks import ClockState
+from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
+
+# --- a case's timeline --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "event" or "clock"
+    event: StageEvent | None = None
+    clock: Clock | None = None
+
+
+@dataclass
+class Timeline:
+    case: Case
+    events: list[StageEvent]
+    clocks: list[Clock]
+    entries: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def missed(self) -> list[Clock]:
+        return [c for c in self.clocks if c.state in {ClockState.MISSED, ClockState.MET_LATE}]
+
+    @property
+    def running(self) -> list[Clock]:
+        return [c for c in self.clocks if c.stopped_at is None]
+
+
+def case_timeline(case: Case) -> Timeline:
+    """Every stage recorded on the case and every clock, met, pending or missed, in date order.
+
+    A clock sits in the timeline at its deadline while it runs or was missed, and where it was
+    met once met, so the page reads as what happened and what is due.
+    """
+    events = list(
+        StageEvent.objects.filter(case=case).select_related("accused", "court", "recorded_by")
+    )
+    clocks = list(
+        Clock.objects.filter(case=case)
+        .select_related("rule", "accused", "end_event")
+        .order_by("due_at", "pk")
+    )
+    entries = [TimelineEntry(e.occurred_at, "event", event=e) for e in events]
+    entries += [
+        TimelineEntry(c.stopped_at if c.stopped_at else c.due_at, "clock", clock=c) for c in clocks
+    ]
+    entries.sort(key=lambda e: (e.at, e.kind == "clock"))
+    return Timeline(case=case, events=events, clocks=clocks, entries=entries)
+
+
+# --- dashboards ---------------------------------------------------------------------------------
+
+GROUPS: dict[str, tuple[str, str]] = {
+    # group name → (value path for the label, value path for the key)
+    "district": ("case__district__name", "case__district_id"),
+    "police_station": ("case__police_station__name", "case__police_station_id"),
+    "prosecutor": ("case__team__user__username", "case__team__user_id"),
+    "court": ("case__progress__court__name", "case__progress__court_id"),
+}
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    district_id: int | None = None
+    since: date | None = None  # clocks started on or after
+    until: date | None = None  # clocks started on or before
+    stage: str = ""  # the stage a clock waits for (its rule's end event)
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def scoped_clocks(principal: Any, filters: DashboardFilter) -> QuerySet[Clock]:
+    """Clocks of the cases `principal` may see statistics of, narrowed by the filters."""
+    clocks = Clock.objects.filter(
+        scope_filter(
+            principal,
+            Perm.STATS_VIEW,
+            district_field="case__district",
+            province_field="case__district__province",
+        )
+    )
+    if filters.district_id:
+        clocks = clocks.filter(case__district_id=filters.district_id)
+    if filters.since:
+        clocks = clocks.filter(started_at__gte=_local_midnight(filters.since))
+    if filters.until:
+        clocks = clocks.filter(started_at__lt=_local_midnight(filters.until + timedelta(days=1)))
+    if filters.stage:
+        clocks = clocks.filter(rule__end_event=filters.stage)
+    return clocks
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    key: int | None
+    label: str
+    overdue: int
+    due_soon: int
+
+
+def overdue_by(principal: Any, group: str, filters: DashboardFilter) -> list[OverdueRow]:
+    """Running clocks of open cases that are missed or nearly due, counted per `group`."""
+    label_path, key_path = GROUPS[group]
+    clocks = scoped_clocks(principal, filters).filter(
+        stopped_at__isnull=True,
+        state__in=[ClockState.MISSED, ClockState.DUE_SOON],
+        case__status=CaseStatus.OPEN,
+    )
+    if group == "prosecutor":
+        clocks = clocks.filter(case__team__team_role=TeamRole.PROSECUTOR)
+    rows = (
+        clocks.values(key_path, label_path)
+        .annotate(
+            overdue=Count("pk", filter=Q(state=ClockState.MISSED)),
+            due_soon=Count("pk", filter=Q(state=ClockState.DUE_SOON)),
+        )
+        .order_by("-overdue", "-due_soon", label_path)
+    )
+    return [
+        OverdueRow(
+            key=row[key_path],
+            label=row[label_path] or "—",
+            overdue=row["overdue"],
+            due_soon=row["due_soon"],
+        )
+        for row in rows
+    ]
+
+
+class _Percentile(Aggregate):
+    """PostgreSQL's ordered-set percentile over an interval."""
+
+    function = "PERCENTILE_CONT"
+    name = "percentile"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, fraction: float) -> None:
+        super().__init__(expression, output_field=DurationField())
+        self.extra["fraction"] = float(fraction)
+
+
+@dataclass(frozen=True)
+class DurationRow:
+    rule_code: str
+    rule_name: str
+    stage: str
+    count: int
+    on_time: int
+    median: timedelta | None
+    p90: timedelta | None
+
+    @property
+    def median_days(self) -> float | None:
+        return None if self.median is None else round(self.median.total_seconds() / 86400, 1)
+
+    @property
+    def p90_days(self) -> float | None:
+        return None if self.p90 is None else round(self.p90.total_seconds() / 86400, 1)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRow]:
+    """How long each stage took (start event to end event of each stopped clock): median, 90th
+    percentile, and how many were on time."""
+    stopped = scoped_clocks(principal, filters).filter(stopped_at__isnull=False)
+    took = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
+    base = stopped.values("rule__code", "rule__name", "rule__end_event").order_by("rule__code")
+    if connection.vendor == "postgresql":
+        rows = base.annotate(
+            count=Count("pk"),
+            on_time=Count("pk", filter=Q(state=ClockState.MET)),
+            median=_Percentile(took, 0.5),
+            p90=_Percentile(took, 0.9),
+        )
+        return [
+            DurationRow(
+                r["rule__code"],
+                r["rule__name"],
+                r["rule__end_event"],
+                r["count"],
+                r["on_time"],
+                r["median"],
+                r["p90"],
+            )
+            for r in rows
+        ]
+    # SQLite has no percentile: gather the (small, laptop-sized) durations and compute them here.
+    spans: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    on_time: dict[tuple[str, str, str], int] = defaultdict(int)
+    for r in base.annotate(took=took).values(
+        "rule__code", "rule__name", "rule__end_event", "took", "state"
+    ):
+        key = (r["rule__code"], r["rule__name"], r["rule__end_event"])
+        spans[key].append(r["took"].total_seconds())
+        on_time[key] += r["state"] == ClockState.MET
+    return [
+        DurationRow(
+            code,
+            name,
+            stage,
+            len(values),
+            on_time[(code, name, stage)],
+            timedelta(seconds=statistics.median(values)),
+            timedelta(seconds=_percentile(values, 0.9)),
+        )
+        for (code, name, stage), values in sorted(spans.items())
+    ]
+
+
+@dataclass(frozen=True)
+class StalledCase:
+    case_id: int
+    reference: str
+    district: str
+    stage_code: str
+    stage: str
+    since: datetime
+    days: int
+
+
+def stalled_cases(
+    principal: Any, filters: DashboardFilter, *, now: datetime | None = None, limit: int = 20
+) -> list[StalledCase]:
+    """Open cases that have stood longest in their current stage."""
+    now = now or timezone.now()
+    progress = CaseProgress.objects.filter(
+        scope_filter(
+            principal,
+            Perm.STATS_VIEW,
+            district_field="case__district",
+            province_field="case__district__province",
+        ),
+        case__status=CaseStatus.OPEN,
+    )
+    if filters.district_id:
+        progress = progress.filter(case__district_id=filters.district_id)
+    if filters.stage:
+        progress = progress.filter(stage=filters.stage)
+    if filters.since:
+        progress = progress.filter(stage_since__gte=_local_midnight(filters.since))
+    if filters.until:
+        progress = progress.filter(
+            stage_since__lt=_local_midnight(filters.until + timedelta(days=1))
+        )
+    rows = progress.order_by("stage_since").values(
+        "case_id", "case__reference", "case__district__name", "stage", "stage_since"
+    )[:limit]
+    return [
+        StalledCase(
+            case_id=r["case_id"],
+            reference=r["case__reference"],
+            district=r["case__district__name"],
+            stage_code=r["stage"],
+            stage=str(StageCode(r["stage"]).label),
+            since=r["stage_since"],
+            days=(now - r["stage_since"]).days,
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilter
+    overdue: dict[str, list[OverdueRow]]
+    durations: list[DurationRow]
+    stalled: list[StalledCase]
+
+
+def dashboard(
+    principal: Any, filters: DashboardFilter, groups: Iterable[str] = GROUPS
+) -> Dashboard:
+    return Dashboard(
+        filters=filters,
+        overdue={group: overdue_by(principal, group, filters) for group in groups},
+        durations=stage_durations(principal, filters),
+        stalled=stalled_cases(principal, filters),
+    )
+
+
+GROUP_TITLES = {
+    "district": "district",
+    "police_station": "police station",
+    "prosecutor": "prosecutor",
+    "court": "court",
+}
+
+
+def dashboard_csv_rows(board: Dashboard) -> Iterable[list[str]]:
+    """The dashboard flattened for a spreadsheet, without any person's identity: prosecutors
+    become `staff-<number>`, cases are their references, everything else is places and counts."""
+    filters = board.filters
+    yield [
+        "section",
+        "group",
+        "overdue",
+        "due_soon",
+        "count",
+        "on_time",
+        "median_days",
+        "p90_days",
+        "case_reference",
+        "stage",
+        "days_in_stage",
+    ]
+    yield [
+        "filters",
+        f"district={filters.district_id or ''};since={filters.since or ''};"
+        f"until={filters.until or ''};stage={filters.stage}",
+        *[""] * 9,
+    ]
+    for group, rows in board.overdue.items():
+        for row in rows:
+            label = f"staff-{row.key}" if group == "prosecutor" else row.label
+            yield [
+                f"overdue per {GROUP_TITLES[group]}",
+                label,
+                str(row.overdue),
+                str(row.due_soon),
+                *[""] * 7,
+            ]
+    for d in board.durations:
+        yield [
+            "stage duration",
+            d.rule_code,
+            "",
+            "",
+            str(d.count),
+            str(d.on_time),
+            "" if d.median_days is None else str(d.median_days),
+            "" if d.p90_days is None else str(d.p90_days),
+            "",
+            d.stage,
+            "",
+        ]
+    for s in board.stalled:
+        yield ["stalled", s.district, *[""] * 6, s.reference, s.stage_code, str(s.days)]

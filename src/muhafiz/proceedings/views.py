@@ -1,0 +1,111 @@
+"""Pages of the proceedings app: a case's stages and clocks, and the overdue dashboards."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from muhafiz.cases.selectors import load_case
+from muhafiz.core.permissions import Perm, has_perm, requires
+from muhafiz.proceedings import actions, selectors
+from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
+
+
+@requires(Perm.CASE_VIEW)
+@require_http_methods(["GET", "POST"])
+def case_stages(request: HttpRequest, reference: str) -> HttpResponse:
+    """The case's timeline, and for its team, the form that records the next stage."""
+    case = load_case(request.user, reference, Perm.CASE_VIEW)
+    can_edit = has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open
+    form = None
+    if can_edit:
+        form = StageEventForm(request.POST or None, case=case)
+    if request.method == "POST":
+        load_case(request.user, reference, Perm.CASE_EDIT)
+        if form is None:
+            return HttpResponse(status=409)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.record_stage_event(
+                    request.user,
+                    case,
+                    code=data["code"],
+                    occurred_at=data["occurred_at"],
+                    accused=data["accused"],
+                    remand_days=data["remand_days"],
+                    outcome=data["outcome"],
+                    sentence=data["sentence"],
+                    court=data["court"],
+                    note=data["note"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, _("Stage recorded."))
+                return redirect("proceedings:case", reference=case.reference)
+    context: dict[str, Any] = {"case": case, "form": form, "can_edit": can_edit}
+    return render(request, "proceedings/case_stages.html", context)
+
+
+def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, selectors.DashboardFilter]:
+    form = DashboardFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        district = data.get("district")
+        return form, selectors.DashboardFilter(
+            district_id=district.pk if district else None,
+            since=data.get("since"),
+            until=data.get("until"),
+            stage=data.get("stage") or "",
+        )
+    return form, selectors.DashboardFilter()
+
+
+@requires(Perm.STATS_VIEW)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Overdue and due-soon clocks per district, station, prosecutor and court; stage
+    durations; the cases stalled longest. Limited to the person's jurisdiction."""
+    form, filters = _filters(request)
+    board = selectors.dashboard(request.user, filters)
+    titles = {
+        "district": _("Per district"),
+        "police_station": _("Per police station"),
+        "prosecutor": _("Per prosecutor"),
+        "court": _("Per court"),
+    }
+    context = {
+        "form": form,
+        "board": board,
+        "sections": [(group, titles[group], rows) for group, rows in board.overdue.items()],
+        "can_open_cases": has_perm(request.user, Perm.CASE_VIEW),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "proceedings/dashboard.html", context)
+
+
+@requires(Perm.STATS_VIEW)
+@require_GET
+def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    """The dashboard as CSV: places, courts, case references, counts. No person's identity."""
+    _form, filters = _filters(request)
+    board = selectors.dashboard(request.user, filters)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="muhafiz-overdue-{stamp}.csv"'
+    writer = csv.writer(response)
+    for row in selectors.dashboard_csv_rows(board):
+        writer.writerow(row)
+    return response
