@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -764,11 +765,7 @@ def _set_identifiers(accused: Accused, identifiers: dict[str, list[str]]) -> Non
 
 
 def _identifier(accused: Accused, kind: str, value: str) -> AccusedIdentifier:
-    row = AccusedIdentifier(accused=accused, kind=kind, value=value)
-    # bulk_create skips pre_save of the index on some paths; fill it explicitly.
-    field = AccusedIdentifier._meta.get_field("value_index")
-    row.value_index = field.index_of(value)  # type: ignore[attr-defined]
-    return row
+    return AccusedIdentifier(accused=accused, kind=kind, value=value)
 
 
 def add_accused(
@@ -830,7 +827,7 @@ ACCUSED_IDENTIFIER_LISTENERS: list[Any] = []
 
 def _notify_links_on_commit(accused: Accused) -> None:
     for listener in ACCUSED_IDENTIFIER_LISTENERS:
-        transaction.on_commit(lambda listener=listener: listener(accused))
+        transaction.on_commit(partial(listener, accused))
 
 
 def add_witness(

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
@@ -439,7 +439,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Any:
         offences=_catalogue_offences(payload.offences),
         request=request,
     )
-    return 201, case_out(_who(request), case)
+    return Status(201, case_out(_who(request), case))
 
 
 @router.get("/alerts", response=list[AlertOut], summary="The caller's own alerts")
@@ -468,7 +468,7 @@ def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
 def read_alert(request: HttpRequest, alert_id: int) -> Any:
     alert = get_object_or_404(Alert, pk=alert_id)
     actions.mark_alert_read(_who(request), alert)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/statistics/victims", response=list[StatsRow], summary="Victims by age band")
@@ -563,7 +563,7 @@ def add_team_member(request: HttpRequest, reference: str, payload: TeamIn) -> An
     case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
     user = get_object_or_404(User, username=payload.username)
     member = actions.add_team_member(_who(request), case, user, payload.team_role, request=request)
-    return 201, _member_out(member)
+    return Status(201, _member_out(member))
 
 
 @router.post(
@@ -576,7 +576,7 @@ def remove_team_member(
     case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
     member = get_object_or_404(TeamMember, case=case, pk=member_id)
     actions.remove_team_member(_who(request), member, payload.reason, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 # --- victims ------------------------------------------------------------------------------------
@@ -611,7 +611,7 @@ def add_victim(request: HttpRequest, reference: str, payload: VictimIn) -> Any:
         consent_statistics=payload.consent_statistics,
         request=request,
     )
-    return 201, victim_out(victim)
+    return Status(201, victim_out(victim))
 
 
 @router.get("/{reference}/victims/{code}", response=VictimOut, summary="One victim, by code")
@@ -658,7 +658,7 @@ def set_consents(request: HttpRequest, reference: str, code: str, payload: Conse
 def override_consent(request: HttpRequest, reference: str, code: str, payload: OverrideIn) -> Any:
     found = _load_victim(request, reference, code)
     actions.override_consent(_who(request), found, payload.consent, payload.reason, request=request)
-    return 201, victim_out(found)
+    return Status(201, victim_out(found))
 
 
 # --- accused and witnesses ----------------------------------------------------------------------
@@ -695,7 +695,7 @@ def add_accused(request: HttpRequest, reference: str, payload: AccusedIn) -> Any
         ),
         request=request,
     )
-    return 201, accused_out(accused)
+    return Status(201, accused_out(accused))
 
 
 @router.get("/{reference}/accused/{label}", response=AccusedOut, summary="One accused")
@@ -743,7 +743,7 @@ def add_witness(request: HttpRequest, reference: str, payload: WitnessIn) -> Any
         is_child=payload.is_child,
         request=request,
     )
-    return 201, witness_out(witness)
+    return Status(201, witness_out(witness))
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -769,7 +769,7 @@ def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
         officer=get_object_or_404(User, username=payload.officer) if payload.officer else None,
         request=request,
     )
-    return 201, referral_out(referral)
+    return Status(201, referral_out(referral))
 
 
 @router.post(

@@ -505,5 +505,5 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def alerts(request: HttpRequest) -> HttpResponse:
-    mine = Alert.objects.filter(recipient=request.user).select_related("case")[:200]
+    mine = Alert.objects.filter(recipient_id=request.user.pk).select_related("case")[:200]
     return render(request, "cases/alerts.html", {"alerts": mine})

@@ -1,0 +1,148 @@
+"""Writing through the pages and the API: the same actions, the same clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from muhafiz.cases.models import Case, Victim
+from muhafiz.catalogue.models import PoliceStation
+from muhafiz.testing import People, signed_in
+
+VIA = ["page", "api"]
+
+
+def _create(client, via: str, station: PoliceStation, **extra: object):  # type: ignore[no-untyped-def]
+    when = timezone.localtime().replace(second=0, microsecond=0)
+    if via == "page":
+        data = {
+            "district": "LHR",
+            "agency": "PB-POLICE",
+            "police_station": station.pk,
+            "fir_number": "202/2026",
+            "reported_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "facts": ["victim_under_18", "abuse_recorded"],
+            **extra,
+        }
+        return client.post("/cases/new/", data)
+    body = {
+        "district": "LHR",
+        "agency": "PB-POLICE",
+        "police_station": station.pk,
+        "fir_number": "202/2026",
+        "reported_at": when.isoformat(),
+        "facts": ["victim_under_18", "abuse_recorded"],
+        **extra,
+    }
+    return client.post("/api/v1/cases/", body, content_type="application/json")
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_investigator_opens_a_case_and_sees_suggested_sections(
+    people: People, station: PoliceStation, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    response = _create(client, via, station)
+    assert response.status_code in (201, 302)
+    case = Case.objects.get()
+    page = client.get(f"/cases/{case.reference}/").content.decode()
+    for code in ("PPC 377A", "PPC 377B", "PECA 22"):
+        assert code in page
+    advice = client.get(f"/api/v1/cases/{case.reference}/suggestions").json()
+    assert {"PPC 377A", "PPC 377B", "PECA 22"} <= {s["code"] for s in advice["suggestions"]}
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_duplicate_fir_in_one_station_gives_a_clear_error_and_saves_nothing(
+    people: People, station: PoliceStation, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    _create(client, "api", station)
+    first = Case.objects.get()
+    response = _create(client, via, station)
+    text = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "already registered at Model Town" in text
+    assert first.reference in text
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_overlong_fir_number_is_refused(people: People, station: PoliceStation, via: str) -> None:
+    client = signed_in(people.lahore_investigator)
+    response = _create(client, via, station, fir_number="9" * 41)
+    assert response.status_code in (200, 422)
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_victim_with_a_wrong_cnic_gets_a_clear_message_and_nothing_is_saved(
+    people: People, lahore_case: Case, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    url = f"/cases/{lahore_case.reference}/victims/new/"
+    if via == "page":
+        response = client.post(url, {"name": "Someone", "cnic": "35202-99", "gender": "girl"})
+    else:
+        response = client.post(
+            f"/api/v1/cases/{lahore_case.reference}/victims",
+            {"name": "Someone", "cnic": "35202-99"},
+            content_type="application/json",
+        )
+    text = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "13 digits" in text
+    assert "35202-99" not in text.replace('value="35202-99"', "")
+    assert not Victim.objects.exists()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_accused_with_a_wrong_phone_gets_a_clear_message(
+    people: People, lahore_case: Case, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    if via == "page":
+        response = client.post(
+            f"/cases/{lahore_case.reference}/accused/new/",
+            {"name": "X", "phones": "0300 12", "status": "suspect"},
+        )
+    else:
+        response = client.post(
+            f"/api/v1/cases/{lahore_case.reference}/accused",
+            {"name": "X", "phones": ["0300 12"]},
+            content_type="application/json",
+        )
+    assert response.status_code in (200, 400)
+    assert "11 digits" in response.content.decode()
+    assert not lahore_case.accused.exists()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_close_and_reopen_with_reasons(people: People, lahore_case: Case, via: str) -> None:
+    client = signed_in(people.lahore_supervisor)
+    ref = lahore_case.reference
+    for step, reason in (("close", "Accused died"), ("reopen", "Second accused identified")):
+        if via == "page":
+            client.post(f"/cases/{ref}/{step}/", {"reason": reason})
+        else:
+            client.post(
+                f"/api/v1/cases/{ref}/{step}", {"reason": reason}, content_type="application/json"
+            )
+    lahore_case.refresh_from_db()
+    assert lahore_case.is_open
+    assert list(lahore_case.status_changes.values_list("reason", flat=True)) == [
+        "Accused died",
+        "Second accused identified",
+    ]
+
+
+def test_api_refuses_a_reason_that_is_empty(people: People, lahore_case: Case) -> None:
+    client = signed_in(people.lahore_supervisor)
+    response = client.post(
+        f"/api/v1/cases/{lahore_case.reference}/close",
+        {"reason": ""},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    lahore_case.refresh_from_db()
+    assert lahore_case.is_open
