@@ -6,6 +6,10 @@ whether a deployment's legal team has verified it; shipped defaults live in fixt
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +109,17 @@ class Agency(Cited):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if self.district_id is not None:
+            district_province = District.objects.only("province_id").get(pk=self.district_id)
+            if self.province_id is None:
+                self.province_id = district_province.province_id
+            elif self.province_id != district_province.province_id:
+                raise ValidationError(
+                    {"district": _("The district is not in the agency's province.")}
+                )
+
 
 class Offence(Cited):
     code = models.CharField(_("code"), max_length=40, unique=True, help_text=_("e.g. PPC 377A"))
@@ -124,6 +139,10 @@ class Offence(Cited):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.title}"
+
+
+# Case events and conditions are named like fir_registered, missing_child.
+EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class ClockUnit(models.TextChoices):
@@ -160,3 +179,19 @@ class DeadlineRule(Cited):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, Any] = {}
+        if self.amount is not None and self.amount < 1:
+            errors["amount"] = _("A time limit must be at least 1.")
+        if self.due_soon_fraction is not None and not 0 < self.due_soon_fraction < 1:
+            errors["due_soon_fraction"] = _("Give a share between 0 and 1, such as 0.75.")
+        for name in ("start_event", "end_event", "applies_when"):
+            value = getattr(self, name)
+            if value and not EVENT_NAME.fullmatch(value):
+                errors[name] = _("Use lower-case letters and underscores, such as fir_registered.")
+        if self.start_event and self.start_event == self.end_event:
+            errors["end_event"] = _("The clock must stop at a different event than it starts.")
+        if errors:
+            raise ValidationError(errors)

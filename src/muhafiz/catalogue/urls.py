@@ -1,6 +1,20 @@
-"""Pages of the catalogue app."""
+"""Pages of the catalogue app: the administrator's offences, deadlines, agencies and geography."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from muhafiz.catalogue import views
 
 app_name = "catalogue"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("offences/", views.offence_list, name="offence_list"),
+    path("offences/new/", views.offence_create, name="offence_create"),
+    path("offences/<int:pk>/", views.offence_edit, name="offence_edit"),
+    path("deadlines/", views.rule_list, name="rule_list"),
+    path("deadlines/new/", views.rule_create, name="rule_create"),
+    path("deadlines/<int:pk>/", views.rule_edit, name="rule_edit"),
+    path("agencies/", views.agency_list, name="agency_list"),
+    path("agencies/new/", views.agency_create, name="agency_create"),
+    path("agencies/<int:pk>/", views.agency_edit, name="agency_edit"),
+    path("geography/", views.geography, name="geography"),
+]

@@ -1,0 +1,80 @@
+"""Forms of the catalogue pages: an administrator edits offences, deadline rules and agencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.catalogue import actions
+from muhafiz.catalogue.models import Agency, DeadlineRule, District, Offence
+
+REASON_MAX_LENGTH = 500
+
+
+def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"  # a source link without a scheme is a web page
+    return field.formfield(**kwargs)
+
+
+class CatalogueForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A catalogue row: the code is fixed once created; every change gives its reason."""
+
+    editable_fields: tuple[str, ...] = ()
+
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Kept in the audit log, e.g. the amendment or notification that changed it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _("The code is a stable key and cannot change.")
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.editable_fields}
+
+
+class OffenceForm(CatalogueForm):
+    editable_fields = actions.OFFENCE_FIELDS
+
+    class Meta:
+        model = Offence
+        formfield_callback = _formfield
+        fields = ["code", *actions.OFFENCE_FIELDS]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class DeadlineRuleForm(CatalogueForm):
+    editable_fields = actions.DEADLINE_RULE_FIELDS
+
+    class Meta:
+        model = DeadlineRule
+        formfield_callback = _formfield
+        fields = ["code", *actions.DEADLINE_RULE_FIELDS]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class AgencyForm(CatalogueForm):
+    editable_fields = actions.AGENCY_FIELDS
+
+    class Meta:
+        model = Agency
+        formfield_callback = _formfield
+        fields = ["code", *actions.AGENCY_FIELDS]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        district = self.fields["district"]
+        assert isinstance(district, forms.ModelChoiceField)
+        district.queryset = District.objects.select_related("province").order_by(
+            "province__name", "name"
+        )
