@@ -104,6 +104,8 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
         _fail(f"hash list: {exc}", EXIT_BANK)
     except engine.ScanFileError as exc:
         _fail(str(exc), EXIT_SCAN_FILE)
+    except KeyboardInterrupt:  # before the scan began or after it was saved
+        _fail("interrupted", EXIT_INTERRUPTED)
     if not outcome.complete:
         click.echo(
             f"Interrupted. {outcome.files} files are saved in {outcome.path}; "

@@ -48,8 +48,9 @@ __all__ = [
     "start_scan",
 ]
 
-BATCH_FILES = 16
-BATCH_BYTES = 32 * 1024 * 1024
+# Small batches keep progress and --resume fine-grained; large enough to amortise the IPC.
+BATCH_FILES = 8
+BATCH_BYTES = 16 * 1024 * 1024
 COMMIT_SECONDS = 0.5
 # A test hook: slows each file down so that tests can interrupt a scan half-way.
 DELAY_ENV = "MUHAFIZ_SCAN_DELAY_MS"

@@ -356,6 +356,8 @@ class ScanWriter:
         # Back to a single self-contained file: no -wal or -shm beside it.
         try:
             self.conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.OperationalError:
+            pass  # a reader holds the file open; the WAL stays valid and is merged on next open
         finally:
             self.conn.close()
 
@@ -434,6 +436,7 @@ def settings_json(meta: dict[str, str]) -> dict[str, Any]:
 
 
 def _tune(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
 

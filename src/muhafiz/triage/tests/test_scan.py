@@ -1,0 +1,243 @@
+"""Whole scans: matching, determinism, resume after a crash, read-only sources, the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from muhafiz.triage.imaging import pdq_of_pixels, reduced_for_pdq
+from muhafiz.triage.scanfile import record_rows
+from muhafiz.triage.tests.conftest import Scanner
+from muhafiz.triage.tests.media import gps_exif, jpeg_bytes, png_bytes, scene, write
+
+MUHAFIZ = [sys.executable, "-m", "muhafiz"]
+ALPHA = b"alpha\n"
+
+
+def _corpus(root: Path, n_images: int = 6) -> Path:
+    src = root / "drive"
+    for i in range(n_images):
+        write(
+            src / "DCIM" / f"img{i:02d}.jpg",
+            jpeg_bytes(scene(i, (720, 540)), exif=gps_exif(31.5 + i / 100, 74.3)),
+        )
+    write(src / "docs" / "a.txt", b"alpha\n")
+    write(src / "docs" / "copy-of-a.txt", b"alpha\n")
+    write(src / "empty.bin", b"")
+    with zipfile.ZipFile(src / "backup.zip", "w") as z:
+        z.writestr("old/img00.jpg", (src / "DCIM" / "img00.jpg").read_bytes())
+        z.writestr("old/logo.png", png_bytes(scene(50, (300, 300))))
+    return src
+
+
+def _pdq_of_file(path: Path) -> str:
+    result = pdq_of_pixels(reduced_for_pdq(Image.open(path), 256))
+    assert result.hex is not None
+    return result.hex
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def test_exact_near_and_known_good_matches_are_recorded(tmp_path: Path, scan: Scanner) -> None:
+    src = _corpus(tmp_path)
+    img1 = (src / "DCIM" / "img01.jpg").read_bytes()
+    md5_list = write(tmp_path / "bad.md5", f"{_md5(img1)}  img01.jpg\n".encode())
+    sha_list = write(
+        tmp_path / "sums.sha256",
+        f"{hashlib.sha256(ALPHA).hexdigest()}  a.txt\n".encode(),
+    )
+    # The near match: the bank holds the PDQ of a recompressed, brightened copy of img03.
+    altered = tmp_path / "altered.jpg"
+    Image.eval(Image.open(src / "DCIM" / "img03.jpg"), lambda v: min(255, v + 12)).save(
+        altered, quality=60
+    )
+    pdq_list = write(tmp_path / "near.pdq", f"{_pdq_of_file(altered)},100,altered copy\n".encode())
+    good = write(
+        tmp_path / "good.md5", f"{_md5((src / 'docs' / 'a.txt').read_bytes())}  x\n".encode()
+    )
+    result = scan(src, banks=[md5_list, sha_list, pdq_list], known_good=[good])
+    by_path: dict[str, set[tuple[str, str, str]]] = {}
+    for m in result.matches:
+        by_path.setdefault(m["path"], set()).add((m["bank"], m["kind"], m["bank_kind"]))
+    assert by_path["drive/DCIM/img01.jpg"] == {("bad", "md5", "known-bad")}
+    assert ("near", "pdq", "known-bad") in by_path["drive/DCIM/img03.jpg"]
+    near = next(m for m in result.matches if m["path"] == "drive/DCIM/img03.jpg")
+    assert 0 < near["distance"] <= 31
+    assert ("good", "md5", "known-good") in by_path["drive/docs/a.txt"]
+    assert result.files["drive/docs/a.txt"]["known_good"] == 1
+    assert result.files["drive/DCIM/img01.jpg"]["known_good"] == 0
+    assert "drive/empty.bin" not in by_path  # the empty file's hashes are never matched
+
+
+def test_same_source_gives_same_records_with_one_or_two_workers(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    src = _corpus(tmp_path)
+    bank = write(tmp_path / "bad.md5", f"{_md5(ALPHA)}  a\n".encode())
+    one = scan(src, banks=[bank], workers=1)
+    two = scan(src, banks=[bank], workers=2)
+    assert record_rows(one.path) == record_rows(two.path)
+    conn = sqlite3.connect(one.path)
+    clusters = conn.execute("SELECT cluster, path FROM pdq_clusters ORDER BY path").fetchall()
+    dups = conn.execute("SELECT sha256, copies FROM duplicate_groups").fetchall()
+    conn.close()
+    assert {p for _, p in clusters} >= {"drive/DCIM/img00.jpg", "drive/backup.zip!/old/img00.jpg"}
+    assert sorted(c for _, c in dups) == [2, 2]
+
+
+def _stat(path: Path) -> tuple[bytes, int, int]:
+    st = path.stat()
+    return path.read_bytes(), st.st_mtime_ns, st.st_atime_ns
+
+
+def test_the_source_is_unchanged_bytes_mtime_and_atime(tmp_path: Path, scan: Scanner) -> None:
+    src = _corpus(tmp_path)
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    old = 1_600_000_000_000_000_000
+    for path in files:
+        # atime older than mtime: a plain read would update it under the default relatime.
+        os.utime(path, ns=(old, old + 10**12))
+    before = {p: _stat(p) for p in files}
+    os.utime(src, ns=(old, old + 10**12))
+    dir_before = src.stat().st_atime_ns, src.stat().st_mtime_ns
+    # _stat reads the bytes: take the times again so the reference itself is not disturbed.
+    before = {p: (b[0], p.stat().st_mtime_ns, p.stat().st_atime_ns) for p, b in before.items()}
+    scan(src, workers=2)
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_atime_ns) for p in files}
+    assert {p: (v[1], v[2]) for p, v in after.items()} == {
+        p: (v[1], v[2]) for p, v in before.items()
+    }
+    assert {p: v[0] for p, v in after.items()} == {p: v[0] for p, v in before.items()}
+    assert (src.stat().st_atime_ns, src.stat().st_mtime_ns) == dir_before
+    assert sorted(p for p in src.rglob("*") if p.is_file()) == files
+
+
+def _files_done(scan_file: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"{scan_file.as_uri()}?mode=ro", uri=True)
+        try:
+            return int(
+                conn.execute("SELECT COUNT(*) FROM files WHERE parent IS NULL").fetchone()[0]
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _interrupted_scan(tmp_path: Path, src: Path, bank: Path, sig: int, workers: int) -> Path:
+    out = tmp_path / f"interrupted-{sig}.scan"
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "40"}
+    process = subprocess.Popen(
+        [*MUHAFIZ, "scan", str(src), "--out", str(out), "--bank", str(bank), "--quiet",
+         "--workers", str(workers), "--case", "TEST-1", "--examiner", "Test Examiner"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _files_done(out) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130, stderr.decode()
+    else:
+        assert process.returncode == -signal.SIGKILL
+    done = _files_done(out)
+    assert 5 <= done < 40, "the scan should have stopped half-way"
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "workers"), [(signal.SIGKILL, 1), (signal.SIGINT, 2)])
+def test_resume_after_a_crash_or_ctrl_c_ends_with_the_uninterrupted_records(
+    tmp_path: Path, scan: Scanner, sig: int, workers: int
+) -> None:
+    src = tmp_path / "drive"
+    for i in range(40):
+        write(src / f"f{i:02d}.txt", f"file {i}\n".encode() * 100)
+    write(src / "pic.png", png_bytes(scene(9, (300, 200))))
+    seventh = b"file 7\n" * 100
+    bank = write(tmp_path / "bad.md5", f"{_md5(seventh)}  f07\n".encode())
+    out = _interrupted_scan(tmp_path, src, bank, sig, workers)
+    resumed = subprocess.run(
+        [*MUHAFIZ, "scan", "--resume", str(out), "--quiet", "--workers", str(workers)],
+        capture_output=True,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    straight = scan(src, banks=[bank], out=tmp_path / "straight.scan")
+    assert record_rows(out) == record_rows(straight.path)
+    conn = sqlite3.connect(out)
+    actions = [a for (a,) in conn.execute("SELECT action FROM custody ORDER BY seq")]
+    status = conn.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0]
+    conn.close()
+    assert "scan resumed" in actions and actions[-1] == "scan completed"
+    assert status == "complete"
+    assert not out.with_name(out.name + "-wal").exists()
+
+
+def test_scan_and_report_never_import_django(tmp_path: Path) -> None:
+    src = _corpus(tmp_path, n_images=1)
+    code = (
+        "import sys\n"
+        "from muhafiz.cli import main\n"
+        "for args in (['scan', sys.argv[1], '--out', sys.argv[2], '--quiet', '--workers', '1'],\n"
+        "             ['report', sys.argv[2], '--format', 'pdf', '--out', sys.argv[3]]):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, None), exc.code\n"
+        "assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)\n"
+        "print('no django')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path / "s.scan"), str(tmp_path / "r.pdf")],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"no django" in result.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MUHAFIZ, *args], capture_output=True, text=True, check=False)
+
+
+def test_exit_codes_say_why_a_scan_could_not_run(tmp_path: Path) -> None:
+    src = _corpus(tmp_path, n_images=1)
+    bad_list = write(
+        tmp_path / "broken.md5", b"d41d8cd98f00b204e9800998ecf8427e  ok\nnot-a-hash  x\n"
+    )
+    assert (
+        _cli("scan", str(tmp_path / "nowhere"), "--out", str(tmp_path / "a.scan")).returncode == 3
+    )
+    broken = _cli("scan", str(src), "--out", str(tmp_path / "b.scan"), "--bank", str(bad_list))
+    assert broken.returncode == 4
+    assert "line 2" in broken.stderr
+    assert not (tmp_path / "b.scan").exists()
+    ok = _cli("scan", str(src), "--out", str(tmp_path / "c.scan"), "--quiet")
+    assert ok.returncode == 0, ok.stderr
+    assert _cli("scan", str(src), "--out", str(tmp_path / "c.scan"), "--quiet").returncode == 5
+    assert _cli("scan", str(src)).returncode == 2
+    not_scan = write(tmp_path / "x.scan", b"not sqlite at all")
+    assert (
+        _cli(
+            "report", str(not_scan), "--format", "csv", "--out", str(tmp_path / "x.csv")
+        ).returncode
+        == 5
+    )
+    assert _cli("scan", "--resume", str(tmp_path / "c.scan"), "--quiet").returncode == 0
