@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("statistics/", views.statistics, name="statistics"),
     path("alerts/", views.alerts, name="alerts"),
+    path("export.csv", views.case_export, name="export"),
     path("<str:reference>/", views.case_detail, name="detail"),
     path("<str:reference>/edit/", views.case_edit, name="edit"),
     path("<str:reference>/offences/", views.add_offences, name="add_offences"),

@@ -55,6 +55,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "cases": cases,
             "q": query,
             "can_create": has_perm(request.user, Perm.CASE_CREATE),
+            "can_export": has_perm(request.user, Perm.CASE_VIEW),
         },
     )
 
@@ -507,3 +508,70 @@ def statistics(request: HttpRequest) -> HttpResponse:
 def alerts(request: HttpRequest) -> HttpResponse:
     mine = Alert.objects.filter(recipient_id=request.user.pk).select_related("case")[:200]
     return render(request, "cases/alerts.html", {"alerts": mine})
+
+
+# --- export -------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "reference",
+    "district",
+    "police_station",
+    "fir_number",
+    "status",
+    "reported_at",
+    "facts",
+    "offences",
+    "victims",
+    "victim_age_bands",
+    "accused",
+)
+
+
+@requires(Perm.CASE_VIEW)
+def case_export(request: HttpRequest) -> HttpResponse:
+    """The cases the person may see, as CSV: references, codes and counts, never identities."""
+    import csv
+
+    from django.db import transaction
+
+    from muhafiz.audit.actions import record
+
+    query = request.GET.get("q", "")[:60]
+    cases = (
+        selectors.visible_cases(request.user)
+        .filter(pk__in=selectors.case_list(request.user, query).values("pk"))
+        .prefetch_related(
+            "offences",
+            Prefetch(
+                "victims", queryset=Victim.objects.only("pk", "case_id", "pseudonym", "age_band")
+            ),
+            Prefetch("accused", queryset=Accused.objects.only("pk", "case_id", "label")),
+        )
+        .order_by("reference")[:5000]
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for case in cases:
+        victims = list(case.victims.all())
+        writer.writerow(
+            [
+                case.reference,
+                case.district.code,
+                case.police_station.name if case.police_station else "",
+                case.fir_number,
+                case.status,
+                case.reported_at.isoformat(),
+                " ".join(sorted(case.facts())),
+                " ".join(sorted(o.code for o in case.offences.all())),
+                " ".join(v.pseudonym for v in victims),
+                " ".join(v.age_band for v in victims),
+                " ".join(a.label for a in case.accused.all()),
+            ]
+        )
+        count += 1
+    with transaction.atomic():
+        record(request.user, "case.export", request=request, rows=count, query=query)
+    return response
