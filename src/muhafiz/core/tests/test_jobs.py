@@ -7,11 +7,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.management.commands import db_worker
@@ -225,3 +227,30 @@ def test_only_failed_jobs_can_be_retried(administrator: User) -> None:
 def test_an_investigator_cannot_retry_jobs(investigator: User) -> None:
     with pytest.raises(PermissionDenied):
         retry_task(investigator, "00000000-0000-0000-0000-000000000000")
+
+
+def test_the_jobs_command_lists_failures_and_retries_one_as_an_administrator(
+    administrator: User,
+    investigator: User,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failed = flaky.enqueue(str(tmp_path / "missing"))
+    drain(monkeypatch)
+
+    out = StringIO()
+    call_command("jobs", "failed", stdout=out)
+    listing = out.getvalue()
+    assert failed.id in listing
+    assert "muhafiz.core.tests.test_jobs.flaky" in listing
+    assert "RuntimeError: synthetic outage: missing is missing" in listing
+
+    with pytest.raises(CommandError, match="may not manage jobs"):
+        call_command("jobs", "retry", failed.id, "--as", investigator.username)
+    out = StringIO()
+    call_command("jobs", "retry", failed.id, "--as", administrator.username, stdout=out)
+    assert out.getvalue().startswith("Queued again as ")
+
+    out = StringIO()
+    call_command("jobs", "failed", "--pending", stdout=out)
+    assert out.getvalue().strip() == "No failed jobs."
