@@ -7,6 +7,7 @@ turns on the strict settings that `manage.py check --deploy` expects.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -132,7 +133,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+# Test databases are named per process so that concurrent test runs on one machine never meet.
+_test_db_name = env_str("MUHAFIZ_TEST_DB_NAME", f"test_muhafiz_{os.getpid()}")
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["TEST"] = {"NAME": str(DATA_DIR / f"{_test_db_name}.sqlite3")}
+else:
+    _db["TEST"] = {"NAME": _test_db_name}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
