@@ -746,10 +746,7 @@ def _clean_accused(details: AccusedDetails) -> tuple[dict[str, Any], dict[str, l
         "addresses": (details.addresses or "").strip(),
         "status": details.status,
     }
-    if not fields["name"] and not any(identifiers.values()) and not fields["aliases"]:
-        raise ValidationError(
-            {"name": _("Give a name, an alias or an identifier (CNIC, phone, handle).")}
-        )
+    # An unidentified suspect is recorded too: the label (A1, A2, …) names them until known.
     return fields, {str(k): v for k, v in identifiers.items()}
 
 

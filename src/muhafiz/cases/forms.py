@@ -101,7 +101,7 @@ class VictimForm(forms.Form):
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     estimated_age = forms.IntegerField(
-        label=_("Estimated age (if the date of birth is unknown)"),
+        label=_("Estimated age (when the birth date is unknown)"),
         min_value=0,
         max_value=120,
         required=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -34,7 +35,7 @@ class RecordingClient:
         self.urls.append(url)
         return self._follow(self.client.post(url, data, **kwargs))  # type: ignore[arg-type]
 
-    def _follow(self, response):  # type: ignore[no-untyped-def]
+    def _follow(self, response: Any) -> Any:
         location = response.headers.get("Location")
         if location:
             self.urls.append(location)
