@@ -20,7 +20,16 @@ MATCH_DISTANCE = 31
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Read from VmHWM, which starts afresh at exec; `ru_maxrss` would carry the parent's peak
+    into a child started by fork/vfork + exec and overstate small processes.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

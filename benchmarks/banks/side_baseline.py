@@ -19,6 +19,10 @@ from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
 
 def peak_rss_mb() -> float:
+    """VmHWM (fresh at exec; ru_maxrss would include the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,8 +1,10 @@
 """Exact membership for fixed-width digests (MD5, SHA-1, SHA-256) in compact sorted arrays.
 
-Each digest is split into a 64-bit big-endian prefix (`keys`, sorted, binary-searched) and its
-remaining bytes (`rest`, compared only where a prefix matched). 30 million SHA-1 values take
-20 bytes each: 600 MB, memory-mapped.
+Each digest is split into a 64-bit big-endian prefix (`keys`, sorted) and its remaining bytes
+(`rest`, compared only where a prefix matched). A bucket table on the top bits of the prefix
+(`buckets`, 2^b + 1 offsets, b ≈ log2 n) takes a lookup straight to the one or two keys that can
+match: about three memory reads per lookup instead of a 25-step binary search. 30 million SHA-1
+values take 20 bytes each plus 4 bytes a bucket: ~670 MB, memory-mapped.
 """
 
 from __future__ import annotations
@@ -34,11 +36,15 @@ def prefix_keys(digests: U8) -> U64:
 class ExactSet:
     """A sorted set of digests of one width, with an optional entry id per digest."""
 
-    def __init__(self, width: int, keys: U64, rest: U8, ids: U32 | None) -> None:
+    def __init__(
+        self, width: int, keys: U64, rest: U8, ids: U32 | None, buckets: U32 | None = None
+    ) -> None:
         self.width = width
         self.keys = keys
         self.rest = rest
         self.ids = ids
+        self.buckets = buckets if buckets is not None else make_buckets(keys)
+        self.bucket_bits = (int(self.buckets.shape[0]) - 1).bit_length() - 1
 
     def __len__(self) -> int:
         return int(self.keys.shape[0])
@@ -79,6 +85,28 @@ class ExactSet:
         if n == 0 or len(self) == 0:
             return empty, empty
         qkeys = prefix_keys(digests)
+        top = (qkeys >> np.uint64(64 - self.bucket_bits)).astype(np.int64)
+        begin = self.buckets[top].astype(np.int64)
+        counts = self.buckets[top + 1].astype(np.int64) - begin
+        occupied = np.flatnonzero(counts)
+        counts = counts[occupied]
+        ends = np.cumsum(counts)
+        spos = np.repeat(begin[occupied] - (ends - counts), counts) + np.arange(
+            int(ends[-1]) if ends.size else 0
+        )
+        qpos = np.repeat(occupied, counts)
+        same_key = np.flatnonzero(self.keys[spos] == qkeys[qpos])
+        qpos, spos = qpos[same_key], spos[same_key]
+        same = (self.rest[spos] == digests[qpos, 8:]).all(axis=1)
+        return qpos[same], spos[same]
+
+    def lookup_by_search(self, digests: U8) -> tuple[I64, I64]:
+        """`lookup` by binary search instead of the bucket table (kept to cross-check it)."""
+        n = digests.shape[0]
+        empty = np.zeros(0, dtype=np.int64)
+        if n == 0 or len(self) == 0:
+            return empty, empty
+        qkeys = prefix_keys(digests)
         order = np.argsort(qkeys)  # sorted needles let searchsorted reuse its last bound
         sorted_q = qkeys[order]
         left = np.searchsorted(self.keys, sorted_q, side="left")
@@ -103,6 +131,7 @@ class ExactSet:
 
     def save(self, directory: Path, stem: str) -> None:
         np.save(directory / f"{stem}.keys.npy", self.keys)
+        np.save(directory / f"{stem}.buckets.npy", self.buckets)
         np.save(directory / f"{stem}.rest.npy", self.rest)
         if self.ids is not None:
             np.save(directory / f"{stem}.ids.npy", self.ids)
@@ -113,7 +142,19 @@ class ExactSet:
         rest = np.load(directory / f"{stem}.rest.npy", mmap_mode="r")
         ids_path = directory / f"{stem}.ids.npy"
         ids = np.load(ids_path, mmap_mode="r") if ids_path.exists() else None
-        return cls(width, keys, rest, ids)
+        buckets_path = directory / f"{stem}.buckets.npy"
+        buckets = np.load(buckets_path, mmap_mode="r") if buckets_path.exists() else None
+        return cls(width, keys, rest, ids, buckets)
+
+
+def make_buckets(keys: U64) -> U32:
+    """Offsets of the first key of each value of the top b bits (b ≈ log2 n, 4 to 24)."""
+    n = int(keys.shape[0])
+    bits = min(24, max(4, int(np.ceil(np.log2(max(n, 2))))))
+    top = (np.asarray(keys) >> np.uint64(64 - bits)).astype(np.int64)
+    buckets = np.zeros((1 << bits) + 1, dtype=np.uint32)
+    np.cumsum(np.bincount(top, minlength=1 << bits), out=buckets[1:])
+    return buckets
 
 
 def _sort_ties(keys: U64, rest: U8) -> tuple[U64, U8]:

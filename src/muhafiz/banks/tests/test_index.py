@@ -95,6 +95,10 @@ def test_exact_set_answers_like_a_python_set(values: list[bytes], data: st.DataO
     qpos, spos = exact.lookup(query)
     assert sorted(qpos.tolist()) == [i for i, p in enumerate(probes) if p in set(values)]
     assert all(exact.digest_at(s) == probes[q] for q, s in zip(qpos, spos, strict=True))
+    by_search = exact.lookup_by_search(query)
+    assert sorted(zip(qpos.tolist(), spos.tolist(), strict=True)) == sorted(
+        zip(by_search[0].tolist(), by_search[1].tolist(), strict=True)
+    )
 
 
 def test_exact_set_round_trips_through_disk(tmp_path: Path) -> None:
