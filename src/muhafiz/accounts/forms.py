@@ -123,9 +123,10 @@ class UserForm(JurisdictionFormMixin):
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True
         self.fields["agency"].required = True
-        self.fields["username"].help_text = _(
-            "Up to 150 letters, digits and @ . + - _ ; used to sign in."
-        )
+        if "username" in self.fields:
+            self.fields["username"].help_text = _(
+                "Up to 150 letters, digits and @ . + - _ ; used to sign in."
+            )
 
 
 class UserEditForm(UserForm):

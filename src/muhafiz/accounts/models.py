@@ -67,6 +67,11 @@ class User(AbstractUser, Jurisdiction):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def clean(self) -> None:
+        # AbstractBaseUser.clean does not call super(), so the jurisdiction rules are run here.
+        AbstractUser.clean(self)
+        Jurisdiction.clean(self)
+
 
 class ApiClient(Jurisdiction):
     """A machine principal: a system that calls the API with a scoped bearer token."""

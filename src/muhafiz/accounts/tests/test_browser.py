@@ -1,0 +1,163 @@
+"""In a real browser: sign in with password and TOTP, switch to Urdu, the page turns right-to-left.
+
+Drives Debian's headless Chromium through Playwright against a live server; a screenshot of each
+step is kept under the data directory (screenshots/) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django_otp.oath import TOTP
+
+from muhafiz.accounts.roles import JurisdictionLevel, Role
+from muhafiz.testing import TEST_PASSWORD, device_of, make_user, totp_code
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own database
+    # calls are still plain synchronous ones, so Django's async guard is lifted for this module.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
+    page = context.new_page()
+    page.csp_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield page
+    context.close()
+
+
+def shots() -> Path:
+    folder = Path(settings.DATA_DIR) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def snap(page: Any, name: str) -> None:
+    page.screenshot(path=str(shots() / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_with_password_and_totp_then_switch_to_urdu(
+    live_server: Any, page: Any, flushable_audit: None
+) -> None:
+    admin = make_user(
+        "admin.browser",
+        Role.ADMINISTRATOR,
+        district_code=None,
+        level=JurisdictionLevel.NATIONAL,
+    )
+    admin.first_name, admin.last_name = "Ayesha", "Khan"
+    admin.save(update_fields=["first_name", "last_name"])
+
+    page.goto(f"{live_server.url}/")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    snap(page, "01-sign-in-en")
+
+    page.get_by_label("Username").fill(admin.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server.url}/accounts/verify/")
+    snap(page, "02-two-factor-en")
+
+    page.get_by_label("Six-digit code").fill(totp_code(device_of(admin)))
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Ayesha Khan"
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="People").count()
+    snap(page, "03-home-en")
+
+    page.locator('[data-testid="language-ur"]').click()
+    page.wait_for_load_state()
+    html = page.locator("html")
+    assert html.get_attribute("dir") == "rtl"
+    assert html.get_attribute("lang") == "ur"
+    assert "خوش آمدید" in page.get_by_role("heading", level=1).inner_text()
+    snap(page, "04-home-ur")
+
+    page.get_by_role("navigation").get_by_role("link", name="افراد").click()
+    page.wait_for_url(f"{live_server.url}/accounts/users/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    snap(page, "05-people-ur")
+
+    page.get_by_role("button", name="سائن آؤٹ").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    snap(page, "06-signed-out-ur")
+
+    page.locator('[data-testid="language-en"]').click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    assert page.csp_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_newcomer_links_an_authenticator_from_the_qr_page(
+    live_server: Any, page: Any, flushable_audit: None
+) -> None:
+    newcomer = make_user("new.prosecutor", Role.PROSECUTOR, with_totp=False)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(newcomer.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server.url}/accounts/enrol/")
+    assert page.get_by_role("img", name="QR code to link your authenticator app").is_visible()
+    snap(page, "07-enrol-en")
+
+    # What the phone would do: read the secret key shown on the page and compute the code.
+    secret = page.locator('[data-testid="totp-secret"]').inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    code = TOTP(key).token()
+    page.get_by_label("Six-digit code").fill(f"{code:06d}")
+    page.get_by_role("button", name="Confirm and continue").click()
+    page.wait_for_url(f"{live_server.url}/")
+    assert "Two-factor sign-in is set up." in page.content()
+    assert page.csp_errors == []
