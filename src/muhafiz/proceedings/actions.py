@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,40 +110,44 @@ ALSO_STOPS: dict[str, frozenset[str]] = {
 # --- conditions of `DeadlineRule.applies_when` --------------------------------------------------
 
 
-def _sexual_offence(case: Case, events: Sequence[StageEvent]) -> bool:
+def _sexual_offence(case: Case, events: Sequence[StageEvent], now: datetime) -> bool:
     if case.has_fact("sexual_abuse"):
         return True
     return case.offences.filter(registrable=True).exists()
 
 
-def _challan_incomplete(case: Case, events: Sequence[StageEvent]) -> bool:
-    # CrPC s.173: when the investigation is not complete within 14 days of the FIR, an interim
-    # report is due; "incomplete" is the challan clock having run out without a challan.
-    return (
-        Clock.objects.filter(case=case, rule__end_event=StageCode.CHALLAN_SUBMITTED)
-        .filter(Q(state=ClockState.MISSED) | Q(state=ClockState.MET_LATE))
-        .exists()
-    )
+def _challan_incomplete(case: Case, events: Sequence[StageEvent], now: datetime) -> bool:
+    """CrPC s.173: when the investigation is not complete within 14 days of the FIR, an interim
+    report is due. "Incomplete" is the challan clock having run out before a challan came,
+    judged from the dates recorded (a back-dated entry does not make it so)."""
+    challans = [e.occurred_at for e in events if e.code == StageCode.CHALLAN_SUBMITTED]
+    for clock in Clock.objects.filter(case=case, rule__end_event=StageCode.CHALLAN_SUBMITTED):
+        answered = [at for at in challans if at >= clock.started_at]
+        if (min(answered) if answered else now) > clock.due_at:
+            return True
+    return False
 
 
-def _child_protection_custody(case: Case, events: Sequence[StageEvent]) -> bool:
+def _child_protection_custody(case: Case, events: Sequence[StageEvent], now: datetime) -> bool:
     return any(e.code == StageCode.CHILD_TAKEN_INTO_PROTECTION for e in events)
 
 
 # Conditions the proceedings know of; anything else must be a fact recorded on the case.
-DERIVED_CONDITIONS: dict[str, Callable[[Case, Sequence[StageEvent]], bool]] = {
+DERIVED_CONDITIONS: dict[str, Callable[[Case, Sequence[StageEvent], datetime], bool]] = {
     "sexual_offence": _sexual_offence,
     "challan_incomplete": _challan_incomplete,
     "child_protection_custody": _child_protection_custody,
 }
 
 
-def condition_holds(case: Case, condition: str, events: Sequence[StageEvent]) -> bool:
+def condition_holds(
+    case: Case, condition: str, events: Sequence[StageEvent], now: datetime
+) -> bool:
     if not condition:
         return True
     derived = DERIVED_CONDITIONS.get(condition)
     if derived is not None:
-        return derived(case, events)
+        return derived(case, events, now)
     has_fact = getattr(case, "has_fact", None)
     if has_fact is not None:
         return bool(has_fact(condition))
@@ -453,7 +457,7 @@ def sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
 
     for rule in rules:
         starts = [e for e in events if e.code == rule.start_event]
-        if not starts or not condition_holds(case, rule.applies_when, events):
+        if not starts or not condition_holds(case, rule.applies_when, events, now):
             continue
         for start in starts:
             if (rule.pk, start.pk) in started:

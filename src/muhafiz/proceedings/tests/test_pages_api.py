@@ -1,0 +1,129 @@
+"""The stages page, the timeline partial and the API: same rights, same refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.urls import reverse
+
+from muhafiz.proceedings import actions
+from muhafiz.proceedings.models import StageCode, StageEvent
+from muhafiz.proceedings.tests.conftest import START, CaseFactory, accused_on
+from muhafiz.testing import People, signed_in
+
+
+def test_lahore_team_sees_the_timeline_and_kasur_investigator_cannot_open_it(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START, missing_child=True)
+    actions.start_proceedings(people.lahore_investigator, case, now=START)
+    url = reverse("proceedings:case", args=[case.reference])
+    page = signed_in(people.lahore_investigator).get(url)
+    assert page.status_code == 200
+    assert b'data-clock="fir_missing_child"' in page.content
+    assert b'data-testid="stage-form"' in page.content
+    assert signed_in(people.kasur_investigator).get(url).status_code == 403
+    assert signed_in(people.analyst).get(url).status_code == 403
+    api = f"/api/v1/proceedings/cases/{case.reference}/timeline"
+    assert signed_in(people.kasur_investigator).get(api).status_code == 403
+    body = signed_in(people.prosecutor).get(api).json()
+    assert {c["rule"] for c in body["clocks"]} >= {"fir_missing_child", "zarra_informed"}
+
+
+def test_a_prosecutor_may_read_but_the_form_is_for_case_editors(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START)
+    response = signed_in(people.auditor).get(reverse("proceedings:case", args=[case.reference]))
+    assert response.status_code == 403
+
+
+def test_recording_a_stage_through_the_page(make_case: CaseFactory, people: People) -> None:
+    case = make_case(START)
+    client = signed_in(people.lahore_investigator)
+    url = reverse("proceedings:case", args=[case.reference])
+    response = client.post(
+        url, {"code": StageCode.FIR_REGISTERED, "occurred_at": "2026-03-20T17:30"}
+    )
+    assert response.status_code == 302
+    event = StageEvent.objects.get(case=case, code=StageCode.FIR_REGISTERED)
+    assert event.occurred_at == START + timedelta(minutes=90)
+
+
+def test_an_impossible_date_on_the_page_is_explained_and_nothing_saved(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START)
+    accused_on(case)
+    client = signed_in(people.lahore_investigator)
+    url = reverse("proceedings:case", args=[case.reference])
+    response = client.post(
+        url,
+        {"code": StageCode.ARRESTED, "occurred_at": "2026-03-19T10:00", "accused": ""},
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "cannot come before the report was received" in text
+    assert "Say which accused this concerns" in text
+    assert not StageEvent.objects.filter(case=case, code=StageCode.ARRESTED).exists()
+
+
+def test_api_records_a_stage_and_refuses_a_judgment_before_the_fir(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START)
+    accused_on(case)
+    client = signed_in(people.lahore_investigator)
+    base = f"/api/v1/proceedings/cases/{case.reference}/stages"
+    created = client.post(
+        base,
+        {"code": "fir_registered", "occurred_at": "2026-03-20T17:00:00+05:00"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    refused = client.post(
+        base,
+        {
+            "code": "judgment_delivered",
+            "occurred_at": "2026-03-20T16:30:00+05:00",
+            "accused": "A1",
+            "outcome": "acquittal",
+        },
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert (
+        "occurred_at" in refused.json()["error"]["details"]
+        or "code" in refused.json()["error"]["details"]
+    )
+    assert not StageEvent.objects.filter(case=case, code="judgment_delivered").exists()
+    outsider = signed_in(people.kasur_investigator).post(
+        base,
+        {"code": "hearing", "occurred_at": "2026-03-21T10:00:00+05:00"},
+        content_type="application/json",
+    )
+    assert outsider.status_code == 403
+
+
+def test_the_case_page_can_include_the_timeline_partial(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START)
+    actions.record_stage_event(
+        people.lahore_investigator, case, code=StageCode.FIR_REGISTERED, occurred_at=START
+    )
+    request = RequestFactory().get("/")
+    request.user = people.lahore_supervisor
+    html = Template('{% include "proceedings/timeline.html" %}').render(
+        Context({"case": case, "request": request})
+    )
+    assert 'data-stage="fir_registered"' in html
+    assert 'data-clock="challan_submitted"' in html
+    # Someone without the case right gets nothing from the partial.
+    request.user = people.child_protection_officer
+    html = Template('{% include "proceedings/timeline.html" %}').render(
+        Context({"case": case, "request": request})
+    )
+    assert "timeline" not in html
