@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, BinaryIO, ClassVar
-
-import py7zr
-import py7zr.helpers
-import py7zr.io
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from muhafiz.triage.sources.base import (
     ArchiveFormat,
@@ -17,12 +13,18 @@ from muhafiz.triage.sources.base import (
     MemberVisitor,
 )
 
+if TYPE_CHECKING:
+    import py7zr
+
 
 class SevenZipFormat(ArchiveFormat):
     name: ClassVar[str] = "7z"
     needs_seek: ClassVar[bool] = True
 
     def read(self, stream: BinaryIO, visitor: MemberVisitor) -> None:
+        import py7zr  # imported on first use: it costs a quarter second at start-up
+        import py7zr.helpers
+
         try:
             archive = py7zr.SevenZipFile(stream, mode="r")
         except py7zr.PasswordRequired as exc:
@@ -33,7 +35,7 @@ class SevenZipFormat(ArchiveFormat):
                 for info in infos:
                     visitor.member(_member_info(info, encrypted=True))
                 raise ArchivePasswordError("7z content is encrypted")
-            factory = _SinkFactory(visitor)
+            factory = _sink_factory(visitor)
             for info in infos:
                 member = _member_info(info, encrypted=False)
                 try:
@@ -59,6 +61,8 @@ class SevenZipFormat(ArchiveFormat):
 
 
 def _safe(info: Any) -> bool:
+    import py7zr.helpers
+
     try:
         py7zr.helpers.get_sanitized_output_path(info.filename, None)
     except py7zr.Bad7zFile:
@@ -81,42 +85,46 @@ def _member_info(info: Any, *, encrypted: bool) -> MemberInfo:
     )
 
 
-class _SinkWriter(py7zr.io.Py7zIO):
-    def __init__(self, sink: ContentSink | None) -> None:
-        self._sink = sink
-        self._size = 0
+def _sink_factory(visitor: MemberVisitor) -> Any:
+    """A py7zr WriterFactory whose writers push each member's bytes into our sinks."""
+    import py7zr.io
 
-    def write(self, s: bytes | bytearray) -> int:
-        if self._sink is not None and self._sink.wants_more:
-            self._sink.write(s)
-        self._size += len(s)
-        return len(s)
+    class SinkWriter(py7zr.io.Py7zIO):
+        def __init__(self, sink: ContentSink | None) -> None:
+            self._sink = sink
+            self._size = 0
 
-    def read(self, size: int | None = None) -> bytes:
-        return b""
+        def write(self, s: bytes | bytearray) -> int:
+            if self._sink is not None and self._sink.wants_more:
+                self._sink.write(s)
+            self._size += len(s)
+            return len(s)
 
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return 0
+        def read(self, size: int | None = None) -> bytes:
+            return b""
 
-    def flush(self) -> None:
-        return None
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return 0
 
-    def size(self) -> int:
-        return self._size
+        def flush(self) -> None:
+            return None
 
-    def close(self) -> None:
-        if self._sink is not None:
-            sink, self._sink = self._sink, None
-            sink.close()
+        def size(self) -> int:
+            return self._size
 
+        def close(self) -> None:
+            if self._sink is not None:
+                sink, self._sink = self._sink, None
+                sink.close()
 
-class _SinkFactory(py7zr.io.WriterFactory):
-    def __init__(self, visitor: MemberVisitor) -> None:
-        self.visitor = visitor
-        self.pending: dict[str, MemberInfo] = {}
+    class SinkFactory(py7zr.io.WriterFactory):
+        def __init__(self) -> None:
+            self.pending: dict[str, MemberInfo] = {}
 
-    def create(self, filename: str) -> py7zr.io.Py7zIO:
-        member = self.pending.pop(filename, None)
-        if member is None or self.visitor.stopped:
-            return _SinkWriter(None)
-        return _SinkWriter(self.visitor.member(member))
+        def create(self, filename: str) -> py7zr.io.Py7zIO:
+            member = self.pending.pop(filename, None)
+            if member is None or visitor.stopped:
+                return SinkWriter(None)
+            return SinkWriter(visitor.member(member))
+
+    return SinkFactory()
