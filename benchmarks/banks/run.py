@@ -42,6 +42,7 @@ def side(command: list[str]) -> dict[str, Any]:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - started
+    result["load_after"] = f"{os.getloadavg()[0]:.1f}"
     return result
 
 
@@ -241,10 +242,12 @@ def render(  # noqa: PLR0917 - one call site, the parts of one report
         "",
         f"Machine: {facts['nproc']} cores ({facts['cpu']}), {facts['memory']} RAM, Python "
         f"{facts['python']}, numpy {facts['numpy']}. Load average {facts['load']} before, "
-        f"{facts['load_after']} after: other engineers' jobs share these cores, so figures "
-        "carry that noise. Every timed lookup runs on one core (`OMP_NUM_THREADS=1`, "
-        "`faiss.omp_set_num_threads(1)`); each side runs alone in its own process, and peak "
-        "memory is that process's maximum RSS (including its copy of the input hashes).",
+        f"{facts['load_after']} after: other engineers' jobs (test suites, a headless browser) "
+        "share these two cores, so absolute figures carry that noise; both sides ran in the "
+        "same run, one after the other. Every timed lookup runs on one core "
+        "(`OMP_NUM_THREADS=1`, `faiss.omp_set_num_threads(1)`) and is the best of three "
+        "passes on both sides; each side runs alone in its own process, and peak memory is "
+        "that process's high-water RSS (VmHWM, including its copy of the input hashes).",
         "",
         f"### PDQ near-match: {args.size:,} random hashes, {args.queries:,} near-duplicate "
         f"queries (0-31 bits flipped) + {args.queries:,} unrelated",
@@ -285,6 +288,11 @@ def render(  # noqa: PLR0917 - one call site, the parts of one report
     lines.append(
         f"| recall vs brute force | {ours['recall']:.2%} | "
         + (f"{b['recall']:.2%}" if baseline else "not run")
+        + " | |"
+    )
+    lines.append(
+        f"| 1-minute load average when the side finished | {ours['load_after']} | "
+        + (b["load_after"] if baseline else "")
         + " | |"
     )
     lines += [

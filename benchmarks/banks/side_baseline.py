@@ -17,6 +17,8 @@ import faiss
 import numpy as np
 from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
+REPEATS = 3
+
 
 def peak_rss_mb() -> float:
     """VmHWM (fresh at exec; ru_maxrss would include the parent's peak)."""
@@ -47,16 +49,24 @@ def main() -> None:
 
     half = len(queries) // 2
     found: set[tuple[int, int]] = set()
-    single = {}
-    for name, block, offset in (("near", queries[:half], 0), ("unrelated", queries[half:], half)):
+    single: dict[str, float] = {}
+    # Best of REPEATS passes, exactly as on our side.
+    for _ in range(REPEATS):
+        for name, block, offset in (
+            ("near", queries[:half], 0),
+            ("unrelated", queries[half:], half),
+        ):
+            started = time.perf_counter()
+            for i, query in enumerate(block):
+                for match in index.query(query):
+                    found.add((offset + i, int(match.metadata)))
+            rate = len(block) / (time.perf_counter() - started)
+            single[name] = max(single.get(name, 0.0), rate)
+    batch = 0.0
+    for _ in range(REPEATS):
         started = time.perf_counter()
-        for i, query in enumerate(block):
-            for match in index.query(query):
-                found.add((offset + i, int(match.metadata)))
-        single[name] = len(block) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    index.index.search_with_distance_in_result(queries, 31)
-    batch = len(queries) / (time.perf_counter() - started)
+        index.index.search_with_distance_in_result(queries, 31)
+        batch = max(batch, len(queries) / (time.perf_counter() - started))
 
     print(
         json.dumps(

@@ -41,14 +41,17 @@ def lookup(directory: Path) -> None:
     open_s = time.perf_counter() - started
     queries = np.load(directory / "queries.npy")
     exact.lookup(queries[:1000])  # touch the code paths once
-    started = time.perf_counter()
-    qpos, _ = exact.lookup(queries)
-    batch = queries.shape[0] / (time.perf_counter() - started)
-    started = time.perf_counter()
+    batch = per_thousand = 0.0
     hits = 0
-    for i in range(0, queries.shape[0], 1000):
-        hits += exact.lookup(queries[i : i + 1000])[0].shape[0]
-    per_thousand = queries.shape[0] / (time.perf_counter() - started)
+    for _ in range(3):  # best of three passes: the cores are shared
+        started = time.perf_counter()
+        qpos, _ = exact.lookup(queries)
+        batch = max(batch, queries.shape[0] / (time.perf_counter() - started))
+        started = time.perf_counter()
+        hits = 0
+        for i in range(0, queries.shape[0], 1000):
+            hits += exact.lookup(queries[i : i + 1000])[0].shape[0]
+        per_thousand = max(per_thousand, queries.shape[0] / (time.perf_counter() - started))
     emit(
         {
             "open_s": open_s,

@@ -17,6 +17,8 @@ from common import emit, peak_rss_mb
 
 from muhafiz.banks.index.pdq import PdqIndex
 
+REPEATS = 3
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -35,15 +37,23 @@ def main() -> None:
     half = queries.shape[0] // 2
     found: set[tuple[int, int]] = set()
     single: dict[str, float] = {}
-    for name, block, offset in (("near", queries[:half], 0), ("unrelated", queries[half:], half)):
+    # Best of REPEATS passes: the cores are shared, so the fastest pass is the least disturbed.
+    for _ in range(REPEATS):
+        for name, block, offset in (
+            ("near", queries[:half], 0),
+            ("unrelated", queries[half:], half),
+        ):
+            started = time.perf_counter()
+            for i in range(block.shape[0]):
+                _, rows, _ = index.search(block[i : i + 1])
+                found.update((offset + i, int(r)) for r in rows)
+            rate = block.shape[0] / (time.perf_counter() - started)
+            single[name] = max(single.get(name, 0.0), rate)
+    batch = 0.0
+    for _ in range(REPEATS):
         started = time.perf_counter()
-        for i in range(block.shape[0]):
-            _, rows, _ = index.search(block[i : i + 1])
-            found.update((offset + i, int(r)) for r in rows)
-        single[name] = block.shape[0] / (time.perf_counter() - started)
-    started = time.perf_counter()
-    qpos, rows, _ = index.search(queries)
-    batch = queries.shape[0] / (time.perf_counter() - started)
+        qpos, rows, _ = index.search(queries)
+        batch = max(batch, queries.shape[0] / (time.perf_counter() - started))
     batch_found = set(zip(qpos.tolist(), rows.tolist(), strict=True))
 
     result = {

@@ -10,6 +10,7 @@ values take 20 bytes each plus 4 bytes a bucket: ~670 MB, memory-mapped.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,11 @@ U8 = npt.NDArray[np.uint8]
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
+
+
+def mapped(path: Path) -> Any:
+    """A read-only memory map of a .npy file as a plain ndarray view."""
+    return np.asarray(np.load(path, mmap_mode="r"))
 
 
 def hex_to_digests(values: list[str], width: int) -> U8:
@@ -138,12 +144,12 @@ class ExactSet:
 
     @classmethod
     def load(cls, directory: Path, stem: str, width: int) -> ExactSet:
-        keys = np.load(directory / f"{stem}.keys.npy", mmap_mode="r")
-        rest = np.load(directory / f"{stem}.rest.npy", mmap_mode="r")
+        keys = mapped(directory / f"{stem}.keys.npy")
+        rest = mapped(directory / f"{stem}.rest.npy")
         ids_path = directory / f"{stem}.ids.npy"
-        ids = np.load(ids_path, mmap_mode="r") if ids_path.exists() else None
+        ids = mapped(ids_path) if ids_path.exists() else None
         buckets_path = directory / f"{stem}.buckets.npy"
-        buckets = np.load(buckets_path, mmap_mode="r") if buckets_path.exists() else None
+        buckets = mapped(buckets_path) if buckets_path.exists() else None
         return cls(width, keys, rest, ids, buckets)
 
 

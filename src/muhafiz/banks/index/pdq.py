@@ -273,13 +273,19 @@ class PdqIndex:
 
     @classmethod
     def load(cls, directory: Path, stem: str = "pdq") -> PdqIndex:
-        hashes = np.load(directory / f"{stem}.hashes.npy", mmap_mode="r")
+        hashes = mapped(directory / f"{stem}.hashes.npy")
         ids_path = directory / f"{stem}.ids.npy"
-        ids = np.load(ids_path, mmap_mode="r") if ids_path.exists() else None
+        ids = mapped(ids_path) if ids_path.exists() else None
         layout_path = directory / f"{stem}.mih.json"
         if not layout_path.exists():
             return cls(hashes, ids)
         layout = MihLayout.from_json(json.loads(layout_path.read_text()))
-        offsets = np.load(directory / f"{stem}.offsets.npy", mmap_mode="r")
-        rows = np.load(directory / f"{stem}.rows.npy", mmap_mode="r")
+        offsets = mapped(directory / f"{stem}.offsets.npy")
+        rows = mapped(directory / f"{stem}.rows.npy")
         return cls(hashes, ids, layout, offsets, rows)
+
+
+def mapped(path: Path) -> Any:
+    """A read-only memory map of a .npy file as a plain ndarray view (no np.memmap subclass
+    overhead on every fancy-indexing call)."""
+    return np.asarray(np.load(path, mmap_mode="r"))
