@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import sqlite3
 import subprocess
@@ -20,6 +19,7 @@ from django.test import override_settings
 from muhafiz.accounts.models import User
 from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.audit.models import AuditEvent
+from muhafiz.audit.testing import remove_audit_rows
 from muhafiz.core.backup import BackupError, create_backup, read_manifest, restore_backup
 from muhafiz.core.tests.sample_models import ProtectedSample
 from muhafiz.core.tests.test_crypto import OLD
@@ -49,21 +49,11 @@ def _write_history() -> None:
 
 
 @pytest.fixture
-def committed(
-    transactional_db: None, protected_sample_table: None, settings: object
-) -> Iterator[None]:
-    """Committed rows that another process (the restore) can see; the audit rows are removed
-    afterwards, which the append-only triggers only allow once they are dropped."""
+def committed(transactional_db: None, protected_sample_table: None) -> Iterator[None]:
+    """Committed rows that another process (the restore) can see."""
     with override_settings(MUHAFIZ_FIELD_KEYS=OLD):
         yield
-    triggers = importlib.import_module("muhafiz.audit.migrations.0002_append_only_triggers")
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for statement in triggers.SQLITE_BACKWARD:
-                cursor.execute(statement)
-            cursor.execute("DELETE FROM audit_auditevent")
-            for statement in triggers.SQLITE_FORWARD:
-                cursor.execute(statement)
+    remove_audit_rows()
 
 
 def _file_hashes(root: Path) -> dict[str, str]:
