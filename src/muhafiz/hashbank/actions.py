@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -315,9 +315,10 @@ def _add_entries(
     bank: Bank, bank_import: BankImport, entries: Iterable[HashEntry]
 ) -> tuple[int, int]:
     added = duplicates = 0
+    writer = _EntryWriter(bank, bank_import)
     for batch in _batches(entries, BATCH):
         present = _present_hashes(bank, batch)
-        rows: list[BankEntry] = []
+        rows: list[HashEntry] = []
         for entry in batch:
             values = [(f, getattr(entry, f)) for f in HASH_FIELDS if getattr(entry, f)]
             if not values and entry.photodna is None:
@@ -327,10 +328,72 @@ def _add_entries(
                 continue
             for f, value in values:
                 present[f].add(value)
-            rows.append(_row(bank, bank_import, entry))
-        BankEntry.objects.bulk_create(rows, batch_size=BATCH)
+            rows.append(entry)
+        writer.insert(rows)
         added += len(rows)
     return added, duplicates
+
+
+class _EntryWriter:
+    """Inserts entries with one `executemany` a batch.
+
+    `bulk_create` spends about a millisecond of Python per row preparing values; NSRL-size
+    known-good lists have tens of millions of rows, so the values are prepared here once per
+    column kind instead. Same table, same columns, same transaction as the ORM would use.
+    """
+
+    COLUMNS = (
+        "bank_id", "md5", "sha1", "sha256", "pdq", "pdq_quality", "photodna", "category",
+        "series", "victim_identified", "offender_identified", "tags", "note", "source_line",
+        "added_by_id", "added_at", "removed_at", "removal_reason", "removed_by_id",
+    )  # fmt: skip
+
+    def __init__(self, bank: Bank, bank_import: BankImport) -> None:
+        self.connection = connections[BankEntry.objects.db]
+        ops = self.connection.ops
+        table = ops.quote_name(BankEntry._meta.db_table)
+        columns = ", ".join(ops.quote_name(c) for c in self.COLUMNS)
+        marks = ", ".join(["%s"] * len(self.COLUMNS))
+        self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names only
+        self.tags_field = BankEntry._meta.get_field("tags")
+        self.no_tags = self.tags_field.get_db_prep_save([], self.connection)
+        self.bank_id = bank.pk
+        self.import_id = bank_import.pk
+        self.now = BankEntry._meta.get_field("added_at").get_db_prep_save(
+            timezone.now(), self.connection
+        )
+
+    def insert(self, entries: list[HashEntry]) -> None:
+        if not entries:
+            return
+        rows = [
+            (
+                self.bank_id,
+                e.md5,
+                e.sha1,
+                e.sha256,
+                e.pdq,
+                e.pdq_quality,
+                e.photodna,
+                e.category,
+                e.series or "",
+                e.victim_identified,
+                e.offender_identified,
+                self.tags_field.get_db_prep_save(list(e.tags), self.connection)
+                if e.tags
+                else self.no_tags,
+                e.note or "",
+                e.line,
+                self.import_id,
+                self.now,
+                None,
+                "",
+                None,
+            )
+            for e in entries
+        ]
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.sql, rows)
 
 
 def _batches(entries: Iterable[HashEntry], size: int) -> Iterator[list[HashEntry]]:
@@ -357,26 +420,6 @@ def _present_hashes(bank: Bank, batch: Iterable[HashEntry]) -> dict[str, set[str
             )
         present[f] = found
     return present
-
-
-def _row(bank: Bank, bank_import: BankImport, entry: HashEntry) -> BankEntry:
-    return BankEntry(
-        bank=bank,
-        md5=entry.md5,
-        sha1=entry.sha1,
-        sha256=entry.sha256,
-        pdq=entry.pdq,
-        pdq_quality=entry.pdq_quality,
-        photodna=entry.photodna,
-        category=entry.category,
-        series=entry.series or "",
-        victim_identified=entry.victim_identified,
-        offender_identified=entry.offender_identified,
-        tags=list(entry.tags),
-        note=entry.note or "",
-        source_line=entry.line,
-        added_by=bank_import,
-    )
 
 
 # --- removal --------------------------------------------------------------------------------
