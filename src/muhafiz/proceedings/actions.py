@@ -679,20 +679,58 @@ def raise_clock_alerts(clock_ids: Sequence[int] | None = None) -> tuple[int, int
                 recipients[member.case_id].append(member.user)
         with transaction.atomic():
             by_state: dict[str, list[int]] = defaultdict(list)
+            wanted: list[tuple[Clock, Any, str, str]] = []
             for clock in batch:
-                kind = (
+                kind: str = (
                     AlertKind.CLOCK_MISSED
                     if clock.state == ClockState.MISSED
                     else AlertKind.CLOCK_DUE_SOON
                 )
                 message = _alert_message(clock)
-                for user in recipients.get(clock.case_id, []):
-                    _raise_alert(clock.case, user, kind, message, f"clock:{clock.pk}:{clock.state}")
-                    alerts += 1
+                wanted += [(clock, user, kind, message) for user in recipients[clock.case_id]]
                 by_state[clock.state].append(clock.pk)
+            if len(wanted) <= BULK_ALERTS_FROM:
+                for alerted, user, alert_kind, text in wanted:
+                    _raise_alert(alerted.case, user, alert_kind, text, _dedupe_key(alerted))
+            else:
+                _raise_alerts_in_bulk(wanted)
+            alerts += len(wanted)
             for state, ids in by_state.items():
                 Clock.objects.filter(pk__in=ids, state=state).update(alerted_state=state)
     return len(clocks), alerts
+
+
+# Above this many alerts in one batch (a first run over a backlog) they are inserted in bulk.
+BULK_ALERTS_FROM = 200
+
+
+def _dedupe_key(clock: Clock) -> str:
+    return f"clock:{clock.pk}:{clock.state}"
+
+
+def _raise_alerts_in_bulk(wanted: Sequence[tuple[Clock, Any, str, str]]) -> None:
+    """The same idempotent insert as `cases.actions.raise_alert` (one row per recipient and
+    dedupe key; an existing row wins), done as one statement per thousand alerts.
+
+    The cases app offers only the one-by-one `raise_alert`; a backlog of thousands of missed
+    clocks would take minutes that way. Replace with a bulk `raise_alerts` there when it exists.
+    """
+    from muhafiz.cases.models import Alert
+
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                recipient=user,
+                case_id=clock.case_id,
+                kind=kind,
+                message=message[:500],
+                dedupe_key=_dedupe_key(clock),
+            )
+            for clock, user, kind, message in wanted
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
 
 
 def _raise_alert(case: Case, recipient: Any, kind: str, message: str, dedupe_key: str) -> None:

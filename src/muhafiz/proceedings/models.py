@@ -215,6 +215,12 @@ class Clock(models.Model):
                 name="clock_running_idx",
                 condition=models.Q(stopped_at__isnull=True),
             ),
+            # "Which running clocks have run out?" reads only this index.
+            models.Index(
+                fields=["due_at"],
+                name="clock_running_due_idx",
+                condition=models.Q(stopped_at__isnull=True),
+            ),
             models.Index(fields=["state", "case"], name="clock_state_case_idx"),
         ]
 

@@ -279,3 +279,19 @@ def test_the_job_opens_proceedings_for_new_cases_and_skips_closed_ones(
     actions.evaluate_clocks(now=START + timedelta(hours=5))
     assert Clock.objects.get(case=case, rule__code="fir_missing_child").state == "missed"
     assert Clock.objects.get(case=closed, rule__code="fir_missing_child").state == "pending"
+
+
+def test_a_backlog_of_missed_clocks_alerts_in_bulk_once(
+    make_case: CaseFactory, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(actions, "BULK_ALERTS_FROM", 1)
+    cases = [make_case(START, missing_child=True) for _ in range(3)]
+    for case in cases:
+        actions.start_proceedings(people.lahore_investigator, case, now=START)
+    later = START + timedelta(days=2)
+    first = actions.evaluate_clocks(now=later)
+    again = actions.evaluate_clocks(now=later)
+    # fir, zarra and alert-raiser clocks on each case; supervisor and prosecutor each.
+    assert first.alerts == 3 * 3 * 2
+    assert again.alerts == 0
+    assert Alert.objects.filter(kind=AlertKind.CLOCK_MISSED).count() == 18
