@@ -143,6 +143,8 @@ class Offence(Cited):
 
 # Case events and conditions are named like fir_registered, missing_child.
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# A clock may stop at any of several events: "challan_submitted|case_closed".
+END_EVENTS = re.compile(r"[a-z][a-z0-9_]*(\|[a-z][a-z0-9_]*)*")
 
 
 class ClockUnit(models.TextChoices):
@@ -187,11 +189,16 @@ class DeadlineRule(Cited):
             errors["amount"] = _("A time limit must be at least 1.")
         if self.due_soon_fraction is not None and not 0 < self.due_soon_fraction < 1:
             errors["due_soon_fraction"] = _("Give a share between 0 and 1, such as 0.75.")
-        for name in ("start_event", "end_event", "applies_when"):
+        for name in ("start_event", "applies_when"):
             value = getattr(self, name)
             if value and not EVENT_NAME.fullmatch(value):
                 errors[name] = _("Use lower-case letters and underscores, such as fir_registered.")
-        if self.start_event and self.start_event == self.end_event:
+        if self.end_event and not END_EVENTS.fullmatch(self.end_event):
+            errors["end_event"] = _(
+                "Use lower-case letters and underscores, such as challan_submitted; separate "
+                "events that each stop the clock with |."
+            )
+        if self.start_event and self.start_event in self.end_event.split("|"):
             errors["end_event"] = _("The clock must stop at a different event than it starts.")
         if errors:
             raise ValidationError(errors)

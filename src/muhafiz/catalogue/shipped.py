@@ -111,7 +111,7 @@ def install_shipped_catalogue(*, using: str = "default", apps: Apps = global_app
                 {
                     "code": ssoiu["code"].format(district=district.code),
                     "name": ssoiu["name"].format(name=district.name),
-                    "name_ur": ssoiu["name_ur"].format(name_ur=district.name_ur),
+                    "name_ur": ssoiu["name_ur"].format(name_ur=district.name_ur or district.name),
                     "kind": "ssoiu",
                     "province": district.province,
                     "district": district,

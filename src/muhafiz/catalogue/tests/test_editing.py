@@ -159,6 +159,17 @@ def test_a_deadline_rule_that_makes_no_sense_is_refused_with_a_clear_message(
     assert (rule.amount, rule.due_soon_fraction) == (14, 0.75)
 
 
+def test_a_clock_may_stop_at_any_of_several_events(people: People) -> None:
+    rule = DeadlineRule.objects.get(code="challan_submitted")
+    changed = actions.update_deadline_rule(
+        people.administrator,
+        rule,
+        {"end_event": "challan_submitted|interim_report_submitted"},
+        reason="Either report stops the clock",
+    )
+    assert changed == ["end_event"]
+
+
 def test_the_administrator_adds_an_offence(people: People) -> None:
     response = signed_in(people.administrator).post(
         reverse("catalogue:offence_create"),
