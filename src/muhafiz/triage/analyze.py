@@ -74,6 +74,38 @@ def process_unit(
     return ctx.records
 
 
+class ExpansionGuard:
+    """Watches one archive's expansion ratio as a whole (tar.gz and 7z declare no per-member
+    compressed size): bytes decompressed so far against bytes of the archive consumed so far."""
+
+    CHECK_EVERY = 4 * 1024 * 1024
+
+    def __init__(self, stream: BinaryIO, settings: ScanSettings) -> None:
+        self.stream = stream
+        self.settings = settings
+        self.expanded = 0
+        self.next_check = max(settings.ratio_min_bytes, self.CHECK_EVERY)
+        self.tripped = False
+
+    def add(self, n: int) -> str | None:
+        self.expanded += n
+        if self.expanded < self.next_check:
+            return None
+        self.next_check = self.expanded + self.CHECK_EVERY
+        try:
+            consumed = max(self.stream.tell(), 1)
+        except (OSError, ValueError):
+            return None
+        ratio = self.expanded // consumed
+        if ratio <= self.settings.max_compression_ratio:
+            return None
+        self.tripped = True
+        return (
+            f"archive expands {ratio:,}:1, over the limit of "
+            f"{self.settings.max_compression_ratio:,}:1 (possible zip bomb); expansion stopped"
+        )
+
+
 class RecordSink:
     """Hashes one file's bytes as they arrive and, on close, identifies and analyses it."""
 
@@ -85,8 +117,10 @@ class RecordSink:
         reopen: Callable[[], BinaryIO | None] | None,
         *,
         budgeted: bool,
+        guard: ExpansionGuard | None = None,
     ) -> None:
         self.ctx = ctx
+        self.guard = guard
         self.record = record
         self.size_hint = size_hint
         self.reopen = reopen
@@ -95,6 +129,7 @@ class RecordSink:
         self.pending = bytearray()
         self.filetype: FileType | None = None
         self.kept: bytearray | None = None
+        self.kept_len = 0
         self.too_large = False
         self.aborted = False
         self.failed = False
@@ -110,6 +145,13 @@ class RecordSink:
             self.ctx.expanded += len(data)
             if self.ctx.expanded > self.ctx.settings.max_expanded_bytes:
                 self._stop_expansion()
+                return
+        if self.guard is not None:
+            message = self.guard.add(len(data))
+            if message is not None:
+                self.aborted = True
+                self.kept = None
+                self.record.add_issue(IssueCode.ZIP_BOMB, message)
                 return
         self.hasher.update(data)
         if self.filetype is not None:
@@ -158,10 +200,11 @@ class RecordSink:
         record.size = digests.size
         if digests.size == 0:
             record.add_issue(IssueCode.ZERO_BYTE, "zero-byte file; not matched by hash")
-        kept, self.kept = self.kept, None
+        kept = self._kept_view()
+        self.kept = None
         if filetype.image:
             if kept is not None:
-                analyze_image(memoryview(kept), record, settings)
+                analyze_image(kept, record, settings)
             else:
                 record.add_issue(
                     IssueCode.DECOMPRESSION_BOMB,
@@ -171,7 +214,7 @@ class RecordSink:
         elif filetype.archive is not None:
             self._expand(filetype, kept)
 
-    def _expand(self, filetype: FileType, kept: bytearray | None) -> None:
+    def _expand(self, filetype: FileType, kept: memoryview | None) -> None:
         record, settings = self.record, self.ctx.settings
         assert filetype.archive is not None
         if record.depth >= settings.max_archive_depth:
@@ -185,7 +228,7 @@ class RecordSink:
             return
         stream: BinaryIO | None
         if kept is not None:
-            stream = io.BufferedReader(MemoryReader(memoryview(kept)))
+            stream = io.BufferedReader(MemoryReader(kept))
         elif self.reopen is not None:
             stream = self.reopen()
         else:
@@ -198,7 +241,7 @@ class RecordSink:
             )
             return
         archive_format = ARCHIVE_FORMATS[filetype.archive]
-        visitor = MemberCollector(self.ctx, record)
+        visitor = MemberCollector(self.ctx, record, ExpansionGuard(stream, settings))
         with stream:
             try:
                 archive_format.read(stream, visitor)
@@ -232,15 +275,25 @@ class RecordSink:
         if self.size_hint is not None and self.size_hint > limit:
             self.too_large = True
         else:
-            self.kept = bytearray()
+            # One allocation of the announced size: growing a bytearray copies it again and again.
+            self.kept = bytearray(self.size_hint or 0)
 
     def _keep(self, data: bytes | bytearray | memoryview) -> None:
         assert self.kept is not None
-        if len(self.kept) + len(data) > self.ctx.settings.max_in_memory_bytes:
+        end = self.kept_len + len(data)
+        if end > self.ctx.settings.max_in_memory_bytes:
             self.kept = None
             self.too_large = True
-        else:
-            self.kept += data
+            return
+        if end > len(self.kept):  # more bytes than announced (or no size known)
+            self.kept.extend(bytes(max(end - len(self.kept), len(self.kept))))
+        self.kept[self.kept_len : end] = data
+        self.kept_len = end
+
+    def _kept_view(self) -> memoryview | None:
+        if self.kept is None:
+            return None
+        return memoryview(self.kept)[: self.kept_len]
 
     def _stop_expansion(self) -> None:
         limit = self.ctx.settings.max_expanded_bytes
@@ -257,13 +310,14 @@ class RecordSink:
 class MemberCollector:
     """Turns an archive's members into records and hands out a sink for each one's bytes."""
 
-    def __init__(self, ctx: UnitContext, parent: FileRecord) -> None:
+    def __init__(self, ctx: UnitContext, parent: FileRecord, guard: ExpansionGuard) -> None:
         self.ctx = ctx
         self.parent = parent
+        self.guard = guard
 
     @property
     def stopped(self) -> bool:
-        return self.ctx.stopped
+        return self.ctx.stopped or self.guard.tripped
 
     def member(self, info: MemberInfo) -> ContentSink | None:
         if info.kind == "dir":
@@ -319,7 +373,7 @@ class MemberCollector:
             RecordSink(ctx, record, info.size, None, budgeted=True)._stop_expansion()
             ctx.records.append(record)
             return None
-        return RecordSink(ctx, record, info.size, None, budgeted=True)
+        return RecordSink(ctx, record, info.size, None, budgeted=True, guard=self.guard)
 
     def _unique(self, path: str) -> str:
         # ZIP allows the same name twice; each copy gets its own record.

@@ -123,6 +123,17 @@ def test_zip_bomb_by_ratio_is_recorded_and_not_expanded(tmp_path: Path, scan: Sc
     assert result.files["bomb.zip!/ok.txt"]["md5"]
 
 
+def test_tar_gz_bomb_is_stopped_by_the_archive_ratio(tmp_path: Path, scan: Scanner) -> None:
+    bomb = write(
+        tmp_path / "zeros.tar.gz", _tar_bytes({"a.bin": bytes(64 * MiB), "b.txt": b"x"}, "w:gz")
+    )
+    assert bomb.stat().st_size < 200_000
+    result = scan(bomb)
+    assert result.codes("zeros.tar.gz!/a.bin") == ["zip-bomb"]
+    assert result.files["zeros.tar.gz!/a.bin"]["md5"] is None
+    assert "zeros.tar.gz!/b.txt" not in result.files
+
+
 def test_expansion_stops_at_the_total_size_limit(tmp_path: Path, scan: Scanner) -> None:
     members = {f"m{i}.bin": os.urandom(64 * 1024) for i in range(10)}
     archive = _zip(tmp_path / "many.zip", members, zipfile.ZIP_STORED)
