@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
 
 
 class AuditConfig(AppConfig):
@@ -7,5 +8,11 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self) -> None:
-        # Registers the field-encryption start-up check (core has no AppConfig of its own).
-        from muhafiz.core import fields  # noqa: F401
+        # Registers the field-encryption system check (core has no AppConfig of its own).
+        from muhafiz.core import crypto, fields  # noqa: F401
+
+        # A missing or malformed key ring stops every process at start-up, not at first use.
+        try:
+            crypto.validate_configured_ring()
+        except crypto.FieldKeyError as exc:
+            raise ImproperlyConfigured(f"field-encryption keys: {exc}") from exc

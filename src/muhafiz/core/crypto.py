@@ -260,6 +260,21 @@ def load_key_ring() -> KeyRing:
     return parse_key_ring(path.read_text(encoding="utf-8"), source=str(path))
 
 
+def validate_configured_ring() -> None:
+    """Fail now if the configured ring is missing or malformed; never creates a key file.
+
+    Called when Django starts (every web process, worker and command): a malformed
+    MUHAFIZ_FIELD_KEYS, or none in production, stops the process with the reason. A laptop
+    installation whose key file does not exist yet is left alone (a restore brings its own).
+    """
+    from django.conf import settings
+
+    configured: str | None = getattr(settings, "MUHAFIZ_FIELD_KEYS", None)
+    path = Path(settings.MUHAFIZ_FIELD_KEYS_PATH)
+    if configured or getattr(settings, "PRODUCTION", False) or path.exists():
+        load_key_ring()
+
+
 _ring: KeyRing | None = None
 _ring_lock = threading.Lock()
 

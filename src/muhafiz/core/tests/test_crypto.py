@@ -121,6 +121,18 @@ def test_production_without_keys_fails_the_start_up_check(tmp_path: Path) -> Non
     assert not (tmp_path / "k").exists()
 
 
+def test_start_up_validation_refuses_a_bad_ring_and_creates_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "field_keys"
+    with override_settings(MUHAFIZ_FIELD_KEYS=None, MUHAFIZ_FIELD_KEYS_PATH=path):
+        crypto.validate_configured_ring()  # a fresh laptop data directory: nothing to check yet
+        assert not path.exists()
+    with (
+        override_settings(MUHAFIZ_FIELD_KEYS="k1:abc", MUHAFIZ_FIELD_KEYS_PATH=path),
+        pytest.raises(crypto.FieldKeyError, match="32 bytes"),
+    ):
+        crypto.validate_configured_ring()
+
+
 # --- the model fields -------------------------------------------------------------------------
 
 
