@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -17,22 +16,13 @@ def people(db: None) -> People:
 
 @pytest.fixture
 def flushable_audit(transactional_db: None) -> Iterator[None]:
-    """Let a transactional test (a live server, a browser) end on SQLite.
+    """Let a transactional test (a live server, a browser) end cleanly on SQLite.
 
     Django empties tables after such a test with DELETE, which the audit table's append-only
-    trigger refuses on SQLite (PostgreSQL empties them with TRUNCATE, which it allows). This
-    fixture tears down just before that: it clears the audit rows with the trigger lifted and
-    puts the trigger back, so the DELETE finds nothing to refuse.
+    trigger refuses; this fixture tears down just before that and removes the audit rows with
+    the trigger lifted for that moment only (see `muhafiz.audit.testing`).
     """
     yield
-    from django.db import connection
+    from muhafiz.audit.testing import remove_audit_rows
 
-    if connection.vendor != "sqlite":
-        return
-    triggers = importlib.import_module("muhafiz.audit.migrations.0002_append_only_triggers")
-    with connection.cursor() as cursor:
-        for statement in triggers.SQLITE_BACKWARD:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM audit_auditevent")
-        for statement in triggers.SQLITE_FORWARD:
-            cursor.execute(statement)
+    remove_audit_rows()

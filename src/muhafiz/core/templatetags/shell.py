@@ -20,23 +20,37 @@ register = template.Library()
 
 @dataclass(frozen=True, slots=True)
 class NavEntry:
-    url_name: str
+    url_names: tuple[str, ...]  # the first that exists is linked
     label: str | Promise
-    perm: Perm | None = None  # None: every signed-in person
+    perms: tuple[Perm, ...] = ()  # any one of them opens the entry; none: every signed-in person
 
 
 # The whole navigation; an entry shows when its page exists and the person's role opens it.
 NAVIGATION: tuple[NavEntry, ...] = (
-    NavEntry("home", _("Home")),
-    NavEntry("cases:list", _("Cases"), Perm.CASE_VIEW),
-    NavEntry("intake:list", _("Reports"), Perm.INTAKE_HANDLE),
-    NavEntry("register:home", _("Register"), Perm.REGISTER_MANAGE),
-    NavEntry("insights:dashboard", _("Statistics"), Perm.STATS_VIEW),
-    NavEntry("audit:log", _("Audit log"), Perm.AUDIT_VIEW),
-    NavEntry("catalogue:home", _("Catalogue"), Perm.CATALOGUE_EDIT),
-    NavEntry("accounts:user_list", _("People"), Perm.USER_MANAGE),
-    NavEntry("accounts:client_list", _("API clients"), Perm.USER_MANAGE),
+    NavEntry(("home",), _("Home")),
+    NavEntry(("cases:list",), _("Cases"), (Perm.CASE_VIEW, Perm.WELFARE_VIEW)),
+    NavEntry(("cases:alerts",), _("Alerts"), (Perm.CASE_VIEW, Perm.WELFARE_VIEW)),
+    NavEntry(("intake:list",), _("Reports"), (Perm.INTAKE_HANDLE,)),
+    NavEntry(("register:home",), _("Register"), (Perm.REGISTER_MANAGE, Perm.REGISTER_REQUEST)),
+    NavEntry(
+        ("insights:dashboard", "proceedings:dashboard", "cases:statistics"),
+        _("Statistics"),
+        (Perm.STATS_VIEW,),
+    ),
+    NavEntry(("audit:log",), _("Audit log"), (Perm.AUDIT_VIEW,)),
+    NavEntry(("catalogue:home",), _("Catalogue"), (Perm.CATALOGUE_EDIT,)),
+    NavEntry(("accounts:user_list",), _("People"), (Perm.USER_MANAGE,)),
+    NavEntry(("accounts:client_list",), _("API clients"), (Perm.USER_MANAGE,)),
 )
+
+
+def _first_url(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return None
 
 
 @register.simple_tag(takes_context=True)
@@ -49,11 +63,10 @@ def main_navigation(context: dict[str, Any]) -> list[dict[str, Any]]:
     current = request.path
     items = []
     for entry in NAVIGATION:
-        if entry.perm is not None and entry.perm not in perms:
+        if entry.perms and not perms.intersection(entry.perms):
             continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:
+        url = _first_url(entry.url_names)
+        if url is None:
             continue
         active = current == url if url == "/" else current.startswith(url)
         items.append({"url": url, "label": entry.label, "active": active})
