@@ -223,30 +223,8 @@ def import_hash_list(
     except OSError as exc:
         raise BankError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
-    earlier = (
-        BankImport.objects.filter(bank=bank, source_sha256=sha256, status=ImportStatus.COMPLETED)
-        .order_by("imported_at")
-        .first()
-    )
-    if earlier is not None:
-        with transaction.atomic():
-            skipped = BankImport.objects.create(
-                bank=bank,
-                source_name=name,
-                source_sha256=sha256,
-                source_size=size,
-                format=earlier.format,
-                imported_by=_user(actor),
-                status=ImportStatus.ALREADY_IMPORTED,
-            )
-            record(
-                actor,
-                "bank.import.skip",
-                skipped,
-                bank=bank.pk,
-                sha256=sha256,
-                earlier_import=earlier.pk,
-            )
+    skipped = _skip_if_already_imported(actor, bank, name, sha256, size)
+    if skipped is not None:
         return skipped
 
     try:
@@ -278,6 +256,11 @@ def import_hash_list(
         raise ImportRejectedError(rejected, result.errors)
 
     with transaction.atomic():
+        # One import into a bank at a time; the same file imported twice at once adds once.
+        Bank.objects.select_for_update().filter(pk=bank.pk).first()
+        skipped = _skip_if_already_imported(actor, bank, name, sha256, size)
+        if skipped is not None:
+            return skipped
         bank_import = BankImport.objects.create(
             bank=bank,
             source_name=name,
@@ -290,8 +273,11 @@ def import_hash_list(
             errors=result.errors,
         )
         # Second pass: the file checked out (or partial imports are allowed); stream it in.
-        entries = iter_checked(path, chosen, lambda exc: None)
+        second = CheckResult(format=result.format)
+        entries = iter_checked(path, chosen, second.add_error)
         added, duplicates = _add_entries(bank, bank_import, entries)
+        if second.bad != result.bad or file_sha256(path) != sha256:
+            raise BankError(f"{path} changed while it was being imported; nothing was imported")
         bank_import.added = added
         bank_import.duplicates = duplicates + result.repeats
         bank_import.save(update_fields=["added", "duplicates"])
@@ -309,6 +295,38 @@ def import_hash_list(
         if added:
             _queue_rebuild()
     return bank_import
+
+
+def _skip_if_already_imported(
+    actor: Any, bank: Bank, name: str, sha256: str, size: int
+) -> BankImport | None:
+    """Record and return an `already-imported` attempt when this file is in the bank already."""
+    earlier = (
+        BankImport.objects.filter(bank=bank, source_sha256=sha256, status=ImportStatus.COMPLETED)
+        .order_by("imported_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    with transaction.atomic():
+        skipped = BankImport.objects.create(
+            bank=bank,
+            source_name=name,
+            source_sha256=sha256,
+            source_size=size,
+            format=earlier.format,
+            imported_by=_user(actor),
+            status=ImportStatus.ALREADY_IMPORTED,
+        )
+        record(
+            actor,
+            "bank.import.skip",
+            skipped,
+            bank=bank.pk,
+            sha256=sha256,
+            earlier_import=earlier.pk,
+        )
+    return skipped
 
 
 def _add_entries(

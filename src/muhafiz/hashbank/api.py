@@ -129,6 +129,11 @@ class RemoveIn(Schema):
     reason: str = Field(min_length=1)
 
 
+class EnableIn(Schema):
+    enabled: bool
+    reason: str = ""
+
+
 class RemovedOut(Schema):
     entry_id: int
     removed_at: str
@@ -177,6 +182,9 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
             parsed = kept
         queries.extend(parsed)
         owners.extend([position] * len(parsed))
+    if payload.banks:
+        known = set(Bank.objects.filter(name__in=payload.banks).values_list("name", flat=True))
+        errors.extend(f"no bank named {name!r}" for name in payload.banks if name not in known)
     if errors:
         raise HttpError(400, "; ".join(errors[:50]))
     outcome = match_hashes(queries, max_distance=payload.max_distance, banks=payload.banks)
@@ -360,6 +368,25 @@ def remove_entry(request: HttpRequest, name: str, entry_id: int, payload: Remove
         removed_at=removed.removed_at.isoformat(),
         reason=removed.removal_reason,
     )
+
+
+@router.post(
+    "/banks/{name}/enabled",
+    response=BankOut,
+    summary="Enable or disable a bank for matching (takes effect at once; audited)",
+)
+@api_requires(Perm.BANK_MANAGE)
+def set_enabled(request: HttpRequest, name: str, payload: EnableIn) -> Any:
+    try:
+        bank = actions.set_bank_enabled(
+            request.auth,  # type: ignore[attr-defined]
+            actions.get_bank(name),
+            payload.enabled,
+            reason=payload.reason,
+        )
+    except actions.BankError as exc:
+        raise HttpError(404, str(exc)) from exc
+    return BankOut(**_bank_out(bank, BankEntry.objects.active().filter(bank=bank).count()))
 
 
 __all__ = ["ImportStatus", "router"]

@@ -1,5 +1,5 @@
 """`muhafiz bank …`: the banks library's offline commands (lookup) plus the server's own
-(import, export, list, stats, remove, rebuild-index).
+(import, export, list, stats, remove, enable, disable, rebuild-index).
 
 Django is imported only inside the server subcommands, so `muhafiz bank lookup` runs on an
 air-gapped laptop with no database and no settings.
@@ -238,6 +238,29 @@ def remove(name: str, hash_value: str, reason: str) -> None:
     for entry in entries:
         actions.remove_entry(_operator(), entry, reason=reason)
         click.echo(f"Removed entry {entry.pk} from {name!r}.")
+
+
+@bank.command("enable")
+@click.argument("name")
+@server_command
+def enable(name: str) -> None:
+    """Enable bank NAME for matching (at once; the index catches up in the background)."""
+    from muhafiz.hashbank import actions
+
+    actions.set_bank_enabled(_operator(), actions.get_bank(name), True)
+    click.echo(f"Bank {name!r} enabled.")
+
+
+@bank.command("disable")
+@click.argument("name")
+@click.option("--reason", required=True, help="Why the bank stops matching (audited).")
+@server_command
+def disable(name: str, reason: str) -> None:
+    """Disable bank NAME: its entries stop matching at once; nothing is deleted."""
+    from muhafiz.hashbank import actions
+
+    actions.set_bank_enabled(_operator(), actions.get_bank(name), False, reason=reason)
+    click.echo(f"Bank {name!r} disabled.")
 
 
 @bank.command("rebuild-index")

@@ -277,3 +277,39 @@ def test_match_works_before_any_index_is_built(
 
     assert response.json()["results"][0]["matches"][0]["bank_kind"] == "watch"
     assert response.json()["index"]["generation"] is None
+
+
+def test_an_unknown_bank_filter_is_named(people: People, banks: dict[str, Any]) -> None:
+    response = _match(
+        signed_in(people.lahore_investigator), [{"value": "a" * 32}], banks=["hotline", "nope"]
+    )
+    assert response.status_code == 400 and "'nope'" in response.json()["error"]["message"]
+
+
+def test_only_the_asked_banks_are_matched(people: People, banks: dict[str, Any]) -> None:
+    md5 = digests(banks["files"][0].read_bytes())["md5"]
+    response = _match(signed_in(people.lahore_investigator), [{"value": md5}], banks=["nsrl"])
+    assert response.json()["results"][0]["matches"] == []
+
+
+def test_disabling_a_bank_over_the_api_stops_its_matches(
+    people: People, banks: dict[str, Any]
+) -> None:
+    md5 = digests(banks["files"][0].read_bytes())["md5"]
+    examiner = signed_in(people.forensic_examiner)
+    url = "/api/v1/banks/hotline/enabled"
+
+    refused = signed_in(people.lahore_investigator).post(
+        url, json.dumps({"enabled": False}), content_type="application/json"
+    )
+    done = examiner.post(
+        url,
+        json.dumps({"enabled": False, "reason": "under review"}),
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 403
+    assert done.status_code == 200 and done.json()["enabled"] is False
+    found = _match(signed_in(people.lahore_investigator), [{"value": md5}]).json()
+    assert found["results"][0]["matches"] == []
+    assert AuditEvent.objects.get(action="bank.disable").reason == "under review"

@@ -131,3 +131,16 @@ def test_bank_lookup_needs_no_django() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_disable_and_enable_a_bank(tmp_path: Path, sample_files: list[Path]) -> None:
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+
+    code, out = _run("disable", "Hotline", "--reason", "partner withdrew the list")
+    assert code == 0 and not Bank.objects.get(name="Hotline").enabled
+    code, out = _run("enable", "Hotline")
+    assert code == 0 and Bank.objects.get(name="Hotline").enabled
+    code, out = _run("enable", "Nope")
+    assert code != 0 and "no bank named" in out
