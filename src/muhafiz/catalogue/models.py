@@ -17,10 +17,17 @@ from django.utils.translation import gettext_lazy as _
 class Cited(models.Model):
     """Where a catalogue entry comes from, and whether it has been confirmed."""
 
-    source = models.CharField(_("source"), max_length=300, blank=True)
+    source = models.CharField(
+        _("source"), max_length=300, help_text=_("The Act and section, notification or report.")
+    )
     source_url = models.URLField(_("source link"), blank=True)
     verified = models.BooleanField(
-        _("verified"), default=False, help_text=_("Confirmed by the deployment's legal team.")
+        _("verified"),
+        default=False,
+        help_text=_(
+            "Checked against the cited source. Unverified entries (the sources disagree or are "
+            "secondary) wait for the deployment's legal team."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
