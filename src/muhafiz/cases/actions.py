@@ -42,7 +42,7 @@ from muhafiz.cases.models import (
     Witness,
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
-from muhafiz.core.permissions import Perm, Scope, check_perm, has_perm
+from muhafiz.core.permissions import OVERSIGHT_ROLES, Perm, Scope, check_perm, covers, has_perm
 
 MAX_REASON = 2000
 MAX_SUMMARY = 4000
@@ -398,8 +398,6 @@ def add_team_member(
                 % {"role": TeamRole(team_role).label}
             }
         )
-    from muhafiz.core.permissions import covers
-
     if not covers(user, case.access_scope()):
         raise ValidationError({"user": _("This person does not work in the case's district.")})
     with transaction.atomic():
@@ -694,7 +692,8 @@ def override_consent(
     """A supervisor decides to act without one of the victim's consents, with a reason."""
     case = victim.case
     check_perm(actor, Perm.CASE_EDIT, case)
-    if getattr(actor, "role", "") != "supervisor":
+    # Overriding a victim's refusal is for the roles that oversee cases (supervisors).
+    if getattr(actor, "role", "") not in OVERSIGHT_ROLES:
         raise PermissionDenied("consent.override")
     if consent not in Consent.values:
         raise ValidationError({"consent": _("Unknown consent.")})
@@ -906,8 +905,10 @@ def refer_victim(
                     % {"code": victim.pseudonym}
                 }
             )
-    if officer is not None and getattr(officer, "role", "") != "child_protection_officer":
+    if officer is not None and getattr(officer, "role", "") != TeamRole.CHILD_PROTECTION_OFFICER:
         raise ValidationError({"officer": _("Choose a child-protection officer.")})
+    if officer is not None and not covers(officer, case.access_scope()):
+        raise ValidationError({"officer": _("This officer does not work in the case's district.")})
     with transaction.atomic():
         referral = Referral.objects.create(
             case=case,
@@ -919,12 +920,6 @@ def refer_victim(
             created_by=actor,
         )
         if officer is not None:
-            from muhafiz.core.permissions import covers
-
-            if not covers(officer, case.access_scope()):
-                raise ValidationError(
-                    {"officer": _("This officer does not work in the case's district.")}
-                )
             TeamMember.objects.get_or_create(
                 case=case, user=officer, team_role=TeamRole.CHILD_PROTECTION_OFFICER
             )
