@@ -123,6 +123,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = actions.verify_second_factor(user, form.cleaned_data["code"], request=request)
         if device is not None:
+            request.session.cycle_key()  # a new session id for the fully signed-in session
             otp_login(request, device)
             return _after_sign_in(request)
         if _second_factor_failed(request, user):
@@ -156,6 +157,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if actions.confirm_totp_device(user, device, form.cleaned_data["code"], request=request):
+            request.session.cycle_key()
             otp_login(request, device)
             messages.success(request, _("Two-factor sign-in is set up."))
             return _after_sign_in(request)

@@ -80,8 +80,8 @@ def shots() -> Path:
     return folder
 
 
-def snap(page: Any, name: str) -> None:
-    page.screenshot(path=str(shots() / f"{name}.png"), full_page=True)
+def snap(page: Any, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots() / f"{name}.png"), full_page=full_page)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,6 +136,11 @@ def test_sign_in_with_password_and_totp_then_switch_to_urdu(
     page.locator('[data-testid="language-en"]').click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("dir") == "ltr"
+
+    # The API documentation runs under the same policy, from our own static files.
+    page.goto(f"{live_server.url}/api/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    snap(page, "08-api-docs", full_page=False)
     assert page.csp_errors == []
 
 

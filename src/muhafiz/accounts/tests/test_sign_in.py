@@ -39,6 +39,26 @@ def test_investigator_signs_in_with_password_then_code(people: People, client: C
     assert AuditEvent.objects.filter(action="accounts.signed_in", actor_user=investigator).exists()
 
 
+def test_the_session_id_changes_at_each_step_of_sign_in(people: People, client: Client) -> None:
+    investigator = people.lahore_investigator
+    client.get("/accounts/login/")
+    give_password(client, investigator.username)
+    after_password = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/accounts/verify/", {"code": totp_code(device_of(investigator))})
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != after_password
+
+
+def test_one_persons_failures_do_not_lock_a_colleague_at_the_same_office(
+    people: People,
+) -> None:
+    office = Client()
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        office.post("/accounts/login/", {"username": "inv.lahore", "password": "typo"})
+    give_password(office, people.prosecutor.username)
+    assert actions.is_locked(people.lahore_investigator)
+    assert not actions.is_locked(people.prosecutor)
+
+
 def test_sign_in_returns_to_the_page_asked_for(people: People, client: Client) -> None:
     response = client.post(
         "/accounts/login/?next=/accounts/users/",

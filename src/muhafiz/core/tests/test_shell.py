@@ -131,6 +131,14 @@ def test_forms_tie_errors_to_their_fields(client: Client) -> None:
     assert 'class="skip-link" href="#main"' in body
 
 
+def test_the_api_documentation_loads_nothing_from_other_sites(client: Client) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', response.content.decode())
+    assert sources
+    assert all(source.startswith("/static/") for source in sources)
+
+
 @pytest.mark.django_db
 def test_the_django_admin_is_not_served(client: Client) -> None:
     assert client.get("/admin/").status_code == 404
