@@ -264,13 +264,15 @@ def disable(name: str, reason: str) -> None:
 
 
 @bank.command("rebuild-index")
+@click.option("--full", is_flag=True, help="Build every bank from scratch (no carry-over).")
 @server_command
-def rebuild_index() -> None:
+def rebuild_index(full: bool) -> None:
     """Rebuild the server's match index now (normally a background job does this)."""
     from muhafiz.hashbank.index import build_index
 
-    result = build_index()
+    result = build_index(full=full)
     click.echo(
         f"Index {result.generation}: {result.banks} banks, {result.entries} entries "
-        f"(entries up to id {result.max_entry_id})."
+        f"(entries up to id {result.max_entry_id}; {len(result.rebuilt)} banks rebuilt, "
+        f"{len(result.extended)} carried over with their new entries)."
     )

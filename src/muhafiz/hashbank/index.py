@@ -4,8 +4,11 @@ enabled bank, built from the database into DATA_DIR and memory-mapped by every p
     DATA_DIR/hashbank/index/current.json     which generation is live, and what it covers
     DATA_DIR/hashbank/index/gen-<stamp>/bank-<id>/   an exported bank directory (bare hashes)
 
-A build writes a whole new generation beside the live one and then swaps `current.json`
-atomically; each process notices the swap on its next lookup and maps the new files. Entries
+A build writes a new generation beside the live one and then swaps `current.json` atomically;
+each process notices the swap on its next lookup and maps the new files. A bank that only
+gained entries is carried into the new generation by hard links to its immutable segments plus
+one delta segment (the library's `append_to_bank_dir`), so a small import never rebuilds an
+NSRL-size bank; removals, or too many segments, rebuild that bank. Entries
 added after the generation was built (id above `max_entry_id`) and banks enabled since (not in
 `banks`) are matched from the database instead (see `matching.py`) until the next build, so
 new entries are matchable at once. The index holds hashes only: what an entry says (category,
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -28,11 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db import transaction
+from django.db.models import Count, Max
 
-from muhafiz.banks.bankdir import create_bank_dir
+from muhafiz.banks.bankdir import (
+    BankDirectory,
+    append_to_bank_dir,
+    create_bank_dir,
+    open_bank_dir,
+    read_manifest,
+)
 from muhafiz.banks.match import Matcher, load_bank_path
-from muhafiz.banks.model import BankKind, HashEntry
+from muhafiz.banks.model import BankKind, HashEntry, HashListError
 from muhafiz.hashbank.models import Bank, BankEntry
 
 logger = logging.getLogger(__name__)
@@ -42,6 +53,8 @@ CURRENT = "current.json"
 MIN_PDQ_QUALITY = 50
 # Generations kept besides the live one, for processes still mapping an older one.
 KEEP_OLD_GENERATIONS = 1
+# A carried-over bank with this many segments is rebuilt as one (searching fewer is faster).
+MAX_SEGMENTS = 8
 
 
 def index_root() -> Path:
@@ -133,27 +146,45 @@ class BuildResult:
     max_entry_id: int
     banks: int
     entries: int
+    rebuilt: list[str] = field(default_factory=list)  # banks built from scratch
+    extended: list[str] = field(default_factory=list)  # banks carried over plus a delta
 
 
 def banks_fingerprint() -> dict[str, Any]:
-    """What the index depends on: newest entry, removals, enabled banks (cheap to compute)."""
-    totals = BankEntry.objects.aggregate(
-        top=Max("pk"), removed=Count("pk", filter=Q(removed_at__isnull=False))
-    )
+    """What the index depends on: newest entry, removals per bank, enabled banks.
+
+    Taken while holding a lock on every bank row, which every import holds on its bank for its
+    whole transaction: no import is in flight, so every entry id up to `max_entry_id` is
+    committed and every later entry gets a larger id.
+    """
+    with transaction.atomic():
+        list(Bank.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        top = BankEntry.objects.aggregate(top=Max("pk"))["top"]
+        removed = dict(
+            BankEntry.objects.filter(removed_at__isnull=False)
+            .order_by()
+            .values_list("bank_id")
+            .annotate(n=Count("pk"))
+            .values_list("bank_id", "n")
+        )
+        enabled = sorted(Bank.objects.filter(enabled=True).values_list("pk", flat=True))
     return {
-        "max_entry_id": int(totals["top"] or 0),
-        "removed": int(totals["removed"] or 0),
-        "enabled_banks": sorted(Bank.objects.filter(enabled=True).values_list("pk", flat=True)),
+        "max_entry_id": int(top or 0),
+        "removed": {str(pk): int(n) for pk, n in sorted(removed.items())},
+        "enabled_banks": enabled,
     }
 
 
-def build_index() -> BuildResult:
+def build_index(*, full: bool = False) -> BuildResult:
     """Build a new generation from the enabled banks' active entries and make it live.
 
-    Builds are serialised by a file lock; a build waits for one already running and then
-    builds again, so the last change before it is always covered.
+    A bank whose entries were only added to since the live generation is carried over (hard
+    links to its immutable segments) plus one delta segment of its new entries; a bank with
+    removals since, too many segments, or not in the live generation is built from scratch,
+    as is every bank with `full`. Builds are serialised by a file lock; a build waits for one
+    already running and then builds again, so the last change before it is always covered.
     """
-    result = _locked_build(only_if_changed=False)
+    result = _locked_build(only_if_changed=False, full=full)
     assert result is not None
     return result
 
@@ -161,55 +192,69 @@ def build_index() -> BuildResult:
 def build_index_if_changed() -> BuildResult | None:
     """The background job's build: nothing when the banks are as the live generation saw
     them, so a burst of imports costs one or two builds, not one each."""
-    return _locked_build(only_if_changed=True)
+    return _locked_build(only_if_changed=True, full=False)
 
 
-def _locked_build(*, only_if_changed: bool) -> BuildResult | None:
+def _locked_build(*, only_if_changed: bool, full: bool) -> BuildResult | None:
     root = index_root()
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             fingerprint = banks_fingerprint()
-            if only_if_changed and _live_fingerprint(root) == fingerprint:
+            live = None if full else _live(root)
+            if only_if_changed and live is not None and live.get("fingerprint") == fingerprint:
                 return None
-            return _build(root, fingerprint)
+            return _build(root, fingerprint, live)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _live_fingerprint(root: Path) -> dict[str, Any] | None:
+def _live(root: Path) -> dict[str, Any] | None:
     try:
         current = json.loads((root / CURRENT).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    fingerprint = current.get("fingerprint")
-    return fingerprint if isinstance(fingerprint, dict) else None
+    if not isinstance(current, dict) or not isinstance(current.get("fingerprint"), dict):
+        return None
+    if not isinstance(current["fingerprint"].get("removed"), dict):
+        return None  # written by an older build: rebuild everything
+    if not (root / str(current.get("generation"))).is_dir():
+        return None
+    return current
 
 
-def _build(root: Path, fingerprint: dict[str, Any]) -> BuildResult:
+def _build(root: Path, fingerprint: dict[str, Any], live: dict[str, Any] | None) -> BuildResult:
     max_entry_id = int(fingerprint["max_entry_id"])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     generation = f"gen-{stamp}-{secrets.token_hex(3)}"
     building = root / f".{generation}.tmp"
     building.mkdir()
+    result = BuildResult(generation, max_entry_id, 0, 0)
     banks: dict[str, int] = {}
-    total = 0
     try:
         for bank in Bank.objects.filter(enabled=True).order_by("pk"):
-            built = create_bank_dir(
-                building / f"bank-{bank.pk}",
-                name=bank.name,
-                kind=bank.bank_kind,
-                entries=_bare_hashes(bank, max_entry_id),
-                details={"bank_id": bank.pk},
-            )
+            target = building / f"bank-{bank.pk}"
+            previous = _reusable(root, live, fingerprint, bank)
+            if previous is not None and live is not None:
+                built = _extend(previous, target, bank, int(live["max_entry_id"]), max_entry_id)
+                result.extended.append(bank.name)
+            else:
+                built = create_bank_dir(
+                    target,
+                    name=bank.name,
+                    kind=bank.bank_kind,
+                    entries=_bare_hashes(bank, 0, max_entry_id),
+                    details={"bank_id": bank.pk},
+                )
+                result.rebuilt.append(bank.name)
             banks[bank.name] = bank.pk
-            total += built.entry_count
+            result.entries += built.entry_count
         building.rename(root / generation)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    result.banks = len(banks)
     built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     _write_current(
         root,
@@ -218,19 +263,63 @@ def _build(root: Path, fingerprint: dict[str, Any]) -> BuildResult:
             "built_at": built_at,
             "max_entry_id": max_entry_id,
             "banks": banks,
-            "counts": {"entries": total},
+            "counts": {"entries": result.entries},
             "fingerprint": fingerprint,
         },
     )
     _remove_old_generations(root, generation)
-    logger.info("hash-bank index %s built: %d banks, %d entries", generation, len(banks), total)
-    return BuildResult(generation, max_entry_id, len(banks), total)
+    logger.info(
+        "hash-bank index %s built: %d banks (%d rebuilt, %d extended), %d entries",
+        generation,
+        result.banks,
+        len(result.rebuilt),
+        len(result.extended),
+        result.entries,
+    )
+    return result
 
 
-def _bare_hashes(bank: Bank, max_entry_id: int) -> Iterator[HashEntry]:
+def _reusable(
+    root: Path, live: dict[str, Any] | None, fingerprint: dict[str, Any], bank: Bank
+) -> Path | None:
+    """The live generation's directory of `bank`, if it can be carried over and extended."""
+    if live is None or live.get("banks", {}).get(bank.name) != bank.pk:
+        return None
+    key = str(bank.pk)
+    if live["fingerprint"].get("removed", {}).get(key, 0) != fingerprint["removed"].get(key, 0):
+        return None  # removals since: rebuild, so removed hashes leave the index
+    directory = root / str(live["generation"]) / f"bank-{bank.pk}"
+    try:
+        manifest, _ = read_manifest(directory)
+    except HashListError:
+        return None
+    if len(manifest["segments"]) >= MAX_SEGMENTS or manifest["name"] != bank.name:
+        return None
+    return directory
+
+
+def _extend(previous: Path, target: Path, bank: Bank, after: int, upto: int) -> BankDirectory:
+    """Carry `previous` over by hard links (segments are immutable), then append a delta."""
+    for source in previous.rglob("*"):
+        destination = target / source.relative_to(previous)
+        if source.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, destination)
+    delta = _bare_hashes(bank, after, upto)
+    first = next(delta, None)
+    if first is None:
+        return open_bank_dir(target)
+    return append_to_bank_dir(
+        target, itertools.chain([first], delta), provenance={"entries_after": after, "upto": upto}
+    )
+
+
+def _bare_hashes(bank: Bank, after: int, upto: int) -> Iterator[HashEntry]:
     rows = (
         BankEntry.objects.active()
-        .filter(bank=bank, pk__lte=max_entry_id)
+        .filter(bank=bank, pk__gt=after, pk__lte=upto)
         .order_by()
         .values_list("md5", "sha1", "sha256", "pdq", "pdq_quality")
         .iterator(chunk_size=20_000)

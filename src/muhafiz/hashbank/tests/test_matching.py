@@ -273,3 +273,39 @@ def test_the_background_job_skips_a_build_when_nothing_changed(
     assert first["entries"] == 5
     assert second == {"skipped": "index already up to date"}
     assert third["entries"] == 4
+
+
+def test_a_bank_that_only_grew_is_carried_over_with_a_delta_segment(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    from muhafiz.banks.bankdir import read_manifest
+
+    bank = _md5_bank(tmp_path, "hotline", sample_files[:2])
+    first = build_index()
+    actions.import_hash_list(
+        None,
+        bank,
+        _write_md5s(tmp_path / "more.md5", sample_files[2:]),
+    )
+    second = build_index()
+
+    assert first.rebuilt == ["hotline"]
+    assert second.extended == ["hotline"] and second.entries == 5
+    manifest, _ = read_manifest(index_root() / second.generation / f"bank-{bank.pk}")
+    assert len(manifest["segments"]) == 2
+    md5 = digests(sample_files[4].read_bytes())["md5"]
+    index = current_index()
+    assert index is not None and index.matcher.match(md5=md5)
+
+    actions.remove_entry(None, BankEntry.objects.get(md5=md5), reason="benign")
+    third = build_index()
+    assert third.rebuilt == ["hotline"] and third.entries == 4
+    full = build_index(full=True)
+    assert full.rebuilt == ["hotline"]
+
+
+def _write_md5s(path: Path, files: list[Path]) -> Path:
+    path.write_text(
+        "".join(f"{digests(p.read_bytes())['md5']}  {p.name}\n" for p in files), encoding="utf-8"
+    )
+    return path
