@@ -50,9 +50,22 @@ def words_to_hex(words: U64) -> str:
     return b"".join(int(w).to_bytes(8, "big") for w in words).hex()
 
 
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def bit_counts(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
+    """Bits set in each uint64 (numpy ≥ 2 has a ufunc; older numpy gets a byte table)."""
+    if hasattr(np, "bitwise_count"):
+        counts: npt.NDArray[np.uint8] = np.bitwise_count(values)
+        return counts
+    as_bytes = np.ascontiguousarray(values).view(np.uint8).reshape(*values.shape, 8)
+    summed: npt.NDArray[np.uint8] = _BYTE_BITS[as_bytes].sum(axis=-1, dtype=np.uint8)
+    return summed
+
+
 def popcount_rows(xored: U64) -> npt.NDArray[np.int64]:
     """Bits set per row of an (n, 4) uint64 array."""
-    counts: npt.NDArray[np.int64] = np.bitwise_count(xored).sum(axis=1, dtype=np.int64)
+    counts: npt.NDArray[np.int64] = bit_counts(xored).sum(axis=1, dtype=np.int64)
     return counts
 
 
@@ -255,7 +268,7 @@ class PdqIndex:
         for i in range(0, queries.shape[0], block):
             chunk = queries[i : i + block]
             xored = chunk[:, None, :] ^ self.hashes[None, :, :]
-            distances = np.bitwise_count(xored).sum(axis=2, dtype=np.int64)
+            distances = bit_counts(xored).sum(axis=2, dtype=np.int64)
             qi, rows = np.nonzero(distances <= max_distance)
             found_q.append(qi.astype(np.int64) + i + base)
             found_r.append(rows.astype(np.int64))

@@ -110,3 +110,12 @@ def test_exact_set_round_trips_through_disk(tmp_path: Path) -> None:
     _, spos = loaded.lookup(digests[[5, 500]])
     assert loaded.ids is not None
     assert sorted(int(loaded.ids[s]) for s in spos) == [5, 500]
+
+
+def test_bit_counts_without_numpy_2_match_the_ufunc(monkeypatch: pytest.MonkeyPatch) -> None:
+    from muhafiz.banks.index import pdq
+
+    values = _random_words(np.random.default_rng(4), 50)
+    expected = pdq.bit_counts(values)
+    monkeypatch.delattr(np, "bitwise_count")
+    assert (pdq.bit_counts(values) == expected).all()
