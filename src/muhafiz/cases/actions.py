@@ -202,7 +202,7 @@ def create_case(
         fir_number=fir_number,
         summary=summary,
         reported_at=reported_at,
-        created_by=actor if _is_user(actor) else None,
+        created_by=_user_or_none(actor),
         **{code: code in facts for code in FACT_FIELDS},
     )
     _clean(case, exclude=["created_by", "reference"])
@@ -231,10 +231,11 @@ def create_case(
     return case
 
 
-def _is_user(actor: Any) -> bool:
+def _user_or_none(actor: Any) -> Any:
+    """The staff member acting, or None for an API client or the system (the audit names them)."""
     from muhafiz.accounts.models import User
 
-    return isinstance(actor, User)
+    return actor if isinstance(actor, User) else None
 
 
 def update_case(
@@ -361,7 +362,11 @@ def _change_status(
                 else _("The case is already open.")
             )
         StatusChange.objects.create(
-            case=locked, from_status=locked.status, to_status=to, reason=text, changed_by=actor
+            case=locked,
+            from_status=locked.status,
+            to_status=to,
+            reason=text,
+            changed_by=_user_or_none(actor),
         )
         case.status = to
         case.closed_at = timezone.now() if to == CaseStatus.CLOSED else None
@@ -582,7 +587,7 @@ def add_victim(
             consent_sharing=consent_sharing,
             consent_referral=consent_referral,
             consent_statistics=consent_statistics,
-            created_by=actor,
+            created_by=_user_or_none(actor),
             **fields,
         )
         record(
@@ -775,7 +780,7 @@ def add_accused(
         Case.objects.select_for_update().filter(pk=case.pk).first()
         count = Accused.objects.filter(case=case).count()
         accused = Accused.objects.create(
-            case=case, label=f"A{count + 1}", created_by=actor, **fields
+            case=case, label=f"A{count + 1}", created_by=_user_or_none(actor), **fields
         )
         _set_identifiers(accused, identifiers)
         record(
@@ -861,7 +866,7 @@ def add_witness(
             address=(address or "").strip(),
             relation=(relation or "").strip(),
             is_child=is_child,
-            created_by=actor,
+            created_by=_user_or_none(actor),
         )
         record(actor, "witness.create", witness, request=request, case=case.reference)
     return witness
@@ -917,7 +922,7 @@ def refer_victim(
             officer=officer,
             needs=needs,
             consent_override=override,
-            created_by=actor,
+            created_by=_user_or_none(actor),
         )
         if officer is not None:
             TeamMember.objects.get_or_create(
@@ -989,7 +994,7 @@ def decide_referral(
             fields.append("done_at")
         else:
             referral.decided_at = now
-            referral.decided_by = actor
+            referral.decided_by = _user_or_none(actor)
             fields += ["decided_at", "decided_by"]
         if note:
             referral.decision_note = note

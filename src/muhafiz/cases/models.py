@@ -75,7 +75,7 @@ class Case(models.Model):
     reported_at = models.DateTimeField(_("report received"))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -102,7 +102,12 @@ class Case(models.Model):
                 name="fir_number_unique_per_station",
             )
         ]
-        indexes = [models.Index(fields=["district", "status"], name="case_district_status_idx")]
+        indexes = [
+            models.Index(fields=["district", "status"], name="case_district_status_idx"),
+            models.Index(fields=["district", "-reported_at"], name="case_district_reported_idx"),
+            models.Index(fields=["-reported_at"], name="case_reported_idx"),
+            models.Index(fields=["fir_number"], name="case_fir_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -154,7 +159,7 @@ class StatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
     reason = models.TextField(_("reason"), max_length=2000)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
@@ -294,7 +299,7 @@ class Victim(models.Model):
     consent_statistics = models.BooleanField(Consent.STATISTICS.label, default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -353,7 +358,7 @@ class Accused(models.Model):
     addresses = EncryptedTextField(_("addresses"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -411,7 +416,7 @@ class Witness(models.Model):
     is_child = models.BooleanField(_("witness is a child"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -473,7 +478,7 @@ class Referral(models.Model):
     decision_note = models.TextField(_("note"), max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(

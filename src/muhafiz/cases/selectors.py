@@ -41,7 +41,8 @@ def case_list(principal: Any, query: str = "") -> QuerySet[Case]:
     cases = Case.objects.filter(allowed).select_related("district", "police_station", "agency")
     query = query.strip()
     if query:
-        cases = cases.filter(Q(reference__iexact=query) | Q(fir_number__iexact=query))
+        # Exact matches use the indexes; references are stored upper-case.
+        cases = cases.filter(Q(reference=query.upper()) | Q(fir_number=query))
     return cases.order_by("-reported_at", "-pk")
 
 

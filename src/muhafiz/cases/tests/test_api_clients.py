@@ -1,0 +1,67 @@
+"""API clients (bearer tokens with scopes) go through the same permission checks as people."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.utils import timezone
+
+from muhafiz.accounts.models import ApiClient
+from muhafiz.accounts.tokens import new_token
+from muhafiz.audit.models import AuditEvent
+from muhafiz.cases.models import Case
+from muhafiz.catalogue.models import Agency, District
+from muhafiz.testing import People
+
+
+def _client(name: str, district: str, scopes: list[str]) -> tuple[ApiClient, Client]:
+    token, prefix, digest = new_token()
+    place = District.objects.get(code=district)
+    api_client = ApiClient.objects.create(
+        name=name,
+        agency=Agency.objects.get(code="PB-POLICE"),
+        scopes=scopes,
+        token_prefix=prefix,
+        token_hash=digest,
+        jurisdiction_level="district",
+        district=place,
+        province=place.province,
+    )
+    return api_client, Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_lahore_intake_client_opens_a_case_that_a_kasur_client_cannot_read(
+    people: People,
+) -> None:
+    _intake, lahore = _client("lahore-intake", "LHR", ["case.view", "case.create"])
+    _other, kasur = _client("kasur-intake", "KSR", ["case.view", "case.create"])
+    response = lahore.post(
+        "/api/v1/cases/",
+        {"district": "LHR", "agency": "PB-POLICE", "reported_at": timezone.now().isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    case = Case.objects.get()
+    assert case.created_by is None
+    assert AuditEvent.objects.get(action="case.create").actor_name == "lahore-intake"
+    assert lahore.get(f"/api/v1/cases/{case.reference}").status_code == 200
+    assert kasur.get(f"/api/v1/cases/{case.reference}").status_code == 403
+    refused = kasur.post(
+        "/api/v1/cases/",
+        {"district": "LHR", "agency": "PB-POLICE", "reported_at": timezone.now().isoformat()},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "forbidden"
+
+
+def test_a_client_without_the_identity_scope_cannot_read_a_victim(
+    people: People, lahore_case: Case, victim: object
+) -> None:
+    _c, client = _client("lahore-stats", "LHR", ["case.view", "stats.view"])
+    code = lahore_case.victims.get().pseudonym
+    response = client.post(
+        f"/api/v1/cases/{lahore_case.reference}/victims/{code}/identity",
+        {"purpose": "curious"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
