@@ -624,15 +624,27 @@ def _recheck_derived_conditions(missed_ids: Sequence[int], now: datetime) -> int
     """A challan clock that ran out makes the interim-report rule apply: derive its clock."""
     if not missed_ids:
         return 0
-    case_ids = set()
+    case_ids: set[int] = set()
     for chunk in _chunks(list(missed_ids)):
         case_ids |= set(
             Clock.objects.filter(
                 pk__in=chunk, rule__end_event=StageCode.CHALLAN_SUBMITTED
             ).values_list("case_id", flat=True)
         )
-    if not DeadlineRule.objects.filter(active=True, applies_when="challan_incomplete").exists():
+    interim_rules = list(
+        DeadlineRule.objects.filter(active=True, applies_when="challan_incomplete").values_list(
+            "pk", flat=True
+        )
+    )
+    if not interim_rules:
         return 0
+    # Only cases whose interim-report clock has not been derived yet.
+    have = set(
+        Clock.objects.filter(case_id__in=case_ids, rule_id__in=interim_rules).values_list(
+            "case_id", flat=True
+        )
+    )
+    case_ids -= have
     for case in Case.objects.filter(pk__in=case_ids):
         refresh_clocks(None, case, now=now)
     return len(case_ids)

@@ -126,8 +126,11 @@ class OverdueRow:
     due_soon: int
 
 
-def overdue_by(principal: Any, group: str, filters: DashboardFilter) -> list[OverdueRow]:
-    """Running clocks of open cases that are missed or nearly due, counted per `group`."""
+def overdue_by(
+    principal: Any, group: str, filters: DashboardFilter, *, limit: int | None = None
+) -> list[OverdueRow]:
+    """Running clocks of open cases that are missed or nearly due, counted per `group`, the
+    worst first (`limit` of them, or all)."""
     label_path, key_path = GROUPS[group]
     clocks = scoped_clocks(principal, filters).filter(
         stopped_at__isnull=True,
@@ -144,6 +147,8 @@ def overdue_by(principal: Any, group: str, filters: DashboardFilter) -> list[Ove
         )
         .order_by("-overdue", "-due_soon", label_path)
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         OverdueRow(
             key=row[key_path],
@@ -306,11 +311,17 @@ class Dashboard:
 
 
 def dashboard(
-    principal: Any, filters: DashboardFilter, groups: Iterable[str] = GROUPS
+    principal: Any,
+    filters: DashboardFilter,
+    groups: Iterable[str] = GROUPS,
+    *,
+    limit: int | None = None,
 ) -> Dashboard:
+    """Everything the dashboard shows; `limit` keeps the worst rows of each grouping (the page
+    shows the top of each list, the CSV export all of them)."""
     return Dashboard(
         filters=filters,
-        overdue={group: overdue_by(principal, group, filters) for group in groups},
+        overdue={group: overdue_by(principal, group, filters, limit=limit) for group in groups},
         durations=stage_durations(principal, filters),
         stalled=stalled_cases(principal, filters),
     )

@@ -127,3 +127,15 @@ def test_the_case_page_can_include_the_timeline_partial(
         Context({"case": case, "request": request})
     )
     assert "timeline" not in html
+
+
+def test_the_stages_page_speaks_urdu(make_case: CaseFactory, people: People) -> None:
+    case = make_case(START, missing_child=True)
+    actions.start_proceedings(people.lahore_investigator, case, now=START)
+    response = signed_in(people.lahore_investigator).get(
+        reverse("proceedings:case", args=[case.reference]), HTTP_ACCEPT_LANGUAGE="ur"
+    )
+    text = response.content.decode()
+    assert 'dir="rtl"' in text
+    assert "کارروائی اور قانونی مدتیں" in text  # Proceedings and statutory deadlines
+    assert "مرحلہ درج کریں" in text  # Record stage
