@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def test_triage_benchmark_smoke_run() -> None:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["triage_bench"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     result = module.main(["--smoke"])
     assert set(result["runs"]) == {"a", "b"}
