@@ -8,11 +8,13 @@ audited by their counts, not their hashes.
 wrapped operations when the module is imported.)
 """
 
-from typing import Any
+import io
+import tempfile
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from ninja import File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -22,6 +24,7 @@ from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.core.api import api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.hashbank import actions
+from muhafiz.hashbank.exports import write_bank
 from muhafiz.hashbank.hashing import ImageError, hash_image
 from muhafiz.hashbank.matching import (
     EntryMatch,
@@ -368,6 +371,27 @@ def remove_entry(request: HttpRequest, name: str, entry_id: int, payload: Remove
         removed_at=removed.removed_at.isoformat(),
         reason=removed.removal_reason,
     )
+
+
+@router.get(
+    "/banks/{name}/export",
+    summary="Download a bank's active entries as VICS 2.0 JSON or a PDQ list (audited)",
+)
+@api_requires(Perm.BANK_MANAGE)
+def export(request: HttpRequest, name: str, format: Literal["vics", "pdq"] = "vics") -> Any:
+    try:
+        bank = actions.get_bank(name)
+    except actions.BankError as exc:
+        raise HttpError(404, str(exc)) from exc
+    # A temporary file, not memory: an NSRL-size bank is gigabytes of JSON.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
+    write_bank(request.auth, bank, format, text)  # type: ignore[attr-defined]
+    text.flush()
+    text.detach()
+    spool.seek(0)
+    suffix = "json" if format == "vics" else "pdq"
+    return FileResponse(spool, as_attachment=True, filename=f"{bank.name}.{suffix}")
 
 
 @router.post(

@@ -11,14 +11,14 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.db import transaction
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
 from muhafiz.banks.bankdir import create_bank_dir
-from muhafiz.banks.formats import get_format
+from muhafiz.banks.formats import HashListFormat, get_format
 from muhafiz.banks.model import HashEntry, HashListError
 from muhafiz.hashbank.actions import BankError
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
@@ -49,11 +49,25 @@ def export_bank(actor: Any, bank: Bank, fmt: str, out: Path) -> ExportResult:
     return ExportResult(out, fmt, written)
 
 
-def _export_file(bank: Bank, fmt: str, out: Path) -> int:
+def write_bank(actor: Any, bank: Bank, fmt: str, handle: TextIO) -> int:
+    """Write `bank`'s active entries to an open text stream as vics or pdq; audited."""
+    if fmt not in ("vics", "pdq"):
+        raise BankError(f"cannot stream {fmt!r}; choose vics or pdq")
+    written = _writer(fmt).write(active_entries(bank), handle)
+    with transaction.atomic():
+        record(actor, "bank.export", bank, format=fmt, entries=written)
+    return written
+
+
+def _writer(fmt: str) -> HashListFormat:
     try:
-        writer = get_format(EXPORT_FORMATS[fmt])
+        return get_format(EXPORT_FORMATS[fmt])
     except HashListError as exc:
         raise BankError(f"the banks library has no {fmt} writer yet: {exc}") from exc
+
+
+def _export_file(bank: Bank, fmt: str, out: Path) -> int:
+    writer = _writer(fmt)
     if out.is_dir():
         raise BankError(f"{out} is a directory; give a file name")
     temporary = out.with_name(f".{out.name}.part")

@@ -8,6 +8,7 @@ Same paths, parameter names and response shapes as HMA's OpenMediaMatch blueprin
     GET  /m/raw_lookup      signal, signal_type[, include_distance] -> {"matches": [content_id]}
     GET  /m/lookup          signal, signal_type -> ["BANK_NAME", …] (`url` refused, as above)
     POST /m/lookup          multipart upload -> {"pdq": ["BANK_NAME"], "md5": […], …}
+    GET  /m/index/status    {"pdq": {"present", "built_to", "size"}, …}
     GET  /c/banks           [{"name", "matching_enabled_ratio"}]
     GET  /c/bank/<name>     {"name", "matching_enabled_ratio"}
 
@@ -18,6 +19,7 @@ the same permissions as /api/v1 (hash.match to hash and match, bank.view to list
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -32,6 +34,7 @@ from muhafiz.banks.model import HashKind
 from muhafiz.core.permissions import Perm, has_perm
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.hashing import ContentHashes, ImageError, hash_image
+from muhafiz.hashbank.index import current_index
 from muhafiz.hashbank.matching import QueryError, match_hashes, parse_query
 from muhafiz.hashbank.models import Bank
 
@@ -259,6 +262,31 @@ def lookup(request: HttpRequest) -> HttpResponse:
     found = _lookup(_require(request, "signal"), _require(request, "signal_type"))
     _audit_lookup(request, "hma.lookup", 1, found)
     return JsonResponse(_bank_names(found), safe=False)
+
+
+@hma_requires(Perm.HASH_MATCH, "GET")
+def index_status(request: HttpRequest) -> HttpResponse:
+    """HMA's `/m/index/status`: per signal type, whether an index is present, built to when
+    (Unix seconds) and how many hashes it holds (this server keeps one index for all types)."""
+    index = current_index()
+    names = list(SIGNAL_TYPES)
+    limit_to = request.GET.get("signal_type")
+    if limit_to is not None:
+        if limit_to not in SIGNAL_TYPES:
+            raise HmaError(400, f"No such signal type '{limit_to}'")
+        names = [limit_to]
+    status: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if index is None:
+            status[name] = {"present": False, "built_to": -1, "size": 0}
+            continue
+        built = dt.datetime.fromisoformat(index.built_at) if index.built_at else None
+        status[name] = {
+            "present": True,
+            "built_to": int(built.timestamp()) if built else -1,
+            "size": int(index.counts.get("entries", 0)),
+        }
+    return JsonResponse(status)
 
 
 # --- curation (read-only) ------------------------------------------------------------------------

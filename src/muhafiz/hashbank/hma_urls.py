@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("h/hash", hma.hash_media, name="hash"),
     path("m/raw_lookup", hma.raw_lookup, name="raw_lookup"),
     path("m/lookup", hma.lookup, name="lookup"),
+    path("m/index/status", hma.index_status, name="index_status"),
     path("c/banks", hma.banks_index, name="banks"),
     path("c/bank/<str:bank_name>", hma.bank_show, name="bank"),
 ]

@@ -313,3 +313,21 @@ def test_disabling_a_bank_over_the_api_stops_its_matches(
     found = _match(signed_in(people.lahore_investigator), [{"value": md5}]).json()
     assert found["results"][0]["matches"] == []
     assert AuditEvent.objects.get(action="bank.disable").reason == "under review"
+
+
+def test_a_bank_downloads_as_vics_for_a_bank_manager_only(
+    people: People, banks: dict[str, Any]
+) -> None:
+    examiner = signed_in(people.forensic_examiner)
+
+    response = examiner.get("/api/v1/banks/hotline/export", {"format": "vics"})
+    pdq = examiner.get("/api/v1/banks/hotline/export", {"format": "pdq"})
+
+    assert response.status_code == 200
+    assert "hotline.json" in response["Content-Disposition"]
+    document = json.loads(response.getvalue())
+    assert len(document["value"]) == 4
+    assert pdq.getvalue().decode().startswith(banks["pdq"])
+    assert AuditEvent.objects.filter(action="bank.export").count() == 2
+    refused = signed_in(people.lahore_investigator).get("/api/v1/banks/hotline/export")
+    assert refused.status_code == 403

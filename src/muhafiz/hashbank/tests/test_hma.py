@@ -178,3 +178,12 @@ def test_a_client_without_bank_view_cannot_list_banks(
     caller = token_client("hash.match", name="matcher-only")
     assert caller.get("/c/banks").status_code == 403
     assert json.loads(caller.get("/c/banks").content)["message"]
+
+
+def test_index_status_has_hma_shape(hma: dict[str, Any]) -> None:
+    body = hma["caller"].get("/m/index/status").json()
+    assert set(body) == {"pdq", "md5", "sha1", "sha256"}
+    assert body["pdq"]["present"] is True and body["pdq"]["size"] == 2
+    assert body["pdq"]["built_to"] > 0
+    one = hma["caller"].get("/m/index/status", {"signal_type": "pdq"}).json()
+    assert set(one) == {"pdq"}
