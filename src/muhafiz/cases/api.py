@@ -634,6 +634,33 @@ def victim_identity(request: HttpRequest, reference: str, code: str, payload: Pu
     return IdentityOut(code=identity.pop("pseudonym"), **identity)
 
 
+class IdentityIn(Schema):
+    name: str = Field("", max_length=200)
+    cnic: str = Field("", max_length=40, description="CNIC or B-form number")
+    birth_date: dt.date | None = None
+    estimated_age: int | None = Field(None, ge=0, le=120)
+    guardian_name: str = Field("", max_length=200)
+    address: str = Field("", max_length=1000)
+    phones: list[str] = Field(default_factory=list, max_length=5)
+
+
+@router.put(
+    "/{reference}/victims/{code}/identity",
+    response=VictimOut,
+    summary="Replace a victim's identity fields (audited; returns no identity)",
+)
+@api_requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+def replace_victim_identity(
+    request: HttpRequest, reference: str, code: str, payload: IdentityIn
+) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    found = selectors.load_victim(_who(request), case, code)
+    actions.update_victim_identity(
+        _who(request), found, actions.VictimIdentity(**payload.model_dump()), request=request
+    )
+    return victim_out(found)
+
+
 @router.post("/{reference}/victims/{code}/consents", response=VictimOut, summary="Set consents")
 @api_signed_in
 def set_consents(request: HttpRequest, reference: str, code: str, payload: ConsentsIn) -> Any:
@@ -703,6 +730,17 @@ def add_accused(request: HttpRequest, reference: str, payload: AccusedIn) -> Any
 def accused_detail(request: HttpRequest, reference: str, label: str) -> Any:
     case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
     return accused_out(get_object_or_404(_accused_qs(case), label=label))
+
+
+@router.put("/{reference}/accused/{label}", response=AccusedOut, summary="Replace an accused")
+@api_requires(Perm.CASE_EDIT)
+def replace_accused(request: HttpRequest, reference: str, label: str, payload: AccusedIn) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    accused = get_object_or_404(Accused, case=case, label=label)
+    actions.update_accused(
+        _who(request), accused, actions.AccusedDetails(**payload.model_dump()), request=request
+    )
+    return accused_out(get_object_or_404(_accused_qs(case), pk=accused.pk))
 
 
 @router.get(

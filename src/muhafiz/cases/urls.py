@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.case_create, name="create"),
     path("statistics/", views.statistics, name="statistics"),
     path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/read/", views.alert_read, name="alert_read"),
     path("export.csv", views.case_export, name="export"),
     path("<str:reference>/", views.case_detail, name="detail"),
     path("<str:reference>/edit/", views.case_edit, name="edit"),
@@ -26,6 +27,11 @@ urlpatterns = [
         name="victim_identity",
     ),
     path(
+        "<str:reference>/victims/<str:code>/identity/edit/",
+        views.victim_identity_edit,
+        name="victim_identity_edit",
+    ),
+    path(
         "<str:reference>/victims/<str:code>/consents/",
         views.victim_consents,
         name="victim_consents",
@@ -37,6 +43,7 @@ urlpatterns = [
     ),
     path("<str:reference>/accused/new/", views.accused_create, name="accused_create"),
     path("<str:reference>/accused/<str:label>/", views.accused_detail, name="accused"),
+    path("<str:reference>/accused/<str:label>/edit/", views.accused_edit, name="accused_edit"),
     path("<str:reference>/witnesses/new/", views.witness_create, name="witness_create"),
     path("<str:reference>/referrals/new/", views.referral_create, name="referral_create"),
     path(

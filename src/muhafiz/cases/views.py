@@ -325,10 +325,61 @@ def victim_identity(request: HttpRequest, reference: str, code: str) -> HttpResp
         except ValidationError as exc:
             forms.apply_errors(form, exc)
     template = "cases/_identity.html" if _htmx(request) else "cases/victim_detail.html"
+    extra: dict[str, Any] = {"identity": identity, "purpose_form": form}
+    if identity is not None and has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open:
+        extra["edit_form"] = _identity_form(identity)
+    response = render(request, template, _victim_context(request, case, victim, **extra))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _IdentityForm(forms.VictimForm):
+    """The identity part of the victim form (consents are set on their own form)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("consent_sharing", "consent_referral", "consent_statistics", "gender"):
+            del self.fields[name]
+
+
+def _identity_form(identity: dict[str, Any]) -> forms.VictimForm:
+    initial = {**identity, "phones": "\n".join(identity.get("phones", []))}
+    return _IdentityForm(initial=initial, prefix="edit")
+
+
+@requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+@require_POST
+def victim_identity_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
+    """Replace the identity fields; the form was shown only after an audited reveal."""
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    victim = selectors.load_victim(request.user, case, code)
+    form = _IdentityForm(request.POST, prefix="edit")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.update_victim_identity(
+                request.user,
+                victim,
+                actions.VictimIdentity(
+                    name=data["name"],
+                    cnic=data["cnic"],
+                    birth_date=data["birth_date"],
+                    estimated_age=data["estimated_age"],
+                    guardian_name=data["guardian_name"],
+                    address=data["address"],
+                    phones=_lines(data["phones"]),
+                ),
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            messages.success(request, _("Identity saved."))
+            return redirect("cases:victim", reference=case.reference, code=victim.pseudonym)
     response = render(
         request,
-        template,
-        _victim_context(request, case, victim, identity=identity, purpose_form=form),
+        "cases/victim_detail.html",
+        _victim_context(request, case, victim, edit_form=form),
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -411,6 +462,46 @@ def accused_create(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "cases/accused_form.html", {"form": form, "case": case})
 
 
+@requires(Perm.CASE_EDIT)
+def accused_edit(request: HttpRequest, reference: str, label: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    accused = get_object_or_404(Accused, case=case, label=label)
+    initial = {
+        "name": accused.name,
+        "aliases": accused.aliases,
+        "cnic": " ".join(accused.identifier_values("cnic")),
+        "phones": "\n".join(accused.identifier_values("phone")),
+        "handles": "\n".join(accused.identifier_values("handle")),
+        "addresses": accused.addresses,
+        "status": accused.status,
+    }
+    form = forms.AccusedForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.update_accused(
+                request.user,
+                accused,
+                actions.AccusedDetails(
+                    name=data["name"],
+                    aliases=data["aliases"],
+                    cnic=data["cnic"],
+                    phones=_lines(data["phones"]),
+                    handles=_lines(data["handles"]),
+                    addresses=data["addresses"],
+                    status=data["status"],
+                ),
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            return redirect("cases:accused", reference=case.reference, label=accused.label)
+    return render(
+        request, "cases/accused_form.html", {"form": form, "case": case, "accused": accused}
+    )
+
+
 @requires(Perm.CASE_VIEW)
 def accused_detail(request: HttpRequest, reference: str, label: str) -> HttpResponse:
     case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)
@@ -422,7 +513,12 @@ def accused_detail(request: HttpRequest, reference: str, label: str) -> HttpResp
     return render(
         request,
         "cases/accused_detail.html",
-        {"case": case, "accused": accused, "links": links},
+        {
+            "case": case,
+            "accused": accused,
+            "links": links,
+            "can_edit": has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open,
+        },
     )
 
 
@@ -508,6 +604,14 @@ def statistics(request: HttpRequest) -> HttpResponse:
 def alerts(request: HttpRequest) -> HttpResponse:
     mine = Alert.objects.filter(recipient_id=request.user.pk).select_related("case")[:200]
     return render(request, "cases/alerts.html", {"alerts": mine})
+
+
+@signed_in
+@require_POST
+def alert_read(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(Alert, pk=alert_id, recipient_id=request.user.pk)
+    actions.mark_alert_read(request.user, alert)
+    return redirect("cases:alerts")
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -185,3 +185,20 @@ def test_witnesses_are_labelled_and_encrypted(people: People, lahore_case: Case)
     )
     assert witness.label == "W1"
     assert Witness.objects.get(pk=witness.pk).phones == "+923001112223"
+
+
+def test_correcting_a_victim_identity_is_audited_by_field_not_value(
+    people: People, victim: Victim
+) -> None:
+    actions.update_victim_identity(
+        people.lahore_investigator,
+        victim,
+        actions.VictimIdentity(name="Corrected Testname", cnic=VICTIM_CNIC, estimated_age=8),
+    )
+    stored = Victim.objects.get(pk=victim.pk)
+    assert stored.name == "Corrected Testname"
+    assert stored.age_band == "6-10"
+    assert Victim.objects.filter(cnic_index=stored.cnic_index).count() == 1
+    event = AuditEvent.objects.get(action="victim.identity.update")
+    assert "name" in event.details["changed"]
+    assert "Corrected" not in str(event.details)

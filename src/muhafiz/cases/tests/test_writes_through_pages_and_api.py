@@ -146,3 +146,57 @@ def test_api_refuses_a_reason_that_is_empty(people: People, lahore_case: Case) -
     assert response.status_code == 422
     lahore_case.refresh_from_db()
     assert lahore_case.is_open
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_identity_is_corrected_through_pages_and_api(
+    people: People, lahore_case: Case, victim: Victim, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    base = f"/cases/{lahore_case.reference}/victims/{victim.pseudonym}"
+    if via == "page":
+        shown = client.post(f"{base}/identity/", {"purpose": "Correct a typo"})
+        assert 'id="identity-edit-form"' in shown.content.decode()
+        response = client.post(
+            f"{base}/identity/edit/",
+            {"edit-name": "Fixed Testname", "edit-cnic": "35202-7654321-8"},
+        )
+        assert response.status_code == 302
+    else:
+        response = client.put(
+            f"/api/v1/cases/{lahore_case.reference}/victims/{victim.pseudonym}/identity",
+            {"name": "Fixed Testname", "cnic": "35202-7654321-8"},
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+        assert "Fixed" not in response.content.decode()
+    assert Victim.objects.get(pk=victim.pk).name == "Fixed Testname"
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_an_accused_is_corrected_and_then_linked_by_the_new_phone(
+    people: People, lahore_case: Case, via: str
+) -> None:
+    from muhafiz.cases import actions
+    from muhafiz.cases.models import Accused
+
+    accused = actions.add_accused(
+        people.lahore_investigator, lahore_case, actions.AccusedDetails(name="First Version")
+    )
+    client = signed_in(people.lahore_investigator)
+    if via == "page":
+        response = client.post(
+            f"/cases/{lahore_case.reference}/accused/A1/edit/",
+            {"name": "Second Version", "phones": "0321 5556667", "status": "accused"},
+        )
+        assert response.status_code == 302
+    else:
+        response = client.put(
+            f"/api/v1/cases/{lahore_case.reference}/accused/A1",
+            {"name": "Second Version", "phones": ["0321 5556667"], "status": "accused"},
+            content_type="application/json",
+        )
+        assert response.json()["phones"] == ["+923215556667"]
+    stored = Accused.objects.get(pk=accused.pk)
+    assert (stored.name, stored.status) == ("Second Version", "accused")
+    assert stored.identifier_values("phone") == ["+923215556667"]
