@@ -22,9 +22,15 @@ from muhafiz.catalogue.models import Agency, AgencyKind, District, Province
 TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test-only credential
 
 
-@functools.cache
 def test_password_hash() -> str:
-    """TEST_PASSWORD hashed once per process: Argon2 is slow on purpose, tests need many users."""
+    """TEST_PASSWORD hashed once per process and hasher setting: Argon2 is slow on purpose."""
+    from django.conf import settings
+
+    return _password_hash(tuple(settings.PASSWORD_HASHERS))
+
+
+@functools.cache
+def _password_hash(hashers: tuple[str, ...]) -> str:
     return make_password(TEST_PASSWORD)
 
 
