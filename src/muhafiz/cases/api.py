@@ -477,6 +477,54 @@ def victim_statistics(request: HttpRequest) -> Any:
     return selectors.victim_statistics(_who(request))
 
 
+class SectionRuleOut(Schema):
+    id: int
+    facts: list[str]
+    offence_code: str
+    weaker_codes: list[str]
+    explanation: str
+    source: str
+    active: bool
+
+
+class SectionRuleIn(Schema):
+    facts: list[str] = Field(..., min_length=1, max_length=10)
+    offence_code: str = Field(..., max_length=40)
+    weaker_codes: list[str] = Field(default_factory=list, max_length=10)
+    explanation: str = Field(..., min_length=1, max_length=300)
+    source: str = Field("", max_length=300)
+
+
+class ActiveIn(Schema):
+    active: bool
+
+
+@router.get("/section-rules", response=list[SectionRuleOut], summary="Section rules")
+@api_signed_in
+def section_rules(request: HttpRequest) -> Any:
+    from muhafiz.cases.models import SectionRule
+
+    return list(SectionRule.objects.all())
+
+
+@router.post("/section-rules", response={201: SectionRuleOut}, summary="Add a section rule")
+@api_requires(Perm.CATALOGUE_EDIT)
+def add_section_rule(request: HttpRequest, payload: SectionRuleIn) -> Any:
+    rule = actions.add_section_rule(_who(request), request=request, **payload.model_dump())
+    return Status(201, rule)
+
+
+@router.post(
+    "/section-rules/{rule_id}/active", response=SectionRuleOut, summary="Retire or activate"
+)
+@api_requires(Perm.CATALOGUE_EDIT)
+def set_section_rule_active(request: HttpRequest, rule_id: int, payload: ActiveIn) -> Any:
+    from muhafiz.cases.models import SectionRule
+
+    rule = get_object_or_404(SectionRule, pk=rule_id)
+    return actions.set_section_rule_active(_who(request), rule, payload.active, request=request)
+
+
 @router.get("/{reference}", response=CaseOut, summary="One case, as far as the caller may see")
 @api_signed_in
 def get_case(request: HttpRequest, reference: str) -> Any:

@@ -195,3 +195,22 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class SectionRuleForm(forms.Form):
+    facts = forms.MultipleChoiceField(
+        label=_("When all these facts hold"), choices=CaseFact.choices, widget=_Multi
+    )
+    offence_code = forms.ModelChoiceField(
+        label=_("Suggest this offence"),
+        queryset=Offence.objects.filter(active=True),
+        to_field_name="code",
+    )
+    weaker_codes = forms.CharField(
+        label=_("Weaker sections it replaces (codes, one a line)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    explanation = forms.CharField(label=_("Why"), max_length=300)
+    source = forms.CharField(label=_("Source"), max_length=300, required=False)

@@ -12,6 +12,12 @@ urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/read/", views.alert_read, name="alert_read"),
     path("export.csv", views.case_export, name="export"),
+    path("section-rules/", views.section_rules, name="section_rules"),
+    path(
+        "section-rules/<int:rule_id>/active/",
+        views.section_rule_active,
+        name="section_rule_active",
+    ),
     path("<str:reference>/", views.case_detail, name="detail"),
     path("<str:reference>/edit/", views.case_edit, name="edit"),
     path("<str:reference>/offences/", views.add_offences, name="add_offences"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -679,3 +679,51 @@ def case_export(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         record(request.user, "case.export", request=request, rows=count, query=query)
     return response
+
+
+# --- section rules ------------------------------------------------------------------------------
+
+
+@signed_in
+def section_rules(request: HttpRequest) -> HttpResponse:
+    """The rules behind section suggestions; catalogue editors add and retire them."""
+    from muhafiz.cases.models import SectionRule
+
+    can_edit = has_perm(request.user, Perm.CATALOGUE_EDIT)
+    form = forms.SectionRuleForm(request.POST or None)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(Perm.CATALOGUE_EDIT.value)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.add_section_rule(
+                    request.user,
+                    facts=data["facts"],
+                    offence_code=data["offence_code"].code,
+                    explanation=data["explanation"],
+                    weaker_codes=_lines(data["weaker_codes"]),
+                    source=data["source"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                forms.apply_errors(form, exc)
+            else:
+                return redirect("cases:section_rules")
+    return render(
+        request,
+        "cases/section_rules.html",
+        {"rules": SectionRule.objects.all(), "form": form, "can_edit": can_edit},
+    )
+
+
+@requires(Perm.CATALOGUE_EDIT)
+@require_POST
+def section_rule_active(request: HttpRequest, rule_id: int) -> HttpResponse:
+    from muhafiz.cases.models import SectionRule
+
+    rule = get_object_or_404(SectionRule, pk=rule_id)
+    actions.set_section_rule_active(
+        request.user, rule, request.POST.get("active") == "1", request=request
+    )
+    return redirect("cases:section_rules")
