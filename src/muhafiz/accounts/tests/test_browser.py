@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,17 @@ def test_sign_in_with_password_and_totp_then_switch_to_urdu(
     page.wait_for_url(f"{live_server.url}/accounts/verify/")
     snap(page, "02-two-factor-en")
 
+    right = totp_code(device_of(admin))
+    page.get_by_label("Six-digit code").fill(f"{(int(right) + 1) % 1_000_000:06d}")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    error = page.locator("#id_code-errors")
+    assert "not right, or it has already been used" in error.inner_text()
+    assert "id_code-errors" in (
+        page.get_by_label("Six-digit code").get_attribute("aria-describedby") or ""
+    )
+    snap(page, "02b-wrong-code-en")
+
+    time.sleep(1.1)  # django-otp makes a device wait a second after a wrong code
     page.get_by_label("Six-digit code").fill(totp_code(device_of(admin)))
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{live_server.url}/")
@@ -165,4 +177,27 @@ def test_a_newcomer_links_an_authenticator_from_the_qr_page(
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(f"{live_server.url}/")
     assert "Two-factor sign-in is set up." in page.content()
+    assert page.csp_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_account_gets_a_clear_page_in_urdu(
+    live_server: Any, page: Any, flushable_audit: None
+) -> None:
+    officer = make_user("cpo.browser", Role.CHILD_PROTECTION_OFFICER)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator('[data-testid="language-ur"]').click()
+    page.wait_for_load_state()
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        page.get_by_label("صارف نام").fill(officer.username)
+        page.get_by_label("پاس ورڈ").fill("not the password")
+        page.get_by_role("button", name="جاری رکھیں").click()
+        page.wait_for_load_state()
+        if page.get_by_role("heading", level=1).inner_text() != "سائن اِن":
+            break
+        snap(page, "09-wrong-password-ur")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.get_by_role("heading", level=1).inner_text() == "اکاؤنٹ مقفل"
+    assert page.get_by_role("alert").is_visible()
+    snap(page, "10-locked-ur")
     assert page.csp_errors == []
