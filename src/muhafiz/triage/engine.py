@@ -13,8 +13,10 @@ import os
 import platform
 import signal
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -54,6 +56,8 @@ BATCH_BYTES = 16 * 1024 * 1024
 COMMIT_SECONDS = 0.5
 # A test hook: slows each file down so that tests can interrupt a scan half-way.
 DELAY_ENV = "MUHAFIZ_SCAN_DELAY_MS"
+# A test hook: a worker processing a file whose path ends with this aborts, as a crash would.
+CRASH_ENV = "MUHAFIZ_SCAN_CRASH_ON"
 
 
 class BankChangedError(Exception):
@@ -317,6 +321,9 @@ def _process_inline(
         sink.add(unit, _safe_process(by_id[unit.source_id], unit, settings, buffer, delay))
 
 
+BatchResult = list[tuple[Unit, list[FileRecord]]]
+
+
 def _process_pool(
     units: list[Unit],
     sources: list[Source],
@@ -324,34 +331,64 @@ def _process_pool(
     workers: int,
     sink: _ResultWriter,
 ) -> None:
+    """Process units in worker processes. A worker that dies (a decoder crashing on hostile
+    input) breaks the pool: its batch-mates are retried one at a time in a fresh pool, and the
+    file that kills a worker again is recorded as an error instead of stopping the scan."""
+    queue: deque[list[Unit]] = deque(_batches(units))
+    suspects: deque[Unit] = deque()
+    while queue or suspects:
+        if suspects:
+            unit = suspects.popleft()
+            try:
+                with _pool(1, sources, settings) as pool:
+                    result = pool.submit(_run_batch, [unit]).result()
+            except BrokenProcessPool:
+                result = [(unit, [_crashed(unit)])]
+            for done_unit, records in result:
+                sink.add(done_unit, records)
+            continue
+        with _pool(workers, sources, settings) as pool:
+            pending: dict[Future[BatchResult], list[Unit]] = {}
+            try:
+                while queue or pending:
+                    while queue and len(pending) < workers * 3:
+                        batch = queue.popleft()
+                        pending[pool.submit(_run_batch, batch)] = batch
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        for unit, records in future.result():
+                            sink.add(unit, records)
+                        del pending[future]
+            except BrokenProcessPool:
+                for future, batch in pending.items():
+                    if future.done() and future.exception() is None:
+                        for unit, records in future.result():
+                            sink.add(unit, records)
+                    else:
+                        suspects.extend(batch)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+
+
+def _pool(workers: int, sources: list[Source], settings: ScanSettings) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    batches = _batches(units)
-    with ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
         initargs=(sources, settings),
-    ) as pool:
-        pending: set[Future[list[tuple[Unit, list[FileRecord]]]]] = set()
-        try:
-            for batch in batches:
-                while len(pending) >= workers * 3:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    _drain(finished, sink)
-                pending.add(pool.submit(_run_batch, batch))
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                _drain(finished, sink)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    )
 
 
-def _drain(finished: set[Future[list[tuple[Unit, list[FileRecord]]]]], sink: _ResultWriter) -> None:
-    for future in finished:
-        for unit, records in future.result():
-            sink.add(unit, records)
+def _crashed(unit: Unit) -> FileRecord:
+    record = FileRecord(unit.source_id, unit.path, None, 0, size=unit.size, path_raw=unit.path_raw)
+    record.add_issue(
+        IssueCode.INTERNAL_ERROR,
+        "the worker process died while reading this file (a decoder crash?); not examined",
+    )
+    return record
 
 
 def _batches(units: list[Unit]) -> Iterator[list[Unit]]:
@@ -396,6 +433,9 @@ def _safe_process(
 ) -> list[FileRecord]:
     if delay:
         time.sleep(delay)
+    crash_on = os.environ.get(CRASH_ENV)
+    if crash_on and unit.path.endswith(crash_on) and multiprocessing.parent_process() is not None:
+        os.abort()  # test hook: a decoder crashing hard inside a worker
     try:
         return process_unit(source, unit, settings, buffer)
     except Exception as exc:  # a bug must cost one file, not the scan

@@ -17,7 +17,7 @@ from PIL import Image
 
 from muhafiz.triage.imaging import pdq_of_pixels, reduced_for_pdq
 from muhafiz.triage.scanfile import record_rows
-from muhafiz.triage.tests.conftest import Scanner
+from muhafiz.triage.tests.conftest import Scanner, read_scan
 from muhafiz.triage.tests.media import gps_exif, jpeg_bytes, png_bytes, scene, write
 
 MUHAFIZ = [sys.executable, "-m", "muhafiz"]
@@ -241,3 +241,23 @@ def test_exit_codes_say_why_a_scan_could_not_run(tmp_path: Path) -> None:
         == 5
     )
     assert _cli("scan", "--resume", str(tmp_path / "c.scan"), "--quiet").returncode == 0
+
+
+def test_a_worker_crash_costs_one_file_not_the_scan(tmp_path: Path) -> None:
+    src = tmp_path / "drive"
+    for i in range(12):
+        write(src / f"f{i:02d}.txt", f"file {i}\n".encode())
+    out = tmp_path / "crash.scan"
+    env = {**os.environ, "MUHAFIZ_SCAN_CRASH_ON": "f05.txt"}
+    result = subprocess.run(
+        [*MUHAFIZ, "scan", str(src), "--out", str(out), "--quiet", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    scanned = read_scan(out)
+    assert len(scanned.files) == 12
+    assert scanned.codes("drive/f05.txt") == ["internal-error"]
+    assert all(scanned.files[f"drive/f{i:02d}.txt"]["md5"] for i in range(12) if i != 5)
