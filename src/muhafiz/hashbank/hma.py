@@ -5,14 +5,17 @@ Same paths, parameter names and response shapes as HMA's OpenMediaMatch blueprin
     GET  /h/hash            HMA fetches `url`; Muhafiz is offline, so this answers 400 and says
                             to POST the file instead
     POST /h/hash            multipart upload, field `photo` (or `file`) -> {"pdq": hex, "md5": …}
-    GET  /m/raw_lookup      signal, signal_type[, include_distance] -> {"matches": [content_id]}
-    GET  /m/lookup          signal, signal_type -> ["BANK_NAME", …] (`url` refused, as above)
-    POST /m/lookup          multipart upload -> {"pdq": ["BANK_NAME"], "md5": […], …}
+    GET  /m/raw_lookup      signal, signal_type[, include_distance, banks]
+                            -> {"matches": [id]} or {"matches": [{"bank_content_id", "distance"}]}
+    GET  /m/lookup          signal, signal_type[, banks] -> {"BANK": [{"bank_content_id",
+                            "distance"}]} (`url` refused, as above)
+    POST /m/lookup          multipart upload -> {"pdq": {"BANK": […]}, "md5": {…}, …}
     GET  /m/index/status    {"pdq": {"present", "built_to", "size"}, …}
     GET  /c/banks           [{"name", "matching_enabled_ratio"}]
     GET  /c/bank/<name>     {"name", "matching_enabled_ratio"}
 
-Errors are HMA's `{"message": …}`. A content id is the Muhafiz bank entry id. Access: a
+Errors are HMA's `{"message": …}`. A bank content id is the Muhafiz bank entry id. Shapes
+follow HMA's current OpenMediaMatch (the flask-openapi3 blueprints). Access: a
 bearer token of an API client (Authorization: Bearer …) or a signed-in staff session, with
 the same permissions as /api/v1 (hash.match to hash and match, bank.view to list banks).
 """
@@ -35,7 +38,7 @@ from muhafiz.core.permissions import Perm, has_perm
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.hashing import ContentHashes, ImageError, hash_image
 from muhafiz.hashbank.index import current_index
-from muhafiz.hashbank.matching import QueryError, match_hashes, parse_query
+from muhafiz.hashbank.matching import EntryMatch, QueryError, match_hashes, parse_query
 from muhafiz.hashbank.models import Bank
 
 View = Callable[..., HttpResponse]
@@ -201,18 +204,26 @@ def _bool(text: str) -> bool:
     raise HmaError(400, "invalid boolean parameter - prefer true/false")
 
 
-def _lookup(signal: str, signal_type: str) -> list[Any]:
+def _banks_param(request: HttpRequest) -> list[str]:
+    """HMA's optional `banks`: a comma-separated list of bank names to restrict matching to."""
+    text = request.GET.get("banks")
+    return [name for name in (text or "").split(",") if name]
+
+
+def _lookup(signal: str, signal_type: str, banks: list[str]) -> list[EntryMatch]:
     kind = SIGNAL_TYPES.get(signal_type)
     if kind is None:
         raise HmaError(400, f"No such SignalType '{signal_type}'")
     try:
         queries = parse_query(signal, kind.value)
     except QueryError as exc:
-        raise HmaError(400, f"invalid signal type: {exc}") from exc
-    return match_hashes(queries).results[0]
+        raise HmaError(400, f"invalid signal: {exc}") from exc
+    return match_hashes(queries, banks=banks).results[0]
 
 
-def _audit_lookup(request: HttpRequest, endpoint: str, queried: int, found: list[Any]) -> None:
+def _audit_lookup(
+    request: HttpRequest, endpoint: str, queried: int, found: list[EntryMatch]
+) -> None:
     actions.record_request(
         request.principal,  # type: ignore[attr-defined]
         action="bank.match",
@@ -224,44 +235,56 @@ def _audit_lookup(request: HttpRequest, endpoint: str, queried: int, found: list
     )
 
 
+def _with_distance(found: EntryMatch) -> dict[str, Any]:
+    # HMA prints distances with the signal type's pretty_str: a string.
+    return {"bank_content_id": found.entry.pk, "distance": str(found.distance)}
+
+
 @hma_requires(Perm.HASH_MATCH, "GET")
 def raw_lookup(request: HttpRequest) -> HttpResponse:
     signal = _require(request, "signal")
     signal_type = _require(request, "signal_type")
     include_distance = _bool(request.GET.get("include_distance", "false"))
-    found = _lookup(signal, signal_type)
+    found = _lookup(signal, signal_type, _banks_param(request))
     _audit_lookup(request, "hma.raw_lookup", 1, found)
     if include_distance:
-        matches: list[Any] = [
-            {"content_id": m.entry.pk, "distance": str(m.distance)} for m in found
-        ]
-    else:
-        matches = [m.entry.pk for m in found]
-    return JsonResponse({"matches": matches})
+        return JsonResponse({"matches": [_with_distance(m) for m in found]})
+    return JsonResponse({"matches": [m.entry.pk for m in found]})
 
 
-def _bank_names(found: list[Any]) -> list[str]:
-    return list(dict.fromkeys(m.entry.bank.name for m in found))
+def _by_bank(found: list[EntryMatch]) -> dict[str, list[dict[str, Any]]]:
+    """HMA's lookup answer for one signal: bank name -> its matching contents and distances."""
+    result: dict[str, list[dict[str, Any]]] = {}
+    for match in found:
+        result.setdefault(match.entry.bank.name, []).append(_with_distance(match))
+    return result
 
 
 @hma_requires(Perm.HASH_MATCH, "GET", "POST")
 def lookup(request: HttpRequest) -> HttpResponse:
+    # HMA's `seed` and `bypass_coinflip` pick banks by a matching ratio; Muhafiz banks are
+    # either enabled (ratio 1) or not (0), so both parameters are accepted and change nothing.
+    banks = _banks_param(request)
     if request.method == "POST":
         wanted = _wanted_types(request.GET.get("types"))
         signals = _signals(_hash_upload(request), wanted)
-        response: dict[str, list[str]] = {}
-        everything: list[Any] = []
+        response: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        everything: list[EntryMatch] = []
         for signal_type, signal in signals.items():
-            found = _lookup(signal, signal_type)
+            found = _lookup(signal, signal_type, banks)
             everything.extend(found)
-            response[signal_type] = _bank_names(found)
+            response[signal_type] = _by_bank(found)
         _audit_lookup(request, "hma.lookup", 1, everything)
         return JsonResponse(response)
     if request.GET.get("url"):
         raise HmaError(400, OFFLINE)
-    found = _lookup(_require(request, "signal"), _require(request, "signal_type"))
+    query_signal = request.GET.get("signal")
+    query_type = request.GET.get("signal_type")
+    if not query_signal or not query_type:
+        raise HmaError(400, "Either url or both signal and signal_type are required")
+    found = _lookup(query_signal, query_type, banks)
     _audit_lookup(request, "hma.lookup", 1, found)
-    return JsonResponse(_bank_names(found), safe=False)
+    return JsonResponse(_by_bank(found))
 
 
 @hma_requires(Perm.HASH_MATCH, "GET")

@@ -94,7 +94,7 @@ def test_raw_lookup_returns_content_ids_and_optionally_distances(hma: dict[str, 
     )
 
     assert plain.json() == {"matches": [entry.pk]}
-    assert with_distance.json() == {"matches": [{"content_id": entry.pk, "distance": "0"}]}
+    assert with_distance.json() == {"matches": [{"bank_content_id": entry.pk, "distance": "0"}]}
     assert AuditEvent.objects.filter(action="bank.match").count() == 2
 
 
@@ -107,20 +107,29 @@ def test_raw_lookup_errors_speak_hma(hma: dict[str, Any]) -> None:
     assert unknown.status_code == 400 and unknown.json() == {"message": "No such SignalType 'tmk'"}
     invalid = caller.get("/m/raw_lookup", {"signal": "xyz", "signal_type": "pdq"})
     assert invalid.status_code == 400 and "invalid signal" in invalid.json()["message"]
+    restricted = caller.get(
+        "/m/raw_lookup", {"signal": hma["pdq"], "signal_type": "pdq", "banks": "OFF_BANK"}
+    )
+    assert restricted.json() == {"matches": []}
 
 
-def test_lookup_by_signal_lists_matching_bank_names(hma: dict[str, Any]) -> None:
-    response = hma["caller"].get("/m/lookup", {"signal": hma["pdq"], "signal_type": "pdq"})
-    assert response.json() == ["HMA_BANK"]
+def test_lookup_by_signal_maps_banks_to_contents_and_distances(hma: dict[str, Any]) -> None:
+    response = hma["caller"].get(
+        "/m/lookup", {"signal": hma["pdq"], "signal_type": "pdq", "seed": "7"}
+    )
+    assert response.json() == {"HMA_BANK": [{"bank_content_id": hma["entry"].pk, "distance": "0"}]}
     miss = hma["caller"].get("/m/lookup", {"signal": "0" * 32, "signal_type": "md5"})
-    assert miss.json() == []
+    assert miss.json() == {}
+    neither = hma["caller"].get("/m/lookup", {"signal": "0" * 32})
+    assert neither.json() == {"message": "Either url or both signal and signal_type are required"}
 
 
 def test_lookup_by_upload_maps_signal_types_to_bank_names(hma: dict[str, Any]) -> None:
     response = hma["caller"].post("/m/lookup", {"photo": SimpleUploadedFile("p.png", hma["image"])})
     body = response.json()
-    assert body["pdq"] == ["HMA_BANK"] and body["md5"] == ["HMA_BANK"]
-    assert body["sha1"] == [] and body["sha256"] == []
+    assert list(body["pdq"]) == ["HMA_BANK"] and list(body["md5"]) == ["HMA_BANK"]
+    assert body["pdq"]["HMA_BANK"][0]["bank_content_id"] == hma["entry"].pk
+    assert body["sha1"] == {} and body["sha256"] == {}
 
 
 def test_lookup_by_url_is_refused_offline(hma: dict[str, Any]) -> None:
@@ -160,7 +169,7 @@ def test_an_investigator_session_can_look_up(people: People, hma: dict[str, Any]
     response = signed_in(people.lahore_investigator).get(
         "/m/lookup", {"signal": hma["pdq"], "signal_type": "pdq"}
     )
-    assert response.json() == ["HMA_BANK"]
+    assert list(response.json()) == ["HMA_BANK"]
 
 
 def test_a_session_post_without_csrf_token_is_refused(people: People, hma: dict[str, Any]) -> None:
