@@ -23,6 +23,8 @@ from muhafiz.audit.models import ActorKind, AuditEvent
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
 CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
 
+SENSITIVE_MIN_LENGTH = 3
+
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -184,8 +186,11 @@ def _sensitive_values(obj: models.Model | ObjectRef | None) -> list[str]:
     for field in obj._meta.concrete_fields:
         if isinstance(field, EncryptedField):
             value = getattr(obj, field.attname, None)
-            if value is not None and str(value).strip():
-                values.append(str(value).strip())
+            text = "" if value is None else str(value).strip()
+            # Initials and one-letter values would match ordinary words; courts publish
+            # initials anyway. Anything longer is refused wherever it appears as a word.
+            if len(text) >= SENSITIVE_MIN_LENGTH:
+                values.append(text)
     return values
 
 

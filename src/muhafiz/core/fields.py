@@ -66,6 +66,19 @@ class EncryptedField(models.TextField):  # type: ignore[type-arg]
             return None
         return self.from_plain(crypto.decrypt(value, self.context()))
 
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        if self.unique or getattr(self, "db_index", False) or self.primary_key:
+            errors.append(
+                checks.Error(
+                    "an encrypted field cannot be unique, indexed or a primary key (every "
+                    "encryption differs); add a BlindIndexField for that",
+                    obj=self,
+                    id="muhafiz.E004",
+                )
+            )
+        return errors
+
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "isnull":
             return IsNull

@@ -12,6 +12,7 @@ from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import isolate_apps
 
 from muhafiz.audit.actions import SensitiveDetailError, record
 from muhafiz.audit.chain import verify_chain
@@ -249,7 +250,26 @@ def test_the_audit_refuses_a_victims_name_in_its_details(people: object) -> None
             record(None, "victim.update", sample, note="renamed to ayesha bibi")
         with pytest.raises(SensitiveDetailError):
             record(None, "victim.update", sample, reason="CNIC 35202-1234567-1 checked")
-    assert AuditEvent.objects.count() == 1
+        # Initials are not refused: they would match ordinary words.
+        short = ProtectedSample(pk=sample.pk, pseudonym="V-1", name="AB")
+        record(None, "victim.update", short, note="AB reviewed")
+    assert AuditEvent.objects.count() == 2
+
+
+@isolate_apps("muhafiz.core")
+def test_an_encrypted_field_cannot_be_unique_or_indexed() -> None:
+    from django.db import models
+
+    from muhafiz.core.fields import EncryptedTextField
+
+    class UniqueSecret(models.Model):
+        secret = EncryptedTextField(unique=True)
+
+        class Meta:
+            app_label = "core"
+
+    errors = UniqueSecret._meta.get_field("secret").check()
+    assert [e.id for e in errors] == ["muhafiz.E004"]
 
 
 class _Sink:
