@@ -13,6 +13,7 @@ Same paths, parameter names and response shapes as HMA's OpenMediaMatch blueprin
     GET  /m/index/status    {"pdq": {"present", "built_to", "size"}, …}
     GET  /c/banks           [{"name", "matching_enabled_ratio"}]
     GET  /c/bank/<name>     {"name", "matching_enabled_ratio"}
+    GET  /c/bank/<name>/content/<id>[?include_signals=true]   the entry behind a match
 
 Errors are HMA's `{"message": …}`. A bank content id is the Muhafiz bank entry id. Shapes
 follow HMA's current OpenMediaMatch (the flask-openapi3 blueprints). Access: a
@@ -39,7 +40,7 @@ from muhafiz.hashbank import actions
 from muhafiz.hashbank.hashing import ContentHashes, ImageError, hash_image
 from muhafiz.hashbank.index import current_index
 from muhafiz.hashbank.matching import EntryMatch, QueryError, match_hashes, parse_query
-from muhafiz.hashbank.models import Bank
+from muhafiz.hashbank.models import Bank, BankEntry
 
 View = Callable[..., HttpResponse]
 
@@ -330,3 +331,25 @@ def bank_show(request: HttpRequest, bank_name: str) -> HttpResponse:
     if bank is None:
         raise HmaError(404, f"bank '{bank_name}' not found")
     return JsonResponse(_bank_config(bank))
+
+
+@hma_requires(Perm.BANK_VIEW, "GET")
+def bank_content(request: HttpRequest, bank_name: str, content_id: int) -> HttpResponse:
+    """HMA's bank content record for a `bank_content_id` a lookup returned."""
+    bank = Bank.objects.filter(name=bank_name).first()
+    if bank is None:
+        raise HmaError(404, f"bank '{bank_name}' not found")
+    entry = BankEntry.objects.filter(bank=bank, pk=content_id).first()
+    if entry is None:
+        raise HmaError(404, f"content '{content_id}' not found")
+    body: dict[str, Any] = {
+        "id": entry.pk,
+        # HMA: 1 is enabled, 0 disabled; a removed entry never matches again.
+        "disable_until_ts": 1 if entry.removed_at is None else 0,
+        "collab_metadata": {},
+        "original_media_uri": None,
+        "bank": _bank_config(bank),
+    }
+    if _bool(request.GET.get("include_signals", "false")):
+        body["signals"] = {k: v for k, v in entry.hashes().items() if k in SIGNAL_TYPES}
+    return JsonResponse(body)

@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern] = [
     path("m/index/status", hma.index_status, name="index_status"),
     path("c/banks", hma.banks_index, name="banks"),
     path("c/bank/<str:bank_name>", hma.bank_show, name="bank"),
+    path("c/bank/<str:bank_name>/content/<int:content_id>", hma.bank_content, name="bank_content"),
 ]

@@ -196,3 +196,21 @@ def test_index_status_has_hma_shape(hma: dict[str, Any]) -> None:
     assert body["pdq"]["built_to"] > 0
     one = hma["caller"].get("/m/index/status", {"signal_type": "pdq"}).json()
     assert set(one) == {"pdq"}
+
+
+def test_bank_content_resolves_a_lookup_id(hma: dict[str, Any]) -> None:
+    entry = hma["entry"]
+    url = f"/c/bank/HMA_BANK/content/{entry.pk}"
+
+    plain = hma["caller"].get(url).json()
+    with_signals = hma["caller"].get(url, {"include_signals": "true"}).json()
+
+    assert plain == {
+        "id": entry.pk,
+        "disable_until_ts": 1,
+        "collab_metadata": {},
+        "original_media_uri": None,
+        "bank": {"name": "HMA_BANK", "matching_enabled_ratio": 1.0},
+    }
+    assert with_signals["signals"] == {"pdq": hma["pdq"]}
+    assert hma["caller"].get("/c/bank/HMA_BANK/content/999999").status_code == 404
