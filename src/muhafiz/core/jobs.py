@@ -41,8 +41,15 @@ class JobNotRetryableError(RuntimeError):
 def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
     """Queue `task` once the current transaction commits (at once when there is none).
 
-    Arguments must be JSON values (ids and codes, not model instances).
+    Arguments must be JSON values (ids and codes, not model instances). They and the task's
+    queue are checked now, so a bad call fails inside the caller's transaction instead of after
+    its commit, when the job would be lost.
     """
+    task.get_backend().validate_task(task)
+    try:
+        json.dumps({"args": args, "kwargs": kwargs})
+    except TypeError as exc:
+        raise TypeError(f"arguments of {task.module_path} must be JSON values: {exc}") from exc
     transaction.on_commit(lambda: _enqueue(task, args, kwargs))
 
 

@@ -100,6 +100,19 @@ def test_a_job_of_a_rolled_back_transaction_is_never_queued(
     assert not DBTaskResult.objects.exists()
 
 
+def test_a_job_with_arguments_that_are_not_json_fails_before_the_commit(
+    administrator: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(TypeError, match="must be JSON values"),
+        transaction.atomic(),
+    ):
+        enqueue_on_commit(flaky, administrator)  # type: ignore[arg-type]
+    assert callbacks == []
+    assert not DBTaskResult.objects.exists()
+
+
 @pytest.fixture
 def runs_table(transactional_db: None) -> Iterator[str]:
     with connection.cursor() as cursor:
