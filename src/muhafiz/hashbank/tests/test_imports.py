@@ -307,10 +307,14 @@ def test_an_import_that_adds_entries_queues_an_index_rebuild(
     bank = _bank()
     source = _write(tmp_path / "m.txt", _checksum_list(sample_files, "md5"))
 
-    with django_capture_on_commit_callbacks() as callbacks:  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:  # type: ignore[operator]
         actions.import_hash_list(None, bank, source)
 
+    from django_tasks_db.models import DBTaskResult
+
     assert len(callbacks) == 1
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "muhafiz.hashbank.tasks.rebuild_index"
 
 
 def test_repeats_inside_one_file_count_as_duplicates(
