@@ -277,6 +277,24 @@ def verify_second_factor(
     return None
 
 
+def set_preferred_language(
+    user: User, language: str, *, request: HttpRequest | None = None
+) -> bool:
+    """Remember the language a person chose; True when it changed."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"preferred_language": _("Not a language of Muhafiz.")})
+    if user.preferred_language == language:
+        return False
+    with transaction.atomic():
+        previous = user.preferred_language
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        _audit(
+            user, "accounts.language_changed", user, request=request, language=[previous, language]
+        )
+    return True
+
+
 def change_own_password(
     user: User, new_password: str, *, request: HttpRequest | None = None
 ) -> None:

@@ -64,8 +64,23 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 
 def _after_sign_in(request: HttpRequest) -> HttpResponseRedirect:
     if getattr(request.user, "must_change_password", False):
-        return redirect("accounts:password_change")
-    return HttpResponseRedirect(_safe_next(request, request.session.pop(NEXT_KEY, None)))
+        response = redirect("accounts:password_change")
+    else:
+        response = HttpResponseRedirect(_safe_next(request, request.session.pop(NEXT_KEY, None)))
+    # A choice made in this browser wins; otherwise the person's own language comes back.
+    preferred = getattr(request.user, "preferred_language", "")
+    if preferred and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            preferred,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:

@@ -288,6 +288,20 @@ def test_sign_out_needs_a_post_and_ends_the_session(people: People) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_a_persons_language_follows_them_to_their_next_sign_in(people: People) -> None:
+    prosecutor = people.prosecutor
+    first = signed_in(prosecutor)
+    first.post("/i18n/setlang/", {"language": "ur", "next": "/"})
+    prosecutor.refresh_from_db()
+    assert prosecutor.preferred_language == "ur"
+    assert AuditEvent.objects.filter(action="accounts.language_changed").count() == 1
+
+    elsewhere = Client()  # another computer: no language cookie yet
+    give_password(elsewhere, prosecutor.username)
+    elsewhere.post("/accounts/verify/", {"code": totp_code(device_of(prosecutor))})
+    assert '<html lang="ur" dir="rtl">' in elsewhere.get("/").content.decode()
+
+
 def test_a_signed_in_person_opening_sign_in_goes_home(people: People) -> None:
     client = signed_in(people.analyst)
     assert client.get("/accounts/login/")["Location"] == "/"
