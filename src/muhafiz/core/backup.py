@@ -42,7 +42,7 @@ MANIFEST = "manifest.json"
 DATABASE_PREFIX = "database/"
 DATA_PREFIX = "data/"
 CHUNK = 1024 * 1024
-# Present in a fresh data directory before any data exists (settings create them on start-up).
+# Present in a fresh data directory before any data exists (settings create it on start-up).
 FRESH_INSTALL_FILES = frozenset({"secret_key"})
 
 
@@ -59,6 +59,7 @@ class RestoreReport:
     audit_events: int = 0
     audit_head: str = ""
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -292,10 +293,24 @@ def _add_file(archive: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]
     return {"sha256": reader.digest.hexdigest(), "size": info.size}
 
 
+def _key_file() -> Path:
+    from django.conf import settings
+
+    return Path(settings.MUHAFIZ_FIELD_KEYS_PATH).resolve()
+
+
 def create_backup(
-    target: Path, *, data_dir: Path | None = None, using: str = "default"
+    target: Path,
+    *,
+    data_dir: Path | None = None,
+    using: str = "default",
+    include_keys: bool = False,
 ) -> dict[str, Any]:
-    """Write a backup file to `target` and return its manifest."""
+    """Write a backup file to `target` and return its manifest.
+
+    A laptop installation's key file is left out unless `include_keys`: a stolen backup should
+    not carry the key to its own encrypted data. The manifest names the keys' fingerprints.
+    """
     from django.conf import settings
     from django.db import transaction
 
@@ -325,7 +340,9 @@ def create_backup(
         )
         partial = staging_dir / "archive.tar"
         members: dict[str, Any] = {}
-        excluded = _excluded_paths(data_dir, using, [target, staging_dir])
+        excluded = _excluded_paths(
+            data_dir, using, [target, staging_dir, *([] if include_keys else [_key_file()])]
+        )
         with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
             members[snapshot.member] = _add_file(archive, snapshot.path, snapshot.member)
             for path, relative in _data_files(data_dir, excluded):
@@ -346,6 +363,10 @@ def create_backup(
                     "head_hash": snapshot.audit_head_hash,
                 },
                 "field_keys": ring_fingerprints,
+                "field_keys_included": any(
+                    (data_dir / name[len(DATA_PREFIX) :]).resolve() == _key_file()
+                    for name in members
+                ),
                 "members": members,
             }
             body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
@@ -431,12 +452,62 @@ def _database_is_empty(using: str) -> tuple[bool, list[str]]:
 
 
 def _data_dir_leftovers(data_dir: Path, using: str, source: Path) -> list[str]:
-    excluded = _excluded_paths(data_dir, using, [source])
+    """Files in the data directory other than what start-up creates and the key file."""
+    excluded = _excluded_paths(data_dir, using, [source, _key_file()])
     return [
         relative
         for _path, relative in _data_files(data_dir, excluded)
         if relative not in FRESH_INSTALL_FILES
     ]
+
+
+def _check_key_file_conflict(source: Path, manifest: dict[str, Any], data_dir: Path) -> str:
+    """The key file's member name when the backup carries one; refuse to replace another key."""
+    key_file = _key_file()
+    try:
+        relative = key_file.relative_to(data_dir).as_posix()
+    except ValueError:
+        return ""
+    name = DATA_PREFIX + relative
+    if name not in manifest["members"] or not key_file.exists():
+        return ""
+    if _sha256_file(key_file) != manifest["members"][name]["sha256"]:
+        raise BackupError(
+            f"{key_file} already holds different field keys than the backup's copy; move it "
+            "away (keep it!) or restore into another data directory"
+        )
+    return name
+
+
+def _check_keys(manifest: dict[str, Any], using: str, report: RestoreReport) -> None:
+    """Warn when the configured key ring cannot read the restored data."""
+    from django.conf import settings
+
+    from muhafiz.core import crypto
+    from muhafiz.core.fields import check_field_keys
+
+    if not settings.MUHAFIZ_FIELD_KEYS and not _key_file().exists():
+        report.warnings.append(
+            "no field keys are configured: set MUHAFIZ_FIELD_KEYS, or copy the key file to "
+            f"{_key_file()}, before starting Muhafiz (the backup was written with keys "
+            f"{', '.join(sorted(manifest.get('field_keys') or {})) or 'unknown'})"
+        )
+        return
+    try:
+        configured = crypto.fingerprints()
+    except crypto.FieldKeyError as exc:
+        report.warnings.append(str(exc))
+        return
+    for key_id, fingerprint in sorted((manifest.get("field_keys") or {}).items()):
+        if key_id not in configured:
+            report.warnings.append(f"field key {key_id!r} of the backup is not configured")
+        elif configured[key_id] != fingerprint:
+            report.warnings.append(
+                f"field key {key_id!r} is configured with different key material than the "
+                "backup was written with"
+            )
+    for error in check_field_keys(databases=[using]):
+        report.warnings.append(str(error.msg))
 
 
 @contextmanager
@@ -561,6 +632,7 @@ def restore_backup(
             f"the data directory {data_dir} is not empty ({', '.join(leftovers[:5])}"
             f"{', …' if len(leftovers) > 5 else ''}): restore only into an empty data directory"
         )
+    keys_member = _check_key_file_conflict(source, manifest, data_dir)
     empty, tables = _database_is_empty(using)
     if not empty:
         raise BackupError(
@@ -577,6 +649,8 @@ def restore_backup(
             if not member.name.startswith(DATA_PREFIX):
                 continue
             relative = member.name[len(DATA_PREFIX) :]
+            if member.name == keys_member:
+                continue  # the same keys are already in place
             handle = archive.extractfile(member)
             if handle is None:
                 raise BackupError(f"member {member.name} cannot be read")
@@ -584,6 +658,7 @@ def restore_backup(
             report.files += 1
     crypto.reset_key_ring()
     _verify_restored(manifest, using, report)
+    _check_keys(manifest, using, report)
     if report.ok:
         with transaction.atomic(using=using):
             record(

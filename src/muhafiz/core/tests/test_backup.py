@@ -20,9 +20,10 @@ from muhafiz.accounts.models import User
 from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.testing import remove_audit_rows
+from muhafiz.core import crypto
 from muhafiz.core.backup import BackupError, create_backup, read_manifest, restore_backup
 from muhafiz.core.tests.sample_models import ProtectedSample
-from muhafiz.core.tests.test_crypto import OLD
+from muhafiz.core.tests.test_crypto import NEW, OLD
 from muhafiz.testing import make_people
 
 POSTGRES = connection.vendor == "postgresql"
@@ -139,6 +140,7 @@ def test_backup_then_restore_into_an_empty_data_directory_gives_the_same_data(
     assert restored.returncode == 0, restored.stderr
     assert "Verified" in restored.stdout
     assert "audit chain is intact (6 entries" in restored.stdout
+    assert "WARNING" not in restored.stderr
 
     # The data directory's files come back byte for byte.
     restored_files = _file_hashes(target)
@@ -243,3 +245,44 @@ def test_restore_refuses_a_database_that_holds_tables(backup_file: Path, tmp_pat
 def test_backup_refuses_to_overwrite_a_file(backup_file: Path) -> None:
     with pytest.raises(BackupError, match="already exists"):
         create_backup(backup_file, data_dir=backup_file.parent)
+
+
+def _keys_in(data_dir: Path) -> Path:
+    key_file = data_dir / "field_keys"
+    key_file.write_text(f"{OLD}\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    return key_file
+
+
+@pytest.mark.django_db
+def test_the_key_file_stays_out_of_a_backup_unless_asked(tmp_path: Path) -> None:
+    data = _data_dir(tmp_path)
+    key_file = _keys_in(data)
+    with override_settings(MUHAFIZ_FIELD_KEYS=None, MUHAFIZ_FIELD_KEYS_PATH=key_file):
+        without = create_backup(tmp_path / "without.tar", data_dir=data)
+        with_keys = create_backup(tmp_path / "with.tar", data_dir=data, include_keys=True)
+    assert "data/field_keys" not in without["members"]
+    assert without["field_keys_included"] is False
+    assert without["field_keys"] == {"old": crypto.parse_key_ring(OLD).primary.fingerprint()}
+    assert "data/field_keys" in with_keys["members"]
+    assert with_keys["field_keys_included"] is True
+
+
+@pytest.mark.django_db
+def test_restore_accepts_the_keys_already_in_place_but_not_other_keys(tmp_path: Path) -> None:
+    data = _data_dir(tmp_path)
+    key_file = _keys_in(data)
+    target = tmp_path / "target"
+    target.mkdir()
+    with override_settings(MUHAFIZ_FIELD_KEYS=None, MUHAFIZ_FIELD_KEYS_PATH=key_file):
+        backup = tmp_path / "with.tar"
+        create_backup(backup, data_dir=data, include_keys=True)
+    target_keys = _keys_in(target)
+    with override_settings(MUHAFIZ_FIELD_KEYS=None, MUHAFIZ_FIELD_KEYS_PATH=target_keys):
+        # The same keys: the data directory counts as empty (this test's database does not).
+        with pytest.raises(BackupError, match="database is not empty"):
+            restore_backup(backup, data_dir=target)
+        target_keys.write_text(f"{NEW}\n", encoding="utf-8")
+        with pytest.raises(BackupError, match="different field keys"):
+            restore_backup(backup, data_dir=target)
+    assert target_keys.read_text(encoding="utf-8") == f"{NEW}\n"

@@ -18,11 +18,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("target", help="The backup file to write (must not exist).")
         parser.add_argument("--data-dir", help="The data directory (default: MUHAFIZ_DATA_DIR).")
+        parser.add_argument(
+            "--include-keys",
+            action="store_true",
+            help="Also put the data directory's field-key file in the backup (then the backup "
+            "alone decrypts victim identity: keep it as safe as the server).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = Path(options["data_dir"]) if options["data_dir"] else None
         try:
-            manifest = create_backup(Path(options["target"]), data_dir=data_dir)
+            manifest = create_backup(
+                Path(options["target"]), data_dir=data_dir, include_keys=options["include_keys"]
+            )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         counts = manifest["database"]["row_counts"]
@@ -35,8 +43,14 @@ class Command(BaseCommand):
                 f"{manifest['audit']['head_hash']}."
             )
         )
-        if "data/field_keys" in manifest["members"]:
+        keys = ", ".join(sorted(manifest["field_keys"])) or "none"
+        if manifest["field_keys_included"]:
             self.stdout.write(
-                "The backup includes the field-encryption key file: store it as safely as the "
-                "server itself."
+                f"The backup includes the field-key file (keys {keys}): it alone decrypts "
+                "victim identity, so store it as safely as the server itself."
+            )
+        else:
+            self.stdout.write(
+                f"Field keys are NOT in the backup (keys {keys}); keep them separately for as "
+                "long as the backup is kept."
             )

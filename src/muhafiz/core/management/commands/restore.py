@@ -34,6 +34,8 @@ class Command(BaseCommand):
             f"{manifest['tool']['version']}): {report.tables} tables, {report.rows} rows, "
             f"{report.files} files."
         )
+        for warning in report.warnings:
+            self.stderr.write(self.style.WARNING(f"WARNING: {warning}"))
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(f"  - {problem}")
