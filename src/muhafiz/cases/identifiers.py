@@ -1,4 +1,5 @@
-"""Normalizing the identifiers of people in a case (CNIC/B-form, phone, online handle).
+"""Normalizing the identifiers of people in a case: CNIC/B-form and phone through
+`muhafiz.core.identifiers` (one rule for the whole platform), online handles here.
 
 Error messages never repeat the value given: they may end up in a log or an API response.
 """
@@ -10,56 +11,26 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from muhafiz.core import identifiers
+
 _HANDLE = re.compile(r"^[\w.\-]{1,100}$")
 _PLATFORM = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,30}$")
 
 
 def normalize_cnic(raw: str) -> str:
-    """A CNIC or B-form number (13 digits) as 12345-1234567-1."""
-    text = (raw or "").strip()
-    digits = re.sub(r"[\s-]", "", text)
-    if not digits.isdigit() or len(digits) != 13:
-        raise ValidationError(
-            _("A CNIC or B-form number has 13 digits, written 12345-1234567-1."), code="cnic"
-        )
-    if digits[0] == "0":
-        raise ValidationError(_("A CNIC or B-form number does not start with 0."), code="cnic")
-    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
+    """A CNIC or B-form number in its display form 12345-1234567-1 (core.identifiers rules)."""
+    try:
+        return identifiers.format_cnic(raw)
+    except identifiers.IdentifierError as exc:
+        raise ValidationError(str(exc), code=exc.code) from None
 
 
 def normalize_phone(raw: str) -> str:
-    """A phone number in international form (+923001234567); Pakistani forms accepted."""
-    text = (raw or "").strip()
-    if not re.fullmatch(r"[+()\d\s.\-]{6,25}", text):
-        raise ValidationError(
-            _("A phone number has digits only, like 0300 1234567 or +92 300 1234567."),
-            code="phone",
-        )
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        international = digits
-    elif digits.startswith("00"):
-        international = digits[2:]
-    elif digits.startswith("0"):
-        international = "92" + digits[1:]
-    elif digits.startswith("92") and len(digits) == 12:
-        international = digits
-    else:
-        international = "92" + digits
-    if international.startswith("92"):
-        national = international[2:]
-        if national.startswith("3") and len(national) != 10:
-            raise ValidationError(
-                _("A Pakistani mobile number has 11 digits, like 0300 1234567."), code="phone"
-            )
-        if not 9 <= len(national) <= 10:
-            raise ValidationError(
-                _("A Pakistani phone number has 10 or 11 digits with its area code."),
-                code="phone",
-            )
-    elif not 8 <= len(international) <= 15:
-        raise ValidationError(_("An international number has 8 to 15 digits."), code="phone")
-    return f"+{international}"
+    """A phone number in E.164 (+923001234567); Pakistani forms and foreign numbers accepted."""
+    try:
+        return identifiers.normalize_phone(raw, allow_foreign=True)
+    except identifiers.IdentifierError as exc:
+        raise ValidationError(str(exc), code=exc.code) from None
 
 
 def normalize_handle(raw: str) -> str:

@@ -23,6 +23,13 @@ def test_errors_are_translated_too(people: People, lahore_case: Case) -> None:
     client = signed_in(people.lahore_investigator)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
     response = client.post(
-        f"/cases/{lahore_case.reference}/victims/new/", {"cnic": "123", "gender": "girl"}
+        "/cases/new/",
+        {
+            "district": "LHR",
+            "agency": "PB-POLICE",
+            "police_station": lahore_case.police_station_id,
+            "fir_number": lahore_case.fir_number,
+            "reported_at": "2026-11-01T10:00",
+        },
     )
-    assert "13 ہندسوں" in response.content.decode()
+    assert "پہلے ہی Model Town میں درج ہے" in response.content.decode()
