@@ -17,13 +17,15 @@ from django.db import connections, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from muhafiz.audit.chain import canonical_details, chain_head, compute_row_hash
+from muhafiz.audit.chain import canonical_details, canonical_json, chain_head, compute_row_hash
 from muhafiz.audit.models import ActorKind, AuditEvent
 
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
 CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
 
 SENSITIVE_MIN_LENGTH = 3
+MAX_DETAILS_BYTES = 16 * 1024  # details are ids and codes; anything bigger is a mistake
+MAX_REASON_LENGTH = 2000
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -79,6 +81,15 @@ def record(
     kind, user_id, client_id, name, role, agency = _actor_fields(actor)
     object_type, object_id, label = _object_fields(obj)
     stored_details = canonical_details(details)
+    if len(canonical_json(stored_details).encode("utf-8")) > MAX_DETAILS_BYTES:
+        raise AuditError(
+            f"audit details of {action!r} exceed {MAX_DETAILS_BYTES} bytes; "
+            "record ids and codes, not content"
+        )
+    if len(reason) > MAX_REASON_LENGTH:
+        raise AuditError(
+            f"the stated purpose is {len(reason)} characters; at most {MAX_REASON_LENGTH}"
+        )
     _refuse_sensitive(obj, label=label, reason=reason, details=stored_details)
     address = _client_address(request) if kind in (ActorKind.USER, ActorKind.API_CLIENT) else None
 

@@ -26,6 +26,12 @@ class EventQuery(Schema):
     object_id: str = Field("", max_length=64)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    after_sequence: int | None = Field(
+        None,
+        ge=0,
+        description="Only events after this sequence, oldest first: for shipping the log "
+        "elsewhere in order",
+    )
     limit: int = Field(100, ge=1, le=MAX_PAGE)
     offset: int = Field(0, ge=0)
 
@@ -63,7 +69,11 @@ class ChainOut(Schema):
     reason: str
 
 
-@router.get("/events", response=EventPage, summary="Audit events, newest first, filtered")
+@router.get(
+    "/events",
+    response=EventPage,
+    summary="Audit events, newest first (oldest first with after_sequence), filtered",
+)
 @api_requires(Perm.AUDIT_VIEW)
 def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
     criteria = EventFilter(
@@ -73,6 +83,7 @@ def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
         object_id=query.object_id.strip(),
         date_from=query.date_from,
         date_to=query.date_to,
+        after_sequence=query.after_sequence,
     )
     selected = filter_events(criteria)
     items: list[AuditEvent] = list(selected[query.offset : query.offset + query.limit])

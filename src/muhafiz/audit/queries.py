@@ -21,6 +21,7 @@ class EventFilter:
     object_id: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    after_sequence: int | None = None
 
     def as_details(self) -> dict[str, str]:
         """The filters as audit details (what the auditor looked at)."""
@@ -31,12 +32,15 @@ class EventFilter:
             "object_id": self.object_id,
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
+            "after_sequence": "" if self.after_sequence is None else str(self.after_sequence),
         }
         return {key: value for key, value in values.items() if value}
 
 
 def filter_events(criteria: EventFilter) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.order_by("-sequence")
+    if criteria.after_sequence is not None:
+        events = events.filter(sequence__gt=criteria.after_sequence).order_by("sequence")
     if criteria.actor:
         events = events.filter(actor_name__iexact=criteria.actor)
     if criteria.action:

@@ -223,3 +223,12 @@ def test_cli_verify_reports_the_broken_row(people: People) -> None:
     outcome = runner.invoke(audit, ["verify"])
     assert outcome.exit_code == 1
     assert f"row {events[1].pk}" in outcome.output
+
+
+def test_oversized_details_and_reasons_are_refused(people: People) -> None:
+    with transaction.atomic():
+        with pytest.raises(AuditError, match="ids and codes"):
+            record(None, "case.update", blob="x" * 20_000)
+        with pytest.raises(AuditError, match="at most 2000"):
+            record(None, "case.update", reason="y" * 2001)
+    assert not AuditEvent.objects.exists()

@@ -170,3 +170,16 @@ def test_the_api_verifies_the_chain(people: People) -> None:
     body = response.json()
     assert body["ok"] is True
     assert body["checked"] == 4
+
+
+def test_the_api_ships_the_log_in_order_after_a_sequence(people: People) -> None:
+    _history(people)
+    token = _client_token(["audit.view"])
+    response = Client().get(
+        "/api/v1/audit/events",
+        {"after_sequence": "2"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    items = response.json()["items"]
+    assert [item["sequence"] for item in items] == [3, 4]
+    assert items[0]["prev_hash"] == AuditEvent.objects.get(sequence=2).row_hash
