@@ -121,8 +121,18 @@ def test_a_new_page_without_a_rule_fails_the_check() -> None:
     assert [rule_problem(r.view_rule) for r in routes] == ["no access rule", None]
 
 
-def test_the_django_admin_is_not_mounted(client: Client) -> None:
+def test_the_django_admin_is_not_mounted() -> None:
+    """Its writes would bypass the named actions and so the audit log; administrators work
+    through the audited pages of accounts and catalogue instead."""
     assert not any(r.route.startswith("admin/") for r in url_routes())
+
+
+def test_there_is_no_self_service_password_reset() -> None:
+    """Passwords are reset by an administrator only (a one-time password handed over)."""
+    routes = url_routes()
+    assert not [r.route for r in routes if "reset" in r.route and "accounts/users" not in r.route]
+    public_accounts = {r.route for r in routes if r.view_rule == PUBLIC and "accounts/" in r.route}
+    assert public_accounts == {"accounts/login/", "accounts/logout/"}
 
 
 # --- the rules hold ------------------------------------------------------------------------------
