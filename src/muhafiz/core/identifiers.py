@@ -40,18 +40,30 @@ class IdentifierError(ValueError):
         self.code = code
 
 
-def _prepare(value: Any, what: str) -> str:
+def _messages(kind: Literal["cnic", "phone"]) -> dict[str, str]:
+    # Whole sentences per identifier, so that each language can word them its own way.
+    if kind == "cnic":
+        return {
+            "type": _("A CNIC or B-form number must be text."),
+            "too_long": _("A CNIC or B-form number is too long (at most %(max)d characters)."),
+            "empty": _("The CNIC or B-form number is empty."),
+        }
+    return {
+        "type": _("A phone number must be text."),
+        "too_long": _("A phone number is too long (at most %(max)d characters)."),
+        "empty": _("The phone number is empty."),
+    }
+
+
+def _prepare(value: Any, kind: Literal["cnic", "phone"]) -> str:
+    messages = _messages(kind)
     if not isinstance(value, str):
-        raise IdentifierError(_("%(what)s must be text.") % {"what": what}, "type")
+        raise IdentifierError(messages["type"], "type")
     if len(value) > MAX_INPUT:
-        raise IdentifierError(
-            _("%(what)s is too long (at most %(max)d characters).")
-            % {"what": what, "max": MAX_INPUT},
-            "too_long",
-        )
+        raise IdentifierError(messages["too_long"] % {"max": MAX_INPUT}, "too_long")
     text = value.translate(_DIGITS).strip()
     if not text:
-        raise IdentifierError(_("%(what)s is empty.") % {"what": what}, "empty")
+        raise IdentifierError(messages["empty"], "empty")
     return text
 
 
@@ -60,8 +72,7 @@ def _prepare(value: Any, what: str) -> str:
 
 def normalize_cnic(value: Any) -> str:
     """The 13 digits of a CNIC or B-form number (accepts ``#####-#######-#``, spaces, or none)."""
-    what = _("A CNIC or B-form number")
-    text = _prepare(value, what)
+    text = _prepare(value, "cnic")
     if not _CNIC_CHARS.match(text):
         bad = next(ch for ch in text if not (ch.isascii() and (ch.isdigit() or ch in "- ")))
         raise IdentifierError(
@@ -119,8 +130,7 @@ _LANDLINE_TYPES = {
 def parse_phone(
     value: Any, *, kind: PhoneKind = "any", allow_foreign: bool = False
 ) -> phonenumbers.PhoneNumber:
-    what = _("A phone number")
-    text = _prepare(value, what)
+    text = _prepare(value, "phone")
     if re.search(r"[A-Za-z]", text):
         raise IdentifierError(_("A phone number cannot contain letters."), "invalid_character")
     try:
