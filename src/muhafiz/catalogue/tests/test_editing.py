@@ -53,6 +53,8 @@ def test_the_administrator_opens_every_catalogue_page(people: People, page: str)
 
 def test_the_catalogue_pages_show_the_shipped_law_and_geography(people: People) -> None:
     admin = signed_in(people.administrator)
+    home = admin.get(reverse("catalogue:home")).content.decode()
+    assert reverse("cases:section_rules") in home
     offences = admin.get(reverse("catalogue:offence_list")).content.decode()
     assert "PPC 377A" in offences
     assert "Listed (s.2(h))" in offences
