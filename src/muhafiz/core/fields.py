@@ -442,4 +442,13 @@ def reencrypt_all(*, batch_size: int = 500, actor: Any = None) -> RotationReport
                     to_key=ring.primary.key_id,
                 )
                 report.rows[model._meta.label] += len(rows)
+    with transaction.atomic():
+        record(
+            actor,
+            "keys.rotate",
+            None,
+            rows=report.total,
+            to_key=ring.primary.key_id,
+            ring=[key.key_id for key in ring.keys],
+        )
     return report

@@ -217,6 +217,8 @@ def test_after_rotation_every_value_reads_and_carries_the_new_key() -> None:
         )
         batches = AuditEvent.objects.filter(action="keys.rotate.batch")
         assert sum(event.details["rows"] for event in batches) == 8
+        summary = AuditEvent.objects.get(action="keys.rotate")
+        assert summary.details == {"rows": 8, "to_key": "new_2", "ring": ["new_2", "old"]}
         assert verify_chain().ok
         # A second run has nothing left to do.
         call_command("rotate_field_keys", stdout=_Sink())
