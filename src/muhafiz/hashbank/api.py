@@ -12,16 +12,14 @@ import io
 import tempfile
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest
-from ninja import File, Router, Schema
+from ninja import Router, Schema
 from ninja.errors import HttpError
-from ninja.files import UploadedFile
 from pydantic import Field
 
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
-from muhafiz.core.api import api_requires
+from muhafiz.core.api import SessionAuth, TokenAuth, api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.exports import write_bank
@@ -34,6 +32,12 @@ from muhafiz.hashbank.matching import (
     parse_query,
 )
 from muhafiz.hashbank.models import Bank, BankEntry, ImportStatus
+from muhafiz.hashbank.uploads import (
+    UploadTooLargeError,
+    check_not_too_large,
+    limit_upload,
+    upload_limit,
+)
 
 router = Router(tags=["banks"])
 
@@ -220,38 +224,62 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
     )
 
 
-def read_upload(request: HttpRequest, upload: UploadedFile) -> bytes:
-    """The upload's bytes, refused with 413 above MUHAFIZ_MAX_UPLOAD_BYTES."""
-    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
-    if upload.size is not None and upload.size > limit:
-        raise HttpError(413, f"the upload is {upload.size:,} bytes; the limit is {limit:,} bytes")
+class UploadLimit:
+    """First auth step of the upload route: enforces the size limit before the body is read.
+
+    It never authenticates anyone itself (returns None, so Session/Token auth follow); it runs
+    first because session auth's CSRF check reads the body.
+    """
+
+    def __call__(self, request: HttpRequest) -> None:
+        try:
+            limit_upload(request)
+        except UploadTooLargeError as exc:
+            raise HttpError(413, str(exc)) from exc
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+def read_upload(request: HttpRequest, field: str = "file") -> bytes:
+    """The one uploaded file's bytes (413 past MUHAFIZ_MAX_UPLOAD_BYTES, 400 when missing)."""
+    upload = request.FILES.get(field)
+    try:
+        check_not_too_large(request)
+    except UploadTooLargeError as exc:
+        raise HttpError(413, str(exc)) from exc
+    if upload is None:
+        raise HttpError(400, f"send the image as multipart/form-data in a field named {field!r}")
+    limit = upload_limit()
     data = bytes(upload.read(limit + 1))
     if len(data) > limit:
-        raise HttpError(413, f"the upload is larger than the limit of {limit:,} bytes")
+        raise HttpError(413, str(UploadTooLargeError(upload.size, limit)))
     return data
-
-
-def refuse_oversized(request: HttpRequest) -> None:
-    """Refuse before reading the body when the client already says it is too large."""
-    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    # Multipart framing adds a little: allow 64 KiB of it on top of the file itself.
-    if length > limit + 65536:
-        raise HttpError(413, f"the upload is {length:,} bytes; the limit is {limit:,} bytes")
 
 
 @router.post(
     "/hash",
     response=HashesOut,
+    auth=[UploadLimit(), SessionAuth(), TokenAuth()],
+    openapi_extra=UPLOAD_BODY,
     summary="Hash an uploaded image (MD5, SHA-1, SHA-256, PDQ); the image is not stored",
 )
 @api_requires(Perm.HASH_MATCH)
-def hash_upload(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    refuse_oversized(request)
-    data = read_upload(request, file)
+def hash_upload(request: HttpRequest) -> Any:
+    data = read_upload(request)
     try:
         hashes = hash_image(data)
     except ImageError as exc:

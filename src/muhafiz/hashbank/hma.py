@@ -28,7 +28,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -41,6 +40,12 @@ from muhafiz.hashbank.hashing import ContentHashes, ImageError, hash_image
 from muhafiz.hashbank.index import current_index
 from muhafiz.hashbank.matching import EntryMatch, QueryError, match_hashes, parse_query
 from muhafiz.hashbank.models import Bank, BankEntry
+from muhafiz.hashbank.uploads import (
+    UploadTooLargeError,
+    check_not_too_large,
+    limit_upload,
+    upload_limit,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -96,6 +101,12 @@ def hma_requires(perm: Perm, *methods: str) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
                 return _error(405, f"method {request.method} not allowed")
+            if request.method == "POST":
+                # Before anything reads the body (the CSRF check of a session does).
+                try:
+                    limit_upload(request)
+                except UploadTooLargeError as exc:
+                    return _error(413, str(exc))
             principal = _principal(request)
             if principal is None:
                 return _error(401, "Sign in or send a valid API token (Authorization: Bearer).")
@@ -117,14 +128,13 @@ def hma_requires(perm: Perm, *methods: str) -> Callable[[View], View]:
 
 
 def _hash_upload(request: HttpRequest) -> ContentHashes:
-    limit = int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
+    limit = upload_limit()
+    files = request.FILES
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit + 65536:
-        raise HmaError(413, f"the upload is {length:,} bytes; the limit is {limit:,} bytes")
-    if not request.FILES:
+        check_not_too_large(request)
+    except UploadTooLargeError as exc:
+        raise HmaError(413, str(exc)) from exc
+    if not files:
         raise HmaError(400, "Missing multipart/form-data file upload")
     if len(request.FILES) > 1 or any(len(request.FILES.getlist(k)) > 1 for k in request.FILES):
         raise HmaError(400, "Only one file allowed per request")
@@ -136,11 +146,9 @@ def _hash_upload(request: HttpRequest) -> ContentHashes:
     upload = request.FILES.get(field)
     if not isinstance(upload, UploadedFile):
         raise HmaError(400, "Missing multipart/form-data file upload")
-    if upload.size is not None and upload.size > limit:
-        raise HmaError(413, f"the upload is {upload.size:,} bytes; the limit is {limit:,} bytes")
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise HmaError(413, f"the upload is larger than the limit of {limit:,} bytes")
+        raise HmaError(413, str(UploadTooLargeError(upload.size, limit)))
     try:
         return hash_image(data)
     except ImageError as exc:

@@ -205,13 +205,29 @@ def test_hash_upload_returns_all_hashes_and_stores_nothing(
     assert not any(p.is_file() for p in (tmp_path / "data").rglob("*.png"))
 
 
-def test_an_oversized_upload_gets_413(people: People, banks: dict[str, Any], settings: Any) -> None:
+@pytest.mark.parametrize("size", [5_000, 300_000], ids=["read-and-stopped", "declared-length"])
+def test_an_oversized_upload_gets_413(
+    people: People, banks: dict[str, Any], settings: Any, size: int
+) -> None:
     settings.MUHAFIZ_MAX_UPLOAD_BYTES = 1000
     response = signed_in(people.forensic_examiner).post(
-        "/api/v1/hash", {"file": SimpleUploadedFile("big.png", banks["image"])}
+        "/api/v1/hash", {"file": SimpleUploadedFile("big.png", b"x" * size)}
     )
     assert response.status_code == 413
-    assert "limit" in response.json()["error"]["message"]
+    assert "1,000 bytes" in response.json()["error"]["message"]
+    assert not AuditEvent.objects.filter(action="bank.hash").exists()
+
+
+def test_an_upload_without_a_file_is_a_clear_400(people: People, banks: dict[str, Any]) -> None:
+    response = signed_in(people.forensic_examiner).post("/api/v1/hash", {"other": "x"})
+    assert response.status_code == 400
+    assert "'file'" in response.json()["error"]["message"]
+
+
+def test_the_upload_route_is_documented_as_multipart(banks: dict[str, Any]) -> None:
+    spec = Client().get("/api/openapi.json").json()
+    body = spec["paths"]["/api/v1/hash"]["post"]["requestBody"]
+    assert "multipart/form-data" in body["content"]
 
 
 def test_a_corrupt_image_gets_a_clear_400(people: People, banks: dict[str, Any]) -> None:

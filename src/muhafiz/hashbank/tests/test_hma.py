@@ -79,10 +79,11 @@ def test_post_hash_without_a_file_or_with_two_files_is_a_400(hma: dict[str, Any]
     assert two.status_code == 400 and "one file" in two.json()["message"]
 
 
-def test_post_hash_oversized_is_413(hma: dict[str, Any], settings: Any) -> None:
+@pytest.mark.parametrize("size", [5_000, 300_000], ids=["read-and-stopped", "declared-length"])
+def test_post_hash_oversized_is_413(hma: dict[str, Any], settings: Any, size: int) -> None:
     settings.MUHAFIZ_MAX_UPLOAD_BYTES = 1000
-    response = hma["caller"].post("/h/hash", {"photo": SimpleUploadedFile("p.png", hma["image"])})
-    assert response.status_code == 413 and "limit" in response.json()["message"]
+    response = hma["caller"].post("/h/hash", {"photo": SimpleUploadedFile("p.png", b"x" * size)})
+    assert response.status_code == 413 and "1,000 bytes" in response.json()["message"]
 
 
 def test_raw_lookup_returns_content_ids_and_optionally_distances(hma: dict[str, Any]) -> None:
