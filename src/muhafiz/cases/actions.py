@@ -4,6 +4,7 @@ writes its audit record in it. Views, API handlers, jobs and other apps call the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
@@ -120,6 +121,30 @@ def _reason(reason: str, field: str = "reason") -> str:
     if len(text) > MAX_REASON:
         raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
     return text
+
+
+def _identity_strings(case: Case) -> list[str]:
+    """The victims' names, guardians and CNICs on a case (decrypted only to be kept out)."""
+    values: list[str] = []
+    for victim in Victim.objects.filter(case=case).only("pk", "name", "guardian_name", "cnic"):
+        for value in (victim.name, victim.guardian_name, victim.cnic):
+            if value and len(value.strip()) >= 3:
+                values.append(value.strip())
+        if victim.cnic:
+            values.append(victim.cnic.replace("-", ""))
+    return values
+
+
+def _refuse_identity(case: Case, field: str, *texts: str) -> None:
+    """Free text (reasons, summaries, needs) must name victims by code, never by identity."""
+    if not any(t and t.strip() for t in texts):
+        return
+    for secret in _identity_strings(case):
+        pattern = re.compile(rf"(?<!\w){re.escape(secret)}(?!\w)", re.IGNORECASE)
+        if any(t and pattern.search(t) for t in texts):
+            raise ValidationError(
+                {field: _("Do not write a victim's name or CNIC here; use the victim's code.")}
+            )
 
 
 def _check_open(case: Case) -> None:
@@ -275,6 +300,7 @@ def update_case(
             raise ValidationError(
                 {"summary": _("Keep it under %(n)d characters.") % {"n": MAX_SUMMARY}}
             )
+        _refuse_identity(case, "summary", summary)
         case.summary = summary
         changed.append("summary")
     if facts is not None:
@@ -354,6 +380,7 @@ def _change_status(
     actor: Any, case: Case, to: str, reason: str, request: HttpRequest | None
 ) -> None:
     text = _reason(reason)
+    _refuse_identity(case, "reason", text)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status == to:
@@ -652,6 +679,7 @@ def reveal_victim_identity(
         raise ValidationError({"purpose": _("Say why you need to see the identity.")})
     if len(text) > 500:
         raise ValidationError({"purpose": _("Keep it under %(n)d characters.") % {"n": 500}})
+    _refuse_identity(case, "purpose", text)
     record_read(actor, "victim.identity.view", victim, reason=text, request=request)
     return {
         "pseudonym": victim.pseudonym,
@@ -704,6 +732,7 @@ def override_consent(
     if consent not in Consent.values:
         raise ValidationError({"consent": _("Unknown consent.")})
     text = _reason(reason)
+    _refuse_identity(case, "reason", text)
     with transaction.atomic():
         override = ConsentOverride.objects.create(
             victim=victim, consent=consent, reason=text, decided_by=actor
@@ -898,6 +927,7 @@ def refer_victim(
         raise ValidationError({"needs": _("Say what the child needs.")})
     if len(needs) > MAX_REASON:
         raise ValidationError({"needs": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    _refuse_identity(case, "needs", needs)
     override = None
     if not victim.consent_referral:
         override = victim.consent_overrides.filter(consent=Consent.REFERRAL).last()
@@ -978,6 +1008,7 @@ def decide_referral(
         note = _reason(note, "note")
     if len(note) > MAX_REASON:
         raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    _refuse_identity(referral.case, "note", note)
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if locked.status not in allowed_from:

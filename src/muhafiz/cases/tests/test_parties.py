@@ -204,3 +204,27 @@ def test_correcting_a_victim_identity_is_audited_by_field_not_value(
     event = AuditEvent.objects.get(action="victim.identity.update")
     assert "name" in event.details["changed"]
     assert "Corrected" not in str(event.details)
+
+
+@pytest.mark.parametrize("where", ["summary", "close", "override", "referral", "purpose"])
+def test_free_text_that_names_the_victim_is_refused(
+    people: People, lahore_case: Case, victim: Victim, where: str
+) -> None:
+    text = f"Spoke to {VICTIM_NAME.upper()} and her guardian"
+    with pytest.raises(ValidationError) as caught:
+        if where == "summary":
+            actions.update_case(people.lahore_investigator, lahore_case, summary=text)
+        elif where == "close":
+            actions.close_case(people.lahore_investigator, lahore_case, text)
+        elif where == "override":
+            actions.override_consent(people.lahore_supervisor, victim, "sharing", text)
+        elif where == "referral":
+            actions.refer_victim(people.lahore_investigator, victim, needs=text)
+        else:
+            actions.reveal_victim_identity(people.prosecutor, victim, text)
+    assert "use the victim's code" in str(caught.value)
+    assert VICTIM_NAME not in str(caught.value)
+    assert not AuditEvent.objects.filter(reason__icontains="Spoke to").exists()
+    cnic_digits = VICTIM_CNIC.replace("-", "")
+    with pytest.raises(ValidationError):
+        actions.close_case(people.lahore_investigator, lahore_case, f"CNIC {cnic_digits} checked")
