@@ -342,3 +342,67 @@ def test_the_same_hash_with_two_categories_is_a_named_bad_row(
 
     assert "different details" in caught.value.errors[0]["message"]
     assert not BankEntry.objects.exists()
+
+
+def test_an_unknown_vics_version_is_named_and_nothing_imported(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    context = (
+        "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/3.1.xml/Default/$metadata#Media"
+    )
+    source = _write(tmp_path / "v.json", _vics([_media(sample_files[0].read_bytes(), 1)], context))
+
+    with pytest.raises(actions.ImportRejectedError, match="unknown VICS version"):
+        actions.import_hash_list(None, _bank(), source)
+    assert not BankEntry.objects.exists()
+
+
+def test_a_sqlite_file_that_is_not_nsrl_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.commit()
+    connection.close()
+
+    with pytest.raises(actions.BankError) as caught:
+        actions.import_hash_list(None, _bank(kind="known-good"), path)
+    assert "other.db" in str(caught.value) or "NSRL" in str(caught.value)
+    assert not BankEntry.objects.exists()
+
+
+def test_a_truncated_nsrl_database_imports_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "RDS.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR, "
+        "file_name VARCHAR, file_size INTEGER, package_id INTEGER)"
+    )
+    rows = []
+    for i in range(3000):
+        d = digests(f"software {i}".encode())
+        rows.append((d["sha256"], d["sha1"], d["md5"], f"f{i}", i, 1))
+    connection.executemany(
+        "INSERT INTO FILE (sha256, sha1, md5, file_name, file_size, package_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    connection.commit()
+    connection.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(actions.BankError):
+        actions.import_hash_list(None, _bank(kind="known-good"), path, fmt="nsrl")
+    assert not BankEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [("", None, "empty"), ("x\n", "no-such-format", "unknown hash-list format")],
+)
+def test_unreadable_inputs_are_clear_errors(
+    tmp_path: Path, content: str, fmt: str | None, message: str
+) -> None:
+    source = _write(tmp_path / "f.txt", content)
+    with pytest.raises(actions.BankError, match=message):
+        actions.import_hash_list(None, _bank(), source, fmt=fmt)
