@@ -242,6 +242,7 @@ def create_case(
             role = getattr(actor, "role", "")
             if role in TeamRole.values:
                 TeamMember.objects.create(case=case, user=actor, team_role=role)
+                case.forget_team()
             record(
                 actor,
                 "case.create",
@@ -437,6 +438,7 @@ def add_team_member(
         member, created = TeamMember.objects.get_or_create(
             case=case, user=user, team_role=team_role
         )
+        case.forget_team()
         if created:
             record(
                 actor,
@@ -476,6 +478,7 @@ def remove_team_member(
             team_role=member.team_role,
         )
         member.delete()
+        case.forget_team()
 
 
 # --- identifiers --------------------------------------------------------------------------------
@@ -959,6 +962,7 @@ def refer_victim(
             TeamMember.objects.get_or_create(
                 case=case, user=officer, team_role=TeamRole.CHILD_PROTECTION_OFFICER
             )
+            case.forget_team()
         record(
             actor,
             "referral.create",

@@ -3,6 +3,8 @@ the parties (protected victims, accused, witnesses), referrals and in-app alerts
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -133,8 +135,24 @@ class Case(models.Model):
         return Scope(
             district_id=self.district_id,
             province_id=self.district.province_id,
-            team_user_ids=frozenset(self.team.values_list("user_id", flat=True)),
+            team_user_ids=self.team_user_ids(),
         )
+
+    def team_user_ids(self) -> frozenset[int]:
+        """Who is on the team, read once per loaded case (a page asks many rights at once);
+        the team actions call `forget_team` after a change."""
+        cached: frozenset[int] | None = getattr(self, "_team_user_ids", None)
+        if cached is None:
+            cached = frozenset(self.team.values_list("user_id", flat=True))
+            self._team_user_ids = cached
+        return cached
+
+    def forget_team(self) -> None:
+        self.__dict__.pop("_team_user_ids", None)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.forget_team()
+        super().refresh_from_db(*args, **kwargs)
 
 
 class Sequence(models.Model):
