@@ -19,7 +19,7 @@ from django.conf import settings
 from django_otp.oath import TOTP
 
 from muhafiz.accounts.roles import JurisdictionLevel, Role
-from muhafiz.testing import TEST_PASSWORD, device_of, make_user, totp_code
+from muhafiz.testing import TEST_PASSWORD, device_of, district, make_user, signed_in, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -200,4 +200,47 @@ def test_a_locked_account_gets_a_clear_page_in_urdu(
     assert page.get_by_role("heading", level=1).inner_text() == "اکاؤنٹ مقفل"
     assert page.get_by_role("alert").is_visible()
     snap(page, "10-locked-ur")
+    assert page.csp_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_administrator_creates_an_account_and_an_api_client(
+    live_server: Any, page: Any, flushable_audit: None
+) -> None:
+    admin = make_user(
+        "admin.pages", Role.ADMINISTRATOR, district_code=None, level=JurisdictionLevel.NATIONAL
+    )
+    district("KSR", "Kasur")  # a second district to choose from
+    session = signed_in(admin).cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+
+    page.goto(f"{live_server.url}/accounts/users/new/")
+    page.get_by_label("Username").fill("inv.kasur.new")
+    page.get_by_label("First name").fill("Sana")
+    page.get_by_label("Last name").fill("Iqbal")
+    page.get_by_label("Role").select_option("investigator")
+    page.get_by_label("Agency").select_option(label="Punjab Police")
+    page.get_by_label("Jurisdiction").select_option("district")
+    page.get_by_label("District").select_option(label="Kasur")
+    snap(page, "11-new-account-en")
+    page.get_by_role("button", name="Create account").click()
+    password = page.locator('[data-testid="one-time-password"]').inner_text()
+    assert len(password) >= 16
+    snap(page, "12-one-time-password-en")
+    page.get_by_role("link", name="Done").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Sana Iqbal"
+    snap(page, "13-account-en")
+
+    page.goto(f"{live_server.url}/accounts/clients/new/")
+    page.get_by_label("Name of the system").fill("Kasur SSOIU case system")
+    page.get_by_label("Agency").select_option(label="Punjab Police")
+    page.get_by_label("Jurisdiction").select_option("national")
+    page.get_by_label("hash.match").check()
+    snap(page, "14-new-api-client-en")
+    page.get_by_role("button", name="Create and show token").click()
+    token = page.locator('[data-testid="api-token"]').inner_text()
+    assert token.startswith("mhz_")
+    snap(page, "15-api-token-en")
     assert page.csp_errors == []
