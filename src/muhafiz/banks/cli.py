@@ -108,7 +108,7 @@ def _lookup_batch(
 ) -> int:
     pdq_positions = [i for i, (_, text) in enumerate(batch) if len(text) == 64 and is_hex(text)]
     pdq_results = matcher.match_pdq_batch(
-        [batch[i][1] for i in pdq_positions], max_distance=max_distance, min_quality=0
+        [batch[i][1] for i in pdq_positions], max_distance=max_distance
     )
     pdq_by_position = dict(zip(pdq_positions, pdq_results, strict=True))
     errors = 0
