@@ -131,3 +131,30 @@ def test_an_over_long_client_name_is_refused(people: People) -> None:
 
 def test_only_administrators_create_api_clients(people: People) -> None:
     assert signed_in(people.forensic_examiner).get("/accounts/clients/new/").status_code == 403
+
+
+def test_a_browser_session_needs_the_csrf_token_to_write_through_the_api(
+    people: People,
+) -> None:
+    from muhafiz.core.permissions import ROLE_GRANTS
+    from muhafiz.testing import api_operations
+
+    grants = ROLE_GRANTS["investigator"]
+    writes = [
+        op
+        for op in api_operations()
+        if "POST" in op.methods and isinstance(op.rule, tuple) and set(op.rule) <= grants
+    ]
+    if not writes:
+        pytest.skip("no API write open to an investigator yet")
+    client = signed_in(people.lahore_investigator)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(writes[0].sample_path, data="{}", content_type="application/json")
+    assert response.status_code == 401
+
+    client.get("/")  # the page sets the CSRF cookie, as a browser would have it
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        writes[0].sample_path, data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert response.status_code != 401
