@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from muhafiz.audit.actions import (
     AuditError,
@@ -69,6 +69,18 @@ def test_record_keeps_actor_role_agency_and_staff_address(people: People) -> Non
     assert event.actor_agency == "PB-POLICE"
     assert event.client_address == "10.1.2.3"
     assert event.reason == "scrutiny of the challan"
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_kept(people: People) -> None:
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7"
+    )
+    with override_settings(MUHAFIZ_TRUSTED_PROXY_COUNT=1), transaction.atomic():
+        event = record(people.prosecutor, "case.review", request=request)
+    assert event.client_address == "198.51.100.7"  # the client's own claim is not trusted
+    with transaction.atomic():
+        event = record(people.prosecutor, "case.review", request=request)
+    assert event.client_address == "10.0.0.1"
 
 
 def test_a_public_reporter_leaves_no_address(people: People) -> None:
