@@ -408,8 +408,10 @@ def _load_victim(request: HttpRequest, reference: str, code: str) -> Victim:
 
 @router.get("/", response=list[CaseSummaryOut], summary="Cases the caller may see")
 @api_signed_in
-def list_cases(request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0) -> Any:
-    cases = selectors.case_list(_who(request), q)
+def list_cases(
+    request: HttpRequest, q: str = "", status: str = "", limit: int = 50, offset: int = 0
+) -> Any:
+    cases = selectors.case_list(_who(request), q[:60], status)
     limit = max(1, min(limit, 200))
     return [
         CaseSummaryOut(
@@ -469,6 +471,15 @@ def read_alert(request: HttpRequest, alert_id: int) -> Any:
     alert = get_object_or_404(Alert, pk=alert_id)
     actions.mark_alert_read(_who(request), alert)
     return Status(204, None)
+
+
+@router.get("/referrals", response=list[ReferralOut], summary="Referrals the caller may see")
+@api_requires(Perm.WELFARE_VIEW)
+def referral_queue(request: HttpRequest, status: str = "", mine: bool = False) -> Any:
+    referrals = selectors.referral_queue(_who(request), status)
+    if mine:
+        referrals = referrals.filter(officer_id=getattr(_who(request), "pk", None))
+    return [referral_out(r) for r in referrals[:200]]
 
 
 @router.get("/statistics/victims", response=list[StatsRow], summary="Victims by age band")

@@ -14,6 +14,7 @@ from muhafiz.cases.models import (
     Accused,
     AccusedIdentifier,
     Case,
+    Referral,
     SectionRule,
     Victim,
 )
@@ -32,7 +33,7 @@ def visible_cases(principal: Any, perm: Perm = Perm.CASE_VIEW) -> QuerySet[Case]
     )
 
 
-def case_list(principal: Any, query: str = "") -> QuerySet[Case]:
+def case_list(principal: Any, query: str = "", status: str = "") -> QuerySet[Case]:
     """Cases for the list page and the API: by case or by welfare right; `query` matches the
     reference or the FIR number (never a person's name)."""
     allowed = Q(pk__in=[])
@@ -43,7 +44,24 @@ def case_list(principal: Any, query: str = "") -> QuerySet[Case]:
     if query:
         # Exact matches use the indexes; references are stored upper-case.
         cases = cases.filter(Q(reference=query.upper()) | Q(fir_number=query))
+    if status:
+        cases = cases.filter(status=status)
     return cases.order_by("-reported_at", "-pk")
+
+
+def referral_queue(principal: Any, status: str = "") -> QuerySet[Referral]:
+    """Referrals in the cases whose welfare part `principal` may see, newest first."""
+    referrals = Referral.objects.filter(
+        scope_filter(
+            principal,
+            Perm.WELFARE_VIEW,
+            district_field="case__district",
+            province_field="case__district__province",
+        )
+    ).select_related("case", "victim", "officer")
+    if status:
+        referrals = referrals.filter(status=status)
+    return referrals.order_by("-created_at", "-pk")
 
 
 def load_case(principal: Any, reference: str, *perms: Perm) -> Case:

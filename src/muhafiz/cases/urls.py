@@ -12,6 +12,7 @@ urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/read/", views.alert_read, name="alert_read"),
     path("export.csv", views.case_export, name="export"),
+    path("referrals/", views.referral_queue, name="referral_queue"),
     path("section-rules/", views.section_rules, name="section_rules"),
     path(
         "section-rules/<int:rule_id>/active/",

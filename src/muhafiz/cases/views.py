@@ -22,7 +22,9 @@ from muhafiz.cases.models import (
     AccusedIdentifier,
     Alert,
     Case,
+    CaseStatus,
     Referral,
+    ReferralStatus,
     TeamMember,
     Victim,
     Witness,
@@ -47,15 +49,20 @@ def _lines(text: str) -> list[str]:
 @signed_in
 def case_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:60]
-    cases = selectors.case_list(request.user, query)[:100]
+    status = request.GET.get("status", "")
+    status = status if status in CaseStatus.values else ""
+    cases = selectors.case_list(request.user, query, status)[:100]
     return render(
         request,
         "cases/case_list.html",
         {
             "cases": cases,
             "q": query,
+            "status": status,
+            "statuses": CaseStatus.choices,
             "can_create": has_perm(request.user, Perm.CASE_CREATE),
             "can_export": has_perm(request.user, Perm.CASE_VIEW),
+            "can_welfare": has_perm(request.user, Perm.WELFARE_VIEW),
         },
     )
 
@@ -727,3 +734,24 @@ def section_rule_active(request: HttpRequest, rule_id: int) -> HttpResponse:
         request.user, rule, request.POST.get("active") == "1", request=request
     )
     return redirect("cases:section_rules")
+
+
+@requires(Perm.WELFARE_VIEW)
+def referral_queue(request: HttpRequest) -> HttpResponse:
+    """The child-protection officer's work: referrals in the cases of their jurisdiction."""
+    status = request.GET.get("status", "")
+    status = status if status in ReferralStatus.values else ""
+    mine = request.GET.get("mine") == "1"
+    referrals = selectors.referral_queue(request.user, status)
+    if mine:
+        referrals = referrals.filter(officer_id=request.user.pk)
+    return render(
+        request,
+        "cases/referral_queue.html",
+        {
+            "referrals": referrals[:200],
+            "status": status,
+            "statuses": ReferralStatus.choices,
+            "mine": mine,
+        },
+    )

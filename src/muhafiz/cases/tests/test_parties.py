@@ -228,3 +228,22 @@ def test_free_text_that_names_the_victim_is_refused(
     cnic_digits = VICTIM_CNIC.replace("-", "")
     with pytest.raises(ValidationError):
         actions.close_case(people.lahore_investigator, lahore_case, f"CNIC {cnic_digits} checked")
+
+
+@pytest.mark.parametrize("via", ["page", "api"])
+def test_the_child_protection_officer_sees_referrals_of_the_district_but_kasur_does_not(
+    people: People, victim: Victim, via: str
+) -> None:
+    from muhafiz.testing import make_user, signed_in
+
+    actions.refer_victim(
+        people.lahore_investigator,
+        victim,
+        needs="Counselling",
+        officer=people.child_protection_officer,
+    )
+    kasur_cpo = make_user("cpo.kasur", "child_protection_officer", district_code="KSR")
+    url = "/cases/referrals/?mine=1" if via == "page" else "/api/v1/cases/referrals?mine=true"
+    assert victim.pseudonym in signed_in(people.child_protection_officer).get(url).content.decode()
+    assert victim.pseudonym not in signed_in(kasur_cpo).get(url).content.decode()
+    assert signed_in(people.analyst).get(url).status_code == 403
