@@ -244,3 +244,23 @@ def test_oversized_details_and_reasons_are_refused(people: People) -> None:
         with pytest.raises(AuditError, match="at most 2000"):
             record(None, "case.update", reason="y" * 2001)
     assert not AuditEvent.objects.exists()
+
+
+def test_awkward_details_read_back_to_the_same_hash(people: People) -> None:
+    """Unicode, big and small numbers, nesting: the hash survives the database's JSON type."""
+    with transaction.atomic():
+        event = record(
+            None,
+            "case.update",
+            urdu="مقدمہ نمبر ۱۷",
+            emoji="✓",
+            big=2**62,
+            negative=-(2**40),
+            tiny=1e-7,
+            tenth=0.1,
+            nested={"z": [1, {"b": None, "a": True}], "a": []},
+            quote='"\\\n\t',
+        )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert compute_row_hash(stored) == event.row_hash
+    assert verify_chain().ok

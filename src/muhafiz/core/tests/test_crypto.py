@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import stat
 from pathlib import Path
@@ -13,6 +14,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import isolate_apps
+from hypothesis import given
+from hypothesis import strategies as st
 
 from muhafiz.audit.actions import SensitiveDetailError, record
 from muhafiz.audit.chain import verify_chain
@@ -280,3 +283,32 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+# --- properties -------------------------------------------------------------------------------
+
+PROPERTY_RING = crypto.parse_key_ring(f"{NEW},{OLD}")
+
+
+@given(st.text(max_size=300), st.sampled_from(["cases_victim.name", "t.c"]))
+def test_any_text_round_trips(plain: str, context: str) -> None:
+    stored = PROPERTY_RING.encrypt(plain, context)
+    assert PROPERTY_RING.decrypt(stored, context) == plain
+
+
+@given(st.binary(min_size=1, max_size=8), st.integers(min_value=0))
+def test_any_changed_ciphertext_fails_with_a_named_error(noise: bytes, where: int) -> None:
+    stored = PROPERTY_RING.encrypt("Ayesha Bibi", "t.c")
+    prefix, body = stored.rsplit(":", 1)
+    raw = bytearray(base64.urlsafe_b64decode(body))
+    position = where % len(raw)
+    raw[position] ^= noise[0] or 1
+    changed = f"{prefix}:{base64.urlsafe_b64encode(bytes(raw)).decode()}"
+    with pytest.raises(crypto.DecryptionError):
+        PROPERTY_RING.decrypt(changed, "t.c")
+
+
+@given(st.text(max_size=200))
+def test_any_stored_text_decrypts_or_fails_with_a_named_error(stored: str) -> None:
+    with contextlib.suppress(crypto.DecryptionError):
+        PROPERTY_RING.decrypt(stored, "t.c")
