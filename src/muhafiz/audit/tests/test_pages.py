@@ -183,3 +183,16 @@ def test_the_api_ships_the_log_in_order_after_a_sequence(people: People) -> None
     items = response.json()["items"]
     assert [item["sequence"] for item in items] == [3, 4]
     assert items[0]["prev_hash"] == AuditEvent.objects.get(sequence=2).row_hash
+
+
+def test_the_audit_log_reads_right_to_left_in_urdu(people: People) -> None:
+    from django.conf import settings
+
+    _history(people)
+    client = signed_in(people.auditor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    body = client.get(reverse("audit:log")).content.decode()
+    assert 'dir="rtl"' in body
+    assert 'lang="ur"' in body
+    # Identifiers, actions and hashes stay left-to-right inside the right-to-left page.
+    assert '<td dir="ltr"><code>victim.identity.view</code></td>' in body
