@@ -1,1 +1,269 @@
-"""Models of the evidence app."""
+"""Evidence items and their chain of custody, imported triage scans (what each file's scan
+record holds, never its content), examiner categories, and links between cases."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.cases.models import Accused, Case
+from muhafiz.core.permissions import Scope
+
+
+class EvidenceKind(models.TextChoices):
+    PHONE = "phone", _("Mobile phone")
+    COMPUTER = "computer", _("Computer or laptop")
+    STORAGE = "storage", _("Disk, USB drive or memory card")
+    DISK_IMAGE = "disk_image", _("Disk image or extraction")
+    ACCOUNT = "account", _("Online account")
+    DOCUMENT = "document", _("Document or print")
+    OTHER = "other", _("Other")
+
+
+class EvidenceItem(models.Model):
+    """One seized thing; `label` (E1, E2, …) names it in its case."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence_items")
+    label = models.CharField(_("label"), max_length=10)
+    kind = models.CharField(_("kind"), max_length=20, choices=EvidenceKind.choices)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    make_model = models.CharField(_("make and model"), max_length=200, blank=True)
+    serial_number = models.CharField(_("serial number or IMEI"), max_length=100, blank=True)
+    seal_number = models.CharField(_("seal number"), max_length=100, blank=True)
+    seized_at = models.DateTimeField(_("seized at (time)"))
+    seized_place = models.CharField(_("seized at (place)"), max_length=300)
+    seized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("seized by"),
+    )
+    # The person who holds the item now: the recipient of the last hand-over.
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "label"], name="evidence_label_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} {self.label}"
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} {self.label}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+
+class CustodyEvent(models.Model):
+    """One hand-over of an item (the first one is its seizure). Append-only: never edited."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody")
+    seq = models.PositiveIntegerField()
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("when"))
+    purpose = models.CharField(_("purpose"), max_length=300)
+    seal_intact = models.BooleanField(_("seal intact"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "seq"]
+        constraints = [models.UniqueConstraint(fields=["item", "seq"], name="custody_seq_once")]
+
+    def audit_label(self) -> str:
+        return f"{self.item.audit_label()} custody {self.seq}"
+
+
+class ScanOrigin(models.TextChoices):
+    UPLOAD = "upload", _("Scan file imported")
+    SERVER = "server", _("Scanned on the server")
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class Scan(models.Model):
+    """One triage scan file in a case: imported from a field laptop or made by a server job."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="scans")
+    item = models.ForeignKey(
+        EvidenceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="scans"
+    )
+    origin = models.CharField(max_length=10, choices=ScanOrigin.choices)
+    status = models.CharField(max_length=10, choices=ScanStatus.choices)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    # Relative to DATA_DIR; the file's SHA-256 is re-verified every time it is opened.
+    stored_path = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    file_size = models.BigIntegerField(default=0)
+    # Server scans: the source scanned (inside a configured scan root).
+    source_path = models.CharField(_("source path on the server"), max_length=1000, blank=True)
+    tool_version = models.CharField(max_length=40, blank=True)
+    scan_state = models.CharField(max_length=20, blank=True)  # complete / interrupted / running
+    examiner = models.CharField(max_length=200, blank=True)
+    started_at = models.CharField(max_length=40, blank=True)
+    finished_at = models.CharField(max_length=40, blank=True)
+    statistics = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} scan {self.pk}"
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} scan {self.pk}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+
+class MediaFile(models.Model):
+    """One file of a scan as the scan file records it: path, size, type, hashes, EXIF summary."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="media")
+    # Denormalized from the scan so cross-case lookups need no join.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    source_id = models.PositiveIntegerField()
+    path = models.TextField()
+    size = models.BigIntegerField(null=True, blank=True)
+    mime = models.CharField(max_length=100, blank=True)
+    md5 = models.CharField(max_length=32, blank=True)
+    sha1 = models.CharField(max_length=40, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    pdq = models.CharField(max_length=64, blank=True)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    exif = models.JSONField(default=dict, blank=True)
+    known_good = models.BooleanField(default=False)
+    matched = models.BooleanField(default=False)
+    # The examiner's category (a value of `category_scheme`), null while uncategorised.
+    category = models.SmallIntegerField(null=True, blank=True)
+    category_scheme = models.CharField(max_length=40, blank=True)
+    categorized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    categorized_at = models.DateTimeField(null=True, blank=True)
+    banked_in = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["scan", "source_id", "path"]
+        indexes = [
+            models.Index(fields=["sha256"], name="evidence_media_sha256"),
+            models.Index(fields=["case", "sha256"], name="evidence_media_case_sha256"),
+            models.Index(fields=["scan", "matched"], name="evidence_media_scan_matched"),
+        ]
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} scan {self.scan_id} file {self.pk}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+class ScanMatch(models.Model):
+    """A bank entry the scan matched for one file (from the scan file's `matches` table)."""
+
+    media = models.ForeignKey(MediaFile, on_delete=models.CASCADE, related_name="matches")
+    bank = models.CharField(max_length=200)
+    bank_kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10)
+    distance = models.PositiveSmallIntegerField(default=0)
+    category = models.SmallIntegerField(null=True, blank=True)
+    series = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["media", "bank", "kind"]
+
+
+class ScanIssue(models.Model):
+    """An error or warning the scan recorded for a path."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="issues")
+    path = models.TextField()
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["scan", "path", "code"]
+
+
+class LinkKind(models.TextChoices):
+    SHA256 = "sha256", _("Same file (SHA-256)")
+    PDQ = "pdq", _("Near-identical image (PDQ)")
+    CNIC = "cnic", _("Accused share a CNIC")
+    PHONE = "phone", _("Accused share a phone number")
+    HANDLE = "handle", _("Accused share an online handle")
+
+
+class CaseLink(models.Model):
+    """Two cases share something: a file, a near-identical image, or an accused's identifier.
+
+    `case_a` is always the case with the lower id, so a link is recorded once. `shared` names
+    what is shared without identity: a hash, or the identifier kind with the accused labels.
+    """
+
+    kind = models.CharField(max_length=10, choices=LinkKind.choices)
+    case_a = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    case_b = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    shared = models.CharField(max_length=200)
+    distance = models.PositiveSmallIntegerField(default=0)
+    media_a = models.ForeignKey(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    media_b = models.ForeignKey(
+        MediaFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accused_a = models.ForeignKey(
+        Accused, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accused_b = models.ForeignKey(
+        Accused, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-found_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "case_a", "case_b", "shared"], name="case_link_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(case_a__lt=models.F("case_b")), name="case_link_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["case_b"], name="case_link_case_b")]
+
+    def audit_label(self) -> str:
+        return f"{self.kind} link {self.case_a_id}-{self.case_b_id}"

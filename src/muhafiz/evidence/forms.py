@@ -1,0 +1,84 @@
+"""Forms of the evidence pages. They only parse and validate input; writes go through actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.accounts.models import User
+from muhafiz.cases.models import Case
+from muhafiz.evidence.models import EvidenceItem, EvidenceKind
+
+_WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def team_users(case: Case) -> QuerySet[User]:
+    return User.objects.filter(case_memberships__case=case, is_active=True).distinct()
+
+
+class ItemForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=EvidenceKind.choices)
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    make_model = forms.CharField(label=_("Make and model"), max_length=200, required=False)
+    serial_number = forms.CharField(
+        label=_("Serial number or IMEI"), max_length=100, required=False
+    )
+    seal_number = forms.CharField(label=_("Seal number"), max_length=100, required=False)
+    seized_at = forms.DateTimeField(label=_("Seized at (time)"), widget=_WHEN)
+    seized_place = forms.CharField(label=_("Seized at (place)"), max_length=300)
+    seized_by = forms.ModelChoiceField(label=_("Seized by"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["seized_by"].queryset = team_users(case)  # type: ignore[attr-defined]
+
+
+class HandoverForm(forms.Form):
+    from_user = forms.ModelChoiceField(label=_("Handed over by"), queryset=User.objects.none())
+    to_user = forms.ModelChoiceField(label=_("Received by"), queryset=User.objects.none())
+    at = forms.DateTimeField(label=_("When"), widget=_WHEN)
+    purpose = forms.CharField(label=_("Purpose"), max_length=300)
+    seal_intact = forms.BooleanField(label=_("Seal intact"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = team_users(item.case) | User.objects.filter(pk=item.holder_id)
+        self.fields["from_user"].queryset = users.distinct()  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = users.distinct()  # type: ignore[attr-defined]
+        self.fields["from_user"].initial = item.holder_id
+
+
+class ScanUploadForm(forms.Form):
+    scan_file = forms.FileField(label=_("Scan file (from muhafiz scan)"))
+    item = forms.ModelChoiceField(
+        label=_("Evidence item"), queryset=EvidenceItem.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = EvidenceItem.objects.filter(case=case)  # type: ignore[attr-defined]
+
+
+class ServerScanForm(forms.Form):
+    source_path = forms.CharField(label=_("Source path on the server"), max_length=1000)
+    item = forms.ModelChoiceField(
+        label=_("Evidence item"), queryset=EvidenceItem.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = EvidenceItem.objects.filter(case=case)  # type: ignore[attr-defined]
+
+
+class NetworkFilter(forms.Form):
+    district = forms.CharField(label=_("District code"), max_length=10, required=False)
+    since = forms.DateField(
+        label=_("Found from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Found until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,259 @@
+"""Cross-case links: the same file, a near-identical image, or an accused's CNIC, phone or handle
+found in two cases (any district, any agency). Each new link is recorded once and both case teams
+are alerted with the other case's reference and its investigating officer's contact, never its
+victims.
+
+How near matches are found: the new scan's PDQ hashes (quality >= 50) are put in an in-memory
+`muhafiz.banks.index.pdq.PdqIndex`; every other case's stored PDQ hashes are streamed through it
+in batches. That is one pass over the PDQ column per import: seconds at a few million images, and
+the limit of this approach (a national deployment would keep a standing index like the banks').
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from muhafiz.audit.actions import record
+from muhafiz.banks.index.pdq import PdqIndex, hex_to_words
+from muhafiz.cases.actions import raise_alert
+from muhafiz.cases.models import Accused, AlertKind, Case, TeamMember, TeamRole
+from muhafiz.evidence.models import CaseLink, LinkKind, MediaFile, Scan
+
+MAX_DISTANCE = 31
+MIN_QUALITY = 50
+STREAM_BATCH = 20_000
+SHA_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str
+    this_case: int
+    other_case: int
+    shared: str
+    distance: int = 0
+    this_media: int | None = None
+    other_media: int | None = None
+    this_accused: int | None = None
+    other_accused: int | None = None
+
+
+# --- detection ----------------------------------------------------------------------------------
+
+
+def detect_media_links(scan: Scan) -> list[CaseLink]:
+    """Links from one imported scan's files to files of other cases."""
+    found = list(_sha256_links(scan)) + list(_pdq_links(scan))
+    return [link for link in (record_link(f) for f in found) if link is not None]
+
+
+def _sha256_links(scan: Scan) -> Iterator[Found]:
+    own: dict[str, int] = dict(
+        MediaFile.objects.filter(scan=scan, size__gt=0, known_good=False)
+        .exclude(sha256="")
+        .values_list("sha256", "pk")
+    )
+    hashes = sorted(own)
+    seen: set[tuple[int, str]] = set()
+    for i in range(0, len(hashes), SHA_BATCH):
+        rows = (
+            MediaFile.objects.filter(sha256__in=hashes[i : i + SHA_BATCH], size__gt=0)
+            .exclude(case_id=scan.case_id)
+            .values_list("sha256", "case_id", "pk")
+            .order_by("case_id", "pk")
+        )
+        for sha256, case_id, pk in rows:
+            if (case_id, sha256) in seen:
+                continue
+            seen.add((case_id, sha256))
+            yield Found(LinkKind.SHA256, scan.case_id, case_id, sha256, 0, own[sha256], pk)
+
+
+def _pdq_links(scan: Scan) -> Iterator[Found]:
+    own = list(
+        MediaFile.objects.filter(scan=scan, pdq_quality__gte=MIN_QUALITY, known_good=False)
+        .exclude(pdq="")
+        .values_list("pk", "pdq", "sha256")
+    )
+    if not own:
+        return
+    index = PdqIndex.build(hex_to_words([row[1] for row in own]))
+    others = (
+        MediaFile.objects.filter(pdq_quality__gte=MIN_QUALITY, known_good=False)
+        .exclude(pdq="")
+        .exclude(case_id=scan.case_id)
+        .values_list("pk", "case_id", "pdq", "sha256")
+        .order_by("pk")
+    )
+    best: dict[tuple[int, int], tuple[int, int]] = {}  # (own row, case) -> distance, media
+    batch: list[tuple[int, int, str, str]] = []
+    for row in others.iterator(chunk_size=STREAM_BATCH):
+        batch.append(row)
+        if len(batch) >= STREAM_BATCH:
+            _search(index, own, batch, best)
+            batch = []
+    if batch:
+        _search(index, own, batch, best)
+    for (own_pos, case_id), (distance, media_pk) in sorted(best.items()):
+        pk, pdq, _sha256 = own[own_pos]
+        other_pdq = MediaFile.objects.values_list("pdq", flat=True).get(pk=media_pk)
+        shared = "~".join(sorted((pdq, other_pdq)))
+        yield Found(LinkKind.PDQ, scan.case_id, case_id, shared, distance, pk, media_pk)
+
+
+def _search(
+    index: PdqIndex,
+    own: list[tuple[int, str, str]],
+    batch: list[tuple[int, int, str, str]],
+    best: dict[tuple[int, int], tuple[int, int]],
+) -> None:
+    queries = hex_to_words([row[2] for row in batch])
+    positions, rows, distances = index.search(queries, MAX_DISTANCE)
+    for q, r, d in zip(positions.tolist(), rows.tolist(), distances.tolist(), strict=True):
+        media_pk, case_id, _pdq, sha256 = batch[q]
+        if sha256 and sha256 == own[r][2]:
+            continue  # the same file: already a SHA-256 link
+        key = (r, case_id)
+        if key not in best or (d, media_pk) < best[key]:
+            best[key] = (int(d), media_pk)
+
+
+def accused_identifiers_changed(accused: Accused) -> list[CaseLink]:
+    """Called by the cases app after an accused's CNIC, phone or handle changed (registered
+    in `ACCUSED_IDENTIFIER_LISTENERS`): links to every other case whose accused share one."""
+    from muhafiz.cases.selectors import find_cases_sharing_identifiers
+
+    links = []
+    with transaction.atomic():
+        for shared in find_cases_sharing_identifiers(accused):
+            ordered = sorted(
+                ((accused.case_id, accused.label), (shared.case_id, shared.accused_label))
+            )
+            link = record_link(
+                Found(
+                    kind=shared.kind,
+                    this_case=accused.case_id,
+                    other_case=shared.case_id,
+                    shared=f"{ordered[0][1]}~{ordered[1][1]}",
+                    this_accused=accused.pk,
+                    other_accused=shared.accused_id,
+                )
+            )
+            if link is not None:
+                links.append(link)
+    return links
+
+
+# --- recording and alerting ---------------------------------------------------------------------
+
+
+def record_link(found: Found) -> CaseLink | None:
+    """Record a link once; a new one alerts both case teams. Returns None when already known."""
+    if found.this_case == found.other_case:
+        return None
+    swap = found.this_case > found.other_case
+    a, b = (found.other_case, found.this_case) if swap else (found.this_case, found.other_case)
+    media_a, media_b = (
+        (found.other_media, found.this_media) if swap else (found.this_media, found.other_media)
+    )
+    accused_a, accused_b = (
+        (found.other_accused, found.this_accused)
+        if swap
+        else (found.this_accused, found.other_accused)
+    )
+    with transaction.atomic():
+        link, created = CaseLink.objects.get_or_create(
+            kind=found.kind,
+            case_a_id=a,
+            case_b_id=b,
+            shared=found.shared[:200],
+            defaults={
+                "distance": found.distance,
+                "media_a_id": media_a,
+                "media_b_id": media_b,
+                "accused_a_id": accused_a,
+                "accused_b_id": accused_b,
+            },
+        )
+        if not created:
+            return None
+        record(None, "evidence.link.create", link, kind=link.kind, distance=link.distance)
+        alert_both_teams(link)
+    return link
+
+
+def officer_contact(case: Case) -> str:
+    """The investigating officer of `case` as the other team may see them: name and phone."""
+    member = (
+        TeamMember.objects.filter(case=case, team_role=TeamRole.INVESTIGATOR)
+        .select_related("user")
+        .order_by("added_at")
+        .first()
+    )
+    if member is None:
+        return _("no investigating officer named yet")
+    user = member.user
+    name = user.get_full_name() or user.username
+    return f"{name}, {user.phone}" if user.phone else name
+
+
+def describe(link: CaseLink) -> str:
+    if link.kind == LinkKind.SHA256:
+        return _("the same file (SHA-256 %(h)s…)") % {"h": link.shared[:12]}
+    if link.kind == LinkKind.PDQ:
+        return _("a near-identical image (PDQ distance %(d)d)") % {"d": link.distance}
+    labels = link.shared.replace("~", " / ")
+    return _("an accused's %(kind)s (accused %(labels)s)") % {
+        "kind": _identifier_word(link.kind),
+        "labels": labels,
+    }
+
+
+def _identifier_word(kind: str) -> str:
+    return {"cnic": _("CNIC"), "phone": _("phone number"), "handle": _("online handle")}.get(
+        kind, kind
+    )
+
+
+def alert_message(link: CaseLink, other: Case) -> str:
+    return _(
+        "Case %(other)s (%(district)s) shares %(what)s with this case. "
+        "Its investigating officer: %(contact)s."
+    ) % {
+        "other": other.reference,
+        "district": other.district.name,
+        "what": describe(link),
+        "contact": officer_contact(other),
+    }
+
+
+def alert_both_teams(link: CaseLink) -> int:
+    """Alert every member of both case teams (once each); returns the alerts newly raised."""
+    cases = {
+        c.pk: c
+        for c in Case.objects.select_related("district").filter(
+            pk__in=[link.case_a_id, link.case_b_id]
+        )
+    }
+    raised = 0
+    for this_id, other_id in ((link.case_a_id, link.case_b_id), (link.case_b_id, link.case_a_id)):
+        this, other = cases[this_id], cases[other_id]
+        message = alert_message(link, other)
+        users: dict[int, Any] = {}
+        for member in TeamMember.objects.filter(case=this).select_related("user"):
+            users[member.user_id] = member.user
+        for user in users.values():
+            _, created = raise_alert(
+                this,
+                user,
+                AlertKind.CROSS_CASE_LINK,
+                message,
+                dedupe_key=f"evidence-link:{link.pk}:{this.pk}",
+            )
+            raised += int(created)
+    return raised

@@ -1,0 +1,241 @@
+"""Reading the evidence tables: permission-checked loaders and the network of linked cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from muhafiz.cases.models import Case
+from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
+from muhafiz.evidence.links import describe, officer_contact
+from muhafiz.evidence.models import CaseLink, EvidenceItem, LinkKind, MediaFile, Scan
+
+MAX_NETWORK_LINKS = 300
+
+
+def load_item(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> EvidenceItem:
+    item = get_object_or_404(EvidenceItem.objects.select_related("case__district"), pk=pk)
+    check_perm(principal, perm, item.case)
+    return item
+
+
+def load_scan(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> Scan:
+    scan = get_object_or_404(Scan.objects.select_related("case__district", "item"), pk=pk)
+    check_perm(principal, perm, scan.case)
+    return scan
+
+
+def load_media(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> MediaFile:
+    media = get_object_or_404(MediaFile.objects.select_related("case__district", "scan"), pk=pk)
+    check_perm(principal, perm, media.case)
+    return media
+
+
+def case_items(case: Case) -> QuerySet[EvidenceItem]:
+    return EvidenceItem.objects.filter(case=case).select_related("seized_by", "holder")
+
+
+def case_scans(case: Case) -> QuerySet[Scan]:
+    return Scan.objects.filter(case=case).select_related("item")
+
+
+def scan_media(scan: Scan, *, only: str = "") -> QuerySet[MediaFile]:
+    media = MediaFile.objects.filter(scan=scan).prefetch_related("matches")
+    if only == "matched":
+        media = media.filter(matched=True)
+    elif only == "unmatched":
+        media = media.filter(matched=False, known_good=False)
+    elif only == "uncategorised":
+        media = media.filter(category__isnull=True, mime__startswith="image/")
+    return media
+
+
+def case_links(case: Case) -> QuerySet[CaseLink]:
+    return CaseLink.objects.filter(Q(case_a=case) | Q(case_b=case)).select_related(
+        "case_a__district", "case_b__district"
+    )
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    key: str
+    kind: str  # case, other-case, accused, device, media
+    label: str
+    detail: str = ""
+    url: str = ""
+    x: float = 0.0
+    y: float = 0.0
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    kind: str
+    x1: float = 0.0
+    y1: float = 0.0
+    x2: float = 0.0
+    y2: float = 0.0
+
+
+@dataclass
+class LinkRow:
+    link: CaseLink
+    what: str
+    this: Case
+    other_reference: str
+    other_visible: bool
+    other_contact: str
+
+
+@dataclass
+class Network:
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    rows: list[LinkRow] = field(default_factory=list)
+    truncated: bool = False
+    size: int = 640
+
+
+def visible_links(
+    principal: Any,
+    *,
+    district: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[CaseLink]:
+    """Links with at least one case the principal may see, by the case-view rule."""
+    mine = Case.objects.filter(scope_filter(principal, Perm.CASE_VIEW)).values("pk")
+    links = CaseLink.objects.filter(Q(case_a__in=mine) | Q(case_b__in=mine))
+    if district:
+        links = links.filter(
+            Q(case_a__district__code=district) | Q(case_b__district__code=district)
+        )
+    if since:
+        links = links.filter(found_at__date__gte=since)
+    if until:
+        links = links.filter(found_at__date__lte=until)
+    return links.select_related(
+        "case_a__district", "case_b__district", "media_a__scan__item", "media_b__scan__item"
+    ).select_related("accused_a", "accused_b")
+
+
+def build_network(
+    principal: Any,
+    *,
+    district: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Network:
+    """Cases, accused, devices and shared media joined by links, drawn on a circle.
+
+    A case outside the principal's jurisdiction appears only as "another case": its reference
+    and its investigating officer's contact; none of its accused, devices or files.
+    """
+    network = Network()
+    links = list(
+        visible_links(principal, district=district, since=since, until=until)[
+            : MAX_NETWORK_LINKS + 1
+        ]
+    )
+    if len(links) > MAX_NETWORK_LINKS:
+        network.truncated = True
+        links = links[:MAX_NETWORK_LINKS]
+    nodes: dict[str, Node] = {}
+    edges: dict[tuple[str, str], Edge] = {}
+    visible: dict[int, bool] = {}
+
+    def can_see(case: Case) -> bool:
+        if case.pk not in visible:
+            visible[case.pk] = has_perm(principal, Perm.CASE_VIEW, case)
+        return visible[case.pk]
+
+    def case_node(case: Case) -> str:
+        key = f"case-{case.pk}"
+        if key not in nodes:
+            if can_see(case):
+                nodes[key] = Node(
+                    key, "case", case.reference, case.district.name, f"/cases/{case.reference}/"
+                )
+            else:
+                nodes[key] = Node(key, "other-case", case.reference, officer_contact(case))
+        return key
+
+    def edge(a: str, b: str, kind: str) -> None:
+        edges.setdefault((a, b), Edge(a, b, kind))
+
+    def side(case: Case, media: MediaFile | None, accused: Any, shared: str) -> str:
+        """The node on `case`'s side of a link: its device or accused when visible."""
+        anchor = case_node(case)
+        if not can_see(case):
+            return anchor
+        if accused is not None:
+            key = f"accused-{accused.pk}"
+            nodes.setdefault(key, Node(key, "accused", f"{case.reference} {accused.label}"))
+            edge(anchor, key, "holds")
+            return key
+        item = media.scan.item if media is not None else None
+        if item is not None:
+            key = f"item-{item.pk}"
+            nodes.setdefault(
+                key, Node(key, "device", f"{item.label} {item.get_kind_display()}", case.reference)
+            )
+            edge(anchor, key, "holds")
+            return key
+        return anchor
+
+    for link in links:
+        a, b = link.case_a, link.case_b
+        this, other = (a, b) if can_see(a) else (b, a)
+        network.rows.append(
+            LinkRow(
+                link,
+                describe(link),
+                this,
+                other.reference,
+                can_see(other),
+                "" if can_see(other) else officer_contact(other),
+            )
+        )
+        left = side(a, link.media_a, link.accused_a, link.shared)
+        right = side(b, link.media_b, link.accused_b, link.shared)
+        if link.kind in (LinkKind.SHA256, LinkKind.PDQ):
+            key = f"media-{link.kind}-{link.shared[:16]}"
+            label = ("SHA-256 " if link.kind == LinkKind.SHA256 else "PDQ ") + link.shared[:10]
+            nodes.setdefault(key, Node(key, "media", label))
+            edge(left, key, link.kind)
+            edge(right, key, link.kind)
+        else:
+            edge(left, right, link.kind)
+    network.nodes = list(nodes.values())
+    network.edges = list(edges.values())
+    _layout(network)
+    return network
+
+
+def _layout(network: Network) -> None:
+    """Cases on an outer circle, the rest on an inner one, in a stable order."""
+    centre = network.size / 2
+    order = {"case": 0, "other-case": 0, "device": 1, "accused": 1, "media": 2}
+    rings: dict[int, list[Node]] = {}
+    for node in network.nodes:
+        rings.setdefault(order.get(node.kind, 1), []).append(node)
+    radii = {0: centre - 90, 1: centre - 170, 2: centre - 240}
+    for ring, members in rings.items():
+        radius = radii[ring] if len(members) > 1 else (0 if ring == 2 else radii[ring])
+        for i, node in enumerate(members):
+            angle = 2 * math.pi * i / max(len(members), 1) + ring * 0.4
+            node.x = round(centre + radius * math.cos(angle))
+            node.y = round(centre + radius * math.sin(angle))
+    where = {n.key: n for n in network.nodes}
+    for e in network.edges:
+        e.x1, e.y1 = where[e.source].x, where[e.source].y
+        e.x2, e.y2 = where[e.target].x, where[e.target].y

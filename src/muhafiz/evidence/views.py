@@ -1,0 +1,228 @@
+"""Pages of the evidence app. Thin: load through selectors (which check the right on the case),
+write through actions, render. Previews are hidden until an audited reveal of one file."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from muhafiz.cases.forms import apply_errors
+from muhafiz.cases.selectors import load_case
+from muhafiz.core.permissions import Perm, check_perm, has_perm, requires
+from muhafiz.evidence import actions, forms, selectors
+from muhafiz.evidence.models import CustodyEvent
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load_case(request.user, reference, Perm.EVIDENCE_VIEW)
+    can_edit = has_perm(request.user, Perm.EVIDENCE_EDIT, case) and case.is_open
+    item_form = forms.ItemForm(case=case, prefix="item")
+    upload_form = forms.ScanUploadForm(case=case, prefix="upload")
+    server_form = forms.ServerScanForm(case=case, prefix="server")
+    if request.method == "POST" and can_edit:
+        what = request.POST.get("form")
+        try:
+            if what == "item":
+                item_form = forms.ItemForm(request.POST, case=case, prefix="item")
+                if item_form.is_valid():
+                    item = actions.create_item(
+                        request.user,
+                        case,
+                        actions.ItemDetails(**item_form.cleaned_data),
+                        request=request,
+                    )
+                    messages.success(request, _("Item %(label)s recorded.") % {"label": item.label})
+                    return redirect("evidence:item", pk=item.pk)
+            elif what == "upload":
+                upload_form = forms.ScanUploadForm(
+                    request.POST, request.FILES, case=case, prefix="upload"
+                )
+                if upload_form.is_valid():
+                    scan = actions.import_uploaded_scan(
+                        request.user,
+                        case,
+                        upload_form.cleaned_data["scan_file"],
+                        item=upload_form.cleaned_data["item"],
+                        request=request,
+                    )
+                    messages.success(request, _("Scan file imported."))
+                    return redirect("evidence:scan", pk=scan.pk)
+            elif what == "server":
+                server_form = forms.ServerScanForm(request.POST, case=case, prefix="server")
+                if server_form.is_valid():
+                    check_perm(request.user, Perm.SCAN_RUN, case)
+                    scan = actions.queue_server_scan(
+                        request.user,
+                        case,
+                        server_form.cleaned_data["source_path"],
+                        item=server_form.cleaned_data["item"],
+                        request=request,
+                    )
+                    messages.success(request, _("Scan queued on the server."))
+                    return redirect("evidence:scan", pk=scan.pk)
+        except ValidationError as exc:
+            target = {"item": item_form, "upload": upload_form, "server": server_form}.get(
+                what or "", item_form
+            )
+            apply_errors(target, exc)
+    return render(
+        request,
+        "evidence/case_evidence.html",
+        {
+            "case": case,
+            "items": selectors.case_items(case),
+            "scans": selectors.case_scans(case),
+            "links": selectors.case_links(case),
+            "can_edit": can_edit,
+            "can_scan": can_edit and has_perm(request.user, Perm.SCAN_RUN, case),
+            "item_form": item_form,
+            "upload_form": upload_form,
+            "server_form": server_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.load_item(request.user, pk)
+    can_edit = has_perm(request.user, Perm.EVIDENCE_EDIT, item.case)
+    form = forms.HandoverForm(request.POST or None, item=item)
+    if request.method == "POST" and can_edit and form.is_valid():
+        try:
+            actions.record_handover(request.user, item, **form.cleaned_data, request=request)
+            messages.success(request, _("Hand-over recorded."))
+            return redirect("evidence:item", pk=item.pk)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    custody = CustodyEvent.objects.filter(item=item).select_related("from_user", "to_user")
+    return render(
+        request,
+        "evidence/item_detail.html",
+        {
+            "item": item,
+            "custody": custody,
+            "form": form,
+            "can_edit": can_edit,
+            "scans": item.scans.all(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scan = selectors.load_scan(request.user, pk)
+    only = request.GET.get("only", "")
+    media = selectors.scan_media(scan, only=only)[:500]
+    from muhafiz.hashbank.models import Bank, CategoryScheme
+
+    scheme = CategoryScheme.objects.filter(code="projectvic-us").first()
+    can_bank = has_perm(request.user, Perm.BANK_MANAGE) and has_perm(
+        request.user, Perm.EVIDENCE_EDIT, scan.case
+    )
+    return render(
+        request,
+        "evidence/scan_detail.html",
+        {
+            "scan": scan,
+            "stats": scan.statistics,
+            "media": media,
+            "only": only,
+            "categories": scheme.categories if scheme else [],
+            "can_categorize": has_perm(request.user, Perm.EVIDENCE_EDIT, scan.case)
+            and has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),
+            "can_reveal": has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),
+            "can_bank": can_bank,
+            "banks": Bank.objects.filter(enabled=True) if can_bank else [],
+            "issues": scan.issues.all()[:200],
+        },
+    )
+
+
+@requires(Perm.MEDIA_REVEAL)
+@require_POST
+def media_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    media = selectors.load_media(request.user, pk, Perm.MEDIA_REVEAL)
+    try:
+        preview = actions.reveal_media(
+            request.user, media, reason=request.POST.get("reason", ""), request=request
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "evidence/_preview.html",
+            {"media": media, "error": exc.messages[0], "htmx": _htmx(request)},
+            status=400,
+        )
+    return render(
+        request,
+        "evidence/_preview.html",
+        {"media": media, "preview": preview, "htmx": _htmx(request)},
+    )
+
+
+@requires(Perm.EVIDENCE_EDIT, Perm.MEDIA_REVEAL)
+@require_POST
+def media_categorize(request: HttpRequest, pk: int) -> HttpResponse:
+    media = selectors.load_media(request.user, pk, Perm.EVIDENCE_EDIT)
+    raw = request.POST.get("category", "")
+    try:
+        actions.categorize(request.user, media, int(raw) if raw.strip() else None, request=request)
+        messages.success(request, _("Category saved."))
+    except (ValueError, ValidationError) as exc:
+        messages.error(
+            request, exc.messages[0] if isinstance(exc, ValidationError) else _("Unknown category.")
+        )
+    return redirect("evidence:scan", pk=media.scan_id)
+
+
+@requires(Perm.BANK_MANAGE, Perm.EVIDENCE_EDIT)
+@require_POST
+def scan_to_bank(request: HttpRequest, pk: int) -> HttpResponse:
+    from muhafiz.hashbank.models import Bank
+
+    scan = selectors.load_scan(request.user, pk, Perm.EVIDENCE_EDIT)
+    bank = Bank.objects.filter(pk=request.POST.get("bank") or 0).first()
+    chosen = [int(v) for v in request.POST.getlist("media") if v.isdigit()]
+    media = list(scan.media.filter(pk__in=chosen).select_related("case"))
+    if bank is None:
+        messages.error(request, _("Choose a bank."))
+        return redirect("evidence:scan", pk=scan.pk)
+    try:
+        result = actions.add_to_bank(request.user, bank, media, request=request)
+        messages.success(
+            request,
+            _("%(n)d entries added to %(bank)s.") % {"n": result.added, "bank": bank.name},
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    except Exception as exc:  # a bank refusal says why (hashbank.actions.BankError)
+        from muhafiz.hashbank.actions import BankError
+
+        if not isinstance(exc, BankError):
+            raise
+        messages.error(request, str(exc))
+    return redirect("evidence:scan", pk=scan.pk)
+
+
+@requires(Perm.CASE_VIEW)
+def network(request: HttpRequest) -> HttpResponse:
+    form = forms.NetworkFilter(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    graph = selectors.build_network(
+        request.user,
+        district=(filters.get("district") or "").upper(),
+        since=filters.get("since"),
+        until=filters.get("until"),
+    )
+    return render(request, "evidence/network.html", {"form": form, "graph": graph})
