@@ -166,11 +166,21 @@ def append_to_bank_dir(
     provenance: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> BankDirectory:
     """Add entries as a new delta segment: matchable at once, no rebuild of what is there."""
+    read_manifest(path)  # refuse a non-bank directory before reading any entries
+    segment = SegmentBuilder(str(path)).add_all(entries).build()
+    return append_segment_to_bank_dir(path, segment, provenance)
+
+
+def append_segment_to_bank_dir(
+    path: Path,
+    segment: Segment,
+    provenance: dict[str, Any] | list[dict[str, Any]] | None = None,
+) -> BankDirectory:
+    """Add an already built segment to the bank at `path` (atomically, via the manifest)."""
     manifest, _ = read_manifest(path)
     number = 1 + max((int(s.split("-")[1]) for s in manifest["segments"]), default=0)
     segment_path = path / _segment_name(number)
     try:
-        segment = SegmentBuilder(str(path)).add_all(entries).build()
         segment.save(segment_path)
         manifest["segments"] = [*manifest["segments"], segment_path.name]
         manifest["provenance"] = [

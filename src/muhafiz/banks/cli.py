@@ -18,9 +18,9 @@ from typing import Any, TextIO
 import click
 
 from muhafiz.banks.bankdir import (
-    append_to_bank_dir,
+    append_segment_to_bank_dir,
     compact_bank_dir,
-    create_bank_dir,
+    create_bank_dir_from_segment,
     imported_sources,
 )
 from muhafiz.banks.entries import entry_to_json
@@ -29,7 +29,8 @@ from muhafiz.banks.formats import HashListFormat, detect_format, file_sha256, fo
 from muhafiz.banks.hexhash import is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
-from muhafiz.banks.model import BankKind, HashEntry, HashKind, HashListError
+from muhafiz.banks.model import BankKind, HashKind, HashListError
+from muhafiz.banks.segment import Segment, SegmentBuilder
 
 LOOKUP_BATCH = 4096
 
@@ -175,9 +176,9 @@ def build_dir(
 ) -> None:
     """Make an exported bank DIRECTORY from hash-list FILES (all or nothing)."""
     try:
-        entries, provenance = _read_sources(files, format_name)
-        bank_dir = create_bank_dir(
-            directory, name=name, kind=BankKind(kind), entries=entries, provenance=provenance
+        segment, provenance = _read_sources(files, format_name)
+        bank_dir = create_bank_dir_from_segment(
+            directory, name=name, kind=BankKind(kind), segment=segment, provenance=provenance
         )
     except HashListError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -201,8 +202,8 @@ def append_dir(directory: Path, files: tuple[Path, ...], format_name: str | None
             click.echo(f"{skipped}: already imported, skipped", err=True)
         if not fresh:
             return
-        entries, provenance = _read_sources(tuple(fresh), format_name)
-        bank_dir = append_to_bank_dir(directory, entries, provenance)
+        segment, provenance = _read_sources(tuple(fresh), format_name)
+        bank_dir = append_segment_to_bank_dir(directory, segment, provenance)
     except HashListError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps({"bank": bank_dir.name, "counts": bank_dir.manifest["counts"]}))
@@ -238,26 +239,20 @@ def export_dir(directory: Path, format_name: str, out: Path) -> None:
 
 def _read_sources(
     files: tuple[Path, ...], format_name: str | None
-) -> tuple[Iterator[HashEntry], list[dict[str, Any]]]:
-    """Entries of all FILES, streamed, and their provenance records (completed as read)."""
-    plan: list[tuple[Path, HashListFormat, dict[str, Any]]] = []
+) -> tuple[Segment, list[dict[str, Any]]]:
+    """One segment built from all FILES (all or nothing), and a provenance record per file."""
+    builder = SegmentBuilder(", ".join(str(f) for f in files))
+    provenance: list[dict[str, Any]] = []
     for path in files:
         fmt: HashListFormat = get_format(format_name) if format_name else detect_format(path)
-        record = {
-            "source": path.name,
-            "sha256": file_sha256(path),
-            "size": path.stat().st_size,
-            "format": fmt.name,
-            "imported_by": getpass.getuser(),
-        }
-        plan.append((path, fmt, record))
-
-    def stream() -> Iterator[HashEntry]:
-        for path, fmt, record in plan:
-            count = 0
-            for entry in fmt.read(path):
-                count += 1
-                yield entry
-            record["entries_read"] = count
-
-    return stream(), [record for _, _, record in plan]
+        provenance.append(
+            {
+                "source": path.name,
+                "sha256": file_sha256(path),
+                "size": path.stat().st_size,
+                "format": fmt.name,
+                "imported_by": getpass.getuser(),
+                "entries_read": builder.add_source(fmt, path),
+            }
+        )
+    return builder.build(), provenance

@@ -159,7 +159,8 @@ def load_bank_path(
         raise HashListError(str(path), None, "no such file or directory")
     fmt = detect_format(path)
     sha256 = file_sha256(path)
-    builder = SegmentBuilder(str(path)).add_all(fmt.read(path))
+    builder = SegmentBuilder(str(path))
+    builder.add_source(fmt, path)
     segment = builder.build()
     info = BankInfo(
         name=path.name.split(".")[0] or path.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +22,14 @@ from muhafiz.banks.entries import (
     write_entries,
 )
 from muhafiz.banks.formats import DuplicateMerger
+from muhafiz.banks.formats.base import DigestBatch, HashListFormat
 from muhafiz.banks.hexhash import DIGEST_BYTES
 from muhafiz.banks.index.exact import ExactSet
 from muhafiz.banks.index.pdq import PdqIndex
 from muhafiz.banks.model import HashEntry, HashKind
 
 EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
+_WIDTHS = {**DIGEST_BYTES, HashKind.PDQ: 32}
 SEGMENT_FILE = "segment.json"
 
 
@@ -118,6 +121,26 @@ class SegmentBuilder:
         for entry in entries:
             self.add(entry)
         return self
+
+    def add_digests(self, batch: DigestBatch) -> None:
+        """Bare digests read in bulk (no entry records)."""
+        self.entries += batch.entries
+        for kind, raw in batch.digests.items():
+            self._raw[kind] += raw
+            self._ids[kind].extend(repeat(-1, len(raw) // _WIDTHS[kind]))
+
+    def add_source(self, fmt: HashListFormat, path: Path) -> int:
+        """Everything in the hash-list file at `path`, in bulk when the format can; returns how
+        many entries (rows, lines, records) it held."""
+        before = self.entries + self.duplicates
+        self.source = self._merger.source = str(path)
+        bulk = fmt.read_bare_digests(path)
+        if bulk is None:
+            self.add_all(fmt.read(path))
+        else:
+            for batch in bulk:
+                self.add_digests(batch)
+        return self.entries + self.duplicates - before
 
     def build(self) -> Segment:
         keep_records = bool(self._records)

@@ -133,7 +133,7 @@ class DuplicateMerger:
     def __init__(self, source: str) -> None:
         self.source = source
         self.duplicate_lines: list[int] = []
-        self._seen: dict[tuple[str, str], tuple[int, tuple[object, ...]]] = {}
+        self._seen: dict[tuple[str, str], tuple[str, int, tuple[object, ...]]] = {}
 
     def keep(self, entry: HashEntry) -> bool:
         facts = _facts(entry)
@@ -153,19 +153,22 @@ class DuplicateMerger:
             previous = self._seen.get(key)
             if previous is None:
                 continue
-            first_line, first_facts = previous
+            first_source, first_line, first_facts = previous
             if first_facts != facts:
+                where = f"line {first_line}"
+                if first_source != self.source:
+                    where += f" of {first_source}"
                 raise HashListError(
                     self.source,
                     entry.line,
-                    f"{key[0]} {key[1]} is also on line {first_line} with different details",
+                    f"{key[0]} {key[1]} is also on {where} with different details",
                 )
             duplicate = True
         if duplicate:
             self.duplicate_lines.append(entry.line)
             return False
         for key in keys:
-            self._seen[key] = (entry.line, facts)
+            self._seen[key] = (self.source, entry.line, facts)
         return True
 
 

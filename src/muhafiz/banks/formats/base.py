@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, TextIO
 
@@ -11,6 +12,14 @@ from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 # How much of a file detection looks at.
 SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class DigestBatch:
+    """Bare digests read in bulk: `entries` source rows, raw digest bytes per hash kind."""
+
+    entries: int
+    digests: dict[HashKind, bytes] = field(default_factory=dict)
 
 
 class HashListFormat(ABC):
@@ -38,6 +47,11 @@ class HashListFormat(ABC):
     def write(self, entries: Iterable[HashEntry], out: TextIO) -> int:
         """Write `entries` to `out`; return how many were written."""
         raise NotImplementedError(f"{self.name} is a read-only format")
+
+    def read_bare_digests(self, path: Path) -> Iterator[DigestBatch] | None:
+        """Bulk reading for formats of bare hashes only (NSRL: tens of millions of rows), or
+        None when the format has no such path. Same validation and errors as `read`."""
+        return None
 
 
 class TextLineFormat(HashListFormat):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from muhafiz.banks.formats import detect_format, read_hash_list
-from muhafiz.banks.model import HashListError
+from muhafiz.banks.model import HashKind, HashListError
 from muhafiz.banks.tests.conftest import digests
 
 MINIMAL_SCHEMA = """
@@ -95,3 +95,29 @@ def test_bad_hash_in_a_row_names_the_record(tmp_path: Path) -> None:
     with pytest.raises(HashListError, match="record") as error:
         read_hash_list(path)
     assert error.value.line is not None
+
+
+def test_bulk_reading_equals_row_by_row_and_names_a_bad_record(tmp_path: Path) -> None:
+    from muhafiz.banks.formats.nsrl import NsrlRds
+    from muhafiz.banks.match import Matcher
+
+    path = _make(tmp_path / "RDS_minimal.db", MINIMAL_SCHEMA, "FILE", 30, extra_rows=3)
+    bulk = list(NsrlRds().read_bare_digests(path) or [])
+    rows = read_hash_list(path, "nsrl").entries
+    assert sum(batch.entries for batch in bulk) == 33
+    assert {e.md5 for e in rows} == {
+        bulk[0].digests[HashKind.MD5][i : i + 16].hex() for i in range(0, 33 * 16, 16)
+    }
+    matcher = Matcher.from_paths([], known_good=[path])
+    d = digests(b"software file 7")
+    assert [m.kind for m in matcher.match(md5=d["md5"], sha256=d["sha256"])] == [
+        HashKind.MD5,
+        HashKind.SHA256,
+    ]
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET sha1 = 'NOT-HEX' WHERE file_name = 'f9.dll'")
+    connection.commit()
+    connection.close()
+    with pytest.raises(HashListError, match="record 10") as error:
+        Matcher.from_paths([], known_good=[path])
+    assert error.value.line == 10
