@@ -31,7 +31,7 @@ def write(data: ReportData, out: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         seen: set[tuple[int, str]] = set()
-        for file in data.files:
+        for file in data.iter_files():
             key = (file["source_id"], file["path"])
             seen.add(key)
             errors = "; ".join(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,16 @@ class ReportData:
     gps: list[dict[str, Any]]
     errors: list[dict[str, Any]]
     custody: list[dict[str, Any]]
-    files: list[dict[str, Any]] = field(default_factory=list)
     matches_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # sha256 -> copies
     clusters: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def iter_files(self) -> Iterator[dict[str, Any]]:
+        """Every file row in path order, read lazily: a scan may hold millions."""
+        with closing(open_readonly(self.scan_path)) as conn:
+            for row in conn.execute("SELECT * FROM files ORDER BY source_id, path"):
+                yield dict(row)
 
     @property
     def complete(self) -> bool:
@@ -64,7 +70,6 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, An
 
 def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
     meta = {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
-    files = _rows(conn, "SELECT * FROM files ORDER BY source_id, path")
     matches = _rows(
         conn,
         "SELECT m.*, f.size, f.mime, f.md5, f.sha1, f.sha256, f.pdq, f.pdq_quality"
@@ -92,22 +97,26 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         for m in matches
         if m["bank_kind"] != "known-good" and m["kind"] != "pdq"
     }
+    counts = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0), COUNT(parent),"
+        " SUM(mime LIKE 'image/%'), COUNT(pdq), SUM(known_good), SUM(ext_mismatch) FROM files"
+    ).fetchone()
     totals = {
-        "files": len(files),
-        "bytes": sum(f["size"] or 0 for f in files),
-        "in_archives": sum(1 for f in files if f["parent"] is not None),
-        "images": sum(1 for f in files if (f["mime"] or "").startswith("image/")),
-        "pdq_hashed": sum(1 for f in files if f["pdq"] is not None),
+        "files": int(counts[0]),
+        "bytes": int(counts[1]),
+        "in_archives": int(counts[2]),
+        "images": int(counts[3] or 0),
+        "pdq_hashed": int(counts[4]),
         "matched_files": len(bad_files),
         "exact_matched_files": len(exact_bad),
         "near_only_files": len(bad_files - exact_bad),
-        "known_good_files": sum(1 for f in files if f["known_good"]),
+        "known_good_files": int(counts[5] or 0),
         "errors": sum(1 for e in errors if e["severity"] == "error"),
         "warnings": sum(1 for e in errors if e["severity"] == "warning"),
         "duplicate_groups": len(duplicates),
         "duplicate_files": sum(duplicates.values()),
         "near_duplicate_clusters": len(set(clusters.values())),
-        "ext_mismatch": sum(1 for f in files if f["ext_mismatch"]),
+        "ext_mismatch": int(counts[6] or 0),
     }
     by_type = _rows(
         conn,
@@ -133,7 +142,6 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         gps=gps,
         errors=errors,
         custody=_rows(conn, "SELECT * FROM custody ORDER BY seq"),
-        files=files,
         matches_by_file=matches_by_file,
         errors_by_file=errors_by_file,
         duplicates=duplicates,

@@ -40,7 +40,7 @@ def _media_wanted(file: dict[str, Any], matched: bool) -> bool:
 
 def build(data: ReportData) -> dict[str, Any]:
     media: dict[str, dict[str, Any]] = {}
-    for file in data.files:
+    for file in data.iter_files():
         key = (file["source_id"], file["path"])
         matches = [m for m in data.matches_by_file.get(key, []) if m["bank_kind"] != "known-good"]
         if not _media_wanted(file, bool(matches)):

@@ -23,6 +23,8 @@ class SourceError(Exception):
 
 
 def open_source(source_id: int, path: Path) -> Source:
+    # The examiner may name a symlink (a mount point's alias); inside it, nothing is followed.
+    path = path.resolve() if path.is_symlink() else path
     for source_type in SOURCE_TYPES:
         if source_type.accepts(path):
             return source_type(source_id, path)

@@ -61,7 +61,7 @@ class DirectorySource(Source):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        return path.is_dir() and not path.is_symlink()
+        return path.is_dir()
 
     def describe(self) -> str:
         return f"folder {self.path.resolve()}"
@@ -71,9 +71,17 @@ class DirectorySource(Source):
         return self.path.resolve().name or "root"
 
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
-        yield from self._walk_dir(str(self.path), self.label)
+        # Depth-first with an explicit stack: a hostile tree may nest deeper than Python recurses.
+        stack = [(str(self.path), self.label)]
+        while stack:
+            abs_dir, rel_dir = stack.pop()
+            subdirs: list[tuple[str, str]] = []
+            yield from self._list_dir(abs_dir, rel_dir, subdirs)  # fills subdirs
+            stack.extend(reversed(subdirs))
 
-    def _walk_dir(self, abs_dir: str, rel_dir: str) -> Iterator[Unit | FileRecord | Issue]:
+    def _list_dir(
+        self, abs_dir: str, rel_dir: str, subdirs: list[tuple[str, str]]
+    ) -> Iterator[Unit | FileRecord | Issue]:
         try:
             fd = open_readonly(abs_dir, directory=True)
             try:
@@ -102,7 +110,7 @@ class DirectorySource(Source):
                     yield Issue(
                         self.source_id, shown, IssueCode.NON_UTF8_NAME, _non_utf8_message(raw)
                     )
-                yield from self._walk_dir(abs_path, rel_path)
+                subdirs.append((abs_path, rel_path))
             elif stat.S_ISREG(st.st_mode):
                 yield Unit(self.source_id, shown, abs_path, st.st_size, raw)
             else:
@@ -146,7 +154,7 @@ class SingleFileSource(Source):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        return path.is_file() and not path.is_symlink()
+        return path.is_file()
 
     def describe(self) -> str:
         return f"file {self.path.resolve()}"

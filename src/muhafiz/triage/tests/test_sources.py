@@ -255,3 +255,43 @@ def test_duplicate_member_names_in_one_zip_each_get_a_record(tmp_path: Path, sca
         "f97c5d29941bfb1b2fdab0874906ab82",
         "b8a9f715dbb64fd5c56e7783c6820a61",
     }
+
+
+def test_a_tree_deeper_than_python_recursion_is_walked(tmp_path: Path, scan: Scanner) -> None:
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    fd = os.open(deep, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1100):  # os.makedirs itself recurses; go down one level at a time
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    leaf = os.open("bottom.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(leaf, b"found")
+    os.close(leaf)
+    os.close(fd)
+    try:
+        result = scan(deep)
+    finally:
+        _remove_chain(deep, 1100)  # pytest's own clean-up would recurse too deep
+    bottom = [p for p in result.files if p.endswith("/bottom.txt")]
+    assert len(bottom) == 1
+    assert result.files[bottom[0]]["md5"]
+
+
+def _remove_chain(top: Path, levels: int) -> None:
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    for _ in range(levels):
+        fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+    os.unlink("bottom.txt", dir_fd=fds[-1])
+    for depth in range(levels, 0, -1):
+        os.close(fds[depth])
+        os.rmdir("d", dir_fd=fds[depth - 1])
+    os.close(fds[0])
+
+
+def test_a_symlink_named_as_the_source_is_followed_once(tmp_path: Path, scan: Scanner) -> None:
+    write(tmp_path / "real" / "a.txt", b"a")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    result = scan(tmp_path / "alias")
+    assert set(result.files) == {"real/a.txt"}
