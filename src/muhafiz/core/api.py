@@ -8,7 +8,7 @@ clients through `Authorization: Bearer <token>`. Every operation declares its pe
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,6 +56,58 @@ class TokenAuth(HttpBearer):
         return client_for_token(token)
 
 
+def _error(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return api.create_response(request, body, status=status)
+
+
+def _denied(api: NinjaAPI, request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(api, request, 403, "forbidden", "You do not have the right to do this.")
+
+
+def _unauthenticated(api: NinjaAPI, request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(api, request, 401, "unauthenticated", "Sign in or send a valid API token.")
+
+
+def _not_found(api: NinjaAPI, request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(api, request, 404, "not_found", "Not found.")
+
+
+def _invalid(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return _error(api, request, 400, "invalid", "The request is not valid.", details=details)
+
+
+def _schema_invalid(api: NinjaAPI, request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    message = "The request does not match the schema."
+    return _error(api, request, 422, "invalid", message, details=exc.errors)
+
+
+def _http_error(api: NinjaAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(api, request, exc.status_code, "error", str(exc))
+
+
+# The one error format: {"error": {"code", "message", "details"?}}.
+ERROR_HANDLERS: dict[type[Exception], Callable[..., HttpResponse]] = {
+    PermissionDenied: _denied,
+    AuthenticationError: _unauthenticated,
+    Http404: _not_found,
+    ValidationError: _invalid,
+    NinjaValidationError: _schema_invalid,
+    HttpError: _http_error,
+}
+
+
 class MuhafizAPI(NinjaAPI):
     """NinjaAPI that checks an operation's declared permissions right after authentication.
 
@@ -64,6 +116,11 @@ class MuhafizAPI(NinjaAPI):
     that an operation exists and what it expects. Gating each bound operation's checks makes
     the answer to such a caller 403 whatever they send.
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for exc_class, handler in ERROR_HANDLERS.items():
+            self.add_exception_handler(exc_class, partial(handler, self))
 
     def _get_urls(self) -> list[Any]:
         patterns: list[Any] = super()._get_urls()
@@ -120,46 +177,6 @@ api = MuhafizAPI(
     openapi_url="/openapi.json",
     urls_namespace="api",
 )
-
-
-def _error(
-    request: HttpRequest, status: int, code: str, message: str, details: Any = None
-) -> HttpResponse:
-    body: dict[str, Any] = {"error": {"code": code, "message": message}}
-    if details is not None:
-        body["error"]["details"] = details
-    return api.create_response(request, body, status=status)
-
-
-@api.exception_handler(PermissionDenied)
-def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return _error(request, 403, "forbidden", "You do not have the right to do this.")
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", "Sign in or send a valid API token.")
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found.")
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    details = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-    return _error(request, 400, "invalid", "The request is not valid.", details)
-
-
-@api.exception_handler(NinjaValidationError)
-def _schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return _error(request, 422, "invalid", "The request does not match the schema.", exc.errors)
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "error", str(exc))
 
 
 def api_requires(*perms: Perm) -> Callable[[F], F]:
