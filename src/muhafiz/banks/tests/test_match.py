@@ -172,3 +172,34 @@ def test_lookup_command_writes_one_json_line_per_hash(tmp_path: Path) -> None:
     assert lines[1]["error"]
     assert lines[2]["kinds"] == ["sha256", "pdq"]
     assert lines[2]["matches"][0]["distance"] == 5
+
+
+SHARED_BRIDGE = Path(__file__).resolve().parents[5] / "shared" / "testdata" / "pdq-bridge-mods"
+
+
+@pytest.mark.skipif(not SHARED_BRIDGE.exists(), reason="shared reference images not present")
+def test_modified_bridge_photos_match_the_original_within_31_bits(tmp_path: Path) -> None:
+    # Reference hashes published with the benign bridge photographs (README table).
+    rows = [
+        line.split("|")[1:4]
+        for line in (SHARED_BRIDGE / "README.md").read_text().splitlines()
+        if line.startswith("| ") and ".jpg" in line
+    ]
+    hashes = {name.strip(): value.strip() for name, value, _ in rows}
+    original = hashes.pop("aaa-orig.jpg")
+    bank = write(tmp_path, "bridge.pdq", f"{original},100,original\n")
+    matcher = Matcher.from_paths([bank])
+    for name, value in hashes.items():
+        found = matcher.match(pdq=value, pdq_quality=100)
+        expected = bin(int(value, 16) ^ int(original, 16)).count("1")
+        assert [(m.entry.note, m.distance) for m in found] == [("original", expected)], name
+
+
+def test_bank_pdq_entries_below_the_quality_floor_do_not_match(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    weak, strong = random_pdq(rng), random_pdq(rng)
+    bank = write(tmp_path, "q.pdq", f"{weak},20,dark frame\n{strong},90\n")
+    matcher = Matcher.from_paths([bank])
+    assert matcher.match(pdq=weak) == []
+    assert [m.entry.pdq for m in matcher.match(pdq=weak, min_quality=10)] == [weak]
+    assert [m.entry.pdq for m in matcher.match(pdq=strong)] == [strong]
