@@ -90,9 +90,6 @@ class EncryptedField(models.TextField):  # type: ignore[type-arg]
     def get_transform(self, lookup_name: str) -> Any:
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted")
 
-    def formfield(self, **kwargs: Any) -> Any:
-        return super().formfield(**kwargs)
-
 
 class EncryptedTextField(EncryptedField):
     """Encrypted free text (names, addresses, CNICs, phone numbers)."""
@@ -121,7 +118,8 @@ class EncryptedDateField(EncryptedField):
         try:
             return dt.date.fromisoformat(str(value).strip())
         except ValueError:
-            raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+            # The value is not repeated: it may be someone's date of birth.
+            raise ValidationError("not a date (YYYY-MM-DD)", code="invalid") from None
 
     def formfield(self, **kwargs: Any) -> Any:
         from django import forms
@@ -174,6 +172,8 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         if value is None:
             return None
         text = str(value.isoformat() if isinstance(value, dt.date) else value)
+        if not text.strip():
+            return None  # a blank value is not indexed (and not given to the normalizer)
         normalized = (self.normalizer or _identity)(text)
         return normalized or None
 

@@ -161,6 +161,8 @@ def test_find_by_cnic_through_the_blind_index_in_any_layout() -> None:
     wanted = _sample()
     _sample(name="Someone Else", cnic="42101-7654321-3")
     _sample(name="No Card", cnic=None)
+    blank = _sample(name="Blank Card", cnic="  ")
+    assert _raw(blank.pk, "cnic_index") == "None"
     for layout in ("35202-1234567-1", "3520212345671", "35202 1234567 1"):
         found = ProtectedSample.objects.filter(blind_index_q(ProtectedSample, "cnic_index", layout))
         assert list(found) == [wanted]
