@@ -53,6 +53,7 @@ class Matcher:
             names[bank.info.name] = bank.info.path
         self._banks = list(banks)
         self.banks: list[BankInfo] = [bank.info for bank in banks]
+        self._video_frames: dict[tuple[str, int], dict[str, int]] = {}
 
     @classmethod
     def from_paths(cls, bad: Sequence[Path], known_good: Sequence[Path] = ()) -> Matcher:
@@ -126,6 +127,31 @@ class Matcher:
         for found in results:
             found[:] = _unique(found)
         return results
+
+    def video_frame_count(self, bank: str, video: str, *, min_quality: int) -> int:
+        """Unique frame hashes (of at least `min_quality`) of one video in a bank; counted
+        once per bank from its entry records, then cached."""
+        key = (bank, min_quality)
+        if key not in self._video_frames:
+            from muhafiz.banks.video import video_of
+
+            frames: dict[str, set[str]] = {}
+            for loaded in self._banks:
+                if loaded.info.name != bank:
+                    continue
+                for segment in loaded.segments:
+                    for entry in segment.entries:
+                        if entry.pdq is None:
+                            continue
+                        if entry.pdq_quality is not None and entry.pdq_quality < min_quality:
+                            continue
+                        frames.setdefault(video_of(entry), set()).add(entry.pdq)
+                    if not len(segment.entries):
+                        frames.setdefault("", set()).update(
+                            words_to_hex(np.asarray(row)) for row in segment.pdq.hashes
+                        )
+            self._video_frames[key] = {name: len(hashes) for name, hashes in frames.items()}
+        return self._video_frames[key].get(video, 0)
 
 
 def load_bank_path(

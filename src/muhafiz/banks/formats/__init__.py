@@ -136,6 +136,10 @@ class DuplicateMerger:
         self._seen: dict[tuple[str, str], tuple[str, int, tuple[object, ...]]] = {}
 
     def keep(self, entry: HashEntry) -> bool:
+        if "vpdq" in entry.tags:
+            # Video frames: the same frame (a title card, a black frame) in two videos is not a
+            # contradiction, and repeats within a video are counted once by the video matcher.
+            return True
         facts = _facts(entry)
         keys = [
             (kind, value)

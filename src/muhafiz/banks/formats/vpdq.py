@@ -1,12 +1,14 @@
 """vPDQ frame files: `frameNumber,quality,pdqHex,timestampSeconds` a line, one file per video.
 
 Each frame becomes one PDQ entry; its note records the frame and time, so a match can name
-where in the video it lies. Whole-video acceptance (the ≥ 80 % rule) is the matcher's job.
+where in the video it lies, and its tags say which video it belongs to (`vpdq`,
+`video:<file stem>`), so `banks.video.match_video` can apply the whole-video rule.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +19,7 @@ from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 _SNIFF = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64},\d+(\.\d+)?$")
 _TIME = re.compile(r"^\d+(\.\d+)?$")
+VIDEO_TAG_PREFIX = "video:"
 
 
 class VpdqFrames(TextLineFormat):
@@ -27,6 +30,17 @@ class VpdqFrames(TextLineFormat):
     def sniff(self, path: Path, head: bytes) -> bool:
         lines = first_text_lines(head, limit=1)
         return bool(lines) and all(_SNIFF.match(line) for line in lines)
+
+    def read(self, path: Path) -> Iterator[HashEntry]:
+        video = f"{VIDEO_TAG_PREFIX}{path.name.split('.')[0] or path.name}"
+        for entry in super().read(path):
+            yield HashEntry(
+                pdq=entry.pdq,
+                pdq_quality=entry.pdq_quality,
+                note=entry.note,
+                tags=("vpdq", video),
+                line=entry.line,
+            )
 
     def parse_line(
         self, text: str, source: str, line: int, state: dict[str, object]

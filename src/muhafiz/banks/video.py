@@ -1,0 +1,88 @@
+"""Whole-video matching with vPDQ: a query video's frame hashes against the videos in the banks.
+
+Videos are unordered sets of unique frame hashes. Frames of quality below the floor (black
+frames, fades) are dropped first, since they match everything. A query frame matches a bank
+video when any of that video's frames is within the PDQ distance. query-match % = matched
+query frames ÷ query frames; compared-match % = matched bank frames ÷ that video's frames in
+the bank. A video is accepted when either side reaches the threshold (80 % by default).
+Bank frames name their video with a `video:<name>` tag (the vPDQ reader sets it); frames
+without one count as one video per bank.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from muhafiz.banks.formats.vpdq import VIDEO_TAG_PREFIX
+from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.banks.match import MIN_PDQ_QUALITY, Matcher
+from muhafiz.banks.model import BankKind, HashEntry
+
+ACCEPT_PERCENT = 80.0
+
+
+@dataclass(frozen=True)
+class VideoMatch:
+    bank: str
+    bank_kind: BankKind
+    video: str
+    query_match_percent: float
+    compared_match_percent: float
+    matched_query_frames: int
+    matched_bank_frames: int
+    accepted: bool
+
+
+def video_of(entry: HashEntry) -> str:
+    for tag in entry.tags:
+        if tag.startswith(VIDEO_TAG_PREFIX):
+            return tag.removeprefix(VIDEO_TAG_PREFIX)
+    return ""
+
+
+def match_video(
+    matcher: Matcher,
+    frames: Sequence[tuple[str, int | None]],
+    *,
+    max_distance: int = MATCH_DISTANCE,
+    min_quality: int = MIN_PDQ_QUALITY,
+    accept_percent: float = ACCEPT_PERCENT,
+) -> list[VideoMatch]:
+    """Bank videos sharing frames with the query video `frames` ((pdq hex, quality) pairs),
+    best first; `accepted` tells which pass the whole-video rule."""
+    query = sorted({pdq.lower() for pdq, quality in frames if (quality or 0) >= min_quality})
+    if not query:
+        return []
+    per_frame = matcher.match_pdq_batch(query, max_distance=max_distance, min_quality=min_quality)
+    matched_query: dict[tuple[str, str], set[int]] = defaultdict(set)
+    matched_bank: dict[tuple[str, str], set[str]] = defaultdict(set)
+    kinds: dict[str, BankKind] = {}
+    for position, matches in enumerate(per_frame):
+        for match in matches:
+            key = (match.bank, video_of(match.entry))
+            matched_query[key].add(position)
+            matched_bank[key].add(str(match.entry.pdq))
+            kinds[match.bank] = match.bank_kind
+    results = []
+    for key, positions in matched_query.items():
+        bank, video = key
+        total = matcher.video_frame_count(bank, video, min_quality=min_quality)
+        query_percent = 100.0 * len(positions) / len(query)
+        compared_percent = 100.0 * len(matched_bank[key]) / total if total else 0.0
+        results.append(
+            VideoMatch(
+                bank=bank,
+                bank_kind=kinds[bank],
+                video=video,
+                query_match_percent=query_percent,
+                compared_match_percent=compared_percent,
+                matched_query_frames=len(positions),
+                matched_bank_frames=len(matched_bank[key]),
+                accepted=max(query_percent, compared_percent) >= accept_percent,
+            )
+        )
+    return sorted(
+        results, key=lambda m: (-max(m.query_match_percent, m.compared_match_percent), m.bank)
+    )
