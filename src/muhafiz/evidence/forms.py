@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.accounts.models import User
@@ -46,9 +46,11 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        users = team_users(item.case) | User.objects.filter(pk=item.holder_id)
-        self.fields["from_user"].queryset = users.distinct()  # type: ignore[attr-defined]
-        self.fields["to_user"].queryset = users.distinct()  # type: ignore[attr-defined]
+        users = User.objects.filter(
+            Q(case_memberships__case=item.case) | Q(pk=item.holder_id), is_active=True
+        ).distinct()
+        self.fields["from_user"].queryset = users  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = users  # type: ignore[attr-defined]
         self.fields["from_user"].initial = item.holder_id
 
 
