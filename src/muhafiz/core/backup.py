@@ -42,6 +42,7 @@ MANIFEST = "manifest.json"
 DATABASE_PREFIX = "database/"
 DATA_PREFIX = "data/"
 CHUNK = 1024 * 1024
+WORK_PREFIX = ".muhafiz-"  # staging directories of backups and restores in progress
 # Present in a fresh data directory before any data exists (settings create it on start-up).
 FRESH_INSTALL_FILES = frozenset({"secret_key"})
 
@@ -148,12 +149,16 @@ def _data_files(data_dir: Path, excluded: set[Path]) -> Iterator[tuple[Path, str
         directories[:] = sorted(
             d
             for d in directories
-            if (root_path / d).resolve() not in excluded and not (root_path / d).is_symlink()
+            if (root_path / d).resolve() not in excluded
+            and not (root_path / d).is_symlink()
+            and not d.startswith(WORK_PREFIX)
         )
         for name in sorted(files):
             path = root_path / name
             if path.is_symlink() or not path.is_file() or path.resolve() in excluded:
                 continue
+            if name.startswith(".") and name.endswith((".restoring", ".new")):
+                continue  # a file half-written by a restore or a key change
             yield path, path.relative_to(data_dir).as_posix()
 
 
@@ -331,7 +336,7 @@ def create_backup(
         ring_fingerprints = crypto.fingerprints()
     except crypto.FieldKeyError:
         ring_fingerprints = {}
-    with tempfile.TemporaryDirectory(prefix=".muhafiz-backup-", dir=target.parent) as staging:
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}backup-", dir=target.parent) as staging:
         staging_dir = Path(staging)
         snapshot = (
             _snapshot_sqlite(using, staging_dir)
@@ -642,7 +647,7 @@ def restore_backup(
     report = RestoreReport(manifest=manifest)
     with (
         tarfile.open(source, "r:*") as archive,
-        tempfile.TemporaryDirectory(prefix=".muhafiz-restore-", dir=data_dir) as staging,
+        tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}restore-", dir=data_dir) as staging,
     ):
         _restore_database(archive, manifest, using, Path(staging))
         for member in archive.getmembers():
