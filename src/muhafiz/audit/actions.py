@@ -27,6 +27,7 @@ CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
 SENSITIVE_MIN_LENGTH = 3
 MAX_DETAILS_BYTES = 16 * 1024  # details are ids and codes; anything bigger is a mistake
 MAX_REASON_LENGTH = 2000
+MAX_ACTION_LENGTH = 100
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -76,8 +77,11 @@ def record(
             f"audit record {action!r} must be written inside transaction.atomic, "
             "together with the change it records"
         )
-    if not _ACTION_NAME.match(action):
-        raise AuditError(f"action {action!r} must be a dotted lower-case name like 'case.create'")
+    if len(action) > MAX_ACTION_LENGTH or not _ACTION_NAME.match(action):
+        raise AuditError(
+            f"action {action[:120]!r} must be a dotted lower-case name like 'case.create' "
+            f"(at most {MAX_ACTION_LENGTH} characters)"
+        )
 
     kind, user_id, client_id, name, role, agency = _actor_fields(actor)
     object_type, object_id, label = _object_fields(obj)

@@ -101,6 +101,8 @@ def test_a_rolled_back_write_leaves_no_audit_record(people: People) -> None:
 def test_action_names_are_dotted(people: People) -> None:
     with transaction.atomic(), pytest.raises(AuditError):
         record(people.lahore_investigator, "Case Create")
+    with transaction.atomic(), pytest.raises(AuditError, match="at most 100"):
+        record(people.lahore_investigator, "case." + "x" * 100)
 
 
 def test_details_refuse_objects_that_are_not_plain_data(people: People) -> None:
