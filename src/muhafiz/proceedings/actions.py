@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -558,11 +559,6 @@ class Evaluation:
     by_state: dict[str, int] = field(default_factory=dict)
 
 
-def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
-    for offset in range(0, len(ids), size):
-        yield ids[offset : offset + size]
-
-
 def evaluate_clocks(*, now: datetime | None = None) -> Evaluation:
     """Evaluate every running clock at `now`: one indexed query per transition, bulk updates.
 
@@ -577,32 +573,27 @@ def evaluate_clocks(*, now: datetime | None = None) -> Evaluation:
     running = Clock.objects.filter(stopped_at__isnull=True, case__status=CaseStatus.OPEN)
 
     with transaction.atomic():
-        missed_ids = list(
+        # One UPDATE per transition, each reading only the running-clock indexes.
+        result.missed = (
             running.filter(due_at__lt=now)
             .exclude(state=ClockState.MISSED)
-            .values_list("pk", flat=True)
+            .update(state=ClockState.MISSED, missed_at=now)
         )
-        for chunk in _chunks(missed_ids):
-            Clock.objects.filter(pk__in=chunk).update(state=ClockState.MISSED, missed_at=now)
-        due_soon_ids = list(
-            running.filter(
-                state=ClockState.PENDING, due_soon_at__lte=now, due_at__gte=now
-            ).values_list("pk", flat=True)
-        )
-        for chunk in _chunks(due_soon_ids):
-            Clock.objects.filter(pk__in=chunk).update(state=ClockState.DUE_SOON)
-        result.missed, result.due_soon = len(missed_ids), len(due_soon_ids)
-        if missed_ids or due_soon_ids:
+        result.due_soon = running.filter(
+            state=ClockState.PENDING, due_soon_at__lte=now, due_at__gte=now
+        ).update(state=ClockState.DUE_SOON)
+        if result.missed or result.due_soon:
             record(
                 None,
                 "proceedings.clocks.evaluate",
                 now=now.isoformat(),
-                missed=len(missed_ids),
-                due_soon=len(due_soon_ids),
+                missed=result.missed,
+                due_soon=result.due_soon,
             )
 
     result.started = _open_missing_proceedings(now)
-    result.conditions_rechecked = _recheck_derived_conditions(missed_ids, now)
+    if result.missed:
+        result.conditions_rechecked = _recheck_derived_conditions(now)
     result.alerted_clocks, result.alerts = raise_clock_alerts()
     result.seconds = (timezone.now() - started_at).total_seconds()
     return result
@@ -620,17 +611,13 @@ def _open_missing_proceedings(now: datetime) -> int:
     return count
 
 
-def _recheck_derived_conditions(missed_ids: Sequence[int], now: datetime) -> int:
-    """A challan clock that ran out makes the interim-report rule apply: derive its clock."""
-    if not missed_ids:
-        return 0
-    case_ids: set[int] = set()
-    for chunk in _chunks(list(missed_ids)):
-        case_ids |= set(
-            Clock.objects.filter(
-                pk__in=chunk, rule__end_event=StageCode.CHALLAN_SUBMITTED
-            ).values_list("case_id", flat=True)
-        )
+def _recheck_derived_conditions(now: datetime) -> int:
+    """A challan clock that ran out (in this run) makes the interim-report rule apply."""
+    case_ids = set(
+        Clock.objects.filter(
+            missed_at=now, rule__end_event=StageCode.CHALLAN_SUBMITTED
+        ).values_list("case_id", flat=True)
+    )
     interim_rules = list(
         DeadlineRule.objects.filter(active=True, applies_when="challan_incomplete").values_list(
             "pk", flat=True
@@ -653,19 +640,43 @@ def _recheck_derived_conditions(missed_ids: Sequence[int], now: datetime) -> int
 ALERT_RECIPIENT_ROLES = (TeamRole.SUPERVISOR, TeamRole.PROSECUTOR)
 
 
-def _alert_message(clock: Clock) -> str:
-    if clock.state == ClockState.MISSED:
-        text = _("Deadline missed: %(rule)s in case %(case)s was due %(due)s.")
-    else:
-        text = _("Deadline nearly due: %(rule)s in case %(case)s is due %(due)s.")
-    message = text % {
-        "rule": clock.rule.name,
-        "case": clock.case.reference,
-        "due": _local(clock.due_at),
-    }
-    if clock.accused is not None:
-        message += " " + _("Accused: %(accused)s.") % {"accused": clock.accused.label}
-    return message[:500]
+@dataclass(frozen=True, slots=True)
+class _ClockNotice:
+    """What an alert about one clock says, read as plain values (a backlog can be 100,000s)."""
+
+    clock_id: int
+    state: str
+    case_id: int
+    reference: str
+    rule_name: str
+    due_at: datetime
+    accused_label: str | None
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"clock:{self.clock_id}:{self.state}"
+
+    @property
+    def kind(self) -> str:
+        missed = self.state == ClockState.MISSED
+        return AlertKind.CLOCK_MISSED if missed else AlertKind.CLOCK_DUE_SOON
+
+    def message(self) -> str:
+        if self.state == ClockState.MISSED:
+            text = _("Deadline missed: %(rule)s in case %(case)s was due %(due)s.")
+        else:
+            text = _("Deadline nearly due: %(rule)s in case %(case)s is due %(due)s.")
+        message = text % {
+            "rule": self.rule_name,
+            "case": self.reference,
+            "due": _local(self.due_at),
+        }
+        if self.accused_label:
+            message += " " + _("Accused: %(accused)s.") % {"accused": self.accused_label}
+        return message[:500]
+
+
+ALERT_BATCH = 5000
 
 
 def raise_clock_alerts(clock_ids: Sequence[int] | None = None) -> tuple[int, int]:
@@ -676,51 +687,111 @@ def raise_clock_alerts(clock_ids: Sequence[int] | None = None) -> tuple[int, int
     )
     if clock_ids is not None:
         pending = pending.filter(pk__in=list(clock_ids))
-    clocks = list(pending.select_related("rule", "case", "accused").order_by("pk"))
-    if not clocks:
+    elif connection.vendor == "postgresql" and pending.count() > BULK_ALERTS_FROM:
+        return _raise_backlog_alerts_in_sql()
+    notices = [
+        _ClockNotice(*row)
+        for row in pending.order_by("pk").values_list(
+            "pk", "state", "case_id", "case__reference", "rule__name", "due_at", "accused__label"
+        )
+    ]
+    if not notices:
         return 0, 0
     alerts = 0
-    for batch_start in range(0, len(clocks), 1000):
-        batch = clocks[batch_start : batch_start + 1000]
-        recipients: dict[int, list[Any]] = defaultdict(list)
-        members = TeamMember.objects.filter(
-            case_id__in={c.case_id for c in batch}, team_role__in=ALERT_RECIPIENT_ROLES
-        ).select_related("user")
-        for member in members:
-            if member.user not in recipients[member.case_id]:
-                recipients[member.case_id].append(member.user)
+    for batch_start in range(0, len(notices), ALERT_BATCH):
+        batch = notices[batch_start : batch_start + ALERT_BATCH]
+        recipients: dict[int, set[int]] = defaultdict(set)
+        for case_id, user_id in TeamMember.objects.filter(
+            case_id__in={n.case_id for n in batch}, team_role__in=ALERT_RECIPIENT_ROLES
+        ).values_list("case_id", "user_id"):
+            recipients[case_id].add(user_id)
+        wanted = [(n, user_id) for n in batch for user_id in sorted(recipients[n.case_id])]
         with transaction.atomic():
-            by_state: dict[str, list[int]] = defaultdict(list)
-            wanted: list[tuple[Clock, Any, str, str]] = []
-            for clock in batch:
-                kind: str = (
-                    AlertKind.CLOCK_MISSED
-                    if clock.state == ClockState.MISSED
-                    else AlertKind.CLOCK_DUE_SOON
-                )
-                message = _alert_message(clock)
-                wanted += [(clock, user, kind, message) for user in recipients[clock.case_id]]
-                by_state[clock.state].append(clock.pk)
             if len(wanted) <= BULK_ALERTS_FROM:
-                for alerted, user, alert_kind, text in wanted:
-                    _raise_alert(alerted.case, user, alert_kind, text, _dedupe_key(alerted))
+                _raise_alerts_one_by_one(wanted)
             else:
                 _raise_alerts_in_bulk(wanted)
-            alerts += len(wanted)
+            by_state: dict[str, list[int]] = defaultdict(list)
+            for notice in batch:
+                by_state[notice.state].append(notice.clock_id)
             for state, ids in by_state.items():
                 Clock.objects.filter(pk__in=ids, state=state).update(alerted_state=state)
-    return len(clocks), alerts
+        alerts += len(wanted)
+    return len(notices), alerts
 
 
 # Above this many alerts in one batch (a first run over a backlog) they are inserted in bulk.
 BULK_ALERTS_FROM = 200
 
 
-def _dedupe_key(clock: Clock) -> str:
-    return f"clock:{clock.pk}:{clock.state}"
+def _raise_backlog_alerts_in_sql() -> tuple[int, int]:
+    """A backlog (the first run, or after an outage): mark every unalerted clock alerted and
+    insert its alerts in one PostgreSQL statement, so the two cannot part. The same rows, keys
+    and idempotence (`ON CONFLICT DO NOTHING` on recipient and dedupe key) as `raise_alert`."""
+    from muhafiz.cases.models import Alert
+
+    missed = _("Deadline missed: %(rule)s in case %(case)s was due %(due)s.")
+    due_soon = _("Deadline nearly due: %(rule)s in case %(case)s is due %(due)s.")
+    accused = " " + _("Accused: %(accused)s.")
+    sql = f"""
+        WITH changed AS (
+            UPDATE {Clock._meta.db_table} SET alerted_state = state
+            WHERE state IN ('missed', 'due_soon') AND alerted_state <> state
+            RETURNING id, state, case_id, rule_id, due_at, accused_id
+        ), counted AS (SELECT count(*) AS n FROM changed),
+        inserted AS (
+            INSERT INTO {Alert._meta.db_table}
+                (recipient_id, case_id, kind, message, dedupe_key, created_at)
+            SELECT DISTINCT ON (tm.user_id, k.id) tm.user_id, k.case_id,
+                CASE k.state WHEN 'missed' THEN %(kind_missed)s ELSE %(kind_due_soon)s END,
+                left(
+                    replace(replace(replace(
+                        CASE k.state WHEN 'missed' THEN %(missed)s ELSE %(due_soon)s END,
+                        '%%(rule)s', r.name), '%%(case)s', c.reference),
+                        '%%(due)s',
+                        to_char(k.due_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'))
+                    || CASE WHEN a.label IS NULL THEN ''
+                       ELSE replace(%(accused)s, '%%(accused)s', a.label) END,
+                    500),
+                'clock:' || k.id || ':' || k.state,
+                now()
+            FROM changed k
+            JOIN cases_case c ON c.id = k.case_id
+            JOIN catalogue_deadlinerule r ON r.id = k.rule_id
+            LEFT JOIN cases_accused a ON a.id = k.accused_id
+            JOIN cases_teammember tm ON tm.case_id = k.case_id
+                AND tm.team_role IN ('supervisor', 'prosecutor')
+            ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT n FROM counted), (SELECT count(*) FROM inserted)
+    """  # noqa: S608 - table names come from model metadata; every value is a parameter
+    params = {
+        "kind_missed": AlertKind.CLOCK_MISSED.value,
+        "kind_due_soon": AlertKind.CLOCK_DUE_SOON.value,
+        "missed": str(missed),
+        "due_soon": str(due_soon),
+        "accused": accused,
+        "tz": settings.TIME_ZONE,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        clocks, alerts = cursor.fetchone()
+    return int(clocks), int(alerts)
 
 
-def _raise_alerts_in_bulk(wanted: Sequence[tuple[Clock, Any, str, str]]) -> None:
+def _raise_alerts_one_by_one(wanted: Sequence[tuple[_ClockNotice, int]]) -> None:
+    from muhafiz.accounts.models import User
+
+    cases = Case.objects.in_bulk({n.case_id for n, _user in wanted})
+    users = User.objects.in_bulk({user_id for _n, user_id in wanted})
+    for notice, user_id in wanted:
+        _raise_alert(
+            cases[notice.case_id], users[user_id], notice.kind, notice.message(), notice.dedupe_key
+        )
+
+
+def _raise_alerts_in_bulk(wanted: Sequence[tuple[_ClockNotice, int]]) -> None:
     """The same idempotent insert as `cases.actions.raise_alert` (one row per recipient and
     dedupe key; an existing row wins), done as one statement per thousand alerts.
 
@@ -729,20 +800,21 @@ def _raise_alerts_in_bulk(wanted: Sequence[tuple[Clock, Any, str, str]]) -> None
     """
     from muhafiz.cases.models import Alert
 
-    Alert.objects.bulk_create(
-        [
+    messages: dict[int, str] = {}
+    rows = []
+    for notice, user_id in wanted:
+        if notice.clock_id not in messages:
+            messages[notice.clock_id] = notice.message()
+        rows.append(
             Alert(
-                recipient=user,
-                case_id=clock.case_id,
-                kind=kind,
-                message=message[:500],
-                dedupe_key=_dedupe_key(clock),
+                recipient_id=user_id,
+                case_id=notice.case_id,
+                kind=notice.kind,
+                message=messages[notice.clock_id],
+                dedupe_key=notice.dedupe_key,
             )
-            for clock, user, kind, message in wanted
-        ],
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
+        )
+    Alert.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
 def _raise_alert(case: Case, recipient: Any, kind: str, message: str, dedupe_key: str) -> None:

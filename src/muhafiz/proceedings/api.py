@@ -185,7 +185,7 @@ def dashboard(
     """Overdue and nearly-due clocks per district, police station, prosecutor (as a staff
     number) and court; stage durations; cases stalled longest. No person's identity."""
     filters = selectors.DashboardFilter(district_id=district, since=since, until=until, stage=stage)
-    board = selectors.dashboard(request.auth, filters)  # type: ignore[attr-defined]
+    board, _as_of = selectors.cached_dashboard(request.auth, filters)  # type: ignore[attr-defined]
     return DashboardOut(
         overdue=[
             OverdueRowOut(

@@ -8,6 +8,7 @@ pseudonymous staff number in the CSV export.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.aggregates import Aggregate
@@ -325,6 +327,31 @@ def dashboard(
         durations=stage_durations(principal, filters),
         stalled=stalled_cases(principal, filters),
     )
+
+
+# The dashboard's figures change when the clock job runs (every few minutes) and when stages
+# are recorded; a national view aggregates hundreds of thousands of clocks, so each view of
+# the same scope and filters is computed at most once a minute and says when it was computed.
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def cached_dashboard(
+    principal: Any, filters: DashboardFilter, *, limit: int | None = None
+) -> tuple[Dashboard, datetime]:
+    """`dashboard(...)` for this jurisdiction and these filters, at most a minute old."""
+    scope = (
+        getattr(principal, "jurisdiction_level", ""),
+        getattr(principal, "province_id", None),
+        getattr(principal, "district_id", None),
+    )
+    digest = hashlib.sha256(repr((scope, filters, limit)).encode()).hexdigest()
+    key = f"proceedings:dashboard:{digest}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    computed = (dashboard(principal, filters, limit=limit), timezone.now())
+    cache.set(key, computed, DASHBOARD_CACHE_SECONDS)
+    return computed
 
 
 GROUP_TITLES = {

@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Overdue and due-soon clocks per district, station, prosecutor and court; stage
     durations; the cases stalled longest. Limited to the person's jurisdiction."""
     form, filters = _filters(request)
-    board = selectors.dashboard(request.user, filters, limit=PAGE_ROWS)
+    board, as_of = selectors.cached_dashboard(request.user, filters, limit=PAGE_ROWS)
     titles = {
         "district": _("Per district"),
         "police_station": _("Per police station"),
@@ -97,6 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "can_open_cases": has_perm(request.user, Perm.CASE_VIEW),
         "query": request.GET.urlencode(),
         "page_rows": PAGE_ROWS,
+        "as_of": as_of,
     }
     return render(request, "proceedings/dashboard.html", context)
 
@@ -106,7 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     """The dashboard as CSV: places, courts, case references, counts. No person's identity."""
     _form, filters = _filters(request)
-    board = selectors.dashboard(request.user, filters)
+    board, _as_of = selectors.cached_dashboard(request.user, filters)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="muhafiz-overdue-{stamp}.csv"'

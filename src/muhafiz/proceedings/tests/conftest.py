@@ -35,6 +35,14 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_cache() -> None:
+    # Dashboards are cached for a minute per scope; each test starts from its own data.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def rules(db: None) -> list[DeadlineRule]:
     if not DeadlineRule.objects.exists():

@@ -295,3 +295,7 @@ def test_a_backlog_of_missed_clocks_alerts_in_bulk_once(
     assert first.alerts == 3 * 3 * 2
     assert again.alerts == 0
     assert Alert.objects.filter(kind=AlertKind.CLOCK_MISSED).count() == 18
+    fir = Clock.objects.get(case=cases[0], rule__code="fir_missing_child")
+    alert = Alert.objects.get(recipient=people.prosecutor, dedupe_key=f"clock:{fir.pk}:missed")
+    assert alert.message.startswith("Deadline missed: FIR registered for a missing")
+    assert cases[0].reference in alert.message and "2026-03-20 18:00" in alert.message
