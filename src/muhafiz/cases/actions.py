@@ -651,6 +651,8 @@ def update_victim_identity(
     for name, value in fields.items():
         setattr(victim, name, value)
     band = age_band(fields["birth_date"], reported_on, identity.estimated_age)
+    if fields["birth_date"] is None and identity.estimated_age is None:
+        band = victim.age_band  # nothing new about the age: keep the band recorded before
     if band != victim.age_band:
         victim.age_band = band
         changed.append("age_band")

@@ -177,3 +177,60 @@ def test_prosecutor_off_the_team_cannot_see_identity(
     case.team.filter(user=people.prosecutor).delete()
     assert not _identity(signed_in(people.prosecutor), case, victim, "api")
     assert not _identity(signed_in(people.prosecutor), case, victim, "page")
+
+
+def _write(client: Client, case: Case, victim: Victim, what: str, via: str) -> int:
+    ref, code = case.reference, victim.pseudonym
+    page = {
+        "close": (f"/cases/{ref}/close/", {"reason": "No evidence"}),
+        "accused": (f"/cases/{ref}/accused/new/", {"name": "Someone", "status": "suspect"}),
+        "victim": (f"/cases/{ref}/victims/new/", {"name": "Someone", "gender": "girl"}),
+        "referral": (f"/cases/{ref}/referrals/new/", {"victim": code, "needs": "Help"}),
+        "team": (f"/cases/{ref}/team/", {"username": "pros.lahore", "team_role": "prosecutor"}),
+    }
+    api = {
+        "close": (f"/api/v1/cases/{ref}/close", {"reason": "No evidence"}),
+        "accused": (f"/api/v1/cases/{ref}/accused", {"name": "Someone"}),
+        "victim": (f"/api/v1/cases/{ref}/victims", {"name": "Someone"}),
+        "referral": (f"/api/v1/cases/{ref}/referrals", {"victim": code, "needs": "Help"}),
+        "team": (
+            f"/api/v1/cases/{ref}/team",
+            {"username": "pros.lahore", "team_role": "prosecutor"},
+        ),
+    }
+    if via == "page":
+        url, data = page[what]
+        return client.post(url, data).status_code
+    url, data = api[what]
+    return client.post(url, data, content_type="application/json").status_code
+
+
+@pytest.mark.parametrize("via", VIA)
+@pytest.mark.parametrize(
+    "person",
+    [
+        "kasur_investigator",
+        "forensic_examiner",
+        "child_protection_officer",
+        "analyst",
+        "auditor",
+        "administrator",
+        "outsider",
+    ],
+)
+def test_people_without_the_edit_right_change_nothing(
+    setting: tuple[People, Case, Victim], person: str, via: str
+) -> None:
+    from muhafiz.audit.models import AuditEvent
+
+    people, case, victim = setting
+    before = AuditEvent.objects.count()
+    client = signed_in(getattr(people, person))
+    for what in ("close", "accused", "victim", "referral", "team"):
+        assert _write(client, case, victim, what, via) == 403, what
+    case.refresh_from_db()
+    assert case.is_open
+    assert case.accused.count() == 1
+    assert case.victims.count() == 1
+    assert not case.referrals.exists()
+    assert AuditEvent.objects.count() == before
