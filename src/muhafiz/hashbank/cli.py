@@ -1,5 +1,5 @@
 """`muhafiz bank …`: the banks library's offline commands (lookup) plus the server's own
-(import, export, list, stats, remove, enable, disable, rebuild-index).
+(import, export, export-all, list, stats, remove, enable, disable, rebuild-index).
 
 Django is imported only inside the server subcommands, so `muhafiz bank lookup` runs on an
 air-gapped laptop with no database and no settings.
@@ -161,6 +161,20 @@ def export(name: str, fmt: str, out: Path) -> None:
 
     result = export_bank(_operator(), get_bank(name), fmt, out)
     click.echo(f"Exported {result.written} entries of {name!r} as {fmt} to {result.path}.")
+
+
+@bank.command("export-all")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="A new directory.")
+@server_command
+def export_all(out: Path) -> None:
+    """Export every enabled bank as bank directories in one folder, for an offline laptop
+    (`muhafiz bank lookup --bank-dir FOLDER`, or a scan's bank option)."""
+    from muhafiz.hashbank.exports import export_collection
+
+    results = export_collection(_operator(), out)
+    for result in results:
+        click.echo(f"  {result.path.name}: {result.written} entries")
+    click.echo(f"Exported {len(results)} banks to {out}.")
 
 
 @bank.command("list")

@@ -116,3 +116,19 @@ def _export_dir(bank: Bank, out: Path) -> int:
         shutil.rmtree(out, ignore_errors=True)
         raise BankError(str(exc)) from exc
     return built.entry_count
+
+
+def export_collection(actor: Any, out: Path) -> list[ExportResult]:
+    """Every enabled bank as a bank directory under `out`: the folder a laptop's triage CLI
+    takes as one `--bank-dir` (known-good banks included, keeping their kind)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BankError(f"{out} already exists; give a new or empty directory")
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    try:
+        for bank in Bank.objects.filter(enabled=True).order_by("name"):
+            results.append(export_bank(actor, bank, "dir", out / f"bank-{bank.pk:04d}"))
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return results

@@ -144,3 +144,37 @@ def test_disable_and_enable_a_bank(tmp_path: Path, sample_files: list[Path]) -> 
     assert code == 0 and Bank.objects.get(name="Hotline").enabled
     code, out = _run("enable", "Nope")
     assert code != 0 and "no bank named" in out
+
+
+def test_export_all_gives_a_laptop_folder_of_every_enabled_bank(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files[:2])), "--name", "Bad", "--kind", "known-bad"
+    )
+    _run(
+        "import",
+        str(_md5sums(tmp_path, sample_files[2:4], "good.txt")),
+        "--name",
+        "Good",
+        "--kind",
+        "known-good",
+    )
+    _run(
+        "import",
+        str(_md5sums(tmp_path, sample_files[4:], "off.txt")),
+        "--name",
+        "Off",
+        "--kind",
+        "watch",
+    )
+    _run("disable", "Off", "--reason", "stale")
+
+    code, out = _run("export-all", "--out", str(tmp_path / "laptop"))
+    assert code == 0 and "Exported 2 banks" in out
+
+    queries = tmp_path / "q.txt"
+    queries.write_text("\n".join(digests(p.read_bytes())["md5"] for p in sample_files) + "\n")
+    code, out = _run("lookup", "--bank-dir", str(tmp_path / "laptop"), str(queries))
+    found = [[m["bank"] for m in json.loads(line)["matches"]] for line in out.splitlines()]
+    assert found == [["Bad"], ["Bad"], ["Good"], ["Good"], []]
