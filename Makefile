@@ -23,8 +23,12 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/muhafiz demo
 
+# Temporary test files live under the data directory; coreutils' rm clears trees of any depth.
+TEST_TMP := $(MUHAFIZ_DATA_DIR)/pytest-tmp
+
 test: $(STAMP) system-deps
-	MUHAFIZ_PROFILE=test $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	rm -rf $(TEST_TMP)
+	MUHAFIZ_PROFILE=test $(BIN)/python -m pytest -n 2 --dist loadfile --basetemp=$(TEST_TMP) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src benchmarks
