@@ -5,9 +5,9 @@ victims.
 
 How near matches are found: an in-memory `muhafiz.banks.index.pdq.PdqIndex` is built over each
 batch of 100,000 other cases' stored PDQ hashes as they are streamed from the database, and the
-new scan's hashes (quality >= 50) are looked up in it. That is one pass over the PDQ column per import (about 6 s per million stored
-images on the 2-core development machine): the limit of this approach; a national deployment would
-keep a standing index of case media like the banks' one.
+new scan's hashes (quality >= 50) are looked up in it. That is one pass over the PDQ column per
+import (about 6 s per million stored images on the 2-core development machine): the limit of
+this approach; a national deployment would keep a standing index of case media like the banks'.
 """
 
 from __future__ import annotations
