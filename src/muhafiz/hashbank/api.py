@@ -20,7 +20,7 @@ from pydantic import Field
 
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.core.api import SessionAuth, TokenAuth, api_requires
-from muhafiz.core.permissions import Perm
+from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.exports import write_bank
 from muhafiz.hashbank.hashing import ImageError, hash_image
@@ -382,9 +382,10 @@ def get_bank(request: HttpRequest, name: str) -> Any:
 )
 @api_requires(Perm.BANK_MANAGE)
 def remove_entry(request: HttpRequest, name: str, entry_id: int, payload: RemoveIn) -> Any:
-    entry = BankEntry.objects.filter(pk=entry_id, bank__name=name).first()
+    entry = BankEntry.objects.filter(pk=entry_id, bank__name=name).select_related("bank").first()
     if entry is None:
         raise HttpError(404, f"bank {name!r} has no entry {entry_id}")
+    check_perm(request.auth, Perm.BANK_MANAGE, entry.bank)  # type: ignore[attr-defined]
     try:
         removed = actions.remove_entry(
             request.auth,  # type: ignore[attr-defined]
@@ -411,6 +412,7 @@ def export(request: HttpRequest, name: str, format: Literal["vics", "pdq"] = "vi
         bank = actions.get_bank(name)
     except actions.BankError as exc:
         raise HttpError(404, str(exc)) from exc
+    check_perm(request.auth, Perm.BANK_MANAGE, bank)  # type: ignore[attr-defined]
     # A temporary file, not memory: an NSRL-size bank is gigabytes of JSON.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
@@ -430,14 +432,16 @@ def export(request: HttpRequest, name: str, format: Literal["vics", "pdq"] = "vi
 @api_requires(Perm.BANK_MANAGE)
 def set_enabled(request: HttpRequest, name: str, payload: EnableIn) -> Any:
     try:
-        bank = actions.set_bank_enabled(
-            request.auth,  # type: ignore[attr-defined]
-            actions.get_bank(name),
-            payload.enabled,
-            reason=payload.reason,
-        )
+        bank = actions.get_bank(name)
     except actions.BankError as exc:
         raise HttpError(404, str(exc)) from exc
+    check_perm(request.auth, Perm.BANK_MANAGE, bank)  # type: ignore[attr-defined]
+    bank = actions.set_bank_enabled(
+        request.auth,  # type: ignore[attr-defined]
+        bank,
+        payload.enabled,
+        reason=payload.reason,
+    )
     return BankOut(**_bank_out(bank, BankEntry.objects.active().filter(bank=bank).count()))
 
 

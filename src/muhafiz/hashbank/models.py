@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.banks.model import BankKind, HashEntry
+from muhafiz.core.permissions import Scope
 
 HASH_FIELDS = ("md5", "sha1", "sha256", "pdq")
 
@@ -85,6 +86,20 @@ class Bank(models.Model):
     @property
     def bank_kind(self) -> BankKind:
         return BankKind(self.kind)
+
+    def access_scope(self) -> Scope:
+        """Where the bank lives for `bank.manage`: its owning agency's district or province.
+
+        A bank with no owner, or a national agency's, is national: only staff with national
+        jurisdiction manage it. Viewing and matching are not scoped (banks serve everyone).
+        """
+        agency = self.agency
+        if agency is None:
+            return Scope()
+        province_id = agency.province_id
+        if province_id is None and agency.district_id is not None:
+            province_id = agency.district.province_id  # type: ignore[union-attr]
+        return Scope(district_id=agency.district_id, province_id=province_id)
 
 
 class ImportStatus(models.TextChoices):

@@ -26,7 +26,7 @@ from muhafiz.hashbank.tests.conftest import (
     picture,
     random_hex,
 )
-from muhafiz.testing import People, signed_in
+from muhafiz.testing import People, agency, province, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,12 @@ pytestmark = pytest.mark.django_db
 def banks(tmp_path: Path, sample_files: list[Path]) -> dict[str, Any]:
     """A known-bad bank of md5s and the PDQ of a generated picture; a known-good bank."""
     scheme = CategoryScheme.objects.get(code="projectvic-us")
-    bad = actions.create_bank(None, name="hotline", kind="known-bad", category_scheme=scheme)
+    owner = agency("PB-PFSA", name="Punjab Forensic Science Agency")
+    owner.province = province("PB")
+    owner.save(update_fields=["province"])
+    bad = actions.create_bank(
+        None, name="hotline", kind="known-bad", category_scheme=scheme, agency=owner
+    )
     image = encode(picture(21))
     from muhafiz.hashbank.hashing import hash_image
 
@@ -347,3 +352,24 @@ def test_a_bank_downloads_as_vics_for_a_bank_manager_only(
     assert AuditEvent.objects.filter(action="bank.export").count() == 2
     refused = signed_in(people.lahore_investigator).get("/api/v1/banks/hotline/export")
     assert refused.status_code == 403
+
+
+def test_a_provincial_examiner_cannot_manage_a_national_or_another_provinces_bank(
+    people: People, banks: dict[str, Any], token_client: Callable[..., TokenClient]
+) -> None:
+    sindh = agency("SD-POLICE", name="Sindh Police")
+    sindh.province = province("SD", "Sindh")
+    sindh.save(update_fields=["province"])
+    actions.create_bank(None, name="sindh-list", kind="watch", agency=sindh)
+    examiner = signed_in(people.forensic_examiner)  # Punjab, provincial jurisdiction
+    body = json.dumps({"enabled": False, "reason": "test"})
+
+    national = examiner.post("/api/v1/banks/nsrl/enabled", body, content_type="application/json")
+    other = examiner.post("/api/v1/banks/sindh-list/enabled", body, content_type="application/json")
+    own = examiner.post("/api/v1/banks/hotline/enabled", body, content_type="application/json")
+    nationwide = token_client("bank.manage", name="national-ops").post(
+        "/api/v1/banks/nsrl/enabled", body, content_type="application/json"
+    )
+
+    assert (national.status_code, other.status_code, own.status_code) == (403, 403, 200)
+    assert nationwide.status_code == 200
