@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -122,6 +123,12 @@ def test_child_protection_officer_and_kasur_investigator_cannot_see_lahore_evide
     page = signed_in(people.lahore_investigator).get(f"/evidence/case/{lahore_case.reference}/")
     assert page.status_code == 200 and "SEAL-LHR-0042" in page.content.decode()
     assert signed_in(people.prosecutor).get(f"/evidence/items/{item.pk}/").status_code == 200
+
+    # In Urdu, right to left, with the app's own translations.
+    urdu = signed_in(people.lahore_investigator)
+    urdu.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = urdu.get(f"/evidence/case/{lahore_case.reference}/").content.decode()
+    assert 'dir="rtl"' in html and "اشیاء اور تحویل کا سلسلہ" in html
 
 
 # --- bad scan files -----------------------------------------------------------------------------
