@@ -69,6 +69,10 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"message": message}, status=status)
 
 
+class CsrfRefusedError(Exception):
+    """A signed-in session sent a POST without a valid CSRF token."""
+
+
 def _principal(request: HttpRequest) -> Any:
     header = str(request.META.get("HTTP_AUTHORIZATION", ""))
     scheme, _, token = header.partition(" ")
@@ -83,7 +87,7 @@ def _principal(request: HttpRequest) -> Any:
                 request, _no_view, (), {}
             )
             if reason is not None:
-                return None
+                raise CsrfRefusedError
         return user
     return None
 
@@ -107,7 +111,10 @@ def hma_requires(perm: Perm, *methods: str) -> Callable[[View], View]:
                     limit_upload(request)
                 except UploadTooLargeError as exc:
                     return _error(413, str(exc))
-            principal = _principal(request)
+            try:
+                principal = _principal(request)
+            except CsrfRefusedError:
+                return _error(403, "CSRF token missing or incorrect.")
             if principal is None:
                 return _error(401, "Sign in or send a valid API token (Authorization: Bearer).")
             if not has_perm(principal, perm):

@@ -179,7 +179,7 @@ def test_a_session_post_without_csrf_token_is_refused(people: People, hma: dict[
     signed = signed_in(people.lahore_investigator)
     client.cookies = signed.cookies
     response = client.post("/h/hash", {"photo": SimpleUploadedFile("p.png", hma["image"])})
-    assert response.status_code == 401
+    assert response.status_code == 403 and "CSRF" in response.json()["message"]
 
 
 def test_a_client_without_bank_view_cannot_list_banks(
@@ -215,3 +215,19 @@ def test_bank_content_resolves_a_lookup_id(hma: dict[str, Any]) -> None:
     }
     assert with_signals["signals"] == {"pdq": hma["pdq"]}
     assert hma["caller"].get("/c/bank/HMA_BANK/content/999999").status_code == 404
+
+
+def test_a_session_post_with_its_csrf_token_is_served(people: People, hma: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    signed = signed_in(people.lahore_investigator)
+    client.cookies = signed.cookies
+    secret = "a" * 32
+    client.cookies["csrftoken"] = secret
+
+    response = client.post(
+        "/h/hash?types=pdq",
+        {"photo": SimpleUploadedFile("p.png", hma["image"])},
+        HTTP_X_CSRFTOKEN=secret,
+    )
+
+    assert response.status_code == 200 and response.json() == {"pdq": hma["pdq"]}
