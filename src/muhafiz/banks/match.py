@@ -83,7 +83,8 @@ class Matcher:
     ) -> list[Match]:
         """Every bank entry matching one file's hashes: exact digests at distance 0, PDQ within
         `max_distance`. A PDQ hash of quality below `min_quality` is not matched, nor a bank's
-        PDQ entry whose recorded quality is below it."""
+        PDQ entry whose recorded quality is below it. Hex is case-insensitive; a value of the
+        wrong length or with non-hex characters raises ValueError."""
         matches: list[Match] = []
         exact_queries = [
             (kind, _query_hex(value, kind))

@@ -69,6 +69,13 @@ def test_pdq_index_finds_exactly_what_brute_force_finds(
         q, r, d = candidate.search(queries, 31)
         found = set(zip(q.tolist(), r.tolist(), d.tolist(), strict=True))
         assert found == _brute(hashes, queries, 31)
+    one_at_a_time: set[tuple[int, int, int]] = set()  # few queries: the bit-matrix path
+    for i in range(40):
+        _, r, d = index.search(queries[i : i + 1], 31)
+        one_at_a_time.update(
+            (i, row, dist) for row, dist in zip(r.tolist(), d.tolist(), strict=True)
+        )
+    assert one_at_a_time == {t for t in _brute(hashes, queries, 31) if t[0] < 40}
 
 
 def test_pdq_search_above_the_guaranteed_distance_falls_back_to_brute_force() -> None:
