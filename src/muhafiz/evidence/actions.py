@@ -348,21 +348,31 @@ def import_uploaded_scan(
         file_size=size,
         created_by=_user_or_none(actor),
     )
-    with transaction.atomic():
-        scan.save(force_insert=True)
-        _import_rows(scan, meta)
-        record(
-            actor,
-            "evidence.scan.import",
-            scan,
-            request=request,
-            case=case.reference,
-            sha256=sha256,
-            size=size,
-            files=scan.statistics.get("files", 0),
-            matched=scan.statistics.get("matched_files", 0),
-        )
+    try:
+        with transaction.atomic():
+            scan.save(force_insert=True)
+            _import_rows(scan, meta)
+            record(
+                actor,
+                "evidence.scan.import",
+                scan,
+                request=request,
+                case=case.reference,
+                sha256=sha256,
+                size=size,
+                files=scan.statistics.get("files", 0),
+                matched=scan.statistics.get("matched_files", 0),
+            )
+    except BaseException:
+        _forget_unused(stored)
+        raise
     return scan
+
+
+def _forget_unused(stored: str) -> None:
+    """Remove a stored scan file that no scan refers to (its import was rolled back)."""
+    if not Scan.objects.filter(stored_path=stored).exists():
+        (Path(settings.DATA_DIR) / stored).unlink(missing_ok=True)
 
 
 def _check_item(case: Case, item: EvidenceItem | None) -> None:

@@ -3,10 +3,12 @@ and alert both teams, naming the other case and its officer, never a victim."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from muhafiz.cases import actions as case_actions
 from muhafiz.cases.models import Alert, AlertKind, Case
@@ -80,6 +82,25 @@ def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(
     assert "Imran Lahori" in html
     assert VICTIM_NAME not in html and VICTIM_CNIC not in html
     assert "E1" not in html  # no devices of a case outside their jurisdiction
+
+    # Filters: by district and by the period the link was found.
+    mzg = signed_in(people.kasur_investigator).get("/evidence/network/?district=MZG")
+    assert "No links between cases" in mzg.content.decode()
+    later = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    assert (
+        signed_in(people.kasur_investigator)
+        .get(f"/api/v1/evidence/links?since={later}")
+        .json()["items"]
+        == []
+    )
+    assert (
+        len(
+            signed_in(people.kasur_investigator)
+            .get("/api/v1/evidence/links?district=lhr")
+            .json()["items"]
+        )
+        == 2
+    )
 
     api = signed_in(people.lahore_investigator).get("/api/v1/evidence/links")
     assert api.status_code == 200
