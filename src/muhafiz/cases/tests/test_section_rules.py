@@ -79,3 +79,14 @@ def test_a_retired_rule_is_no_longer_suggested(people: People) -> None:
         client.post(f"/cases/section-rules/{rule.pk}/active/", {"active": "0"})
     advice = suggest_sections(frozenset({"victim_under_18", "cruelty"}))
     assert "PPC 328A" not in {s.code for s in advice.suggestions}
+
+
+def test_shipped_rules_come_back_after_a_flush_but_never_over_an_editor(people: People) -> None:
+    from muhafiz.cases.shipped import RULES, install_section_rules
+
+    assert SectionRule.objects.count() == len(RULES)
+    SectionRule.objects.all().delete()  # what a transactional test's flush does
+    assert install_section_rules() == len(RULES)
+    SectionRule.objects.filter(offence_code="PPC 328A").update(active=False)
+    assert install_section_rules() == 0
+    assert not SectionRule.objects.get(offence_code="PPC 328A").active
