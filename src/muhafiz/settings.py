@@ -183,6 +183,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 OTP_TOTP_ISSUER = "Muhafiz"
 
+# Behind N reverse proxies, the audit log takes the client address from X-Forwarded-For.
+MUHAFIZ_TRUSTED_PROXY_COUNT = env_int("MUHAFIZ_TRUSTED_PROXY_COUNT", 0)
+
 # --- field encryption -----------------------------------------------------------------------
 # A key ring: "id:base64key,id:base64key"; the first key encrypts, all keys decrypt.
 MUHAFIZ_FIELD_KEYS = env_optional("MUHAFIZ_FIELD_KEYS")

@@ -16,10 +16,20 @@ def setup_django() -> None:
 
 
 def call(name: str, *args: str) -> None:
+    """Run a management command; its CommandError becomes a one-line message and exit code 1."""
     setup_django()
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
-    call_command(name, *args)
+    try:
+        call_command(name, *args)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def start_checks() -> None:
+    """Migrate, then run the system checks against the database (field keys must read the data)."""
+    call("migrate", "--no-input", "-v", "0")
+    call("check", "--database", "default", "--fail-level", "ERROR")
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -36,7 +46,7 @@ def manage(args: tuple[str, ...]) -> None:
 @click.option("--addr", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
 def serve(addr: str) -> None:
     """Serve the web application (a development server; use a WSGI server in production)."""
-    call("migrate", "--no-input", "-v", "0")
+    start_checks()
     call("runserver", "--noreload", addr)
 
 
@@ -48,6 +58,7 @@ def worker(queues: tuple[str, ...], batch: bool) -> None:
     args = ["--queue-name", ",".join(queues) if queues else "*"]
     if batch:
         args.append("--batch")
+    start_checks()
     call("db_worker", *args)
 
 
@@ -56,7 +67,7 @@ def worker(queues: tuple[str, ...], batch: bool) -> None:
 @click.option("--no-serve", is_flag=True, help="Set up and seed the demo, then exit.")
 def demo(addr: str, no_serve: bool) -> None:
     """Set up a demo installation with synthetic data and serve it."""
-    call("migrate", "--no-input", "-v", "0")
+    start_checks()
     call("seed_demo")
     if not no_serve:
         click.echo(f"Serving Muhafiz at http://{addr}/  (Ctrl-C to stop)")
@@ -77,6 +88,7 @@ def audit_verify() -> None:
     result = verify_chain()
     if result.ok:
         click.echo(f"Audit chain intact: {result.checked} rows verified.")
+        click.echo(f"Head: row {result.head_sequence}, hash {result.head_hash}")
         return
     click.echo(f"Audit chain BROKEN at row {result.broken_id}: {result.reason}", err=True)
     sys.exit(1)
