@@ -103,6 +103,7 @@ class Network:
     rows: list[LinkRow] = field(default_factory=list)
     truncated: bool = False
     size: int = 640
+    view_box: str = "0 0 640 640"
 
 
 def visible_links(
@@ -235,6 +236,13 @@ def _layout(network: Network) -> None:
             angle = 2 * math.pi * i / max(len(members), 1) + ring * 0.4
             node.x = round(centre + radius * math.cos(angle))
             node.y = round(centre + radius * math.sin(angle))
+    if network.nodes:
+        # Fit the drawing to its nodes, with room for the labels beside and below them.
+        xs = [n.x for n in network.nodes]
+        ys = [n.y for n in network.nodes]
+        left, top = min(xs) - 130, min(ys) - 30
+        width, height = max(xs) - min(xs) + 260, max(ys) - min(ys) + 80
+        network.view_box = f"{left:.0f} {top:.0f} {width:.0f} {height:.0f}"
     where = {n.key: n for n in network.nodes}
     for e in network.edges:
         e.x1, e.y1 = where[e.source].x, where[e.source].y
