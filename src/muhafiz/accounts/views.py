@@ -130,6 +130,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in: a code from the person's authenticator app."""
     user = request.user
     assert isinstance(user, User)
+    if request.GET.get("next"):  # sent here from a page while past the password only
+        request.session[NEXT_KEY] = _safe_next(request, request.GET["next"])
     if is_verified_staff(user):
         return _after_sign_in(request)
     if not actions.has_two_factor(user):

@@ -71,6 +71,17 @@ def test_sign_in_returns_to_the_page_asked_for(people: People, client: Client) -
     assert response["Location"] == "/accounts/users/"
 
 
+def test_a_page_opened_between_the_two_steps_is_shown_after_the_code(
+    people: People, client: Client
+) -> None:
+    give_password(client, people.administrator.username)
+    response = client.get("/accounts/clients/")
+    assert response["Location"] == "/accounts/verify/?next=/accounts/clients/"
+    client.get(response["Location"])
+    code = totp_code(device_of(people.administrator))
+    assert client.post("/accounts/verify/", {"code": code})["Location"] == "/accounts/clients/"
+
+
 def test_sign_in_never_redirects_off_site(people: People, client: Client) -> None:
     client.post(
         "/accounts/login/",
