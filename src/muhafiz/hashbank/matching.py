@@ -107,10 +107,12 @@ def match_hashes(
         if not positions:
             continue
         values = {queries[i].value for i in positions}
-        hits = _exact_hits(index, kind, values)
-        wanted = Q(**{f"{kind.value}__in": hits}) | (
-            not_indexed & Q(**{f"{kind.value}__in": values})
-        )
+        # Leading with "hash IN (the query values)" lets the database use the hash index; the
+        # rest keeps what the index hit plus what the index does not hold yet.
+        wanted = Q(**{f"{kind.value}__in": values})
+        if index is not None:
+            hits = _exact_hits(index, kind, values)
+            wanted &= Q(**{f"{kind.value}__in": hits}) | not_indexed
         by_value: dict[str, list[BankEntry]] = defaultdict(list)
         for entry in base.filter(wanted):
             by_value[getattr(entry, kind.value)].append(entry)

@@ -143,9 +143,11 @@ class BankEntryQuerySet(models.QuerySet["BankEntry"]):
 
 
 def _unique_per_bank(field: str) -> models.UniqueConstraint:
-    # One active entry per hash value per bank; removed entries keep their history.
+    # One active entry per hash value per bank; removed entries keep their history. The hash
+    # comes first so the same index serves "which active entries hold these hashes?" lookups
+    # across all banks (matching), not only per-bank duplicate checks.
     return models.UniqueConstraint(
-        fields=["bank", field],
+        fields=[field, "bank"],
         condition=Q(removed_at__isnull=True) & Q(**{f"{field}__isnull": False}),
         name=f"hashbank_entry_{field}_per_bank",
     )
