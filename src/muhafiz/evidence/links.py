@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
@@ -49,14 +50,29 @@ class Found:
 
 
 def detect_media_links(scan: Scan) -> list[CaseLink]:
-    """Links from one imported scan's files to files of other cases."""
-    found = list(_sha256_links(scan)) + list(_pdq_links(scan))
-    return [link for link in (record_link(f) for f in found) if link is not None]
+    """Links from one imported scan's files to files of other cases.
+
+    Each shared file is its own link; the teams get one alert per other case and kind of link
+    for this scan (not one per file: two phones sharing hundreds of files is one piece of news).
+    """
+    new: dict[tuple[str, int], list[CaseLink]] = {}
+    for found in [*_sha256_links(scan), *_pdq_links(scan)]:
+        link = record_link(found, alert=False)
+        if link is not None:
+            new.setdefault((link.kind, found.other_case), []).append(link)
+    for group in new.values():
+        alert_both_teams(group[0], more=len(group) - 1)
+    return [link for group in new.values() for link in group]
+
+
+# Files that link cases by SHA-256: pictures and videos, and anything a bank matched. Other
+# shared files (app icons, system libraries, stickers) would tie unrelated cases together.
+LINKABLE = Q(mime__startswith="image/") | Q(mime__startswith="video/") | Q(matched=True)
 
 
 def _sha256_links(scan: Scan) -> Iterator[Found]:
     own: dict[str, int] = dict(
-        MediaFile.objects.filter(scan=scan, size__gt=0, known_good=False)
+        MediaFile.objects.filter(LINKABLE, scan=scan, size__gt=0, known_good=False)
         .exclude(sha256="")
         .values_list("sha256", "pk")
     )
@@ -64,7 +80,9 @@ def _sha256_links(scan: Scan) -> Iterator[Found]:
     seen: set[tuple[int, str]] = set()
     for i in range(0, len(hashes), SHA_BATCH):
         rows = (
-            MediaFile.objects.filter(sha256__in=hashes[i : i + SHA_BATCH], size__gt=0)
+            MediaFile.objects.filter(
+                sha256__in=hashes[i : i + SHA_BATCH], size__gt=0, known_good=False
+            )
             .exclude(case_id=scan.case_id)
             .values_list("sha256", "case_id", "pk")
             .order_by("case_id", "pk")
@@ -155,8 +173,9 @@ def accused_identifiers_changed(accused: Accused) -> list[CaseLink]:
 # --- recording and alerting ---------------------------------------------------------------------
 
 
-def record_link(found: Found) -> CaseLink | None:
-    """Record a link once; a new one alerts both case teams. Returns None when already known."""
+def record_link(found: Found, *, alert: bool = True) -> CaseLink | None:
+    """Record a link once (audited); a new one alerts both case teams unless `alert` is off.
+    Returns None when the link was already known."""
     if found.this_case == found.other_case:
         return None
     swap = found.this_case > found.other_case
@@ -186,7 +205,8 @@ def record_link(found: Found) -> CaseLink | None:
         if not created:
             return None
         record(None, "evidence.link.create", link, kind=link.kind, distance=link.distance)
-        alert_both_teams(link)
+        if alert:
+            alert_both_teams(link)
     return link
 
 
@@ -223,20 +243,24 @@ def _identifier_word(kind: str) -> str:
     )
 
 
-def alert_message(link: CaseLink, other: Case) -> str:
+def alert_message(link: CaseLink, other: Case, more: int = 0) -> str:
+    what = describe(link)
+    if more:
+        what = _("%(what)s and %(n)d more") % {"what": what, "n": more}
     return _(
         "Case %(other)s (%(district)s) shares %(what)s with this case. "
         "Its investigating officer: %(contact)s."
     ) % {
         "other": other.reference,
         "district": other.district.name,
-        "what": describe(link),
+        "what": what,
         "contact": officer_contact(other),
     }
 
 
-def alert_both_teams(link: CaseLink) -> int:
-    """Alert every member of both case teams (once each); returns the alerts newly raised."""
+def alert_both_teams(link: CaseLink, *, more: int = 0) -> int:
+    """Alert every member of both case teams (once each) about `link` and `more` like it
+    found at the same time; returns the alerts newly raised."""
     cases = {
         c.pk: c
         for c in Case.objects.select_related("district").filter(
@@ -246,12 +270,12 @@ def alert_both_teams(link: CaseLink) -> int:
     raised = 0
     for this_id, other_id in ((link.case_a_id, link.case_b_id), (link.case_b_id, link.case_a_id)):
         this, other = cases[this_id], cases[other_id]
-        message = alert_message(link, other)
+        message = alert_message(link, other, more)
         users: dict[int, Any] = {}
         for member in TeamMember.objects.filter(case=this).select_related("user"):
             users[member.user_id] = member.user
         for user in users.values():
-            _, created = raise_alert(
+            _alert, created = raise_alert(
                 this,
                 user,
                 AlertKind.CROSS_CASE_LINK,

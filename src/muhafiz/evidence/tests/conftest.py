@@ -139,5 +139,7 @@ def two_devices(sources: Path) -> tuple[Path, Path]:
     near_copy(near).save(kasur / "edited.jpg", quality=85)
     noise_image(3).save(lahore / "IMG_0003.png")
     noise_image(4).save(kasur / "other.png")
+    # The same text file on both: not pictures or video, so it links nothing.
     (kasur / "notes.txt").write_text("shopping list: rice, lentils\n")
+    (lahore / "notes.txt").write_text("shopping list: rice, lentils\n")
     return lahore.parent, kasur.parent

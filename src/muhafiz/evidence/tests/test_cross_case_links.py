@@ -34,7 +34,7 @@ def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(
         people.lahore_investigator, lahore_case, upload_of(make_scan(lahore_device, "lahore"))
     )
     assert lahore_scan.status == ScanStatus.IMPORTED
-    assert lahore_scan.statistics["files"] == 3
+    assert lahore_scan.statistics["files"] == 4
     assert not CaseLink.objects.exists()
 
     # Kasur: scanned on the server by a queued job.
