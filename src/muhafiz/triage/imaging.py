@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pdqhash
-from PIL import Image, ImageFile
+from PIL import Image
 
 from muhafiz.triage.records import FileRecord, IssueCode
 from muhafiz.triage.settings import ScanSettings
@@ -29,9 +29,9 @@ try:  # HEIC/HEIF when the optional pillow-heif is installed.
 except ImportError:  # pragma: no cover - depends on the installation
     pass
 
-# Pillow's own bomb check would raise inside `open`; we check the size ourselves and record it.
-Image.MAX_IMAGE_PIXELS = None
-ImageFile.LOAD_TRUNCATED_IMAGES = False
+# Pillow's global limits (MAX_IMAGE_PIXELS, LOAD_TRUNCATED_IMAGES) are left alone: the server
+# imports this module too. Our own, lower limits are checked before decoding; Pillow's error
+# (above twice its MAX_IMAGE_PIXELS) is caught and recorded the same way.
 
 PDQ_BOX = 512  # the reference CLI's resize target
 PDQ_MIN_PIXELS = 5  # under 5 px in either dimension PDQ has no hash (quality 0)
@@ -79,8 +79,12 @@ def analyze_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our limit decides
             image = Image.open(io.BytesIO(data))
             record.width, record.height = image.size
+    except Image.DecompressionBombError as exc:
+        record.add_issue(IssueCode.DECOMPRESSION_BOMB, f"not decoded: {exc}")
+        return
     except Exception as exc:  # decoders raise many types on hostile input
         record.add_issue(IssueCode.CORRUPT_IMAGE, f"not a readable image: {_describe(exc)}")
         return
@@ -105,6 +109,7 @@ def analyze_image(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 result = pdq_of_pixels(reduced_for_pdq(image, settings.pdq_min_side))
         except Exception as exc:
             record.add_issue(

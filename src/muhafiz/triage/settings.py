@@ -18,9 +18,9 @@ class ScanSettings:
     min_quality: int = 50
     # PDQ on a reduced decode: the JPEG DCT scaling keeps the short side at least this long.
     pdq_min_side: int = 256
-    # Images above this many pixels are decompression bombs and are not decoded (JPEGs are
-    # decoded at reduced scale, so a 200-megapixel phone photo is still fine).
-    max_image_pixels: int = 250_000_000
+    # Images above this many pixels are decompression bombs and are not decoded (they are still
+    # hashed). JPEGs are decoded at reduced scale, so the limit is Pillow's, not memory's.
+    max_image_pixels: int = 178_956_970  # Pillow's own hard limit with its default settings
     # Formats decoded in full (PNG, TIFF, ...) are limited further: memory is 3 bytes a pixel.
     max_full_decode_pixels: int = 100_000_000
     # Images (and nested archives) up to this size are held in memory once for decoding.

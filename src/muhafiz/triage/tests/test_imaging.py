@@ -106,3 +106,8 @@ def test_decompression_bomb_is_recorded_and_not_decoded() -> None:
     assert [i.code for i in record.issues] == [IssueCode.DECOMPRESSION_BOMB]
     assert (record.width, record.height) == (12000, 12000)
     assert record.pdq is None
+
+
+def test_triage_leaves_pillows_global_bomb_limit_alone() -> None:
+    # The server imports triage too; its own image handling keeps Pillow's protection.
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485
