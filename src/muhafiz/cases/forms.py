@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,21 @@ class CaseForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Choosing a district reloads the police stations of that district (htmx).
+        self.fields["district"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("cases:stations"),
+                "hx-target": "#id_police_station",
+                "hx-trigger": "change changed",
+            }
+        )
+        district = self.data.get("district") or self.initial.get("district")
+        if district is None and user is not None:
+            district = getattr(user.district, "code", None)
+        if district:
+            self.fields["police_station"].queryset = PoliceStation.objects.filter(  # type: ignore[attr-defined]
+                district__code=district
+            )
         if not self.is_bound and user is not None:
             self.initial.setdefault("district", getattr(user.district, "code", None))
             self.initial.setdefault("agency", getattr(user.agency, "code", None))
@@ -81,6 +97,13 @@ class CaseEditForm(forms.Form):
     summary = CaseForm.base_fields["summary"]
     facts = CaseForm.base_fields["facts"]
     offences = CaseForm.base_fields["offences"]
+
+    def __init__(self, *args: Any, district: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if district is not None:
+            self.fields["police_station"].queryset = PoliceStation.objects.filter(  # type: ignore[attr-defined]
+                district=district
+            )
 
 
 class ReasonForm(forms.Form):

@@ -8,6 +8,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_create, name="create"),
+    path("stations/", views.stations, name="stations"),
     path("statistics/", views.statistics, name="statistics"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/read/", views.alert_read, name="alert_read"),

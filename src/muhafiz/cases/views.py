@@ -145,7 +145,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         "facts": sorted(case.facts()),
         "offences": list(case.offences.values_list("code", flat=True)),
     }
-    form = forms.CaseEditForm(request.POST or None, initial=initial)
+    form = forms.CaseEditForm(request.POST or None, initial=initial, district=case.district)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -755,3 +755,12 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
             "mine": mine,
         },
     )
+
+
+@requires(Perm.CASE_CREATE)
+def stations(request: HttpRequest) -> HttpResponse:
+    """The police stations of one district, as <option>s for the case form (htmx)."""
+    from muhafiz.catalogue.models import PoliceStation
+
+    rows = PoliceStation.objects.filter(district__code=request.GET.get("district", "")[:8])
+    return render(request, "cases/_station_options.html", {"stations": rows})

@@ -200,3 +200,17 @@ def test_an_accused_is_corrected_and_then_linked_by_the_new_phone(
     stored = Accused.objects.get(pk=accused.pk)
     assert (stored.name, stored.status) == ("Second Version", "accused")
     assert stored.identifier_values("phone") == ["+923215556667"]
+
+
+def test_the_case_form_offers_the_police_stations_of_the_chosen_district(
+    people: People, station: PoliceStation, kasur: object
+) -> None:
+    kasur_station = PoliceStation.objects.create(district=kasur, name="Kot Radha Kishan")  # type: ignore[misc]
+    client = signed_in(people.lahore_investigator)
+    form = client.get("/cases/new/").content.decode()
+    assert "Model Town" in form
+    assert "Kot Radha Kishan" not in form
+    options = client.get("/cases/stations/?district=KSR").content.decode()
+    assert f'value="{kasur_station.pk}"' in options
+    assert "Model Town" not in options
+    assert signed_in(people.analyst).get("/cases/stations/?district=KSR").status_code == 403
