@@ -121,6 +121,12 @@ def test_a_full_flow_leaves_no_victim_identity_in_logs_urls_or_exports(
         {"purpose": "curious"},
         content_type="application/json",
     )
+    refused = api.post(
+        f"/api/v1/cases/{ref}/victims",
+        {"name": VICTIM_NAME, "cnic": "3520-2765", "guardian_name": GUARDIAN_NAME},
+        content_type="application/json",
+    )
+    assert refused.status_code in (400, 403)
     investigator.post(
         f"/cases/{ref}/accused/new/",
         {"name": "Accused Testname", "cnic": "35202-1111111-1", "status": "suspect"},
