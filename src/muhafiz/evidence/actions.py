@@ -308,8 +308,8 @@ def open_scan(scan: Scan) -> sqlite3.Connection:
 def _keep(temp: Path, sha256: str) -> str:
     """Move a checked scan file to its content-addressed place; returns the DATA_DIR path."""
     final = scans_dir() / f"{sha256}.scan"
-    if final.exists():
-        temp.unlink(missing_ok=True)
+    if final.is_file() and sha256_of(final) == sha256:
+        temp.unlink(missing_ok=True)  # the same file was imported before
     else:
         temp.replace(final)
     return str(final.relative_to(Path(settings.DATA_DIR)))

@@ -307,3 +307,59 @@ def test_examiner_categorises_and_adds_confirmed_material_to_a_bank(
         content_type="application/json",
     )
     assert denied.status_code == 403
+
+
+def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
+    people: People, lahore_case: Case, sources: Path, settings: Any
+) -> None:
+    device = sources / "lahore-laptop"
+    device.mkdir()
+    noise_image(31).save(device / "a.png")
+    (device / "readme.txt").write_text("hello\n")
+    api = signed_in(people.lahore_investigator)
+    created = api.post(
+        f"/api/v1/evidence/cases/{lahore_case.reference}/items",
+        {
+            "kind": "computer",
+            "seized_at": (NOW - dt.timedelta(hours=3)).isoformat(),
+            "seized_place": "Office 4, Gulberg",
+            "seized_by": people.lahore_investigator.username,
+            "seal_number": "SEAL-9",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    item_id = created.json()["id"]
+    queued = api.post(
+        f"/api/v1/evidence/cases/{lahore_case.reference}/server-scans",
+        {"source_path": str(device), "item": item_id},
+        content_type="application/json",
+    )
+    assert queued.status_code == 202, queued.content
+    scan_id = queued.json()["id"]
+    run_server_scan.call(scan_id)
+    scan = api.get(f"/api/v1/evidence/scans/{scan_id}").json()
+    assert scan["status"] == "imported" and scan["item"] == "E1"
+    assert {row["mime"] for row in scan["statistics"]["by_type"]} == {"image/png", "text/plain"}
+    media = api.get(f"/api/v1/evidence/scans/{scan_id}/media").json()
+    assert sorted(m["path"] for m in media) == ["lahore-laptop/a.png", "lahore-laptop/readme.txt"]
+    assert all(len(m["sha256"]) == 64 for m in media)
+    assert "data:" not in str(media)  # never content, only what the scan recorded
+
+    cpo = signed_in(people.child_protection_officer)
+    for path in (
+        f"/api/v1/evidence/scans/{scan_id}",
+        f"/api/v1/evidence/scans/{scan_id}/media",
+        f"/api/v1/evidence/cases/{lahore_case.reference}/scans",
+    ):
+        assert cpo.get(path).status_code == 403
+    assert cpo.get(f"/evidence/scans/{scan_id}/").status_code == 403
+    kasur = signed_in(people.kasur_investigator)
+    assert kasur.get(f"/api/v1/evidence/scans/{scan_id}").status_code == 403
+
+    # A stored scan file that changed after import is refused when opened again.
+    stored = Scan.objects.get(pk=scan_id)
+    path = Path(settings.DATA_DIR) / stored.stored_path
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(actions.ScanImportError, match="changed since it was imported"):
+        actions.open_scan(stored)
