@@ -285,7 +285,9 @@ def victim_create(request: HttpRequest, reference: str) -> HttpResponse:
                 request, _("Victim recorded as %(code)s.") % {"code": victim.pseudonym}
             )
             return redirect("cases:detail", reference=case.reference)
-    return render(request, "cases/victim_form.html", {"form": form, "case": case})
+    response = render(request, "cases/victim_form.html", {"form": form, "case": case})
+    response["Cache-Control"] = "no-store"  # a refused form carries the identity typed in
+    return response
 
 
 @signed_in
