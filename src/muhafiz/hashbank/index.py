@@ -201,6 +201,9 @@ def _locked_build(*, only_if_changed: bool, full: bool) -> BuildResult | None:
     with (root / ".build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            # Holding the lock, any half-built generation is a crashed build's leftover.
+            for stale in root.glob(".gen-*.tmp"):
+                shutil.rmtree(stale, ignore_errors=True)
             fingerprint = banks_fingerprint()
             live = None if full else _live(root)
             if only_if_changed and live is not None and live.get("fingerprint") == fingerprint:

@@ -309,3 +309,27 @@ def _write_md5s(path: Path, files: list[Path]) -> Path:
         "".join(f"{digests(p.read_bytes())['md5']}  {p.name}\n" for p in files), encoding="utf-8"
     )
     return path
+
+
+def test_a_crashed_builds_leftovers_are_cleared_and_a_damaged_index_falls_back(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    import shutil
+
+    from muhafiz.hashbank.index import forget_loaded_index
+
+    _md5_bank(tmp_path, "hotline", sample_files)
+    root = index_root()
+    root.mkdir(parents=True)
+    (root / ".gen-crashed.tmp" / "bank-1").mkdir(parents=True)
+    built = build_index()
+    assert not (root / ".gen-crashed.tmp").exists()
+
+    shutil.rmtree(root / built.generation)  # someone deleted the live generation
+    forget_loaded_index()
+    md5 = digests(sample_files[0].read_bytes())["md5"]
+
+    assert current_index() is None
+    assert len(match_hashes(_only("md5", md5)).results[0]) == 1  # from the database
+    rebuilt = build_index()
+    assert rebuilt.rebuilt == ["hotline"]
