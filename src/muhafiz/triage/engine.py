@@ -113,6 +113,14 @@ def environment() -> dict[str, str]:
 def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOutcome:
     """Scan `options.sources` into a new scan file. Raises before creating it if it cannot run."""
     sources = [open_source(i, Path(p)) for i, p in enumerate(options.sources, start=1)]
+    out = options.out.resolve()
+    for source in sources:
+        root = source.path.resolve()
+        if out == root or (source.kind == "directory" and out.is_relative_to(root)):
+            raise ScanFileError(
+                f"{options.out} is inside the source {source.path}: write the scan file "
+                "elsewhere (the evidence must not change, and the scan would read itself)"
+            )
     bank_args = {
         "bad": [str(Path(p).resolve()) for p in options.banks],
         "known_good": [str(Path(p).resolve()) for p in options.known_good],

@@ -233,6 +233,9 @@ def test_exit_codes_say_why_a_scan_could_not_run(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert _cli("scan", str(src), "--out", str(tmp_path / "c.scan"), "--quiet").returncode == 5
     assert _cli("scan", str(src)).returncode == 2
+    inside = _cli("scan", str(src), "--out", str(src / "case.scan"), "--quiet")
+    assert inside.returncode == 5
+    assert not (src / "case.scan").exists()
     not_scan = write(tmp_path / "x.scan", b"not sqlite at all")
     assert (
         _cli(
