@@ -359,7 +359,7 @@ def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
 
     # A stored scan file that changed after import is refused when opened again.
     stored = Scan.objects.get(pk=scan_id)
-    path = Path(settings.DATA_DIR) / stored.stored_path
-    path.write_bytes(path.read_bytes() + b"\0")
+    stored_path = Path(settings.DATA_DIR) / stored.stored_path
+    stored_path.write_bytes(stored_path.read_bytes() + b"\0")
     with pytest.raises(actions.ScanImportError, match="changed since it was imported"):
         actions.open_scan(stored)
