@@ -308,6 +308,14 @@ def test_examiner_categorises_and_adds_confirmed_material_to_a_bank(
     )
     assert denied.status_code == 403
 
+    # The next scan of the same device matches the bank on the server, with no bank on the laptop.
+    again = actions.import_uploaded_scan(
+        people.lahore_investigator, lahore_case, upload_of(make_scan(device, "usb-again"))
+    )
+    assert again.statistics["matched_files"] == 1
+    kinds = {(m["bank"], m["kind"]) for m in again.statistics["matches"]}
+    assert ("Punjab confirmed", "sha256") in kinds and ("Punjab confirmed", "pdq") in kinds
+
 
 def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
     people: People, lahore_case: Case, sources: Path, settings: Any
