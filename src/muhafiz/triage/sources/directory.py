@@ -91,9 +91,8 @@ class DirectorySource(Source):
                 os.close(fd)
         except OSError as exc:
             shown, _ = display_name(rel_dir)
-            yield Issue(
-                self.source_id, shown, IssueCode.UNREADABLE, f"folder not listed: {exc.strerror}"
-            )
+            code = IssueCode.VANISHED if exc.errno == errno.ENOENT else IssueCode.UNREADABLE
+            yield Issue(self.source_id, shown, code, f"folder not listed: {exc.strerror}")
             return
         for name in names:
             abs_path = os.path.join(abs_dir, name)  # noqa: PTH118 - str paths keep raw names
