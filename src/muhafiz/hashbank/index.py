@@ -309,7 +309,10 @@ def _extend(previous: Path, target: Path, bank: Bank, after: int, upto: int) -> 
             destination.mkdir(parents=True, exist_ok=True)
         else:
             destination.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, destination)
+            try:
+                os.link(source, destination)
+            except OSError:  # a file system without hard links: copy instead
+                shutil.copy2(source, destination)
     delta = _bare_hashes(bank, after, upto)
     first = next(delta, None)
     if first is None:
