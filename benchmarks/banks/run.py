@@ -252,7 +252,9 @@ def render(  # noqa: PLR0917 - one call site, the parts of one report
         f"### PDQ near-match: {args.size:,} random hashes, {args.queries:,} near-duplicate "
         f"queries (0-31 bits flipped) + {args.queries:,} unrelated",
         "",
-        f"Ground truth by exhaustive search (FAISS flat, {truth_s:.0f} s): {near_pairs:,} "
+        "Ground truth by exhaustive search (FAISS flat, "
+        + (f"{truth_s:.0f} s" if truth_s >= 1 else "cached from an earlier run")
+        + f"): {near_pairs:,} "
         "(query, hash) pairs within distance 31 for the near-duplicate queries.",
         "",
         "| | Muhafiz (`banks.index.pdq`, MIH) | threatexchange `PDQIndex` "
