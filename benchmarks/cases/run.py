@@ -419,8 +419,12 @@ def measure(requests: int) -> dict[str, Any]:
 
 def machine() -> dict[str, str]:
     def run(*command: str) -> str:
+        # Django set TZ to Pakistan time for this process; machine facts are given in UTC.
+        env = {**os.environ, "TZ": "UTC"}
         try:
-            return subprocess.run(command, capture_output=True, text=True, check=False).stdout
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False, env=env
+            ).stdout
         except OSError:
             return ""
 
