@@ -387,12 +387,14 @@ def accused_out(accused: Accused) -> AccusedOut:
     )
 
 
-def witness_out(witness: Witness) -> WitnessOut:
+def witness_out(witness: Witness, *, identity: bool = True) -> WitnessOut:
+    """A witness; a child witness's identity only for those who may see victims' identity."""
+    hidden = witness.is_child and not identity
     return WitnessOut(
         label=witness.label,
-        name=witness.name,
-        phones=[p for p in witness.phones.splitlines() if p],
-        address=witness.address,
+        name="" if hidden else witness.name,
+        phones=[] if hidden else [p for p in witness.phones.splitlines() if p],
+        address="" if hidden else witness.address,
         relation=witness.relation,
         is_child=witness.is_child,
     )
@@ -823,7 +825,8 @@ def accused_links(request: HttpRequest, reference: str, label: str) -> Any:
 @api_requires(Perm.CASE_VIEW)
 def witnesses(request: HttpRequest, reference: str) -> Any:
     case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
-    return [witness_out(w) for w in Witness.objects.filter(case=case)]
+    identity = has_perm(_who(request), Perm.VICTIM_IDENTITY, case)
+    return [witness_out(w, identity=identity) for w in Witness.objects.filter(case=case)]
 
 
 @router.post("/{reference}/witnesses", response={201: WitnessOut}, summary="Record a witness")

@@ -234,3 +234,25 @@ def test_people_without_the_edit_right_change_nothing(
     assert case.victims.count() == 1
     assert not case.referrals.exists()
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_a_child_witness_is_named_only_to_those_who_may_see_victims(
+    setting: tuple[People, Case, Victim], via: str
+) -> None:
+    from muhafiz.cases import actions
+
+    people, case, _victim = setting
+    actions.add_witness(
+        people.lahore_investigator, case, name="Young Witness Testname", is_child=True
+    )
+    url = (
+        f"/cases/{case.reference}/"
+        if via == "page"
+        else f"/api/v1/cases/{case.reference}/witnesses"
+    )
+    assert "Young Witness Testname" in signed_in(people.prosecutor).get(url).content.decode()
+    assert (
+        "Young Witness Testname"
+        not in signed_in(people.forensic_examiner).get(url).content.decode()
+    )
