@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from muhafiz.cases.models import Case
 from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
@@ -193,6 +195,8 @@ def build_network(
             return key
         return anchor
 
+    # Shared files and images by hash, with the nodes (devices, cases) they were found on.
+    media: dict[str, tuple[str, str, set[str]]] = {}
     for link in links:
         a, b = link.case_a, link.case_b
         this, other = (a, b) if can_see(a) else (b, a)
@@ -209,17 +213,38 @@ def build_network(
         left = side(a, link.media_a, link.accused_a, link.shared)
         right = side(b, link.media_b, link.accused_b, link.shared)
         if link.kind in (LinkKind.SHA256, LinkKind.PDQ):
-            key = f"media-{link.kind}-{link.shared[:16]}"
+            key = f"{link.kind}-{link.shared[:16]}"
             label = ("SHA-256 " if link.kind == LinkKind.SHA256 else "PDQ ") + link.shared[:10]
-            nodes.setdefault(key, Node(key, "media", label))
-            edge(left, key, link.kind)
-            edge(right, key, link.kind)
+            media.setdefault(key, (link.kind, label, set()))[2].update((left, right))
         else:
             edge(left, right, link.kind)
+    _media_series(media, nodes, edge)
     network.nodes = list(nodes.values())
     network.edges = list(edges.values())
     _layout(network)
     return network
+
+
+def _media_series(
+    media: dict[str, tuple[str, str, set[str]]],
+    nodes: dict[str, Node],
+    edge: Callable[[str, str, str], None],
+) -> None:
+    """One node per media series: the files and images found on the same set of devices and
+    cases (two phones sharing 300 pictures are one series, not 300 nodes)."""
+    series: dict[frozenset[str], list[tuple[str, str]]] = {}
+    for kind, label, found_on in media.values():
+        series.setdefault(frozenset(found_on), []).append((kind, label))
+    for i, (attached, members) in enumerate(sorted(series.items(), key=lambda kv: sorted(kv[0]))):
+        key = f"series-{i}"
+        kinds = sorted({kind for kind, _label in members})
+        if len(members) == 1:
+            label = members[0][1]
+        else:
+            label = _("%(n)d shared files and images") % {"n": len(members)}
+        nodes[key] = Node(key, "media", label)
+        for anchor in sorted(attached):
+            edge(anchor, key, kinds[0] if len(kinds) == 1 else "media")
 
 
 def _layout(network: Network) -> None:
