@@ -318,35 +318,47 @@ def _hamming(a: str, b: str) -> int:
 def pdq_comparison(images: list[Path]) -> dict[str, float]:
     """Per image, whole process from the file: reference full decode vs ours."""
     settings = ScanSettings()
-    reference_s, ours_s, reduced_s, scan_s, distances = [], [], [], [], []
+    cpu: dict[str, list[float]] = {"reference": [], "ours": [], "reduced": [], "scan": []}
+    wall: dict[str, list[float]] = {"reference": [], "ours": [], "reduced": [], "scan": []}
+    distances: list[int] = []
     buffer = bytearray(MiB)
+
+    class Timer:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __enter__(self) -> None:
+            self.cpu, self.wall = CLOCK(), time.perf_counter()
+
+        def __exit__(self, *exc: object) -> None:
+            cpu[self.name].append(CLOCK() - self.cpu)
+            wall[self.name].append(time.perf_counter() - self.wall)
+
     for path in images:
-        t = CLOCK()
-        full = Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
-        bits, quality = pdqhash.compute(np.asarray(full))
-        reference = np.packbits(bits.astype(np.uint8)).tobytes().hex()
-        reference_s.append(CLOCK() - t)
+        with Timer("reference"):
+            full = Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
+            bits, quality = pdqhash.compute(np.asarray(full))
+            reference = np.packbits(bits.astype(np.uint8)).tobytes().hex()
         del full
-
-        t = CLOCK()
-        record = FileRecord(1, path.name, None, 0)
-        analyze_image(path.read_bytes(), record, settings)
-        ours_s.append(CLOCK() - t)
-
-        t = CLOCK()
-        image = Image.open(io.BytesIO(path.read_bytes()))
-        image.draft("RGB", (settings.pdq_min_side, settings.pdq_min_side))
-        image.convert("RGB")
-        reduced_s.append(CLOCK() - t)
-
+        with Timer("ours"):
+            record = FileRecord(1, path.name, None, 0)
+            analyze_image(path.read_bytes(), record, settings)
+        with Timer("reduced"):
+            image = Image.open(io.BytesIO(path.read_bytes()))
+            image.draft("RGB", (settings.pdq_min_side, settings.pdq_min_side))
+            image.convert("RGB")
         source = SingleFileSource(1, path)
         unit = next(iter(source.walk()))
-        t = CLOCK()
-        process_unit(source, unit, settings, buffer)  # type: ignore[arg-type]
-        scan_s.append(CLOCK() - t)
-
+        with Timer("scan"):
+            process_unit(source, unit, settings, buffer)  # type: ignore[arg-type]
         if quality >= 80 and record.pdq is not None:
             distances.append(_hamming(record.pdq, reference))
+    reference_s, ours_s, reduced_s, scan_s = (
+        cpu["reference"],
+        cpu["ours"],
+        cpu["reduced"],
+        cpu["scan"],
+    )
     return {
         "images": len(images),
         "compared": len(distances),
@@ -358,6 +370,10 @@ def pdq_comparison(images: list[Path]) -> dict[str, float]:
         "scan_over_decode": mean(scan_s) / mean(reduced_s),
         "distance_mean": mean(distances) if distances else float("nan"),
         "distance_max": max(distances) if distances else float("nan"),
+        "wall_reduced_decode_ms": 1000 * mean(wall["reduced"]),
+        "wall_scan_per_image_ms": 1000 * mean(wall["scan"]),
+        "wall_scan_over_decode": mean(wall["scan"]) / mean(wall["reduced"]),
+        "wall_speedup": mean(wall["reference"]) / mean(wall["ours"]),
     }
 
 
@@ -433,11 +449,19 @@ def render(  # noqa: PLR0917 - one call site, one argument per part of the repor
         f"| reduced decode alone (`draft` + decode) | {pdq['reduced_decode_ms']:.0f} ms | |",
         f"| scan's whole per-image cost (read, 3 hashes, type, EXIF, decode, PDQ) | "
         f"{pdq['scan_per_image_ms']:.0f} ms | |",
-        f"| whole per-image cost ÷ reduced decode | {pdq['scan_over_decode']:.2f}× | ≤ 1.3× |",
+        f"| whole per-image cost ÷ reduced decode, CPU time | {pdq['scan_over_decode']:.2f}× "
+        "| ≤ 1.3× |",
+        f"| whole per-image cost ÷ reduced decode, wall time ({pdq['wall_scan_per_image_ms']:.0f}"
+        f" ms ÷ {pdq['wall_reduced_decode_ms']:.0f} ms) | {pdq['wall_scan_over_decode']:.2f}× "
+        "| ≤ 1.3× |",
+        f"| speed-up, wall time | {pdq['wall_speedup']:.1f}× | ≥ 10× |",
         "",
-        "Per-image figures are CPU time of one process (`time.process_time`), so that other work "
-        "on the machine does not inflate them. The three digests of a 4-5 MB file alone cost "
-        "about a quarter of the reduced decode here, which bounds the last ratio from below.",
+        "Per-image figures are CPU time of the measuring process (`time.process_time`, all its "
+        "threads), so that other work on the machine inflates them less; wall-time figures are "
+        "given beside them. On this machine the three digests of a 4-5 MB file cost about 28% "
+        "of the reduced decode and PDQ of the reduced image about 12%, so in CPU time the ratio "
+        "cannot reach 1.3×; in wall time an image's digests are computed in a second thread "
+        "while it is decoded (hashlib and the JPEG decoder both release the GIL).",
     ]
     return "\n".join(lines)
 

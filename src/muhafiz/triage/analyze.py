@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -130,6 +131,9 @@ class RecordSink:
         self.filetype: FileType | None = None
         self.kept: bytearray | None = None
         self.kept_len = 0
+        # An image held in memory is hashed at close, in a thread, while it is being decoded:
+        # hashlib and the JPEG decoder both release the GIL.
+        self.deferred = False
         self.too_large = False
         self.aborted = False
         self.failed = False
@@ -153,21 +157,24 @@ class RecordSink:
                 self.kept = None
                 self.record.add_issue(IssueCode.ZIP_BOMB, message)
                 return
-        self.hasher.update(data)
         if self.filetype is not None:
-            if self.kept is not None:
-                self._keep(data)
+            self._take(data)
         elif not self.pending and len(data) >= HEAD_BYTES:
             self._decide(bytes(data[:HEAD_BYTES]))
-            if self.kept is not None:
-                self._keep(data)
+            self._take(data)
         else:
             self.pending += data
             if len(self.pending) >= HEAD_BYTES:
                 self._decide(bytes(self.pending[:HEAD_BYTES]))
-                if self.kept is not None:
-                    self._keep(self.pending)
+                self._take(self.pending)
                 self.pending = bytearray()
+
+    def _take(self, data: bytes | bytearray | memoryview) -> None:
+        """Keep and/or hash bytes whose type is known (hashing waits while an image is kept)."""
+        if self.kept is not None:
+            self._keep(data)
+        if not self.deferred:
+            self.hasher.update(data)
 
     def fail(self, code: str, message: str) -> None:
         self.failed = True
@@ -180,8 +187,7 @@ class RecordSink:
         record, settings = self.record, self.ctx.settings
         if self.filetype is None:
             self._decide(bytes(self.pending))
-            if self.kept is not None:
-                self._keep(self.pending)
+            self._take(self.pending)
         self.pending = bytearray()
         filetype = self.filetype
         assert filetype is not None
@@ -190,6 +196,30 @@ class RecordSink:
         record.ext_mismatch = extension_mismatch(record.path, filetype)
         if self.aborted or self.failed:
             return  # partial content: hashes of it would be misleading
+        kept = self._kept_view()
+        self.kept = None
+        if filetype.image and kept is not None:
+            hashing = None
+            if self.deferred:
+                hashing = threading.Thread(target=self.hasher.update, args=(kept,))
+                hashing.start()
+            try:
+                analyze_image(kept, record, settings)
+            finally:
+                if hashing is not None:
+                    hashing.join()
+        self._record_digests()
+        if filetype.image and kept is None:
+            record.add_issue(
+                IssueCode.DECOMPRESSION_BOMB,
+                f"image larger than the in-memory limit of {settings.max_in_memory_bytes:,} "
+                "bytes; not decoded",
+            )
+        elif filetype.archive is not None:
+            self._expand(filetype, kept)
+
+    def _record_digests(self) -> None:
+        record = self.record
         digests = self.hasher.digests()
         record.md5, record.sha1, record.sha256 = digests.md5, digests.sha1, digests.sha256
         if self.size_hint is not None and digests.size != self.size_hint:
@@ -200,19 +230,6 @@ class RecordSink:
         record.size = digests.size
         if digests.size == 0:
             record.add_issue(IssueCode.ZERO_BYTE, "zero-byte file; not matched by hash")
-        kept = self._kept_view()
-        self.kept = None
-        if filetype.image:
-            if kept is not None:
-                analyze_image(kept, record, settings)
-            else:
-                record.add_issue(
-                    IssueCode.DECOMPRESSION_BOMB,
-                    f"image larger than the in-memory limit of {settings.max_in_memory_bytes:,} "
-                    "bytes; not decoded",
-                )
-        elif filetype.archive is not None:
-            self._expand(filetype, kept)
 
     def _expand(self, filetype: FileType, kept: memoryview | None) -> None:
         record, settings = self.record, self.ctx.settings
@@ -277,11 +294,15 @@ class RecordSink:
         else:
             # One allocation of the announced size: growing a bytearray copies it again and again.
             self.kept = bytearray(self.size_hint or 0)
+            self.deferred = filetype.image
 
     def _keep(self, data: bytes | bytearray | memoryview) -> None:
         assert self.kept is not None
         end = self.kept_len + len(data)
         if end > self.ctx.settings.max_in_memory_bytes:
+            if self.deferred:  # hash what was held back; the caller hashes `data` and the rest
+                self.hasher.update(memoryview(self.kept)[: self.kept_len])
+                self.deferred = False
             self.kept = None
             self.too_large = True
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,3 +66,34 @@ def test_photo_renamed_to_dll_is_flagged_and_unknown_content_is_not() -> None:
 @given(head=st.binary(max_size=600))
 def test_sniff_names_some_type_for_any_bytes(head: bytes) -> None:
     assert filetypes.sniff(head).mime
+
+
+_PHOTO = jpeg_bytes(scene(7, (320, 240)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cuts=st.lists(st.integers(min_value=1, max_value=len(_PHOTO) - 1), max_size=6),
+    limit=st.sampled_from([100, 600, len(_PHOTO) - 1, len(_PHOTO), 10 * len(_PHOTO)]),
+    announce=st.booleans(),
+)
+def test_image_digests_are_right_however_the_bytes_arrive(
+    cuts: list[int], limit: int, announce: bool
+) -> None:
+    """Images are hashed while decoding (deferred); over the memory limit, hashed as they come."""
+    from muhafiz.triage.analyze import RecordSink, UnitContext
+    from muhafiz.triage.records import FileRecord
+    from muhafiz.triage.settings import ScanSettings
+
+    ctx = UnitContext(ScanSettings(max_in_memory_bytes=limit), bytearray(1024))
+    record = FileRecord(1, "photo.jpg", None, 0)
+    sink = RecordSink(ctx, record, len(_PHOTO) if announce else None, None, budgeted=False)
+    bounds = [0, *sorted(set(cuts)), len(_PHOTO)]
+    for start, end in itertools.pairwise(bounds):
+        sink.write(memoryview(_PHOTO)[start:end])
+    sink.close()
+    assert record.md5 == hashlib.md5(_PHOTO, usedforsecurity=False).hexdigest()
+    assert record.sha1 == hashlib.sha1(_PHOTO, usedforsecurity=False).hexdigest()
+    assert record.sha256 == hashlib.sha256(_PHOTO).hexdigest()
+    assert record.size == len(_PHOTO)
+    assert (record.pdq is not None) == (limit >= len(_PHOTO))
