@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +15,9 @@ from muhafiz.cases.forms import apply_errors
 from muhafiz.cases.selectors import load_case
 from muhafiz.core.permissions import Perm, check_perm, has_perm, requires
 from muhafiz.evidence import actions, forms, selectors
-from muhafiz.evidence.models import CustodyEvent
+from muhafiz.evidence.models import CustodyEvent, ScanStatus
+
+MEDIA_PER_PAGE = 100
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -123,7 +126,11 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scan = selectors.load_scan(request.user, pk)
     only = request.GET.get("only", "")
-    media = selectors.scan_media(scan, only=only)[:500]
+    if only not in ("", "matched", "unmatched", "uncategorised"):
+        only = ""
+    page = Paginator(selectors.scan_media(scan, only=only), MEDIA_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     from muhafiz.hashbank.models import Bank, CategoryScheme
 
     scheme = CategoryScheme.objects.filter(code="projectvic-us").first()
@@ -136,8 +143,10 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "scan": scan,
             "stats": scan.statistics,
-            "media": media,
+            "media": page.object_list,
+            "page": page,
             "only": only,
+            "waiting": scan.status == ScanStatus.QUEUED,
             "categories": scheme.categories if scheme else [],
             "can_categorize": has_perm(request.user, Perm.EVIDENCE_EDIT, scan.case)
             and has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),

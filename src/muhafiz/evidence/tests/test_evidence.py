@@ -345,7 +345,10 @@ def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
     )
     assert queued.status_code == 202, queued.content
     scan_id = queued.json()["id"]
+    waiting = api.get(f"/evidence/scans/{scan_id}/").content.decode()
+    assert 'hx-trigger="every 5s"' in waiting  # the page follows the job until it is done
     run_server_scan.call(scan_id)
+    assert 'hx-trigger="every 5s"' not in api.get(f"/evidence/scans/{scan_id}/").content.decode()
     scan = api.get(f"/api/v1/evidence/scans/{scan_id}").json()
     assert scan["status"] == "imported" and scan["item"] == "E1"
     assert {row["mime"] for row in scan["statistics"]["by_type"]} == {"image/png", "text/plain"}
