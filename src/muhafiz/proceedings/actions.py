@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -556,7 +556,6 @@ class Evaluation:
     alerts: int = 0
     conditions_rechecked: int = 0
     seconds: float = 0.0
-    by_state: dict[str, int] = field(default_factory=dict)
 
 
 def evaluate_clocks(*, now: datetime | None = None) -> Evaluation:
