@@ -374,3 +374,20 @@ def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
     stored_path.write_bytes(stored_path.read_bytes() + b"\0")
     with pytest.raises(actions.ScanImportError, match="changed since it was imported"):
         actions.open_scan(stored)
+
+
+def test_a_server_scan_whose_source_is_gone_fails_clearly(
+    people: People, lahore_case: Case, sources: Path
+) -> None:
+    device = sources / "gone"
+    device.mkdir()
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    device.rmdir()
+    run_server_scan.call(scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.FAILED
+    assert "nothing at this path" in scan.failure
+    assert MediaFile.objects.count() == 0
+    assert AuditEvent.objects.filter(action="evidence.scan.fail").count() == 1
+    page = signed_in(people.lahore_investigator).get(f"/evidence/scans/{scan.pk}/")
+    assert "nothing at this path" in page.content.decode()
