@@ -1,8 +1,8 @@
-"""`muhafiz run_clocks`: evaluate every running statutory clock once, or every N seconds.
+"""`muhafiz manage run_clocks`: evaluate every running statutory clock once, or every N seconds.
 
-Schedule it from cron (`*/5 * * * * muhafiz run_clocks`), from a systemd timer, or run it as a
-long-lived process with `--every 300`. `--enqueue` puts one evaluation on the "clocks" queue for a
-`muhafiz worker` instead of running it here. Running it twice, or on two machines at once, is
+Schedule it from cron (`*/5 * * * * muhafiz manage run_clocks`), from a systemd timer, or run it
+as a long-lived process with `--every 300`. `--enqueue` puts one evaluation on the "clocks" queue
+for a `muhafiz worker` (all queues by default, or `--queue clocks`) instead of running it here. Running it twice, or on two machines at once, is
 harmless: each clock alerts its case's supervisors and prosecutors once per state.
 """
 
