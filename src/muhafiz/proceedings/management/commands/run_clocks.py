@@ -2,8 +2,9 @@
 
 Schedule it from cron (`*/5 * * * * muhafiz manage run_clocks`), from a systemd timer, or run it
 as a long-lived process with `--every 300`. `--enqueue` puts one evaluation on the "clocks" queue
-for a `muhafiz worker` (all queues by default, or `--queue clocks`) instead of running it here. Running it twice, or on two machines at once, is
-harmless: each clock alerts its case's supervisors and prosecutors once per state.
+for a `muhafiz worker` (all queues by default, or `--queue clocks`) instead of running it here.
+Running it twice, or on two machines at once, is harmless: each clock alerts its case's
+supervisors and prosecutors once per state.
 """
 
 from __future__ import annotations
