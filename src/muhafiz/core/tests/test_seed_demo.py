@@ -13,7 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
+from muhafiz.core.demo_cases import DEMO_CASES, MARKER
 from muhafiz.core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
+from muhafiz.testing import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +63,97 @@ def test_the_demo_refuses_to_run_in_production(db: None, settings: Any) -> None:
     with pytest.raises(CommandError, match="not in production"):
         seed()
     assert not User.objects.exists()
+
+
+# --- the demo cases -----------------------------------------------------------------------------
+
+
+def _counts() -> dict[str, int]:
+    from muhafiz.audit.models import AuditEvent
+    from muhafiz.cases.models import Accused, Case, Referral, TeamMember, Victim
+    from muhafiz.evidence.models import CustodyEvent, EvidenceItem
+    from muhafiz.proceedings.models import Clock, StageEvent
+
+    models: list[Any] = [
+        User,
+        Case,
+        TeamMember,
+        Victim,
+        Accused,
+        Referral,
+        StageEvent,
+        Clock,
+        EvidenceItem,
+        CustodyEvent,
+        AuditEvent,
+    ]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def _demo_case(district: str) -> Any:
+    from muhafiz.cases.models import Case
+
+    return Case.objects.filter(district__code=district, summary__startswith=MARKER).first()
+
+
+def test_the_demo_seeds_a_few_cases_in_lahore_and_kasur(db: None) -> None:
+    from muhafiz.cases.models import Case
+
+    output = seed()
+    cases = Case.objects.filter(summary__startswith=MARKER)
+    assert 3 <= cases.count() <= 5
+    assert set(cases.values_list("district__code", flat=True)) == {"LHR", "KSR"}
+    assert "No cases are seeded yet" not in output
+    for case in cases:
+        assert case.reference in output
+
+
+def test_seeding_twice_gives_the_same_counts(db: None) -> None:
+    seed()
+    before = _counts()
+    assert before["Case"] == len(DEMO_CASES)
+    seed()
+    assert _counts() == before
+
+
+def test_the_demo_victims_have_codes_and_plainly_invented_names(db: None) -> None:
+    from muhafiz.cases.models import Victim
+
+    seed()
+    victims = list(Victim.objects.filter(case__summary__startswith=MARKER))
+    assert len(victims) == sum(len(c.victims) for c in DEMO_CASES)
+    for victim in victims:
+        assert victim.pseudonym.startswith("V-")
+        assert victim.name.startswith("Demo Child ")
+        assert victim.cnic == ""
+
+
+def test_the_demo_timelines_show_clocks_met_pending_and_one_missed(db: None) -> None:
+    from muhafiz.proceedings.models import Clock
+
+    seed()
+    states = list(
+        Clock.objects.filter(case__summary__startswith=MARKER).values_list(
+            "state", "rule__code", "case__district__code"
+        )
+    )
+    by_state: dict[str, list[str]] = {}
+    for state, rule, _district in states:
+        by_state.setdefault(state, []).append(rule)
+    assert by_state["met"]
+    assert by_state["pending"]
+    assert by_state["missed"] == ["challan_submitted"]
+
+
+def test_the_lahore_investigator_opens_the_lahore_demo_case_and_not_the_kasur_one(
+    db: None,
+) -> None:
+    seed()
+    lahore, kasur = _demo_case("LHR"), _demo_case("KSR")
+    investigator = signed_in(User.objects.get(username="inv.lahore"))
+    response = investigator.get(f"/cases/{lahore.reference}/")
+    assert response.status_code == 200
+    assert lahore.reference in response.content.decode()
+    assert investigator.get(f"/cases/{kasur.reference}/").status_code == 403
+    kasur_investigator = signed_in(User.objects.get(username="inv.kasur"))
+    assert kasur_investigator.get(f"/cases/{kasur.reference}/").status_code == 200

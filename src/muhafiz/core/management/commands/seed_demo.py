@@ -1,8 +1,9 @@
-"""`seed_demo`: the synthetic demo that `make demo` serves — catalogue and one person per role.
+"""`seed_demo`: the synthetic demo that `make demo` serves — catalogue, one person per role and a
+few cases in Lahore and Kasur (`core.demo_cases`).
 
-Idempotent: a second run installs nothing, creates nobody and takes well under a second. The
-demo people have a known password and a fixed TOTP secret each, printed once when they are
-created (`--show` prints them again). Refuses to run in the production profile.
+Idempotent: a second run installs nothing, creates nobody and no case, and takes well under a
+second. The demo people have a known password and a fixed TOTP secret each, printed once when
+they are created (`--show` prints them again). Refuses to run in the production profile.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.catalogue.shipped import install_shipped_catalogue
+from muhafiz.core.demo_cases import SeededCase, seed_demo_cases
 
 DEMO_PASSWORD = "muhafiz-demo-2026"  # noqa: S105 - a published demo credential, never production
 DEMO_URL = "http://127.0.0.1:8000"
@@ -155,6 +157,9 @@ class Command(BaseCommand):
         if report.total:
             self.stdout.write(str(report))
         created = seed_demo_people()
+        cases = seed_demo_cases()
+        if cases:
+            self._print_cases(cases)
         if created:
             sheet = [(person, device.config_url) for person, device in created]
             self.stdout.write(
@@ -186,4 +191,11 @@ class Command(BaseCommand):
             f"{DEMO_PASSWORD} and the 6-digit code of your authenticator for its secret "
             "(or: oathtool --totp -b SECRET). Every role above signs in the same way."
         )
-        self.stdout.write("No cases are seeded yet: the case database arrives with issue 5.")
+
+    def _print_cases(self, cases: list[SeededCase]) -> None:
+        self.stdout.write("Demo cases created (synthetic; every name is invented):")
+        for case in cases:
+            self.stdout.write(f"  {case.reference}  {', '.join(case.shows)}")
+        self.stdout.write(
+            "  Lahore cases: sign in as inv.lahore, sup.lahore or pros.lahore; Kasur: inv.kasur."
+        )
