@@ -32,7 +32,7 @@ def test_lahore_team_sees_the_timeline_and_kasur_investigator_cannot_open_it(
     assert {c["rule"] for c in body["clocks"]} >= {"fir_missing_child", "zarra_informed"}
 
 
-def test_a_prosecutor_may_read_but_the_form_is_for_case_editors(
+def test_an_auditor_cannot_open_a_cases_proceedings(
     make_case: CaseFactory, people: People
 ) -> None:
     case = make_case(START)
