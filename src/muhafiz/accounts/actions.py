@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.accounts import tokens
 from muhafiz.accounts.models import ApiClient, User
+from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
 from muhafiz.core.permissions import Perm, check_perm
 
@@ -128,6 +129,52 @@ def create_user(
             agency=_value(agency),
             province=_value(user.province),
             district=_value(district),
+        )
+    return user, password
+
+
+def create_administrator_as_system(
+    *,
+    username: str,
+    agency: Agency,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    reason: str = "",
+) -> tuple[User, str]:
+    """An administrator (national jurisdiction) created by the operator at the command line,
+    when no administrator can sign in to create one: the first, or after all were locked out.
+
+    Audited as the system. Returns the account with a one-time password to show once; the
+    person chooses their own password and enrols an authenticator at the first sign-in.
+    """
+    username = (username or "").strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("An account with this username already exists.")})
+    password = _one_time_password()
+    with transaction.atomic():
+        user = User(
+            username=username,
+            role=Role.ADMINISTRATOR,
+            agency=agency,
+            jurisdiction_level=JurisdictionLevel.NATIONAL,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            must_change_password=True,
+        )
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        _audit(
+            None,
+            "accounts.administrator_created",
+            user,
+            reason=reason,
+            username=username,
+            role=Role.ADMINISTRATOR.value,
+            jurisdiction_level=JurisdictionLevel.NATIONAL.value,
+            agency=_value(agency),
         )
     return user, password
 
