@@ -30,6 +30,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(("home",), _("Home")),
     NavEntry(("cases:list",), _("Cases"), (Perm.CASE_VIEW, Perm.WELFARE_VIEW)),
     NavEntry(("cases:alerts",), _("Alerts"), (Perm.CASE_VIEW, Perm.WELFARE_VIEW)),
+    NavEntry(("evidence:network",), _("Network"), (Perm.CASE_VIEW,)),
     NavEntry(("intake:list",), _("Reports"), (Perm.INTAKE_HANDLE,)),
     NavEntry(("register:home",), _("Register"), (Perm.REGISTER_MANAGE, Perm.REGISTER_REQUEST)),
     NavEntry(
