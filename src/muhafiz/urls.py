@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/", include("muhafiz.cases.urls")),
     path("proceedings/", include("muhafiz.proceedings.urls")),
     path("evidence/", include("muhafiz.evidence.urls")),
+    path("jobs/", include("muhafiz.core.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),
 ]

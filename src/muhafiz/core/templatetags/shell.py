@@ -42,6 +42,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(("catalogue:home",), _("Catalogue"), (Perm.CATALOGUE_EDIT,)),
     NavEntry(("accounts:user_list",), _("People"), (Perm.USER_MANAGE,)),
     NavEntry(("accounts:client_list",), _("API clients"), (Perm.USER_MANAGE,)),
+    NavEntry(("jobs:failed",), _("Failed jobs"), (Perm.JOB_MANAGE,)),
 )
 
 
