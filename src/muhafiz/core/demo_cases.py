@@ -4,7 +4,7 @@ Every write goes through the public actions of `cases`, `proceedings` and `evide
 demo investigator of the case's district would make it, so the audit log, the pseudonyms, the
 clocks and the alerts are exactly those a real case gets. The stage events are dated relative to
 the moment of seeding so that the timelines show clocks met, clocks still pending and one missed
-(the final challan of LHR demo case 2).
+(the final challan of LHR demo 2); the clock job's evaluation then runs once, as a worker would.
 
 Every name is invented and says so ("Demo Child A", "Demo Accused One"); no CNIC, B-form or phone
 number is given, so no real person's identifier can appear. Idempotent: each demo case carries a
@@ -234,6 +234,10 @@ def seed_demo_cases(now: dt.datetime | None = None) -> list[SeededCase]:
         with transaction.atomic():
             reference = _seed_case(demo, now)
         created.append(SeededCase(reference, demo.district, demo.shows))
+    if created:
+        from muhafiz.proceedings.actions import evaluate_clocks
+
+        evaluate_clocks(now=now)
     return created
 
 
@@ -293,15 +297,19 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
         )
         for spec in demo.accused
     ]
+    # Each stage is recorded as if at the moment it happened, so the clocks are derived as they
+    # would have been then (a challan filed in time never made an interim report due); the clock
+    # job's evaluation at the end brings every running clock up to the present.
     for stage in demo.stages:
+        occurred_at = reported_at + stage.after
         proceedings.record_stage_event(
             investigator,
             case,
             code=stage.code,
-            occurred_at=reported_at + stage.after,
+            occurred_at=occurred_at,
             accused=accused[stage.accused] if stage.accused is not None else None,
             remand_days=stage.remand_days,
-            now=now,
+            now=occurred_at,
         )
     for item_spec in demo.evidence:
         seized_at = reported_at + item_spec.seized_after

@@ -143,6 +143,8 @@ def test_the_demo_timelines_show_clocks_met_pending_and_one_missed(db: None) -> 
     assert by_state["met"]
     assert by_state["pending"]
     assert by_state["missed"] == ["challan_submitted"]
+    # Only the case whose challan is late owes an interim report; the one filed in time does not.
+    assert [rule for _state, rule, _d in states].count("interim_report_submitted") == 1
 
 
 def test_the_lahore_investigator_opens_the_lahore_demo_case_and_not_the_kasur_one(

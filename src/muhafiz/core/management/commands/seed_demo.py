@@ -158,8 +158,6 @@ class Command(BaseCommand):
             self.stdout.write(str(report))
         created = seed_demo_people()
         cases = seed_demo_cases()
-        if cases:
-            self._print_cases(cases)
         if created:
             sheet = [(person, device.config_url) for person, device in created]
             self.stdout.write(
@@ -176,6 +174,7 @@ class Command(BaseCommand):
                 (p, devices[p.username].config_url) for p in DEMO_PEOPLE if p.username in devices
             ]
         else:
+            self._print_cases(cases)
             self.stdout.write(
                 f"Demo ready at {DEMO_URL}: sign in as inv.lahore "
                 "(passwords and TOTP secrets were printed when the demo was created; "
@@ -191,8 +190,11 @@ class Command(BaseCommand):
             f"{DEMO_PASSWORD} and the 6-digit code of your authenticator for its secret "
             "(or: oathtool --totp -b SECRET). Every role above signs in the same way."
         )
+        self._print_cases(cases)
 
     def _print_cases(self, cases: list[SeededCase]) -> None:
+        if not cases:
+            return
         self.stdout.write("Demo cases created (synthetic; every name is invented):")
         for case in cases:
             self.stdout.write(f"  {case.reference}  {', '.join(case.shows)}")
