@@ -124,10 +124,11 @@ class SegmentBuilder:
 
     def add_digests(self, batch: DigestBatch) -> None:
         """Bare digests read in bulk (no entry records)."""
-        self.entries += batch.entries
+        self.entries += batch.entries - len(batch.records)
         for kind, raw in batch.digests.items():
             self._raw[kind] += raw
             self._ids[kind].extend(repeat(-1, len(raw) // _WIDTHS[kind]))
+        self.add_all(batch.records)
 
     def add_source(self, fmt: HashListFormat, path: Path) -> int:
         """Everything in the hash-list file at `path`, in bulk when the format can; returns how

@@ -16,10 +16,13 @@ SNIFF_BYTES = 64 * 1024
 
 @dataclass
 class DigestBatch:
-    """Bare digests read in bulk: `entries` source rows, raw digest bytes per hash kind."""
+    """Hashes read in bulk: `entries` source rows, raw digest bytes per hash kind for the bare
+    ones, and the few entries with details as records."""
 
     entries: int
     digests: dict[HashKind, bytes] = field(default_factory=dict)
+    # Entries of the batch that carry details (quality, note …): added one by one.
+    records: list[HashEntry] = field(default_factory=list)
 
 
 class HashListFormat(ABC):

@@ -4,17 +4,23 @@ ThreatExchange tools print them (a tab or spaces may stand for the first comma).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar, TextIO
 
-from muhafiz.banks.formats.base import TextLineFormat, first_text_lines
+from muhafiz.banks.formats.base import (
+    DigestBatch,
+    TextLineFormat,
+    first_text_lines,
+    iter_text_lines,
+)
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 _LINE = re.compile(r"^(?P<hex>[^,\s]+)(?:\s*[,\t ]\s*(?P<quality>[^,]*?))?(?:\s*,(?P<note>.*))?$")
 _SNIFF = re.compile(r"^[0-9A-Fa-f]{64}(\s*[,\t ]\s*\d{1,3})?(\s*,.*)?$")
 _SUFFIXES = (".pdq", ".pdq.txt", ".pdq.csv")
+_BULK_LINES = 50_000
 
 
 def parse_quality(value: str, source: str, line: int) -> int:
@@ -51,6 +57,48 @@ class PdqList(TextLineFormat):
             quality = parse_quality(quality_text, source, line)
         note = match["note"]
         return HashEntry(pdq=digest, pdq_quality=quality, note=note or None, line=line)
+
+    def read_bare_digests(self, path: Path) -> Iterator[DigestBatch] | None:
+        return self._read_bulk(path)
+
+    def _read_bulk(self, path: Path) -> Iterator[DigestBatch]:
+        """Lines of bare hashes (the bulk of a large list) converted a batch at a time; lines
+        with a quality or note, and any line bulk conversion refuses, go through
+        `parse_line`, which also names a bad line."""
+        source = str(path)
+        lines: list[tuple[int, str]] = []
+        for number, text in iter_text_lines(path):
+            stripped = text.strip()
+            if stripped and not stripped.startswith(self.comment_prefixes):
+                lines.append((number, stripped))
+            if len(lines) >= _BULK_LINES:
+                yield self._bulk_batch(lines, source)
+                lines = []
+        if lines:
+            yield self._bulk_batch(lines, source)
+
+    def _bulk_batch(self, lines: list[tuple[int, str]], source: str) -> DigestBatch:
+        bare = [text for _, text in lines if len(text) == 64]
+        if len(bare) == len(lines):
+            joined = "".join(bare)
+            try:
+                raw = bytes.fromhex(joined)
+            except ValueError:
+                raw = b""
+            if len(raw) * 2 == len(joined):
+                return DigestBatch(len(lines), {HashKind.PDQ: raw})
+        batch = DigestBatch(len(lines))
+        digests: list[bytes] = []
+        for number, text in lines:
+            entry = self.parse_line(text, source, number, {})
+            if entry is None:  # pragma: no cover - parse_line returns an entry or raises
+                continue
+            if entry.pdq_quality is None and entry.note is None and entry.pdq is not None:
+                digests.append(bytes.fromhex(entry.pdq))
+            else:
+                batch.records.append(entry)
+        batch.digests[HashKind.PDQ] = b"".join(digests)
+        return batch
 
     def write(self, entries: Iterable[HashEntry], out: TextIO) -> int:
         written = 0

@@ -203,3 +203,29 @@ def test_unknown_or_empty_files_are_rejected(tmp_path: Path) -> None:
         detect_format(write(tmp_path, "prose.txt", "hello world\n"))
     with pytest.raises(HashListError, match="unknown hash-list format"):
         get_format("nope")
+
+
+def test_pdq_list_bulk_reading_agrees_with_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from muhafiz.banks.formats import pdqlist
+    from muhafiz.banks.match import Matcher
+    from muhafiz.banks.tests.conftest import random_pdq
+
+    monkeypatch.setattr(pdqlist, "_BULK_LINES", 7)  # several batches, some mixed
+    rng = random.Random(3)
+    values = [random_pdq(rng) for _ in range(40)]
+    lines = [v.upper() if i % 3 else v for i, v in enumerate(values)]
+    lines[10] += ",80,with a note"
+    lines[20] = "# a comment"
+    path = write(tmp_path, "big.pdq", "\n".join(lines) + "\n\n")
+    matcher = Matcher.from_paths([path])
+    assert matcher.banks[0].entries == 39
+    assert [m.entry.note for m in matcher.match(pdq=values[10])] == ["with a note"]
+    assert [m.distance for m in matcher.match(pdq=values[33])] == [0]
+    bad = write(tmp_path, "bad.pdq", "\n".join([*values[:15], "z" * 64, *values[15:]]) + "\n")
+    with pytest.raises(HashListError) as error:
+        Matcher.from_paths([bad])
+    assert error.value.line == 16
