@@ -6,14 +6,22 @@ A 64-character value is SHA-256 unless the file's first line is a header naming 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from muhafiz.banks.formats.base import TextLineFormat, first_text_lines, single_hash_entry
-from muhafiz.banks.hexhash import is_hex, normalize_hex
+from muhafiz.banks.formats.base import (
+    DigestBatch,
+    TextLineFormat,
+    first_text_lines,
+    iter_text_lines,
+    single_hash_entry,
+)
+from muhafiz.banks.hexhash import HEX_LENGTHS, is_hex, normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 _BY_LENGTH = {32: HashKind.MD5, 40: HashKind.SHA1, 64: HashKind.SHA256}
+_BULK_LINES = 50_000
 _HEADERS = {
     kind.value: kind for kind in (HashKind.MD5, HashKind.SHA1, HashKind.SHA256, HashKind.PDQ)
 }
@@ -57,3 +65,67 @@ class PlainHashList(TextLineFormat):
             kind = guessed
         digest = normalize_hex(value, kind, source, line)
         return single_hash_entry(kind, digest, line=line)
+
+    def read_bare_digests(self, path: Path) -> Iterator[DigestBatch] | None:
+        return self._read_bulk(path)
+
+    def _read_bulk(self, path: Path) -> Iterator[DigestBatch]:
+        """Batches of lines converted at once (tens of millions of lines are common); a batch
+        bulk conversion refuses goes through `parse_line`, which names the bad line."""
+        source = str(path)
+        state: dict[str, object] = {}
+        lines: list[tuple[int, str]] = []
+        for number, text in iter_text_lines(path):
+            stripped = text.strip()
+            if not stripped or stripped.startswith(self.comment_prefixes):
+                continue
+            if not state.get("seen_data") and stripped.lower() in _HEADERS:
+                self.parse_line(stripped, source, number, state)
+                continue
+            state["seen_data"] = True
+            lines.append((number, stripped))
+            if len(lines) >= _BULK_LINES:
+                yield self._bulk_batch(lines, source, state)
+                lines = []
+        if lines:
+            yield self._bulk_batch(lines, source, state)
+
+    def _bulk_batch(
+        self, lines: list[tuple[int, str]], source: str, state: dict[str, object]
+    ) -> DigestBatch:
+        header = state.get("kind")
+        groups: dict[HashKind, list[str]] = {}
+        for _, text in lines:
+            kind = header if isinstance(header, HashKind) else _BY_LENGTH.get(len(text))
+            if kind is None or len(text) != HEX_LENGTHS[kind]:
+                return self._slow_batch(lines, source, state)
+            groups.setdefault(kind, []).append(text)
+        batch = DigestBatch(len(lines))
+        for kind, values in groups.items():
+            joined = "".join(values)
+            try:
+                raw = bytes.fromhex(joined)
+            except ValueError:
+                return self._slow_batch(lines, source, state)
+            if len(raw) * 2 != len(joined):  # fromhex skips spaces: not hex digits
+                return self._slow_batch(lines, source, state)
+            batch.digests[kind] = raw
+        return batch
+
+    def _slow_batch(
+        self, lines: list[tuple[int, str]], source: str, state: dict[str, object]
+    ) -> DigestBatch:
+        parts: dict[HashKind, list[bytes]] = {}
+        for number, text in lines:
+            entry = self.parse_line(text, source, number, state)
+            if entry is None:  # pragma: no cover - only headers return None, handled above
+                continue
+            for kind, value in (
+                (HashKind.MD5, entry.md5),
+                (HashKind.SHA1, entry.sha1),
+                (HashKind.SHA256, entry.sha256),
+                (HashKind.PDQ, entry.pdq),
+            ):
+                if value is not None:
+                    parts.setdefault(kind, []).append(bytes.fromhex(value))
+        return DigestBatch(len(lines), {kind: b"".join(v) for kind, v in parts.items()})

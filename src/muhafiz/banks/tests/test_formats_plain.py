@@ -229,3 +229,30 @@ def test_pdq_list_bulk_reading_agrees_with_line_by_line(
     with pytest.raises(HashListError) as error:
         Matcher.from_paths([bad])
     assert error.value.line == 16
+
+
+def test_plain_list_bulk_reading_agrees_with_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from muhafiz.banks.formats import plain
+    from muhafiz.banks.match import Matcher
+
+    monkeypatch.setattr(plain, "_BULK_LINES", 5)
+    values = [digests(f"f{i}".encode())[("md5", "sha1", "sha256")[i % 3]] for i in range(30)]
+    path = write(tmp_path, "mixed.txt", "\n".join(v.upper() for v in values) + "\n")
+    matcher = Matcher.from_paths([path])
+    assert matcher.banks[0].entries == 30
+    assert [m.kind.value for m in matcher.match(sha1=values[4])] == ["sha1"]
+    assert [m.kind.value for m in matcher.match(sha256=values[29])] == ["sha256"]
+
+    pdqs = write(tmp_path, "pdqs.txt", "pdq\n" + "\n".join([PDQ_A, PDQ_B]) + "\n")
+    assert [m.distance for m in Matcher.from_paths([pdqs]).match(pdq=PDQ_A)] == [0, 18]
+
+    bad = write(tmp_path, "bad.txt", "\n".join([*values[:12], "0" * 39, *values[12:]]) + "\n")
+    with pytest.raises(HashListError) as error:
+        Matcher.from_paths([bad])
+    assert error.value.line == 13
+    late_header = write(tmp_path, "late.txt", "\n".join([*values[:3], "md5"]) + "\n")
+    with pytest.raises(HashListError, match="header") as error:
+        Matcher.from_paths([late_header])
+    assert error.value.line == 4
