@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterable
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +87,10 @@ class SegmentBuilder:
         # must not become tens of millions of Python strings.
         kinds = (*EXACT_KINDS, HashKind.PDQ)
         self._raw: dict[HashKind, bytearray] = {k: bytearray() for k in kinds}
-        self._ids: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
+        self._counts: dict[HashKind, int] = dict.fromkeys(kinds, 0)
+        # Only digests that belong to a record remember it: (digest position, record id).
+        self._record_at: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
+        self._record_id: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
         self._records: list[HashEntry] = []
         self._merger = DuplicateMerger(source)
         self.entries = 0
@@ -115,7 +117,10 @@ class SegmentBuilder:
         ):
             if value is not None:
                 self._raw[kind] += bytes.fromhex(value)
-                self._ids[kind].append(entry_id)
+                if entry_id >= 0:
+                    self._record_at[kind].append(self._counts[kind])
+                    self._record_id[kind].append(entry_id)
+                self._counts[kind] += 1
 
     def add_all(self, entries: Iterable[HashEntry]) -> SegmentBuilder:
         for entry in entries:
@@ -127,7 +132,7 @@ class SegmentBuilder:
         self.entries += batch.entries - len(batch.records)
         for kind, raw in batch.digests.items():
             self._raw[kind] += raw
-            self._ids[kind].extend(repeat(-1, len(raw) // _WIDTHS[kind]))
+            self._counts[kind] += len(raw) // _WIDTHS[kind]
         self.add_all(batch.records)
 
     def add_source(self, fmt: HashListFormat, path: Path) -> int:
@@ -168,9 +173,10 @@ class SegmentBuilder:
 
     def _entry_ids(self, kind: HashKind) -> np.ndarray[tuple[int], np.dtype[np.uint32]]:
         # Bare hashes in a segment that also keeps records get the id 2^32-1 ("no record").
-        ids = np.frombuffer(self._ids[kind], dtype=np.int64).copy()
-        ids[ids < 0] = NO_RECORD
-        return ids.astype(np.uint32)
+        ids = np.full(self._counts[kind], NO_RECORD, dtype=np.uint32)
+        positions = np.frombuffer(self._record_at[kind], dtype=np.int64)
+        ids[positions] = np.frombuffer(self._record_id[kind], dtype=np.int64)
+        return ids
 
 
 NO_RECORD = 0xFFFFFFFF
