@@ -32,9 +32,7 @@ def test_lahore_team_sees_the_timeline_and_kasur_investigator_cannot_open_it(
     assert {c["rule"] for c in body["clocks"]} >= {"fir_missing_child", "zarra_informed"}
 
 
-def test_an_auditor_cannot_open_a_cases_proceedings(
-    make_case: CaseFactory, people: People
-) -> None:
+def test_an_auditor_cannot_open_a_cases_proceedings(make_case: CaseFactory, people: People) -> None:
     case = make_case(START)
     response = signed_in(people.auditor).get(reverse("proceedings:case", args=[case.reference]))
     assert response.status_code == 403
