@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,11 @@ def flushable_audit(transactional_db: None) -> Iterator[None]:
     from muhafiz.audit.testing import remove_audit_rows
 
     remove_audit_rows()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (see muhafiz.browser_testing)."""
+    from muhafiz.browser_testing import launch_chromium
+
+    yield from launch_chromium()

@@ -7,11 +7,8 @@ step is kept under the data directory (screenshots/) for a person to look at.
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,70 +16,21 @@ from django.conf import settings
 from django_otp.oath import TOTP
 
 from muhafiz.accounts.roles import JurisdictionLevel, Role
+from muhafiz.browser_testing import needs_chromium, new_page, screenshots_dir
 from muhafiz.testing import TEST_PASSWORD, device_of, district, make_user, signed_in, totp_code
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's own database
-    # calls are still plain synchronous ones, so Django's async guard is lifted for this module.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-GB")
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    page = new_page(browser, height=800)
     yield page
-    context.close()
-
-
-def shots() -> Path:
-    folder = Path(settings.DATA_DIR) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    page.context.close()
 
 
 def snap(page: Any, name: str, *, full_page: bool = True) -> None:
-    page.screenshot(path=str(shots() / f"{name}.png"), full_page=full_page)
+    page.screenshot(path=str(screenshots_dir() / f"{name}.png"), full_page=full_page)
 
 
 @pytest.mark.django_db(transaction=True)

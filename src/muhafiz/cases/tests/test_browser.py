@@ -4,87 +4,24 @@ victim's identity (htmx, audited). Screenshots go to DATA_DIR/screenshots/cases-
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case
 from muhafiz.cases.tests.conftest import VICTIM_CNIC, VICTIM_NAME
 from muhafiz.catalogue.models import PoliceStation
-from muhafiz.testing import People, make_people, signed_in
+from muhafiz.testing import People, make_people
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _page_as(browser: Any, live_server: Any, user: Any) -> Any:
-    client = signed_in(user)
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    return page
+pytestmark = needs_chromium
 
 
 def _snap(page: Any, name: str) -> None:
-    folder = Path(settings.DATA_DIR) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"cases-{name}.png"), full_page=True)
+    snap(page, f"cases-{name}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -98,7 +35,7 @@ def test_investigator_opens_a_case_and_records_a_victim_and_an_accused(
     )[0]
     report = timezone.localtime().replace(second=0, microsecond=0) - timedelta(hours=5)
 
-    page = _page_as(browser, live_server, people.lahore_investigator)
+    page = page_as(browser, live_server, people.lahore_investigator)
     page.goto(f"{live_server.url}/cases/")
     page.locator("#new-case").click()
     page.wait_for_url(f"{live_server.url}/cases/new/")
@@ -162,7 +99,7 @@ def test_investigator_opens_a_case_and_records_a_victim_and_an_accused(
     page.context.close()
 
     # The prosecutor on the team asks for the identity with a purpose; htmx shows it in place.
-    prosecutor = _page_as(browser, live_server, people.prosecutor)
+    prosecutor = page_as(browser, live_server, people.prosecutor)
     prosecutor.goto(f"{live_server.url}/cases/{case.reference}/victims/{victim.pseudonym}/")
     assert VICTIM_NAME not in prosecutor.content()
     prosecutor.get_by_label("Why do you need to see the identity?").fill("Charge sheet")

@@ -3,79 +3,26 @@ sees the network drawn on the server, with the Lahore case only as reference and
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import MediaFile
 from muhafiz.evidence.tasks import run_server_scan
 from muhafiz.evidence.tests.conftest import VICTIM_NAME, upload_of
-from muhafiz.testing import People, signed_in
+from muhafiz.testing import People
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _page_as(browser: Any, live_server: Any, user: Any) -> Any:
-    client = signed_in(user)
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    return page
+pytestmark = needs_chromium
 
 
 def _snap(page: Any, name: str) -> None:
-    folder = Path(settings.DATA_DIR) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"evidence-{name}.png"), full_page=True)
+    snap(page, f"evidence-{name}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -97,7 +44,7 @@ def test_examiner_reveals_one_preview_and_kasur_sees_the_network(  # noqa: PLR09
     )
     image = MediaFile.objects.filter(scan=lahore, mime__startswith="image/").order_by("path")[0]
 
-    page = _page_as(browser, live_server, people.forensic_examiner)
+    page = page_as(browser, live_server, people.forensic_examiner)
     page.goto(f"{live_server.url}/evidence/scans/{lahore.pk}/")
     assert page.locator("#statistics").is_visible()
     assert page.locator("img").count() == 0  # hidden by default
@@ -110,7 +57,7 @@ def test_examiner_reveals_one_preview_and_kasur_sees_the_network(  # noqa: PLR09
     assert AuditEvent.objects.filter(action="evidence.media.reveal").count() == 1
     assert page.csp_errors == []
 
-    page = _page_as(browser, live_server, people.kasur_investigator)
+    page = page_as(browser, live_server, people.kasur_investigator)
     page.goto(f"{live_server.url}/evidence/network/")
     svg = page.locator("svg#network")
     assert svg.is_visible()

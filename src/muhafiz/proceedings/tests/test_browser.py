@@ -8,88 +8,24 @@ Screenshots are kept under the data directory (screenshots/proceedings-*.png).
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
+from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.proceedings import actions
 from muhafiz.proceedings.models import Clock, StageEvent
-from muhafiz.testing import People, make_people, signed_in
+from muhafiz.testing import People, make_people
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _page_as(browser: Any, live_server: Any, user: Any) -> Any:
-    """A browser tab signed in as `user` (password and two-factor already passed)."""
-    client = signed_in(user)
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.csp_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_errors.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    return page
+pytestmark = needs_chromium
 
 
 def _snap(page: Any, name: str) -> None:
-    folder = Path(settings.DATA_DIR) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"proceedings-{name}.png"), full_page=True)
+    snap(page, f"proceedings-{name}")
 
 
 def _when(moment: datetime) -> str:
@@ -135,7 +71,7 @@ def test_one_case_from_report_to_judgment_through_the_pages(
     report = timezone.localtime().replace(second=0, microsecond=0) - timedelta(days=40)
 
     # --- the cases pages: open the case, staff it, record the accused -------------------------
-    page = _page_as(browser, live_server, people.lahore_investigator)
+    page = page_as(browser, live_server, people.lahore_investigator)
     page.goto(f"{live_server.url}/cases/new/")
     page.get_by_label("District").select_option("LHR")
     page.get_by_label("Investigating agency").select_option("PB-POLICE")
@@ -215,7 +151,7 @@ def test_one_case_from_report_to_judgment_through_the_pages(
     _snap(page, "02-judgment")
 
     # The supervisor sees the case's timeline on the case page and the miss on the dashboard.
-    supervisor = _page_as(browser, live_server, people.lahore_supervisor)
+    supervisor = page_as(browser, live_server, people.lahore_supervisor)
     supervisor.goto(f"{live_server.url}/cases/{case.reference}/")
     assert supervisor.locator('[data-stage="judgment_delivered"]').count() == 1
     supervisor.goto(f"{live_server.url}/proceedings/dashboard/")
