@@ -237,15 +237,6 @@ def measure(command: list[str], stdout: int | None = subprocess.DEVNULL) -> Run:
     return Run(elapsed, cpu, peak / 1024)
 
 
-def best_of(n: int, command: list[str], before: list[Path] | None = None) -> Run:
-    runs = []
-    for _ in range(n):
-        for path in before or []:
-            path.unlink(missing_ok=True)
-        runs.append(measure(command))
-    return min(runs, key=lambda r: r.seconds)
-
-
 def load() -> str:
     loadavg = Path("/proc/loadavg")
     return " ".join(loadavg.read_text().split()[:3]) if loadavg.exists() else "?"
@@ -292,8 +283,15 @@ def throughput(root: Path, workdir: Path, repeats: int) -> dict[str, dict[str, f
             [scan_file],
         ),
     }
-    for name, (command, cleanup) in sides.items():
-        run = best_of(repeats, command, cleanup)
+    # Rounds interleave the sides, so that a change in the machine's load hits all of them alike.
+    runs: dict[str, list[Run]] = {name: [] for name in sides}
+    for _ in range(repeats):
+        for name, (command, cleanup) in sides.items():
+            for path in cleanup:
+                path.unlink(missing_ok=True)
+            runs[name].append(measure(command))
+    for name in sides:
+        run = min(runs[name], key=lambda r: r.seconds)
         results[name] = {
             "seconds": run.seconds,
             "files_per_s": files / run.seconds,
@@ -394,8 +392,8 @@ def render(  # noqa: PLR0917 - one call site, one argument per part of the repor
         f"Machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory']}; {facts['os']}; "
         f"Python {facts['python']}; hashdeep {facts['hashdeep']}. Load average before / after: "
         f"{loads[0]} / {loads[1]} (other engineers' work shares these 2 cores). Warm page cache: "
-        "every corpus is read once before the runs, so all sides read from memory; each figure is "
-        "the best of the repeats.",
+        "every corpus is read once before the runs, so all sides read from memory; the sides run "
+        "in interleaved rounds and each figure is the best round.",
         "",
     ]
     targets = {"a": 2.0, "b": 0.8}
@@ -509,7 +507,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         images = sorted((b / "DCIM").glob("*.jpg"))[:sample]
         pdq = pdq_comparison(images)
         print(f"  PDQ: {pdq}", flush=True)
-    text = render(machine(), corpora, runs, pdq, (loads_before, load()), COMMAND)
+    command = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
+    text = render(machine(), corpora, runs, pdq, (loads_before, load()), command)
     if not (args.smoke or args.no_results):
         write_results(text)
     print(text)
