@@ -206,7 +206,8 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
 ) -> ScanOutcome:
     done = done or set()
     try:
-        units = _list(writer, sources, done)
+        # Largest first: the last file to finish is then a small one, and workers end together.
+        units = sorted(_list(writer, sources, done), key=lambda u: -u.size)
         if progress is not None:
             done_bytes = 0  # sizes of finished files are not kept apart; count them as none
             progress.start(
