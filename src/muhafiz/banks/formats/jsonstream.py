@@ -14,6 +14,9 @@ from muhafiz.banks.model import HashListError
 
 _WHITESPACE = " \t\r\n"
 _CHUNK = 1 << 20
+# The longest token a chunk boundary can cut so that the decoder fails before its end:
+# `false`, `null`, `true` and number prefixes are far shorter.
+_CUT_TOKEN = 32
 _DECODER = json.JSONDecoder()
 
 
@@ -95,15 +98,22 @@ class JsonStream:
             try:
                 result, end = _DECODER.raw_decode(self._buffer, self._pos)
             except json.JSONDecodeError as exc:
-                # Only an error at the end of what has been read (or an unterminated string)
-                # may be the buffer's fault: read on. Anything else is malformed now.
-                at_end = exc.pos >= len(self._buffer) - 1 or exc.msg.startswith("Unterminated")
+                # Only an error near the end of what has been read (a literal such as `fals` or
+                # a number cut by the chunk boundary) or an unterminated string may be the
+                # buffer's fault: read on and retry. Anything else is malformed now.
+                unterminated = exc.msg.startswith("Unterminated")
+                may_be_cut = exc.pos >= len(self._buffer) - _CUT_TOKEN or unterminated
                 offset = exc.pos - self._pos
-                if at_end and self._fill(size):
+                if may_be_cut and self._fill(size):
                     size *= 2
                     continue
                 line = start_line + self._buffer.count("\n", self._pos, self._pos + offset)
-                if at_end:
+                # At the end of the file: truncated if the value runs into the end, else bad.
+                tail = self._buffer[exc.pos :].strip()
+                cut_literal = bool(tail) and any(
+                    word.startswith(tail) for word in ("true", "false", "null")
+                )
+                if unterminated or cut_literal or exc.pos >= len(self._buffer) - 1:
                     raise self.error(
                         "file ends in the middle of a value (truncated?)", line
                     ) from exc

@@ -147,3 +147,31 @@ def test_vics_export_round_trips(tmp_path: Path) -> None:
     assert [(e.category, e.series, e.victim_identified, e.tags, e.note) for e in back] == [
         (e.category, e.series, e.victim_identified, e.tags, e.note) for e in entries
     ]
+
+
+def test_any_chunk_boundary_inside_literals_and_numbers_is_read_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [
+        _media(
+            i,
+            Series=None,
+            VictimIdentified=bool(i % 2),
+            OffenderIdentified=False,
+            MediaSize=-12345.5e3,
+            Exifs=[],
+        )
+        for i in range(12)
+    ]
+    path = write(tmp_path, "literals.json", _doc(V20, items))
+    expected = [e.md5 for e in read_hash_list(path).entries]
+    for chunk in range(7, 120):  # every cut position within a record
+        monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+        assert [e.md5 for e in read_hash_list(path).entries] == expected, chunk
+
+
+def test_a_file_cut_inside_a_literal_is_called_truncated(tmp_path: Path) -> None:
+    text = _doc(V20, [_media(1, Series=None)])
+    cut = text[: text.index("null") + 2]
+    with pytest.raises(HashListError, match="truncated"):
+        read_hash_list(write(tmp_path, "cut.json", cut), "vics")
