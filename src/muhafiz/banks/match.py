@@ -3,8 +3,9 @@ directories) and match a file's MD5/SHA-1/SHA-256/PDQ against all of them."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,15 @@ class LoadedBank:
     segments: list[Segment]
 
 
+def _names_told_apart(banks: list[LoadedBank]) -> list[LoadedBank]:
+    """Hash-list files that share a stem are named by their whole file name instead."""
+    stems = Counter(bank.info.name for bank in banks if bank.info.path.is_file())
+    for bank in banks:
+        if bank.info.path.is_file() and stems[bank.info.name] > 1:
+            bank.info = replace(bank.info, name=bank.info.path.name)
+    return banks
+
+
 class Matcher:
     """Matches hashes against a set of loaded banks (known-bad, watch and known-good)."""
 
@@ -60,7 +70,9 @@ class Matcher:
         """Load hash-list files (any supported format, auto-detected) and bank directories.
 
         Files in `bad` become known-bad banks, in `known_good` known-good banks, named after the
-        file stem. A bank directory keeps the name and kind its manifest gives; a known-good
+        file stem (`known.md5` -> "known"), or after the whole file name when two files share a
+        stem (`known.md5` and `known.sha256`). A bank directory keeps the name and kind its
+        manifest gives; a known-good
         directory given as bad (or the reverse) is an error. Any unreadable line or record
         raises `HashListError` naming it, and nothing is loaded.
         """
@@ -68,7 +80,7 @@ class Matcher:
         for paths, default_kind in ((bad, BankKind.KNOWN_BAD), (known_good, BankKind.KNOWN_GOOD)):
             for path in paths:
                 loaded.extend(load_bank_path(Path(path), default_kind))
-        return cls(loaded)
+        return cls(_names_told_apart(loaded))
 
     def match(
         self,

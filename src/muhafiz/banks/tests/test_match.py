@@ -72,6 +72,17 @@ def test_two_banks_with_one_name_are_refused(tmp_path: Path) -> None:
         Matcher.from_paths([first, second])
 
 
+def test_two_lists_sharing_a_stem_are_named_by_their_file_names(tmp_path: Path) -> None:
+    md5_list = write(tmp_path, "known.md5", "0" * 32 + "  a\n")
+    sha256_list = write(tmp_path, "known.sha256", "1" * 64 + "  b\n")
+    matcher = Matcher.from_paths([md5_list, sha256_list])
+    assert [bank.name for bank in matcher.banks] == ["known.md5", "known.sha256"]
+    assert [m.bank for m in matcher.match(md5="0" * 32, sha256="1" * 64)] == [
+        "known.md5",
+        "known.sha256",
+    ]
+
+
 def test_exported_bank_directory_matches_like_the_file_and_takes_deltas(tmp_path: Path) -> None:
     rng = random.Random(9)
     pdqs = [random_pdq(rng) for _ in range(50)]
