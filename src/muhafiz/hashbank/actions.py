@@ -21,6 +21,7 @@ from muhafiz.audit.actions import record
 from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, file_sha256, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
+from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import BankKind, HashEntry, HashListError
 from muhafiz.catalogue.models import Agency
 from muhafiz.hashbank.models import (
@@ -148,7 +149,7 @@ def iter_checked(
     """Stream a file's entries with the banks library, reporting bad rows and going on.
 
     Line formats are parsed line by line with the library's own line parser, so every bad line
-    is named; record formats (JSON, SQLite) stop at their first bad record, which is named.
+    is named; VICS names every bad media record; NSRL (SQLite) stops at its first bad row.
     Contradictory repeats (same hash, different details) are bad rows too; exact repeats of an
     entry with details are dropped here, repeats of bare hashes count as duplicates later.
     """
@@ -185,8 +186,14 @@ def iter_checked(
         except HashListError as exc:  # binary data, bad encoding, a missing header
             on_error(exc)
     else:
+        # VICS names every bad media record and goes on; SQLite (NSRL) stops at its first.
+        entries = (
+            chosen.read(path, on_error=on_error)
+            if isinstance(chosen, VicsJson)
+            else chosen.read(path)
+        )
         try:
-            for parsed in chosen.read(path):
+            for parsed in entries:
                 if (kept := checked(parsed)) is not None:
                     yield kept
         except HashListError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
@@ -38,7 +38,12 @@ class VicsJson(HashListFormat):
     def sniff(self, path: Path, head: bytes) -> bool:
         return _SNIFF.match(head.removeprefix(b"\xef\xbb\xbf")) is not None
 
-    def read(self, path: Path) -> Iterator[HashEntry]:
+    def read(
+        self, path: Path, on_error: Callable[[HashListError], None] | None = None
+    ) -> Iterator[HashEntry]:
+        """Stream the media records. With `on_error`, a media record that is well-formed JSON
+        but not a valid entry (a wrong hash length, a bad flag) is reported and skipped, so a
+        caller can name every bad record; broken JSON or an unknown version still stops."""
         source = str(path)
         with path.open("rb") as handle:
             stream = JsonStream(handle, source)
@@ -55,12 +60,17 @@ class VicsJson(HashListFormat):
                     cases = context is not None and context.lower().endswith("#cases")
                     for line in stream.array_items("'value'"):
                         if cases or (context is None and stream.peek() == "{"):
-                            for entry in _read_value_item(stream, source, line, cases, record):
+                            for entry in _read_value_item(
+                                stream, source, line, cases, record, on_error=on_error
+                            ):
                                 record += 1
-                                yield entry
+                                if entry is not None:
+                                    yield entry
                         else:
                             record += 1
-                            yield media_entry(stream.value(), source, line, record)
+                            entry = _checked_media(stream.value(), source, line, record, on_error)
+                            if entry is not None:
+                                yield entry
                 else:
                     stream.value()
             stream.expect_end()
@@ -101,8 +111,14 @@ def _check_context(value: Any, source: str, line: int) -> str:
 
 
 def _read_value_item(
-    stream: JsonStream, source: str, line: int, cases: bool, record: int
-) -> Iterator[HashEntry]:
+    stream: JsonStream,
+    source: str,
+    line: int,
+    cases: bool,
+    record: int,
+    *,
+    on_error: Callable[[HashListError], None] | None,
+) -> Iterator[HashEntry | None]:
     """One item of `value` walked key by key: a case (its Media streamed) or a media record."""
     fields: dict[str, Any] = {}
     was_case = False
@@ -111,13 +127,29 @@ def _read_value_item(
             was_case = True
             for media_line in stream.array_items("a case's 'Media'"):
                 record += 1
-                yield media_entry(stream.value(), source, media_line, record)
+                yield _checked_media(stream.value(), source, media_line, record, on_error)
         else:
             fields[key] = stream.value()
     if not was_case:
         if cases:
             raise HashListError(source, line, "case has no 'Media' array")
-        yield media_entry(fields, source, line, record + 1)
+        yield _checked_media(fields, source, line, record + 1, on_error)
+
+
+def _checked_media(
+    media: Any,
+    source: str,
+    line: int,
+    record: int,
+    on_error: Callable[[HashListError], None] | None,
+) -> HashEntry | None:
+    if on_error is None:
+        return media_entry(media, source, line, record)
+    try:
+        return media_entry(media, source, line, record)
+    except HashListError as exc:
+        on_error(exc)
+        return None
 
 
 def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:

@@ -241,6 +241,23 @@ def test_malformed_vics_json_names_the_place_and_imports_nothing(tmp_path: Path)
     assert not BankEntry.objects.exists()
 
 
+def test_every_bad_vics_record_is_named_and_nothing_is_imported(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    media = [_media(path.read_bytes(), number) for number, path in enumerate(sample_files, 1)]
+    media[1]["MD5"] = "abc123"  # too short
+    media[3]["SHA1"] = "zz" * 20  # not hex
+    source = _write(tmp_path / "vics.json", _vics(media))
+
+    with pytest.raises(actions.ImportRejectedError) as caught:
+        actions.import_hash_list(None, _bank(), source)
+
+    messages = [error["message"] for error in caught.value.errors]
+    assert len(messages) == 2
+    assert "record 2" in messages[0] and "record 4" in messages[1]
+    assert not BankEntry.objects.exists()
+
+
 def test_allow_partial_imports_the_good_rows_and_names_the_bad(
     tmp_path: Path, sample_files: list[Path]
 ) -> None:
