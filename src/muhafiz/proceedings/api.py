@@ -12,7 +12,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from muhafiz.cases.models import Accused
 from muhafiz.cases.selectors import load_case
@@ -146,7 +146,7 @@ def case_timeline(request: HttpRequest, reference: str) -> TimelineOut:
 @api_requires(Perm.CASE_EDIT)
 def record_stage(
     request: HttpRequest, reference: str, payload: StageEventIn
-) -> tuple[int, StageEventOut]:
+) -> Status[StageEventOut]:
     """Record a stage; impossible dates are refused (400) and nothing is written."""
     case = load_case(request.auth, reference, Perm.CASE_EDIT)  # type: ignore[attr-defined]
     accused = (
@@ -170,7 +170,7 @@ def record_stage(
         note=payload.note,
         request=request,
     )
-    return 201, StageEventOut.of(event)
+    return Status(201, StageEventOut.of(event))
 
 
 @router.get("/dashboard", response=DashboardOut)
