@@ -26,6 +26,7 @@ from muhafiz.banks.model import HashListError
 from muhafiz.triage.analyze import process_unit
 from muhafiz.triage.hashing import CHUNK_BYTES
 from muhafiz.triage.matching import RecordMatcher, load_matcher, match_record
+from muhafiz.triage.memory import keep_freed_memory
 from muhafiz.triage.records import FileRecord, Issue, IssueCode
 from muhafiz.triage.scanfile import (
     MatchRow,
@@ -214,6 +215,7 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
                 len(units) + len(done), sum(u.size for u in units) + done_bytes, len(done), 0
             )
         sink = _ResultWriter(writer, matcher, settings, progress)
+        keep_freed_memory()  # forked workers inherit it
         try:
             if workers <= 1:
                 _process_inline(units, sources, settings, sink)
@@ -419,6 +421,7 @@ _worker_state: dict[str, object] = {}
 def _init_worker(sources: list[Source], settings: ScanSettings) -> None:
     # Ctrl-C is the main process's to handle; it stops handing out work and records the stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()  # for spawned workers, which do not inherit it
     _worker_state["sources"] = {s.source_id: s for s in sources}
     _worker_state["settings"] = settings
     _worker_state["buffer"] = bytearray(CHUNK_BYTES)
