@@ -440,25 +440,29 @@ def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResp
 # --- accused and witnesses ----------------------------------------------------------------------
 
 
+def _accused_details(data: dict[str, Any]) -> actions.AccusedDetails:
+    """The accused form's cleaned data as the actions take it."""
+    return actions.AccusedDetails(
+        name=data["name"],
+        aliases=data["aliases"],
+        cnic=data["cnic"],
+        phones=_lines(data["phones"]),
+        handles=_lines(data["handles"]),
+        addresses=data["addresses"],
+        status=data["status"],
+    )
+
+
 @requires(Perm.CASE_EDIT)
 def accused_create(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
     form = forms.AccusedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             accused = actions.add_accused(
                 request.user,
                 case,
-                actions.AccusedDetails(
-                    name=data["name"],
-                    aliases=data["aliases"],
-                    cnic=data["cnic"],
-                    phones=_lines(data["phones"]),
-                    handles=_lines(data["handles"]),
-                    addresses=data["addresses"],
-                    status=data["status"],
-                ),
+                _accused_details(form.cleaned_data),
                 request=request,
             )
         except ValidationError as exc:
@@ -486,20 +490,11 @@ def accused_edit(request: HttpRequest, reference: str, label: str) -> HttpRespon
     }
     form = forms.AccusedForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             actions.update_accused(
                 request.user,
                 accused,
-                actions.AccusedDetails(
-                    name=data["name"],
-                    aliases=data["aliases"],
-                    cnic=data["cnic"],
-                    phones=_lines(data["phones"]),
-                    handles=_lines(data["handles"]),
-                    addresses=data["addresses"],
-                    status=data["status"],
-                ),
+                _accused_details(form.cleaned_data),
                 request=request,
             )
         except ValidationError as exc:
