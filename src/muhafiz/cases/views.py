@@ -43,6 +43,32 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
 
 
+def _victim_identity(data: dict[str, Any]) -> actions.VictimIdentity:
+    """The identity fields of a victim form's cleaned data as the actions take them."""
+    return actions.VictimIdentity(
+        name=data["name"],
+        cnic=data["cnic"],
+        birth_date=data["birth_date"],
+        estimated_age=data["estimated_age"],
+        guardian_name=data["guardian_name"],
+        address=data["address"],
+        phones=_lines(data["phones"]),
+    )
+
+
+def _accused_details(data: dict[str, Any]) -> actions.AccusedDetails:
+    """The accused form's cleaned data as the actions take it."""
+    return actions.AccusedDetails(
+        name=data["name"],
+        aliases=data["aliases"],
+        cnic=data["cnic"],
+        phones=_lines(data["phones"]),
+        handles=_lines(data["handles"]),
+        addresses=data["addresses"],
+        status=data["status"],
+    )
+
+
 # --- list, create -------------------------------------------------------------------------------
 
 
@@ -263,15 +289,7 @@ def victim_create(request: HttpRequest, reference: str) -> HttpResponse:
             victim = actions.add_victim(
                 request.user,
                 case,
-                actions.VictimIdentity(
-                    name=data["name"],
-                    cnic=data["cnic"],
-                    birth_date=data["birth_date"],
-                    estimated_age=data["estimated_age"],
-                    guardian_name=data["guardian_name"],
-                    address=data["address"],
-                    phones=_lines(data["phones"]),
-                ),
+                _victim_identity(data),
                 gender=data["gender"],
                 consent_sharing=data["consent_sharing"],
                 consent_referral=data["consent_referral"],
@@ -369,15 +387,7 @@ def victim_identity_edit(request: HttpRequest, reference: str, code: str) -> Htt
             actions.update_victim_identity(
                 request.user,
                 victim,
-                actions.VictimIdentity(
-                    name=data["name"],
-                    cnic=data["cnic"],
-                    birth_date=data["birth_date"],
-                    estimated_age=data["estimated_age"],
-                    guardian_name=data["guardian_name"],
-                    address=data["address"],
-                    phones=_lines(data["phones"]),
-                ),
+                _victim_identity(data),
                 request=request,
             )
         except ValidationError as exc:
@@ -438,19 +448,6 @@ def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResp
 
 
 # --- accused and witnesses ----------------------------------------------------------------------
-
-
-def _accused_details(data: dict[str, Any]) -> actions.AccusedDetails:
-    """The accused form's cleaned data as the actions take it."""
-    return actions.AccusedDetails(
-        name=data["name"],
-        aliases=data["aliases"],
-        cnic=data["cnic"],
-        phones=_lines(data["phones"]),
-        handles=_lines(data["handles"]),
-        addresses=data["addresses"],
-        status=data["status"],
-    )
 
 
 @requires(Perm.CASE_EDIT)
