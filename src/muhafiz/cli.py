@@ -16,7 +16,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "scan": "muhafiz.triage.cli:scan",
     "report": "muhafiz.triage.cli:report",
     "bank": "muhafiz.hashbank.cli:bank",
-    "demo": "muhafiz.core.server_cli:demo",
+    "demo": "muhafiz.demo.cli:demo",
     "serve": "muhafiz.core.server_cli:serve",
     "worker": "muhafiz.core.server_cli:worker",
     "audit": "muhafiz.core.server_cli:audit",

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "muhafiz.intake",
     "muhafiz.insights",
     "muhafiz.hashbank",
+    "muhafiz.demo",
 ]
 
 MIDDLEWARE = [

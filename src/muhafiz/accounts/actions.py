@@ -179,6 +179,48 @@ def create_administrator_as_system(
     return user, password
 
 
+def create_demo_person_as_system(
+    *,
+    username: str,
+    role: str,
+    agency: Agency,
+    jurisdiction_level: str,
+    province: Province | None = None,
+    district: District | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    password: str,
+    totp_key_hex: str,
+    reason: str,
+) -> tuple[User, TOTPDevice]:
+    """A person of the synthetic demo (`muhafiz demo`): a published password and a fixed,
+    confirmed authenticator key, so the demo can be re-created identically. Audited as the
+    system. Refused in the production profile, where such an account would be a back door.
+    """
+    if getattr(settings, "PRODUCTION", False):
+        raise PermissionDenied("demo people have published passwords: not in production")
+    with transaction.atomic():
+        user = User(
+            username=username,
+            role=role,
+            agency=agency,
+            jurisdiction_level=jurisdiction_level,
+            province=province,
+            district=district,
+            first_name=first_name,
+            last_name=last_name,
+            must_change_password=False,
+        )
+        user.set_password(password)
+        user.full_clean()
+        user.save()
+        device = TOTPDevice.objects.create(
+            user=user, name="demo authenticator", key=totp_key_hex, confirmed=True
+        )
+        _audit(None, "demo.person_created", user, reason=reason, role=role, agency=agency.code)
+    return user, device
+
+
 def update_user(
     actor: User,
     user: User,

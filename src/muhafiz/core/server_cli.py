@@ -62,18 +62,6 @@ def worker(queues: tuple[str, ...], batch: bool) -> None:
     call("db_worker", *args)
 
 
-@click.command()
-@click.option("--addr", default="127.0.0.1:8000", show_default=True)
-@click.option("--no-serve", is_flag=True, help="Set up and seed the demo, then exit.")
-def demo(addr: str, no_serve: bool) -> None:
-    """Set up a demo installation with synthetic data and serve it."""
-    start_checks()
-    call("seed_demo")
-    if not no_serve:
-        click.echo(f"Serving Muhafiz at http://{addr}/  (Ctrl-C to stop)")
-        call("runserver", "--noreload", addr)
-
-
 @click.group()
 def audit() -> None:
     """The tamper-evident audit log."""

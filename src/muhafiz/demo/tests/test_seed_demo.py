@@ -13,8 +13,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
-from muhafiz.core.demo_cases import DEMO_CASES, MARKER
-from muhafiz.core.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
+from muhafiz.demo.cases import DEMO_CASES, MARKER
+from muhafiz.demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_PEOPLE
 from muhafiz.testing import signed_in
 
 
@@ -159,3 +159,32 @@ def test_the_lahore_investigator_opens_the_lahore_demo_case_and_not_the_kasur_on
     assert investigator.get(f"/cases/{kasur.reference}/").status_code == 403
     kasur_investigator = signed_in(User.objects.get(username="inv.kasur"))
     assert kasur_investigator.get(f"/cases/{kasur.reference}/").status_code == 200
+
+
+def test_demo_people_are_created_by_accounts_action_which_refuses_production(
+    db: None, settings: Any
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from muhafiz.accounts.actions import create_demo_person_as_system
+    from muhafiz.audit.models import AuditEvent
+    from muhafiz.catalogue.models import Agency
+    from muhafiz.catalogue.shipped import install_shipped_catalogue
+
+    install_shipped_catalogue()
+    settings.PRODUCTION = True
+    with pytest.raises(PermissionDenied, match="not in production"):
+        create_demo_person_as_system(
+            username="demo.extra",
+            role=Role.ANALYST,
+            agency=Agency.objects.get(code="NCRC"),
+            jurisdiction_level="national",
+            password=DEMO_PASSWORD,
+            totp_key_hex="00" * 20,
+            reason="synthetic demo installation",
+        )
+    assert not User.objects.filter(username="demo.extra").exists()
+    settings.PRODUCTION = False
+    seed()
+    created = AuditEvent.objects.filter(action="demo.person_created")
+    assert created.count() == len(DEMO_PEOPLE)

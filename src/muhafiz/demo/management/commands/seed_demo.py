@@ -1,5 +1,5 @@
 """`seed_demo`: the synthetic demo that `make demo` serves — catalogue, one person per role and a
-few cases in Lahore and Kasur (`core.demo_cases`).
+few cases in Lahore and Kasur (`demo.cases`).
 
 Idempotent: a second run installs nothing, creates nobody and no case, and takes well under a
 second. The demo people have a known password and a fixed TOTP secret each, printed once when
@@ -15,11 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.catalogue.shipped import install_shipped_catalogue
-from muhafiz.core.demo_cases import SeededCase, seed_demo_cases
+from muhafiz.demo.cases import SeededCase, seed_demo_cases
 
 DEMO_PASSWORD = "muhafiz-demo-2026"  # noqa: S105 - a published demo credential, never production
 DEMO_URL = "http://127.0.0.1:8000"
@@ -67,9 +66,10 @@ DEMO_PEOPLE = (
 
 
 def seed_demo_people() -> list[tuple[DemoPerson, TOTPDevice]]:
-    """Create the demo people that do not exist yet; return those created with their device."""
+    """Create the demo people that do not exist yet (through accounts' action); return those
+    created with their authenticator device."""
+    from muhafiz.accounts.actions import create_demo_person_as_system
     from muhafiz.accounts.models import User
-    from muhafiz.audit.actions import record
     from muhafiz.catalogue.models import Agency, District, Province
 
     existing = set(
@@ -81,45 +81,31 @@ def seed_demo_people() -> list[tuple[DemoPerson, TOTPDevice]]:
     for person in DEMO_PEOPLE:
         if person.username in existing:
             continue
-        with transaction.atomic():
-            district = (
-                District.objects.select_related("province").get(code=person.place)
-                if person.level == "district"
-                else None
-            )
-            province = (
-                district.province
-                if district is not None
-                else Province.objects.get(code=person.place)
-                if person.level == "province"
-                else None
-            )
-            user = User(
-                username=person.username,
-                role=person.role,
-                agency=Agency.objects.get(code=person.agency),
-                jurisdiction_level=person.level,
-                province=province,
-                district=district,
-                first_name="Demo",
-                last_name=person.title,
-            )
-            if hasattr(user, "must_change_password"):
-                user.must_change_password = False
-            user.set_password(DEMO_PASSWORD)
-            user.full_clean()
-            user.save()
-            device = TOTPDevice.objects.create(
-                user=user, name="demo authenticator", key=person.totp_key_hex, confirmed=True
-            )
-            record(
-                None,
-                "demo.person_created",
-                user,
-                reason="synthetic demo installation",
-                role=person.role,
-                agency=person.agency,
-            )
+        district = (
+            District.objects.select_related("province").get(code=person.place)
+            if person.level == "district"
+            else None
+        )
+        province = (
+            district.province
+            if district is not None
+            else Province.objects.get(code=person.place)
+            if person.level == "province"
+            else None
+        )
+        _user, device = create_demo_person_as_system(
+            username=person.username,
+            role=person.role,
+            agency=Agency.objects.get(code=person.agency),
+            jurisdiction_level=person.level,
+            province=province,
+            district=district,
+            first_name="Demo",
+            last_name=person.title,
+            password=DEMO_PASSWORD,
+            totp_key_hex=person.totp_key_hex,
+            reason="synthetic demo installation",
+        )
         created.append((person, device))
     return created
 

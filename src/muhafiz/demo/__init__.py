@@ -1,0 +1,1 @@
+"""The synthetic demo: people, cases and timelines written through the apps' actions."""
