@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from muhafiz.banks.model import HashListError
 from muhafiz.triage.analyze import process_unit
@@ -267,6 +267,7 @@ def _list(writer: ScanWriter, sources: list[Source], done: set[tuple[int, str]])
     units: list[Unit] = []
     records: list[FileRecord] = []
     issues: list[Issue] = []
+    details: dict[int, dict[str, Any]] = {}
     for source in sources:
         for item in source.walk():
             if isinstance(item, Unit):
@@ -276,9 +277,14 @@ def _list(writer: ScanWriter, sources: list[Source], done: set[tuple[int, str]])
                 records.append(item)
             else:
                 issues.append(item)
+        found = source.details()
+        if found is not None:
+            details[source.source_id] = found
     writer.begin()
     writer.write_records(records, [])
     writer.write_issues(issues)
+    for source_id, about in details.items():
+        writer.set_source_details(source_id, about)
     writer.commit()
     return units
 

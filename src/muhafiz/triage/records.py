@@ -58,6 +58,29 @@ class Issue:
         return Severity.WARNING if self.code in WARNINGS else Severity.ERROR
 
 
+@dataclass(frozen=True, slots=True)
+class VideoFrame:
+    """One sampled frame of a video: its number, its time, and its PDQ hash (None: too small)."""
+
+    frame: int
+    seconds: float
+    quality: int
+    pdq: str | None
+
+
+@dataclass(slots=True)
+class VideoInfo:
+    """What the container says about a video, and its vPDQ frame hashes (one per second)."""
+
+    container: str | None = None
+    codec: str | None = None
+    duration: float | None = None  # seconds
+    frame_rate: float | None = None
+    created: str | None = None  # the container's creation time, ISO 8601
+    location: str | None = None  # ISO 6709 (e.g. "+31.5204+074.3587/") as the camera wrote it
+    frames: list[VideoFrame] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class FileRecord:
     """What the scan learned about one file. Times are ISO 8601; `None` means unknown."""
@@ -93,6 +116,10 @@ class FileRecord:
     gps_lon: float | None = None
     link_target: str | None = None
     archive_format: str | None = None
+    deleted: bool = False  # the source says the file was deleted (still recoverable)
+    device_path: str | None = None  # where the file lived on the seized device (phones)
+    created: str | None = None  # birth time where the source records one
+    video: VideoInfo | None = None
     issues: list[Issue] = field(default_factory=list)
 
     def add_issue(self, code: IssueCode, message: str) -> None:

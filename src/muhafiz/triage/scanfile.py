@@ -36,7 +36,8 @@ CREATE TABLE sources (
     kind TEXT NOT NULL,
     description TEXT NOT NULL,
     size INTEGER,
-    sha256 TEXT
+    sha256 TEXT,
+    details TEXT
 );
 
 CREATE TABLE banks (
@@ -81,9 +82,36 @@ CREATE TABLE files (
     link_target TEXT,
     archive_format TEXT,
     known_good INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    device_path TEXT,
+    created TEXT,
     PRIMARY KEY (source_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX files_sha256 ON files (sha256);
+
+CREATE TABLE videos (
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    container TEXT,
+    codec TEXT,
+    duration REAL,
+    frame_rate REAL,
+    created TEXT,
+    location TEXT,
+    frames_hashed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, path),
+    FOREIGN KEY (source_id, path) REFERENCES files (source_id, path)
+) WITHOUT ROWID;
+
+CREATE TABLE video_frames (
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    frame INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    quality INTEGER NOT NULL,
+    pdq TEXT,
+    PRIMARY KEY (source_id, path, frame)
+) WITHOUT ROWID;
 
 CREATE TABLE matches (
     source_id INTEGER NOT NULL,
@@ -97,6 +125,9 @@ CREATE TABLE matches (
     category INTEGER,
     series TEXT,
     note TEXT,
+    frame_times TEXT,
+    query_percent REAL,
+    compared_percent REAL,
     PRIMARY KEY (source_id, path, bank, kind, entry_hash, entry_line),
     FOREIGN KEY (source_id, path) REFERENCES files (source_id, path)
 ) WITHOUT ROWID;
@@ -138,11 +169,32 @@ FILE_COLUMNS = (
     "ctime", "time_zone", "timestamps_reliable", "timestamp_note", "mime", "ext_mismatch", "md5",
     "sha1", "sha256", "pdq", "pdq_quality", "width", "height", "exif_make", "exif_model",
     "exif_software", "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "link_target",
-    "archive_format", "known_good",
+    "archive_format", "known_good", "deleted", "device_path", "created",
+)  # fmt: skip
+
+# Columns and tables added after schema version 1 first shipped, without raising the version:
+# they have defaults, old readers ignore them, and `ScanWriter.resume` adds them to an older
+# scan file so that it can be continued.
+ADDED_COLUMNS = (
+    ("sources", "details", "TEXT"),
+    ("files", "deleted", "INTEGER NOT NULL DEFAULT 0"),
+    ("files", "device_path", "TEXT"),
+    ("files", "created", "TEXT"),
+    ("matches", "frame_times", "TEXT"),
+    ("matches", "query_percent", "REAL"),
+    ("matches", "compared_percent", "REAL"),
+)
+ADDED_TABLES = ("videos", "video_frames")
+
+MATCH_COLUMNS = (
+    "source_id", "path", "bank", "bank_kind", "kind", "distance", "entry_line", "entry_hash",
+    "category", "series", "note", "frame_times", "query_percent", "compared_percent",
 )  # fmt: skip
 
 # Tables whose rows are the scan's findings; equal across reruns of the same scan.
-RECORD_TABLES = ("files", "matches", "errors", "pdq_clusters", "sources", "banks")
+RECORD_TABLES = (
+    "files", "matches", "errors", "pdq_clusters", "sources", "banks", "videos", "video_frames",
+)  # fmt: skip
 
 
 class ScanFileError(Exception):
@@ -162,6 +214,11 @@ class MatchRow:
     category: int | None
     series: str | None
     note: str | None
+    # Video matches: the query video's matching time stamps (seconds, comma-separated) and, for
+    # a whole-video (vPDQ) match, the share of matching frames on each side.
+    frame_times: str | None = None
+    query_percent: float | None = None
+    compared_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +303,7 @@ class ScanWriter:
         conn = sqlite3.connect(path, isolation_level=None)
         _tune(conn)
         check_format(conn, path)
+        _add_missing(conn)
         return cls(path, conn)
 
     def meta(self) -> dict[str, str]:
@@ -262,6 +320,13 @@ class ScanWriter:
 
     def banks(self) -> list[BankRow]:
         return [BankRow(*row) for row in self.conn.execute("SELECT * FROM banks ORDER BY name")]
+
+    def set_source_details(self, source_id: int, details: dict[str, Any]) -> None:
+        """What a source learned about itself while listing (a phone's make, model, IMEI)."""
+        self.conn.execute(
+            "UPDATE sources SET details = ? WHERE source_id = ?",
+            (json.dumps(details, sort_keys=True, ensure_ascii=False), source_id),
+        )
 
     def log(self, action: str, detail: str = "") -> None:
         self.conn.execute(
@@ -284,6 +349,7 @@ class ScanWriter:
         """Insert records (replacing any earlier copy of the same path) and their matches."""
         rows = []
         issues: list[Issue] = []
+        videos: list[FileRecord] = []
         for r in records:
             rows.append(
                 (
@@ -292,30 +358,54 @@ class ScanWriter:
                     r.mime, int(r.ext_mismatch), r.md5, r.sha1, r.sha256, r.pdq, r.pdq_quality,
                     r.width, r.height, r.exif_make, r.exif_model, r.exif_software,
                     r.exif_datetime, r.exif_offset, r.gps_lat, r.gps_lon, r.link_target,
-                    r.archive_format, 0,
+                    r.archive_format, 0, int(r.deleted), r.device_path, r.created,
                 )
             )  # fmt: skip
             issues.extend(r.issues)
+            if r.video is not None:
+                videos.append(r)
         placeholders = ", ".join("?" * len(FILE_COLUMNS))
         self.conn.executemany(
             f"INSERT OR REPLACE INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - fixed column names
             rows,
         )
         self.write_issues(issues)
+        self._write_videos(videos)
         match_rows = [
             (
                 m.source_id, m.path, m.bank, m.bank_kind, m.kind, m.distance, m.entry_line,
-                m.entry_hash, m.category, m.series, m.note,
+                m.entry_hash, m.category, m.series, m.note, m.frame_times, m.query_percent,
+                m.compared_percent,
             )
             for m in matches
         ]  # fmt: skip
         self.conn.executemany(
-            "INSERT OR REPLACE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", match_rows
+            f"INSERT OR REPLACE INTO matches ({', '.join(MATCH_COLUMNS)})"  # noqa: S608 - fixed
+            f" VALUES ({', '.join('?' * len(MATCH_COLUMNS))})",
+            match_rows,
         )
         self.conn.executemany(
             "UPDATE files SET known_good = 1 WHERE source_id = ? AND path = ?",
             sorted({(m.source_id, m.path) for m in matches if m.bank_kind == "known-good"}),
         )
+
+    def _write_videos(self, records: list[FileRecord]) -> None:
+        for r in records:
+            video = r.video
+            assert video is not None
+            key = (r.source_id, r.path)
+            self.conn.execute("DELETE FROM video_frames WHERE source_id = ? AND path = ?", key)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO videos VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *key, video.container, video.codec, video.duration, video.frame_rate,
+                    video.created, video.location, len(video.frames),
+                ),
+            )  # fmt: skip
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO video_frames VALUES (?, ?, ?, ?, ?, ?)",
+                [(*key, f.frame, f.seconds, f.quality, f.pdq) for f in video.frames],
+            )
 
     def write_issues(self, issues: Iterable[Issue]) -> None:
         self.conn.executemany(
@@ -433,6 +523,19 @@ def record_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def settings_json(meta: dict[str, str]) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(meta.get("settings", "{}"))
     return value
+
+
+def _add_missing(conn: sqlite3.Connection) -> None:
+    """Bring a scan file written before the additive columns and tables up to date."""
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for statement in SCHEMA.split(";"):
+        for table in ADDED_TABLES:
+            if f"CREATE TABLE {table} (" in statement and table not in tables:
+                conn.execute(statement)
 
 
 def _tune(conn: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Protocol
+from typing import Any, BinaryIO, ClassVar, Protocol
 
 from muhafiz.triage.records import FileRecord, Issue
 
@@ -120,4 +120,9 @@ class Source(ABC):
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         """A fresh seekable stream of the unit (to expand a large archive), if the source can."""
+        return None
+
+    def details(self) -> dict[str, Any] | None:
+        """What the source learned about itself while walking (a phone's make, model, IMEI,
+        extraction type); written to `sources.details` once the walk has ended."""
         return None

@@ -264,3 +264,23 @@ def test_a_worker_crash_costs_one_file_not_the_scan(tmp_path: Path) -> None:
     assert len(scanned.files) == 12
     assert scanned.codes("drive/f05.txt") == ["internal-error"]
     assert all(scanned.files[f"drive/f{i:02d}.txt"]["md5"] for i in range(12) if i != 5)
+
+
+def test_resume_adds_the_additive_columns_and_tables_to_an_older_scan_file(tmp_path: Path) -> None:
+    from muhafiz.triage.scanfile import ADDED_COLUMNS, ADDED_TABLES, ScanWriter
+
+    out = tmp_path / "old.scan"
+    writer = ScanWriter.create(out, meta={}, sources=[], banks=[])
+    for table, column, _ in ADDED_COLUMNS:
+        writer.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    for table in ADDED_TABLES:
+        writer.conn.execute(f"DROP TABLE {table}")
+    writer.close()
+
+    resumed = ScanWriter.resume(out)
+    for table, column, _ in ADDED_COLUMNS:
+        columns = {row[1] for row in resumed.conn.execute(f"PRAGMA table_info({table})")}
+        assert column in columns
+    tables = {r[0] for r in resumed.conn.execute("SELECT name FROM sqlite_master")}
+    assert set(ADDED_TABLES) <= tables
+    resumed.close()
