@@ -119,6 +119,9 @@ class FileRecord:
     deleted: bool = False  # the source says the file was deleted (still recoverable)
     device_path: str | None = None  # where the file lived on the seized device (phones)
     created: str | None = None  # birth time where the source records one
+    carved: bool = False  # recovered from unallocated space by its content, not by a listing
+    carved_offset: int | None = None  # a carved file's first byte in the image's media
+    inode: int | None = None  # the file system's metadata address (inode, MFT entry)
     video: VideoInfo | None = None
     issues: list[Issue] = field(default_factory=list)
 

@@ -37,7 +37,8 @@ CREATE TABLE sources (
     description TEXT NOT NULL,
     size INTEGER,
     sha256 TEXT,
-    details TEXT
+    details TEXT,
+    verification TEXT
 );
 
 CREATE TABLE banks (
@@ -85,9 +86,21 @@ CREATE TABLE files (
     deleted INTEGER NOT NULL DEFAULT 0,
     device_path TEXT,
     created TEXT,
+    carved INTEGER NOT NULL DEFAULT 0,
+    carved_offset INTEGER,
+    inode INTEGER,
     PRIMARY KEY (source_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX files_sha256 ON files (sha256);
+
+CREATE TABLE image_hashes (
+    source_id INTEGER NOT NULL,
+    algorithm TEXT NOT NULL,
+    stored TEXT,
+    computed TEXT,
+    result TEXT NOT NULL,
+    PRIMARY KEY (source_id, algorithm)
+) WITHOUT ROWID;
 
 CREATE TABLE videos (
     source_id INTEGER NOT NULL,
@@ -169,7 +182,8 @@ FILE_COLUMNS = (
     "ctime", "time_zone", "timestamps_reliable", "timestamp_note", "mime", "ext_mismatch", "md5",
     "sha1", "sha256", "pdq", "pdq_quality", "width", "height", "exif_make", "exif_model",
     "exif_software", "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "link_target",
-    "archive_format", "known_good", "deleted", "device_path", "created",
+    "archive_format", "known_good", "deleted", "device_path", "created", "carved",
+    "carved_offset", "inode",
 )  # fmt: skip
 
 # Columns and tables added after schema version 1 first shipped, without raising the version:
@@ -183,8 +197,12 @@ ADDED_COLUMNS = (
     ("matches", "frame_times", "TEXT"),
     ("matches", "query_percent", "REAL"),
     ("matches", "compared_percent", "REAL"),
+    ("sources", "verification", "TEXT"),
+    ("files", "carved", "INTEGER NOT NULL DEFAULT 0"),
+    ("files", "carved_offset", "INTEGER"),
+    ("files", "inode", "INTEGER"),
 )
-ADDED_TABLES = ("videos", "video_frames")
+ADDED_TABLES = ("videos", "video_frames", "image_hashes")
 
 MATCH_COLUMNS = (
     "source_id", "path", "bank", "bank_kind", "kind", "distance", "entry_line", "entry_hash",
@@ -194,6 +212,7 @@ MATCH_COLUMNS = (
 # Tables whose rows are the scan's findings; equal across reruns of the same scan.
 RECORD_TABLES = (
     "files", "matches", "errors", "pdq_clusters", "sources", "banks", "videos", "video_frames",
+    "image_hashes",
 )  # fmt: skip
 
 
@@ -328,6 +347,20 @@ class ScanWriter:
             (json.dumps(details, sort_keys=True, ensure_ascii=False), source_id),
         )
 
+    def set_image_verification(
+        self, source_id: int, verdict: str, rows: Sequence[tuple[str, str | None, str | None, str]]
+    ) -> None:
+        """The acquisition-hash check of a disk image: `verdict` (match, mismatch, none-stored,
+        not-verified) and one (algorithm, stored, computed, result) row per stored hash."""
+        self.conn.execute("DELETE FROM image_hashes WHERE source_id = ?", (source_id,))
+        self.conn.executemany(
+            "INSERT INTO image_hashes VALUES (?, ?, ?, ?, ?)",
+            [(source_id, *row) for row in rows],
+        )
+        self.conn.execute(
+            "UPDATE sources SET verification = ? WHERE source_id = ?", (verdict, source_id)
+        )
+
     def log(self, action: str, detail: str = "") -> None:
         self.conn.execute(
             "INSERT INTO custody (at, actor, action, detail) VALUES (?, ?, ?, ?)",
@@ -359,6 +392,7 @@ class ScanWriter:
                     r.width, r.height, r.exif_make, r.exif_model, r.exif_software,
                     r.exif_datetime, r.exif_offset, r.gps_lat, r.gps_lon, r.link_target,
                     r.archive_format, 0, int(r.deleted), r.device_path, r.created,
+                    int(r.carved), r.carved_offset, r.inode,
                 )
             )  # fmt: skip
             issues.extend(r.issues)
