@@ -24,7 +24,7 @@ from muhafiz.accounts import tokens
 from muhafiz.accounts.models import ApiClient, User
 from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
-from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.core.permissions import Perm, check_perm, same_principal
 
 # Fields an administrator sets on a person; everything else is the person's own or the system's.
 PROFILE_FIELDS = (
@@ -234,7 +234,7 @@ def update_user(
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not a profile field: {', '.join(sorted(unknown))}")
-    if user.pk == actor.pk and changes.get("role", user.role) != user.role:
+    if same_principal(user, actor) and changes.get("role", user.role) != user.role:
         raise PermissionDenied(_("An administrator cannot change their own role."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
@@ -262,7 +262,7 @@ def deactivate_user(
 ) -> None:
     """Close an account: its sessions stop working at once, its history stays."""
     check_perm(actor, Perm.USER_MANAGE)
-    if user.pk == actor.pk:
+    if same_principal(user, actor):
         raise PermissionDenied(_("An administrator cannot deactivate their own account."))
     with transaction.atomic():
         user.is_active = False

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
+from muhafiz.core.permissions import PrincipalKind
 
 
 class Jurisdiction(models.Model):
@@ -61,6 +62,9 @@ class User(AbstractUser, Jurisdiction):
         help_text=_("Set when an administrator issues a one-time password."),
     )
 
+    # Permission checks tell people from API clients by this, never by the id alone.
+    principal_kind = PrincipalKind.USER
+
     class Meta:
         ordering = ["username"]
 
@@ -88,6 +92,8 @@ class ApiClient(Jurisdiction):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    principal_kind = PrincipalKind.CLIENT
 
     class Meta:
         ordering = ["name"]

@@ -44,7 +44,15 @@ from muhafiz.cases.models import (
     Witness,
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
-from muhafiz.core.permissions import OVERSIGHT_ROLES, Perm, Scope, check_perm, covers, has_perm
+from muhafiz.core.permissions import (
+    OVERSIGHT_ROLES,
+    Perm,
+    Scope,
+    check_perm,
+    covers,
+    has_perm,
+    user_pk,
+)
 
 MAX_REASON = 2000
 MAX_SUMMARY = 4000
@@ -83,7 +91,7 @@ def raise_alert(
 
 
 def mark_alert_read(actor: Any, alert: Alert) -> None:
-    if alert.recipient_id != getattr(actor, "pk", None):
+    if user_pk(actor) is None or alert.recipient_id != user_pk(actor):
         raise PermissionDenied("alert")
     if alert.read_at is None:
         alert.read_at = timezone.now()

@@ -27,7 +27,7 @@ from muhafiz.cases.models import (
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.api import api_requires, api_signed_in
-from muhafiz.core.permissions import Perm, check_perm, has_perm
+from muhafiz.core.permissions import Perm, check_perm, has_perm, user_pk
 
 router = Router(tags=["cases"])
 
@@ -449,9 +449,8 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Any:
 @router.get("/alerts", response=list[AlertOut], summary="The caller's own alerts")
 @api_signed_in
 def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
-    alerts = Alert.objects.filter(recipient_id=getattr(_who(request), "pk", None))
-    if not isinstance(_who(request), User):
-        alerts = alerts.none()
+    me = user_pk(_who(request))
+    alerts = Alert.objects.filter(recipient_id=me) if me is not None else Alert.objects.none()
     if unread:
         alerts = alerts.filter(read_at__isnull=True)
     return [
@@ -480,7 +479,8 @@ def read_alert(request: HttpRequest, alert_id: int) -> Any:
 def referral_queue(request: HttpRequest, status: str = "", mine: bool = False) -> Any:
     referrals = selectors.referral_queue(_who(request), status)
     if mine:
-        referrals = referrals.filter(officer_id=getattr(_who(request), "pk", None))
+        me = user_pk(_who(request))
+        referrals = referrals.filter(officer_id=me) if me is not None else referrals.none()
     return [referral_out(r) for r in referrals[:200]]
 
 

@@ -82,12 +82,53 @@ OVERSIGHT_ROLES = frozenset({"supervisor"})
 PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE})
 
 
+class PrincipalKind(StrEnum):
+    """Users and API clients are numbered in separate tables: an id alone names no one."""
+
+    USER = "user"
+    CLIENT = "client"
+
+
+def principal_kind(principal: Any) -> str:
+    """The kind a principal declares (`principal_kind` on the model); "" for anything else."""
+    kind = getattr(principal, "principal_kind", "")
+    return kind if kind in PrincipalKind._value2member_map_ else ""
+
+
+def principal_key(principal: Any) -> tuple[str, Any] | None:
+    """What identifies a principal: its kind and its id. None for no principal."""
+    kind = principal_kind(principal)
+    pk = getattr(principal, "pk", None)
+    if not kind or pk is None:
+        return None
+    return kind, pk
+
+
+def same_principal(a: Any, b: Any) -> bool:
+    """True when `a` and `b` are the same person or client; a user and a client never are."""
+    key = principal_key(a)
+    return key is not None and key == principal_key(b)
+
+
+def user_pk(principal: Any) -> int | None:
+    """The id of a staff member, or None for an API client or anything else.
+
+    Use it wherever a principal is compared with a user column (team members, alert
+    recipients, evidence holders), so that client #1 is never taken for user #1.
+    """
+    if principal_kind(principal) != PrincipalKind.USER:
+        return None
+    pk = getattr(principal, "pk", None)
+    return pk if isinstance(pk, int) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Where an object lives and who works on it, as far as access is concerned."""
 
     district_id: int | None = None
     province_id: int | None = None
+    # Staff members on the case team, by user id; API clients are never on a team.
     team_user_ids: frozenset[int] = field(default_factory=frozenset)
 
 
@@ -145,9 +186,16 @@ def has_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: 
     if not covers(principal, scope):
         return False
     if perm in TEAM_PERMS:
-        on_team = principal.pk in scope.team_user_ids
-        return on_team or getattr(principal, "role", None) in OVERSIGHT_ROLES
+        return (
+            is_team_member(principal, scope) or getattr(principal, "role", None) in OVERSIGHT_ROLES
+        )
     return True
+
+
+def is_team_member(principal: Any, scope: Scope) -> bool:
+    """True when `principal` is a staff member on the team of the object with `scope`."""
+    pk = user_pk(principal)
+    return pk is not None and pk in scope.team_user_ids
 
 
 def check_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: str = "") -> None:

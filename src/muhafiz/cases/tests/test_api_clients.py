@@ -65,3 +65,45 @@ def test_a_client_without_the_identity_scope_cannot_read_a_victim(
         content_type="application/json",
     )
     assert response.status_code == 403
+
+
+def _client_numbered_like(user: object, scopes: list[str]) -> tuple[ApiClient, Client]:
+    """An API client whose database id is the same number as `user`'s."""
+    api_client, client = _client(f"same-id-as-{user}", "LHR", scopes)
+    ApiClient.objects.filter(pk=api_client.pk).update(id=user.pk)  # type: ignore[attr-defined]
+    api_client.pk = user.pk  # type: ignore[attr-defined]
+    return api_client, client
+
+
+def test_a_client_numbered_like_a_team_member_is_not_on_the_team(
+    people: People, lahore_case: Case, victim: object
+) -> None:
+    from muhafiz.core.permissions import Perm, has_perm
+
+    member = people.lahore_investigator
+    api_client, client = _client_numbered_like(member, ["case.view", "victim.identity"])
+    assert api_client.pk == member.pk
+    assert not has_perm(api_client, Perm.VICTIM_IDENTITY, lahore_case)
+    code = lahore_case.victims.get().pseudonym
+    response = client.post(
+        f"/api/v1/cases/{lahore_case.reference}/victims/{code}/identity",
+        {"purpose": "Statement before the magistrate"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="victim.identity.view").exists()
+
+
+def test_a_client_numbered_like_a_person_neither_reads_nor_marks_their_alerts(
+    people: People, lahore_case: Case
+) -> None:
+    from muhafiz.cases.actions import raise_alert
+
+    officer = people.prosecutor
+    alert, _created = raise_alert(lahore_case, officer, "team", "Added to the team", "t:1")
+    _api_client, client = _client_numbered_like(officer, ["case.view"])
+    assert client.get("/api/v1/cases/alerts").json() == []
+    response = client.post(f"/api/v1/cases/alerts/{alert.pk}/read")
+    assert response.status_code == 403
+    alert.refresh_from_db()
+    assert alert.read_at is None
