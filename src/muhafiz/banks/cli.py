@@ -24,7 +24,7 @@ from muhafiz.banks.bankdir import (
     imported_sources,
 )
 from muhafiz.banks.entries import entry_to_json
-from muhafiz.banks.export import EXPORT_FORMATS, export_bank
+from muhafiz.banks.export import EXPORT_FORMATS, export_bank, export_videos
 from muhafiz.banks.formats import HashListFormat, detect_format, file_sha256, formats, get_format
 from muhafiz.banks.hexhash import is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
@@ -223,9 +223,17 @@ def compact_dir(directory: Path) -> None:
 @bank.command("export-dir")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "format_name", type=click.Choice(EXPORT_FORMATS), required=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
 def export_dir(directory: Path, format_name: str, out: Path) -> None:
-    """Write a bank DIRECTORY as a VICS 2.0 JSON hash set or a PDQ list."""
+    """Write a bank DIRECTORY as a VICS 2.0 JSON hash set or a PDQ list, or its videos as vPDQ
+    files (`--format vpdq`: OUT is a folder, one `<video>.vpdq` file per video)."""
+    if format_name == "vpdq":
+        try:
+            videos = export_videos(directory, out)
+        except HashListError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps({"written": sum(videos.values()), "videos": len(videos)}))
+        return
     temporary = out.with_name(out.name + ".part")
     try:
         with temporary.open("w", encoding="utf-8") as handle:

@@ -33,6 +33,10 @@ class VideoMatch:
     matched_query_frames: int
     matched_bank_frames: int
     accepted: bool
+    # The query's frame hashes that matched (lowercase hex) and the largest frame distance.
+    matched_query: tuple[str, ...] = ()
+    max_distance: int = 0
+    first_line: int = 0  # the bank video's first matching entry line, to cite it
 
 
 def video_of(entry: HashEntry) -> str:
@@ -49,21 +53,29 @@ def match_video(
     max_distance: int = MATCH_DISTANCE,
     min_quality: int = MIN_PDQ_QUALITY,
     accept_percent: float = ACCEPT_PERCENT,
+    only_videos: bool = False,
 ) -> list[VideoMatch]:
     """Bank videos sharing frames with the query video `frames` ((pdq hex, quality) pairs),
-    best first; `accepted` tells which pass the whole-video rule."""
+    best first; `accepted` tells which pass the whole-video rule. With `only_videos`, bank
+    entries that are not vPDQ frames (single pictures) are left to the caller."""
     query = sorted({pdq.lower() for pdq, quality in frames if (quality or 0) >= min_quality})
     if not query:
         return []
     per_frame = matcher.match_pdq_batch(query, max_distance=max_distance, min_quality=min_quality)
     matched_query: dict[tuple[str, str], set[int]] = defaultdict(set)
     matched_bank: dict[tuple[str, str], set[str]] = defaultdict(set)
+    distances: dict[tuple[str, str], int] = defaultdict(int)
+    lines: dict[tuple[str, str], int] = {}
     kinds: dict[str, BankKind] = {}
     for position, matches in enumerate(per_frame):
         for match in matches:
+            if only_videos and "vpdq" not in match.entry.tags:
+                continue
             key = (match.bank, video_of(match.entry))
             matched_query[key].add(position)
             matched_bank[key].add(str(match.entry.pdq))
+            distances[key] = max(distances[key], match.distance)
+            lines[key] = min(lines.get(key, match.entry.line), match.entry.line)
             kinds[match.bank] = match.bank_kind
     results = []
     for key, positions in matched_query.items():
@@ -81,6 +93,9 @@ def match_video(
                 matched_query_frames=len(positions),
                 matched_bank_frames=len(matched_bank[key]),
                 accepted=max(query_percent, compared_percent) >= accept_percent,
+                matched_query=tuple(query[i] for i in sorted(positions)),
+                max_distance=distances[key],
+                first_line=lines[key],
             )
         )
     return sorted(

@@ -28,6 +28,7 @@ from muhafiz.triage.sources.base import (
 )
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
+from muhafiz.triage.video import analyze_video
 
 _CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
@@ -217,6 +218,26 @@ class RecordSink:
             )
         elif filetype.archive is not None:
             self._expand(filetype, kept)
+        elif filetype.video:
+            self._video(kept)
+
+    def _video(self, kept: memoryview | None) -> None:
+        stream: BinaryIO | None
+        if kept is not None:
+            stream = io.BufferedReader(MemoryReader(kept))
+        elif self.reopen is not None:
+            stream = self.reopen()
+        else:
+            stream = None
+        if stream is None:
+            self.record.add_issue(
+                IssueCode.VIDEO_TOO_LARGE,
+                f"video inside an archive, larger than the in-memory limit of "
+                f"{self.ctx.settings.max_in_memory_bytes:,} bytes; hashed, frames not read",
+            )
+            return
+        with stream:
+            analyze_video(stream, self.record, self.ctx.settings)
 
     def _record_digests(self) -> None:
         record = self.record
@@ -286,7 +307,9 @@ class RecordSink:
         filetype = sniff(head)
         self.filetype = filetype
         limit = self.ctx.settings.max_in_memory_bytes
-        wanted = filetype.image or (filetype.archive is not None and self.reopen is None)
+        wanted = filetype.image or (
+            (filetype.archive is not None or filetype.video) and self.reopen is None
+        )
         if not wanted:
             return
         if self.size_hint is not None and self.size_hint > limit:

@@ -122,12 +122,13 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
 @click.command()
 @click.argument("scan_file", type=click.Path(path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "vics", "html", "pdf"]), required=True,
-    help="Report format.",
+    "--format", "fmt", type=click.Choice(["csv", "vics", "html", "pdf", "vpdq"]), required=True,
+    help="Report format (vpdq: a folder of vPDQ files, one per video, named by SHA-256).",
 )  # fmt: skip
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="File to write.")
 def report(scan_file: Path, fmt: str, out: Path) -> None:
-    """Write a CSV, VICS 2.0, HTML or PDF report from a scan file. No report shows an image."""
+    """Write a CSV, VICS 2.0, HTML or PDF report from a scan file, or its videos' frame hashes
+    as vPDQ files. No report shows an image or a frame."""
     from muhafiz.triage.reports import write_report
     from muhafiz.triage.scanfile import ScanFileError
 

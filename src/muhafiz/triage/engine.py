@@ -103,7 +103,7 @@ def tool_version() -> str:
 
 def environment() -> dict[str, str]:
     versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("Pillow", "pdqhash", "py7zr", "numpy"):
+    for package in ("Pillow", "pdqhash", "py7zr", "numpy", "av", "pillow-heif"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:  # pragma: no cover

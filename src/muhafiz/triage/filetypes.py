@@ -14,10 +14,13 @@ class FileType:
     extensions: frozenset[str]  # extensions that agree with this content
     image: bool = False  # decoded for PDQ and EXIF
     archive: str | None = None  # name of the archive format that can expand it
+    video: bool = False  # sampled for vPDQ
 
 
-def _t(mime: str, exts: str, *, image: bool = False, archive: str | None = None) -> FileType:
-    return FileType(mime, frozenset(exts.split()), image=image, archive=archive)
+def _t(
+    mime: str, exts: str, *, image: bool = False, archive: str | None = None, video: bool = False
+) -> FileType:
+    return FileType(mime, frozenset(exts.split()), image=image, archive=archive, video=video)
 
 
 JPEG = _t("image/jpeg", "jpg jpeg jpe jfif", image=True)
@@ -38,9 +41,12 @@ BZIP2 = _t("application/x-bzip2", "bz2 tbz tbz2", archive="tar")
 XZ = _t("application/x-xz", "xz txz", archive="tar")
 SEVEN_ZIP = _t("application/x-7z-compressed", "7z", archive="7z")
 PDF = _t("application/pdf", "pdf")
-MP4 = _t("video/mp4", "mp4 m4v mov 3gp 3g2 m4a qt")
-AVI = _t("video/x-msvideo", "avi")
-MKV = _t("video/x-matroska", "mkv webm mka")
+MP4 = _t("video/mp4", "mp4 m4v mov 3gp 3g2 m4a qt", video=True)
+AVI = _t("video/x-msvideo", "avi", video=True)
+MKV = _t("video/x-matroska", "mkv webm mka", video=True)
+WEBM = _t("video/webm", "webm mkv", video=True)
+ASF = _t("video/x-ms-asf", "wmv asf wma", video=True)
+FLV = _t("video/x-flv", "flv", video=True)
 WAV = _t("audio/wav", "wav")
 MP3 = _t("audio/mpeg", "mp3")
 OGG = _t("audio/ogg", "ogg oga ogv opus")
@@ -75,6 +81,8 @@ def sniff(head: bytes) -> FileType:
         if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
             return HEIC
         return MP4
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"):
+        return MP4  # QuickTime movies older than the ftyp box
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         return ZIP
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
@@ -94,7 +102,11 @@ def sniff(head: bytes) -> FileType:
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return WAV
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return MKV
+        return WEBM if b"\x42\x82\x84webm" in head[:64] else MKV
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+        return ASF
+    if head.startswith(b"FLV\x01"):
+        return FLV
     if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
         return MP3
     if head.startswith(b"OggS"):
@@ -151,7 +163,7 @@ _ALL_BINARY_EXTENSIONS = frozenset().union(
         t.extensions
         for t in (
             JPEG, PNG, GIF, BMP, WEBP, TIFF, HEIC, ZIP, TAR, GZIP, BZIP2, XZ, SEVEN_ZIP,
-            PDF, MP4, AVI, MKV, WAV, MP3, OGG, SQLITE, ELF, PE, OLE, RAR,
+            PDF, MP4, AVI, MKV, WEBM, ASF, FLV, WAV, MP3, OGG, SQLITE, ELF, PE, OLE, RAR,
         )
     )
 )  # fmt: skip

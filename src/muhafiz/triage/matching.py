@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from muhafiz.banks.match import Match, Matcher
-from muhafiz.banks.model import BankKind, HashKind
+from muhafiz.banks.model import BankKind, HashEntry, HashKind
+from muhafiz.banks.video import match_video
 from muhafiz.triage.records import FileRecord
 from muhafiz.triage.scanfile import BankRow, MatchRow
 from muhafiz.triage.settings import ScanSettings
@@ -28,6 +30,12 @@ class RecordMatcher(Protocol):
         min_quality: int = 50,
     ) -> list[Match]: ...
 
+    def match_pdq_batch(
+        self, pdqs: Sequence[str], *, max_distance: int = 31, min_quality: int = 50
+    ) -> list[list[Match]]: ...
+
+    def video_frame_count(self, bank: str, video: str, *, min_quality: int) -> int: ...
+
 
 def load_matcher(bad: Sequence[Path], known_good: Sequence[Path]) -> tuple[Matcher, list[BankRow]]:
     """Load the banks; raises `muhafiz.banks.model.HashListError` naming the faulty line."""
@@ -44,8 +52,9 @@ def match_record(
 ) -> list[MatchRow]:
     # The empty file's hashes sit in many lists and say nothing about content.
     exact = record.size is not None and record.size > 0
+    rows = match_video_frames(matcher, record, settings) if record.video is not None else []
     if not exact and record.pdq is None:
-        return []
+        return rows
     found = matcher.match(
         md5=record.md5 if exact else None,
         sha1=record.sha1 if exact else None,
@@ -55,7 +64,76 @@ def match_record(
         max_distance=settings.max_distance,
         min_quality=settings.min_quality,
     )
-    return [_row(record, m) for m in found]
+    return [_row(record, m) for m in found] + rows
+
+
+def match_video_frames(
+    matcher: RecordMatcher, record: FileRecord, settings: ScanSettings
+) -> list[MatchRow]:
+    """A video's frames against the banks: whole known videos by the vPDQ rule (`vpdq`), and
+    known pictures seen as one of its frames (`pdq-frame`). Rows name the matching time stamps
+    of the query video, never a frame."""
+    assert record.video is not None
+    times: dict[str, list[float]] = {}
+    for frame in record.video.frames:
+        if frame.pdq is not None and frame.quality >= settings.min_quality:
+            times.setdefault(frame.pdq, []).append(frame.seconds)
+    if not times:
+        return []
+    hexes = sorted(times)
+    rows: list[MatchRow] = []
+    pictures: dict[tuple[str, HashEntry], tuple[Match, list[float]]] = {}
+    per_frame = matcher.match_pdq_batch(
+        hexes, max_distance=settings.max_distance, min_quality=settings.min_quality
+    )
+    for pdq, found in zip(hexes, per_frame, strict=True):
+        for m in found:
+            if "vpdq" in m.entry.tags:
+                continue  # frames of known videos: judged as whole videos below
+            key = (m.bank, m.entry)
+            best, seconds = pictures.get(key, (m, []))
+            pictures[key] = (best if best.distance <= m.distance else m, seconds + times[pdq])
+    for m, seconds in pictures.values():
+        row = _row(record, m)
+        rows.append(dataclasses.replace(row, kind="pdq-frame", frame_times=_seconds_text(seconds)))
+    videos = match_video(
+        cast("Matcher", matcher),
+        [(pdq, 100) for pdq in hexes],
+        max_distance=settings.max_distance,
+        min_quality=settings.min_quality,
+        accept_percent=settings.video_accept_percent,
+        only_videos=True,
+    )
+    for v in videos:
+        if not v.accepted:
+            continue
+        seconds = [t for pdq in v.matched_query for t in times[pdq]]
+        rows.append(
+            MatchRow(
+                source_id=record.source_id,
+                path=record.path,
+                bank=v.bank,
+                bank_kind=BankKind(v.bank_kind).value,
+                kind="vpdq",
+                distance=v.max_distance,
+                entry_line=v.first_line,
+                entry_hash=v.video,
+                category=None,
+                series=None,
+                note=(
+                    f"{v.matched_query_frames} of this video's frames match "
+                    f"{v.matched_bank_frames} of the known video's"
+                ),
+                frame_times=_seconds_text(seconds),
+                query_percent=round(v.query_match_percent, 1),
+                compared_percent=round(v.compared_match_percent, 1),
+            )
+        )
+    return rows
+
+
+def _seconds_text(seconds: list[float]) -> str:
+    return ",".join(f"{t:.3f}" for t in sorted(set(seconds)))
 
 
 def _row(record: FileRecord, m: Match) -> MatchRow:

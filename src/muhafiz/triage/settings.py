@@ -33,6 +33,13 @@ class ScanSettings:
     ratio_min_bytes: int = 1 * MiB
     # Near-duplicate clustering of the scan's own PDQ hashes.
     cluster_distance: int = 31
+    # vPDQ (formats.md): one frame hash per this many seconds of video; a whole-video match is
+    # accepted when either side's share of matching frames reaches the percentage.
+    video_seconds_per_hash: float = 1.0
+    video_accept_percent: float = 80.0
+    # Decoder threads per video. Workers already run one video each, so 1 is the default; a
+    # single-worker scan of a few long videos goes faster with 2-4.
+    video_threads: int = 1
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -8,9 +8,9 @@ where in the video it lies, and its tags say which video it belongs to (`vpdq`,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 from muhafiz.banks.formats.base import TextLineFormat, first_text_lines
 from muhafiz.banks.formats.pdqlist import parse_quality
@@ -19,13 +19,20 @@ from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 _SNIFF = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64},\d+(\.\d+)?$")
 _TIME = re.compile(r"^\d+(\.\d+)?$")
+_NOTE = re.compile(r"^frame (\d+) at (\d+(?:\.\d+)?) s$")
 VIDEO_TAG_PREFIX = "video:"
+
+
+def frame_line(frame: int, quality: int, pdq: str, seconds: float) -> str:
+    """One line of a vPDQ file, exactly as the reference tool and `muhafiz report` write it."""
+    return f"{frame},{quality},{pdq},{seconds:.3f}\n"
 
 
 class VpdqFrames(TextLineFormat):
     name: ClassVar[str] = "vpdq"
     description: ClassVar[str] = "vPDQ frames: frameNumber,quality,pdqHex,timestampSeconds"
     sniff_order: ClassVar[int] = 300
+    can_write: ClassVar[bool] = True
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lines = first_text_lines(head, limit=1)
@@ -66,3 +73,19 @@ class VpdqFrames(TextLineFormat):
             tags=("vpdq",),
             line=line,
         )
+
+    def write(self, entries: Iterable[HashEntry], out: TextIO) -> int:
+        """Frames of ONE video (a vPDQ file holds one); frame and time come back from the note
+        the reader wrote, frames without them are numbered in order."""
+        written = 0
+        for entry in entries:
+            if entry.pdq is None:
+                continue
+            match = _NOTE.match(entry.note or "")
+            frame, seconds = (
+                (int(match[1]), float(match[2])) if match else (written, float(written))
+            )
+            quality = 100 if entry.pdq_quality is None else entry.pdq_quality
+            out.write(frame_line(frame, quality, entry.pdq, seconds))
+            written += 1
+        return written

@@ -11,17 +11,24 @@ Writer = Callable[[ReportData, Path], None]
 
 
 def _writers() -> dict[str, Writer]:
-    from muhafiz.triage.reports import csv_report, html_report, pdf_report, vics_report
+    from muhafiz.triage.reports import (
+        csv_report,
+        html_report,
+        pdf_report,
+        vics_report,
+        vpdq_export,
+    )
 
     return {
         "csv": csv_report.write,
         "vics": vics_report.write,
         "html": html_report.write,
         "pdf": pdf_report.write,
+        "vpdq": vpdq_export.write,
     }
 
 
-FORMATS = ("csv", "vics", "html", "pdf")
+FORMATS = ("csv", "vics", "html", "pdf", "vpdq")
 
 
 def write_report(scan_file: Path, fmt: str, out: Path) -> None:

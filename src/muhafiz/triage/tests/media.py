@@ -82,3 +82,56 @@ def gps_exif(lat: float, lon: float) -> Image.Exif:
     gps[3] = "E" if lon >= 0 else "W"
     gps[4] = dms(lon)
     return exif
+
+
+def moving_frames(
+    seed: int, seconds: float, fps: int = 10, size: tuple[int, int] = (320, 240)
+) -> list[Image.Image]:
+    """A benign clip: a scene that changes every second, with a shape moving across it."""
+    frames = []
+    w, h = size
+    for i in range(round(seconds * fps)):
+        image = scene(seed * 1000 + i // fps, size)
+        draw = ImageDraw.Draw(image)
+        x = (i * 7) % max(1, w - 40)
+        draw.ellipse((x, h // 2 - 20, x + 40, h // 2 + 20), fill=(250, 250, 30))
+        draw.text((10, h - 20), f"frame {i}", fill=(0, 0, 0))
+        frames.append(image)
+    return frames
+
+
+def video_bytes(
+    frames: list[Image.Image],
+    *,
+    fps: int = 10,
+    container: str = "mp4",
+    codec: str = "libx264",
+    size: tuple[int, int] | None = None,
+    bit_rate: int | None = None,
+    gop: int | None = None,
+    metadata: dict[str, str] | None = None,
+) -> bytes:
+    """Frames encoded into a video with PyAV (FFmpeg in the wheel), in memory."""
+    import av
+    import av.video.stream
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container) as output:
+        for key, value in (metadata or {}).items():
+            output.metadata[key] = value
+        stream = output.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.video.stream.VideoStream)
+        w, h = size or frames[0].size
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        if bit_rate is not None:
+            stream.bit_rate = bit_rate
+        if gop is not None:
+            stream.codec_context.gop_size = gop
+        for image in frames:
+            frame = av.VideoFrame.from_image(image.resize((w, h)) if size else image)  # type: ignore[no-untyped-call]
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return out.getvalue()

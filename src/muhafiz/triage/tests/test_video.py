@@ -1,0 +1,166 @@
+"""Videos: vPDQ frame hashes, whole-video and known-picture matches, damage, and the round trip
+through vPDQ files and bank directories. Videos are encoded in the test from generated frames."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from muhafiz.banks.cli import bank
+from muhafiz.banks.match import Matcher
+from muhafiz.triage.imaging import pdq_of_pixels, reduced_for_pdq
+from muhafiz.triage.records import FileRecord
+from muhafiz.triage.reports import write_report
+from muhafiz.triage.settings import ScanSettings
+from muhafiz.triage.tests.conftest import Scanner
+from muhafiz.triage.tests.media import moving_frames, scene, video_bytes, write
+from muhafiz.triage.video import analyze_video
+
+
+def _frames(scan_path: Path, path: str) -> list[tuple[int, float, int, str]]:
+    with sqlite3.connect(scan_path) as conn:
+        return conn.execute(
+            "SELECT frame, seconds, quality, pdq FROM video_frames WHERE path = ? ORDER BY frame",
+            (path,),
+        ).fetchall()
+
+
+@pytest.fixture
+def known_video(tmp_path: Path) -> bytes:
+    return video_bytes(moving_frames(seed=1, seconds=8), fps=10, container="mp4")
+
+
+def test_one_frame_hash_per_second_with_the_container_facts(tmp_path: Path, scan: Scanner) -> None:
+    data = video_bytes(
+        moving_frames(seed=2, seconds=5),
+        fps=10,
+        metadata={"creation_time": "2024-05-01T10:00:00Z", "location": "+31.5204+074.3587/"},
+    )
+    src = tmp_path / "phone"
+    write(src / "DCIM" / "clip.mp4", data)
+    result = scan(src)
+    row = result.files["phone/DCIM/clip.mp4"]
+    assert row["mime"] == "video/mp4"
+    assert (row["width"], row["height"]) == (320, 240)
+    assert (row["gps_lat"], row["gps_lon"]) == (31.5204, 74.3587)
+    frames = _frames(result.path, "phone/DCIM/clip.mp4")
+    assert [round(seconds) for _, seconds, _, _ in frames] == [0, 1, 2, 3, 4]
+    assert all(quality >= 50 and len(pdq) == 64 for _, _, quality, pdq in frames)
+    with sqlite3.connect(result.path) as conn:
+        video = conn.execute("SELECT * FROM videos").fetchone()
+    assert video[2:] == ("mov,mp4,m4a,3gp,3g2,mj2", "h264", 5.0, 10.0, video[6], video[7], 5)
+    assert video[6].startswith("2024-05-01T10:00:00")
+    assert video[7] == "+31.5204+074.3587/"
+
+
+def test_a_re_encoded_copy_of_a_known_video_is_matched_and_an_unrelated_one_is_not(
+    tmp_path: Path, scan: Scanner, known_video: bytes
+) -> None:
+    # The known video is scanned once; its frame hashes, exported as vPDQ, become a bank.
+    original = write(tmp_path / "original" / "known.mp4", known_video)
+    first = scan(original.parent)
+    write_report(first.path, "vpdq", tmp_path / "vpdq")
+    [vpdq_file] = sorted((tmp_path / "vpdq").iterdir())
+    assert vpdq_file.name == f"{first.files['original/known.mp4']['sha256']}.vpdq"
+    result = CliRunner().invoke(
+        bank, ["build-dir", str(tmp_path / "bank"), str(vpdq_file), "--name", "videos",
+               "--kind", "known-bad"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    # Another bitrate, resolution and container; and an unrelated clip.
+    seized = tmp_path / "seized"
+    frames = moving_frames(seed=1, seconds=8)
+    write(
+        seized / "copy.webm",
+        video_bytes(
+            frames, fps=10, container="webm", codec="libvpx-vp9", size=(240, 180), bit_rate=150_000
+        ),
+    )
+    doubled = [frame for frame in frames for _ in range(2)]  # 20 frames a second, same timing
+    write(seized / "copy.avi", video_bytes(doubled, fps=20, container="avi", codec="mpeg4"))
+    write(seized / "other.mp4", video_bytes(moving_frames(seed=9, seconds=8), fps=10))
+    found = scan(seized, banks=[tmp_path / "bank"])
+    matched = {(m["path"], m["kind"]) for m in found.matches}
+    assert matched == {("seized/copy.webm", "vpdq"), ("seized/copy.avi", "vpdq")}
+    webm = next(m for m in found.matches if m["path"] == "seized/copy.webm")
+    assert webm["query_percent"] >= 80 and webm["compared_percent"] >= 80
+    assert webm["entry_hash"] == vpdq_file.name.removesuffix(".vpdq")
+    assert webm["frame_times"].split(",")[0] == "0.000"
+
+
+def test_a_known_picture_seen_as_frames_of_a_video_is_matched_with_its_time_stamps(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    picture = scene(77, (320, 240))
+    known = pdq_of_pixels(reduced_for_pdq(picture, 256))
+    bank_file = write(tmp_path / "pictures.pdq", f"{known.hex},{known.quality}\n".encode())
+    frames = moving_frames(seed=3, seconds=3) + [picture] * 20 + moving_frames(seed=4, seconds=3)
+    write(tmp_path / "seized" / "mixed.mkv", video_bytes(frames, fps=10, container="matroska"))
+    found = scan(tmp_path / "seized", banks=[bank_file])
+    [match] = found.matches
+    assert (match["path"], match["kind"], match["bank"]) == (
+        "seized/mixed.mkv",
+        "pdq-frame",
+        "pictures",
+    )
+    assert match["frame_times"] == "3.000,4.000"
+    assert match["distance"] <= 31
+
+
+def test_a_truncated_video_keeps_the_frames_before_the_damage(tmp_path: Path) -> None:
+    data = video_bytes(moving_frames(seed=5, seconds=6), fps=10, container="matroska")
+    record = FileRecord(1, "cut.mkv", None, 0)
+    analyze_video(io.BytesIO(data[: len(data) // 2]), record, ScanSettings())
+    assert record.video is not None
+    assert 1 <= len(record.video.frames) < 6
+    assert [issue.code for issue in record.issues] == ["corrupt-video"]
+
+
+def test_garbage_with_a_video_signature_is_an_error_not_a_crash(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    write(tmp_path / "src" / "fake.mp4", b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 8)
+    result = scan(tmp_path / "src")
+    assert result.codes("src/fake.mp4") == ["corrupt-video"]
+    assert result.files["src/fake.mp4"]["sha256"] is not None
+
+
+def test_a_video_inside_an_archive_is_sampled_from_memory(tmp_path: Path, scan: Scanner) -> None:
+    import zipfile
+
+    data = video_bytes(moving_frames(seed=6, seconds=3), fps=10)
+    with zipfile.ZipFile(tmp_path / "phone.zip", "w") as archive:
+        archive.writestr("sdcard/DCIM/Camera/VID_1.mp4", data)
+    result = scan(tmp_path / "phone.zip")
+    assert len(_frames(result.path, "phone.zip!/sdcard/DCIM/Camera/VID_1.mp4")) == 3
+
+
+def test_bank_vpdq_export_gives_back_the_files_it_was_built_from(
+    tmp_path: Path, scan: Scanner, known_video: bytes
+) -> None:
+    write(tmp_path / "src" / "known.mp4", known_video)
+    first = scan(tmp_path / "src")
+    write_report(first.path, "vpdq", tmp_path / "vpdq")
+    [vpdq_file] = list((tmp_path / "vpdq").iterdir())
+    runner = CliRunner()
+    built = runner.invoke(
+        bank,
+        ["build-dir", str(tmp_path / "bank"), str(vpdq_file), "--name", "v", "--kind", "watch"],
+    )
+    assert built.exit_code == 0, built.output
+    exported = runner.invoke(
+        bank,
+        ["export-dir", str(tmp_path / "bank"), "--format", "vpdq", "--out", str(tmp_path / "out")],
+    )
+    assert exported.exit_code == 0, exported.output
+    [again] = list((tmp_path / "out").iterdir())
+    assert again.name == vpdq_file.name
+    assert again.read_text() == vpdq_file.read_text()
+    frames = [(line.split(",")[2], int(line.split(",")[1])) for line in again.read_text().split()]
+    [match] = Matcher.from_paths([again]).match_pdq_batch([frames[0][0]])
+    assert match[0].entry.note == "frame 0 at 0.000 s"
