@@ -80,6 +80,12 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
         raise click.UsageError("--resume takes only the scan file (and --workers)")
     if resume is None and (not sources or out is None):
         raise click.UsageError("give at least one SOURCE and --out SCAN (or --resume SCAN)")
+    if resume is None:
+        from muhafiz.triage.sources.directory import read_write_warning
+
+        warning = read_write_warning(sources)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
     progress = _RichProgress(quiet)
     try:
         with progress:

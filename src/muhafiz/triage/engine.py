@@ -38,6 +38,7 @@ from muhafiz.triage.scanfile import (
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import SourceError, open_source
 from muhafiz.triage.sources.base import Source, Unit
+from muhafiz.triage.sources.directory import mount_state
 
 __all__ = [
     "BankChangedError",
@@ -143,6 +144,14 @@ def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOu
     source_rows = [
         SourceRow(s.source_id, str(s.path.resolve()), s.kind, s.describe()) for s in sources
     ]
+    mounts = {s.source_id: mount_state(s.path) for s in sources}
+    meta["source_mounts"] = json.dumps(
+        {
+            str(i): {"read_only": m.read_only, "mount_point": m.mount_point}
+            for i, m in mounts.items()
+        },
+        sort_keys=True,
+    )
     writer = ScanWriter.create(options.out, meta=meta, sources=source_rows, banks=bank_rows)
     writer.log(
         "scan started",
@@ -153,6 +162,9 @@ def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOu
             "source opened read-only",
             f"source {source.source_id}: {source.describe()} (O_RDONLY, O_NOATIME where "
             "permitted, symlinks not followed; nothing is written to the source)",
+        )
+        writer.log(
+            "source mount", f"source {source.source_id}: {mounts[source.source_id].describe()}"
         )
     for bank in bank_rows:
         writer.log(

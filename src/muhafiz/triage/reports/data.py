@@ -178,7 +178,20 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         ("Scan file", f"{data.scan_path.name}, SHA-256 {data.scan_sha256}"),
         ("Tool", f"{meta.get('tool', 'muhafiz')} {meta.get('tool_version', '')}"),
     ]  # fmt: skip
+    mounts = json.loads(meta.get("source_mounts", "{}"))
     for source in data.sources:
         digest = f", SHA-256 {source['sha256']}" if source.get("sha256") else ""
         lines.append((f"Source {source['source_id']}", f"{source['description']}{digest}"))
+        lines.append(("  mounted", _mount_text(mounts.get(str(source["source_id"])))))
     return lines
+
+
+def _mount_text(mount: dict[str, Any] | None) -> str:
+    if mount is None:
+        return "not recorded (scan file from an older version)"
+    where = f" ({mount['mount_point']})" if mount.get("mount_point") else ""
+    if mount.get("read_only") is None:
+        return f"unknown{where}"
+    if mount["read_only"]:
+        return f"read-only{where}"
+    return f"READ-WRITE{where}: the examiner was warned to mount the evidence read-only"

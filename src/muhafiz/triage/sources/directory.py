@@ -1,4 +1,11 @@
-"""Folders and single files on a mounted file system, opened read-only without touching atime."""
+"""Folders and single files on a mounted file system, opened read-only without touching atime.
+
+Every file and every folder is opened with O_NOATIME where the kernel permits it (the owner or
+CAP_FOWNER), folders are listed through that descriptor, entries are examined with `lstat` and
+symlinks are read with `readlink`, never followed. On a read-write mount the kernel may still
+update a symlink's own atime when `readlink` reads it (there is no O_NOATIME for that), which is
+one reason the examiner is told to mount evidence read-only (`mount_state`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import errno
 import io
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
@@ -32,6 +40,47 @@ def open_readonly(path: str | Path, *, directory: bool = False) -> int:
         except PermissionError:
             pass  # O_NOATIME needs ownership (or CAP_FOWNER); plain read-only still changes nothing
     return os.open(path, flags)
+
+
+@dataclass(frozen=True, slots=True)
+class MountState:
+    """Whether a source sits on a read-only mount, and which mount that is."""
+
+    read_only: bool | None  # None: the file system could not be asked
+    mount_point: str | None
+
+    def describe(self) -> str:
+        where = f" ({self.mount_point})" if self.mount_point else ""
+        if self.read_only is None:
+            return f"mount state unknown{where}"
+        return f"read-only mount{where}" if self.read_only else f"READ-WRITE mount{where}"
+
+
+def mount_state(path: str | Path) -> MountState:
+    """The mount `path` is on, asked with statvfs and lstat only (nothing on it is opened)."""
+    try:
+        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return MountState(None, None)
+    mount = Path(os.path.abspath(path))  # noqa: PTH100 - no symlink resolution needed here
+    while mount != mount.parent and not mount.is_mount():  # lstat of it and its parent
+        mount = mount.parent
+    return MountState(read_only, str(mount))
+
+
+def read_write_warning(paths: Sequence[str | Path]) -> str | None:
+    """One warning naming every source on a read-write mount, or None when all are read-only."""
+    writable = [(str(p), mount_state(p)) for p in paths]
+    writable = [(p, m) for p, m in writable if m.read_only is False]
+    if not writable:
+        return None
+    listed = "; ".join(f"{p} on {m.mount_point}" for p, m in writable)
+    return (
+        f"the evidence is on a read-write mount ({listed}). Muhafiz opens it read-only and "
+        "leaves file and folder times alone, but the operating system and other programs can "
+        "still change a read-write mount: mount the evidence read-only (for example "
+        "`mount -o ro,noload`) or use a write blocker."
+    )
 
 
 def fill_from_stat(record: FileRecord, st: os.stat_result) -> None:

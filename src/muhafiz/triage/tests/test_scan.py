@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -17,6 +18,7 @@ from PIL import Image
 
 from muhafiz.triage.imaging import pdq_of_pixels, reduced_for_pdq
 from muhafiz.triage.scanfile import record_rows
+from muhafiz.triage.sources.directory import mount_state, read_write_warning
 from muhafiz.triage.tests.conftest import Scanner, read_scan
 from muhafiz.triage.tests.media import gps_exif, jpeg_bytes, png_bytes, scene, write
 
@@ -284,3 +286,75 @@ def test_resume_adds_the_additive_columns_and_tables_to_an_older_scan_file(tmp_p
     tables = {r[0] for r in resumed.conn.execute("SELECT name FROM sqlite_master")}
     assert set(ADDED_TABLES) <= tables
     resumed.close()
+
+
+def _times(paths: list[Path]) -> dict[Path, tuple[int, int, int]]:
+    """atime, mtime and size by lstat: no listing or reading, which would change atime."""
+    return {
+        p: (os.lstat(p).st_atime_ns, os.lstat(p).st_mtime_ns, os.lstat(p).st_size) for p in paths
+    }
+
+
+def test_a_scan_leaves_every_file_and_folder_time_unchanged(tmp_path: Path, scan: Scanner) -> None:
+    src = _corpus(tmp_path, n_images=2)
+    write(src / "deep" / "er" / "still" / "note.txt", b"deep\n")
+    (src / "empty-folder").mkdir()
+    (src / "link-to-a").symlink_to("docs/a.txt")
+    # Fresh tree, as a seized drive would be: every atime equals its mtime. Under relatime
+    # (Linux's default) a plain read or folder listing then updates atime, so a scan that
+    # opened anything without O_NOATIME would show here.
+    fresh = time.time_ns() - 3600 * 10**9
+    tree = sorted([src, *src.rglob("*")], key=lambda p: -len(p.parts))  # listed before the utime
+    for path in tree:
+        os.utime(path, ns=(fresh, fresh), follow_symlinks=False)
+    control = tmp_path / "control"
+    control.mkdir()
+    os.utime(control, ns=(fresh, fresh))
+    os.listdir(control)  # noqa: PTH208 - the plain listing whose effect we look for
+    if control.stat().st_atime_ns == fresh:
+        pytest.skip("this file system does not update atime on reading (noatime mount)")
+    before = _times(tree)
+    assert all(atime == mtime == fresh for atime, mtime, _ in before.values())
+    scan(src, workers=2)
+    after = _times(tree)
+    # A symlink's own atime is updated by readlink on a read-write mount (Linux has no
+    # O_NOATIME for it); its mtime and size are compared like everything else's.
+    link = src / "link-to-a"
+    assert after.pop(link)[1:] == before.pop(link)[1:]
+    assert after == before
+    assert len(before) == 14  # 7 folders (the root too), 2 images, 3 documents, 2 more files
+
+
+def test_a_source_on_a_read_write_mount_is_warned_about_once_and_recorded(
+    tmp_path: Path,
+) -> None:
+    src = _corpus(tmp_path, n_images=1)
+    other = write(tmp_path / "loose" / "photo.jpg", jpeg_bytes(scene(9, (300, 200))))
+    run = _cli("scan", str(src), str(other), "--out", str(tmp_path / "s.scan"), "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("Warning:") == 1
+    assert "read-write mount" in run.stderr and "mount the evidence read-only" in run.stderr
+    with sqlite3.connect(tmp_path / "s.scan") as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        custody = [r[0] for r in conn.execute("SELECT detail FROM custody")]
+    mounts = json.loads(meta["source_mounts"])
+    assert {k: v["read_only"] for k, v in mounts.items()} == {"1": False, "2": False}
+    assert any(d.startswith("source 1: READ-WRITE mount") for d in custody)
+    report = tmp_path / "r.html"
+    made = _cli("report", str(tmp_path / "s.scan"), "--format", "html", "--out", str(report))
+    assert made.returncode == 0, made.stderr
+    assert "READ-WRITE" in report.read_text()
+
+
+def test_a_read_only_mount_is_recognised(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = os.statvfs
+
+    class ReadOnly:
+        def __init__(self, path: str) -> None:
+            self.f_flag = real(path).f_flag | os.ST_RDONLY
+
+    monkeypatch.setattr(os, "statvfs", ReadOnly)  # the kernel's answer for a `mount -o ro`
+    state = mount_state(tmp_path)
+    assert state.read_only is True
+    assert state.mount_point is not None and os.path.ismount(state.mount_point)
+    assert read_write_warning([tmp_path]) is None
