@@ -41,7 +41,7 @@ from muhafiz.evidence.models import (
     ScanOrigin,
     ScanStatus,
 )
-from muhafiz.triage.scanfile import ScanFileError, open_readonly
+from muhafiz.triage.scanfile import ScanFileError, open_readonly, verify_seconds
 
 CHUNK = 1 << 20
 BATCH = 1000
@@ -274,16 +274,21 @@ def _too_large(limit: int) -> str:
 
 
 def check_scan_file(path: Path) -> dict[str, str]:
-    """The scan file's meta table, after the triage reader has checked its format and schema
-    version; a file it refuses raises ScanImportError with the reader's reason."""
+    """The scan file's meta table, after the triage reader has checked it as a file anyone may
+    have made (schema exactly the scan file's, no views or triggers, `integrity_check`, every
+    value's type and size; see `muhafiz.triage.scanfile.open_readonly`). Runs before any
+    transaction opens, in bounded time; a file it refuses raises ScanImportError with the
+    reader's reason."""
     try:
-        with closing(open_readonly(path)) as conn:
+        with closing(open_readonly(path, verify=True, immutable=True)) as conn:
             return {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
     except ScanFileError as exc:
-        message = str(exc).replace(str(path), "").lstrip(": ")
-        raise ScanImportError(
-            _("This scan file cannot be imported: %(why)s") % {"why": message}
-        ) from exc
+        raise _refused(exc, path) from exc
+
+
+def _refused(exc: Exception, path: Path) -> ScanImportError:
+    message = str(exc).replace(str(path), "").lstrip(": ")
+    return ScanImportError(_("This scan file cannot be imported: %(why)s") % {"why": message})
 
 
 def stored_file(scan: Scan) -> Path:
@@ -291,7 +296,8 @@ def stored_file(scan: Scan) -> Path:
 
 
 def open_scan(scan: Scan) -> sqlite3.Connection:
-    """Open a stored scan file read-only after re-verifying its SHA-256."""
+    """Open a stored scan file read-only after re-verifying its SHA-256 (and its schema); every
+    statement on it together may take at most `verify_seconds` of the file."""
     path = stored_file(scan)
     if not path.is_file():
         raise ScanImportError(_("The stored scan file is missing."))
@@ -300,7 +306,7 @@ def open_scan(scan: Scan) -> sqlite3.Connection:
             _("The stored scan file has changed since it was imported (SHA-256 differs).")
         )
     try:
-        return open_readonly(path)
+        return open_readonly(path, immutable=True, seconds=verify_seconds(path))
     except ScanFileError as exc:
         raise ScanImportError(str(exc)) from exc
 
@@ -389,22 +395,32 @@ def _import_rows(scan: Scan, meta: dict[str, str]) -> None:
     scan.examiner = meta.get("examiner", "")[:200]
     scan.started_at = meta.get("started_at", "")[:40]
     scan.finished_at = meta.get("finished_at", "")[:40]
+    # The file was checked before the transaction began (`check_scan_file`): what is read here
+    # are plain tables of checked values, within the file's time budget.
+    path = stored_file(scan)
     with closing(open_scan(scan)) as conn:
-        matches = _read_matches(conn)
-        _copy_files(scan, conn, matches)
-        ScanIssue.objects.bulk_create(
-            (
-                ScanIssue(
-                    scan=scan,
-                    path=row["path"],
-                    code=row["code"][:40],
-                    severity=row["severity"][:10],
-                    message=row["message"],
-                )
-                for row in conn.execute("SELECT * FROM errors ORDER BY source_id, path, code")
-            ),
-            batch_size=BATCH,
-        )
+        try:
+            matches = _read_matches(conn)
+            _copy_files(scan, conn, matches)
+            ScanIssue.objects.bulk_create(
+                (
+                    ScanIssue(
+                        scan=scan,
+                        path=row["path"],
+                        code=row["code"][:40],
+                        severity=row["severity"][:10],
+                        message=row["message"],
+                    )
+                    for row in conn.execute("SELECT * FROM errors ORDER BY source_id, path, code")
+                ),
+                batch_size=BATCH,
+            )
+        except sqlite3.Error as exc:
+            if "interrupt" in str(exc):
+                raise ScanImportError(
+                    _("Reading the scan file took longer than its size allows.")
+                ) from exc
+            raise _refused(exc, path) from exc
     _match_server_banks(scan)
     scan.statistics = scan_statistics(scan)
     scan.status = ScanStatus.IMPORTED

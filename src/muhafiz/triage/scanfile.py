@@ -8,11 +8,13 @@ resumed scan ends with the rows an uninterrupted one would have.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,6 +323,7 @@ class ScanWriter:
             raise ScanFileError(f"{path}: no such scan file")
         conn = sqlite3.connect(path, isolation_level=None)
         _tune(conn)
+        check_schema(conn, path)
         check_format(conn, path)
         _add_missing(conn)
         return cls(path, conn)
@@ -517,14 +520,48 @@ def pdq_clusters(hexes: Sequence[str], max_distance: int) -> list[list[int]]:
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def open_readonly(path: Path) -> sqlite3.Connection:
-    """Open a scan file for reading without changing a byte of it."""
+def open_readonly(
+    path: Path, *, verify: bool = False, seconds: float | None = None, immutable: bool = False
+) -> sqlite3.Connection:
+    """Open a scan file for reading without changing a byte of it, as a file anyone may have made.
+
+    Before anything is read, the file's schema must be exactly the one this tool writes (no
+    views, triggers, indexes or virtual tables of its own, no missing or extra columns), so no
+    SQL of the file's author ever runs; the connection refuses to run functions from the schema,
+    to load extensions and to produce values longer than `MAX_VALUE_BYTES`.
+
+    `verify` also runs `PRAGMA integrity_check` and checks every stored value against the
+    scan-file schema (`check_values`): what an import must do before it trusts any row.
+    `seconds` bounds the time every statement on the connection may take together (verification
+    gets `verify_seconds(path)` of its own); past it, statements fail with ScanFileError's
+    "took longer" reason when run through this module, or `sqlite3.OperationalError` otherwise.
+    `immutable` is for a copy nobody writes (a server's stored upload): no locks, no WAL.
+    """
     if not path.is_file():
         raise ScanFileError(f"{path}: no such scan file")
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        check_format(conn, path)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
     except sqlite3.Error as exc:
+        raise ScanFileError(f"{path}: not a readable scan file ({exc})") from exc
+    try:
+        _defend(conn)
+        budget = TimeBudget(verify_seconds(path) if verify else seconds)
+        conn.set_progress_handler(budget.expired, PROGRESS_STEPS)
+        with budget.reason(path):
+            check_schema(conn, path)
+            check_format(conn, path)
+            if verify:
+                check_integrity(conn, path)
+                check_values(conn, path)
+        budget.reset(seconds)
+        if seconds is None:
+            conn.set_progress_handler(None, 0)
+    except ScanFileError:
+        conn.close()
+        raise
+    except sqlite3.Error as exc:
+        conn.close()
         raise ScanFileError(f"{path}: not a readable scan file ({exc})") from exc
     conn.row_factory = sqlite3.Row
     return conn
@@ -534,6 +571,8 @@ def check_format(conn: sqlite3.Connection, path: Path) -> None:
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as exc:
+        if _interrupted(exc):
+            raise
         raise ScanFileError(f"{path}: not a Muhafiz scan file ({exc})") from exc
     if meta.get("format") != FORMAT_NAME:
         raise ScanFileError(f"{path}: not a Muhafiz scan file")
@@ -542,6 +581,336 @@ def check_format(conn: sqlite3.Connection, path: Path) -> None:
             f"{path}: scan-file schema version {meta.get('schema_version')} is not supported "
             f"(this tool reads version {SCHEMA_VERSION})"
         )
+
+
+# --- reading a scan file someone else made ------------------------------------------------------
+
+# The longest value (text or blob) a scan file may hold; SQLite refuses to produce a longer one.
+MAX_VALUE_BYTES = 1 << 20
+# SQLite calls the time check every this many virtual-machine steps (about a millisecond).
+PROGRESS_STEPS = 20_000
+
+
+def verify_seconds(path: Path) -> float:
+    """Time allowed for checking a scan file: generous for its size, never unbounded.
+
+    Checking reads the file a few times over at well over 50 MB/s on a field laptop."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    return 30.0 + size / (1 << 20)
+
+
+class TimeBudget:
+    """A deadline for the statements of one connection, enforced by SQLite's progress handler."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline: float | None = None
+        self.reset(seconds)
+
+    def reset(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def expired(self) -> int:
+        return int(self.deadline is not None and time.monotonic() > self.deadline)
+
+    @contextmanager
+    def reason(self, path: Path) -> Iterator[None]:
+        """Turn SQLite's "interrupted" into the reason: the file took too long to read."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if self.expired():
+                raise ScanFileError(
+                    f"{path}: reading the scan file took longer than {self.seconds:.0f} seconds"
+                ) from exc
+            raise
+
+
+def _interrupted(exc: sqlite3.Error) -> bool:
+    """Whether SQLite stopped because the progress handler said the time was up."""
+    return isinstance(exc, sqlite3.OperationalError) and "interrupt" in str(exc)
+
+
+def _defend(conn: sqlite3.Connection) -> None:
+    """SQLite's advice for database files from an untrusted source (sqlite.org/security.html)."""
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA cell_size_check = ON")
+    conn.execute("PRAGMA mmap_size = 0")
+    conn.execute("PRAGMA query_only = ON")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 100_000)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    # Text that is not UTF-8 reads as replacement characters instead of failing mid-import.
+    conn.text_factory = _text
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _normalise_sql(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+@functools.cache
+def expected_schema() -> dict[str, tuple[str, str, str]]:
+    """name -> (type, table, normalised SQL) of every schema object a scan file has."""
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.executescript(SCHEMA)
+        rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
+    return {name: (kind, table, _normalise_sql(sql)) for kind, name, table, sql in rows}
+
+
+def check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse any schema object that is not exactly one of the scan-file schema's.
+
+    Only `sqlite_schema` is read here, which runs none of the file's SQL. A table with other
+    columns is named with its missing and unexpected columns; a view, trigger, index or virtual
+    table of the file's own is refused by name, since reading one could run anything.
+    """
+    try:
+        found = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if _interrupted(exc):
+            raise
+        raise ScanFileError(f"{path}: not a Muhafiz scan file ({exc})") from exc
+    expected = expected_schema()
+    seen: set[str] = set()
+    for raw_kind, raw_name, table, sql in found:
+        name, kind = str(raw_name), str(raw_kind)
+        if name.startswith("sqlite_autoindex_") and kind == "index" and sql is None:
+            continue  # the index SQLite keeps for a primary key or UNIQUE column
+        want = expected.get(name)
+        if want is None:
+            what = "virtual table" if "VIRTUAL" in _normalise_sql(sql).upper()[:30] else kind
+            raise ScanFileError(
+                f"{path}: holds a {what} {name!r} that is not part of the scan-file schema; "
+                "it is refused unread"
+            )
+        if (kind, str(table), _normalise_sql(sql)) != want:
+            raise ScanFileError(f"{path}: {_difference(conn, kind, name, want)}")
+        seen.add(name)
+    missing = sorted(set(expected) - seen)
+    if missing:
+        tables = [m for m in missing if expected[m][0] == "table"]
+        if tables and len(tables) == sum(1 for v in expected.values() if v[0] == "table"):
+            raise ScanFileError(f"{path}: not a Muhafiz scan file (it has none of its tables)")
+        listed = ", ".join(f"{expected[m][0]} {m!r}" for m in missing)
+        raise ScanFileError(f"{path}: the scan-file schema's {listed} is missing")
+
+
+def _difference(conn: sqlite3.Connection, kind: str, name: str, want: tuple[str, str, str]) -> str:
+    if kind != want[0]:
+        return f"{name!r} is a {kind}, not a {want[0]} as in the scan-file schema; it is refused"
+    if kind == "table":
+        columns = _columns_of(conn, name)
+        with closing(sqlite3.connect(":memory:")) as reference:
+            reference.executescript(SCHEMA)
+            expected = _columns_of(reference, name)
+        missing = [c for c in expected if c not in columns]
+        extra = [c for c in columns if c not in expected]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing))
+            if extra:
+                parts.append("unexpected " + ", ".join(extra))
+            return (
+                f"table {name!r} has other columns than the scan-file schema ({'; '.join(parts)})"
+            )
+        return f"table {name!r} is defined differently from the scan-file schema (types or keys)"
+    return f"{kind} {name!r} is defined differently from the scan-file schema; it is refused"
+
+
+def _columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    # table_xinfo only parses the declaration (the caller knows it is a plain table).
+    return [str(row[1]) for row in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))]
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """`PRAGMA integrity_check`: a damaged page is refused, never imported as a complete scan."""
+    try:
+        problems = [str(row[0]) for row in conn.execute("PRAGMA integrity_check(20)")]
+    except sqlite3.DatabaseError as exc:
+        if _interrupted(exc):
+            raise
+        raise ScanFileError(f"{path}: the scan file is damaged ({exc})") from exc
+    if problems != ["ok"]:
+        raise ScanFileError(f"{path}: the scan file is damaged ({problems[0]})")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRule:
+    """What one column may hold: its SQLite storage class, nullability, bounds or pattern."""
+
+    column: str
+    kind: str  # "int", "real", "text", "hex" or "blob"
+    nullable: bool = False
+    low: float | None = None
+    high: float | None = None
+    length: int = MAX_VALUE_BYTES  # text characters, hex digits (exact) or blob bytes
+
+    def bad_sql(self) -> str:
+        """An SQL condition true for a value this rule refuses (column names are fixed)."""
+        c = self.column
+        if self.kind == "int":
+            ok = f"typeof({c}) = 'integer'"
+        elif self.kind == "real":
+            ok = f"typeof({c}) IN ('integer', 'real')"
+        elif self.kind == "blob":
+            ok = f"typeof({c}) = 'blob' AND length({c}) <= {self.length}"
+        else:
+            ok = f"typeof({c}) = 'text' AND instr(CAST({c} AS BLOB), x'00') = 0"
+            if self.kind == "hex":
+                ok += f" AND length({c}) = {self.length} AND {c} NOT GLOB '*[^0-9a-f]*'"
+            else:
+                ok += f" AND length(CAST({c} AS BLOB)) <= {self.length}"
+        if self.low is not None:
+            ok += f" AND {c} >= {self.low!r}"
+        if self.high is not None:
+            ok += f" AND {c} <= {self.high!r}"
+        if self.nullable:
+            ok = f"{c} IS NULL OR ({ok})"
+        return f"NOT ({ok})"
+
+    def describe(self) -> str:
+        what = {
+            "int": "whole numbers",
+            "real": "numbers",
+            "text": f"text of at most {self.length} bytes without NUL characters",
+            "hex": f"{self.length} lowercase hexadecimal digits",
+            "blob": f"binary values of at most {self.length} bytes",
+        }[self.kind]
+        if self.low is not None and self.high is not None:
+            what += f" from {self.low:g} to {self.high:g}"
+        elif self.low is not None:
+            what += f" of at least {self.low:g}"
+        return what + (" or empty (NULL)" if self.nullable else "")
+
+
+_INT32 = 2**31 - 1
+
+
+def _id(column: str, *, nullable: bool = False) -> ColumnRule:
+    return ColumnRule(column, "int", nullable=nullable, low=0, high=_INT32)
+
+
+def _flag(column: str) -> ColumnRule:
+    return ColumnRule(column, "int", low=0, high=1)
+
+
+def _short(column: str, *, nullable: bool = False) -> ColumnRule:
+    return ColumnRule(column, "text", nullable=nullable, length=200)
+
+
+def _path(column: str, *, nullable: bool = False) -> ColumnRule:
+    return ColumnRule(column, "text", nullable=nullable, length=32_768)
+
+
+VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
+    "meta": (_short("key"), ColumnRule("value", "text")),
+    "sources": (
+        _id("source_id"),
+        _path("argument"),
+        _short("kind"),
+        ColumnRule("description", "text", length=10_000),
+        ColumnRule("size", "int", nullable=True, low=0),
+        ColumnRule("sha256", "hex", nullable=True, length=64),
+    ),
+    "banks": (
+        _short("name"),
+        _short("kind"),
+        _path("path"),
+        _short("format"),
+        ColumnRule("sha256", "hex", length=64),
+        ColumnRule("entries", "int", low=0),
+    ),
+    "files": (
+        _id("source_id"),
+        _path("path"),
+        _path("parent", nullable=True),
+        ColumnRule("depth", "int", low=0, high=10_000),
+        ColumnRule("kind", "text", length=20),
+        ColumnRule("size", "int", nullable=True, low=0),
+        ColumnRule("path_raw", "blob", nullable=True, length=32_768),
+        *(
+            ColumnRule(c, "text", nullable=True, length=1000)
+            for c in ("mtime", "atime", "ctime", "time_zone", "timestamp_note", "mime")
+        ),
+        _flag("timestamps_reliable"),
+        _flag("ext_mismatch"),
+        ColumnRule("md5", "hex", nullable=True, length=32),
+        ColumnRule("sha1", "hex", nullable=True, length=40),
+        ColumnRule("sha256", "hex", nullable=True, length=64),
+        ColumnRule("pdq", "hex", nullable=True, length=64),
+        ColumnRule("pdq_quality", "int", nullable=True, low=0, high=100),
+        _id("width", nullable=True),
+        _id("height", nullable=True),
+        *(
+            ColumnRule(c, "text", nullable=True, length=1000)
+            for c in ("exif_make", "exif_model", "exif_software", "exif_datetime", "exif_offset")
+        ),
+        ColumnRule("gps_lat", "real", nullable=True, low=-90.0, high=90.0),
+        ColumnRule("gps_lon", "real", nullable=True, low=-180.0, high=180.0),
+        _path("link_target", nullable=True),
+        ColumnRule("archive_format", "text", nullable=True, length=20),
+        _flag("known_good"),
+    ),
+    "matches": (
+        _id("source_id"),
+        _path("path"),
+        _short("bank"),
+        ColumnRule("bank_kind", "text", length=20),
+        ColumnRule("kind", "text", length=10),
+        ColumnRule("distance", "int", low=0, high=256),
+        ColumnRule("entry_line", "int", low=0),
+        ColumnRule("entry_hash", "text", length=1000),
+        ColumnRule("category", "int", nullable=True, low=-32768, high=32767),
+        _short("series", nullable=True),
+        ColumnRule("note", "text", nullable=True, length=10_000),
+    ),
+    "errors": (
+        _id("source_id"),
+        _path("path"),
+        ColumnRule("code", "text", length=40),
+        ColumnRule("severity", "text", length=10),
+        ColumnRule("message", "text", length=10_000),
+    ),
+    "pdq_clusters": (
+        _id("cluster"),
+        _id("source_id"),
+        _path("path"),
+    ),
+    "custody": (
+        ColumnRule("seq", "int", low=0),
+        _short("at"),
+        ColumnRule("actor", "text", length=1000),
+        ColumnRule("action", "text", length=1000),
+        ColumnRule("detail", "text", length=10_000),
+    ),
+}
+
+
+def check_values(conn: sqlite3.Connection, path: Path) -> None:
+    """Every stored value has the storage class, size and form its column's rule allows.
+
+    SQLite keeps whatever a file's author wrote (a text where a number belongs, a 30-digit
+    "MD5", a NUL byte): each table is read once, in SQL, and the first column with bad values
+    is named with how many there are.
+    """
+    for table, rules in VALUE_RULES.items():
+        sums = ", ".join(f"SUM({rule.bad_sql()})" for rule in rules)
+        counts = conn.execute(f"SELECT {sums} FROM {table}").fetchone()  # noqa: S608 - fixed names
+        for rule, bad in zip(rules, counts, strict=True):
+            if bad:
+                raise ScanFileError(
+                    f"{path}: table {table!r}, column {rule.column!r}: {bad} value(s) are not "
+                    f"{rule.describe()}"
+                )
 
 
 def record_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
