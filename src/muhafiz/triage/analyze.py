@@ -249,6 +249,17 @@ class RecordSink:
                 f"{digests.size} bytes read, {self.size_hint} expected (changed while read?)",
             )
         record.size = digests.size
+        for name, stored, computed in (
+            ("MD5", record.stored_md5, digests.md5),
+            ("SHA-256", record.stored_sha256, digests.sha256),
+        ):
+            if stored and stored.strip().lower() != computed:
+                record.add_issue(
+                    IssueCode.STORED_HASH_MISMATCH,
+                    f"the source records {name} {stored.strip().lower()}, the bytes hash to "
+                    f"{computed}: the extraction's copy differs from what was recorded",
+                )
+                break
         if digests.size == 0:
             record.add_issue(IssueCode.ZERO_BYTE, "zero-byte file; not matched by hash")
 

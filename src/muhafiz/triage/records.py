@@ -128,6 +128,10 @@ class FileRecord:
     carved_offset: int | None = None  # a carved file's first byte in the image's media
     inode: int | None = None  # the file system's metadata address (inode, MFT entry)
     video: VideoInfo | None = None
+    # Hashes the source recorded for the file (a phone extraction's report): checked against
+    # the bytes when they have been hashed; a disagreement is a `stored-hash-mismatch`.
+    stored_md5: str | None = None
+    stored_sha256: str | None = None
     issues: list[Issue] = field(default_factory=list)
 
     def add_issue(self, code: IssueCode, message: str) -> None:
