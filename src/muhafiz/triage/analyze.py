@@ -26,6 +26,7 @@ from muhafiz.triage.sources.base import (
     Source,
     Unit,
 )
+from muhafiz.triage.sources.devicepaths import device_path_of
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
 from muhafiz.triage.video import analyze_video
@@ -384,6 +385,8 @@ class MemberCollector:
             parent.source_id, path, parent.path, parent.depth + 1, kind=info.kind, size=info.size
         )
         record.path_raw = raw
+        if parent.depth == 0:  # a dump's own members lived on the device
+            record.device_path = device_path_of(info.name, parent.mime)
         if info.mtime is not None:
             if info.mtime.tzinfo is not None:
                 record.mtime = info.mtime.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -36,6 +36,7 @@ ZIP = _t(
     archive="zip",
 )
 TAR = _t("application/x-tar", "tar", archive="tar")
+ANDROID_BACKUP = _t("application/x-android-backup", "ab", archive="android-backup")
 GZIP = _t("application/gzip", "gz tgz taz", archive="tar")
 BZIP2 = _t("application/x-bzip2", "bz2 tbz tbz2", archive="tar")
 XZ = _t("application/x-xz", "xz txz", archive="tar")
@@ -85,6 +86,8 @@ def sniff(head: bytes) -> FileType:
         return MP4  # QuickTime movies older than the ftyp box
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         return ZIP
+    if head.startswith(b"ANDROID BACKUP\n"):
+        return ANDROID_BACKUP
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return SEVEN_ZIP
     if head.startswith(b"\x1f\x8b"):
@@ -162,7 +165,8 @@ _ALL_BINARY_EXTENSIONS = frozenset().union(
     *(
         t.extensions
         for t in (
-            JPEG, PNG, GIF, BMP, WEBP, TIFF, HEIC, ZIP, TAR, GZIP, BZIP2, XZ, SEVEN_ZIP,
+            JPEG, PNG, GIF, BMP, WEBP, TIFF, HEIC, ZIP, TAR, ANDROID_BACKUP, GZIP, BZIP2, XZ,
+            SEVEN_ZIP,
             PDF, MP4, AVI, MKV, WEBM, ASF, FLV, WAV, MP3, OGG, SQLITE, ELF, PE, OLE, RAR,
         )
     )

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from muhafiz.triage.sources.adb import AdbBackupFormat, AdbBackupSource
 from muhafiz.triage.sources.base import ArchiveFormat, Source
 from muhafiz.triage.sources.directory import DirectorySource, SingleFileSource
+from muhafiz.triage.sources.ios import IosBackupSource
 from muhafiz.triage.sources.sevenzip import SevenZipFormat
 from muhafiz.triage.sources.tar import TarFormat
 from muhafiz.triage.sources.ufdr import UfdrSource
 from muhafiz.triage.sources.zip import ZipFormat
 
 # First match wins: more specific source types go first (disk images, phone extractions, ...).
-SOURCE_TYPES: list[type[Source]] = [UfdrSource, DirectorySource, SingleFileSource]
+SOURCE_TYPES: list[type[Source]] = [
+    UfdrSource,
+    IosBackupSource,
+    AdbBackupSource,
+    DirectorySource,
+    SingleFileSource,
+]
 
 ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {
-    fmt.name: fmt for fmt in (ZipFormat(), TarFormat(), SevenZipFormat())
+    fmt.name: fmt for fmt in (ZipFormat(), TarFormat(), SevenZipFormat(), AdbBackupFormat())
 }
 
 
