@@ -666,11 +666,13 @@ def expected_schema() -> dict[str, tuple[str, str, str]]:
 
 
 def check_schema(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse any schema object that is not exactly one of the scan-file schema's.
+    """Refuse any schema object that is not one of the scan-file schema's.
 
-    Only `sqlite_schema` is read here, which runs none of the file's SQL. A table with other
-    columns is named with its missing and unexpected columns; a view, trigger, index or virtual
-    table of the file's own is refused by name, since reading one could run anything.
+    Only `sqlite_schema` and the tables' column lists are read here, which runs none of the
+    file's SQL. A table must have the schema's columns with their types and keys (an older file
+    may lack the additive ones, `ADDED_COLUMNS` and `ADDED_TABLES`); a view or index must be
+    exactly the schema's; a view, trigger, index or (virtual) table of the file's own is refused
+    by name, since reading one could run anything.
     """
     try:
         found = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
@@ -685,16 +687,27 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         if name.startswith("sqlite_autoindex_") and kind == "index" and sql is None:
             continue  # the index SQLite keeps for a primary key or UNIQUE column
         want = expected.get(name)
-        if want is None:
-            what = "virtual table" if "VIRTUAL" in _normalise_sql(sql).upper()[:30] else kind
+        virtual = _normalise_sql(sql).upper().startswith("CREATE VIRTUAL")
+        if want is None or virtual:
+            what = "virtual table" if virtual else kind
             raise ScanFileError(
                 f"{path}: holds a {what} {name!r} that is not part of the scan-file schema; "
                 "it is refused unread"
             )
-        if (kind, str(table), _normalise_sql(sql)) != want:
-            raise ScanFileError(f"{path}: {_difference(conn, kind, name, want)}")
+        if kind != want[0]:
+            raise ScanFileError(
+                f"{path}: {name!r} is a {kind}, not a {want[0]} as in the scan-file schema; "
+                "it is refused unread"
+            )
+        if kind == "table":
+            _check_columns(conn, name, path)
+        elif (str(table), _normalise_sql(sql)) != want[1:]:
+            raise ScanFileError(
+                f"{path}: {kind} {name!r} is defined differently from the scan-file schema; "
+                "it is refused unread"
+            )
         seen.add(name)
-    missing = sorted(set(expected) - seen)
+    missing = sorted(set(expected) - seen - set(ADDED_TABLES))
     if missing:
         tables = [m for m in missing if expected[m][0] == "table"]
         if tables and len(tables) == sum(1 for v in expected.values() if v[0] == "table"):
@@ -703,32 +716,46 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         raise ScanFileError(f"{path}: the scan-file schema's {listed} is missing")
 
 
-def _difference(conn: sqlite3.Connection, kind: str, name: str, want: tuple[str, str, str]) -> str:
-    if kind != want[0]:
-        return f"{name!r} is a {kind}, not a {want[0]} as in the scan-file schema; it is refused"
-    if kind == "table":
-        columns = _columns_of(conn, name)
-        with closing(sqlite3.connect(":memory:")) as reference:
-            reference.executescript(SCHEMA)
-            expected = _columns_of(reference, name)
-        missing = [c for c in expected if c not in columns]
-        extra = [c for c in columns if c not in expected]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing " + ", ".join(missing))
-            if extra:
-                parts.append("unexpected " + ", ".join(extra))
-            return (
-                f"table {name!r} has other columns than the scan-file schema ({'; '.join(parts)})"
+@functools.cache
+def expected_columns(table: str) -> dict[str, tuple[str, int]]:
+    """column -> (declared type, position in the primary key) of a scan-file table."""
+    with closing(sqlite3.connect(":memory:")) as reference:
+        reference.executescript(SCHEMA)
+        return {name: (kind, pk) for name, kind, pk, _ in _columns_of(reference, table)}
+
+
+def _check_columns(conn: sqlite3.Connection, table: str, path: Path) -> None:
+    expected = expected_columns(table)
+    added = {column for t, column, _ in ADDED_COLUMNS if t == table}
+    found = _columns_of(conn, table)
+    names = {name for name, *_ in found}
+    missing = [c for c in expected if c not in names and c not in added]
+    extra = [name for name, *_ in found if name not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra))
+        raise ScanFileError(
+            f"{path}: table {table!r} has other columns than the scan-file schema "
+            f"({'; '.join(parts)})"
+        )
+    for name, kind, pk, hidden in found:
+        if hidden or (kind.upper(), pk) != (expected[name][0].upper(), expected[name][1]):
+            raise ScanFileError(
+                f"{path}: table {table!r}, column {name!r} is declared differently from the "
+                "scan-file schema (type, key or a generated column)"
             )
-        return f"table {name!r} is defined differently from the scan-file schema (types or keys)"
-    return f"{kind} {name!r} is defined differently from the scan-file schema; it is refused"
 
 
-def _columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
-    # table_xinfo only parses the declaration (the caller knows it is a plain table).
-    return [str(row[1]) for row in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))]
+def _columns_of(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, int, int]]:
+    """(name, declared type, primary-key position, hidden) of each column of a plain table;
+    table_xinfo only parses the declaration."""
+    return [
+        (str(row[1]), str(row[2]), int(row[5]), int(row[6]))
+        for row in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
+    ]
 
 
 def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
@@ -820,6 +847,8 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
         ColumnRule("description", "text", length=10_000),
         ColumnRule("size", "int", nullable=True, low=0),
         ColumnRule("sha256", "hex", nullable=True, length=64),
+        ColumnRule("details", "text", nullable=True, length=100_000),
+        _short("verification", nullable=True),
     ),
     "banks": (
         _short("name"),
@@ -859,6 +888,12 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
         _path("link_target", nullable=True),
         ColumnRule("archive_format", "text", nullable=True, length=20),
         _flag("known_good"),
+        _flag("deleted"),
+        _path("device_path", nullable=True),
+        ColumnRule("created", "text", nullable=True, length=1000),
+        _flag("carved"),
+        ColumnRule("carved_offset", "int", nullable=True, low=0),
+        ColumnRule("inode", "int", nullable=True, low=0),
     ),
     "matches": (
         _id("source_id"),
@@ -872,6 +907,9 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
         ColumnRule("category", "int", nullable=True, low=-32768, high=32767),
         _short("series", nullable=True),
         ColumnRule("note", "text", nullable=True, length=10_000),
+        ColumnRule("frame_times", "text", nullable=True, length=100_000),
+        ColumnRule("query_percent", "real", nullable=True, low=0.0, high=100.0),
+        ColumnRule("compared_percent", "real", nullable=True, low=0.0, high=100.0),
     ),
     "errors": (
         _id("source_id"),
@@ -895,6 +933,29 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
 }
 
 
+@functools.cache
+def expected_tables() -> tuple[str, ...]:
+    return tuple(name for name, (kind, *_) in expected_schema().items() if kind == "table")
+
+
+def _default_rule(table: str, column: str) -> ColumnRule:
+    """A column with no rule of its own (added later): its declared type, any size up to the
+    value limit, NULL unless declared NOT NULL."""
+    declared, _ = expected_columns(table)[column]
+    nullable = column not in _not_null(table)
+    kind = {"INTEGER": "int", "REAL": "real", "BLOB": "blob"}.get(declared.upper(), "text")
+    return ColumnRule(column, kind, nullable=nullable)
+
+
+@functools.cache
+def _not_null(table: str) -> frozenset[str]:
+    with closing(sqlite3.connect(":memory:")) as reference:
+        reference.executescript(SCHEMA)
+        return frozenset(
+            str(row[1]) for row in reference.execute(f"PRAGMA table_info({table})") if row[3]
+        )
+
+
 def check_values(conn: sqlite3.Connection, path: Path) -> None:
     """Every stored value has the storage class, size and form its column's rule allows.
 
@@ -902,7 +963,18 @@ def check_values(conn: sqlite3.Connection, path: Path) -> None:
     "MD5", a NUL byte): each table is read once, in SQL, and the first column with bad values
     is named with how many there are.
     """
-    for table, rules in VALUE_RULES.items():
+    tables = {
+        str(row[0]) for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+    }
+    for table in expected_tables():
+        all_rules = VALUE_RULES.get(table, ())
+        if table not in tables:
+            continue  # an additive table an older file lacks (check_schema allowed it)
+        explicit = {rule.column: rule for rule in all_rules}
+        rules = [
+            explicit.get(name) or _default_rule(table, name)
+            for name, *_ in _columns_of(conn, table)
+        ]
         sums = ", ".join(f"SUM({rule.bad_sql()})" for rule in rules)
         counts = conn.execute(f"SELECT {sums} FROM {table}").fetchone()  # noqa: S608 - fixed names
         for rule, bad in zip(rules, counts, strict=True):

@@ -102,6 +102,29 @@ def test_a_good_scan_file_still_imports(people: People, lahore_case: Case, good_
     assert scan.statistics["files"] == 9
 
 
+def test_an_older_scan_file_without_the_additive_columns_and_tables_still_imports(
+    people: People, lahore_case: Case, good_scan: Path, tmp_path: Path
+) -> None:
+    older = _copy(good_scan, tmp_path, "older.scan")
+    _edit(
+        older,
+        "DROP VIEW duplicate_groups",
+        *(f"ALTER TABLE {t} DROP COLUMN {c}" for t, c, _ in scanfile.ADDED_COLUMNS),
+        *(f"DROP TABLE {t}" for t in scanfile.ADDED_TABLES),
+        scanfile.SCHEMA[scanfile.SCHEMA.index("CREATE VIEW duplicate_groups") :],
+    )
+    scan = actions.import_uploaded_scan(people.lahore_investigator, lahore_case, upload_of(older))
+    assert scan.statistics["files"] == 9
+
+
+def test_every_column_of_the_scan_file_schema_has_a_value_rule() -> None:
+    for table in scanfile.expected_tables():
+        ruled = {rule.column for rule in scanfile.VALUE_RULES.get(table, ())}
+        unruled = set(scanfile.expected_columns(table)) - ruled
+        # Columns added later fall back to their declared type (scanfile._default_rule).
+        assert all(scanfile._default_rule(table, c).kind for c in unruled)
+
+
 def test_a_files_table_replaced_by_a_slow_view_is_refused_unread_in_moments(
     people: People, lahore_case: Case, good_scan: Path, tmp_path: Path
 ) -> None:
@@ -201,8 +224,9 @@ def test_values_of_the_wrong_type_or_size_are_refused_naming_the_column(  # noqa
             "INSERT OR IGNORE INTO errors VALUES (1, 'phone/notes.txt', 'test', 'warning', 'x')"
         )
         conn.execute(
-            "INSERT OR IGNORE INTO matches VALUES (1, 'phone/notes.txt', 'b', 'known-bad', 'md5',"
-            " 0, 1, 'h', 1, NULL, NULL)"
+            "INSERT OR IGNORE INTO matches (source_id, path, bank, bank_kind, kind, distance,"
+            " entry_line, entry_hash, category) VALUES (1, 'phone/notes.txt', 'b', 'known-bad',"
+            " 'md5', 0, 1, 'h', 1)"
         )
         conn.commit()
     _edit(hostile, statement.replace("WHERE rowid IN (SELECT 1)", ""))
