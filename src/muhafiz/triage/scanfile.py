@@ -189,9 +189,8 @@ FILE_COLUMNS = (
 )  # fmt: skip
 
 # Columns and tables added after schema version 1 first shipped, without raising the version:
-# they have defaults and older tools ignore them. This tool's strict schema check
-# (`check_schema`) refuses a scan file written before them, naming what is missing: such a scan
-# is finished and reported with the tool version that began it.
+# they have defaults, old readers ignore them, and `ScanWriter.resume` adds them to an older
+# scan file so that it can be continued.
 ADDED_COLUMNS = (
     ("sources", "details", "TEXT"),
     ("files", "deleted", "INTEGER NOT NULL DEFAULT 0"),
@@ -326,6 +325,7 @@ class ScanWriter:
         _tune(conn)
         check_schema(conn, path)
         check_format(conn, path)
+        _add_missing(conn)
         return cls(path, conn)
 
     def meta(self) -> dict[str, str]:
@@ -998,6 +998,19 @@ def record_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def settings_json(meta: dict[str, str]) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(meta.get("settings", "{}"))
     return value
+
+
+def _add_missing(conn: sqlite3.Connection) -> None:
+    """Bring a scan file written before the additive columns and tables up to date."""
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for statement in SCHEMA.split(";"):
+        for table in ADDED_TABLES:
+            if f"CREATE TABLE {table} (" in statement and table not in tables:
+                conn.execute(statement)
 
 
 def _tune(conn: sqlite3.Connection) -> None:

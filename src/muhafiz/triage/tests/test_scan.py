@@ -268,18 +268,25 @@ def test_a_worker_crash_costs_one_file_not_the_scan(tmp_path: Path) -> None:
     assert all(scanned.files[f"drive/f{i:02d}.txt"]["md5"] for i in range(12) if i != 5)
 
 
-def test_resuming_a_scan_file_older_than_the_additive_columns_names_what_is_missing(
-    tmp_path: Path,
-) -> None:
-    from muhafiz.triage.scanfile import ADDED_COLUMNS, ScanFileError, ScanWriter
+def test_resume_adds_the_additive_columns_and_tables_to_an_older_scan_file(tmp_path: Path) -> None:
+    from muhafiz.triage.scanfile import ADDED_COLUMNS, ADDED_TABLES, ScanWriter
 
     out = tmp_path / "old.scan"
     writer = ScanWriter.create(out, meta={}, sources=[], banks=[])
-    writer.conn.execute("ALTER TABLE files DROP COLUMN device_path")
+    for table, column, _ in ADDED_COLUMNS:
+        writer.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    for table in ADDED_TABLES:
+        writer.conn.execute(f"DROP TABLE {table}")
     writer.close()
-    assert ("files", "device_path", "TEXT") in ADDED_COLUMNS
-    with pytest.raises(ScanFileError, match="device_path"):
-        ScanWriter.resume(out)
+
+    resumed = ScanWriter.resume(out)
+    for table, column, _ in ADDED_COLUMNS:
+        columns = {row[1] for row in resumed.conn.execute(f"PRAGMA table_info({table})")}
+        assert column in columns
+    tables = {r[0] for r in resumed.conn.execute("SELECT name FROM sqlite_master")}
+    assert set(ADDED_TABLES) <= tables
+    resumed.close()
+    ScanWriter.resume(out).close()  # and the upgraded file passes the schema check
 
 
 def _times(paths: list[Path]) -> dict[Path, tuple[int, int, int]]:
