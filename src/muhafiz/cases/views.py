@@ -635,11 +635,10 @@ EXPORT_COLUMNS = (
 @requires(Perm.CASE_VIEW)
 def case_export(request: HttpRequest) -> HttpResponse:
     """The cases the person may see, as CSV: references, codes and counts, never identities."""
-    import csv
-
     from django.db import transaction
 
     from muhafiz.audit.actions import record
+    from muhafiz.core import spreadsheet
 
     query = request.GET.get("q", "")[:60]
     cases = (
@@ -656,7 +655,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cases.csv"'
-    writer = csv.writer(response)
+    writer = spreadsheet.writer(response)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for case in cases:

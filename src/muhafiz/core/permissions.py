@@ -215,7 +215,9 @@ def scope_filter(
         return Q(pk__in=[])
     level = principal.jurisdiction_level
     if level == "national":
-        return Q()
+        # Every row, as a condition: an empty Q() would vanish when OR-ed with another filter
+        # (`Q(pk__in=[]) | Q()` is `Q(pk__in=[])`), and a national principal would see nothing.
+        return Q(pk__isnull=False)
     if level == "province":
         return Q(**{f"{province_field}_id": principal.province_id})
     if level == "district":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from muhafiz.cases.selectors import load_case
+from muhafiz.core import spreadsheet
 from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
@@ -111,7 +111,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="muhafiz-overdue-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = spreadsheet.writer(response)
     for row in selectors.dashboard_csv_rows(board):
         writer.writerow(row)
     return response

@@ -165,3 +165,20 @@ def test_investigators_have_no_dashboard(people: People) -> None:
     client = signed_in(people.lahore_investigator)
     assert client.get(reverse("proceedings:dashboard")).status_code == 403
     assert client.get("/api/v1/proceedings/dashboard").status_code == 403
+
+
+FORMULA = "=cmd|' /C calc'!A0"
+
+
+def test_csv_export_runs_no_formula_from_a_place_name(
+    dataset: dict[str, Case], people: People
+) -> None:
+    """Issue 8, finding 6: a police station named like a formula goes out as text."""
+    station = dataset["A"].police_station
+    assert station is not None
+    station.name = FORMULA
+    station.save(update_fields=["name"])
+    response = signed_in(people.analyst).get(reverse("proceedings:dashboard_csv"))
+    cells = [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+    assert FORMULA not in cells
+    assert "'" + FORMULA in cells

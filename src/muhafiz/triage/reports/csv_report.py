@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
+from muhafiz.core import spreadsheet
 from muhafiz.triage.reports.data import ReportData
 
 HEADER = (
@@ -16,19 +16,11 @@ HEADER = (
     "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "duplicate_copies", "pdq_cluster",
 )  # fmt: skip
 
-# A spreadsheet would run a cell starting with these as a formula; file names are hostile input.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
 
 def write(data: ReportData, out: Path) -> None:
     with out.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        # File names are hostile input: the spreadsheet-safe writer keeps formulas from running.
+        writer = spreadsheet.writer(f)
         writer.writerow(HEADER)
         seen: set[tuple[int, str]] = set()
         for file in data.iter_files():
@@ -55,10 +47,10 @@ def write(data: ReportData, out: Path) -> None:
                         match_category=match["category"],
                         match_note=match["note"],
                     )
-                writer.writerow([_cell(row.get(column)) for column in HEADER])
+                writer.writerow([row.get(column) for column in HEADER])
         # Problems with no file record of their own (an unreadable folder, a vanished entry).
         for key, orphan_errors in data.errors_by_file.items():
             if key not in seen:
                 text = "; ".join(f"{e['code']}: {e['message']}" for e in orphan_errors)
                 row = {"path": key[1], "source_id": key[0], "error": text}
-                writer.writerow([_cell(row.get(column)) for column in HEADER])
+                writer.writerow([row.get(column) for column in HEADER])
