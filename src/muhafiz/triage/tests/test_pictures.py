@@ -25,7 +25,7 @@ def _distance(a: str, b: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("name", "fmt", "mime", "exif"),
+    "case",
     [
         ("IMG_0001.HEIC", "HEIF", "image/heic", "full"),
         ("photo.webp", "WEBP", "image/webp", "full"),
@@ -36,8 +36,9 @@ def _distance(a: str, b: str) -> int:
     ],
 )
 def test_each_picture_kind_is_hashed_with_pdq_and_its_exif_read(
-    tmp_path: Path, scan: Scanner, name: str, fmt: str, mime: str, exif: str | None
+    tmp_path: Path, scan: Scanner, case: tuple[str, str, str, str | None]
 ) -> None:
+    name, fmt, mime, exif = case
     picture = scene(41, (640, 480))
     options: dict[str, object] = {"exif": gps_exif(31.5204, 74.3587)} if exif else {}
     if fmt in ("HEIF", "WEBP"):
