@@ -47,6 +47,39 @@ class HashEntry:
     line: int = 0
 
 
+# What one entry of a hash list may hold: the server stores these, and a list is refused (by
+# line) past them rather than filling the database with one 300 MB comment.
+MAX_NOTE_CHARS = 10_000
+MAX_SERIES_CHARS = 200
+MAX_TAG_CHARS = 100
+MAX_TAGS = 50
+MAX_PHOTODNA_CHARS = 2_000
+CATEGORY_RANGE = (-32_768, 32_767)
+
+
+def entry_limit_error(entry: HashEntry) -> str | None:
+    """Why `entry` is past the limits above, or None when it is within them."""
+    checks = (
+        ("note", entry.note, MAX_NOTE_CHARS),
+        ("series", entry.series, MAX_SERIES_CHARS),
+        ("PhotoDNA value", entry.photodna, MAX_PHOTODNA_CHARS),
+    )
+    for what, value, limit in checks:
+        if value is not None and len(value) > limit:
+            return f"the {what} has {len(value):,} characters; at most {limit:,} are kept"
+        if value is not None and "\x00" in value:
+            return f"the {what} holds a NUL character"
+    if len(entry.tags) > MAX_TAGS:
+        return f"{len(entry.tags)} tags; at most {MAX_TAGS} are kept"
+    for tag in entry.tags:
+        if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
+            return f"a tag is longer than {MAX_TAG_CHARS} characters or holds a NUL character"
+    low, high = CATEGORY_RANGE
+    if entry.category is not None and not low <= entry.category <= high:
+        return f"category {str(entry.category)[:12]}… is out of range ({low} to {high})"
+    return None
+
+
 class HashListError(ValueError):
     """A hash list could not be read; names the file and the line or record at fault."""
 

@@ -22,7 +22,7 @@ from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, file_sha256, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
 from muhafiz.banks.formats.vics import VicsJson
-from muhafiz.banks.model import BankKind, HashEntry, HashListError
+from muhafiz.banks.model import BankKind, HashEntry, HashListError, entry_limit_error
 from muhafiz.catalogue.models import Agency
 from muhafiz.hashbank.models import (
     HASH_FIELDS,
@@ -110,6 +110,27 @@ def set_bank_enabled(actor: Any, bank: Bank, enabled: bool, *, reason: str = "")
     return bank
 
 
+def discard_new_bank(actor: Any, bank: Bank, *, reason: str) -> None:
+    """Remove a bank made for an import that then failed, so no empty bank stays behind (and
+    the same name can be created again). Refused once the bank holds any entry or any import
+    that was not rejected. The audit log keeps the rejected attempt and this removal."""
+    with transaction.atomic():
+        locked = Bank.objects.select_for_update().get(pk=bank.pk)
+        imports = BankImport.objects.filter(bank=locked)
+        if (
+            BankEntry.objects.filter(bank=locked).exists()
+            or imports.exclude(status=ImportStatus.REJECTED).exists()
+        ):
+            raise BankError(f"bank {bank.name!r} holds entries or imports; disable it instead")
+        rejected = [
+            {"import": i.pk, "sha256": i.source_sha256, "bad": i.bad}
+            for i in imports.order_by("pk")
+        ]
+        record(actor, "bank.discard", locked, reason=reason, rejected_imports=rejected)
+        imports.delete()
+        locked.delete()
+
+
 def get_bank(name: str) -> Bank:
     bank = Bank.objects.filter(name=name).select_related("agency", "category_scheme").first()
     if bank is None:
@@ -156,6 +177,9 @@ def iter_checked(
     merger = DuplicateMerger(str(path))
 
     def checked(entry: HashEntry) -> HashEntry | None:
+        if (too_much := entry_limit_error(entry)) is not None:
+            on_error(HashListError(str(path), entry.line, too_much))
+            return None
         if not has_details(entry):
             return entry  # bare hashes (NSRL-size lists): no per-file memory of them
         try:
@@ -180,11 +204,16 @@ def iter_checked(
                 except HashListError as exc:
                     on_error(exc)
                     continue
+                except (ValueError, OverflowError, RecursionError) as exc:  # a reader's slip
+                    on_error(HashListError(source, number, _unreadable(exc)))
+                    continue
                 if parsed is not None and (kept := checked(parsed)) is not None:
                     yield kept
             chosen.finish(source, state)
         except HashListError as exc:  # binary data, bad encoding, a missing header
             on_error(exc)
+        except (OSError, ValueError, OverflowError, RecursionError) as exc:
+            on_error(HashListError(source, None, _unreadable(exc)))
     else:
         # VICS names every bad media record and goes on; SQLite (NSRL) stops at its first.
         entries = (
@@ -198,6 +227,14 @@ def iter_checked(
                     yield kept
         except HashListError as exc:
             on_error(exc)
+        except (OSError, ValueError, OverflowError, RecursionError) as exc:
+            on_error(HashListError(str(path), None, _unreadable(exc)))
+
+
+def _unreadable(exc: BaseException) -> str:
+    """A reader failed in a way it does not name: say what, shortly, never a traceback."""
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"cannot be read ({text})"
 
 
 def check_hash_list(path: Path, fmt: str | None = None) -> tuple[HashListFormat, CheckResult]:

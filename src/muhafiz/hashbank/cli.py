@@ -117,20 +117,40 @@ def import_(  # noqa: PLR0917 - click passes every option as an argument
             if category_scheme is None:
                 codes = ", ".join(CategoryScheme.objects.values_list("code", flat=True))
                 raise click.ClickException(f"no category scheme {scheme!r} (known: {codes})")
+        # A new bank stays out of matching until its first import is in; if that import fails
+        # the bank is removed again, so no empty bank is left behind under the name.
         existing = actions.create_bank(
-            actor, name=name, kind=kind, agency=owner, category_scheme=category_scheme
+            actor,
+            name=name,
+            kind=kind,
+            agency=owner,
+            category_scheme=category_scheme,
+            enabled=False,
         )
+        created = True
         click.echo(f"Created bank {name!r} ({kind}).")
+    else:
+        created = False
     try:
         result = actions.import_hash_list(
             actor, existing, file, fmt=fmt, allow_partial=allow_partial
         )
     except actions.ImportRejectedError as exc:
+        if created:
+            actions.discard_new_bank(actor, existing, reason="its first import was rejected")
         click.echo(f"{file}: {exc.bank_import.bad} bad row(s); nothing imported.", err=True)
         for error in exc.errors:
             where = f"line {error['line']}" if error.get("line") is not None else "file"
             click.echo(f"  {where}: {error['message']}", err=True)
+        if created:
+            click.echo(f"Bank {name!r} was not kept.", err=True)
         sys.exit(1)
+    except BaseException:
+        if created:
+            actions.discard_new_bank(actor, existing, reason="its first import failed")
+        raise
+    if created:
+        actions.set_bank_enabled(actor, existing, True, reason="its first import completed")
     if result.status == ImportStatus.ALREADY_IMPORTED:
         click.echo(
             f"{file.name} (SHA-256 {result.source_sha256}) was already imported into "

@@ -12,6 +12,8 @@ from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 # How much of a file detection looks at.
 SNIFF_BYTES = 64 * 1024
+# The longest line a text hash list may have (a hash and a note are far shorter).
+MAX_LINE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -92,7 +94,11 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yield (1-based line number, text without line ending) of a UTF-8 file, BOM tolerated."""
     source = str(path)
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise HashListError(
+                    source, number, f"a line longer than {MAX_LINE_BYTES // 1024} KiB"
+                )
             if b"\x00" in raw:
                 raise HashListError(source, number, "binary data in a text hash list")
             try:

@@ -18,6 +18,9 @@ _CHUNK = 1 << 20
 # `false`, `null`, `true` and number prefixes are far shorter.
 _CUT_TOKEN = 32
 _DECODER = json.JSONDecoder()
+# The longest single value (a media record, a string) decoded at once; a file is read in
+# streaming fashion, but one value of hundreds of megabytes would sit in memory whole.
+MAX_VALUE_CHARS = 16 * 1024 * 1024
 
 
 class JsonStream:
@@ -97,6 +100,8 @@ class JsonStream:
         while True:
             try:
                 result, end = _DECODER.raw_decode(self._buffer, self._pos)
+            except RecursionError as exc:
+                raise self.error("JSON nested too deeply", start_line) from exc
             except json.JSONDecodeError as exc:
                 # Only an error near the end of what has been read (a literal such as `fals` or
                 # a number cut by the chunk boundary) or an unterminated string may be the
@@ -104,6 +109,10 @@ class JsonStream:
                 unterminated = exc.msg.startswith("Unterminated")
                 may_be_cut = exc.pos >= len(self._buffer) - _CUT_TOKEN or unterminated
                 offset = exc.pos - self._pos
+                if may_be_cut and len(self._buffer) - self._pos > MAX_VALUE_CHARS:
+                    raise self.error(
+                        f"a value longer than {MAX_VALUE_CHARS // (1024 * 1024)} MiB", start_line
+                    ) from exc
                 if may_be_cut and self._fill(size):
                     size *= 2
                     continue
@@ -118,6 +127,8 @@ class JsonStream:
                         "file ends in the middle of a value (truncated?)", line
                     ) from exc
                 raise self.error(f"malformed JSON: {exc.msg}", line) from exc
+            except ValueError as exc:  # a number of thousands of digits (int_max_str_digits)
+                raise self.error(f"malformed JSON: {str(exc)[:80]}", start_line) from exc
             # A number or literal that ends exactly at the buffer end may continue in the file.
             if end >= len(self._buffer) and not self._eof and self._fill(size):
                 continue

@@ -25,8 +25,9 @@ _BULK_LINES = 50_000
 
 def parse_quality(value: str, source: str, line: int) -> int:
     text = value.strip()
-    if not text.isdigit() or not 0 <= int(text) <= 100:
-        raise HashListError(source, line, f"PDQ quality {text!r} is not a whole number 0-100")
+    if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 0 <= int(text) <= 100:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise HashListError(source, line, f"PDQ quality {shown!r} is not a whole number 0-100")
     return int(text)
 
 

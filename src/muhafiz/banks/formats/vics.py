@@ -158,7 +158,10 @@ def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
     if not isinstance(media, dict):
         raise HashListError(source, line, f"{where}: a media record must be a JSON object")
     if media.get("MediaID") is not None:
-        where += f" (MediaID {media['MediaID']})"
+        media_id = repr(media["MediaID"]) if not isinstance(media["MediaID"], int) else "a number"
+        if isinstance(media["MediaID"], int) and abs(media["MediaID"]) < 10**18:
+            media_id = str(media["MediaID"])
+        where += f" (MediaID {media_id[:40]})"
 
     def fail(message: str) -> HashListError:
         return HashListError(source, line, f"{where}: {message}")
@@ -232,11 +235,14 @@ def _category(value: Any, fail: Any) -> int | None:
         return None
     if isinstance(value, bool):
         raise fail(f"Category {value!r} is not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise fail(f"Category {value!r} is not a number")
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    digits = text.removeprefix("-")
+    if isinstance(value, int) or (digits.isascii() and digits.isdigit() and len(digits) <= 6):
+        number = value if isinstance(value, int) else int(text)
+        if -32_768 <= number <= 32_767:
+            return number
+        raise fail("Category is out of range (-32768 to 32767)")
+    raise fail(f"Category {str(value)[:40]!r} is not a number")
 
 
 def _flag(value: Any, name: str, fail: Any) -> bool | None:

@@ -60,10 +60,12 @@ class VpdqFrames(TextLineFormat):
                 f"{len(fields)} fields, expected 4 (frameNumber,quality,pdqHex,timestampSeconds)",
             )
         frame_text, quality_text, hex_text, time_text = fields
-        if not frame_text.isdigit():
-            raise HashListError(source, line, f"frame number {frame_text!r} is not a whole number")
-        if not _TIME.match(time_text):
-            raise HashListError(source, line, f"timestamp {time_text!r} is not seconds")
+        if not (frame_text.isascii() and frame_text.isdigit() and len(frame_text) <= 12):
+            raise HashListError(
+                source, line, f"frame number {frame_text[:20]!r} is not a whole number"
+            )
+        if not (time_text.isascii() and len(time_text) <= 24 and _TIME.match(time_text)):
+            raise HashListError(source, line, f"timestamp {time_text[:24]!r} is not seconds")
         quality = parse_quality(quality_text, source, line)
         digest = normalize_hex(hex_text, HashKind.PDQ, source, line)
         return HashEntry(

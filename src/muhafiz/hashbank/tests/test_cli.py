@@ -61,7 +61,10 @@ def test_import_errors_are_clear_and_exit_non_zero(
     assert code == 1
     assert "line 6" in out and "line 7" in out and "nothing imported" in out
     assert not BankEntry.objects.exists()
+    assert not Bank.objects.exists()  # a failed first import keeps no empty bank
 
+    code, out = _run("import", str(source), "--name", "Hotline", "--kind", "known-bad", "--create")
+    assert code == 0, out
     code, out = _run("import", str(source), "--name", "Hotline", "--kind", "known-bad", "--create")
     assert code != 0 and "already exists" in out
     assert Bank.objects.count() == 1
