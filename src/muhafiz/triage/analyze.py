@@ -23,6 +23,7 @@ from muhafiz.triage.sources.base import (
     ArchivePasswordError,
     ContentSink,
     MemberInfo,
+    OpenedUnit,
     Source,
     Unit,
 )
@@ -65,6 +66,10 @@ def process_unit(
         record.add_issue(IssueCode.UNREADABLE, f"could not be opened: {exc.strerror or exc}")
         return [record]
     ctx.seen.add(unit.path)
+    if opened.members is not None:
+        return _expand_container(ctx, opened)
+    if opened.hash_only:
+        return _hash_only(ctx, opened)
     sink = RecordSink(
         ctx, opened.record, opened.record.size, lambda: source.reopen(unit), budgeted=False
     )
@@ -74,6 +79,44 @@ def process_unit(
         except OSError as exc:
             sink.fail(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
         sink.close()
+    return ctx.records
+
+
+def _expand_container(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
+    """A unit whose own bytes are not examined (unallocated space): only what it holds is."""
+    assert opened.members is not None
+    record = opened.record
+    ctx.records.append(record)
+    with opened.stream as stream:
+        visitor = MemberCollector(ctx, record, ExpansionGuard(stream, ctx.settings))
+        try:
+            opened.members(stream, visitor)
+        except OSError as exc:
+            record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
+    return ctx.records
+
+
+def _hash_only(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
+    """A unit that is hashed end to end and nothing else (a disk image's media)."""
+    record = opened.record
+    hasher = MultiHasher()
+    view = memoryview(ctx.buffer)
+    expected = record.size
+    with opened.stream as stream:
+        try:
+            while n := stream.readinto(view):  # type: ignore[attr-defined]  # buffered
+                hasher.update(view[:n])
+        except OSError as exc:
+            record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
+            ctx.records.append(record)
+            return ctx.records
+    digests = hasher.digests()
+    record.md5, record.sha1, record.sha256 = digests.md5, digests.sha1, digests.sha256
+    record.size = digests.size
+    if expected is not None and expected != digests.size:
+        record.add_issue(IssueCode.SIZE_MISMATCH, f"{digests.size} bytes read, {expected} expected")
+    record.mime = "application/x-disk-image"
+    ctx.records.append(record)
     return ctx.records
 
 
@@ -394,6 +437,10 @@ class MemberCollector:
                 record.mtime = info.mtime.isoformat(timespec="seconds")
         record.time_zone = info.time_zone
         record.timestamp_note = "modification time as recorded by the archiving program"
+        if info.carved_offset is not None:
+            record.carved = True
+            record.carved_offset = info.carved_offset
+            record.timestamp_note = "carved from unallocated space: no name, no file-system times"
         if raw is not None:
             record.add_issue(
                 IssueCode.NON_UTF8_NAME, f"member name is not valid UTF-8 ({raw.hex()})"

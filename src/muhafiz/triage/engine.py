@@ -246,6 +246,7 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
     except BaseException:
         writer.close()
         raise
+    _verify_sources(writer, sources)
     writer.finish(settings.cluster_distance, settings.min_quality)
     outcome = _outcome(writer, complete=True)
     for source_row in writer.sources():
@@ -261,6 +262,55 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
     )
     writer.close()
     return outcome
+
+
+def _verify_sources(writer: ScanWriter, sources: list[Source]) -> None:
+    """Acquisition hashes stored in the evidence against the media as this scan read it."""
+    for source in sources:
+        sid = source.source_id
+
+        def computed(path: str, sid: int = sid) -> dict[str, str | None] | None:
+            row = writer.conn.execute(
+                "SELECT md5, sha1, sha256, size FROM files WHERE source_id = ? AND path = ?",
+                (sid, path),
+            ).fetchone()
+            if row is None:
+                return None
+            return {"md5": row[0], "sha1": row[1], "sha256": row[2]}
+
+        verification = source.verify(computed)
+        if verification is None:
+            continue
+        writer.begin()
+        writer.set_image_verification(sid, verification.verdict, verification.rows)
+        writer.conn.execute(
+            "UPDATE sources SET"
+            " size = (SELECT size FROM files WHERE source_id = ? AND path = ?),"
+            " sha256 = (SELECT sha256 FROM files WHERE source_id = ? AND path = ?)"
+            " WHERE source_id = ?",
+            (sid, verification.media_path, sid, verification.media_path, sid),
+        )
+        summary = "; ".join(
+            f"{alg} stored {stored or '-'} computed {got or '-'}: {result}"
+            for alg, stored, got, result in verification.rows
+        )
+        if verification.verdict == "mismatch":
+            writer.write_issues(
+                [
+                    Issue(
+                        sid,
+                        verification.media_path,
+                        IssueCode.ACQUISITION_HASH_MISMATCH,
+                        "THE IMAGE DOES NOT MATCH ITS ACQUISITION HASH: the media read now differs "
+                        f"from what was acquired ({summary}); the image is damaged or altered",
+                    )
+                ]
+            )
+        writer.log(
+            "acquisition hashes verified",
+            f"source {sid}: {verification.verdict}" + (f" ({summary})" if summary else ""),
+        )
+        writer.commit()
 
 
 def _outcome(writer: ScanWriter, *, complete: bool) -> ScanOutcome:

@@ -33,6 +33,8 @@ class IssueCode(StrEnum):
     EXIF_UNREADABLE = "exif-unreadable"
     SIZE_MISMATCH = "size-mismatch"
     INTERNAL_ERROR = "internal-error"
+    FILE_SYSTEM_UNREADABLE = "file-system-unreadable"
+    ACQUISITION_HASH_MISMATCH = "acquisition-hash-mismatch"
 
 
 class Severity(StrEnum):

@@ -7,17 +7,26 @@ from pathlib import Path
 from muhafiz.triage.sources.adb import AdbBackupFormat, AdbBackupSource
 from muhafiz.triage.sources.base import ArchiveFormat, Source
 from muhafiz.triage.sources.directory import DirectorySource, SingleFileSource
+from muhafiz.triage.sources.ewf import EwfSource
 from muhafiz.triage.sources.ios import IosBackupSource
+from muhafiz.triage.sources.rawimage import RawImageSource
 from muhafiz.triage.sources.sevenzip import SevenZipFormat
 from muhafiz.triage.sources.tar import TarFormat
 from muhafiz.triage.sources.ufdr import UfdrSource
+from muhafiz.triage.sources.vmimage import QcowSource, VhdSource, VmdkSource
 from muhafiz.triage.sources.zip import ZipFormat
 
 # First match wins: more specific source types go first (disk images, phone extractions, ...).
+# Disk images are recognised by their content; raw images last among them (weakest signature).
 SOURCE_TYPES: list[type[Source]] = [
     UfdrSource,
     IosBackupSource,
     AdbBackupSource,
+    EwfSource,
+    VmdkSource,
+    VhdSource,
+    QcowSource,
+    RawImageSource,
     DirectorySource,
     SingleFileSource,
 ]

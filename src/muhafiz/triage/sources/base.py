@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Protocol
@@ -43,6 +43,7 @@ class MemberInfo:
     time_zone: str | None = None
     encrypted: bool = False
     link_target: str | None = None
+    carved_offset: int | None = None  # a picture carved from unallocated space: its offset
 
 
 class MemberVisitor(Protocol):
@@ -90,6 +91,21 @@ class Unit:
 class OpenedUnit:
     stream: BinaryIO
     record: FileRecord  # with size and timestamps filled in
+    # The bytes are only hashed, never identified or expanded (a disk image's whole media).
+    hash_only: bool = False
+    # The unit is a container whose own bytes are not hashed: `members` pushes what it holds
+    # (pictures carved from unallocated space) through the visitor, as an archive reader does.
+    members: Callable[[BinaryIO, MemberVisitor], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """An image's stored acquisition hashes against the media as read: `verdict` is match,
+    mismatch, none-stored or not-verified; rows are (algorithm, stored, computed, result)."""
+
+    verdict: str
+    rows: list[tuple[str, str | None, str | None, str]]
+    media_path: str
 
 
 class Source(ABC):
@@ -120,6 +136,13 @@ class Source(ABC):
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         """A fresh seekable stream of the unit (to expand a large archive), if the source can."""
+        return None
+
+    def verify(
+        self, computed: Callable[[str], dict[str, str | None] | None]
+    ) -> Verification | None:
+        """Compare hashes the evidence carries (an EWF image's acquisition hashes) with those the
+        scan computed; `computed(path)` gives a unit's md5/sha1/sha256 (None if not recorded)."""
         return None
 
     def details(self) -> dict[str, Any] | None:

@@ -1,0 +1,634 @@
+"""Disk images through dfvfs and The Sleuth Kit: partitions, file systems, deleted files, carving.
+
+The image formats (EWF, VMDK, VHD/VHDX, QCOW2, raw and split raw) are opened by dfvfs, read-only;
+the partition table and the file systems on it are read by pytsk3 (The Sleuth Kit) over dfvfs's
+view of the media. One shared class does the work; each image format is a thin source kind in its
+own module (`ewf.py`, `vmimage.py`, `rawimage.py`) that says how to recognise it.
+
+A disk image becomes three kinds of unit:
+- the media itself (path: the image's name): read once from end to end and hashed, so that the
+  acquisition hashes an EWF image stores are verified against the data as the scan read it;
+- every file a file system lists, allocated or deleted, and each NTFS alternate data stream
+  (`laptop.E01!p2/Users/a.jpg`, `…/a.txt:secret`);
+- the unallocated space of each file system and the space no partition claims
+  (`laptop.E01!p2/$Unalloc/<start>-<end>`), from which JPEG and PNG pictures are carved.
+
+Paths say image → partition → path so that a report points at the original place. The walk
+holds only plain data; every process (main and workers) opens its own handles, lazily.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+import pytsk3
+from dfvfs.lib import definitions as dfvfs_definitions
+from dfvfs.lib import tsk_image
+from dfvfs.path import factory as path_spec_factory
+from dfvfs.resolver import resolver as dfvfs_resolver
+
+from muhafiz.triage.carving import carve
+from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
+from muhafiz.triage.sources.base import MemberVisitor, OpenedUnit, Source, Unit, Verification
+from muhafiz.triage.sources.directory import fill_from_stat
+
+# Unallocated space is carved in pieces of this size, so that workers share it and a resumed scan
+# repeats at most one piece.
+CARVE_PIECE_BYTES = 256 * 1024 * 1024
+# Gaps smaller than this between partitions are alignment padding, not worth a unit.
+MIN_CARVE_BYTES = 4096
+
+MEDIA_LOCATOR = "media"
+
+_FS_NAMES = {
+    pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
+    pytsk3.TSK_FS_TYPE_FAT12: "fat12",
+    pytsk3.TSK_FS_TYPE_FAT16: "fat16",
+    pytsk3.TSK_FS_TYPE_FAT32: "fat32",
+    pytsk3.TSK_FS_TYPE_EXFAT: "exfat",
+    pytsk3.TSK_FS_TYPE_EXT2: "ext2",
+    pytsk3.TSK_FS_TYPE_EXT3: "ext3",
+    pytsk3.TSK_FS_TYPE_EXT4: "ext4",
+    pytsk3.TSK_FS_TYPE_HFS: "hfs+",
+    pytsk3.TSK_FS_TYPE_ISO9660: "iso9660",
+}
+_VS_NAMES = {
+    pytsk3.TSK_VS_TYPE_DOS: "mbr",
+    pytsk3.TSK_VS_TYPE_GPT: "gpt",
+    pytsk3.TSK_VS_TYPE_MAC: "apple",
+    pytsk3.TSK_VS_TYPE_BSD: "bsd",
+    pytsk3.TSK_VS_TYPE_SUN: "sun",
+}
+_FAT_LIKE = frozenset({"fat12", "fat16", "fat32", "exfat"})
+_SKIPPED_NAMES = frozenset({".", "..", "$OrphanFiles"})
+_NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+_NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
+_NONRESIDENT = int(pytsk3.TSK_FS_ATTR_NONRES)
+_RUN_SKIP = int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER)
+
+UTC_NOTE = (
+    "file-system times read from the image ({fs}, stored in UTC): created = birth time, "
+    "mtime = content modified, atime = last access (updated lazily by most systems), ctime = "
+    "metadata changed{extra}"
+)
+FAT_NOTE = (
+    "file-system times read from the image (FAT stores the device's local time with no zone; "
+    "shown as recorded): created, mtime; atime is a date only; FAT has no ctime"
+)
+DELETED_NOTE = "; deleted: the times are those the file system kept after the deletion"
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """A partition (`p1`, `p2`, ...) or the whole media when there is no partition table."""
+
+    name: str  # p1, p2, ... ; "" for a file system without a partition table
+    start: int  # bytes from the start of the media
+    length: int
+    description: str
+
+
+class MediaReader(io.RawIOBase):
+    """A read-only stream over a dfvfs file object (the image's media, or a range of it)."""
+
+    def __init__(self, file_object: Any, start: int = 0, length: int | None = None) -> None:
+        self._file = file_object
+        self._start = start
+        self._end = start + length if length is not None else int(file_object.get_size())
+        self._pos = start
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._end - self._pos)
+        if n <= 0:
+            return 0
+        self._file.seek(self._pos)
+        data = self._file.read(n)
+        if not data:
+            return 0
+        memoryview(buffer)[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: self._start, io.SEEK_CUR: self._pos, io.SEEK_END: self._end}[whence]
+        self._pos = max(self._start, base + offset)
+        return self._pos - self._start
+
+    def tell(self) -> int:
+        return self._pos - self._start
+
+
+class TskFileReader(io.RawIOBase):
+    """A read-only stream over one data attribute of a file, through pytsk3's read_random."""
+
+    def __init__(self, tsk_file: Any, size: int, attr: tuple[int, int] | None) -> None:
+        self._file = tsk_file
+        self._size = size
+        self._attr = attr
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        if self._attr is None:
+            data = self._file.read_random(self._pos, n)
+        else:
+            data = self._file.read_random(self._pos, n, self._attr[0], self._attr[1])
+        if not data:
+            return 0
+        memoryview(buffer)[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+class DiskImageSource(Source):
+    """A disk image. Subclasses name the dfvfs image type and how to recognise the format."""
+
+    kind: ClassVar[str] = "disk-image"
+    format_name: ClassVar[str] = "disk image"
+    type_indicator: ClassVar[str] = dfvfs_definitions.TYPE_INDICATOR_RAW
+
+    def __init__(self, source_id: int, path: Path) -> None:
+        super().__init__(source_id, path)
+        self._handles: dict[str, Any] = {}
+        self._pid = -1
+        self._details: dict[str, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"source_id": self.source_id, "path": self.path, "_details": self._details}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.source_id = state["source_id"]
+        self.path = state["path"]
+        self._details = state["_details"]
+        self._handles = {}
+        self._pid = -1
+
+    # --- what subclasses may override -------------------------------------------------------
+
+    def image_metadata(self) -> dict[str, Any]:
+        """Acquisition metadata stored in the image (EWF headers); none for other formats."""
+        return {}
+
+    def stored_hashes(self) -> dict[str, str]:
+        """Hashes of the media the acquisition tool stored in the image (EWF: md5, sha1)."""
+        return {}
+
+    # --- Source ------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"{self.format_name} {self.path.resolve()}"
+
+    @property
+    def label(self) -> str:
+        return display_name(self.path.name)[0]
+
+    def details(self) -> dict[str, Any] | None:
+        return self._details
+
+    def walk(self) -> Iterator[Unit | FileRecord | Issue]:
+        media = self._media()
+        media_size = int(media.get_size())
+        self._details = {
+            "format": self.format_name,
+            "media_size": media_size,
+            "segments": [p.name for p in self.segment_files()],
+            "volumes": [],
+        }
+        metadata = self.image_metadata()
+        if metadata:
+            self._details["acquisition"] = metadata
+        stored = self.stored_hashes()
+        self._details["stored_hashes"] = stored
+        yield Unit(self.source_id, self.label, MEDIA_LOCATOR, media_size)
+        volumes, gaps, scheme = self._volumes(media_size)
+        self._details["partition_table"] = scheme
+        for volume in volumes:
+            yield from self._walk_volume(volume)
+        for start, length in gaps:
+            self._details["volumes"].append(
+                {"name": "unpartitioned", "start": start, "length": length}
+            )
+            yield from self._carve_units(f"{self.label}!unpartitioned", start, length)
+
+    def open(self, unit: Unit) -> OpenedUnit:
+        if unit.locator == MEDIA_LOCATOR:
+            record = FileRecord(self.source_id, unit.path, None, 0)
+            # The image files' own times: when the image was written or copied, not evidence.
+            fill_from_stat(record, self.path.stat())
+            record.size = unit.size
+            record.timestamp_note = (
+                "times of the image file on the examiner's disk; the media's hashes are "
+                "compared with the acquisition hashes stored in the image"
+            )
+            reader = io.BufferedReader(MediaReader(self._media()), 1024 * 1024)
+            return OpenedUnit(reader, record, hash_only=True)
+        kind, _, rest = unit.locator.partition(":")
+        if kind == "carve":
+            start_text, _, length_text = rest.partition(":")
+            start, length = int(start_text), int(length_text)
+            record = FileRecord(self.source_id, unit.path, None, 0, kind="unallocated")
+            record.size = length
+            record.mime = "application/x-unallocated-space"
+            record.timestamp_note = "unallocated space: no file, no times; pictures carved from it"
+            media = self._media()
+
+            def members(_stream: BinaryIO, visitor: MemberVisitor) -> None:
+                carve(io.BufferedReader(MediaReader(media)), start, length, visitor)
+
+            return OpenedUnit(io.BytesIO(b""), record, members=members)
+        return self._open_file(unit, rest)
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        kind, _, rest = unit.locator.partition(":")
+        if kind != "file":
+            return None
+        return self._open_file(unit, rest).stream
+
+    def segment_files(self) -> list[Path]:
+        return [self.path]
+
+    def verify(self, computed: Callable[[str], dict[str, str | None] | None]) -> Verification:
+        return verify_media(self, self._details.get("stored_hashes") or {}, computed)
+
+    # --- layers ------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        # Handles never cross a fork: libewf and friends keep a file offset that processes would
+        # share.
+        if self._pid != os.getpid():
+            self._handles = {}
+            self._pid = os.getpid()
+        return self._handles
+
+    def _image_path_spec(self) -> Any:
+        os_spec = path_spec_factory.Factory.NewPathSpec(
+            dfvfs_definitions.TYPE_INDICATOR_OS, location=str(self.path.resolve())
+        )
+        return path_spec_factory.Factory.NewPathSpec(self.type_indicator, parent=os_spec)
+
+    def _media(self) -> Any:
+        state = self._state()
+        if "media" not in state:
+            state["media"] = dfvfs_resolver.Resolver.OpenFileObject(self._image_path_spec())
+        return state["media"]
+
+    def _img_info(self) -> Any:
+        state = self._state()
+        if "img" not in state:
+            state["img"] = tsk_image.TSKFileSystemImage(self._media())
+        return state["img"]
+
+    def _fs(self, offset: int) -> Any:
+        state = self._state()
+        key = f"fs:{offset}"
+        if key not in state:
+            state[key] = pytsk3.FS_Info(self._img_info(), offset=offset)
+        return state[key]
+
+    def _volumes(self, media_size: int) -> tuple[list[Volume], list[tuple[int, int]], str]:
+        """Partitions (MBR, GPT, ...) and the unpartitioned gaps; the whole media if no table."""
+        try:
+            volume_info = pytsk3.Volume_Info(self._img_info())
+        except OSError:
+            return [Volume("", 0, media_size, "no partition table")], [], "none"
+        sector = int(volume_info.info.block_size)
+        scheme = _VS_NAMES.get(volume_info.info.vstype, "other")
+        volumes: list[Volume] = []
+        gaps: list[tuple[int, int]] = []
+        number = 0
+        for part in volume_info:
+            start, length = int(part.start) * sector, int(part.len) * sector
+            flags = int(part.flags)
+            if flags & pytsk3.TSK_VS_PART_FLAG_ALLOC:
+                number += 1
+                desc = part.desc.decode("utf-8", "replace") if part.desc else ""
+                volumes.append(Volume(f"p{number}", start, length, desc))
+            elif flags & pytsk3.TSK_VS_PART_FLAG_UNALLOC and length >= MIN_CARVE_BYTES:
+                gaps.append((start, min(length, max(media_size - start, 0))))
+        return volumes, [g for g in gaps if g[1] > 0], scheme
+
+    def _walk_volume(self, volume: Volume) -> Iterator[Unit | FileRecord | Issue]:
+        prefix = f"{self.label}!{volume.name}" if volume.name else f"{self.label}!"
+        about: dict[str, Any] = {
+            "name": volume.name or "(whole media)",
+            "start": volume.start,
+            "length": volume.length,
+            "description": volume.description,
+        }
+        self._details["volumes"].append(about)
+        shown = prefix if volume.name else f"{self.label}!/"
+        try:
+            fs = self._fs(volume.start)
+        except OSError as exc:
+            about["file_system"] = None
+            about["status"] = "error"
+            yield Issue(
+                self.source_id,
+                shown,
+                IssueCode.FILE_SYSTEM_UNREADABLE,
+                f"{volume.description or 'volume'} at byte {volume.start:,}: no file system "
+                f"The Sleuth Kit can read ({str(exc).strip()}); its space is carved instead",
+            )
+            yield from self._carve_units(
+                f"{prefix}/$Unalloc" if volume.name else f"{self.label}!$Unalloc",
+                volume.start,
+                volume.length,
+            )
+            return
+        fs_name = _FS_NAMES.get(fs.info.ftype, str(fs.info.ftype).removeprefix("TSK_FS_TYPE_"))
+        about["file_system"] = fs_name
+        about["status"] = "scanned"
+        block_size = int(fs.info.block_size)
+        runs: list[tuple[int, int]] = []
+        listing = _FsWalker(self, fs=fs, fs_name=fs_name, volume=volume, prefix=prefix, runs=runs)
+        yield from listing.walk()
+        about["files"] = listing.files
+        about["deleted"] = listing.deleted
+        for start, length in _free_ranges(runs, int(fs.info.block_count), block_size):
+            yield from self._carve_units(
+                f"{prefix}/$Unalloc" if volume.name else f"{self.label}!/$Unalloc",
+                volume.start + start,
+                min(length, volume.length - start),
+            )
+
+    def _carve_units(self, base: str, start: int, length: int) -> Iterator[Unit]:
+        end = start + length
+        piece_start = start
+        while piece_start < end:
+            piece_end = min(end, piece_start + CARVE_PIECE_BYTES)
+            yield Unit(
+                self.source_id,
+                f"{base}/{piece_start}-{piece_end}",
+                f"carve:{piece_start}:{piece_end - piece_start}",
+                piece_end - piece_start,
+            )
+            piece_start = piece_end
+
+    def _open_file(self, unit: Unit, rest: str) -> OpenedUnit:
+        fs_offset, inode, attr_type, attr_id, deleted = (int(x) for x in rest.split(":"))
+        fs = self._fs(fs_offset)
+        tsk_file = fs.open_meta(inode=inode)
+        meta = tsk_file.info.meta
+        attr = (attr_type, attr_id) if attr_type else None
+        size = unit.size
+        record = FileRecord(self.source_id, unit.path, None, 0, path_raw=unit.path_raw)
+        record.size = size
+        record.inode = inode
+        record.deleted = bool(deleted)
+        fs_name = _FS_NAMES.get(fs.info.ftype, "")
+        fill_tsk_times(record, meta, fs_name)
+        if unit.path_raw is not None:
+            record.add_issue(
+                IssueCode.NON_UTF8_NAME,
+                f"name is not valid UTF-8 (raw bytes {unit.path_raw.hex()}); shown with \\xNN",
+            )
+        stream = io.BufferedReader(TskFileReader(tsk_file, size, attr), 1024 * 1024)
+        return OpenedUnit(stream, record)
+
+
+class _FsWalker:
+    """Lists one file system: every named file, allocated or deleted, and its data streams."""
+
+    def __init__(
+        self,
+        source: DiskImageSource,
+        *,
+        fs: Any,
+        fs_name: str,
+        volume: Volume,
+        prefix: str,
+        runs: list[tuple[int, int]],
+    ) -> None:
+        self.source = source
+        self.fs = fs
+        self.fs_name = fs_name
+        self.volume = volume
+        self.prefix = prefix
+        self.runs = runs
+        self.files = 0
+        self.deleted = 0
+
+    def walk(self) -> Iterator[Unit | FileRecord | Issue]:
+        sid = self.source.source_id
+        root = int(self.fs.info.root_inum)
+        seen_dirs = {root}
+        stack: list[tuple[int, str, bool]] = [(root, self.prefix, False)]
+        while stack:
+            inode, rel_dir, dir_deleted = stack.pop()
+            try:
+                directory = self.fs.open_dir(inode=inode)
+                entries = list(directory)
+            except OSError as exc:
+                yield Issue(
+                    sid,
+                    rel_dir or self.prefix,
+                    IssueCode.UNREADABLE,
+                    f"directory not listed: {str(exc).strip()}",
+                )
+                continue
+            subdirs: list[tuple[int, str, bool]] = []
+            for entry in sorted(entries, key=_entry_name):
+                yield from self._entry(entry, rel_dir, dir_deleted, seen_dirs, subdirs)
+            stack.extend(reversed(subdirs))
+
+    def _entry(
+        self,
+        entry: Any,
+        rel_dir: str,
+        dir_deleted: bool,
+        seen_dirs: set[int],
+        subdirs: list[tuple[int, str, bool]],
+    ) -> Iterator[Unit | FileRecord | Issue]:
+        info = entry.info
+        name_info = getattr(info, "name", None)
+        meta = getattr(info, "meta", None)
+        if name_info is None or meta is None:
+            return
+        raw_name = name_info.name
+        name = raw_name.decode("utf-8", "surrogateescape")
+        if name in _SKIPPED_NAMES or (
+            self.fs_name in _FAT_LIKE and name.endswith("(Volume Label Entry)")
+        ):
+            return  # a FAT volume label is a directory entry, not a file
+        meta_type = meta.type
+        if meta_type in (pytsk3.TSK_FS_META_TYPE_VIRT, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
+            return  # The Sleuth Kit's own virtual files ($MBR, $FAT1, ...), not the device's
+        deleted = (
+            dir_deleted
+            or bool(int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+            or bool(int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+        )
+        rel_path = f"{rel_dir}/{name}"
+        inode = int(meta.addr)
+        if meta_type == pytsk3.TSK_FS_META_TYPE_DIR:
+            if inode not in seen_dirs and (not deleted or self.fs_name in _FAT_LIKE):
+                seen_dirs.add(inode)
+                subdirs.append((inode, rel_path, deleted))
+            return
+        shown, raw = display_name(rel_path)
+        if meta_type == pytsk3.TSK_FS_META_TYPE_REG:
+            yield from self._regular(
+                entry, meta, inode=inode, shown=shown, raw=raw, deleted=deleted
+            )
+            return
+        record = FileRecord(self.source.source_id, shown, None, 0, path_raw=raw)
+        record.inode = inode
+        record.deleted = deleted
+        record.size = int(meta.size)
+        fill_tsk_times(record, meta, self.fs_name)
+        if meta_type == pytsk3.TSK_FS_META_TYPE_LNK:
+            record.kind = "symlink"
+            record.mime = "inode/symlink"
+            link = getattr(meta, "link", None)
+            if link:
+                record.link_target = display_name(
+                    link.decode("utf-8", "surrogateescape") if isinstance(link, bytes) else link
+                )[0]
+        else:
+            record.kind = "special"
+            record.mime = "inode/x-special"
+            record.add_issue(IssueCode.NOT_REGULAR, "special file in the image; content not read")
+        self.files += 1
+        yield record
+
+    def _regular(
+        self, entry: Any, meta: Any, *, inode: int, shown: str, raw: bytes | None, deleted: bool
+    ) -> Iterator[Unit | FileRecord | Issue]:
+        sid = self.source.source_id
+        flag = int(deleted)
+        streams: list[tuple[str, int, int, int]] = []  # (suffix, size, attr type, attr id)
+        try:
+            for attr in entry:
+                ainfo = attr.info
+                attr_type = int(ainfo.type)
+                stream_name = ainfo.name.decode("utf-8", "replace") if ainfo.name else ""
+                if self.fs_name == "ntfs" and not (
+                    attr_type == _NTFS_DATA
+                    or (attr_type == _NTFS_IDXROOT and stream_name != "$I30")
+                ):
+                    continue  # as The Sleuth Kit lists them: $DATA streams and named indexes
+                real_runs = 0
+                for run in attr:
+                    if not int(run.flags) & _RUN_SKIP and int(run.len) > 0:
+                        real_runs += 1
+                        if not deleted:
+                            self.runs.append((int(run.addr), int(run.len)))
+                if self.fs_name == "ntfs":
+                    size = int(ainfo.size)
+                    if int(ainfo.flags) & _NONRESIDENT and not real_runs:
+                        size = 0  # wholly sparse ($BadClus:$Bad): nothing stored to read
+                    streams.append(
+                        (f":{stream_name}" if stream_name else "", size, attr_type, int(ainfo.id))
+                    )
+        except OSError:
+            pass  # a deleted file whose runs are gone: its default stream is still listed
+        if not streams:
+            streams = [("", int(meta.size), 0, 0), *(s for s in streams if s[0])]
+        offset = self.volume.start
+        for suffix, size, attr_type, attr_id in streams:
+            path = f"{shown}{suffix}"
+            self.files += 1
+            self.deleted += flag
+            yield Unit(sid, path, f"file:{offset}:{inode}:{attr_type}:{attr_id}:{flag}", size, raw)
+
+
+def _entry_name(entry: Any) -> bytes:
+    name_info = getattr(entry.info, "name", None)
+    return bytes(name_info.name) if name_info is not None and name_info.name else b""
+
+
+def _free_ranges(
+    runs: list[tuple[int, int]], block_count: int, block_size: int
+) -> Iterator[tuple[int, int]]:
+    """Byte ranges (from the file system's start) that no allocated file's data occupies."""
+    runs.sort()
+    cursor = 0
+    for addr, length in runs:
+        if addr > cursor:
+            gap = (cursor * block_size, (addr - cursor) * block_size)
+            if gap[1] >= MIN_CARVE_BYTES:
+                yield gap
+        cursor = max(cursor, addr + length)
+    if block_count > cursor and (block_count - cursor) * block_size >= MIN_CARVE_BYTES:
+        yield cursor * block_size, (block_count - cursor) * block_size
+
+
+def _time(seconds: int, nanos: int, *, utc: bool) -> str | None:
+    if not seconds:
+        return None
+    text = iso_utc(seconds * 1_000_000_000 + nanos)
+    return text if utc else text.removesuffix("Z")
+
+
+def fill_tsk_times(record: FileRecord, meta: Any, fs_name: str) -> None:
+    """File-system times from the image: the original device's, so they are reliable."""
+    utc = fs_name not in _FAT_LIKE
+    record.mtime = _time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0), utc=utc)
+    record.atime = _time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0), utc=utc)
+    record.ctime = _time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0), utc=utc)
+    record.created = _time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0), utc=utc)
+    record.timestamps_reliable = True
+    if utc:
+        record.time_zone = "UTC"
+        extra = (
+            " (NTFS: the MFT entry's $STANDARD_INFORMATION, which tools can back-date)"
+            if fs_name == "ntfs"
+            else ""
+        )
+        record.timestamp_note = UTC_NOTE.format(fs=fs_name, extra=extra)
+    else:
+        record.time_zone = "device local time (FAT records no zone)"
+        record.timestamp_note = FAT_NOTE
+    if record.deleted:
+        record.timestamp_note += DELETED_NOTE
+
+
+def verify_media(
+    source: DiskImageSource,
+    stored: dict[str, str],
+    computed: Callable[[str], dict[str, str | None] | None],
+) -> Verification:
+    """Stored acquisition hashes against the media's hashes as this scan computed them."""
+    media = computed(source.label)
+    if not stored:
+        return Verification("none-stored", [], source.label)
+    rows: list[tuple[str, str | None, str | None, str]] = []
+    for algorithm in sorted(stored):
+        expected = stored[algorithm].lower()
+        got = media.get(algorithm) if media is not None else None
+        if got is None:
+            rows.append((algorithm, expected, None, "not-verified"))
+        else:
+            rows.append((algorithm, expected, got, "match" if got == expected else "mismatch"))
+    results = {row[3] for row in rows}
+    if "mismatch" in results:
+        verdict = "mismatch"
+    elif results == {"match"}:
+        verdict = "match"
+    else:
+        verdict = "not-verified"
+    return Verification(verdict, rows, source.label)
+
+
+def read_head(path: Path, size: int = 4096) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""

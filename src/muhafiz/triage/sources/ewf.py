@@ -1,0 +1,64 @@
+"""EnCase / Expert Witness images (.E01, .Ex01, multi-segment): the acquisition hashes they store
+are verified against the media as the scan reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyewf
+from dfvfs.lib import definitions as dfvfs_definitions
+
+from muhafiz.triage.sources.diskimage import DiskImageSource, read_head
+
+_EWF1 = b"EVF\x09\x0d\x0a\xff\x00"
+_EWF2 = b"EVF2\x0d\x0a\x81\x00"
+_HEADER_KEYS = (
+    "case_number", "evidence_number", "description", "examiner_name", "notes", "acquiry_date",
+    "system_date", "acquiry_operating_system", "acquiry_software", "acquiry_software_version",
+    "model", "serial_number",
+)  # fmt: skip
+
+
+class EwfSource(DiskImageSource):
+    kind: ClassVar[str] = "ewf"
+    format_name: ClassVar[str] = "EWF image"
+    type_indicator: ClassVar[str] = dfvfs_definitions.TYPE_INDICATOR_EWF
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        head = read_head(path, 16)
+        if head.startswith(_EWF1):
+            # Only the first segment opens the set (its segment number is 1).
+            return int.from_bytes(head[9:11], "little") == 1
+        return head.startswith(_EWF2)
+
+    def segment_files(self) -> list[Path]:
+        return [Path(p) for p in pyewf.glob(str(self.path.resolve()))]
+
+    def _handle(self) -> Any:
+        handle = pyewf.handle()
+        handle.open([str(p) for p in self.segment_files()])
+        return handle
+
+    def image_metadata(self) -> dict[str, Any]:
+        handle = self._handle()
+        try:
+            values = handle.get_header_values() or {}
+            return {k: v for k, v in sorted(values.items()) if k in _HEADER_KEYS and v}
+        finally:
+            handle.close()
+
+    def stored_hashes(self) -> dict[str, str]:
+        handle = self._handle()
+        try:
+            found: dict[str, str] = {}
+            for name in ("MD5", "SHA1"):
+                value = handle.get_hash_value(name)
+                if value and set(value) != {"0"}:
+                    found[name.lower()] = value.lower()
+            return found
+        finally:
+            handle.close()

@@ -1,0 +1,78 @@
+"""Raw disk images (.dd, .img, .raw) and split raw (.001, .002, ...), recognised by content: a
+partition table (MBR, GPT) or a file system's boot sector or superblock."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from dfvfs.lib import definitions as dfvfs_definitions
+
+from muhafiz.triage.sources.diskimage import DiskImageSource, read_head
+
+_SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<n>\d{3})$")
+_RAW_SUFFIXES = frozenset({".dd", ".raw", ".img", ".001", ".000", ".bin"})
+
+
+def _has_partition_table(head: bytes) -> bool:
+    if len(head) >= 520 and head[512:520] == b"EFI PART":
+        return True
+    if len(head) < 512 or head[510:512] != b"\x55\xaa":
+        return False
+    entries = [head[446 + 16 * i : 462 + 16 * i] for i in range(4)]
+    used = [e for e in entries if e[4] != 0]
+    # Every used entry has a boot flag of 0x00 or 0x80 and a non-zero length.
+    return bool(used) and all(
+        e[0] in (0x00, 0x80) and int.from_bytes(e[12:16], "little") > 0 for e in used
+    )
+
+
+def _has_file_system(head: bytes) -> bool:
+    return (
+        head[3:11] in (b"NTFS    ", b"EXFAT   ")
+        or (
+            head[510:512] == b"\x55\xaa"
+            and (head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32")
+        )
+        or head[1080:1082] == b"\x53\xef"
+        or head[1024:1026] in (b"H+", b"HX")
+        or head[32:36] == b"NXSB"
+    )
+
+
+def looks_like_raw_disk(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    head = read_head(path, 4096)
+    if _has_partition_table(head) or _has_file_system(head):
+        return True
+    # A later segment of a split image, or an image with a wiped first sector: by name and size.
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return path.suffix.lower() in {".001", ".dd", ".raw"} and size > 0 and size % 512 == 0
+
+
+class RawImageSource(DiskImageSource):
+    kind: ClassVar[str] = "raw-image"
+    format_name: ClassVar[str] = "raw disk image"
+    type_indicator: ClassVar[str] = dfvfs_definitions.TYPE_INDICATOR_RAW
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        return looks_like_raw_disk(path)
+
+    def segment_files(self) -> list[Path]:
+        match = _SPLIT.match(self.path.name)
+        if match is None:
+            return [self.path]
+        width = len(match["n"])
+        first = int(match["n"])
+        segments = []
+        n = first
+        while (candidate := self.path.with_name(f"{match['stem']}.{n:0{width}d}")).is_file():
+            segments.append(candidate)
+            n += 1
+        return segments

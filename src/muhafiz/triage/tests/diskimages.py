@@ -1,0 +1,262 @@
+"""Building small, real disk images for the tests with Debian's tools (nothing is downloaded).
+
+File systems are made without mounting (mkfs.vfat + mtools, mke2fs -d, mkntfs + ntfscp), laid
+into an MBR or GPT disk with dd, and wrapped as E01 (ewfacquirestream), VMDK/VHD/VHDX/QCOW2
+(qemu-img) or split raw. `tsk_files` is the reference: every allocated file as The Sleuth Kit's
+fls/icat extract it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from muhafiz.triage.tests.media import jpeg_bytes, png_bytes, scene
+
+MiB = 1024 * 1024
+SECTOR = 512
+TOOLS = (
+    "mkfs.vfat", "mcopy", "mdel", "mmd", "mke2fs", "debugfs", "mkntfs", "ntfscp", "sfdisk",
+    "sgdisk", "ewfacquirestream", "qemu-img", "fls", "icat",
+)  # fmt: skip
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def run(*args: str | Path, stdin: bytes | None = None) -> bytes:
+    result = subprocess.run([str(a) for a in args], input=stdin, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed: {result.stderr.decode(errors='replace')}")
+    return result.stdout
+
+
+def fat_fs(path: Path, size: int, bits: int, files: dict[str, bytes], delete: list[str]) -> Path:
+    """A FAT12/16/32 file system with `files` (folders made as needed), then `delete` removed."""
+    run("truncate", "-s", str(size), path)
+    run("mkfs.vfat", "-F", str(bits), "-n", f"FAT{bits}", path)
+    made: set[str] = set()
+    staging = path.with_suffix(".staging")
+    for name, data in files.items():
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in made:
+                run("mmd", "-i", path, f"::/{folder}")
+                made.add(folder)
+        staging.write_bytes(data)
+        run("mcopy", "-i", path, staging, f"::/{name}")
+    staging.unlink(missing_ok=True)
+    for name in delete:
+        run("mdel", "-i", path, f"::/{name}")
+    return path
+
+
+def ext4_fs(path: Path, size: int, files: dict[str, bytes], delete: list[str]) -> Path:
+    tree = path.with_suffix(".tree")
+    for name, data in files.items():
+        target = tree / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    run("truncate", "-s", str(size), path)
+    run("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree, path)
+    shutil.rmtree(tree)
+    for name in delete:
+        run("debugfs", "-w", "-R", f"rm /{name}", path)
+    return path
+
+
+def ntfs_fs(
+    path: Path, size: int, files: dict[str, bytes], streams: dict[tuple[str, str], bytes]
+) -> Path:
+    """NTFS with files in the root and alternate data streams ((file, stream) -> bytes)."""
+    run("truncate", "-s", str(size), path)
+    run("mkntfs", "-q", "-F", "-Q", path)
+    staging = path.with_suffix(".staging")
+    for name, data in files.items():
+        staging.write_bytes(data)
+        run("ntfscp", "-q", path, staging, name)
+    for (name, stream), data in streams.items():
+        staging.write_bytes(data)
+        run("ntfscp", "-q", "-N", stream, path, staging, name)
+    staging.unlink(missing_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Part:
+    fs: Path | None  # None: a partition left with whatever bytes `filler` says
+    type_code: str  # MBR type (hex, e.g. "c") or GPT type code for sgdisk (e.g. "0700")
+    size: int
+    filler: bytes = b""
+
+
+def disk(path: Path, parts: list[Part], *, gpt: bool = False, gap: int = MiB) -> list[int]:
+    """Lay `parts` into a disk with an MBR or GPT; returns each partition's start in bytes.
+
+    Partitions are `gap` bytes apart (1 MiB alignment, as partitioning tools leave it), so
+    there is unpartitioned space between them to carve.
+    """
+    starts = []
+    cursor = MiB
+    for part in parts:
+        starts.append(cursor)
+        cursor += part.size + gap
+    total = cursor + MiB  # room for the backup GPT
+    run("truncate", "-s", str(total), path)
+    if gpt:
+        args: list[str | Path] = ["sgdisk", "-Z", path]
+        run(*args)
+        for number, (part, start) in enumerate(zip(parts, starts, strict=True), start=1):
+            first, last = start // SECTOR, (start + part.size) // SECTOR - 1
+            run("sgdisk", f"-n{number}:{first}:{last}", f"-t{number}:{part.type_code}", path)
+    else:
+        table = "label: dos\n" + "".join(
+            f"start={start // SECTOR}, size={part.size // SECTOR}, type={part.type_code}\n"
+            for part, start in zip(parts, starts, strict=True)
+        )
+        run("sfdisk", "-q", path, stdin=table.encode())
+    with path.open("r+b") as out:
+        for part, start in zip(parts, starts, strict=True):
+            out.seek(start)
+            if part.fs is not None:
+                with part.fs.open("rb") as fs:
+                    shutil.copyfileobj(fs, out, MiB)
+            elif part.filler:
+                out.write((part.filler * (part.size // len(part.filler) + 1))[: part.size])
+    return starts
+
+
+def write_at(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as out:
+        out.seek(offset)
+        out.write(data)
+
+
+def to_e01(raw: Path, stem: Path, *, segment_bytes: int = 1024 * 1024) -> Path:
+    """Wrap a raw image as EWF (E01, E02, ...), with MD5 and SHA-1 acquisition hashes."""
+    with raw.open("rb") as data:
+        subprocess.run(
+            ["ewfacquirestream", "-q", "-t", str(stem), "-S", str(segment_bytes), "-c",
+             "deflate:fast", "-d", "sha1", "-C", "TEST-CASE-1", "-e", "Test Examiner", "-D",
+             "generated test disk", "-E", "EV-1", "-N", "generated"],
+            stdin=data, capture_output=True, check=True,
+        )  # fmt: skip
+    return stem.with_name(stem.name + ".E01")
+
+
+def to_qemu(raw: Path, out: Path, fmt: str) -> Path:
+    run("qemu-img", "convert", "-f", "raw", "-O", fmt, raw, out)
+    return out
+
+
+def split_raw(raw: Path, stem: Path, piece: int) -> Path:
+    data_size = raw.stat().st_size
+    with raw.open("rb") as source:
+        for n in range(1, (data_size + piece - 1) // piece + 1):
+            stem.with_name(f"{stem.name}.{n:03d}").write_bytes(source.read(piece))
+    return stem.with_name(f"{stem.name}.001")
+
+
+@dataclass(frozen=True)
+class TskFile:
+    path: str  # as fls -p prints it
+    address: str  # inode[-type-id], what icat takes
+    md5: str
+    sha1: str
+    sha256: str
+
+
+def tsk_files(raw: Path, start: int) -> list[TskFile]:
+    """Every allocated regular file of the file system at byte `start`, hashed from icat."""
+    listing = run("fls", "-r", "-p", "-u", "-F", "-o", str(start // SECTOR), raw)
+    found = []
+    for line in listing.decode("utf-8", "surrogateescape").splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind != "r/r":
+            continue
+        address, _, name = rest.partition(":\t")
+        if name.endswith("(Volume Label Entry)"):
+            continue
+        data = run("icat", "-o", str(start // SECTOR), raw, address)
+        found.append(
+            TskFile(
+                name,
+                address,
+                hashlib.md5(data).hexdigest(),  # noqa: S324 - forensic identity, not security
+                hashlib.sha1(data).hexdigest(),  # noqa: S324
+                hashlib.sha256(data).hexdigest(),
+            )
+        )
+    return found
+
+
+def evidence_state(paths: list[Path]) -> dict[str, tuple[str, int, int]]:
+    """Bytes (SHA-256), mtime and atime of each evidence file: must not change in a scan."""
+    state = {}
+    for path in paths:
+        st = os.stat(path)  # noqa: PTH116 - nanosecond times
+        state[path.name] = (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            st.st_mtime_ns,
+            st.st_atime_ns,
+        )
+    return state
+
+
+def picture(seed: int, *, png: bool = False) -> bytes:
+    """A generated picture (shapes and noise, never a person)."""
+    image = scene(seed, (320, 240))
+    return png_bytes(image) if png else jpeg_bytes(image)
+
+
+@dataclass
+class SampleDisk:
+    """The standard test disk: MBR, p1 FAT16 and p2 ext4, with deleted files, a JPEG written
+    into FAT's free space and a PNG into the unpartitioned gap between the partitions."""
+
+    raw: Path
+    starts: list[int]
+    files: dict[str, bytes]
+    carved_jpeg: bytes
+    carved_jpeg_offset: int
+    carved_png: bytes
+    carved_png_offset: int
+
+
+def sample_disk(folder: Path) -> SampleDisk:
+    folder.mkdir(parents=True, exist_ok=True)
+    noise = hashlib.sha256(b"seed").digest() * (600_000 // 32)
+    fat_files = {
+        "a.txt": b"hello from FAT\n",
+        "DCIM/pic1.jpg": picture(1),
+        "DCIM/noise.bin": noise,
+        "gone.jpg": picture(2),
+    }
+    ext_files = {
+        "notes.txt": b"hello from ext4\n",
+        "photos/pic3.png": picture(3, png=True),
+        "photos/deep/noise.bin": noise[::-1],
+        "erased.txt": b"this file is deleted with debugfs\n",
+    }
+    fat = fat_fs(folder / "p1.fat", 16 * MiB, 16, fat_files, ["gone.jpg"])
+    ext = ext4_fs(folder / "p2.ext4", 12 * MiB, ext_files, ["erased.txt"])
+    raw = folder / "disk.raw"
+    starts = disk(raw, [Part(fat, "6", 16 * MiB), Part(ext, "83", 12 * MiB)])
+    fat.unlink()
+    ext.unlink()
+    carved_jpeg = picture(4)
+    jpeg_offset = starts[0] + 12 * MiB + 4096  # free clusters far after the few files
+    write_at(raw, jpeg_offset, carved_jpeg)
+    carved_png = picture(5, png=True)
+    png_offset = starts[0] + 16 * MiB + 8192  # the gap between p1 and p2
+    write_at(raw, png_offset, carved_png)
+    files = {f"p1/{k}": v for k, v in fat_files.items()} | {
+        f"p2/{k}": v for k, v in ext_files.items()
+    }
+    return SampleDisk(raw, starts, files, carved_jpeg, jpeg_offset, carved_png, png_offset)

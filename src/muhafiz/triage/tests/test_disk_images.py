@@ -1,0 +1,301 @@
+"""Disk images: every image format and file system against The Sleuth Kit's own extraction,
+deleted and carved files, EWF acquisition hashes, damaged partitions, resume, read-only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from muhafiz.triage.scanfile import record_rows
+from muhafiz.triage.tests import diskimages as di
+from muhafiz.triage.tests.conftest import Scanner, ScanResult
+
+pytestmark = pytest.mark.skipif(
+    bool(di.missing_tools()), reason=f"disk-image tools missing: {di.missing_tools()}"
+)
+
+MUHAFIZ = [sys.executable, "-m", "muhafiz"]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Images:
+    sample: di.SampleDisk
+    reference: dict[str, list[di.TskFile]]  # "p1" -> what fls/icat give
+    formats: dict[str, Path]
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
+    folder = tmp_path_factory.mktemp("disk")
+    sample = di.sample_disk(folder / "build")
+    raw = sample.raw
+    reference = {f"p{n}": di.tsk_files(raw, s) for n, s in enumerate(sample.starts, start=1)}
+    out = folder / "images"
+    out.mkdir()
+    formats = {
+        "raw": raw,
+        "split raw": di.split_raw(raw, out / "split", 8 * di.MiB),
+        "e01": di.to_e01(raw, out / "laptop"),
+        "vmdk": di.to_qemu(raw, out / "disk.vmdk", "vmdk"),
+        "vhd": di.to_qemu(raw, out / "disk.vhd", "vpc"),
+        "vhdx": di.to_qemu(raw, out / "disk.vhdx", "vhdx"),
+        "qcow2": di.to_qemu(raw, out / "disk.qcow2", "qcow2"),
+    }
+    return Images(sample, reference, formats)
+
+
+def _allocated(result: ScanResult, prefix: str) -> dict[str, dict[str, object]]:
+    return {
+        path: row
+        for path, row in result.files.items()
+        if path.startswith(prefix)
+        and row["kind"] == "file"
+        and not row["deleted"]
+        and not row["carved"]
+        and row["parent"] is None
+    }
+
+
+def _assert_same_as_tsk(
+    result: ScanResult, label: str, reference: dict[str, list[di.TskFile]]
+) -> None:
+    for volume, expected in reference.items():
+        prefix = f"{label}!{volume}/"
+        scanned = _allocated(result, prefix)
+        assert expected, f"The Sleuth Kit found no files in {volume}"
+        assert sorted(scanned) == sorted(prefix + f.path for f in expected)
+        for f in expected:
+            row = scanned[prefix + f.path]
+            assert (row["md5"], row["sha1"], row["sha256"]) == (f.md5, f.sha1, f.sha256), f.path
+
+
+@pytest.mark.parametrize("kind", ["raw", "split raw", "e01", "vmdk", "vhd", "vhdx", "qcow2"])
+def test_every_allocated_file_has_the_hashes_the_sleuth_kit_extracts(
+    images: Images, scan: Scanner, kind: str
+) -> None:
+    image = images.formats[kind]
+    result = scan(image)
+    _assert_same_as_tsk(result, image.name, images.reference)
+    # The media itself is hashed end to end (for EWF: what the acquisition hashes cover).
+    if kind != "vhd":  # qemu rounds a VHD up to whole cylinders: more media than the raw image
+        assert result.files[image.name]["sha256"] == _sha256(images.sample.raw.read_bytes())
+
+
+def test_paths_say_image_partition_path_and_file_system_times_have_their_zone(
+    images: Images, scan: Scanner
+) -> None:
+    result = scan(images.formats["e01"])
+    ext = result.files["laptop.E01!p2/photos/pic3.png"]
+    assert ext["sha256"] == _sha256(images.sample.files["p2/photos/pic3.png"])
+    assert ext["pdq"] is not None  # analysed like any picture
+    assert ext["time_zone"] == "UTC" and ext["timestamps_reliable"] == 1
+    assert ext["mtime"].endswith("Z") and ext["created"] and ext["inode"]
+    fat = result.files["laptop.E01!p1/DCIM/pic1.jpg"]
+    assert "no zone" in fat["time_zone"] and not fat["mtime"].endswith("Z")
+
+
+def test_deleted_files_the_file_system_still_lists_are_recorded_and_flagged(
+    images: Images, scan: Scanner
+) -> None:
+    result = scan(images.formats["raw"])
+    deleted = {p: r for p, r in result.files.items() if r["deleted"]}
+    # FAT keeps a deleted entry with its first letter overwritten; its clusters are still there.
+    fat = [r for p, r in deleted.items() if p.startswith("disk.raw!p1/") and p.endswith("one.jpg")]
+    assert len(fat) == 1
+    assert fat[0]["sha256"] == _sha256(images.sample.files["p1/gone.jpg"])
+    assert "disk.raw!p2/erased.txt" in deleted
+    assert not any(r["deleted"] for p, r in result.files.items() if p.endswith("notes.txt"))
+
+
+def test_pictures_are_carved_from_unallocated_and_unpartitioned_space_at_their_offsets(
+    images: Images, scan: Scanner
+) -> None:
+    sample = images.sample
+    result = scan(images.formats["e01"])
+    carved = {r["carved_offset"]: r for r in result.files.values() if r["carved"]}
+    jpeg = carved[sample.carved_jpeg_offset]
+    assert jpeg["sha256"] == _sha256(sample.carved_jpeg)
+    assert jpeg["mime"] == "image/jpeg" and jpeg["pdq"] is not None
+    assert jpeg["path"].startswith("laptop.E01!p1/$Unalloc/")
+    assert jpeg["path"].endswith(f"!/{sample.carved_jpeg_offset}.jpg")
+    png = carved[sample.carved_png_offset]
+    assert png["sha256"] == _sha256(sample.carved_png)
+    assert png["path"].startswith("laptop.E01!unpartitioned/")
+    # Allocated pictures are not carved again.
+    allocated = {r["sha256"] for r in _allocated(result, "laptop.E01!").values()}
+    assert not any(r["sha256"] in allocated for r in carved.values())
+
+
+def test_a_carved_picture_matches_a_bank_like_any_file(
+    images: Images, scan: Scanner, tmp_path: Path
+) -> None:
+    bank = tmp_path / "known.sha256"
+    bank.write_text(f"{_sha256(images.sample.carved_jpeg)}  known-picture\n")
+    result = scan(images.formats["raw"], banks=[bank])
+    offset = images.sample.carved_jpeg_offset
+    carved = [r["path"] for r in result.files.values() if r["carved_offset"] == offset]
+    assert {m["path"] for m in result.matches} == set(carved)
+
+
+def _verification(scan_file: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
+    conn = sqlite3.connect(scan_file)
+    try:
+        verdict = conn.execute("SELECT verification FROM sources").fetchone()[0]
+        rows = conn.execute(
+            "SELECT algorithm, stored, computed, result FROM image_hashes ORDER BY algorithm"
+        ).fetchall()
+    finally:
+        conn.close()
+    return verdict, rows
+
+
+def test_an_intact_e01_matches_its_acquisition_hashes(images: Images, scan: Scanner) -> None:
+    result = scan(images.formats["e01"])
+    verdict, rows = _verification(result.path)
+    assert verdict == "match"
+    assert [(alg, res) for alg, _, _, res in rows] == [("md5", "match"), ("sha1", "match")]
+    assert rows[0][1] == hashlib.md5(images.sample.raw.read_bytes()).hexdigest()  # noqa: S324
+    raw_verdict, _ = _verification(scan(images.formats["raw"]).path)
+    assert raw_verdict == "none-stored"
+
+
+def test_a_corrupted_e01_segment_is_an_acquisition_hash_mismatch(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    noise = random.Random(7).randbytes(3 * di.MiB)
+    fat = di.fat_fs(tmp_path / "p1.fat", 16 * di.MiB, 16, {"noise.bin": noise}, [])
+    raw = tmp_path / "disk.raw"
+    di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
+    e01 = di.to_e01(raw, tmp_path / "seized")
+    segments = sorted(tmp_path.glob("seized.E*"))
+    assert len(segments) >= 2, "the test needs a multi-segment image"
+    needle = noise[2 * di.MiB : 2 * di.MiB + 64]
+    for segment in segments:
+        data = segment.read_bytes()
+        at = data.find(needle)
+        if at >= 0 and segment != segments[0]:
+            di.write_at(segment, at, b"TAMPERED" * 8)
+            break
+    else:
+        pytest.fail("the noise was not found stored uncompressed in a later segment")
+    result = scan(e01)
+    verdict, rows = _verification(result.path)
+    assert verdict == "mismatch"
+    assert {res for *_, res in rows} == {"mismatch"}
+    assert result.codes("seized.E01") == ["acquisition-hash-mismatch"]
+
+
+def test_a_damaged_partition_is_an_error_and_the_others_are_still_scanned(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    fat = di.fat_fs(tmp_path / "p2.fat", 16 * di.MiB, 16, {"kept.txt": b"still here\n"}, [])
+    raw = tmp_path / "damaged.dd"
+    garbage = random.Random(3).randbytes(4096)
+    di.disk(raw, [di.Part(None, "83", 4 * di.MiB, garbage), di.Part(fat, "6", 16 * di.MiB)])
+    result = scan(raw)
+    assert result.codes("damaged.dd!p1") == ["file-system-unreadable"]
+    assert result.files["damaged.dd!p2/kept.txt"]["sha256"] == _sha256(b"still here\n")
+
+
+def test_file_systems_fat12_fat32_ntfs_with_streams_and_exfat_on_gpt(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    pic = di.picture(11)
+    f12 = di.fat_fs(tmp_path / "f12", 4 * di.MiB, 12, {"x/a.jpg": pic}, [])
+    f32 = di.fat_fs(tmp_path / "f32", 34 * di.MiB, 32, {"y/b.txt": b"fat32\n", "c.jpg": pic}, [])
+    ntfs = di.ntfs_fs(
+        tmp_path / "ntfs",
+        8 * di.MiB,
+        {"doc.txt": b"ntfs file\n", "pic.jpg": pic},
+        {("doc.txt", "hidden"): b"a stream hidden beside doc.txt\n"},
+    )
+    exfat = tmp_path / "exfat"
+    di.run("truncate", "-s", str(8 * di.MiB), exfat)
+    di.run("mkfs.exfat", exfat)
+    raw = tmp_path / "gpt.img"
+    parts = [
+        di.Part(f12, "0700", 4 * di.MiB),
+        di.Part(f32, "0700", 34 * di.MiB),
+        di.Part(ntfs, "0700", 8 * di.MiB),
+        di.Part(exfat, "0700", 8 * di.MiB),
+    ]
+    starts = di.disk(raw, parts, gpt=True)
+    for part in parts:
+        assert part.fs is not None
+        part.fs.unlink()
+    reference = {f"p{n}": di.tsk_files(raw, s) for n, s in enumerate(starts, start=1)}
+    result = scan(raw)
+    _assert_same_as_tsk(result, "gpt.img", reference)
+    stream = result.files["gpt.img!p3/doc.txt:hidden"]
+    assert stream["sha256"] == _sha256(b"a stream hidden beside doc.txt\n")
+    conn = sqlite3.connect(result.path)
+    details = conn.execute("SELECT details FROM sources").fetchone()[0]
+    conn.close()
+    for fs in ('"fat12"', '"fat32"', '"ntfs"', '"exfat"', '"gpt"'):
+        assert fs in details
+
+
+def _done(out: Path) -> int:
+    if not out.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{out.as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(
+                conn.execute("SELECT COUNT(*) FROM files WHERE parent IS NULL").fetchone()[0]
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_kill_9_during_an_image_scan_then_resume_gives_the_uninterrupted_records(
+    images: Images, scan: Scanner, tmp_path: Path
+) -> None:
+    image = images.formats["e01"]
+    out = tmp_path / "killed.scan"
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "150"}
+    process = subprocess.Popen(
+        [*MUHAFIZ, "scan", str(image), "--out", str(out), "--quiet", "--workers", "1",
+         "--case", "TEST-1", "--examiner", "Test Examiner"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _done(out) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    total = len(scan(image, out=tmp_path / "straight.scan").files)
+    assert 4 <= _done(out) < total, "the scan should have stopped half-way"
+    resumed = subprocess.run(
+        [*MUHAFIZ, "scan", "--resume", str(out), "--quiet", "--workers", "2"],
+        capture_output=True,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert record_rows(out) == record_rows(tmp_path / "straight.scan")
+
+
+def test_nothing_is_written_to_the_evidence(images: Images, scan: Scanner) -> None:
+    e01 = images.formats["e01"]
+    evidence = [*sorted(e01.parent.glob("laptop.E*")), images.formats["qcow2"]]
+    before = di.evidence_state(evidence)
+    scan(e01, workers=2)
+    scan(images.formats["qcow2"])
+    assert di.evidence_state(evidence) == before
