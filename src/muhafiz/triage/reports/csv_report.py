@@ -14,6 +14,8 @@ HEADER = (
     "known_good", "match_bank_kind", "match_category", "match_note", "mtime", "atime", "ctime",
     "time_zone", "timestamps_reliable", "exif_make", "exif_model", "exif_software",
     "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "duplicate_copies", "pdq_cluster",
+    "device_path", "deleted", "created", "match_query_percent", "match_compared_percent",
+    "match_frame_times",
 )  # fmt: skip
 
 
@@ -46,6 +48,9 @@ def write(data: ReportData, out: Path) -> None:
                         match_bank_kind=match["bank_kind"],
                         match_category=match["category"],
                         match_note=match["note"],
+                        match_query_percent=match["query_percent"],
+                        match_compared_percent=match["compared_percent"],
+                        match_frame_times=match["frame_times"],
                     )
                 writer.writerow([row.get(column) for column in HEADER])
         # Problems with no file record of their own (an unreadable folder, a vanished entry).

@@ -72,7 +72,8 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
     meta = {row["key"]: row["value"] for row in conn.execute("SELECT key, value FROM meta")}
     matches = _rows(
         conn,
-        "SELECT m.*, f.size, f.mime, f.md5, f.sha1, f.sha256, f.pdq, f.pdq_quality"
+        "SELECT m.*, f.size, f.mime, f.md5, f.sha1, f.sha256, f.pdq, f.pdq_quality,"
+        " f.device_path, f.deleted"
         " FROM matches m JOIN files f USING (source_id, path)"
         " ORDER BY m.bank_kind = 'known-good', m.source_id, m.path, m.bank, m.kind, m.distance,"
         " m.entry_line",
@@ -117,6 +118,9 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         "duplicate_files": sum(duplicates.values()),
         "near_duplicate_clusters": len(set(clusters.values())),
         "ext_mismatch": int(counts[6] or 0),
+        "videos": int(conn.execute("SELECT COUNT(*) FROM videos").fetchone()[0]),
+        "video_frames": int(conn.execute("SELECT COUNT(*) FROM video_frames").fetchone()[0]),
+        "deleted": int(conn.execute("SELECT COUNT(*) FROM files WHERE deleted = 1").fetchone()[0]),
     }
     by_type = _rows(
         conn,
@@ -182,6 +186,16 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
     for source in data.sources:
         digest = f", SHA-256 {source['sha256']}" if source.get("sha256") else ""
         lines.append((f"Source {source['source_id']}", f"{source['description']}{digest}"))
+        device = device_summary(source.get("details"))
+        if device:
+            lines.append((f"Source {source['source_id']} device", device))
+    if t.get("videos"):
+        lines.append(
+            (
+                "Videos sampled (vPDQ, one frame a second)",
+                f"{t['videos']:,} ({t['video_frames']:,} frames)",
+            )
+        )
         lines.append(("  mounted", _mount_text(mounts.get(str(source["source_id"])))))
     return lines
 
@@ -195,3 +209,27 @@ def _mount_text(mount: dict[str, Any] | None) -> str:
     if mount["read_only"]:
         return f"read-only{where}"
     return f"READ-WRITE{where}: the examiner was warned to mount the evidence read-only"
+
+
+DEVICE_FIELDS = (
+    ("make", ""), ("model", ""), ("device_name", "name "), ("imei", "IMEI "),
+    ("serial", "serial "), ("ios_version", "iOS "), ("extraction_type", "extraction "),
+    ("backup_version", "backup version "), ("encryption", "encryption "),
+)  # fmt: skip
+
+
+def device_summary(details_json: str | None) -> str:
+    """One line about the seized device from a source's details (phones), or ''."""
+    if not details_json:
+        return ""
+    try:
+        details = json.loads(details_json)
+    except ValueError:
+        return ""
+    if not isinstance(details, dict):
+        return ""
+    parts = [str(details["format"])] if details.get("format") else []
+    parts += [f"{label}{details[key]}" for key, label in DEVICE_FIELDS if details.get(key)]
+    if details.get("encrypted") is True:
+        parts.append("ENCRYPTED: needs the backup password")
+    return "; ".join(parts)

@@ -19,7 +19,11 @@ FONT_CANDIDATES = (
 )
 
 # Relative column widths per section, by number of columns.
-WIDTHS = {2: (1, 3), 3: (3, 1, 1), 4: (3, 1, 1, 4), 5: (4, 1, 1, 2, 2)}
+WIDTHS = {
+    2: (1, 3), 3: (3, 1, 1), 4: (3, 1, 1, 4), 5: (4, 1, 1, 2, 2),
+    8: (3, 3, 1.2, 1.2, 2, 1, 1, 3),
+    10: (3, 3, 1.2, 1, 0.8, 0.8, 0.8, 1, 2.5, 3),
+}  # fmt: skip
 
 
 class _Report(FPDF):

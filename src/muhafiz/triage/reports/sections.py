@@ -31,6 +31,21 @@ def _s(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _device(row: dict[str, object]) -> str:
+    path = _s(row.get("device_path"))
+    return f"{path} (deleted)" if path and row.get("deleted") else path
+
+
+def _percent(value: object) -> str:
+    return "" if value is None else f"{float(str(value)):.1f}"
+
+
+def _times(text: object, limit: int = 30) -> str:
+    times = _s(text).split(",") if text else []
+    shown = ", ".join(times[:limit])
+    return shown + (f" … ({len(times):,} in all)" if len(times) > limit else "")
+
+
 def sections(data: ReportData) -> list[Section]:
     out = [
         Section(
@@ -42,8 +57,8 @@ def sections(data: ReportData) -> list[Section]:
     ]
     match_rows = [
         (
-            _s(m["path"]), _s(m["bank"]), _s(m["bank_kind"]), _s(m["kind"]), _s(m["distance"]),
-            _s(m["category"]), _s(m["size"]), _s(m["md5"]), _s(m["sha256"]),
+            _s(m["path"]), _device(m), _s(m["bank"]), _s(m["bank_kind"]), _s(m["kind"]),
+            _s(m["distance"]), _s(m["category"]), _s(m["size"]), _s(m["md5"]), _s(m["sha256"]),
         )
         for m in data.matches
     ]  # fmt: skip
@@ -52,12 +67,41 @@ def sections(data: ReportData) -> list[Section]:
         Section(
             "Matches",
             "Known-bad and watch-list matches first, then known-good files set aside. "
-            "Distance 0 is an exact match; PDQ distances are out of 256 bits.",
-            ("Path", "Bank", "Bank kind", "Hash", "Distance", "Category", "Size", "MD5", "SHA-256"),
+            "Distance 0 is an exact match; PDQ distances are out of 256 bits. The device path is "
+            "where a phone extraction says the file lived (deleted files are marked).",
+            ("Path", "Device path", "Bank", "Bank kind", "Hash", "Distance", "Category", "Size",
+             "MD5", "SHA-256"),
             rows,
             note,
         )
-    )
+    )  # fmt: skip
+    video_rows = [
+        (
+            _s(m["path"]), _device(m), _s(m["bank"]),
+            "whole video" if m["kind"] == "vpdq" else "known picture as a frame",
+            _s(m["entry_hash"]) if m["kind"] == "vpdq" else _s(m["entry_line"]),
+            _percent(m["query_percent"]), _percent(m["compared_percent"]),
+            _times(m["frame_times"]),
+        )
+        for m in data.matches
+        if m["kind"] in ("vpdq", "pdq-frame")
+    ]  # fmt: skip
+    rows, note = _limited(video_rows)
+    out.append(
+        Section(
+            "Video matches",
+            "Videos matched by vPDQ: one PDQ hash per second of video; a known video is matched "
+            "when at least "
+            f"{data.settings.get('video_accept_percent', 80):g} % of the unique frames on either "
+            "side match (query % of this video's frames, compared % of the known video's). A "
+            "known picture seen in a video is listed with the times it appears. Times are "
+            "seconds from the start; no frame is shown.",
+            ("Path", "Device path", "Bank", "Match", "Known video / entry line", "Query %",
+             "Compared %", "At (s)"),
+            rows,
+            note,
+        )
+    )  # fmt: skip
     out.append(
         Section(
             "Statistics by type",

@@ -38,6 +38,26 @@ def _media_wanted(file: dict[str, Any], matched: bool) -> bool:
     return file["md5"] is not None and (matched or mime.startswith(("image/", "video/")))
 
 
+def _match_comment(m: dict[str, Any]) -> str:
+    if m["kind"] == "vpdq":
+        return (
+            f"vpdq match in bank {m['bank']}: video {m['entry_hash']}, query "
+            f"{m['query_percent']:.1f} %, compared {m['compared_percent']:.1f} %, at "
+            f"{_first_times(m['frame_times'])} s"
+        )
+    if m["kind"] == "pdq-frame":
+        return (
+            f"known picture seen as a frame, bank {m['bank']} (distance {m['distance']}), at "
+            f"{_first_times(m['frame_times'])} s"
+        )
+    return f"{m['kind']} match in bank {m['bank']} (distance {m['distance']})"
+
+
+def _first_times(text: str | None, limit: int = 20) -> str:
+    times = (text or "").split(",")
+    return ",".join(times[:limit]) + (",…" if len(times) > limit else "")
+
+
 def build(data: ReportData) -> dict[str, Any]:
     media: dict[str, dict[str, Any]] = {}
     for file in data.iter_files():
@@ -75,24 +95,17 @@ def build(data: ReportData) -> dict[str, Any]:
             categories = [m["category"] for m in matches if m["category"] is not None]
             if categories and item["Category"] is None:
                 item["Category"] = min(categories)
-            item["Comments"] = "; ".join(
-                sorted(
-                    {
-                        f"{m['kind']} match in bank {m['bank']} (distance {m['distance']})"
-                        for m in matches
-                    }
-                )
-            )
+            item["Comments"] = "; ".join(sorted({_match_comment(m) for m in matches}))
         name = file["path"].rsplit("/", 1)[-1].rsplit("!", 1)[-1]
         item["MediaFiles"].append(
             {
                 "MD5": file["md5"].upper(),
                 "FileName": name,
-                "FilePath": file["path"],
-                "Created": None,
+                "FilePath": file["device_path"] or file["path"],
+                "Created": file["created"],
                 "Written": file["mtime"],
                 "Accessed": file["atime"],
-                "Deleted": False,
+                "Deleted": bool(file["deleted"]),
                 "Unallocated": False,
             }
         )

@@ -90,6 +90,7 @@ def test_html_report_has_summary_first_every_section_and_no_image(
     assert titles == [
         "Summary",
         "Matches",
+        "Video matches",
         "Statistics by type",
         "EXIF locations",
         "Errors and warnings",

@@ -164,3 +164,53 @@ def test_bank_vpdq_export_gives_back_the_files_it_was_built_from(
     frames = [(line.split(",")[2], int(line.split(",")[1])) for line in again.read_text().split()]
     [match] = Matcher.from_paths([again]).match_pdq_batch([frames[0][0]])
     assert match[0].entry.note == "frame 0 at 0.000 s"
+
+
+def test_reports_show_video_matches_with_times_and_device_paths_never_a_frame(
+    tmp_path: Path, scan: Scanner, known_video: bytes
+) -> None:
+    import csv
+    import json
+
+    from muhafiz.triage.tests.phone import PhoneFile, make_ufdr
+
+    write(tmp_path / "src" / "known.mp4", known_video)
+    first = scan(tmp_path / "src")
+    write_report(first.path, "vpdq", tmp_path / "vpdq")
+    [vpdq_file] = list((tmp_path / "vpdq").iterdir())
+    copy = video_bytes(moving_frames(seed=1, seconds=8), fps=10, container="matroska")
+    ufdr = make_ufdr(
+        tmp_path / "phone.ufdr",
+        [PhoneFile("/Root/WhatsApp/Media/WhatsApp Video/VID-1.mkv", copy, deleted=True)],
+    )
+    found = scan(ufdr, banks=[vpdq_file])
+    [match] = found.matches
+    assert match["kind"] == "vpdq"
+    device = "Android Logical/Root/WhatsApp/Media/WhatsApp Video/VID-1.mkv"
+
+    write_report(found.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert "Video matches" in html
+    assert f"{device} (deleted)" in html
+    assert f"{match['query_percent']:.1f}" in html
+    assert "0.000, 1.000, 2.000" in html
+    assert "<img" not in html
+    assert "Samsung; SM-A515F" in html or "Samsung" in html
+
+    write_report(found.path, "csv", tmp_path / "r.csv")
+    with (tmp_path / "r.csv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["match_kind"] == "vpdq"]
+    assert rows[0]["device_path"] == device
+    assert rows[0]["deleted"] == "1"
+    assert rows[0]["match_frame_times"].startswith("0.000,1.000")
+    assert float(rows[0]["match_query_percent"]) >= 80
+
+    write_report(found.path, "vics", tmp_path / "r.json")
+    [case] = json.loads((tmp_path / "r.json").read_text())["value"]
+    [media] = [m for m in case["Media"] if m["IsSuspected"]]
+    assert "vpdq match" in media["Comments"] and "query" in media["Comments"]
+    assert media["MediaFiles"][0]["FilePath"] == device
+    assert media["MediaFiles"][0]["Deleted"] is True
+
+    write_report(found.path, "pdf", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
