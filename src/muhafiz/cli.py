@@ -52,6 +52,9 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="muhafiz")
 def main() -> None:
     """Muhafiz (محافظ): triage seized media, run the case database, keep the register."""
+    from muhafiz.core.datadir import private_umask
+
+    private_umask()  # scan files, reports and the data directory are the owner's only
 
 
 def run(*args: Any) -> None:  # pragma: no cover - convenience for `python -m muhafiz`

@@ -14,6 +14,14 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from muhafiz.core.datadir import (
+    DIR_MODE,
+    FILE_MODE,
+    private_umask,
+    remove_stale_uploads,
+    secure_database_files,
+    secure_directory,
+)
 from muhafiz.core.env import (
     ConfigurationError,
     env_bool,
@@ -30,8 +38,10 @@ if PROFILE not in {"development", "production", "test"}:
     raise ConfigurationError(f"MUHAFIZ_PROFILE={PROFILE!r} must be development, production or test")
 PRODUCTION = PROFILE == "production"
 
-DATA_DIR = env_path("MUHAFIZ_DATA_DIR", Path.cwd() / "var")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Everything this process creates is its owner's only; the data directory is 0700 (see
+# muhafiz.core.datadir and docs/security.md).
+private_umask()
+DATA_DIR = secure_directory(env_path("MUHAFIZ_DATA_DIR", Path.cwd() / "var"))
 
 
 def _secret_key() -> str:
@@ -142,6 +152,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["TEST"] = {"NAME": _test_db_name}
 DATABASES = {"default": _db}
+if _db["ENGINE"] == "django.db.backends.sqlite3" and _db.get("NAME"):
+    secure_database_files(Path(str(_db["NAME"])))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts and sign-in -------------------------------------------------------------------
@@ -215,6 +227,17 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploads past the memory size are spooled here, not in the system's /tmp: inside the 0700 data
+# directory, and cleaned at start of what a killed process left behind.
+FILE_UPLOAD_TEMP_DIR = str(secure_directory(DATA_DIR / "tmp" / "uploads"))
+FILE_UPLOAD_PERMISSIONS = FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = DIR_MODE
+remove_stale_uploads(
+    [
+        (Path(FILE_UPLOAD_TEMP_DIR), "*"),
+        (DATA_DIR / "evidence" / "scans", "incoming-*.part"),
+    ]
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MUHAFIZ_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 MUHAFIZ_MAX_UPLOAD_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -135,6 +135,9 @@ def _excluded_paths(data_dir: Path, using: str, extra: list[Path]) -> set[Path]:
     static_root = getattr(settings, "STATIC_ROOT", None)
     if static_root:
         excluded.add(Path(static_root).resolve())
+    upload_temporaries = getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
+    if upload_temporaries:  # uploads in progress: half a file, never worth restoring
+        excluded.add(Path(upload_temporaries).resolve())
     if _vendor(using) == "sqlite":
         database = _sqlite_path(using)
         for suffix in ("", "-wal", "-shm", "-journal"):

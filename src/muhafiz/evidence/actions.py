@@ -8,6 +8,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import os
 import sqlite3
 import tempfile
 import uuid
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record, record_read
 from muhafiz.cases.models import Case
+from muhafiz.core.datadir import FILE_MODE, secure_directory, secure_file
 from muhafiz.core.jobs import enqueue_on_commit
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.evidence.models import (
@@ -85,9 +87,7 @@ def _not_future(moment: dt.datetime, field: str) -> None:
 
 
 def scans_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "evidence" / "scans"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return secure_directory(Path(settings.DATA_DIR) / "evidence" / "scans")
 
 
 def scan_roots() -> list[Path]:
@@ -254,7 +254,8 @@ def store_upload(upload: UploadedFile[Any]) -> tuple[Path, str, int]:
     digest = hashlib.sha256()
     size = 0
     try:
-        with temp.open("wb") as out:
+        # Owner-only from the first byte, whatever the process umask.
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as out:
             for chunk in upload.chunks(CHUNK):
                 size += len(chunk)
                 if size > limit:
@@ -318,6 +319,7 @@ def _keep(temp: Path, sha256: str) -> str:
         temp.unlink(missing_ok=True)  # the same file was imported before
     else:
         temp.replace(final)
+    secure_file(final)
     return str(final.relative_to(Path(settings.DATA_DIR)))
 
 

@@ -5,6 +5,7 @@ throw generated hostile files at the import."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -100,6 +101,39 @@ def test_a_good_scan_file_still_imports(people: People, lahore_case: Case, good_
         people.lahore_investigator, lahore_case, upload_of(good_scan)
     )
     assert scan.statistics["files"] == 9
+
+
+def test_a_stored_scan_file_is_owner_only_whatever_the_umask(
+    people: People, lahore_case: Case, good_scan: Path
+) -> None:
+    # Before: stored scan files were 0644 in a 0755 directory (finding 13).
+    previous = os.umask(0o022)
+    try:
+        scan = actions.import_uploaded_scan(
+            people.lahore_investigator, lahore_case, upload_of(good_scan)
+        )
+    finally:
+        os.umask(previous)
+    stored = Path(settings.DATA_DIR) / scan.stored_path
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert stored.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_muhafiz_command_writes_owner_only_files(good_scan: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from muhafiz.cli import main
+
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "report.csv"
+        result = CliRunner().invoke(
+            main, ["report", str(good_scan), "--format", "csv", "--out", str(out)]
+        )
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_older_scan_file_without_the_additive_columns_and_tables_still_imports(
