@@ -132,8 +132,13 @@ def match_video_frames(
     return rows
 
 
+# A match names at most this many time stamps (a scan file's text values are bounded; the first
+# hours of a long video are plenty to find the place).
+MAX_FRAME_TIMES = 5000
+
+
 def _seconds_text(seconds: list[float]) -> str:
-    return ",".join(f"{t:.3f}" for t in sorted(set(seconds)))
+    return ",".join(f"{t:.3f}" for t in sorted(set(seconds))[:MAX_FRAME_TIMES])
 
 
 def _row(record: FileRecord, m: Match) -> MatchRow:
