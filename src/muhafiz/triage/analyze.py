@@ -6,6 +6,7 @@ and keeps them in memory only when they are an image or an archive that must be 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -99,22 +100,30 @@ def _expand_container(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
 def _hash_only(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
     """A unit that is hashed end to end and nothing else (a disk image's media)."""
     record = opened.record
-    hasher = MultiHasher()
+    hashers = {name: hashlib.new(name, usedforsecurity=False) for name in opened.hash_only}
     view = memoryview(ctx.buffer)
     expected = record.size
+    size = 0
     with opened.stream as stream:
         try:
             while n := stream.readinto(view):  # type: ignore[attr-defined]  # buffered
-                hasher.update(view[:n])
+                chunk = view[:n]
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+                size += n
         except OSError as exc:
             record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
             ctx.records.append(record)
             return ctx.records
-    digests = hasher.digests()
-    record.md5, record.sha1, record.sha256 = digests.md5, digests.sha1, digests.sha256
-    record.size = digests.size
-    if expected is not None and expected != digests.size:
-        record.add_issue(IssueCode.SIZE_MISMATCH, f"{digests.size} bytes read, {expected} expected")
+    if "md5" in hashers:
+        record.md5 = hashers["md5"].hexdigest()
+    if "sha1" in hashers:
+        record.sha1 = hashers["sha1"].hexdigest()
+    if "sha256" in hashers:
+        record.sha256 = hashers["sha256"].hexdigest()
+    record.size = size
+    if expected is not None and expected != size:
+        record.add_issue(IssueCode.SIZE_MISMATCH, f"{size} bytes read, {expected} expected")
     record.mime = "application/x-disk-image"
     ctx.records.append(record)
     return ctx.records

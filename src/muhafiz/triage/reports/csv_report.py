@@ -15,7 +15,7 @@ HEADER = (
     "time_zone", "timestamps_reliable", "exif_make", "exif_model", "exif_software",
     "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "duplicate_copies", "pdq_cluster",
     "device_path", "deleted", "created", "match_query_percent", "match_compared_percent",
-    "match_frame_times",
+    "match_frame_times", "carved", "carved_offset", "inode",
 )  # fmt: skip
 
 

@@ -35,6 +35,7 @@ class ReportData:
     gps: list[dict[str, Any]]
     errors: list[dict[str, Any]]
     custody: list[dict[str, Any]]
+    image_hashes: list[dict[str, Any]] = field(default_factory=list)  # disk images' verification
     matches_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # sha256 -> copies
@@ -73,7 +74,7 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
     matches = _rows(
         conn,
         "SELECT m.*, f.size, f.mime, f.md5, f.sha1, f.sha256, f.pdq, f.pdq_quality,"
-        " f.device_path, f.deleted"
+        " f.device_path, f.deleted, f.carved, f.carved_offset"
         " FROM matches m JOIN files f USING (source_id, path)"
         " ORDER BY m.bank_kind = 'known-good', m.source_id, m.path, m.bank, m.kind, m.distance,"
         " m.entry_line",
@@ -121,6 +122,7 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         "videos": int(conn.execute("SELECT COUNT(*) FROM videos").fetchone()[0]),
         "video_frames": int(conn.execute("SELECT COUNT(*) FROM video_frames").fetchone()[0]),
         "deleted": int(conn.execute("SELECT COUNT(*) FROM files WHERE deleted = 1").fetchone()[0]),
+        "carved": int(conn.execute("SELECT COUNT(*) FROM files WHERE carved = 1").fetchone()[0]),
     }
     by_type = _rows(
         conn,
@@ -146,6 +148,7 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         gps=gps,
         errors=errors,
         custody=_rows(conn, "SELECT * FROM custody ORDER BY seq"),
+        image_hashes=_rows(conn, "SELECT * FROM image_hashes ORDER BY source_id, algorithm"),
         matches_by_file=matches_by_file,
         errors_by_file=errors_by_file,
         duplicates=duplicates,
@@ -183,12 +186,33 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         ("Tool", f"{meta.get('tool', 'muhafiz')} {meta.get('tool_version', '')}"),
     ]  # fmt: skip
     mounts = json.loads(meta.get("source_mounts", "{}"))
+    # A disk image that no longer matches its acquisition hash heads the report, not a footnote.
+    lines[0:0] = [
+        (
+            "EVIDENCE INTEGRITY",
+            f"SOURCE {source['source_id']} DOES NOT MATCH ITS ACQUISITION HASH: the image read "
+            "now differs from what was acquired (damaged or altered); see 'Disk images'",
+        )
+        for source in data.sources
+        if source.get("verification") == "mismatch"
+    ]
+    if t.get("deleted"):
+        lines.append(("Deleted files (still listed by a file system)", f"{t['deleted']:,}"))
+    if t.get("carved"):
+        lines.append(("Pictures carved from unallocated space", f"{t['carved']:,}"))
     for source in data.sources:
         digest = f", SHA-256 {source['sha256']}" if source.get("sha256") else ""
         lines.append((f"Source {source['source_id']}", f"{source['description']}{digest}"))
         device = device_summary(source.get("details"))
         if device:
             lines.append((f"Source {source['source_id']} device", device))
+        if source.get("verification"):
+            lines.append(
+                (
+                    f"Source {source['source_id']} acquisition hashes",
+                    VERIFICATION_TEXT.get(source["verification"], source["verification"]),
+                )
+            )
     if t.get("videos"):
         lines.append(
             (
@@ -198,6 +222,43 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         )
         lines.append(("  mounted", _mount_text(mounts.get(str(source["source_id"])))))
     return lines
+
+
+VERIFICATION_TEXT = {
+    "match": "MATCH: the media read in this scan has the hashes stored when it was acquired",
+    "mismatch": "MISMATCH: the media differs from what was acquired (damaged or altered)",
+    "none-stored": "none stored in the image: nothing to verify (its SHA-256 is recorded)",
+    "not-verified": "NOT VERIFIED: the media could not be read to the end",
+}
+
+
+def volume_rows(data: ReportData) -> list[tuple[str, ...]]:
+    """Each disk image's partitions and file systems as the scan found them."""
+    rows: list[tuple[str, ...]] = []
+    for source in data.sources:
+        try:
+            details = json.loads(source.get("details") or "null")
+        except ValueError:
+            continue
+        if not isinstance(details, dict) or not isinstance(details.get("volumes"), list):
+            continue
+        scheme = str(details.get("partition_table") or "")
+        for volume in details["volumes"]:
+            if not isinstance(volume, dict):
+                continue
+            rows.append(
+                (
+                    str(source["source_id"]),
+                    f"{volume.get('name', '')} ({scheme})" if scheme else str(volume.get("name")),
+                    f"{volume.get('start', 0):,}",
+                    f"{volume.get('length', 0):,}",
+                    str(volume.get("file_system") or volume.get("description") or ""),
+                    str(volume.get("status") or "carved only"),
+                    f"{volume['files']:,}" if "files" in volume else "",
+                    f"{volume['deleted']:,}" if "deleted" in volume else "",
+                )
+            )
+    return rows
 
 
 def _mount_text(mount: dict[str, Any] | None) -> str:

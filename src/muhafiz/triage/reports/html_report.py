@@ -18,6 +18,7 @@ th, td { border: 1px solid #999; padding: 0.2em 0.5em; text-align: left; vertica
          word-break: break-all; }
 th { background: #eee; }
 .note { color: #555; font-style: italic; }
+.alarm { border: 3px solid #b00; color: #b00; font-weight: bold; padding: 0.5em; }
 """
 
 
@@ -30,6 +31,13 @@ def render(data: ReportData) -> str:
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
     ]
+    for source in data.sources:
+        if source.get("verification") == "mismatch":
+            parts.append(
+                f'<p class="alarm">Source {source["source_id"]} does not match its acquisition '
+                "hash: the disk image read in this scan differs from what was acquired. It is "
+                "damaged or was altered; see 'Disk images: acquisition hashes'.</p>"
+            )
     for section in sections(data):
         anchor = section.title.lower().replace(" ", "-")
         parts.append(f'<section id="{escape(anchor)}"><h2>{escape(section.title)}</h2>')

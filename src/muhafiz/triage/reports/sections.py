@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from muhafiz.triage.reports.data import ReportData, summary_lines
+from muhafiz.triage.reports.data import ReportData, summary_lines, volume_rows
 
 # Very long lists are cut in the printed reports; the CSV always holds everything.
 MAX_ROWS = 5000
@@ -36,6 +36,16 @@ def _device(row: dict[str, object]) -> str:
     return f"{path} (deleted)" if path and row.get("deleted") else path
 
 
+def flags(row: dict[str, object]) -> str:
+    """Deleted and carved files said in words: where the file came from matters in court."""
+    words = []
+    if row.get("deleted"):
+        words.append("deleted")
+    if row.get("carved"):
+        words.append(f"carved at byte {row.get('carved_offset')}")
+    return ", ".join(words)
+
+
 def _percent(value: object) -> str:
     return "" if value is None else f"{float(str(value)):.1f}"
 
@@ -57,7 +67,7 @@ def sections(data: ReportData) -> list[Section]:
     ]
     match_rows = [
         (
-            _s(m["path"]), _device(m), _s(m["bank"]), _s(m["bank_kind"]), _s(m["kind"]),
+            _s(m["path"]), flags(m), _device(m), _s(m["bank"]), _s(m["bank_kind"]), _s(m["kind"]),
             _s(m["distance"]), _s(m["category"]), _s(m["size"]), _s(m["md5"]), _s(m["sha256"]),
         )
         for m in data.matches
@@ -68,9 +78,11 @@ def sections(data: ReportData) -> list[Section]:
             "Matches",
             "Known-bad and watch-list matches first, then known-good files set aside. "
             "Distance 0 is an exact match; PDQ distances are out of 256 bits. The device path is "
-            "where a phone extraction says the file lived (deleted files are marked).",
-            ("Path", "Device path", "Bank", "Bank kind", "Hash", "Distance", "Category", "Size",
-             "MD5", "SHA-256"),
+            "where a phone extraction says the file lived (deleted files are marked). In a disk "
+            "image the path reads image!partition/path; a carved picture has no name, only the "
+            "byte offset where it starts in the image.",
+            ("Path", "Flags", "Device path", "Bank", "Bank kind", "Hash", "Distance", "Category",
+             "Size", "MD5", "SHA-256"),
             rows,
             note,
         )
@@ -102,6 +114,34 @@ def sections(data: ReportData) -> list[Section]:
             note,
         )
     )  # fmt: skip
+    volumes = volume_rows(data)
+    if volumes or data.image_hashes:
+        out.append(
+            Section(
+                "Disk images: acquisition hashes",
+                "The hashes the acquisition tool stored in each image, against the media as this "
+                "scan read it from end to end. A mismatch means the image is damaged or was "
+                "altered after acquisition.",
+                ("Source", "Result", "Algorithm", "Stored → computed"),
+                [
+                    (
+                        _s(h["source_id"]), _s(h["result"]).upper(), _s(h["algorithm"]),
+                        f"{_s(h['stored'])} → {_s(h['computed']) or '(not computed)'}",
+                    )
+                    for h in data.image_hashes
+                ],
+            )
+        )  # fmt: skip
+        out.append(
+            Section(
+                "Disk images: partitions and file systems",
+                "Every partition (p1, p2, ... in table order) and the space no partition claims. "
+                "A file system The Sleuth Kit cannot read is an error; its space is still carved.",
+                ("Source", "Volume", "Start (byte)", "Length", "File system", "Status", "Files",
+                 "Deleted"),
+                volumes,
+            )
+        )  # fmt: skip
     out.append(
         Section(
             "Statistics by type",

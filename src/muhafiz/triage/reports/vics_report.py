@@ -106,7 +106,7 @@ def build(data: ReportData) -> dict[str, Any]:
                 "Written": file["mtime"],
                 "Accessed": file["atime"],
                 "Deleted": bool(file["deleted"]),
-                "Unallocated": False,
+                "Unallocated": bool(file["carved"]),
             }
         )
     meta = data.meta

@@ -91,8 +91,9 @@ class Unit:
 class OpenedUnit:
     stream: BinaryIO
     record: FileRecord  # with size and timestamps filled in
-    # The bytes are only hashed, never identified or expanded (a disk image's whole media).
-    hash_only: bool = False
+    # The bytes are only hashed with these algorithms (md5, sha1, sha256), never identified or
+    # expanded: a disk image's whole media, hashed to verify its acquisition hashes.
+    hash_only: tuple[str, ...] = ()
     # The unit is a container whose own bytes are not hashed: `members` pushes what it holds
     # (pictures carved from unallocated space) through the visitor, as an archive reader does.
     members: Callable[[BinaryIO, MemberVisitor], None] | None = None

@@ -189,6 +189,12 @@ class DiskImageSource(Source):
         """Hashes of the media the acquisition tool stored in the image (EWF: md5, sha1)."""
         return {}
 
+    def media_algorithms(self) -> tuple[str, ...]:
+        """What the media pass computes: the stored hashes' algorithms (to verify them), else
+        SHA-256 (the evidence's fingerprint for the record). One pass, only what is needed."""
+        stored = self._details.get("stored_hashes") or {}
+        return tuple(sorted(stored)) or ("sha256",)
+
     # --- Source ------------------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -237,7 +243,7 @@ class DiskImageSource(Source):
                 "compared with the acquisition hashes stored in the image"
             )
             reader = io.BufferedReader(MediaReader(self._media()), 1024 * 1024)
-            return OpenedUnit(reader, record, hash_only=True)
+            return OpenedUnit(reader, record, hash_only=self.media_algorithms())
         kind, _, rest = unit.locator.partition(":")
         if kind == "carve":
             start_text, _, length_text = rest.partition(":")

@@ -3,7 +3,9 @@ deleted and carved files, EWF acquisition hashes, damaged partitions, resume, re
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
 import os
 import random
 import signal
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from muhafiz.triage.reports import write_report
 from muhafiz.triage.scanfile import record_rows
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
@@ -91,8 +94,12 @@ def test_every_allocated_file_has_the_hashes_the_sleuth_kit_extracts(
     result = scan(image)
     _assert_same_as_tsk(result, image.name, images.reference)
     # The media itself is hashed end to end (for EWF: what the acquisition hashes cover).
-    if kind != "vhd":  # qemu rounds a VHD up to whole cylinders: more media than the raw image
-        assert result.files[image.name]["sha256"] == _sha256(images.sample.raw.read_bytes())
+    media = result.files[image.name]
+    raw_bytes = images.sample.raw.read_bytes()
+    if kind == "e01":  # the acquisition hashes' algorithms: MD5 and SHA-1
+        assert media["md5"] == hashlib.md5(raw_bytes).hexdigest()  # noqa: S324
+    elif kind != "vhd":  # qemu rounds a VHD up to whole cylinders: more media than the raw
+        assert media["sha256"] == _sha256(raw_bytes)
 
 
 def test_paths_say_image_partition_path_and_file_system_times_have_their_zone(
@@ -197,6 +204,41 @@ def test_a_corrupted_e01_segment_is_an_acquisition_hash_mismatch(
     assert verdict == "mismatch"
     assert {res for *_, res in rows} == {"mismatch"}
     assert result.codes("seized.E01") == ["acquisition-hash-mismatch"]
+    # A headline in every human-readable report: before any match or file is listed.
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html.index("does not match its acquisition hash") < html.index("<h2>Summary")
+    assert "DOES NOT MATCH ITS ACQUISITION HASH" in html
+    write_report(result.path, "pdf", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").stat().st_size > 0
+
+
+def test_reports_show_image_partition_path_deleted_and_carved(
+    images: Images, scan: Scanner, tmp_path: Path
+) -> None:
+    sample = images.sample
+    bank = tmp_path / "known.sha256"
+    bank.write_text(
+        f"{_sha256(sample.carved_jpeg)}  carved\n{_sha256(sample.files['p1/gone.jpg'])}  gone\n"
+    )
+    result = scan(images.formats["e01"], banks=[bank])
+    write_report(result.path, "csv", tmp_path / "r.csv")
+    rows = list(csv.DictReader((tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()))
+    carved = [r for r in rows if r["carved_offset"] == str(sample.carved_jpeg_offset)]
+    assert carved and carved[0]["carved"] == "1" and carved[0]["match_bank"] == "known"
+    deleted = [r for r in rows if r["deleted"] == "1" and r["path"].endswith("one.jpg")]
+    assert deleted and deleted[0]["match_bank"] == "known"
+    assert deleted[0]["path"].startswith("laptop.E01!p1/")
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"carved at byte {sample.carved_jpeg_offset}" in html
+    assert "Disk images: partitions and file systems" in html and "ext4" in html
+    assert "MATCH: the media read in this scan" in html
+    write_report(result.path, "vics", tmp_path / "r.json")
+    vics = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    media_files = [f for m in vics["value"][0]["Media"] for f in m["MediaFiles"]]
+    assert any(f["Unallocated"] for f in media_files)
+    assert any(f["Deleted"] for f in media_files)
 
 
 def test_a_damaged_partition_is_an_error_and_the_others_are_still_scanned(
