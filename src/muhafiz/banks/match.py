@@ -15,13 +15,11 @@ from muhafiz.banks.formats import detect_format, file_sha256
 from muhafiz.banks.formats.base import single_hash_entry
 from muhafiz.banks.hexhash import DIGEST_BYTES, HEX_LENGTHS, is_hex
 from muhafiz.banks.index.exact import hex_to_digests
-from muhafiz.banks.index.pdq import MATCH_DISTANCE, hex_to_words, words_to_hex
+from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY, hex_to_words, words_to_hex
 from muhafiz.banks.model import BankInfo, BankKind, HashEntry, HashKind, HashListError
 from muhafiz.banks.segment import NO_RECORD, Segment, SegmentBuilder
 
-MIN_PDQ_QUALITY = 50
-
-__all__ = ["BankInfo", "LoadedBank", "Match", "Matcher"]
+__all__ = ["MIN_PDQ_QUALITY", "BankInfo", "LoadedBank", "Match", "Matcher"]
 
 
 @dataclass(frozen=True)

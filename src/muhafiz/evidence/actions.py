@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record, record_read
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.cases.models import Case
 from muhafiz.core.datadir import FILE_MODE, secure_directory, secure_file
 from muhafiz.core.jobs import enqueue_on_commit
@@ -542,7 +543,7 @@ def _match_server_banks(scan: Scan) -> None:
                 (HashKind.MD5, m.md5),
                 (HashKind.SHA1, m.sha1),
                 (HashKind.SHA256, m.sha256),
-                (HashKind.PDQ, m.pdq if (m.pdq_quality or 0) >= 50 else ""),
+                (HashKind.PDQ, m.pdq if (m.pdq_quality or 0) >= MIN_PDQ_QUALITY else ""),
             ):
                 if value:
                     queries.append(HashQuery(kind, value))
@@ -849,7 +850,7 @@ def add_to_bank(
             md5=m.md5 or None,
             sha1=m.sha1 or None,
             sha256=m.sha256 or None,
-            pdq=m.pdq if m.pdq and (m.pdq_quality or 0) >= 50 else None,
+            pdq=m.pdq if m.pdq and (m.pdq_quality or 0) >= MIN_PDQ_QUALITY else None,
             pdq_quality=m.pdq_quality if m.pdq else None,
             category=m.category,
         )

@@ -21,13 +21,13 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
-from muhafiz.banks.index.pdq import U64, MihLayout, PdqIndex, hex_to_words
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY, U64, MihLayout, PdqIndex, hex_to_words
 from muhafiz.cases.actions import raise_alert
 from muhafiz.cases.models import Accused, AlertKind, Case, TeamMember, TeamRole
 from muhafiz.evidence.models import CaseLink, LinkKind, MediaFile, Scan
 
 MAX_DISTANCE = 31
-MIN_QUALITY = 50
+MIN_QUALITY = MIN_PDQ_QUALITY
 STREAM_BATCH = 100_000
 MIH_FROM = 4096  # below this a batch is searched by brute force
 SHA_BATCH = 500

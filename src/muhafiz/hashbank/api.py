@@ -18,7 +18,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY
 from muhafiz.core.api import SessionAuth, TokenAuth, api_requires
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank import actions
@@ -52,7 +52,8 @@ class HashIn(Schema):
         "64-character value is matched both as SHA-256 and as PDQ.",
     )
     pdq_quality: int | None = Field(
-        default=None, description="PDQ quality; below 50 the PDQ hash is not matched."
+        default=None,
+        description=f"PDQ quality; below {MIN_PDQ_QUALITY} the PDQ hash is not matched.",
     )
 
 
@@ -182,10 +183,10 @@ def match(request: HttpRequest, payload: MatchIn) -> Any:
         except QueryError as exc:
             errors.append(f"hashes[{position}]: {exc}")
             continue
-        if item.pdq_quality is not None and item.pdq_quality < 50:
+        if item.pdq_quality is not None and item.pdq_quality < MIN_PDQ_QUALITY:
             kept = [q for q in parsed if q.kind.value != "pdq"]
             if len(kept) != len(parsed):
-                notes[position] = "PDQ quality below 50: not matched as PDQ"
+                notes[position] = f"PDQ quality below {MIN_PDQ_QUALITY}: not matched as PDQ"
             parsed = kept
         queries.extend(parsed)
         owners.extend([position] * len(parsed))

@@ -33,6 +33,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.banks.model import HashKind
 from muhafiz.core.permissions import Perm, has_perm
 from muhafiz.hashbank import actions
@@ -178,7 +179,7 @@ def _wanted_types(types: str | None) -> list[str]:
 def _signals(hashes: ContentHashes, wanted: list[str]) -> dict[str, str]:
     signals = {"pdq": hashes.pdq, "md5": hashes.md5, "sha1": hashes.sha1}
     signals["sha256"] = hashes.sha256
-    if hashes.pdq_quality is not None and hashes.pdq_quality < 50:
+    if hashes.pdq_quality is not None and hashes.pdq_quality < MIN_PDQ_QUALITY:
         signals["pdq"] = None  # too little information to match on (formats.md)
     return {name: value for name, value in signals.items() if value and name in wanted}
 

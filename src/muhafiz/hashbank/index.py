@@ -42,6 +42,7 @@ from muhafiz.banks.bankdir import (
     open_bank_dir,
     read_manifest,
 )
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.banks.match import Matcher, load_bank_path
 from muhafiz.banks.model import BankKind, HashEntry, HashListError
 from muhafiz.hashbank.models import Bank, BankEntry
@@ -50,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 CURRENT = "current.json"
 # PDQ hashes of lower quality say little about an image (formats.md): never indexed.
-MIN_PDQ_QUALITY = 50
 # Generations kept besides the live one, for processes still mapping an older one.
 KEEP_OLD_GENERATIONS = 1
 # A carried-over bank with this many segments is rebuilt as one (searching fewer is faster).

@@ -16,9 +16,9 @@ import numpy as np
 from django.db.models import Q
 
 from muhafiz.banks.hexhash import HEX_LENGTHS, is_hex
-from muhafiz.banks.index.pdq import MATCH_DISTANCE, hex_to_words, popcount_rows
+from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY, hex_to_words, popcount_rows
 from muhafiz.banks.model import HashKind
-from muhafiz.hashbank.index import MIN_PDQ_QUALITY, LoadedIndex, current_index
+from muhafiz.hashbank.index import LoadedIndex, current_index
 from muhafiz.hashbank.models import Bank, BankEntry, BankEntryQuerySet
 
 EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)

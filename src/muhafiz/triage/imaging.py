@@ -1,10 +1,16 @@
-"""Images: PDQ hash and quality on a reduced decode, and the EXIF fields investigators use.
+"""Images: PDQ hash and quality as the reference computes them, and the EXIF fields we read.
 
-PDQ follows formats.md: the reference CLI shrinks large images to fit 512×512 before hashing. We
-get there cheaply: JPEGs are decoded with libjpeg's DCT scaling (`Image.draft`) so that the short
-side stays at least `pdq_min_side` pixels, other formats are box-reduced by an integer factor,
-and what remains above 512 px is resized like the reference. The hash stays within a few bits of
-`pdqhash` on the full decode at a small fraction of the cost.
+Hash banks hold PDQ hashes computed the reference way: `pdqhash.compute` on the fully decoded
+image (python-threatexchange, HMA). Decoding a 12-megapixel JPEG in full costs ~10x what hashing
+needs, so JPEGs are decoded reduced (libjpeg's DCT scaling, `Image.draft`) and the reference's
+own down-sampling is computed on the reduced pixels: PDQ blurs the luma with two passes of box
+filters (Jarosz) and samples a 64x64 grid; that is a fixed linear map, separable into a 64xH
+and a 64xW weight matrix (`_jarosz_weights`). A 1/s-scale decode holds the s x s block means of
+the full decode, so the weights are summed over each block and applied to the reduced luma. What
+the block means cannot carry is texture inside a block; a hash whose DCT coefficients sit too
+close to their median for that error (`_stable`) is computed again from a decode twice as large,
+down to the full decode. Other formats are decoded in full and hashed by `pdqhash` itself.
+docs/decisions/0019-pdq-that-agrees-with-the-reference.md has the measurements.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pdqhash
-from PIL import Image
+from PIL import Image, ImageFile
 
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.triage.records import FileRecord, IssueCode
 from muhafiz.triage.settings import ScanSettings
 
@@ -33,12 +42,23 @@ except ImportError:  # pragma: no cover - depends on the installation
 # imports this module too. Our own, lower limits are checked before decoding; Pillow's error
 # (above twice its MAX_IMAGE_PIXELS) is caught and recorded the same way.
 
-PDQ_BOX = 512  # the reference CLI's resize target
+PDQ_BOX = 512  # the reference CLI's resize target (video frames are shrunk to fit it)
 PDQ_MIN_PIXELS = 5  # under 5 px in either dimension PDQ has no hash (quality 0)
+PDQ_GRID = 64  # PDQ samples the blurred luma on a 64x64 grid
+# A reduced JPEG decode keeps at least this many pixels on its short side (about 5 per grid
+# cell): 1/8 for a 12-megapixel photo, 1/4 for a 6-megapixel one. Measured in the decision.
+PDQ_MIN_REDUCED_SIDE = 320
+# A hash from a reduced decode is kept when at most this many of its 256 coefficients are
+# closer to the median than the estimated error of the reduced decode; else the decode doubles.
+PDQ_MAX_UNSURE_BITS = 4
 
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # the reference's RGB -> luma
 _EXIF_MAKE, _EXIF_MODEL, _EXIF_SOFTWARE, _EXIF_DATETIME = 0x010F, 0x0110, 0x0131, 0x0132
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +68,10 @@ class PdqResult:
 
 
 def pdq_of_pixels(image: Image.Image) -> PdqResult:
-    """PDQ of exactly these pixels (no resizing), via the reference C++ in `pdqhash`."""
+    """PDQ of exactly these pixels (no resizing), via the reference C++ in `pdqhash`.
+
+    For pixels already in memory (video frames, the full decode of a non-JPEG picture).
+    """
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     if min(rgb.size) < PDQ_MIN_PIXELS:
         return PdqResult(None, 0)
@@ -57,7 +80,8 @@ def pdq_of_pixels(image: Image.Image) -> PdqResult:
 
 
 def reduced_for_pdq(image: Image.Image, min_side: int) -> Image.Image:
-    """Decode `image` (freshly opened, not loaded) at reduced size, ready for `pdq_of_pixels`."""
+    """Decode `image` reduced, ready for `pdq_of_pixels`: for video frames, which vPDQ hashes
+    shrunk (formats.md). Pictures go through `pdq_of_encoded`, which agrees with the reference."""
     if image.format == "JPEG":
         # libjpeg picks the largest 1/8, 1/4, 1/2 scale keeping both sides >= min_side.
         image.draft("RGB", (min_side, min_side))
@@ -70,6 +94,153 @@ def reduced_for_pdq(image: Image.Image, min_side: int) -> Image.Image:
     if max(rgb.size) > PDQ_BOX:
         rgb.thumbnail((PDQ_BOX, PDQ_BOX), Image.Resampling.BICUBIC, reducing_gap=None)
     return rgb
+
+
+def pdq_of_encoded(data: bytes | bytearray | memoryview) -> PdqResult:
+    """PDQ of an image file's bytes, as the reference computes it on the full decode.
+
+    The one PDQ function for files: `muhafiz scan`, the server's /api/v1/hash and HMA's /h/hash
+    all call it. Raises what Pillow raises on a broken file; callers check size limits first.
+    """
+    with Image.open(io.BytesIO(data)) as image:
+        size, reducible = image.size, _reducible_jpeg(image)
+    if min(size) < PDQ_MIN_PIXELS:
+        return PdqResult(None, 0)
+    scale = _first_scale(size) if reducible else 1
+    while scale > 1:
+        result, stable = _pdq_of_reduced_jpeg(data, scale)
+        if stable:
+            return result
+        scale //= 2
+    with Image.open(io.BytesIO(data)) as image:
+        if getattr(image, "n_frames", 1) > 1:
+            image.seek(0)
+        return pdq_of_pixels(image.convert("RGB"))
+
+
+def _reducible_jpeg(image: Image.Image) -> bool:
+    # One scan of YCbCr or grey samples: libjpeg scales it and hands out the luma directly.
+    tiles = image.tile if isinstance(image, ImageFile.ImageFile) else []
+    return image.format == "JPEG" and image.mode in {"RGB", "L"} and len(tiles) == 1
+
+
+def _first_scale(size: tuple[int, int]) -> int:
+    short = min(size)
+    return next((s for s in (8, 4, 2) if short // s >= PDQ_MIN_REDUCED_SIDE), 1)
+
+
+def _pdq_of_reduced_jpeg(
+    data: bytes | bytearray | memoryview, scale: int
+) -> tuple[PdqResult, bool]:
+    """PDQ from a 1/`scale` decode, and whether the hash is stable against the reduction."""
+    with Image.open(io.BytesIO(data)) as image:
+        width, height = image.size
+        image.draft("L", (width // scale, height // scale))
+        got = _scale_of(image.size, (width, height))
+        luma = _luma(image)
+    coefficients, quality = _dct_of_grid(_grid(luma, (width, height), got))
+    # The error of the reduction, estimated from the step one reduction coarser (2x2 means of
+    # these pixels); the error of this step is smaller, so the test errs on the safe side.
+    h2, w2 = luma.shape[0] // 2 * 2, luma.shape[1] // 2 * 2
+    coarser = luma[:h2, :w2].reshape(h2 // 2, 2, w2 // 2, 2).mean(axis=(1, 3), dtype=np.float32)
+    rough, rough_quality = _dct_of_grid(_grid(coarser, (width, height), 2 * got))
+    median = _median(coefficients)
+    unsure = np.count_nonzero(np.abs(coefficients - median) < np.abs(coefficients - rough))
+    # Quality decides whether the hash is matched at all: near the floor it must be right too.
+    near_floor = abs(quality - MIN_PDQ_QUALITY) <= max(2, 2 * abs(quality - rough_quality))
+    stable = unsure <= PDQ_MAX_UNSURE_BITS and not near_floor
+    return PdqResult(_hex_of(coefficients, median), quality), bool(stable)
+
+
+def _grid(luma: F32, full: tuple[int, int], scale: int) -> F32:
+    """The reference's 64x64 blurred, sampled luma, from a 1/`scale` reduction of the image."""
+    rows = _jarosz_weights(full[1], scale)[:, : luma.shape[0]]
+    cols = _jarosz_weights(full[0], scale)[:, : luma.shape[1]]
+    grid: F32 = np.asarray(rows @ luma @ cols.T, dtype=np.float32)
+    return grid
+
+
+def _scale_of(reduced: tuple[int, int], full: tuple[int, int]) -> int:
+    for s in (1, 2, 4, 8):
+        if reduced == (-(-full[0] // s), -(-full[1] // s)):
+            return s
+    raise ValueError(f"unexpected reduced size {reduced} of {full}")
+
+
+def _luma(image: Image.Image) -> F32:
+    if image.mode == "L":  # libjpeg's Y: the same weights as the reference's luma
+        return np.asarray(image, dtype=np.float32)
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
+    luma: F32 = rgb @ _LUMA
+    return luma
+
+
+@lru_cache(maxsize=64)
+def _jarosz_weights(length: int, scale: int) -> F32:
+    """The reference's blur-and-sample along one axis of `length` pixels, as a 64 x n matrix.
+
+    Two passes of the reference's box filter (window (length + 127) // 128, shrinking at the
+    edges), then the sample at int((i + 0.5) * length / 64); with `scale` > 1 the weights of each
+    block of `scale` pixels are summed, to apply to a 1/`scale` decode.
+    """
+    window = (length + 2 * PDQ_GRID - 1) // (2 * PDQ_GRID)
+    picks = ((np.arange(PDQ_GRID) + 0.5) * length / PDQ_GRID).astype(np.int64)
+    rows = np.zeros((PDQ_GRID, length), dtype=np.float64)
+    rows[np.arange(PDQ_GRID), picks] = 1.0
+    weights = _box_transposed(_box_transposed(rows, window), window)
+    blocks = -(-length // scale)
+    padded = np.zeros((PDQ_GRID, blocks * scale), dtype=np.float64)
+    padded[:, :length] = weights
+    summed: F32 = padded.reshape(PDQ_GRID, blocks, scale).sum(axis=2).astype(np.float32)
+    return summed
+
+
+def _box_transposed(rows: F64, window: int) -> F64:
+    """`rows @ B` for the reference's box filter B: out[o] = mean of in[o - window + half ...
+    o + half - 1], half = (window + 2) // 2, the window cut at both ends."""
+    length = rows.shape[1]
+    half = (window + 2) // 2
+    o = np.arange(length)
+    lo = np.maximum(0, o - (window - half))
+    hi = np.minimum(length, o + half)
+    # (rows @ B)[x] = sum over outputs o whose window holds x of rows[o] / (hi[o] - lo[o]).
+    sums = np.concatenate(
+        [np.zeros((rows.shape[0], 1)), np.cumsum(rows / (hi - lo), axis=1)], axis=1
+    )
+    first = np.searchsorted(hi, o, side="right")  # first output whose window reaches x
+    after = np.searchsorted(lo, o, side="right")  # first output whose window starts after x
+    result: F64 = sums[:, after] - sums[:, first]
+    return result
+
+
+@lru_cache(maxsize=1)
+def _dct_matrix() -> F64:
+    i = np.arange(1, 17)[:, None]
+    j = np.arange(PDQ_GRID)[None, :]
+    matrix: F64 = math.sqrt(2 / PDQ_GRID) * np.cos(math.pi / 2 / PDQ_GRID * i * (2 * j + 1))
+    return matrix
+
+
+def _dct_of_grid(grid: npt.NDArray[np.floating[Any]]) -> tuple[F64, int]:
+    """The 16x16 DCT coefficients (flattened, row-major) and the quality of a 64x64 grid."""
+    buffer = grid.astype(np.float64)
+    dct = _dct_matrix()
+    steps = (
+        np.abs(np.trunc((buffer[:-1, :] - buffer[1:, :]) * 100 / 255)).sum()
+        + np.abs(np.trunc((buffer[:, :-1] - buffer[:, 1:]) * 100 / 255)).sum()
+    )
+    quality = min(100, int(steps) // 90)
+    coefficients: F64 = (dct @ buffer @ dct.T).ravel()
+    return coefficients, quality
+
+
+def _median(coefficients: F64) -> float:
+    return float(np.partition(coefficients, 127)[127])  # Torben's median: the lower of the two
+
+
+def _hex_of(coefficients: F64, median: float) -> str:
+    bits = coefficients > median  # bit k = 16 i + j; the hex prints bit 255 first
+    return np.packbits(bits[::-1].astype(np.uint8)).tobytes().hex()
 
 
 def analyze_image(
@@ -110,7 +281,7 @@ def analyze_image(
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                result = pdq_of_pixels(reduced_for_pdq(image, settings.pdq_min_side))
+                result = pdq_of_encoded(data)
         except Exception as exc:
             record.add_issue(
                 IssueCode.CORRUPT_IMAGE, f"image could not be decoded: {_describe(exc)}"

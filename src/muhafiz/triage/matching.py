@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.banks.match import Match, Matcher
 from muhafiz.banks.model import BankKind, HashEntry, HashKind
 from muhafiz.banks.video import match_video
@@ -27,11 +28,11 @@ class RecordMatcher(Protocol):
         pdq: str | None = None,
         pdq_quality: int | None = None,
         max_distance: int = 31,
-        min_quality: int = 50,
+        min_quality: int = MIN_PDQ_QUALITY,
     ) -> list[Match]: ...
 
     def match_pdq_batch(
-        self, pdqs: Sequence[str], *, max_distance: int = 31, min_quality: int = 50
+        self, pdqs: Sequence[str], *, max_distance: int = 31, min_quality: int = MIN_PDQ_QUALITY
     ) -> list[list[Match]]: ...
 
     def video_frame_count(self, bank: str, video: str, *, min_quality: int) -> int: ...

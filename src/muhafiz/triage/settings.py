@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -15,7 +17,7 @@ GiB = 1024 * MiB
 class ScanSettings:
     # Near matching (formats.md: distance <= 31, quality >= 50).
     max_distance: int = 31
-    min_quality: int = 50
+    min_quality: int = MIN_PDQ_QUALITY
     # PDQ on a reduced decode: the JPEG DCT scaling keeps the short side at least this long.
     pdq_min_side: int = 256
     # Images above this many pixels are decompression bombs and are not decoded (they are still

@@ -33,6 +33,8 @@ I64 = npt.NDArray[np.int64]
 
 PDQ_BITS = 256
 MATCH_DISTANCE = 31
+# PDQ hashes of lower quality are not matched (formats.md). The one place this number lives.
+MIN_PDQ_QUALITY = 50
 BRUTE_FORCE_BELOW = 1 << 16
 MAX_CHUNK_BITS = 24
 QUERY_BATCH = 64  # measured best at 10 M: small batches keep probe arrays in cache

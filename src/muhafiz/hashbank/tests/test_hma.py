@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.hashbank import actions
@@ -231,3 +233,37 @@ def test_a_session_post_with_its_csrf_token_is_served(people: People, hma: dict[
     )
 
     assert response.status_code == 200 and response.json() == {"pdq": hma["pdq"]}
+
+
+def _textured_jpeg(seed: int, size: tuple[int, int]) -> bytes:
+    """A camera-sized JPEG with fine stripes over a picture: the hard case for a reduced decode."""
+    import numpy as np
+
+    y, x = np.mgrid[0 : size[1], 0 : size[0]].astype(np.float32)
+    stripes = np.clip(0.5 + 1.5 * np.sin((x * 0.97 + y * 0.26) * (2 * np.pi / 2.7)), 0, 1)
+    small = picture(seed, (size[0] // 20, size[1] // 20)).convert("RGB")
+    base = np.asarray(small.resize(size, Image.Resampling.NEAREST), dtype=np.float32)
+    pixels = np.clip(base * (0.3 + 0.7 * stripes[..., None]), 0, 255).astype(np.uint8)
+    return encode(Image.fromarray(pixels), "JPEG", quality=92)
+
+
+def test_api_hash_hma_hash_and_a_field_scan_give_the_same_pdq_for_the_same_file(
+    hma: dict[str, Any], people: People, tmp_path: Path
+) -> None:
+    from muhafiz.triage.engine import ScanOptions, start_scan
+
+    photos = {"stripes.jpg": _textured_jpeg(5, (2700, 2000)), "plain.jpg": hma["image"]}
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    for name, data in photos.items():
+        (drive / name).write_bytes(data)
+    start_scan(ScanOptions(sources=[drive], out=tmp_path / "s.scan"))
+    with sqlite3.connect(tmp_path / "s.scan") as conn:
+        scanned = dict(conn.execute("SELECT path, pdq FROM files").fetchall())
+    examiner = signed_in(people.forensic_examiner)
+    for name, data in photos.items():
+        api = examiner.post("/api/v1/hash", {"file": SimpleUploadedFile(name, data)})
+        assert api.status_code == 200, api.content
+        hma_hash = hma["caller"].post("/h/hash", {"photo": SimpleUploadedFile(name, data)})
+        assert hma_hash.status_code == 200, hma_hash.content
+        assert scanned[f"drive/{name}"] == api.json()["pdq"] == hma_hash.json()["pdq"], name
