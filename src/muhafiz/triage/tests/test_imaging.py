@@ -1,14 +1,23 @@
-"""PDQ on the reduced decode stays compatible with the reference; EXIF; hostile images."""
+"""PDQ agrees with the reference (pdqhash on the full decode); EXIF; hostile images."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from muhafiz.triage.imaging import analyze_image, pdq_of_pixels, reduced_for_pdq
+from muhafiz.triage.imaging import (
+    _dct_of_grid,
+    _grid,
+    _hex_of,
+    _median,
+    analyze_image,
+    pdq_of_encoded,
+    pdq_of_pixels,
+)
 from muhafiz.triage.records import FileRecord, IssueCode
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.tests.media import gps_exif, jpeg_bytes, png_bytes, scene
@@ -34,24 +43,41 @@ def _record() -> FileRecord:
 
 
 @pytest.mark.skipif(not BRIDGE.is_dir(), reason="shared PDQ reference images not present")
-def test_reduced_decode_pdq_is_within_10_bits_of_the_reference_hashes() -> None:
+def test_pdq_agrees_with_pdqhash_on_the_full_decode_and_stays_near_the_pure_python_hashes() -> None:
     expected = _expected()
     assert len(expected) == 12
     for name, (reference, quality) in expected.items():
+        data = (BRIDGE / name).read_bytes()
         record = _record()
-        analyze_image((BRIDGE / name).read_bytes(), record, ScanSettings())
+        analyze_image(data, record, ScanSettings())
         assert record.pdq is not None, name
         assert record.pdq_quality is not None and record.pdq_quality >= 80
         assert quality >= 80
-        assert _distance(record.pdq, reference) <= 10, name
+        full = pdq_of_pixels(Image.open(io.BytesIO(data)))  # what HMA and threatexchange hash
+        assert full.hex is not None
+        assert _distance(record.pdq, full.hex) <= 4, name
+        # The pure-Python tool shrinks to 512 px first; pdqhash on the full decode itself is
+        # up to 12 bits from its hashes here (sharpen-a-lot), so the bound is the issue's 16.
+        assert _distance(record.pdq, reference) <= 16, name
 
 
-@pytest.mark.skipif(not BRIDGE.is_dir(), reason="shared PDQ reference images not present")
-def test_reduced_decode_keeps_the_short_side_at_least_256_pixels() -> None:
-    image = Image.open(BRIDGE / "aaa-orig.jpg")
-    reduced = reduced_for_pdq(image, 256)
-    assert min(reduced.size) >= 256
-    assert max(reduced.size) <= 512
+def test_the_weights_reproduce_pdqhash_exactly_on_full_pixels() -> None:
+    # Odd and even box windows (sizes 1150 -> 9, 700 -> 6), and a grid finer than the pixels.
+    for size in ((1150, 700), (700, 1150), (90, 70)):
+        rgb = np.asarray(scene(7, size).convert("RGB"))
+        luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        coefficients, quality = _dct_of_grid(_grid(luma, size, 1))
+        ours = _hex_of(coefficients, _median(coefficients))
+        reference = pdq_of_pixels(Image.fromarray(rgb))
+        assert reference.hex is not None
+        assert _distance(ours, reference.hex) <= 2, size  # float rounding at most
+        assert abs(quality - reference.quality) <= 1, size
+
+
+def test_png_and_small_jpeg_are_hashed_exactly_as_the_reference() -> None:
+    for data in (png_bytes(scene(5, (1400, 1000))), jpeg_bytes(scene(6, (600, 500)))):
+        ours = pdq_of_encoded(data)
+        assert ours == pdq_of_pixels(Image.open(io.BytesIO(data)))
 
 
 def test_pdq_of_an_image_under_5_pixels_is_empty_with_quality_0() -> None:
