@@ -6,11 +6,13 @@ returned by the audited `POST …/victims/{code}/identity`, never in a URL or a 
 """
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from muhafiz.accounts.models import User
@@ -21,6 +23,7 @@ from muhafiz.cases.models import (
     Alert,
     Case,
     Referral,
+    TeamJoinRequest,
     TeamMember,
     Victim,
     Witness,
@@ -141,6 +144,29 @@ class ReasonIn(Schema):
 class TeamIn(Schema):
     username: str = Field(..., max_length=150)
     team_role: str = Field(..., max_length=40)
+
+
+class TeamRequestIn(Schema):
+    team_role: str = Field(..., max_length=40)
+    reason: str = Field(..., max_length=500, description="why the person needs to be on the team")
+    username: str = Field(
+        "", max_length=150, description="a colleague to add (team members only); empty: yourself"
+    )
+
+
+class TeamRequestOut(Schema):
+    id: int
+    username: str
+    team_role: str
+    reason: str
+    requested_by: str
+    status: str
+    decided_by: str | None
+    decision_note: str
+
+
+class DecisionNoteIn(Schema):
+    note: str = Field("", max_length=500)
 
 
 class VictimIn(Schema):
@@ -618,13 +644,80 @@ def team(request: HttpRequest, reference: str) -> Any:
     return [_member_out(m) for m in case.team.select_related("user")]
 
 
-@router.post("/{reference}/team", response={201: TeamMemberOut}, summary="Add to the team")
-@api_requires(Perm.CASE_EDIT)
+@router.post(
+    "/{reference}/team", response={201: TeamMemberOut}, summary="Add to the team (supervisors)"
+)
+@api_requires(Perm.CASE_OVERSEE)
 def add_team_member(request: HttpRequest, reference: str, payload: TeamIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.load_case(_who(request), reference, Perm.CASE_OVERSEE)
     user = get_object_or_404(User, username=payload.username)
     member = actions.add_team_member(_who(request), case, user, payload.team_role, request=request)
     return Status(201, _member_out(member))
+
+
+def _join_out(join: TeamJoinRequest) -> TeamRequestOut:
+    return TeamRequestOut(
+        id=join.pk,
+        username=join.user.username,
+        team_role=join.team_role,
+        reason=join.reason,
+        requested_by=join.requested_by.username,
+        status=join.status,
+        decided_by=join.decided_by.username if join.decided_by else None,
+        decision_note=join.decision_note,
+    )
+
+
+@router.get(
+    "/{reference}/team/requests",
+    response=list[TeamRequestOut],
+    summary="Requests to join the case team",
+)
+@api_requires(Perm.CASE_VIEW)
+def team_requests(request: HttpRequest, reference: str) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_VIEW)
+    joins = case.join_requests.select_related("user", "requested_by", "decided_by")
+    return [_join_out(j) for j in joins[:200]]
+
+
+@router.post(
+    "/{reference}/team/requests",
+    response={201: TeamRequestOut},
+    summary="Ask to join the case team; a supervisor decides",
+)
+@api_signed_in
+def request_team_join(request: HttpRequest, reference: str, payload: TeamRequestIn) -> Any:
+    case = selectors.load_case_page(_who(request), reference)
+    user = None
+    if payload.username:
+        user = User.objects.filter(username=payload.username).first()
+        if user is None:
+            raise ValidationError({"user": _("This person cannot join this case team.")})
+    join = actions.request_team_join(
+        _who(request), case, payload.team_role, payload.reason, user=user, request=request
+    )
+    return Status(201, _join_out(join))
+
+
+@router.post(
+    "/{reference}/team/requests/{request_id}/{decision}",
+    response=TeamRequestOut,
+    summary="Approve or refuse a request to join (supervisors)",
+)
+@api_requires(Perm.CASE_OVERSEE)
+def decide_team_join(
+    request: HttpRequest,
+    reference: str,
+    request_id: int,
+    decision: Literal["approve", "refuse"],
+    payload: DecisionNoteIn,
+) -> Any:
+    case = selectors.load_case(_who(request), reference, Perm.CASE_OVERSEE)
+    join = get_object_or_404(TeamJoinRequest, case=case, pk=request_id)
+    actions.decide_team_join(
+        _who(request), join, decision == "approve", payload.note, request=request
+    )
+    return _join_out(join)
 
 
 @router.post(
@@ -723,7 +816,7 @@ def replace_victim_identity(
 
 
 @router.post("/{reference}/victims/{code}/consents", response=VictimOut, summary="Set consents")
-@api_signed_in
+@api_requires(Perm.VICTIM_CONSENT)
 def set_consents(request: HttpRequest, reference: str, code: str, payload: ConsentsIn) -> Any:
     found = _load_victim(request, reference, code)
     actions.set_victim_consents(

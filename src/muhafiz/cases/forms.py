@@ -117,6 +117,25 @@ class TeamForm(forms.Form):
     team_role = forms.ChoiceField(label=_("Role on the case"), choices=TeamRole.choices)
 
 
+class TeamRequestForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"),
+        max_length=150,
+        required=False,
+        help_text=_("Leave empty to ask for yourself; a team member may ask for a colleague."),
+    )
+    team_role = forms.ChoiceField(label=_("Role on the case"), choices=TeamRole.choices)
+    reason = forms.CharField(
+        label=_("Why they need to be on the team"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
 class VictimForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     cnic = forms.CharField(label=_("CNIC or B-form number"), max_length=40, required=False)

@@ -232,12 +232,62 @@ class TeamMember(models.Model):
         return f"{self.case.reference} {self.team_role} {self.user_id}"
 
 
+class TeamJoinStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class TeamJoinRequest(models.Model):
+    """A request that a person join a case team, decided by a supervisor who oversees the case.
+
+    Nobody adds themselves to a team: a person asks (or a team member asks for a colleague),
+    and a supervisor of the case's jurisdiction approves or refuses; both are audited.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_join_requests"
+    )
+    team_role = models.CharField(_("role on the case"), max_length=40, choices=TeamRole.choices)
+    reason = models.CharField(_("why they need to be on the team"), max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=20, choices=TeamJoinStatus.choices, default=TeamJoinStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user", "team_role"],
+                condition=models.Q(status="requested"),
+                name="one_open_join_request_each",
+            )
+        ]
+
+    def audit_label(self) -> str:
+        return f"{self.case.reference} join request {self.pk}"
+
+    def access_scope(self) -> Scope:
+        return self.case.access_scope()
+
+
 class AlertKind(models.TextChoices):
     CLOCK_DUE_SOON = "clock_due_soon", _("Deadline nearly due")
     CLOCK_MISSED = "clock_missed", _("Deadline missed")
     CROSS_CASE_LINK = "cross_case_link", _("Link to another case")
     REFERRAL = "referral", _("Referral")
     TEAM = "team", _("Added to a case team")
+    TEAM_REQUEST = "team_request", _("Request to join a case team")
 
 
 class Alert(models.Model):

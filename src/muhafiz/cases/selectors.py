@@ -19,7 +19,7 @@ from muhafiz.cases.models import (
     Victim,
 )
 from muhafiz.catalogue.models import Offence
-from muhafiz.core.permissions import OVERSIGHT_ROLES, Perm, check_perm, has_perm, scope_filter
+from muhafiz.core.permissions import Perm, check_perm, has_perm, oversees, scope_filter
 
 # Either right opens a case page: CASE_VIEW for its investigative content, WELFARE_VIEW for the
 # welfare part (victim codes, consent, referrals) that child-protection officers work on.
@@ -107,8 +107,9 @@ def case_rights(principal: Any, case: Case) -> dict[str, bool]:
         "welfare_edit": has_perm(principal, Perm.WELFARE_EDIT, case),
         "identity": has_perm(principal, Perm.VICTIM_IDENTITY, case),
         "evidence": has_perm(principal, Perm.EVIDENCE_VIEW, case),
-        "override": has_perm(principal, Perm.CASE_EDIT, case)
-        and getattr(principal, "role", "") in OVERSIGHT_ROLES,
+        "consent": has_perm(principal, Perm.VICTIM_CONSENT, case),
+        "override": has_perm(principal, Perm.CASE_EDIT, case) and oversees(principal, case),
+        "oversee": oversees(principal, case) and case.is_open,
     }
 
 

@@ -26,6 +26,12 @@ urlpatterns = [
     path("<str:reference>/close/", views.case_close, name="close"),
     path("<str:reference>/reopen/", views.case_reopen, name="reopen"),
     path("<str:reference>/team/", views.team_add, name="team_add"),
+    path("<str:reference>/team/request/", views.team_request, name="team_request"),
+    path(
+        "<str:reference>/team/requests/<int:request_id>/<str:decision>/",
+        views.team_decide,
+        name="team_decide",
+    ),
     path("<str:reference>/team/<int:member_id>/remove/", views.team_remove, name="team_remove"),
     path("<str:reference>/victims/new/", views.victim_create, name="victim_create"),
     path("<str:reference>/victims/<str:code>/", views.victim_detail, name="victim"),

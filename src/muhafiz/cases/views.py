@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.utils.translation import gettext as _
@@ -25,6 +25,8 @@ from muhafiz.cases.models import (
     CaseStatus,
     Referral,
     ReferralStatus,
+    TeamJoinRequest,
+    TeamJoinStatus,
     TeamMember,
     Victim,
     Witness,
@@ -149,6 +151,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             status_changes=case.status_changes.select_related("changed_by"),
             timeline_template=_timeline_template(),
             team_form=forms.TeamForm(),
+            team_request_form=forms.TeamRequestForm(),
+            join_requests=case.join_requests.filter(status=TeamJoinStatus.REQUESTED).select_related(
+                "user", "requested_by"
+            ),
             reason_form=forms.ReasonForm(),
         )
     if rights["welfare"] or rights["view"]:
@@ -242,10 +248,11 @@ def case_reopen(request: HttpRequest, reference: str) -> HttpResponse:
     return _status_change(request, reference, close=False)
 
 
-@requires(Perm.CASE_EDIT)
+@requires(Perm.CASE_OVERSEE)
 @require_POST
 def team_add(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    """A supervisor overseeing the case adds someone directly; others ask (`team_request`)."""
+    case = selectors.load_case(request.user, reference, Perm.CASE_OVERSEE)
     form = forms.TeamForm(request.POST)
     if form.is_valid():
         user = User.objects.filter(username=form.cleaned_data["username"]).first()
@@ -258,6 +265,55 @@ def team_add(request: HttpRequest, reference: str) -> HttpResponse:
                 )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
+    return redirect("cases:detail", reference=case.reference)
+
+
+@signed_in
+@require_POST
+def team_request(request: HttpRequest, reference: str) -> HttpResponse:
+    """Ask to join the case team (or, as a member, ask for a colleague); a supervisor decides."""
+    case = selectors.load_case_page(request.user, reference)
+    form = forms.TeamRequestForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        user = None
+        if data["username"]:
+            user = User.objects.filter(username=data["username"]).first()
+        try:
+            if data["username"] and user is None:
+                raise ValidationError(_("This person cannot join this case team."))
+            actions.request_team_join(
+                request.user, case, data["team_role"], data["reason"], user=user, request=request
+            )
+            messages.success(request, _("Your request was sent to the case's supervisors."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Say why the person needs to be on the team."))
+    return redirect("cases:detail", reference=case.reference)
+
+
+@requires(Perm.CASE_OVERSEE)
+@require_POST
+def team_decide(
+    request: HttpRequest, reference: str, request_id: int, decision: str
+) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.CASE_OVERSEE)
+    join = get_object_or_404(TeamJoinRequest, case=case, pk=request_id)
+    if decision not in ("approve", "refuse"):
+        raise Http404
+    form = forms.DecisionNoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        actions.decide_team_join(request.user, join, decision == "approve", note, request=request)
+        messages.success(
+            request,
+            _("The request was approved.")
+            if decision == "approve"
+            else _("The request was refused."),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -321,7 +377,7 @@ def _victim_context(request: HttpRequest, case: Case, victim: Victim, **extra: A
         "case": case,
         "victim": victim,
         "rights": rights,
-        "can_consent": rights["edit"] or rights["welfare_edit"],
+        "can_consent": rights["consent"],
         "overrides": victim.consent_overrides.select_related("decided_by"),
         "purpose_form": forms.PurposeForm(),
         "consent_form": forms.ConsentForm(
@@ -404,7 +460,7 @@ def victim_identity_edit(request: HttpRequest, reference: str, code: str) -> Htt
     return response
 
 
-@signed_in
+@requires(Perm.VICTIM_CONSENT)
 @require_POST
 def victim_consents(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     case = selectors.load_case_page(request.user, reference)

@@ -23,11 +23,14 @@ class Perm(StrEnum):
     CASE_VIEW = "case.view"  # a case's summary and its investigative content
     CASE_CREATE = "case.create"
     CASE_EDIT = "case.edit"
+    CASE_OVERSEE = "case.oversee"  # oversee every case of the jurisdiction (see `oversees`)
     VICTIM_IDENTITY = "victim.identity"  # decrypt and read a victim's identity
+    VICTIM_CONSENT = "victim.consent"  # record the consents a victim or guardian gave
     WELFARE_VIEW = "welfare.view"  # the welfare part of a case: victim needs, referrals
     WELFARE_EDIT = "welfare.edit"
     EVIDENCE_VIEW = "evidence.view"
     EVIDENCE_EDIT = "evidence.edit"
+    EVIDENCE_CUSTODY = "evidence.custody"  # hold a seized item (be a hand-over's recipient)
     MEDIA_REVEAL = "media.reveal"  # reveal one media preview, audited
     SCAN_RUN = "scan.run"
     HASH_MATCH = "hash.match"  # send hashes, receive matches
@@ -45,28 +48,30 @@ class Perm(StrEnum):
 
 
 _CASE_WORK = {Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.EVIDENCE_VIEW}
+_VICTIM_WORK = {Perm.VICTIM_IDENTITY, Perm.VICTIM_CONSENT, Perm.WELFARE_VIEW}
 
 ROLE_GRANTS: dict[str, frozenset[Perm]] = {
     "investigator": frozenset(
         _CASE_WORK
-        | {Perm.CASE_CREATE, Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.EVIDENCE_EDIT}
+        | _VICTIM_WORK
+        | {Perm.CASE_CREATE, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_CUSTODY}
         | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.REGISTER_REQUEST, Perm.INTAKE_HANDLE}
     ),
     "supervisor": frozenset(
         _CASE_WORK
-        | {Perm.CASE_CREATE, Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.EVIDENCE_EDIT}
+        | _VICTIM_WORK
+        | {Perm.CASE_CREATE, Perm.CASE_OVERSEE, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_CUSTODY}
         | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.INTAKE_HANDLE, Perm.STATS_VIEW}
     ),
     "forensic_examiner": frozenset(
-        {Perm.CASE_VIEW, Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.MEDIA_REVEAL}
-        | {Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.BANK_VIEW, Perm.BANK_MANAGE}
+        {Perm.CASE_VIEW, Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_CUSTODY}
+        | {Perm.MEDIA_REVEAL, Perm.SCAN_RUN, Perm.HASH_MATCH, Perm.BANK_VIEW, Perm.BANK_MANAGE}
     ),
+    # Prosecutors may hold an exhibit to produce it in court.
     "prosecutor": frozenset(
-        _CASE_WORK | {Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW, Perm.REGISTER_APPROVE}
+        _CASE_WORK | _VICTIM_WORK | {Perm.REGISTER_APPROVE, Perm.EVIDENCE_CUSTODY}
     ),
-    "child_protection_officer": frozenset(
-        {Perm.WELFARE_VIEW, Perm.WELFARE_EDIT, Perm.VICTIM_IDENTITY}
-    ),
+    "child_protection_officer": frozenset(_VICTIM_WORK | {Perm.WELFARE_EDIT}),
     "register_officer": frozenset({Perm.REGISTER_MANAGE}),
     "analyst": frozenset({Perm.STATS_VIEW}),
     "auditor": frozenset({Perm.AUDIT_VIEW, Perm.STATS_VIEW}),
@@ -74,10 +79,22 @@ ROLE_GRANTS: dict[str, frozenset[Perm]] = {
     "administrator": frozenset({Perm.USER_MANAGE, Perm.CATALOGUE_EDIT, Perm.JOB_MANAGE}),
 }
 
-# Reading these on one object needs membership of that case's team, not just jurisdiction.
-TEAM_PERMS = frozenset({Perm.VICTIM_IDENTITY, Perm.MEDIA_REVEAL, Perm.WELFARE_EDIT})
-# Roles that oversee every case in their jurisdiction without being on its team.
-OVERSIGHT_ROLES = frozenset({"supervisor"})
+# Using these on one case needs membership of that case's team (or oversight, see `oversees`),
+# not just jurisdiction: a victim's identity and consents, and the evidence and its content.
+TEAM_PERMS = frozenset(
+    {
+        Perm.VICTIM_IDENTITY,
+        Perm.VICTIM_CONSENT,
+        Perm.WELFARE_EDIT,
+        Perm.EVIDENCE_VIEW,
+        Perm.EVIDENCE_EDIT,
+        Perm.MEDIA_REVEAL,
+    }
+)
+# Police and prosecution read the identity of a victim of their case whether or not the victim
+# consented to sharing it; everyone else (child-protection officers, every API client) needs
+# that consent, or a supervisor's recorded override. See `needs_sharing_consent`.
+IDENTITY_WITHOUT_SHARING_CONSENT_ROLES = frozenset({"investigator", "supervisor", "prosecutor"})
 # These are only granted for a stated purpose (a named suspect in a case, a consented vetting).
 PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE})
 
@@ -186,10 +203,27 @@ def has_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: 
     if not covers(principal, scope):
         return False
     if perm in TEAM_PERMS:
-        return (
-            is_team_member(principal, scope) or getattr(principal, "role", None) in OVERSIGHT_ROLES
-        )
+        return is_team_member(principal, scope) or _oversees(principal, scope)
     return True
+
+
+def _oversees(principal: Any, scope: Scope) -> bool:
+    return Perm.CASE_OVERSEE in granted_perms(principal) and covers(principal, scope)
+
+
+def oversees(principal: Any, obj: object) -> bool:
+    """The oversight rule: a principal granted CASE_OVERSEE (a supervisor) whose jurisdiction
+    covers the case oversees it without being on its team. They approve or refuse requests to
+    join its team, override a victim's consent with a reason, and use the team rights."""
+    return has_perm(principal, Perm.CASE_OVERSEE, obj)
+
+
+def needs_sharing_consent(principal: Any) -> bool:
+    """True when `principal` may read a victim's identity only with the victim's consent to
+    sharing it (or a supervisor's override): anyone outside police and prosecution."""
+    if principal_kind(principal) != PrincipalKind.USER:
+        return True
+    return getattr(principal, "role", "") not in IDENTITY_WITHOUT_SHARING_CONSENT_ROLES
 
 
 def is_team_member(principal: Any, scope: Scope) -> bool:

@@ -266,8 +266,10 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
         facts=demo.facts,
         offences=list(Offence.objects.filter(code__in=demo.offences)),
     )
+    # The district's supervisor staffs the team: joining a case team is a supervisor's decision.
+    supervisor = next((person(u) for u, role in demo.team if role == "supervisor"), None)
     for username, role in demo.team:
-        cases.add_team_member(investigator, case, person(username), role)
+        cases.add_team_member(supervisor, case, person(username), role)
     for victim_spec in demo.victims:
         victim = cases.add_victim(
             investigator,

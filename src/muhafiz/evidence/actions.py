@@ -26,13 +26,21 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from muhafiz.audit.actions import record, record_read
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.cases.models import Case
 from muhafiz.core.datadir import FILE_MODE, secure_directory, secure_file
 from muhafiz.core.jobs import enqueue_on_commit
-from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.core.permissions import (
+    Perm,
+    check_perm,
+    has_perm,
+    oversees,
+    same_principal,
+    user_pk,
+)
 from muhafiz.evidence.models import (
     CustodyEvent,
     EvidenceItem,
@@ -177,6 +185,23 @@ def create_item(
     return item
 
 
+def may_hold(person: Any, case: Case) -> bool:
+    """The custody rule: a staff member whose role may hold seized items (EVIDENCE_CUSTODY) and
+    whose jurisdiction covers the case may receive its items."""
+    return user_pk(person) is not None and has_perm(person, Perm.EVIDENCE_CUSTODY, case)
+
+
+def may_record_handover(actor: Any, item: EvidenceItem) -> bool:
+    """The holder of the item records handing it on; a supervisor overseeing the case may record
+    a hand-over for them. Nobody else records hand-overs between other people."""
+    if user_pk(actor) is not None and user_pk(actor) == item.holder_id:
+        return may_hold(actor, item.case)
+    return oversees(actor, item.case) and has_perm(actor, Perm.EVIDENCE_EDIT, item.case)
+
+
+RECIPIENT_REFUSED = _lazy("This person cannot receive this item.")
+
+
 def record_handover(
     actor: Any,
     item: EvidenceItem,
@@ -189,14 +214,19 @@ def record_handover(
     note: str = "",
     request: HttpRequest | None = None,
 ) -> CustodyEvent:
-    """Append one hand-over to the item's chain of custody; impossible sequences are refused."""
-    check_perm(actor, Perm.EVIDENCE_EDIT, item.case)
+    """Append one hand-over to the item's chain of custody; impossible sequences are refused.
+
+    Recorded by the holder (or a supervisor overseeing the case), to someone who may hold the
+    item (`may_hold`). A refused recipient gets the same answer whoever they are.
+    """
+    if not may_record_handover(actor, item):
+        raise PermissionDenied("custody.handover")
     purpose = _text(purpose, "purpose", 300, required=True)
     note = _text(note, "note", 500)
     _not_future(at, "at")
-    if to_user is None or not getattr(to_user, "is_active", False):
-        raise ValidationError({"to_user": _("Name the person who receives the item.")})
-    if from_user is not None and to_user.pk == from_user.pk:
+    if to_user is None or not may_hold(to_user, item.case):
+        raise ValidationError({"to_user": str(RECIPIENT_REFUSED)})
+    if from_user is not None and same_principal(to_user, from_user):
         raise ValidationError({"to_user": _("An item cannot be handed to the person who has it.")})
     with transaction.atomic():
         locked = EvidenceItem.objects.select_for_update().get(pk=item.pk)
@@ -207,10 +237,14 @@ def record_handover(
             raise ValidationError(
                 {"at": _("A hand-over cannot come before the previous hand-over.")}
             )
-        if from_user is None or from_user.pk != locked.holder_id:
+        if from_user is None or user_pk(from_user) != locked.holder_id:
             raise ValidationError(
                 {"from_user": _("Only the person who holds the item can hand it over.")}
             )
+        if locked.holder_id != item.holder_id:  # handed on meanwhile: decide again
+            item.holder_id = locked.holder_id
+            if not may_record_handover(actor, item):
+                raise PermissionDenied("custody.handover")
         event = CustodyEvent.objects.create(
             item=locked,
             seq=(last.seq if last else 0) + 1,

@@ -5,7 +5,9 @@ write."""
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -191,10 +193,12 @@ class NetworkQuery(Schema):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _user(username: str) -> User:
+def _user(username: str, field: str, refusal: str) -> User:
+    """The active staff member with `username`; an unknown name gets the answer a refused one
+    does (`refusal`), so the API tells nobody which usernames exist."""
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise HttpError(400, f"no active user {username!r}")
+        raise ValidationError({field: refusal})
     return user
 
 
@@ -288,7 +292,8 @@ def list_items(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
 @api_requires(Perm.EVIDENCE_EDIT)
 def create_item(request: HttpRequest, reference: str, data: ItemIn) -> Any:
     case = load_case(request.auth, reference, Perm.EVIDENCE_EDIT)  # type: ignore[attr-defined]
-    details = actions.ItemDetails(**{**data.dict(), "seized_by": _user(data.seized_by)})
+    seized_by = _user(data.seized_by, "seized_by", _("Name the officer who seized it."))
+    details = actions.ItemDetails(**{**data.dict(), "seized_by": seized_by})
     item = actions.create_item(request.auth, case, details, request=request)  # type: ignore[attr-defined]
     return Status(201, _item_out(item))
 
@@ -302,14 +307,19 @@ def get_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
 
 
 @router.post("/items/{item_id}/custody", response={201: CustodyOut})
-@api_requires(Perm.EVIDENCE_EDIT)
+@api_requires(Perm.EVIDENCE_CUSTODY)
 def handover(request: HttpRequest, item_id: int, data: HandoverIn) -> Any:
-    item = selectors.load_item(request.auth, item_id, Perm.EVIDENCE_EDIT)  # type: ignore[attr-defined]
+    """Recorded by the item's holder (or a supervisor overseeing the case)."""
+    item = selectors.load_item(request.auth, item_id, Perm.EVIDENCE_CUSTODY)  # type: ignore[attr-defined]
+    if not actions.may_record_handover(request.auth, item):  # type: ignore[attr-defined]
+        raise PermissionDenied("custody.handover")
     event = actions.record_handover(
         request.auth,  # type: ignore[attr-defined]
         item,
-        from_user=_user(data.from_user),
-        to_user=_user(data.to_user),
+        from_user=_user(
+            data.from_user, "from_user", _("Only the person who holds the item can hand it over.")
+        ),
+        to_user=_user(data.to_user, "to_user", str(actions.RECIPIENT_REFUSED)),
         at=data.at,
         purpose=data.purpose,
         seal_intact=data.seal_intact,

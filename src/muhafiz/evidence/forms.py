@@ -46,11 +46,15 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from muhafiz.evidence.actions import may_hold
+
         users = User.objects.filter(
             Q(case_memberships__case=item.case) | Q(pk=item.holder_id), is_active=True
         ).distinct()
-        self.fields["from_user"].queryset = users  # type: ignore[attr-defined]
-        self.fields["to_user"].queryset = users  # type: ignore[attr-defined]
+        # Only people whose role and jurisdiction may hold the item are offered as recipients.
+        recipients = [u.pk for u in users if u.pk != item.holder_id and may_hold(u, item.case)]
+        self.fields["from_user"].queryset = User.objects.filter(pk=item.holder_id)  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = User.objects.filter(pk__in=recipients)  # type: ignore[attr-defined]
         self.fields["from_user"].initial = item.holder_id
 
 

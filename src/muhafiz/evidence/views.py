@@ -4,7 +4,7 @@ write through actions, render. Previews are hidden until an audited reveal of on
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -98,7 +98,9 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
 @requires(Perm.EVIDENCE_VIEW)
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.load_item(request.user, pk)
-    can_edit = has_perm(request.user, Perm.EVIDENCE_EDIT, item.case)
+    can_edit = actions.may_record_handover(request.user, item)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("custody.handover")
     form = forms.HandoverForm(request.POST or None, item=item)
     if request.method == "POST" and can_edit and form.is_valid():
         try:

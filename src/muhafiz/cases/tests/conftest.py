@@ -62,7 +62,7 @@ def lahore_case(people: People, lahore: District, station: PoliceStation, police
         (people.child_protection_officer, "child_protection_officer"),
         (people.forensic_examiner, "forensic_examiner"),
     ):
-        actions.add_team_member(people.lahore_investigator, case, member, role)
+        actions.add_team_member(people.lahore_supervisor, case, member, role)
     return case
 
 

@@ -65,10 +65,22 @@ def test_investigator_opens_a_case_and_records_a_victim_and_an_accused(
         "PECA 22",
     }
 
-    page.locator("#team-form").get_by_label("User name").fill("pros.lahore")
-    page.locator("#team-form").get_by_label("Role on the case").select_option("prosecutor")
-    page.locator("#team-submit").click()
+    # The investigator asks for the prosecutor; the district's supervisor approves.
+    form = page.locator("#team-request-form")
+    form.get_by_label("User name").fill("pros.lahore")
+    form.get_by_label("Role on the case").select_option("prosecutor")
+    form.get_by_label("Why they need to be on the team").fill("Scrutiny of the challan")
+    page.locator("#team-request-submit").click()
     page.wait_for_load_state()
+    assert page.locator('#join-requests li[data-username="pros.lahore"]').count() == 1
+    supervisor = page_as(browser, live_server, people.lahore_supervisor)
+    supervisor.goto(f"{live_server.url}/cases/{case.reference}/")
+    supervisor.locator("#join-requests button[data-approve]").click()
+    supervisor.wait_for_load_state()
+    assert supervisor.locator('#team-list li[data-username="pros.lahore"]').count() == 1
+    assert supervisor.csp_errors == []
+    supervisor.context.close()
+    page.reload()
     assert page.locator('#team-list li[data-username="pros.lahore"]').count() == 1
 
     page.locator("#add-victim").click()

@@ -140,6 +140,4 @@ def test_raising_the_same_alert_twice_tells_the_person_once(
 
 def test_team_member_must_hold_the_role(people: People, lahore_case: Case) -> None:
     with pytest.raises(ValidationError):
-        actions.add_team_member(
-            people.lahore_investigator, lahore_case, people.analyst, "prosecutor"
-        )
+        actions.add_team_member(people.lahore_supervisor, lahore_case, people.analyst, "prosecutor")

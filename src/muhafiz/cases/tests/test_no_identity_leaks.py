@@ -100,7 +100,7 @@ def test_a_full_flow_leaves_no_victim_identity_in_logs_urls_or_exports(
     )
     victim = case.victims.get()
     api = RecordingClient(signed_in(people.prosecutor))
-    investigator.post(
+    RecordingClient(signed_in(people.lahore_supervisor)).post(
         f"/cases/{ref}/team/", {"username": people.prosecutor.username, "team_role": "prosecutor"}
     )
     shown = api.post(

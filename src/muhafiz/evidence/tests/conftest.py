@@ -65,7 +65,7 @@ def lahore_case(people: People) -> Case:
         (people.forensic_examiner, "forensic_examiner"),
         (people.child_protection_officer, "child_protection_officer"),
     ):
-        case_actions.add_team_member(people.lahore_investigator, case, member, role)
+        case_actions.add_team_member(people.lahore_supervisor, case, member, role)
     case_actions.add_victim(
         people.lahore_investigator,
         case,

@@ -77,7 +77,7 @@ def test_custody_follows_the_item_and_refuses_impossible_hand_overs(
     for case in impossible:
         with pytest.raises(ValidationError):
             actions.record_handover(
-                people.lahore_investigator,
+                people.forensic_examiner,
                 item,
                 to_user=people.prosecutor,
                 purpose="court",
@@ -88,7 +88,7 @@ def test_custody_follows_the_item_and_refuses_impossible_hand_overs(
     assert AuditEvent.objects.filter(action="evidence.custody.handover").count() == 1
 
     # Through the API: the same rule, a clear 400.
-    api = signed_in(people.lahore_investigator)
+    api = signed_in(people.forensic_examiner)
     response = api.post(
         f"/api/v1/evidence/items/{item.pk}/custody",
         {
