@@ -35,3 +35,13 @@ def browser() -> Iterator[Any]:
     from muhafiz.browser_testing import launch_chromium
 
     yield from launch_chromium()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset_after_each_test() -> Iterator[None]:
+    """A request in Urdu leaves Urdu active in the thread (LocaleMiddleware activates it for the
+    request); reset it so that the next test in the same worker starts in the default language."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
