@@ -166,18 +166,49 @@ class Timing:
     cpu: float
     load_before: float
     load_after: float
+    peak_rss_mb: float  # the largest resident set of any process it ran (workers included)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        stack.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
 
 
 def timed(commands: list[list[str]]) -> Timing:
     load_before = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    peak = 0
     for command in commands:
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_kb(process.pid))
+            time.sleep(0.2)
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, command)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Timing(wall, cpu, load_before, os.getloadavg()[0])
+    return Timing(wall, cpu, load_before, os.getloadavg()[0], peak / 1024)
 
 
 def hashdeep_set(output: str, root: Path) -> set[tuple[str, str, str, str]]:
@@ -290,13 +321,15 @@ def report(args: argparse.Namespace, o: Outcome) -> None:
     lines.append("")
     lines.append(
         "| tool | round | wall s | MB/s of media | CPU s | CPU s/GB | load before → after |"
+        " peak RSS MB |"
     )
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|")
     for name in ("baseline", "muhafiz"):
         for i, t in enumerate(runs[name], start=1):
             lines.append(
                 f"| {name} | {i} | {t.wall:.1f} | {media / MB / t.wall:.0f} | {t.cpu:.1f} | "
-                f"{t.cpu / gb:.1f} | {t.load_before:.1f} → {t.load_after:.1f} |"
+                f"{t.cpu / gb:.1f} | {t.load_before:.1f} → {t.load_after:.1f} | "
+                f"{t.peak_rss_mb:.0f} |"
             )
     speedup = best["baseline"].wall / best["muhafiz"].wall
     lines.append("")

@@ -112,8 +112,11 @@ class MediaReader(io.RawIOBase):
         n = min(len(buffer), self._end - self._pos)
         if n <= 0:
             return 0
-        self._file.seek(self._pos)
-        data = self._file.read(n)
+        try:
+            self._file.seek(self._pos)
+            data = self._file.read(n)
+        except Exception as exc:  # the libyal bindings raise RuntimeError and others on bad data
+            raise OSError(f"read failed at byte {self._pos:,}: {str(exc).strip()}") from exc
         if not data:
             return 0
         memoryview(buffer)[: len(data)] = data
@@ -208,18 +211,31 @@ class DiskImageSource(Source):
         return self._details
 
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
-        media = self._media()
-        media_size = int(media.get_size())
+        try:
+            media = self._media()
+            media_size = int(media.get_size())
+            segments = [p.name for p in self.segment_files()]
+            metadata = self.image_metadata()
+            stored = self.stored_hashes()
+        except Exception as exc:  # dfvfs and the libyal bindings raise many types on bad input
+            self._details = {"format": self.format_name, "volumes": [], "stored_hashes": {}}
+            record = FileRecord(self.source_id, self.label, None, 0)
+            fill_from_stat(record, self.path.stat())
+            record.add_issue(
+                IssueCode.UNREADABLE,
+                f"the {self.format_name} cannot be opened ({type(exc).__name__}: "
+                f"{str(exc).strip()}); nothing in it was examined",
+            )
+            yield record
+            return
         self._details = {
             "format": self.format_name,
             "media_size": media_size,
-            "segments": [p.name for p in self.segment_files()],
+            "segments": segments,
             "volumes": [],
         }
-        metadata = self.image_metadata()
         if metadata:
             self._details["acquisition"] = metadata
-        stored = self.stored_hashes()
         self._details["stored_hashes"] = stored
         yield Unit(self.source_id, self.label, MEDIA_LOCATOR, media_size)
         volumes, gaps, scheme = self._volumes(media_size)
@@ -311,7 +327,7 @@ class DiskImageSource(Source):
         """Partitions (MBR, GPT, ...) and the unpartitioned gaps; the whole media if no table."""
         try:
             volume_info = pytsk3.Volume_Info(self._img_info())
-        except OSError:
+        except Exception:  # any failure here means: no partition table to read
             return [Volume("", 0, media_size, "no partition table")], [], "none"
         sector = int(volume_info.info.block_size)
         scheme = _VS_NAMES.get(volume_info.info.vstype, "other")
@@ -341,7 +357,7 @@ class DiskImageSource(Source):
         shown = prefix if volume.name else f"{self.label}!/"
         try:
             fs = self._fs(volume.start)
-        except OSError as exc:
+        except Exception as exc:  # pytsk3 and dfvfs raise several types
             about["file_system"] = None
             about["status"] = "error"
             yield Issue(

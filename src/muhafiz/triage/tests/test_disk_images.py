@@ -241,6 +241,15 @@ def test_reports_show_image_partition_path_deleted_and_carved(
     assert any(f["Deleted"] for f in media_files)
 
 
+def test_an_image_that_cannot_be_opened_is_an_error_not_a_crash(
+    images: Images, scan: Scanner, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.E01"
+    broken.write_bytes(images.formats["e01"].read_bytes()[:4096])
+    result = scan(broken)
+    assert result.codes("broken.E01") == ["unreadable"]
+
+
 def test_a_damaged_partition_is_an_error_and_the_others_are_still_scanned(
     tmp_path: Path, scan: Scanner
 ) -> None:
