@@ -27,15 +27,19 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 import pytsk3
+from dfvfs.file_io import os_file_io
 from dfvfs.lib import definitions as dfvfs_definitions
 from dfvfs.lib import tsk_image
 from dfvfs.path import factory as path_spec_factory
+from dfvfs.path import os_path_spec
 from dfvfs.resolver import resolver as dfvfs_resolver
+from dfvfs.resolver_helpers import manager as dfvfs_helpers
+from dfvfs.resolver_helpers import os_resolver_helper
 
 from muhafiz.triage.carving import carve
 from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
 from muhafiz.triage.sources.base import MemberVisitor, OpenedUnit, Source, Unit, Verification
-from muhafiz.triage.sources.directory import fill_from_stat
+from muhafiz.triage.sources.directory import fill_from_stat, open_readonly
 
 # Unallocated space is carved in pieces of this size, so that workers share it and a resumed scan
 # repeats at most one piece.
@@ -81,6 +85,50 @@ FAT_NOTE = (
     "shown as recorded): created, mtime; atime is a date only; FAT has no ctime"
 )
 DELETED_NOTE = "; deleted: the times are those the file system kept after the deletion"
+
+
+class _NoAtimeOSFile(os_file_io.OSFile):  # type: ignore[misc]  # dfvfs has no type hints
+    """dfvfs's file on the examiner's disk, reopened with O_NOATIME where permitted: every image
+    format (EWF, VMDK, VHD, QCOW, raw) reads its files through it, and reading the evidence
+    must not change even its access time."""
+
+    def _Open(self) -> None:  # noqa: N802 - dfvfs's name
+        super()._Open()
+        opened: Any = getattr(self, "_file_object", None)
+        name = getattr(opened, "name", None)
+        if isinstance(opened, io.BufferedReader) and isinstance(name, str):
+            reopened = io.FileIO(open_readonly(name), "rb", closefd=True)
+            self.__dict__["_file_object"] = reopened
+            opened.close()
+
+
+class _NoAtimeOSResolverHelper(os_resolver_helper.OSResolverHelper):  # type: ignore[misc]
+    def NewFileObject(self, resolver_context: Any, path_spec: Any) -> Any:  # noqa: N802
+        return _NoAtimeOSFile(resolver_context, path_spec)
+
+
+def _register_noatime_helper() -> None:
+    helper = _NoAtimeOSResolverHelper()
+    registered = dfvfs_helpers.ResolverHelperManager.GetHelper(helper.type_indicator)
+    if not isinstance(registered, _NoAtimeOSResolverHelper):
+        dfvfs_helpers.ResolverHelperManager.DeregisterHelper(registered)
+        dfvfs_helpers.ResolverHelperManager.RegisterHelper(helper)
+
+
+_register_noatime_helper()
+
+
+class _EvidencePathSpec(os_path_spec.OSPathSpec):  # type: ignore[misc]
+    """An OS path that dfvfs does not treat as "system level": EWF and raw images then open
+    their segments through dfvfs file objects (the O_NOATIME ones above) instead of letting
+    libewf and libsmraw open the files by name."""
+
+    _IS_SYSTEM_LEVEL = False
+
+
+def noatime_file(path: Path) -> io.FileIO:
+    """A read-only file object that does not update the file's access time where permitted."""
+    return io.FileIO(open_readonly(path), "rb", closefd=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,9 +347,7 @@ class DiskImageSource(Source):
         return self._handles
 
     def _image_path_spec(self) -> Any:
-        os_spec = path_spec_factory.Factory.NewPathSpec(
-            dfvfs_definitions.TYPE_INDICATOR_OS, location=str(self.path.resolve())
-        )
+        os_spec = _EvidencePathSpec(location=str(self.path.resolve()))
         return path_spec_factory.Factory.NewPathSpec(self.type_indicator, parent=os_spec)
 
     def _media(self) -> Any:
@@ -650,7 +696,7 @@ def verify_media(
 
 def read_head(path: Path, size: int = 4096) -> bytes:
     try:
-        with path.open("rb") as f:
-            return f.read(size)
+        with noatime_file(path) as f:
+            return f.read(size) or b""
     except OSError:
         return b""

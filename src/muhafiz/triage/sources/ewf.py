@@ -3,13 +3,14 @@ are verified against the media as the scan reads it."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyewf
 from dfvfs.lib import definitions as dfvfs_definitions
 
-from muhafiz.triage.sources.diskimage import DiskImageSource, read_head
+from muhafiz.triage.sources.diskimage import DiskImageSource, noatime_file, read_head
 
 _EWF1 = b"EVF\x09\x0d\x0a\xff\x00"
 _EWF2 = b"EVF2\x0d\x0a\x81\x00"
@@ -38,21 +39,29 @@ class EwfSource(DiskImageSource):
     def segment_files(self) -> list[Path]:
         return [Path(p) for p in pyewf.glob(str(self.path.resolve()))]
 
-    def _handle(self) -> Any:
+    def _handle(self) -> tuple[Any, list[io.FileIO]]:
         handle = pyewf.handle()
-        handle.open([str(p) for p in self.segment_files()])
-        return handle
+        # Opened through O_NOATIME file objects: reading the headers leaves the segments' times.
+        files = [noatime_file(p) for p in self.segment_files()]
+        handle.open_file_objects(files)
+        return handle, files
+
+    @staticmethod
+    def _close(handle: Any, files: list[io.FileIO]) -> None:
+        handle.close()
+        for f in files:
+            f.close()
 
     def image_metadata(self) -> dict[str, Any]:
-        handle = self._handle()
+        handle, files = self._handle()
         try:
             values = handle.get_header_values() or {}
             return {k: v for k, v in sorted(values.items()) if k in _HEADER_KEYS and v}
         finally:
-            handle.close()
+            self._close(handle, files)
 
     def stored_hashes(self) -> dict[str, str]:
-        handle = self._handle()
+        handle, files = self._handle()
         try:
             found: dict[str, str] = {}
             for name in ("MD5", "SHA1"):
@@ -61,4 +70,4 @@ class EwfSource(DiskImageSource):
                     found[name.lower()] = value.lower()
             return found
         finally:
-            handle.close()
+            self._close(handle, files)

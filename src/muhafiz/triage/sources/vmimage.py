@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from dfvfs.lib import definitions as dfvfs_definitions
 
-from muhafiz.triage.sources.diskimage import DiskImageSource, read_head
+from muhafiz.triage.sources.diskimage import DiskImageSource, noatime_file, read_head
 
 
 def _vhd_footer(path: Path) -> bool:
@@ -15,7 +15,7 @@ def _vhd_footer(path: Path) -> bool:
         size = path.stat().st_size
         if size < 512:
             return False
-        with path.open("rb") as f:
+        with noatime_file(path) as f:
             f.seek(size - 512)
             return f.read(8) == b"conectix"
     except OSError:

@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from muhafiz.triage.sources.diskimage import noatime_file
 from muhafiz.triage.tests.media import jpeg_bytes, png_bytes, scene
 
 MiB = 1024 * 1024
@@ -200,12 +201,10 @@ def evidence_state(paths: list[Path]) -> dict[str, tuple[str, int, int]]:
     """Bytes (SHA-256), mtime and atime of each evidence file: must not change in a scan."""
     state = {}
     for path in paths:
+        with noatime_file(path) as evidence:  # the check itself must not touch atime
+            digest = hashlib.sha256(evidence.readall()).hexdigest()
         st = os.stat(path)  # noqa: PTH116 - nanosecond times
-        state[path.name] = (
-            hashlib.sha256(path.read_bytes()).hexdigest(),
-            st.st_mtime_ns,
-            st.st_atime_ns,
-        )
+        state[path.name] = (digest, st.st_mtime_ns, st.st_atime_ns)
     return state
 
 
