@@ -143,7 +143,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # How long a writer waits for another's transaction (the busy timeout). Readers never
+        # wait in WAL mode; writes are kept short (per-request writes are throttled, bank imports
+        # commit in batches of 2,000 rows), so a writer waits at most one such batch.
+        "timeout": env_int("MUHAFIZ_SQLITE_BUSY_SECONDS", 30),
     }
 # Test databases are named per process so that concurrent test runs on one machine never meet.
 _test_db_name = env_str("MUHAFIZ_TEST_DB_NAME", f"test_muhafiz_{os.getpid()}")
@@ -195,6 +198,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 OTP_TOTP_ISSUER = "Muhafiz"
+
+# An API client's last_used_at is written at most this often (a write per request would queue
+# every API read behind the database's write lock).
+MUHAFIZ_TOKEN_TOUCH_SECONDS = env_int("MUHAFIZ_TOKEN_TOUCH_SECONDS", 300)
 
 # Behind N reverse proxies, the audit log takes the client address from X-Forwarded-For.
 MUHAFIZ_TRUSTED_PROXY_COUNT = env_int("MUHAFIZ_TRUSTED_PROXY_COUNT", 0)

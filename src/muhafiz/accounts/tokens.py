@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from muhafiz.accounts.models import ApiClient
@@ -23,8 +26,17 @@ def digest(token: str) -> str:
 
 
 def client_for_token(token: str) -> ApiClient | None:
+    """The active client holding `token`. Its `last_used_at` is written at most once every
+    `MUHAFIZ_TOKEN_TOUCH_SECONDS` (5 minutes): a write on every request would make each API
+    read wait for the database's write lock (and fail behind a long import on SQLite)."""
     client = ApiClient.objects.filter(token_hash=digest(token), active=True).first()
     if client is not None:
-        client.last_used_at = timezone.now()
-        client.save(update_fields=["last_used_at"])
+        now = timezone.now()
+        every = dt.timedelta(seconds=settings.MUHAFIZ_TOKEN_TOUCH_SECONDS)
+        if client.last_used_at is None or now - client.last_used_at >= every:
+            # Conditional: of many requests at once, one writes.
+            ApiClient.objects.filter(pk=client.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - every)
+            ).update(last_used_at=now)
+            client.last_used_at = now
     return client

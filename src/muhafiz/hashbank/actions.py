@@ -8,6 +8,7 @@ affects matching queues an index rebuild after commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from muhafiz.hashbank.models import (
     BankImport,
     CategoryScheme,
     ImportStatus,
+    StagedEntry,
 )
 
 BATCH = 2000
@@ -119,7 +121,7 @@ def discard_new_bank(actor: Any, bank: Bank, *, reason: str) -> None:
         imports = BankImport.objects.filter(bank=locked)
         if (
             BankEntry.objects.filter(bank=locked).exists()
-            or imports.exclude(status=ImportStatus.REJECTED).exists()
+            or imports.exclude(status__in=[ImportStatus.REJECTED, ImportStatus.FAILED]).exists()
         ):
             raise BankError(f"bank {bank.name!r} holds entries or imports; disable it instead")
         rejected = [
@@ -299,46 +301,124 @@ def import_hash_list(
             )
         raise ImportRejectedError(rejected, result.errors)
 
+    started = _start_import(actor, bank, name=name, sha256=sha256, size=size, result=result)
+    if started.status == ImportStatus.ALREADY_IMPORTED:
+        return started
+    bank_import = started
+    # Inside a caller's transaction (evidence adds confirmed files and marks them at once) the
+    # caller's rollback undoes everything; on its own, a failure cleans up after itself.
+    nested = connections[BankImport.objects.db].in_atomic_block
+    try:
+        # Second pass: the file checked out (or partial imports are allowed); stream it into
+        # the staging table, one short transaction a batch.
+        second = CheckResult(format=result.format)
+        entries = iter_checked(path, chosen, second.add_error)
+        staged, duplicates = _stage_entries(bank, bank_import, entries)
+        if second.bad != result.bad or file_sha256(path) != sha256:
+            raise BankError(f"{path} changed while it was being imported; nothing was imported")
+        with transaction.atomic():
+            Bank.objects.select_for_update().filter(pk=bank.pk).first()
+            added = _swap_in(bank, bank_import)
+            bank_import.status = ImportStatus.COMPLETED
+            bank_import.added = added
+            bank_import.duplicates = duplicates + (staged - added) + result.repeats
+            bank_import.save(update_fields=["status", "added", "duplicates"])
+            record(
+                actor,
+                "bank.import",
+                bank_import,
+                bank=bank.pk,
+                sha256=sha256,
+                format=result.format,
+                added=added,
+                duplicates=bank_import.duplicates,
+                bad=result.bad,
+            )
+            if added:
+                _queue_rebuild()
+    except BaseException as exc:
+        if not nested:
+            _abandon_import(actor, bank_import, reason=_unreadable(exc))
+        raise
+    return bank_import
+
+
+# A running import whose last batch is older than this was interrupted (killed, machine down).
+STALE_IMPORT_SECONDS = 600
+
+
+def _start_import(
+    actor: Any, bank: Bank, *, name: str, sha256: str, size: int, result: CheckResult
+) -> BankImport:
+    """The import's record, `running`; or the `already-imported` record when it adds nothing.
+
+    One import into a bank at a time: a second one is refused while the first runs (the same
+    file imported twice at once adds once), and one interrupted long ago is marked failed and
+    its staged rows removed."""
     with transaction.atomic():
-        # One import into a bank at a time; the same file imported twice at once adds once.
         Bank.objects.select_for_update().filter(pk=bank.pk).first()
         skipped = _skip_if_already_imported(actor, bank, name, sha256, size)
         if skipped is not None:
             return skipped
-        bank_import = BankImport.objects.create(
+        horizon = timezone.now() - dt.timedelta(seconds=STALE_IMPORT_SECONDS)
+        for running in BankImport.objects.filter(bank=bank, status=ImportStatus.RUNNING):
+            if running.progress_at is not None and running.progress_at >= horizon:
+                raise BankError(
+                    f"another import into bank {bank.name!r} is running "
+                    f"({running.source_name}); try again when it has finished"
+                )
+            _abandon_import(actor, running, reason="interrupted: no progress for 10 minutes")
+        return BankImport.objects.create(
             bank=bank,
             source_name=name,
             source_sha256=sha256,
             source_size=size,
             format=result.format,
             imported_by=_user(actor),
-            status=ImportStatus.COMPLETED,
+            status=ImportStatus.RUNNING,
             bad=result.bad,
             errors=result.errors,
+            progress_at=timezone.now(),
         )
-        # Second pass: the file checked out (or partial imports are allowed); stream it in.
-        second = CheckResult(format=result.format)
-        entries = iter_checked(path, chosen, second.add_error)
-        added, duplicates = _add_entries(bank, bank_import, entries)
-        if second.bad != result.bad or file_sha256(path) != sha256:
-            raise BankError(f"{path} changed while it was being imported; nothing was imported")
-        bank_import.added = added
-        bank_import.duplicates = duplicates + result.repeats
-        bank_import.save(update_fields=["added", "duplicates"])
-        record(
-            actor,
-            "bank.import",
-            bank_import,
-            bank=bank.pk,
-            sha256=sha256,
-            format=result.format,
-            added=added,
-            duplicates=bank_import.duplicates,
-            bad=result.bad,
-        )
-        if added:
-            _queue_rebuild()
-    return bank_import
+
+
+def _abandon_import(actor: Any, bank_import: BankImport, *, reason: str) -> None:
+    """A failed or interrupted import: its staged rows go, its record says `failed`."""
+    with transaction.atomic():
+        StagedEntry.objects.filter(bank_import=bank_import).delete()
+        BankImport.objects.filter(pk=bank_import.pk).update(status=ImportStatus.FAILED)
+        bank_import.status = ImportStatus.FAILED
+        record(actor, "bank.import.fail", bank_import, bank=bank_import.bank_id, reason=reason)
+
+
+def _swap_in(bank: Bank, bank_import: BankImport) -> int:
+    """Move the import's staged rows into the bank in one statement; returns how many.
+
+    Imports into one bank run one at a time, so the staged rows were checked against every
+    active entry; the guard against entries that appeared meanwhile (an import finished in the
+    moment between) keeps the bank's one-active-entry-per-hash rule whatever happens."""
+    connection = connections[BankEntry.objects.db]
+    ops = connection.ops
+    entry_table = ops.quote_name(BankEntry._meta.db_table)
+    staged_table = ops.quote_name(StagedEntry._meta.db_table)
+    copied = [ops.quote_name(c) for c in _STAGED_COLUMNS]
+    now = BankEntry._meta.get_field("added_at").get_db_prep_save(timezone.now(), connection)
+    present = " OR ".join(f"(e.{ops.quote_name(f)} = s.{ops.quote_name(f)})" for f in HASH_FIELDS)
+    sql = (
+        f"INSERT INTO {entry_table} ({', '.join(copied)}, {ops.quote_name('bank_id')}, "  # noqa: S608 - names only
+        f"{ops.quote_name('added_by_id')}, {ops.quote_name('added_at')}, "
+        f"{ops.quote_name('removal_reason')}) "
+        f"SELECT {', '.join('s.' + c for c in copied)}, %s, %s, %s, '' FROM {staged_table} s "
+        f"WHERE s.{ops.quote_name('bank_import_id')} = %s AND NOT EXISTS (SELECT 1 FROM "
+        f"{entry_table} e WHERE e.{ops.quote_name('bank_id')} = %s AND "
+        f"e.{ops.quote_name('removed_at')} IS NULL AND ({present})) "
+        f"ORDER BY s.{ops.quote_name('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bank.pk, bank_import.pk, now, bank_import.pk, bank.pk])
+        added = max(int(cursor.rowcount), 0)
+    StagedEntry.objects.filter(bank_import=bank_import).delete()
+    return added
 
 
 def _skip_if_already_imported(
@@ -373,64 +453,64 @@ def _skip_if_already_imported(
     return skipped
 
 
-def _add_entries(
+_STAGED_COLUMNS = (
+    "md5", "sha1", "sha256", "pdq", "pdq_quality", "photodna", "category", "series",
+    "victim_identified", "offender_identified", "tags", "note", "source_line",
+)  # fmt: skip
+
+
+def _stage_entries(
     bank: Bank, bank_import: BankImport, entries: Iterable[HashEntry]
 ) -> tuple[int, int]:
-    added = duplicates = 0
-    writer = _EntryWriter(bank, bank_import)
+    """Stage the entries not yet in the bank (nor staged before them), one transaction a
+    batch; returns (staged, duplicates)."""
+    staged = duplicates = 0
+    writer = _StagingWriter(bank_import)
     for batch in _batches(entries, BATCH):
-        present = _present_hashes(bank, batch)
-        rows: list[HashEntry] = []
-        for entry in batch:
-            values = [(f, getattr(entry, f)) for f in HASH_FIELDS if getattr(entry, f)]
-            if not values and entry.photodna is None:
-                continue
-            if any(value in present[f] for f, value in values):
-                duplicates += 1
-                continue
-            for f, value in values:
-                present[f].add(value)
-            rows.append(entry)
-        writer.insert(rows)
-        added += len(rows)
-    return added, duplicates
+        with transaction.atomic():
+            present = _present_hashes(bank, bank_import, batch)
+            rows: list[HashEntry] = []
+            for entry in batch:
+                values = [(f, getattr(entry, f)) for f in HASH_FIELDS if getattr(entry, f)]
+                if not values and entry.photodna is None:
+                    continue
+                if any(value in present[f] for f, value in values):
+                    duplicates += 1
+                    continue
+                for f, value in values:
+                    present[f].add(value)
+                rows.append(entry)
+            writer.insert(rows)
+            staged += len(rows)
+            BankImport.objects.filter(pk=bank_import.pk).update(progress_at=timezone.now())
+    return staged, duplicates
 
 
-class _EntryWriter:
-    """Inserts entries with one `executemany` a batch.
+class _StagingWriter:
+    """Inserts staged entries with one `executemany` a batch.
 
     `bulk_create` spends about a millisecond of Python per row preparing values; NSRL-size
     known-good lists have tens of millions of rows, so the values are prepared here once per
-    column kind instead. Same table, same columns, same transaction as the ORM would use.
+    column kind instead. Same table, same columns as the ORM would use.
     """
 
-    COLUMNS = (
-        "bank_id", "md5", "sha1", "sha256", "pdq", "pdq_quality", "photodna", "category",
-        "series", "victim_identified", "offender_identified", "tags", "note", "source_line",
-        "added_by_id", "added_at", "removed_at", "removal_reason", "removed_by_id",
-    )  # fmt: skip
-
-    def __init__(self, bank: Bank, bank_import: BankImport) -> None:
-        self.connection = connections[BankEntry.objects.db]
+    def __init__(self, bank_import: BankImport) -> None:
+        self.connection = connections[StagedEntry.objects.db]
         ops = self.connection.ops
-        table = ops.quote_name(BankEntry._meta.db_table)
-        columns = ", ".join(ops.quote_name(c) for c in self.COLUMNS)
-        marks = ", ".join(["%s"] * len(self.COLUMNS))
+        table = ops.quote_name(StagedEntry._meta.db_table)
+        columns = ", ".join(ops.quote_name(c) for c in ("bank_import_id", *_STAGED_COLUMNS))
+        marks = ", ".join(["%s"] * (len(_STAGED_COLUMNS) + 1))
         self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names only
-        self.tags_field = BankEntry._meta.get_field("tags")
+        self.tags_field = StagedEntry._meta.get_field("tags")
         self.no_tags = self.tags_field.get_db_prep_save([], self.connection)
-        self.bank_id = bank.pk
         self.import_id = bank_import.pk
-        self.now = BankEntry._meta.get_field("added_at").get_db_prep_save(
-            timezone.now(), self.connection
-        )
 
     def insert(self, entries: list[HashEntry]) -> None:
         if not entries:
             return
         rows = [
             (
-                self.bank_id,
+                self.import_id,
                 e.md5,
                 e.sha1,
                 e.sha256,
@@ -446,11 +526,6 @@ class _EntryWriter:
                 else self.no_tags,
                 e.note or "",
                 e.line,
-                self.import_id,
-                self.now,
-                None,
-                "",
-                None,
             )
             for e in entries
         ]
@@ -469,7 +544,10 @@ def _batches(entries: Iterable[HashEntry], size: int) -> Iterator[list[HashEntry
         yield batch
 
 
-def _present_hashes(bank: Bank, batch: Iterable[HashEntry]) -> dict[str, set[str]]:
+def _present_hashes(
+    bank: Bank, bank_import: BankImport, batch: Iterable[HashEntry]
+) -> dict[str, set[str]]:
+    """Hashes of the batch already active in the bank or staged earlier by this import."""
     present: dict[str, set[str]] = {}
     for f in HASH_FIELDS:
         wanted = {getattr(e, f) for e in batch if getattr(e, f)}
@@ -479,6 +557,11 @@ def _present_hashes(bank: Bank, batch: Iterable[HashEntry]) -> dict[str, set[str
                 BankEntry.objects.active()
                 .filter(bank=bank, **{f"{f}__in": wanted})
                 .values_list(f, flat=True)
+            )
+            found |= set(
+                StagedEntry.objects.filter(
+                    bank_import=bank_import, **{f"{f}__in": wanted}
+                ).values_list(f, flat=True)
             )
         present[f] = found
     return present

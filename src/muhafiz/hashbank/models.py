@@ -106,6 +106,8 @@ class ImportStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     REJECTED = "rejected", _("Rejected: bad rows, nothing imported")
     ALREADY_IMPORTED = "already-imported", _("Already imported: nothing added")
+    RUNNING = "running", _("Running: entries are being staged")
+    FAILED = "failed", _("Failed or interrupted: nothing imported")
 
 
 class BankImport(models.Model):
@@ -125,6 +127,8 @@ class BankImport(models.Model):
     duplicates = models.PositiveIntegerField(_("duplicate entries"), default=0)
     bad = models.PositiveIntegerField(_("bad rows"), default=0)
     errors = models.JSONField(_("bad rows named"), default=list, blank=True)
+    # A running import's last committed batch: one silent for long was interrupted (kill -9).
+    progress_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
@@ -212,3 +216,33 @@ class BankEntry(models.Model):
                 "note": self.note or None,
             }
         return HashEntry(md5=self.md5, sha1=self.sha1, sha256=self.sha256, pdq=self.pdq, **details)
+
+
+class StagedEntry(models.Model):
+    """An entry of an import in progress. A long import commits batch by batch here, so it never
+    holds the database's write lock for long; the finished import moves its rows into
+    `BankEntry` in one statement (all or nothing for everyone who reads the bank), and a failed
+    or interrupted one deletes them. Nothing reads this table but the import itself."""
+
+    bank_import = models.ForeignKey(BankImport, on_delete=models.CASCADE, related_name="+")
+    md5 = models.CharField(max_length=32, null=True, blank=True)
+    sha1 = models.CharField(max_length=40, null=True, blank=True)
+    sha256 = models.CharField(max_length=64, null=True, blank=True)
+    pdq = models.CharField(max_length=64, null=True, blank=True)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    photodna = models.TextField(null=True, blank=True)
+    category = models.SmallIntegerField(null=True, blank=True)
+    series = models.CharField(max_length=200, blank=True)
+    victim_identified = models.BooleanField(null=True, blank=True)
+    offender_identified = models.BooleanField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    source_line = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        # Repeats inside one file are found against the rows staged before them.
+        indexes = [
+            models.Index(fields=[field, "bank_import"], name=f"hashbank_staged_{field}")
+            for field in HASH_FIELDS
+        ]
