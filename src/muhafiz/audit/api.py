@@ -11,7 +11,7 @@ from muhafiz.audit.actions import record
 from muhafiz.audit.chain import verify_chain
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.queries import EventFilter, filter_events
-from muhafiz.core.api import api_requires
+from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.permissions import Perm
 
 router = Router(tags=["audit"])
@@ -29,11 +29,12 @@ class EventQuery(Schema):
     after_sequence: int | None = Field(
         None,
         ge=0,
+        le=2**63 - 1,
         description="Only events after this sequence, oldest first: for shipping the log "
         "elsewhere in order",
     )
     limit: int = Field(100, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class EventOut(Schema):

@@ -147,13 +147,24 @@ def _identity_strings(case: Case) -> list[str]:
     return values
 
 
-def _refuse_identity(case: Case, field: str, *texts: str) -> None:
-    """Free text (reasons, summaries, needs) must name victims by code, never by identity."""
-    if not any(t and t.strip() for t in texts):
+def refuse_victim_identity(case: Case, **texts: str) -> None:
+    """The identity safety net: free text on the case's records names victims by code only.
+
+    Every free-text field of case, evidence and proceedings records (summaries, reasons,
+    purposes, notes, descriptions, places, relations, addresses) goes through this one check,
+    keyword by field name, before it is written: roles without the identity right read these
+    fields, and reasons go into the audit log. Refuses a victim's name, guardian's name or CNIC
+    (with or without dashes) written as a whole word, naming the field, never the value.
+    """
+    written = {field: text for field, text in texts.items() if text and text.strip()}
+    if not written:
         return
-    for secret in _identity_strings(case):
-        pattern = re.compile(rf"(?<!\w){re.escape(secret)}(?!\w)", re.IGNORECASE)
-        if any(t and pattern.search(t) for t in texts):
+    patterns = [
+        re.compile(rf"(?<!\w){re.escape(secret)}(?!\w)", re.IGNORECASE)
+        for secret in _identity_strings(case)
+    ]
+    for field, text in written.items():
+        if any(pattern.search(text) for pattern in patterns):
             raise ValidationError(
                 {field: _("Do not write a victim's name or CNIC here; use the victim's code.")}
             )
@@ -313,7 +324,7 @@ def update_case(
             raise ValidationError(
                 {"summary": _("Keep it under %(n)d characters.") % {"n": MAX_SUMMARY}}
             )
-        _refuse_identity(case, "summary", summary)
+        refuse_victim_identity(case, summary=summary)
         case.summary = summary
         changed.append("summary")
     if facts is not None:
@@ -393,7 +404,7 @@ def _change_status(
     actor: Any, case: Case, to: str, reason: str, request: HttpRequest | None
 ) -> None:
     text = _reason(reason)
-    _refuse_identity(case, "reason", text)
+    refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status == to:
@@ -531,7 +542,7 @@ def request_team_join(
     text = _reason(reason)
     if len(text) > 500:
         raise ValidationError({"reason": _("Keep it under %(n)d characters.") % {"n": 500}})
-    _refuse_identity(case, "reason", text)
+    refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         if TeamMember.objects.filter(case=case, user=user, team_role=team_role).exists():
             raise ValidationError({"user": _("This person is already on the team in that role.")})
@@ -594,7 +605,7 @@ def decide_team_join(
         note = _reason(note, "note")
     if len(note) > 500:
         raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": 500}})
-    _refuse_identity(case, "note", note)
+    refuse_victim_identity(case, note=note)
     if approve:
         _check_open(case)
         _check_can_join(case, join.user, join.team_role)
@@ -632,7 +643,7 @@ def remove_team_member(
     if not (leaving or oversees(actor, case)):
         check_perm(actor, Perm.CASE_OVERSEE, case)
     text = _reason(reason)
-    _refuse_identity(case, "reason", text)
+    refuse_victim_identity(case, reason=text)  # the reason goes into the audit log
     with transaction.atomic():
         record(
             actor,
@@ -848,7 +859,7 @@ def reveal_victim_identity(
         raise ValidationError({"purpose": _("Say why you need to see the identity.")})
     if len(text) > 500:
         raise ValidationError({"purpose": _("Keep it under %(n)d characters.") % {"n": 500}})
-    _refuse_identity(case, "purpose", text)
+    refuse_victim_identity(case, purpose=text)
     record_read(actor, "victim.identity.view", victim, reason=text, request=request)
     return {
         "pseudonym": victim.pseudonym,
@@ -902,7 +913,7 @@ def override_consent(
     if consent not in Consent.values:
         raise ValidationError({"consent": _("Unknown consent.")})
     text = _reason(reason)
-    _refuse_identity(case, "reason", text)
+    refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         override = ConsentOverride.objects.create(
             victim=victim, consent=consent, reason=text, decided_by=actor
@@ -976,6 +987,7 @@ def add_accused(
     check_perm(actor, Perm.CASE_EDIT, case)
     _check_open(case)
     fields, identifiers = _clean_accused(details)
+    refuse_victim_identity(case, aliases=fields["aliases"], addresses=fields["addresses"])
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         count = Accused.objects.filter(case=case).count()
@@ -1002,6 +1014,7 @@ def update_accused(
     check_perm(actor, Perm.CASE_EDIT, case)
     _check_open(case)
     fields, identifiers = _clean_accused(details)
+    refuse_victim_identity(case, aliases=fields["aliases"], addresses=fields["addresses"])
     changed = [name for name, value in fields.items() if getattr(accused, name) != value]
     for name, value in fields.items():
         setattr(accused, name, value)
@@ -1055,6 +1068,7 @@ def add_witness(
         if len(value or "") > limit:
             raise ValidationError({attr: _("Keep it under %(n)d characters.") % {"n": limit}})
     phone_list = _normalized_list(phones, normalize_phone, "phones", limit=5)
+    refuse_victim_identity(case, relation=relation)
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         count = Witness.objects.filter(case=case).count()
@@ -1099,7 +1113,7 @@ def refer_victim(
         raise ValidationError({"needs": _("Say what the child needs.")})
     if len(needs) > MAX_REASON:
         raise ValidationError({"needs": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
-    _refuse_identity(case, "needs", needs)
+    refuse_victim_identity(case, needs=needs)
     override = None
     if not victim.consent_referral:
         override = victim.consent_overrides.filter(consent=Consent.REFERRAL).last()
@@ -1181,7 +1195,7 @@ def decide_referral(
         note = _reason(note, "note")
     if len(note) > MAX_REASON:
         raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
-    _refuse_identity(referral.case, "note", note)
+    refuse_victim_identity(referral.case, note=note)
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if locked.status not in allowed_from:

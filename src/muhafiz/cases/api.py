@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.params import functions as params
 
 from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
@@ -29,7 +30,7 @@ from muhafiz.cases.models import (
     Witness,
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
-from muhafiz.core.api import api_requires, api_signed_in
+from muhafiz.core.api import MAX_OFFSET, api_requires, api_signed_in
 from muhafiz.core.permissions import Perm, check_perm, has_perm, user_pk
 
 router = Router(tags=["cases"])
@@ -216,6 +217,18 @@ class AccusedIn(Schema):
     handles: list[str] = Field(default_factory=list, max_length=20)
     addresses: str = Field("", max_length=2000)
     status: str = Field("suspect", max_length=10)
+
+
+class AccusedReplaceIn(Schema):
+    """Every field of an accused, since all are replaced: erasing one is explicit ("" or [])."""
+
+    name: str = Field(..., max_length=200)
+    aliases: str = Field(..., max_length=500)
+    cnic: str = Field(..., max_length=40)
+    phones: list[str] = Field(..., max_length=20)
+    handles: list[str] = Field(..., max_length=20)
+    addresses: str = Field(..., max_length=2000)
+    status: str = Field(..., max_length=10)
 
 
 class AccusedOut(Schema):
@@ -437,7 +450,11 @@ def _load_victim(request: HttpRequest, reference: str, code: str) -> Victim:
 @router.get("/", response=list[CaseSummaryOut], summary="Cases the caller may see")
 @api_signed_in
 def list_cases(
-    request: HttpRequest, q: str = "", status: str = "", limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    q: str = "",
+    status: str = "",
+    limit: int = params.Query(50, ge=1, le=MAX_OFFSET),
+    offset: int = params.Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
     cases = selectors.case_list(_who(request), q[:60], status)
     limit = max(1, min(limit, 200))
@@ -789,13 +806,15 @@ def victim_identity(request: HttpRequest, reference: str, code: str, payload: Pu
 
 
 class IdentityIn(Schema):
-    name: str = Field("", max_length=200)
-    cnic: str = Field("", max_length=40, description="CNIC or B-form number")
-    birth_date: dt.date | None = None
-    estimated_age: int | None = Field(None, ge=0, le=120)
-    guardian_name: str = Field("", max_length=200)
-    address: str = Field("", max_length=1000)
-    phones: list[str] = Field(default_factory=list, max_length=5)
+    """Every identity field, since all are replaced: erasing one is explicit ("" or null)."""
+
+    name: str = Field(..., max_length=200)
+    cnic: str = Field(..., max_length=40, description="CNIC or B-form number")
+    birth_date: dt.date | None = Field(...)
+    estimated_age: int | None = Field(..., ge=0, le=120)
+    guardian_name: str = Field(..., max_length=200)
+    address: str = Field(..., max_length=1000)
+    phones: list[str] = Field(..., max_length=5)
 
 
 @router.put(
@@ -888,7 +907,9 @@ def accused_detail(request: HttpRequest, reference: str, label: str) -> Any:
 
 @router.put("/{reference}/accused/{label}", response=AccusedOut, summary="Replace an accused")
 @api_requires(Perm.CASE_EDIT)
-def replace_accused(request: HttpRequest, reference: str, label: str, payload: AccusedIn) -> Any:
+def replace_accused(
+    request: HttpRequest, reference: str, label: str, payload: AccusedReplaceIn
+) -> Any:
     case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
     accused = get_object_or_404(Accused, case=case, label=label)
     actions.update_accused(

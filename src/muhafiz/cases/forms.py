@@ -27,6 +27,25 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+class ReplacesEveryField(forms.Form):
+    """A form that replaces every field it has: each must be sent, even empty.
+
+    A browser sends every text box of the form, empty or not; a request that leaves a field
+    out (a script, a truncated post) must not erase what is recorded there. Erasing is explicit:
+    the field sent empty.
+    """
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        missing = [name for name in self.fields if self.add_prefix(name) not in self.data]
+        if missing:
+            raise ValidationError(
+                _("Every field must be sent (empty to erase it); missing: %(fields)s")
+                % {"fields": ", ".join(sorted(missing))}
+            )
+        return cleaned
+
+
 class _Multi(forms.CheckboxSelectMultiple):
     pass
 

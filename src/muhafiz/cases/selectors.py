@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from muhafiz.cases.models import (
@@ -64,13 +65,32 @@ def referral_queue(principal: Any, status: str = "") -> QuerySet[Referral]:
     return referrals.order_by("-created_at", "-pk")
 
 
+# Holding any of these on a case means knowing that it exists.
+KNOW_OF_CASE_PERMS = (Perm.CASE_VIEW, Perm.WELFARE_VIEW, Perm.EVIDENCE_VIEW)
+
+
+def may_know_of(principal: Any, case: Case) -> bool:
+    """Whether `principal` may know that `case` exists: some right on it (its content, its
+    welfare part, its evidence). To anyone else a case is not there."""
+    return any(has_perm(principal, perm, case) for perm in KNOW_OF_CASE_PERMS)
+
+
+def hide_unless_known(principal: Any, case: Case) -> None:
+    """404 for a case the caller may not know of, exactly as for a reference that does not exist:
+    403 against 404 would tell a Kasur investigator which Lahore references exist."""
+    if not may_know_of(principal, case):
+        raise Http404("No such case.")
+
+
 def load_case(principal: Any, reference: str, *perms: Perm) -> Case:
     """The case with `reference` after checking `principal` holds every one of `perms` on it
-    (404 when there is no such case, 403 when the right is missing)."""
+    (404 when there is no such case or the caller may not know of it, 403 when the caller knows
+    of it but a right is missing)."""
     case = get_object_or_404(
         Case.objects.select_related("district", "police_station", "agency"),
         reference=reference,
     )
+    hide_unless_known(principal, case)
     for perm in perms or (Perm.CASE_VIEW,):
         check_perm(principal, perm, case)
     return case
@@ -82,6 +102,7 @@ def load_case_page(principal: Any, reference: str) -> Case:
         Case.objects.select_related("district", "police_station", "agency"),
         reference=reference,
     )
+    hide_unless_known(principal, case)
     if not any(has_perm(principal, perm, case) for perm in CASE_PAGE_PERMS):
         check_perm(principal, Perm.CASE_VIEW, case)
     return case

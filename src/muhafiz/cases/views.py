@@ -416,8 +416,9 @@ def victim_identity(request: HttpRequest, reference: str, code: str) -> HttpResp
     return response
 
 
-class _IdentityForm(forms.VictimForm):
-    """The identity part of the victim form (consents are set on their own form)."""
+class _IdentityForm(forms.ReplacesEveryField, forms.VictimForm):
+    """The identity part of the victim form (consents are set on their own form); it replaces
+    every identity field, so each must be sent."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

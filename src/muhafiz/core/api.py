@@ -7,13 +7,21 @@ clients through `Authorization: Bearer <token>`. Every operation declares its pe
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from functools import partial, wraps
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.http.multipartparser import MultiPartParserError
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer
@@ -21,6 +29,9 @@ from ninja.security import APIKeyHeader, HttpBearer
 from muhafiz.core.permissions import SIGNED_IN, Perm, check_perm, is_verified_staff, public
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The largest offset a list accepts: past any real list, and within every database's integers.
+MAX_OFFSET = 1_000_000_000
+logger = logging.getLogger("django.request")
 
 
 class SessionAuth(APIKeyHeader):
@@ -90,11 +101,28 @@ def _invalid(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpR
 
 def _schema_invalid(api: NinjaAPI, request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     message = "The request does not match the schema."
-    return _error(api, request, 422, "invalid", message, details=exc.errors)
+    return _error(api, request, 400, "invalid", message, details=exc.errors)
+
+
+def _out_of_range(api: NinjaAPI, request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # A number past what the database stores (SQLite: 64 bits) in a path or query parameter.
+    return _error(api, request, 400, "invalid", "A number in the request is out of range.")
 
 
 def _http_error(api: NinjaAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(api, request, exc.status_code, "error", str(exc))
+
+
+def _bad_request(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse:
+    if isinstance(exc, RequestDataTooBig):
+        return _error(api, request, 413, "too_large", "The request body is too large.")
+    return _error(api, request, 400, "bad_request", "The request could not be read.")
+
+
+def _server_error(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Logged with its traceback for the operator; the caller gets the one format, no traceback.
+    logger.error("Internal Server Error: %s", request.path, exc_info=exc)
+    return _error(api, request, 500, "server_error", "Something went wrong on the server.")
 
 
 # The one error format: {"error": {"code", "message", "details"?}}.
@@ -105,7 +133,55 @@ ERROR_HANDLERS: dict[type[Exception], Callable[..., HttpResponse]] = {
     ValidationError: _invalid,
     NinjaValidationError: _schema_invalid,
     HttpError: _http_error,
+    # A body Django cannot read (a multipart body without a boundary, too many fields).
+    MultiPartParserError: _bad_request,
+    SuspiciousOperation: _bad_request,
+    OverflowError: _out_of_range,
+    Exception: _server_error,
 }
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(Schema):
+    """The one error format of every 4xx answer."""
+
+    error: ErrorDetail
+
+
+# The 4xx answers any operation may give, declared in the OpenAPI document so that clients and
+# fuzzers know them. 404 is also the answer for an object the caller may not know exists.
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "The request is not valid, or does not match the schema (the details say which "
+    "field and why).",
+    "401": "Not signed in (with two-factor and a CSRF token), or no valid API token.",
+    "403": "The caller's role or jurisdiction does not give the right to do this.",
+    "404": "Not found, or not the caller's to know about.",
+    "413": "The upload is larger than this installation accepts.",
+}
+
+
+def _declare_errors(document: dict[str, Any]) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorOut"] = error_schema
+    reference = {"$ref": "#/components/schemas/ErrorOut"}
+    for methods in document.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
 
 
 class MuhafizAPI(NinjaAPI):
@@ -121,6 +197,11 @@ class MuhafizAPI(NinjaAPI):
         super().__init__(**kwargs)
         for exc_class, handler in ERROR_HANDLERS.items():
             self.add_exception_handler(exc_class, partial(handler, self))
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(**kwargs)
+        _declare_errors(document)
+        return document
 
     def _get_urls(self) -> list[Any]:
         patterns: list[Any] = super()._get_urls()
@@ -139,12 +220,38 @@ class MuhafizAPI(NinjaAPI):
         return routers
 
 
+def _takes_json_body(operation: Any) -> bool:
+    from ninja.params.models import BodyModel, _MultiPartBodyModel
+
+    return any(
+        issubclass(model, BodyModel) and not issubclass(model, _MultiPartBodyModel)
+        for model in operation.models
+    )
+
+
+def _body_is_not_an_object(request: HttpRequest) -> bool:
+    """True when a JSON body was sent that is not an object (`5`, `[]`, `null`, `"x"`).
+
+    Ninja would read such a body as `{}`, and an operation whose fields all have defaults would
+    then run with none given: a replaced identity blanked, an empty victim created.
+    """
+    if not request.body:
+        return False
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return False  # ninja answers 400 for a body that is not JSON
+    return not isinstance(data, dict)
+
+
 def _gate_operation(operation: Any) -> None:
+    """Run the operation's declared permissions right after authentication, then check that a
+    JSON body is an object, all before ninja parses the request."""
     if getattr(operation, "_muhafiz_gated", False):
         return
     rule = getattr(operation.view_func, "access_rule", None)
-    if not isinstance(rule, tuple):
-        return
+    perms = rule if isinstance(rule, tuple) else ()
+    json_body = _takes_json_body(operation)
     authenticate_and_throttle = operation._run_checks
 
     def run_checks(request: HttpRequest) -> HttpResponse | None:
@@ -152,11 +259,15 @@ def _gate_operation(operation: Any) -> None:
         if error is not None:
             return error
         try:
-            for perm in rule:
+            for perm in perms:
                 check_perm(request.auth, perm)  # type: ignore[attr-defined]
         except PermissionDenied as exc:
             response: HttpResponse = operation.api.on_exception(request, exc)
             return response
+        if json_body and _body_is_not_an_object(request):
+            return _error(
+                operation.api, request, 400, "invalid", "The request body must be a JSON object."
+            )
         return None
 
     operation._run_checks = run_checks

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from muhafiz.audit.actions import record, record_read
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
+from muhafiz.cases.actions import refuse_victim_identity
 from muhafiz.cases.models import Case
 from muhafiz.core.datadir import FILE_MODE, secure_directory, secure_file
 from muhafiz.core.jobs import enqueue_on_commit
@@ -147,6 +148,12 @@ def create_item(
         "seal_number": _text(details.seal_number, "seal_number", 100),
         "seized_place": _text(details.seized_place, "seized_place", 300, required=True),
     }
+    refuse_victim_identity(
+        case,
+        description=fields["description"],
+        make_model=fields["make_model"],
+        seized_place=fields["seized_place"],
+    )
     if details.seized_by is None or not getattr(details.seized_by, "is_active", False):
         raise ValidationError({"seized_by": _("Name the officer who seized it.")})
     _not_future(details.seized_at, "seized_at")
@@ -223,6 +230,7 @@ def record_handover(
         raise PermissionDenied("custody.handover")
     purpose = _text(purpose, "purpose", 300, required=True)
     note = _text(note, "note", 500)
+    refuse_victim_identity(item.case, purpose=purpose, note=note)
     _not_future(at, "at")
     if to_user is None or not may_hold(to_user, item.case):
         raise ValidationError({"to_user": str(RECIPIENT_REFUSED)})
@@ -655,6 +663,9 @@ def check_source_path(raw: str) -> Path:
     raw = (raw or "").strip()
     if not raw:
         raise ValidationError({"source_path": _("Give the path of the source on the server.")})
+    if "\x00" in raw:
+        # No file system has such a name; the operating system would refuse it (ValueError).
+        raise ValidationError({"source_path": _("A path cannot hold a NUL character.")})
     path = Path(raw)
     if not path.is_absolute():
         raise ValidationError({"source_path": _("Give an absolute path.")})
@@ -836,7 +847,7 @@ def _locate(media: MediaFile) -> Path | None:
         return None
     try:
         resolved = candidate.resolve()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL character in the recorded path
         return None
     if not _within(resolved, scan_roots()) or not resolved.is_file():
         return None

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.params import functions as params
 
 from muhafiz.accounts.models import User
 from muhafiz.cases.selectors import load_case
-from muhafiz.core.api import api_requires
+from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.evidence import actions, selectors
 from muhafiz.evidence.models import CustodyEvent, EvidenceItem, MediaFile, Scan
@@ -94,7 +95,7 @@ class ServerScanIn(Schema):
     item: int | None = None
 
 
-class MatchOut(Schema):
+class ScanMatchOut(Schema):
     bank: str
     bank_kind: str
     kind: str
@@ -119,7 +120,7 @@ class MediaOut(Schema):
     category: int | None
     category_scheme: str
     banked_in: str
-    matches: list[MatchOut]
+    matches: list[ScanMatchOut]
 
 
 class CategoryIn(Schema):
@@ -142,13 +143,13 @@ class BankIn(Schema):
     media: list[int] = Field(..., min_length=1, max_length=1000)
 
 
-class BankOut(Schema):
+class AddedToBankOut(Schema):
     bank: str
     added: int
     duplicates: int
 
 
-class LinkOut(Schema):
+class CaseLinkOut(Schema):
     id: int
     kind: str
     found_at: dt.datetime
@@ -161,7 +162,7 @@ class LinkOut(Schema):
 
 
 class LinksOut(Schema):
-    items: list[LinkOut]
+    items: list[CaseLinkOut]
     truncated: bool
 
 
@@ -385,7 +386,11 @@ def get_scan(request: HttpRequest, scan_id: int) -> dict[str, Any]:
 @router.get("/scans/{scan_id}/media", response=list[MediaOut])
 @api_requires(Perm.EVIDENCE_VIEW)
 def scan_media(
-    request: HttpRequest, scan_id: int, only: str = "", offset: int = 0, limit: int = 200
+    request: HttpRequest,
+    scan_id: int,
+    only: str = "",
+    offset: int = params.Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = params.Query(200, ge=1, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     scan = selectors.load_scan(request.auth, scan_id)  # type: ignore[attr-defined]
     limit = max(1, min(limit, 1000))
@@ -427,7 +432,7 @@ def reveal(request: HttpRequest, media_id: int, data: RevealIn) -> dict[str, Any
     }
 
 
-@router.post("/bank", response=BankOut)
+@router.post("/bank", response=AddedToBankOut)
 @api_requires(Perm.BANK_MANAGE, Perm.EVIDENCE_EDIT)
 def add_to_bank(request: HttpRequest, data: BankIn) -> dict[str, Any]:
     from muhafiz.hashbank.actions import BankError, get_bank

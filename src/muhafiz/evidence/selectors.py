@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from muhafiz.cases.models import Case
+from muhafiz.cases.selectors import hide_unless_known
 from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
 from muhafiz.evidence.links import describe, officer_contact
 from muhafiz.evidence.models import CaseLink, EvidenceItem, LinkKind, MediaFile, Scan
@@ -22,18 +23,21 @@ MAX_NETWORK_LINKS = 300
 
 def load_item(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> EvidenceItem:
     item = get_object_or_404(EvidenceItem.objects.select_related("case__district"), pk=pk)
+    hide_unless_known(principal, item.case)
     check_perm(principal, perm, item.case)
     return item
 
 
 def load_scan(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> Scan:
     scan = get_object_or_404(Scan.objects.select_related("case__district", "item"), pk=pk)
+    hide_unless_known(principal, scan.case)
     check_perm(principal, perm, scan.case)
     return scan
 
 
 def load_media(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> MediaFile:
     media = get_object_or_404(MediaFile.objects.select_related("case__district", "scan"), pk=pk)
+    hide_unless_known(principal, media.case)
     check_perm(principal, perm, media.case)
     return media
 

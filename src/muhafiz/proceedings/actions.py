@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
+from muhafiz.cases.actions import refuse_victim_identity
 from muhafiz.cases.models import Accused, AlertKind, Case, CaseStatus, TeamMember, TeamRole
 from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule
 from muhafiz.proceedings.clocks import (
@@ -370,6 +371,7 @@ def record_stage_event(
     )
     if code == StageCode.JUDGMENT_DELIVERED and outcome == Outcome.CONVICTION and not sentence:
         raise ValidationError({"sentence": [_("Record the sentence of a conviction.")]})
+    refuse_victim_identity(case, sentence=sentence, note=note)
     event = StageEvent.objects.create(
         case=case,
         code=code,

@@ -44,7 +44,7 @@ def test_a_lahore_intake_client_opens_a_case_that_a_kasur_client_cannot_read(
     assert case.created_by is None
     assert AuditEvent.objects.get(action="case.create").actor_name == "lahore-intake"
     assert lahore.get(f"/api/v1/cases/{case.reference}").status_code == 200
-    assert kasur.get(f"/api/v1/cases/{case.reference}").status_code == 403
+    assert kasur.get(f"/api/v1/cases/{case.reference}").status_code == 404
     refused = kasur.post(
         "/api/v1/cases/",
         {"district": "LHR", "agency": "PB-POLICE", "reported_at": timezone.now().isoformat()},

@@ -42,7 +42,7 @@ def test_a_caller_without_the_right_gets_403_whatever_they_send() -> None:
 
 def test_a_caller_with_the_right_reaches_validation_and_the_handler() -> None:
     client = build_api(["case.edit"])
-    assert client.post("/sightings", json={}).status_code == 422
+    assert client.post("/sightings", json={}).status_code == 400
     response = client.post("/sightings", json={"count": 3})
     assert response.status_code == 200
     assert response.json() == {"count": 3}

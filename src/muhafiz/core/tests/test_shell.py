@@ -87,6 +87,8 @@ def _shell_msgids() -> set[str]:
         "templates/accounts/",
         "templates/403.html",
         "templates/404.html",
+        "templates/400.html",
+        "templates/500.html",
         "core/templatetags/shell.py",
         "accounts/",
     )

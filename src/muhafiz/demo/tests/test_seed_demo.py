@@ -156,7 +156,7 @@ def test_the_lahore_investigator_opens_the_lahore_demo_case_and_not_the_kasur_on
     response = investigator.get(f"/cases/{lahore.reference}/")
     assert response.status_code == 200
     assert lahore.reference in response.content.decode()
-    assert investigator.get(f"/cases/{kasur.reference}/").status_code == 403
+    assert investigator.get(f"/cases/{kasur.reference}/").status_code == 404
     kasur_investigator = signed_in(User.objects.get(username="inv.kasur"))
     assert kasur_investigator.get(f"/cases/{kasur.reference}/").status_code == 200
 
