@@ -76,7 +76,7 @@ def _witness(people: People, case: Case, **fields: Any) -> Any:
 
 def _team_removal(people: People, case: Case, reason: str) -> Any:
     member = TeamMember.objects.get(case=case, user=people.prosecutor)
-    return actions.remove_team_member(people.lahore_investigator, member, reason)
+    return actions.remove_team_member(people.lahore_supervisor, member, reason)
 
 
 def _stage(people: People, case: Case, **fields: Any) -> Any:
