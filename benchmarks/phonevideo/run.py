@@ -338,7 +338,12 @@ def render(
         'same frame fully decoded. "Decode every frame" is what the reference vPDQ tool does '
         "(decoding alone, without its hashing). Skipping: packets before the keyframe that the "
         "next one-second sample needs are not decoded, and non-reference frames are skipped.",
-        "",
+    ]
+    return "\n".join(lines) + "\n\n" + render_ufdr(ufdr)
+
+
+def render_ufdr(ufdr: dict[str, Any]) -> str:
+    lines = [
         f"**UFDR**: a synthetic extraction of {ufdr['files']:,} tagged files (random bytes, "
         f"{ufdr['size_mb']:,.0f} MB ZIP, report.xml {ufdr['report_mb']:.0f} MB), scanned by "
         f"`muhafiz scan phone.ufdr --workers {ufdr['workers']}` (hashes, type, recorded-hash "
@@ -356,6 +361,16 @@ def render(
         f"| recorded hashes disagreeing with the bytes | {ufdr['mismatches']} | 0 |",
     ]
     return "\n".join(lines)
+
+
+def replace_ufdr(text: str) -> None:
+    """Put a UFDR-only run's table in place of the last full run's (the video part stays)."""
+    content = RESULTS.read_text(encoding="utf-8")
+    start, end = "<!-- phonevideo:start -->", "<!-- phonevideo:end -->"
+    before, rest = content.split(start, 1)
+    block, after = rest.split(end, 1)
+    video_part = block.split("**UFDR**", 1)[0].split("\n**UFDR re-measured**", 1)[0]
+    RESULTS.write_text(f"{before}{start}{video_part}{text}\n{end}{after}", encoding="utf-8")
 
 
 def write_results(text: str) -> None:
@@ -376,19 +391,36 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--ufdr-file-kib", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--ufdr-only",
+        action="store_true",
+        help="measure the UFDR alone and replace only its table in RESULTS.md",
+    )
     args = parser.parse_args(argv)
     size = (1920, 1080)
     if args.smoke:
         args.video_seconds, args.ufdr_files, args.ufdr_file_kib, args.repeats = 2, 200, 4, 1
         size = (320, 180)
     before = load()
+    command = ".venv/bin/python benchmarks/phonevideo/run.py" + (
+        "" if argv is None else " " + " ".join(argv)
+    )
+    if args.ufdr_only:
+        with tempfile.TemporaryDirectory(prefix="phonevideo-bench-") as tmp:
+            ufdr = ufdr_bench(Path(tmp), args.ufdr_files, args.ufdr_file_kib * 1024, args.workers)
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        text = (
+            f"**UFDR re-measured** {now} with `{command} --ufdr-only`, load average before / "
+            f"after {before} / {load()}.\n\n" + render_ufdr(ufdr)
+        )
+        print(text)
+        if not args.smoke:
+            replace_ufdr(text)
+        return {"text": text, "video": [], "ufdr": ufdr}
     with tempfile.TemporaryDirectory(prefix="phonevideo-bench-") as tmp:
         workdir = Path(tmp)
         video = video_bench(workdir, args.video_seconds, size, args.repeats)
         ufdr = ufdr_bench(workdir, args.ufdr_files, args.ufdr_file_kib * 1024, args.workers)
-    command = ".venv/bin/python benchmarks/phonevideo/run.py" + (
-        "" if argv is None else " " + " ".join(argv)
-    )
     text = render(command, video, ufdr, (before, load()))
     print(text)
     if not args.smoke:

@@ -7,6 +7,7 @@ second, and `resume_scan` picks up exactly where the scan file ends.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -452,6 +453,10 @@ def _process_pool(
 
 
 def _pool(workers: int, sources: list[Source], settings: ScanSettings) -> ProcessPoolExecutor:
+    # Forked workers share the main process's pages until something writes to them; the cyclic
+    # GC writes to every object it visits, which would copy the whole file list (100,000 units of
+    # a phone extraction) into each worker. Frozen objects are never visited.
+    gc.freeze()
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     return ProcessPoolExecutor(
         max_workers=workers,

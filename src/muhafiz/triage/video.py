@@ -9,8 +9,8 @@ what the one-per-second sampling needs is decoded:
 - frames no other frame refers to (`skip_frame = NONREF`) are not decoded either: the sample is
   the first decoded frame at or after each second, so it may lie a frame or two later than the
   exact second (its own frame number and time are recorded);
-- each sampled frame is scaled by FFmpeg straight to the 512 px box the PDQ reference hashes
-  at, and hashed with `muhafiz.triage.imaging`'s PDQ.
+- each sampled frame is scaled by FFmpeg to fit 512 px (`FRAME_BOX`) and hashed with
+  `muhafiz.triage.imaging.pdq_of_pixels`.
 
 A damaged or truncated video keeps the frames read before the damage and gets a `corrupt-video`
 error saying how far decoding got.
@@ -28,7 +28,7 @@ import av
 import av.container
 from PIL import Image
 
-from muhafiz.triage.imaging import PDQ_BOX, pdq_of_pixels, reduced_for_pdq
+from muhafiz.triage.imaging import pdq_of_pixels
 from muhafiz.triage.records import FileRecord, IssueCode, VideoFrame, VideoInfo
 from muhafiz.triage.settings import ScanSettings
 
@@ -38,6 +38,11 @@ _LOCATION_KEYS = ("com.apple.quicktime.location.ISO6709", "location", "location-
 _CREATION_KEYS = ("com.apple.quicktime.creationdate", "creation_time", "date")
 _MAKE_KEYS = ("com.apple.quicktime.make", "make", "com.android.manufacturer")
 _MODEL_KEYS = ("com.apple.quicktime.model", "model", "com.android.model")
+# Frames are scaled by FFmpeg (area averaging) to fit this box before PDQ, the reference CLI's
+# box for pictures. On generated 1080p video the hashes land a mean 9 bits (max 14-18) from
+# `pdqhash` on the full frame; a 1024 px box halves that but costs ~30 ms a frame, which takes
+# vPDQ under 20x real time per core (benchmarks/RESULTS.md).
+FRAME_BOX = 512
 
 
 def analyze_video(stream: BinaryIO, record: FileRecord, settings: ScanSettings) -> None:
@@ -188,14 +193,14 @@ def _keyframes(container: av.container.InputContainer, vs: Any) -> list[int] | N
 
 def _hash_frame(frame: Any, number: int, seconds: float, settings: ScanSettings) -> VideoFrame:
     w, h = frame.width, frame.height
-    scale = min(1.0, PDQ_BOX / max(w, h, 1))
+    scale = min(1.0, FRAME_BOX / max(w, h, 1))
     image: Image.Image = frame.to_image(
         width=max(1, round(w * scale)), height=max(1, round(h * scale)), interpolation="AREA"
     )
     rotation = getattr(frame, "rotation", 0) or 0
     if rotation:  # a phone held upright: show (and hash) the frame as a player would
         image = image.rotate(rotation, expand=True)
-    result = pdq_of_pixels(reduced_for_pdq(image, settings.pdq_min_side))
+    result = pdq_of_pixels(image)
     return VideoFrame(number, round(seconds, 3), result.quality, result.hex)
 
 
