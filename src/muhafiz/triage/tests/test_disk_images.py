@@ -353,3 +353,29 @@ def test_nothing_is_written_to_the_evidence(images: Images, scan: Scanner) -> No
     scan(e01, workers=2)
     scan(images.formats["qcow2"])
     assert di.evidence_state(evidence) == before
+
+
+def test_only_whole_decodable_pictures_are_carved_from_hostile_free_space(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    fat = di.fat_fs(tmp_path / "p1.fat", 16 * di.MiB, 16, {"a.txt": b"a\n"}, [])
+    raw = tmp_path / "hostile.dd"
+    (start,) = di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
+    good = di.picture(21)
+    png = di.picture(22, png=True)
+    rng = random.Random(5)
+    fakes = [
+        good[: len(good) // 2],  # a JPEG cut in half: no end marker
+        b"\xff\xd8\xff\xe0" + rng.randbytes(5000),  # a JPEG header and noise
+        png[:40] + b"\x00" * 4 + png[44:],  # a PNG with a broken chunk CRC
+        b"\x89PNG\r\n\x1a\n" + rng.randbytes(3000),
+        good[:600] + rng.randbytes(len(good) - 1200) + good[-600:],  # right ends, wrong middle
+    ]
+    offsets = [start + 4 * di.MiB + n * 256 * 1024 for n in range(len(fakes) + 1)]
+    for offset, data in zip(offsets, [*fakes, good], strict=True):
+        di.write_at(raw, offset, data)
+    result = scan(raw)
+    carved = {r["carved_offset"]: r for r in result.files.values() if r["carved"]}
+    assert set(carved) == {offsets[-1]}
+    assert carved[offsets[-1]]["sha256"] == _sha256(good)
+    assert not any(code == "internal-error" for e in result.errors.values() for code, _ in e)
