@@ -17,13 +17,13 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "muhafiz.triage.cli:report",
     "bank": "muhafiz.hashbank.cli:bank",
     "demo": "muhafiz.demo.cli:demo",
-    "serve": "muhafiz.core.server_cli:serve",
-    "worker": "muhafiz.core.server_cli:worker",
-    "audit": "muhafiz.core.server_cli:audit",
-    "keys": "muhafiz.core.server_cli:keys",
-    "backup": "muhafiz.core.server_cli:backup",
-    "restore": "muhafiz.core.server_cli:restore",
-    "manage": "muhafiz.core.server_cli:manage",
+    "serve": "muhafiz.ops.cli:serve",
+    "worker": "muhafiz.ops.cli:worker",
+    "audit": "muhafiz.ops.cli:audit",
+    "keys": "muhafiz.ops.cli:keys",
+    "backup": "muhafiz.ops.cli:backup",
+    "restore": "muhafiz.ops.cli:restore",
+    "manage": "muhafiz.ops.cli:manage",
 }
 
 

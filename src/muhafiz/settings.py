@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "muhafiz.intake",
     "muhafiz.insights",
     "muhafiz.hashbank",
+    "muhafiz.ops",
     "muhafiz.demo",
 ]
 

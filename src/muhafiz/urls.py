@@ -5,20 +5,21 @@ from __future__ import annotations
 from django.urls import include, path
 
 import muhafiz.api_routes  # noqa: F401 - registers the routers on the API
+from muhafiz.accounts import views as accounts_views
 from muhafiz.core import views
 from muhafiz.core.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("accounts/", include("muhafiz.accounts.urls")),
     path("audit/", include("muhafiz.audit.urls")),
     path("catalogue/", include("muhafiz.catalogue.urls")),
     path("cases/", include("muhafiz.cases.urls")),
     path("proceedings/", include("muhafiz.proceedings.urls")),
     path("evidence/", include("muhafiz.evidence.urls")),
-    path("jobs/", include("muhafiz.core.jobs_views")),
+    path("jobs/", include("muhafiz.ops.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),
 ]

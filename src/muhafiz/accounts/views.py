@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -428,3 +429,15 @@ def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("The API client's token has been revoked."))
     return redirect("accounts:client_list")
+
+
+@public
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a signed-in person's choice is also kept for their next visit."""
+    response: HttpResponse = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if is_verified_staff(user) and language in dict(settings.LANGUAGES):
+        actions.set_preferred_language(user, language, request=request)  # type: ignore[arg-type]
+    return response

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from muhafiz.audit.chain import canonical_details, canonical_json, chain_head, compute_row_hash
 from muhafiz.audit.models import ActorKind, AuditEvent
+from muhafiz.core.hooks import Hook
 
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
 CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
@@ -43,6 +44,25 @@ class NotInTransactionError(AuditError):
 
 class SensitiveDetailError(AuditError):
     """The audit record would have carried protected (encrypted) data such as a victim's name."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditActor:
+    """Who acted, as the audit row keeps it (`ActorKind.USER` or `ActorKind.API_CLIENT`)."""
+
+    kind: str
+    user_id: int | None
+    client_id: int | None
+    name: str
+    role: str
+    agency: str
+
+
+# The accounts app (which owns staff and API clients, a layer above) connects here in `ready()`.
+describe_actor = Hook(
+    "audit.describe_actor",
+    "an actor is being audited: (actor) -> AuditActor for a principal the receiver owns, or None.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +175,18 @@ def _lock_chain(using: str) -> None:
 
 
 def _actor_fields(actor: Any) -> tuple[str, int | None, int | None, str, str, str]:
-    from muhafiz.accounts.models import ApiClient, User
-
     if actor is None:
         return ActorKind.SYSTEM, None, None, "system", "", ""
-    if isinstance(actor, User):
-        agency = actor.agency.code if actor.agency is not None else ""
-        return ActorKind.USER, actor.pk, None, actor.get_username(), actor.role, agency
-    if isinstance(actor, ApiClient):
-        agency = actor.agency.code if actor.agency_id else ""
-        return ActorKind.API_CLIENT, None, actor.pk, actor.name, "api_client", agency
+    for described in describe_actor.send(actor):
+        if described is not None:
+            return (
+                described.kind,
+                described.user_id,
+                described.client_id,
+                described.name,
+                described.role,
+                described.agency,
+            )
     if not getattr(actor, "is_authenticated", True):
         return ActorKind.PUBLIC, None, None, "public", "", ""
     raise AuditError(f"cannot audit an actor of type {type(actor).__name__}")

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record, record_read
+from muhafiz.cases import hooks
 from muhafiz.cases.models import (
     FACT_FIELDS,
     Accused,
@@ -261,6 +261,7 @@ def create_case(
             number = _next_number("case", district, _local_year(reported_at))
             case.reference = f"{district.code}-{_local_year(reported_at)}-{number:04d}"
             case.save(force_insert=True)
+            hooks.case_saved.send_on_commit(case.pk, True)
             case.offences.set(list(offences))
             role = getattr(actor, "role", "")
             if role in TeamRole.values:
@@ -343,6 +344,7 @@ def update_case(
             _check_fir_unique(case.police_station, case.fir_number, case.pk)
             if changed:
                 case.save(update_fields=changed)
+                hooks.case_saved.send_on_commit(case.pk, False)
             offence_codes: list[str] | None = None
             if offences is not None:
                 new = list(offences)
@@ -423,6 +425,7 @@ def _change_status(
         case.status = to
         case.closed_at = timezone.now() if to == CaseStatus.CLOSED else None
         case.save(update_fields=["status", "closed_at"])
+        hooks.case_saved.send_on_commit(case.pk, False)
         record(
             actor,
             "case.close" if to == CaseStatus.CLOSED else "case.reopen",
@@ -1034,14 +1037,9 @@ def update_accused(
     return accused
 
 
-# Other apps (evidence: cross-case alerts) register a callback here to hear about accused whose
-# identifiers changed; called after commit with the accused.
-ACCUSED_IDENTIFIER_LISTENERS: list[Any] = []
-
-
 def _notify_links_on_commit(accused: Accused) -> None:
-    for listener in ACCUSED_IDENTIFIER_LISTENERS:
-        transaction.on_commit(partial(listener, accused))
+    # Other apps (evidence: cross-case links) connect to the hook; called after commit.
+    hooks.accused_identifiers_changed.send_on_commit(accused)
 
 
 def add_witness(

@@ -5,24 +5,16 @@ Apps declare tasks with `django_tasks.task` in their own `tasks.py` and queue th
 (`db_worker`) drains the queue; any number of workers may run against one database, because each
 claims a task with `SELECT … FOR UPDATE SKIP LOCKED` (an exclusive transaction on SQLite). A task
 that raises is kept as FAILED with its exception and traceback; an administrator lists failed jobs
-and retries one, which enqueues the same task with the same arguments and is audited.
+and retries one (`muhafiz.ops.jobs`), which enqueues the same task again and is audited.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
-from django_tasks import TaskResultStatus
 from django_tasks.base import Task
-from django_tasks_db.models import DBTaskResult
-
-from muhafiz.core.permissions import Perm, check_perm
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,10 +24,6 @@ T = TypeVar("T")
 DEFAULT_QUEUE = "default"
 SCANS_QUEUE = "scans"
 CLOCKS_QUEUE = "clocks"
-
-
-class JobNotRetryableError(RuntimeError):
-    """The job cannot be retried (it did not fail, or its task no longer exists)."""
 
 
 def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> None:
@@ -55,112 +43,3 @@ def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> No
 
 def _enqueue(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     task.enqueue(*args, **kwargs)
-
-
-@dataclass(frozen=True, slots=True)
-class FailedJob:
-    """A job whose task raised: what ran, with which arguments, and why it failed."""
-
-    id: str
-    task_path: str
-    queue_name: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    exception_class_path: str
-    traceback: str
-    enqueued_at: datetime.datetime
-    finished_at: datetime.datetime | None
-    retried_as: str | None  # the id of a later run of the same task with the same arguments
-
-    @property
-    def error(self) -> str:
-        """The last line of the traceback: the exception and its message."""
-        lines = [line for line in self.traceback.strip().splitlines() if line.strip()]
-        return lines[-1] if lines else self.exception_class_path
-
-
-def failed_jobs(*, limit: int = 100, include_retried: bool = True) -> list[FailedJob]:
-    """The most recent failed jobs, newest first, each with the id of its retry if it has one."""
-    failed = list(DBTaskResult.objects.failed().order_by("-finished_at")[:limit])
-    later: dict[tuple[str, str], list[DBTaskResult[Any, Any]]] = {}
-    if failed:
-        since = min(result.enqueued_at for result in failed)
-        for result in DBTaskResult.objects.filter(
-            task_path__in={result.task_path for result in failed}, enqueued_at__gt=since
-        ).order_by("enqueued_at"):
-            later.setdefault(_signature(result), []).append(result)
-    jobs = []
-    for result in failed:
-        retry = next(
-            (
-                candidate
-                for candidate in later.get(_signature(result), [])
-                if candidate.enqueued_at > result.enqueued_at
-            ),
-            None,
-        )
-        if retry is not None and not include_retried:
-            continue
-        jobs.append(
-            FailedJob(
-                id=str(result.id),
-                task_path=result.task_path,
-                queue_name=result.queue_name,
-                args=list(result.args_kwargs.get("args", [])),
-                kwargs=dict(result.args_kwargs.get("kwargs", {})),
-                exception_class_path=result.exception_class_path,
-                traceback=result.traceback,
-                enqueued_at=result.enqueued_at,
-                finished_at=result.finished_at,
-                retried_as=str(retry.id) if retry is not None else None,
-            )
-        )
-    return jobs
-
-
-def _signature(result: DBTaskResult[Any, Any]) -> tuple[str, str]:
-    return result.task_path, json.dumps(result.args_kwargs, sort_keys=True)
-
-
-def retry_task(
-    actor: Any, result_id: str, *, reason: str = "", request: HttpRequest | None = None
-) -> str:
-    """Enqueue a failed job's task again with the same arguments; return the new job's id.
-
-    The failed result stays as it is (the failure is history); the retry is a new job on the
-    same queue and priority, recorded in the audit log in the same transaction.
-    """
-    check_perm(actor, Perm.JOB_MANAGE)
-    from muhafiz.audit.actions import ObjectRef, record
-
-    with transaction.atomic():
-        try:
-            failed = DBTaskResult.objects.select_for_update().get(id=result_id)
-        except (DBTaskResult.DoesNotExist, ValidationError) as exc:
-            raise JobNotRetryableError(f"there is no job {result_id}") from exc
-        if failed.status != TaskResultStatus.FAILED:
-            raise JobNotRetryableError(
-                f"job {result_id} is {failed.status.lower()}, only failed jobs are retried"
-            )
-        try:
-            task = failed.task
-        except (ImportError, SuspiciousOperation) as exc:
-            raise JobNotRetryableError(
-                f"job {result_id} ran {failed.task_path}, which no longer exists"
-            ) from exc
-        new = task.using(run_after=None).enqueue(
-            *failed.args_kwargs.get("args", []), **failed.args_kwargs.get("kwargs", {})
-        )
-        record(
-            actor,
-            "job.retry",
-            ObjectRef("job", str(failed.id), failed.task_path),
-            reason=reason,
-            request=request,
-            task=failed.task_path,
-            queue=failed.queue_name,
-            failed_job=str(failed.id),
-            new_job=str(new.id),
-            error=failed.exception_class_path,
-        )
-    return str(new.id)

@@ -1,15 +1,13 @@
-"""Views of the shell: the home page, the health check, the language switch."""
+"""Views of the shell: the home page and the health check (the language switch is accounts')."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
-from django.views.i18n import set_language as django_set_language
+from django.views.decorators.http import require_GET
 
-from muhafiz.core.permissions import granted_perms, is_verified_staff, public, signed_in
+from muhafiz.core.permissions import granted_perms, public, signed_in
 
 
 @signed_in
@@ -28,17 +26,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "ok"})
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
-
-
-@public
-@require_POST
-def set_language(request: HttpRequest) -> HttpResponse:
-    """Django's language switch; a signed-in person's choice is also kept for their next visit."""
-    response: HttpResponse = django_set_language(request)
-    language = request.POST.get("language", "")
-    user = request.user
-    if is_verified_staff(user) and language in dict(settings.LANGUAGES):
-        from muhafiz.accounts.actions import set_preferred_language
-
-        set_preferred_language(user, language, request=request)  # type: ignore[arg-type]
-    return response

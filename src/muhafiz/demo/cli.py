@@ -6,7 +6,7 @@ import os
 
 import click
 
-from muhafiz.core.server_cli import call, start_checks
+from muhafiz.core.cli import call, start_checks
 
 DEBUG_ENV = "MUHAFIZ_DEBUG"
 

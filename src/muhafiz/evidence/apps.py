@@ -6,10 +6,9 @@ class EvidenceConfig(AppConfig):
     label = "evidence"
 
     def ready(self) -> None:
-        # The cases app calls its listeners after an accused's identifiers change (after
-        # commit); cross-case identifier links are found there.
-        from muhafiz.cases.actions import ACCUSED_IDENTIFIER_LISTENERS
-        from muhafiz.evidence.links import accused_identifiers_changed
+        # The cases app calls this hook after an accused's identifiers change (after commit);
+        # cross-case identifier links are found there.
+        from muhafiz.cases.hooks import accused_identifiers_changed
+        from muhafiz.evidence.links import accused_identifiers_changed as find_links
 
-        if accused_identifiers_changed not in ACCUSED_IDENTIFIER_LISTENERS:
-            ACCUSED_IDENTIFIER_LISTENERS.append(accused_identifiers_changed)
+        accused_identifiers_changed.connect(find_links, uid="evidence.cross_case_links")

@@ -145,8 +145,8 @@ def _search(
 
 
 def accused_identifiers_changed(accused: Accused) -> list[CaseLink]:
-    """Called by the cases app after an accused's CNIC, phone or handle changed (registered
-    in `ACCUSED_IDENTIFIER_LISTENERS`): links to every other case whose accused share one."""
+    """Called after an accused's CNIC, phone or handle changed (connected to the cases app's
+    `accused_identifiers_changed` hook): links to every other case whose accused share one."""
     from muhafiz.cases.selectors import find_cases_sharing_identifiers
 
     links = []

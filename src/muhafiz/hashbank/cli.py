@@ -36,7 +36,7 @@ def server_command(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from muhafiz.core.server_cli import setup_django
+        from muhafiz.core.cli import setup_django
 
         setup_django()
         from muhafiz.hashbank.actions import BankError

@@ -1,7 +1,7 @@
 """Proceedings: a case's legal stages, the statutory clocks they start and stop, dashboards."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 class ProceedingsConfig(AppConfig):
@@ -15,7 +15,8 @@ class ProceedingsConfig(AppConfig):
         # After every migrate (and every test-database flush) the shipped holidays are present.
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="holidays-install")
 
-        from muhafiz.proceedings.signals import case_saved
+        from muhafiz.cases.hooks import case_saved
+        from muhafiz.proceedings.signals import case_saved as sync_clocks
 
         # A case opened or changed brings its clocks up to date once its transaction commits.
-        post_save.connect(case_saved, sender="cases.Case", dispatch_uid="proceedings-case-saved")
+        case_saved.connect(sync_clocks, uid="proceedings.sync_clocks")

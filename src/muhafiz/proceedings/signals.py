@@ -9,18 +9,13 @@ proceedings. The clock job does the same for any case this missed (`_open_missin
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from django.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-def case_saved(sender: Any, instance: Any, created: bool, raw: bool = False, **_: Any) -> None:
-    if raw:  # loading fixtures
-        return
-    case_id = instance.pk
-    transaction.on_commit(lambda: _sync(case_id, created))
+def case_saved(case_id: int, created: bool) -> None:
+    """The `cases.case_saved` hook's receiver; the hook calls it after the case's commit."""
+    _sync(case_id, created)
 
 
 def _sync(case_id: int, created: bool) -> None:

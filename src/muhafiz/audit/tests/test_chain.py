@@ -228,7 +228,7 @@ def test_two_events_cannot_share_a_sequence(people: People) -> None:
 def test_cli_verify_reports_the_broken_row(people: People) -> None:
     from click.testing import CliRunner
 
-    from muhafiz.core.server_cli import audit
+    from muhafiz.ops.cli import audit
 
     events = _write_some(people, 2)
     runner = CliRunner()

@@ -91,6 +91,7 @@ def _shell_msgids() -> set[str]:
         "templates/500.html",
         "core/templatetags/shell.py",
         "accounts/",
+        "ops/",
     )
     untranslated = set()
     for entry in po.split("\n\n"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from muhafiz.core.backup import BackupError, create_backup
+from muhafiz.ops.backup import BackupError, create_backup
 
 
 class Command(BaseCommand):

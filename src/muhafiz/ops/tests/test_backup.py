@@ -21,9 +21,9 @@ from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.testing import remove_audit_rows
 from muhafiz.core import crypto
-from muhafiz.core.backup import BackupError, create_backup, read_manifest, restore_backup
 from muhafiz.core.tests.sample_models import ProtectedSample
 from muhafiz.core.tests.test_crypto import NEW, OLD
+from muhafiz.ops.backup import BackupError, create_backup, read_manifest, restore_backup
 from muhafiz.testing import make_people
 
 POSTGRES = connection.vendor == "postgresql"

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from muhafiz.core.jobs import JobNotRetryableError, failed_jobs, retry_task
+from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 """The administrator's page of failed background jobs (`/jobs/`): each with its error, and a retry.
 
-The page reads `core.jobs.failed_jobs`; the retry button posts a reason to `core.jobs.retry_task`,
+The page reads `ops.jobs.failed_jobs`; the retry button posts a reason to `ops.jobs.retry_task`,
 which queues the same task again and writes the audit record. Mounted by the project URL map as
-`path("jobs/", include("muhafiz.core.jobs_views"))`.
+`path("jobs/", include("muhafiz.ops.jobs_views"))`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from muhafiz.core.jobs import JobNotRetryableError, failed_jobs, retry_task
 from muhafiz.core.permissions import Perm, requires
+from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
 
 JOBS_SHOWN = 100
 MAX_REASON = 500
@@ -38,7 +38,7 @@ class RetryForm(forms.Form):
 def failed_job_list(request: HttpRequest) -> HttpResponse:
     jobs = failed_jobs(limit=JOBS_SHOWN)
     context = {"jobs": jobs, "limit": JOBS_SHOWN, "max_reason": MAX_REASON}
-    return render(request, "core/jobs.html", context)
+    return render(request, "ops/jobs.html", context)
 
 
 @requires(Perm.JOB_MANAGE)

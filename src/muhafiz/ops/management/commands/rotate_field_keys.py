@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from muhafiz.core import crypto
-from muhafiz.core.fields import reencrypt_all
+from muhafiz.ops.keys import reencrypt_all
 
 
 class Command(BaseCommand):

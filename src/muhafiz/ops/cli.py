@@ -1,35 +1,13 @@
-"""Server-side `muhafiz` subcommands: they set up Django and hand over to management commands."""
+"""Server-side `muhafiz` subcommands (serve, worker, audit, keys, backup, restore, manage): they
+set up Django and hand over to management commands."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muhafiz.settings")
-    import django
-
-    django.setup()
-
-
-def call(name: str, *args: str) -> None:
-    """Run a management command; its CommandError becomes a one-line message and exit code 1."""
-    setup_django()
-    from django.core.management import CommandError, call_command
-
-    try:
-        call_command(name, *args)
-    except CommandError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def start_checks() -> None:
-    """Migrate, then run the system checks against the database (field keys must read the data)."""
-    call("migrate", "--no-input", "-v", "0")
-    call("check", "--database", "default", "--fail-level", "ERROR")
+from muhafiz.core.cli import call, setup_django, start_checks
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -21,7 +21,8 @@ from django_tasks_db.models import DBTaskResult
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
-from muhafiz.core.jobs import JobNotRetryableError, enqueue_on_commit, failed_jobs, retry_task
+from muhafiz.core.jobs import enqueue_on_commit
+from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
 from muhafiz.testing import make_user
 
 RUNS_TABLE = "test_jobs_runs"
@@ -255,7 +256,7 @@ def test_the_jobs_command_lists_failures_and_retries_one_as_an_administrator(
     call_command("jobs", "failed", stdout=out)
     listing = out.getvalue()
     assert failed.id in listing
-    assert "muhafiz.core.tests.test_jobs.flaky" in listing
+    assert "muhafiz.ops.tests.test_jobs.flaky" in listing
     assert "RuntimeError: synthetic outage: missing is missing" in listing
 
     with pytest.raises(CommandError, match="may not manage jobs"):

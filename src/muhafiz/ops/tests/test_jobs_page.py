@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
 from muhafiz.audit.models import AuditEvent
-from muhafiz.core.tests.test_jobs import drain
+from muhafiz.ops.tests.test_jobs import drain
 from muhafiz.testing import make_user, signed_in
 
 pytestmark = pytest.mark.django_db
