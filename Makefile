@@ -33,6 +33,7 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check src benchmarks
 	$(BIN)/ruff format --check src benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	MUHAFIZ_PROFILE=test $(BIN)/mypy src

@@ -144,7 +144,7 @@ class Matcher:
         once per bank from its entry records, then cached."""
         key = (bank, min_quality)
         if key not in self._video_frames:
-            from muhafiz.banks.video import video_of
+            from muhafiz.banks.formats.vpdq import video_of
 
             frames: dict[str, set[str]] = {}
             for loaded in self._banks:

@@ -15,10 +15,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from muhafiz.banks.formats.vpdq import VIDEO_TAG_PREFIX
+from muhafiz.banks.formats.vpdq import video_of
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.banks.match import MIN_PDQ_QUALITY, Matcher
-from muhafiz.banks.model import BankKind, HashEntry
+from muhafiz.banks.model import BankKind
 
 ACCEPT_PERCENT = 80.0
 
@@ -37,13 +37,6 @@ class VideoMatch:
     matched_query: tuple[str, ...] = ()
     max_distance: int = 0
     first_line: int = 0  # the bank video's first matching entry line, to cite it
-
-
-def video_of(entry: HashEntry) -> str:
-    for tag in entry.tags:
-        if tag.startswith(VIDEO_TAG_PREFIX):
-            return tag.removeprefix(VIDEO_TAG_PREFIX)
-    return ""
 
 
 def match_video(

@@ -28,6 +28,14 @@ def frame_line(frame: int, quality: int, pdq: str, seconds: float) -> str:
     return f"{frame},{quality},{pdq},{seconds:.3f}\n"
 
 
+def video_of(entry: HashEntry) -> str:
+    """The name of the video a frame entry belongs to (its `video:` tag), or ""."""
+    for tag in entry.tags:
+        if tag.startswith(VIDEO_TAG_PREFIX):
+            return tag.removeprefix(VIDEO_TAG_PREFIX)
+    return ""
+
+
 class VpdqFrames(TextLineFormat):
     name: ClassVar[str] = "vpdq"
     description: ClassVar[str] = "vPDQ frames: frameNumber,quality,pdqHex,timestampSeconds"
