@@ -1,7 +1,7 @@
 """Hash-list formats: one module each, a common interface (`base.HashListFormat`), a registry.
 
-Adding a format is: copy a sibling module, add its instance to `_REGISTERED`, add its contract
-test in `banks/tests/`.
+Adding a format is: copy a sibling module, add its instance to `_REGISTERED`, register its sample
+in `banks/tests/format_samples.py`; the contract suite (`test_format_contract.py`) runs on it.
 """
 
 from __future__ import annotations
