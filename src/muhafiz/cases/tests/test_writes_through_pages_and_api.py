@@ -43,7 +43,7 @@ def test_investigator_opens_a_case_and_sees_suggested_sections(
 ) -> None:
     client = signed_in(people.lahore_investigator)
     response = _create(client, via, station)
-    assert response.status_code in (201, 302)
+    assert response.status_code == {"page": 302, "api": 201}[via]
     case = Case.objects.get()
     page = client.get(f"/cases/{case.reference}/").content.decode()
     for code in ("PPC 377A", "PPC 377B", "PECA 22"):
@@ -61,7 +61,7 @@ def test_duplicate_fir_in_one_station_gives_a_clear_error_and_saves_nothing(
     first = Case.objects.get()
     response = _create(client, via, station)
     text = response.content.decode()
-    assert response.status_code in (200, 400)
+    assert response.status_code == {"page": 200, "api": 400}[via]
     assert "already registered at Model Town" in text
     assert first.reference in text
     assert Case.objects.count() == 1
@@ -71,7 +71,7 @@ def test_duplicate_fir_in_one_station_gives_a_clear_error_and_saves_nothing(
 def test_overlong_fir_number_is_refused(people: People, station: PoliceStation, via: str) -> None:
     client = signed_in(people.lahore_investigator)
     response = _create(client, via, station, fir_number="9" * 41)
-    assert response.status_code in (200, 400)
+    assert response.status_code == {"page": 200, "api": 400}[via]  # schema errors are 400
     assert not Case.objects.exists()
 
 
@@ -90,7 +90,7 @@ def test_victim_with_a_wrong_cnic_gets_a_clear_message_and_nothing_is_saved(
             content_type="application/json",
         )
     text = response.content.decode()
-    assert response.status_code in (200, 400)
+    assert response.status_code == {"page": 200, "api": 400}[via]
     assert "13 digits" in text
     assert "35202-99" not in text.replace('value="35202-99"', "")
     assert not Victim.objects.exists()
@@ -112,7 +112,7 @@ def test_accused_with_a_wrong_phone_gets_a_clear_message(
             {"name": "X", "phones": ["0300 12"]},
             content_type="application/json",
         )
-    assert response.status_code in (200, 400)
+    assert response.status_code == {"page": 200, "api": 400}[via]
     assert "11 digits" in response.content.decode()
     assert not lahore_case.accused.exists()
 
