@@ -9,22 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import CaseFact, Consent, Gender, TeamRole
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put an action's ValidationError on the form: by field where the form has that field."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
+from muhafiz.core.forms import apply_errors  # noqa: F401 - cases views call forms.apply_errors
 
 
 class ReplacesEveryField(forms.Form):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from muhafiz.catalogue import actions
 from muhafiz.catalogue.forms import AgencyForm, CatalogueForm, DeadlineRuleForm, OffenceForm
 from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule, Offence, Province
+from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, requires
 
 SEARCH_MAX_LENGTH = 100
@@ -156,11 +157,7 @@ def _edit(request: HttpRequest, section: Section, pk: int | None) -> HttpRespons
                 else:
                     messages.info(request, _("Nothing was changed."))
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            apply_errors(form, exc)
         else:
             return redirect(section.list_url)
     return render(

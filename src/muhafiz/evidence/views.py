@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muhafiz.cases.forms import apply_errors
 from muhafiz.cases.selectors import load_case
+from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, check_perm, has_perm, requires
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.models import CustodyEvent, ScanStatus

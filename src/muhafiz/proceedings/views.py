@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from muhafiz.cases.selectors import load_case
 from muhafiz.core import spreadsheet
+from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
@@ -49,9 +50,7 @@ def case_stages(request: HttpRequest, reference: str) -> HttpResponse:
                     request=request,
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("Stage recorded."))
                 return redirect("proceedings:case", reference=case.reference)
