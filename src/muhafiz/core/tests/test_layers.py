@@ -151,3 +151,16 @@ def test_a_bad_import_breaks_make_lint(tmp_path: Path, bad: dict[str, str], brok
     result = _run(tmp_path, tmp_path / "pyproject.toml", src)
     assert result.returncode == 1, result.stdout + result.stderr
     assert broken in result.stdout
+
+
+def test_every_app_and_library_has_a_readme_with_its_contract() -> None:
+    """Each app in the layers and both libraries say what they own and who may call them."""
+    package = ROOT / "src" / "muhafiz"
+    names = {
+        part.strip().removeprefix("muhafiz.")
+        for contract in _config()["contracts"]
+        for layer in contract.get("layers", [])
+        for part in layer.split("|")
+    } | {"triage", "banks"}
+    missing = sorted(name for name in names if not (package / name / "README.md").is_file())
+    assert missing == []
