@@ -20,7 +20,17 @@ from muhafiz.catalogue.models import Agency, AgencyKind
 from muhafiz.core.api import api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.proceedings import actions, selectors
-from muhafiz.proceedings.models import Clock, StageCode, StageEvent
+from muhafiz.proceedings.models import (
+    ACCUSED_LABEL_LENGTH,
+    COURT_CODE_LENGTH,
+    MAX_PHYSICAL_REMAND_DAYS,
+    NOTE_LENGTH,
+    OUTCOME_LENGTH,
+    SENTENCE_LENGTH,
+    Clock,
+    StageCode,
+    StageEvent,
+)
 
 router = Router(tags=["proceedings"])
 
@@ -28,12 +38,14 @@ router = Router(tags=["proceedings"])
 class StageEventIn(Schema):
     code: StageCode
     occurred_at: dt.datetime = Field(..., description="With its time zone, e.g. +05:00")
-    accused: str = Field("", max_length=10, description="The accused's label on the case (A1)")
-    remand_days: int | None = Field(None, ge=1, le=15)
-    outcome: str = Field("", max_length=20)
-    sentence: str = Field("", max_length=300)
-    court: str = Field("", max_length=40, description="Agency code of the court")
-    note: str = Field("", max_length=500)
+    accused: str = Field(
+        "", max_length=ACCUSED_LABEL_LENGTH, description="The accused's label on the case (A1)"
+    )
+    remand_days: int | None = Field(None, ge=1, le=MAX_PHYSICAL_REMAND_DAYS)
+    outcome: str = Field("", max_length=OUTCOME_LENGTH)
+    sentence: str = Field("", max_length=SENTENCE_LENGTH)
+    court: str = Field("", max_length=COURT_CODE_LENGTH, description="Agency code of the court")
+    note: str = Field("", max_length=NOTE_LENGTH)
 
 
 class StageEventOut(Schema):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, District
-from muhafiz.proceedings.models import Outcome, StageCode
+from muhafiz.proceedings.models import NOTE_LENGTH, SENTENCE_LENGTH, Outcome, StageCode
 
 
 class AccusedChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ class StageEventForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), required=False, choices=[("", "—"), *Outcome.choices]
     )
-    sentence = forms.CharField(label=_("Sentence"), required=False, max_length=300)
+    sentence = forms.CharField(label=_("Sentence"), required=False, max_length=SENTENCE_LENGTH)
     court = forms.ModelChoiceField(
         label=_("Court"),
         queryset=Agency.objects.filter(kind=AgencyKind.COURT, active=True),
@@ -48,7 +48,7 @@ class StageEventForm(forms.Form):
     note = forms.CharField(
         label=_("Note"),
         required=False,
-        max_length=500,
+        max_length=NOTE_LENGTH,
         help_text=_("No names: refer to victims by their code and accused by their label."),
     )
 

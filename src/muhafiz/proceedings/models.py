@@ -10,6 +10,13 @@ from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, DeadlineRule
 from muhafiz.proceedings.clocks import ClockState
 
+# Field length limits of the proceedings app, in one place: models, forms and the API use these.
+OUTCOME_LENGTH = 20
+SENTENCE_LENGTH = 300
+NOTE_LENGTH = 500
+ACCUSED_LABEL_LENGTH = 10  # an accused's label on the case (A1), as the cases app keeps it
+COURT_CODE_LENGTH = 40  # a court's agency code in the catalogue
+
 
 class StageCode(models.TextChoices):
     """What happened in a case. These codes are the `start_event`/`end_event` of DeadlineRules
@@ -148,8 +155,10 @@ class StageEvent(models.Model):
         verbose_name=_("accused"),
     )
     remand_days = models.PositiveSmallIntegerField(_("remand days"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
-    sentence = models.CharField(_("sentence"), max_length=300, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=OUTCOME_LENGTH, choices=Outcome.choices, blank=True
+    )
+    sentence = models.CharField(_("sentence"), max_length=SENTENCE_LENGTH, blank=True)
     court = models.ForeignKey(
         Agency,
         on_delete=models.PROTECT,
@@ -158,7 +167,7 @@ class StageEvent(models.Model):
         related_name="+",
         verbose_name=_("court"),
     )
-    note = models.CharField(_("note"), max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=NOTE_LENGTH, blank=True)
     # Empty when the system recorded it (the report, from the case) or an API client did.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
