@@ -36,9 +36,9 @@ from dfvfs.resolver import resolver as dfvfs_resolver
 from dfvfs.resolver_helpers import manager as dfvfs_helpers
 from dfvfs.resolver_helpers import os_resolver_helper
 
-from muhafiz.triage.carving import carve
 from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
 from muhafiz.triage.sources.base import MemberVisitor, OpenedUnit, Source, Unit, Verification
+from muhafiz.triage.sources.carving import carve
 from muhafiz.triage.sources.directory import fill_from_stat, open_readonly
 
 # Unallocated space is carved in pieces of this size, so that workers share it and a resumed scan
