@@ -35,7 +35,7 @@ def export_videos(path: Path, out_dir: Path) -> dict[str, int]:
     """Write each video of the bank at `path` as `<video>.vpdq` in `out_dir` (a vPDQ file holds
     one video); return frames written per video. Entries that are not video frames are left
     out. Reading the files back (`build-dir`) gives the same videos."""
-    from muhafiz.banks.video import video_of
+    from muhafiz.banks.formats.vpdq import video_of
 
     videos: dict[str, list[HashEntry]] = {}
     for entry in bank_entries(path):

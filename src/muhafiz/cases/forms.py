@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import CaseFact, Consent, Gender, TeamRole
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
-from muhafiz.core.forms import apply_errors  # noqa: F401 - cases views call forms.apply_errors
+from muhafiz.core import forms as core_forms
 
 
 class ReplacesEveryField(forms.Form):
@@ -266,3 +266,7 @@ class SectionRuleForm(forms.Form):
     )
     explanation = forms.CharField(label=_("Why"), max_length=300)
     source = forms.CharField(label=_("Source"), max_length=300, required=False)
+
+
+# The cases views call `forms.apply_errors`; there is one, in core.
+apply_errors = core_forms.apply_errors

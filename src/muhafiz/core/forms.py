@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
+def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put an action's ValidationError on the form: by field where the form has that field,
     else on the form as a whole."""
     if hasattr(error, "error_dict"):
