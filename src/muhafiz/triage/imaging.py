@@ -50,7 +50,7 @@ PDQ_GRID = 64  # PDQ samples the blurred luma on a 64x64 grid
 PDQ_MIN_REDUCED_SIDE = 320
 # A hash from a reduced decode is kept when at most this many of its 256 coefficients are
 # closer to the median than the estimated error of the reduced decode; else the decode doubles.
-PDQ_MAX_UNSURE_BITS = 4
+PDQ_MAX_UNSURE_BITS = 8
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # the reference's RGB -> luma
 _EXIF_MAKE, _EXIF_MODEL, _EXIF_SOFTWARE, _EXIF_DATETIME = 0x010F, 0x0110, 0x0131, 0x0132
