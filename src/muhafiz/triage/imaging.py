@@ -9,8 +9,8 @@ and a 64xW weight matrix (`_jarosz_weights`). A 1/s-scale decode holds the s x s
 the full decode, so the weights are summed over each block and applied to the reduced luma. What
 the block means cannot carry is texture inside a block; a hash whose DCT coefficients sit too
 close to their median for that error (`_pdq_of_reduced_jpeg`) is computed again from a decode
-twice as large, down to the full decode. Other formats are decoded in full and hashed by `pdqhash` itself.
-docs/decisions/0102-pdq-agrees-with-the-reference.md has the measurements.
+twice as large, down to the full decode. Other formats are decoded in full and hashed by
+`pdqhash` itself. docs/decisions/0102-pdq-agrees-with-the-reference.md has the measurements.
 """
 
 from __future__ import annotations
