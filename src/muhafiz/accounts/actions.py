@@ -24,7 +24,14 @@ from muhafiz.accounts import tokens
 from muhafiz.accounts.models import ApiClient, User
 from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
-from muhafiz.core.permissions import Perm, check_perm, same_principal
+from muhafiz.core.permissions import (
+    Perm,
+    PrincipalKind,
+    check_perm,
+    check_system,
+    principal_kind,
+    same_principal,
+)
 
 # Fields an administrator sets on a person; everything else is the person's own or the system's.
 PROFILE_FIELDS = (
@@ -134,6 +141,7 @@ def create_user(
 
 
 def create_administrator_as_system(
+    actor: Any,
     *,
     username: str,
     agency: Agency,
@@ -148,6 +156,7 @@ def create_administrator_as_system(
     Audited as the system. Returns the account with a one-time password to show once; the
     person chooses their own password and enrols an authenticator at the first sign-in.
     """
+    check_system(actor)
     username = (username or "").strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("An account with this username already exists.")})
@@ -167,7 +176,7 @@ def create_administrator_as_system(
         user.full_clean()
         user.save()
         _audit(
-            None,
+            actor,
             "accounts.administrator_created",
             user,
             reason=reason,
@@ -180,6 +189,7 @@ def create_administrator_as_system(
 
 
 def create_demo_person_as_system(
+    actor: Any,
     *,
     username: str,
     role: str,
@@ -197,6 +207,7 @@ def create_demo_person_as_system(
     confirmed authenticator key, so the demo can be re-created identically. Audited as the
     system. Refused in the production profile, where such an account would be a back door.
     """
+    check_system(actor)
     if getattr(settings, "PRODUCTION", False):
         raise PermissionDenied("demo people have published passwords: not in production")
     with transaction.atomic():
@@ -217,7 +228,7 @@ def create_demo_person_as_system(
         device = TOTPDevice.objects.create(
             user=user, name="demo authenticator", key=totp_key_hex, confirmed=True
         )
-        _audit(None, "demo.person_created", user, reason=reason, role=role, agency=agency.code)
+        _audit(actor, "demo.person_created", user, reason=reason, role=role, agency=agency.code)
     return user, device
 
 
@@ -328,8 +339,16 @@ def reset_two_factor(
 # --- a person's own sign-in -----------------------------------------------------------------
 
 
+def check_own_account(user: Any) -> None:
+    """The rule of a person's own sign-in steps and settings: the actor is the account acted on
+    (these actions take no other), a staff member's, and still active."""
+    if principal_kind(user) != PrincipalKind.USER or not user.is_active:
+        raise PermissionDenied("own account")
+
+
 def pending_totp_device(user: User, *, request: HttpRequest | None = None) -> TOTPDevice:
     """The authenticator being enrolled: an unconfirmed device, made on first need."""
+    check_own_account(user)
     with transaction.atomic():
         device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
         if device is None:
@@ -342,6 +361,7 @@ def confirm_totp_device(
     user: User, device: TOTPDevice, code: str, *, request: HttpRequest | None = None
 ) -> bool:
     """Confirm enrolment with a code from the new authenticator; False if the code is wrong."""
+    check_own_account(user)
     if device.user_id != user.pk or device.confirmed:
         raise PermissionDenied("not this person's pending authenticator")
     with transaction.atomic():
@@ -358,6 +378,7 @@ def verify_second_factor(
     user: User, code: str, *, request: HttpRequest | None = None
 ) -> TOTPDevice | None:
     """The confirmed device that accepts `code`, or None. A code is accepted once only."""
+    check_own_account(user)
     for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"):
         with transaction.atomic():
             if device.verify_token(code):
@@ -370,6 +391,7 @@ def set_preferred_language(
     user: User, language: str, *, request: HttpRequest | None = None
 ) -> bool:
     """Remember the language a person chose; True when it changed."""
+    check_own_account(user)
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"preferred_language": _("Not a language of Muhafiz.")})
     if user.preferred_language == language:
@@ -388,6 +410,7 @@ def change_own_password(
     user: User, new_password: str, *, request: HttpRequest | None = None
 ) -> None:
     """A person sets their own password (validated by the form that called this)."""
+    check_own_account(user)
     with transaction.atomic():
         user.set_password(new_password)
         user.must_change_password = False

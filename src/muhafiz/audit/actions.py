@@ -21,6 +21,7 @@ from django.utils import timezone
 from muhafiz.audit.chain import canonical_details, canonical_json, chain_head, compute_row_hash
 from muhafiz.audit.models import ActorKind, AuditEvent
 from muhafiz.core.hooks import Hook
+from muhafiz.core.permissions import is_system
 
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
 CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
@@ -175,7 +176,7 @@ def _lock_chain(using: str) -> None:
 
 
 def _actor_fields(actor: Any) -> tuple[str, int | None, int | None, str, str, str]:
-    if actor is None:
+    if actor is None or is_system(actor):
         return ActorKind.SYSTEM, None, None, "system", "", ""
     for described in describe_actor.send(actor):
         if described is not None:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,9 +48,11 @@ from muhafiz.cases.models import (
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.permissions import (
+    SYSTEM,
     Perm,
     Scope,
     check_perm,
+    check_system,
     covers,
     has_perm,
     needs_sharing_consent,
@@ -77,13 +79,15 @@ class _Place:
 
 
 def raise_alert(
-    case: Case, recipient: Any, kind: str, message: str, dedupe_key: str
+    actor: Any, case: Case, recipient: Any, kind: str, message: str, *, dedupe_key: str
 ) -> tuple[Alert, bool]:
     """Tell `recipient` about something on `case`, once: a second call with the same
     `dedupe_key` for the same person changes nothing and returns the existing alert.
 
-    Messages name cases by reference and victims by code, never by name.
+    The system raises alerts (after the commit of the action that causes them), so `actor` is
+    `SYSTEM`. Messages name cases by reference and victims by code, never by name.
     """
+    check_system(actor)
     if kind not in AlertKind.values:
         raise ValueError(f"unknown alert kind {kind!r}")
     with transaction.atomic():
@@ -93,6 +97,94 @@ def raise_alert(
             defaults={"case": case, "kind": kind, "message": message[:500]},
         )
     return alert, created
+
+
+@dataclass(frozen=True, slots=True)
+class TeamNotice:
+    """One alert for the members of a case's team (see `raise_team_alerts`)."""
+
+    case_id: int
+    kind: str
+    message: str
+    dedupe_key: str
+
+
+def raise_team_alerts(actor: Any, notices: Seq[TeamNotice], team_roles: Iterable[str]) -> int:
+    """Alert every member of each notice's case team who holds one of `team_roles` on it, once
+    per person and dedupe key, as `raise_alert` does; returns how many alerts were new.
+
+    For the system's jobs, which alert in bulk (the clock job after an outage: 100,000s of
+    alerts): PostgreSQL takes a batch as one statement, other databases one bulk insert.
+    """
+    check_system(actor)
+    roles = sorted(set(team_roles))
+    if set(roles) - set(TeamRole.values):
+        raise ValueError(f"unknown team roles {sorted(set(roles) - set(TeamRole.values))}")
+    if any(n.kind not in AlertKind.values for n in notices):
+        raise ValueError("unknown alert kind")
+    if not notices or not roles:
+        return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _insert_team_alerts_in_sql(notices, roles)
+        return _insert_team_alerts(notices, roles)
+
+
+def _insert_team_alerts_in_sql(notices: Seq[TeamNotice], roles: list[str]) -> int:
+    sql = f"""
+        INSERT INTO {Alert._meta.db_table}
+            (recipient_id, case_id, kind, message, dedupe_key, created_at)
+        SELECT DISTINCT ON (tm.user_id, n.dedupe_key)
+            tm.user_id, n.case_id, n.kind, n.message, n.dedupe_key, now()
+        FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
+            AS n(case_id, kind, message, dedupe_key)
+        JOIN {TeamMember._meta.db_table} tm
+            ON tm.case_id = n.case_id AND tm.team_role = ANY(%s)
+        ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
+    """  # noqa: S608 - table names come from model metadata; every value is a parameter
+    params = [
+        [n.case_id for n in notices],
+        [n.kind for n in notices],
+        [n.message[:500] for n in notices],
+        [n.dedupe_key[:200] for n in notices],
+        roles,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(int(cursor.rowcount), 0)
+
+
+def _insert_team_alerts(notices: Seq[TeamNotice], roles: list[str]) -> int:
+    recipients: dict[int, set[int]] = {}
+    for case_id, user_id in TeamMember.objects.filter(
+        case_id__in={n.case_id for n in notices}, team_role__in=roles
+    ).values_list("case_id", "user_id"):
+        recipients.setdefault(case_id, set()).add(user_id)
+    wanted: dict[tuple[int, str], Alert] = {}
+    for notice in notices:
+        key = notice.dedupe_key[:200]
+        for user_id in sorted(recipients.get(notice.case_id, ())):
+            wanted.setdefault(
+                (user_id, key),
+                Alert(
+                    recipient_id=user_id,
+                    case_id=notice.case_id,
+                    kind=notice.kind,
+                    message=notice.message[:500],
+                    dedupe_key=key,
+                ),
+            )
+    if not wanted:
+        return 0
+    existing = set(
+        Alert.objects.filter(
+            recipient_id__in={user_id for user_id, _key in wanted},
+            dedupe_key__in={key for _user, key in wanted},
+        ).values_list("recipient_id", "dedupe_key")
+    )
+    rows = [alert for pair, alert in wanted.items() if pair not in existing]
+    Alert.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
 
 
 def mark_alert_read(actor: Any, alert: Alert) -> None:
@@ -482,12 +574,13 @@ def _put_on_team(
         )
         transaction.on_commit(
             lambda: raise_alert(
+                SYSTEM,
                 case,
                 user,
                 AlertKind.TEAM,
                 _("You were added to case %(ref)s as %(role)s.")
                 % {"ref": case.reference, "role": TeamRole(team_role).label},
-                f"team:{case.pk}:{team_role}",
+                dedupe_key=f"team:{case.pk}:{team_role}",
             )
         )
     return member, created
@@ -579,12 +672,13 @@ def _tell_supervisors(join: TeamJoinRequest) -> None:
     for supervisor in User.objects.filter(is_active=True).exclude(pk=join.user_id):
         if oversees(supervisor, case):
             raise_alert(
+                SYSTEM,
                 case,
                 supervisor,
                 AlertKind.TEAM_REQUEST,
                 _("A request to join case %(ref)s as %(role)s waits for your decision.")
                 % {"ref": case.reference, "role": TeamRole(join.team_role).label},
-                f"team-request:{join.pk}",
+                dedupe_key=f"team-request:{join.pk}",
             )
 
 
@@ -1158,12 +1252,13 @@ def refer_victim(
         if officer is not None:
             transaction.on_commit(
                 lambda: raise_alert(
+                    SYSTEM,
                     case,
                     officer,
                     AlertKind.REFERRAL,
                     _("%(code)s of case %(ref)s was referred to you.")
                     % {"code": victim.pseudonym, "ref": case.reference},
-                    f"referral:{referral.pk}",
+                    dedupe_key=f"referral:{referral.pk}",
                 )
             )
     return referral

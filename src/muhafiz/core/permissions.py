@@ -104,6 +104,7 @@ class PrincipalKind(StrEnum):
 
     USER = "user"
     CLIENT = "client"
+    SYSTEM = "system"
 
 
 def principal_kind(principal: Any) -> str:
@@ -139,6 +140,39 @@ def user_pk(principal: Any) -> int | None:
     return pk if isinstance(pk, int) else None
 
 
+class SystemPrincipal:
+    """The platform itself acting: the clock job, hooks run after a commit, the operator's
+    shell commands. Code names it explicitly (`SYSTEM`); no request ever carries it.
+
+    It holds every permission in every jurisdiction, but an action meant for the system only
+    (the clock job, bulk alerts) accepts nobody else (`check_system`).
+    """
+
+    principal_kind = PrincipalKind.SYSTEM.value
+    pk = None
+    is_active = True
+    is_authenticated = True
+    jurisdiction_level = "national"
+    province_id = None
+    district_id = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemPrincipal()
+
+
+def is_system(principal: Any) -> bool:
+    return principal is SYSTEM
+
+
+def check_system(principal: Any) -> None:
+    """Refuse anyone but the system: for the writes of jobs that no person may start."""
+    if not is_system(principal):
+        raise PermissionDenied("system")
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Where an object lives and who works on it, as far as access is concerned."""
@@ -172,6 +206,8 @@ def granted_perms(principal: Any) -> frozenset[Perm]:
         return frozenset()
     if not getattr(principal, "is_active", False):
         return frozenset()
+    if is_system(principal):
+        return frozenset(Perm)
     scopes = getattr(principal, "scopes", None)
     if scopes is not None and not hasattr(principal, "role"):
         return frozenset(Perm(s) for s in scopes if s in Perm._value2member_map_)

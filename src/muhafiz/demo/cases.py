@@ -235,9 +235,10 @@ def seed_demo_cases(now: dt.datetime | None = None) -> list[SeededCase]:
             reference = _seed_case(demo, now)
         created.append(SeededCase(reference, demo.district, demo.shows))
     if created:
+        from muhafiz.core.permissions import SYSTEM
         from muhafiz.proceedings.actions import evaluate_clocks
 
-        evaluate_clocks(now=now)
+        evaluate_clocks(SYSTEM, now=now)
     return created
 
 

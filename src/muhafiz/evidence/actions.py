@@ -37,6 +37,7 @@ from muhafiz.core.jobs import enqueue_on_commit
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
+    check_system,
     has_perm,
     oversees,
     same_principal,
@@ -288,7 +289,7 @@ def _max_upload() -> int:
     return int(settings.MUHAFIZ_MAX_UPLOAD_BYTES)
 
 
-def store_upload(upload: UploadedFile[Any]) -> tuple[Path, str, int]:
+def _store_upload(upload: UploadedFile[Any]) -> tuple[Path, str, int]:
     """Copy an uploaded scan file under DATA_DIR, refusing it past the size limit."""
     limit = _max_upload()
     if upload.size is not None and upload.size > limit:
@@ -381,7 +382,7 @@ def import_uploaded_scan(
     check_perm(actor, Perm.EVIDENCE_EDIT, case)
     _check_open(case)
     _check_item(case, item)
-    temp, sha256, size = store_upload(upload)
+    temp, sha256, size = _store_upload(upload)
     try:
         meta = check_scan_file(temp)
         stored = _keep(temp, sha256)
@@ -710,10 +711,14 @@ def queue_server_scan(
     return scan
 
 
-def perform_server_scan(scan_id: int) -> Scan:
-    """Run the triage engine on the scan's source and import the result (the job's body)."""
+def perform_server_scan(actor: Any, scan_id: int) -> Scan:
+    """Run the triage engine on the scan's source and import the result (the job's body).
+
+    The system runs it (`SYSTEM`), for a scan someone with SCAN_RUN queued.
+    """
     from muhafiz.triage.engine import ScanOptions, start_scan
 
+    check_system(actor)
     scan = Scan.objects.select_related("case").get(pk=scan_id)
     if scan.status != ScanStatus.QUEUED:
         return scan
@@ -737,7 +742,7 @@ def perform_server_scan(scan_id: int) -> Scan:
             scan.save(update_fields=["stored_path", "file_sha256", "file_size"])
             _import_rows(scan, meta)
             record(
-                None,
+                actor,
                 "evidence.scan.import",
                 scan,
                 case=scan.case.reference,
@@ -753,7 +758,7 @@ def perform_server_scan(scan_id: int) -> Scan:
             scan.status = ScanStatus.FAILED
             scan.failure = message[:2000]
             scan.save(update_fields=["status", "failure"])
-            record(None, "evidence.scan.fail", scan, case=scan.case.reference)
+            record(actor, "evidence.scan.fail", scan, case=scan.case.reference)
     return scan
 
 
@@ -879,12 +884,12 @@ def add_to_bank(
     from muhafiz.banks.model import HashEntry
     from muhafiz.hashbank.actions import import_hash_list
 
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     if not media:
         raise ValidationError(_("Choose at least one categorised file."))
     case = media[0].case
     if any(m.case_id != case.pk for m in media):
         raise ValidationError(_("Add files of one case at a time."))
-    check_perm(actor, Perm.BANK_MANAGE)
     check_perm(actor, Perm.EVIDENCE_EDIT, case)
     if any(m.category is None for m in media):
         raise ValidationError(_("Only categorised files can be added to a bank."))

@@ -24,6 +24,7 @@ from muhafiz.audit.actions import record
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY, U64, MihLayout, PdqIndex, hex_to_words
 from muhafiz.cases.actions import raise_alert
 from muhafiz.cases.models import Accused, AlertKind, Case, TeamMember, TeamRole
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.evidence.models import CaseLink, LinkKind, MediaFile, Scan
 
 MAX_DISTANCE = 31
@@ -276,6 +277,7 @@ def alert_both_teams(link: CaseLink, *, more: int = 0) -> int:
             users[member.user_id] = member.user
         for user in users.values():
             _alert, created = raise_alert(
+                SYSTEM,
                 this,
                 user,
                 AlertKind.CROSS_CASE_LINK,

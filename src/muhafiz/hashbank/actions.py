@@ -25,6 +25,7 @@ from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import BankKind, HashEntry, HashListError, entry_limit_error
 from muhafiz.catalogue.models import Agency
+from muhafiz.core.permissions import Perm, Scope, check_perm
 from muhafiz.hashbank.models import (
     HASH_FIELDS,
     Bank,
@@ -58,6 +59,16 @@ class ImportRejectedError(BankError):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """Where a bank not yet created would live, for the jurisdiction check (`Bank.access_scope`)."""
+
+    agency: Agency | None
+
+    def access_scope(self) -> Scope:
+        return Bank(agency=self.agency).access_scope()
+
+
 def _describe(error: dict[str, Any]) -> str:
     line = error.get("line")
     return f"line {line}: {error['message']}" if line is not None else str(error["message"])
@@ -76,6 +87,8 @@ def create_bank(
     description: str = "",
     enabled: bool = True,
 ) -> Bank:
+    """A new bank, owned by `agency` (the actor manages banks where that agency works)."""
+    check_perm(actor, Perm.BANK_MANAGE, _Owner(agency))
     name = name.strip()
     if not name:
         raise BankError("a bank needs a name")
@@ -104,6 +117,8 @@ def create_bank(
 
 
 def set_bank_enabled(actor: Any, bank: Bank, enabled: bool, *, reason: str = "") -> Bank:
+    """Put a bank into matching or take it out (at once; the index catches up)."""
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     with transaction.atomic():
         bank.enabled = enabled
         bank.save(update_fields=["enabled"])
@@ -116,6 +131,7 @@ def discard_new_bank(actor: Any, bank: Bank, *, reason: str) -> None:
     """Remove a bank made for an import that then failed, so no empty bank stays behind (and
     the same name can be created again). Refused once the bank holds any entry or any import
     that was not rejected. The audit log keeps the rejected attempt and this removal."""
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     with transaction.atomic():
         locked = Bank.objects.select_for_update().get(pk=bank.pk)
         imports = BankImport.objects.filter(bank=locked)
@@ -262,6 +278,7 @@ def import_hash_list(
     Raises `ImportRejectedError` (after recording the rejected attempt) when the file has bad rows
     and `allow_partial` is off, and `BankError` when the file cannot be read at all.
     """
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     name = source_name or path.name
     try:
         sha256 = file_sha256(path)
@@ -572,6 +589,7 @@ def _present_hashes(
 
 def remove_entry(actor: Any, entry: BankEntry, *, reason: str) -> BankEntry:
     """Take an entry out of matching, keeping the row, who removed it, when and why."""
+    check_perm(actor, Perm.BANK_MANAGE, entry.bank)
     reason = reason.strip()
     if not reason:
         raise BankError("say why the entry is removed (a reason is required)")
@@ -615,6 +633,7 @@ def record_request(
     The hashes themselves are not audited (they would turn the audit log into a second,
     unprotected list of what investigators hold); the banks that matched are.
     """
+    check_perm(actor, Perm.HASH_MATCH)
     with transaction.atomic():
         record(
             actor,

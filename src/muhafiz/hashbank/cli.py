@@ -39,23 +39,32 @@ def server_command(func: F) -> F:
         from muhafiz.core.cli import setup_django
 
         setup_django()
+        from django.core.exceptions import PermissionDenied
+
         from muhafiz.hashbank.actions import BankError
 
         try:
             return func(*args, **kwargs)
         except BankError as exc:
             raise click.ClickException(str(exc)) from exc
+        except PermissionDenied as exc:
+            raise click.ClickException(
+                f"MUHAFIZ_OPERATOR may not do this (it needs {exc or 'a permission'})"
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
 
 
 def _operator() -> Any:
-    """Who runs a server command: the user named by MUHAFIZ_OPERATOR, else the system."""
+    """Who runs a server command: the user named by MUHAFIZ_OPERATOR (who must hold the
+    permission the command needs), else the system (whoever has the server's shell)."""
     import os
+
+    from muhafiz.core.permissions import SYSTEM
 
     username = os.environ.get("MUHAFIZ_OPERATOR", "").strip()
     if not username:
-        return None
+        return SYSTEM
     from muhafiz.accounts.models import User
 
     user = User.objects.filter(username=username, is_active=True).first()

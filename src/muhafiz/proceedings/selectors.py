@@ -18,11 +18,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
-from muhafiz.cases.models import Case, CaseStatus, TeamRole
+from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
 from muhafiz.core.permissions import Perm, scope_filter
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
@@ -411,3 +411,13 @@ def dashboard_csv_rows(board: Dashboard) -> Iterable[list[str]]:
         ]
     for s in board.stalled:
         yield ["stalled", s.district, *[""] * 6, s.reference, s.stage_code, str(s.days)]
+
+
+def remand_days_granted(case: Case, accused: Accused) -> int:
+    """Days of physical remand granted so far to one accused of the case (CrPC s.167)."""
+    total = StageEvent.objects.filter(
+        case=case,
+        accused=accused,
+        code__in=[StageCode.PHYSICAL_REMAND_STARTED, StageCode.PHYSICAL_REMAND_EXTENDED],
+    ).aggregate(total=Sum("remand_days"))["total"]
+    return int(total or 0)

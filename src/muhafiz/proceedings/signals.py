@@ -20,6 +20,7 @@ def case_saved(case_id: int, created: bool) -> None:
 
 def _sync(case_id: int, created: bool) -> None:
     from muhafiz.cases.models import Case, CaseStatus
+    from muhafiz.core.permissions import SYSTEM
     from muhafiz.proceedings import actions
     from muhafiz.proceedings.models import CaseProgress
 
@@ -28,9 +29,9 @@ def _sync(case_id: int, created: bool) -> None:
         return
     try:
         if created or not CaseProgress.objects.filter(case_id=case_id).exists():
-            actions.start_proceedings(None, case)
+            actions.start_proceedings(SYSTEM, case)
         else:
-            actions.refresh_clocks(None, case)
+            actions.refresh_clocks(SYSTEM, case)
     except Exception:
         # The clock job will open or refresh this case on its next run; record why it failed.
         log.exception("clocks of case %s could not be brought up to date", case_id)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django_tasks import task
 
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.proceedings.actions import evaluate_clocks
 
 
 @task(queue_name="clocks")
 def evaluate_clocks_task() -> dict[str, Any]:
     """Run by `run_clocks --enqueue` (from cron or a scheduler) in any `muhafiz worker`."""
-    result = evaluate_clocks()
+    result = evaluate_clocks(SYSTEM)
     return {
         "started": result.started,
         "due_soon": result.due_soon,

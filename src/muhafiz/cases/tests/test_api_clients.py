@@ -98,9 +98,12 @@ def test_a_client_numbered_like_a_person_neither_reads_nor_marks_their_alerts(
     people: People, lahore_case: Case
 ) -> None:
     from muhafiz.cases.actions import raise_alert
+    from muhafiz.core.permissions import SYSTEM
 
     officer = people.prosecutor
-    alert, _created = raise_alert(lahore_case, officer, "team", "Added to the team", "t:1")
+    alert, _created = raise_alert(
+        SYSTEM, lahore_case, officer, "team", "Added to the team", dedupe_key="t:1"
+    )
     _api_client, client = _client_numbered_like(officer, ["case.view"])
     assert client.get("/api/v1/cases/alerts").json() == []
     response = client.post(f"/api/v1/cases/alerts/{alert.pk}/read")

@@ -13,6 +13,7 @@ from muhafiz.cases import actions
 from muhafiz.cases.models import Alert, Case, CaseStatus, StatusChange
 from muhafiz.cases.selectors import case_section_advice, suggest_sections
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.testing import People
 
 
@@ -133,7 +134,12 @@ def test_raising_the_same_alert_twice_tells_the_person_once(
 ) -> None:
     for _ in range(2):
         actions.raise_alert(
-            lahore_case, people.lahore_supervisor, "clock_missed", "FIR overdue", "clock:1:missed"
+            SYSTEM,
+            lahore_case,
+            people.lahore_supervisor,
+            "clock_missed",
+            "FIR overdue",
+            dedupe_key="clock:1:missed",
         )
     assert Alert.objects.filter(recipient=people.lahore_supervisor).count() == 1
 

@@ -170,11 +170,13 @@ def test_demo_people_are_created_by_accounts_action_which_refuses_production(
     from muhafiz.audit.models import AuditEvent
     from muhafiz.catalogue.models import Agency
     from muhafiz.catalogue.shipped import install_shipped_catalogue
+    from muhafiz.core.permissions import SYSTEM
 
     install_shipped_catalogue()
     settings.PRODUCTION = True
     with pytest.raises(PermissionDenied, match="not in production"):
         create_demo_person_as_system(
+            SYSTEM,
             username="demo.extra",
             role=Role.ANALYST,
             agency=Agency.objects.get(code="NCRC"),

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Alert, AlertKind, CaseStatus
-from muhafiz.proceedings import actions
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
 from muhafiz.proceedings.tests.conftest import START, CaseFactory, accused_on
@@ -162,7 +163,7 @@ def test_physical_remand_totals_at_most_fifteen_days(
         accused=a1,
         remand_days=5,
     )
-    assert actions.remand_days_granted(case, a1) == 15
+    assert selectors.remand_days_granted(case, a1) == 15
 
 
 def test_an_accused_of_another_case_is_refused(make_case: CaseFactory, people: People) -> None:
@@ -224,13 +225,13 @@ def test_a_missed_deadline_alerts_supervisor_and_prosecutor_once(
     assert fir_clock.state == ClockState.PENDING
 
     # 1h45 after the report: three quarters of two hours have passed.
-    actions.evaluate_clocks(now=START + timedelta(minutes=105))
+    actions.evaluate_clocks(SYSTEM, now=START + timedelta(minutes=105))
     fir_clock.refresh_from_db()
     assert fir_clock.state == ClockState.DUE_SOON
 
     later = START + timedelta(hours=3)
-    first = actions.evaluate_clocks(now=later)
-    second = actions.evaluate_clocks(now=later + timedelta(minutes=5))
+    first = actions.evaluate_clocks(SYSTEM, now=later)
+    second = actions.evaluate_clocks(SYSTEM, now=later + timedelta(minutes=5))
     fir_clock.refresh_from_db()
     assert fir_clock.state == ClockState.MISSED
     assert first.missed == 2  # of a missing child: FIR in two hours, and ZARRA informed
@@ -253,7 +254,7 @@ def test_a_late_fir_turns_the_missed_clock_into_met_late(
 ) -> None:
     case = make_case(START, missing_child=True)
     actions.start_proceedings(people.lahore_investigator, case, now=START)
-    actions.evaluate_clocks(now=START + timedelta(hours=3))
+    actions.evaluate_clocks(SYSTEM, now=START + timedelta(hours=3))
     actions.record_stage_event(
         people.lahore_investigator,
         case,
@@ -271,12 +272,12 @@ def test_the_job_opens_proceedings_for_new_cases_and_skips_closed_ones(
 ) -> None:
     case = make_case(START, missing_child=True)
     closed = make_case(START, missing_child=True)
-    result = actions.evaluate_clocks(now=START + timedelta(minutes=1))
+    result = actions.evaluate_clocks(SYSTEM, now=START + timedelta(minutes=1))
     assert result.started == 2
     assert Clock.objects.filter(case=case, rule__code="fir_missing_child").exists()
     closed.status = CaseStatus.CLOSED
     closed.save(update_fields=["status"])
-    actions.evaluate_clocks(now=START + timedelta(hours=5))
+    actions.evaluate_clocks(SYSTEM, now=START + timedelta(hours=5))
     assert Clock.objects.get(case=case, rule__code="fir_missing_child").state == "missed"
     assert Clock.objects.get(case=closed, rule__code="fir_missing_child").state == "pending"
 
@@ -284,13 +285,14 @@ def test_the_job_opens_proceedings_for_new_cases_and_skips_closed_ones(
 def test_a_backlog_of_missed_clocks_alerts_in_bulk_once(
     make_case: CaseFactory, people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(actions, "BULK_ALERTS_FROM", 1)
+    # Batches smaller than the backlog: each batch alerts and marks its clocks together.
+    monkeypatch.setattr(actions.clocks, "ALERT_BATCH", 4)
     cases = [make_case(START, missing_child=True) for _ in range(3)]
     for case in cases:
         actions.start_proceedings(people.lahore_investigator, case, now=START)
     later = START + timedelta(days=2)
-    first = actions.evaluate_clocks(now=later)
-    again = actions.evaluate_clocks(now=later)
+    first = actions.evaluate_clocks(SYSTEM, now=later)
+    again = actions.evaluate_clocks(SYSTEM, now=later)
     # fir, zarra and alert-raiser clocks on each case; supervisor and prosecutor each.
     assert first.alerts == 3 * 3 * 2
     assert again.alerts == 0

@@ -17,6 +17,7 @@ from django.utils import timezone
 from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.proceedings import actions
 from muhafiz.proceedings.models import Clock, StageEvent
 from muhafiz.testing import People, make_people
@@ -143,7 +144,7 @@ def test_one_case_from_report_to_judgment_through_the_pages(
     assert len(codes) == 13
 
     # The clock job: ZARRA was never informed, so that deadline is missed and alerted.
-    actions.evaluate_clocks()
+    actions.evaluate_clocks(SYSTEM)
     page.reload()
     states = {c.rule.code: c.state for c in Clock.objects.filter(case=case).select_related("rule")}
     assert states["fir_missing_child"] == "met"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
 
 from muhafiz.cases.models import Accused, Case
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.models import StageCode
 from muhafiz.proceedings.tests.conftest import START, CaseFactory
@@ -19,9 +21,14 @@ ACCUSED_NAME = "Shahid Testaccused"
 EVALUATED = START + timedelta(days=20)
 
 
+def _investigator(people: People, case: Case) -> Any:
+    """The investigator who may record the case's stages: one of its district."""
+    return people.kasur_investigator if case.district.code == "KSR" else people.lahore_investigator
+
+
 def _fir(people: People, case: Case, days: float) -> None:
     actions.record_stage_event(
-        people.lahore_investigator,
+        _investigator(people, case),
         case,
         code=StageCode.FIR_REGISTERED,
         occurred_at=START + timedelta(days=days),
@@ -31,7 +38,7 @@ def _fir(people: People, case: Case, days: float) -> None:
 
 def _challan(people: People, case: Case, days: float) -> None:
     actions.record_stage_event(
-        people.lahore_investigator,
+        _investigator(people, case),
         case,
         code=StageCode.CHALLAN_SUBMITTED,
         occurred_at=START + timedelta(days=days),
@@ -60,7 +67,7 @@ def dataset(make_case: CaseFactory, people: People) -> dict[str, Case]:
     for key, days in (("D", 10), ("E", 12), ("F", 20)):
         _fir(people, cases[key], 0)
         _challan(people, cases[key], days)
-    actions.evaluate_clocks(now=EVALUATED)
+    actions.evaluate_clocks(SYSTEM, now=EVALUATED)
     return cases
 
 
@@ -107,7 +114,7 @@ def test_overdue_per_court_follows_the_trial_court(
         court=court,  # type: ignore[arg-type]
         now=EVALUATED,
     )
-    actions.evaluate_clocks(now=START + timedelta(days=15 + 123))  # past 4 months
+    actions.evaluate_clocks(SYSTEM, now=START + timedelta(days=15 + 123))  # past 4 months
     assert _rows(people.analyst, "court")["Special Court Lahore"] == (1, 0)
 
 

@@ -10,6 +10,7 @@ import pytest
 from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import DeadlineRule
 from muhafiz.catalogue.shipped import FIXTURES_DIR
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.proceedings import actions
 from muhafiz.proceedings.actions import PREREQUISITES
 from muhafiz.proceedings.clocks import ClockState
@@ -91,7 +92,7 @@ def test_statutory_rule_computed_right(
         if rule.applies_when == "challan_incomplete":
             # The interim report is due only once the 14-day challan clock has run out.
             _record_with_prerequisites(investigator, case, rule.start_event, START)
-            actions.evaluate_clocks(now=START + timedelta(days=15))
+            actions.evaluate_clocks(SYSTEM, now=START + timedelta(days=15))
         else:
             _record_with_prerequisites(investigator, case, rule.start_event, START)
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from muhafiz.accounts.actions import create_administrator_as_system
 from muhafiz.catalogue.models import Agency, AgencyKind
+from muhafiz.core.permissions import SYSTEM
 
 
 def _agency(code: str | None) -> Agency:
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         agency = _agency(options["agency"])
         try:
             user, password = create_administrator_as_system(
+                SYSTEM,
                 username=username,
                 agency=agency,
                 first_name=options["first_name"],

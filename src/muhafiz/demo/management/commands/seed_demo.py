@@ -71,6 +71,7 @@ def seed_demo_people() -> list[tuple[DemoPerson, TOTPDevice]]:
     from muhafiz.accounts.actions import create_demo_person_as_system
     from muhafiz.accounts.models import User
     from muhafiz.catalogue.models import Agency, District, Province
+    from muhafiz.core.permissions import SYSTEM
 
     existing = set(
         User.objects.filter(username__in=[p.username for p in DEMO_PEOPLE]).values_list(
@@ -94,6 +95,7 @@ def seed_demo_people() -> list[tuple[DemoPerson, TOTPDevice]]:
             else None
         )
         _user, device = create_demo_person_as_system(
+            SYSTEM,
             username=person.username,
             role=person.role,
             agency=Agency.objects.get(code=person.agency),

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.proceedings.actions import evaluate_clocks
 
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             if timezone.is_naive(now):
                 now = timezone.make_aware(now)
         while True:
-            result = evaluate_clocks(now=now)
+            result = evaluate_clocks(SYSTEM, now=now)
             self.stdout.write(
                 f"clocks: {result.missed} newly missed, {result.due_soon} newly nearly due, "
                 f"{result.alerts} alerts, {result.started} cases opened, "

@@ -1,0 +1,174 @@
+"""Every action refuses a principal without its permission, before it writes anything.
+
+The actions modules and packages of every app are walked as they are at run time, so a public
+function added to an actions module without a permission check at its start fails here, as a
+route without a rule fails `test_route_rules`. Each action is called with a powerless principal
+and placeholder arguments: an action that checks first raises PermissionDenied before it looks
+at them; one that does not trips over the placeholders (or writes) and fails the test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from muhafiz.accounts.models import User
+from muhafiz.audit.models import AuditEvent
+from muhafiz.core.permissions import SYSTEM, granted_perms
+from muhafiz.testing import People, make_user
+
+# Public functions of actions modules that are not actions, each with the reason. Keep it
+# short: a read belongs in `selectors`, a pure helper beside the model or in `core`.
+NOT_ACTIONS: dict[str, str] = {
+    "muhafiz.audit.actions.record": "the audit writer each action calls after its own check",
+    "muhafiz.audit.actions.record_read": "the audit writer of sensitive reads (same)",
+    "muhafiz.accounts.actions.is_locked": "a read of the sign-in lock, no write",
+    "muhafiz.accounts.actions.has_two_factor": "a read, no write",
+    "muhafiz.accounts.actions.check_own_account": "the rule itself (raises PermissionDenied)",
+    "muhafiz.cases.actions.normalize_cnic": "a pure function of its text",
+    "muhafiz.cases.actions.normalize_phone": "a pure function of its text",
+    "muhafiz.cases.actions.normalize_handle": "a pure function of its text",
+    "muhafiz.cases.actions.age_band": "a pure function of two dates",
+    "muhafiz.hashbank.actions.get_bank": "a read by name, no write",
+    "muhafiz.hashbank.actions.find_entries": "a read, no write",
+    "muhafiz.hashbank.actions.check_hash_list": "reads a file, writes nothing",
+    "muhafiz.hashbank.actions.iter_checked": "reads a file, writes nothing",
+    "muhafiz.evidence.actions.scans_dir": "a setting, no write",
+    "muhafiz.evidence.actions.scan_roots": "a setting, no write",
+    "muhafiz.evidence.actions.sha256_of": "reads a file, writes nothing",
+    "muhafiz.evidence.actions.check_scan_file": "reads a file, writes nothing",
+    "muhafiz.evidence.actions.stored_file": "a path, no write",
+    "muhafiz.evidence.actions.open_scan": "opens a stored scan file read-only",
+    "muhafiz.evidence.actions.scan_statistics": "a read, no write",
+    "muhafiz.evidence.actions.check_source_path": "validates a path, writes nothing",
+    "muhafiz.evidence.actions.require_evidence_view": "the check itself (raises PermissionDenied)",
+}
+# Actions whose actor is the account they act on (own sign-in steps and settings): an active
+# analyst may use them on their own account, so only the deactivated account is refused.
+OWN_ACCOUNT = frozenset(
+    {
+        "muhafiz.accounts.actions.pending_totp_device",
+        "muhafiz.accounts.actions.confirm_totp_device",
+        "muhafiz.accounts.actions.verify_second_factor",
+        "muhafiz.accounts.actions.set_preferred_language",
+        "muhafiz.accounts.actions.change_own_password",
+    }
+)
+
+
+def actions_modules() -> Iterator[ModuleType]:
+    """`<app>.actions` of every project app, and every module of an `actions/` package."""
+    for app in settings.INSTALLED_APPS:
+        if not app.startswith("muhafiz.") or importlib.util.find_spec(f"{app}.actions") is None:
+            continue
+        module = importlib.import_module(f"{app}.actions")
+        yield module
+        for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+            if not info.name.startswith("_"):
+                yield importlib.import_module(f"{module.__name__}.{info.name}")
+
+
+def public_functions() -> dict[str, Callable[..., Any]]:
+    found: dict[str, Callable[..., Any]] = {}
+    for module in actions_modules():
+        for name, obj in vars(module).items():
+            if (
+                inspect.isfunction(obj)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
+                found[f"{module.__name__}.{name}"] = obj
+    return found
+
+
+FUNCTIONS = public_functions()
+ACTIONS = {name: fn for name, fn in FUNCTIONS.items() if name not in NOT_ACTIONS}
+
+
+class Placeholder:
+    """An argument the action must not need before it has refused: every attribute, item and
+    call is another placeholder, so an action reading `item.case` for its check still works."""
+
+    def __getattr__(self, name: str) -> Placeholder:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Placeholder()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Placeholder:
+        return Placeholder()
+
+    def __getitem__(self, key: Any) -> Placeholder:
+        return Placeholder()
+
+    def __repr__(self) -> str:
+        return "<placeholder>"
+
+
+def call_with(fn: Callable[..., Any], principal: Any) -> Any:
+    """Call `fn` with `principal` first and a placeholder for every other required argument."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for position, param in enumerate(inspect.signature(fn).parameters.values()):
+        if param.kind in {param.VAR_POSITIONAL, param.VAR_KEYWORD}:
+            continue
+        if position == 0:
+            args.append(principal)
+        elif param.default is not param.empty:
+            continue
+        elif param.kind == param.KEYWORD_ONLY:
+            kwargs[param.name] = Placeholder()
+        else:
+            args.append(Placeholder())
+    return fn(*args, **kwargs)
+
+
+@pytest.fixture
+def deactivated(db: None) -> User:
+    """A national supervisor whose account was closed: holds nothing any more."""
+    user = make_user("closed.supervisor", "supervisor", district_code=None, level="national")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def test_the_walk_finds_the_actions_of_every_app() -> None:
+    apps = {name.split(".")[1] for name in ACTIONS}
+    assert apps == {"accounts", "cases", "catalogue", "evidence", "hashbank", "proceedings"}
+    assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
+    assert "muhafiz.hashbank.actions.set_bank_enabled" in ACTIONS
+
+
+def test_the_list_of_non_actions_names_only_functions_that_exist() -> None:
+    assert sorted(set(NOT_ACTIONS) - set(FUNCTIONS)) == []
+    assert sorted(OWN_ACCOUNT - set(ACTIONS)) == []
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_an_action_refuses_a_deactivated_account(name: str, deactivated: User) -> None:
+    assert granted_perms(deactivated) == frozenset()
+    with pytest.raises(PermissionDenied):
+        call_with(ACTIONS[name], deactivated)
+    assert AuditEvent.objects.filter(actor_user=deactivated).count() == 0
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIONS) - OWN_ACCOUNT))
+def test_an_action_refuses_an_analyst(name: str, people: People) -> None:
+    """An analyst holds statistics only; no action writes with that."""
+    with pytest.raises(PermissionDenied):
+        call_with(ACTIONS[name], people.analyst)
+    assert AuditEvent.objects.filter(actor_user=people.analyst).count() == 0
+
+
+def test_the_system_principal_is_no_request_principal() -> None:
+    """`SYSTEM` acts only where code names it: it is neither a user nor an API client."""
+    assert not isinstance(SYSTEM, User)
+    assert SYSTEM.pk is None
