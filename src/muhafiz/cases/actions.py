@@ -142,7 +142,7 @@ def _insert_team_alerts_in_sql(notices: Seq[TeamNotice], roles: list[str]) -> in
             ON tm.case_id = n.case_id AND tm.team_role = ANY(%s)
         ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
     """  # noqa: S608 - table names come from model metadata; every value is a parameter
-    params = [
+    params: list[Any] = [
         [n.case_id for n in notices],
         [n.kind for n in notices],
         [n.message[:500] for n in notices],

@@ -15,6 +15,7 @@ from django.test import Client
 from PIL import Image
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.index import build_index
 from muhafiz.hashbank.models import Bank, BankEntry, CategoryScheme
@@ -39,7 +40,7 @@ def banks(tmp_path: Path, sample_files: list[Path]) -> dict[str, Any]:
     owner.province = province("PB")
     owner.save(update_fields=["province"])
     bad = actions.create_bank(
-        None, name="hotline", kind="known-bad", category_scheme=scheme, agency=owner
+        SYSTEM, name="hotline", kind="known-bad", category_scheme=scheme, agency=owner
     )
     image = encode(picture(21))
     from muhafiz.hashbank.hashing import hash_image
@@ -57,11 +58,11 @@ def banks(tmp_path: Path, sample_files: list[Path]) -> dict[str, Any]:
     )
     source = tmp_path / "vics.json"
     source.write_text(json.dumps({"@odata.context": context, "value": media}), encoding="utf-8")
-    actions.import_hash_list(None, bad, source)
-    good = actions.create_bank(None, name="nsrl", kind="known-good")
+    actions.import_hash_list(SYSTEM, bad, source)
+    good = actions.create_bank(SYSTEM, name="nsrl", kind="known-good")
     plain = tmp_path / "good.txt"
     plain.write_text(digests(sample_files[4].read_bytes())["sha1"] + "\n", encoding="utf-8")
-    actions.import_hash_list(None, good, plain)
+    actions.import_hash_list(SYSTEM, good, plain)
     build_index()
     return {"bad": bad, "good": good, "image": image, "pdq": pdq, "files": sample_files}
 
@@ -281,18 +282,18 @@ def test_bank_stats_and_entry_removal_over_the_api(people: People, banks: dict[s
 
 def test_a_bank_name_already_taken_cannot_be_created_again(banks: dict[str, Any]) -> None:
     with pytest.raises(actions.BankError, match="already exists"):
-        actions.create_bank(None, name="Hotline", kind="watch")
+        actions.create_bank(SYSTEM, name="Hotline", kind="watch")
     assert Bank.objects.filter(name__iexact="hotline").count() == 1
 
 
 def test_match_works_before_any_index_is_built(
     people: People, tmp_path: Path, sample_files: list[Path]
 ) -> None:
-    bank = actions.create_bank(None, name="fresh", kind="watch")
+    bank = actions.create_bank(SYSTEM, name="fresh", kind="watch")
     source = tmp_path / "pdq.txt"
     pdq = random_hex(random.Random(3), 64)
     source.write_text(pdq + "\n", encoding="utf-8")
-    actions.import_hash_list(None, bank, source, fmt="pdq")
+    actions.import_hash_list(SYSTEM, bank, source, fmt="pdq")
 
     response = _match(signed_in(people.lahore_investigator), [{"value": pdq, "type": "pdq"}])
 
@@ -360,7 +361,7 @@ def test_a_provincial_examiner_cannot_manage_a_national_or_another_provinces_ban
     sindh = agency("SD-POLICE", name="Sindh Police")
     sindh.province = province("SD", "Sindh")
     sindh.save(update_fields=["province"])
-    actions.create_bank(None, name="sindh-list", kind="watch", agency=sindh)
+    actions.create_bank(SYSTEM, name="sindh-list", kind="watch", agency=sindh)
     examiner = signed_in(people.forensic_examiner)  # Punjab, provincial jurisdiction
     body = json.dumps({"enabled": False, "reason": "test"})
 

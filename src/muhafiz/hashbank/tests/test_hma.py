@@ -14,6 +14,7 @@ from django.test import Client
 from PIL import Image
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.hashing import hash_image
 from muhafiz.hashbank.index import build_index
@@ -28,14 +29,14 @@ pytestmark = pytest.mark.django_db
 def hma(tmp_path: Path, token_client: Callable[..., TokenClient]) -> dict[str, Any]:
     image = encode(picture(31))
     pdq = hash_image(image).pdq
-    bank = actions.create_bank(None, name="HMA_BANK", kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name="HMA_BANK", kind="known-bad")
     source = tmp_path / "list.pdq"
     source.write_text(f"{pdq},100\n", encoding="utf-8")
-    actions.import_hash_list(None, bank, source, fmt="pdq")
+    actions.import_hash_list(SYSTEM, bank, source, fmt="pdq")
     md5_source = tmp_path / "md5sums.txt"
     md5_source.write_text(f"{digests(image)['md5']}  picture.png\n", encoding="utf-8")
-    actions.import_hash_list(None, bank, md5_source)
-    actions.create_bank(None, name="OFF_BANK", kind="watch", enabled=False)
+    actions.import_hash_list(SYSTEM, bank, md5_source)
+    actions.create_bank(SYSTEM, name="OFF_BANK", kind="watch", enabled=False)
     build_index()
     return {
         "image": image,

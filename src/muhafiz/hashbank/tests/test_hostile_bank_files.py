@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cli import main
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 from muhafiz.hashbank.tests.conftest import random_hex
@@ -35,10 +36,10 @@ def _md5(seed: int) -> str:
 
 
 def _bank_with_entries(tmp_path: Path) -> Bank:
-    bank = actions.create_bank(None, name="Hotline list", kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name="Hotline list", kind="known-bad")
     good = tmp_path / "first.txt"
     good.write_text("".join(f"{_md5(i)}\n" for i in range(5)))
-    actions.import_hash_list(None, bank, good, fmt="plain")
+    actions.import_hash_list(SYSTEM, bank, good, fmt="plain")
     return bank
 
 
@@ -50,7 +51,7 @@ def _rejected(bank: Bank, path: Path, fmt: str | None = None) -> str:
     """Import `path`: it must be rejected with a recorded attempt and the bank unchanged."""
     before = _rows(bank)
     with pytest.raises(actions.ImportRejectedError) as caught:
-        actions.import_hash_list(None, bank, path, fmt=fmt)
+        actions.import_hash_list(SYSTEM, bank, path, fmt=fmt)
     assert _rows(bank) == before
     record = BankImport.objects.get(pk=caught.value.bank_import.pk)
     assert record.status == ImportStatus.REJECTED and record.bad >= 1
@@ -245,7 +246,7 @@ def test_generated_hostile_hash_lists_never_change_rows_unless_they_import_whole
     imported whole. Never any other exception."""
     fmt, data = hostile
     bank = Bank.objects.filter(name="Hostile").first() or actions.create_bank(
-        None, name="Hostile", kind="known-bad"
+        SYSTEM, name="Hostile", kind="known-bad"
     )
     path = tmp_path / f"hostile-{BankImport.objects.count()}.{fmt}"
     path.write_bytes(data)
@@ -253,7 +254,7 @@ def test_generated_hostile_hash_lists_never_change_rows_unless_they_import_whole
     imports = BankImport.objects.filter(bank=bank).count()
     detected = None if detect else fmt
     try:
-        result = actions.import_hash_list(None, bank, path, fmt=detected)
+        result = actions.import_hash_list(SYSTEM, bank, path, fmt=detected)
     except actions.ImportRejectedError as exc:
         assert _rows(bank) == before
         assert exc.bank_import.status == ImportStatus.REJECTED

@@ -6,14 +6,18 @@ import json
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.catalogue.models import Agency
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, CategoryScheme, ImportStatus
 from muhafiz.hashbank.tests.conftest import digests, random_hex
-from muhafiz.testing import People
+from muhafiz.testing import People, agency, province
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +25,18 @@ VICS_20 = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default
 VICS_13 = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Media"
 
 
-def _bank(actor: object = None, name: str = "Hotline list", kind: str = "known-bad") -> Bank:
-    return actions.create_bank(actor, name=name, kind=kind)
+def _bank(
+    actor: object = SYSTEM, name: str = "Hotline list", kind: str = "known-bad", **owner: Any
+) -> Bank:
+    return actions.create_bank(actor, name=name, kind=kind, **owner)
+
+
+def _punjab_agency() -> Agency:
+    """An agency of Punjab: its banks are managed by Punjab's provincial examiners."""
+    owner = agency()
+    owner.province = province("PB")
+    owner.save(update_fields=["province"])
+    return owner
 
 
 def _write(path: Path, text: str) -> Path:
@@ -39,7 +53,7 @@ def test_checksum_tool_output_imports_with_provenance(
     people: People, sample_files: list[Path], tmp_path: Path, algo: str
 ) -> None:
     source = _write(tmp_path / f"{algo}sums.txt", _checksum_list(sample_files, algo))
-    bank = _bank(people.forensic_examiner)
+    bank = _bank(people.forensic_examiner, agency=_punjab_agency())
 
     result = actions.import_hash_list(people.forensic_examiner, bank, source)
 
@@ -63,7 +77,7 @@ def test_hashdeep_csv_imports_md5_and_sha256_together(
         lines.append(f"{p.stat().st_size},{d['md5']},{d['sha256']},{p}")
     source = _write(tmp_path / "hashdeep.csv", "\n".join(lines) + "\n")
 
-    result = actions.import_hash_list(None, _bank(), source)
+    result = actions.import_hash_list(SYSTEM, _bank(), source)
 
     assert (result.format, result.added) == ("hashdeep", 5)
     entry = BankEntry.objects.get(md5=digests(sample_files[0].read_bytes())["md5"])
@@ -75,7 +89,7 @@ def test_one_hash_a_line_normalises_mixed_case(people: People, tmp_path: Path) -
     values = [random_hex(rng, 40) for _ in range(3)]
     source = _write(tmp_path / "list.txt", "\n".join(v.upper() for v in values) + "\n")
 
-    result = actions.import_hash_list(None, _bank(), source, fmt="plain")
+    result = actions.import_hash_list(SYSTEM, _bank(), source, fmt="plain")
 
     assert result.added == 3
     assert set(BankEntry.objects.values_list("sha1", flat=True)) == set(values)
@@ -88,7 +102,7 @@ def test_pdq_list_keeps_quality(tmp_path: Path, people: People) -> None:
         tmp_path / "hashes.pdq", "".join(f"{v},{90 + i}\n" for i, v in enumerate(values))
     )
 
-    result = actions.import_hash_list(None, _bank(), source, fmt="pdq")
+    result = actions.import_hash_list(SYSTEM, _bank(), source, fmt="pdq")
 
     assert result.added == 4
     assert BankEntry.objects.get(pdq=values[2]).pdq_quality == 92
@@ -126,9 +140,9 @@ def test_vics_imports_categories_flags_and_photodna(
     media[1]["AlternativeHashes"] = [{"HashName": "PDQ", "HashValue": "ab" * 32}]
     source = _write(tmp_path / "vics.json", _vics(media, context))
     scheme = CategoryScheme.objects.get(code="projectvic-us")
-    bank = actions.create_bank(None, name="VIC", kind="known-bad", category_scheme=scheme)
+    bank = actions.create_bank(SYSTEM, name="VIC", kind="known-bad", category_scheme=scheme)
 
-    result = actions.import_hash_list(None, bank, source)
+    result = actions.import_hash_list(SYSTEM, bank, source)
 
     assert (result.format, result.added) == ("vics", 5)
     first = BankEntry.objects.get(md5=digests(sample_files[0].read_bytes())["md5"])
@@ -163,9 +177,9 @@ def test_nsrl_rds_minimal_database_imports_as_known_good(tmp_path: Path) -> None
     connection.execute("INSERT INTO VERSION VALUES ('2026.09.1', 'modern', '', '', 'synthetic')")
     connection.commit()
     connection.close()
-    bank = actions.create_bank(None, name="NSRL", kind="known-good")
+    bank = actions.create_bank(SYSTEM, name="NSRL", kind="known-good")
 
-    result = actions.import_hash_list(None, bank, path)
+    result = actions.import_hash_list(SYSTEM, bank, path)
 
     assert (result.format, result.added) == ("nsrl", 20)
     assert BankEntry.objects.filter(sha1=digests(b"software file 3")["sha1"]).exists()
@@ -177,7 +191,7 @@ def test_vpdq_frames_import_their_pdq_hashes(tmp_path: Path) -> None:
     text = "".join(f"{i * 30},100,{h},{i:.3f}\n" for i, h in enumerate(frames))
     source = _write(tmp_path / "video.vpdq", text)
 
-    result = actions.import_hash_list(None, _bank(), source, fmt="vpdq")
+    result = actions.import_hash_list(SYSTEM, _bank(), source, fmt="vpdq")
 
     assert result.added == 3
     assert set(BankEntry.objects.values_list("pdq", flat=True)) == set(frames)
@@ -186,9 +200,9 @@ def test_vpdq_frames_import_their_pdq_hashes(tmp_path: Path) -> None:
 def test_the_same_file_twice_adds_nothing(tmp_path: Path, sample_files: list[Path]) -> None:
     source = _write(tmp_path / "md5sums.txt", _checksum_list(sample_files, "md5"))
     bank = _bank()
-    actions.import_hash_list(None, bank, source)
+    actions.import_hash_list(SYSTEM, bank, source)
 
-    again = actions.import_hash_list(None, bank, source)
+    again = actions.import_hash_list(SYSTEM, bank, source)
 
     assert again.status == ImportStatus.ALREADY_IMPORTED
     assert again.added == 0
@@ -201,11 +215,11 @@ def test_entries_already_in_the_bank_count_as_duplicates(
 ) -> None:
     bank = _bank()
     actions.import_hash_list(
-        None, bank, _write(tmp_path / "a.txt", _checksum_list(sample_files[:3], "md5"))
+        SYSTEM, bank, _write(tmp_path / "a.txt", _checksum_list(sample_files[:3], "md5"))
     )
 
     second = actions.import_hash_list(
-        None, bank, _write(tmp_path / "b.txt", _checksum_list(sample_files, "md5"))
+        SYSTEM, bank, _write(tmp_path / "b.txt", _checksum_list(sample_files, "md5"))
     )
 
     assert (second.added, second.duplicates) == (2, 3)
@@ -221,7 +235,7 @@ def test_bad_rows_are_each_named_and_nothing_is_imported(
     bank = _bank()
 
     with pytest.raises(actions.ImportRejectedError) as caught:
-        actions.import_hash_list(None, bank, source)
+        actions.import_hash_list(SYSTEM, bank, source)
 
     assert [e["line"] for e in caught.value.errors] == [2, 4]
     assert "line 2" in str(caught.value) and "line 4" in str(caught.value)
@@ -235,7 +249,7 @@ def test_malformed_vics_json_names_the_place_and_imports_nothing(tmp_path: Path)
     bank = _bank()
 
     with pytest.raises(actions.ImportRejectedError) as caught:
-        actions.import_hash_list(None, bank, source, fmt="vics")
+        actions.import_hash_list(SYSTEM, bank, source, fmt="vics")
 
     assert caught.value.errors and caught.value.errors[0]["message"]
     assert not BankEntry.objects.exists()
@@ -250,7 +264,7 @@ def test_every_bad_vics_record_is_named_and_nothing_is_imported(
     source = _write(tmp_path / "vics.json", _vics(media))
 
     with pytest.raises(actions.ImportRejectedError) as caught:
-        actions.import_hash_list(None, _bank(), source)
+        actions.import_hash_list(SYSTEM, _bank(), source)
 
     messages = [error["message"] for error in caught.value.errors]
     assert len(messages) == 2
@@ -264,7 +278,7 @@ def test_allow_partial_imports_the_good_rows_and_names_the_bad(
     good = _checksum_list(sample_files[:2], "md5")
     source = _write(tmp_path / "md5sums.txt", good + "nothex  x.png\n")
 
-    result = actions.import_hash_list(None, _bank(), source, allow_partial=True)
+    result = actions.import_hash_list(SYSTEM, _bank(), source, allow_partial=True)
 
     assert (result.added, result.bad) == (2, 1)
     assert result.errors[0]["line"] == 3
@@ -278,12 +292,34 @@ def test_a_bank_name_collision_is_a_clear_error() -> None:
     assert Bank.objects.count() == 1
 
 
+def test_a_provincial_examiner_cannot_change_a_national_bank_through_its_actions(
+    people: People, tmp_path: Path, sample_files: list[Path]
+) -> None:
+    """The actions check the bank's jurisdiction themselves, whoever calls them."""
+    bank = _bank()
+    source = _write(tmp_path / "n.txt", _checksum_list(sample_files, "md5"))
+    actions.import_hash_list(SYSTEM, bank, source)
+    entry = BankEntry.objects.filter(bank=bank).first()
+    assert entry is not None
+    examiner = people.forensic_examiner
+    with pytest.raises(PermissionDenied):
+        actions.remove_entry(examiner, entry, reason="not theirs")
+    with pytest.raises(PermissionDenied):
+        actions.set_bank_enabled(examiner, bank, False, reason="not theirs")
+    with pytest.raises(PermissionDenied):
+        actions.import_hash_list(examiner, bank, source)
+    with pytest.raises(PermissionDenied):
+        actions.create_bank(examiner, name="Another national list", kind="watch")
+    assert BankEntry.objects.active().filter(bank=bank).count() == 5
+    assert Bank.objects.get(pk=bank.pk).enabled is True
+
+
 def test_removal_keeps_the_row_with_reason_and_remover(
     people: People, tmp_path: Path, sample_files: list[Path]
 ) -> None:
-    bank = _bank()
+    bank = _bank(agency=_punjab_agency())
     actions.import_hash_list(
-        None, bank, _write(tmp_path / "m.txt", _checksum_list(sample_files, "md5"))
+        SYSTEM, bank, _write(tmp_path / "m.txt", _checksum_list(sample_files, "md5"))
     )
     entry = BankEntry.objects.filter(bank=bank).first()
     assert entry is not None
@@ -307,11 +343,11 @@ def test_removal_keeps_the_row_with_reason_and_remover(
 def test_a_removed_hash_can_be_imported_again(tmp_path: Path, sample_files: list[Path]) -> None:
     bank = _bank()
     source = _write(tmp_path / "m.txt", _checksum_list(sample_files[:1], "md5"))
-    actions.import_hash_list(None, bank, source)
-    actions.remove_entry(None, BankEntry.objects.get(bank=bank), reason="wrongly listed")
+    actions.import_hash_list(SYSTEM, bank, source)
+    actions.remove_entry(SYSTEM, BankEntry.objects.get(bank=bank), reason="wrongly listed")
 
     result = actions.import_hash_list(
-        None, bank, _write(tmp_path / "m2.txt", _checksum_list(sample_files[:1], "md5") + "\n")
+        SYSTEM, bank, _write(tmp_path / "m2.txt", _checksum_list(sample_files[:1], "md5") + "\n")
     )
 
     assert result.added == 1
@@ -325,7 +361,7 @@ def test_an_import_that_adds_entries_queues_an_index_rebuild(
     source = _write(tmp_path / "m.txt", _checksum_list(sample_files, "md5"))
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:  # type: ignore[operator]
-        actions.import_hash_list(None, bank, source)
+        actions.import_hash_list(SYSTEM, bank, source)
 
     from django_tasks_db.models import DBTaskResult
 
@@ -340,7 +376,7 @@ def test_repeats_inside_one_file_count_as_duplicates(
     text = _checksum_list(sample_files[:2], "md5")
     source = _write(tmp_path / "m.txt", text + text)
 
-    result = actions.import_hash_list(None, _bank(), source)
+    result = actions.import_hash_list(SYSTEM, _bank(), source)
 
     assert (result.added, result.duplicates) == (2, 2)
 
@@ -355,7 +391,7 @@ def test_the_same_hash_with_two_categories_is_a_named_bad_row(
     )
 
     with pytest.raises(actions.ImportRejectedError) as caught:
-        actions.import_hash_list(None, _bank(), source)
+        actions.import_hash_list(SYSTEM, _bank(), source)
 
     assert "different details" in caught.value.errors[0]["message"]
     assert not BankEntry.objects.exists()
@@ -370,7 +406,7 @@ def test_an_unknown_vics_version_is_named_and_nothing_imported(
     source = _write(tmp_path / "v.json", _vics([_media(sample_files[0].read_bytes(), 1)], context))
 
     with pytest.raises(actions.ImportRejectedError, match="unknown VICS version"):
-        actions.import_hash_list(None, _bank(), source)
+        actions.import_hash_list(SYSTEM, _bank(), source)
     assert not BankEntry.objects.exists()
 
 
@@ -382,7 +418,7 @@ def test_a_sqlite_file_that_is_not_nsrl_is_refused_clearly(tmp_path: Path) -> No
     connection.close()
 
     with pytest.raises(actions.BankError) as caught:
-        actions.import_hash_list(None, _bank(kind="known-good"), path)
+        actions.import_hash_list(SYSTEM, _bank(kind="known-good"), path)
     assert "other.db" in str(caught.value) or "NSRL" in str(caught.value)
     assert not BankEntry.objects.exists()
 
@@ -409,7 +445,7 @@ def test_a_truncated_nsrl_database_imports_nothing(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
     with pytest.raises(actions.BankError):
-        actions.import_hash_list(None, _bank(kind="known-good"), path, fmt="nsrl")
+        actions.import_hash_list(SYSTEM, _bank(kind="known-good"), path, fmt="nsrl")
     assert not BankEntry.objects.exists()
 
 
@@ -422,4 +458,4 @@ def test_unreadable_inputs_are_clear_errors(
 ) -> None:
     source = _write(tmp_path / "f.txt", content)
     with pytest.raises(actions.BankError, match=message):
-        actions.import_hash_list(None, _bank(), source, fmt=fmt)
+        actions.import_hash_list(SYSTEM, _bank(), source, fmt=fmt)

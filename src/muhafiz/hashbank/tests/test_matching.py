@@ -12,6 +12,7 @@ from PIL import Image
 
 from muhafiz.banks.match import Matcher, load_bank_path
 from muhafiz.banks.model import BankKind
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.exports import export_bank
 from muhafiz.hashbank.hashing import hash_image
@@ -33,20 +34,20 @@ def _flip(pdq: str, bits: int, seed: int = 0) -> str:
 
 
 def _pdq_bank(tmp_path: Path, name: str, values: list[str], quality: int = 100) -> Bank:
-    bank = actions.create_bank(None, name=name, kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name=name, kind="known-bad")
     source = tmp_path / f"{name}.pdq"
     source.write_text("".join(f"{v},{quality}\n" for v in values), encoding="utf-8")
-    actions.import_hash_list(None, bank, source, fmt="pdq")
+    actions.import_hash_list(SYSTEM, bank, source, fmt="pdq")
     return bank
 
 
 def _md5_bank(tmp_path: Path, name: str, files: list[Path]) -> Bank:
-    bank = actions.create_bank(None, name=name, kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name=name, kind="known-bad")
     source = tmp_path / f"{name}.md5"
     source.write_text(
         "".join(f"{digests(p.read_bytes())['md5']}  {p.name}\n" for p in files), encoding="utf-8"
     )
-    actions.import_hash_list(None, bank, source)
+    actions.import_hash_list(SYSTEM, bank, source)
     return bank
 
 
@@ -97,8 +98,8 @@ def test_a_removed_entry_and_a_disabled_bank_stop_matching_before_any_rebuild(
     first = digests(sample_files[0].read_bytes())["md5"]
     second = digests(sample_files[1].read_bytes())["md5"]
 
-    actions.remove_entry(None, BankEntry.objects.get(bank=bank, md5=first), reason="benign")
-    actions.set_bank_enabled(None, other, enabled=False)
+    actions.remove_entry(SYSTEM, BankEntry.objects.get(bank=bank, md5=first), reason="benign")
+    actions.set_bank_enabled(SYSTEM, other, enabled=False)
 
     assert match_hashes(_only("md5", first)).results[0] == []
     assert len(match_hashes(_only("md5", second)).results[0]) == 1
@@ -108,9 +109,9 @@ def test_a_bank_enabled_after_the_build_matches_from_the_database(
     tmp_path: Path, sample_files: list[Path]
 ) -> None:
     bank = _md5_bank(tmp_path, "dormant", sample_files)
-    actions.set_bank_enabled(None, bank, enabled=False)
+    actions.set_bank_enabled(SYSTEM, bank, enabled=False)
     build_index()  # built without the disabled bank
-    actions.set_bank_enabled(None, bank, enabled=True)
+    actions.set_bank_enabled(SYSTEM, bank, enabled=True)
 
     md5 = digests(sample_files[0].read_bytes())["md5"]
     assert len(match_hashes(_only("md5", md5)).results[0]) == 1
@@ -190,12 +191,12 @@ def _vics_bank(tmp_path: Path, files: list[Path]) -> Bank:
     source = tmp_path / "vics.json"
     source.write_text(json.dumps({"@odata.context": VICS_20, "value": media}), encoding="utf-8")
     bank = actions.create_bank(
-        None,
+        SYSTEM,
         name="VIC",
         kind="known-bad",
         category_scheme=CategoryScheme.objects.get(code="projectvic-us"),
     )
-    actions.import_hash_list(None, bank, source)
+    actions.import_hash_list(SYSTEM, bank, source)
     return bank
 
 
@@ -213,8 +214,8 @@ def test_vics_export_round_trips_into_an_equal_bank(
     out = tmp_path / "export.json"
 
     result = export_bank(None, bank, "vics", out)
-    copy = actions.create_bank(None, name="VIC copy", kind="known-bad")
-    actions.import_hash_list(None, copy, out)
+    copy = actions.create_bank(SYSTEM, name="VIC copy", kind="known-bad")
+    actions.import_hash_list(SYSTEM, copy, out)
 
     assert result.written == 5
     assert _facts(copy) == _facts(bank)
@@ -227,8 +228,8 @@ def test_pdq_list_export_round_trips(tmp_path: Path) -> None:
     out = tmp_path / "out.pdq"
 
     export_bank(None, bank, "pdq", out)
-    copy = actions.create_bank(None, name="pdq copy", kind="watch")
-    actions.import_hash_list(None, copy, out, fmt="pdq")
+    copy = actions.create_bank(SYSTEM, name="pdq copy", kind="watch")
+    actions.import_hash_list(SYSTEM, copy, out, fmt="pdq")
 
     assert set(BankEntry.objects.filter(bank=copy).values_list("pdq", "pdq_quality")) == {
         (v, 77) for v in values
@@ -240,7 +241,7 @@ def test_exported_bank_directory_is_what_the_offline_cli_matches(
 ) -> None:
     bank = _vics_bank(tmp_path, sample_files)
     removed = BankEntry.objects.get(bank=bank, md5=digests(sample_files[4].read_bytes())["md5"])
-    actions.remove_entry(None, removed, reason="not pertinent")
+    actions.remove_entry(SYSTEM, removed, reason="not pertinent")
     out = tmp_path / "export-dir"
 
     result = export_bank(None, bank, "dir", out)
@@ -267,7 +268,7 @@ def test_the_background_job_skips_a_build_when_nothing_changed(
     bank = _md5_bank(tmp_path, "hotline", sample_files)
     first = rebuild_index.call()
     second = rebuild_index.call()
-    actions.remove_entry(None, BankEntry.objects.filter(bank=bank).first(), reason="benign")  # type: ignore[arg-type]
+    actions.remove_entry(SYSTEM, BankEntry.objects.filter(bank=bank).first(), reason="benign")  # type: ignore[arg-type]
     third = rebuild_index.call()
 
     assert first["entries"] == 5
@@ -283,7 +284,7 @@ def test_a_bank_that_only_grew_is_carried_over_with_a_delta_segment(
     bank = _md5_bank(tmp_path, "hotline", sample_files[:2])
     first = build_index()
     actions.import_hash_list(
-        None,
+        SYSTEM,
         bank,
         _write_md5s(tmp_path / "more.md5", sample_files[2:]),
     )
@@ -297,7 +298,7 @@ def test_a_bank_that_only_grew_is_carried_over_with_a_delta_segment(
     index = current_index()
     assert index is not None and index.matcher.match(md5=md5)
 
-    actions.remove_entry(None, BankEntry.objects.get(md5=md5), reason="benign")
+    actions.remove_entry(SYSTEM, BankEntry.objects.get(md5=md5), reason="benign")
     third = build_index()
     assert third.rebuilt == ["hotline"] and third.entries == 4
     full = build_index(full=True)
