@@ -51,6 +51,8 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.evidence.actions.scan_statistics": "a read, no write",
     "muhafiz.evidence.actions.check_source_path": "validates a path, writes nothing",
     "muhafiz.evidence.actions.require_evidence_view": "the check itself (raises PermissionDenied)",
+    "muhafiz.evidence.actions.may_hold": "a custody rule as a yes/no for pages, no write",
+    "muhafiz.evidence.actions.may_record_handover": "a custody rule as a yes/no, no write",
 }
 # Actions whose actor is the account they act on (own sign-in steps and settings): an active
 # analyst may use them on their own account, so only the deactivated account is refused.

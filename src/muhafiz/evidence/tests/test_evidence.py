@@ -21,7 +21,7 @@ from muhafiz.evidence import actions
 from muhafiz.evidence.models import CustodyEvent, EvidenceItem, MediaFile, Scan, ScanStatus
 from muhafiz.evidence.tasks import run_server_scan
 from muhafiz.evidence.tests.conftest import noise_image, upload_of
-from muhafiz.testing import People, signed_in
+from muhafiz.testing import People, agency, province, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +292,12 @@ def test_examiner_categorises_and_adds_confirmed_material_to_a_bank(
     with pytest.raises(ValidationError, match="Only categorised"):
         actions.add_to_bank(people.forensic_examiner, None, [media])
     actions.categorize(people.forensic_examiner, media, 1)
-    bank = create_bank(people.forensic_examiner, name="Punjab confirmed", kind="known-bad")
+    owner = agency()
+    owner.province = province("PB")  # a Punjab bank: the Punjab examiner manages it
+    owner.save(update_fields=["province"])
+    bank = create_bank(
+        people.forensic_examiner, name="Punjab confirmed", kind="known-bad", agency=owner
+    )
     response = signed_in(people.forensic_examiner).post(
         "/api/v1/evidence/bank",
         {"bank": bank.name, "media": [media.pk]},

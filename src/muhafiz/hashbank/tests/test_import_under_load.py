@@ -22,6 +22,7 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
+from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.models import BankEntry, BankImport, ImportStatus, StagedEntry
 from muhafiz.hashbank.tests.conftest import TokenClient, random_hex
@@ -58,7 +59,7 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
     source = tmp_path / "long.txt"
     source.write_text("".join(f"{random_hex(rng, 32)}\n" for _ in range(ENTRIES)))
     monkeypatch.setattr(actions, "BATCH", 500)  # many batches: the import takes seconds
-    bank = actions.create_bank(None, name="Long list", kind="known-good")
+    bank = actions.create_bank(SYSTEM, name="Long list", kind="known-good")
     api = token_client("bank.view")
     failures: list[str] = []
     served = 0
@@ -93,7 +94,7 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
     started = time.monotonic()
     try:
         importing.set()
-        result = actions.import_hash_list(None, bank, source, fmt="plain")
+        result = actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
     finally:
         done.set()
         visitor.join(60)
@@ -110,7 +111,7 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
 def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refuses_another(
     tmp_path: Path,
 ) -> None:
-    bank = actions.create_bank(None, name="List", kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name="List", kind="known-bad")
     source = tmp_path / "list.txt"
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(3)))
     # A process killed mid-import left a running import and staged rows behind.
@@ -123,7 +124,7 @@ def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refus
         progress_at=None,
     )
     StagedEntry.objects.create(bank_import=killed, md5="a" * 32)
-    result = actions.import_hash_list(None, bank, source, fmt="plain")
+    result = actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
     assert result.added == 3
     killed.refresh_from_db()
     assert killed.status == ImportStatus.FAILED
@@ -143,14 +144,14 @@ def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refus
     other = tmp_path / "other.txt"
     other.write_text(f"{random_hex(random.Random(99), 32)}\n")
     with pytest.raises(actions.BankError, match="another import into bank 'List' is running"):
-        actions.import_hash_list(None, bank, other, fmt="plain")
+        actions.import_hash_list(SYSTEM, bank, other, fmt="plain")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_import_leaves_no_staged_rows_and_says_failed(
     flushable_audit: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bank = actions.create_bank(None, name="List", kind="known-bad")
+    bank = actions.create_bank(SYSTEM, name="List", kind="known-bad")
     source = tmp_path / "list.txt"
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(10)))
     monkeypatch.setattr(actions, "BATCH", 3)
@@ -160,7 +161,7 @@ def test_a_failed_import_leaves_no_staged_rows_and_says_failed(
 
     monkeypatch.setattr(actions, "_swap_in", broken_swap)
     with pytest.raises(RuntimeError, match="disk full"):
-        actions.import_hash_list(None, bank, source, fmt="plain")
+        actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
     assert not BankEntry.objects.filter(bank=bank).exists()
     assert not StagedEntry.objects.exists()
     assert BankImport.objects.get(bank=bank).status == ImportStatus.FAILED
