@@ -38,6 +38,7 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.cases.actions.normalize_phone": "a pure function of its text",
     "muhafiz.cases.actions.normalize_handle": "a pure function of its text",
     "muhafiz.cases.actions.age_band": "a pure function of two dates",
+    "muhafiz.cases.actions.refuse_victim_identity": "validates free text for other actions",
     "muhafiz.hashbank.actions.get_bank": "a read by name, no write",
     "muhafiz.hashbank.actions.find_entries": "a read, no write",
     "muhafiz.hashbank.actions.check_hash_list": "reads a file, writes nothing",
