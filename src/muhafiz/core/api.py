@@ -170,7 +170,9 @@ ERROR_RESPONSES: dict[str, str] = {
     "401": "Not signed in (with two-factor and a CSRF token), or no valid API token.",
     "403": "The caller's role or jurisdiction does not give the right to do this.",
     "404": "Not found, or not the caller's to know about.",
+    "409": "The request conflicts with the object's current state.",
     "413": "The upload is larger than this installation accepts.",
+    "429": "Too many requests; try again later.",
 }
 
 
