@@ -152,6 +152,57 @@ def make_people() -> People:
     )
 
 
+# --- API clients ------------------------------------------------------------------------------
+
+
+def make_api_client(
+    profile: str,
+    *,
+    name: str = "",
+    level: str = JurisdictionLevel.NATIONAL,
+    district_code: str | None = None,
+    agency_code: str = "PB-POLICE",
+    approved: bool = True,
+) -> tuple[Any, str]:
+    """An API client holding `profile` (approved by a second person when the profile needs it,
+    unless `approved` is False); returns it with its bearer token."""
+    from django.utils import timezone
+
+    from muhafiz.accounts.models import ApiClient
+    from muhafiz.accounts.tokens import new_token
+    from muhafiz.core.permissions import CLIENT_PROFILES
+
+    spec = CLIENT_PROFILES[profile]
+    token, prefix, digest = new_token()
+    place = None
+    if district_code:
+        place = district(
+            district_code,
+            {"LHR": "Lahore", "KSR": "Kasur"}.get(district_code, district_code),
+            "SD" if district_code == "KHI" else "PB",
+        )
+    client = ApiClient.objects.create(
+        name=name or f"{profile}-{prefix}",
+        agency=agency(agency_code),
+        profile=profile,
+        scopes=sorted(p.value for p in spec.perms),
+        token_prefix=prefix,
+        token_hash=digest,
+        jurisdiction_level=level,
+        district=place if level == JurisdictionLevel.DISTRICT else None,
+        province=place.province
+        if place is not None and level != JurisdictionLevel.NATIONAL
+        else None,
+        approved_at=timezone.now() if approved and spec.needs_approval else None,
+    )
+    return client, token
+
+
+def bearer(token: str) -> Client:
+    """A test client that sends `token` as its bearer token."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
 # --- sign-in helpers ------------------------------------------------------------------------
 
 

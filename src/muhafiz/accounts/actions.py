@@ -7,7 +7,6 @@ keys) are returned to the caller to show once and are never written to the audit
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -25,10 +24,12 @@ from muhafiz.accounts.models import ApiClient, User
 from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
 from muhafiz.core.permissions import (
+    CLIENT_PROFILES,
     Perm,
     PrincipalKind,
     check_perm,
     check_system,
+    may_approve_client,
     principal_kind,
     same_principal,
 )
@@ -45,8 +46,6 @@ PROFILE_FIELDS = (
     "province",
     "district",
 )
-# No machine manages people: user administration stays with signed-in administrators.
-CLIENT_SCOPE_CHOICES = tuple(p for p in Perm if p is not Perm.USER_MANAGE)
 ONE_TIME_PASSWORD_BYTES = 12
 
 
@@ -426,27 +425,26 @@ def create_api_client(
     *,
     name: str,
     agency: Agency,
-    scopes: Iterable[str],
+    profile: str,
     jurisdiction_level: str,
     province: Province | None = None,
     district: District | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[ApiClient, str]:
-    """Register a system that calls the API; return it with its token, shown this once."""
+    """Register a system that calls the API with one profile; return it with its token, shown
+    this once. A profile that reads case content or the audit log works only after a second
+    person of the profile's approving role approves it (`approve_api_client`)."""
     check_perm(actor, Perm.USER_MANAGE)
-    allowed = {p.value for p in CLIENT_SCOPE_CHOICES}
-    scope_list = sorted(set(scopes))
-    bad = [s for s in scope_list if s not in allowed]
-    if bad:
-        raise ValidationError({"scopes": _("Not a permission an API client can hold.")})
-    if not scope_list:
-        raise ValidationError({"scopes": _("Choose at least one permission.")})
+    spec = CLIENT_PROFILES.get(profile)
+    if spec is None:
+        raise ValidationError({"profile": _("Not a profile an API client can hold.")})
     token, prefix, digest = tokens.new_token()
     with transaction.atomic():
         client = ApiClient(
             name=name,
             agency=agency,
-            scopes=scope_list,
+            profile=spec.code,
+            scopes=sorted(p.value for p in spec.perms),
             jurisdiction_level=jurisdiction_level,
             province=province,
             district=district,
@@ -462,11 +460,53 @@ def create_api_client(
             client,
             request=request,
             name=name,
-            scopes=scope_list,
+            profile=spec.code,
+            scopes=client.scopes,
             jurisdiction_level=jurisdiction_level,
             token_prefix=prefix,
+            awaiting_approval=spec.needs_approval,
         )
     return client, token
+
+
+def approve_api_client(
+    actor: Any, client: ApiClient, *, reason: str = "", request: HttpRequest | None = None
+) -> ApiClient:
+    """The second person approves a client whose profile needs it; its token works from now.
+
+    Only someone the profile names (a supervisor for a case system, an auditor for an audit
+    reader, a forensic examiner for a bank keeper), whose jurisdiction contains the client's,
+    and who did not create it.
+    """
+    if not may_approve_client(actor, client):
+        raise PermissionDenied("accounts.api_client.approve")
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        if not locked.active:
+            raise ValidationError(_("This client's token has been revoked."))
+        if locked.approved_at is not None:
+            raise ValidationError(_("This client is already approved."))
+        client.approved_by = actor
+        client.approved_at = timezone.now()
+        client.save(update_fields=["approved_by", "approved_at"])
+        _audit(
+            actor,
+            "accounts.api_client_approved",
+            client,
+            reason=reason,
+            request=request,
+            profile=client.profile,
+            created_by=client.created_by_id,
+        )
+    return client
+
+
+def clients_awaiting(person: Any) -> list[ApiClient]:
+    """The active clients waiting for an approval that `person` may give."""
+    pending = ApiClient.objects.filter(active=True, approved_at__isnull=True).select_related(
+        "agency", "province", "district", "created_by"
+    )
+    return [c for c in pending if may_approve_client(person, c)]
 
 
 def revoke_api_client(

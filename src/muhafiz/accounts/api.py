@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
 
+from muhafiz.accounts import actions
 from muhafiz.accounts.models import ApiClient, User
 from muhafiz.core.api import api_signed_in
 from muhafiz.core.permissions import granted_perms
@@ -25,6 +27,7 @@ class PrincipalOut(Schema):
     id: int
     name: str
     role: str | None
+    profile: str | None = None  # an API client's profile (core.permissions.CLIENT_PROFILES)
     permissions: list[str]
     agency: str | None
     jurisdiction: JurisdictionOut
@@ -49,6 +52,7 @@ def me(request: HttpRequest) -> Any:
             id=principal.pk,
             name=principal.name,
             role=None,
+            profile=principal.profile or None,
             permissions=perms,
             agency=principal.agency.code,
             jurisdiction=_jurisdiction(principal),
@@ -62,4 +66,53 @@ def me(request: HttpRequest) -> Any:
         permissions=perms,
         agency=principal.agency.code if principal.agency else None,
         jurisdiction=_jurisdiction(principal),
+    )
+
+
+class ClientApprovalIn(Schema):
+    reason: str = Field("", max_length=500)
+
+
+class ClientOut(Schema):
+    id: int
+    name: str
+    profile: str
+    agency: str
+    approved_by: str | None
+
+
+@router.get(
+    "/clients/approvals",
+    response=list[ClientOut],
+    summary="API clients waiting for the caller's approval",
+)
+@api_signed_in
+def client_approvals(request: HttpRequest) -> Any:
+    return [_client_out(c) for c in actions.clients_awaiting(request.auth)]  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/clients/{client_id}/approve",
+    response=ClientOut,
+    summary="Approve an API client whose profile needs a second person",
+)
+@api_signed_in
+def approve_client(request: HttpRequest, client_id: int, payload: ClientApprovalIn) -> Any:
+    client = get_object_or_404(ApiClient, pk=client_id)
+    actions.approve_api_client(
+        request.auth,  # type: ignore[attr-defined]
+        client,
+        reason=payload.reason,
+        request=request,
+    )
+    return _client_out(client)
+
+
+def _client_out(client: ApiClient) -> ClientOut:
+    return ClientOut(
+        id=client.pk,
+        name=client.name,
+        profile=client.profile,
+        agency=client.agency.code,
+        approved_by=client.approved_by.username if client.approved_by else None,
     )

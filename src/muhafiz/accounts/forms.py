@@ -10,10 +10,11 @@ from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChange
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.accounts.actions import CLIENT_SCOPE_CHOICES, PROFILE_FIELDS
+from muhafiz.accounts.actions import PROFILE_FIELDS
 from muhafiz.accounts.models import ApiClient, User
 from muhafiz.accounts.roles import JurisdictionLevel
 from muhafiz.catalogue.models import Agency
+from muhafiz.core.permissions import CLIENT_PROFILES
 
 # Long enough for any passphrase, short enough that hashing it cannot be used to tie up a worker.
 PASSWORD_MAX_LENGTH = 256
@@ -151,11 +152,14 @@ class ReasonForm(forms.Form):
 
 
 class ApiClientForm(JurisdictionFormMixin):
-    scopes = forms.MultipleChoiceField(
-        label=_("Permissions"),
-        choices=[(p.value, p.value) for p in CLIENT_SCOPE_CHOICES],
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Grant only what the system needs."),
+    profile = forms.ChoiceField(
+        label=_("Profile"),
+        choices=[(code, _(spec.label)) for code, spec in CLIENT_PROFILES.items()],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "What the system may do. Profiles that read case content or the audit log work only "
+            "after a second person approves them."
+        ),
     )
 
     class Meta:

@@ -9,7 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.accounts.roles import JurisdictionLevel, Role
 from muhafiz.catalogue.models import Agency, District, Province
-from muhafiz.core.permissions import PrincipalKind
+from muhafiz.core.permissions import CLIENT_PROFILES, ClientProfile, PrincipalKind
+
+
+def client_profile_choices() -> list[tuple[str, str]]:
+    return [(code, profile.label) for code, profile in CLIENT_PROFILES.items()]
 
 
 class Jurisdiction(models.Model):
@@ -82,6 +86,11 @@ class ApiClient(Jurisdiction):
 
     name = models.CharField(_("name"), max_length=150, unique=True)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="api_clients")
+    # The client's rights come from its profile (core.permissions.CLIENT_PROFILES); `scopes`
+    # records the profile's permissions at creation, for the record only.
+    profile = models.CharField(
+        _("profile"), max_length=40, choices=client_profile_choices, blank=True, default=""
+    )
     scopes = models.JSONField(_("permissions granted"), default=list)
     token_prefix = models.CharField(max_length=12, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -92,6 +101,11 @@ class ApiClient(Jurisdiction):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A profile that needs a second person's approval works only once approved.
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     principal_kind = PrincipalKind.CLIENT
 
@@ -109,3 +123,12 @@ class ApiClient(Jurisdiction):
     @property
     def is_authenticated(self) -> bool:
         return True
+
+    @property
+    def profile_spec(self) -> ClientProfile | None:
+        return CLIENT_PROFILES.get(self.profile)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        spec = self.profile_spec
+        return bool(spec and spec.needs_approval and self.approved_at is None)

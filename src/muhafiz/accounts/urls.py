@@ -19,4 +19,6 @@ urlpatterns = [
     path("clients/", views.client_list, name="client_list"),
     path("clients/new/", views.client_create, name="client_create"),
     path("clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
+    path("clients/approvals/", views.client_approvals, name="client_approvals"),
+    path("clients/<int:pk>/approve/", views.client_approve, name="client_approve"),
 ]

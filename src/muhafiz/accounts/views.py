@@ -48,6 +48,7 @@ from muhafiz.core.permissions import (
     is_verified_staff,
     public,
     requires,
+    signed_in,
     signed_in_pending_password,
 )
 
@@ -402,7 +403,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
                 actor,
                 name=data["name"],
                 agency=data["agency"],
-                scopes=data["scopes"],
+                profile=data["profile"],
                 jurisdiction_level=data["jurisdiction_level"],
                 province=data.get("province"),
                 district=data.get("district"),
@@ -441,3 +442,28 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if is_verified_staff(user) and language in dict(settings.LANGUAGES):
         actions.set_preferred_language(user, language, request=request)  # type: ignore[arg-type]
     return response
+
+
+# --- approving API clients: the second person ---------------------------------------------------
+
+
+@signed_in
+def client_approvals(request: HttpRequest) -> HttpResponse:
+    """API clients waiting for an approval this person may give (supervisors, auditors, …)."""
+    clients = actions.clients_awaiting(request.user)
+    return render(request, "accounts/client_approvals.html", {"clients": clients})
+
+
+@signed_in
+@require_POST
+def client_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_object_or_404(ApiClient, pk=pk)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.approve_api_client(request.user, client, reason=reason, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The API client is approved; its token works from now on."))
+    return redirect("accounts:client_approvals")

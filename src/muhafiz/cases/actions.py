@@ -70,9 +70,14 @@ class _Place:
     """Where a case not yet created would live, for the jurisdiction check."""
 
     district: District
+    agency: Agency | None = None
 
     def access_scope(self) -> Scope:
-        return Scope(district_id=self.district.pk, province_id=self.district.province_id)
+        return Scope(
+            district_id=self.district.pk,
+            province_id=self.district.province_id,
+            agency_id=getattr(self.agency, "pk", None),
+        )
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -323,7 +328,7 @@ def create_case(
     request: HttpRequest | None = None,
 ) -> Case:
     """Open a case in `district`; its reference is the district's next number for the year."""
-    check_perm(actor, Perm.CASE_CREATE, _Place(district))
+    check_perm(actor, Perm.CASE_CREATE, _Place(district, agency))
     fir_number = (fir_number or "").strip()
     facts = set(facts)
     unknown = facts - set(FACT_FIELDS)
@@ -405,6 +410,9 @@ def update_case(
         "facts": sorted(case.facts()),
     }
     if agency is not None and agency.pk != case.agency_id:
+        # Handing a case to another agency needs the right there too (an agency's case system
+        # acts only for its own agency).
+        check_perm(actor, Perm.CASE_EDIT, _Place(case.district, agency))
         case.agency = agency
         changed.append("agency")
     if not isinstance(police_station, str) and police_station != case.police_station:

@@ -136,6 +136,7 @@ class Case(models.Model):
             district_id=self.district_id,
             province_id=self.district.province_id,
             team_user_ids=self.team_user_ids(),
+            agency_id=self.agency_id,
         )
 
     def team_user_ids(self) -> frozenset[int]:

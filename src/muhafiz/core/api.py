@@ -38,7 +38,8 @@ logger = logging.getLogger("django.request")
 # token is refused.
 api_token_lookup = Hook(
     "core.api_token_lookup",
-    "a bearer token arrived on the API: (token: str) -> the API client it belongs to, or None.",
+    "a bearer token arrived on the API: (token: str, request: HttpRequest) -> the API client it "
+    "belongs to, or None.",
 )
 
 
@@ -70,7 +71,7 @@ class TokenAuth(HttpBearer):
     """An API client's bearer token, looked up by its SHA-256; the token itself is never stored."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        for principal in api_token_lookup.send(token):
+        for principal in api_token_lookup.send(token, request):
             if principal is not None:
                 return principal
         return None

@@ -99,6 +99,142 @@ IDENTITY_WITHOUT_SHARING_CONSENT_ROLES = frozenset({"investigator", "supervisor"
 PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE})
 
 
+# --- API client profiles ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientProfile:
+    """What an API client may do: a role for machines. A client holds one profile, never a
+    hand-picked list of permissions, so an administrator cannot mint a token that reads case
+    content on their own (separation of duties: the administrator reads no case content)."""
+
+    code: str
+    label: str
+    description: str
+    perms: frozenset[Perm]
+    # Roles of which one person (not the one who created the client, and whose jurisdiction
+    # covers the client's) must approve the client before its token works. Empty: no approval.
+    approved_by: frozenset[str] = frozenset()
+    # An agency's case system acts only on cases its own agency investigates, and on those it
+    # stands with the case team (the only way a client uses the team rights).
+    agency_cases: bool = False
+    # Every call made with the token is written to the audit log.
+    audit_every_use: bool = False
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approved_by)
+
+
+_CASE_SYSTEM = frozenset(
+    {Perm.CASE_VIEW, Perm.CASE_CREATE, Perm.CASE_EDIT, Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT}
+)
+
+CLIENT_PROFILES: dict[str, ClientProfile] = {
+    p.code: p
+    for p in (
+        ClientProfile(
+            "hash_matcher",
+            "Hash matcher",
+            "Sends hashes and receives matches against the hash banks; reads no case.",
+            frozenset({Perm.HASH_MATCH}),
+        ),
+        ClientProfile(
+            "hma_matcher",
+            "HMA matcher",
+            "A Hasher-Matcher-Actioner client: matches hashes and lists the banks; reads no case.",
+            frozenset({Perm.HASH_MATCH, Perm.BANK_VIEW}),
+        ),
+        ClientProfile(
+            "statistics_reader",
+            "Statistics reader",
+            "Reads aggregates without names or codes.",
+            frozenset({Perm.STATS_VIEW}),
+        ),
+        ClientProfile(
+            "bank_keeper",
+            "Hash bank keeper",
+            "Matches and maintains hash banks (imports, retirement); approved by a forensic "
+            "examiner.",
+            frozenset({Perm.HASH_MATCH, Perm.BANK_VIEW, Perm.BANK_MANAGE}),
+            approved_by=frozenset({"forensic_examiner"}),
+        ),
+        ClientProfile(
+            "audit_reader",
+            "Audit reader",
+            "Reads the audit log for an oversight body; approved by an auditor.",
+            frozenset({Perm.AUDIT_VIEW}),
+            approved_by=frozenset({"auditor"}),
+        ),
+        ClientProfile(
+            "case_system",
+            "Case system of an agency",
+            "Opens and updates the cases its agency investigates, and their evidence, without "
+            "victims' identities; approved by a supervisor.",
+            _CASE_SYSTEM,
+            approved_by=frozenset({"supervisor"}),
+            agency_cases=True,
+        ),
+        ClientProfile(
+            "case_system_identity",
+            "Case system of an agency, with victims' identities",
+            "A case system that also reads victims' identities (only with the victim's consent "
+            "to sharing); approved by a supervisor; every call is audited.",
+            _CASE_SYSTEM | {Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW},
+            approved_by=frozenset({"supervisor"}),
+            agency_cases=True,
+            audit_every_use=True,
+        ),
+    )
+}
+
+
+def client_profile(principal: Any) -> ClientProfile | None:
+    """The profile of an API client; None for a person or a client without a known profile."""
+    if principal_kind(principal) != "client":
+        return None
+    return CLIENT_PROFILES.get(getattr(principal, "profile", ""))
+
+
+def client_is_approved(principal: Any) -> bool:
+    profile = client_profile(principal)
+    if profile is None:
+        return False
+    return not profile.needs_approval or getattr(principal, "approved_at", None) is not None
+
+
+def jurisdiction_contains(outer: Any, inner: Any) -> bool:
+    """True when `outer`'s jurisdiction contains all of `inner`'s (both are principals)."""
+    level = outer.jurisdiction_level
+    if level == "national":
+        return True
+    if level == "province":
+        return inner.jurisdiction_level in ("province", "district") and (
+            inner.province_id is not None and inner.province_id == outer.province_id
+        )
+    if level == "district":
+        return inner.jurisdiction_level == "district" and (
+            inner.district_id is not None and inner.district_id == outer.district_id
+        )
+    return False
+
+
+def may_approve_client(person: Any, client: Any) -> bool:
+    """The second-person rule for client profiles that need approval: an active staff member
+    holding one of the profile's approving roles, who did not create the client, and whose
+    jurisdiction contains the client's."""
+    profile = client_profile(client)
+    if profile is None or not profile.needs_approval:
+        return False
+    if principal_kind(person) != "user" or not getattr(person, "is_active", False):
+        return False
+    if getattr(person, "role", "") not in profile.approved_by:
+        return False
+    if getattr(client, "created_by_id", None) == getattr(person, "pk", None):
+        return False
+    return jurisdiction_contains(person, client)
+
+
 class PrincipalKind(StrEnum):
     """Users and API clients are numbered in separate tables: an id alone names no one."""
 
@@ -181,6 +317,8 @@ class Scope:
     province_id: int | None = None
     # Staff members on the case team, by user id; API clients are never on a team.
     team_user_ids: frozenset[int] = field(default_factory=frozenset)
+    # The investigating agency (cases): an agency's case system acts only on its own cases.
+    agency_id: int | None = None
 
 
 @runtime_checkable
@@ -201,16 +339,19 @@ class Principal(Protocol):
 
 
 def granted_perms(principal: Any) -> frozenset[Perm]:
-    """What a principal's role (or an API client's scopes) grants, before any object check."""
+    """What a principal's role (or an API client's profile) grants, before any object check."""
     if principal is None or not getattr(principal, "is_authenticated", True):
         return frozenset()
     if not getattr(principal, "is_active", False):
         return frozenset()
     if is_system(principal):
         return frozenset(Perm)
-    scopes = getattr(principal, "scopes", None)
-    if scopes is not None and not hasattr(principal, "role"):
-        return frozenset(Perm(s) for s in scopes if s in Perm._value2member_map_)
+    if principal_kind(principal) == "client":
+        # A client's rights are its profile's, once approved: never a list of its own.
+        profile = client_profile(principal)
+        if profile is None or not client_is_approved(principal):
+            return frozenset()
+        return profile.perms
     return ROLE_GRANTS.get(getattr(principal, "role", ""), frozenset())
 
 
@@ -238,6 +379,10 @@ def has_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose: 
     scope = obj.access_scope()
     if not covers(principal, scope):
         return False
+    profile = client_profile(principal)
+    if profile is not None and profile.agency_cases:
+        # An agency's case system: only its agency's cases, and on those it stands with the team.
+        return scope.agency_id is not None and scope.agency_id == principal.agency_id
     if perm in TEAM_PERMS:
         return is_team_member(principal, scope) or _oversees(principal, scope)
     return True
@@ -283,6 +428,16 @@ def scope_filter(
     """A queryset filter that keeps exactly the rows `has_perm` would allow by jurisdiction."""
     if perm not in granted_perms(principal):
         return Q(pk__in=[])
+    profile = client_profile(principal)
+    if profile is not None and profile.agency_cases:
+        # The case's agency sits beside its district (`district` -> `agency`).
+        agency_field = district_field.removesuffix("district") + "agency"
+        mine = Q(**{f"{agency_field}_id": principal.agency_id})
+        return mine & _jurisdiction_filter(principal, district_field, province_field)
+    return _jurisdiction_filter(principal, district_field, province_field)
+
+
+def _jurisdiction_filter(principal: Any, district_field: str, province_field: str) -> Q:
     level = principal.jurisdiction_level
     if level == "national":
         # Every row, as a condition: an empty Q() would vanish when OR-ed with another filter

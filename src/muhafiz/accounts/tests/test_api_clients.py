@@ -22,7 +22,7 @@ def create_client_through_the_page(people: People, **overrides: object) -> str:
         "jurisdiction_level": JurisdictionLevel.PROVINCE,
         "province": str(district("LHR", "Lahore").province_id),
         "district": "",
-        "scopes": [Perm.HASH_MATCH.value, Perm.BANK_VIEW.value],
+        "profile": "hma_matcher",
     }
     form.update(overrides)
     response = signed_in(people.administrator).post("/accounts/clients/new/", form)
@@ -92,13 +92,14 @@ def test_a_revoked_token_stops_working(people: People) -> None:
     assert AuditEvent.objects.get(action="accounts.api_client_revoked").reason == "laptop stolen"
 
 
-def test_an_api_client_cannot_be_given_user_management(people: People) -> None:
+def test_an_api_client_holds_a_profile_never_a_list_of_permissions(people: People) -> None:
     response = signed_in(people.administrator).post(
         "/accounts/clients/new/",
         {
             "name": "x",
             "agency": str(agency().pk),
             "jurisdiction_level": "national",
+            "profile": "user_admin",
             "scopes": [Perm.USER_MANAGE.value],
         },
     )
@@ -108,7 +109,7 @@ def test_an_api_client_cannot_be_given_user_management(people: People) -> None:
             people.administrator,
             name="y",
             agency=agency(),
-            scopes=[Perm.USER_MANAGE.value],
+            profile=Perm.USER_MANAGE.value,
             jurisdiction_level="national",
         )
     assert not ApiClient.objects.exists()
@@ -121,7 +122,7 @@ def test_an_over_long_client_name_is_refused(people: People) -> None:
             "name": "n" * 151,
             "agency": str(agency().pk),
             "jurisdiction_level": "national",
-            "scopes": [Perm.STATS_VIEW.value],
+            "profile": "statistics_reader",
         },
     )
     assert "Ensure this value has at most 150 characters (it has 151)." in (

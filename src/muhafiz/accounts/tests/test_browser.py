@@ -182,10 +182,10 @@ def test_an_administrator_creates_an_account_and_an_api_client(
     snap(page, "13-account-en")
 
     page.goto(f"{live_server.url}/accounts/clients/new/")
-    page.get_by_label("Name of the system").fill("Kasur SSOIU case system")
-    page.get_by_label("Agency").select_option(label="Punjab Police")
+    page.get_by_label("Name of the system").fill("Punjab forensic lab matcher")
+    page.locator("#id_agency").select_option(label="Punjab Police")
     page.get_by_label("Jurisdiction").select_option("national")
-    page.get_by_label("hash.match").check()
+    page.get_by_role("radio", name="Hash matcher", exact=True).check()
     snap(page, "14-new-api-client-en")
     page.get_by_role("button", name="Create and show token").click()
     token = page.locator('[data-testid="api-token"]').inner_text()

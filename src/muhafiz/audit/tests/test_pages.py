@@ -10,11 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from muhafiz.accounts.models import ApiClient
-from muhafiz.accounts.tokens import new_token
 from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.audit.models import AuditEvent
-from muhafiz.testing import People, agency, signed_in
+from muhafiz.testing import People, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -125,15 +123,12 @@ def test_the_auditor_checks_the_chain_and_sees_a_break(people: People) -> None:
 
 
 def _client_token(scopes: list[str]) -> str:
-    token, prefix, digest = new_token()
-    ApiClient.objects.create(
-        name=f"oversight-{prefix}",
-        agency=agency(),
-        scopes=scopes,
-        token_prefix=prefix,
-        token_hash=digest,
-        jurisdiction_level="national",
-    )
+    """A national client of the profile for `scopes`: the audit reader, or one that reads no
+    audit (the statistics reader)."""
+    from muhafiz.testing import make_api_client
+
+    profile = "audit_reader" if "audit.view" in scopes else "statistics_reader"
+    _client, token = make_api_client(profile)
     return token
 
 

@@ -99,6 +99,73 @@ def test_permission_matrix(  # noqa: PLR0917 - one argument per column of the ma
     assert _statistics(client, via) is statistics
 
 
+# API clients of each profile, beside the people: (profile, agency, jurisdiction, approved,
+# content, welfare, identity, accused, statistics). Pages never serve a bearer token: through
+# the page door every client sees nothing.
+CLIENT_MATRIX = [
+    ("hash_matcher", "PB-POLICE", "national", True, False, False, False, False, False),
+    ("hma_matcher", "PB-POLICE", "national", True, False, False, False, False, False),
+    ("statistics_reader", "PB-POLICE", "national", True, False, False, False, False, True),
+    ("bank_keeper", "PB-FORENSIC", "national", True, False, False, False, False, False),
+    ("audit_reader", "PB-POLICE", "national", True, False, False, False, False, False),
+    ("case_system", "PB-POLICE", "LHR", True, True, False, False, True, False),
+    ("case_system", "PB-POLICE", "KSR", True, False, False, False, False, False),
+    ("case_system", "FIA", "LHR", True, False, False, False, False, False),
+    ("case_system_identity", "PB-POLICE", "LHR", True, True, True, True, True, False),
+    ("case_system_identity", "PB-POLICE", "LHR", False, False, False, False, False, False),
+    ("case_system_identity", "FIA", "national", True, False, False, False, False, False),
+]
+
+
+@pytest.mark.parametrize("via", VIA)
+@pytest.mark.parametrize(
+    (
+        "profile",
+        "agency_code",
+        "where",
+        "approved",
+        "content",
+        "welfare",
+        "identity",
+        "accused",
+        "statistics",
+    ),
+    CLIENT_MATRIX,
+)
+def test_permission_matrix_of_api_clients(  # noqa: PLR0917 - one argument per column
+    setting: tuple[People, Case, Victim],
+    via: str,
+    profile: str,
+    agency_code: str,
+    where: str,
+    approved: bool,
+    content: bool,
+    welfare: bool,
+    identity: bool,
+    accused: bool,
+    statistics: bool,
+) -> None:
+    from muhafiz.testing import agency, bearer, make_api_client
+
+    _people, case, victim = setting
+    agency(agency_code, "police" if agency_code != "FIA" else "cybercrime", agency_code)
+    level = "national" if where == "national" else "district"
+    _row, token = make_api_client(
+        profile,
+        level=level,
+        district_code=None if level == "national" else where,
+        agency_code=agency_code,
+        approved=approved,
+    )
+    client = bearer(token)
+    if via == "page":
+        content = welfare = identity = accused = statistics = False
+    assert _case(client, case, via) == (content, welfare)
+    assert _accused(client, case, via) is accused
+    assert _identity(client, case, victim, via) is identity
+    assert _statistics(client, via) is statistics
+
+
 @pytest.mark.parametrize("via", VIA)
 def test_kasur_investigator_cannot_open_lahore_case(
     setting: tuple[People, Case, Victim], via: str

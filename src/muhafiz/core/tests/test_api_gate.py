@@ -16,13 +16,19 @@ class Sighting(Schema):
     count: int
 
 
-def build_api(scopes: list[str]) -> TestClient:
-    principal = SimpleNamespace(is_active=True, is_authenticated=True, scopes=scopes)
+def build_api(profile: str) -> TestClient:
+    principal = SimpleNamespace(
+        is_active=True,
+        is_authenticated=True,
+        principal_kind="client",
+        profile=profile,
+        approved_at="approved",
+    )
 
     def authenticate(request: HttpRequest) -> Any:
         return principal
 
-    api = MuhafizAPI(urls_namespace=f"gate_test_{'_'.join(scopes) or 'none'}", auth=[authenticate])
+    api = MuhafizAPI(urls_namespace=f"gate_test_{profile}", auth=[authenticate])
 
     @api.post("/sightings")
     @api_requires(Perm.CASE_EDIT)
@@ -33,7 +39,7 @@ def build_api(scopes: list[str]) -> TestClient:
 
 
 def test_a_caller_without_the_right_gets_403_whatever_they_send() -> None:
-    client = build_api(["stats.view"])
+    client = build_api("statistics_reader")
     for body in ({}, {"count": "not a number"}, {"count": 3}):
         response = client.post("/sightings", json=body)
         assert response.status_code == 403
@@ -41,7 +47,7 @@ def test_a_caller_without_the_right_gets_403_whatever_they_send() -> None:
 
 
 def test_a_caller_with_the_right_reaches_validation_and_the_handler() -> None:
-    client = build_api(["case.edit"])
+    client = build_api("case_system")
     assert client.post("/sightings", json={}).status_code == 400
     response = client.post("/sightings", json={"count": 3})
     assert response.status_code == 200

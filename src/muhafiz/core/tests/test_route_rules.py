@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import path
 
-from muhafiz.accounts.models import ApiClient
 from muhafiz.core.permissions import (
     FIRST_FACTOR,
     PUBLIC,
@@ -23,7 +22,7 @@ from muhafiz.core.permissions import (
     Perm,
     public,
 )
-from muhafiz.testing import People, UrlRoute, agency, api_operations, signed_in, url_routes
+from muhafiz.testing import People, UrlRoute, api_operations, signed_in, url_routes
 
 KNOWN_RULES = {PUBLIC, SIGNED_IN, FIRST_FACTOR}
 SIGN_IN_STEPS = ("/accounts/login/", "/accounts/verify/", "/accounts/enrol/", "/accounts/password/")
@@ -194,39 +193,47 @@ def test_every_role_holding_a_pages_permission_gets_past_the_check(people: Peopl
     assert wrong == []
 
 
-def _client_with_all_scopes_but(perm: Perm) -> str:
-    from muhafiz.accounts import tokens
-
-    token, prefix, digest = tokens.new_token()
-    ApiClient.objects.create(
-        name=f"without {perm.value}",
-        agency=agency(),
-        scopes=[p.value for p in Perm if p is not perm],
-        jurisdiction_level="national",
-        token_prefix=prefix,
-        token_hash=digest,
-    )
-    return token
-
-
 @pytest.mark.django_db
-def test_api_clients_without_an_operations_permission_are_refused() -> None:
+def test_api_clients_of_every_profile_are_refused_operations_their_profile_lacks() -> None:
+    from muhafiz.core.permissions import CLIENT_PROFILES
+    from muhafiz.testing import make_api_client
+
     checked, wrong = 0, []
-    tokens_by_perm: dict[Perm, str] = {}
-    for op in api_operations():
-        if not isinstance(op.rule, tuple):
-            continue
-        for perm in op.rule:
-            if perm not in tokens_by_perm:
-                tokens_by_perm[perm] = _client_with_all_scopes_but(perm)
-            client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens_by_perm[perm]}")
+    for code, profile in CLIENT_PROFILES.items():
+        _api_client, token = make_api_client(code)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        for op in api_operations():
+            if not isinstance(op.rule, tuple) or set(op.rule) <= profile.perms:
+                continue
             for method in op.methods:
                 response = _request(client, method, op.sample_path)
                 checked += 1
                 if response.status_code != 403:
-                    wrong.append(f"{method} {op.path} without {perm}: {response.status_code}")
+                    wrong.append(f"{method} {op.path} as {code}: {response.status_code}")
                 elif response.json()["error"]["code"] != "forbidden":
                     wrong.append(f"{method} {op.path}: not the common error format")
+    assert checked > 0
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_a_client_awaiting_its_second_approval_is_refused_everything() -> None:
+    from muhafiz.core.permissions import CLIENT_PROFILES
+    from muhafiz.testing import make_api_client
+
+    wrong = []
+    for code, profile in CLIENT_PROFILES.items():
+        if not profile.needs_approval:
+            continue
+        _api_client, token = make_api_client(code, approved=False)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        for op in api_operations():
+            if not isinstance(op.rule, tuple):
+                continue
+            for method in op.methods:
+                response = _request(client, method, op.sample_path)
+                if response.status_code != 403:
+                    wrong.append(f"{method} {op.path} as unapproved {code}")
     assert wrong == []
 
 

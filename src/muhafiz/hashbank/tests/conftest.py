@@ -19,9 +19,7 @@ from PIL import Image, ImageDraw
 
 from muhafiz.accounts.models import ApiClient
 from muhafiz.accounts.roles import JurisdictionLevel
-from muhafiz.accounts.tokens import new_token
 from muhafiz.hashbank.index import forget_loaded_index
-from muhafiz.testing import agency
 
 
 @pytest.fixture(autouse=True)
@@ -48,16 +46,16 @@ class TokenClient:
 
 @pytest.fixture
 def token_client(db: None) -> Callable[..., TokenClient]:
+    """A national API client whose profile grants at least `scopes` (the smallest such)."""
+
     def make(*scopes: str, name: str = "hma-client") -> TokenClient:
-        token, prefix, digest = new_token()
-        client = ApiClient.objects.create(
-            name=name,
-            agency=agency(),
-            scopes=list(scopes),
-            token_prefix=prefix,
-            token_hash=digest,
-            jurisdiction_level=JurisdictionLevel.NATIONAL,
-        )
+        from muhafiz.core.permissions import CLIENT_PROFILES
+        from muhafiz.testing import make_api_client
+
+        wanted = set(scopes)
+        fitting = [p for p in CLIENT_PROFILES.values() if wanted <= {q.value for q in p.perms}]
+        profile = min(fitting, key=lambda p: len(p.perms))
+        client, token = make_api_client(profile.code, name=name, level=JurisdictionLevel.NATIONAL)
         return TokenClient(Client(), client, token)
 
     return make
