@@ -34,6 +34,7 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.accounts.actions.is_locked": "a read of the sign-in lock, no write",
     "muhafiz.accounts.actions.has_two_factor": "a read, no write",
     "muhafiz.accounts.actions.check_own_account": "the rule itself (raises PermissionDenied)",
+    "muhafiz.accounts.actions.clients_awaiting": "a read filtered by may_approve_client, no write",
     "muhafiz.cases.actions.normalize_cnic": "a pure function of its text",
     "muhafiz.cases.actions.normalize_phone": "a pure function of its text",
     "muhafiz.cases.actions.normalize_handle": "a pure function of its text",
