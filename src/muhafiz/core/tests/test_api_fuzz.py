@@ -95,6 +95,7 @@ def _client() -> tuple[dict[str, str], dict[str, str]]:
     ApiClient.objects.create(
         name="fuzz hash matcher",
         agency=Agency.objects.get(code="PB-PFSA"),
+        profile="hma_matcher",  # a profile decides the rights (core.permissions)
         scopes=["hash.match", "bank.view"],
         jurisdiction_level="national",
         token_prefix=prefix,
