@@ -142,7 +142,7 @@ def _files_done(scan_file: Path) -> int:
 
 def _interrupted_scan(tmp_path: Path, src: Path, bank: Path, sig: int, workers: int) -> Path:
     out = tmp_path / f"interrupted-{sig}.scan"
-    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "40"}
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "150"}
     process = subprocess.Popen(
         [*MUHAFIZ, "scan", str(src), "--out", str(out), "--bank", str(bank), "--quiet",
          "--workers", str(workers), "--case", "TEST-1", "--examiner", "Test Examiner"],
