@@ -20,7 +20,7 @@ from muhafiz.audit.actions import record
 from muhafiz.banks.bankdir import create_bank_dir
 from muhafiz.banks.formats import HashListFormat, get_format
 from muhafiz.banks.model import HashEntry, HashListError
-from muhafiz.hashbank.actions import BankError
+from muhafiz.hashbank.errors import BankError
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 
 EXPORT_FORMATS = {"vics": "vics", "pdq": "pdq", "dir": "dir"}

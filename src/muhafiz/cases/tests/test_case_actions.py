@@ -147,3 +147,27 @@ def test_raising_the_same_alert_twice_tells_the_person_once(
 def test_team_member_must_hold_the_role(people: People, lahore_case: Case) -> None:
     with pytest.raises(ValidationError):
         actions.add_team_member(people.lahore_supervisor, lahore_case, people.analyst, "prosecutor")
+
+
+def test_team_alerts_reach_each_member_in_the_roles_once_and_only_from_the_system(
+    people: People, lahore_case: Case
+) -> None:
+    from muhafiz.cases.models import TeamMember
+
+    TeamMember.objects.create(
+        case=lahore_case, user=people.lahore_supervisor, team_role="supervisor"
+    )
+    TeamMember.objects.get_or_create(
+        case=lahore_case, user=people.prosecutor, team_role="prosecutor"
+    )
+    notice = actions.TeamNotice(lahore_case.pk, "clock_missed", "FIR overdue", "clock:9:missed")
+    with pytest.raises(PermissionDenied):
+        actions.raise_team_alerts(people.lahore_supervisor, [notice], ["supervisor"])
+    assert actions.raise_team_alerts(SYSTEM, [notice, notice], ["supervisor"]) == 1
+    assert actions.raise_team_alerts(SYSTEM, [notice], ["supervisor", "prosecutor"]) == 1
+    assert actions.raise_team_alerts(SYSTEM, [notice], ["supervisor", "prosecutor"]) == 0
+    assert sorted(
+        Alert.objects.filter(dedupe_key="clock:9:missed").values_list(
+            "recipient__username", flat=True
+        )
+    ) == ["pros.lahore", "sup.lahore"]

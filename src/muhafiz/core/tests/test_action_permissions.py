@@ -40,10 +40,6 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.cases.actions.normalize_handle": "a pure function of its text",
     "muhafiz.cases.actions.age_band": "a pure function of two dates",
     "muhafiz.cases.actions.refuse_victim_identity": "validates free text for other actions",
-    "muhafiz.hashbank.actions.get_bank": "a read by name, no write",
-    "muhafiz.hashbank.actions.find_entries": "a read, no write",
-    "muhafiz.hashbank.actions.check_hash_list": "reads a file, writes nothing",
-    "muhafiz.hashbank.actions.iter_checked": "reads a file, writes nothing",
     "muhafiz.evidence.actions.scans_dir": "a setting, no write",
     "muhafiz.evidence.actions.scan_roots": "a setting, no write",
     "muhafiz.evidence.actions.sha256_of": "reads a file, writes nothing",
@@ -148,7 +144,7 @@ def test_the_walk_finds_the_actions_of_every_app() -> None:
     apps = {name.split(".")[1] for name in ACTIONS}
     assert apps == {"accounts", "cases", "catalogue", "evidence", "hashbank", "proceedings"}
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
-    assert "muhafiz.hashbank.actions.set_bank_enabled" in ACTIONS
+    assert "muhafiz.hashbank.actions.banks.set_bank_enabled" in ACTIONS
 
 
 def test_the_list_of_non_actions_names_only_functions_that_exist() -> None:

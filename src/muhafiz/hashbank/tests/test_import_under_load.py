@@ -58,7 +58,7 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
     rng = random.Random(8)
     source = tmp_path / "long.txt"
     source.write_text("".join(f"{random_hex(rng, 32)}\n" for _ in range(ENTRIES)))
-    monkeypatch.setattr(actions, "BATCH", 500)  # many batches: the import takes seconds
+    monkeypatch.setattr(actions.imports, "BATCH", 500)  # many batches: the import takes seconds
     bank = actions.create_bank(SYSTEM, name="Long list", kind="known-good")
     api = token_client("bank.view")
     failures: list[str] = []
@@ -154,12 +154,12 @@ def test_a_failed_import_leaves_no_staged_rows_and_says_failed(
     bank = actions.create_bank(SYSTEM, name="List", kind="known-bad")
     source = tmp_path / "list.txt"
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(10)))
-    monkeypatch.setattr(actions, "BATCH", 3)
+    monkeypatch.setattr(actions.imports, "BATCH", 3)
 
     def broken_swap(*args: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(actions, "_swap_in", broken_swap)
+    monkeypatch.setattr(actions.imports, "_swap_in", broken_swap)
     with pytest.raises(RuntimeError, match="disk full"):
         actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
     assert not BankEntry.objects.filter(bank=bank).exists()

@@ -1,267 +1,38 @@
-"""Every write to the bank tables: create, import, enable/disable, remove an entry; all audited.
+"""Importing a hash list into a bank: all or nothing and idempotent.
 
-Imports are all or nothing and idempotent: a file already imported into a bank (same SHA-256)
-adds nothing, an entry whose hash is already in the bank is counted as a duplicate, and a file
-with bad rows names each of them and adds nothing (unless `allow_partial`). Every change that
-affects matching queues an index rebuild after commit.
+A file already imported into a bank (same SHA-256) adds nothing, an entry whose hash is already
+in the bank is counted as a duplicate, and a file with bad rows names each of them and adds
+nothing (unless `allow_partial`). Entries are staged in batches and swapped in at the end; an
+index rebuild is queued after commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, connections, transaction
-from django.db.models import Q
+from django.db import connections, transaction
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
-from muhafiz.banks.entries import has_details
-from muhafiz.banks.formats import DuplicateMerger, detect_format, file_sha256, get_format
-from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
-from muhafiz.banks.formats.vics import VicsJson
-from muhafiz.banks.model import BankKind, HashEntry, HashListError, entry_limit_error
-from muhafiz.catalogue.models import Agency
-from muhafiz.core.permissions import Perm, Scope, check_perm
+from muhafiz.banks.formats import file_sha256
+from muhafiz.banks.model import HashEntry, HashListError
+from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
+from muhafiz.hashbank.errors import BankError, ImportRejectedError
+from muhafiz.hashbank.hashlists import CheckResult, check_hash_list, iter_checked, unreadable
 from muhafiz.hashbank.models import (
     HASH_FIELDS,
     Bank,
     BankEntry,
     BankImport,
-    CategoryScheme,
     ImportStatus,
     StagedEntry,
 )
 
 BATCH = 2000
-# A rejected import names at most this many bad rows (and counts all of them).
-MAX_NAMED_ERRORS = 1000
-
-
-class BankError(Exception):
-    """A bank operation could not be done; the message says why, for the person who asked."""
-
-
-class ImportRejectedError(BankError):
-    """The file has bad rows: each is named, and nothing was imported."""
-
-    def __init__(self, bank_import: BankImport, errors: list[dict[str, Any]]) -> None:
-        self.bank_import = bank_import
-        self.errors = errors
-        shown = "; ".join(_describe(e) for e in errors[:20])
-        more = f" (and {bank_import.bad - 20} more)" if bank_import.bad > 20 else ""
-        super().__init__(
-            f"{bank_import.source_name}: {bank_import.bad} bad row(s), nothing imported: "
-            f"{shown}{more}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Owner:
-    """Where a bank not yet created would live, for the jurisdiction check (`Bank.access_scope`)."""
-
-    agency: Agency | None
-
-    def access_scope(self) -> Scope:
-        return Bank(agency=self.agency).access_scope()
-
-
-def _describe(error: dict[str, Any]) -> str:
-    line = error.get("line")
-    return f"line {line}: {error['message']}" if line is not None else str(error["message"])
-
-
-# --- banks ----------------------------------------------------------------------------------
-
-
-def create_bank(
-    actor: Any,
-    *,
-    name: str,
-    kind: BankKind | str,
-    agency: Agency | None = None,
-    category_scheme: CategoryScheme | None = None,
-    description: str = "",
-    enabled: bool = True,
-) -> Bank:
-    """A new bank, owned by `agency` (the actor manages banks where that agency works)."""
-    check_perm(actor, Perm.BANK_MANAGE, _Owner(agency))
-    name = name.strip()
-    if not name:
-        raise BankError("a bank needs a name")
-    try:
-        bank_kind = BankKind(kind)
-    except ValueError as exc:
-        known = ", ".join(k.value for k in BankKind)
-        raise BankError(f"unknown bank kind {kind!r}; known kinds: {known}") from exc
-    if Bank.objects.filter(name__iexact=name).exists():
-        raise BankError(f"a bank named {name!r} already exists; choose another name")
-    try:
-        with transaction.atomic():
-            bank = Bank.objects.create(
-                name=name,
-                kind=bank_kind.value,
-                agency=agency,
-                category_scheme=category_scheme,
-                description=description,
-                enabled=enabled,
-                created_by=_user(actor),
-            )
-            record(actor, "bank.create", bank, kind=bank.kind, agency=agency.code if agency else "")
-    except IntegrityError as exc:  # a concurrent create of the same name
-        raise BankError(f"a bank named {name!r} already exists; choose another name") from exc
-    return bank
-
-
-def set_bank_enabled(actor: Any, bank: Bank, enabled: bool, *, reason: str = "") -> Bank:
-    """Put a bank into matching or take it out (at once; the index catches up)."""
-    check_perm(actor, Perm.BANK_MANAGE, bank)
-    with transaction.atomic():
-        bank.enabled = enabled
-        bank.save(update_fields=["enabled"])
-        record(actor, "bank.enable" if enabled else "bank.disable", bank, reason=reason)
-        _queue_rebuild()
-    return bank
-
-
-def discard_new_bank(actor: Any, bank: Bank, *, reason: str) -> None:
-    """Remove a bank made for an import that then failed, so no empty bank stays behind (and
-    the same name can be created again). Refused once the bank holds any entry or any import
-    that was not rejected. The audit log keeps the rejected attempt and this removal."""
-    check_perm(actor, Perm.BANK_MANAGE, bank)
-    with transaction.atomic():
-        locked = Bank.objects.select_for_update().get(pk=bank.pk)
-        imports = BankImport.objects.filter(bank=locked)
-        if (
-            BankEntry.objects.filter(bank=locked).exists()
-            or imports.exclude(status__in=[ImportStatus.REJECTED, ImportStatus.FAILED]).exists()
-        ):
-            raise BankError(f"bank {bank.name!r} holds entries or imports; disable it instead")
-        rejected = [
-            {"import": i.pk, "sha256": i.source_sha256, "bad": i.bad}
-            for i in imports.order_by("pk")
-        ]
-        record(actor, "bank.discard", locked, reason=reason, rejected_imports=rejected)
-        imports.delete()
-        locked.delete()
-
-
-def get_bank(name: str) -> Bank:
-    bank = Bank.objects.filter(name=name).select_related("agency", "category_scheme").first()
-    if bank is None:
-        known = ", ".join(Bank.objects.values_list("name", flat=True)[:50]) or "none yet"
-        raise BankError(f"no bank named {name!r} (banks: {known})")
-    return bank
-
-
-# --- imports --------------------------------------------------------------------------------
-
-
-@dataclass
-class CheckResult:
-    """A first pass over a hash list: its format, how many entries, every bad row it named."""
-
-    format: str
-    entries: int = 0
-    repeats: int = 0  # exact repeats of an entry within the file
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    bad: int = 0
-
-    def count_repeat(self) -> None:
-        self.repeats += 1
-
-    def add_error(self, exc: HashListError) -> None:
-        self.bad += 1
-        if len(self.errors) < MAX_NAMED_ERRORS:
-            self.errors.append({"line": exc.line, "message": exc.message})
-
-
-def iter_checked(
-    path: Path,
-    chosen: HashListFormat,
-    on_error: Callable[[HashListError], None],
-    on_repeat: Callable[[], None] = lambda: None,
-) -> Iterator[HashEntry]:
-    """Stream a file's entries with the banks library, reporting bad rows and going on.
-
-    Line formats are parsed line by line with the library's own line parser, so every bad line
-    is named; VICS names every bad media record; NSRL (SQLite) stops at its first bad row.
-    Contradictory repeats (same hash, different details) are bad rows too; exact repeats of an
-    entry with details are dropped here, repeats of bare hashes count as duplicates later.
-    """
-    merger = DuplicateMerger(str(path))
-
-    def checked(entry: HashEntry) -> HashEntry | None:
-        if (too_much := entry_limit_error(entry)) is not None:
-            on_error(HashListError(str(path), entry.line, too_much))
-            return None
-        if not has_details(entry):
-            return entry  # bare hashes (NSRL-size lists): no per-file memory of them
-        try:
-            if merger.keep(entry):
-                return entry
-            on_repeat()
-            return None
-        except HashListError as exc:
-            on_error(exc)
-            return None
-
-    if isinstance(chosen, TextLineFormat):
-        source = str(path)
-        state = chosen.start(source)
-        try:
-            for number, text in iter_text_lines(path):
-                stripped = text.strip()
-                if not stripped or stripped.startswith(chosen.comment_prefixes):
-                    continue
-                try:
-                    parsed = chosen.parse_line(text, source, number, state)
-                except HashListError as exc:
-                    on_error(exc)
-                    continue
-                except (ValueError, OverflowError, RecursionError) as exc:  # a reader's slip
-                    on_error(HashListError(source, number, _unreadable(exc)))
-                    continue
-                if parsed is not None and (kept := checked(parsed)) is not None:
-                    yield kept
-            chosen.finish(source, state)
-        except HashListError as exc:  # binary data, bad encoding, a missing header
-            on_error(exc)
-        except (OSError, ValueError, OverflowError, RecursionError) as exc:
-            on_error(HashListError(source, None, _unreadable(exc)))
-    else:
-        # VICS names every bad media record and goes on; SQLite (NSRL) stops at its first.
-        entries = (
-            chosen.read(path, on_error=on_error)
-            if isinstance(chosen, VicsJson)
-            else chosen.read(path)
-        )
-        try:
-            for parsed in entries:
-                if (kept := checked(parsed)) is not None:
-                    yield kept
-        except HashListError as exc:
-            on_error(exc)
-        except (OSError, ValueError, OverflowError, RecursionError) as exc:
-            on_error(HashListError(str(path), None, _unreadable(exc)))
-
-
-def _unreadable(exc: BaseException) -> str:
-    """A reader failed in a way it does not name: say what, shortly, never a traceback."""
-    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    return f"cannot be read ({text})"
-
-
-def check_hash_list(path: Path, fmt: str | None = None) -> tuple[HashListFormat, CheckResult]:
-    """First pass: read the whole file, name every bad row, keep nothing but counts."""
-    chosen: HashListFormat = get_format(fmt) if fmt else detect_format(path)
-    result = CheckResult(format=chosen.name)
-    for _ in iter_checked(path, chosen, result.add_error, result.count_repeat):
-        result.entries += 1
-    return chosen, result
 
 
 def import_hash_list(
@@ -355,7 +126,7 @@ def import_hash_list(
                 _queue_rebuild()
     except BaseException as exc:
         if not nested:
-            _abandon_import(actor, bank_import, reason=_unreadable(exc))
+            _abandon_import(actor, bank_import, reason=unreadable(exc))
         raise
     return bank_import
 
@@ -582,79 +353,3 @@ def _present_hashes(
             )
         present[f] = found
     return present
-
-
-# --- removal --------------------------------------------------------------------------------
-
-
-def remove_entry(actor: Any, entry: BankEntry, *, reason: str) -> BankEntry:
-    """Take an entry out of matching, keeping the row, who removed it, when and why."""
-    check_perm(actor, Perm.BANK_MANAGE, entry.bank)
-    reason = reason.strip()
-    if not reason:
-        raise BankError("say why the entry is removed (a reason is required)")
-    with transaction.atomic():
-        locked = BankEntry.objects.select_for_update().get(pk=entry.pk)
-        if locked.removed_at is not None:
-            raise BankError(f"entry {entry.pk} was already removed on {locked.removed_at:%Y-%m-%d}")
-        locked.removed_at = timezone.now()
-        locked.removal_reason = reason
-        locked.removed_by = _user(actor)
-        locked.save(update_fields=["removed_at", "removal_reason", "removed_by"])
-        record(actor, "bank.entry.remove", locked, reason=reason, bank=locked.bank_id)
-        _queue_rebuild()
-    return locked
-
-
-def find_entries(bank: Bank, value: str) -> list[BankEntry]:
-    """Active entries of `bank` holding the hash `value` (any kind, case-insensitive)."""
-    value = value.strip().lower()
-    query = Q()
-    for f in HASH_FIELDS:
-        query |= Q(**{f: value})
-    return list(BankEntry.objects.active().filter(query, bank=bank))
-
-
-# --- matching audit ---------------------------------------------------------------------------
-
-
-def record_request(
-    actor: Any,
-    *,
-    action: str,
-    endpoint: str,
-    queried: int,
-    matched: int,
-    banks: Sequence[str] = (),
-    request: Any = None,
-) -> None:
-    """Audit one matching or hashing request by its counts: endpoint, hashes asked, hits.
-
-    The hashes themselves are not audited (they would turn the audit log into a second,
-    unprotected list of what investigators hold); the banks that matched are.
-    """
-    check_perm(actor, Perm.HASH_MATCH)
-    with transaction.atomic():
-        record(
-            actor,
-            action,
-            None,
-            request=request,
-            endpoint=endpoint,
-            queried=queried,
-            matched=matched,
-            banks=sorted(set(banks)),
-        )
-
-
-def _user(actor: Any) -> Any:
-    # API clients are not users: provenance names a user only when one acted.
-    from muhafiz.accounts.models import User
-
-    return actor if isinstance(actor, User) else None
-
-
-def _queue_rebuild() -> None:
-    from muhafiz.hashbank.tasks import queue_index_rebuild
-
-    queue_index_rebuild()

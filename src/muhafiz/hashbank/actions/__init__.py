@@ -1,0 +1,34 @@
+"""Every write to the bank tables, by topic: `banks` (create, enable/disable, discard, remove an
+entry, the matching audit) and `imports` (a hash list into a bank). All audited; each checks its
+permission first. The errors, the file check and the reads are re-exported here for callers.
+"""
+
+from muhafiz.hashbank.actions.banks import (
+    create_bank,
+    discard_new_bank,
+    record_request,
+    remove_entry,
+    set_bank_enabled,
+)
+from muhafiz.hashbank.actions.imports import BATCH, import_hash_list
+from muhafiz.hashbank.errors import BankError, ImportRejectedError
+from muhafiz.hashbank.hashlists import MAX_NAMED_ERRORS, CheckResult, check_hash_list, iter_checked
+from muhafiz.hashbank.selectors import find_entries, get_bank
+
+__all__ = [
+    "BATCH",
+    "MAX_NAMED_ERRORS",
+    "BankError",
+    "CheckResult",
+    "ImportRejectedError",
+    "check_hash_list",
+    "create_bank",
+    "discard_new_bank",
+    "find_entries",
+    "get_bank",
+    "import_hash_list",
+    "iter_checked",
+    "record_request",
+    "remove_entry",
+    "set_bank_enabled",
+]

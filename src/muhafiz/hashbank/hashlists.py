@@ -1,0 +1,122 @@
+"""Reading a hash-list file with the banks library, naming every bad row: the first pass of an
+import and its check. Reads files only; the imports write (`actions.imports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from muhafiz.banks.entries import has_details
+from muhafiz.banks.formats import DuplicateMerger, detect_format, get_format
+from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
+from muhafiz.banks.formats.vics import VicsJson
+from muhafiz.banks.model import HashEntry, HashListError, entry_limit_error
+
+# A rejected import names at most this many bad rows (and counts all of them).
+MAX_NAMED_ERRORS = 1000
+
+
+@dataclass
+class CheckResult:
+    """A first pass over a hash list: its format, how many entries, every bad row it named."""
+
+    format: str
+    entries: int = 0
+    repeats: int = 0  # exact repeats of an entry within the file
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    bad: int = 0
+
+    def count_repeat(self) -> None:
+        self.repeats += 1
+
+    def add_error(self, exc: HashListError) -> None:
+        self.bad += 1
+        if len(self.errors) < MAX_NAMED_ERRORS:
+            self.errors.append({"line": exc.line, "message": exc.message})
+
+
+def iter_checked(
+    path: Path,
+    chosen: HashListFormat,
+    on_error: Callable[[HashListError], None],
+    on_repeat: Callable[[], None] = lambda: None,
+) -> Iterator[HashEntry]:
+    """Stream a file's entries with the banks library, reporting bad rows and going on.
+
+    Line formats are parsed line by line with the library's own line parser, so every bad line
+    is named; VICS names every bad media record; NSRL (SQLite) stops at its first bad row.
+    Contradictory repeats (same hash, different details) are bad rows too; exact repeats of an
+    entry with details are dropped here, repeats of bare hashes count as duplicates later.
+    """
+    merger = DuplicateMerger(str(path))
+
+    def checked(entry: HashEntry) -> HashEntry | None:
+        if (too_much := entry_limit_error(entry)) is not None:
+            on_error(HashListError(str(path), entry.line, too_much))
+            return None
+        if not has_details(entry):
+            return entry  # bare hashes (NSRL-size lists): no per-file memory of them
+        try:
+            if merger.keep(entry):
+                return entry
+            on_repeat()
+            return None
+        except HashListError as exc:
+            on_error(exc)
+            return None
+
+    if isinstance(chosen, TextLineFormat):
+        source = str(path)
+        state = chosen.start(source)
+        try:
+            for number, text in iter_text_lines(path):
+                stripped = text.strip()
+                if not stripped or stripped.startswith(chosen.comment_prefixes):
+                    continue
+                try:
+                    parsed = chosen.parse_line(text, source, number, state)
+                except HashListError as exc:
+                    on_error(exc)
+                    continue
+                except (ValueError, OverflowError, RecursionError) as exc:  # a reader's slip
+                    on_error(HashListError(source, number, unreadable(exc)))
+                    continue
+                if parsed is not None and (kept := checked(parsed)) is not None:
+                    yield kept
+            chosen.finish(source, state)
+        except HashListError as exc:  # binary data, bad encoding, a missing header
+            on_error(exc)
+        except (OSError, ValueError, OverflowError, RecursionError) as exc:
+            on_error(HashListError(source, None, unreadable(exc)))
+    else:
+        # VICS names every bad media record and goes on; SQLite (NSRL) stops at its first.
+        entries = (
+            chosen.read(path, on_error=on_error)
+            if isinstance(chosen, VicsJson)
+            else chosen.read(path)
+        )
+        try:
+            for parsed in entries:
+                if (kept := checked(parsed)) is not None:
+                    yield kept
+        except HashListError as exc:
+            on_error(exc)
+        except (OSError, ValueError, OverflowError, RecursionError) as exc:
+            on_error(HashListError(str(path), None, unreadable(exc)))
+
+
+def unreadable(exc: BaseException) -> str:
+    """A reader failed in a way it does not name: say what, shortly, never a traceback."""
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"cannot be read ({text})"
+
+
+def check_hash_list(path: Path, fmt: str | None = None) -> tuple[HashListFormat, CheckResult]:
+    """First pass: read the whole file, name every bad row, keep nothing but counts."""
+    chosen: HashListFormat = get_format(fmt) if fmt else detect_format(path)
+    result = CheckResult(format=chosen.name)
+    for _ in iter_checked(path, chosen, result.add_error, result.count_repeat):
+        result.entries += 1
+    return chosen, result
