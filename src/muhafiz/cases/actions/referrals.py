@@ -1,0 +1,181 @@
+"""Referrals of victims to child protection, and the officer's decisions on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from muhafiz.audit.actions import record
+from muhafiz.cases.actions._common import (
+    MAX_REASON,
+    _check_open,
+    _reason,
+    _user_or_none,
+    refuse_victim_identity,
+)
+from muhafiz.cases.actions.alerts import raise_alert
+from muhafiz.cases.models import (
+    AlertKind,
+    Consent,
+    Referral,
+    ReferralStatus,
+    TeamMember,
+    TeamRole,
+    Victim,
+)
+from muhafiz.catalogue.models import Agency
+from muhafiz.core.permissions import (
+    SYSTEM,
+    Perm,
+    check_perm,
+    covers,
+)
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def refer_victim(
+    actor: Any,
+    victim: Victim,
+    *,
+    needs: str,
+    service: Agency | None = None,
+    officer: Any = None,
+    request: HttpRequest | None = None,
+) -> Referral:
+    """Refer a victim to child-protection services.
+
+    Refused without the victim's referral consent, unless a supervisor has overridden it
+    (`override_consent`), and the override is linked to the referral.
+    """
+    case = victim.case
+    check_perm(actor, Perm.CASE_EDIT, case)
+    # Acting on the victim's consent, and putting an officer on the team, is the team's part.
+    check_perm(actor, Perm.VICTIM_CONSENT, case)
+    _check_open(case)
+    needs = (needs or "").strip()
+    if not needs:
+        raise ValidationError({"needs": _("Say what the child needs.")})
+    if len(needs) > MAX_REASON:
+        raise ValidationError({"needs": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    refuse_victim_identity(case, needs=needs)
+    override = None
+    if not victim.consent_referral:
+        override = victim.consent_overrides.filter(consent=Consent.REFERRAL).last()
+        if override is None:
+            raise ValidationError(
+                {
+                    "victim": _(
+                        "%(code)s has not consented to a referral. A supervisor can override "
+                        "this with a reason."
+                    )
+                    % {"code": victim.pseudonym}
+                }
+            )
+    if officer is not None and getattr(officer, "role", "") != TeamRole.CHILD_PROTECTION_OFFICER:
+        raise ValidationError({"officer": _("Choose a child-protection officer.")})
+    if officer is not None and not covers(officer, case.access_scope()):
+        raise ValidationError({"officer": _("This officer does not work in the case's district.")})
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            case=case,
+            victim=victim,
+            service=service,
+            officer=officer,
+            needs=needs,
+            consent_override=override,
+            created_by=_user_or_none(actor),
+        )
+        if officer is not None:
+            TeamMember.objects.get_or_create(
+                case=case, user=officer, team_role=TeamRole.CHILD_PROTECTION_OFFICER
+            )
+            case.forget_team()
+        record(
+            actor,
+            "referral.create",
+            referral,
+            request=request,
+            case=case.reference,
+            victim=victim.pseudonym,
+            officer_id=getattr(officer, "pk", None),
+            consent_override_id=getattr(override, "pk", None),
+        )
+        if officer is not None:
+            transaction.on_commit(
+                lambda: raise_alert(
+                    SYSTEM,
+                    case,
+                    officer,
+                    AlertKind.REFERRAL,
+                    _("%(code)s of case %(ref)s was referred to you.")
+                    % {"code": victim.pseudonym, "ref": case.reference},
+                    dedupe_key=f"referral:{referral.pk}",
+                )
+            )
+    return referral
+
+
+_TRANSITIONS = {
+    "accept": ({ReferralStatus.REQUESTED}, ReferralStatus.ACCEPTED),
+    "reject": ({ReferralStatus.REQUESTED}, ReferralStatus.REJECTED),
+    "done": ({ReferralStatus.ACCEPTED}, ReferralStatus.DONE),
+}
+
+
+def decide_referral(
+    actor: Any,
+    referral: Referral,
+    decision: str,
+    note: str = "",
+    *,
+    request: HttpRequest | None = None,
+) -> Referral:
+    """The child-protection officer on the team accepts, rejects (with a reason) or completes."""
+    check_perm(actor, Perm.WELFARE_EDIT, referral.case)
+    if decision not in _TRANSITIONS:
+        raise ValidationError({"decision": _("Unknown decision.")})
+    allowed_from, to = _TRANSITIONS[decision]
+    note = (note or "").strip()
+    if decision == "reject":
+        note = _reason(note, "note")
+    if len(note) > MAX_REASON:
+        raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    refuse_victim_identity(referral.case, note=note)
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.status not in allowed_from:
+            raise ValidationError(
+                {
+                    "decision": _("A referral that is %(status)s cannot be changed that way.")
+                    % {"status": locked.get_status_display()}
+                }
+            )
+        referral.status = to
+        now = timezone.now()
+        fields = ["status"]
+        if decision == "done":
+            referral.done_at = now
+            fields.append("done_at")
+        else:
+            referral.decided_at = now
+            referral.decided_by = _user_or_none(actor)
+            fields += ["decided_at", "decided_by"]
+        if note:
+            referral.decision_note = note
+            fields.append("decision_note")
+        referral.save(update_fields=fields)
+        record(
+            actor,
+            f"referral.{decision}",
+            referral,
+            reason=note if decision == "reject" else "",
+            request=request,
+            case=referral.case.reference,
+        )
+    return referral
