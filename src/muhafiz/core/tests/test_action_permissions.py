@@ -34,18 +34,23 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.accounts.actions.is_locked": "a read of the sign-in lock, no write",
     "muhafiz.accounts.actions.has_two_factor": "a read, no write",
     "muhafiz.accounts.actions.check_own_account": "the rule itself (raises PermissionDenied)",
+    "muhafiz.cases.actions._common.normalize_cnic": "a pure function of its text",
+    "muhafiz.cases.actions._common.normalize_phone": "a pure function of its text",
+    "muhafiz.cases.actions._common.normalize_handle": "a pure function of its text",
+    "muhafiz.cases.actions._common.age_band": "a pure function of two dates",
+    "muhafiz.cases.actions._common.refuse_victim_identity": "validates free text for actions",
+    "muhafiz.evidence.actions._common.scans_dir": "a setting, no write",
+    "muhafiz.evidence.actions._common.scan_roots": "a setting, no write",
+    "muhafiz.evidence.actions._common.sha256_of": "reads a file, writes nothing",
+    "muhafiz.evidence.actions._common.require_evidence_view": "the check itself (raises)",
+    "muhafiz.evidence.actions.items.may_hold": "a custody rule as a yes/no for pages, no write",
+    "muhafiz.evidence.actions.items.may_record_handover": "a custody rule as a yes/no",
+    "muhafiz.evidence.actions.scans.check_scan_file": "reads a file, writes nothing",
+    "muhafiz.evidence.actions.scans.stored_file": "a path, no write",
+    "muhafiz.evidence.actions.scans.open_scan": "opens a stored scan file read-only",
+    "muhafiz.evidence.actions.scans.scan_statistics": "a read, no write",
+    "muhafiz.evidence.actions.scans.check_source_path": "validates a path, writes nothing",
     "muhafiz.accounts.actions.clients_awaiting": "a read filtered by may_approve_client, no write",
-    "muhafiz.evidence.actions.scans_dir": "a setting, no write",
-    "muhafiz.evidence.actions.scan_roots": "a setting, no write",
-    "muhafiz.evidence.actions.sha256_of": "reads a file, writes nothing",
-    "muhafiz.evidence.actions.check_scan_file": "reads a file, writes nothing",
-    "muhafiz.evidence.actions.stored_file": "a path, no write",
-    "muhafiz.evidence.actions.open_scan": "opens a stored scan file read-only",
-    "muhafiz.evidence.actions.scan_statistics": "a read, no write",
-    "muhafiz.evidence.actions.check_source_path": "validates a path, writes nothing",
-    "muhafiz.evidence.actions.require_evidence_view": "the check itself (raises PermissionDenied)",
-    "muhafiz.evidence.actions.may_hold": "a custody rule as a yes/no for pages, no write",
-    "muhafiz.evidence.actions.may_record_handover": "a custody rule as a yes/no, no write",
 }
 # Actions whose actor is the account they act on (own sign-in steps and settings): an active
 # analyst may use them on their own account, so only the deactivated account is refused.
@@ -61,15 +66,15 @@ OWN_ACCOUNT = frozenset(
 
 
 def actions_modules() -> Iterator[ModuleType]:
-    """`<app>.actions` of every project app, and every module of an `actions/` package."""
+    """`<app>.actions` of every project app, and every module of an `actions/` package (its
+    `_common` module of shared helpers too: a write hidden there is found as well)."""
     for app in settings.INSTALLED_APPS:
         if not app.startswith("muhafiz.") or importlib.util.find_spec(f"{app}.actions") is None:
             continue
         module = importlib.import_module(f"{app}.actions")
         yield module
         for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-            if not info.name.startswith("_"):
-                yield importlib.import_module(f"{module.__name__}.{info.name}")
+            yield importlib.import_module(f"{module.__name__}.{info.name}")
 
 
 def public_functions() -> dict[str, Callable[..., Any]]:

@@ -1,52 +1,52 @@
-"""Every write to the evidence tables: items and their custody, scan imports and server scans,
-categories, reveals and adding confirmed material to a bank. Each checks the actor's right on the
-case, runs in one transaction and writes its audit record in it."""
+"""Scan files: an uploaded one stored and imported, a server scan queued and run by the system;
+the stored files read back (`check_scan_file`, `open_scan`, `scan_statistics`)."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import hashlib
-import io
 import os
 import sqlite3
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django_tasks import task
 
-from muhafiz.audit.actions import record, record_read
+from muhafiz.audit.actions import record
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
-from muhafiz.cases.actions import refuse_victim_identity
 from muhafiz.cases.models import Case
-from muhafiz.core.datadir import FILE_MODE, secure_directory, secure_file
+from muhafiz.core.datadir import FILE_MODE, secure_file
 from muhafiz.core.jobs import enqueue_on_commit
 from muhafiz.core.permissions import (
+    SYSTEM,
     Perm,
     check_perm,
     check_system,
-    has_perm,
-    oversees,
-    same_principal,
-    user_pk,
+)
+from muhafiz.evidence.actions._common import (
+    BATCH,
+    CHUNK,
+    ScanImportError,
+    UploadTooLargeError,
+    _check_open,
+    _user_or_none,
+    _within,
+    scan_roots,
+    scans_dir,
+    sha256_of,
 )
 from muhafiz.evidence.models import (
-    CustodyEvent,
     EvidenceItem,
-    EvidenceKind,
     MediaFile,
     Scan,
     ScanIssue,
@@ -55,232 +55,6 @@ from muhafiz.evidence.models import (
     ScanStatus,
 )
 from muhafiz.triage.scanfile import ScanFileError, open_readonly, verify_seconds
-
-CHUNK = 1 << 20
-BATCH = 1000
-PREVIEW_SIDE = 320
-
-
-class ScanImportError(ValidationError):
-    """A scan file cannot be imported; the message says why. Nothing was saved."""
-
-
-class UploadTooLargeError(ScanImportError):
-    """The upload is past `MUHAFIZ_MAX_UPLOAD_BYTES`."""
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _user_or_none(actor: Any) -> Any:
-    from muhafiz.accounts.models import User
-
-    return actor if isinstance(actor, User) else None
-
-
-def _check_open(case: Case) -> None:
-    if not case.is_open:
-        raise ValidationError(_("The case is closed; reopen it to change its evidence."))
-
-
-def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: _("This is required.")})
-    if len(value) > limit:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
-    return value
-
-
-def _not_future(moment: dt.datetime, field: str) -> None:
-    if moment > timezone.now() + dt.timedelta(minutes=5):
-        raise ValidationError({field: _("This time is in the future.")})
-
-
-def scans_dir() -> Path:
-    return secure_directory(Path(settings.DATA_DIR) / "evidence" / "scans")
-
-
-def scan_roots() -> list[Path]:
-    """Where server scans may read: `MUHAFIZ_SCAN_ROOTS`, else DATA_DIR/sources."""
-    roots = getattr(settings, "MUHAFIZ_SCAN_ROOTS", [Path(settings.DATA_DIR) / "sources"])
-    return [Path(r).resolve() for r in roots]
-
-
-def _within(path: Path, roots: Iterable[Path]) -> bool:
-    return any(path == root or path.is_relative_to(root) for root in roots)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# --- items and custody --------------------------------------------------------------------------
-
-
-@dataclass
-class ItemDetails:
-    kind: str
-    seized_at: dt.datetime
-    seized_place: str
-    seized_by: Any
-    description: str = ""
-    make_model: str = ""
-    serial_number: str = ""
-    seal_number: str = ""
-
-
-def create_item(
-    actor: Any, case: Case, details: ItemDetails, *, request: HttpRequest | None = None
-) -> EvidenceItem:
-    """Record a seized item (E1, E2, … in the case); its seizure is the first custody entry."""
-    check_perm(actor, Perm.EVIDENCE_EDIT, case)
-    _check_open(case)
-    if details.kind not in EvidenceKind.values:
-        raise ValidationError({"kind": _("Unknown kind of evidence.")})
-    fields = {
-        "description": _text(details.description, "description", 500),
-        "make_model": _text(details.make_model, "make_model", 200),
-        "serial_number": _text(details.serial_number, "serial_number", 100),
-        "seal_number": _text(details.seal_number, "seal_number", 100),
-        "seized_place": _text(details.seized_place, "seized_place", 300, required=True),
-    }
-    refuse_victim_identity(
-        case,
-        description=fields["description"],
-        make_model=fields["make_model"],
-        seized_place=fields["seized_place"],
-    )
-    if details.seized_by is None or not getattr(details.seized_by, "is_active", False):
-        raise ValidationError({"seized_by": _("Name the officer who seized it.")})
-    _not_future(details.seized_at, "seized_at")
-    with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()
-        count = EvidenceItem.objects.filter(case=case).count()
-        item = EvidenceItem.objects.create(
-            case=case,
-            label=f"E{count + 1}",
-            kind=details.kind,
-            seized_at=details.seized_at,
-            seized_by=details.seized_by,
-            holder=details.seized_by,
-            created_by=_user_or_none(actor),
-            **fields,
-        )
-        CustodyEvent.objects.create(
-            item=item,
-            seq=1,
-            from_user=None,
-            to_user=details.seized_by,
-            at=details.seized_at,
-            purpose="seizure",
-            seal_intact=bool(fields["seal_number"]),
-            recorded_by=_user_or_none(actor),
-        )
-        record(
-            actor,
-            "evidence.item.create",
-            item,
-            request=request,
-            case=case.reference,
-            kind=item.kind,
-            seized_by=details.seized_by.pk,
-        )
-    return item
-
-
-def may_hold(person: Any, case: Case) -> bool:
-    """The custody rule: a staff member whose role may hold seized items (EVIDENCE_CUSTODY) and
-    whose jurisdiction covers the case may receive its items."""
-    return user_pk(person) is not None and has_perm(person, Perm.EVIDENCE_CUSTODY, case)
-
-
-def may_record_handover(actor: Any, item: EvidenceItem) -> bool:
-    """The holder of the item records handing it on; a supervisor overseeing the case may record
-    a hand-over for them. Nobody else records hand-overs between other people."""
-    if user_pk(actor) is not None and user_pk(actor) == item.holder_id:
-        return may_hold(actor, item.case)
-    return oversees(actor, item.case) and has_perm(actor, Perm.EVIDENCE_EDIT, item.case)
-
-
-RECIPIENT_REFUSED = _lazy("This person cannot receive this item.")
-
-
-def record_handover(
-    actor: Any,
-    item: EvidenceItem,
-    *,
-    from_user: Any,
-    to_user: Any,
-    at: dt.datetime,
-    purpose: str,
-    seal_intact: bool,
-    note: str = "",
-    request: HttpRequest | None = None,
-) -> CustodyEvent:
-    """Append one hand-over to the item's chain of custody; impossible sequences are refused.
-
-    Recorded by the holder (or a supervisor overseeing the case), to someone who may hold the
-    item (`may_hold`). A refused recipient gets the same answer whoever they are.
-    """
-    if not may_record_handover(actor, item):
-        raise PermissionDenied("custody.handover")
-    purpose = _text(purpose, "purpose", 300, required=True)
-    note = _text(note, "note", 500)
-    refuse_victim_identity(item.case, purpose=purpose, note=note)
-    _not_future(at, "at")
-    if to_user is None or not may_hold(to_user, item.case):
-        raise ValidationError({"to_user": str(RECIPIENT_REFUSED)})
-    if from_user is not None and same_principal(to_user, from_user):
-        raise ValidationError({"to_user": _("An item cannot be handed to the person who has it.")})
-    with transaction.atomic():
-        locked = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-        last = CustodyEvent.objects.filter(item=locked).order_by("-seq").first()
-        if at < locked.seized_at:
-            raise ValidationError({"at": _("A hand-over cannot come before the seizure.")})
-        if last is not None and at < last.at:
-            raise ValidationError(
-                {"at": _("A hand-over cannot come before the previous hand-over.")}
-            )
-        if from_user is None or user_pk(from_user) != locked.holder_id:
-            raise ValidationError(
-                {"from_user": _("Only the person who holds the item can hand it over.")}
-            )
-        if locked.holder_id != item.holder_id:  # handed on meanwhile: decide again
-            item.holder_id = locked.holder_id
-            if not may_record_handover(actor, item):
-                raise PermissionDenied("custody.handover")
-        event = CustodyEvent.objects.create(
-            item=locked,
-            seq=(last.seq if last else 0) + 1,
-            from_user=from_user,
-            to_user=to_user,
-            at=at,
-            purpose=purpose,
-            seal_intact=seal_intact,
-            note=note,
-            recorded_by=_user_or_none(actor),
-        )
-        locked.holder = to_user
-        locked.save(update_fields=["holder"])
-        record(
-            actor,
-            "evidence.custody.handover",
-            event,
-            request=request,
-            item=locked.pk,
-            seq=event.seq,
-            from_user=from_user.pk,
-            to_user=to_user.pk,
-            seal_intact=seal_intact,
-        )
-    item.holder = to_user
-    return event
-
 
 # --- scans: storing and reading scan files ------------------------------------------------------
 
@@ -694,8 +468,6 @@ def queue_server_scan(
     _check_open(case)
     _check_item(case, item)
     source = check_source_path(source_path)
-    from muhafiz.evidence.tasks import run_server_scan
-
     with transaction.atomic():
         scan = Scan.objects.create(
             case=case,
@@ -762,178 +534,10 @@ def perform_server_scan(actor: Any, scan_id: int) -> Scan:
     return scan
 
 
-# --- categories, reveals, banks -----------------------------------------------------------------
+@task(queue_name="scans")
+def run_server_scan(scan_id: int) -> dict[str, str | int]:
+    """The job (`evidence.tasks`): the system runs a queued server scan and imports its scan file.
 
-
-def categorize(
-    actor: Any,
-    media: MediaFile,
-    category: int | None,
-    *,
-    scheme: str = "projectvic-us",
-    request: HttpRequest | None = None,
-) -> MediaFile:
-    """Set the examiner's category of one file (None takes it back to uncategorised)."""
-    from muhafiz.hashbank.models import CategoryScheme
-
-    check_perm(actor, Perm.EVIDENCE_EDIT, media.case)
-    check_perm(actor, Perm.MEDIA_REVEAL, media.case)  # examiners of the team categorise
-    found = CategoryScheme.objects.filter(code=scheme).first()
-    if found is None:
-        raise ValidationError({"scheme": _("Unknown category scheme.")})
-    if category is not None and found.label_for(category) is None:
-        raise ValidationError({"category": _("This category is not in the scheme.")})
-    with transaction.atomic():
-        media.category = category
-        media.category_scheme = scheme if category is not None else ""
-        media.categorized_by = _user_or_none(actor)
-        media.categorized_at = timezone.now()
-        media.save(
-            update_fields=["category", "category_scheme", "categorized_by", "categorized_at"]
-        )
-        record(
-            actor,
-            "evidence.media.categorize",
-            media,
-            request=request,
-            scan=media.scan_id,
-            scheme=scheme,
-            category=category,
-        )
-    return media
-
-
-@dataclass(frozen=True)
-class Preview:
-    available: bool
-    message: str
-    data_uri: str = ""
-
-
-def reveal_media(
-    actor: Any, media: MediaFile, *, reason: str, request: HttpRequest | None = None
-) -> Preview:
-    """Reveal one file's preview to a team member with the right, audited before it is shown.
-
-    The platform keeps no content: a preview exists only when the scan's source is still on the
-    server (a server scan) and the file there still has the SHA-256 the scan recorded.
-    """
-    check_perm(actor, Perm.MEDIA_REVEAL, media.case)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why you need to see this file.")})
-    located = _locate(media)
-    record_read(
-        actor,
-        "evidence.media.reveal",
-        media,
-        reason=reason[:500],
-        request=request,
-        scan=media.scan_id,
-        shown=located is not None,
-    )
-    if located is None:
-        return Preview(False, _("The content is not stored on this server; only its hashes are."))
-    if not media.is_image:
-        return Preview(False, _("This file is not an image; no preview is made."))
-    try:
-        return Preview(True, "", _thumbnail(located))
-    except (OSError, ValueError):
-        return Preview(False, _("The file could not be read as an image."))
-
-
-def _locate(media: MediaFile) -> Path | None:
-    scan = media.scan
-    if scan.origin != ScanOrigin.SERVER or not scan.source_path or "!/" in media.path:
-        return None
-    source = Path(scan.source_path)
-    candidate = (source.parent / media.path) if source.is_dir() else source
-    if not source.is_dir() and media.path != source.name:
-        return None
-    try:
-        resolved = candidate.resolve()
-    except (OSError, ValueError):  # ValueError: a NUL character in the recorded path
-        return None
-    if not _within(resolved, scan_roots()) or not resolved.is_file():
-        return None
-    if not media.sha256 or sha256_of(resolved) != media.sha256:
-        return None
-    return resolved
-
-
-def _thumbnail(path: Path) -> str:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))
-        image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-        out = io.BytesIO()
-        image.convert("RGB").save(out, format="JPEG", quality=80)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-
-
-def add_to_bank(
-    actor: Any,
-    bank: Any,
-    media: list[MediaFile],
-    *,
-    request: HttpRequest | None = None,
-) -> Any:
-    """Add categorised files of one case to a bank, through the bank's own import (audited)."""
-    from muhafiz.banks.formats import get_format
-    from muhafiz.banks.model import HashEntry
-    from muhafiz.hashbank.actions import import_hash_list
-
-    check_perm(actor, Perm.BANK_MANAGE, bank)
-    if not media:
-        raise ValidationError(_("Choose at least one categorised file."))
-    case = media[0].case
-    if any(m.case_id != case.pk for m in media):
-        raise ValidationError(_("Add files of one case at a time."))
-    check_perm(actor, Perm.EVIDENCE_EDIT, case)
-    if any(m.category is None for m in media):
-        raise ValidationError(_("Only categorised files can be added to a bank."))
-    if any(not (m.md5 or m.sha1 or m.sha256 or m.pdq) for m in media):
-        raise ValidationError(_("A file without hashes cannot be added to a bank."))
-    entries = [
-        HashEntry(
-            md5=m.md5 or None,
-            sha1=m.sha1 or None,
-            sha256=m.sha256 or None,
-            pdq=m.pdq if m.pdq and (m.pdq_quality or 0) >= MIN_PDQ_QUALITY else None,
-            pdq_quality=m.pdq_quality if m.pdq else None,
-            category=m.category,
-        )
-        for m in media
-    ]
-    with tempfile.TemporaryDirectory(dir=scans_dir()) as tmp:
-        path = Path(tmp) / "confirmed.json"
-        with path.open("w", encoding="utf-8") as out:
-            get_format("vics").write(entries, out)
-        with transaction.atomic():
-            bank_import = import_hash_list(
-                actor,
-                bank,
-                path,
-                fmt="vics",
-                source_name=f"{case.reference} confirmed {timezone.now():%Y%m%dT%H%M%S}",
-            )
-            MediaFile.objects.filter(pk__in=[m.pk for m in media]).update(banked_in=bank.name[:100])
-            record(
-                actor,
-                "evidence.media.bank",
-                None,
-                request=request,
-                case=case.reference,
-                bank=bank.pk,
-                files=len(media),
-                added=bank_import.added,
-                duplicates=bank_import.duplicates,
-            )
-    return bank_import
-
-
-def require_evidence_view(actor: Any, case: Case) -> None:
-    if not getattr(actor, "is_authenticated", True):
-        raise PermissionDenied("evidence.view")
-    check_perm(actor, Perm.EVIDENCE_VIEW, case)
+    Defined beside its body so that queueing it imports nothing above the actions."""
+    scan = perform_server_scan(SYSTEM, scan_id)
+    return {"scan": scan.pk, "status": scan.status, "failure": scan.failure[:200]}

@@ -1,0 +1,68 @@
+"""Every write to the evidence tables, by topic: `items` (seized items and custody), `scans`
+(uploaded scan files, server scans) and `media` (categories, reveals, adding to a bank); what they
+share is in `_common`.
+
+Each action checks its permission first, writes and audits in one transaction
+(`core/tests/test_action_permissions.py` calls every one without the permission).
+"""
+
+from muhafiz.evidence.actions._common import (
+    BATCH,
+    CHUNK,
+    PREVIEW_SIDE,
+    ScanImportError,
+    UploadTooLargeError,
+    require_evidence_view,
+    scan_roots,
+    scans_dir,
+    sha256_of,
+)
+from muhafiz.evidence.actions.items import (
+    RECIPIENT_REFUSED,
+    ItemDetails,
+    create_item,
+    may_hold,
+    may_record_handover,
+    record_handover,
+)
+from muhafiz.evidence.actions.media import Preview, add_to_bank, categorize, reveal_media
+from muhafiz.evidence.actions.scans import (
+    check_scan_file,
+    check_source_path,
+    import_uploaded_scan,
+    open_scan,
+    perform_server_scan,
+    queue_server_scan,
+    scan_statistics,
+    stored_file,
+)
+
+__all__ = [
+    "BATCH",
+    "CHUNK",
+    "PREVIEW_SIDE",
+    "RECIPIENT_REFUSED",
+    "ItemDetails",
+    "Preview",
+    "ScanImportError",
+    "UploadTooLargeError",
+    "add_to_bank",
+    "categorize",
+    "check_scan_file",
+    "check_source_path",
+    "create_item",
+    "import_uploaded_scan",
+    "may_hold",
+    "may_record_handover",
+    "open_scan",
+    "perform_server_scan",
+    "queue_server_scan",
+    "record_handover",
+    "require_evidence_view",
+    "reveal_media",
+    "scan_roots",
+    "scan_statistics",
+    "scans_dir",
+    "sha256_of",
+    "stored_file",
+]
