@@ -676,6 +676,8 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     """
     try:
         found = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
+    except UnicodeDecodeError as exc:  # a damaged schema row whose text is not UTF-8
+        raise ScanFileError(f"{path}: not a Muhafiz scan file (its schema is not text)") from exc
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
