@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -20,7 +19,6 @@ from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
 from muhafiz.cases.models import (
     Accused,
-    AccusedIdentifier,
     Alert,
     Case,
     Referral,
@@ -350,21 +348,7 @@ def _member_out(member: TeamMember) -> TeamMemberOut:
 
 
 def _victims(case: Case) -> list[Victim]:
-    # Only non-identity columns are loaded: listing victims decrypts nothing.
-    return list(
-        Victim.objects.filter(case=case)
-        .only(
-            "pk",
-            "case_id",
-            "pseudonym",
-            "gender",
-            "age_band",
-            "consent_sharing",
-            "consent_referral",
-            "consent_statistics",
-        )
-        .prefetch_related("consent_overrides")
-    )
+    return list(selectors.case_victims(case))
 
 
 def victim_out(victim: Victim) -> VictimOut:
@@ -492,10 +476,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> Any:
 @router.get("/alerts", response=list[AlertOut], summary="The caller's own alerts")
 @api_signed_in
 def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
-    me = user_pk(_who(request))
-    alerts = Alert.objects.filter(recipient_id=me) if me is not None else Alert.objects.none()
-    if unread:
-        alerts = alerts.filter(read_at__isnull=True)
+    alerts = selectors.alerts_for(_who(request), unread=unread)
     return [
         AlertOut(
             id=a.pk,
@@ -505,7 +486,7 @@ def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
             created_at=a.created_at,
             read=a.read_at is not None,
         )
-        for a in alerts.select_related("case")[:200]
+        for a in alerts[:200]
     ]
 
 
@@ -865,9 +846,7 @@ def override_consent(request: HttpRequest, reference: str, code: str, payload: O
 
 
 def _accused_qs(case: Case) -> Any:
-    return Accused.objects.filter(case=case).prefetch_related(
-        Prefetch("identifiers", queryset=AccusedIdentifier.objects.order_by("pk"))
-    )
+    return selectors.case_accused(case)
 
 
 @router.get("/{reference}/accused", response=list[AccusedOut], summary="Accused and suspects")

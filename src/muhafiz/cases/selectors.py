@@ -7,20 +7,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from muhafiz.cases.models import (
     Accused,
     AccusedIdentifier,
+    Alert,
     Case,
     Referral,
     SectionRule,
     Victim,
 )
 from muhafiz.catalogue.models import Offence
-from muhafiz.core.permissions import Perm, check_perm, has_perm, oversees, scope_filter
+from muhafiz.core.permissions import Perm, check_perm, has_perm, oversees, scope_filter, user_pk
 
 # Either right opens a case page: CASE_VIEW for its investigative content, WELFARE_VIEW for the
 # welfare part (victim codes, consent, referrals) that child-protection officers work on.
@@ -284,3 +285,45 @@ def victim_statistics(principal: Any) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+# --- lists shared by the pages and the API ------------------------------------------------------
+
+# The columns a victim list loads: codes, bands and consents, never an encrypted identity field.
+VICTIM_LIST_FIELDS = (
+    "pk",
+    "case_id",
+    "pseudonym",
+    "gender",
+    "age_band",
+    "consent_sharing",
+    "consent_referral",
+    "consent_statistics",
+)
+
+
+def case_victims(case: Case) -> QuerySet[Victim]:
+    """The case's victims for a list: listing them decrypts nothing."""
+    return (
+        Victim.objects.filter(case=case)
+        .only(*VICTIM_LIST_FIELDS)
+        .prefetch_related("consent_overrides")
+    )
+
+
+def case_accused(case: Case) -> QuerySet[Accused]:
+    """The case's accused with their identifiers (in the order they were recorded)."""
+    return Accused.objects.filter(case=case).prefetch_related(
+        Prefetch("identifiers", queryset=AccusedIdentifier.objects.order_by("pk"))
+    )
+
+
+def alerts_for(principal: Any, *, unread: bool = False) -> QuerySet[Alert]:
+    """A staff member's own alerts, newest first; none for an API client or anyone else."""
+    me = user_pk(principal)
+    if me is None:
+        return Alert.objects.none()
+    alerts = Alert.objects.filter(recipient_id=me)
+    if unread:
+        alerts = alerts.filter(read_at__isnull=True)
+    return alerts.select_related("case")

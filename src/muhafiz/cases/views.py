@@ -19,7 +19,6 @@ from muhafiz.accounts.models import User
 from muhafiz.cases import actions, forms, selectors
 from muhafiz.cases.models import (
     Accused,
-    AccusedIdentifier,
     Alert,
     Case,
     CaseStatus,
@@ -144,9 +143,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             offences=case.offences.all(),
             advice=selectors.case_section_advice(case),
             team=case.team.select_related("user"),
-            accused=Accused.objects.filter(case=case).prefetch_related(
-                Prefetch("identifiers", queryset=AccusedIdentifier.objects.order_by("pk"))
-            ),
+            accused=selectors.case_accused(case),
             witnesses=Witness.objects.filter(case=case),
             status_changes=case.status_changes.select_related("changed_by"),
             timeline_template=_timeline_template(),
@@ -158,9 +155,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             reason_form=forms.ReasonForm(),
         )
     if rights["welfare"] or rights["view"]:
-        context["victims"] = Victim.objects.filter(case=case).only(
-            "pk", "case_id", "pseudonym", "gender", "age_band", "consent_referral"
-        )
+        context["victims"] = selectors.case_victims(case)
     if rights["welfare"]:
         context["referrals"] = Referral.objects.filter(case=case).select_related("victim")
     return render(request, "cases/case_detail.html", context)
@@ -660,7 +655,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def alerts(request: HttpRequest) -> HttpResponse:
-    mine = Alert.objects.filter(recipient_id=request.user.pk).select_related("case")[:200]
+    mine = selectors.alerts_for(request.user)[:200]
     return render(request, "cases/alerts.html", {"alerts": mine})
 
 
