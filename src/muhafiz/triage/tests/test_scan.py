@@ -142,7 +142,10 @@ def _files_done(scan_file: Path) -> int:
 
 def _interrupted_scan(tmp_path: Path, src: Path, bank: Path, sig: int, workers: int) -> Path:
     out = tmp_path / f"interrupted-{sig}.scan"
-    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "150"}
+    # 400 ms a file: the first results are committed after one batch (8 files, 3 s), and the
+    # rest take several seconds more, so the signal lands mid-scan even when a loaded machine
+    # leaves this process waiting for a second or two.
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "400"}
     process = subprocess.Popen(
         [*MUHAFIZ, "scan", str(src), "--out", str(out), "--bank", str(bank), "--quiet",
          "--workers", str(workers), "--case", "TEST-1", "--examiner", "Test Examiner"],
