@@ -21,7 +21,7 @@ from django.utils import timezone
 from muhafiz.audit.chain import canonical_details, canonical_json, chain_head, compute_row_hash
 from muhafiz.audit.models import ActorKind, AuditEvent
 from muhafiz.core.hooks import Hook
-from muhafiz.core.permissions import is_system
+from muhafiz.core.permissions import Perm, check_perm, is_system
 
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
 CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
@@ -142,6 +142,21 @@ def record(
     event.row_hash = compute_row_hash(event)
     event.save(using=using, force_insert=True)
     return event
+
+
+AUDIT_READS = frozenset({"audit.view", "audit.verify"})
+
+
+def record_audit_read(
+    actor: Any, action: str, /, *, request: HttpRequest | None = None, **details: Any
+) -> AuditEvent:
+    """Reading or verifying the audit log is itself audited, with what was looked at: the one
+    audited write of the audit pages and API, for someone holding AUDIT_VIEW."""
+    check_perm(actor, Perm.AUDIT_VIEW)
+    if action not in AUDIT_READS:
+        raise ValueError(f"not a read of the audit log: {action!r}")
+    with transaction.atomic():
+        return record(actor, action, request=request, **details)
 
 
 def record_read(

@@ -3,11 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from muhafiz.audit.actions import record
+from muhafiz.audit.actions import record_audit_read
 from muhafiz.audit.chain import verify_chain
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.queries import EventFilter, filter_events
@@ -89,16 +88,15 @@ def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
     selected = filter_events(criteria)
     items: list[AuditEvent] = list(selected[query.offset : query.offset + query.limit])
     count = selected.count()
-    with transaction.atomic():
-        record(
-            request.auth,  # type: ignore[attr-defined]
-            "audit.view",
-            request=request,
-            via="api",
-            offset=query.offset,
-            limit=query.limit,
-            **criteria.as_details(),
-        )
+    record_audit_read(
+        request.auth,  # type: ignore[attr-defined]
+        "audit.view",
+        request=request,
+        via="api",
+        offset=query.offset,
+        limit=query.limit,
+        **criteria.as_details(),
+    )
     return {"count": count, "items": items}
 
 
@@ -106,14 +104,13 @@ def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
 @api_requires(Perm.AUDIT_VIEW)
 def verify(request: HttpRequest) -> Any:
     result = verify_chain()
-    with transaction.atomic():
-        record(
-            request.auth,  # type: ignore[attr-defined]
-            "audit.verify",
-            request=request,
-            via="api",
-            ok=result.ok,
-            checked=result.checked,
-            broken_id=result.broken_id,
-        )
+    record_audit_read(
+        request.auth,  # type: ignore[attr-defined]
+        "audit.verify",
+        request=request,
+        via="api",
+        ok=result.ok,
+        checked=result.checked,
+        broken_id=result.broken_id,
+    )
     return result

@@ -687,9 +687,7 @@ EXPORT_COLUMNS = (
 @requires(Perm.CASE_VIEW)
 def case_export(request: HttpRequest) -> HttpResponse:
     """The cases the person may see, as CSV: references, codes and counts, never identities."""
-    from django.db import transaction
 
-    from muhafiz.audit.actions import record
     from muhafiz.core import spreadsheet
 
     query = request.GET.get("q", "")[:60]
@@ -728,8 +726,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         count += 1
-    with transaction.atomic():
-        record(request.user, "case.export", request=request, rows=count, query=query)
+    actions.record_case_export(request.user, rows=count, query=query, request=request)
     return response
 
 

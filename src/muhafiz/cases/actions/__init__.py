@@ -25,6 +25,7 @@ from muhafiz.cases.actions.case import (
     add_offences,
     close_case,
     create_case,
+    record_case_export,
     reopen_case,
     update_case,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "override_consent",
     "raise_alert",
     "raise_team_alerts",
+    "record_case_export",
     "refer_victim",
     "refuse_victim_identity",
     "remove_team_member",

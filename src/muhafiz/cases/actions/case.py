@@ -259,3 +259,12 @@ def _change_status(
             reason=text,
             request=request,
         )
+
+
+def record_case_export(
+    actor: Any, *, rows: int, query: str, request: HttpRequest | None = None
+) -> None:
+    """Audit a CSV export of the case list (codes and counts only): how many rows, which search."""
+    check_perm(actor, Perm.CASE_VIEW)
+    with transaction.atomic():
+        record(actor, "case.export", request=request, rows=rows, query=query)

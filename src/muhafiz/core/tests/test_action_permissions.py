@@ -143,7 +143,15 @@ def deactivated(db: None) -> User:
 def test_the_walk_finds_the_actions_of_every_app() -> None:
     apps = {name.split(".")[1] for name in ACTIONS}
     assert "muhafiz.cases.actions.team.add_team_member" in ACTIONS
-    assert apps == {"accounts", "cases", "catalogue", "evidence", "hashbank", "proceedings"}
+    assert apps == {
+        "accounts",
+        "audit",
+        "cases",
+        "catalogue",
+        "evidence",
+        "hashbank",
+        "proceedings",
+    }
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
     assert "muhafiz.hashbank.actions.banks.set_bank_enabled" in ACTIONS
 
