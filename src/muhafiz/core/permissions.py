@@ -399,6 +399,12 @@ def oversees(principal: Any, obj: object) -> bool:
     return has_perm(principal, Perm.CASE_OVERSEE, obj)
 
 
+def takes_referrals(person: Any) -> bool:
+    """The rule of who may be named as a referral's officer: an active staff member whose role
+    grants WELFARE_EDIT (a child-protection officer)."""
+    return user_pk(person) is not None and Perm.WELFARE_EDIT in granted_perms(person)
+
+
 def needs_sharing_consent(principal: Any) -> bool:
     """True when `principal` may read a victim's identity only with the victim's consent to
     sharing it (or a supervisor's override): anyone outside police and prosecution."""

@@ -34,6 +34,7 @@ from muhafiz.core.permissions import (
     Perm,
     check_perm,
     covers,
+    takes_referrals,
 )
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def refer_victim(
                     % {"code": victim.pseudonym}
                 }
             )
-    if officer is not None and getattr(officer, "role", "") != TeamRole.CHILD_PROTECTION_OFFICER:
+    if officer is not None and not takes_referrals(officer):
         raise ValidationError({"officer": _("Choose a child-protection officer.")})
     if officer is not None and not covers(officer, case.access_scope()):
         raise ValidationError({"officer": _("This officer does not work in the case's district.")})
