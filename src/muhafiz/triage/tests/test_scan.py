@@ -140,6 +140,13 @@ def _files_done(scan_file: Path) -> int:
         return 0
 
 
+def _default_sigint() -> None:
+    # A process started in the background by a non-interactive shell (as CI may run the suite)
+    # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt for it: give the
+    # scan the examiner's terminal's default, which is what this test is about.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted_scan(tmp_path: Path, src: Path, bank: Path, sig: int, workers: int) -> Path:
     out = tmp_path / f"interrupted-{sig}.scan"
     # 400 ms a file: the first results are committed after one batch (8 files, 3 s), and the
@@ -150,6 +157,7 @@ def _interrupted_scan(tmp_path: Path, src: Path, bank: Path, sig: int, workers: 
         [*MUHAFIZ, "scan", str(src), "--out", str(out), "--bank", str(bank), "--quiet",
          "--workers", str(workers), "--case", "TEST-1", "--examiner", "Test Examiner"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 (the test starts no threads)
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while _files_done(out) < 5 and time.monotonic() < deadline:
