@@ -13,6 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = {
     "triage": [sys.executable, "benchmarks/triage/run.py"],
+    "phonevideo": [sys.executable, "benchmarks/phonevideo/run.py"],
+    "diskimage": [sys.executable, "benchmarks/diskimage/run.py"],
     "banks": [sys.executable, "benchmarks/banks/run.py"],
     "cases": [sys.executable, "-m", "benchmarks.cases"],
     "scaling": [sys.executable, "benchmarks/scaling_model.py"],

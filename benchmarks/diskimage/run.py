@@ -37,6 +37,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proctree import tree_rss_kb  # noqa: E402 - after the path is set
+
 CORPUS = ROOT / "benchmarks" / ".corpus" / "diskimage"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 MUHAFIZ = str(Path(sys.executable).with_name("muhafiz"))
@@ -169,30 +173,6 @@ class Timing:
     peak_rss_mb: float  # the largest resident set of any process it ran (workers included)
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (workers), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
 def timed(commands: list[list[str]]) -> Timing:
     load_before = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -201,7 +181,7 @@ def timed(commands: list[list[str]]) -> Timing:
     for command in commands:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while process.poll() is None:
-            peak = max(peak, _tree_rss_kb(process.pid))
+            peak = max(peak, tree_rss_kb(process.pid))
             time.sleep(0.2)
         if process.returncode != 0:
             raise subprocess.CalledProcessError(process.returncode, command)

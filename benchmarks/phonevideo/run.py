@@ -20,14 +20,10 @@ import datetime as dt
 import os
 import platform
 import re
-import resource
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +38,9 @@ from muhafiz.triage.video import analyze_video
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proctree import measure  # noqa: E402 - after the path is set
 
 # ---------------------------------------------------------------- video
 
@@ -185,68 +184,6 @@ def _set_hashes(phone_file: Any, data: bytes) -> None:
     phone_file.stored_sha256 = hashlib.sha256(data).hexdigest()
 
 
-def _tree_memory_kb(pid: int) -> tuple[int, int]:
-    """RSS and PSS summed over the process tree. Forked workers share the main process's pages:
-    RSS counts them once per process, PSS divides them among the sharers."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):  # noqa: PTH208 - names only
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    rss = pss = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-        except OSError:
-            pass
-    return rss, pss
-
-
-@dataclass
-class Run:
-    seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
-    peak_pss_mb: float
-
-
-def measure(command: list[str]) -> Run:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_pss = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak, peak_pss
-        while not stop.is_set():
-            rss, pss = _tree_memory_kb(process.pid)
-            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
-            stop.wait(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    elapsed = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"scan failed: {stderr.decode()[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-    return Run(elapsed, cpu, peak / 1024, peak_pss / 1024)
-
-
 def ufdr_bench(workdir: Path, files: int, file_bytes: int, workers: int) -> dict[str, Any]:
     path = workdir / "phone.ufdr"
     made = time.perf_counter()
@@ -259,7 +196,7 @@ def ufdr_bench(workdir: Path, files: int, file_bytes: int, workers: int) -> dict
         sys.executable, "-m", "muhafiz", "scan", str(path), "--out", str(out),
         "--workers", str(workers), "--quiet",
     ]  # fmt: skip
-    run = measure(command)
+    run = measure(command, interval=0.1, pss=True)
     import sqlite3
 
     with sqlite3.connect(out) as conn:

@@ -24,19 +24,16 @@ import io
 import os
 import platform
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -51,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.triage import fidelity  # noqa: E402 - after the path is set
+from benchmarks.proctree import Run, measure  # noqa: E402 - after the path is set
+from benchmarks.triage import fidelity  # noqa: E402
 from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY  # noqa: E402
 from muhafiz.triage import imaging  # noqa: E402
 from muhafiz.triage.analyze import process_unit  # noqa: E402
@@ -191,63 +189,6 @@ def warm(root: Path) -> None:
 
 
 # ---------------------------------------------------------------- measuring
-
-
-def _tree_rss_kb(pid: int) -> int:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):  # noqa: PTH208 - names only, thousands of them
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        stack.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-@dataclass
-class Run:
-    seconds: float
-    cpu_seconds: float  # user + system of the whole process tree
-    peak_rss_mb: float
-
-
-def measure(command: list[str], stdout: int | None = subprocess.DEVNULL) -> Run:
-    """Wall time and peak RSS summed over the process tree (sampled every 50 ms)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_rss_kb(process.pid))
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    elapsed = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed: {stderr.decode()[-2000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-    return Run(elapsed, cpu, peak / 1024)
 
 
 def load() -> str:

@@ -89,6 +89,15 @@ def has_two_factor(user: User) -> bool:
 # --- administration of people ---------------------------------------------------------------
 
 
+def _save_new_user(password: str, **fields: Any) -> User:
+    """Validate and store a new account with its password (inside the caller's transaction)."""
+    user = User(**fields)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
 def create_user(
     actor: User,
     *,
@@ -108,7 +117,8 @@ def create_user(
     check_perm(actor, Perm.USER_MANAGE)
     password = _one_time_password()
     with transaction.atomic():
-        user = User(
+        user = _save_new_user(
+            password,
             username=username,
             role=role,
             agency=agency,
@@ -121,9 +131,6 @@ def create_user(
             phone=phone,
             must_change_password=True,
         )
-        user.set_password(password)
-        user.full_clean()
-        user.save()
         _audit(
             actor,
             "accounts.user_created",
@@ -210,7 +217,8 @@ def create_demo_person_as_system(
     if getattr(settings, "PRODUCTION", False):
         raise PermissionDenied("demo people have published passwords: not in production")
     with transaction.atomic():
-        user = User(
+        user = _save_new_user(
+            password,
             username=username,
             role=role,
             agency=agency,
@@ -221,9 +229,6 @@ def create_demo_person_as_system(
             last_name=last_name,
             must_change_password=False,
         )
-        user.set_password(password)
-        user.full_clean()
-        user.save()
         device = TOTPDevice.objects.create(
             user=user, name="demo authenticator", key=totp_key_hex, confirmed=True
         )
