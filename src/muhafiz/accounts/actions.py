@@ -199,7 +199,7 @@ def create_demo_person_as_system(
     *,
     username: str,
     role: str,
-    agency: Agency,
+    agency: Agency | None,
     jurisdiction_level: str,
     province: Province | None = None,
     district: District | None = None,
@@ -232,7 +232,14 @@ def create_demo_person_as_system(
         device = TOTPDevice.objects.create(
             user=user, name="demo authenticator", key=totp_key_hex, confirmed=True
         )
-        _audit(actor, "demo.person_created", user, reason=reason, role=role, agency=agency.code)
+        _audit(
+            actor,
+            "demo.person_created",
+            user,
+            reason=reason,
+            role=role,
+            agency=agency.code if agency else "",
+        )
     return user, device
 
 

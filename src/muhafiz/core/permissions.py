@@ -39,7 +39,10 @@ class Perm(StrEnum):
     REGISTER_REQUEST = "register.request"  # ask for a named suspect's record
     REGISTER_APPROVE = "register.approve"  # the prosecutor's second signature
     REGISTER_MANAGE = "register.manage"
-    INTAKE_HANDLE = "intake.handle"
+    REGISTER_VERIFY = "register.verify"  # record a registrant's verification visit or notification
+    REGISTER_VET = "register.vet"  # ask the yes/no vetting question, with the applicant's consent
+    INTAKE_RECORD = "intake.record"  # record a helpline call as a report
+    INTAKE_HANDLE = "intake.handle"  # screen, assign and route reports of a jurisdiction
     STATS_VIEW = "stats.view"  # aggregates without names
     AUDIT_VIEW = "audit.view"
     USER_MANAGE = "user.manage"
@@ -73,6 +76,12 @@ ROLE_GRANTS: dict[str, frozenset[Perm]] = {
     ),
     "child_protection_officer": frozenset(_VICTIM_WORK | {Perm.WELFARE_EDIT}),
     "register_officer": frozenset({Perm.REGISTER_MANAGE}),
+    # Verifies registrants of the station's district and receives their notifications.
+    "police_station_officer": frozenset({Perm.REGISTER_VERIFY}),
+    # Staff of the 1099/1121/15 helplines: record calls as reports, nothing else.
+    "helpline_officer": frozenset({Perm.INTAKE_RECORD}),
+    # Staff of a registered child-facing organisation: the yes/no vetting answer only.
+    "employer": frozenset({Perm.REGISTER_VET}),
     "analyst": frozenset({Perm.STATS_VIEW}),
     "auditor": frozenset({Perm.AUDIT_VIEW, Perm.STATS_VIEW}),
     # Separation of duties: the administrator runs the platform but reads no case content.

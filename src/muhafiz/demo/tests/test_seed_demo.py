@@ -36,7 +36,8 @@ def test_the_demo_has_one_person_per_role_who_can_sign_in(db: None) -> None:
         user = User.objects.get(username=person.username)
         assert user.role == person.role
         assert user.check_password(DEMO_PASSWORD)
-        assert user.agency is not None
+        # Staff of agencies belong to one; an employer vetting applicants belongs to none.
+        assert (user.agency is None) == (person.role == "employer")
         assert person.totp_secret_base32 in output
         device = TOTPDevice.objects.get(user=user, confirmed=True)
         key = base64.b32decode(person.totp_secret_base32)
