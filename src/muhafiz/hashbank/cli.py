@@ -98,12 +98,45 @@ def import_(  # noqa: PLR0917 - click passes every option as an argument
     A new bank needs --kind. Importing the same file twice adds nothing. With --create the
     bank must be new (a name collision is an error); with --no-create it must exist.
     """
+    from muhafiz.core.locks import LockHeldError, process_lock
+
+    try:
+        with process_lock(f"hashbank.cli.import.{name.strip().casefold()}"):
+            _import(file, name, kind, fmt, agency, scheme, create, allow_partial)
+    except LockHeldError as exc:
+        raise click.ClickException(
+            f"another `muhafiz bank import` into bank {name!r} is running; "
+            "try again when it has finished"
+        ) from exc
+
+
+def _import(  # noqa: PLR0917 - the command's options, checked in turn
+    file: Path,
+    name: str,
+    kind: str | None,
+    fmt: str | None,
+    agency: str | None,
+    scheme: str | None,
+    create: bool | None,
+    allow_partial: bool,
+) -> None:
     from muhafiz.catalogue.models import Agency
     from muhafiz.hashbank import actions
     from muhafiz.hashbank.models import Bank, CategoryScheme, ImportStatus
 
     actor = _operator()
     existing = Bank.objects.filter(name=name).first()
+    if existing is not None and actions.is_unfinished_new_bank(existing):
+        # Left by an earlier run of this command that was killed before its first import
+        # finished (this command holds the name's lock, so that run is gone): start again as
+        # if the bank were new, keeping what that run was told unless told otherwise now.
+        actions.abandon_interrupted_imports(actor, existing)
+        kind = kind or existing.kind
+        agency = agency or (existing.agency.code if existing.agency else None)
+        scheme = scheme or (existing.category_scheme.code if existing.category_scheme else None)
+        actions.discard_new_bank(actor, existing, reason="its first import was interrupted")
+        click.echo(f"Bank {name!r} was left unfinished by an interrupted import; starting again.")
+        existing = None
     if existing is not None and create:
         raise click.ClickException(f"a bank named {name!r} already exists; choose another name")
     if existing is None and create is False:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from muhafiz.hashbank.errors import BankError
-from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry
+from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
 
 
 def get_bank(name: str) -> Bank:
@@ -23,3 +23,16 @@ def find_entries(bank: Bank, value: str) -> list[BankEntry]:
     for f in HASH_FIELDS:
         query |= Q(**{f: value})
     return list(BankEntry.objects.active().filter(query, bank=bank))
+
+
+def is_unfinished_new_bank(bank: Bank) -> bool:
+    """A bank left behind by a first import that never finished (its command was killed): made
+    disabled for that import, it holds no entry and no completed import. Whether an import into
+    it still runs is for the caller to know (`muhafiz bank import` holds the bank's lock)."""
+    return (
+        not bank.enabled
+        and not BankEntry.objects.filter(bank=bank).exists()
+        and not BankImport.objects.filter(
+            bank=bank, status__in=[ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED]
+        ).exists()
+    )

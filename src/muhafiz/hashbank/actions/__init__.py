@@ -10,10 +10,10 @@ from muhafiz.hashbank.actions.banks import (
     remove_entry,
     set_bank_enabled,
 )
-from muhafiz.hashbank.actions.imports import BATCH, import_hash_list
+from muhafiz.hashbank.actions.imports import BATCH, abandon_interrupted_imports, import_hash_list
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
 from muhafiz.hashbank.hashlists import MAX_NAMED_ERRORS, CheckResult, check_hash_list, iter_checked
-from muhafiz.hashbank.selectors import find_entries, get_bank
+from muhafiz.hashbank.selectors import find_entries, get_bank, is_unfinished_new_bank
 
 __all__ = [
     "BATCH",
@@ -21,12 +21,14 @@ __all__ = [
     "BankError",
     "CheckResult",
     "ImportRejectedError",
+    "abandon_interrupted_imports",
     "check_hash_list",
     "create_bank",
     "discard_new_bank",
     "find_entries",
     "get_bank",
     "import_hash_list",
+    "is_unfinished_new_bank",
     "iter_checked",
     "record_request",
     "remove_entry",

@@ -17,8 +17,9 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
-from muhafiz.banks.formats import file_sha256
+from muhafiz.banks.formats import HashListFormat, file_sha256
 from muhafiz.banks.model import HashEntry, HashListError
+from muhafiz.core.locks import LockHeldError, process_lock
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
@@ -89,13 +90,40 @@ def import_hash_list(
             )
         raise ImportRejectedError(rejected, result.errors)
 
-    started = _start_import(actor, bank, name=name, sha256=sha256, size=size, result=result)
+    # Inside a caller's transaction (evidence adds confirmed files and marks them at once) the
+    # caller's rollback undoes everything and no `running` record is ever seen by others; on its
+    # own, the import commits as it goes, holds the bank's process lock while it runs, and a
+    # failure cleans up after itself.
+    nested = connections[BankImport.objects.db].in_atomic_block
+    if nested:
+        return _run_import(actor, bank, path, chosen, result, name=name, sha256=sha256, size=size)
+    try:
+        with process_lock(_lock_name(bank)):
+            return _run_import(
+                actor, bank, path, chosen, result, name=name, sha256=sha256, size=size, owned=True
+            )
+    except LockHeldError as exc:
+        raise BankError(_running_message(bank)) from exc
+
+
+def _run_import(
+    actor: Any,
+    bank: Bank,
+    path: Path,
+    chosen: HashListFormat,
+    result: CheckResult,
+    *,
+    name: str,
+    sha256: str,
+    size: int,
+    owned: bool = False,
+) -> BankImport:
+    started = _start_import(
+        actor, bank, name=name, sha256=sha256, size=size, result=result, owned=owned
+    )
     if started.status == ImportStatus.ALREADY_IMPORTED:
         return started
     bank_import = started
-    # Inside a caller's transaction (evidence adds confirmed files and marks them at once) the
-    # caller's rollback undoes everything; on its own, a failure cleans up after itself.
-    nested = connections[BankImport.objects.db].in_atomic_block
     try:
         # Second pass: the file checked out (or partial imports are allowed); stream it into
         # the staging table, one short transaction a batch.
@@ -125,7 +153,7 @@ def import_hash_list(
             if added:
                 _queue_rebuild()
     except BaseException as exc:
-        if not nested:
+        if owned:
             _abandon_import(actor, bank_import, reason=unreadable(exc))
         raise
     return bank_import
@@ -135,13 +163,51 @@ def import_hash_list(
 STALE_IMPORT_SECONDS = 600
 
 
+def _lock_name(bank: Bank) -> str:
+    return f"hashbank.import.{bank.pk}"
+
+
+def _running_message(bank: Bank, source_name: str = "") -> str:
+    which = f" ({source_name})" if source_name else ""
+    return (
+        f"another import into bank {bank.name!r} is running{which}; try again when it has finished"
+    )
+
+
+def abandon_interrupted_imports(actor: Any, bank: Bank) -> int:
+    """Mark the bank's `running` imports failed and remove their staged rows, at once, when no
+    live process holds the bank's import lock (their process was killed); returns how many.
+    Raises `BankError` while an import into the bank runs."""
+    check_perm(actor, Perm.BANK_MANAGE, bank)
+    try:
+        with process_lock(_lock_name(bank)):
+            running = list(BankImport.objects.filter(bank=bank, status=ImportStatus.RUNNING))
+            for bank_import in running:
+                _abandon_import(actor, bank_import, reason=_KILLED)
+            return len(running)
+    except LockHeldError as exc:
+        raise BankError(_running_message(bank)) from exc
+
+
+_KILLED = "interrupted: its process ended before the import finished"
+
+
 def _start_import(
-    actor: Any, bank: Bank, *, name: str, sha256: str, size: int, result: CheckResult
+    actor: Any,
+    bank: Bank,
+    *,
+    name: str,
+    sha256: str,
+    size: int,
+    result: CheckResult,
+    owned: bool = False,
 ) -> BankImport:
     """The import's record, `running`; or the `already-imported` record when it adds nothing.
 
     One import into a bank at a time: a second one is refused while the first runs (the same
-    file imported twice at once adds once), and one interrupted long ago is marked failed and
+    file imported twice at once adds once). A `running` one is known dead when this import
+    holds the bank's process lock (`owned`: its process was killed), or, for an import inside a
+    caller's transaction, once it has made no progress for 10 minutes; it is marked failed and
     its staged rows removed."""
     with transaction.atomic():
         Bank.objects.select_for_update().filter(pk=bank.pk).first()
@@ -150,11 +216,11 @@ def _start_import(
             return skipped
         horizon = timezone.now() - dt.timedelta(seconds=STALE_IMPORT_SECONDS)
         for running in BankImport.objects.filter(bank=bank, status=ImportStatus.RUNNING):
+            if owned:
+                _abandon_import(actor, running, reason=_KILLED)
+                continue
             if running.progress_at is not None and running.progress_at >= horizon:
-                raise BankError(
-                    f"another import into bank {bank.name!r} is running "
-                    f"({running.source_name}); try again when it has finished"
-                )
+                raise BankError(_running_message(bank, running.source_name))
             _abandon_import(actor, running, reason="interrupted: no progress for 10 minutes")
         return BankImport.objects.create(
             bank=bank,
