@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export MUHAFIZ_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test fuzz lint typecheck check bench clean system-deps
+.PHONY: demo test test-rq fuzz lint typecheck check bench clean system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -29,6 +29,16 @@ TEST_TMP := $(MUHAFIZ_DATA_DIR)/pytest-tmp
 test: $(STAMP) system-deps
 	rm -rf $(TEST_TMP)
 	MUHAFIZ_PROFILE=test $(BIN)/python -m pytest -n 2 --dist loadfile --basetemp=$(TEST_TMP) $(PYTEST_ARGS)
+
+# The job tests again with jobs on RQ (Redis) instead of the database queue. REDIS_TEST_URL names
+# a Redis database the tests may empty; one process, so that no two tests share it.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+JOB_TESTS := src/muhafiz/ops/tests/test_jobs.py src/muhafiz/ops/tests/test_jobs_page.py
+
+test-rq: $(STAMP)
+	rm -rf $(TEST_TMP)-rq
+	REDIS_URL=$(REDIS_TEST_URL) MUHAFIZ_PROFILE=test $(BIN)/python -m pytest -p no:xdist -q \
+	  --basetemp=$(TEST_TMP)-rq $(JOB_TESTS)
 
 # Schemathesis against the API's OpenAPI document: two signed-in roles and an API client, on a
 # test database seeded as the demo is; fails on any 5xx or any answer the document denies.

@@ -18,6 +18,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "bank": "muhafiz.hashbank.cli:bank",
     "demo": "muhafiz.demo.cli:demo",
     "serve": "muhafiz.ops.cli:serve",
+    "migrate": "muhafiz.ops.cli:migrate_command",
     "worker": "muhafiz.ops.cli:worker",
     "audit": "muhafiz.ops.cli:audit",
     "keys": "muhafiz.ops.cli:keys",

@@ -213,12 +213,33 @@ MUHAFIZ_FIELD_KEYS = env_optional("MUHAFIZ_FIELD_KEYS")
 MUHAFIZ_FIELD_KEYS_PATH = DATA_DIR / "field_keys"
 
 # --- jobs -----------------------------------------------------------------------------------
+# The database queue by default (a laptop has no Redis); RQ on Redis when REDIS_URL is set
+# (decision 0003). MUHAFIZ_TASKS_BACKEND names another backend outright.
+TASK_QUEUES = ["default", "scans", "clocks"]
+REDIS_URL = env_optional("REDIS_URL")
+DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
+RQ_TASKS_BACKEND = "django_tasks_rq.RQBackend"
 TASKS = {
     "default": {
-        "BACKEND": env_str("MUHAFIZ_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "scans", "clocks"],
+        "BACKEND": env_str(
+            "MUHAFIZ_TASKS_BACKEND", RQ_TASKS_BACKEND if REDIS_URL else DATABASE_TASKS_BACKEND
+        ),
+        "QUEUES": TASK_QUEUES,
     }
 }
+if TASKS["default"]["BACKEND"] == RQ_TASKS_BACKEND:
+    if not REDIS_URL:
+        raise ConfigurationError(f"MUHAFIZ_TASKS_BACKEND={RQ_TASKS_BACKEND} needs REDIS_URL")
+    INSTALLED_APPS.append("django_rq")
+    # RQ stops a job after DEFAULT_TIMEOUT seconds; a server scan may take hours.
+    RQ_QUEUES = {
+        name: {
+            "URL": REDIS_URL,
+            "DEFAULT_TIMEOUT": env_int("MUHAFIZ_RQ_JOB_TIMEOUT_SECONDS", 12 * 3600),
+            "DEFAULT_RESULT_TTL": env_int("MUHAFIZ_RQ_RESULT_TTL_SECONDS", 7 * 24 * 3600),
+        }
+        for name in TASK_QUEUES
+    }
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,11 +1,13 @@
-"""Background jobs: Django's tasks API on the database queue, queued after commit, retried by hand.
+"""Background jobs: Django's tasks API on the database queue (or RQ on Redis when REDIS_URL is
+set), queued after commit, retried by hand.
 
 Apps declare tasks with `django_tasks.task` in their own `tasks.py` and queue them with
-`enqueue_on_commit`, so a worker never sees a row that was rolled back. `muhafiz worker`
-(`db_worker`) drains the queue; any number of workers may run against one database, because each
-claims a task with `SELECT … FOR UPDATE SKIP LOCKED` (an exclusive transaction on SQLite). A task
-that raises is kept as FAILED with its exception and traceback; an administrator lists failed jobs
-and retries one (`muhafiz.ops.jobs`), which enqueues the same task again and is audited.
+`enqueue_on_commit`, so a worker never sees a row that was rolled back. `muhafiz worker` drains
+the queue (`db_worker`, or RQ's `rqworker` on Redis: `worker_command`); any number of workers may
+run against one queue: on the database each claims a task with `SELECT … FOR UPDATE SKIP LOCKED`
+(an exclusive transaction on SQLite), on Redis RQ pops it atomically. A task that raises is kept
+as FAILED with its exception and traceback; an administrator lists failed jobs and retries one
+(`muhafiz.ops.jobs`), which enqueues the same task again and is audited.
 """
 
 from __future__ import annotations
@@ -39,6 +41,32 @@ def enqueue_on_commit(task: Task[P, T], *args: P.args, **kwargs: P.kwargs) -> No
     except TypeError as exc:
         raise TypeError(f"arguments of {task.module_path} must be JSON values: {exc}") from exc
     transaction.on_commit(lambda: _enqueue(task, args, kwargs))
+
+
+def uses_rq() -> bool:
+    """Whether the configured backend is RQ on Redis (REDIS_URL set) rather than the database."""
+    from django.conf import settings
+
+    backend = str(settings.TASKS["default"]["BACKEND"])
+    return backend == settings.RQ_TASKS_BACKEND
+
+
+def worker_command(queues: list[str], *, batch: bool) -> tuple[str, list[str]]:
+    """The management command (and its arguments) that drains `queues` (all when empty) on the
+    configured backend: `db_worker` on the database queue, django-rq's `rqworker` on Redis, with
+    the job class that runs Django tasks. `batch` exits once the queues are empty."""
+    from django.conf import settings
+
+    if uses_rq():
+        args = list(queues or settings.TASK_QUEUES)
+        args += ["--job-class", "django_tasks_rq.backend.Job"]
+        if batch:
+            args.append("--burst")
+        return "rqworker", args
+    args = ["--queue-name", ",".join(queues) if queues else "*"]
+    if batch:
+        args.append("--batch")
+    return "db_worker", args
 
 
 def _enqueue(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

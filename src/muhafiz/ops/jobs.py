@@ -1,7 +1,8 @@
 """Failed background jobs: the list an administrator reads, and the audited retry.
 
 A task that raises is kept by the database queue as FAILED with its exception and traceback
-(`muhafiz.core.jobs` queues tasks). `failed_jobs` lists them, newest first; `retry_task` enqueues
+(`muhafiz.core.jobs` queues tasks), or by RQ in its failed-job registry (`ops.jobs_rq`).
+`failed_jobs` lists them, newest first; `retry_task` enqueues
 the same task with the same arguments again and records it in the audit log. The page
 (`ops.jobs_views`) and the `jobs` management command call these.
 """
@@ -20,6 +21,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from muhafiz.audit.actions import ObjectRef, record
+from muhafiz.core.jobs import uses_rq
 from muhafiz.core.permissions import Perm, check_perm
 
 
@@ -51,6 +53,14 @@ class FailedJob:
 
 def failed_jobs(*, limit: int = 100, include_retried: bool = True) -> list[FailedJob]:
     """The most recent failed jobs, newest first, each with the id of its retry if it has one."""
+    if uses_rq():
+        from muhafiz.ops.jobs_rq import failed_rq_jobs
+
+        return [
+            FailedJob(**record)
+            for record in failed_rq_jobs(limit)
+            if include_retried or record["retried_as"] is None
+        ]
     failed = list(DBTaskResult.objects.failed().order_by("-finished_at")[:limit])
     later: dict[tuple[str, str], list[DBTaskResult[Any, Any]]] = {}
     if failed:
@@ -101,6 +111,8 @@ def retry_task(
     same queue and priority, recorded in the audit log in the same transaction.
     """
     check_perm(actor, Perm.JOB_MANAGE)
+    if uses_rq():
+        return _retry_rq(actor, result_id, reason=reason, request=request)
     with transaction.atomic():
         try:
             failed = DBTaskResult.objects.select_for_update().get(id=result_id)
@@ -119,16 +131,60 @@ def retry_task(
         new = task.using(run_after=None).enqueue(
             *failed.args_kwargs.get("args", []), **failed.args_kwargs.get("kwargs", {})
         )
-        record(
+        _record_retry(
             actor,
-            "job.retry",
-            ObjectRef("job", str(failed.id), failed.task_path),
+            (str(failed.id), failed.task_path, failed.queue_name, failed.exception_class_path),
+            str(new.id),
             reason=reason,
             request=request,
-            task=failed.task_path,
-            queue=failed.queue_name,
-            failed_job=str(failed.id),
-            new_job=str(new.id),
-            error=failed.exception_class_path,
+        )
+    return str(new.id)
+
+
+def _record_retry(
+    actor: Any,
+    failed: tuple[str, str, str, str],
+    new_id: str,
+    *,
+    reason: str,
+    request: HttpRequest | None,
+) -> None:
+    """The audit record of a retry: the failed job (id, task, queue, error) and the new job."""
+    job_id, task_path, queue_name, error = failed
+    record(
+        actor,
+        "job.retry",
+        ObjectRef("job", job_id, task_path),
+        reason=reason,
+        request=request,
+        task=task_path,
+        queue=queue_name,
+        failed_job=job_id,
+        new_job=new_id,
+        error=error,
+    )
+
+
+def _retry_rq(actor: Any, job_id: str, *, reason: str, request: HttpRequest | None) -> str:
+    from muhafiz.ops.jobs_rq import NotFailedError, failed_rq_job, mark_retried
+
+    try:
+        failed, task = failed_rq_job(job_id)
+    except LookupError as exc:
+        raise JobNotRetryableError(f"there is no job {job_id}") from exc
+    except NotFailedError as exc:
+        raise JobNotRetryableError(f"job {job_id} is {exc}, only failed jobs are retried") from exc
+    except ImportError as exc:
+        raise JobNotRetryableError(f"job {job_id} ran {exc}, which no longer exists") from exc
+    with transaction.atomic():
+        new = task.using(run_after=None).enqueue(*failed.args, **failed.kwargs)
+        mark_retried(failed, str(new.id))
+        error = (failed.meta.get("_django_tasks_rq_exceptions") or ["Exception"])[-1]
+        _record_retry(
+            actor,
+            (str(failed.id), failed.func_name or "", failed.origin, error),
+            str(new.id),
+            reason=reason,
+            request=request,
         )
     return str(new.id)

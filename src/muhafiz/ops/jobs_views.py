@@ -7,8 +7,6 @@ which queues the same task again and writes the audit record. Mounted by the pro
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -43,7 +41,7 @@ def failed_job_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.JOB_MANAGE)
 @require_POST
-def retry(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+def retry(request: HttpRequest, job_id: str) -> HttpResponse:
     form = RetryForm(request.POST)
     if not form.is_valid():
         for field_errors in form.errors.as_data().values():
@@ -67,5 +65,6 @@ def retry(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
 app_name = "jobs"
 urlpatterns: list[URLPattern] = [
     path("", failed_job_list, name="failed"),
-    path("<uuid:job_id>/retry/", retry, name="retry"),
+    # Database jobs have UUIDs, RQ jobs 32 letters and digits: both are slugs.
+    path("<slug:job_id>/retry/", retry, name="retry"),
 ]

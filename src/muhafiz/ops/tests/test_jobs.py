@@ -1,4 +1,9 @@
-"""Jobs: queued after commit, drained once by several workers, failures kept and retried."""
+"""Jobs: queued after commit, drained once by several workers, failures kept and retried.
+
+Every test runs on the backend the settings chose: the database queue, or RQ on Redis when
+REDIS_URL is set (CI runs this file both ways; the Redis database named there must be one that
+the tests may empty).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django_tasks import TaskResultStatus, task
+from django_tasks import TaskResultStatus, default_task_backend, task
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
-from muhafiz.core.jobs import enqueue_on_commit
+from muhafiz.core.jobs import enqueue_on_commit, uses_rq, worker_command
 from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
 from muhafiz.testing import make_user
 
@@ -60,12 +65,45 @@ def flaky(marker: str) -> str:
     return "done"
 
 
+def queued_ids() -> list[str]:
+    """The jobs waiting in every queue of the configured backend."""
+    if uses_rq():
+        import django_rq
+        from django.conf import settings
+
+        return [
+            job_id for name in settings.TASK_QUEUES for job_id in django_rq.get_queue(name).job_ids
+        ]
+    return [str(result.id) for result in DBTaskResult.objects.all()]
+
+
+def all_job_ids() -> set[str]:
+    """Every job the configured backend knows, whatever its state."""
+    if uses_rq():
+        import django_rq
+
+        found = django_rq.get_connection().keys("rq:job:*")
+        keys = [key.decode() if isinstance(key, bytes) else key for key in found]
+        return {key.removeprefix("rq:job:") for key in keys if key.count(":") == 2}
+    return {str(result.id) for result in DBTaskResult.objects.all()}
+
+
 def drain(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run one worker in this process until the queue is empty.
 
     Inside the test's transaction the worker must not close the connection between tasks
-    (it would end the transaction that holds the test's data).
+    (it would end the transaction that holds the test's data). On RQ the worker runs each job in
+    this process too (RQ's SimpleWorker does not fork).
     """
+    if uses_rq():
+        import django_rq
+        from django.conf import settings
+        from django_tasks_rq.backend import Job
+        from rq.worker import SimpleWorker
+
+        queues = [django_rq.get_queue(name, job_class=Job) for name in settings.TASK_QUEUES]
+        SimpleWorker(queues, connection=django_rq.get_connection(), job_class=Job).work(burst=True)
+        return
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     db_worker.Worker(
         queue_names=["*"],
@@ -84,8 +122,9 @@ def test_a_job_is_queued_only_when_its_transaction_commits(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         enqueue_on_commit(flaky, "/nonexistent")
-        assert not DBTaskResult.objects.exists()
-    assert DBTaskResult.objects.get().args_kwargs == {"args": ["/nonexistent"], "kwargs": {}}
+        assert queued_ids() == []
+    [queued] = queued_ids()
+    assert default_task_backend.get_result(queued).args == ["/nonexistent"]
 
 
 def test_a_job_of_a_rolled_back_transaction_is_never_queued(
@@ -98,7 +137,7 @@ def test_a_job_of_a_rolled_back_transaction_is_never_queued(
     ):
         enqueue_on_commit(flaky, "/nonexistent")
         _ = 1 / 0
-    assert not DBTaskResult.objects.exists()
+    assert queued_ids() == []
 
 
 def test_a_job_with_arguments_that_are_not_json_fails_before_the_commit(
@@ -111,7 +150,7 @@ def test_a_job_with_arguments_that_are_not_json_fails_before_the_commit(
     ):
         enqueue_on_commit(flaky, administrator)  # type: ignore[arg-type]
     assert callbacks == []
-    assert not DBTaskResult.objects.exists()
+    assert queued_ids() == []
 
 
 @pytest.fixture
@@ -134,11 +173,16 @@ def _database_url() -> str:
 
 
 def _start_worker(worker_id: str, log: Path) -> subprocess.Popen[bytes]:
+    """A worker as `muhafiz worker` starts it, on the test's database (and Redis)."""
     env = {**os.environ, "DATABASE_URL": _database_url(), "MUHAFIZ_PROFILE": "test"}
     env["DJANGO_SETTINGS_MODULE"] = "muhafiz.settings"
-    command = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"]
-    command += ["--interval", "0.05", "--no-startup-delay", "--no-reload", "--skip-checks"]
-    command += ["--worker-id", worker_id]
+    name, args = worker_command([], batch=False)
+    command = [sys.executable, "-m", "django", name, *args]
+    if name == "rqworker":
+        command += ["--name", worker_id]
+    else:
+        command += ["--interval", "0.05", "--no-startup-delay", "--no-reload", "--skip-checks"]
+        command += ["--worker-id", worker_id]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -160,20 +204,24 @@ def test_three_workers_drain_one_queue_without_running_a_task_twice(
         # Queue the work only once every worker is polling, so that all of them compete for it.
         _wait_for(
             lambda: (
-                all("Starting worker" in log.read_text(errors="replace") for log in logs.values())
+                all(
+                    any(
+                        started in log.read_text(errors="replace")
+                        for started in ("Starting worker", "Listening on")
+                    )
+                    for log in logs.values()
+                )
                 or any(w.poll() is not None for w in workers)
             ),
             "the workers to start",
         )
         assert all(w.poll() is None for w in workers), [log.read_text() for log in logs.values()]
-        for number in range(50):
-            record_run.enqueue(number)
+        queued = [record_run.enqueue(number).id for number in range(50)]
         _wait_for(
-            lambda: (
-                DBTaskResult.objects.filter(
-                    status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
-                ).count()
-                == 50
+            lambda: all(
+                default_task_backend.get_result(job_id).status
+                in {TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED}
+                for job_id in queued
             ),
             "the queue to drain",
         )
@@ -185,9 +233,9 @@ def test_three_workers_drain_one_queue_without_running_a_task_twice(
         for worker in workers:
             worker.wait(timeout=30)
 
-    results = list(DBTaskResult.objects.all())
+    results = [default_task_backend.get_result(job_id) for job_id in queued]
     assert {r.status for r in results} == {TaskResultStatus.SUCCESSFUL}, [
-        r.traceback for r in results if r.traceback
+        r.errors for r in results if r.errors
     ]
     assert all(len(r.worker_ids) == 1 for r in results)
     assert len({r.worker_ids[0] for r in results}) >= 2, "only one worker took part"
@@ -220,11 +268,11 @@ def test_a_failed_job_keeps_its_error_and_an_administrator_can_retry_it(
     assert failed_jobs(include_retried=False) == []
     drain(monkeypatch)
 
-    retried = DBTaskResult.objects.get(id=retry_id)
+    retried = default_task_backend.get_result(retry_id)
     assert retried.status == TaskResultStatus.SUCCESSFUL
     assert retried.return_value == "done"
-    assert retried.args_kwargs == {"args": [str(marker)], "kwargs": {}}
-    assert DBTaskResult.objects.get(id=first.id).status == TaskResultStatus.FAILED
+    assert (retried.args, retried.kwargs) == ([str(marker)], {})
+    assert default_task_backend.get_result(first.id).status == TaskResultStatus.FAILED
     event = AuditEvent.objects.get(action="job.retry")
     assert event.details["failed_job"] == first.id
     assert event.details["new_job"] == retry_id
