@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/", include("muhafiz.cases.urls")),
     path("proceedings/", include("muhafiz.proceedings.urls")),
     path("evidence/", include("muhafiz.evidence.urls")),
+    path("statistics/", include("muhafiz.insights.urls")),
     path("jobs/", include("muhafiz.ops.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),

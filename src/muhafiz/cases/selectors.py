@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -285,6 +285,29 @@ def victim_statistics(principal: Any) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def statistics_cases() -> QuerySet[Case]:
+    """Every case that may be counted in published or staff statistics: it has a victim, and
+    every victim consented to statistics (or a supervisor overrode the refusal). A system read
+    for the insights summary job, which publishes aggregates only; no principal, no identity."""
+    refused = Victim.objects.filter(case=OuterRef("pk"), consent_statistics=False).exclude(
+        consent_overrides__consent="statistics"
+    )
+    return Case.objects.filter(Exists(Victim.objects.filter(case=OuterRef("pk")))).exclude(
+        Exists(refused)
+    )
+
+
+def statistics_victims(cases: QuerySet[Case]) -> QuerySet[Victim]:
+    """The victims of `cases` (from `statistics_cases`), for counts by gender and age band;
+    only those columns are ever read."""
+    return Victim.objects.filter(case__in=cases)
+
+
+def statistics_referrals(cases: QuerySet[Case]) -> QuerySet[Referral]:
+    """Referrals to child protection made in `cases` (from `statistics_cases`)."""
+    return Referral.objects.filter(case__in=cases)
 
 
 # --- lists shared by the pages and the API ------------------------------------------------------

@@ -421,3 +421,17 @@ def remand_days_granted(case: Case, accused: Accused) -> int:
         code__in=[StageCode.PHYSICAL_REMAND_STARTED, StageCode.PHYSICAL_REMAND_EXTENDED],
     ).aggregate(total=Sum("remand_days"))["total"]
     return int(total or 0)
+
+
+# --- for statistics -----------------------------------------------------------------------------
+
+
+def statistics_events(cases: QuerySet[Case], codes: Iterable[str]) -> QuerySet[StageEvent]:
+    """Stage events of `cases` (insights passes `cases.selectors.statistics_cases()`) with one
+    of `codes`, for counts of FIRs, challans and judgments; a system read for aggregates."""
+    return StageEvent.objects.filter(case__in=cases, code__in=list(codes))
+
+
+def statistics_clocks(cases: QuerySet[Case]) -> QuerySet[Clock]:
+    """Statutory clocks of `cases`, for stage durations and deadlines met; a system read."""
+    return Clock.objects.filter(case__in=cases)

@@ -34,7 +34,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(("intake:list",), _("Reports"), (Perm.INTAKE_HANDLE,)),
     NavEntry(("register:home",), _("Register"), (Perm.REGISTER_MANAGE, Perm.REGISTER_REQUEST)),
     NavEntry(
-        ("insights:dashboard", "proceedings:dashboard", "cases:statistics"),
+        ("insights:staff", "proceedings:dashboard", "cases:statistics"),
         _("Statistics"),
         (Perm.STATS_VIEW,),
     ),

@@ -150,6 +150,7 @@ def test_the_walk_finds_the_actions_of_every_app() -> None:
         "catalogue",
         "evidence",
         "hashbank",
+        "insights",
         "proceedings",
     }
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
