@@ -17,6 +17,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "report": "muhafiz.triage.cli:report",
     "bank": "muhafiz.hashbank.cli:bank",
     "demo": "muhafiz.demo.cli:demo",
+    "demo-code": "muhafiz.demo.cli:demo_code",
     "serve": "muhafiz.ops.cli:serve",
     "migrate": "muhafiz.ops.cli:migrate_command",
     "worker": "muhafiz.ops.cli:worker",

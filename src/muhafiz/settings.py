@@ -199,6 +199,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 OTP_TOTP_ISSUER = "Muhafiz"
+# No per-device delay after a wrong code: a person who mistypes once is let in with the right
+# code at once (issue 15). Guessing is limited by the lockout above: every wrong code counts as a
+# failed sign-in, and AXES_FAILURE_LIMIT of them lock the account until an administrator unlocks
+# it, so at most 5 of the 10^6 codes can ever be tried.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # An API client's last_used_at is written at most this often (a write per request would queue
 # every API read behind the database's write lock).
@@ -245,6 +250,8 @@ if TASKS["default"]["BACKEND"] == RQ_TASKS_BACKEND:
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ur", _("Urdu"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# One date format on every page in both languages (core/formats): 2026-12-07 14:30.
+FORMAT_MODULE_PATH = ["muhafiz.core.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("MUHAFIZ_TIME_ZONE", "Asia/Karachi")
 USE_TZ = True

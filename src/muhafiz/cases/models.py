@@ -449,6 +449,19 @@ class Accused(models.Model):
     def identifier_values(self, kind: str) -> list[str]:
         return [i.value for i in self.identifiers.all() if i.kind == kind]
 
+    # For templates, which cannot pass an argument.
+    @property
+    def cnics(self) -> list[str]:
+        return self.identifier_values("cnic")
+
+    @property
+    def phones(self) -> list[str]:
+        return self.identifier_values("phone")
+
+    @property
+    def handles(self) -> list[str]:
+        return self.identifier_values("handle")
+
 
 class IdentifierKind(models.TextChoices):
     CNIC = "cnic", _("CNIC")

@@ -1,4 +1,5 @@
-"""Every write to the catalogue: offences, deadline rules and agencies, each change audited.
+"""Every write to the catalogue: offences, deadline rules, agencies and police stations, each
+change audited.
 
 Only administrators (`Perm.CATALOGUE_EDIT`) change legal data. A row is never deleted — cases and
 registers refer to it — it is deactivated instead. A row's code is its stable key (shipped
@@ -9,10 +10,20 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from muhafiz.catalogue.models import Agency, DeadlineRule, District, Offence, Province
+from muhafiz.catalogue.models import (
+    Agency,
+    DeadlineRule,
+    District,
+    Offence,
+    PoliceStation,
+    Province,
+)
+from muhafiz.catalogue.stations import StationImport, read_station_rows, refuse_lines
 from muhafiz.core.permissions import Perm, check_perm
 
 CITED_FIELDS = ("source", "source_url", "verified", "active", "notes")
@@ -37,6 +48,9 @@ DEADLINE_RULE_FIELDS = (
     *CITED_FIELDS,
 )
 AGENCY_FIELDS = ("name", "name_ur", "kind", "province", "district", *CITED_FIELDS)
+# A station's key is its district and name: the name is editable (a renamed station keeps its
+# cases), the district is not.
+POLICE_STATION_FIELDS = ("name", "name_ur", *CITED_FIELDS)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -44,11 +58,13 @@ _EDITABLE: dict[type[models.Model], tuple[str, ...]] = {
     Offence: OFFENCE_FIELDS,
     DeadlineRule: DEADLINE_RULE_FIELDS,
     Agency: AGENCY_FIELDS,
+    PoliceStation: POLICE_STATION_FIELDS,
 }
 _AUDIT_NAME: dict[type[models.Model], str] = {
     Offence: "offence",
     DeadlineRule: "deadline_rule",
     Agency: "agency",
+    PoliceStation: "police_station",
 }
 
 
@@ -59,16 +75,23 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _audit(actor: Any, action: str, obj: models.Model, **kwargs: Any) -> None:
+def _audit(actor: Any, action: str, obj: models.Model | None, **kwargs: Any) -> None:
     from muhafiz.audit.actions import record
 
     record(actor, action, obj, **kwargs)
 
 
+def _key(obj: models.Model) -> str:
+    """A row's stable key for the audit details: its code, or a station's district and name."""
+    if isinstance(obj, PoliceStation):
+        return f"{obj.district.code}/{obj.name}"
+    return str(getattr(obj, "code", ""))
+
+
 def _create(
     actor: Any,
     model: type[M],
-    code: str,
+    keys: dict[str, Any],
     fields: dict[str, Any],
     *,
     reason: str,
@@ -80,7 +103,7 @@ def _create(
     if unknown:
         raise ValueError(f"not an editable field: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        obj = model(code=code, **fields)
+        obj = model(**keys, **fields)
         obj.full_clean()
         obj.save()
         name = _AUDIT_NAME[model]
@@ -90,7 +113,7 @@ def _create(
             obj,
             reason=reason,
             request=request,
-            code=code,
+            code=_key(obj),
             fields={key: _value(value) for key, value in fields.items()},
         )
     return obj
@@ -125,7 +148,7 @@ def _update(
                 obj,
                 reason=reason,
                 request=request,
-                code=getattr(obj, "code", ""),
+                code=_key(obj),
                 changed={name: [before[name], _value(getattr(obj, name))] for name in changed},
             )
     return changed
@@ -140,7 +163,7 @@ def create_offence(
     request: HttpRequest | None = None,
 ) -> Offence:
     """Add an offence to the catalogue (e.g. a section inserted by a new amendment)."""
-    return _create(actor, Offence, code, fields, reason=reason, request=request)
+    return _create(actor, Offence, {"code": code}, fields, reason=reason, request=request)
 
 
 def update_offence(
@@ -164,7 +187,7 @@ def create_deadline_rule(
     request: HttpRequest | None = None,
 ) -> DeadlineRule:
     """Add a statutory clock."""
-    return _create(actor, DeadlineRule, code, fields, reason=reason, request=request)
+    return _create(actor, DeadlineRule, {"code": code}, fields, reason=reason, request=request)
 
 
 def update_deadline_rule(
@@ -188,7 +211,7 @@ def create_agency(
     request: HttpRequest | None = None,
 ) -> Agency:
     """Add an agency (a crisis cell, a court, a unit) to the catalogue."""
-    return _create(actor, Agency, code, fields, reason=reason, request=request)
+    return _create(actor, Agency, {"code": code}, fields, reason=reason, request=request)
 
 
 def update_agency(
@@ -201,3 +224,114 @@ def update_agency(
 ) -> list[str]:
     """Change an agency's names, kind, place or status."""
     return _update(actor, agency, changes, reason=reason, request=request)
+
+
+def create_police_station(
+    actor: Any,
+    district: District,
+    fields: dict[str, Any],
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> PoliceStation:
+    """Add a police station to a district (FIR numbers are registered at a station)."""
+    return _create(
+        actor, PoliceStation, {"district": district}, fields, reason=reason, request=request
+    )
+
+
+def update_police_station(
+    actor: Any,
+    station: PoliceStation,
+    changes: dict[str, Any],
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """Change a station's names, source or status (a closed station is made inactive)."""
+    return _update(actor, station, changes, reason=reason, request=request)
+
+
+def import_police_stations(
+    actor: Any,
+    data: bytes,
+    *,
+    source: str = "",
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> StationImport:
+    """Add and update police stations from a CSV file, all or nothing.
+
+    Columns (a header row names them): `district` (the district's code), `name`, and optionally
+    `name_ur`, `source`, `source_url`, `verified`, `notes`. A row's station is found by its
+    district and name: a new one is added, an existing one gets the row's other values. A row
+    without a source takes `source`. Any bad row refuses the whole file with every problem
+    named by its line, and nothing is written.
+    """
+    check_perm(actor, Perm.CATALOGUE_EDIT)
+    codes = frozenset(District.objects.values_list("code", flat=True))
+    rows = read_station_rows(data, districts=codes, default_source=source)
+    report = StationImport()
+    with transaction.atomic():
+        districts = {
+            d.code: d for d in District.objects.filter(code__in={r.district for r in rows})
+        }
+        existing = {
+            (s.district.code, s.name.casefold()): s
+            for s in PoliceStation.objects.select_related("district").filter(
+                district__code__in=districts
+            )
+        }
+        errors: list[str] = []
+        for row in rows:
+            district = districts[row.district]
+            station = existing.get((row.district, row.name.casefold()))
+            values = row.values()
+            if station is None:
+                station = PoliceStation(district=district, **values)
+                try:
+                    station.full_clean()
+                except ValidationError as exc:
+                    errors += _line_errors(row.line, exc)
+                    continue
+                station.save()
+                existing[(row.district, row.name.casefold())] = station
+                report.added.append(_key(station))
+                continue
+            # A station is matched by its name ignoring case; the name it has stays (rename
+            # a station on its page).
+            values.pop("name")
+            changed = [name for name, value in values.items() if getattr(station, name) != value]
+            if not changed:
+                report.unchanged += 1
+                continue
+            for name in changed:
+                setattr(station, name, values[name])
+            try:
+                station.full_clean()
+            except ValidationError as exc:
+                errors += _line_errors(row.line, exc)
+                continue
+            station.save(update_fields=changed)
+            report.changed.append(_key(station))
+        if errors:
+            # Raising inside the transaction keeps nothing of a refused file.
+            raise refuse_lines(errors)
+        _audit(
+            actor,
+            "catalogue.police_stations_imported",
+            None,
+            reason=reason,
+            request=request,
+            rows=len(rows),
+            added=report.added,
+            changed=report.changed,
+            unchanged=report.unchanged,
+        )
+    return report
+
+
+def _line_errors(line: int, exc: ValidationError) -> list[str]:
+    return [
+        _("Line %(line)d: %(error)s") % {"line": line, "error": message} for message in exc.messages
+    ]

@@ -11,7 +11,15 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule, District, Offence, Province
+from muhafiz.catalogue.models import (
+    Agency,
+    AgencyKind,
+    DeadlineRule,
+    District,
+    Offence,
+    PoliceStation,
+    Province,
+)
 from muhafiz.core.api import api_signed_in
 
 router = Router(tags=["catalogue"])
@@ -87,6 +95,20 @@ class DeadlineRuleOut(Schema):
     notes: str
 
 
+class PoliceStationOut(Schema):
+    id: int
+    name: str
+    name_ur: str
+    district: str
+    source: str
+    verified: bool
+    active: bool
+
+    @staticmethod
+    def resolve_district(obj: PoliceStation) -> str:
+        return obj.district.code
+
+
 @router.get("/provinces", response=list[ProvinceOut], summary="Provinces and territories")
 @api_signed_in
 def provinces(request: HttpRequest) -> Any:
@@ -139,6 +161,23 @@ def offences(
 @api_signed_in
 def deadline_rules(request: HttpRequest, include_inactive: bool = False) -> Any:
     rows = DeadlineRule.objects.all()
+    if not include_inactive:
+        rows = rows.filter(active=True)
+    return rows
+
+
+@router.get(
+    "/police-stations", response=list[PoliceStationOut], summary="Police stations, by district"
+)
+@api_signed_in
+def police_stations(
+    request: HttpRequest, district: str | None = None, include_inactive: bool = False
+) -> Any:
+    """Police stations (their `id` is what a case's `police_station` takes), or those of one
+    district (`?district=LHR`)."""
+    rows = PoliceStation.objects.select_related("district")
+    if district:
+        rows = rows.filter(district__code=district.upper())
     if not include_inactive:
         rows = rows.filter(active=True)
     return rows

@@ -6,10 +6,12 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.catalogue import actions
-from muhafiz.catalogue.models import Agency, DeadlineRule, District, Offence
+from muhafiz.catalogue.models import Agency, DeadlineRule, District, Offence, PoliceStation
+from muhafiz.catalogue.stations import COLUMNS, MAX_BYTES
 
 REASON_MAX_LENGTH = 500
 
@@ -32,11 +34,19 @@ class CatalogueForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    key_field = "code"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["code"].disabled = True
-            self.fields["code"].help_text = _("The code is a stable key and cannot change.")
+            self.fields[self.key_field].disabled = True
+            self.fields[self.key_field].help_text = self.key_help
+
+    key_help = _("The code is a stable key and cannot change.")
+
+    def keys(self) -> dict[str, Any]:
+        """What identifies a new row (its code), passed to the create action."""
+        return {"code": self.cleaned_data["code"]}
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.editable_fields}
@@ -78,3 +88,51 @@ class AgencyForm(CatalogueForm):
         district.queryset = District.objects.select_related("province").order_by(
             "province__name", "name"
         )
+
+
+def _districts() -> Any:
+    return District.objects.select_related("province").order_by("province__name", "name")
+
+
+class PoliceStationForm(CatalogueForm):
+    editable_fields = actions.POLICE_STATION_FIELDS
+    key_field = "district"
+    key_help = _("A station stays in its district; a new station is added instead.")
+
+    class Meta:
+        model = PoliceStation
+        formfield_callback = _formfield
+        fields = ["district", *actions.POLICE_STATION_FIELDS]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        district = self.fields["district"]
+        assert isinstance(district, forms.ModelChoiceField)
+        district.queryset = _districts()
+
+    def keys(self) -> dict[str, Any]:
+        return {"district": self.cleaned_data["district"]}
+
+
+class StationImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))
+    source = forms.CharField(
+        label=_("Source of rows without one"),
+        max_length=300,
+        required=False,
+        help_text=_("e.g. the police department's notification of its stations."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Kept in the audit log."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "UTF-8 CSV, at most %(mb)d MB. The first line names the columns: %(columns)s "
+            "(district is the district's code, such as LHR; verified is yes or no)."
+        ) % {"mb": MAX_BYTES // (1024 * 1024), "columns": ", ".join(COLUMNS)}

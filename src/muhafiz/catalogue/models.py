@@ -67,7 +67,11 @@ class District(models.Model):
         return self.name
 
 
-class PoliceStation(models.Model):
+class PoliceStation(Cited):
+    """A police station of a district: where an FIR is registered (FIR numbers are unique per
+    station). Its key is its district and name; stations come from the province's police
+    notification, added on the catalogue pages or imported from CSV."""
+
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="police_stations")
     name = models.CharField(_("name"), max_length=150)
     name_ur = models.CharField(_("name (Urdu)"), max_length=150, blank=True)
@@ -77,6 +81,8 @@ class PoliceStation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["district", "name"], name="station_name_per_district")
         ]
+        verbose_name = _("police station")
+        verbose_name_plural = _("police stations")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.district})"

@@ -17,4 +17,8 @@ urlpatterns = [
     path("agencies/new/", views.agency_create, name="agency_create"),
     path("agencies/<int:pk>/", views.agency_edit, name="agency_edit"),
     path("geography/", views.geography, name="geography"),
+    path("stations/", views.station_list, name="station_list"),
+    path("stations/new/", views.station_create, name="station_create"),
+    path("stations/import/", views.station_import, name="station_import"),
+    path("stations/<int:pk>/", views.station_edit, name="station_edit"),
 ]

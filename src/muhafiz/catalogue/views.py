@@ -17,12 +17,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from muhafiz.catalogue import actions
-from muhafiz.catalogue.forms import AgencyForm, CatalogueForm, DeadlineRuleForm, OffenceForm
-from muhafiz.catalogue.models import Agency, AgencyKind, DeadlineRule, Offence, Province
+from muhafiz.catalogue.forms import (
+    AgencyForm,
+    CatalogueForm,
+    DeadlineRuleForm,
+    OffenceForm,
+    PoliceStationForm,
+    StationImportForm,
+)
+from muhafiz.catalogue.models import (
+    Agency,
+    AgencyKind,
+    DeadlineRule,
+    District,
+    Offence,
+    PoliceStation,
+    Province,
+)
 from muhafiz.core.forms import apply_errors
+from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, requires
 
 SEARCH_MAX_LENGTH = 100
+STATIONS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,15 @@ AGENCIES = Section(
     gettext_lazy("Agencies"),
     gettext_lazy("New agency"),
 )
+POLICE_STATIONS = Section(
+    PoliceStation,
+    PoliceStationForm,
+    actions.create_police_station,
+    actions.update_police_station,
+    "catalogue:station_list",
+    gettext_lazy("Police stations"),
+    gettext_lazy("New police station"),
+)
 
 
 @requires(Perm.CATALOGUE_EDIT)
@@ -78,6 +104,9 @@ def home(request: HttpRequest) -> HttpResponse:
             total=Count("pk"), unverified=Count("pk", filter=unverified)
         ),
         "agencies": Agency.objects.aggregate(total=Count("pk")),
+        "stations": PoliceStation.objects.aggregate(
+            total=Count("pk"), unverified=Count("pk", filter=unverified)
+        ),
         "provinces": Province.objects.annotate(district_count=Count("districts")),
     }
     return render(request, "catalogue/home.html", context)
@@ -141,7 +170,7 @@ def _edit(request: HttpRequest, section: Section, pk: int | None) -> HttpRespons
             if instance is None:
                 section.create(
                     request.user,
-                    form.cleaned_data["code"],
+                    *form.keys().values(),
                     form.changes(),
                     reason=reason,
                     request=request,
@@ -195,3 +224,64 @@ def agency_create(request: HttpRequest) -> HttpResponse:
 @requires(Perm.CATALOGUE_EDIT)
 def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit(request, AGENCIES, pk)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def station_list(request: HttpRequest) -> HttpResponse:
+    stations, q = _search(
+        request,
+        PoliceStation.objects.select_related("district", "district__province"),
+        "name",
+        "name_ur",
+    )
+    district = District.objects.filter(code=request.GET.get("district", "")).first()
+    if district is not None:
+        stations = stations.filter(district=district)
+    page, query = paginate(request, stations, STATIONS_PER_PAGE)
+    context = {
+        "page": page,
+        "query": query,
+        "q": q,
+        "district": district,
+        "districts": District.objects.select_related("province").order_by("province__name", "name"),
+    }
+    return render(request, "catalogue/station_list.html", context)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def station_create(request: HttpRequest) -> HttpResponse:
+    return _edit(request, POLICE_STATIONS, None)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def station_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, POLICE_STATIONS, pk)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def station_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV of police stations: all rows are added or updated, or none is."""
+    form = StationImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = actions.import_police_stations(
+                request.user,
+                form.cleaned_data["file"].read(),
+                source=form.cleaned_data["source"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Imported: %(added)d stations added, %(changed)d changed, %(same)d unchanged.")
+                % {
+                    "added": len(report.added),
+                    "changed": len(report.changed),
+                    "same": report.unchanged,
+                },
+            )
+            return redirect("catalogue:station_list")
+    return render(request, "catalogue/station_import.html", {"form": form})

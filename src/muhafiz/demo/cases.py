@@ -44,6 +44,7 @@ class DemoStage:
     after: dt.timedelta  # after the report was received
     accused: int | None = None  # index into the case's accused
     remand_days: int | None = None
+    fir_number: str = ""  # with fir_registered: written on the case with the case's station
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class DemoCase:
     district: str
     investigator: str  # demo username; the case is opened and written by them
     agency: str
+    station: str  # a demo police station's name in the case's district (DEMO_STATIONS)
     reported_ago: dt.timedelta
     summary: str
     facts: tuple[str, ...]
@@ -84,6 +86,15 @@ def _d(days: float) -> dt.timedelta:
     return dt.timedelta(days=days)
 
 
+# Synthetic police stations: the catalogue ships none (a deployment imports its province's
+# notification), so the demo adds a few whose names say they are invented.
+DEMO_STATION_SOURCE = "Synthetic demo data: not a real police station"
+DEMO_STATIONS: tuple[tuple[str, str, str], ...] = (
+    ("LHR", "Demo Station North (synthetic)", "ڈیمو تھانہ شمالی (فرضی)"),
+    ("LHR", "Demo Station South (synthetic)", "ڈیمو تھانہ جنوبی (فرضی)"),
+    ("KSR", "Demo Station Kasur City (synthetic)", "ڈیمو تھانہ قصور شہر (فرضی)"),
+)
+
 LAHORE_TEAM = (
     ("sup.lahore", "supervisor"),
     ("pros.lahore", "prosecutor"),
@@ -99,6 +110,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         district="LHR",
         investigator="inv.lahore",
         agency="SSOIU-LHR",
+        station="Demo Station North (synthetic)",
         reported_ago=_d(40),
         summary="A child abused by a neighbour who filmed it and shared the videos online; "
         "the accused is on trial.",
@@ -117,7 +129,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         accused=(DemoAccused("Demo Accused One", handles=(SHARED_HANDLE,)),),
         stages=(
             DemoStage("medico_legal_examined", _h(4)),
-            DemoStage("fir_registered", _h(5)),
+            DemoStage("fir_registered", _h(5), fir_number="DEMO-101"),
             DemoStage("arrested", _d(2), accused=0),
             DemoStage("produced_before_magistrate", _d(2) + _h(20), accused=0),
             DemoStage("physical_remand_started", _d(3), accused=0, remand_days=7),
@@ -144,6 +156,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         district="LHR",
         investigator="inv.lahore",
         agency="SSOIU-LHR",
+        station="Demo Station South (synthetic)",
         reported_ago=_d(20),
         summary="A child abused by a tutor; the final challan is overdue.",
         facts=("victim_under_18", "sexual_abuse"),
@@ -152,7 +165,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         victims=(DemoVictim("Demo Child B", "Demo Guardian B", "boy", 9),),
         accused=(DemoAccused("Demo Accused Two"),),
         stages=(
-            DemoStage("fir_registered", _h(1)),
+            DemoStage("fir_registered", _h(1), fir_number="DEMO-102"),
             DemoStage("medico_legal_examined", _h(3)),
             DemoStage("interim_report_submitted", _d(16)),
         ),
@@ -163,6 +176,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         district="LHR",
         investigator="inv.lahore",
         agency="PB-POLICE",
+        station="Demo Station North (synthetic)",
         reported_ago=_h(3),
         summary="A child reported missing this morning; FIR and ZARRA within the two hours.",
         facts=("victim_under_18", "missing_child"),
@@ -170,7 +184,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         team=LAHORE_TEAM[:1],
         victims=(DemoVictim("Demo Child C", "Demo Guardian C", "girl", 7),),
         stages=(
-            DemoStage("fir_registered", _h(1)),
+            DemoStage("fir_registered", _h(1), fir_number="DEMO-103"),
             DemoStage("zarra_informed", _h(1.5)),
         ),
         shows=("missing-child clocks met", "alert-raiser contact pending"),
@@ -180,6 +194,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         district="KSR",
         investigator="inv.kasur",
         agency="SSOIU-KSR",
+        station="Demo Station Kasur City (synthetic)",
         reported_ago=_d(5),
         summary="A child groomed online by an account also seen in a Lahore case.",
         facts=("victim_under_18", "online_grooming", "material_online"),
@@ -187,7 +202,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
         victims=(DemoVictim("Demo Child D", "Demo Guardian D", "boy", 14),),
         accused=(DemoAccused("Demo Accused Three", handles=(SHARED_HANDLE,)),),
         stages=(
-            DemoStage("fir_registered", _h(3)),
+            DemoStage("fir_registered", _h(3), fir_number="DEMO-201"),
             DemoStage("arrested", _d(1), accused=0),
             DemoStage("produced_before_magistrate", _d(1) + _h(10), accused=0),
         ),
@@ -203,13 +218,6 @@ class SeededCase:
     shows: tuple[str, ...]
 
 
-# Parts skipped because an app offers no action for them yet; printed by seed_demo.
-SKIPPED: tuple[str, ...] = (
-    "FIR numbers and police stations: the catalogue ships no police stations and has no action "
-    "to add one",
-)
-
-
 def existing_demo_keys() -> set[str]:
     """The keys of the demo cases already seeded (read through the cases app's model)."""
     from muhafiz.cases.models import Case
@@ -223,9 +231,32 @@ def existing_demo_keys() -> set[str]:
     return found
 
 
+def seed_demo_stations() -> int:
+    """Add the synthetic demo police stations the catalogue lacks (through the catalogue's
+    action, as the platform itself); return how many were added."""
+    from muhafiz.catalogue.actions import create_police_station
+    from muhafiz.catalogue.models import District, PoliceStation
+    from muhafiz.core.permissions import SYSTEM
+
+    added = 0
+    for district_code, name, name_ur in DEMO_STATIONS:
+        district = District.objects.get(code=district_code)
+        if PoliceStation.objects.filter(district=district, name=name).exists():
+            continue
+        create_police_station(
+            SYSTEM,
+            district,
+            {"name": name, "name_ur": name_ur, "source": DEMO_STATION_SOURCE},
+            reason="synthetic demo installation",
+        )
+        added += 1
+    return added
+
+
 def seed_demo_cases(now: dt.datetime | None = None) -> list[SeededCase]:
     """Create the demo cases not seeded yet; return those created. Needs the demo people."""
     now = now or timezone.now()
+    seed_demo_stations()
     done = existing_demo_keys()
     created = []
     for demo in DEMO_CASES:
@@ -245,7 +276,7 @@ def seed_demo_cases(now: dt.datetime | None = None) -> list[SeededCase]:
 def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
     from muhafiz.accounts.models import User
     from muhafiz.cases import actions as cases
-    from muhafiz.catalogue.models import Agency, District, Offence
+    from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
     from muhafiz.evidence import actions as evidence
     from muhafiz.proceedings import actions as proceedings
 
@@ -303,6 +334,7 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
     # Each stage is recorded as if at the moment it happened, so the clocks are derived as they
     # would have been then (a challan filed in time never made an interim report due); the clock
     # job's evaluation at the end brings every running clock up to the present.
+    station = PoliceStation.objects.get(district=case.district, name=demo.station)
     for stage in demo.stages:
         occurred_at = reported_at + stage.after
         proceedings.record_stage_event(
@@ -312,6 +344,8 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
             occurred_at=occurred_at,
             accused=accused[stage.accused] if stage.accused is not None else None,
             remand_days=stage.remand_days,
+            fir_number=stage.fir_number,
+            police_station=station if stage.fir_number else None,
             now=occurred_at,
         )
     for item_spec in demo.evidence:

@@ -1,23 +1,21 @@
-"""`muhafiz bank …`: the banks library's offline commands (lookup) plus the server's own
-(import, export, export-all, list, stats, remove, enable, disable, rebuild-index).
+"""`muhafiz bank …`: the banks library's offline commands plus the server's own (import,
+export, export-all, list, stats, remove, enable, disable, rebuild-index, and lookup against the
+server's banks when no --bank-dir is given: `cli_lookup.py`).
 
-Django is imported only inside the server subcommands, so `muhafiz bank lookup` runs on an
-air-gapped laptop with no database and no settings.
+Django is imported only inside the server subcommands, so `muhafiz bank lookup --bank-dir …`
+runs on an air-gapped laptop with no database and no settings.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from muhafiz.banks.cli import bank as library_bank
-
-F = TypeVar("F", bound=Callable[..., Any])
+from muhafiz.hashbank.cli_lookup import lookup as server_lookup
+from muhafiz.hashbank.cli_support import _operator, server_command
 
 KINDS = ("known-bad", "known-good", "watch")
 
@@ -29,48 +27,8 @@ def bank() -> None:
 
 for _name, _command in library_bank.commands.items():
     bank.add_command(_command, _name)
-
-
-def server_command(func: F) -> F:
-    """Set up Django first; turn bank errors into a clear message and a non-zero exit."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from muhafiz.core.cli import setup_django
-
-        setup_django()
-        from django.core.exceptions import PermissionDenied
-
-        from muhafiz.hashbank.actions import BankError
-
-        try:
-            return func(*args, **kwargs)
-        except BankError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except PermissionDenied as exc:
-            raise click.ClickException(
-                f"MUHAFIZ_OPERATOR may not do this (it needs {exc or 'a permission'})"
-            ) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _operator() -> Any:
-    """Who runs a server command: the user named by MUHAFIZ_OPERATOR (who must hold the
-    permission the command needs), else the system (whoever has the server's shell)."""
-    import os
-
-    from muhafiz.core.permissions import SYSTEM
-
-    username = os.environ.get("MUHAFIZ_OPERATOR", "").strip()
-    if not username:
-        return SYSTEM
-    from muhafiz.accounts.models import User
-
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise click.ClickException(f"MUHAFIZ_OPERATOR={username!r} is not an active user")
-    return user
+# On a server, `lookup` without --bank-dir asks the server's own banks.
+bank.add_command(server_lookup, "lookup")
 
 
 @bank.command("import")

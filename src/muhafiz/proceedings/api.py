@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from muhafiz.cases.models import Accused
 from muhafiz.cases.selectors import load_case
-from muhafiz.catalogue.models import Agency, AgencyKind
+from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.core.api import api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.proceedings import actions, selectors
@@ -46,6 +46,12 @@ class StageEventIn(Schema):
     sentence: str = Field("", max_length=SENTENCE_LENGTH)
     court: str = Field("", max_length=COURT_CODE_LENGTH, description="Agency code of the court")
     note: str = Field("", max_length=NOTE_LENGTH)
+    fir_number: str = Field(
+        "", max_length=40, description="With the FIR registration: written on the case"
+    )
+    police_station: int | None = Field(
+        None, description="Where the FIR was registered (a catalogue police station's id)"
+    )
 
 
 class StageEventOut(Schema):
@@ -180,6 +186,12 @@ def record_stage(
         sentence=payload.sentence,
         court=court,
         note=payload.note,
+        fir_number=payload.fir_number,
+        police_station=(
+            get_object_or_404(PoliceStation, pk=payload.police_station)
+            if payload.police_station is not None
+            else None
+        ),
         request=request,
     )
     return Status(201, StageEventOut.of(event))

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import Accused, Case
-from muhafiz.catalogue.models import Agency, AgencyKind, District
+from muhafiz.catalogue.models import Agency, AgencyKind, District, PoliceStation
 from muhafiz.proceedings.models import NOTE_LENGTH, SENTENCE_LENGTH, Outcome, StageCode
 
 
@@ -45,6 +45,18 @@ class StageEventForm(forms.Form):
         queryset=Agency.objects.filter(kind=AgencyKind.COURT, active=True),
         required=False,
     )
+    fir_number = forms.CharField(
+        label=_("FIR number"),
+        required=False,
+        max_length=Case._meta.get_field("fir_number").max_length,
+        help_text=_("For the FIR registration: written on the case with its police station."),
+    )
+    police_station = forms.ModelChoiceField(
+        label=_("Police station"),
+        queryset=PoliceStation.objects.none(),
+        required=False,
+        help_text=_("Where the FIR was registered (the case's district)."),
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -56,6 +68,9 @@ class StageEventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["accused"].queryset = Accused.objects.filter(case=case).only(  # type: ignore[attr-defined]
             "pk", "label", "case_id"
+        )
+        self.fields["police_station"].queryset = PoliceStation.objects.filter(  # type: ignore[attr-defined]
+            district_id=case.district_id, active=True
         )
 
 

@@ -47,6 +47,8 @@ def case_stages(request: HttpRequest, reference: str) -> HttpResponse:
                     sentence=data["sentence"],
                     court=data["court"],
                     note=data["note"],
+                    fir_number=data["fir_number"],
+                    police_station=data["police_station"],
                     request=request,
                 )
             except ValidationError as exc:

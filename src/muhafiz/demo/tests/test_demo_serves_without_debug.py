@@ -69,6 +69,10 @@ def test_the_demo_answers_with_its_own_error_pages(tmp_path: Path) -> None:
             assert server.poll() is None, "muhafiz demo exited"
             assert time.monotonic() < deadline, "muhafiz demo did not start in time"
             time.sleep(1)
+        # A worker runs beside the web server, so that a queued scan runs.
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in children]
+        assert [b"-m", b"muhafiz", b"worker"] in [c[1:4] for c in commands]
         status, page = _get(f"{base}/no-such-page/")
         assert status == 404
         assert "There is no page at this address." in page

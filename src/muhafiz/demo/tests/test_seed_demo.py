@@ -191,3 +191,71 @@ def test_demo_people_are_created_by_accounts_action_which_refuses_production(
     seed()
     created = AuditEvent.objects.filter(action="demo.person_created")
     assert created.count() == len(DEMO_PEOPLE)
+
+
+def test_the_demo_seeds_synthetic_stations_and_its_cases_carry_fir_numbers(db: None) -> None:
+    from muhafiz.cases.models import Case
+    from muhafiz.catalogue.models import PoliceStation
+
+    seed()
+    stations = list(PoliceStation.objects.all())
+    assert stations
+    assert all("synthetic" in s.name and "Synthetic" in s.source for s in stations)
+    demo_cases = Case.objects.filter(summary__startswith=MARKER)
+    assert all(c.fir_number.startswith("DEMO-") and c.police_station for c in demo_cases)
+    seed()
+    assert PoliceStation.objects.count() == len(stations)
+
+
+def test_the_printed_advice_names_the_address_the_demo_serves_on(db: None) -> None:
+    output = seed("--url", "http://192.0.2.7:9123")
+    assert "Open http://192.0.2.7:9123 and sign in" in output
+    assert "muhafiz demo-code inv.lahore" in output
+    again = seed("--url", "http://192.0.2.7:9123")
+    assert "Demo ready at http://192.0.2.7:9123" in again
+    assert "127.0.0.1:8000" not in again
+
+
+def test_demo_code_prints_the_code_the_sign_in_accepts(db: None, client: Any) -> None:
+    from muhafiz.demo.codes import current_demo_code
+
+    seed()
+    code = current_demo_code("pros.lahore")
+    assert len(code) == 6
+    assert code.isdigit()
+    client.post("/accounts/login/", {"username": "pros.lahore", "password": DEMO_PASSWORD})
+    assert client.post("/accounts/verify/", {"code": code})["Location"] == "/"
+
+
+def test_demo_code_is_refused_for_real_people_and_in_production(db: None, settings: Any) -> None:
+    from muhafiz.demo.codes import DemoCodeRefusedError, current_demo_code
+
+    with pytest.raises(DemoCodeRefusedError, match="run `muhafiz demo`"):
+        current_demo_code("inv.lahore")  # not seeded: no demo authenticator here
+    with pytest.raises(DemoCodeRefusedError, match="not a demo person"):
+        current_demo_code("someone.real")
+    seed()
+    # A real person who happens to have a demo username but their own authenticator.
+    device = TOTPDevice.objects.get(user__username="analyst", confirmed=True)
+    device.key = "00" * 20
+    device.save(update_fields=["key"])
+    with pytest.raises(DemoCodeRefusedError, match="no demo authenticator"):
+        current_demo_code("analyst")
+    settings.PRODUCTION = True
+    with pytest.raises(DemoCodeRefusedError, match="not in production"):
+        current_demo_code("inv.lahore")
+
+
+@pytest.mark.parametrize(
+    ("addr", "url"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("9000", "http://127.0.0.1:9000"),
+        ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+        ("192.0.2.7:8001", "http://192.0.2.7:8001"),
+    ],
+)
+def test_the_demo_names_the_address_runserver_listens_on(addr: str, url: str) -> None:
+    from muhafiz.demo.cli import serving_url
+
+    assert serving_url(addr) == url

@@ -181,3 +181,48 @@ def test_export_all_gives_a_laptop_folder_of_every_enabled_bank(
     code, out = _run("lookup", "--bank-dir", str(tmp_path / "laptop"), str(queries))
     found = [[m["bank"] for m in json.loads(line)["matches"]] for line in out.splitlines()]
     assert found == [["Bad"], ["Bad"], ["Good"], ["Good"], []]
+
+
+def test_lookup_without_a_bank_dir_asks_the_servers_banks(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    from muhafiz.audit.models import AuditEvent
+
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+    queries = tmp_path / "queries.txt"
+    queries.write_text(
+        digests(sample_files[0].read_bytes())["md5"] + "\n" + "0" * 32 + "\nnot-a-hash\n"
+    )
+    code, out = _run("lookup", str(queries))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1  # the line that is not a hash
+    assert lines[0]["matches"][0]["bank"] == "Hotline"
+    assert lines[0]["matches"][0]["kind"] == "md5"
+    assert lines[1]["matches"] == []
+    assert "error" in lines[2]
+    audit = AuditEvent.objects.get(action="bank.match")
+    assert audit.details["endpoint"] == "cli.lookup"
+    assert audit.details["matched"] == 1
+    code, out = _run("lookup", "--bank", "Nope", str(queries))
+    assert code != 0 and "no bank named Nope" in out
+
+
+@pytest.mark.slow
+def test_a_bank_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MUHAFIZ_", "DATABASE_URL"))}
+    env.update(MUHAFIZ_PROFILE="development", MUHAFIZ_DATA_DIR=str(tmp_path / "fresh"))
+    result = subprocess.run(
+        [sys.executable, "-m", "muhafiz", "bank", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "run `muhafiz manage migrate` first" in result.stderr
+    assert "Traceback" not in result.stderr

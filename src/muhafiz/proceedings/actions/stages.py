@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
-from muhafiz.cases.actions import refuse_victim_identity
+from muhafiz.cases.actions import refuse_victim_identity, update_case
 from muhafiz.cases.models import Accused, Case
-from muhafiz.catalogue.models import Agency, AgencyKind
+from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.proceedings.actions.clocks import _alert_after_commit, _local, _sync_case_clocks
 from muhafiz.proceedings.models import (
@@ -278,10 +278,16 @@ def record_stage_event(
     sentence: str = "",
     court: Agency | None = None,
     note: str = "",
+    fir_number: str = "",
+    police_station: PoliceStation | None = None,
     now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> StageEvent:
-    """Record one stage of a case's proceedings, or raise ValidationError and write nothing."""
+    """Record one stage of a case's proceedings, or raise ValidationError and write nothing.
+
+    Recording the FIR with its number (and its police station, unless the case already names
+    one) writes both on the case through the cases app's `update_case`, in the same transaction.
+    """
     check_perm(actor, Perm.CASE_EDIT, case)
     now = now or timezone.now()
     # Lock the case row so two people recording at once cannot both pass the checks.
@@ -302,6 +308,14 @@ def record_stage_event(
     if code == StageCode.JUDGMENT_DELIVERED and outcome == Outcome.CONVICTION and not sentence:
         raise ValidationError({"sentence": [_("Record the sentence of a conviction.")]})
     refuse_victim_identity(case, sentence=sentence, note=note)
+    _fill_fir(
+        actor,
+        case,
+        code=code,
+        fir_number=fir_number.strip(),
+        police_station=police_station,
+        request=request,
+    )
     event = StageEvent.objects.create(
         case=case,
         code=code,
@@ -330,6 +344,34 @@ def record_stage_event(
     )
     _alert_after_commit([c.pk for c in changed])
     return event
+
+
+def _fill_fir(
+    actor: Any,
+    case: Case,
+    *,
+    code: str,
+    fir_number: str,
+    police_station: PoliceStation | None,
+    request: HttpRequest | None,
+) -> None:
+    """Write the FIR number and station that come with the FIR stage onto the case."""
+    if code != StageCode.FIR_REGISTERED:
+        if fir_number or police_station is not None:
+            raise ValidationError(
+                {"fir_number": [_("An FIR number belongs to the FIR registration stage.")]}
+            )
+        return
+    if not fir_number and police_station is None:
+        return
+    if not fir_number:
+        raise ValidationError({"fir_number": [_("Give the FIR number with its police station.")]})
+    station = police_station or case.police_station
+    if station is None:
+        raise ValidationError({"police_station": [_("An FIR number needs its police station.")]})
+    # The case's own action validates the station's district and the number's uniqueness, and
+    # audits the change (case.update).
+    update_case(actor, case, fir_number=fir_number, police_station=station, request=request)
 
 
 def _advance_progress(case: Case, event: StageEvent) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -137,3 +138,89 @@ def test_the_stages_page_speaks_urdu(make_case: CaseFactory, people: People) -> 
     assert 'dir="rtl"' in text
     assert "کارروائی اور قانونی مدتیں" in text  # Proceedings and statutory deadlines
     assert "مرحلہ درج کریں" in text  # Record stage
+
+
+def test_recording_the_fir_fills_the_cases_number_and_station(
+    make_case: CaseFactory, people: People
+) -> None:
+    from muhafiz.audit.models import AuditEvent
+    from muhafiz.catalogue.models import PoliceStation
+
+    case = make_case(START, station="Model Town")
+    case.police_station = None
+    case.save(update_fields=["police_station"])
+    gulberg = PoliceStation.objects.create(
+        district=case.district, name="Gulberg", source="Notification"
+    )
+    client = signed_in(people.lahore_investigator)
+    url = reverse("proceedings:case", args=[case.reference])
+    form = client.get(url).content.decode()
+    assert 'name="fir_number"' in form
+    assert "Gulberg" in form
+    response = client.post(
+        url,
+        {
+            "code": StageCode.FIR_REGISTERED,
+            "occurred_at": "2026-03-20T17:30",
+            "fir_number": " 117/26 ",
+            "police_station": gulberg.pk,
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.fir_number == "117/26"
+    assert case.police_station_id == gulberg.pk
+    audit = AuditEvent.objects.get(action="case.update", object_id=str(case.pk))
+    assert audit.details["after"]["fir_number"] == "117/26"
+
+
+def test_an_fir_number_that_cannot_stand_is_refused_and_nothing_saved(
+    make_case: CaseFactory, people: People
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    first = make_case(START, station="Model Town")
+    first.fir_number = "117/26"
+    first.save(update_fields=["fir_number"])
+    second = make_case(START, station="Model Town")
+    investigator = people.lahore_investigator
+    with pytest.raises(ValidationError) as clash:
+        actions.record_stage_event(
+            investigator,
+            second,
+            code=StageCode.FIR_REGISTERED,
+            occurred_at=START + timedelta(hours=1),
+            fir_number="117/26",
+            now=START + timedelta(hours=2),
+        )
+    assert first.reference in " ".join(clash.value.messages)
+    with pytest.raises(ValidationError) as wrong_stage:
+        actions.record_stage_event(
+            investigator,
+            second,
+            code=StageCode.MEDICO_LEGAL_EXAMINED,
+            occurred_at=START + timedelta(hours=1),
+            fir_number="118/26",
+            now=START + timedelta(hours=2),
+        )
+    assert "fir_number" in wrong_stage.value.message_dict
+    assert not StageEvent.objects.filter(case=second).exclude(code="report_received").exists()
+    second.refresh_from_db()
+    assert second.fir_number == ""
+
+
+def test_the_api_records_the_fir_with_its_number(make_case: CaseFactory, people: People) -> None:
+    case = make_case(START, station="Model Town")
+    response = signed_in(people.lahore_investigator).post(
+        f"/api/v1/proceedings/cases/{case.reference}/stages",
+        {
+            "code": "fir_registered",
+            "occurred_at": "2026-03-20T17:30:00+05:00",
+            "fir_number": "5/26",
+            "police_station": case.police_station_id,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    case.refresh_from_db()
+    assert case.fir_number == "5/26"

@@ -141,12 +141,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--url",
+            default=DEMO_URL,
+            help="The address the demo is served on, for the printed sign-in advice.",
+        )
+        parser.add_argument(
             "--show",
             action="store_true",
             help="Print the demo people's passwords and TOTP secrets again.",
         )
 
-    def handle(self, *args: Any, show: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, show: bool = False, url: str = DEMO_URL, **options: Any) -> None:
         if getattr(settings, "PRODUCTION", False):
             raise CommandError(
                 "seed_demo creates people with published passwords: not in production"
@@ -174,9 +179,9 @@ class Command(BaseCommand):
         else:
             self._print_cases(cases)
             self.stdout.write(
-                f"Demo ready at {DEMO_URL}: sign in as inv.lahore "
-                "(passwords and TOTP secrets were printed when the demo was created; "
-                "`muhafiz manage seed_demo --show` prints them again)."
+                f"Demo ready at {url}: sign in as inv.lahore with the password printed when "
+                "the demo was created and the code `muhafiz demo-code inv.lahore` prints "
+                "(`muhafiz manage seed_demo --show` prints the passwords and secrets again)."
             )
             return
         self.stdout.write("")
@@ -184,9 +189,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write(
-            f"Open {DEMO_URL} and sign in as inv.lahore (investigator, Lahore) with password "
-            f"{DEMO_PASSWORD} and the 6-digit code of your authenticator for its secret "
-            "(or: oathtool --totp -b SECRET). Every role above signs in the same way."
+            f"Open {url} and sign in as inv.lahore (investigator, Lahore) with password "
+            f"{DEMO_PASSWORD} and the 6-digit code of an authenticator app holding its secret, "
+            "or the code that `muhafiz demo-code inv.lahore` prints now. Every role above "
+            "signs in the same way."
         )
         self._print_cases(cases)
 
