@@ -3,6 +3,8 @@ record holds, never its content), examiner categories, and links between cases."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +143,41 @@ class Scan(models.Model):
 
     def access_scope(self) -> Scope:
         return self.case.access_scope()
+
+    @property
+    def progress(self) -> ScanProgress | None:
+        """How far a running server scan has got (written by its job), or None."""
+        if self.status != ScanStatus.QUEUED:
+            return None
+        raw = (self.statistics or {}).get("progress")
+        if not isinstance(raw, dict):
+            return None
+        return ScanProgress(
+            done_files=int(raw.get("done_files", 0)),
+            total_files=int(raw.get("total_files", 0)),
+            done_bytes=int(raw.get("done_bytes", 0)),
+            total_bytes=int(raw.get("total_bytes", 0)),
+            seconds=float(raw.get("seconds", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    done_files: int
+    total_files: int
+    done_bytes: int
+    total_bytes: int
+    seconds: float
+
+    @property
+    def bytes_per_second(self) -> int:
+        return int(self.done_bytes / self.seconds) if self.seconds > 0 else 0
+
+    @property
+    def percent(self) -> int:
+        if self.total_bytes:
+            return min(100, self.done_bytes * 100 // self.total_bytes)
+        return min(100, self.done_files * 100 // self.total_files) if self.total_files else 0
 
 
 class MediaFile(models.Model):

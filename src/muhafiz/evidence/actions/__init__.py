@@ -33,6 +33,7 @@ from muhafiz.evidence.actions.scans import (
     open_scan,
     perform_server_scan,
     queue_server_scan,
+    record_scan_progress,
     scan_statistics,
     stored_file,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "perform_server_scan",
     "queue_server_scan",
     "record_handover",
+    "record_scan_progress",
     "require_evidence_view",
     "reveal_media",
     "scan_roots",

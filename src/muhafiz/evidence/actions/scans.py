@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -445,9 +446,17 @@ def check_source_path(raw: str) -> Path:
     if not path.is_absolute():
         raise ValidationError({"source_path": _("Give an absolute path.")})
     resolved = path.resolve()
-    if not _within(resolved, scan_roots()):
+    roots = scan_roots()
+    if not _within(resolved, roots):
         raise ValidationError(
-            {"source_path": _("The server scans only inside its configured scan folders.")}
+            {
+                "source_path": _(
+                    "The server scans only inside its scan folders: %(folders)s. Copy the "
+                    "source there, or ask the administrator to add its folder to "
+                    "MUHAFIZ_SCAN_ROOTS."
+                )
+                % {"folders": ", ".join(str(root) for root in roots)}
+            }
         )
     if not resolved.exists():
         raise ValidationError({"source_path": _("There is nothing at this path.")})
@@ -483,6 +492,54 @@ def queue_server_scan(
     return scan
 
 
+# A running scan writes its progress at most this often (the scan page polls every 5 s).
+PROGRESS_SECONDS = 1.0
+
+
+def record_scan_progress(actor: Any, scan_id: int, progress: dict[str, float]) -> None:
+    """The system notes how far a running server scan has got (files and bytes done of all,
+    seconds since it started), for the scan page. Bookkeeping of the job, not evidence: the
+    scan's start and its import are what the audit log records."""
+    check_system(actor)
+    Scan.objects.filter(pk=scan_id, status=ScanStatus.QUEUED).update(
+        scan_state="running", statistics={"progress": progress}
+    )
+
+
+class _ProgressOnScan:
+    """The triage engine's progress, written on the scan row now and then."""
+
+    def __init__(self, actor: Any, scan_id: int) -> None:
+        self.actor = actor
+        self.scan_id = scan_id
+        self.began = time.monotonic()
+        self.written = 0.0
+        self.counts = {"total_files": 0, "total_bytes": 0, "done_files": 0, "done_bytes": 0}
+
+    def start(self, total_files: int, total_bytes: int, done_files: int, done_bytes: int) -> None:
+        self.counts = {
+            "total_files": total_files,
+            "total_bytes": total_bytes,
+            "done_files": done_files,
+            "done_bytes": done_bytes,
+        }
+        self._write(force=True)
+
+    def advance(self, files: int, nbytes: int) -> None:
+        self.counts["done_files"] += files
+        self.counts["done_bytes"] += nbytes
+        self._write(force=False)
+
+    def _write(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self.written < PROGRESS_SECONDS:
+            return
+        self.written = now
+        record_scan_progress(
+            self.actor, self.scan_id, {**self.counts, "seconds": round(now - self.began, 1)}
+        )
+
+
 def perform_server_scan(actor: Any, scan_id: int) -> Scan:
     """Run the triage engine on the scan's source and import the result (the job's body).
 
@@ -503,7 +560,8 @@ def perform_server_scan(actor: Any, scan_id: int) -> Scan:
                 out=out,
                 case_ref=scan.case.reference,
                 examiner=str(scan.created_by) if scan.created_by_id else "server",
-            )
+            ),
+            progress=_ProgressOnScan(actor, scan.pk),
         )
         meta = check_scan_file(out)
         sha256 = sha256_of(out)

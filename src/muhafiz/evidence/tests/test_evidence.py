@@ -205,9 +205,11 @@ def test_server_scan_outside_the_scan_roots_is_refused(
 ) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    with pytest.raises(ValidationError, match="configured scan folders"):
+    with pytest.raises(ValidationError, match="scan folders") as refused:
         actions.queue_server_scan(people.lahore_investigator, lahore_case, str(outside))
-    with pytest.raises(ValidationError, match="configured scan folders"):
+    # The error names the folders that are allowed.
+    assert str(tmp_path / "sources") in refused.value.messages[0]
+    with pytest.raises(ValidationError, match="scan folders"):
         actions.queue_server_scan(
             people.lahore_investigator, lahore_case, str(tmp_path / "sources" / ".." / "elsewhere")
         )
@@ -403,3 +405,41 @@ def test_a_server_scan_whose_source_is_gone_fails_clearly(
     assert AuditEvent.objects.filter(action="evidence.scan.fail").count() == 1
     page = signed_in(people.lahore_investigator).get(f"/evidence/scans/{scan.pk}/")
     assert "nothing at this path" in page.content.decode()
+
+
+def test_a_running_server_scan_shows_its_progress_on_the_scan_page(
+    people: People, lahore_case: Case, sources: Path
+) -> None:
+    from muhafiz.core.permissions import SYSTEM
+
+    device = sources / "progress"
+    device.mkdir()
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    client = signed_in(people.lahore_investigator)
+    waiting = client.get(f"/evidence/scans/{scan.pk}/").content.decode()
+    assert "Waiting for a worker" in waiting
+    # What the job's progress writer records while the engine runs.
+    actions.record_scan_progress(
+        SYSTEM,
+        scan.pk,
+        {
+            "total_files": 40,
+            "total_bytes": 8_000_000,
+            "done_files": 10,
+            "done_bytes": 2_000_000,
+            "seconds": 4.0,
+        },
+    )
+    page = client.get(f"/evidence/scans/{scan.pk}/").content.decode()
+    assert 'id="scan-progress"' in page
+    assert "10 of 40 files" in page
+    assert 'value="25"' in page
+    assert "488.3\xa0KB" in page or "488.3 KB" in page  # 500 000 bytes a second
+    with pytest.raises(PermissionDenied):
+        actions.record_scan_progress(people.lahore_investigator, scan.pk, {})
+    noise_image(3).save(device / "a.png")
+    run_server_scan.call(scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED
+    assert "progress" not in scan.statistics
+    assert 'id="scan-progress"' not in client.get(f"/evidence/scans/{scan.pk}/").content.decode()
