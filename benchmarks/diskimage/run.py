@@ -218,6 +218,7 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=4.2, help="size of the file system's data")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--dry", action="store_true", help="print the figures, write nothing")
     args = parser.parse_args()
     if args.smoke:
         work = Path(tempfile.mkdtemp(prefix="muhafiz-diskbench-"))
@@ -320,7 +321,7 @@ def report(args: argparse.Namespace, o: Outcome) -> None:
     )
     text = "\n".join(lines)
     print(text)
-    if args.smoke:
+    if args.smoke or args.dry:
         return
     header = (
         f"\n## Disk image: E01 vs tsk_recover + hashdeep ({dt.date.today().isoformat()})\n\n"  # noqa: DTZ011

@@ -27,6 +27,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as muhafiz sets it: before numpy loads
+
 import av
 import av.video.stream
 import numpy as np
@@ -245,6 +247,10 @@ def machine() -> str:
 def render(
     command: str, video: list[dict[str, Any]], ufdr: dict[str, Any], loads: tuple[str, str]
 ) -> str:
+    return render_video(command, video, loads) + "\n\n" + render_ufdr(ufdr)
+
+
+def render_video(command: str, video: list[dict[str, Any]], loads: tuple[str, str]) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Measured {now} with `{command}`.",
@@ -276,7 +282,7 @@ def render(
         "(decoding alone, without its hashing). Skipping: packets before the keyframe that the "
         "next one-second sample needs are not decoded, and non-reference frames are skipped.",
     ]
-    return "\n".join(lines) + "\n\n" + render_ufdr(ufdr)
+    return "\n".join(lines)
 
 
 def render_ufdr(ufdr: dict[str, Any]) -> str:
@@ -310,6 +316,17 @@ def replace_ufdr(text: str) -> None:
     RESULTS.write_text(f"{before}{start}{video_part}{text}\n{end}{after}", encoding="utf-8")
 
 
+def replace_video(text: str) -> None:
+    """Put a video-only run's part in place of the last run's (the UFDR part stays)."""
+    content = RESULTS.read_text(encoding="utf-8")
+    start, end = "<!-- phonevideo:start -->", "<!-- phonevideo:end -->"
+    before, rest = content.split(start, 1)
+    block, after = rest.split(end, 1)
+    at = block.find("**UFDR")
+    ufdr_part = block[at:] if at >= 0 else ""
+    RESULTS.write_text(f"{before}{start}\n{text}\n\n{ufdr_part}{end}{after}", encoding="utf-8")
+
+
 def write_results(text: str) -> None:
     content = RESULTS.read_text(encoding="utf-8")
     start, end = "<!-- phonevideo:start -->", "<!-- phonevideo:end -->"
@@ -328,6 +345,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--ufdr-file-kib", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--video-only",
+        action="store_true",
+        help="measure vPDQ alone and replace only its part in RESULTS.md (the UFDR table stays)",
+    )
     parser.add_argument(
         "--ufdr-only",
         action="store_true",
@@ -354,6 +376,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not args.smoke:
             replace_ufdr(text)
         return {"text": text, "video": [], "ufdr": ufdr}
+    if args.video_only:
+        with tempfile.TemporaryDirectory(prefix="phonevideo-bench-") as tmp:
+            video = video_bench(Path(tmp), args.video_seconds, size, args.repeats)
+        text = render_video(command, video, (before, load()))
+        print(text)
+        if not args.smoke:
+            replace_video(text)
+        return {"text": text, "video": video, "ufdr": None}
     with tempfile.TemporaryDirectory(prefix="phonevideo-bench-") as tmp:
         workdir = Path(tmp)
         video = video_bench(workdir, args.video_seconds, size, args.repeats)

@@ -73,10 +73,7 @@ def pdq_of_pixels(image: Image.Image) -> PdqResult:
     For pixels already in memory (video frames, the full decode of a non-JPEG picture).
     """
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    if min(rgb.size) < PDQ_MIN_PIXELS:
-        return PdqResult(None, 0)
-    bits, quality = pdqhash.compute(np.asarray(rgb))
-    return PdqResult(np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality))
+    return pdq_of_rgb(np.asarray(rgb))
 
 
 def reduced_for_pdq(image: Image.Image, min_side: int) -> Image.Image:
@@ -138,11 +135,42 @@ def _pdq_of_reduced_jpeg(
         image.draft("L", (width // scale, height // scale))
         got = _scale_of(image.size, (width, height))
         luma = _luma(image)
+    return _pdq_of_reduced_luma(luma, (width, height), got)
+
+
+def reduction_for(size: tuple[int, int]) -> int:
+    """The first reduction (8, 4, 2 or 1) to hash a picture or frame of `size` from."""
+    return _first_scale(size)
+
+
+def pdq_of_reduced_rgb(
+    rgb: npt.NDArray[np.uint8], full: tuple[int, int], scale: int
+) -> tuple[PdqResult, bool]:
+    """PDQ of a picture of `full` (width, height) pixels from its 1/`scale` reduction (each
+    pixel the mean of a `scale` x `scale` block, as an H x W x 3 array), as the reference
+    computes it on the full pixels; and whether the hash is stable against the reduction (if
+    not, hash the full pixels with `pdq_of_rgb`). For video frames, which FFmpeg reduces."""
+    luma: F32 = np.asarray(rgb, dtype=np.float32) @ _LUMA
+    return _pdq_of_reduced_luma(luma, full, scale)
+
+
+def pdq_of_rgb(rgb: npt.NDArray[np.uint8]) -> PdqResult:
+    """PDQ of full pixels (an H x W x 3 array), by the reference C++ in `pdqhash`."""
+    if min(rgb.shape[:2]) < PDQ_MIN_PIXELS:
+        return PdqResult(None, 0)
+    bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    return PdqResult(np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality))
+
+
+def _pdq_of_reduced_luma(luma: F32, full: tuple[int, int], got: int) -> tuple[PdqResult, bool]:
+    width, height = full
     coefficients, quality = _dct_of_grid(_grid(luma, (width, height), got))
     # The error of the reduction, estimated from the step one reduction coarser (2x2 means of
     # these pixels); the error of this step is smaller, so the test errs on the safe side.
     h2, w2 = luma.shape[0] // 2 * 2, luma.shape[1] // 2 * 2
-    coarser = luma[:h2, :w2].reshape(h2 // 2, 2, w2 // 2, 2).mean(axis=(1, 3), dtype=np.float32)
+    coarser = (
+        luma[0:h2:2, 0:w2:2] + luma[1:h2:2, 0:w2:2] + luma[0:h2:2, 1:w2:2] + luma[1:h2:2, 1:w2:2]
+    ) * np.float32(0.25)
     rough, rough_quality = _dct_of_grid(_grid(coarser, (width, height), 2 * got))
     median = _median(coefficients)
     unsure = np.count_nonzero(np.abs(coefficients - median) < np.abs(coefficients - rough))

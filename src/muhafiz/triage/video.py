@@ -9,8 +9,10 @@ what the one-per-second sampling needs is decoded:
 - frames no other frame refers to (`skip_frame = NONREF`) are not decoded either: the sample is
   the first decoded frame at or after each second, so it may lie a frame or two later than the
   exact second (its own frame number and time are recorded);
-- each sampled frame is scaled by FFmpeg to fit 512 px (`FRAME_BOX`) and hashed with
-  `muhafiz.triage.imaging.pdq_of_pixels`.
+- each sampled frame is hashed as `pdqhash` hashes the whole frame converted to RGB: FFmpeg
+  converts it reduced by 2 (or more), PDQ's own Jarosz blur-and-sample is applied with weights
+  for that reduction, and a frame whose hash is not certain from the reduction is hashed again
+  from more pixels (`frame_pdq`; decision 0103).
 
 A damaged or truncated video keeps the frames read before the damage and gets a `corrupt-video`
 error saying how far decoding got.
@@ -26,9 +28,9 @@ from typing import Any, BinaryIO
 
 import av
 import av.container
-from PIL import Image
+import numpy as np
 
-from muhafiz.triage.imaging import pdq_of_pixels
+from muhafiz.triage.imaging import PdqResult, pdq_of_reduced_rgb, pdq_of_rgb, reduction_for
 from muhafiz.triage.records import FileRecord, IssueCode, VideoFrame, VideoInfo
 from muhafiz.triage.settings import ScanSettings
 
@@ -38,11 +40,6 @@ _LOCATION_KEYS = ("com.apple.quicktime.location.ISO6709", "location", "location-
 _CREATION_KEYS = ("com.apple.quicktime.creationdate", "creation_time", "date")
 _MAKE_KEYS = ("com.apple.quicktime.make", "make", "com.android.manufacturer")
 _MODEL_KEYS = ("com.apple.quicktime.model", "model", "com.android.model")
-# Frames are scaled by FFmpeg (area averaging) to fit this box before PDQ, the reference CLI's
-# box for pictures. On generated 1080p video the hashes land a mean 9 bits (max 14-18) from
-# `pdqhash` on the full frame; a 1024 px box halves that but costs ~30 ms a frame, which takes
-# vPDQ under 20x real time per core (benchmarks/RESULTS.md).
-FRAME_BOX = 512
 
 
 def analyze_video(stream: BinaryIO, record: FileRecord, settings: ScanSettings) -> None:
@@ -192,16 +189,33 @@ def _keyframes(container: av.container.InputContainer, vs: Any) -> list[int] | N
 
 
 def _hash_frame(frame: Any, number: int, seconds: float, settings: ScanSettings) -> VideoFrame:
-    w, h = frame.width, frame.height
-    scale = min(1.0, FRAME_BOX / max(w, h, 1))
-    image: Image.Image = frame.to_image(
-        width=max(1, round(w * scale)), height=max(1, round(h * scale)), interpolation="AREA"
-    )
-    rotation = getattr(frame, "rotation", 0) or 0
-    if rotation:  # a phone held upright: show (and hash) the frame as a player would
-        image = image.rotate(rotation, expand=True)
-    result = pdq_of_pixels(image)
+    result = frame_pdq(frame)
     return VideoFrame(number, round(seconds, 3), result.quality, result.hex)
+
+
+def frame_pdq(frame: Any) -> PdqResult:
+    """PDQ of a decoded frame as `pdqhash` computes it on the frame fully converted to RGB.
+
+    FFmpeg converts the frame to RGB reduced by 2 (or 4, 8: each side kept >= 320 px, as for
+    pictures), and PDQ's own blur-and-sample is applied to those pixels with the reduction's
+    weights (`imaging.pdq_of_reduced_rgb`); a hash too close to the median to be sure of is
+    computed again from the next larger reduction, down to the full frame.
+    """
+    width, height = frame.width, frame.height
+    # A phone held upright: hash the frame as a player shows it (quarter turns only).
+    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+    full = (height, width) if turns % 2 else (width, height)
+    scale = reduction_for((width, height))
+    while scale > 1:
+        if width % scale == 0 and height % scale == 0:
+            rgb = frame.to_ndarray(
+                format="rgb24", width=width // scale, height=height // scale, interpolation="AREA"
+            )
+            result, stable = pdq_of_reduced_rgb(np.rot90(rgb, turns), full, scale)
+            if stable:
+                return result
+        scale //= 2
+    return pdq_of_rgb(np.rot90(frame.to_ndarray(format="rgb24"), turns))
 
 
 def _first(metadata: dict[str, str], keys: tuple[str, ...]) -> str | None:

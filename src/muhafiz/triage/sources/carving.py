@@ -10,7 +10,6 @@ and hashed and matched like any other file. Nothing is written anywhere.
 from __future__ import annotations
 
 import io
-import re
 import struct
 import warnings
 import zlib
@@ -25,8 +24,8 @@ MAX_CARVED_BYTES = 32 * 1024 * 1024
 MIN_CARVED_BYTES = 128
 MAX_PIXELS = 100_000_000
 
-_SIGNATURES = re.compile(rb"\xff\xd8\xff[\xc0-\xfe]|\x89PNG\r\n\x1a\n")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SOI = b"\xff\xd8\xff"
 
 
 def carve(media: IO[bytes], start: int, length: int, visitor: MemberVisitor) -> int:
@@ -41,11 +40,11 @@ def carve(media: IO[bytes], start: int, length: int, visitor: MemberVisitor) -> 
         if not window:
             break
         limit = min(len(window), end - position)
-        for match in _SIGNATURES.finditer(window, 0, min(len(window), limit + 8)):
-            offset = position + match.start()
-            if match.start() >= limit or offset < skip_until:
+        for index in _signatures(window, min(len(window), limit + 8)):
+            offset = position + index
+            if index >= limit or offset < skip_until:
                 continue
-            data = _candidate(media, offset, window, match.start())
+            data = _candidate(media, offset, window, index)
             if data is None:
                 continue
             is_png = data.startswith(_PNG_SIGNATURE)
@@ -65,6 +64,22 @@ def carve(media: IO[bytes], start: int, length: int, visitor: MemberVisitor) -> 
                 break
         position = max(position + limit, skip_until)
     return found
+
+
+def _signatures(window: bytes, stop: int) -> list[int]:
+    """Where a JPEG (SOI, then a marker C0-FE) or PNG signature starts, in order. bytes.find
+    runs at memory speed; a regular expression with alternatives tries every byte."""
+    found = []
+    at = window.find(_JPEG_SOI, 0, stop)
+    while at >= 0:
+        if at + 3 < len(window) and 0xC0 <= window[at + 3] <= 0xFE and at + 4 <= stop:
+            found.append(at)
+        at = window.find(_JPEG_SOI, at + 1, stop)
+    at = window.find(_PNG_SIGNATURE, 0, stop)
+    while at >= 0:
+        found.append(at)
+        at = window.find(_PNG_SIGNATURE, at + 1, stop)
+    return sorted(found)
 
 
 def _read_at(media: IO[bytes], offset: int, size: int) -> bytes:

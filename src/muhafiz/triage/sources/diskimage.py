@@ -69,7 +69,13 @@ _VS_NAMES = {
     pytsk3.TSK_VS_TYPE_SUN: "sun",
 }
 _FAT_LIKE = frozenset({"fat12", "fat16", "fat32", "exfat"})
-_SKIPPED_NAMES = frozenset({".", "..", "$OrphanFiles"})
+# File systems whose deleted directories The Sleuth Kit still lists the entries of (FAT keeps the
+# directory's clusters; NTFS its MFT entries, which name their parent).
+_DELETED_DIRS_LISTED = _FAT_LIKE | {"ntfs"}
+_SKIPPED_NAMES = frozenset({".", ".."})
+# The Sleuth Kit's virtual folder of orphans: deleted files the file system still has an entry
+# for (an inode, an MFT entry) but no folder names any more. Listed, every file in it deleted.
+ORPHANS = "$OrphanFiles"
 _NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
 _NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
 _NONRESIDENT = int(pytsk3.TSK_FS_ATTR_NONRES)
@@ -353,8 +359,12 @@ class DiskImageSource(Source):
     def _media(self) -> Any:
         state = self._state()
         if "media" not in state:
-            state["media"] = dfvfs_resolver.Resolver.OpenFileObject(self._image_path_spec())
+            state["media"] = self._media_object()
         return state["media"]
+
+    def _media_object(self) -> Any:
+        """A new file object over the media, through dfvfs."""
+        return dfvfs_resolver.Resolver.OpenFileObject(self._image_path_spec())
 
     def _img_info(self) -> Any:
         state = self._state()
@@ -526,8 +536,16 @@ class _FsWalker:
         info = entry.info
         name_info = getattr(info, "name", None)
         meta = getattr(info, "meta", None)
-        if name_info is None or meta is None:
+        if name_info is None:
             return
+        if meta is None:
+            # A deleted name whose entry The Sleuth Kit did not load: NTFS counts an MFT entry's
+            # sequence up when it frees it, so the deleted name's number no longer agrees. The
+            # entry still holds the file while it is free: open it by number, as icat does.
+            entry = self._deleted_entry(name_info)
+            meta = getattr(getattr(entry, "info", None), "meta", None)
+            if meta is None:
+                return
         raw_name = name_info.name
         name = raw_name.decode("utf-8", "surrogateescape")
         if name in _SKIPPED_NAMES or (
@@ -535,6 +553,12 @@ class _FsWalker:
         ):
             return  # a FAT volume label is a directory entry, not a file
         meta_type = meta.type
+        inode = int(meta.addr)
+        if meta_type == pytsk3.TSK_FS_META_TYPE_VIRT_DIR and name == ORPHANS:
+            if inode not in seen_dirs:
+                seen_dirs.add(inode)
+                subdirs.append((inode, f"{rel_dir}/{name}", True))
+            return
         if meta_type in (pytsk3.TSK_FS_META_TYPE_VIRT, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
             return  # The Sleuth Kit's own virtual files ($MBR, $FAT1, ...), not the device's
         deleted = (
@@ -543,9 +567,8 @@ class _FsWalker:
             or bool(int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC)
         )
         rel_path = f"{rel_dir}/{name}"
-        inode = int(meta.addr)
         if meta_type == pytsk3.TSK_FS_META_TYPE_DIR:
-            if inode not in seen_dirs and (not deleted or self.fs_name in _FAT_LIKE):
+            if inode not in seen_dirs and (not deleted or self.fs_name in _DELETED_DIRS_LISTED):
                 seen_dirs.add(inode)
                 subdirs.append((inode, rel_path, deleted))
             return
@@ -574,6 +597,20 @@ class _FsWalker:
             record.add_issue(IssueCode.NOT_REGULAR, "special file in the image; content not read")
         self.files += 1
         yield record
+
+    def _deleted_entry(self, name_info: Any) -> Any:
+        address = int(getattr(name_info, "meta_addr", 0) or 0)
+        if not address or not int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC:
+            return None
+        try:
+            opened = self.fs.open_meta(inode=address)
+        except OSError:
+            return None
+        meta = opened.info.meta
+        # Reused by a live file since: its bytes are that file's, listed under its own name.
+        if meta is None or int(meta.flags) & pytsk3.TSK_FS_META_FLAG_ALLOC:
+            return None
+        return opened
 
     def _regular(
         self, entry: Any, meta: Any, *, inode: int, shown: str, raw: bytes | None, deleted: bool

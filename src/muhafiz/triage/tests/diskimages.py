@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,69 @@ def ntfs_fs(
         run("ntfscp", "-q", "-N", stream, path, staging, name)
     staging.unlink(missing_ok=True)
     return path
+
+
+class MountUnavailableError(Exception):
+    """ntfs-3g (FUSE) cannot mount here: the test that needs a real deletion is skipped."""
+
+
+def ntfs_with_deletions(path: Path, size: int, files: dict[str, bytes], delete: list[str]) -> Path:
+    """NTFS in which files and folders were really deleted, as Windows deletes them: made with
+    mkntfs, then mounted with ntfs-3g (FUSE, user space), written, `delete` removed (a folder
+    with everything in it), and unmounted. Raises MountUnavailableError where FUSE is not usable."""
+    if shutil.which("ntfs-3g") is None or not Path("/dev/fuse").exists():
+        raise MountUnavailableError("ntfs-3g or /dev/fuse missing")
+    run("truncate", "-s", str(size), path)
+    run("mkntfs", "-q", "-F", "-Q", path)
+    mount = path.with_suffix(".mnt")
+    mount.mkdir()
+    daemon = subprocess.Popen(
+        ["ntfs-3g", "-o", "no_detach", str(path), str(mount)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            if os.path.ismount(mount) or daemon.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not os.path.ismount(mount):
+            raise MountUnavailableError(f"ntfs-3g did not mount: {daemon.communicate()[1]!r}")
+        for name, data in files.items():
+            target = mount / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for name in delete:
+            target = mount / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+    finally:
+        if os.path.ismount(mount):
+            run("umount", mount)
+        daemon.wait(timeout=60)  # ntfs-3g writes everything back before it exits
+        mount.rmdir()
+    return path
+
+
+def tsk_deleted(raw: Path, start: int) -> dict[str, str | None]:
+    """Deleted regular files as The Sleuth Kit lists them (`fls -r -d`, $OrphanFiles included):
+    path -> SHA-256 of what icat extracts (None: icat finds no data to extract)."""
+    listing = run("fls", "-r", "-d", "-p", "-o", str(start // SECTOR), raw)
+    found: dict[str, str | None] = {}
+    for line in listing.decode("utf-8", "surrogateescape").splitlines():
+        kind, _, rest = line.partition(" ")
+        if not kind.endswith("/r"):
+            continue
+        address, _, name = rest.removeprefix("* ").partition(":\t")
+        try:
+            data = run("icat", "-o", str(start // SECTOR), raw, address)
+        except RuntimeError:
+            found[name] = None
+            continue
+        found[name] = hashlib.sha256(data).hexdigest()
+    return found
 
 
 @dataclass(frozen=True)

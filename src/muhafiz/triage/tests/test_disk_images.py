@@ -379,3 +379,43 @@ def test_only_whole_decodable_pictures_are_carved_from_hostile_free_space(
     assert set(carved) == {offsets[-1]}
     assert carved[offsets[-1]]["sha256"] == _sha256(good)
     assert not any(code == "internal-error" for e in result.errors.values() for code, _ in e)
+
+
+def test_ntfs_deletions_and_orphans_are_listed_as_the_sleuth_kit_lists_them(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    """A file and a whole folder deleted on a real NTFS (mounted with ntfs-3g): each deleted file
+    The Sleuth Kit lists (`fls -r -d`, in its folder or under $OrphanFiles) is recorded, flagged
+    deleted, with the bytes icat extracts; the live files are not flagged."""
+    gone, inner = di.picture(21), di.picture(22)
+    files = {
+        "Users/alice/Pictures/kept.jpg": di.picture(20),
+        "Users/alice/Pictures/gone.jpg": gone,
+        "trash/sub/inner.jpg": inner,
+        "trash/a.txt": b"in a folder deleted whole\n",
+    }
+    try:
+        ntfs = di.ntfs_with_deletions(
+            tmp_path / "ntfs", 16 * di.MiB, files, ["Users/alice/Pictures/gone.jpg", "trash"]
+        )
+    except di.MountUnavailableError as exc:
+        pytest.skip(str(exc))
+    raw = tmp_path / "win.img"
+    [start] = di.disk(raw, [di.Part(ntfs, "7", 16 * di.MiB)])
+    reference = di.tsk_deleted(raw, start)
+    assert "Users/alice/Pictures/gone.jpg" in reference and "trash/sub/inner.jpg" in reference
+    assert any(name.startswith("$OrphanFiles/") for name in reference)
+    result = scan(raw)
+    deleted = {
+        path.removeprefix("win.img!p1/"): row
+        for path, row in result.files.items()
+        if row["deleted"] and row["parent"] is None
+    }
+    assert sorted(deleted) == sorted(reference)
+    for name, sha256 in reference.items():
+        assert sha256 is None or deleted[name]["sha256"] == sha256, name
+    assert deleted["Users/alice/Pictures/gone.jpg"]["sha256"] == _sha256(gone)
+    assert deleted["trash/sub/inner.jpg"]["sha256"] == _sha256(inner)
+    assert deleted["trash/sub/inner.jpg"]["pdq"] is not None  # analysed like any picture
+    kept = result.files["win.img!p1/Users/alice/Pictures/kept.jpg"]
+    assert not kept["deleted"] and kept["sha256"] == _sha256(files["Users/alice/Pictures/kept.jpg"])
