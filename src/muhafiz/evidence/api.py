@@ -75,6 +75,15 @@ class HandoverIn(Schema):
     note: str = Field("", max_length=500)
 
 
+class ScanAnalysisOut(Schema):
+    """Matching against the server's banks and cross-case linking, a job after the import:
+    pending, running, done or failed ("" for scans imported before it was a job)."""
+
+    status: str
+    finished_at: dt.datetime | None
+    failure: str
+
+
 class ScanOut(Schema):
     id: int
     case: str
@@ -88,6 +97,7 @@ class ScanOut(Schema):
     scan_state: str
     failure: str
     statistics: dict[str, Any]
+    analysis: ScanAnalysisOut
 
 
 class ServerScanIn(Schema):
@@ -246,6 +256,11 @@ def _scan_out(scan: Scan) -> dict[str, Any]:
         "scan_state": scan.scan_state,
         "failure": scan.failure,
         "statistics": scan.statistics,
+        "analysis": {
+            "status": scan.analysis_status,
+            "finished_at": scan.analysed_at,
+            "failure": scan.analysis_failure,
+        },
     }
 
 

@@ -103,6 +103,15 @@ class ScanStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class AnalysisStatus(models.TextChoices):
+    """Matching against the server's banks and cross-case linking, a job after the import."""
+
+    PENDING = "pending", _("Waiting for a worker")
+    RUNNING = "running", _("Matching and linking")
+    DONE = "done", _("Matched and linked")
+    FAILED = "failed", _("Matching failed")
+
+
 class Scan(models.Model):
     """One triage scan file in a case: imported from a field laptop or made by a server job."""
 
@@ -131,6 +140,11 @@ class Scan(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
+    # The import records the scan file's rows and returns; the analysis job (`analyse_scan`)
+    # matches them against the server's banks and links them to other cases.
+    analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices, blank=True)
+    analysis_failure = models.TextField(blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -15,7 +15,7 @@ from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, check_perm, has_perm, requires
 from muhafiz.evidence import actions, forms, selectors
-from muhafiz.evidence.models import CustodyEvent, ScanStatus
+from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, ScanStatus
 
 MEDIA_PER_PAGE = 100
 
@@ -148,7 +148,8 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "media": page.object_list,
             "page": page,
             "only": only,
-            "waiting": scan.status == ScanStatus.QUEUED,
+            "waiting": scan.status == ScanStatus.QUEUED
+            or scan.analysis_status in {AnalysisStatus.PENDING, AnalysisStatus.RUNNING},
             "categories": scheme.categories if scheme else [],
             "can_categorize": has_perm(request.user, Perm.EVIDENCE_EDIT, scan.case)
             and has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),

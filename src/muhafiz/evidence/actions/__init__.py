@@ -27,10 +27,12 @@ from muhafiz.evidence.actions.items import (
 )
 from muhafiz.evidence.actions.media import Preview, add_to_bank, categorize, reveal_media
 from muhafiz.evidence.actions.scans import (
+    analyse_scan,
     check_scan_file,
     check_source_path,
     import_uploaded_scan,
     open_scan,
+    perform_scan_analysis,
     perform_server_scan,
     queue_server_scan,
     record_scan_progress,
@@ -48,6 +50,7 @@ __all__ = [
     "ScanImportError",
     "UploadTooLargeError",
     "add_to_bank",
+    "analyse_scan",
     "categorize",
     "check_scan_file",
     "check_source_path",
@@ -56,6 +59,7 @@ __all__ = [
     "may_hold",
     "may_record_handover",
     "open_scan",
+    "perform_scan_analysis",
     "perform_server_scan",
     "queue_server_scan",
     "record_handover",

@@ -1,5 +1,6 @@
-"""Scan files: an uploaded one stored and imported, a server scan queued and run by the system;
-the stored files read back (`check_scan_file`, `open_scan`, `scan_statistics`)."""
+"""Scan files: an uploaded one stored and imported, a server scan queued and run by the system,
+the analysis job after either (server banks, cross-case links); the stored files read back
+(`check_scan_file`, `open_scan`, `scan_statistics`)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from muhafiz.evidence.actions._common import (
     sha256_of,
 )
 from muhafiz.evidence.models import (
+    AnalysisStatus,
     EvidenceItem,
     MediaFile,
     Scan,
@@ -208,9 +210,9 @@ def _check_item(case: Case, item: EvidenceItem | None) -> None:
 
 
 def _import_rows(scan: Scan, meta: dict[str, str]) -> None:
-    """Read the scan file into the scan's rows, match against the server's banks, find links."""
-    from muhafiz.evidence.links import detect_media_links
-
+    """Read the scan file into the scan's rows and queue the analysis (matching against the
+    server's banks, cross-case links) for when the transaction commits: an upload returns as soon
+    as the rows are recorded, however large the banks and the case database are."""
     scan.tool_version = meta.get("tool_version", "")[:40]
     scan.scan_state = meta.get("status", "")[:20]
     scan.examiner = meta.get("examiner", "")[:200]
@@ -242,10 +244,10 @@ def _import_rows(scan: Scan, meta: dict[str, str]) -> None:
                     _("Reading the scan file took longer than its size allows.")
                 ) from exc
             raise _refused(exc, path) from exc
-    _match_server_banks(scan)
     scan.statistics = scan_statistics(scan)
     scan.status = ScanStatus.IMPORTED
     scan.imported_at = timezone.now()
+    scan.analysis_status = AnalysisStatus.PENDING
     scan.save(
         update_fields=[
             "tool_version",
@@ -256,9 +258,61 @@ def _import_rows(scan: Scan, meta: dict[str, str]) -> None:
             "statistics",
             "status",
             "imported_at",
+            "analysis_status",
         ]
     )
-    detect_media_links(scan)
+    enqueue_on_commit(analyse_scan, scan.pk)
+
+
+# --- scans: analysis (a job after the import) ---------------------------------------------------
+
+
+def perform_scan_analysis(actor: Any, scan_id: int) -> Scan:
+    """Match an imported scan's files against the server's banks and link them to other cases
+    (the job's body; the system runs it). Running it again does no harm: matches and links are
+    recorded once, so a retry after a failure or a killed worker finishes the work."""
+    from muhafiz.evidence.links import detect_media_links
+
+    check_system(actor)
+    with transaction.atomic():
+        scan = Scan.objects.select_for_update().select_related("case").get(pk=scan_id)
+        if scan.status != ScanStatus.IMPORTED or scan.analysis_status == AnalysisStatus.DONE:
+            return scan
+        scan.analysis_status = AnalysisStatus.RUNNING
+        scan.save(update_fields=["analysis_status"])
+    try:
+        with transaction.atomic():
+            _match_server_banks(scan)
+            links = detect_media_links(scan)
+            scan.statistics = scan_statistics(scan)
+            scan.analysis_status = AnalysisStatus.DONE
+            scan.analysis_failure = ""
+            scan.analysed_at = timezone.now()
+            scan.save(
+                update_fields=["statistics", "analysis_status", "analysis_failure", "analysed_at"]
+            )
+            record(
+                actor,
+                "evidence.scan.analyse",
+                scan,
+                case=scan.case.reference,
+                matched=scan.statistics.get("matched_files", 0),
+                links=len(links),
+            )
+    except Exception as exc:
+        with transaction.atomic():
+            scan.analysis_status = AnalysisStatus.FAILED
+            scan.analysis_failure = f"{type(exc).__name__}: {exc}"[:2000]
+            scan.save(update_fields=["analysis_status", "analysis_failure"])
+        raise  # the job fails too, with its traceback; an administrator retries it
+    return scan
+
+
+@task()
+def analyse_scan(scan_id: int) -> dict[str, str | int]:
+    """The job (`evidence.tasks`): the system matches and links an imported scan."""
+    scan = perform_scan_analysis(SYSTEM, scan_id)
+    return {"scan": scan.pk, "analysis": scan.analysis_status}
 
 
 def _read_matches(conn: sqlite3.Connection) -> dict[tuple[int, str], list[dict[str, Any]]]:

@@ -14,8 +14,8 @@ from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import MediaFile
-from muhafiz.evidence.tasks import run_server_scan
 from muhafiz.evidence.tests.conftest import VICTIM_NAME, upload_of
+from muhafiz.ops.tests.test_jobs import drain
 from muhafiz.testing import People
 
 pytestmark = needs_chromium
@@ -35,13 +35,14 @@ def test_examiner_reveals_one_preview_and_kasur_sees_the_network(  # noqa: PLR09
     kasur_case: Case,
     two_devices: tuple[Path, Path],
     make_scan: Callable[[Path, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lahore_device, kasur_device = two_devices
     lahore = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(lahore_device))
-    run_server_scan.call(lahore.pk)
     actions.import_uploaded_scan(
         people.kasur_investigator, kasur_case, upload_of(make_scan(kasur_device, "kasur"))
     )
+    drain(monkeypatch)  # a worker: the server scan, then both scans' analysis (banks, links)
     image = MediaFile.objects.filter(scan=lahore, mime__startswith="image/").order_by("path")[0]
 
     page = page_as(browser, live_server, people.forensic_examiner)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -13,36 +14,54 @@ from django.utils import timezone
 from muhafiz.cases import actions as case_actions
 from muhafiz.cases.models import Alert, AlertKind, Case
 from muhafiz.evidence import actions
-from muhafiz.evidence.models import CaseLink, LinkKind, ScanStatus
-from muhafiz.evidence.tasks import run_server_scan
+from muhafiz.evidence.models import AnalysisStatus, CaseLink, LinkKind, ScanStatus
 from muhafiz.evidence.tests.conftest import VICTIM_CNIC, VICTIM_NAME, upload_of
+from muhafiz.ops.tests.test_jobs import drain
 from muhafiz.testing import People, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(
+def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(  # noqa: PLR0917 - fixtures
     people: People,
     lahore_case: Case,
     kasur_case: Case,
     two_devices: tuple[Path, Path],
     make_scan: Callable[[Path, str], Path],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lahore_device, kasur_device = two_devices
-    # Lahore: a scan file from a field laptop, imported by upload.
-    lahore_scan = actions.import_uploaded_scan(
-        people.lahore_investigator, lahore_case, upload_of(make_scan(lahore_device, "lahore"))
-    )
+    # Lahore: a scan file from a field laptop, imported by upload. The upload returns once the
+    # rows are recorded; matching and linking are a job queued when the import commits.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        lahore_scan = actions.import_uploaded_scan(
+            people.lahore_investigator, lahore_case, upload_of(make_scan(lahore_device, "lahore"))
+        )
+    assert len(queued) == 1
     assert lahore_scan.status == ScanStatus.IMPORTED
+    assert lahore_scan.analysis_status == AnalysisStatus.PENDING
     assert lahore_scan.statistics["files"] == 4
+    drain(monkeypatch)
+    lahore_scan.refresh_from_db()
+    assert lahore_scan.analysis_status == AnalysisStatus.DONE
     assert not CaseLink.objects.exists()
 
-    # Kasur: scanned on the server by a queued job.
-    kasur_scan = actions.queue_server_scan(people.kasur_investigator, kasur_case, str(kasur_device))
-    run_server_scan.call(kasur_scan.pk)
+    # Kasur: scanned on the server by a queued job; its import queues the analysis in turn.
+    with django_capture_on_commit_callbacks(execute=True):
+        kasur_scan = actions.queue_server_scan(
+            people.kasur_investigator, kasur_case, str(kasur_device)
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        drain(monkeypatch)
     kasur_scan.refresh_from_db()
     assert kasur_scan.status == ScanStatus.IMPORTED, kasur_scan.failure
     assert kasur_scan.statistics["files"] == 4
+    assert kasur_scan.analysis_status == AnalysisStatus.PENDING
+    assert not CaseLink.objects.exists()  # not before the analysis job has run
+    drain(monkeypatch)
+    kasur_scan.refresh_from_db()
+    assert kasur_scan.analysis_status == AnalysisStatus.DONE
 
     links = {link.kind: link for link in CaseLink.objects.all()}
     assert set(links) == {LinkKind.SHA256, LinkKind.PDQ}
@@ -68,9 +87,11 @@ def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(
 
     # A second import of the same scan file changes no link and raises no alert again.
     before = Alert.objects.count()
-    actions.import_uploaded_scan(
-        people.lahore_investigator, lahore_case, upload_of(make_scan(lahore_device, "again"))
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.import_uploaded_scan(
+            people.lahore_investigator, lahore_case, upload_of(make_scan(lahore_device, "again"))
+        )
+    drain(monkeypatch)
     assert CaseLink.objects.count() == 2
     assert Alert.objects.count() == before
 

@@ -18,8 +18,15 @@ from django.utils import timezone
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Case
 from muhafiz.evidence import actions
-from muhafiz.evidence.models import CustodyEvent, EvidenceItem, MediaFile, Scan, ScanStatus
-from muhafiz.evidence.tasks import run_server_scan
+from muhafiz.evidence.models import (
+    AnalysisStatus,
+    CustodyEvent,
+    EvidenceItem,
+    MediaFile,
+    Scan,
+    ScanStatus,
+)
+from muhafiz.evidence.tasks import analyse_scan, run_server_scan
 from muhafiz.evidence.tests.conftest import noise_image, upload_of
 from muhafiz.testing import People, agency, province, signed_in
 
@@ -323,9 +330,15 @@ def test_examiner_categorises_and_adds_confirmed_material_to_a_bank(
     assert denied.status_code == 403
 
     # The next scan of the same device matches the bank on the server, with no bank on the laptop.
+    # The upload returns before the server's banks are searched; the analysis job finds it.
     again = actions.import_uploaded_scan(
         people.lahore_investigator, lahore_case, upload_of(make_scan(device, "usb-again"))
     )
+    assert again.analysis_status == AnalysisStatus.PENDING
+    assert again.statistics["matched_files"] == 0
+    analyse_scan.call(again.pk)
+    again.refresh_from_db()
+    assert again.analysis_status == AnalysisStatus.DONE
     assert again.statistics["matched_files"] == 1
     kinds = {(m["bank"], m["kind"]) for m in again.statistics["matches"]}
     assert ("Punjab confirmed", "sha256") in kinds and ("Punjab confirmed", "pdq") in kinds
@@ -362,9 +375,16 @@ def test_api_walk_items_server_scan_and_media_with_the_pages_rules(
     waiting = api.get(f"/evidence/scans/{scan_id}/").content.decode()
     assert 'hx-trigger="every 5s"' in waiting  # the page follows the job until it is done
     run_server_scan.call(scan_id)
-    assert 'hx-trigger="every 5s"' not in api.get(f"/evidence/scans/{scan_id}/").content.decode()
+    # Imported; the page and the API follow the analysis job (server banks, links) too.
+    assert 'data-analysis="pending"' in api.get(f"/evidence/scans/{scan_id}/").content.decode()
+    assert api.get(f"/api/v1/evidence/scans/{scan_id}").json()["analysis"]["status"] == "pending"
+    analyse_scan.call(scan_id)
+    page = api.get(f"/evidence/scans/{scan_id}/").content.decode()
+    assert 'hx-trigger="every 5s"' not in page
+    assert 'data-analysis="done"' in page
     scan = api.get(f"/api/v1/evidence/scans/{scan_id}").json()
     assert scan["status"] == "imported" and scan["item"] == "E1"
+    assert scan["analysis"]["status"] == "done" and scan["analysis"]["finished_at"]
     assert {row["mime"] for row in scan["statistics"]["by_type"]} == {"image/png", "text/plain"}
     media = api.get(f"/api/v1/evidence/scans/{scan_id}/media").json()
     assert sorted(m["path"] for m in media) == ["lahore-laptop/a.png", "lahore-laptop/readme.txt"]
