@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,8 +14,8 @@ from muhafiz.catalogue.models import Agency, District, Province
 from muhafiz.core.permissions import CLIENT_PROFILES, ClientProfile, PrincipalKind
 
 
-def client_profile_choices() -> list[tuple[str, str]]:
-    return [(code, profile.label) for code, profile in CLIENT_PROFILES.items()]
+def client_profile_choices() -> list[tuple[str, Any]]:
+    return [(code, _(profile.label)) for code, profile in CLIENT_PROFILES.items()]
 
 
 class Jurisdiction(models.Model):

@@ -143,6 +143,18 @@ class TeamRequestForm(forms.Form):
     )
 
 
+class WelfareJoinForm(forms.Form):
+    """A child-protection officer asks for themselves, in their own role (`TeamRequestForm`'s
+    fields, posted to the same page)."""
+
+    team_role = forms.ChoiceField(choices=TeamRole.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why you need to be on the team"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class DecisionNoteForm(forms.Form):
     note = forms.CharField(label=_("Reason"), max_length=500, required=False)
 

@@ -18,6 +18,9 @@ from muhafiz.cases.models import (
     Case,
     Referral,
     SectionRule,
+    TeamJoinRequest,
+    TeamJoinStatus,
+    TeamRole,
     Victim,
 )
 from muhafiz.catalogue.models import Offence
@@ -350,3 +353,19 @@ def alerts_for(principal: Any, *, unread: bool = False) -> QuerySet[Alert]:
     if unread:
         alerts = alerts.filter(read_at__isnull=True)
     return alerts.select_related("case")
+
+
+def welfare_join_state(principal: Any, case: Case) -> str:
+    """For one who sees the case's welfare part only (a child-protection officer): "member" when
+    on the team, "waiting" while a request of theirs awaits a decision, "closed" when the case is
+    closed or their role has no place on a team, else "ask"."""
+    pk = user_pk(principal)
+    if pk is None or getattr(principal, "role", "") not in TeamRole.values or not case.is_open:
+        return "closed"
+    if pk in case.team_user_ids():
+        return "member"
+    if TeamJoinRequest.objects.filter(
+        case=case, user_id=pk, status=TeamJoinStatus.REQUESTED
+    ).exists():
+        return "waiting"
+    return "ask"

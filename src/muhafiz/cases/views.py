@@ -158,6 +158,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         context["victims"] = selectors.case_victims(case)
     if rights["welfare"]:
         context["referrals"] = Referral.objects.filter(case=case).select_related("victim")
+        if not rights["view"]:
+            context["welfare_join"] = selectors.welfare_join_state(request.user, case)
+            context["welfare_join_form"] = forms.WelfareJoinForm(
+                initial={"team_role": getattr(request.user, "role", "")}
+            )
     return render(request, "cases/case_detail.html", context)
 
 

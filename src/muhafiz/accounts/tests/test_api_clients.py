@@ -159,3 +159,21 @@ def test_a_browser_session_needs_the_csrf_token_to_write_through_the_api(
         writes[0].sample_path, data="{}", content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert response.status_code != 401
+
+
+def test_the_client_list_names_each_profile_in_urdu(people: People) -> None:
+    # Before: the list showed the profile's English label on the Urdu page.
+    from django.conf import settings
+
+    from muhafiz.core.permissions import CLIENT_PROFILES
+    from muhafiz.testing import make_api_client
+
+    for code in CLIENT_PROFILES:
+        make_api_client(code, name=f"client {code}", approved=False)
+    browser = signed_in(people.administrator)
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = browser.get("/accounts/clients/").content.decode()
+    for profile in CLIENT_PROFILES.values():
+        assert profile.label not in html, profile.label
+    for urdu in ("ہیش ملانے والا", "ایچ ایم اے ملانے والا", "اعداد و شمار پڑھنے والا"):
+        assert urdu in html
