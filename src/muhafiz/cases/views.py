@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,10 +30,19 @@ from muhafiz.cases.models import (
     Victim,
     Witness,
 )
-from muhafiz.core.permissions import Perm, has_perm, requires, signed_in
+from muhafiz.core.permissions import Perm, requires, signed_in
 
 # The proceedings app's timeline, included on the case page when that app provides it.
 TIMELINE_TEMPLATE = "proceedings/timeline.html"
+
+
+def _form_case(request: HttpRequest, reference: str, *perms: Perm) -> Case:
+    """The case of a form page. Showing the empty form is a read (the form carries the case's
+    data), so it needs `perms`; a submitted form goes to the action, which decides (a refusal
+    is PermissionDenied, which Django answers 403)."""
+    if request.method == "POST":
+        return selectors.find_case(request.user, reference)
+    return selectors.load_case(request.user, reference, *perms)
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -87,9 +96,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "status": status,
             "statuses": CaseStatus.choices,
-            "can_create": has_perm(request.user, Perm.CASE_CREATE),
-            "can_export": has_perm(request.user, Perm.CASE_VIEW),
-            "can_welfare": has_perm(request.user, Perm.WELFARE_VIEW),
+            **selectors.case_list_rights(request.user),
         },
     )
 
@@ -157,7 +164,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if rights["welfare"] or rights["view"]:
         context["victims"] = selectors.case_victims(case)
     if rights["welfare"]:
-        context["referrals"] = Referral.objects.filter(case=case).select_related("victim")
+        context["referrals"] = selectors.case_referrals(case)
         if not rights["view"]:
             context["welfare_join"] = selectors.welfare_join_state(request.user, case)
             context["welfare_join_form"] = forms.WelfareJoinForm(
@@ -168,7 +175,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @requires(Perm.CASE_EDIT)
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = _form_case(request, reference, Perm.CASE_EDIT)
     initial = {
         "agency": case.agency.code,
         "police_station": case.police_station_id,
@@ -202,7 +209,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @requires(Perm.CASE_EDIT)
 @require_POST
 def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = selectors.find_case(request.user, reference)
     codes = [c for c in request.POST.getlist("code") if c][:40]
     try:
         actions.add_offences(request.user, case, codes, request=request)
@@ -223,7 +230,7 @@ def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _status_change(request: HttpRequest, reference: str, close: bool) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = selectors.find_case(request.user, reference)
     form = forms.ReasonForm(request.POST)
     if form.is_valid():
         try:
@@ -252,7 +259,7 @@ def case_reopen(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def team_add(request: HttpRequest, reference: str) -> HttpResponse:
     """A supervisor overseeing the case adds someone directly; others ask (`team_request`)."""
-    case = selectors.load_case(request.user, reference, Perm.CASE_OVERSEE)
+    case = selectors.find_case(request.user, reference)
     form = forms.TeamForm(request.POST)
     if form.is_valid():
         user = User.objects.filter(username=form.cleaned_data["username"]).first()
@@ -298,7 +305,7 @@ def team_request(request: HttpRequest, reference: str) -> HttpResponse:
 def team_decide(
     request: HttpRequest, reference: str, request_id: int, decision: str
 ) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_OVERSEE)
+    case = selectors.find_case(request.user, reference)
     join = get_object_or_404(TeamJoinRequest, case=case, pk=request_id)
     if decision not in ("approve", "refuse"):
         raise Http404
@@ -320,7 +327,7 @@ def team_decide(
 @requires(Perm.CASE_EDIT)
 @require_POST
 def team_remove(request: HttpRequest, reference: str, member_id: int) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = selectors.find_case(request.user, reference)
     member = get_object_or_404(TeamMember, case=case, pk=member_id)
     form = forms.ReasonForm(request.POST)
     if form.is_valid():
@@ -337,7 +344,7 @@ def team_remove(request: HttpRequest, reference: str, member_id: int) -> HttpRes
 
 @requires(Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
 def victim_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    case = _form_case(request, reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
     form = forms.VictimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -396,7 +403,7 @@ def _victim_context(request: HttpRequest, case: Case, victim: Victim, **extra: A
 @require_POST
 def victim_identity(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     """Show the identity in the response to this POST only; the read is audited first."""
-    case = selectors.load_case(request.user, reference, Perm.VICTIM_IDENTITY)
+    case = selectors.find_case(request.user, reference)
     victim = selectors.load_victim(request.user, case, code)
     form = forms.PurposeForm(request.POST)
     identity = None
@@ -409,7 +416,7 @@ def victim_identity(request: HttpRequest, reference: str, code: str) -> HttpResp
             forms.apply_errors(form, exc)
     template = "cases/_identity.html" if _htmx(request) else "cases/victim_detail.html"
     extra: dict[str, Any] = {"identity": identity, "purpose_form": form}
-    if identity is not None and has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open:
+    if identity is not None and selectors.case_rights(request.user, case)["edit"]:
         extra["edit_form"] = _identity_form(identity)
     response = render(request, template, _victim_context(request, case, victim, **extra))
     response["Cache-Control"] = "no-store"
@@ -435,7 +442,7 @@ def _identity_form(identity: dict[str, Any]) -> forms.VictimForm:
 @require_POST
 def victim_identity_edit(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     """Replace the identity fields; the form was shown only after an audited reveal."""
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT, Perm.VICTIM_IDENTITY)
+    case = selectors.find_case(request.user, reference)
     victim = selectors.load_victim(request.user, case, code)
     form = _IdentityForm(request.POST, prefix="edit")
     if form.is_valid():
@@ -484,7 +491,7 @@ def victim_consents(request: HttpRequest, reference: str, code: str) -> HttpResp
 @requires(Perm.CASE_EDIT)
 @require_POST
 def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = selectors.find_case(request.user, reference)
     victim = selectors.load_victim(request.user, case, code)
     form = forms.OverrideForm(request.POST)
     if form.is_valid():
@@ -509,7 +516,7 @@ def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResp
 
 @requires(Perm.CASE_EDIT)
 def accused_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = _form_case(request, reference, Perm.CASE_EDIT)
     form = forms.AccusedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -531,7 +538,7 @@ def accused_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 @requires(Perm.CASE_EDIT)
 def accused_edit(request: HttpRequest, reference: str, label: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = _form_case(request, reference, Perm.CASE_EDIT)
     accused = get_object_or_404(Accused, case=case, label=label)
     initial = {
         "name": accused.name,
@@ -564,10 +571,7 @@ def accused_edit(request: HttpRequest, reference: str, label: str) -> HttpRespon
 def accused_detail(request: HttpRequest, reference: str, label: str) -> HttpResponse:
     case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)
     accused = get_object_or_404(Accused, case=case, label=label)
-    links = [
-        (link, has_perm(request.user, Perm.CASE_VIEW, Case.objects.get(pk=link.case_id)))
-        for link in selectors.find_cases_sharing_identifiers(accused)
-    ]
+    links = selectors.accused_links_for(request.user, accused)
     return render(
         request,
         "cases/accused_detail.html",
@@ -575,14 +579,14 @@ def accused_detail(request: HttpRequest, reference: str, label: str) -> HttpResp
             "case": case,
             "accused": accused,
             "links": links,
-            "can_edit": has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open,
+            "can_edit": selectors.case_rights(request.user, case)["edit"],
         },
     )
 
 
 @requires(Perm.CASE_EDIT)
 def witness_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = _form_case(request, reference, Perm.CASE_EDIT)
     form = forms.WitnessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -609,7 +613,7 @@ def witness_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 @requires(Perm.CASE_EDIT)
 def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    case = _form_case(request, reference, Perm.CASE_EDIT)
     codes = list(Victim.objects.filter(case=case).values_list("pseudonym", flat=True))
     form = forms.ReferralForm(request.POST or None, codes=codes)
     if request.method == "POST" and form.is_valid():
@@ -637,7 +641,7 @@ def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
 def referral_decide(
     request: HttpRequest, reference: str, referral_id: int, decision: str
 ) -> HttpResponse:
-    case = selectors.load_case(request.user, reference, Perm.WELFARE_EDIT)
+    case = selectors.find_case(request.user, reference)
     referral = get_object_or_404(Referral, case=case, pk=referral_id)
     form = forms.NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -743,31 +747,32 @@ def section_rules(request: HttpRequest) -> HttpResponse:
     """The rules behind section suggestions; catalogue editors add and retire them."""
     from muhafiz.cases.models import SectionRule
 
-    can_edit = has_perm(request.user, Perm.CATALOGUE_EDIT)
     form = forms.SectionRuleForm(request.POST or None)
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied(Perm.CATALOGUE_EDIT.value)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.add_section_rule(
-                    request.user,
-                    facts=data["facts"],
-                    offence_code=data["offence_code"].code,
-                    explanation=data["explanation"],
-                    weaker_codes=_lines(data["weaker_codes"]),
-                    source=data["source"],
-                    request=request,
-                )
-            except ValidationError as exc:
-                forms.apply_errors(form, exc)
-            else:
-                return redirect("cases:section_rules")
+    # On a post the action decides (PermissionDenied: 403).
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.add_section_rule(
+                request.user,
+                facts=data["facts"],
+                offence_code=data["offence_code"].code,
+                explanation=data["explanation"],
+                weaker_codes=_lines(data["weaker_codes"]),
+                source=data["source"],
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            return redirect("cases:section_rules")
     return render(
         request,
         "cases/section_rules.html",
-        {"rules": SectionRule.objects.all(), "form": form, "can_edit": can_edit},
+        {
+            "rules": SectionRule.objects.all(),
+            "form": form,
+            "can_edit": selectors.case_list_rights(request.user)["can_edit_rules"],
+        },
     )
 
 

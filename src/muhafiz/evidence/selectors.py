@@ -21,25 +21,62 @@ from muhafiz.evidence.models import CaseLink, EvidenceItem, LinkKind, MediaFile,
 MAX_NETWORK_LINKS = 300
 
 
-def load_item(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> EvidenceItem:
+def find_item(principal: Any, pk: int) -> EvidenceItem:
+    """An item for a write: 404 unless the caller may know of its case; the action checks."""
     item = get_object_or_404(EvidenceItem.objects.select_related("case__district"), pk=pk)
     hide_unless_known(principal, item.case)
+    return item
+
+
+def load_item(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> EvidenceItem:
+    item = find_item(principal, pk)
     check_perm(principal, perm, item.case)
     return item
 
 
-def load_scan(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> Scan:
+def find_scan(principal: Any, pk: int) -> Scan:
+    """A scan for a write: 404 unless the caller may know of its case; the action checks."""
     scan = get_object_or_404(Scan.objects.select_related("case__district", "item"), pk=pk)
     hide_unless_known(principal, scan.case)
+    return scan
+
+
+def load_scan(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> Scan:
+    scan = find_scan(principal, pk)
     check_perm(principal, perm, scan.case)
     return scan
 
 
-def load_media(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> MediaFile:
+def find_media(principal: Any, pk: int) -> MediaFile:
+    """A file of a scan for a write: 404 unless the caller may know of its case; the action
+    checks."""
     media = get_object_or_404(MediaFile.objects.select_related("case__district", "scan"), pk=pk)
     hide_unless_known(principal, media.case)
+    return media
+
+
+def load_media(principal: Any, pk: int, perm: Perm = Perm.EVIDENCE_VIEW) -> MediaFile:
+    media = find_media(principal, pk)
     check_perm(principal, perm, media.case)
     return media
+
+
+def evidence_rights(principal: Any, case: Case) -> dict[str, bool]:
+    """Which forms the case's evidence page shows (the actions decide on submit)."""
+    edit = has_perm(principal, Perm.EVIDENCE_EDIT, case) and case.is_open
+    return {"edit": edit, "scan": edit and has_perm(principal, Perm.SCAN_RUN, case)}
+
+
+def scan_rights(principal: Any, scan: Scan) -> dict[str, bool]:
+    """Which controls a scan's page shows (the actions decide on submit)."""
+    case = scan.case
+    edit = has_perm(principal, Perm.EVIDENCE_EDIT, case)
+    reveal = has_perm(principal, Perm.MEDIA_REVEAL, case)
+    return {
+        "categorize": edit and reveal,
+        "reveal": reveal,
+        "bank": edit and has_perm(principal, Perm.BANK_MANAGE),
+    }
 
 
 def case_items(case: Case) -> QuerySet[EvidenceItem]:

@@ -4,7 +4,7 @@ write through actions, render. Previews are hidden until an audited reveal of on
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
-from muhafiz.core.permissions import Perm, check_perm, has_perm, requires
+from muhafiz.core.permissions import Perm, requires
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, ScanStatus
 
@@ -27,11 +27,11 @@ def _htmx(request: HttpRequest) -> bool:
 @requires(Perm.EVIDENCE_VIEW)
 def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
     case = load_case(request.user, reference, Perm.EVIDENCE_VIEW)
-    can_edit = has_perm(request.user, Perm.EVIDENCE_EDIT, case) and case.is_open
+    rights = selectors.evidence_rights(request.user, case)
     item_form = forms.ItemForm(case=case, prefix="item")
     upload_form = forms.ScanUploadForm(case=case, prefix="upload")
     server_form = forms.ServerScanForm(case=case, prefix="server")
-    if request.method == "POST" and can_edit:
+    if request.method == "POST":  # the actions decide (PermissionDenied: 403)
         what = request.POST.get("form")
         try:
             if what == "item":
@@ -62,7 +62,6 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
             elif what == "server":
                 server_form = forms.ServerScanForm(request.POST, case=case, prefix="server")
                 if server_form.is_valid():
-                    check_perm(request.user, Perm.SCAN_RUN, case)
                     scan = actions.queue_server_scan(
                         request.user,
                         case,
@@ -85,8 +84,8 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
             "items": selectors.case_items(case),
             "scans": selectors.case_scans(case),
             "links": selectors.case_links(case),
-            "can_edit": can_edit,
-            "can_scan": can_edit and has_perm(request.user, Perm.SCAN_RUN, case),
+            "can_edit": rights["edit"],
+            "can_scan": rights["scan"],
             "item_form": item_form,
             "upload_form": upload_form,
             "server_form": server_form,
@@ -99,10 +98,9 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.load_item(request.user, pk)
     can_edit = actions.may_record_handover(request.user, item)
-    if request.method == "POST" and not can_edit:
-        raise PermissionDenied("custody.handover")
     form = forms.HandoverForm(request.POST or None, item=item)
-    if request.method == "POST" and can_edit and form.is_valid():
+    # On a post the action decides who may record it (PermissionDenied: 403).
+    if request.method == "POST" and form.is_valid():
         try:
             actions.record_handover(request.user, item, **form.cleaned_data, request=request)
             messages.success(request, _("Hand-over recorded."))
@@ -136,9 +134,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from muhafiz.hashbank.models import Bank, CategoryScheme
 
     scheme = CategoryScheme.objects.filter(code="projectvic-us").first()
-    can_bank = has_perm(request.user, Perm.BANK_MANAGE) and has_perm(
-        request.user, Perm.EVIDENCE_EDIT, scan.case
-    )
+    rights = selectors.scan_rights(request.user, scan)
     return render(
         request,
         "evidence/scan_detail.html",
@@ -151,11 +147,10 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "waiting": scan.status == ScanStatus.QUEUED
             or scan.analysis_status in {AnalysisStatus.PENDING, AnalysisStatus.RUNNING},
             "categories": scheme.categories if scheme else [],
-            "can_categorize": has_perm(request.user, Perm.EVIDENCE_EDIT, scan.case)
-            and has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),
-            "can_reveal": has_perm(request.user, Perm.MEDIA_REVEAL, scan.case),
-            "can_bank": can_bank,
-            "banks": Bank.objects.filter(enabled=True) if can_bank else [],
+            "can_categorize": rights["categorize"],
+            "can_reveal": rights["reveal"],
+            "can_bank": rights["bank"],
+            "banks": Bank.objects.filter(enabled=True) if rights["bank"] else [],
             "issues": scan.issues.all()[:200],
         },
     )
@@ -164,7 +159,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Perm.MEDIA_REVEAL)
 @require_POST
 def media_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    media = selectors.load_media(request.user, pk, Perm.MEDIA_REVEAL)
+    media = selectors.find_media(request.user, pk)
     try:
         preview = actions.reveal_media(
             request.user, media, reason=request.POST.get("reason", ""), request=request
@@ -186,7 +181,7 @@ def media_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Perm.EVIDENCE_EDIT, Perm.MEDIA_REVEAL)
 @require_POST
 def media_categorize(request: HttpRequest, pk: int) -> HttpResponse:
-    media = selectors.load_media(request.user, pk, Perm.EVIDENCE_EDIT)
+    media = selectors.find_media(request.user, pk)
     raw = request.POST.get("category", "")
     try:
         actions.categorize(request.user, media, int(raw) if raw.strip() else None, request=request)
@@ -203,7 +198,7 @@ def media_categorize(request: HttpRequest, pk: int) -> HttpResponse:
 def scan_to_bank(request: HttpRequest, pk: int) -> HttpResponse:
     from muhafiz.hashbank.models import Bank
 
-    scan = selectors.load_scan(request.user, pk, Perm.EVIDENCE_EDIT)
+    scan = selectors.find_scan(request.user, pk)
     bank = Bank.objects.filter(pk=request.POST.get("bank") or 0).first()
     chosen = [int(v) for v in request.POST.getlist("media") if v.isdigit()]
     media = list(scan.media.filter(pk__in=chosen).select_related("case"))

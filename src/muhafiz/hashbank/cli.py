@@ -177,7 +177,7 @@ def _import(  # noqa: PLR0917 - the command's options, checked in turn
 def export(name: str, fmt: str, out: Path) -> None:
     """Export bank NAME's active entries."""
     from muhafiz.hashbank.actions import get_bank
-    from muhafiz.hashbank.exports import export_bank
+    from muhafiz.hashbank.actions.exports import export_bank
 
     result = export_bank(_operator(), get_bank(name), fmt, out)
     click.echo(f"Exported {result.written} entries of {name!r} as {fmt} to {result.path}.")
@@ -189,7 +189,7 @@ def export(name: str, fmt: str, out: Path) -> None:
 def export_all(out: Path) -> None:
     """Export every enabled bank as bank directories in one folder, for an offline laptop
     (`muhafiz bank lookup --bank-dir FOLDER`, or a scan's bank option)."""
-    from muhafiz.hashbank.exports import export_collection
+    from muhafiz.hashbank.actions.exports import export_collection
 
     results = export_collection(_operator(), out)
     for result in results:

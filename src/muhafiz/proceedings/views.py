@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from muhafiz.cases.selectors import load_case
+from muhafiz.cases.selectors import case_rights, load_case
 from muhafiz.core import spreadsheet
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, has_perm, requires
@@ -25,15 +25,14 @@ from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
 def case_stages(request: HttpRequest, reference: str) -> HttpResponse:
     """The case's timeline, and for its team, the form that records the next stage."""
     case = load_case(request.user, reference, Perm.CASE_VIEW)
-    can_edit = has_perm(request.user, Perm.CASE_EDIT, case) and case.is_open
+    can_edit = case_rights(request.user, case)["edit"]
     form = None
-    if can_edit:
+    if can_edit or request.method == "POST":
         form = StageEventForm(request.POST or None, case=case)
-    if request.method == "POST":
-        load_case(request.user, reference, Perm.CASE_EDIT)
-        if form is None:
+    if request.method == "POST":  # the action decides who may record (PermissionDenied: 403)
+        if not case.is_open:
             return HttpResponse(status=409)
-        if form.is_valid():
+        if form is not None and form.is_valid():
             data = form.cleaned_data
             try:
                 actions.record_stage_event(

@@ -1,6 +1,7 @@
 """Every write to the bank tables, by topic: `banks` (create, enable/disable, discard, remove an
-entry, the matching audit) and `imports` (a hash list into a bank). All audited; each checks its
-permission first. The errors, the file check and the reads are re-exported here for callers.
+entry, the matching audit), `imports` (a hash list into a bank) and `exports` (a bank out as
+a file or a directory). All audited; each checks its permission first. The errors, the file
+check and the reads are re-exported here for callers.
 """
 
 from muhafiz.hashbank.actions.banks import (
@@ -10,6 +11,7 @@ from muhafiz.hashbank.actions.banks import (
     remove_entry,
     set_bank_enabled,
 )
+from muhafiz.hashbank.actions.exports import export_bank, export_collection, write_bank
 from muhafiz.hashbank.actions.imports import BATCH, abandon_interrupted_imports, import_hash_list
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
 from muhafiz.hashbank.hashlists import MAX_NAMED_ERRORS, CheckResult, check_hash_list, iter_checked
@@ -25,6 +27,8 @@ __all__ = [
     "check_hash_list",
     "create_bank",
     "discard_new_bank",
+    "export_bank",
+    "export_collection",
     "find_entries",
     "get_bank",
     "import_hash_list",
@@ -33,4 +37,5 @@ __all__ = [
     "record_request",
     "remove_entry",
     "set_bank_enabled",
+    "write_bank",
 ]

@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from muhafiz.audit.models import AuditEvent
 from muhafiz.cli import main
 from muhafiz.hashbank.models import Bank, BankEntry
 from muhafiz.hashbank.tests.conftest import digests
@@ -98,6 +100,23 @@ def test_export_each_format_and_look_up_offline(tmp_path: Path, sample_files: li
 
     code, out = _run("export", "Nope", "--format", "vics", "--out", str(tmp_path / "x.json"))
     assert code != 0 and "no bank named 'Nope'" in out
+
+
+def test_an_operator_without_bank_rights_cannot_export_a_bank(
+    tmp_path: Path, sample_files: list[Path], people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the export wrote the whole list out (and audited it) for whoever ran it.
+    _run(
+        "import", str(_md5sums(tmp_path, sample_files)), "--name", "Hotline", "--kind", "known-bad"
+    )
+    monkeypatch.setenv("MUHAFIZ_OPERATOR", people.lahore_investigator.username)
+    for fmt in ("vics", "dir"):
+        code, out = _run("export", "Hotline", "--format", fmt, "--out", str(tmp_path / f"x-{fmt}"))
+        assert code == 1 and "may not do this" in out and "bank.manage" in out
+        assert not (tmp_path / f"x-{fmt}").exists()
+    code, out = _run("export-all", "--out", str(tmp_path / "all"))
+    assert code == 1 and "may not do this" in out
+    assert not AuditEvent.objects.filter(action="bank.export").exists()
 
 
 def test_remove_an_entry_with_a_reason(tmp_path: Path, sample_files: list[Path]) -> None:

@@ -14,7 +14,7 @@ from muhafiz.banks.match import Matcher, load_bank_path
 from muhafiz.banks.model import BankKind
 from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
-from muhafiz.hashbank.exports import export_bank
+from muhafiz.hashbank.actions.exports import export_bank
 from muhafiz.hashbank.hashing import hash_image
 from muhafiz.hashbank.index import build_index, current_index, index_root
 from muhafiz.hashbank.matching import HashQuery, match_hashes, parse_query
@@ -213,7 +213,7 @@ def test_vics_export_round_trips_into_an_equal_bank(
     bank = _vics_bank(tmp_path, sample_files)
     out = tmp_path / "export.json"
 
-    result = export_bank(None, bank, "vics", out)
+    result = export_bank(SYSTEM, bank, "vics", out)
     copy = actions.create_bank(SYSTEM, name="VIC copy", kind="known-bad")
     actions.import_hash_list(SYSTEM, copy, out)
 
@@ -227,7 +227,7 @@ def test_pdq_list_export_round_trips(tmp_path: Path) -> None:
     bank = _pdq_bank(tmp_path, "pdq-source", values, quality=77)
     out = tmp_path / "out.pdq"
 
-    export_bank(None, bank, "pdq", out)
+    export_bank(SYSTEM, bank, "pdq", out)
     copy = actions.create_bank(SYSTEM, name="pdq copy", kind="watch")
     actions.import_hash_list(SYSTEM, copy, out, fmt="pdq")
 
@@ -244,7 +244,7 @@ def test_exported_bank_directory_is_what_the_offline_cli_matches(
     actions.remove_entry(SYSTEM, removed, reason="not pertinent")
     out = tmp_path / "export-dir"
 
-    result = export_bank(None, bank, "dir", out)
+    result = export_bank(SYSTEM, bank, "dir", out)
     matcher = Matcher(load_bank_path(out, BankKind.KNOWN_BAD))
 
     assert result.written == 4
@@ -257,7 +257,7 @@ def test_exported_bank_directory_is_what_the_offline_cli_matches(
     )
     assert matcher.match(md5=removed.md5) == []
     with pytest.raises(actions.BankError, match="already exists"):
-        export_bank(None, bank, "dir", out)
+        export_bank(SYSTEM, bank, "dir", out)
 
 
 def test_the_background_job_skips_a_build_when_nothing_changed(

@@ -1,7 +1,8 @@
 """Exporting a bank: VICS 2.0 JSON, a PDQ list, or a bank directory the triage CLI loads offline.
 
 Writers are the banks library's (`vics`, `pdq` formats and `create_bank_dir`); this module
-only chooses the entries (active ones), writes atomically, and audits the export.
+checks the permission (BANK_MANAGE on the bank: an export hands out the whole list), chooses
+the entries (active ones), writes atomically, and audits the export.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from muhafiz.audit.actions import record
 from muhafiz.banks.bankdir import create_bank_dir
 from muhafiz.banks.formats import HashListFormat, get_format
 from muhafiz.banks.model import HashEntry, HashListError
+from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.errors import BankError
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 
@@ -33,7 +35,7 @@ class ExportResult:
     written: int
 
 
-def active_entries(bank: Bank) -> Iterator[HashEntry]:
+def _active_entries(bank: Bank) -> Iterator[HashEntry]:
     rows = BankEntry.objects.active().filter(bank=bank).order_by("pk").iterator(chunk_size=5000)
     for row in rows:
         yield row.to_hash_entry()
@@ -41,6 +43,7 @@ def active_entries(bank: Bank) -> Iterator[HashEntry]:
 
 def export_bank(actor: Any, bank: Bank, fmt: str, out: Path) -> ExportResult:
     """Write `bank`'s active entries to `out` as `fmt` (vics, pdq or dir); audited."""
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     if fmt not in EXPORT_FORMATS:
         raise BankError(f"unknown export format {fmt!r}; choose one of: vics, pdq, dir")
     written = _export_dir(bank, out) if fmt == "dir" else _export_file(bank, fmt, out)
@@ -51,9 +54,10 @@ def export_bank(actor: Any, bank: Bank, fmt: str, out: Path) -> ExportResult:
 
 def write_bank(actor: Any, bank: Bank, fmt: str, handle: TextIO) -> int:
     """Write `bank`'s active entries to an open text stream as vics or pdq; audited."""
+    check_perm(actor, Perm.BANK_MANAGE, bank)
     if fmt not in ("vics", "pdq"):
         raise BankError(f"cannot stream {fmt!r}; choose vics or pdq")
-    written = _writer(fmt).write(active_entries(bank), handle)
+    written = _writer(fmt).write(_active_entries(bank), handle)
     with transaction.atomic():
         record(actor, "bank.export", bank, format=fmt, entries=written)
     return written
@@ -73,7 +77,7 @@ def _export_file(bank: Bank, fmt: str, out: Path) -> int:
     temporary = out.with_name(f".{out.name}.part")
     try:
         with temporary.open("w", encoding="utf-8", newline="\n") as handle:
-            written = writer.write(active_entries(bank), handle)
+            written = writer.write(_active_entries(bank), handle)
             handle.flush()
             os.fsync(handle.fileno())
         temporary.replace(out)
@@ -101,7 +105,7 @@ def _export_dir(bank: Bank, out: Path) -> int:
             out,
             name=bank.name,
             kind=bank.bank_kind,
-            entries=active_entries(bank),
+            entries=_active_entries(bank),
             provenance={
                 "exported_from": "muhafiz server",
                 "exported_at": timezone.now().isoformat(timespec="seconds"),
@@ -120,7 +124,9 @@ def _export_dir(bank: Bank, out: Path) -> int:
 
 def export_collection(actor: Any, out: Path) -> list[ExportResult]:
     """Every enabled bank as a bank directory under `out`: the folder a laptop's triage CLI
-    takes as one `--bank-dir` (known-good banks included, keeping their kind)."""
+    takes as one `--bank-dir` (known-good banks included, keeping their kind). Needs
+    BANK_MANAGE over every bank (national)."""
+    check_perm(actor, Perm.BANK_MANAGE)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BankError(f"{out} already exists; give a new or empty directory")
     out.mkdir(parents=True, exist_ok=True)

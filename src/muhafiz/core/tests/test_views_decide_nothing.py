@@ -1,0 +1,67 @@
+"""Pages and API handlers decide nothing about writes (issue 9): they declare their route rule,
+find the object (404 unless the caller may know of it) and call the action, which checks the
+permission on the object and raises PermissionDenied (403). Reading stays with the selectors.
+
+The source of every app's views and API modules is read as it is, so a handler that checks a
+write permission itself (`check_perm`, a loader asked for a right other than a `*_VIEW` one,
+its own `raise PermissionDenied`) fails here, in any app, including new ones.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import muhafiz
+
+ROOT = Path(muhafiz.__file__).parent
+# The mechanism behind the route rules (`api_requires`) is where checking is the point.
+MECHANISM = {ROOT / "core" / "api.py", ROOT / "core" / "permissions.py"}
+
+DECIDING = {
+    "checks a permission itself": re.compile(r"\bcheck_perm\("),
+    "refuses by itself": re.compile(r"raise PermissionDenied\b"),
+    # `load_case(…, Perm.CASE_EDIT)` and the like: a read loader asked for a write right.
+    "loads with a write right": re.compile(r"\bload_\w+\([^()]*Perm\.(?!\w+_VIEW\b)\w+"),
+}
+
+
+def handler_modules() -> list[Path]:
+    found: set[Path] = set()
+    for pattern in ("*/views.py", "*/views/*.py", "*/api.py", "*/api/*.py", "*/hma.py"):
+        found.update(ROOT.glob(pattern))
+    return sorted(found - MECHANISM)
+
+
+def deciding_lines(source: str) -> list[str]:
+    return [
+        f"line {number}: {why}: {line.strip()}"
+        for number, line in enumerate(source.splitlines(), start=1)
+        for why, pattern in DECIDING.items()
+        if pattern.search(line)
+    ]
+
+
+def test_the_walk_finds_the_handlers_of_the_apps() -> None:
+    names = {str(p.relative_to(ROOT)) for p in handler_modules()}
+    assert {"cases/views.py", "cases/api.py", "evidence/api.py", "hashbank/api.py"} <= names
+
+
+@pytest.mark.parametrize("path", handler_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_or_api_handler_checks_a_write_permission_itself(path: Path) -> None:
+    assert deciding_lines(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_rule_catches_a_handler_that_decides() -> None:
+    deciding = """
+def edit(request, reference):
+    case = selectors.load_case(request.user, reference, Perm.CASE_EDIT)
+    check_perm(request.user, Perm.SCAN_RUN, case)
+    if not may(request.user):
+        raise PermissionDenied("x")
+"""
+    assert len(deciding_lines(deciding)) == 3
+    reading = "case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)\n"
+    assert deciding_lines(reading) == []
