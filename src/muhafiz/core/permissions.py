@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_noop
 
 
 class Perm(StrEnum):
@@ -118,7 +119,7 @@ class ClientProfile:
     content on their own (separation of duties: the administrator reads no case content)."""
 
     code: str
-    label: str
+    label: str  # marked for translation (gettext_noop); pages show it through gettext
     description: str
     perms: frozenset[Perm]
     # Roles of which one person (not the one who created the client, and whose jurisdiction
@@ -144,25 +145,25 @@ CLIENT_PROFILES: dict[str, ClientProfile] = {
     for p in (
         ClientProfile(
             "hash_matcher",
-            "Hash matcher",
+            gettext_noop("Hash matcher"),
             "Sends hashes and receives matches against the hash banks; reads no case.",
             frozenset({Perm.HASH_MATCH}),
         ),
         ClientProfile(
             "hma_matcher",
-            "HMA matcher",
+            gettext_noop("HMA matcher"),
             "A Hasher-Matcher-Actioner client: matches hashes and lists the banks; reads no case.",
             frozenset({Perm.HASH_MATCH, Perm.BANK_VIEW}),
         ),
         ClientProfile(
             "statistics_reader",
-            "Statistics reader",
+            gettext_noop("Statistics reader"),
             "Reads aggregates without names or codes.",
             frozenset({Perm.STATS_VIEW}),
         ),
         ClientProfile(
             "bank_keeper",
-            "Hash bank keeper",
+            gettext_noop("Hash bank keeper"),
             "Matches and maintains hash banks (imports, retirement); approved by a forensic "
             "examiner.",
             frozenset({Perm.HASH_MATCH, Perm.BANK_VIEW, Perm.BANK_MANAGE}),
@@ -170,14 +171,14 @@ CLIENT_PROFILES: dict[str, ClientProfile] = {
         ),
         ClientProfile(
             "audit_reader",
-            "Audit reader",
+            gettext_noop("Audit reader"),
             "Reads the audit log for an oversight body; approved by an auditor.",
             frozenset({Perm.AUDIT_VIEW}),
             approved_by=frozenset({"auditor"}),
         ),
         ClientProfile(
             "case_system",
-            "Case system of an agency",
+            gettext_noop("Case system of an agency"),
             "Opens and updates the cases its agency investigates, and their evidence, without "
             "victims' identities; approved by a supervisor.",
             _CASE_SYSTEM,
@@ -186,7 +187,7 @@ CLIENT_PROFILES: dict[str, ClientProfile] = {
         ),
         ClientProfile(
             "case_system_identity",
-            "Case system of an agency, with victims' identities",
+            gettext_noop("Case system of an agency, with victims' identities"),
             "A case system that also reads victims' identities (only with the victim's consent "
             "to sharing); approved by a supervisor; every call is audited.",
             _CASE_SYSTEM | {Perm.VICTIM_IDENTITY, Perm.WELFARE_VIEW},
