@@ -16,6 +16,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "scan": "muhafiz.triage.cli:scan",
     "report": "muhafiz.triage.cli:report",
     "bank": "muhafiz.hashbank.cli:bank",
+    "intake": "muhafiz.intake.cli:intake",
     "demo": "muhafiz.demo.cli:demo",
     "demo-code": "muhafiz.demo.cli:demo_code",
     "serve": "muhafiz.ops.cli:serve",

@@ -116,6 +116,7 @@ class People:
     auditor: User
     administrator: User
     outsider: User  # signed up but holding no role
+    helpline_officer: User  # answers 1099 in Lahore: records calls, sees no queue
 
 
 def make_people() -> People:
@@ -149,6 +150,7 @@ def make_people() -> People:
             "admin", Role.ADMINISTRATOR, district_code=None, level=JurisdictionLevel.NATIONAL
         ),
         outsider=make_user("outsider", "", district_code="LHR"),
+        helpline_officer=make_user("helpline.lahore", Role.HELPLINE_OFFICER, district_code="LHR"),
     )
 
 

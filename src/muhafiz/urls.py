@@ -20,6 +20,8 @@ urlpatterns = [
     path("proceedings/", include("muhafiz.proceedings.urls")),
     path("evidence/", include("muhafiz.evidence.urls")),
     path("statistics/", include("muhafiz.insights.urls")),
+    path("intake/", include("muhafiz.intake.urls")),
+    path("report/", include("muhafiz.intake.public_urls")),
     path("jobs/", include("muhafiz.ops.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),

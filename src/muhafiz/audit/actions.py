@@ -7,13 +7,11 @@ object being audited, which catches the obvious mistake of passing `victim.name`
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -222,24 +220,9 @@ def _object_fields(obj: models.Model | ObjectRef | None) -> tuple[str, str, str]
 
 
 def _client_address(request: HttpRequest | None) -> str | None:
-    """The client's address; behind N trusted proxies (`MUHAFIZ_TRUSTED_PROXY_COUNT`), the
-    address the outermost trusted proxy saw, from X-Forwarded-For. Never a client's own claim."""
-    if request is None:
-        return None
-    raw = str(request.META.get("REMOTE_ADDR", "")).strip()
-    proxies = int(getattr(settings, "MUHAFIZ_TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            raw = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
+    from muhafiz.core.addresses import client_address
+
+    return client_address(request)
 
 
 def _sensitive_values(obj: models.Model | ObjectRef | None) -> list[str]:

@@ -5,6 +5,7 @@ This is the contract between `muhafiz.banks` (formats, index) and its users (tri
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,20 @@ class HashKind(StrEnum):
     SHA256 = "sha256"
     PDQ = "pdq"
     PHOTODNA = "photodna"
+
+
+EXACT_BY_LENGTH = {32: HashKind.MD5, 40: HashKind.SHA1, 64: HashKind.SHA256}
+
+
+def exact_hashes_by_kind(values: Iterable[str]) -> dict[str, list[str]]:
+    """Hex digests grouped by kind from their length (MD5, SHA-1, SHA-256), lower case and
+    without repeats; anything else is left out."""
+    groups: dict[str, list[str]] = {}
+    for value in sorted({v.strip().lower() for v in values if v}):
+        kind = EXACT_BY_LENGTH.get(len(value))
+        if kind is not None:
+            groups.setdefault(kind.value, []).append(value)
+    return groups
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,7 +284,8 @@ class StatsRow(Schema):
 
 class AlertOut(Schema):
     id: int
-    case: str
+    case: str | None
+    link: str
     kind: str
     message: str
     created_at: dt.datetime
@@ -460,7 +461,8 @@ def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
     return [
         AlertOut(
             id=a.pk,
-            case=a.case.reference,
+            case=a.case.reference if a.case is not None else None,
+            link=a.link,
             kind=a.kind,
             message=a.message,
             created_at=a.created_at,

@@ -289,15 +289,24 @@ class AlertKind(models.TextChoices):
     REFERRAL = "referral", _("Referral")
     TEAM = "team", _("Added to a case team")
     TEAM_REQUEST = "team_request", _("Request to join a case team")
+    URGENT_REPORT = "urgent_report", _("Urgent report: a child in danger now")
+    REPORT_MATCH = "report_match", _("A referral matches this case")
 
 
 class Alert(models.Model):
-    """An in-app notice to one person. `dedupe_key` makes raising the same alert twice a no-op."""
+    """An in-app notice to one person. `dedupe_key` makes raising the same alert twice a no-op.
+
+    Most alerts are about a case; an alert about something that is not a case yet (an urgent
+    report in intake's queue) has no case and a `link` to the page to open instead.
+    """
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
+    )
+    link = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=30, choices=AlertKind.choices)
     message = models.CharField(max_length=500)
     dedupe_key = models.CharField(max_length=200)

@@ -420,3 +420,47 @@ def welfare_join_state(principal: Any, case: Case) -> str:
     ).exists():
         return "waiting"
     return "ask"
+
+
+@dataclass(frozen=True)
+class AccusedMatch:
+    """An accused whose identifier equals one asked about: which kind, which case. Carries no
+    identifier value and no name (for intake's referral matching)."""
+
+    kind: str
+    case_id: int
+    case_reference: str
+    accused_label: str
+
+
+def find_accused_by_identifiers(values: list[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
+    """Accused in any case holding one of `values` ((kind, normalized value) pairs; kinds from
+    `IdentifierKind`), by the blind index: {pair: [AccusedMatch, …]} for the pairs found.
+
+    A system lookup (intake matching CyberTipline referrals): it checks no one's rights; show
+    results to a person only through `has_perm` on the case.
+    """
+    field = AccusedIdentifier._meta.get_field("value_index")
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}
+    for kind, value in values:
+        for candidate in field.candidates(value):
+            wanted[(kind, candidate)] = (kind, value)
+    if not wanted:
+        return {}
+    match = Q(pk__in=[])
+    for kind in {kind for kind, _candidate in wanted}:
+        match |= Q(kind=kind, value_index__in=[c for k, c in wanted if k == kind])
+    found: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    rows = AccusedIdentifier.objects.filter(match).select_related("accused__case")
+    for row in rows.order_by("accused__case__reference", "accused__label"):
+        pair = wanted.get((row.kind, row.value_index))
+        if pair is not None:
+            found[pair].append(
+                AccusedMatch(
+                    kind=row.kind,
+                    case_id=row.accused.case_id,
+                    case_reference=row.accused.case.reference,
+                    accused_label=row.accused.label,
+                )
+            )
+    return dict(found)

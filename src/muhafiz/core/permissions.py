@@ -75,7 +75,9 @@ ROLE_GRANTS: dict[str, frozenset[Perm]] = {
     "prosecutor": frozenset(
         _CASE_WORK | _VICTIM_WORK | {Perm.REGISTER_APPROVE, Perm.EVIDENCE_CUSTODY}
     ),
-    "child_protection_officer": frozenset(_VICTIM_WORK | {Perm.WELFARE_EDIT}),
+    # Child-protection officers also screen and refer the reports of their district's intake
+    # queue (helpline calls and public reports about a child's welfare).
+    "child_protection_officer": frozenset(_VICTIM_WORK | {Perm.WELFARE_EDIT, Perm.INTAKE_HANDLE}),
     "register_officer": frozenset({Perm.REGISTER_MANAGE}),
     # Verifies registrants of the station's district and receives their notifications.
     "police_station_officer": frozenset({Perm.REGISTER_VERIFY}),
@@ -413,6 +415,20 @@ def takes_referrals(person: Any) -> bool:
     """The rule of who may be named as a referral's officer: an active staff member whose role
     grants WELFARE_EDIT (a child-protection officer)."""
     return user_pk(person) is not None and Perm.WELFARE_EDIT in granted_perms(person)
+
+
+def may_report_publicly(principal: Any) -> bool:
+    """The public rule of the confidential report (intake): anyone may report, but only as a
+    visitor without an account, so that the report and its audit name nobody and record no
+    address. A signed-in staff member's request is turned into such a visitor by the page; a
+    user object (even an inactive one) or an API client is refused. Abuse of the rule is held
+    back by rate limits on a daily-rotating keyed hash, not by this check."""
+    return (
+        principal is not None
+        and principal_kind(principal) == ""
+        and not getattr(principal, "is_authenticated", True)
+        and getattr(principal, "public_visitor", False) is True
+    )
 
 
 def needs_sharing_consent(principal: Any) -> bool:

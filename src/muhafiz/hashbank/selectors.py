@@ -36,3 +36,22 @@ def is_unfinished_new_bank(bank: Bank) -> bool:
             bank=bank, status__in=[ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED]
         ).exists()
     )
+
+
+def banked_hashes(values: list[str]) -> dict[str, list[str]]:
+    """Which of these MD5, SHA-1 or SHA-256 values (lower-case hex) an active entry of an enabled
+    or disabled bank holds: {hash: [bank name, …]}. A system lookup for intake's referral
+    matching: names of banks only, never entries' details."""
+    from muhafiz.banks.model import exact_hashes_by_kind
+
+    found: dict[str, list[str]] = {}
+    for column, hashes in exact_hashes_by_kind(values).items():
+        for start in range(0, len(hashes), 500):
+            rows = BankEntry.objects.active().filter(
+                **{f"{column}__in": hashes[start : start + 500]}
+            )
+            for value, bank in rows.values_list(column, "bank__name"):
+                found.setdefault(value, [])
+                if bank not in found[value]:
+                    found[value].append(bank)
+    return found

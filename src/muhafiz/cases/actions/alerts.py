@@ -28,10 +28,20 @@ from muhafiz.core.permissions import (
 
 
 def raise_alert(
-    actor: Any, case: Case, recipient: Any, kind: str, message: str, *, dedupe_key: str
+    actor: Any,
+    case: Case | None,
+    recipient: Any,
+    kind: str,
+    message: str,
+    *,
+    dedupe_key: str,
+    link: str = "",
 ) -> tuple[Alert, bool]:
     """Tell `recipient` about something on `case`, once: a second call with the same
     `dedupe_key` for the same person changes nothing and returns the existing alert.
+
+    An alert about something that is not a case (an urgent report in intake's queue) passes
+    `case=None` and the path of its page as `link` (a path on this site, no identity in it).
 
     The system raises alerts (after the commit of the action that causes them), so `actor` is
     `SYSTEM`. Messages name cases by reference and victims by code, never by name.
@@ -39,11 +49,13 @@ def raise_alert(
     check_system(actor)
     if kind not in AlertKind.values:
         raise ValueError(f"unknown alert kind {kind!r}")
+    if case is None and not link.startswith("/"):
+        raise ValueError("an alert without a case needs a link to a page of this site")
     with transaction.atomic():
         alert, created = Alert.objects.get_or_create(
             recipient=recipient,
             dedupe_key=dedupe_key[:200],
-            defaults={"case": case, "kind": kind, "message": message[:500]},
+            defaults={"case": case, "kind": kind, "message": message[:500], "link": link[:200]},
         )
     return alert, created
 
@@ -82,9 +94,9 @@ def raise_team_alerts(actor: Any, notices: Seq[TeamNotice], team_roles: Iterable
 def _insert_team_alerts_in_sql(notices: Seq[TeamNotice], roles: list[str]) -> int:
     sql = f"""
         INSERT INTO {Alert._meta.db_table}
-            (recipient_id, case_id, kind, message, dedupe_key, created_at)
+            (recipient_id, case_id, kind, message, dedupe_key, created_at, link)
         SELECT DISTINCT ON (tm.user_id, n.dedupe_key)
-            tm.user_id, n.case_id, n.kind, n.message, n.dedupe_key, now()
+            tm.user_id, n.case_id, n.kind, n.message, n.dedupe_key, now(), ''
         FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
             AS n(case_id, kind, message, dedupe_key)
         JOIN {TeamMember._meta.db_table} tm

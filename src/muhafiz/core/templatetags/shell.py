@@ -32,6 +32,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(("cases:alerts",), _("Alerts"), (Perm.CASE_VIEW, Perm.WELFARE_VIEW)),
     NavEntry(("evidence:network",), _("Network"), (Perm.CASE_VIEW,)),
     NavEntry(("intake:list",), _("Reports"), (Perm.INTAKE_HANDLE,)),
+    NavEntry(("intake:helpline",), _("Helpline call"), (Perm.INTAKE_RECORD,)),
     NavEntry(("register:home",), _("Register"), (Perm.REGISTER_MANAGE, Perm.REGISTER_REQUEST)),
     NavEntry(
         ("insights:staff", "proceedings:dashboard", "cases:statistics"),

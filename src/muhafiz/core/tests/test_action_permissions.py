@@ -151,9 +151,11 @@ def test_the_walk_finds_the_actions_of_every_app() -> None:
         "evidence",
         "hashbank",
         "insights",
+        "intake",
         "proceedings",
     }
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
+    assert "muhafiz.intake.actions.public.submit_public_report" in ACTIONS
     assert "muhafiz.hashbank.actions.banks.set_bank_enabled" in ACTIONS
 
 

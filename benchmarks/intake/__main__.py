@@ -1,0 +1,3 @@
+from benchmarks.intake.run import main
+
+main()

@@ -1,0 +1,147 @@
+"""Forms of the intake pages. They only parse input; the actions validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from muhafiz.cases.models import AgeBand
+from muhafiz.catalogue.models import Agency, District, PoliceStation
+from muhafiz.intake.models import (
+    HELPLINE_CHANNELS,
+    CallerType,
+    CloseReason,
+    Concern,
+    HelplineReferral,
+    ReferredTo,
+    Risk,
+)
+
+
+class DistrictChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A district by code, labelled in the language of the page."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("ur") and obj.name_ur:
+            return str(obj.name_ur)
+        return str(obj.name)
+
+
+def _district_field(*, required: bool, label: Any) -> DistrictChoice:
+    return DistrictChoice(
+        label=label,
+        queryset=District.objects.select_related("province").order_by("province__name", "name"),
+        to_field_name="code",
+        required=required,
+        empty_label=_("I do not know"),
+    )
+
+
+class PublicReportForm(forms.Form):
+    concern = forms.ChoiceField(
+        label=_("What is it about?"), choices=Concern.choices, widget=forms.RadioSelect
+    )
+    account = forms.CharField(
+        label=_("What happened?"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=4000,
+        help_text=_("Who, what, where, when, as far as you know. You may leave out names."),
+    )
+    district = _district_field(required=False, label=_("District where it happened"))
+    occurred_on = forms.DateField(
+        label=_("When did it happen?"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    child_in_danger = forms.BooleanField(label=_("A child is in danger now"), required=False)
+    links = forms.CharField(
+        label=_("Links to the pictures, videos or chats online (one a line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
+        max_length=10000,
+    )
+    age_band = forms.ChoiceField(
+        label=_("Age of the child"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN
+    )
+    reporter_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=300)
+    reporter_contact = forms.CharField(
+        label=_("Phone or e-mail to contact you (optional)"), required=False, max_length=300
+    )
+    # The honeypot: hidden from people by the page's style, filled in by bots.
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+
+
+class FollowUpForm(forms.Form):
+    receipt = forms.CharField(label=_("Receipt code"), max_length=30)
+    passphrase = forms.CharField(
+        label=_("Passphrase"), max_length=60, widget=forms.PasswordInput(render_value=True)
+    )
+
+
+class AddInformationForm(forms.Form):
+    information = forms.CharField(
+        label=_("Add information"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )
+
+
+class HelplineForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Helpline"), choices=[(c.value, c.label) for c in HELPLINE_CHANNELS]
+    )
+    caller_type = forms.ChoiceField(label=_("Caller"), choices=CallerType.choices)
+    district = _district_field(required=False, label=_("Child's district"))
+    age_band = forms.ChoiceField(label=_("Child's age"), choices=AgeBand.choices)
+    concern = forms.ChoiceField(label=_("What happened"), choices=Concern.choices)
+    account = forms.CharField(
+        label=_("Account of the call"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000
+    )
+    risk = forms.ChoiceField(label=_("Risk level"), choices=Risk.choices)
+    helpline_referral = forms.ChoiceField(
+        label=_("Referral made"), choices=HelplineReferral.choices
+    )
+    links = forms.CharField(
+        label=_("Links to online content"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    caller_contact = forms.CharField(
+        label=_("Caller's contact (optional)"), required=False, max_length=300
+    )
+
+
+class ReferForm(forms.Form):
+    referred_to = forms.ChoiceField(label=_("Refer to"), choices=ReferredTo.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply to the reporter"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class AssignForm(forms.Form):
+    username = forms.CharField(label=_("User name (empty: nobody)"), required=False, max_length=150)
+
+
+class RouteForm(forms.Form):
+    district = _district_field(required=True, label=_("District"))
+
+
+class OpenCaseForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label=_("Investigating agency"),
+        queryset=Agency.objects.filter(active=True),
+        to_field_name="code",
+    )
+    police_station = forms.ModelChoiceField(
+        label=_("Police station"), queryset=PoliceStation.objects.all(), required=False
+    )
+    fir_number = forms.CharField(label=_("FIR number"), max_length=40, required=False)
