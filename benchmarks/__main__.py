@@ -17,6 +17,8 @@ BENCHMARKS = {
     "diskimage": [sys.executable, "benchmarks/diskimage/run.py"],
     "banks": [sys.executable, "benchmarks/banks/run.py"],
     "cases": [sys.executable, "-m", "benchmarks.cases"],
+    "linking": [sys.executable, "benchmarks/linking/run.py"],
+    "web": [sys.executable, "benchmarks/web/run.py"],
     "scaling": [sys.executable, "benchmarks/scaling_model.py"],
 }
 

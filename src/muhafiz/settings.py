@@ -262,6 +262,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# The standing cross-case PDQ index (evidence.media_index): a local, rebuildable cache of every
+# case's image hashes; put it on a fast local disk on each worker machine.
+MUHAFIZ_MEDIA_INDEX_DIR = env_path("MUHAFIZ_MEDIA_INDEX_DIR", DATA_DIR / "evidence" / "media-index")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploads past the memory size are spooled here, not in the system's /tmp: inside the 0700 data
 # directory, and cleaned at start of what a killed process left behind.

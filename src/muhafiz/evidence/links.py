@@ -3,11 +3,11 @@ found in two cases (any district, any agency). Each new link is recorded once an
 are alerted with the other case's reference and its investigating officer's contact, never its
 victims.
 
-How near matches are found: an in-memory `muhafiz.banks.index.pdq.PdqIndex` is built over each
-batch of 100,000 other cases' stored PDQ hashes as they are streamed from the database, and the
-new scan's hashes (quality >= 50) are looked up in it. That is one pass over the PDQ column per
-import (about 6 s per million stored images on the 2-core development machine): the limit of
-this approach; a national deployment would keep a standing index of case media like the banks'.
+How near matches are found: the new scan's hashes (quality >= 50) are looked up in the standing
+cross-case index (`media_index`: every case's PDQ hashes in `banks.index` segments, extended after
+each analysis), and only the rows imported since its last extension are streamed from the
+database and searched in an in-memory index. Linking a scan therefore costs per new image, not a
+pass over every stored image (benchmarks/RESULTS.md, "Linking").
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ def _sha256_links(scan: Scan) -> Iterator[Found]:
 
 
 def _pdq_links(scan: Scan) -> Iterator[Found]:
+    from muhafiz.evidence.media_index import current_media_index, indexable
+
     own = list(
         MediaFile.objects.filter(scan=scan, pdq_quality__gte=MIN_QUALITY, known_good=False)
         .exclude(pdq="")
@@ -104,14 +106,32 @@ def _pdq_links(scan: Scan) -> Iterator[Found]:
     if not own:
         return
     queries = hex_to_words([row[1] for row in own])
+    best: dict[tuple[int, int], tuple[int, int, str]] = {}  # (own row, case) -> nearest
+    index = current_media_index()
+    # Other cases' rows in the standing index: look up, then read the few candidates back.
+    candidates: dict[int, list[tuple[int, int]]] = {}  # media id -> [(own row, distance)]
+    own_ids = {row[0] for row in own}
+    for position, media_id, distance in index.search(queries, MAX_DISTANCE):
+        if media_id not in own_ids:
+            candidates.setdefault(media_id, []).append((position, distance))
+    ids = sorted(candidates)
+    for i in range(0, len(ids), SHA_BATCH):
+        rows = (
+            indexable()
+            .filter(pk__in=ids[i : i + SHA_BATCH])
+            .exclude(case_id=scan.case_id)
+            .values_list("pk", "case_id", "pdq", "sha256")
+        )
+        for media_pk, case_id, pdq, sha256 in rows:
+            for position, distance in candidates[media_pk]:
+                _keep_nearest(best, own, position, (media_pk, case_id, pdq, sha256), distance)
+    # Rows imported since the index was last extended: streamed and searched as they come.
     others = (
-        MediaFile.objects.filter(pdq_quality__gte=MIN_QUALITY, known_good=False)
-        .exclude(pdq="")
+        indexable()
+        .filter(pk__gt=index.upto)
         .exclude(case_id=scan.case_id)
         .values_list("pk", "case_id", "pdq", "sha256")
-        .order_by("pk")
     )
-    best: dict[tuple[int, int], tuple[int, int, str]] = {}  # (own row, case) -> nearest
     batch: list[tuple[int, int, str, str]] = []
     for row in others.iterator(chunk_size=2000):
         batch.append(row)
@@ -126,6 +146,23 @@ def _pdq_links(scan: Scan) -> Iterator[Found]:
         yield Found(LinkKind.PDQ, scan.case_id, case_id, shared, distance, pk, media_pk)
 
 
+def _keep_nearest(
+    best: dict[tuple[int, int], tuple[int, int, str]],
+    own: list[tuple[int, str, str]],
+    position: int,
+    other: tuple[int, int, str, str],
+    distance: int,
+) -> None:
+    """Keep `other` as the nearest match of own row `position` in its case, unless it is the
+    same file (already a SHA-256 link)."""
+    media_pk, case_id, pdq, sha256 = other
+    if sha256 and sha256 == own[position][2]:
+        return
+    key = (position, case_id)
+    if key not in best or (distance, media_pk) < best[key][:2]:
+        best[key] = (int(distance), media_pk, pdq)
+
+
 def _search(
     queries: U64,
     own: list[tuple[int, str, str]],
@@ -137,12 +174,7 @@ def _search(
     layout = MihLayout.for_size(len(batch)) if len(batch) >= MIH_FROM else None
     positions, rows, distances = PdqIndex.build(words, layout=layout).search(queries, MAX_DISTANCE)
     for q, r, d in zip(positions.tolist(), rows.tolist(), distances.tolist(), strict=True):
-        media_pk, case_id, pdq, sha256 = batch[r]
-        if sha256 and sha256 == own[q][2]:
-            continue  # the same file: already a SHA-256 link
-        key = (q, case_id)
-        if key not in best or (d, media_pk) < best[key][:2]:
-            best[key] = (int(d), media_pk, pdq)
+        _keep_nearest(best, own, q, batch[r], d)
 
 
 def accused_identifiers_changed(accused: Accused) -> list[CaseLink]:

@@ -11,6 +11,7 @@ from typing import Any
 from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
+from muhafiz.banks.formats.nsrl import NsrlRds
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import HashEntry, HashListError, entry_limit_error
 
@@ -46,7 +47,7 @@ def iter_checked(
     """Stream a file's entries with the banks library, reporting bad rows and going on.
 
     Line formats are parsed line by line with the library's own line parser, so every bad line
-    is named; VICS names every bad media record; NSRL (SQLite) stops at its first bad row.
+    is named; VICS names every bad media record and NSRL (SQLite) every bad row.
     Contradictory repeats (same hash, different details) are bad rows too; exact repeats of an
     entry with details are dropped here, repeats of bare hashes count as duplicates later.
     """
@@ -91,10 +92,10 @@ def iter_checked(
         except (OSError, ValueError, OverflowError, RecursionError) as exc:
             on_error(HashListError(source, None, unreadable(exc)))
     else:
-        # VICS names every bad media record and goes on; SQLite (NSRL) stops at its first.
+        # VICS names every bad media record and NSRL every bad row, and both go on.
         entries = (
             chosen.read(path, on_error=on_error)
-            if isinstance(chosen, VicsJson)
+            if isinstance(chosen, VicsJson | NsrlRds)
             else chosen.read(path)
         )
         try:

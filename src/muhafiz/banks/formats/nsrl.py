@@ -12,7 +12,7 @@ batch at once and falling back to row-by-row only to name a bad record).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +35,12 @@ class NsrlRds(HashListFormat):
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(SQLITE_MAGIC)
 
-    def read(self, path: Path) -> Iterator[HashEntry]:
+    def read(
+        self, path: Path, on_error: Callable[[HashListError], None] | None = None
+    ) -> Iterator[HashEntry]:
+        """Stream the hash rows. With `on_error`, a bad row is reported to it and reading goes
+        on, so that every bad row is named (an import then refuses the whole file); without
+        it, the first bad row raises. A damaged database always raises."""
         source = str(path)
         check_not_truncated(path)
         connection = _connect(path)
@@ -48,7 +53,14 @@ class NsrlRds(HashListFormat):
                 while rows := cursor.fetchmany(_BATCH):
                     for row in rows:
                         record += 1
-                        yield _entry(dict(zip(columns, row, strict=True)), source, record)
+                        try:
+                            entry = _entry(dict(zip(columns, row, strict=True)), source, record)
+                        except HashListError as exc:
+                            if on_error is None:
+                                raise
+                            on_error(exc)
+                            continue
+                        yield entry
             except sqlite3.DatabaseError as exc:
                 raise HashListError(
                     source, None, f"damaged or truncated NSRL database: {exc}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from muhafiz.banks.formats import detect_format, read_hash_list
+from muhafiz.banks.formats.nsrl import NsrlRds
 from muhafiz.banks.model import HashKind, HashListError
 from muhafiz.banks.tests.conftest import digests
 
@@ -121,3 +122,16 @@ def test_bulk_reading_equals_row_by_row_and_names_a_bad_record(tmp_path: Path) -
     with pytest.raises(HashListError, match="record 10") as error:
         Matcher.from_paths([], known_good=[path])
     assert error.value.line == 10
+
+
+def test_with_on_error_every_bad_row_is_named_and_reading_goes_on(tmp_path: Path) -> None:
+    path = _make(tmp_path / "bad.db", MINIMAL_SCHEMA, "FILE", 5)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET md5 = 'XYZ' WHERE file_name IN ('f1.dll', 'f3.dll')")
+    connection.commit()
+    connection.close()
+    errors: list[HashListError] = []
+    entries = list(NsrlRds().read(path, on_error=errors.append))
+    assert len(entries) == 3
+    assert len(errors) == 2
+    assert all("record" in error.message for error in errors)

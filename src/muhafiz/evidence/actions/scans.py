@@ -5,6 +5,7 @@ the analysis job after either (server banks, cross-case links); the stored files
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import time
@@ -58,6 +59,8 @@ from muhafiz.evidence.models import (
     ScanStatus,
 )
 from muhafiz.triage.scanfile import ScanFileError, open_readonly, verify_seconds
+
+logger = logging.getLogger(__name__)
 
 # --- scans: storing and reading scan files ------------------------------------------------------
 
@@ -305,7 +308,19 @@ def perform_scan_analysis(actor: Any, scan_id: int) -> Scan:
             scan.analysis_failure = f"{type(exc).__name__}: {exc}"[:2000]
             scan.save(update_fields=["analysis_status", "analysis_failure"])
         raise  # the job fails too, with its traceback; an administrator retries it
+    _extend_media_index()
     return scan
+
+
+def _extend_media_index() -> None:
+    """Add the committed rows to the standing cross-case index; a failure only makes the next
+    linking read more rows from the database (the index is never the truth)."""
+    from muhafiz.evidence import media_index
+
+    try:
+        media_index.extend_media_index()
+    except OSError:
+        logger.exception("the cross-case media index could not be extended")
 
 
 @task()

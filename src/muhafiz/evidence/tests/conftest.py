@@ -37,6 +37,12 @@ def _scan_roots(settings: Any, tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _media_index(settings: Any, tmp_path: Path) -> None:
+    """Each test its own standing cross-case index (the database rows are the test's own)."""
+    settings.MUHAFIZ_MEDIA_INDEX_DIR = tmp_path / "media-index"
+
+
 @pytest.fixture
 def sources(tmp_path: Path) -> Path:
     return tmp_path / "sources"

@@ -185,6 +185,34 @@ def test_nsrl_rds_minimal_database_imports_as_known_good(tmp_path: Path) -> None
     assert BankEntry.objects.filter(sha1=digests(b"software file 3")["sha1"]).exists()
 
 
+def test_an_nsrl_database_with_bad_rows_names_every_one_and_imports_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "RDS_minimal.db"
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR, "
+        "file_name VARCHAR, file_size INTEGER, package_id INTEGER)"
+    )
+    rows = []
+    for i in range(10):
+        d = digests(f"software file {i}".encode())
+        md5 = "not-a-hash" if i in {2, 7} else d["md5"]
+        rows.append((d["sha256"], d["sha1"], md5, f"f{i}.dll", i, 1))
+    connection.executemany(
+        "INSERT INTO FILE (sha256, sha1, md5, file_name, file_size, package_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    connection.commit()
+    connection.close()
+
+    with pytest.raises(actions.ImportRejectedError) as caught:
+        actions.import_hash_list(SYSTEM, _bank(kind="known-good"), path, fmt="nsrl")
+    assert [e["line"] for e in caught.value.errors] == [3, 8]
+    assert not BankEntry.objects.exists()
+
+
 def test_vpdq_frames_import_their_pdq_hashes(tmp_path: Path) -> None:
     rng = random.Random(6)
     frames = [random_hex(rng, 64) for _ in range(3)]
