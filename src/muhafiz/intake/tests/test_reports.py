@@ -265,3 +265,23 @@ def test_the_clock_is_overdue_after_its_deadline(reporter: PublicVisitor, lahore
     Report.objects.filter(pk=report.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
     report.refresh_from_db()
     assert selectors.is_overdue(report)
+
+
+def test_the_statistics_hook_counts_reports_not_yet_cases_and_child_protection_referrals(
+    reporter: PublicVisitor, lahore: Any, people: People, police: Any
+) -> None:
+    from muhafiz.core.statistics import statistics_counts
+
+    first = _public(reporter, lahore).report
+    second = _public(reporter, lahore).report
+    _public(reporter, None)
+    actions.start_screening(people.lahore_investigator, first)
+    actions.refer_report(people.lahore_investigator, first, "child_protection")
+    actions.start_screening(people.lahore_investigator, second)
+    actions.open_case_from_report(people.lahore_investigator, second, agency=police)
+    year = timezone.localtime().year
+    rows = [row for result in statistics_counts.send() for row in result]
+    mine = {(r.measure, r.district_id, r.year, r.value) for r in rows}
+    assert ("reports_received", lahore.pk, year, 1) in mine  # the second became a case
+    assert ("reports_received", None, year, 1) in mine  # the national queue
+    assert ("referrals", lahore.pk, year, 1) in mine
