@@ -30,7 +30,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-START, END = "<!-- web:start -->", "<!-- web:end -->"
 
 SEED = """
 from muhafiz.core.cli import setup_django
@@ -226,7 +225,7 @@ def write_results(
         "",
         f"{args.clients} concurrent clients on 127.0.0.1, {args.requests} requests each per "
         f"endpoint after 3 each to warm up, keep-alive, best of {args.rounds} interleaved "
-        "rounds; {'PostgreSQL' if args.database else 'SQLite (WAL)'}; gunicorn "
+        f"rounds; {'PostgreSQL' if args.database else 'SQLite (WAL)'}; gunicorn "
         f"with {workers} workers × 2 threads (the default for this core count); DEBUG off. "
         "The match request carries 50 PDQ and 50 SHA-256 hashes against the installation's "
         "(empty) banks, so it measures the request path, not bank size (benchmarks/banks does).",
@@ -239,12 +238,16 @@ def write_results(
             f"| {endpoint} | {server} | {r['rps']:.1f} | {r['p50']:.0f} ms | {r['p95']:.0f} ms |"
         )
     text = "\n".join(lines)
+    # One section per database, so that a run on one leaves the other's figures.
+    kind = "postgresql" if args.database else "sqlite"
+    start, end = f"<!-- web-{kind}:start -->", f"<!-- web-{kind}:end -->"
     content = RESULTS.read_text(encoding="utf-8")
-    if START not in content:
-        content += f"\n## Web server (issue 14)\n{START}\n{END}\n"
-    head, rest = content.split(START, 1)
-    _, tail = rest.split(END, 1)
-    RESULTS.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    if start not in content:
+        title = "PostgreSQL" if args.database else "SQLite"
+        content += f"\n## Web server on {title} (issue 14)\n{start}\n{end}\n"
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    RESULTS.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":
