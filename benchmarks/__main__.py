@@ -19,6 +19,7 @@ BENCHMARKS = {
     "cases": [sys.executable, "-m", "benchmarks.cases"],
     "linking": [sys.executable, "benchmarks/linking/run.py"],
     "web": [sys.executable, "benchmarks/web/run.py"],
+    "insights": [sys.executable, "-m", "benchmarks.insights"],
     "scaling": [sys.executable, "benchmarks/scaling_model.py"],
 }
 

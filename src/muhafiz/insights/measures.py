@@ -184,15 +184,28 @@ def bin_hours(index: int) -> float:
     return math.sqrt((low + 1) * (high + 1)) - 1
 
 
-def percentile_days(bins: dict[int, int], fraction: float) -> float | None:
-    """The `fraction` percentile of the binned durations, in days."""
+def percentile_hours(bins: dict[int, int], fraction: float) -> float | None:
+    """The `fraction` percentile of binned durations in hours, interpolated between the two
+    nearest ranks as PostgreSQL's percentile_cont does (each rank read as its bin's middle)."""
     total = sum(bins.values())
     if not total:
         return None
-    wanted = fraction * total
-    seen = 0
-    for index in sorted(bins):
-        seen += bins[index]
-        if seen >= wanted:
-            return round(bin_hours(index) / 24, 1)
-    return round(bin_hours(max(bins)) / 24, 1)
+    position = fraction * (total - 1)
+    low, high = math.floor(position), math.ceil(position)
+    ordered = sorted(bins.items())
+
+    def at(rank: int) -> float:
+        seen = 0
+        for index, count in ordered:
+            seen += count
+            if rank < seen:
+                return bin_hours(index)
+        return bin_hours(ordered[-1][0])
+
+    return at(low) + (at(high) - at(low)) * (position - low)
+
+
+def percentile_days(bins: dict[int, int], fraction: float) -> float | None:
+    """The `fraction` percentile of the binned durations, in days (one decimal)."""
+    hours = percentile_hours(bins, fraction)
+    return None if hours is None else round(hours / 24, 1)

@@ -104,8 +104,42 @@ class SummaryRefresh(models.Model):
     cases_left_out = models.PositiveIntegerField()  # no statistics consent for every victim
     rows = models.PositiveIntegerField()
     seconds = models.FloatField()
+    # True when this refresh rebuilt the overdue dashboard's tables (every refresh does; the
+    # frequent `refresh_overdue` does only that).
+    overdue = models.BooleanField(default=True)
+    statistics = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-finished_at"]
         get_latest_by = "finished_at"
         indexes = [models.Index(fields=["-finished_at"], name="insights_refresh_latest_idx")]
+
+
+class OverdueCount(models.Model):
+    """Running clocks of open cases that are missed or nearly due, for the staff overdue
+    dashboard: per grouping (district, police station, prosecutor, court), key, district and
+    the stage the clock waits for. `label` is the place's, court's or staff account's name."""
+
+    group = models.CharField(max_length=20)
+    key = models.IntegerField(null=True)
+    label = models.CharField(max_length=200)
+    district_id = models.IntegerField()
+    stage = models.CharField(max_length=60)
+    missed = models.PositiveIntegerField()
+    due_soon = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["group", "district_id"], name="insights_overdue_idx")]
+
+
+class OverdueDuration(models.Model):
+    """Stopped clocks of every case in duration bins, per district and rule (the dashboard's
+    "how long stages take"; the public figures use `SummaryDuration`, consented cases only)."""
+
+    district_id = models.IntegerField()
+    rule_code = models.CharField(max_length=60)
+    rule_name = models.CharField(max_length=200)
+    stage = models.CharField(max_length=60)
+    bin = models.SmallIntegerField()
+    clocks = models.PositiveIntegerField()
+    met = models.PositiveIntegerField()

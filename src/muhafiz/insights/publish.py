@@ -124,6 +124,7 @@ def cell_values(
 
 
 def published_cells(values: dict[CellKey, int], lines: list[Line]) -> list[PublishedCell]:
+    """The cells to store: every one that is not a plain 0 (a cell not stored reads as 0)."""
     marks = suppress(values, lines)
     return [
         PublishedCell(
@@ -135,6 +136,7 @@ def published_cells(values: dict[CellKey, int], lines: list[Line]) -> list[Publi
             shown=marks.get(key, str(value)),
         )
         for key, value in values.items()
+        if value or key in marks
     ]
 
 

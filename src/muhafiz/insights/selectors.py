@@ -38,7 +38,8 @@ from muhafiz.insights.publish import NATIONAL, NATIONAL_STAFF, POWER_MEASURE, UN
 
 
 def latest_refresh() -> SummaryRefresh | None:
-    return SummaryRefresh.objects.order_by("-finished_at").first()
+    """The last full refresh (the public figures' date)."""
+    return SummaryRefresh.objects.filter(statistics=True).order_by("-finished_at").first()
 
 
 def recent_refreshes(limit: int = 20) -> list[SummaryRefresh]:
@@ -277,7 +278,8 @@ def data_dictionary() -> dict[str, Any]:
             "category": _("The breakdown's category; empty for a total."),
             "value": _(
                 "A count, or '<5' for a count of 1 to 4, or 'x' for a count withheld so that "
-                "a '<5' cannot be worked out from a total."
+                "a '<5' cannot be worked out from a total. A combination of year, area, "
+                "measure, dimension and category that is not listed is 0."
             ),
             "median_days": _("Median days from the clock's start to the step (stage durations)."),
             "p90_days": _("90th percentile of the same, in days."),

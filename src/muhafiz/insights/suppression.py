@@ -51,10 +51,6 @@ def _merge(intervals: Iterable[tuple[int, int]], cap: int) -> Intervals:
     return out
 
 
-def _add(a: Intervals, b: Intervals, cap: int) -> Intervals:
-    return _merge(((x0 + y0, x1 + y1) for x0, x1 in a for y0, y1 in b), cap)
-
-
 def _domain(mark: str, cap: int) -> Intervals:
     """What an outsider knows of a hidden cell from its mark."""
     if mark == SMALL:
@@ -92,16 +88,24 @@ def line_disclosures(
     remainder = values[line.total] - sum(values[p] for p in line.parts if p not in marks)
     if len(hidden) == 1:
         return hidden
-    domains = {p: _domain(marks[p], remainder) for p in hidden}
+    small = sum(1 for p in hidden if marks[p] == SMALL)
+    withheld = len(hidden) - small
     found = []
     for cell in hidden:
-        rest: Intervals = [(0, 0)]
-        for other in hidden:
-            if other != cell:
-                rest = _add(rest, domains[other], remainder)
-        if _width(_feasible(domains[cell], rest, remainder)) <= 1:
+        own = _domain(marks[cell], remainder)
+        k = small - (marks[cell] == SMALL)
+        j = withheld - (marks[cell] != SMALL)
+        if _width(_feasible(own, _sum_of(k, j, remainder), remainder)) <= 1:
             found.append(cell)
     return found
+
+
+def _sum_of(small: int, withheld: int, cap: int) -> Intervals:
+    """Every sum `small` cells of 1–4 and `withheld` cells of 0 or ≥ 5 can make (up to cap)."""
+    low, high = small * SMALL_MIN, small * SMALL_MAX
+    if not withheld:
+        return _merge([(low, high)], cap)
+    return _merge([(low, high), (low + SMALL_MAX + 1, high + cap)], cap)
 
 
 def _exactly_determined(
@@ -173,35 +177,44 @@ def suppress(values: Mapping[Any, int], lines: list[Line]) -> dict[Any, str]:
     def hide(cell: Hashable) -> None:
         marks[cell] = SMALL if is_small(values[cell]) else WITHHELD
 
-    def complement(line: Line) -> bool:
+    def complement(line: Line) -> Hashable | None:
         """Hide one more cell of `line`: the smallest shown part of at least 5 (its mark says
-        least), else any shown part, else the total. False when nothing is left to hide."""
+        least), else any shown part, else the total; the cell hidden, or None."""
         shown = [p for p in line.parts if p not in marks]
         large = [p for p in shown if values[p] > SMALL_MAX]
         pool = large or shown
         if pool:
-            hide(min(pool, key=lambda p: (values[p], repr(p))))
-            return True
+            cell = min(pool, key=lambda p: (values[p], repr(p)))
+            hide(cell)
+            return cell
         if line.total not in marks:
             hide(line.total)
-            return True
-        return False
+            return line.total
+        return None
 
     for _round in range(10_000):
-        changed = False
-        for line in lines:
-            if line_disclosures(line, values, marks) and complement(line):
-                changed = True
-        if not changed:
-            for cell in _exactly_determined(lines, values, marks):
-                for line in lines_of[cell]:
-                    if complement(line):
-                        changed = True
-                        break
-                if changed:
-                    break
-        if not changed:
+        # The line rules first (cheap, and they settle most tables alone): a worklist of the
+        # lines whose cells changed.
+        pending = list(lines)
+        while pending:
+            line = pending.pop()
+            if line_disclosures(line, values, marks):
+                hidden = complement(line)
+                if hidden is not None:
+                    pending.extend(lines_of[hidden])
+        determined = _exactly_determined(lines, values, marks)
+        if not determined:
             return marks
+        # Each cell the lines fix together gets one more hidden cell in one of its lines;
+        # then everything is checked again.
+        widened = False
+        for cell in determined:
+            for line in lines_of[cell]:
+                if complement(line) is not None:
+                    widened = True
+                    break
+        if not widened:
+            break
     raise RuntimeError("suppression did not settle")
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -76,19 +80,48 @@ def _dashboard_context(area: str, year: int | None) -> dict[str, Any]:
 @public
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Outcomes per area and year, suppressed; no sign-in. The figures and charts of one area,
-    year and language are computed once per refresh of the summary tables (cached until the
-    next refresh); only the page around them is rendered per request."""
+    """Outcomes per area and year, suppressed; no sign-in.
+
+    The page's body (tables and charts of one area, year and language) is rendered once per
+    refresh of the summary tables and cached under that refresh; for a visitor who is not
+    signed in, so is the whole page (its language switch is a link, `?lang=`, not a form, so
+    it carries no CSRF token). Signed-in staff get the shell rendered for them around it.
+    """
+    language = request.GET.get("lang", "")
+    if language in dict(settings.LANGUAGES):
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
     refresh = selectors.latest_refresh()
     area = request.GET.get("area", "PK").upper()[:8]
     year = _year(request)
     stamp = f"{refresh.pk}.{refresh.finished_at.timestamp()}" if refresh else "none"
     key = f"insights:public:{stamp}:{get_language()}:{area}:{year}"
-    context = cache.get(key)
-    if context is None:
-        context = _dashboard_context(area, year)
-        cache.set(key, context, PUBLIC_CACHE_SECONDS)
-    return _public(render(request, "insights/dashboard.html", {**context, "refresh": refresh}))
+    anonymous = not getattr(request.user, "is_authenticated", False)
+    page = cache.get(f"{key}:page") if anonymous else None
+    if page is None:
+        body = cache.get(key)
+        if body is None:
+            context = _dashboard_context(area, year)
+            body = render_to_string("insights/dashboard_body.html", {**context, "refresh": refresh})
+            cache.set(key, body, PUBLIC_CACHE_SECONDS)
+        # A visitor's page is rendered without the request, so the cached copy carries no
+        # one's CSRF token, session or messages: it is the same for every visitor.
+        page = render_to_string(
+            "insights/dashboard.html",
+            {
+                "body": mark_safe(body),  # noqa: S308 - our own template's output
+                "area": area,
+                "year": year,
+                "LANGUAGES": settings.LANGUAGES,
+            },
+            request=None if anonymous else request,
+        )
+        if anonymous:
+            cache.set(f"{key}:page", page, PUBLIC_CACHE_SECONDS)
+    response = _public(HttpResponse(page))
+    if language in dict(settings.LANGUAGES):
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    return response
 
 
 @public

@@ -25,6 +25,7 @@ from django.utils import timezone
 from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
 from muhafiz.core.permissions import Perm, scope_filter
 from muhafiz.proceedings.clocks import ClockState
+from muhafiz.proceedings.hooks import dashboard_summary
 from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
 
 # --- a case's timeline --------------------------------------------------------------------------
@@ -312,15 +313,37 @@ class Dashboard:
     stalled: list[StalledCase]
 
 
+def summarised_dashboard(
+    principal: Any,
+    filters: DashboardFilter,
+    groups: Iterable[str] = GROUPS,
+    *,
+    limit: int | None = None,
+) -> tuple[Dashboard, datetime] | None:
+    """The dashboard read from precomputed summary tables (insights answers the
+    `dashboard_summary` hook), with the time they were computed; None when no receiver can
+    answer (no summary yet, or a date filter), and the figures are then computed live."""
+    for answer in dashboard_summary.send(principal, filters, tuple(groups), limit):
+        if answer is not None:
+            return answer  # type: ignore[no-any-return]
+    return None
+
+
 def dashboard(
     principal: Any,
     filters: DashboardFilter,
     groups: Iterable[str] = GROUPS,
     *,
     limit: int | None = None,
+    use_summary: bool = True,
 ) -> Dashboard:
     """Everything the dashboard shows; `limit` keeps the worst rows of each grouping (the page
-    shows the top of each list, the CSV export all of them)."""
+    shows the top of each list, the CSV export all of them). From the summary tables when they
+    can answer (`use_summary`), else computed from every clock."""
+    if use_summary:
+        summarised = summarised_dashboard(principal, filters, groups, limit=limit)
+        if summarised is not None:
+            return summarised[0]
     return Dashboard(
         filters=filters,
         overdue={group: overdue_by(principal, group, filters, limit=limit) for group in groups},
@@ -329,16 +352,20 @@ def dashboard(
     )
 
 
-# The dashboard's figures change when the clock job runs (every few minutes) and when stages
-# are recorded; a national view aggregates hundreds of thousands of clocks, so each view of
-# the same scope and filters is computed at most once a minute and says when it was computed.
+# Figures computed live (a date filter, or before the first summary) change when the clock job
+# runs and when stages are recorded; a national view aggregates hundreds of thousands of
+# clocks, so each view of the same scope and filters is computed at most once a minute.
 DASHBOARD_CACHE_SECONDS = 60
 
 
 def cached_dashboard(
     principal: Any, filters: DashboardFilter, *, limit: int | None = None
 ) -> tuple[Dashboard, datetime]:
-    """`dashboard(...)` for this jurisdiction and these filters, at most a minute old."""
+    """`dashboard(...)` with the time its figures were computed: from the summary tables when
+    they can answer, else computed live at most once a minute per jurisdiction and filters."""
+    summarised = summarised_dashboard(principal, filters, limit=limit)
+    if summarised is not None:
+        return summarised
     scope = (
         getattr(principal, "jurisdiction_level", ""),
         getattr(principal, "province_id", None),
@@ -349,7 +376,7 @@ def cached_dashboard(
     hit = cache.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    computed = (dashboard(principal, filters, limit=limit), timezone.now())
+    computed = (dashboard(principal, filters, limit=limit, use_summary=False), timezone.now())
     cache.set(key, computed, DASHBOARD_CACHE_SECONDS)
     return computed
 
@@ -435,3 +462,42 @@ def statistics_events(cases: QuerySet[Case], codes: Iterable[str]) -> QuerySet[S
 def statistics_clocks(cases: QuerySet[Case]) -> QuerySet[Clock]:
     """Statutory clocks of `cases`, for stage durations and deadlines met; a system read."""
     return Clock.objects.filter(case__in=cases)
+
+
+def overdue_summary_rows(group: str) -> list[dict[str, Any]]:
+    """Running clocks of open cases that are missed or nearly due, counted per `group` key,
+    district and the stage the clock waits for: rows of `key`, `label`, `district_id`,
+    `stage`, `missed`, `due_soon`. A system read for the summary job (every case, as the
+    overdue dashboard counts them)."""
+    label_path, key_path = GROUPS[group]
+    clocks = Clock.objects.filter(
+        stopped_at__isnull=True,
+        state__in=[ClockState.MISSED, ClockState.DUE_SOON],
+        case__status=CaseStatus.OPEN,
+    )
+    if group == "prosecutor":
+        clocks = clocks.filter(case__team__team_role=TeamRole.PROSECUTOR)
+    rows = (
+        clocks.values(key_path, label_path, "case__district_id", "rule__end_event")
+        .annotate(
+            missed=Count("pk", filter=Q(state=ClockState.MISSED)),
+            due_soon=Count("pk", filter=Q(state=ClockState.DUE_SOON)),
+        )
+        .order_by()
+    )
+    return [
+        {
+            "key": r[key_path],
+            "label": r[label_path],
+            "district_id": r["case__district_id"],
+            "stage": r["rule__end_event"],
+            "missed": r["missed"],
+            "due_soon": r["due_soon"],
+        }
+        for r in rows
+    ]
+
+
+def stopped_clocks() -> QuerySet[Clock]:
+    """Every stopped clock (all cases), for the summary job's stage durations; a system read."""
+    return Clock.objects.filter(stopped_at__isnull=False)

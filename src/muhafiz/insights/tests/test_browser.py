@@ -53,7 +53,7 @@ def test_a_visitor_reads_the_dashboard_in_english_and_urdu(
     assert not [f for f in figures if f in {"1", "2", "3", "4"}]
     snap(page, "insights-lahore-en")
 
-    page.get_by_test_id("language-ur").click()
+    page.get_by_test_id("language-ur").click()  # a link on the public page, not a form
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("#area-name").get_attribute("data-area") == "LHR"

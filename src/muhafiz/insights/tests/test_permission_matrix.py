@@ -108,3 +108,19 @@ def test_staff_figures_are_unsuppressed_and_filtered(world: Recorded, people: Pe
     assert sum(v[0] for _y, v in grouped.by_year) == abductions
     staged = staff_statistics(people.analyst, StaffFilter(rule_code="zzz-no-such-rule"))
     assert staged.stages == []
+
+
+def test_the_public_routes_are_public_by_rule_and_only_those() -> None:
+    from muhafiz.core.permissions import PUBLIC
+    from muhafiz.testing import url_routes
+
+    mine = {r.route: r.view_rule for r in url_routes() if r.route.startswith("statistics/")}
+    public = {route for route, rule in mine.items() if rule == PUBLIC}
+    assert public == {
+        "statistics/",
+        "statistics/data.csv",
+        "statistics/stage-durations.csv",
+        "statistics/data.json",
+        "statistics/dictionary/",
+    }
+    assert all(isinstance(rule, tuple) for route, rule in mine.items() if route not in public)

@@ -1,0 +1,120 @@
+"""The staff overdue dashboard reads the summary tables and says the same as the live count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from muhafiz.cases.models import Case, TeamMember
+from muhafiz.catalogue.models import DeadlineRule
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.insights.actions import refresh_overdue, refresh_summaries
+from muhafiz.insights.tests.conftest import Recorded
+from muhafiz.proceedings import selectors
+from muhafiz.proceedings.models import Clock, StageEvent
+from muhafiz.testing import People, signed_in
+
+
+@pytest.fixture
+def running(world: Recorded, people: People) -> list[Clock]:
+    """Missed and nearly-due challan clocks on open cases in Lahore and Kasur, prosecutors on
+    the Lahore ones."""
+    rule = DeadlineRule.objects.get(code="challan_submitted")
+    now = timezone.now()
+    made = []
+    for i, case in enumerate(c for c in world.cases[:30] if c.status == "open"):
+        fir = StageEvent.objects.filter(case=case, code="fir_registered").first()
+        if fir is None or Clock.objects.filter(rule=rule, start_event=fir).exists():
+            continue
+        missed = i % 3 != 0
+        due = now - dt.timedelta(days=2) if missed else now + dt.timedelta(days=1)
+        made.append(
+            Clock.objects.create(
+                case=case,
+                rule=rule,
+                started_at=due - dt.timedelta(days=14),
+                due_at=due,
+                due_soon_at=due - dt.timedelta(days=3),
+                state="missed" if missed else "due_soon",
+                start_event=fir,
+            )
+        )
+        if case.district.code == "LHR":
+            TeamMember.objects.get_or_create(
+                case=case, user=people.prosecutor, team_role="prosecutor"
+            )
+    assert len(made) > 5
+    return made
+
+
+def _same(live: selectors.Dashboard, summary: selectors.Dashboard) -> None:
+    assert summary.overdue == live.overdue
+    assert [(d.rule_code, d.count, d.on_time) for d in summary.durations] == [
+        (d.rule_code, d.count, d.on_time) for d in live.durations
+    ]
+    for a, b in zip(live.durations, summary.durations, strict=True):
+        assert a.median is not None and b.median is not None
+        assert abs(b.median - a.median) <= a.median * 0.06 + dt.timedelta(minutes=1)
+    assert summary.stalled == live.stalled
+
+
+def test_the_summary_says_what_the_live_count_says(running: list[Clock], people: People) -> None:
+    refresh_summaries(SYSTEM)
+    for person in (people.analyst, people.lahore_supervisor):
+        for filters in (
+            selectors.DashboardFilter(),
+            selectors.DashboardFilter(stage="challan_submitted"),
+            selectors.DashboardFilter(district_id=running[0].case.district_id),
+        ):
+            live = selectors.dashboard(person, filters, use_summary=False)
+            summarised = selectors.summarised_dashboard(person, filters)
+            assert summarised is not None
+            _same(live, summarised[0])
+    lahore = selectors.summarised_dashboard(people.lahore_supervisor, selectors.DashboardFilter())
+    assert lahore is not None
+    assert [row.label for row in lahore[0].overdue["district"]] == ["Lahore"]
+
+
+def test_a_date_filter_is_counted_live(running: list[Clock], people: People) -> None:
+    refresh_summaries(SYSTEM)
+    since = selectors.DashboardFilter(since=timezone.localdate() - dt.timedelta(days=30))
+    assert selectors.summarised_dashboard(people.analyst, since) is None
+    board, _as_of = selectors.cached_dashboard(people.analyst, since)
+    assert board.overdue["district"]
+
+
+def test_the_page_reads_the_summary_and_the_overdue_refresh_brings_it_up_to_date(
+    running: list[Clock], people: People
+) -> None:
+    client = signed_in(people.analyst)
+    before = refresh_overdue(SYSTEM)
+    page = client.get("/proceedings/dashboard/").content.decode()
+    assert timezone.localtime(before.finished_at).strftime("%Y-%m-%d %H:%M") in page
+    total = sum(
+        row.overdue
+        for row in selectors.dashboard(people.analyst, selectors.DashboardFilter()).overdue[
+            "district"
+        ]
+    )
+    running[0].case.status = "closed"
+    running[0].case.save(update_fields=["status"])
+    assert (
+        sum(
+            row.overdue
+            for row in selectors.dashboard(people.analyst, selectors.DashboardFilter()).overdue[
+                "district"
+            ]
+        )
+        == total
+    )  # the summary stands until the next refresh
+    refresh_overdue(SYSTEM)
+    after = sum(
+        row.overdue
+        for row in selectors.dashboard(people.analyst, selectors.DashboardFilter()).overdue[
+            "district"
+        ]
+    )
+    assert after == total - (1 if running[0].state == "missed" else 0)
+    assert Case.objects.filter(status="closed").exists()
