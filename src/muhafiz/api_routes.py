@@ -11,6 +11,7 @@ from muhafiz.evidence.api import router as evidence_router
 from muhafiz.hashbank.api import router as hashbank_router
 from muhafiz.intake.api import router as intake_router
 from muhafiz.proceedings.api import router as proceedings_router
+from muhafiz.register.api import router as register_router
 
 api.add_router("/v1/accounts", accounts_router)
 api.add_router("/v1/audit", audit_router)
@@ -19,4 +20,5 @@ api.add_router("/v1/cases", cases_router)
 api.add_router("/v1/proceedings", proceedings_router)
 api.add_router("/v1/evidence", evidence_router)
 api.add_router("/v1/intake", intake_router)
+api.add_router("/v1/register", register_router)
 api.add_router("/v1", hashbank_router)

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.core.datadir import (
@@ -211,6 +212,12 @@ MUHAFIZ_TOKEN_TOUCH_SECONDS = env_int("MUHAFIZ_TOKEN_TOUCH_SECONDS", 300)
 
 # Behind N reverse proxies, the audit log takes the client address from X-Forwarded-For.
 MUHAFIZ_TRUSTED_PROXY_COUNT = env_int("MUHAFIZ_TRUSTED_PROXY_COUNT", 0)
+# The register's rule set for periods (register.shipped): "sorna" (tiers) or "uk" (sentence
+# length); and the days a registrant stays non-compliant before being flagged an absconder.
+MUHAFIZ_REGISTER_RULE_SET = env_str("MUHAFIZ_REGISTER_RULE_SET", "uk")
+if MUHAFIZ_REGISTER_RULE_SET not in {"sorna", "uk"}:
+    raise ImproperlyConfigured("MUHAFIZ_REGISTER_RULE_SET must be 'sorna' or 'uk'")
+MUHAFIZ_REGISTER_ABSCONDER_GRACE_DAYS = env_int("MUHAFIZ_REGISTER_ABSCONDER_GRACE_DAYS", 14)
 
 # --- field encryption -----------------------------------------------------------------------
 # A key ring: "id:base64key,id:base64key"; the first key encrypts, all keys decrypt.

@@ -112,6 +112,8 @@ class People:
     forensic_examiner: User
     child_protection_officer: User
     register_officer: User
+    station_officer: User  # police station officer, Lahore: verifies registrants
+    employer: User  # a school's vetting officer: the register's yes/no answer only
     analyst: User
     auditor: User
     administrator: User
@@ -140,6 +142,10 @@ def make_people() -> People:
             district_code=None,
             level=JurisdictionLevel.NATIONAL,
         ),
+        station_officer=make_user(
+            "station.lahore", Role.POLICE_STATION_OFFICER, district_code="LHR"
+        ),
+        employer=make_user("employer.school", Role.EMPLOYER, district_code="LHR"),
         analyst=make_user(
             "analyst", Role.ANALYST, district_code=None, level=JurisdictionLevel.NATIONAL
         ),

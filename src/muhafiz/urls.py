@@ -22,6 +22,7 @@ urlpatterns = [
     path("statistics/", include("muhafiz.insights.urls")),
     path("intake/", include("muhafiz.intake.urls")),
     path("report/", include("muhafiz.intake.public_urls")),
+    path("register/", include("muhafiz.register.urls")),
     path("jobs/", include("muhafiz.ops.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),

@@ -27,7 +27,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from muhafiz.core.hooks import Hook
-from muhafiz.core.permissions import SIGNED_IN, Perm, check_perm, is_verified_staff, public
+from muhafiz.core.permissions import (
+    SIGNED_IN,
+    Perm,
+    check_role_grants,
+    is_verified_staff,
+    public,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The largest offset a list accepts: past any real list, and within every database's integers.
@@ -272,7 +278,7 @@ def _gate_operation(operation: Any) -> None:
             return error
         try:
             for perm in perms:
-                check_perm(request.auth, perm)  # type: ignore[attr-defined]
+                check_role_grants(request.auth, perm)  # type: ignore[attr-defined]
         except PermissionDenied as exc:
             response: HttpResponse = operation.api.on_exception(request, exc)
             return response
@@ -314,7 +320,7 @@ def api_requires(*perms: Perm) -> Callable[[F], F]:
         @wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             for perm in perms:
-                check_perm(request.auth, perm)  # type: ignore[attr-defined]
+                check_role_grants(request.auth, perm)  # type: ignore[attr-defined]
             return func(request, *args, **kwargs)
 
         wrapper.access_rule = tuple(perms)  # type: ignore[attr-defined]

@@ -108,7 +108,7 @@ TEAM_PERMS = frozenset(
 # that consent, or a supervisor's recorded override. See `needs_sharing_consent`.
 IDENTITY_WITHOUT_SHARING_CONSENT_ROLES = frozenset({"investigator", "supervisor", "prosecutor"})
 # These are only granted for a stated purpose (a named suspect in a case, a consented vetting).
-PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE})
+PURPOSE_PERMS = frozenset({Perm.REGISTER_REQUEST, Perm.REGISTER_APPROVE, Perm.REGISTER_VET})
 
 
 # --- API client profiles ------------------------------------------------------------------------
@@ -177,6 +177,16 @@ CLIENT_PROFILES: dict[str, ClientProfile] = {
             "Reads the audit log for an oversight body; approved by an auditor.",
             frozenset({Perm.AUDIT_VIEW}),
             approved_by=frozenset({"auditor"}),
+        ),
+        ClientProfile(
+            "vetting_employer",
+            "Vetting employer",
+            "A child-facing organisation's system (school, madrassa, orphanage, NGO): asks the "
+            "register's yes/no vetting question about an applicant who consented; approved by a "
+            "register officer; every call is audited.",
+            frozenset({Perm.REGISTER_VET}),
+            approved_by=frozenset({"register_officer"}),
+            audit_every_use=True,
         ),
         ClientProfile(
             "case_system",
@@ -450,6 +460,14 @@ def check_perm(principal: Any, perm: Perm, obj: object | None = None, *, purpose
         raise PermissionDenied(perm.value)
 
 
+def check_role_grants(principal: Any, perm: Perm) -> None:
+    """The route-level check: the principal's role (or client profile) grants `perm`. The
+    object, team and stated purpose are checked by the action the route calls (a purpose
+    permission cannot be checked before the purpose is read from the request)."""
+    if perm not in granted_perms(principal):
+        raise PermissionDenied(perm.value)
+
+
 def scope_filter(
     principal: Any,
     perm: Perm,
@@ -592,7 +610,7 @@ def requires(*perms: Perm) -> Callable[[V], V]:
             if detour is not None:
                 return detour  # type: ignore[no-any-return]
             for perm in perms:
-                check_perm(request.user, perm)
+                check_role_grants(request.user, perm)
             return view(request, *args, **kwargs)
 
         _mark(wrapper, tuple(perms))

@@ -1,4 +1,8 @@
-"""The proceedings app's hooks (`muhafiz.core.hooks`): other apps connect receivers in `ready()`."""
+"""The proceedings app's hooks (`muhafiz.core.hooks`): other apps connect receivers in `ready()`.
+
+`judgment_recorded` is called by `proceedings.actions` after commit, never inside the event's
+own transaction, so recording a judgment never waits on (or fails with) the apps that listen.
+"""
 
 from __future__ import annotations
 
@@ -10,4 +14,11 @@ dashboard_summary = Hook(
     "tuple[str, ...], limit: int | None) -> (Dashboard, as_of: datetime) read from precomputed "
     "summary tables, or None when they cannot answer (the dashboard is then computed live). "
     "Insights answers from its summary tables.",
+)
+
+judgment_recorded = Hook(
+    "proceedings.judgment_recorded",
+    "a judgment or an appeal decision concerning one accused was recorded: (event_id: int), "
+    "after commit. The register makes a pending entry from a conviction for a listed offence "
+    "and suspends it on an acquittal on appeal.",
 )

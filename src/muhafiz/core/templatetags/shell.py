@@ -33,7 +33,17 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(("evidence:network",), _("Network"), (Perm.CASE_VIEW,)),
     NavEntry(("intake:list",), _("Reports"), (Perm.INTAKE_HANDLE,)),
     NavEntry(("intake:helpline",), _("Helpline call"), (Perm.INTAKE_RECORD,)),
-    NavEntry(("register:home",), _("Register"), (Perm.REGISTER_MANAGE, Perm.REGISTER_REQUEST)),
+    NavEntry(
+        ("register:home",),
+        _("Register"),
+        (
+            Perm.REGISTER_MANAGE,
+            Perm.REGISTER_REQUEST,
+            Perm.REGISTER_APPROVE,
+            Perm.REGISTER_VERIFY,
+            Perm.REGISTER_VET,
+        ),
+    ),
     NavEntry(
         ("insights:staff", "proceedings:dashboard", "cases:statistics"),
         _("Statistics"),

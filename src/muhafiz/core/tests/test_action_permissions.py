@@ -153,6 +153,7 @@ def test_the_walk_finds_the_actions_of_every_app() -> None:
         "insights",
         "intake",
         "proceedings",
+        "register",
     }
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
     assert "muhafiz.intake.actions.public.submit_public_report" in ACTIONS

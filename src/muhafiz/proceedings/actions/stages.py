@@ -24,6 +24,7 @@ from muhafiz.cases.actions import refuse_victim_identity, update_case
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.proceedings import hooks
 from muhafiz.proceedings.actions.clocks import _alert_after_commit, _local, _sync_case_clocks
 from muhafiz.proceedings.models import (
     MAX_PHYSICAL_REMAND_DAYS,
@@ -343,6 +344,8 @@ def record_stage_event(
         clocks_changed=[c.pk for c in changed],
     )
     _alert_after_commit([c.pk for c in changed])
+    if code in {StageCode.JUDGMENT_DELIVERED, StageCode.APPEAL_DECIDED}:
+        hooks.judgment_recorded.send_on_commit(event.pk)
     return event
 
 

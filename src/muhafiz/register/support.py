@@ -1,0 +1,149 @@
+"""What the register's actions share (outside the actions package: no action lives here): the
+chosen rule set, the holiday calendar and clock arithmetic (the proceedings engine), alert
+recipients and the one alert writer (called by actions after their check), validation of text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from muhafiz.catalogue.models import District
+from muhafiz.core.permissions import ROLE_GRANTS, Perm, granted_perms, user_pk
+from muhafiz.proceedings.clocks import Deadline, deadline_for
+from muhafiz.proceedings.models import Holiday
+from muhafiz.register.models import (
+    REASON_LENGTH,
+    NoticeRule,
+    Obligation,
+    RegisterAlert,
+    RuleSet,
+)
+
+DUE_SOON_FRACTION = 0.75
+REGISTER_PERMS = frozenset(
+    {
+        Perm.REGISTER_MANAGE,
+        Perm.REGISTER_VERIFY,
+        Perm.REGISTER_REQUEST,
+        Perm.REGISTER_APPROVE,
+        Perm.REGISTER_VET,
+    }
+)
+
+
+def rule_set() -> str:
+    """The deployment's choice of period rules (`MUHAFIZ_REGISTER_RULE_SET`)."""
+    chosen = str(getattr(settings, "MUHAFIZ_REGISTER_RULE_SET", RuleSet.UK))
+    return chosen if chosen in RuleSet.values else RuleSet.UK
+
+
+def absconder_grace_days() -> int:
+    return int(getattr(settings, "MUHAFIZ_REGISTER_ABSCONDER_GRACE_DAYS", 14))
+
+
+def holidays() -> frozenset[date]:
+    return frozenset(Holiday.objects.values_list("date", flat=True))
+
+
+def notice_deadline(kind: str, start: datetime) -> Deadline:
+    """When a notice of `kind` is due after `start` (the proceedings clock engine)."""
+    rule = NoticeRule.objects.filter(kind=kind).first()
+    amount, unit = (rule.amount, rule.unit) if rule is not None else (3, "business_days")
+    return deadline_for(start, amount, unit, DUE_SOON_FRACTION, holidays())
+
+
+def open_obligation(
+    registrant: Any, kind: str, deadline: Deadline, notice_kind: str = ""
+) -> Obligation:
+    return Obligation.objects.create(
+        registrant=registrant,
+        kind=kind,
+        notice_kind=notice_kind,
+        started_at=deadline.started_at,
+        due_at=deadline.due_at,
+        due_soon_at=deadline.due_soon_at,
+    )
+
+
+def reason_text(reason: str, field: str = "reason") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError({field: _("Give a reason.")})
+    if len(text) > REASON_LENGTH:
+        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": REASON_LENGTH}})
+    return text
+
+
+def user_or_none(actor: Any) -> Any:
+    """The staff member acting, or None for an API client or the system."""
+    from muhafiz.accounts.models import User
+
+    return actor if isinstance(actor, User) else None
+
+
+def require_any(actor: Any, perms: Iterable[Perm]) -> None:
+    """Refuse unless the actor's role grants one of `perms` (the object check comes next)."""
+    wanted = frozenset(perms)
+    if not granted_perms(actor) & wanted:
+        raise PermissionDenied(",".join(sorted(p.value for p in wanted)))
+
+
+def require_user(actor: Any) -> None:
+    if user_pk(actor) is None:
+        raise PermissionDenied("staff only")
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+def roles_granting(perm: Perm) -> list[str]:
+    return sorted(role for role, perms in ROLE_GRANTS.items() if perm in perms)
+
+
+def people_covering(perm: Perm, district: District | None) -> Q:
+    """Active staff whose role grants `perm` and whose jurisdiction covers `district` (a
+    national one only, when there is no district)."""
+    covers = Q(jurisdiction_level="national")
+    if district is not None:
+        covers |= Q(jurisdiction_level="province", province_id=district.province_id)
+        covers |= Q(jurisdiction_level="district", district_id=district.pk)
+    return Q(is_active=True, role__in=roles_granting(perm)) & covers
+
+
+def raise_alerts(
+    recipients: Iterable[int], kind: str, message: str, *, link: str, dedupe_key: str
+) -> int:
+    """One alert per recipient, once per `dedupe_key`; returns how many were new."""
+    ids = sorted(set(recipients))
+    before = RegisterAlert.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).count()
+    RegisterAlert.objects.bulk_create(
+        [
+            RegisterAlert(
+                recipient_id=pk, kind=kind, message=message, link=link, dedupe_key=dedupe_key
+            )
+            for pk in ids
+        ],
+        ignore_conflicts=True,
+    )
+    return len(ids) - before
+
+
+def alert_covering(
+    perm: Perm,
+    district: District | None,
+    kind: str,
+    message: str,
+    *,
+    link: str,
+    dedupe_key: str,
+) -> int:
+    from muhafiz.accounts.models import User
+
+    recipients = User.objects.filter(people_covering(perm, district)).values_list("pk", flat=True)
+    return raise_alerts(recipients, kind, message, link=link, dedupe_key=dedupe_key)
