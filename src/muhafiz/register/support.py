@@ -134,6 +134,24 @@ def raise_alerts(
     return len(ids) - before
 
 
+def bulk_alerts(rows: list[RegisterAlert], chunk: int = 5000) -> int:
+    """Write prepared alerts, skipping any already raised (same recipient and dedupe key);
+    returns how many were new."""
+    if not rows:
+        return 0
+    keys = sorted({row.dedupe_key for row in rows})
+
+    def existing() -> int:
+        return sum(
+            RegisterAlert.objects.filter(dedupe_key__in=keys[i : i + 1000]).count()
+            for i in range(0, len(keys), 1000)
+        )
+
+    before = existing()
+    RegisterAlert.objects.bulk_create(rows, ignore_conflicts=True, batch_size=chunk)
+    return existing() - before
+
+
 def alert_covering(
     perm: Perm,
     district: District | None,

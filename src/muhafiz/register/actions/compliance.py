@@ -5,6 +5,7 @@ compliance job: clocks missed → non-compliant → after a grace, absconder (al
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muhafiz.accounts.models import User
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import District, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm, check_system
@@ -31,6 +33,7 @@ from muhafiz.register.models import (
     Notification,
     Obligation,
     ObligationKind,
+    RegisterAlert,
     Registrant,
     RegistrantStatus,
     Verification,
@@ -38,9 +41,10 @@ from muhafiz.register.models import (
 )
 from muhafiz.register.support import (
     absconder_grace_days,
-    alert_covering,
+    bulk_alerts,
     notice_deadline,
     open_obligation,
+    people_covering,
     user_or_none,
 )
 
@@ -348,8 +352,7 @@ def evaluate_compliance(actor: Any, *, now: datetime | None = None) -> Complianc
                 compliance=Compliance.ABSCONDER, absconder_since=now
             )
         run.absconders = len(fleeing)
-        for registrant in fleeing:
-            run.alerts += _absconder_alerts(registrant)
+        run.alerts = _absconder_alerts(fleeing)
         run.removal_due = Registrant.objects.filter(
             status=RegistrantStatus.ACTIVE,
             indefinite=False,
@@ -372,29 +375,38 @@ def evaluate_compliance(actor: Any, *, now: datetime | None = None) -> Complianc
     return run
 
 
-def _absconder_alerts(registrant: Registrant) -> int:
-    message = _("%(code)s has not complied and is flagged as an absconder.") % {
-        "code": registrant.code
-    }
-    link = f"/register/registrants/{registrant.code}/"
-    key = f"absconder:{registrant.pk}"
-    police = alert_covering(
-        Perm.REGISTER_VERIFY,
-        registrant.district,
-        AlertKind.ABSCONDER,
-        message,
-        link=link,
-        dedupe_key=key,
-    )
-    office = alert_covering(
-        Perm.REGISTER_MANAGE,
-        registrant.district,
-        AlertKind.ABSCONDER,
-        message,
-        link=link,
-        dedupe_key=key,
-    )
-    return police + office
+def _absconder_alerts(fleeing: list[Registrant]) -> int:
+    """Alert the police of each absconder's district and the register officers covering it,
+    once per person and registrant: recipients are read once per district, alerts written in
+    bulk (a backlog of thousands of absconders is a few statements, not thousands)."""
+    by_district: dict[int | None, list[Registrant]] = defaultdict(list)
+    for registrant in fleeing:
+        by_district[registrant.district_id].append(registrant)
+    rows: list[RegisterAlert] = []
+    for group in by_district.values():
+        district = group[0].district
+        recipients = set(
+            User.objects.filter(
+                people_covering(Perm.REGISTER_VERIFY, district)
+                | people_covering(Perm.REGISTER_MANAGE, district)
+            ).values_list("pk", flat=True)
+        )
+        for registrant in group:
+            message = _("%(code)s has not complied and is flagged as an absconder.") % {
+                "code": registrant.code
+            }
+            link = f"/register/registrants/{registrant.code}/"
+            rows += [
+                RegisterAlert(
+                    recipient_id=pk,
+                    kind=AlertKind.ABSCONDER,
+                    message=message,
+                    link=link,
+                    dedupe_key=f"absconder:{registrant.pk}",
+                )
+                for pk in recipients
+            ]
+    return bulk_alerts(rows)
 
 
 def _catch_up_judgments(actor: Any) -> int:

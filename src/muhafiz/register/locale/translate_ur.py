@@ -241,7 +241,7 @@ UR = {
     "Request sent to the District Public Prosecutor.": "درخواست ضلعی پبلک پراسیکیوٹر کو بھیج دی گئی۔",
     "No registrant has this code.": "اس کوڈ کا کوئی رجسٹرڈ شخص نہیں۔",
     "Incident recorded.": "واقعہ درج ہو گیا۔",
-    "Record the decision ": "فیصلہ درج کریں",
+    "Matched without a CNIC: confirm the identity with the register office before relying on it.": "شناختی کارڈ نمبر کے بغیر مطابقت: اس پر انحصار سے پہلے رجسٹر دفتر سے شناخت کی تصدیق کریں۔",
 }
 
 ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))(msgstr "")\n', re.MULTILINE)

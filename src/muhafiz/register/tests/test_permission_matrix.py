@@ -154,6 +154,10 @@ def test_a_check_runs_only_after_the_district_prosecutor_approves(
         assert secret not in text
     # Only the requester reads it.
     assert _result(signed_in(rp.prosecutor), pk, via) is None
+    # The request is spent: deciding again runs nothing and changes nothing.
+    kept = CheckRequest.objects.get(pk=pk).result
+    assert _decide(signed_in(rp.prosecutor), pk, True, via) in {200, 400}
+    assert CheckRequest.objects.get(pk=pk).result == kept
 
 
 @pytest.mark.parametrize("via", VIA)
