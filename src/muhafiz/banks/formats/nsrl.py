@@ -2,11 +2,15 @@
 
 Minimal and delta sets have a `FILE` table and a `DISTINCT_HASH` view; the full set builds
 `FILE` as a view over `METADATA`. Hashes are read straight from the `METADATA` table when there
-is one, else from `FILE`, else from `DISTINCT_HASH`: a plain scan is linear, while the
-`DISTINCT` view makes SQLite sort every row first; repeats are dropped when the index is built.
-Hashes are uppercase in RDS; they are normalised to lowercase. The database is opened
-read-only and immutable: never modified. `read_bare_digests` reads in bulk (validating a whole
+is one, else from the `FILE` table: a plain scan is linear, while the `DISTINCT` view makes
+SQLite sort every row first; repeats are dropped when the index is built. Hashes are uppercase
+in RDS; they are normalised to lowercase. `read_bare_digests` reads in bulk (validating a whole
 batch at once and falling back to row-by-row only to name a bad record).
+
+The file comes from outside and is treated as hostile (sqlite.org/security.html): opened
+read-only and immutable, with the schema's SQL untrusted, no memory mapping, no attached
+databases and a cap on the size of any one value; only plain tables are read — never a view
+(which could run any query, forever), a virtual table or a generated column.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from muhafiz.banks.hexhash import HEX_LENGTHS, normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-_HASH_SOURCES = ("METADATA", "FILE", "DISTINCT_HASH")
+_HASH_SOURCES = ("METADATA", "FILE")
+# A hash is at most 64 hex digits; NSRL's longest text (a file or package name) is far below
+# this. A larger value is refused by SQLite as it is read, before it reaches memory.
+MAX_VALUE_BYTES = 1 << 20
 _KINDS = {"md5": HashKind.MD5, "sha1": HashKind.SHA1, "sha256": HashKind.SHA256}
 _COLUMNS = ("md5", "sha1", "sha256")
 _BATCH = 50_000
@@ -62,9 +69,7 @@ class NsrlRds(HashListFormat):
                             continue
                         yield entry
             except sqlite3.DatabaseError as exc:
-                raise HashListError(
-                    source, None, f"damaged or truncated NSRL database: {exc}"
-                ) from exc
+                raise _damaged(source, exc) from exc
         finally:
             connection.close()
 
@@ -87,18 +92,22 @@ class NsrlRds(HashListFormat):
                     record += len(rows)
                     yield batch
             except sqlite3.DatabaseError as exc:
-                raise HashListError(
-                    source, None, f"damaged or truncated NSRL database: {exc}"
-                ) from exc
+                raise _damaged(source, exc) from exc
         finally:
             connection.close()
 
     def version(self, path: Path) -> dict[str, Any]:
-        """The VERSION row(s) of the set, for provenance (empty if the table is missing)."""
+        """The VERSION rows of the set, for provenance (empty if there is no VERSION table)."""
         connection = _connect(path)
         try:
-            rows = connection.execute("SELECT * FROM VERSION").fetchall()
-            names = [d[0] for d in connection.execute("SELECT * FROM VERSION").description]
+            kind = connection.execute(
+                "SELECT type FROM sqlite_schema WHERE upper(name) = 'VERSION'"
+            ).fetchone()
+            if kind is None or kind[0] != "table":
+                return {}
+            cursor = connection.execute("SELECT * FROM VERSION LIMIT 100")
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
         except sqlite3.DatabaseError:
             return {}
         finally:
@@ -129,36 +138,65 @@ def check_not_truncated(path: Path) -> None:
 def _connect(path: Path) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
-        return sqlite3.connect(uri, uri=True)
+        connection = sqlite3.connect(uri, uri=True)
+        connection.execute("PRAGMA trusted_schema = OFF")
+        connection.execute("PRAGMA cell_size_check = ON")
+        connection.execute("PRAGMA mmap_size = 0")
+        connection.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:  # pragma: no cover - open is lazy in SQLite
         raise HashListError(str(path), None, f"cannot open SQLite database: {exc}") from exc
+    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    return connection
+
+
+def _damaged(source: str, exc: sqlite3.DatabaseError) -> HashListError:
+    if "too big" in str(exc):
+        return HashListError(
+            source, None, f"a value in the database is larger than {MAX_VALUE_BYTES} bytes"
+        )
+    return HashListError(source, None, f"damaged or truncated NSRL database: {exc}")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _hash_source(connection: sqlite3.Connection, source: str) -> tuple[str, list[str]]:
+    """The table to read and its hash columns. Only `sqlite_schema` and column lists are read
+    here, which runs none of the file's SQL."""
     try:
         objects = {
-            str(name).upper(): str(name)
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+            str(name).upper(): (str(name), str(kind), " ".join(str(sql or "").split()).upper())
+            for name, kind, sql in connection.execute(
+                "SELECT name, type, sql FROM sqlite_schema WHERE type IN ('table', 'view')"
             )
         }
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
     for wanted in _HASH_SOURCES:
-        name = objects.get(wanted)
-        if name is None:
+        found = objects.get(wanted)
+        if found is None:
             continue
+        name, kind, sql = found
+        if kind != "table" or sql.startswith("CREATE VIRTUAL"):
+            continue  # a view or virtual table could run anything: never read
         try:
-            info = connection.execute(f"PRAGMA table_info({name})").fetchall()
+            info = connection.execute(f"PRAGMA table_xinfo({_quoted(name)})").fetchall()
         except sqlite3.DatabaseError as exc:
             raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
-        columns = [str(row[1]).lower() for row in info if str(row[1]).lower() in _COLUMNS]
-        if columns:
-            return name, columns
+        hashes = [row for row in info if str(row[1]).lower() in _COLUMNS]
+        if any(row[6] in (2, 3) for row in hashes):  # generated: computed as it is read
+            raise HashListError(
+                source, None, f"not an NSRL RDS v3 database: {name} has generated hash columns"
+            )
+        if hashes:
+            return _quoted(name), [str(row[1]).lower() for row in hashes]
     raise HashListError(
         source,
         None,
-        "not an NSRL RDS v3 database: no DISTINCT_HASH, FILE or METADATA with hash columns",
+        "not an NSRL RDS v3 database: no METADATA or FILE table with hash columns "
+        "(views are not read)",
     )
 
 

@@ -135,3 +135,96 @@ def test_with_on_error_every_bad_row_is_named_and_reading_goes_on(tmp_path: Path
     assert len(entries) == 3
     assert len(errors) == 2
     assert all("record" in error.message for error in errors)
+
+
+# --- hostile files (issue 8): a clear error, nothing run, nothing read past a bound ---------------
+
+
+def _db(path: Path, script: str) -> Path:
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    connection.commit()
+    connection.close()
+    return path
+
+
+def test_a_view_is_never_read_not_even_one_that_never_ends(tmp_path: Path) -> None:
+    # Before: the DISTINCT_HASH or FILE view was read as a last resort; this one yields rows
+    # for ever (the import would have filled the server's database).
+    endless = """
+    CREATE VIEW FILE AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+      SELECT printf('%032X', x) AS md5 FROM c;
+    CREATE VIEW METADATA AS SELECT * FROM FILE;
+    CREATE VIEW DISTINCT_HASH AS SELECT * FROM FILE;
+    """
+    path = _db(tmp_path / "endless.db", endless)
+    with pytest.raises(HashListError, match="views are not read"):
+        read_hash_list(path, "nsrl")
+
+
+def test_generated_hash_columns_are_refused_unread(tmp_path: Path) -> None:
+    script = """
+    CREATE TABLE FILE (n INTEGER,
+      md5 TEXT GENERATED ALWAYS AS (hex(zeroblob(100000000))) VIRTUAL);
+    INSERT INTO FILE (n) VALUES (1);
+    """
+    path = _db(tmp_path / "generated.db", script)
+    with pytest.raises(HashListError, match="generated hash columns"):
+        read_hash_list(path, "nsrl")
+
+
+def test_a_virtual_table_is_refused_unread(tmp_path: Path) -> None:
+    try:
+        path = _db(tmp_path / "virtual.db", "CREATE VIRTUAL TABLE FILE USING fts5(md5, sha1);")
+    except sqlite3.OperationalError:  # pragma: no cover - an SQLite built without FTS5
+        pytest.skip("this SQLite has no FTS5")
+    with pytest.raises(HashListError, match="not an NSRL RDS v3 database"):
+        read_hash_list(path, "nsrl")
+
+
+def test_a_huge_value_is_refused_before_it_is_read_into_memory(tmp_path: Path) -> None:
+    path = _make(tmp_path / "huge.db", MINIMAL_SCHEMA, "FILE", 3)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET md5 = ? WHERE file_name = 'f1.dll'", ["A" * 5_000_000])
+    connection.commit()
+    connection.close()
+    with pytest.raises(HashListError, match="larger than 1048576 bytes"):
+        read_hash_list(path, "nsrl")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(12345, "record 2: md5"), (b"\x00" * 16, "md5 is not text"), ("AB" * 15, "record 2")],
+)
+def test_hash_columns_of_the_wrong_type_name_the_record(
+    tmp_path: Path, value: object, reason: str
+) -> None:
+    path = _make(tmp_path / "types.db", MINIMAL_SCHEMA, "FILE", 3)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET md5 = ? WHERE file_name = 'f1.dll'", [value])
+    connection.commit()
+    connection.close()
+    with pytest.raises(HashListError, match=reason):
+        read_hash_list(path, "nsrl")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"SQLite format 3\x00", b"SQLite format 3\x00" + b"\xff" * 84, b"\x00" * 4096],
+    ids=["empty", "magic-only", "header-of-garbage", "zeros"],
+)
+def test_files_that_are_not_sqlite_are_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "not.db"
+    path.write_bytes(data)
+    with pytest.raises(HashListError):
+        read_hash_list(path, "nsrl")
+
+
+def test_a_damaged_page_is_refused_or_its_record_named(tmp_path: Path) -> None:
+    path = _make(tmp_path / "damaged.db", MINIMAL_SCHEMA, "FILE", 3000)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2 // 4096 * 4096
+    data[middle : middle + 4096] = bytes(range(256)) * 16
+    path.write_bytes(bytes(data))
+    with pytest.raises(HashListError):
+        read_hash_list(path, "nsrl")

@@ -10,17 +10,17 @@ at them; one that does not trips over the placeholders (or writes) and fails the
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
+import muhafiz
 from muhafiz.accounts.models import User
 from muhafiz.audit.models import AuditEvent
 from muhafiz.core.permissions import SYSTEM, granted_perms
@@ -65,16 +65,27 @@ OWN_ACCOUNT = frozenset(
 )
 
 
+def _action_packages() -> Iterator[str]:
+    """`muhafiz.<package>.actions` for every package of the project that has one, found on
+    disk (so an app not yet in INSTALLED_APPS, or named there by its AppConfig, is walked too)."""
+    root = Path(muhafiz.__file__).parent
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if (folder / "actions.py").is_file() or (folder / "actions" / "__init__.py").is_file():
+            yield f"muhafiz.{folder.name}.actions"
+
+
 def actions_modules() -> Iterator[ModuleType]:
-    """`<app>.actions` of every project app, and every module of an `actions/` package (its
-    `_common` module of shared helpers too: a write hidden there is found as well)."""
-    for app in settings.INSTALLED_APPS:
-        if not app.startswith("muhafiz.") or importlib.util.find_spec(f"{app}.actions") is None:
-            continue
-        module = importlib.import_module(f"{app}.actions")
+    """`<app>.actions` of every project package, and every module of an `actions/` package at
+    any depth (its `_common` module of shared helpers too: a write hidden there is found as
+    well)."""
+    for name in _action_packages():
+        module = importlib.import_module(name)
         yield module
-        for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-            yield importlib.import_module(f"{module.__name__}.{info.name}")
+        path = getattr(module, "__path__", None)
+        if path is None:
+            continue
+        for info in pkgutil.walk_packages(path, prefix=f"{name}."):
+            yield importlib.import_module(info.name)
 
 
 def public_functions() -> dict[str, Callable[..., Any]]:
@@ -142,22 +153,51 @@ def deactivated(db: None) -> User:
 
 def test_the_walk_finds_the_actions_of_every_app() -> None:
     apps = {name.split(".")[1] for name in ACTIONS}
+    on_disk = {name.split(".")[1] for name in _action_packages()}
+    # Every package with an actions module or package is walked, new apps included.
+    assert apps == on_disk
+    assert {
+        "accounts", "audit", "cases", "catalogue", "evidence", "hashbank", "insights", "intake",
+        "proceedings", "register",
+    } <= apps  # fmt: skip
     assert "muhafiz.cases.actions.team.add_team_member" in ACTIONS
-    assert apps == {
-        "accounts",
-        "audit",
-        "cases",
-        "catalogue",
-        "evidence",
-        "hashbank",
-        "insights",
-        "intake",
-        "proceedings",
-        "register",
-    }
     assert "muhafiz.proceedings.actions.stages.record_stage_event" in ACTIONS
     assert "muhafiz.intake.actions.public.submit_public_report" in ACTIONS
     assert "muhafiz.hashbank.actions.banks.set_bank_enabled" in ACTIONS
+    assert "muhafiz.hashbank.actions.exports.export_bank" in ACTIONS
+
+
+def refuses(fn: Callable[..., Any], principal: Any) -> bool:
+    """Whether `fn` refuses `principal` with PermissionDenied before writing an audit row."""
+    audited = AuditEvent.objects.count()
+    try:
+        call_with(fn, principal)
+    except PermissionDenied:
+        return AuditEvent.objects.count() == audited
+    except Exception:
+        return False
+    return False
+
+
+def test_the_walk_fails_an_action_without_a_permission_check(people: People) -> None:
+    """The check itself can fail: an action that validates or writes before it checks, or
+    never checks, is caught."""
+    from muhafiz.core.permissions import Perm, check_perm
+
+    def unchecked(actor: Any, case: Any, *, reason: str) -> Any:
+        return case.reference
+
+    def validates_first(actor: Any, case: Any) -> None:
+        if len(case.reference) > 30:
+            raise ValueError("too long")
+        check_perm(actor, Perm.CASE_EDIT, case)
+
+    def checked(actor: Any, case: Any) -> None:
+        check_perm(actor, Perm.CASE_EDIT, case)
+
+    assert not refuses(unchecked, people.analyst)
+    assert not refuses(validates_first, people.analyst)
+    assert refuses(checked, people.analyst)
 
 
 def test_the_list_of_non_actions_names_only_functions_that_exist() -> None:
@@ -171,6 +211,7 @@ def test_an_action_refuses_a_deactivated_account(name: str, deactivated: User) -
     with pytest.raises(PermissionDenied):
         call_with(ACTIONS[name], deactivated)
     assert AuditEvent.objects.filter(actor_user=deactivated).count() == 0
+    assert refuses(ACTIONS[name], deactivated)
 
 
 @pytest.mark.parametrize("name", sorted(set(ACTIONS) - OWN_ACCOUNT))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -255,6 +257,126 @@ def test_generated_hostile_hash_lists_never_change_rows_unless_they_import_whole
     detected = None if detect else fmt
     try:
         result = actions.import_hash_list(SYSTEM, bank, path, fmt=detected)
+    except actions.ImportRejectedError as exc:
+        assert _rows(bank) == before
+        assert exc.bank_import.status == ImportStatus.REJECTED
+        assert BankImport.objects.filter(bank=bank).count() == imports + 1
+        return
+    except actions.BankError as exc:
+        assert _rows(bank) == before
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    finally:
+        path.unlink(missing_ok=True)
+    assert result.status in {ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED}
+    added = BankEntry.objects.filter(bank=bank).count() - len(before)
+    assert added == result.added
+
+
+# --- NSRL RDS v3: an SQLite file from outside ---------------------------------------------------
+
+# NSRL's own schema has NOT NULL hash columns; a hostile file need not.
+_NSRL_MINIMAL = """
+CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR,
+  crc32 VARCHAR, file_name VARCHAR NOT NULL, file_size INTEGER NOT NULL,
+  package_id INTEGER NOT NULL);
+CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;
+"""
+# Schemas made to hurt a reader: views that never end or are only views, generated columns,
+# hash columns missing, and tables named like NSRL's with other things in them.
+_NSRL_HOSTILE_SCHEMAS = [
+    "CREATE VIEW FILE AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+    "SELECT printf('%032X', x) AS md5 FROM c;",
+    "CREATE TABLE T (md5 TEXT); CREATE VIEW METADATA AS SELECT md5 FROM T;",
+    "CREATE TABLE FILE (n INTEGER, md5 TEXT GENERATED ALWAYS AS (hex(randomblob(16))) VIRTUAL);"
+    "INSERT INTO FILE (n) VALUES (1);",
+    "CREATE TABLE FILE (name TEXT, size INTEGER); INSERT INTO FILE VALUES ('a', 1);",
+    "CREATE TABLE METADATA (md5 BLOB); INSERT INTO METADATA VALUES (zeroblob(16));",
+    "CREATE TABLE FILE (md5); INSERT INTO FILE VALUES (1e308), (NULL), (-1);",
+]
+
+
+def _nsrl_bytes(tmp_path: Path, rng: random.Random, rows: int) -> bytes:
+    path = tmp_path / f"base-{uuid.uuid4().hex}.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(_NSRL_MINIMAL)
+    connection.executemany(
+        "INSERT INTO FILE (sha256, sha1, md5, file_name, file_size, package_id) "
+        "VALUES (?, ?, ?, ?, ?, 1)",
+        [
+            (random_hex(rng, 64).upper(), random_hex(rng, 40).upper(), random_hex(rng, 32).upper(),
+             f"f{i}.dll", i)
+            for i in range(rows)
+        ],
+    )  # fmt: skip
+    connection.commit()
+    connection.close()
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+@st.composite
+def hostile_nsrl(draw: st.DrawFn) -> tuple[str, object]:
+    """How to spoil a small, valid NSRL database: flip bytes, cut it, give it a hostile schema,
+    or put a hostile value in a hash column."""
+    how = draw(st.sampled_from(["flip", "cut", "schema", "value"]))
+    if how == "schema":
+        return how, draw(st.sampled_from(_NSRL_HOSTILE_SCHEMAS))
+    if how == "value":
+        return how, draw(
+            st.one_of(
+                st.text(max_size=70),
+                st.binary(max_size=70),
+                st.integers(),
+                st.floats(allow_nan=True),
+                st.just("F" * 2_000_000),
+                st.none(),
+            )
+        )
+    return how, (draw(st.integers(0, 1 << 20)), draw(st.binary(min_size=1, max_size=64)))
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(hostile=hostile_nsrl(), seed=st.integers(0, 10_000), detect=st.booleans())
+def test_generated_hostile_nsrl_databases_never_change_rows_unless_they_import_whole(
+    tmp_path: Path, hostile: tuple[str, object], seed: int, detect: bool
+) -> None:
+    """A spoiled NSRL database is rejected (recorded, rows unchanged) or refused with a clear
+    BankError (rows unchanged), quickly, or — when the spoiling left it valid — imported whole.
+    Never any other exception, never a query of the file's own."""
+    rng = random.Random(seed)
+    how, what = hostile
+    path = tmp_path / f"hostile-{uuid.uuid4().hex}.db"  # a new name: no journal left beside it
+    if how == "schema":
+        connection = sqlite3.connect(path)
+        connection.executescript(str(what))
+        connection.commit()
+        connection.close()
+    elif how == "value":
+        path.write_bytes(_nsrl_bytes(tmp_path, rng, 3))
+        connection = sqlite3.connect(path)
+        connection.execute("UPDATE FILE SET md5 = ? WHERE file_size = 1", [what])
+        connection.commit()
+        connection.close()
+    else:
+        assert isinstance(what, tuple)
+        at, noise = int(what[0]), bytes(what[1])
+        data = _nsrl_bytes(tmp_path, rng, rng.randint(1, 400))
+        at %= max(len(data), 1)
+        data = data[:at] if how == "cut" else data[:at] + noise + data[at + len(noise) :]
+        path.write_bytes(data)
+    bank = Bank.objects.filter(name="Known software").first() or actions.create_bank(
+        SYSTEM, name="Known software", kind="known-good"
+    )
+    before = _rows(bank)
+    imports = BankImport.objects.filter(bank=bank).count()
+    try:
+        result = actions.import_hash_list(SYSTEM, bank, path, fmt=None if detect else "nsrl")
     except actions.ImportRejectedError as exc:
         assert _rows(bank) == before
         assert exc.bank_import.status == ImportStatus.REJECTED
