@@ -3,7 +3,7 @@ the parties (protected victims, accused, witnesses), referrals and in-app alerts
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -355,6 +355,9 @@ class Victim(models.Model):
     an estimated age) when the victim is recorded, so statistics never need the identity.
     """
 
+    # Limits of the encrypted identity fields, which have no column limit (core.limits).
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 200, "guardian_name": 200, "address": 1000}
+
     IDENTITY_FIELDS = ("name", "cnic", "birth_date", "guardian_name", "address", "phones")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="victims")
@@ -425,6 +428,8 @@ class Accused(models.Model):
     Name and aliases stay searchable by the case team; CNIC, phones and online handles live in
     `AccusedIdentifier` (encrypted, with a blind index) so cases sharing one can be found.
     """
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"addresses": 2000}
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="accused")
     label = models.CharField(_("label"), max_length=10)
@@ -497,6 +502,8 @@ class AccusedIdentifier(models.Model):
 
 class Witness(models.Model):
     """A witness; identity is encrypted like every other person's, shown to the case team."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 200, "address": 1000}
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="witnesses")
     label = models.CharField(_("label"), max_length=10)

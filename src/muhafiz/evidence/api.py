@@ -14,6 +14,7 @@ from ninja.params import functions as params
 from muhafiz.accounts.models import User
 from muhafiz.cases.selectors import find_case, load_case
 from muhafiz.core.api import MAX_OFFSET, api_requires
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.evidence import actions, selectors
 from muhafiz.evidence.models import CustodyEvent, EvidenceItem, MediaFile, Scan
@@ -56,21 +57,21 @@ class ItemDetailOut(ItemOut):
 class ItemIn(Schema):
     kind: str = Field(..., max_length=20)
     seized_at: dt.datetime
-    seized_place: str = Field(..., max_length=300)
+    seized_place: str = Field(..., max_length=max_length(EvidenceItem, "seized_place"))
     seized_by: str = Field(..., max_length=150, description="username of the seizing officer")
-    description: str = Field("", max_length=500)
-    make_model: str = Field("", max_length=200)
-    serial_number: str = Field("", max_length=100)
-    seal_number: str = Field("", max_length=100)
+    description: str = Field("", max_length=max_length(EvidenceItem, "description"))
+    make_model: str = Field("", max_length=max_length(EvidenceItem, "make_model"))
+    serial_number: str = Field("", max_length=max_length(EvidenceItem, "serial_number"))
+    seal_number: str = Field("", max_length=max_length(EvidenceItem, "seal_number"))
 
 
 class HandoverIn(Schema):
     from_user: str = Field(..., max_length=150)
     to_user: str = Field(..., max_length=150)
     at: dt.datetime
-    purpose: str = Field(..., max_length=300)
+    purpose: str = Field(..., max_length=max_length(CustodyEvent, "purpose"))
     seal_intact: bool
-    note: str = Field("", max_length=500)
+    note: str = Field("", max_length=max_length(CustodyEvent, "note"))
 
 
 class ScanAnalysisOut(Schema):

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.accounts.models import User
 from muhafiz.cases.models import Case
-from muhafiz.evidence.models import EvidenceItem, EvidenceKind
+from muhafiz.core.limits import max_length
+from muhafiz.evidence.models import CustodyEvent, EvidenceItem, EvidenceKind
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -21,14 +22,24 @@ def team_users(case: Case) -> QuerySet[User]:
 
 class ItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=EvidenceKind.choices)
-    description = forms.CharField(label=_("Description"), max_length=500, required=False)
-    make_model = forms.CharField(label=_("Make and model"), max_length=200, required=False)
-    serial_number = forms.CharField(
-        label=_("Serial number or IMEI"), max_length=100, required=False
+    description = forms.CharField(
+        label=_("Description"), max_length=max_length(EvidenceItem, "description"), required=False
     )
-    seal_number = forms.CharField(label=_("Seal number"), max_length=100, required=False)
+    make_model = forms.CharField(
+        label=_("Make and model"), max_length=max_length(EvidenceItem, "make_model"), required=False
+    )
+    serial_number = forms.CharField(
+        label=_("Serial number or IMEI"),
+        max_length=max_length(EvidenceItem, "serial_number"),
+        required=False,
+    )
+    seal_number = forms.CharField(
+        label=_("Seal number"), max_length=max_length(EvidenceItem, "seal_number"), required=False
+    )
     seized_at = forms.DateTimeField(label=_("Seized at (time)"), widget=_WHEN)
-    seized_place = forms.CharField(label=_("Seized at (place)"), max_length=300)
+    seized_place = forms.CharField(
+        label=_("Seized at (place)"), max_length=max_length(EvidenceItem, "seized_place")
+    )
     seized_by = forms.ModelChoiceField(label=_("Seized by"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
@@ -40,9 +51,11 @@ class HandoverForm(forms.Form):
     from_user = forms.ModelChoiceField(label=_("Handed over by"), queryset=User.objects.none())
     to_user = forms.ModelChoiceField(label=_("Received by"), queryset=User.objects.none())
     at = forms.DateTimeField(label=_("When"), widget=_WHEN)
-    purpose = forms.CharField(label=_("Purpose"), max_length=300)
+    purpose = forms.CharField(label=_("Purpose"), max_length=max_length(CustodyEvent, "purpose"))
     seal_intact = forms.BooleanField(label=_("Seal intact"), required=False)
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    note = forms.CharField(
+        label=_("Note"), max_length=max_length(CustodyEvent, "note"), required=False
+    )
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ Writes go through `muhafiz.hashbank.actions`; nothing here saves on its own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -52,6 +52,9 @@ class BankKindChoice(models.TextChoices):
 
 
 class Bank(models.Model):
+    # Limits of the text columns without one (core.limits).
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"description": 2000}
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=BankKindChoice.choices)
     agency = models.ForeignKey(
@@ -158,6 +161,8 @@ def _unique_per_bank(field: str) -> models.UniqueConstraint:
 
 
 class BankEntry(models.Model):
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"removal_reason": 2000}
+
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="entries")
     md5 = models.CharField(max_length=32, null=True, blank=True)
     sha1 = models.CharField(max_length=40, null=True, blank=True)

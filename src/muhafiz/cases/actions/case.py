@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from muhafiz.audit.actions import record
 from muhafiz.cases import hooks
 from muhafiz.cases.actions._common import (
-    MAX_SUMMARY,
     _check_fir_unique,
     _check_open,
     _check_station,
@@ -38,6 +37,7 @@ from muhafiz.cases.models import (
     TeamRole,
 )
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
@@ -66,10 +66,7 @@ def create_case(
     unknown = facts - set(FACT_FIELDS)
     if unknown:
         raise ValidationError({"facts": _("Unknown fact: %(f)s") % {"f": ", ".join(unknown)}})
-    if len(summary) > MAX_SUMMARY:
-        raise ValidationError(
-            {"summary": _("Keep it under %(n)d characters.") % {"n": MAX_SUMMARY}}
-        )
+    check_lengths(Case, {"fir_number": fir_number, "summary": summary})
     if reported_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"reported_at": _("The report cannot be received in the future.")})
     _check_station(district, police_station, fir_number)
@@ -143,14 +140,11 @@ def update_case(
     if not isinstance(police_station, str) and police_station != case.police_station:
         case.police_station = police_station
         changed.append("police_station")
+    check_lengths(Case, {"fir_number": fir_number, "summary": summary})
     if fir_number is not None and fir_number.strip() != case.fir_number:
         case.fir_number = fir_number.strip()
         changed.append("fir_number")
     if summary is not None and summary != case.summary:
-        if len(summary) > MAX_SUMMARY:
-            raise ValidationError(
-                {"summary": _("Keep it under %(n)d characters.") % {"n": MAX_SUMMARY}}
-            )
         refuse_victim_identity(case, summary=summary)
         case.summary = summary
         changed.append("summary")

@@ -29,6 +29,7 @@ from muhafiz.cases.models import (
     IdentifierKind,
     Witness,
 )
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
@@ -49,9 +50,10 @@ class AccusedDetails:
 
 
 def _clean_accused(details: AccusedDetails) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    for attr, limit in (("name", 200), ("aliases", 500), ("addresses", 2000)):
-        if len(getattr(details, attr) or "") > limit:
-            raise ValidationError({attr: _("Keep it under %(n)d characters.") % {"n": limit}})
+    check_lengths(
+        Accused,
+        {"name": details.name, "aliases": details.aliases, "addresses": details.addresses},
+    )
     if details.status not in AccusedStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     identifiers = {
@@ -159,13 +161,7 @@ def add_witness(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Give the witness's name.")})
-    for attr, value, limit in (
-        ("name", name, 200),
-        ("address", address, 1000),
-        ("relation", relation, 200),
-    ):
-        if len(value or "") > limit:
-            raise ValidationError({attr: _("Keep it under %(n)d characters.") % {"n": limit}})
+    check_lengths(Witness, {"name": name, "address": address, "relation": relation})
     phone_list = _normalized_list(phones, normalize_phone, "phones", limit=5)
     refuse_victim_identity(case, relation=relation)
     with transaction.atomic():

@@ -23,6 +23,7 @@ from muhafiz.cases.models import (
     TeamMember,
     TeamRole,
 )
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     SYSTEM,
     Perm,
@@ -143,8 +144,7 @@ def request_team_join(
     _check_open(case)
     _check_can_join(case, user, team_role)
     text = _reason(reason)
-    if len(text) > 500:
-        raise ValidationError({"reason": _("Keep it under %(n)d characters.") % {"n": 500}})
+    check_lengths(TeamJoinRequest, {"reason": text})
     refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         if TeamMember.objects.filter(case=case, user=user, team_role=team_role).exists():
@@ -207,8 +207,7 @@ def decide_team_join(
     note = (note or "").strip()
     if not approve:
         note = _reason(note, "note")
-    if len(note) > 500:
-        raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": 500}})
+    check_lengths(TeamJoinRequest, {"note": note}, fields={"note": "decision_note"})
     refuse_victim_identity(case, note=note)
     if approve:
         _check_open(case)

@@ -33,6 +33,7 @@ from muhafiz.cases.models import (
     Gender,
     Victim,
 )
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
@@ -56,13 +57,11 @@ class VictimIdentity:
     estimated_age: int | None = None
 
 
-IDENTITY_LIMITS = {"name": 200, "guardian_name": 200, "address": 1000}
+IDENTITY_LIMITS = Victim.TEXT_LIMITS  # the limits live on the model (core.limits)
 
 
 def _clean_identity(identity: VictimIdentity, reported_on: dt.date) -> dict[str, Any]:
-    for attr, limit in IDENTITY_LIMITS.items():
-        if len(getattr(identity, attr) or "") > limit:
-            raise ValidationError({attr: _("Keep it under %(n)d characters.") % {"n": limit}})
+    check_lengths(Victim, {attr: getattr(identity, attr) for attr in IDENTITY_LIMITS})
     cnic = ""
     if identity.cnic and identity.cnic.strip():
         try:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from muhafiz.cases.models import Case
 from muhafiz.core.datadir import secure_directory
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
@@ -48,12 +49,12 @@ def _check_open(case: Case) -> None:
         raise ValidationError(_("The case is closed; reopen it to change its evidence."))
 
 
-def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
+def _text(value: str, field: str, model: Any, *, required: bool = False) -> str:
+    """`value` stripped, checked against the length of `model.field` (`core.limits`)."""
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({field: _("This is required.")})
-    if len(value) > limit:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
+    check_lengths(model, {field: value})
     return value
 
 

@@ -55,11 +55,11 @@ def create_item(
     if details.kind not in EvidenceKind.values:
         raise ValidationError({"kind": _("Unknown kind of evidence.")})
     fields = {
-        "description": _text(details.description, "description", 500),
-        "make_model": _text(details.make_model, "make_model", 200),
-        "serial_number": _text(details.serial_number, "serial_number", 100),
-        "seal_number": _text(details.seal_number, "seal_number", 100),
-        "seized_place": _text(details.seized_place, "seized_place", 300, required=True),
+        "description": _text(details.description, "description", EvidenceItem),
+        "make_model": _text(details.make_model, "make_model", EvidenceItem),
+        "serial_number": _text(details.serial_number, "serial_number", EvidenceItem),
+        "seal_number": _text(details.seal_number, "seal_number", EvidenceItem),
+        "seized_place": _text(details.seized_place, "seized_place", EvidenceItem, required=True),
     }
     refuse_victim_identity(
         case,
@@ -141,8 +141,8 @@ def record_handover(
     """
     if not may_record_handover(actor, item):
         raise PermissionDenied("custody.handover")
-    purpose = _text(purpose, "purpose", 300, required=True)
-    note = _text(note, "note", 500)
+    purpose = _text(purpose, "purpose", CustodyEvent, required=True)
+    note = _text(note, "note", CustodyEvent)
     refuse_victim_identity(item.case, purpose=purpose, note=note)
     _not_future(at, "at")
     if to_user is None or not may_hold(to_user, item.case):

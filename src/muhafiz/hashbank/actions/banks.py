@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
 from muhafiz.banks.model import BankKind
 from muhafiz.catalogue.models import Agency
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, Scope, check_perm
 from muhafiz.hashbank.errors import BankError
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, CategoryScheme, ImportStatus
@@ -47,6 +49,7 @@ def create_bank(
     name = name.strip()
     if not name:
         raise BankError("a bank needs a name")
+    _check_lengths(Bank, {"name": name, "description": description})
     try:
         bank_kind = BankKind(kind)
     except ValueError as exc:
@@ -113,6 +116,7 @@ def remove_entry(actor: Any, entry: BankEntry, *, reason: str) -> BankEntry:
     reason = reason.strip()
     if not reason:
         raise BankError("say why the entry is removed (a reason is required)")
+    _check_lengths(BankEntry, {"reason": reason}, fields={"reason": "removal_reason"})
     with transaction.atomic():
         locked = BankEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.removed_at is not None:
@@ -156,6 +160,16 @@ def record_request(
             matched=matched,
             banks=sorted(set(banks)),
         )
+
+
+def _check_lengths(model: Any, values: dict[str, str], **kwargs: Any) -> None:
+    """`core.limits.check_lengths`, as the BankError the bank commands and API report."""
+    try:
+        check_lengths(model, values, **kwargs)
+    except ValidationError as exc:
+        raise BankError(
+            "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in exc.message_dict.items())
+        ) from exc
 
 
 def _user(actor: Any) -> Any:

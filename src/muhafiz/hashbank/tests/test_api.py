@@ -374,3 +374,23 @@ def test_a_provincial_examiner_cannot_manage_a_national_or_another_provinces_ban
 
     assert (national.status_code, other.status_code, own.status_code) == (403, 403, 200)
     assert nationwide.status_code == 200
+
+
+def test_an_overlong_removal_reason_is_refused_naming_the_field_and_nothing_written(
+    people: People, banks: dict[str, Any]
+) -> None:
+    # Before: any length was stored (the column is a text field without a limit).
+    from muhafiz.core.limits import max_length
+
+    entry = BankEntry.objects.filter(bank=banks["bad"], md5__isnull=False).first()
+    assert entry is not None
+    too_long = "r" * (max_length(BankEntry, "removal_reason") + 1)
+    response = signed_in(people.forensic_examiner).post(
+        f"/api/v1/banks/hotline/entries/{entry.pk}/remove",
+        json.dumps({"reason": too_long}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "reason: Keep it under 2000 characters" in response.json()["error"]["message"]
+    entry.refresh_from_db()
+    assert entry.removed_at is None and entry.removal_reason == ""

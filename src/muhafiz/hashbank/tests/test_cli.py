@@ -245,3 +245,12 @@ def test_a_bank_command_on_an_unmigrated_database_says_to_migrate(tmp_path: Path
     assert result.returncode == 1
     assert "run `muhafiz manage migrate` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_overlong_bank_name_is_refused_naming_the_field(tmp_path: Path) -> None:
+    # Before: a 300-character name was stored (SQLite) or failed in the database (PostgreSQL).
+    source = tmp_path / "list.txt"
+    source.write_text("d41d8cd98f00b204e9800998ecf8427e\n")
+    code, out = _run("import", str(source), "--name", "N" * 101, "--kind", "watch")
+    assert code == 1 and "name: Keep it under 100 characters" in out
+    assert not Bank.objects.exists()
