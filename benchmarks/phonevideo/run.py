@@ -361,9 +361,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.video_seconds, args.ufdr_files, args.ufdr_file_kib, args.repeats = 2, 200, 4, 1
         size = (320, 180)
     before = load()
-    command = ".venv/bin/python benchmarks/phonevideo/run.py" + (
-        "" if argv is None else " " + " ".join(argv)
-    )
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join([".venv/bin/python benchmarks/phonevideo/run.py", *given])
     if args.ufdr_only:
         with tempfile.TemporaryDirectory(prefix="phonevideo-bench-") as tmp:
             ufdr = ufdr_bench(Path(tmp), args.ufdr_files, args.ufdr_file_kib * 1024, args.workers)

@@ -111,6 +111,9 @@ class ScanMatchOut(Schema):
     distance: int
     category: int | None
     series: str
+    frame_times: str
+    query_percent: float | None
+    compared_percent: float | None
 
 
 class MediaOut(Schema):
@@ -129,6 +132,9 @@ class MediaOut(Schema):
     category: int | None
     category_scheme: str
     banked_in: str
+    deleted: bool
+    carved_offset: int | None
+    device_path: str
     matches: list[ScanMatchOut]
 
 
@@ -264,7 +270,8 @@ def _scan_out(scan: Scan) -> dict[str, Any]:
 def _media_out(media: MediaFile) -> dict[str, Any]:
     fields = (
         "path", "size", "mime", "md5", "sha1", "sha256", "pdq", "pdq_quality", "exif",
-        "known_good", "matched", "category", "category_scheme", "banked_in",
+        "known_good", "matched", "category", "category_scheme", "banked_in", "deleted",
+        "carved_offset", "device_path",
     )  # fmt: skip
     out: dict[str, Any] = {"id": media.pk, **{f: getattr(media, f) for f in fields}}
     out["matches"] = [
@@ -275,6 +282,9 @@ def _media_out(media: MediaFile) -> dict[str, Any]:
             "distance": m.distance,
             "category": m.category,
             "series": m.series,
+            "frame_times": m.frame_times,
+            "query_percent": m.query_percent,
+            "compared_percent": m.compared_percent,
         }
         for m in media.matches.all()
     ]

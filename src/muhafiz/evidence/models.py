@@ -214,6 +214,12 @@ class MediaFile(models.Model):
     exif = models.JSONField(default=dict, blank=True)
     known_good = models.BooleanField(default=False)
     matched = models.BooleanField(default=False)
+    # Where a seized device kept it: deleted (still listed by its file system), carved from
+    # unallocated space at this byte of the media, and a phone extraction's own path for it.
+    # A disk image's partition and path are in `path` itself (`laptop.E01!p2/Users/...`).
+    deleted = models.BooleanField(default=False)
+    carved_offset = models.BigIntegerField(null=True, blank=True)
+    device_path = models.TextField(blank=True)
     # The examiner's category (a value of `category_scheme`), null while uncategorised.
     category = models.SmallIntegerField(null=True, blank=True)
     category_scheme = models.CharField(max_length=40, blank=True)
@@ -252,9 +258,20 @@ class ScanMatch(models.Model):
     distance = models.PositiveSmallIntegerField(default=0)
     category = models.SmallIntegerField(null=True, blank=True)
     series = models.CharField(max_length=200, blank=True)
+    # A video's matches (vPDQ, or a known picture seen as frames): the seconds of this video
+    # whose frames matched, and for vPDQ how much of each video matched the other.
+    frame_times = models.TextField(blank=True)
+    query_percent = models.FloatField(null=True, blank=True)
+    compared_percent = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["media", "bank", "kind"]
+
+    @property
+    def times_shown(self) -> str:
+        """The matching seconds, the first ten of them (a report gives them all)."""
+        times = [t for t in self.frame_times.split(",") if t]
+        return ", ".join(times[:10]) + (" …" if len(times) > 10 else "")
 
 
 class ScanIssue(models.Model):

@@ -95,6 +95,8 @@ def scan_media(scan: Scan, *, only: str = "") -> QuerySet[MediaFile]:
         media = media.filter(matched=False, known_good=False)
     elif only == "uncategorised":
         media = media.filter(category__isnull=True, mime__startswith="image/")
+    elif only == "deleted":  # deleted or carved: what the device's owner thought was gone
+        media = media.filter(Q(deleted=True) | Q(carved_offset__isnull=False))
     return media
 
 

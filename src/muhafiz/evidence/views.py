@@ -126,7 +126,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scan = selectors.load_scan(request.user, pk)
     only = request.GET.get("only", "")
-    if only not in ("", "matched", "unmatched", "uncategorised"):
+    if only not in ("", "matched", "unmatched", "uncategorised", "deleted"):
         only = ""
     page = Paginator(selectors.scan_media(scan, only=only), MEDIA_PER_PAGE).get_page(
         request.GET.get("page")

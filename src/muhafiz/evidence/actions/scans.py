@@ -337,6 +337,12 @@ def _read_matches(conn: sqlite3.Connection) -> dict[tuple[int, str], list[dict[s
     return found
 
 
+def _column(row: sqlite3.Row, name: str, default: Any) -> Any:
+    # Columns added to the scan file after version 1 shipped (triage.scanfile.ADDED_COLUMNS):
+    # a scan file written before them has none.
+    return row[name] if name in row.keys() else default  # noqa: SIM118 - sqlite3.Row
+
+
 def _exif(row: sqlite3.Row) -> dict[str, Any]:
     keys = ("exif_make", "exif_model", "exif_software", "exif_datetime", "exif_offset")
     summary = {k.removeprefix("exif_"): row[k] for k in keys if row[k]}
@@ -366,6 +372,9 @@ def _copy_files(
                 height=row["height"],
                 exif=_exif(row),
                 known_good=bool(row["known_good"]),
+                deleted=bool(_column(row, "deleted", 0)),
+                carved_offset=_column(row, "carved_offset", None),
+                device_path=_column(row, "device_path", None) or "",
                 matched=any(
                     m["bank_kind"] != "known-good"
                     for m in matches.get((row["source_id"], row["path"]), [])
@@ -392,6 +401,9 @@ def _copy_files(
                     distance=int(m["distance"]),
                     category=m["category"],
                     series=(m["series"] or "")[:200],
+                    frame_times=m.get("frame_times") or "",
+                    query_percent=m.get("query_percent"),
+                    compared_percent=m.get("compared_percent"),
                 )
                 for key in by_key
                 for m in matches.get(key, [])

@@ -371,3 +371,24 @@ def test_a_read_only_mount_is_recognised(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert state.read_only is True
     assert state.mount_point is not None and os.path.ismount(state.mount_point)
     assert read_write_warning([tmp_path]) is None
+
+
+def test_a_scan_with_matches_and_clusters_passes_the_full_check(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    """SQLite 3.40 reports a false "NULL value in matches.bank_kind" / "pdq_clusters.cluster" in
+    `integrity_check` (a NOT NULL column before a key column of a WITHOUT ROWID table): the
+    server refused every scan file with a match or a cluster. The value checks decide instead."""
+    from muhafiz.triage.scanfile import open_readonly
+
+    picture = jpeg_bytes(scene(31))
+    write(tmp_path / "src" / "a.jpg", picture)
+    write(tmp_path / "src" / "b.jpg", jpeg_bytes(scene(31), quality=70))  # a near-duplicate
+    bank = tmp_path / "known.sha256"
+    bank.write_text(f"{hashlib.sha256(picture).hexdigest()}  known\n")
+    result = scan(tmp_path / "src", banks=[bank])
+    assert result.matches
+    conn = sqlite3.connect(result.path)
+    assert conn.execute("SELECT COUNT(*) FROM pdq_clusters").fetchone()[0] == 2
+    conn.close()
+    open_readonly(result.path, verify=True, immutable=True).close()
