@@ -169,6 +169,29 @@ def test_huge_or_odd_numbers_in_text_lists_are_named_bad_rows(
     assert reason in _rejected(bank, path, fmt=fmt)
 
 
+def _imported_whole_or_nothing(bank: Bank, path: Path, fmt: str | None) -> None:
+    """Import a spoiled file: rejected (recorded, rows unchanged), refused with a clear
+    BankError (rows unchanged), or imported whole. Never any other exception."""
+    before = _rows(bank)
+    imports = BankImport.objects.filter(bank=bank).count()
+    try:
+        result = actions.import_hash_list(SYSTEM, bank, path, fmt=fmt)
+    except actions.ImportRejectedError as exc:
+        assert _rows(bank) == before
+        assert exc.bank_import.status == ImportStatus.REJECTED
+        assert BankImport.objects.filter(bank=bank).count() == imports + 1
+        return
+    except actions.BankError as exc:
+        assert _rows(bank) == before
+        assert str(exc) and "Traceback" not in str(exc)
+        return
+    finally:
+        path.unlink(missing_ok=True)
+    assert result.status in {ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED}
+    added = BankEntry.objects.filter(bank=bank).count() - len(before)
+    assert added == result.added
+
+
 # --- property-based: generated hostile hash lists ---------------------------------------------
 
 
@@ -252,25 +275,7 @@ def test_generated_hostile_hash_lists_never_change_rows_unless_they_import_whole
     )
     path = tmp_path / f"hostile-{BankImport.objects.count()}.{fmt}"
     path.write_bytes(data)
-    before = _rows(bank)
-    imports = BankImport.objects.filter(bank=bank).count()
-    detected = None if detect else fmt
-    try:
-        result = actions.import_hash_list(SYSTEM, bank, path, fmt=detected)
-    except actions.ImportRejectedError as exc:
-        assert _rows(bank) == before
-        assert exc.bank_import.status == ImportStatus.REJECTED
-        assert BankImport.objects.filter(bank=bank).count() == imports + 1
-        return
-    except actions.BankError as exc:
-        assert _rows(bank) == before
-        assert str(exc) and "Traceback" not in str(exc)
-        return
-    finally:
-        path.unlink(missing_ok=True)
-    assert result.status in {ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED}
-    added = BankEntry.objects.filter(bank=bank).count() - len(before)
-    assert added == result.added
+    _imported_whole_or_nothing(bank, path, None if detect else fmt)
 
 
 # --- NSRL RDS v3: an SQLite file from outside ---------------------------------------------------
@@ -373,21 +378,4 @@ def test_generated_hostile_nsrl_databases_never_change_rows_unless_they_import_w
     bank = Bank.objects.filter(name="Known software").first() or actions.create_bank(
         SYSTEM, name="Known software", kind="known-good"
     )
-    before = _rows(bank)
-    imports = BankImport.objects.filter(bank=bank).count()
-    try:
-        result = actions.import_hash_list(SYSTEM, bank, path, fmt=None if detect else "nsrl")
-    except actions.ImportRejectedError as exc:
-        assert _rows(bank) == before
-        assert exc.bank_import.status == ImportStatus.REJECTED
-        assert BankImport.objects.filter(bank=bank).count() == imports + 1
-        return
-    except actions.BankError as exc:
-        assert _rows(bank) == before
-        assert str(exc) and "Traceback" not in str(exc)
-        return
-    finally:
-        path.unlink(missing_ok=True)
-    assert result.status in {ImportStatus.COMPLETED, ImportStatus.ALREADY_IMPORTED}
-    added = BankEntry.objects.filter(bank=bank).count() - len(before)
-    assert added == result.added
+    _imported_whole_or_nothing(bank, path, None if detect else "nsrl")
