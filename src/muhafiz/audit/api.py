@@ -23,6 +23,7 @@ class EventQuery(Schema):
     action: str = Field("", max_length=100, description="A dotted action name or its beginning")
     object_type: str = Field("", max_length=100, description="e.g. cases.case")
     object_id: str = Field("", max_length=64)
+    case: str = Field("", max_length=40, description="A case reference: everything about it")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     after_sequence: int | None = Field(
@@ -81,6 +82,7 @@ def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
         action=query.action.strip(),
         object_type=query.object_type.strip(),
         object_id=query.object_id.strip(),
+        case=query.case.strip(),
         date_from=query.date_from,
         date_to=query.date_to,
         after_sequence=query.after_sequence,

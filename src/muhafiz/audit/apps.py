@@ -16,3 +16,9 @@ class AuditConfig(AppConfig):
             crypto.validate_configured_ring()
         except crypto.FieldKeyError as exc:
             raise ImproperlyConfigured(f"field-encryption keys: {exc}") from exc
+
+        from muhafiz.audit import home
+        from muhafiz.core.home import home_panels
+
+        # The cases recently acted on, on the auditor's home page.
+        home_panels.connect(home.panels, uid="audit.home")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,9 @@ class EventFilter:
     action: str = ""
     object_type: str = ""
     object_id: str = ""
+    # A case reference: events about the case and everything in it (its items, scans, team…),
+    # whose object is labelled with the reference, or whose details name the case.
+    case: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     after_sequence: int | None = None
@@ -32,6 +35,7 @@ class EventFilter:
             "action": self.action,
             "object_type": self.object_type,
             "object_id": self.object_id,
+            "case": self.case,
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "after_sequence": "" if self.after_sequence is None else str(self.after_sequence),
@@ -52,6 +56,13 @@ def filter_events(criteria: EventFilter) -> QuerySet[AuditEvent]:
         events = events.filter(object_type=criteria.object_type)
     if criteria.object_id:
         events = events.filter(object_id=criteria.object_id)
+    if criteria.case:
+        reference = criteria.case.upper()
+        events = events.filter(
+            Q(object_label=reference)
+            | Q(object_label__startswith=f"{reference} ")
+            | Q(details__case=reference)
+        )
     zone = timezone.get_current_timezone()
     if criteria.date_from:
         start = dt.datetime.combine(criteria.date_from, dt.time.min, tzinfo=zone)
@@ -79,6 +90,12 @@ class EventFilterForm(forms.Form):
         help_text=_("e.g. cases.case"),
     )
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
+    case = forms.CharField(
+        label=_("Case reference"),
+        max_length=40,
+        required=False,
+        help_text=_("Everything about one case, e.g. LHR-2026-0001."),
+    )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -100,6 +117,7 @@ class EventFilterForm(forms.Form):
             action=str(data.get("action") or "").strip(),
             object_type=str(data.get("object_type") or "").strip(),
             object_id=str(data.get("object_id") or "").strip(),
+            case=str(data.get("case") or "").strip(),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )

@@ -16,7 +16,9 @@ from muhafiz.cases.models import (
     AccusedIdentifier,
     Alert,
     Case,
+    CaseStatus,
     Referral,
+    ReferralStatus,
     SectionRule,
     TeamJoinRequest,
     TeamJoinStatus,
@@ -464,3 +466,54 @@ def find_accused_by_identifiers(values: list[tuple[str, str]]) -> dict[tuple[str
                 )
             )
     return dict(found)
+
+
+# --- work queues (the home page) ----------------------------------------------------------------
+
+
+def my_open_cases(principal: Any) -> QuerySet[Case]:
+    """Open cases on whose team the person is, newest report first (none for API clients)."""
+    me = user_pk(principal)
+    if me is None:
+        return Case.objects.none()
+    return (
+        visible_cases(principal)
+        .filter(team__user_id=me, status=CaseStatus.OPEN)
+        .distinct()
+        .order_by("-reported_at", "-pk")
+    )
+
+
+def join_requests_to_decide(principal: Any) -> QuerySet[TeamJoinRequest]:
+    """Requests to join the teams of cases the person oversees, that someone else made and
+    that wait for a decision (nobody decides their own), oldest first."""
+    me = user_pk(principal)
+    if me is None:
+        return TeamJoinRequest.objects.none()
+    return (
+        TeamJoinRequest.objects.filter(
+            scope_filter(
+                principal,
+                Perm.CASE_OVERSEE,
+                district_field="case__district",
+                province_field="case__district__province",
+            ),
+            status=TeamJoinStatus.REQUESTED,
+        )
+        .exclude(requested_by_id=me)
+        .exclude(user_id=me)
+        .select_related("case", "user")
+        .order_by("requested_at", "pk")
+    )
+
+
+def referrals_for_officer(principal: Any) -> QuerySet[Referral]:
+    """Referrals named to this child-protection officer that are not finished, oldest first."""
+    me = user_pk(principal)
+    if me is None:
+        return Referral.objects.none()
+    return (
+        referral_queue(principal)
+        .filter(officer_id=me, status__in=[ReferralStatus.REQUESTED, ReferralStatus.ACCEPTED])
+        .order_by("created_at", "pk")
+    )

@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -673,6 +674,10 @@ def alerts(request: HttpRequest) -> HttpResponse:
 def alert_read(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id, recipient_id=request.user.pk)
     actions.mark_alert_read(request.user, alert)
+    # Marked from the home page's queue: back there.
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return redirect(target)
     return redirect("cases:alerts")
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from muhafiz.core.permissions import granted_perms, public, signed_in
+from muhafiz.core.home import work_queue
+from muhafiz.core.permissions import public, signed_in
 
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
-    perms = sorted(p.value for p in granted_perms(request.user))
-    return render(request, "core/home.html", {"perms": perms})
+    """The person's work queue: what each app has for them to do today."""
+    panels = work_queue(request.user, now=timezone.now())
+    return render(request, "core/home.html", {"panels": panels})
 
 
 @public

@@ -139,6 +139,9 @@ DEMO_CASES: tuple[DemoCase, ...] = (
             DemoStage("scrutiny_accepted", _d(15)),
             DemoStage("trial_started", _d(20)),
             DemoStage("judicial_remand_reviewed", _d(24), accused=0),
+            # A new 15-day judicial remand: its review is due in two days (amber on the home
+            # pages of the team's prosecutor and supervisor).
+            DemoStage("judicial_remand_ordered", _d(27), accused=0),
             DemoStage("hearing", _d(34)),
         ),
         evidence=(
@@ -149,7 +152,13 @@ DEMO_CASES: tuple[DemoCase, ...] = (
                 handed_to="forensic.punjab",
             ),
         ),
-        shows=("clocks met", "trial clock pending", "referral", "evidence custody"),
+        shows=(
+            "clocks met",
+            "trial clock pending",
+            "judicial remand review due soon",
+            "referral",
+            "evidence custody",
+        ),
     ),
     DemoCase(
         key="LHR demo 2",

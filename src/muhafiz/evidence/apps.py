@@ -12,3 +12,9 @@ class EvidenceConfig(AppConfig):
         from muhafiz.evidence.links import accused_identifiers_changed as find_links
 
         accused_identifiers_changed.connect(find_links, uid="evidence.cross_case_links")
+
+        from muhafiz.core.home import home_panels
+        from muhafiz.evidence import home
+
+        # The items a person holds, on their home page.
+        home_panels.connect(home.panels, uid="evidence.home")

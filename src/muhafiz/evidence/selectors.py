@@ -333,3 +333,27 @@ def cases_holding_hashes(values: list[str]) -> dict[str, set[int]]:
             for value, case_id in rows.values_list(column, "case_id"):
                 found.setdefault(value, set()).add(case_id)
     return found
+
+
+def items_held_by(principal: Any) -> QuerySet[EvidenceItem]:
+    """Evidence items the person holds now (the last hand-over was to them), of cases they may
+    see evidence of, with their scans; the longest held first."""
+    from muhafiz.core.permissions import user_pk
+
+    me = user_pk(principal)
+    if me is None:
+        return EvidenceItem.objects.none()
+    return (
+        EvidenceItem.objects.filter(
+            scope_filter(
+                principal,
+                Perm.EVIDENCE_VIEW,
+                district_field="case__district",
+                province_field="case__district__province",
+            ),
+            holder_id=me,
+        )
+        .select_related("case")
+        .prefetch_related("scans")
+        .order_by("seized_at", "pk")
+    )

@@ -20,3 +20,9 @@ class ProceedingsConfig(AppConfig):
 
         # A case opened or changed brings its clocks up to date once its transaction commits.
         case_saved.connect(sync_clocks, uid="proceedings.sync_clocks")
+
+        from muhafiz.core.home import home_panels
+        from muhafiz.proceedings import home
+
+        # The deadlines of the person's cases on their home page.
+        home_panels.connect(home.panels, uid="proceedings.home")

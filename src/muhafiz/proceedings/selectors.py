@@ -501,3 +501,47 @@ def overdue_summary_rows(group: str) -> list[dict[str, Any]]:
 def stopped_clocks() -> QuerySet[Clock]:
     """Every stopped clock (all cases), for the summary job's stage durations; a system read."""
     return Clock.objects.filter(stopped_at__isnull=False)
+
+
+# --- work queue (the home page) -----------------------------------------------------------------
+
+# Running clocks due within this many days show on the home page even before they are "due soon".
+UPCOMING_DAYS = 7
+
+
+def deadlines_for(principal: Any, *, now: datetime) -> QuerySet[Clock]:
+    """Running clocks of open cases that the person works on (on the team) or oversees, that
+    are missed, nearly due or due within UPCOMING_DAYS: missed first, then by due time."""
+    from muhafiz.core.permissions import user_pk
+
+    me = user_pk(principal)
+    if me is None:
+        return Clock.objects.none()
+    mine = Q(case__team__user_id=me)
+    oversight = scope_filter(
+        principal,
+        Perm.CASE_OVERSEE,
+        district_field="case__district",
+        province_field="case__district__province",
+    )
+    urgent = Q(state__in=[ClockState.MISSED, ClockState.DUE_SOON]) | Q(
+        due_at__lt=now + timedelta(days=UPCOMING_DAYS)
+    )
+    ids = (
+        Clock.objects.filter(mine | oversight, urgent)
+        .filter(stopped_at__isnull=True, case__status=CaseStatus.OPEN)
+        .values("pk")
+    )
+    return (
+        Clock.objects.filter(pk__in=ids)
+        .select_related("case", "rule", "accused")
+        .order_by("due_at", "pk")
+    )
+
+
+def time_left(due_at: datetime, now: datetime) -> tuple[int, int]:
+    """Whole days and hours until `due_at` (negative when it has passed)."""
+    seconds = int((due_at - now).total_seconds())
+    sign = -1 if seconds < 0 else 1
+    days, rest = divmod(abs(seconds), 86400)
+    return sign * days, sign * (rest // 3600)

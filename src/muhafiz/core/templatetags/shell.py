@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from muhafiz.core.home import navigation_counts
 from muhafiz.core.permissions import Perm, granted_perms, is_verified_staff
 
 register = template.Library()
@@ -74,6 +75,10 @@ def main_navigation(context: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     perms = granted_perms(user)
     current = request.path
+    counts = context.get("_nav_counts")
+    if counts is None:
+        counts = navigation_counts(user)
+        context["_nav_counts"] = counts
     items = []
     for entry in NAVIGATION:
         if entry.perms and not perms.intersection(entry.perms):
@@ -81,8 +86,15 @@ def main_navigation(context: dict[str, Any]) -> list[dict[str, Any]]:
         url = _first_url(entry.url_names)
         if url is None:
             continue
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": entry.label, "active": active})
+        matches = current == url if url == "/" else current.startswith(url)
+        count = sum(counts.get(name, 0) for name in entry.url_names)
+        items.append({"url": url, "label": entry.label, "active": matches, "count": count})
+    # One entry is current: the most specific (/cases/alerts/ is Alerts, not Cases too).
+    current_items = [item for item in items if item["active"]]
+    if len(current_items) > 1:
+        best = max(current_items, key=lambda item: len(item["url"]))
+        for item in current_items:
+            item["active"] = item is best
     return items
 
 
