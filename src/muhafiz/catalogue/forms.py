@@ -85,9 +85,9 @@ class AgencyForm(CatalogueForm):
         super().__init__(*args, **kwargs)
         district = self.fields["district"]
         assert isinstance(district, forms.ModelChoiceField)
-        district.queryset = District.objects.select_related("province").order_by(
-            "province__name", "name"
-        )
+        district.queryset = _districts()
+        district.label = _("District")
+        self.fields["province"].label = _("Province")
 
 
 def _districts() -> Any:
@@ -110,6 +110,7 @@ class PoliceStationForm(CatalogueForm):
         district = self.fields["district"]
         assert isinstance(district, forms.ModelChoiceField)
         district.queryset = _districts()
+        district.label = _("District")
 
     def keys(self) -> dict[str, Any]:
         return {"district": self.cleaned_data["district"]}

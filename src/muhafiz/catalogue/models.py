@@ -11,7 +11,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def localized(english: str, urdu: str) -> str:
+    """A catalogue name in the language of the page: its Urdu name on an Urdu page when the
+    catalogue has one (issue 15), else the English name."""
+    if urdu and (get_language() or "").startswith("ur"):
+        return urdu
+    return english
 
 
 class Cited(models.Model):
@@ -47,7 +56,7 @@ class Province(models.Model):
         verbose_name_plural = _("provinces and territories")
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self.name, self.name_ur)
 
 
 class District(models.Model):
@@ -64,7 +73,7 @@ class District(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self.name, self.name_ur)
 
 
 class PoliceStation(Cited):
@@ -85,7 +94,7 @@ class PoliceStation(Cited):
         verbose_name_plural = _("police stations")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.district})"
+        return f"{localized(self.name, self.name_ur)} ({self.district})"
 
 
 class AgencyKind(models.TextChoices):
@@ -120,7 +129,7 @@ class Agency(Cited):
         verbose_name_plural = _("agencies")
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self.name, self.name_ur)
 
     def clean(self) -> None:
         super().clean()
@@ -151,7 +160,7 @@ class Offence(Cited):
         ordering = ["law", "section"]
 
     def __str__(self) -> str:
-        return f"{self.code} — {self.title}"
+        return f"{self.code} — {localized(self.title, self.title_ur)}"
 
 
 # Case events and conditions are named like fir_registered, missing_child.
@@ -193,7 +202,7 @@ class DeadlineRule(Cited):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name
+        return localized(self.name, self.name_ur)
 
     def clean(self) -> None:
         super().clean()

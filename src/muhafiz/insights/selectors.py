@@ -259,7 +259,7 @@ def open_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def data_dictionary() -> dict[str, Any]:
     """What every column, measure, dimension and mark means (the page and the JSON file)."""
-    rules = [{"code": r.code, "name": r.name} for r in DeadlineRule.objects.order_by("code")]
+    rules = [{"code": r.code, "name": _name(r)} for r in DeadlineRule.objects.order_by("code")]
     return {
         "columns": {
             "year": _("Calendar year (Pakistan time) in which the counted step happened."),
@@ -463,8 +463,8 @@ def filter_choices() -> dict[str, Any]:
     """What the staff filters offer."""
     return {
         "years": sorted(set(SummaryCount.objects.values_list("year", flat=True).distinct())),
-        "districts": list(District.objects.values_list("pk", "name")),
-        "agencies": list(Agency.objects.filter(active=True).values_list("pk", "name")),
+        "districts": [(d.pk, _name(d)) for d in District.objects.all()],
+        "agencies": [(a.pk, _name(a)) for a in Agency.objects.filter(active=True)],
         "offence_groups": [(c, str(label)) for c, label in OFFENCE_GROUPS],
-        "rules": list(DeadlineRule.objects.values_list("code", "name")),
+        "rules": [(r.code, _name(r)) for r in DeadlineRule.objects.all()],
     }

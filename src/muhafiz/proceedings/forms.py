@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, District, PoliceStation
@@ -79,10 +80,14 @@ class DashboardFilterForm(forms.Form):
         label=_("District"), queryset=District.objects.all(), required=False
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("All stages")), *StageCode.choices]
