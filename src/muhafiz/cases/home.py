@@ -35,8 +35,12 @@ def _alerts(principal: Any) -> QueuePanel:
     unread = selectors.alerts_for(principal, unread=True)
     rows = [
         QueueRow(
-            label=alert.case.reference,
-            url=reverse("cases:detail", args=[alert.case.reference]),
+            # An alert about something that is not a case yet (intake's urgent report) has
+            # a link instead.
+            label=alert.case.reference if alert.case else alert.get_kind_display(),
+            url=(
+                reverse("cases:detail", args=[alert.case.reference]) if alert.case else alert.link
+            ),
             badge=alert.get_kind_display(),
             tone="missed" if alert.kind == "clock_missed" else "",
             detail=alert.message,
