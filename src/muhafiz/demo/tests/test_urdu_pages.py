@@ -50,7 +50,9 @@ def english_messages() -> tuple[frozenset[str], tuple[str, ...]]:
             # Placeholders split a message into the literal pieces a page shows.
             for raw in re.split(r"%\(\w+\)[sdr]|%[sd]|\{\{[^}]*\}\}|<[^>]+>", msgid):
                 piece = " ".join(raw.split()).strip(" :,.;—-")
-                if len(piece.split()) >= 4:
+                # A long sentence is looked for anywhere; a shorter message only as a whole
+                # text (data such as a rule's name may contain a few of its words).
+                if len(piece.split()) >= 6:
                     long.add(piece)
                 elif piece and piece == " ".join(msgid.split()).strip(" :,.;—-"):
                     short.add(piece)
