@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ def test_case_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
             "--requests",
             "5",
             "--database",
-            "muhafiz_bench_smoke",
+            f"muhafiz_bench_smoke_{os.getpid()}",  # one per run: runs side by side never share it
             "--no-results",
         ],
         cwd=ROOT,

@@ -53,6 +53,12 @@ def analyze_video(stream: BinaryIO, record: FileRecord, settings: ScanSettings) 
         if not container.streams.video:
             return  # audio only (an .m4a is an MP4 too)
         vs = container.streams.video[0]
+        if vs.codec_context is None:  # a damaged header can name a codec FFmpeg does not have
+            record.add_issue(
+                IssueCode.CORRUPT_VIDEO,
+                "no decoder for the video stream (damaged header or unknown codec)",
+            )
+            return
         info = _container_info(container, vs, record)
         record.video = info
         try:
