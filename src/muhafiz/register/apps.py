@@ -18,3 +18,9 @@ class RegisterConfig(AppConfig):
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="register-install")
         # A judgment or appeal decision recorded in proceedings reaches the register after commit.
         judgment_recorded.connect(enter_judgment, uid="register.judgment_recorded")
+
+        from muhafiz.core.home import REGISTER_SLOT_UID, home_panels
+        from muhafiz.register import home
+
+        # What the register asks of the person, on their home page (core.home's register slot).
+        home_panels.connect(home.panels, uid=REGISTER_SLOT_UID)
