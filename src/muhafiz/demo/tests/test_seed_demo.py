@@ -259,3 +259,13 @@ def test_the_demo_names_the_address_runserver_listens_on(addr: str, url: str) ->
     from muhafiz.demo.cli import serving_url
 
     assert serving_url(addr) == url
+
+
+def test_the_demo_publishes_its_figures_with_small_counts_suppressed(db: None) -> None:
+    from muhafiz.insights.selectors import open_data, published_years
+
+    seed()
+    cells, _durations = open_data()
+    assert published_years(), "the public statistics page would say nothing is published"
+    shown = {str(c["value"]) for c in cells}
+    assert not shown & {"1", "2", "3", "4"}

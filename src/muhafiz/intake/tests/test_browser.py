@@ -45,6 +45,8 @@ def test_a_public_report_in_urdu_without_javascript_and_its_reply(
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("input[type=file]").count() == 0
     assert "تصاویر یا ویڈیوز نہ بھیجیں" in page.locator("#no-uploads").inner_text()
+    # The page fits the phone's width (the hidden honeypot once made it 30 screens wide).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     snap(page, "intake-01-public-report-ur")
     page.get_by_label("بچے سے جنسی زیادتی").check()
     page.get_by_label("کیا ہوا؟").fill("ہمارے محلے میں ایک بچی کے ساتھ زیادتی ہو رہی ہے۔")
