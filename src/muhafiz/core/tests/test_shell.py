@@ -129,6 +129,24 @@ def test_the_compiled_urdu_catalogue_is_up_to_date(po: Path, tmp_path: Path) -> 
         )
 
 
+@pytest.mark.parametrize(
+    "mo",
+    sorted(Path(settings.PACKAGE_DIR).glob("**/locale/ur/LC_MESSAGES/django.mo")),
+    ids=lambda mo: str(mo.relative_to(settings.PACKAGE_DIR)),
+)
+def test_no_urdu_translation_says_its_text_twice(mo: Path) -> None:
+    # A fill script that replaced only a wrapped translation's first line left the old lines
+    # after it: the register's confidentiality note read twice in a row.
+    with mo.open("rb") as f:
+        catalog = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
+    doubled = [
+        text
+        for text in catalog.values()
+        if len(text) > 10 and len(text) % 2 == 0 and text[: len(text) // 2] * 2 == text
+    ]
+    assert doubled == []
+
+
 @pytest.mark.django_db
 def test_navigation_follows_the_role(people: People) -> None:
     admin_page = signed_in(people.administrator).get("/").content.decode()

@@ -244,7 +244,12 @@ UR = {
     "Matched without a CNIC: confirm the identity with the register office before relying on it.": "شناختی کارڈ نمبر کے بغیر مطابقت: اس پر انحصار سے پہلے رجسٹر دفتر سے شناخت کی تصدیق کریں۔",
 }
 
-ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))(msgstr "")\n', re.MULTILINE)
+# The msgstr with its continuation lines: a translation already there (wrapped) is replaced
+# whole, never only its first line (that left the old text after the new: shown twice).
+ENTRY = re.compile(
+    r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))msgstr "(?:[^"\\]|\\.)*"\n(?:"(?:[^"\\]|\\.)*"\n)*',
+    re.MULTILINE,
+)
 
 
 def _text(block: str) -> str:
