@@ -8,14 +8,11 @@ returned by the audited `POST …/victims/{code}/identity`, never in a URL or a 
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.params import functions as params
 
-from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
 from muhafiz.cases.models import (
     Accused,
@@ -630,8 +627,9 @@ def team(request: HttpRequest, reference: str) -> Any:
 @api_requires(Perm.CASE_OVERSEE)
 def add_team_member(request: HttpRequest, reference: str, payload: TeamIn) -> Any:
     case = selectors.find_case(_who(request), reference)
-    user = get_object_or_404(User, username=payload.username)
-    member = actions.add_team_member(_who(request), case, user, payload.team_role, request=request)
+    member = actions.add_team_member(
+        _who(request), case, payload.username, payload.team_role, request=request
+    )
     return Status(201, _member_out(member))
 
 
@@ -668,13 +666,13 @@ def team_requests(request: HttpRequest, reference: str) -> Any:
 @api_signed_in
 def request_team_join(request: HttpRequest, reference: str, payload: TeamRequestIn) -> Any:
     case = selectors.load_case_page(_who(request), reference)
-    user = None
-    if payload.username:
-        user = User.objects.filter(username=payload.username).first()
-        if user is None:
-            raise ValidationError({"user": _("This person cannot join this case team.")})
     join = actions.request_team_join(
-        _who(request), case, payload.team_role, payload.reason, user=user, request=request
+        _who(request),
+        case,
+        payload.team_role,
+        payload.reason,
+        user=payload.username or None,
+        request=request,
     )
     return Status(201, _join_out(join))
 
@@ -941,7 +939,7 @@ def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
         found,
         needs=payload.needs,
         service=get_object_or_404(Agency, code=payload.service) if payload.service else None,
-        officer=get_object_or_404(User, username=payload.officer) if payload.officer else None,
+        officer=payload.officer or None,
         request=request,
     )
     return Status(201, referral_out(referral))

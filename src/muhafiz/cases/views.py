@@ -16,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muhafiz.accounts.models import User
 from muhafiz.cases import actions, forms, selectors
 from muhafiz.cases.models import (
     Accused,
@@ -263,16 +262,13 @@ def team_add(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.find_case(request.user, reference)
     form = forms.TeamForm(request.POST)
     if form.is_valid():
-        user = User.objects.filter(username=form.cleaned_data["username"]).first()
-        if user is None:
-            messages.error(request, _("No such user."))
-        else:
-            try:
-                actions.add_team_member(
-                    request.user, case, user, form.cleaned_data["team_role"], request=request
-                )
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+        data = form.cleaned_data
+        try:
+            actions.add_team_member(
+                request.user, case, data["username"], data["team_role"], request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -284,14 +280,14 @@ def team_request(request: HttpRequest, reference: str) -> HttpResponse:
     form = forms.TeamRequestForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        user = None
-        if data["username"]:
-            user = User.objects.filter(username=data["username"]).first()
         try:
-            if data["username"] and user is None:
-                raise ValidationError(_("This person cannot join this case team."))
             actions.request_team_join(
-                request.user, case, data["team_role"], data["reason"], user=user, request=request
+                request.user,
+                case,
+                data["team_role"],
+                data["reason"],
+                user=data["username"] or None,
+                request=request,
             )
             messages.success(request, _("Your request was sent to the case's supervisors."))
         except ValidationError as exc:
@@ -620,20 +616,18 @@ def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         victim = get_object_or_404(Victim, case=case, pseudonym=data["victim"])
-        officer = None
-        if data["officer"]:
-            officer = User.objects.filter(username=data["officer"]).first()
-            if officer is None:
-                form.add_error("officer", _("No such user."))
-        if not form.errors:
-            try:
-                actions.refer_victim(
-                    request.user, victim, needs=data["needs"], officer=officer, request=request
-                )
-            except ValidationError as exc:
-                forms.apply_errors(form, exc)
-            else:
-                return redirect("cases:detail", reference=case.reference)
+        try:
+            actions.refer_victim(
+                request.user,
+                victim,
+                needs=data["needs"],
+                officer=data["officer"] or None,
+                request=request,
+            )
+        except ValidationError as exc:
+            forms.apply_errors(form, exc)
+        else:
+            return redirect("cases:detail", reference=case.reference)
     return render(request, "cases/referral_form.html", {"form": form, "case": case})
 
 

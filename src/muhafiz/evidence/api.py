@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.params import functions as params
 
-from muhafiz.accounts.models import User
+from muhafiz.accounts.selectors import staff_named
 from muhafiz.cases.selectors import find_case, load_case
 from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.limits import max_length
@@ -209,13 +209,6 @@ class NetworkQuery(Schema):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _active_user(username: str) -> User | None:
-    """The active staff member with `username`, or None: the action, after its permission
-    check, refuses None with the answer a refused person gets, so the API tells nobody which
-    usernames exist."""
-    return User.objects.filter(username=username, is_active=True).first()
-
-
 def _item_out(item: EvidenceItem) -> dict[str, Any]:
     return {
         "id": item.pk,
@@ -315,7 +308,7 @@ def list_items(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
 @api_requires(Perm.EVIDENCE_EDIT)
 def create_item(request: HttpRequest, reference: str, data: ItemIn) -> Any:
     case = find_case(request.auth, reference)  # type: ignore[attr-defined]
-    seized_by = _active_user(data.seized_by)
+    seized_by = staff_named(data.seized_by)
     details = actions.ItemDetails(**{**data.dict(), "seized_by": seized_by})
     item = actions.create_item(request.auth, case, details, request=request)  # type: ignore[attr-defined]
     return Status(201, _item_out(item))
@@ -337,8 +330,8 @@ def handover(request: HttpRequest, item_id: int, data: HandoverIn) -> Any:
     event = actions.record_handover(
         request.auth,  # type: ignore[attr-defined]
         item,
-        from_user=_active_user(data.from_user),
-        to_user=_active_user(data.to_user),
+        from_user=staff_named(data.from_user),
+        to_user=staff_named(data.to_user),
         at=data.at,
         purpose=data.purpose,
         seal_intact=data.seal_intact,

@@ -59,7 +59,7 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from muhafiz.evidence.actions import may_hold
+        from muhafiz.evidence.selectors import may_hold
 
         users = User.objects.filter(
             Q(case_memberships__case=item.case) | Q(pk=item.holder_id), is_active=True

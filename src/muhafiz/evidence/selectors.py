@@ -14,7 +14,14 @@ from django.utils.translation import gettext as _
 
 from muhafiz.cases.models import Case
 from muhafiz.cases.selectors import hide_unless_known
-from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
+from muhafiz.core.permissions import (
+    Perm,
+    check_perm,
+    has_perm,
+    oversees,
+    scope_filter,
+    user_pk,
+)
 from muhafiz.evidence.links import describe, officer_contact
 from muhafiz.evidence.models import CaseLink, EvidenceItem, LinkKind, MediaFile, Scan
 
@@ -65,6 +72,25 @@ def evidence_rights(principal: Any, case: Case) -> dict[str, bool]:
     """Which forms the case's evidence page shows (the actions decide on submit)."""
     edit = has_perm(principal, Perm.EVIDENCE_EDIT, case) and case.is_open
     return {"edit": edit, "scan": edit and has_perm(principal, Perm.SCAN_RUN, case)}
+
+
+def may_hold(person: Any, case: Case) -> bool:
+    """The custody rule: a staff member whose role may hold seized items (EVIDENCE_CUSTODY) and
+    whose jurisdiction covers the case may receive its items."""
+    return user_pk(person) is not None and has_perm(person, Perm.EVIDENCE_CUSTODY, case)
+
+
+def may_record_handover(actor: Any, item: EvidenceItem) -> bool:
+    """The holder of the item records handing it on; a supervisor overseeing the case may record
+    a hand-over for them. Nobody else records hand-overs between other people."""
+    if user_pk(actor) is not None and user_pk(actor) == item.holder_id:
+        return may_hold(actor, item.case)
+    return oversees(actor, item.case) and has_perm(actor, Perm.EVIDENCE_EDIT, item.case)
+
+
+def item_rights(principal: Any, item: EvidenceItem) -> dict[str, bool]:
+    """Which forms an item's page shows (`record_handover` decides on submit)."""
+    return {"handover": may_record_handover(principal, item)}
 
 
 def scan_rights(principal: Any, scan: Scan) -> dict[str, bool]:

@@ -97,7 +97,7 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
 @requires(Perm.EVIDENCE_VIEW)
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.load_item(request.user, pk)
-    can_edit = actions.may_record_handover(request.user, item)
+    can_edit = selectors.item_rights(request.user, item)["handover"]
     form = forms.HandoverForm(request.POST or None, item=item)
     # On a post the action decides who may record it (PermissionDenied: 403).
     if request.method == "POST" and form.is_valid():

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
 from muhafiz.cases.actions._common import (
     MAX_REASON,
@@ -51,8 +52,9 @@ def refer_victim(
 ) -> Referral:
     """Refer a victim to child-protection services.
 
-    Refused without the victim's referral consent, unless a supervisor has overridden it
-    (`override_consent`), and the override is linked to the referral.
+    `officer` is a staff member or their username. Refused without the victim's referral
+    consent, unless a supervisor has overridden it (`override_consent`), and the override is
+    linked to the referral.
     """
     case = victim.case
     check_perm(actor, Perm.CASE_EDIT, case)
@@ -78,7 +80,9 @@ def refer_victim(
                     % {"code": victim.pseudonym}
                 }
             )
-    if officer is not None and not takes_referrals(officer):
+    named = officer is not None
+    officer = staff_named(officer)  # a username is looked up only after the permission checks
+    if named and (officer is None or not takes_referrals(officer)):
         raise ValidationError({"officer": _("Choose a child-protection officer.")})
     if officer is not None and not covers(officer, case.access_scope()):
         raise ValidationError({"officer": _("This officer does not work in the case's district.")})

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
 from muhafiz.cases.actions._common import _check_open, _reason, refuse_victim_identity
 from muhafiz.cases.actions.alerts import raise_alert
@@ -43,6 +44,8 @@ def _check_can_join(case: Case, user: Any, team_role: str) -> None:
     jurisdiction covers the case. Refusals say so without naming anyone."""
     if team_role not in TeamRole.values:
         raise ValidationError({"team_role": _("Unknown role on a case.")})
+    if user is None:  # a username naming nobody: the answer a refused person gets
+        raise ValidationError({"user": _("This person cannot join this case team.")})
     if user_pk(user) is None:
         raise ValidationError({"user": _("Only staff members join a case team.")})
     if getattr(user, "role", "") != team_role or not user.is_active:
@@ -101,12 +104,16 @@ def add_team_member(
     *,
     request: HttpRequest | None = None,
 ) -> TeamMember:
-    """A supervisor overseeing the case puts `user` on its team (their approval is the add).
+    """A supervisor overseeing the case puts `user` (a staff member or their username) on its
+    team (their approval is the add).
 
     Everyone else asks with `request_team_join`; nobody adds themselves by jurisdiction alone.
+    A username is looked up only after the permission check, so it tells no one without the
+    right whether that person exists.
     """
     check_perm(actor, Perm.CASE_OVERSEE, case)
     _check_open(case)
+    user = staff_named(user)
     _check_can_join(case, user, team_role)
     with transaction.atomic():
         member, _created = _put_on_team(
@@ -127,10 +134,12 @@ def request_team_join(
     user: Any = None,
     request: HttpRequest | None = None,
 ) -> TeamJoinRequest:
-    """Ask that `user` (the actor when None) join the case team as `team_role`.
+    """Ask that `user` (a staff member or their username; the actor when None) join the case
+    team as `team_role`.
 
     A staff member who may open the case asks for themselves; a member of the team may also ask
-    for a colleague. A supervisor overseeing the case decides (`decide_team_join`).
+    for a colleague. A supervisor overseeing the case decides (`decide_team_join`). A username is
+    looked up only once the actor may ask for a colleague.
     """
     from muhafiz.cases.selectors import CASE_PAGE_PERMS
 
@@ -138,9 +147,12 @@ def request_team_join(
         check_perm(actor, Perm.CASE_VIEW, case)
     if user_pk(actor) is None:
         raise PermissionDenied("team.request")
-    user = actor if user is None else user
-    if not same_principal(user, actor) and user_pk(actor) not in case.team_user_ids():
-        raise PermissionDenied("team.request")
+    if user is None or user == getattr(actor, "username", None):
+        user = actor
+    elif isinstance(user, str) or not same_principal(user, actor):
+        if user_pk(actor) not in case.team_user_ids():
+            raise PermissionDenied("team.request")
+        user = staff_named(user)
     _check_open(case)
     _check_can_join(case, user, team_role)
     text = _reason(reason)

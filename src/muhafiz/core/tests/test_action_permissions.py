@@ -43,8 +43,6 @@ NOT_ACTIONS: dict[str, str] = {
     "muhafiz.evidence.actions._common.scan_roots": "a setting, no write",
     "muhafiz.evidence.actions._common.sha256_of": "reads a file, writes nothing",
     "muhafiz.evidence.actions._common.require_evidence_view": "the check itself (raises)",
-    "muhafiz.evidence.actions.items.may_hold": "a custody rule as a yes/no for pages, no write",
-    "muhafiz.evidence.actions.items.may_record_handover": "a custody rule as a yes/no",
     "muhafiz.evidence.actions.scans.check_scan_file": "reads a file, writes nothing",
     "muhafiz.evidence.actions.scans.stored_file": "a path, no write",
     "muhafiz.evidence.actions.scans.open_scan": "opens a stored scan file read-only",

@@ -25,6 +25,9 @@ DECIDING = {
     "refuses by itself": re.compile(r"raise PermissionDenied\b"),
     # `load_case(…, Perm.CASE_EDIT)` and the like: a read loader asked for a write right.
     "loads with a write right": re.compile(r"\bload_\w+\([^()]*Perm\.(?!\w+_VIEW\b)\w+"),
+    # `actions.may_record_handover(…)`: an action's own rule asked by a page; what a page
+    # offers comes from a selector (`item_rights`, `case_rights`, …).
+    "asks an action's rule": re.compile(r"\bactions\.(?:may|can)_\w+\("),
 }
 
 
@@ -61,7 +64,8 @@ def edit(request, reference):
     check_perm(request.user, Perm.SCAN_RUN, case)
     if not may(request.user):
         raise PermissionDenied("x")
+    offer = actions.may_record_handover(request.user, item)
 """
-    assert len(deciding_lines(deciding)) == 3
+    assert len(deciding_lines(deciding)) == 4
     reading = "case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)\n"
     assert deciding_lines(reading) == []

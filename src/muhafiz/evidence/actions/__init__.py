@@ -21,8 +21,6 @@ from muhafiz.evidence.actions.items import (
     RECIPIENT_REFUSED,
     ItemDetails,
     create_item,
-    may_hold,
-    may_record_handover,
     record_handover,
 )
 from muhafiz.evidence.actions.media import Preview, add_to_bank, categorize, reveal_media
@@ -56,8 +54,6 @@ __all__ = [
     "check_source_path",
     "create_item",
     "import_uploaded_scan",
-    "may_hold",
-    "may_record_handover",
     "open_scan",
     "perform_scan_analysis",
     "perform_server_scan",

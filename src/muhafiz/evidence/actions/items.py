@@ -19,8 +19,6 @@ from muhafiz.cases.models import Case
 from muhafiz.core.permissions import (
     Perm,
     check_perm,
-    has_perm,
-    oversees,
     same_principal,
     user_pk,
 )
@@ -30,6 +28,7 @@ from muhafiz.evidence.models import (
     EvidenceItem,
     EvidenceKind,
 )
+from muhafiz.evidence.selectors import may_hold, may_record_handover
 
 # --- items and custody --------------------------------------------------------------------------
 
@@ -103,20 +102,6 @@ def create_item(
             seized_by=details.seized_by.pk,
         )
     return item
-
-
-def may_hold(person: Any, case: Case) -> bool:
-    """The custody rule: a staff member whose role may hold seized items (EVIDENCE_CUSTODY) and
-    whose jurisdiction covers the case may receive its items."""
-    return user_pk(person) is not None and has_perm(person, Perm.EVIDENCE_CUSTODY, case)
-
-
-def may_record_handover(actor: Any, item: EvidenceItem) -> bool:
-    """The holder of the item records handing it on; a supervisor overseeing the case may record
-    a hand-over for them. Nobody else records hand-overs between other people."""
-    if user_pk(actor) is not None and user_pk(actor) == item.holder_id:
-        return may_hold(actor, item.case)
-    return oversees(actor, item.case) and has_perm(actor, Perm.EVIDENCE_EDIT, item.case)
 
 
 RECIPIENT_REFUSED = _lazy("This person cannot receive this item.")
