@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.params import functions as params
 
 from muhafiz.cases import actions, selectors
@@ -24,6 +24,7 @@ from muhafiz.cases.models import (
     Victim,
     Witness,
 )
+from muhafiz.cases.search import CaseSearch, search_cases
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.api import MAX_OFFSET, api_requires, api_signed_in
 from muhafiz.core.permissions import Perm, has_perm, user_pk
@@ -409,16 +410,48 @@ def _load_victim(request: HttpRequest, reference: str, code: str) -> Victim:
 # --- cases --------------------------------------------------------------------------------------
 
 
+class CaseQuery(Schema):
+    """`q` matches part of a reference or FIR number; `identifier` an accused's CNIC, phone or
+    handle exactly (through the blind index); the rest filter as the case list page does."""
+
+    q: str = Field("", max_length=60)
+    status: str = ""
+    identifier: str = Field("", max_length=120)
+    district: str = Field("", max_length=8)
+    station: int | None = None
+    stage: str = Field("", max_length=40)
+    overdue: str = ""
+    offence: str = Field("", max_length=40)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sort: str = "newest"
+
+
 @router.get("/", response=list[CaseSummaryOut], summary="Cases the caller may see")
 @api_signed_in
 def list_cases(
     request: HttpRequest,
-    q: str = "",
-    status: str = "",
+    filters: Query[CaseQuery],
     limit: int = params.Query(50, ge=1, le=MAX_OFFSET),
     offset: int = params.Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
-    cases = selectors.case_list(_who(request), q[:60], status)
+    """Page through with `offset` and `limit` (at most 200 a page)."""
+    found = search_cases(
+        _who(request),
+        CaseSearch(
+            text=filters.q,
+            identifier=filters.identifier,
+            status=filters.status,
+            district=filters.district,
+            station_id=filters.station,
+            stage=filters.stage,
+            overdue=filters.overdue,
+            offence=filters.offence,
+            since=filters.since,
+            until=filters.until,
+            sort=filters.sort,
+        ),
+    )
     limit = max(1, min(limit, 200))
     return [
         CaseSummaryOut(
@@ -427,7 +460,7 @@ def list_cases(
             status=c.status,
             reported_at=c.reported_at,
         )
-        for c in cases[offset : offset + limit]
+        for c in found[offset : offset + limit]
     ]
 
 

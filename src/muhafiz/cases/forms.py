@@ -14,7 +14,8 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.cases.models import CaseFact, Consent, Gender, TeamRole
+from muhafiz.cases.models import CaseFact, CaseStatus, Consent, Gender, TeamRole
+from muhafiz.cases.search import CaseSearch, stage_choices
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core import forms as core_forms
 
@@ -283,3 +284,96 @@ class SectionRuleForm(forms.Form):
 
 # The cases views call `forms.apply_errors`; there is one, in core.
 apply_errors = core_forms.apply_errors
+
+
+class CaseSearchForm(forms.Form):
+    """The case list's search and filters (GET); every field optional, a bad value ignored with
+    its error shown, never a server error."""
+
+    q = forms.CharField(
+        label=_("Case reference or FIR number (or part of it)"), required=False, max_length=60
+    )
+    identifier = forms.CharField(
+        label=_("Accused CNIC, phone or handle"),
+        required=False,
+        max_length=120,
+        help_text=_("Matched exactly, through the protected index."),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Open and closed")), *CaseStatus.choices]
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), required=False, to_field_name="code"
+    )
+    station = forms.ModelChoiceField(
+        label=_("Police station"), queryset=PoliceStation.objects.none(), required=False
+    )
+    stage = forms.ChoiceField(label=_("Stage"), required=False)
+    overdue = forms.ChoiceField(
+        label=_("Deadlines"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("either", _("Missed or nearly due")),
+            ("missed", _("Missed")),
+            ("due_soon", _("Nearly due")),
+        ],
+    )
+    offence = forms.ModelChoiceField(
+        label=_("Offence"),
+        queryset=Offence.objects.filter(active=True),
+        required=False,
+        to_field_name="code",
+    )
+    since = forms.DateField(
+        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Reported until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    court = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    prosecutor = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("newest", _("Newest report first")),
+            ("oldest", _("Oldest report first")),
+            ("reference", _("Reference")),
+            ("stalled", _("Longest in its stage")),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [("", _("All stages")), *stage_choices()]  # type: ignore[attr-defined]
+        district = self.data.get("district") if self.is_bound else None
+        if district:
+            self.fields["station"].queryset = PoliceStation.objects.filter(  # type: ignore[attr-defined]
+                district__code=str(district)[:8]
+            )
+
+    def search(self) -> CaseSearch:
+        """The search the valid fields describe (invalid ones are left out)."""
+        if not self.is_bound:
+            return CaseSearch()
+        self.is_valid()
+        data = self.cleaned_data
+        district = data.get("district")
+        station = data.get("station")
+        offence = data.get("offence")
+        return CaseSearch(
+            text=data.get("q") or "",
+            identifier=data.get("identifier") or "",
+            status=data.get("status") or "",
+            district=district.code if district else "",
+            station_id=station.pk if station else None,
+            stage=data.get("stage") or "",
+            overdue=data.get("overdue") or "",
+            offence=offence.code if offence else "",
+            since=data.get("since"),
+            until=data.get("until"),
+            court_id=data.get("court"),
+            prosecutor_id=data.get("prosecutor"),
+            sort=data.get("sort") or "newest",
+        )

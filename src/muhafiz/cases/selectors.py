@@ -25,12 +25,9 @@ from muhafiz.cases.models import (
     TeamRole,
     Victim,
 )
+from muhafiz.cases.search import CASE_PAGE_PERMS, CaseSearch, search_cases
 from muhafiz.catalogue.models import Offence
 from muhafiz.core.permissions import Perm, check_perm, has_perm, oversees, scope_filter, user_pk
-
-# Either right opens a case page: CASE_VIEW for its investigative content, WELFARE_VIEW for the
-# welfare part (victim codes, consent, referrals) that child-protection officers work on.
-CASE_PAGE_PERMS = (Perm.CASE_VIEW, Perm.WELFARE_VIEW)
 
 
 def visible_cases(principal: Any, perm: Perm = Perm.CASE_VIEW) -> QuerySet[Case]:
@@ -41,19 +38,9 @@ def visible_cases(principal: Any, perm: Perm = Perm.CASE_VIEW) -> QuerySet[Case]
 
 
 def case_list(principal: Any, query: str = "", status: str = "") -> QuerySet[Case]:
-    """Cases for the list page and the API: by case or by welfare right; `query` matches the
-    reference or the FIR number (never a person's name)."""
-    allowed = Q(pk__in=[])
-    for perm in CASE_PAGE_PERMS:
-        allowed |= scope_filter(principal, perm)
-    cases = Case.objects.filter(allowed).select_related("district", "police_station", "agency")
-    query = query.strip()
-    if query:
-        # Exact matches use the indexes; references are stored upper-case.
-        cases = cases.filter(Q(reference=query.upper()) | Q(fir_number=query))
-    if status:
-        cases = cases.filter(status=status)
-    return cases.order_by("-reported_at", "-pk")
+    """Cases for the list page and the API: by case or by welfare right; `query` matches part of
+    the reference or the FIR number (never a person's name). Filters: `search.search_cases`."""
+    return search_cases(principal, CaseSearch(text=query, status=status))
 
 
 def referral_queue(principal: Any, status: str = "") -> QuerySet[Referral]:

@@ -21,7 +21,6 @@ from muhafiz.cases.models import (
     Accused,
     Alert,
     Case,
-    CaseStatus,
     Referral,
     ReferralStatus,
     TeamJoinRequest,
@@ -30,6 +29,8 @@ from muhafiz.cases.models import (
     Victim,
     Witness,
 )
+from muhafiz.cases.search import search_cases
+from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, requires, signed_in
 
 # The proceedings app's timeline, included on the case page when that app provides it.
@@ -82,20 +83,27 @@ def _accused_details(data: dict[str, Any]) -> actions.AccusedDetails:
 # --- list, create -------------------------------------------------------------------------------
 
 
+# Rows per page of the case list, the alerts and the referral queue.
+CASES_PER_PAGE = 50
+ALERTS_PER_PAGE = 50
+REFERRALS_PER_PAGE = 50
+
+
 @signed_in
 def case_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:60]
-    status = request.GET.get("status", "")
-    status = status if status in CaseStatus.values else ""
-    cases = selectors.case_list(request.user, query, status)[:100]
+    """Search and filter the cases the person may open, a page at a time."""
+    form = forms.CaseSearchForm(request.GET or None)
+    search = form.search()
+    page, query = paginate(request, search_cases(request.user, search), CASES_PER_PAGE)
     return render(
         request,
         "cases/case_list.html",
         {
-            "cases": cases,
-            "q": query,
-            "status": status,
-            "statuses": CaseStatus.choices,
+            "form": form,
+            "page": page,
+            "cases": page.object_list,
+            "query": query,
+            "searched": bool(query),
             **selectors.case_list_rights(request.user),
         },
     )
@@ -659,8 +667,10 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def alerts(request: HttpRequest) -> HttpResponse:
-    mine = selectors.alerts_for(request.user)[:200]
-    return render(request, "cases/alerts.html", {"alerts": mine})
+    page, query = paginate(request, selectors.alerts_for(request.user), ALERTS_PER_PAGE)
+    return render(
+        request, "cases/alerts.html", {"alerts": page.object_list, "page": page, "query": query}
+    )
 
 
 @signed_in
@@ -698,10 +708,10 @@ def case_export(request: HttpRequest) -> HttpResponse:
 
     from muhafiz.core import spreadsheet
 
-    query = request.GET.get("q", "")[:60]
+    search = forms.CaseSearchForm(request.GET or None).search()
     cases = (
         selectors.visible_cases(request.user)
-        .filter(pk__in=selectors.case_list(request.user, query).values("pk"))
+        .filter(pk__in=search_cases(request.user, search).values("pk"))
         .prefetch_related(
             "offences",
             Prefetch(
@@ -734,7 +744,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
             ]
         )
         count += 1
-    actions.record_case_export(request.user, rows=count, query=query, request=request)
+    actions.record_case_export(request.user, rows=count, query=search.text, request=request)
     return response
 
 
@@ -796,11 +806,14 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
     referrals = selectors.referral_queue(request.user, status)
     if mine:
         referrals = referrals.filter(officer_id=request.user.pk)
+    page, query = paginate(request, referrals, REFERRALS_PER_PAGE)
     return render(
         request,
         "cases/referral_queue.html",
         {
-            "referrals": referrals[:200],
+            "referrals": page.object_list,
+            "page": page,
+            "query": query,
             "status": status,
             "statuses": ReferralStatus.choices,
             "mine": mine,

@@ -141,7 +141,7 @@ def request_team_join(
     for a colleague. A supervisor overseeing the case decides (`decide_team_join`). A username is
     looked up only once the actor may ask for a colleague.
     """
-    from muhafiz.cases.selectors import CASE_PAGE_PERMS
+    from muhafiz.cases.search import CASE_PAGE_PERMS
 
     if not any(has_perm(actor, perm, case) for perm in CASE_PAGE_PERMS):
         check_perm(actor, Perm.CASE_VIEW, case)
