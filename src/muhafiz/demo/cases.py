@@ -20,6 +20,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from muhafiz.demo.media import seed_demo_scan
+
 MARKER = "Synthetic demo case"
 
 
@@ -53,6 +55,7 @@ class DemoEvidence:
     description: str
     seized_after: dt.timedelta
     handed_to: str = ""  # username of the examiner it went to, a day after seizure
+    scanned: bool = False  # a scan of synthetic files imported onto it (its court report)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ DEMO_CASES: tuple[DemoCase, ...] = (
                 "Synthetic demo phone of the accused (no real content)",
                 _d(2),
                 handed_to="forensic.punjab",
+                scanned=True,
             ),
         ),
         shows=(
@@ -380,5 +384,9 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
                 at=seized_at + _d(1),
                 purpose="Forensic examination",
                 seal_intact=True,
+            )
+        if item_spec.scanned:
+            seed_demo_scan(
+                investigator, case, item, examiner=item_spec.handed_to or demo.investigator
             )
     return str(case.reference)

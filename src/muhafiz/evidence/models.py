@@ -214,6 +214,9 @@ class MediaFile(models.Model):
     exif = models.JSONField(default=dict, blank=True)
     known_good = models.BooleanField(default=False)
     matched = models.BooleanField(default=False)
+    # The file's extension does not match what its content is (a picture named `.txt`): shown on
+    # the scan page and named in every report, as hiding by renaming is common.
+    ext_mismatch = models.BooleanField(default=False)
     # Where a seized device kept it: deleted (still listed by its file system), carved from
     # unallocated space at this byte of the media, and a phone extraction's own path for it.
     # A disk image's partition and path are in `path` itself (`laptop.E01!p2/Users/...`).

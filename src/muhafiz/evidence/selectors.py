@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -23,7 +24,14 @@ from muhafiz.core.permissions import (
     user_pk,
 )
 from muhafiz.evidence.links import describe, officer_contact
-from muhafiz.evidence.models import CaseLink, EvidenceItem, LinkKind, MediaFile, Scan
+from muhafiz.evidence.models import (
+    CaseLink,
+    EvidenceItem,
+    LinkKind,
+    MediaFile,
+    Scan,
+    ScanOrigin,
+)
 
 MAX_NETWORK_LINKS = 300
 
@@ -93,14 +101,28 @@ def item_rights(principal: Any, item: EvidenceItem) -> dict[str, bool]:
     return {"handover": may_record_handover(principal, item)}
 
 
+def content_stored(scan: Scan) -> bool:
+    """Whether the scan's files may still be on this server: only a server scan whose source is
+    still there can show a preview (the platform keeps no content; `reveal_media` checks each
+    file's SHA-256 before it shows one). An uploaded scan file holds hashes only."""
+    if scan.origin != ScanOrigin.SERVER or not scan.source_path:
+        return False
+    try:
+        return Path(scan.source_path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def scan_rights(principal: Any, scan: Scan) -> dict[str, bool]:
-    """Which controls a scan's page shows (the actions decide on submit)."""
+    """Which controls a scan's page shows (the actions decide on submit). Reveal is offered only
+    when the content may still be on the server."""
     case = scan.case
     edit = has_perm(principal, Perm.EVIDENCE_EDIT, case)
     reveal = has_perm(principal, Perm.MEDIA_REVEAL, case)
     return {
         "categorize": edit and reveal,
-        "reveal": reveal,
+        "reveal": reveal and content_stored(scan),
+        "may_reveal": reveal,
         "bank": edit and has_perm(principal, Perm.BANK_MANAGE),
     }
 
@@ -121,6 +143,8 @@ def scan_media(scan: Scan, *, only: str = "") -> QuerySet[MediaFile]:
         media = media.filter(matched=False, known_good=False)
     elif only == "uncategorised":
         media = media.filter(category__isnull=True, mime__startswith="image/")
+    elif only == "mismatch":
+        media = media.filter(ext_mismatch=True)
     elif only == "deleted":  # deleted or carved: what the device's owner thought was gone
         media = media.filter(Q(deleted=True) | Q(carved_offset__isnull=False))
     return media

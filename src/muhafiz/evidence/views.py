@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, requires
 from muhafiz.evidence import actions, forms, selectors
+from muhafiz.evidence.actions import REPORT_FORMATS
 from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, ScanStatus
 
 MEDIA_PER_PAGE = 100
@@ -126,7 +128,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scan = selectors.load_scan(request.user, pk)
     only = request.GET.get("only", "")
-    if only not in ("", "matched", "unmatched", "uncategorised", "deleted"):
+    if only not in ("", "matched", "unmatched", "uncategorised", "deleted", "mismatch"):
         only = ""
     page = Paginator(selectors.scan_media(scan, only=only), MEDIA_PER_PAGE).get_page(
         request.GET.get("page")
@@ -149,10 +151,30 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "categories": scheme.categories if scheme else [],
             "can_categorize": rights["categorize"],
             "can_reveal": rights["reveal"],
+            "may_reveal": rights["may_reveal"],
+            "report_formats": [(code, label) for code, (label, *_rest) in REPORT_FORMATS.items()]
+            if scan.stored_path
+            else [],
             "can_bank": rights["bank"],
             "banks": Bank.objects.filter(enabled=True) if rights["bank"] else [],
             "issues": scan.issues.all()[:200],
         },
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def scan_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """Download the scan's court report; made by the report code the CLI runs, audited."""
+    scan = selectors.find_scan(request.user, pk)
+    try:
+        report = actions.write_court_report(request.user, scan, fmt, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("evidence:scan", pk=scan.pk)
+    handle = report.path.open("rb")
+    report.path.unlink()  # the open handle keeps it readable until the response is sent
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=report.content_type
     )
 
 

@@ -4,7 +4,8 @@ by address; everything else is reached by clicking. Screenshots: DATA_DIR/screen
 
 - investigator: home → one of my cases → its evidence → back to the case
 - prosecutor: home → a deadline → the case → record the hearing
-- forensic examiner: home → an item held → its scan
+- forensic examiner: home → an item held → its scan → the court report downloaded; the files
+  table fits 1280 px and a phone
 - child-protection officer: home → a referral → accept it
 - auditor: home → the events of one case
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from muhafiz.accounts.models import User
+from muhafiz.audit.models import AuditEvent
 from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.cases.models import Case, Referral
 from muhafiz.demo.cases import MARKER
@@ -109,7 +112,7 @@ def test_prosecutor_goes_from_a_deadline_to_the_case_and_records_the_hearing(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_examiner_goes_from_an_item_held_to_its_page(
+def test_examiner_goes_from_an_item_held_to_its_scan_and_downloads_the_court_report(
     live_server: Any, browser: Any, demo: None, language: str
 ) -> None:
     ref = reference("LHR demo 1")
@@ -120,6 +123,36 @@ def test_examiner_goes_from_an_item_held_to_its_page(
     assert ref in page.locator("h1").inner_text()
     assert page.locator("#holder").inner_text().strip() != ""
     shot(page, "examiner", language, "2-item")
+    page.locator("#item-scans a").first.click()
+    page.wait_for_url("**/evidence/scans/*/")
+    assert page.locator("#media-table .flag-mismatch").count() == 1  # budget.txt is a picture
+    assert page.locator("#no-content").is_visible()  # an upload: hashes only, nothing to reveal
+    assert page.locator("text=Reveal this preview").count() == 0
+    shot(page, "examiner", language, "3-scan")
+    with page.expect_download() as download:
+        page.locator('#court-reports a[data-format="pdf"]').click()
+    report = download.value
+    assert report.suggested_filename.endswith(".pdf")
+    assert Path(report.path()).read_bytes().startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="evidence.scan.report").count() == 1
+    for width in (1280, 360):  # the files table fits: no sideways scroll on a desktop or a phone
+        page.set_viewport_size({"width": width, "height": 800})
+        fits = page.evaluate(
+            """() => {
+              const wrap = document.querySelector('#media-table').parentElement;
+              return [document.documentElement.scrollWidth <= window.innerWidth,
+                      wrap.scrollWidth <= wrap.clientWidth];
+            }"""
+        )
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                             || e.getBoundingClientRect().left < -1)
+                .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '
+                                  + Math.round(e.getBoundingClientRect().width))"""
+        )
+        assert fits == [True, True], (width, fits, wide)
+        shot(page, "examiner", language, f"4-files-{width}")
     assert page.csp_errors == []
 
 

@@ -1,6 +1,6 @@
 """Every write to the evidence tables, by topic: `items` (seized items and custody), `scans`
-(uploaded scan files, server scans) and `media` (categories, reveals, adding to a bank); what they
-share is in `_common`.
+(uploaded scan files, server scans), `reports` (a scan's court report) and `media` (categories,
+reveals, adding to a bank); what they share is in `_common`.
 
 Each action checks its permission first, writes and audits in one transaction
 (`core/tests/test_action_permissions.py` calls every one without the permission).
@@ -24,6 +24,7 @@ from muhafiz.evidence.actions.items import (
     record_handover,
 )
 from muhafiz.evidence.actions.media import Preview, add_to_bank, categorize, reveal_media
+from muhafiz.evidence.actions.reports import REPORT_FORMATS, CourtReport, write_court_report
 from muhafiz.evidence.actions.scans import (
     analyse_scan,
     check_scan_file,
@@ -43,6 +44,8 @@ __all__ = [
     "CHUNK",
     "PREVIEW_SIDE",
     "RECIPIENT_REFUSED",
+    "REPORT_FORMATS",
+    "CourtReport",
     "ItemDetails",
     "Preview",
     "ScanImportError",
@@ -67,4 +70,5 @@ __all__ = [
     "scans_dir",
     "sha256_of",
     "stored_file",
+    "write_court_report",
 ]

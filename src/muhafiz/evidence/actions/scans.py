@@ -372,6 +372,7 @@ def _copy_files(
                 height=row["height"],
                 exif=_exif(row),
                 known_good=bool(row["known_good"]),
+                ext_mismatch=bool(row["ext_mismatch"]),
                 deleted=bool(_column(row, "deleted", 0)),
                 carved_offset=_column(row, "carved_offset", None),
                 device_path=_column(row, "device_path", None) or "",

@@ -4,7 +4,6 @@ images (shapes and noise, never people), and real scan files made by the triage 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 from muhafiz.cases import actions as case_actions
 from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import Agency, District
+from muhafiz.demo.media import noise_image
 from muhafiz.testing import People
 
 # Synthetic victim identity: must never appear in a link alert or on the network page.
@@ -88,22 +88,6 @@ def kasur_case(people: People) -> Case:
     people.kasur_investigator.phone = "049-99990002"
     people.kasur_investigator.save(update_fields=["first_name", "last_name", "phone"])
     return _case(people.kasur_investigator, "KSR", "")
-
-
-def noise_image(seed: int, size: int = 320) -> Image.Image:
-    """A benign picture: coloured shapes over noise, different for every seed."""
-    rng = random.Random(seed)
-    image = Image.effect_noise((size, size), 60).convert("RGB")
-    draw = ImageDraw.Draw(image)
-    for _ in range(12):
-        x, y = rng.randrange(size), rng.randrange(size)
-        w, h = rng.randrange(20, size // 2), rng.randrange(20, size // 2)
-        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        if rng.random() < 0.5:
-            draw.ellipse((x, y, x + w, y + h), fill=colour)
-        else:
-            draw.rectangle((x, y, x + w, y + h), fill=colour)
-    return image
 
 
 def near_copy(image: Image.Image) -> Image.Image:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Case
+from muhafiz.demo.media import noise_image
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import (
     AnalysisStatus,
@@ -27,7 +28,7 @@ from muhafiz.evidence.models import (
     ScanStatus,
 )
 from muhafiz.evidence.tasks import analyse_scan, run_server_scan
-from muhafiz.evidence.tests.conftest import noise_image, upload_of
+from muhafiz.evidence.tests.conftest import upload_of
 from muhafiz.testing import People, agency, province, signed_in
 
 pytestmark = pytest.mark.django_db

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Case
+from muhafiz.demo.media import noise_image
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import MediaFile, Scan, ScanIssue, ScanMatch
-from muhafiz.evidence.tests.conftest import noise_image, upload_of
+from muhafiz.evidence.tests.conftest import upload_of
 from muhafiz.testing import People, signed_in
 from muhafiz.triage import scanfile
 

@@ -11,10 +11,11 @@ import pytest
 
 from muhafiz.banks.index.pdq import hex_to_words
 from muhafiz.cases.models import Alert, AlertKind, Case
+from muhafiz.demo.media import noise_image
 from muhafiz.evidence import actions, media_index
 from muhafiz.evidence.models import CaseLink, LinkKind, MediaFile
 from muhafiz.evidence.tasks import analyse_scan
-from muhafiz.evidence.tests.conftest import noise_image, upload_of
+from muhafiz.evidence.tests.conftest import upload_of
 from muhafiz.testing import People
 
 pytestmark = pytest.mark.django_db
