@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from muhafiz.triage.records import FileRecord, Issue
+from muhafiz.untrusted import sqlite as untrusted_sqlite
 
 FORMAT_NAME = "muhafiz-scan"
 SCHEMA_VERSION = 1
@@ -587,7 +588,7 @@ def check_format(conn: sqlite3.Connection, path: Path) -> None:
 # --- reading a scan file someone else made ------------------------------------------------------
 
 # The longest value (text or blob) a scan file may hold; SQLite refuses to produce a longer one.
-MAX_VALUE_BYTES = 1 << 20
+MAX_VALUE_BYTES = untrusted_sqlite.MAX_VALUE_BYTES
 # SQLite calls the time check every this many virtual-machine steps (about a millisecond).
 PROGRESS_STEPS = 20_000
 
@@ -637,14 +638,8 @@ def _interrupted(exc: sqlite3.Error) -> bool:
 
 
 def _defend(conn: sqlite3.Connection) -> None:
-    """SQLite's advice for database files from an untrusted source (sqlite.org/security.html)."""
-    conn.execute("PRAGMA trusted_schema = OFF")
-    conn.execute("PRAGMA cell_size_check = ON")
-    conn.execute("PRAGMA mmap_size = 0")
-    conn.execute("PRAGMA query_only = ON")
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 100_000)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    """SQLite's advice for database files from an untrusted source (`muhafiz.untrusted`)."""
+    untrusted_sqlite.harden(conn, max_value_bytes=MAX_VALUE_BYTES)
     # Text that is not UTF-8 reads as replacement characters instead of failing mid-import.
     conn.text_factory = _text
 
@@ -653,8 +648,7 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _normalise_sql(sql: str | None) -> str:
-    return " ".join((sql or "").split())
+_normalise_sql = untrusted_sqlite.normalise_sql
 
 
 @functools.cache
@@ -753,11 +747,9 @@ def _check_columns(conn: sqlite3.Connection, table: str, path: Path) -> None:
 
 
 def _columns_of(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, int, int]]:
-    """(name, declared type, primary-key position, hidden) of each column of a plain table;
-    table_xinfo only parses the declaration."""
+    """(name, declared type, primary-key position, hidden) of each column of a plain table."""
     return [
-        (str(row[1]), str(row[2]), int(row[5]), int(row[6]))
-        for row in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
+        (c.name, c.declared, c.primary_key, c.hidden) for c in untrusted_sqlite.columns(conn, table)
     ]
 
 

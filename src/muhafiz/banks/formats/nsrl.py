@@ -7,7 +7,7 @@ SQLite sort every row first; repeats are dropped when the index is built. Hashes
 in RDS; they are normalised to lowercase. `read_bare_digests` reads in bulk (validating a whole
 batch at once and falling back to row-by-row only to name a bad record).
 
-The file comes from outside and is treated as hostile (sqlite.org/security.html): opened
+The file comes from outside and is treated as hostile (`muhafiz.untrusted.sqlite`): opened
 read-only and immutable, with the schema's SQL untrusted, no memory mapping, no attached
 databases and a cap on the size of any one value; only plain tables are read — never a view
 (which could run any query, forever), a virtual table or a generated column.
@@ -23,12 +23,13 @@ from typing import Any, ClassVar
 from muhafiz.banks.formats.base import DigestBatch, HashListFormat
 from muhafiz.banks.hexhash import HEX_LENGTHS, normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.untrusted import sqlite as untrusted_sqlite
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _HASH_SOURCES = ("METADATA", "FILE")
 # A hash is at most 64 hex digits; NSRL's longest text (a file or package name) is far below
 # this. A larger value is refused by SQLite as it is read, before it reaches memory.
-MAX_VALUE_BYTES = 1 << 20
+MAX_VALUE_BYTES = untrusted_sqlite.MAX_VALUE_BYTES
 _KINDS = {"md5": HashKind.MD5, "sha1": HashKind.SHA1, "sha256": HashKind.SHA256}
 _COLUMNS = ("md5", "sha1", "sha256")
 _BATCH = 50_000
@@ -100,15 +101,13 @@ class NsrlRds(HashListFormat):
         """The VERSION rows of the set, for provenance (empty if there is no VERSION table)."""
         connection = _connect(path)
         try:
-            kind = connection.execute(
-                "SELECT type FROM sqlite_schema WHERE upper(name) = 'VERSION'"
-            ).fetchone()
-            if kind is None or kind[0] != "table":
-                return {}
-            cursor = connection.execute("SELECT * FROM VERSION LIMIT 100")
+            found = [o for o in untrusted_sqlite.schema(connection) if o.name.upper() == "VERSION"]
+            if not found or not found[0].plain_table:
+                return {}  # a view or virtual table could run anything: never read
+            cursor = connection.execute(f"SELECT * FROM {_quoted(found[0].name)} LIMIT 100")  # noqa: S608
             names = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return {}
         finally:
             connection.close()
@@ -136,22 +135,14 @@ def check_not_truncated(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
-        connection = sqlite3.connect(uri, uri=True)
-        connection.execute("PRAGMA trusted_schema = OFF")
-        connection.execute("PRAGMA cell_size_check = ON")
-        connection.execute("PRAGMA mmap_size = 0")
-        connection.execute("PRAGMA query_only = ON")
+        return untrusted_sqlite.connect(path, immutable=True)
     except sqlite3.Error as exc:  # pragma: no cover - open is lazy in SQLite
         raise HashListError(str(path), None, f"cannot open SQLite database: {exc}") from exc
-    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
-    return connection
 
 
 def _damaged(source: str, exc: sqlite3.DatabaseError) -> HashListError:
-    if "too big" in str(exc):
+    if untrusted_sqlite.value_too_big(exc):
         return HashListError(
             source, None, f"a value in the database is larger than {MAX_VALUE_BYTES} bytes"
         )
@@ -166,32 +157,26 @@ def _hash_source(connection: sqlite3.Connection, source: str) -> tuple[str, list
     """The table to read and its hash columns. Only `sqlite_schema` and column lists are read
     here, which runs none of the file's SQL."""
     try:
-        objects = {
-            str(name).upper(): (str(name), str(kind), " ".join(str(sql or "").split()).upper())
-            for name, kind, sql in connection.execute(
-                "SELECT name, type, sql FROM sqlite_schema WHERE type IN ('table', 'view')"
-            )
-        }
+        objects = {o.name.upper(): o for o in untrusted_sqlite.schema(connection)}
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
     for wanted in _HASH_SOURCES:
         found = objects.get(wanted)
-        if found is None:
-            continue
-        name, kind, sql = found
-        if kind != "table" or sql.startswith("CREATE VIRTUAL"):
+        if found is None or not found.plain_table:
             continue  # a view or virtual table could run anything: never read
         try:
-            info = connection.execute(f"PRAGMA table_xinfo({_quoted(name)})").fetchall()
+            info = untrusted_sqlite.columns(connection, found.name)
         except sqlite3.DatabaseError as exc:
             raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
-        hashes = [row for row in info if str(row[1]).lower() in _COLUMNS]
-        if any(row[6] in (2, 3) for row in hashes):  # generated: computed as it is read
+        hashes = [column for column in info if column.name.lower() in _COLUMNS]
+        if any(column.generated for column in hashes):  # computed as it is read
             raise HashListError(
-                source, None, f"not an NSRL RDS v3 database: {name} has generated hash columns"
+                source,
+                None,
+                f"not an NSRL RDS v3 database: {found.name} has generated hash columns",
             )
         if hashes:
-            return _quoted(name), [str(row[1]).lower() for row in hashes]
+            return _quoted(found.name), [column.name.lower() for column in hashes]
     raise HashListError(
         source,
         None,
