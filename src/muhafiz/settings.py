@@ -269,6 +269,24 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# Stored files (scan files; core.storage): the data directory, or an S3-compatible bucket shared
+# by every web and worker machine (docs/deploy.md, docs/decisions/0015).
+MUHAFIZ_STORAGE = env_str("MUHAFIZ_STORAGE", "filesystem")
+MUHAFIZ_S3 = {
+    "bucket": env_optional("MUHAFIZ_S3_BUCKET"),
+    "prefix": env_str("MUHAFIZ_S3_PREFIX", "muhafiz"),
+    "endpoint_url": env_optional("MUHAFIZ_S3_ENDPOINT_URL"),
+    "region": env_optional("MUHAFIZ_S3_REGION"),
+    "access_key": env_optional("MUHAFIZ_S3_ACCESS_KEY_ID"),
+    "secret_key": env_optional("MUHAFIZ_S3_SECRET_ACCESS_KEY"),
+    "sse": env_optional("MUHAFIZ_S3_SSE"),  # AES256 or aws:kms
+    "sse_kms_key_id": env_optional("MUHAFIZ_S3_SSE_KMS_KEY_ID"),
+    "addressing_style": env_optional("MUHAFIZ_S3_ADDRESSING_STYLE"),  # path for most gateways
+}
+if MUHAFIZ_STORAGE not in {"filesystem", "s3"}:
+    raise ConfigurationError(f"MUHAFIZ_STORAGE={MUHAFIZ_STORAGE!r}: choose filesystem or s3")
+if MUHAFIZ_STORAGE == "s3" and not MUHAFIZ_S3["bucket"]:
+    raise ConfigurationError("MUHAFIZ_STORAGE=s3 needs MUHAFIZ_S3_BUCKET")
 # The standing cross-case PDQ index (evidence.media_index): a local, rebuildable cache of every
 # case's image hashes; put it on a fast local disk on each worker machine.
 MUHAFIZ_MEDIA_INDEX_DIR = env_path("MUHAFIZ_MEDIA_INDEX_DIR", DATA_DIR / "evidence" / "media-index")

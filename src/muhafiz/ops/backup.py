@@ -6,6 +6,10 @@ The file is a tar archive::
                                                pg_dump --format=custom)
     data/<path>                                the data directory's files (not the live
                                                database, not collected static files)
+    stored/<name>                              the file store's files when they are kept
+                                               elsewhere than the data directory (an S3
+                                               bucket, core.storage); restored into the
+                                               configured store, whichever it is
     manifest.json                              written last: tool version, time, vendor,
                                                row counts per table and the audit chain head,
                                                all taken from the snapshot itself, and the
@@ -41,6 +45,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE_PREFIX = "database/"
 DATA_PREFIX = "data/"
+STORED_PREFIX = "stored/"
 CHUNK = 1024 * 1024
 WORK_PREFIX = ".muhafiz-"  # staging directories of backups and restores in progress
 # Present in a fresh data directory before any data exists (settings create it on start-up).
@@ -135,6 +140,7 @@ def _excluded_paths(data_dir: Path, using: str, extra: list[Path]) -> set[Path]:
     static_root = getattr(settings, "STATIC_ROOT", None)
     if static_root:
         excluded.add(Path(static_root).resolve())
+    excluded.add((data_dir / "cache").resolve())  # copies fetched from the store (core.storage)
     upload_temporaries = getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
     if upload_temporaries:  # uploads in progress: half a file, never worth restoring
         excluded.add(Path(upload_temporaries).resolve())
@@ -301,6 +307,27 @@ def _add_file(archive: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]
     return {"sha256": reader.digest.hexdigest(), "size": info.size}
 
 
+def _add_stored_files(archive: tarfile.TarFile) -> dict[str, Any]:
+    """The file store's files, when the store is not the data directory (already archived)."""
+    from muhafiz.core.storage import LocalFileStore, file_store
+
+    store = file_store()
+    if isinstance(store, LocalFileStore):
+        return {}
+    members: dict[str, Any] = {}
+    for stored in store.names():
+        name = STORED_PREFIX + stored
+        info = tarfile.TarInfo(name)
+        info.size = store.size(stored)
+        info.mode = 0o600
+        info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+        with store.open(stored) as handle:
+            reader = _HashingReader(handle)
+            archive.addfile(info, reader)
+        members[name] = {"sha256": reader.digest.hexdigest(), "size": info.size}
+    return members
+
+
 def _key_file() -> Path:
     from django.conf import settings
 
@@ -356,6 +383,7 @@ def create_backup(
             for path, relative in _data_files(data_dir, excluded):
                 name = DATA_PREFIX + relative
                 members[name] = _add_file(archive, path, name)
+            members.update(_add_stored_files(archive))
             manifest: dict[str, Any] = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -615,6 +643,27 @@ def _verify_restored(manifest: dict[str, Any], using: str, report: RestoreReport
         )
 
 
+def _check_store_is_empty() -> None:
+    from muhafiz.core.storage import LocalFileStore, file_store
+
+    store = file_store()
+    if not isinstance(store, LocalFileStore) and next(store.names(), None) is not None:
+        raise BackupError(
+            f"the file store {store.describe()} is not empty: restore only into an empty one"
+        )
+
+
+def _restore_stored_file(archive: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """A `stored/` member back into the configured file store (a bucket, or the data
+    directory when the installation moved off S3)."""
+    from muhafiz.core.storage import file_store
+
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise BackupError(f"member {member.name} cannot be read")
+    file_store().put(member.name[len(STORED_PREFIX) :], handle)
+
+
 def restore_backup(
     source: Path, *, data_dir: Path | None = None, using: str = "default"
 ) -> RestoreReport:
@@ -640,6 +689,7 @@ def restore_backup(
             f"the data directory {data_dir} is not empty ({', '.join(leftovers[:5])}"
             f"{', …' if len(leftovers) > 5 else ''}): restore only into an empty data directory"
         )
+    _check_store_is_empty()
     keys_member = _check_key_file_conflict(source, manifest, data_dir)
     empty, tables = _database_is_empty(using)
     if not empty:
@@ -654,6 +704,10 @@ def restore_backup(
     ):
         _restore_database(archive, manifest, using, Path(staging))
         for member in archive.getmembers():
+            if member.name.startswith(STORED_PREFIX):
+                _restore_stored_file(archive, member)
+                report.files += 1
+                continue
             if not member.name.startswith(DATA_PREFIX):
                 continue
             relative = member.name[len(DATA_PREFIX) :]

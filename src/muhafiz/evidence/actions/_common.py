@@ -63,8 +63,13 @@ def _not_future(moment: dt.datetime, field: str) -> None:
         raise ValidationError({field: _("This time is in the future.")})
 
 
+# Where scan files are kept: a folder of the file store (core.storage), and, under the data
+# directory, the folder for upload temporaries (and the stored files when they are on disk).
+SCANS_FOLDER = "evidence/scans"
+
+
 def scans_dir() -> Path:
-    return secure_directory(Path(settings.DATA_DIR) / "evidence" / "scans")
+    return secure_directory(Path(settings.DATA_DIR) / SCANS_FOLDER)
 
 
 def scan_roots() -> list[Path]:

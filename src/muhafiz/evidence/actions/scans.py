@@ -28,7 +28,7 @@ from django_tasks import task
 from muhafiz.audit.actions import record
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.cases.models import Case
-from muhafiz.core.datadir import FILE_MODE, secure_file
+from muhafiz.core.datadir import FILE_MODE
 from muhafiz.core.jobs import enqueue_on_commit
 from muhafiz.core.permissions import (
     SYSTEM,
@@ -36,9 +36,11 @@ from muhafiz.core.permissions import (
     check_perm,
     check_system,
 )
+from muhafiz.core.storage import StoredFileMissingError, file_store
 from muhafiz.evidence.actions._common import (
     BATCH,
     CHUNK,
+    SCANS_FOLDER,
     ScanImportError,
     UploadTooLargeError,
     _check_open,
@@ -117,15 +119,18 @@ def _refused(exc: Exception, path: Path) -> ScanImportError:
 
 
 def stored_file(scan: Scan) -> Path:
-    return Path(settings.DATA_DIR) / scan.stored_path
+    """The scan file on the local disk: in the data directory, or a private copy fetched from
+    the bucket (`core.storage`); ScanImportError when the store has lost it."""
+    try:
+        return file_store().local_path(scan.stored_path)
+    except StoredFileMissingError as exc:
+        raise ScanImportError(_("The stored scan file is missing.")) from exc
 
 
 def open_scan(scan: Scan) -> sqlite3.Connection:
     """Open a stored scan file read-only after re-verifying its SHA-256 (and its schema); every
     statement on it together may take at most `verify_seconds` of the file."""
     path = stored_file(scan)
-    if not path.is_file():
-        raise ScanImportError(_("The stored scan file is missing."))
     if sha256_of(path) != scan.file_sha256:
         raise ScanImportError(
             _("The stored scan file has changed since it was imported (SHA-256 differs).")
@@ -137,14 +142,22 @@ def open_scan(scan: Scan) -> sqlite3.Connection:
 
 
 def _keep(temp: Path, sha256: str) -> str:
-    """Move a checked scan file to its content-addressed place; returns the DATA_DIR path."""
-    final = scans_dir() / f"{sha256}.scan"
-    if final.is_file() and sha256_of(final) == sha256:
+    """Move a checked scan file into the file store under its content-addressed name; returns
+    the name (for files on disk, the path under DATA_DIR, as before the store existed)."""
+    store = file_store()
+    name = f"{SCANS_FOLDER}/{sha256}.scan"
+    if store.exists(name) and _stored_sha256(name) == sha256:
         temp.unlink(missing_ok=True)  # the same file was imported before
     else:
-        temp.replace(final)
-    secure_file(final)
-    return str(final.relative_to(Path(settings.DATA_DIR)))
+        store.put_file(name, temp)
+    return name
+
+
+def _stored_sha256(name: str) -> str:
+    digest = hashlib.sha256()
+    for chunk in file_store().stream(name):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 # --- scans: import ------------------------------------------------------------------------------
@@ -204,7 +217,7 @@ def import_uploaded_scan(
 def _forget_unused(stored: str) -> None:
     """Remove a stored scan file that no scan refers to (its import was rolled back)."""
     if not Scan.objects.filter(stored_path=stored).exists():
-        (Path(settings.DATA_DIR) / stored).unlink(missing_ok=True)
+        file_store().delete(stored)
 
 
 def _check_item(case: Case, item: EvidenceItem | None) -> None:

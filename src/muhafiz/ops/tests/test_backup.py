@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -21,6 +23,7 @@ from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.testing import remove_audit_rows
 from muhafiz.core import crypto
+from muhafiz.core.storage import file_store
 from muhafiz.core.tests.sample_models import ProtectedSample
 from muhafiz.core.tests.test_crypto import NEW, OLD
 from muhafiz.ops.backup import BackupError, create_backup, read_manifest, restore_backup
@@ -94,6 +97,24 @@ def empty_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _store_environment(settings: Any, *, prefix: str) -> dict[str, str]:
+    """The environment that selects the test's file store in a `muhafiz` process."""
+    if settings.MUHAFIZ_STORAGE != "s3":
+        return {"MUHAFIZ_STORAGE": "filesystem"}
+    s3 = settings.MUHAFIZ_S3
+    return {
+        "MUHAFIZ_STORAGE": "s3",
+        "MUHAFIZ_S3_BUCKET": s3["bucket"],
+        "MUHAFIZ_S3_PREFIX": prefix,
+        "MUHAFIZ_S3_ENDPOINT_URL": s3["endpoint_url"],
+        "MUHAFIZ_S3_REGION": s3["region"],
+        "MUHAFIZ_S3_ACCESS_KEY_ID": s3["access_key"],
+        "MUHAFIZ_S3_SECRET_ACCESS_KEY": s3["secret_key"],
+        "MUHAFIZ_S3_SSE": s3["sse"],
+        "MUHAFIZ_S3_ADDRESSING_STYLE": s3["addressing_style"],
+    }
+
+
 def _muhafiz(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "muhafiz", *args],
@@ -107,10 +128,15 @@ def _muhafiz(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 @pytest.mark.slow
 def test_backup_then_restore_into_an_empty_data_directory_gives_the_same_data(
-    committed: None, empty_database: str, tmp_path: Path
+    committed: None, empty_database: str, tmp_path: Path, any_storage: str, settings: Any
 ) -> None:
+    """With files on disk, and with the file store in a SeaweedFS bucket (restored into an
+    empty prefix of it)."""
     _write_history()
     source = _data_dir(tmp_path / "source")
+    settings.DATA_DIR = source
+    stored_scan = os.urandom(90_000)
+    file_store().put("evidence/scans/f00d.scan", io.BytesIO(stored_scan))
     backup = tmp_path / "muhafiz.backup"
     manifest = create_backup(backup, data_dir=source)
 
@@ -135,6 +161,7 @@ def test_backup_then_restore_into_an_empty_data_directory_gives_the_same_data(
         "DATABASE_URL": database_url,
         "MUHAFIZ_FIELD_KEYS": OLD,
         "MUHAFIZ_PROFILE": "test",
+        **_store_environment(settings, prefix=f"restored-{uuid.uuid4().hex[:8]}"),
     }
     restored = _muhafiz(env, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
@@ -142,10 +169,17 @@ def test_backup_then_restore_into_an_empty_data_directory_gives_the_same_data(
     assert "audit chain is intact (6 entries" in restored.stdout
     assert "WARNING" not in restored.stderr
 
-    # The data directory's files come back byte for byte.
+    # The data directory's files and the stored files come back byte for byte.
     restored_files = _file_hashes(target)
     for name, digest in _file_hashes(source).items():
         assert restored_files[name] == digest
+    if any_storage == "s3":
+        assert "stored/evidence/scans/f00d.scan" in manifest["members"]
+        assert "data/evidence/scans/f00d.scan" not in manifest["members"]
+        settings.MUHAFIZ_S3 = {**settings.MUHAFIZ_S3, "prefix": env["MUHAFIZ_S3_PREFIX"]}
+        assert b"".join(file_store().stream("evidence/scans/f00d.scan")) == stored_scan
+    else:
+        assert (target / "evidence" / "scans" / "f00d.scan").read_bytes() == stored_scan
     # The database holds the same rows: the audit chain and the encrypted values are identical.
     verified = _muhafiz(env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
