@@ -333,6 +333,7 @@ class CaseSearchForm(forms.Form):
     )
     court = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     prosecutor = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    member = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -375,5 +376,6 @@ class CaseSearchForm(forms.Form):
             until=data.get("until"),
             court_id=data.get("court"),
             prosecutor_id=data.get("prosecutor"),
+            member_id=data.get("member"),
             sort=data.get("sort") or "newest",
         )

@@ -420,6 +420,12 @@ class ConsentOverride(models.Model):
 class AccusedStatus(models.TextChoices):
     SUSPECT = "suspect", _("Suspect")
     ACCUSED = "accused", _("Accused")
+    # Set by the judgment recorded in the proceedings (`actions.record_verdict`), never by hand.
+    CONVICTED = "convicted", _("Convicted")
+    ACQUITTED = "acquitted", _("Acquitted")
+
+
+VERDICT_STATUSES = frozenset({AccusedStatus.CONVICTED, AccusedStatus.ACQUITTED})
 
 
 class Accused(models.Model):

@@ -55,6 +55,7 @@ class CaseSearch:
     until: date | None = None  # report received on or before
     court_id: int | None = None
     prosecutor_id: int | None = None
+    member_id: int | None = None  # on whose team, in any role
     sort: str = "newest"
 
 
@@ -149,6 +150,10 @@ def search_cases(principal: Any, search: CaseSearch) -> QuerySet[Case]:
             pk__in=Case.objects.filter(
                 team__user_id=search.prosecutor_id, team__team_role=TeamRole.PROSECUTOR
             ).values("pk")
+        )
+    if search.member_id:
+        cases = cases.filter(
+            pk__in=Case.objects.filter(team__user_id=search.member_id).values("pk")
         )
     if search.offence:
         cases = cases.distinct()

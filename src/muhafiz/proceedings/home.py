@@ -56,9 +56,14 @@ def panels(principal: Any, *, now: datetime) -> QueuePanel | None:
                 key=f"clock-{clock.pk}",
             )
         )
-    more_url = ""
+    # Those who see statistics open the dashboard of their jurisdiction; everyone else the
+    # dashboard of their own cases.
     if Perm.STATS_VIEW in granted_perms(principal):
         more_url = reverse("proceedings:dashboard")
+        more_label = gettext_lazy("The deadline dashboard")
+    else:
+        more_url = reverse("proceedings:my_deadlines")
+        more_label = gettext_lazy("Deadlines of my cases")
     return QueuePanel(
         key="deadlines",
         title=gettext_lazy("Deadlines"),
@@ -67,7 +72,7 @@ def panels(principal: Any, *, now: datetime) -> QueuePanel | None:
         total=clocks.count(),
         lead=gettext_lazy("Missed, nearly due and due within a week, on the cases you work on."),
         more_url=more_url,
-        more_label=gettext_lazy("The deadline dashboard"),
+        more_label=more_label,
         empty=gettext_lazy("No deadline is close."),
     )
 

@@ -545,3 +545,61 @@ def time_left(due_at: datetime, now: datetime) -> tuple[int, int]:
     sign = -1 if seconds < 0 else 1
     days, rest = divmod(abs(seconds), 86400)
     return sign * days, sign * (rest // 3600)
+
+
+# --- my cases' deadlines (the dashboard of a prosecutor or investigator) -----------------------
+
+
+def team_clocks(principal: Any) -> QuerySet[Clock]:
+    """Running clocks of the open cases on whose team the person is, soonest due first."""
+    from muhafiz.core.permissions import user_pk
+
+    me = user_pk(principal)
+    if me is None:
+        return Clock.objects.none()
+    ids = Clock.objects.filter(
+        case__team__user_id=me, stopped_at__isnull=True, case__status=CaseStatus.OPEN
+    ).values("pk")
+    return (
+        Clock.objects.filter(pk__in=ids)
+        .select_related("case", "rule", "accused")
+        .order_by("due_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class CourtCount:
+    court_id: int | None
+    court: str
+    missed: int
+    due_soon: int
+
+
+def team_clock_counts(principal: Any) -> tuple[dict[str, int], list[CourtCount]]:
+    """How many of the person's running clocks are missed, nearly due or pending, in all and
+    per court of the case."""
+    clocks = team_clocks(principal).order_by()
+    totals = clocks.aggregate(
+        missed=Count("pk", filter=Q(state=ClockState.MISSED)),
+        due_soon=Count("pk", filter=Q(state=ClockState.DUE_SOON)),
+        pending=Count("pk", filter=Q(state=ClockState.PENDING)),
+    )
+    rows = (
+        clocks.filter(state__in=[ClockState.MISSED, ClockState.DUE_SOON])
+        .values("case__progress__court_id", "case__progress__court__name")
+        .annotate(
+            missed=Count("pk", filter=Q(state=ClockState.MISSED)),
+            due_soon=Count("pk", filter=Q(state=ClockState.DUE_SOON)),
+        )
+        .order_by("-missed", "-due_soon", "case__progress__court__name")
+    )
+    courts = [
+        CourtCount(
+            r["case__progress__court_id"],
+            r["case__progress__court__name"] or "—",
+            r["missed"],
+            r["due_soon"],
+        )
+        for r in rows
+    ]
+    return {k: int(v or 0) for k, v in totals.items()}, courts

@@ -8,5 +8,6 @@ app_name = "proceedings"
 urlpatterns: list[URLPattern] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
+    path("my-deadlines/", views.my_deadlines, name="my_deadlines"),
     path("cases/<str:reference>/", views.case_stages, name="case"),
 ]

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from muhafiz.cases.selectors import case_rights, load_case
+from muhafiz.catalogue.models import District
 from muhafiz.core import spreadsheet
 from muhafiz.core.forms import apply_errors
+from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
@@ -90,16 +94,79 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "prosecutor": _("Per prosecutor"),
         "court": _("Per court"),
     }
+    can_open_cases = has_perm(request.user, Perm.CASE_VIEW)
+    links = _case_links(board, filters) if can_open_cases else {}
     context = {
         "form": form,
         "board": board,
-        "sections": [(group, titles[group], rows) for group, rows in board.overdue.items()],
-        "can_open_cases": has_perm(request.user, Perm.CASE_VIEW),
+        "sections": [
+            (group, titles[group], [(row, links.get((group, row.key))) for row in rows])
+            for group, rows in board.overdue.items()
+        ],
+        "stalled_url": f"{reverse('cases:list')}?status=open&sort=stalled",
+        "can_open_cases": can_open_cases,
         "query": request.GET.urlencode(),
         "page_rows": PAGE_ROWS,
         "as_of": as_of,
     }
     return render(request, "proceedings/dashboard.html", context)
+
+
+# The case list's filter for each grouping of the dashboard.
+GROUP_FILTERS = {
+    "district": "district",
+    "police_station": "station",
+    "prosecutor": "prosecutor",
+    "court": "court",
+}
+
+
+def _case_links(
+    board: selectors.Dashboard, filters: selectors.DashboardFilter
+) -> dict[tuple[str, int | None], str]:
+    """For each row of the dashboard, the case list behind its counts (without the state:
+    the template adds `overdue=missed` or `overdue=due_soon`)."""
+    district_ids = [row.key for row in board.overdue.get("district", []) if row.key]
+    codes = dict(District.objects.filter(pk__in=district_ids).values_list("pk", "code"))
+    base = {"status": "open"}
+    if filters.district_id:
+        base["district"] = str(
+            District.objects.filter(pk=filters.district_id).values_list("code", flat=True).first()
+        )
+    links: dict[tuple[str, int | None], str] = {}
+    for group, rows in board.overdue.items():
+        for row in rows:
+            if row.key is None:
+                continue
+            value = codes.get(row.key, "") if group == "district" else str(row.key)
+            if value:
+                params = {**base, GROUP_FILTERS[group]: value}
+                links[(group, row.key)] = f"{reverse('cases:list')}?{urlencode(params)}"
+    return links
+
+
+# Clocks a page of "my deadlines".
+CLOCKS_PER_PAGE = 50
+
+
+@requires(Perm.CASE_VIEW)
+@require_GET
+def my_deadlines(request: HttpRequest) -> HttpResponse:
+    """The deadline dashboard of the cases on my team (a prosecutor's, an investigator's): how
+    many are missed and nearly due, per court, each count to the cases behind it, and every
+    running clock with the time left."""
+    totals, courts = selectors.team_clock_counts(request.user)
+    page, query = paginate(request, selectors.team_clocks(request.user), CLOCKS_PER_PAGE)
+    cases_url = f"{reverse('cases:list')}?{urlencode({'member': request.user.pk})}"
+    context = {
+        "totals": totals,
+        "courts": courts,
+        "page": page,
+        "query": query,
+        "cases_url": cases_url,
+        "now": timezone.now(),
+    }
+    return render(request, "proceedings/my_deadlines.html", context)
 
 
 @requires(Perm.STATS_VIEW)

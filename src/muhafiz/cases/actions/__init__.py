@@ -29,7 +29,13 @@ from muhafiz.cases.actions.case import (
     reopen_case,
     update_case,
 )
-from muhafiz.cases.actions.parties import AccusedDetails, add_accused, add_witness, update_accused
+from muhafiz.cases.actions.parties import (
+    AccusedDetails,
+    add_accused,
+    add_witness,
+    record_verdict,
+    update_accused,
+)
 from muhafiz.cases.actions.referrals import decide_referral, refer_victim
 from muhafiz.cases.actions.section_rules import add_section_rule, set_section_rule_active
 from muhafiz.cases.actions.team import (
@@ -74,6 +80,7 @@ __all__ = [
     "raise_alert",
     "raise_team_alerts",
     "record_case_export",
+    "record_verdict",
     "refer_victim",
     "refuse_victim_identity",
     "remove_team_member",

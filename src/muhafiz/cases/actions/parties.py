@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from muhafiz.cases.actions._common import (
     refuse_victim_identity,
 )
 from muhafiz.cases.models import (
+    VERDICT_STATUSES,
     Accused,
     AccusedIdentifier,
     AccusedStatus,
@@ -56,6 +58,10 @@ def _clean_accused(details: AccusedDetails) -> tuple[dict[str, Any], dict[str, l
     )
     if details.status not in AccusedStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
+    if details.status in VERDICT_STATUSES:
+        raise ValidationError(
+            {"status": _("A conviction or an acquittal is recorded with the judgment.")}
+        )
     identifiers = {
         IdentifierKind.CNIC: _normalized_list(details.cnic, normalize_cnic, "cnic", limit=3),
         IdentifierKind.PHONE: _normalized_list(details.phones, normalize_phone, "phones"),
@@ -119,7 +125,11 @@ def update_accused(
     case = accused.case
     check_perm(actor, Perm.CASE_EDIT, case)
     _check_open(case)
+    if accused.status in VERDICT_STATUSES:  # the court's verdict stays; the form cannot undo it
+        details = dataclasses.replace(details, status=AccusedStatus.ACCUSED)
     fields, identifiers = _clean_accused(details)
+    if accused.status in VERDICT_STATUSES:
+        fields["status"] = accused.status
     refuse_victim_identity(case, aliases=fields["aliases"], addresses=fields["addresses"])
     changed = [name for name, value in fields.items() if getattr(accused, name) != value]
     for name, value in fields.items():
@@ -137,6 +147,27 @@ def update_accused(
             identifiers={k: len(v) for k, v in identifiers.items()},
         )
         _notify_links_on_commit(accused)
+    return accused
+
+
+def record_verdict(
+    actor: Any, accused: Accused, outcome: str, *, request: HttpRequest | None = None
+) -> Accused:
+    """Set an accused's status from a judgment ("conviction" or "acquittal"); the proceedings
+    app calls it in the transaction that records the judgment. Audited."""
+    case = accused.case
+    check_perm(actor, Perm.CASE_EDIT, case)
+    status = {"conviction": AccusedStatus.CONVICTED, "acquittal": AccusedStatus.ACQUITTED}.get(
+        outcome
+    )
+    if status is None:
+        raise ValidationError({"outcome": _("A judgment is a conviction or an acquittal.")})
+    with transaction.atomic():
+        before = accused.status
+        if before != status:
+            accused.status = status
+            accused.save(update_fields=["status"])
+        record(actor, "accused.verdict", accused, request=request, before=before, status=status)
     return accused
 
 

@@ -99,6 +99,46 @@ def _stops(event: StageEvent, clock: Clock, end_codes: frozenset[str]) -> bool:
     return not event.accused_id or not clock.accused_id or event.accused_id == clock.accused_id
 
 
+# Remand orders: the clock they start runs for the days the court granted (capped by the rule's
+# limit, CrPC s.167's 15 days), and an extension of the same accused's physical remand adds its
+# days to the running clock.
+REMAND_EXTENSIONS: dict[str, str] = {
+    StageCode.PHYSICAL_REMAND_STARTED: StageCode.PHYSICAL_REMAND_EXTENDED,
+}
+
+
+def _clock_amount(rule: DeadlineRule, start: StageEvent, events: Sequence[StageEvent]) -> int:
+    """The clock's limit in the rule's unit: the rule's, or the remand days granted."""
+    if not start.remand_days or rule.unit != "days":
+        return int(rule.amount)
+    granted = start.remand_days
+    extension = REMAND_EXTENSIONS.get(start.code)
+    if extension:
+        granted += sum(
+            e.remand_days or 0
+            for e in events
+            if e.code == extension
+            and e.accused_id == start.accused_id
+            and e.occurred_at >= start.occurred_at
+        )
+    return min(int(rule.amount), granted)
+
+
+def _extend_running(clock: Clock, events: Sequence[StageEvent], now: datetime) -> bool:
+    """Move a running remand clock's deadline to the days granted so far; True if it moved."""
+    amount = _clock_amount(clock.rule, clock.start_event, events)
+    deadline = deadline_for(clock.started_at, amount, clock.rule.unit, clock.rule.due_soon_fraction)
+    if deadline.due_at == clock.due_at:
+        return False
+    clock.due_at, clock.due_soon_at = deadline.due_at, deadline.due_soon_at
+    clock.state = clock_state(
+        due_at=clock.due_at, due_soon_at=clock.due_soon_at, stopped_at=None, now=now
+    )
+    clock.missed_at = now if clock.state == ClockState.MISSED else None
+    clock.save(update_fields=["due_at", "due_soon_at", "state", "missed_at"])
+    return True
+
+
 def _sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
     """Derive the case's clocks from its events: start those whose start event happened (and
     whose condition holds), stop those whose end event happened. Returns the clocks it changed.
@@ -108,7 +148,7 @@ def _sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
     """
     events = list(StageEvent.objects.filter(case=case).order_by("occurred_at", "pk"))
     rules = list(DeadlineRule.objects.filter(active=True))
-    clocks = list(Clock.objects.filter(case=case).select_related("rule"))
+    clocks = list(Clock.objects.filter(case=case).select_related("rule", "start_event"))
     started = {(c.rule_id, c.start_event_id) for c in clocks}
     holidays: frozenset[date] | None = None
     changed: list[Clock] = []
@@ -131,7 +171,7 @@ def _sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
                 holidays = _holiday_dates()
             deadline = deadline_for(
                 start.occurred_at,
-                rule.amount,
+                _clock_amount(rule, start, events),
                 rule.unit,
                 rule.due_soon_fraction,
                 holidays or frozenset(),
@@ -158,6 +198,8 @@ def _sync_case_clocks(case: Case, *, now: datetime) -> list[Clock]:
     for clock in clocks:
         if clock.stopped_at is not None:
             continue
+        if clock.start_event.remand_days and _extend_running(clock, events, now):
+            changed.append(clock)
         end_codes = _end_codes(clock.rule)
         ending = next((e for e in events if _stops(e, clock, end_codes)), None)
         if ending is None:

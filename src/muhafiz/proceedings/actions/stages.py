@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
-from muhafiz.cases.actions import refuse_victim_identity, update_case
+from muhafiz.cases.actions import record_verdict, refuse_victim_identity, update_case
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm
@@ -203,6 +203,13 @@ def _validate(
                     )
                     % {"max": MAX_PHYSICAL_REMAND_DAYS, "granted": granted}
                 )
+    elif code == StageCode.JUDICIAL_REMAND_ORDERED:
+        # CrPC s.344: judicial remand up to 15 days at a time; the days start the clock.
+        if remand_days and remand_days > MAX_PHYSICAL_REMAND_DAYS:
+            errors["remand_days"].append(
+                _("Judicial remand is ordered for at most %(max)d days at a time (CrPC s.344).")
+                % {"max": MAX_PHYSICAL_REMAND_DAYS}
+            )
     elif remand_days:
         errors["remand_days"].append(_("Remand days belong to a remand order only."))
 
@@ -330,6 +337,9 @@ def record_stage_event(
         recorded_by=actor if _is_user(actor) else None,
     )
     _advance_progress(case, event)
+    if code == StageCode.JUDGMENT_DELIVERED and accused is not None:
+        # The accused's status follows the judgment (the cases app's action, audited there).
+        record_verdict(actor, accused, outcome, request=request)
     changed = _sync_case_clocks(case, now=now)
     record(
         actor,

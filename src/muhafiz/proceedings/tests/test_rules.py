@@ -32,7 +32,7 @@ EXPECTED_DUE: dict[str, datetime] = {
     "alert_raiser_contacted": pk_time(2026, 3, 21, 16, 0),  # 24 hours
     "medico_legal_examination": pk_time(2026, 3, 20, 22, 0),  # 6 hours
     "produce_before_magistrate": pk_time(2026, 3, 21, 16, 0),  # 24 hours, over the weekend
-    "physical_remand_total": end_of_day(2026, 4, 4),  # 15 days
+    "physical_remand_total": end_of_day(2026, 3, 25),  # the 5 days granted (15 at most)
     "judicial_remand_period": end_of_day(2026, 4, 4),  # 15 days
     "register_check_forwarded": pk_time(2026, 3, 22, 16, 0),  # 48 hours
     "challan_submitted": end_of_day(2026, 4, 3),  # 14 days
