@@ -122,6 +122,8 @@ def stored_file(scan: Scan) -> Path:
     """The scan file on the local disk: in the data directory, or a private copy fetched from
     the bucket (`core.storage`); ScanImportError when the store has lost it."""
     try:
+        if not scan.stored_path:  # a server scan that has not finished
+            raise StoredFileMissingError("", "")
         return file_store().local_path(scan.stored_path)
     except StoredFileMissingError as exc:
         raise ScanImportError(_("The stored scan file is missing.")) from exc

@@ -15,6 +15,7 @@ from django.conf import settings
 from muhafiz.cases.models import Case
 from muhafiz.core.storage import S3FileStore, file_store
 from muhafiz.evidence import actions
+from muhafiz.evidence.actions.reports import write_court_report
 from muhafiz.evidence.models import AnalysisStatus, Scan, ScanStatus
 from muhafiz.evidence.tasks import analyse_scan, run_server_scan
 from muhafiz.evidence.tests.conftest import noise_image, upload_of
@@ -77,6 +78,20 @@ def test_a_server_scan_is_stored_in_the_store(
     _forget_local_copies()
     with actions.open_scan(scan) as conn:
         assert conn.execute("SELECT count(*) FROM files").fetchone()[0] == 1
+    _forget_local_copies()
+    report = write_court_report(people.lahore_investigator, scan, "csv")
+    assert "c.png" in report.path.read_text(encoding="utf-8")
+    report.path.unlink()
+
+
+def test_a_server_scan_not_yet_run_has_no_report(
+    any_storage: str, people: People, lahore_case: Case, sources: Path
+) -> None:
+    device = sources / "laptop"
+    device.mkdir()
+    queued = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    with pytest.raises(actions.ScanImportError, match="The stored scan file is missing"):
+        write_court_report(people.lahore_investigator, queued, "csv")
 
 
 def test_a_changed_or_lost_stored_scan_file_is_refused(
