@@ -14,11 +14,12 @@ from django.conf import settings
 
 from muhafiz.cases.models import Case
 from muhafiz.core.storage import S3FileStore, file_store
+from muhafiz.demo.media import noise_image
 from muhafiz.evidence import actions
 from muhafiz.evidence.actions.reports import write_court_report
 from muhafiz.evidence.models import AnalysisStatus, Scan, ScanStatus
 from muhafiz.evidence.tasks import analyse_scan, run_server_scan
-from muhafiz.evidence.tests.conftest import noise_image, upload_of
+from muhafiz.evidence.tests.conftest import upload_of
 from muhafiz.testing import People
 
 pytestmark = pytest.mark.django_db
