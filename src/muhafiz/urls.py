@@ -23,6 +23,7 @@ urlpatterns = [
     path("intake/", include("muhafiz.intake.urls")),
     path("report/", include("muhafiz.intake.public_urls")),
     path("register/", include("muhafiz.register.urls")),
+    path("banks/", include("muhafiz.hashbank.urls")),
     path("jobs/", include("muhafiz.ops.jobs_views")),
     path("api/", api.urls),
     path("", include("muhafiz.hashbank.hma_urls")),

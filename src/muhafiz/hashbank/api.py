@@ -8,12 +8,9 @@ audited by their counts, not their hashes.
 wrapped operations when the module is imported.)
 """
 
-import io
-import tempfile
 from typing import Any, Literal
 
-from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
@@ -22,7 +19,7 @@ from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY
 from muhafiz.core.api import SessionAuth, TokenAuth, api_requires
 from muhafiz.core.permissions import Perm
 from muhafiz.hashbank import actions
-from muhafiz.hashbank.actions.exports import write_bank
+from muhafiz.hashbank.downloads import bank_download
 from muhafiz.hashbank.hashing import ImageError, hash_image
 from muhafiz.hashbank.matching import (
     EntryMatch,
@@ -32,6 +29,7 @@ from muhafiz.hashbank.matching import (
     parse_query,
 )
 from muhafiz.hashbank.models import Bank, BankEntry, ImportStatus
+from muhafiz.hashbank.selectors import bank_stats, bank_summary, banks_with_sizes
 from muhafiz.hashbank.uploads import (
     UploadTooLargeError,
     check_not_too_large,
@@ -305,65 +303,10 @@ def hash_upload(request: HttpRequest) -> Any:
     )
 
 
-def _bank_out(bank: Bank, entries: int) -> dict[str, Any]:
-    return {
-        "name": bank.name,
-        "kind": bank.kind,
-        "agency": bank.agency.code if bank.agency else None,
-        "category_scheme": bank.category_scheme.code if bank.category_scheme else None,
-        "enabled": bank.enabled,
-        "entries": entries,
-        "created_at": bank.created_at.isoformat(),
-    }
-
-
 @router.get("/banks", response=list[BankOut], summary="The hash banks and their sizes")
 @api_requires(Perm.BANK_VIEW)
 def list_banks(request: HttpRequest) -> Any:
-    banks = Bank.objects.select_related("agency", "category_scheme").annotate(
-        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
-    )
-    return [BankOut(**_bank_out(b, b.active)) for b in banks]
-
-
-def bank_stats(bank: Bank) -> dict[str, Any]:
-    active = BankEntry.objects.active().filter(bank=bank)
-    by_hash = active.aggregate(
-        md5=Count("pk", filter=Q(md5__isnull=False)),
-        sha1=Count("pk", filter=Q(sha1__isnull=False)),
-        sha256=Count("pk", filter=Q(sha256__isnull=False)),
-        pdq=Count("pk", filter=Q(pdq__isnull=False)),
-        photodna=Count("pk", filter=Q(photodna__isnull=False)),
-    )
-    scheme = bank.category_scheme
-    by_category: dict[str, int] = {}
-    for row in active.values("category").annotate(n=Count("pk")).order_by("category"):
-        value = row["category"]
-        label = (scheme.label_for(value) if scheme else None) or (
-            "uncategorised" if value is None else str(value)
-        )
-        by_category[label if value is None else f"{value} {label}".strip()] = row["n"]
-    imports = [
-        {
-            "id": i.pk,
-            "source_name": i.source_name,
-            "source_sha256": i.source_sha256,
-            "format": i.format,
-            "imported_at": i.imported_at.isoformat(),
-            "status": i.status,
-            "added": i.added,
-            "duplicates": i.duplicates,
-            "bad": i.bad,
-        }
-        for i in bank.imports.order_by("pk")
-    ]
-    return {
-        **_bank_out(bank, active.count()),
-        "removed": BankEntry.objects.filter(bank=bank, removed_at__isnull=False).count(),
-        "by_hash": by_hash,
-        "by_category": by_category,
-        "imports": imports,
-    }
+    return [BankOut(**bank_summary(bank, size)) for bank, size in banks_with_sizes()]
 
 
 @router.get("/banks/{name}", response=BankStatsOut, summary="One bank: sizes and imports")
@@ -412,15 +355,7 @@ def export(request: HttpRequest, name: str, format: Literal["vics", "pdq"] = "vi
         bank = actions.get_bank(name)
     except actions.BankError as exc:
         raise HttpError(404, str(exc)) from exc
-    # A temporary file, not memory: an NSRL-size bank is gigabytes of JSON.
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n")
-    write_bank(request.auth, bank, format, text)  # type: ignore[attr-defined]
-    text.flush()
-    text.detach()
-    spool.seek(0)
-    suffix = "json" if format == "vics" else "pdq"
-    return FileResponse(spool, as_attachment=True, filename=f"{bank.name}.{suffix}")
+    return bank_download(request.auth, bank, format)  # type: ignore[attr-defined]
 
 
 @router.post(
@@ -440,7 +375,7 @@ def set_enabled(request: HttpRequest, name: str, payload: EnableIn) -> Any:
         payload.enabled,
         reason=payload.reason,
     )
-    return BankOut(**_bank_out(bank, BankEntry.objects.active().filter(bank=bank).count()))
+    return BankOut(**bank_summary(bank, BankEntry.objects.active().filter(bank=bank).count()))
 
 
 __all__ = ["ImportStatus", "router"]

@@ -233,7 +233,7 @@ def list_() -> None:
 def stats(name: str) -> None:
     """Show bank NAME's counts by hash type and category, and its import history."""
     from muhafiz.hashbank.actions import get_bank
-    from muhafiz.hashbank.api import bank_stats
+    from muhafiz.hashbank.selectors import bank_stats
 
     data = bank_stats(get_bank(name))
     click.echo(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Count, Q
 
 from muhafiz.hashbank.errors import BankError
 from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
@@ -55,3 +57,70 @@ def banked_hashes(values: list[str]) -> dict[str, list[str]]:
                 if bank not in found[value]:
                     found[value].append(bank)
     return found
+
+
+def banks_with_sizes() -> list[tuple[Bank, int]]:
+    """Every bank with its number of active entries."""
+    banks = Bank.objects.select_related("agency", "category_scheme").annotate(
+        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
+    )
+    return [(bank, bank.active) for bank in banks]
+
+
+def bank_summary(bank: Bank, entries: int) -> dict[str, Any]:
+    return {
+        "name": bank.name,
+        "kind": bank.kind,
+        "agency": bank.agency.code if bank.agency else None,
+        "category_scheme": bank.category_scheme.code if bank.category_scheme else None,
+        "enabled": bank.enabled,
+        "entries": entries,
+        "created_at": bank.created_at.isoformat(),
+    }
+
+
+def bank_stats(bank: Bank) -> dict[str, Any]:
+    active = BankEntry.objects.active().filter(bank=bank)
+    by_hash = active.aggregate(
+        md5=Count("pk", filter=Q(md5__isnull=False)),
+        sha1=Count("pk", filter=Q(sha1__isnull=False)),
+        sha256=Count("pk", filter=Q(sha256__isnull=False)),
+        pdq=Count("pk", filter=Q(pdq__isnull=False)),
+        photodna=Count("pk", filter=Q(photodna__isnull=False)),
+    )
+    scheme = bank.category_scheme
+    by_category: dict[str, int] = {}
+    for row in active.values("category").annotate(n=Count("pk")).order_by("category"):
+        value = row["category"]
+        label = (scheme.label_for(value) if scheme else None) or (
+            "uncategorised" if value is None else str(value)
+        )
+        by_category[label if value is None else f"{value} {label}".strip()] = row["n"]
+    imports = [
+        {
+            "id": i.pk,
+            "source_name": i.source_name,
+            "source_sha256": i.source_sha256,
+            "format": i.format,
+            "imported_at": i.imported_at.isoformat(),
+            "status": i.status,
+            "added": i.added,
+            "duplicates": i.duplicates,
+            "bad": i.bad,
+        }
+        for i in bank.imports.order_by("pk")
+    ]
+    return {
+        **bank_summary(bank, active.count()),
+        "removed": BankEntry.objects.filter(bank=bank, removed_at__isnull=False).count(),
+        "by_hash": by_hash,
+        "by_category": by_category,
+        "imports": imports,
+    }
+
+
+def may_manage(principal: Any, bank: Bank) -> bool:
+    """Whether the page offers a bank's controls (the actions decide on submit)."""
+    from muhafiz.core.permissions import Perm, has_perm
+
+    return has_perm(principal, Perm.BANK_MANAGE, bank)

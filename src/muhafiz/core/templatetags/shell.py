@@ -50,6 +50,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
         _("Statistics"),
         (Perm.STATS_VIEW,),
     ),
+    NavEntry(("hashbank:list",), _("Hash banks"), (Perm.BANK_VIEW,)),
     NavEntry(("audit:log",), _("Audit log"), (Perm.AUDIT_VIEW,)),
     NavEntry(("catalogue:home",), _("Catalogue"), (Perm.CATALOGUE_EDIT,)),
     NavEntry(("accounts:user_list",), _("People"), (Perm.USER_MANAGE,)),

@@ -1,0 +1,54 @@
+"""In a real browser, English and Urdu: the examiner goes from home through the navigation to a
+hash bank, uploads a list with a bad row (named, nothing imported), then a good one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from muhafiz.browser_testing import needs_chromium, page_as, snap
+from muhafiz.hashbank.models import Bank, BankEntry
+from muhafiz.hashbank.tests.test_pages import punjab_bank, sha1s  # noqa: F401 - the fixture
+from muhafiz.testing import People
+
+pytestmark = needs_chromium
+
+
+@pytest.mark.parametrize("language", ["en", "ur"])
+@pytest.mark.django_db(transaction=True)
+def test_examiner_imports_a_list_into_a_bank_from_the_page(  # noqa: PLR0917 - fixtures
+    live_server: Any,
+    browser: Any,
+    flushable_audit: None,
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    tmp_path: Path,
+    language: str,
+) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text(sha1s("x")[0] + "\nnot-a-hash\n", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text("\n".join(sha1s("x", "y")) + "\n", encoding="utf-8")
+    page = page_as(browser, live_server, people.forensic_examiner)
+    page.goto(f"{live_server.url}/")
+    if language == "ur":
+        page.locator('[data-testid="language-ur"]').click()
+        page.wait_for_load_state()
+    page.locator('.main-nav a[href="/banks/"]').click()
+    page.wait_for_url("**/banks/")
+    page.locator('tr[data-bank="punjab-confirmed"] a').click()
+    page.wait_for_url(f"**/banks/{punjab_bank.pk}/")
+    page.locator("#import-form input[type=file]").set_input_files(str(bad))
+    page.locator("#import-form button[type=submit]").click()
+    page.locator("#rejected-rows").wait_for()
+    assert page.locator("#rejected-rows tbody tr").count() == 1
+    assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
+    snap(page, f"banks-rejected-{language}")
+    page.locator("#import-form input[type=file]").set_input_files(str(good))
+    page.locator("#import-form button[type=submit]").click()
+    page.locator(".message--success").wait_for()
+    assert page.locator("#bank-entries").inner_text() == "4"
+    snap(page, f"banks-imported-{language}")
+    assert page.csp_errors == []

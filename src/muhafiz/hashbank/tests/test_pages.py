@@ -1,0 +1,131 @@
+"""The hash-bank pages (issue 15, item 9): the Punjab examiner lists the banks, reads one bank's
+statistics, imports an uploaded list all or nothing (every bad row named), exports it and takes
+it out of matching with a reason; a national bank is shown but not managed by a provincial
+examiner; roles without the bank rights do not see the pages. Hash lists are the test's own."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from muhafiz.audit.models import AuditEvent
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
+from muhafiz.testing import People, agency, province, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def sha1s(*seeds: str) -> list[str]:
+    return [hashlib.sha1(seed.encode()).hexdigest() for seed in seeds]  # noqa: S324 - test data
+
+
+@pytest.fixture
+def punjab_bank(tmp_path: Any) -> Bank:
+    owner = agency("PB-PFSA", name="Punjab Forensic Science Agency")
+    owner.province = province("PB")
+    owner.save(update_fields=["province"])
+    bank = actions.create_bank(SYSTEM, name="punjab-confirmed", kind="known-bad", agency=owner)
+    source = tmp_path / "first.txt"
+    source.write_text("\n".join(sha1s("a", "b")) + "\n", encoding="utf-8")
+    actions.import_hash_list(SYSTEM, bank, source)
+    return bank
+
+
+def upload(name: str, lines: list[str]) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode(), "text/plain")
+
+
+def test_examiner_lists_banks_and_reads_one_banks_statistics(
+    people: People, punjab_bank: Bank
+) -> None:
+    examiner = signed_in(people.forensic_examiner)
+    listing = examiner.get("/banks/").content.decode()
+    assert 'data-bank="punjab-confirmed"' in listing and 'href="/banks/"' in listing  # nav
+    page = examiner.get(f"/banks/{punjab_bank.pk}/").content.decode()
+    assert 'id="bank-entries">2<' in page and "first.txt" in page
+    assert 'id="import-form"' in page and 'id="enable-form"' in page
+    for person in (people.lahore_investigator, people.analyst, people.administrator):
+        assert signed_in(person).get("/banks/").status_code == 403
+        assert 'href="/banks/"' not in signed_in(person).get("/").content.decode()
+
+
+def test_an_upload_with_bad_rows_names_each_and_imports_nothing(
+    people: People, punjab_bank: Bank
+) -> None:
+    examiner = signed_in(people.forensic_examiner)
+    bad = upload("mixed.txt", [*sha1s("c"), "not-a-hash", *sha1s("d"), "12345"])
+    response = examiner.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": bad})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "2 bad row(s); nothing was imported" in page
+    rows = page.split('id="rejected-rows"')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 3  # the header and the two bad lines, each named
+    assert ">2<" in rows and ">4<" in rows
+    assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
+    assert BankImport.objects.filter(bank=punjab_bank, status=ImportStatus.REJECTED).count() == 1
+
+    missing = examiner.post(f"/banks/{punjab_bank.pk}/import/", {})
+    assert missing.status_code == 400 and "Choose the hash list" in missing.content.decode()
+
+    good = upload("more.txt", sha1s("c", "d", "a"))
+    done = examiner.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": good}, follow=True)
+    assert "Imported more.txt: 2 added, 1 already in the bank." in done.content.decode()
+    assert BankEntry.objects.filter(bank=punjab_bank).count() == 4
+
+
+def test_disabling_needs_a_reason_and_export_is_audited(people: People, punjab_bank: Bank) -> None:
+    examiner = signed_in(people.forensic_examiner)
+    empty = examiner.post(f"/banks/{punjab_bank.pk}/enabled/", {"enabled": "", "reason": " "})
+    assert empty.status_code == 400 and "the reason is recorded" in empty.content.decode()
+    punjab_bank.refresh_from_db()
+    assert punjab_bank.enabled
+    done = examiner.post(
+        f"/banks/{punjab_bank.pk}/enabled/",
+        {"enabled": "", "reason": "entries under review"},
+        follow=True,
+    )
+    assert "no longer used for matching" in done.content.decode()
+    punjab_bank.refresh_from_db()
+    assert not punjab_bank.enabled
+    assert AuditEvent.objects.get(action="bank.disable").reason == "entries under review"
+
+    export = examiner.get(f"/banks/{punjab_bank.pk}/export/vics/")
+    assert export.status_code == 200 and "attachment" in export["Content-Disposition"]
+    body = b"".join(export.streaming_content).decode()
+    assert all(value in body.lower() for value in sha1s("a", "b"))
+    assert AuditEvent.objects.filter(action="bank.export").count() == 1
+
+
+def test_a_national_bank_is_shown_to_a_provincial_examiner_but_not_managed(
+    people: People,
+) -> None:
+    national = actions.create_bank(SYSTEM, name="national", kind="known-bad")
+    examiner = signed_in(people.forensic_examiner)
+    page = examiner.get(f"/banks/{national.pk}/").content.decode()
+    assert page and 'id="bank-manage"' not in page
+    refused = examiner.post(f"/banks/{national.pk}/enabled/", {"reason": "try"})
+    assert refused.status_code == 403
+    assert examiner.get(f"/banks/{national.pk}/export/vics/").status_code == 403
+    national.refresh_from_db()
+    assert national.enabled
+
+
+def test_an_upload_without_its_csrf_token_or_past_the_limit_is_refused(
+    people: People, punjab_bank: Bank, settings: Any
+) -> None:
+    strict = signed_in(people.forensic_examiner)
+    strict.handler.enforce_csrf_checks = True
+    forged = strict.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": upload("x.txt", [])})
+    assert forged.status_code == 403
+    settings.MUHAFIZ_MAX_UPLOAD_BYTES = 100
+    big = upload("big.txt", sha1s(*map(str, range(50))))
+    response = signed_in(people.forensic_examiner).post(
+        f"/banks/{punjab_bank.pk}/import/", {"hash_list": big}
+    )
+    assert response.status_code == 413 and "too large" in response.content.decode()
+    assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
