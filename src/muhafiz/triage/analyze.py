@@ -26,11 +26,13 @@ from muhafiz.triage.sources.base import (
     MemberInfo,
     OpenedUnit,
     Source,
+    SweptFile,
     Unit,
 )
 from muhafiz.triage.sources.devicepaths import device_path_of
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
+from muhafiz.triage.sweep import sweep
 from muhafiz.triage.video import analyze_video
 
 _CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
@@ -70,7 +72,7 @@ def process_unit(
     if opened.members is not None:
         return _expand_container(ctx, opened)
     if opened.hash_only:
-        return _hash_only(ctx, opened)
+        return _hash_only(ctx, opened, source)
     sink = RecordSink(
         ctx, opened.record, opened.record.size, lambda: source.reopen(unit), budgeted=False
     )
@@ -97,33 +99,50 @@ def _expand_container(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
     return ctx.records
 
 
-def _hash_only(ctx: UnitContext, opened: OpenedUnit) -> list[FileRecord]:
-    """A unit that is hashed end to end and nothing else (a disk image's media)."""
+def _hash_only(ctx: UnitContext, opened: OpenedUnit, source: Source) -> list[FileRecord]:
+    """A unit that is hashed end to end (a disk image's media), with the files whose bytes lie
+    in it in order read in the same pass (`sweep`); those the pass did not finish are read alone."""
     record = opened.record
     hashers = {name: hashlib.new(name, usedforsecurity=False) for name in opened.hash_only}
-    view = memoryview(ctx.buffer)
     expected = record.size
-    size = 0
+    swept = opened.swept() if opened.swept is not None else []
+
+    def open_sink(file: SweptFile) -> RecordSink:
+        file_ctx = UnitContext(ctx.settings, ctx.buffer)
+        file_ctx.seen.add(file.unit.path)
+        file_opened = source.open(file.unit)
+        file_opened.stream.close()  # only the record: the bytes come from the media pass
+        return RecordSink(
+            file_ctx,
+            file_opened.record,
+            file_opened.record.size,
+            lambda: source.reopen(file.unit),
+            budgeted=False,
+        )
+
+    def done(_file: SweptFile, sink: ContentSink) -> None:
+        assert isinstance(sink, RecordSink)
+        sink.close()
+        ctx.records.extend(sink.ctx.records)
+
     with opened.stream as stream:
-        try:
-            while n := stream.readinto(view):  # type: ignore[attr-defined]  # buffered
-                chunk = view[:n]
-                for hasher in hashers.values():
-                    hasher.update(chunk)
-                size += n
-        except OSError as exc:
-            record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
-            ctx.records.append(record)
-            return ctx.records
+        result = sweep(stream, list(hashers.values()), swept, open_sink, done)
+    for file in result.unfinished:
+        ctx.records.extend(process_unit(source, file.unit, ctx.settings, ctx.buffer))
+    if result.error is not None:
+        exc = result.error
+        record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
+        ctx.records.append(record)
+        return ctx.records
     if "md5" in hashers:
         record.md5 = hashers["md5"].hexdigest()
     if "sha1" in hashers:
         record.sha1 = hashers["sha1"].hexdigest()
     if "sha256" in hashers:
         record.sha256 = hashers["sha256"].hexdigest()
-    record.size = size
-    if expected is not None and expected != size:
-        record.add_issue(IssueCode.SIZE_MISMATCH, f"{size} bytes read, {expected} expected")
+    record.size = result.size
+    if expected is not None and expected != result.size:
+        record.add_issue(IssueCode.SIZE_MISMATCH, f"{result.size} bytes read, {expected} expected")
     record.mime = "application/x-disk-image"
     ctx.records.append(record)
     return ctx.records

@@ -332,14 +332,16 @@ def _list(writer: ScanWriter, sources: list[Source], done: set[tuple[int, str]])
     issues: list[Issue] = []
     details: dict[int, dict[str, Any]] = {}
     for source in sources:
+        mine: list[Unit] = []
         for item in source.walk():
             if isinstance(item, Unit):
                 if (item.source_id, item.path) not in done:
-                    units.append(item)
+                    mine.append(item)
             elif isinstance(item, FileRecord):
                 records.append(item)
             else:
                 issues.append(item)
+        units.extend(source.plan(mine))
         found = source.details()
         if found is not None:
             details[source.source_id] = found

@@ -87,6 +87,15 @@ class Unit:
     path_raw: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SweptFile:
+    """A file whose bytes lie in the media in order: read in the media's one pass, not alone.
+    `extents` are (media offset, length) in file order, increasing, adding up to its size."""
+
+    unit: Unit
+    extents: tuple[tuple[int, int], ...]
+
+
 @dataclass(slots=True)
 class OpenedUnit:
     stream: BinaryIO
@@ -97,6 +106,8 @@ class OpenedUnit:
     # The unit is a container whose own bytes are not hashed: `members` pushes what it holds
     # (pictures carved from unallocated space) through the visitor, as an archive reader does.
     members: Callable[[BinaryIO, MemberVisitor], None] | None = None
+    # With `hash_only` (a disk image's media): the files the same pass reads, in media order.
+    swept: Callable[[], list[SweptFile]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +145,11 @@ class Source(ABC):
     @abstractmethod
     def open(self, unit: Unit) -> OpenedUnit:
         """Open a unit read-only; raises OSError if it cannot be opened."""
+
+    def plan(self, units: list[Unit]) -> list[Unit]:
+        """The units to hand to workers, from those the walk listed and the scan has not done
+        yet: a disk image drops the files its media pass reads (unless that pass is done)."""
+        return units
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         """A fresh seekable stream of the unit (to expand a large archive), if the source can."""

@@ -37,7 +37,14 @@ from dfvfs.resolver_helpers import manager as dfvfs_helpers
 from dfvfs.resolver_helpers import os_resolver_helper
 
 from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
-from muhafiz.triage.sources.base import MemberVisitor, OpenedUnit, Source, Unit, Verification
+from muhafiz.triage.sources.base import (
+    MemberVisitor,
+    OpenedUnit,
+    Source,
+    SweptFile,
+    Unit,
+    Verification,
+)
 from muhafiz.triage.sources.carving import carve
 from muhafiz.triage.sources.directory import fill_from_stat, open_readonly
 
@@ -48,6 +55,20 @@ CARVE_PIECE_BYTES = 256 * 1024 * 1024
 MIN_CARVE_BYTES = 4096
 
 MEDIA_LOCATOR = "media"
+# Files the media pass reads as it goes (`SweptFile`): listed with this locator kind, handed to a
+# worker alone only when the media pass is already done (a resumed scan).
+SWEPT = "swept"
+# At most this many files per image ride on the media pass: their records are returned together
+# with the media's, so the number bounds that pass's memory (about 2 kB a file). The rest are
+# read one by one, as before.
+MAX_SWEPT_FILES = 50_000
+# File systems whose allocated files' bytes are exactly their runs' blocks, as The Sleuth Kit
+# reads them. Not NTFS: bytes past an attribute's initialised size read as zeros there, and
+# pytsk3 does not show that size; not exFAT (untested with files).
+_SWEPT_FS = frozenset({"ext2", "ext3", "ext4", "fat12", "fat16", "fat32"})
+_ATTR_NOT_PLAIN = (
+    int(pytsk3.TSK_FS_ATTR_COMP) | int(pytsk3.TSK_FS_ATTR_ENC) | int(pytsk3.TSK_FS_ATTR_SPARSE)
+)
 
 _FS_NAMES = {
     pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
@@ -225,6 +246,7 @@ class DiskImageSource(Source):
         self._handles: dict[str, Any] = {}
         self._pid = -1
         self._details: dict[str, Any] = {}
+        self._sweep_budget = [MAX_SWEPT_FILES]
 
     def __getstate__(self) -> dict[str, Any]:
         return {"source_id": self.source_id, "path": self.path, "_details": self._details}
@@ -235,6 +257,7 @@ class DiskImageSource(Source):
         self._details = state["_details"]
         self._handles = {}
         self._pid = -1
+        self._sweep_budget = [MAX_SWEPT_FILES]
 
     # --- what subclasses may override -------------------------------------------------------
 
@@ -282,6 +305,7 @@ class DiskImageSource(Source):
             )
             yield record
             return
+        self._sweep_budget = [MAX_SWEPT_FILES]
         self._details = {
             "format": self.format_name,
             "media_size": media_size,
@@ -313,7 +337,9 @@ class DiskImageSource(Source):
                 "compared with the acquisition hashes stored in the image"
             )
             reader = io.BufferedReader(MediaReader(self._media()), 1024 * 1024)
-            return OpenedUnit(reader, record, hash_only=self.media_algorithms())
+            return OpenedUnit(
+                reader, record, hash_only=self.media_algorithms(), swept=self.swept_files
+            )
         kind, _, rest = unit.locator.partition(":")
         if kind == "carve":
             start_text, _, length_text = rest.partition(":")
@@ -332,9 +358,45 @@ class DiskImageSource(Source):
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         kind, _, rest = unit.locator.partition(":")
-        if kind != "file":
+        if kind not in {"file", SWEPT}:
             return None
         return self._open_file(unit, rest).stream
+
+    def plan(self, units: list[Unit]) -> list[Unit]:
+        if not any(u.locator == MEDIA_LOCATOR for u in units):
+            return units  # the media pass is done: its files were read with it
+        return [u for u in units if not u.locator.startswith(f"{SWEPT}:")]
+
+    def swept_files(self) -> list[SweptFile]:
+        """The files the media pass reads, in media order: the same walk, listed again."""
+        media_size = int(self._media().get_size())
+        volumes, _, _ = self._volumes(media_size)
+        extents: dict[str, tuple[tuple[int, int], ...]] = {}
+        units: list[Unit] = []
+        budget = [MAX_SWEPT_FILES]
+        for volume in volumes:
+            try:
+                fs = self._fs(volume.start)
+            except Exception:  # noqa: S112 - listed as an error by the walk itself
+                continue
+            walker = _FsWalker(
+                self,
+                fs=fs,
+                fs_name=_fs_name(fs),
+                volume=volume,
+                prefix=f"{self.label}!{volume.name}" if volume.name else f"{self.label}!",
+                runs=[],
+                sweep_budget=budget,
+                extents=extents,
+            )
+            units.extend(
+                item
+                for item in walker.walk()
+                if isinstance(item, Unit) and item.locator.startswith(f"{SWEPT}:")
+            )
+        swept = [SweptFile(u, extents[u.path]) for u in units if u.path in extents]
+        swept.sort(key=lambda f: f.extents[0][0])
+        return swept
 
     def segment_files(self) -> list[Path]:
         return [self.path]
@@ -429,12 +491,20 @@ class DiskImageSource(Source):
                 volume.length,
             )
             return
-        fs_name = _FS_NAMES.get(fs.info.ftype, str(fs.info.ftype).removeprefix("TSK_FS_TYPE_"))
+        fs_name = _fs_name(fs)
         about["file_system"] = fs_name
         about["status"] = "scanned"
         block_size = int(fs.info.block_size)
         runs: list[tuple[int, int]] = []
-        listing = _FsWalker(self, fs=fs, fs_name=fs_name, volume=volume, prefix=prefix, runs=runs)
+        listing = _FsWalker(
+            self,
+            fs=fs,
+            fs_name=fs_name,
+            volume=volume,
+            prefix=prefix,
+            runs=runs,
+            sweep_budget=self._sweep_budget,
+        )
         yield from listing.walk()
         about["files"] = listing.files
         about["deleted"] = listing.deleted
@@ -492,8 +562,12 @@ class _FsWalker:
         volume: Volume,
         prefix: str,
         runs: list[tuple[int, int]],
+        sweep_budget: list[int],
+        extents: dict[str, tuple[tuple[int, int], ...]] | None = None,
     ) -> None:
         self.source = source
+        self.sweep_budget = sweep_budget  # shared by an image's file systems: [files left]
+        self.extents = extents  # filled in when listing again for the media pass
         self.fs = fs
         self.fs_name = fs_name
         self.volume = volume
@@ -618,6 +692,7 @@ class _FsWalker:
         sid = self.source.source_id
         flag = int(deleted)
         streams: list[tuple[str, int, int, int]] = []  # (suffix, size, attr type, attr id)
+        data_runs: list[tuple[int, int, int]] | None = [] if self._sweeps(deleted) else None
         try:
             for attr in entry:
                 ainfo = attr.info
@@ -629,7 +704,13 @@ class _FsWalker:
                 ):
                     continue  # as The Sleuth Kit lists them: $DATA streams and named indexes
                 real_runs = 0
+                if data_runs is not None and int(ainfo.flags) & _ATTR_NOT_PLAIN:
+                    data_runs = None
                 for run in attr:
+                    if data_runs is not None:
+                        data_runs.append(
+                            (int(run.offset), int(run.addr), int(run.len) * (int(run.flags) == 0))
+                        )
                     if not int(run.flags) & _RUN_SKIP and int(run.len) > 0:
                         real_runs += 1
                         if not deleted:
@@ -642,7 +723,8 @@ class _FsWalker:
                         (f":{stream_name}" if stream_name else "", size, attr_type, int(ainfo.id))
                     )
         except OSError:
-            pass  # a deleted file whose runs are gone: its default stream is still listed
+            data_runs = None
+            # a deleted file whose runs are gone: its default stream is still listed
         if not streams:
             streams = [("", int(meta.size), 0, 0), *(s for s in streams if s[0])]
         offset = self.volume.start
@@ -650,7 +732,54 @@ class _FsWalker:
             path = f"{shown}{suffix}"
             self.files += 1
             self.deleted += flag
-            yield Unit(sid, path, f"file:{offset}:{inode}:{attr_type}:{attr_id}:{flag}", size, raw)
+            kind = "file"
+            if not suffix and data_runs is not None:
+                extents = self._extents(data_runs, size)
+                if extents is not None:
+                    kind = SWEPT
+                    self.sweep_budget[0] -= 1
+                    if self.extents is not None:
+                        self.extents[path] = extents
+            locator = f"{kind}:{offset}:{inode}:{attr_type}:{attr_id}:{flag}"
+            yield Unit(sid, path, locator, size, raw)
+
+    def _sweeps(self, deleted: bool) -> bool:
+        return not deleted and self.fs_name in _SWEPT_FS and self.sweep_budget[0] > 0
+
+    def _extents(
+        self, runs: list[tuple[int, int, int]], size: int
+    ) -> tuple[tuple[int, int], ...] | None:
+        """Where a file's bytes lie in the media, if in order: (offset, length) pieces adding up
+        to `size`, each after the one before; None for anything else (sparse runs, pieces out
+        of order, runs that do not cover the size), which is then read on its own."""
+        if size <= 0:
+            return None
+        block = int(self.fs.info.block_size)
+        extents: list[tuple[int, int]] = []
+        covered = 0  # blocks of the file so far
+        last_end = -1
+        for file_block, addr, blocks in sorted(runs):
+            if file_block != covered or blocks <= 0:
+                return None  # a hole, a sparse or filler run, or a run out of file order
+            start = self.volume.start + addr * block
+            if start < last_end:
+                return None
+            length = min(blocks * block, size - covered * block)
+            if length <= 0:
+                break
+            if extents and extents[-1][0] + extents[-1][1] == start:
+                extents[-1] = (extents[-1][0], extents[-1][1] + length)
+            else:
+                extents.append((start, length))
+            last_end = start + blocks * block
+            covered += blocks
+        if covered * block < size or not extents:
+            return None
+        return tuple(extents)
+
+
+def _fs_name(fs: Any) -> str:
+    return _FS_NAMES.get(fs.info.ftype, str(fs.info.ftype).removeprefix("TSK_FS_TYPE_"))
 
 
 def _entry_name(entry: Any) -> bytes:
