@@ -11,6 +11,7 @@ import pytest
 from muhafiz.triage.analyze import process_unit
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import open_source
+from muhafiz.triage.sources.base import Unit
 from muhafiz.triage.sources.diskimage import MEDIA_LOCATOR, SWEPT, DiskImageSource
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner
@@ -72,7 +73,7 @@ def test_allocated_files_are_read_in_the_media_pass_fragmented_ones_too(
     raw, e01, start = fragmented
     source = open_source(1, e01)
     assert isinstance(source, DiskImageSource)
-    units = [u for u in source.walk() if hasattr(u, "locator")]
+    units = [u for u in source.walk() if isinstance(u, Unit)]
     swept = source.swept_files()
     by_path = {f.unit.path: f for f in swept}
     big = by_path[f"{e01.name}!p1/big.bin"]
@@ -106,7 +107,7 @@ def test_a_swept_file_left_to_a_resumed_scan_is_read_alone_with_the_same_record(
     _, e01, _ = fragmented
     source = open_source(1, e01)
     assert isinstance(source, DiskImageSource)
-    units = [u for u in source.walk() if hasattr(u, "locator")]
+    units = [u for u in source.walk() if isinstance(u, Unit)]
     without_media = [u for u in units if u.locator != MEDIA_LOCATOR]
     assert source.plan(without_media) == without_media
     media = next(u for u in units if u.locator == MEDIA_LOCATOR)
