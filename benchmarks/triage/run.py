@@ -2,8 +2,15 @@
 
     .venv/bin/python benchmarks/triage/run.py              # full run, writes benchmarks/RESULTS.md
     .venv/bin/python benchmarks/triage/run.py --smoke      # tiny corpora in a temp dir, no results
+    .venv/bin/python benchmarks/triage/run.py --parts a,b,pdq   # the speed figures only
+    .venv/bin/python benchmarks/triage/run.py --parts fidelity  # PDQ fidelity only (any load)
+    .venv/bin/python benchmarks/triage/run.py --build-only # make the corpora, measure nothing
 
-Generates (and caches under benchmarks/.corpus/triage/) two corpora:
+Each part writes its own block of the triage section of benchmarks/RESULTS.md, so parts can be
+run apart (the speed figures need an idle machine, the fidelity figures do not).
+
+Generates (and caches under benchmarks/.corpus/triage/, or $MUHAFIZ_BENCH_CORPUS/triage/ so that
+another checkout can use corpora already built) two corpora:
   (a) >= 1 GB of non-image files: large random files and many small ones;
   (b) a mixed corpus: >= 200 grainy 12-megapixel JPEGs of 3-5 MB, PNGs, small files, large
       non-image files (video-like, incompressible) and a few archives;
@@ -58,7 +65,9 @@ from muhafiz.triage.records import FileRecord  # noqa: E402
 from muhafiz.triage.settings import ScanSettings  # noqa: E402
 from muhafiz.triage.sources.directory import SingleFileSource  # noqa: E402
 
-CORPUS = ROOT / "benchmarks" / ".corpus" / "triage"
+CORPORA = Path(os.environ.get("MUHAFIZ_BENCH_CORPUS") or ROOT / "benchmarks" / ".corpus")
+CORPUS = CORPORA / "triage"
+PARTS = ("a", "b", "pdq", "fidelity")
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 # Per-image costs are CPU time of this process: other work on a shared machine inflates wall
 # time, not CPU time. Throughput runs are wall time (and CPU time is reported beside it).
@@ -419,6 +428,31 @@ def _fidelity_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
             for name, value in bank.items()
             if name != r["name"]
         )
+
+    # What triage itself loses: a variant the reference hash of the variant finds in the bank of
+    # originals' reference hashes, and triage's hash of the same file does not (and the reverse).
+    def hit(r: dict[str, Any], side: str) -> bool:
+        return _hamming(r[side], bank[r["name"]]) <= MATCH_DISTANCE
+
+    lost = sum(hit(r, "reference") and not hit(r, "ours") for r in usable)
+    gained = sum(hit(r, "ours") and not hit(r, "reference") for r in usable)
+    per_variant: dict[str, tuple[int, int, int, int]] = {}
+    for variant in sorted({r["variant"] for r in usable}):
+        mine = [r for r in usable if r["variant"] == variant]
+        scenery = [r for r in mine if r["kind"] == "scenery"]
+        per_variant[variant] = (
+            len(mine),
+            sum(hit(r, "reference") for r in mine),
+            sum(hit(r, "ours") for r in mine),
+            max(_hamming(r["reference"], bank[r["name"]]) for r in mine),
+        )
+        if scenery:
+            per_variant[f"{variant}, scenery only"] = (
+                len(scenery),
+                sum(hit(r, "reference") for r in scenery),
+                sum(hit(r, "ours") for r in scenery),
+                max(_hamming(r["reference"], bank[r["name"]]) for r in scenery),
+            )
     per_kind = {}
     for kind in sorted({r["kind"] for r in rows}):
         mine = [r for r in good if r["kind"] == kind]
@@ -442,6 +476,9 @@ def _fidelity_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "max_earlier": max(r["d_earlier"] for r in good),
         "recall": recall,
         "same_file": sum(_hamming(r["ours"], r["reference"]) <= MATCH_DISTANCE for r in usable),
+        "lost": lost,
+        "gained": gained,
+        "per_variant": per_variant,
         "false_matches": false_matches,
         "per_kind": per_kind,
         "quality_gap": max(abs(r["quality"] - r["ours_quality"]) for r in rows),
@@ -459,16 +496,8 @@ def _fidelity_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # ---------------------------------------------------------------- report
 
 
-def render(  # noqa: PLR0917 - one call site, one argument per part of the report
-    facts: dict[str, str],
-    corpora: dict[str, tuple[int, int]],
-    runs: dict[str, dict[str, dict[str, float]]],
-    pdq: dict[str, float],
-    fid: dict[str, Any],
-    loads: tuple[str, str],
-    command: str,
-) -> str:
-    lines = [
+def header(facts: dict[str, str], loads: tuple[str, str], command: str) -> list[str]:
+    return [
         f"Measured {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} with `{command}`.",
         "",
         f"Machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory']}; {facts['os']}; "
@@ -485,44 +514,50 @@ def render(  # noqa: PLR0917 - one call site, one argument per part of the repor
         ),
         "",
     ]
+
+
+def corpus_lines(key: str, files: int, size: int, label: dict[str, dict[str, float]]) -> list[str]:
     targets = {"a": 2.0, "b": 0.8}
-    for key, (files, size) in corpora.items():
-        label = runs[key]
-        hd = label["hashdeep -c md5,sha1,sha256 -r"]
-        lines += [
-            f"**Corpus ({key})**: {files:,} files, {size / MB:,.0f} MB"
-            + (
-                " — non-image files: large random files and many 1-64 KiB files."
-                if key == "a"
-                else " — 12-MP grainy camera JPEGs (3-5 MB, with EXIF GPS), PNG screenshots, small "
-                "documents, four 250 MB incompressible video-like files, a zip of photos, a "
-                "tar.gz and a zip nesting a tar.gz. muhafiz also expands the archives and computes "
-                "PDQ + EXIF for every image; hashdeep only hashes the files on disk."
-            ),
-            "",
-            "| side | seconds | files/s | MB/s | vs hashdeep | CPU s | MB per CPU-s "
-            "| peak RSS (tree) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for name, r in label.items():
-            ratio = r["mb_per_s"] / hd["mb_per_s"]
-            lines.append(
-                f"| {name} | {r['seconds']:.2f} | {r['files_per_s']:,.0f} | {r['mb_per_s']:,.0f} "
-                f"| {ratio:.2f}× | {r['cpu_seconds']:.1f} | {r['mb_per_cpu_s']:,.0f} "
-                f"| {r['peak_rss_mb']:,.0f} MB |"
-            )
-        two = label["muhafiz scan, 2 workers"]["mb_per_s"] / hd["mb_per_s"]
-        lines += [
-            "",
-            f"Target on ({key}) with 2 workers: ≥ {targets[key]}× hashdeep; measured {two:.2f}×.",
-            "",
-        ]
-    lines += [
+    hd = label["hashdeep -c md5,sha1,sha256 -r"]
+    lines = [
+        f"**Corpus ({key})**: {files:,} files, {size / MB:,.0f} MB"
+        + (
+            " — non-image files: large random files and many 1-64 KiB files."
+            if key == "a"
+            else " — 12-MP grainy camera JPEGs (3-5 MB, with EXIF GPS), PNG screenshots, small "
+            "documents, four 250 MB incompressible video-like files, a zip of photos, a "
+            "tar.gz and a zip nesting a tar.gz. muhafiz also expands the archives and computes "
+            "PDQ + EXIF for every image; hashdeep only hashes the files on disk."
+        ),
+        "",
+        "| side | seconds | files/s | MB/s | vs hashdeep | CPU s | MB per CPU-s "
+        "| peak RSS (tree) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in label.items():
+        ratio = r["mb_per_s"] / hd["mb_per_s"]
+        lines.append(
+            f"| {name} | {r['seconds']:.2f} | {r['files_per_s']:,.0f} | {r['mb_per_s']:,.0f} "
+            f"| {ratio:.2f}× | {r['cpu_seconds']:.1f} | {r['mb_per_cpu_s']:,.0f} "
+            f"| {r['peak_rss_mb']:,.0f} MB |"
+        )
+    two = label["muhafiz scan, 2 workers"]["mb_per_s"] / hd["mb_per_s"]
+    verdict = "met" if two >= targets[key] else "missed"
+    return [
+        *lines,
+        "",
+        f"Target on ({key}) with 2 workers: ≥ {targets[key]}× hashdeep; measured {two:.2f}× "
+        f"({verdict}).",
+        "",
         "CPU s is user + system time of the whole process tree. On a machine shared with other "
         "work, wall time measures the share of the cores each side got; MB per CPU-second "
         "measures how much work each side needs, and on an idle machine with both sides using "
         "both cores the wall-time ratio approaches the ratio of MB per CPU-second.",
-        "",
+    ]
+
+
+def pdq_lines(pdq: dict[str, float]) -> list[str]:
+    return [
         f"**PDQ** on {pdq['images']} of the camera JPEGs (4000×3000), per image, whole process "
         "from the file in the page cache:",
         "",
@@ -549,10 +584,7 @@ def render(  # noqa: PLR0917 - one call site, one argument per part of the repor
         "of the reduced decode and PDQ of the reduced image about 12%, so in CPU time the ratio "
         "cannot reach 1.3×; in wall time an image's digests are computed in a second thread "
         "while it is decoded (hashlib and the JPEG decoder both release the GIL).",
-        "",
-        *_fidelity_lines(fid),
     ]
-    return "\n".join(lines)
 
 
 def _fidelity_lines(fid: dict[str, Any]) -> list[str]:
@@ -582,7 +614,11 @@ def _fidelity_lines(fid: dict[str, Any]) -> list[str]:
         f"| the same, reference hashes of the variants themselves (PDQ's own reach) "
         f"| {fid['recall']['reference'][0]}/{fid['recall']['reference'][1]} | | |",
         f"| same-file recall: ours within 31 of the reference hash of the same picture "
-        f"| {fid['same_file']}/{fid['usable']} | | |",
+        f"(a bank that holds this very picture's reference hash) "
+        f"| {fid['same_file']}/{fid['usable']} = {100 * fid['same_file'] / fid['usable']:.1f}% "
+        f"| | ≥ 98% |",
+        f"| variants the reference finds in the bank of originals and ours misses / the reverse "
+        f"| {fid['lost']} / {fid['gained']} | | 0 |",
         f"| false matches against the other {fid['bases'] - 1} originals "
         f"| {fid['false_matches']['ours']} | {fid['false_matches']['earlier']} | 0 |",
         f"| largest quality difference; pictures on the other side of the floor of 50 "
@@ -590,6 +626,18 @@ def _fidelity_lines(fid: dict[str, Any]) -> list[str]:
         f"| per picture: reference (full decode + `pdqhash`) / ours, CPU ms "
         f"| {fid['reference_ms']:.0f} / {fid['ours_ms']:.0f} "
         f"({fid['reference_ms'] / fid['ours_ms']:.1f}×) | | |",
+        "",
+        "Near-duplicate recall by variant, against the bank of the originals' reference hashes "
+        "(quality ≥ 50): how many the reference hash of the variant itself finds (PDQ's own "
+        "reach), how many triage's hash finds, and the largest distance between the variant's "
+        "and the original's reference hashes:",
+        "",
+        "| variant | pictures | reference finds | ours finds | largest reference distance |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {variant} | {n} | {ref} | {ours} | {far} |"
+            for variant, (n, ref, ours, far) in fid["per_variant"].items()
+        ),
         "",
         f"Decodes per picture ({decodes}); {fid['full_decodes']} pictures needed the full decode. "
         "Per texture kind, pictures of quality ≥ 80 (count, ours mean / max, earlier mean / max):",
@@ -609,12 +657,26 @@ def _load1(loads: str) -> float:
         return 0.0
 
 
-def write_results(text: str) -> None:
+def write_results(parts: dict[str, str]) -> None:
+    """Each part into its own block of the triage section; the other parts' blocks stay."""
     content = RESULTS.read_text(encoding="utf-8")
     start, end = "<!-- triage:start -->", "<!-- triage:end -->"
     before, rest = content.split(start, 1)
-    _, after = rest.split(end, 1)
-    RESULTS.write_text(f"{before}{start}\n{text}\n{end}{after}", encoding="utf-8")
+    section, after = rest.split(end, 1)
+    blocks = {}
+    for part in PARTS:
+        open_, close = f"<!-- triage-{part}:start -->", f"<!-- triage-{part}:end -->"
+        if part in parts:
+            blocks[part] = parts[part]
+        elif open_ in section and close in section:
+            blocks[part] = section.split(open_, 1)[1].split(close, 1)[0].strip("\n")
+        else:
+            blocks[part] = f"Part `{part}` not measured yet: run `{COMMAND} --parts {part}`."
+    body = "\n\n".join(
+        f"<!-- triage-{p}:start -->\n{blocks[p]}\n<!-- triage-{p}:end -->" for p in PARTS
+    )
+    RESULTS.write_text(f"{before}{start}\n{body}\n{end}{after}", encoding="utf-8")
+    print(f"written to {RESULTS} (triage section, parts {', '.join(parts)})")
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -627,9 +689,19 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--images", type=int, default=200, help="camera JPEGs in corpus (b)")
     parser.add_argument("--pdq-sample", type=int, default=30, help="JPEGs in the PDQ comparison")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}"
+    )
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--build-only", action="store_true", help="build the corpora and stop")
     args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
     loads_before = load()
+    results: dict[str, object] = {}
+    texts: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
         workdir = Path(tmp)
         if args.smoke:
@@ -640,18 +712,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             a = make_corpus_a(CORPUS / "a", big_files=4, big_mib=256, small_files=3000)
             b = make_corpus_b(CORPUS / "b", images=args.images)
             repeats, sample = args.repeats, args.pdq_sample
-        corpora = {"a": corpus_size(a), "b": corpus_size(b)}
-        runs = {}
-        for key, root in (("a", a), ("b", b)):
-            print(
-                f"corpus ({key}): {corpora[key][0]:,} files, {corpora[key][1] / MB:,.0f} MB",
-                flush=True,
-            )
-            warm(root)
-            runs[key] = throughput(root, workdir, repeats)
-        images = sorted((b / "DCIM").glob("*.jpg"))[:sample]
-        pdq = pdq_comparison(images)
-        print(f"  PDQ: {pdq}", flush=True)
         if args.smoke:
             pictures = fidelity.build(
                 workdir / "fidelity",
@@ -661,13 +721,42 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             )
         else:
             pictures = fidelity.build(CORPUS / "fidelity")
-        fid = fidelity_comparison(pictures)
+        if args.build_only:
+            print(f"corpora ready under {CORPUS}: a, b, fidelity ({len(pictures)} pictures)")
+            return results
+        corpora = {"a": corpus_size(a), "b": corpus_size(b)}
+        results["corpora"] = corpora
+        runs = {}
+        for key, root in (("a", a), ("b", b)):
+            if key not in parts:
+                continue
+            print(
+                f"corpus ({key}): {corpora[key][0]:,} files, {corpora[key][1] / MB:,.0f} MB",
+                flush=True,
+            )
+            warm(root)
+            runs[key] = throughput(root, workdir, repeats)
+            texts[key] = "\n".join(corpus_lines(key, *corpora[key], runs[key]))
+        results["runs"] = runs
+        if "pdq" in parts:
+            images = sorted((b / "DCIM").glob("*.jpg"))[:sample]
+            pdq = pdq_comparison(images)
+            print(f"  PDQ: {pdq}", flush=True)
+            results["pdq"] = pdq
+            texts["pdq"] = "\n".join(pdq_lines(pdq))
+        if "fidelity" in parts:
+            fid = fidelity_comparison(pictures)
+            results["fidelity"] = fid
+            texts["fidelity"] = "\n".join(_fidelity_lines(fid))
     command = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    text = render(machine(), corpora, runs, pdq, fid, (loads_before, load()), command)
+    head = "\n".join(header(machine(), (loads_before, load()), command))
+    texts = {part: f"{head}\n{text}" for part, text in texts.items()}
     if not (args.smoke or args.no_results):
-        write_results(text)
+        write_results(texts)
+    text = "\n\n".join(texts.values())
     print(text)
-    return {"corpora": corpora, "runs": runs, "pdq": pdq, "fidelity": fid, "text": text}
+    results["text"] = text
+    return results
 
 
 if __name__ == "__main__":
