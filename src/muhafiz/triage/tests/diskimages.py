@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,9 +96,28 @@ class MountUnavailableError(Exception):
 
 
 def ntfs_with_deletions(path: Path, size: int, files: dict[str, bytes], delete: list[str]) -> Path:
-    """NTFS in which files and folders were really deleted, as Windows deletes them: made with
-    mkntfs, then mounted with ntfs-3g (FUSE, user space), written, `delete` removed (a folder
-    with everything in it), and unmounted. Raises MountUnavailableError where FUSE is not usable."""
+    """NTFS in which files and folders were really deleted, as Windows deletes them: `files`
+    written, then `delete` removed (a folder with everything in it). See `ntfs_worked`."""
+
+    def work(mount: Path) -> None:
+        for name, data in files.items():
+            target = mount / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for name in delete:
+            target = mount / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+
+    return ntfs_worked(path, size, work)
+
+
+def ntfs_worked(path: Path, size: int, work: Callable[[Path], None]) -> Path:
+    """NTFS made with mkntfs, then mounted with ntfs-3g (FUSE, user space), changed by
+    `work(mount point)` as a user would change it, and unmounted. Raises MountUnavailableError
+    where FUSE is not usable."""
     if shutil.which("ntfs-3g") is None or not Path("/dev/fuse").exists():
         raise MountUnavailableError("ntfs-3g or /dev/fuse missing")
     run("truncate", "-s", str(size), path)
@@ -116,16 +136,7 @@ def ntfs_with_deletions(path: Path, size: int, files: dict[str, bytes], delete: 
             time.sleep(0.05)
         if not os.path.ismount(mount):
             raise MountUnavailableError(f"ntfs-3g did not mount: {daemon.communicate()[1]!r}")
-        for name, data in files.items():
-            target = mount / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        for name in delete:
-            target = mount / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            else:
-                target.unlink()
+        work(mount)
     finally:
         if os.path.ismount(mount):
             run("umount", mount)

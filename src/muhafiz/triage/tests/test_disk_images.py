@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -419,3 +420,52 @@ def test_ntfs_deletions_and_orphans_are_listed_as_the_sleuth_kit_lists_them(
     assert deleted["trash/sub/inner.jpg"]["pdq"] is not None  # analysed like any picture
     kept = result.files["win.img!p1/Users/alice/Pictures/kept.jpg"]
     assert not kept["deleted"] and kept["sha256"] == _sha256(files["Users/alice/Pictures/kept.jpg"])
+
+
+def _orphan_on_ntfs(mount: Path, content: bytes) -> None:
+    """`orphan.jpg` deleted with its folder, and the folder's MFT entry then taken by a new file:
+    no folder names the file any more, but its own MFT entry still holds it (an orphan)."""
+    folder = mount / "Pictures"
+    folder.mkdir()
+    for i in range(20):  # the file's MFT entry comes well after its folder's
+        (mount / f"pad{i:02d}.txt").write_bytes(b"pad\n")
+    (folder / "orphan.jpg").write_bytes(content)
+    folder_entry, file_entry = folder.stat().st_ino, (folder / "orphan.jpg").stat().st_ino
+    shutil.rmtree(folder)
+    for i in range(1000):  # ntfs-3g gives MFT entry numbers as inode numbers
+        new = mount / f"new{i:03d}.txt"
+        new.write_bytes(b"new\n")
+        taken = new.stat().st_ino
+        assert taken != file_entry, "the orphan's own entry was reused: change the padding"
+        if taken == folder_entry:
+            return
+    raise AssertionError("no new file took the folder's MFT entry")
+
+
+def test_an_ntfs_orphan_with_its_content_is_listed_and_read_as_the_sleuth_kit_reads_it(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    """A deleted file whose folder is gone (its MFT entry reused) is listed under $OrphanFiles,
+    flagged deleted, with the bytes icat extracts, and analysed like any picture."""
+    content = di.picture(23)
+    try:
+        ntfs = di.ntfs_worked(
+            tmp_path / "ntfs", 16 * di.MiB, lambda mount: _orphan_on_ntfs(mount, content)
+        )
+    except di.MountUnavailableError as exc:
+        pytest.skip(str(exc))
+    raw = tmp_path / "orphan.img"
+    [start] = di.disk(raw, [di.Part(ntfs, "7", 16 * di.MiB)])
+    reference = di.tsk_deleted(raw, start)
+    assert reference.get("$OrphanFiles/orphan.jpg") == _sha256(content), reference
+    result = scan(raw)
+    row = result.files["orphan.img!p1/$OrphanFiles/orphan.jpg"]
+    assert row["deleted"]
+    assert row["sha256"] == _sha256(content)
+    assert row["mime"] == "image/jpeg" and row["pdq"] is not None
+    deleted = {
+        path.removeprefix("orphan.img!p1/")
+        for path, r in result.files.items()
+        if r["deleted"] and r["parent"] is None
+    }
+    assert deleted == set(reference)
