@@ -52,6 +52,9 @@ class StageEventIn(Schema):
     police_station: int | None = Field(
         None, description="Where the FIR was registered (a catalogue police station's id)"
     )
+    next_hearing_at: dt.datetime | None = Field(
+        None, description="The next hearing the court fixed (trial start, hearing, adjournment)"
+    )
 
 
 class StageEventOut(Schema):
@@ -64,6 +67,7 @@ class StageEventOut(Schema):
     sentence: str
     court: str
     note: str
+    next_hearing_at: dt.datetime | None = None
 
     @staticmethod
     def of(event: StageEvent) -> "StageEventOut":
@@ -77,6 +81,7 @@ class StageEventOut(Schema):
             sentence=event.sentence,
             court=event.court.code if event.court else "",
             note=event.note,
+            next_hearing_at=event.next_hearing_at,
         )
 
 
@@ -192,6 +197,7 @@ def record_stage(
             if payload.police_station is not None
             else None
         ),
+        next_hearing_at=payload.next_hearing_at,
         request=request,
     )
     return Status(201, StageEventOut.of(event))

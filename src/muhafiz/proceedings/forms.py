@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from muhafiz.accounts.models import User
+from muhafiz.accounts.roles import Role
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, District, PoliceStation
 from muhafiz.proceedings.models import NOTE_LENGTH, SENTENCE_LENGTH, Outcome, StageCode
@@ -58,6 +60,16 @@ class StageEventForm(forms.Form):
         required=False,
         help_text=_("Where the FIR was registered (the case's district)."),
     )
+    next_hearing_at = forms.DateTimeField(
+        label=_("Next hearing (Pakistan time)"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "The date the court fixed: needed for an adjournment; for a hearing or the "
+            "trial's start when fixed."
+        ),
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -92,3 +104,34 @@ class DashboardFilterForm(forms.Form):
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("All stages")), *StageCode.choices]
     )
+
+
+class DiaryForm(forms.Form):
+    """Which hearings the court diary shows: a court, a prosecutor, the list or one week."""
+
+    court = forms.ModelChoiceField(
+        label=_("Court"),
+        queryset=Agency.objects.filter(kind=AgencyKind.COURT, active=True),
+        required=False,
+        empty_label=_("All courts"),
+    )
+    prosecutor = forms.ModelChoiceField(
+        label=_("Prosecutor"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("All prosecutors"),
+    )
+    view = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[("list", _("List of coming hearings")), ("week", _("Week"))],
+    )
+    week = forms.DateField(
+        label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["prosecutor"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            role=Role.PROSECUTOR, is_active=True
+        ).order_by("username")

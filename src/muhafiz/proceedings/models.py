@@ -100,6 +100,8 @@ WITHIN_STAGE = frozenset(
         StageCode.PHYSICAL_REMAND_EXTENDED,
     }
 )
+# Events that may fix the date of the next hearing (an adjournment must).
+FIXES_NEXT_HEARING = frozenset({StageCode.TRIAL_STARTED, StageCode.HEARING, StageCode.ADJOURNMENT})
 # Physical remand: 15 days in all per accused (CrPC s.167(2)).
 MAX_PHYSICAL_REMAND_DAYS = 15
 
@@ -168,6 +170,8 @@ class StageEvent(models.Model):
         verbose_name=_("court"),
     )
     note = models.CharField(_("note"), max_length=NOTE_LENGTH, blank=True)
+    # The date the court fixed for the next hearing (a trial's start, a hearing, an adjournment).
+    next_hearing_at = models.DateTimeField(_("next hearing"), null=True, blank=True)
     # Empty when the system recorded it (the report, from the case) or an API client did.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -255,9 +259,15 @@ class CaseProgress(models.Model):
     court = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The court diary: the next hearing fixed, and how often the case was adjourned.
+    next_hearing_at = models.DateTimeField(_("next hearing"), null=True, blank=True)
+    adjournments = models.PositiveIntegerField(_("adjournments"), default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["stage_since"], name="progress_since_idx")]
+        indexes = [
+            models.Index(fields=["stage_since"], name="progress_since_idx"),
+            models.Index(fields=["next_hearing_at"], name="progress_hearing_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.stage}"

@@ -9,5 +9,7 @@ urlpatterns: list[URLPattern] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
     path("my-deadlines/", views.my_deadlines, name="my_deadlines"),
+    path("diary/", views.court_diary, name="diary"),
+    path("diary.ics", views.court_diary_ics, name="diary_ics"),
     path("cases/<str:reference>/", views.case_stages, name="case"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,14 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from muhafiz.accounts.roles import Role
 from muhafiz.cases.selectors import case_rights, load_case
 from muhafiz.catalogue.models import District
 from muhafiz.core import spreadsheet
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, has_perm, requires
-from muhafiz.proceedings import actions, selectors
-from muhafiz.proceedings.forms import DashboardFilterForm, StageEventForm
+from muhafiz.proceedings import actions, diary, selectors
+from muhafiz.proceedings.forms import DashboardFilterForm, DiaryForm, StageEventForm
 
 
 @requires(Perm.CASE_VIEW)
@@ -52,6 +55,7 @@ def case_stages(request: HttpRequest, reference: str) -> HttpResponse:
                     note=data["note"],
                     fir_number=data["fir_number"],
                     police_station=data["police_station"],
+                    next_hearing_at=data["next_hearing_at"],
                     request=request,
                 )
             except ValidationError as exc:
@@ -181,4 +185,63 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     writer = spreadsheet.writer(response)
     for row in selectors.dashboard_csv_rows(board):
         writer.writerow(row)
+    return response
+
+
+# --- the court diary ----------------------------------------------------------------------------
+
+HEARINGS_PER_PAGE = 50
+
+
+def _diary_filters(request: HttpRequest) -> tuple[DiaryForm, diary.DiaryFilter, str, date]:
+    """The diary's form, its filter, the view (list or week) and the week's Monday. Unfiltered,
+    a prosecutor sees their own diary."""
+    data = request.GET.copy()
+    if not data and getattr(request.user, "role", "") == Role.PROSECUTOR:
+        data["prosecutor"] = str(request.user.pk)
+    form = DiaryForm(data or None)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    court, prosecutor = cleaned.get("court"), cleaned.get("prosecutor")
+    filters = diary.DiaryFilter(
+        court_id=court.pk if court else None, prosecutor_id=prosecutor.pk if prosecutor else None
+    )
+    monday = diary.week_start(cleaned.get("week") or timezone.localdate())
+    return form, filters, cleaned.get("view") or "list", monday
+
+
+@requires(Perm.CASE_VIEW)
+@require_GET
+def court_diary(request: HttpRequest) -> HttpResponse:
+    """Hearings fixed on the open cases the person may see, per court and per prosecutor: the
+    coming ones as a list (paged), or one week day by day."""
+    form, filters, view, monday = _diary_filters(request)
+    params = {k: v for k, v in request.GET.items() if k not in {"page", "week"} and v}
+    if not request.GET and filters.prosecutor_id:
+        params["prosecutor"] = str(filters.prosecutor_id)
+    context: dict[str, Any] = {"form": form, "view": view, "filters": urlencode(params)}
+    if view == "week":
+        context["days"] = diary.week(request.user, filters, monday)
+        context["monday"] = monday
+        context["previous_week"] = (monday - timedelta(days=7)).isoformat()
+        context["next_week"] = (monday + timedelta(days=7)).isoformat()
+    else:
+        coming = dataclasses.replace(filters, since=diary.local_midnight(timezone.localdate()))
+        page, query = paginate(request, diary.hearings(request.user, coming), HEARINGS_PER_PAGE)
+        context.update(page=page, query=query)
+    return render(request, "proceedings/diary.html", context)
+
+
+@requires(Perm.CASE_VIEW)
+@require_GET
+def court_diary_ics(request: HttpRequest) -> HttpResponse:
+    """The diary's coming hearings (and those of the last 30 days) as an iCalendar file: case
+    references, courts, stages and adjournments; no victim, no accused."""
+    _form, filters, _view, _monday = _diary_filters(request)
+    window = dataclasses.replace(
+        filters, since=diary.local_midnight(timezone.localdate() - timedelta(days=30))
+    )
+    body = diary.ical(diary.hearings(request.user, window), host=request.get_host().split(":")[0])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="muhafiz-court-diary.ics"'
+    response["Cache-Control"] = "no-store"
     return response

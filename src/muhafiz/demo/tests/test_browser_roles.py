@@ -3,7 +3,7 @@ and in Urdu, on the demo's synthetic cases (issue 15, must-show). Only the home 
 by address; everything else is reached by clicking. Screenshots: DATA_DIR/screenshots/daily-*.
 
 - investigator: home → one of my cases → its evidence → back to the case
-- prosecutor: home → a deadline → the case → record the hearing
+- prosecutor: home → a deadline → the case → record the hearing → see it in the court diary
 - forensic examiner: home → an item held → its scan → the court report downloaded; the files
   table fits 1280 px and a phone
 - child-protection officer: home → a referral → accept it
@@ -103,11 +103,21 @@ def test_prosecutor_goes_from_a_deadline_to_the_case_and_records_the_hearing(
     page.locator('select[name="code"]').select_option("hearing")
     when = timezone.localtime() - timedelta(hours=1)
     page.locator('input[name="occurred_at"]').fill(when.strftime("%Y-%m-%dT%H:%M"))
+    # The court fixed the next hearing: it goes in the diary.
+    following = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=30)
+    page.locator('input[name="next_hearing_at"]').fill(following.strftime("%Y-%m-%dT%H:%M"))
     page.locator('[data-testid="stage-form"] button[type="submit"]').click()
     page.wait_for_url(f"**/proceedings/cases/{ref}/")
     assert page.locator(".message--success").is_visible()
     assert StageEvent.objects.filter(case__reference=ref, code="hearing").count() == before + 1
+    assert following.strftime("%Y-%m-%d %H:%M") in page.locator("#next-hearing").inner_text()
     shot(page, "prosecutor", language, "3-hearing-recorded")
+    page.locator("#diary-link").click()
+    page.wait_for_url("**/proceedings/diary/")
+    row = page.locator(f'#diary-list tr[data-hearing="{ref}"]')
+    assert row.count() == 1
+    assert following.strftime("%Y-%m-%d %H:%M") in row.inner_text()
+    shot(page, "prosecutor", language, "4-diary")
     assert page.csp_errors == []
 
 

@@ -27,6 +27,7 @@ from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.proceedings import hooks
 from muhafiz.proceedings.actions.clocks import _alert_after_commit, _local, _sync_case_clocks
 from muhafiz.proceedings.models import (
+    FIXES_NEXT_HEARING,
     MAX_PHYSICAL_REMAND_DAYS,
     PER_ACCUSED,
     REPEATABLE,
@@ -288,6 +289,7 @@ def record_stage_event(
     note: str = "",
     fir_number: str = "",
     police_station: PoliceStation | None = None,
+    next_hearing_at: datetime | None = None,
     now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> StageEvent:
@@ -315,6 +317,7 @@ def record_stage_event(
     )
     if code == StageCode.JUDGMENT_DELIVERED and outcome == Outcome.CONVICTION and not sentence:
         raise ValidationError({"sentence": [_("Record the sentence of a conviction.")]})
+    _validate_next_hearing(code, occurred_at, next_hearing_at)
     refuse_victim_identity(case, sentence=sentence, note=note)
     _fill_fir(
         actor,
@@ -334,9 +337,12 @@ def record_stage_event(
         sentence=sentence.strip(),
         court=court,
         note=note.strip(),
+        next_hearing_at=next_hearing_at,
         recorded_by=actor if _is_user(actor) else None,
     )
     _advance_progress(case, event)
+    if code in FIXES_NEXT_HEARING:
+        _update_hearings(case)
     if code == StageCode.JUDGMENT_DELIVERED and accused is not None:
         # The accused's status follows the judgment (the cases app's action, audited there).
         record_verdict(actor, accused, outcome, request=request)
@@ -351,12 +357,50 @@ def record_stage_event(
         occurred_at=occurred_at.isoformat(),
         accused=accused.label if accused else "",
         outcome=outcome,
+        next_hearing_at=next_hearing_at.isoformat() if next_hearing_at else "",
         clocks_changed=[c.pk for c in changed],
     )
     _alert_after_commit([c.pk for c in changed])
     if code in {StageCode.JUDGMENT_DELIVERED, StageCode.APPEAL_DECIDED}:
         hooks.judgment_recorded.send_on_commit(event.pk)
     return event
+
+
+def _validate_next_hearing(
+    code: str, occurred_at: datetime, next_hearing_at: datetime | None
+) -> None:
+    if next_hearing_at is None:
+        if code == StageCode.ADJOURNMENT:
+            raise ValidationError(
+                {"next_hearing_at": [_("Give the date the hearing was adjourned to.")]}
+            )
+        return
+    if code not in FIXES_NEXT_HEARING:
+        raise ValidationError(
+            {
+                "next_hearing_at": [
+                    _("A next hearing is fixed at a trial's start, a hearing or an adjournment.")
+                ]
+            }
+        )
+    if timezone.is_naive(next_hearing_at):
+        raise ValidationError({"next_hearing_at": [_("Give the time with its time zone.")]})
+    if next_hearing_at <= occurred_at:
+        raise ValidationError({"next_hearing_at": [_("The next hearing comes after this one.")]})
+
+
+def _update_hearings(case: Case) -> None:
+    """The case's next hearing (fixed by its latest event that fixed one) and its count of
+    adjournments, kept on its progress row for the court diary. Inside the caller's
+    transaction (the action that recorded or corrected an event)."""
+    fixing = (
+        StageEvent.objects.filter(case=case, next_hearing_at__isnull=False)
+        .order_by("-occurred_at", "-pk")
+        .values_list("next_hearing_at", flat=True)
+        .first()
+    )
+    adjournments = StageEvent.objects.filter(case=case, code=StageCode.ADJOURNMENT).count()
+    CaseProgress.objects.filter(case=case).update(next_hearing_at=fixing, adjournments=adjournments)
 
 
 def _fill_fir(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from muhafiz.cases.models import Case
 from muhafiz.core.permissions import Perm, has_perm
-from muhafiz.proceedings.models import Clock
+from muhafiz.proceedings.models import CaseProgress, Clock
 from muhafiz.proceedings.selectors import case_timeline as build_timeline
 
 register = template.Library()
@@ -24,6 +24,9 @@ def case_timeline(context: template.Context, case: Case) -> dict[str, Any]:
     return {
         "case": case,
         "timeline": build_timeline(case) if visible else None,
+        "progress": CaseProgress.objects.filter(case=case).select_related("court").first()
+        if visible
+        else None,
         "can_edit": visible and has_perm(user, Perm.CASE_EDIT, case) and case.is_open,
         "on_stages_page": context.get("on_stages_page", False),
     }

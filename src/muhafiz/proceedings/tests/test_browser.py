@@ -47,6 +47,7 @@ def _record(page: Any, code: str, at: datetime, *, refused: bool = False, **fiel
     form.get_by_label("Outcome").select_option(fields.get("outcome", ""))
     form.get_by_label("Sentence").fill(fields.get("sentence", ""))
     form.get_by_label("Court").select_option(fields.get("court", ""))
+    form.get_by_label("Next hearing (Pakistan time)").fill(fields.get("next_hearing_at", ""))
     form.get_by_role("button", name="Record stage").click()
     page.wait_for_load_state()
     errors = page.locator(".errors, #form-errors").all_inner_texts()
@@ -129,7 +130,7 @@ def test_one_case_from_report_to_judgment_through_the_pages(
     _record(page, "scrutiny_accepted", report + day * 11)
     _record(page, "trial_started", report + day * 12, court=str(court.pk))
     _record(page, "hearing", report + day * 20)
-    _record(page, "adjournment", report + day * 25)
+    _record(page, "adjournment", report + day * 25, next_hearing_at=_when(report + day * 32))
     _record(
         page,
         "judgment_delivered",
