@@ -712,14 +712,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             a = make_corpus_a(CORPUS / "a", big_files=4, big_mib=256, small_files=3000)
             b = make_corpus_b(CORPUS / "b", images=args.images)
             repeats, sample = args.repeats, args.pdq_sample
-        if args.smoke:
+        pictures: list[fidelity.Picture] = []
+        if args.smoke and ("fidelity" in parts or args.build_only):
             pictures = fidelity.build(
                 workdir / "fidelity",
                 (640, 480),
                 with_scenery=False,
                 only=("stripes-15", "foliage-fine"),
             )
-        else:
+        elif "fidelity" in parts or args.build_only:
             pictures = fidelity.build(CORPUS / "fidelity")
         if args.build_only:
             print(f"corpora ready under {CORPUS}: a, b, fidelity ({len(pictures)} pictures)")
