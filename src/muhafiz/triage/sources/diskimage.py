@@ -32,6 +32,7 @@ from dfvfs.lib import definitions as dfvfs_definitions
 from dfvfs.lib import tsk_image
 from dfvfs.path import factory as path_spec_factory
 from dfvfs.path import os_path_spec
+from dfvfs.resolver import context as dfvfs_context
 from dfvfs.resolver import resolver as dfvfs_resolver
 from dfvfs.resolver_helpers import manager as dfvfs_helpers
 from dfvfs.resolver_helpers import os_resolver_helper
@@ -171,8 +172,11 @@ class Volume:
 class MediaReader(io.RawIOBase):
     """A read-only stream over a dfvfs file object (the image's media, or a range of it)."""
 
-    def __init__(self, file_object: Any, start: int = 0, length: int | None = None) -> None:
+    def __init__(
+        self, file_object: Any, start: int = 0, length: int | None = None, *, owned: bool = False
+    ) -> None:
         self._file = file_object
+        self._owned = owned  # closed with this stream
         self._start = start
         self._end = start + length if length is not None else int(file_object.get_size())
         self._pos = start
@@ -182,6 +186,13 @@ class MediaReader(io.RawIOBase):
 
     def seekable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        if self._owned and not self.closed:
+            closing = getattr(self._file, "close", None)
+            if closing is not None:
+                closing()
+        super().close()
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         n = min(len(buffer), self._end - self._pos)
@@ -336,7 +347,7 @@ class DiskImageSource(Source):
                 "times of the image file on the examiner's disk; the media's hashes are "
                 "compared with the acquisition hashes stored in the image"
             )
-            reader = io.BufferedReader(MediaReader(self._media()), 1024 * 1024)
+            reader = io.BufferedReader(MediaReader(self.pass_media(), owned=True), 1024 * 1024)
             return OpenedUnit(
                 reader, record, hash_only=self.media_algorithms(), swept=self.swept_files
             )
@@ -425,8 +436,17 @@ class DiskImageSource(Source):
         return state["media"]
 
     def _media_object(self) -> Any:
-        """A new file object over the media, through dfvfs."""
-        return dfvfs_resolver.Resolver.OpenFileObject(self._image_path_spec())
+        """A new file object over the media, through dfvfs, in a resolver context of its own:
+        dfvfs hands out one cached object per context, and readers must not share a position."""
+        return dfvfs_resolver.Resolver.OpenFileObject(
+            self._image_path_spec(), resolver_context=dfvfs_context.Context()
+        )
+
+    def pass_media(self) -> Any:
+        """The media pass's own file object: its reader thread reads while the dispatching
+        thread opens files through The Sleuth Kit on `_media()`, and the two must never share a
+        position (a seek between another thread's seek and read returns the wrong bytes)."""
+        return self._media_object()
 
     def _img_info(self) -> Any:
         state = self._state()

@@ -50,6 +50,10 @@ class EwfSource(DiskImageSource):
             state["media"] = fast if fast is not None else self._libewf_media()
         return state["media"]
 
+    def pass_media(self) -> Any:
+        fast = open_fast_media(self.segment_files(), open_readonly, self._libewf_media)
+        return fast if fast is not None else self._libewf_media()
+
     def _libewf_media(self) -> Any:
         return super()._media_object()
 

@@ -126,3 +126,20 @@ def test_a_swept_file_left_to_a_resumed_scan_is_read_alone_with_the_same_record(
             together.pdq,
             together.mtime,
         ), unit.path
+
+
+def test_the_media_pass_reads_through_a_file_object_of_its_own(
+    fragmented: tuple[Path, Path, int],
+) -> None:
+    """Its reader thread reads while The Sleuth Kit opens files: a shared position would let
+    one thread's seek fall between the other's seek and read."""
+    _, e01, _ = fragmented
+    source = open_source(1, e01)
+    assert isinstance(source, DiskImageSource)
+    first, second = source.pass_media(), source.pass_media()
+    assert first is not second and first is not source._media()
+    first.seek(0)
+    head = first.read(4096)
+    source._media().seek(8192)
+    assert first.read(4096) == second.read(8192)[4096:]
+    assert head == source.pass_media().read(4096)
