@@ -8,6 +8,7 @@ app_name = "evidence"
 urlpatterns: list[URLPattern] = [
     path("case/<str:reference>/", views.case_evidence, name="case"),
     path("items/<int:pk>/", views.item_detail, name="item"),
+    path("items/<int:pk>/custody-record/", views.custody_record, name="custody_record"),
     path("scans/<int:pk>/", views.scan_detail, name="scan"),
     path("scans/<int:pk>/report/<str:fmt>/", views.scan_report, name="scan_report"),
     path("scans/<int:pk>/bank/", views.scan_to_bank, name="scan_bank"),

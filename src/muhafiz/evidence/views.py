@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -121,6 +122,23 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "scans": item.scans.all(),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def custody_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The item's chain of custody as a record to print, sign and file."""
+    item = selectors.load_item(request.user, pk)
+    return render(
+        request,
+        "evidence/custody_record.html",
+        {
+            "item": item,
+            "custody": CustodyEvent.objects.filter(item=item).select_related(
+                "from_user", "to_user"
+            ),
+            "printed_at": timezone.now(),
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -10,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from muhafiz.triage.scanfile import open_readonly
 
@@ -40,6 +42,8 @@ class ReportData:
     errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # sha256 -> copies
     clusters: dict[tuple[int, str], int] = field(default_factory=dict)
+    # Files whose name says one type and whose bytes another (every report names them).
+    mismatched: list[dict[str, Any]] = field(default_factory=list)
 
     def iter_files(self) -> Iterator[dict[str, Any]]:
         """Every file row in path order, read lazily: a scan may hold millions."""
@@ -153,7 +157,27 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         errors_by_file=errors_by_file,
         duplicates=duplicates,
         clusters=clusters,
+        mismatched=_rows(
+            conn,
+            "SELECT source_id, path, mime, size, sha256 FROM files WHERE ext_mismatch = 1"
+            " ORDER BY source_id, path",
+        ),
     )
+
+
+KARACHI = ZoneInfo("Asia/Karachi")
+
+
+def karachi_time(value: str) -> str:
+    """A recorded UTC time as the clock in Pakistan read it (PKT, UTC+5), for courts reading
+    local times; text that is not a time is given back as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return value or ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(KARACHI).strftime("%Y-%m-%d %H:%M:%S PKT (UTC+05:00)")
 
 
 def summary_lines(data: ReportData) -> list[tuple[str, str]]:
@@ -165,7 +189,9 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         ("Examiner", meta.get("examiner") or "(none given)"),
         ("Scan status", "complete" if data.complete else f"NOT COMPLETE ({meta.get('status')})"),
         ("Started (UTC)", meta.get("started_at", "")),
+        ("Started (Pakistan, Asia/Karachi)", karachi_time(meta.get("started_at", ""))),
         ("Finished (UTC)", meta.get("finished_at", "(not finished)")),
+        ("Finished (Pakistan, Asia/Karachi)", karachi_time(meta.get("finished_at", ""))),
         (
             "Files examined",
             f"{t['files']:,} ({t['bytes']:,} bytes; {t['in_archives']:,} inside archives)",

@@ -15,7 +15,11 @@ STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #111; }
 table { border-collapse: collapse; margin-bottom: 1.5em; font-size: 0.85em; }
 th, td { border: 1px solid #999; padding: 0.2em 0.5em; text-align: left; vertical-align: top;
-         word-break: break-all; }
+         overflow-wrap: break-word; hyphens: none; }
+td { max-width: 40em; }
+#examiner-s-declaration td { height: 2.2em; min-width: 18em; }
+#examiner-s-declaration thead { display: none; }
+@media print { body { margin: 1cm; } section { break-inside: auto; } tr { break-inside: avoid; } }
 th { background: #eee; }
 .note { color: #555; font-style: italic; }
 .alarm { border: 3px solid #b00; color: #b00; font-weight: bold; padding: 0.5em; }
@@ -39,7 +43,7 @@ def render(data: ReportData) -> str:
                 "damaged or was altered; see 'Disk images: acquisition hashes'.</p>"
             )
     for section in sections(data):
-        anchor = section.title.lower().replace(" ", "-")
+        anchor = section.title.lower().replace(" ", "-").replace("'", "-")
         parts.append(f'<section id="{escape(anchor)}"><h2>{escape(section.title)}</h2>')
         parts.append(f"<p>{escape(section.intro)}</p>")
         if section.rows:

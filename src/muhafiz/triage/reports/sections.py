@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from muhafiz.triage.reports.data import ReportData, summary_lines, volume_rows
+from muhafiz.triage.reports.data import ReportData, karachi_time, summary_lines, volume_rows
 
 # Very long lists are cut in the printed reports; the CSV always holds everything.
 MAX_ROWS = 5000
@@ -87,6 +87,20 @@ def sections(data: ReportData) -> list[Section]:
             note,
         )
     )  # fmt: skip
+    rows, note = _limited(
+        [(_s(f["path"]), _s(f["mime"]), _s(f["size"]), _s(f["sha256"])) for f in data.mismatched]
+    )
+    out.append(
+        Section(
+            "Extension does not match content",
+            "Files whose name says one type while their bytes are another (a picture renamed "
+            "to .txt or .dll is a common way to hide it). The content type is read from the "
+            "bytes.",
+            ("Path", "Content type (from its bytes)", "Size", "SHA-256"),
+            rows,
+            note,
+        )
+    )
     video_rows = [
         (
             _s(m["path"]), _device(m), _s(m["bank"]),
@@ -185,9 +199,18 @@ def sections(data: ReportData) -> list[Section]:
     out.append(
         Section(
             "Custody log",
-            "What was done, when (UTC) and by whom.",
-            ("Time (UTC)", "By", "Action", "Detail"),
-            [(_s(c["at"]), _s(c["actor"]), _s(c["action"]), _s(c["detail"])) for c in data.custody],
+            "What was done, when (UTC, and the same moment in Pakistan time) and by whom.",
+            ("Time (UTC)", "Time (Asia/Karachi)", "By", "Action", "Detail"),
+            [
+                (
+                    _s(c["at"]),
+                    karachi_time(_s(c["at"])),
+                    _s(c["actor"]),
+                    _s(c["action"]),
+                    _s(c["detail"]),
+                )
+                for c in data.custody
+            ],
         )
     )
     setting_rows = [(key, json.dumps(value)) for key, value in sorted(data.settings.items())]
@@ -209,4 +232,26 @@ def sections(data: ReportData) -> list[Section]:
             setting_rows,
         )
     )
+    out.append(declaration(data))
     return out
+
+
+def declaration(data: ReportData) -> Section:
+    """The examiner's declaration and a signature block, signed on the printed report."""
+    return Section(
+        "Examiner's declaration",
+        "I declare that I examined the sources listed in this report with the tool and settings "
+        "stated; that the results above are those the tool recorded in the scan file named in "
+        "the summary, whose SHA-256 is given there; that no file's content was altered by the "
+        "examination; and that this report is true and complete to the best of my knowledge.",
+        ("", ""),
+        [
+            ("Examiner", data.meta.get("examiner") or ""),
+            ("Designation and agency", ""),
+            ("Case reference", data.meta.get("case_ref") or ""),
+            ("Place", ""),
+            ("Date", ""),
+            ("Signature", ""),
+            ("Witnessed by (name, designation, signature)", ""),
+        ],
+    )

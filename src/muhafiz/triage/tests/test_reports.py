@@ -90,12 +90,14 @@ def test_html_report_has_summary_first_every_section_and_no_image(
     assert titles == [
         "Summary",
         "Matches",
+        "Extension does not match content",
         "Video matches",
         "Statistics by type",
         "EXIF locations",
         "Errors and warnings",
         "Custody log",
         "Tool version and settings",
+        "Examiner&#x27;s declaration",
     ]
     assert "31.520" in html and "74.358" in html
     assert "TEST-1" in html and "Test Examiner" in html
@@ -110,3 +112,37 @@ def test_pdf_report_is_a_pdf_without_any_image(tmp_path: Path, scanned: ScanResu
     assert data.startswith(b"%PDF-")
     assert b"/Subtype /Image" not in data
     assert b"/Type /Page" in data
+
+
+def test_every_report_names_a_renamed_picture_gives_pakistan_time_and_a_declaration(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    src = tmp_path / "usb"
+    write(src / "holiday.jpg", jpeg_bytes(scene(5)))
+    write(src / "tax-return-2025-final-version.txt", jpeg_bytes(scene(6)))  # a picture, renamed
+    scanned = scan(src)
+    html_out, csv_out, pdf_out = tmp_path / "r.html", tmp_path / "r.csv", tmp_path / "r.pdf"
+    for fmt, out in (("html", html_out), ("csv", csv_out), ("pdf", pdf_out)):
+        write_report(scanned.path, fmt, out)
+    html = html_out.read_text(encoding="utf-8")
+    section = html.split('id="extension-does-not-match-content"')[1].split("</section>")[0]
+    assert "tax-return-2025-final-version.txt" in section and "holiday.jpg" not in section
+    assert "image/jpeg" in section
+    # Words in columns are not broken mid-word; only an unbroken run longer than the column is.
+    assert "break-all" not in html and "overflow-wrap: break-word" in html
+    assert "PKT (UTC+05:00)" in html and "Asia/Karachi" in html
+    declaration = html.split('id="examiner-s-declaration"')[1].split("</section>")[0]
+    assert "I declare that I examined" in declaration and "Signature" in declaration
+    rows = {r["path"]: r for r in csv.DictReader(csv_out.open(encoding="utf-8-sig"))}
+    flagged = {path.rsplit("/", 1)[-1] for path, r in rows.items() if r["ext_mismatch"] == "1"}
+    assert flagged == {"tax-return-2025-final-version.txt"}
+    assert pdf_out.read_bytes().startswith(b"%PDF-")
+
+
+def test_karachi_time_is_five_hours_ahead_and_leaves_other_text_alone() -> None:
+    from muhafiz.triage.reports.data import karachi_time
+
+    assert karachi_time("2026-12-07T21:30:00+00:00") == "2026-12-08 02:30:00 PKT (UTC+05:00)"
+    assert karachi_time("2026-12-07T21:30:00Z").startswith("2026-12-08 02:30:00")
+    assert karachi_time("(not finished)") == "(not finished)"
+    assert karachi_time("") == ""
