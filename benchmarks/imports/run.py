@@ -1,0 +1,206 @@
+"""Server-database imports: a PDQ list and an NSRL RDS database into a bank, the path before
+(2,000 entries a batch, row INSERTs through `executemany`) against the bulk path (20,000 a
+batch; `COPY` on PostgreSQL, `executemany` on SQLite), in the same run on the same database.
+
+    .venv/bin/python benchmarks/imports/run.py --pdq 1000000 --nsrl 0 [--database postgres://…]
+
+Generates the files (random PDQ hashes; NSRL rows of random SHA-256/SHA-1/MD5) under a
+temporary folder, imports each into a fresh bank with `hashbank.actions.import_hash_list` (the
+same action as `muhafiz bank import`), and prints wall seconds, this process's CPU seconds, rows
+per second and the load average, plus its section of benchmarks/RESULTS.md (written with
+--write-results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+START, END = "<!-- imports:start -->", "<!-- imports:end -->"
+BEFORE_BATCH = 2000
+
+
+def setup(data_dir: Path, database: str | None) -> None:
+    os.environ["MUHAFIZ_DATA_DIR"] = str(data_dir)
+    os.environ["MUHAFIZ_PROFILE"] = "development"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "muhafiz.settings")
+    if database:
+        os.environ["DATABASE_URL"] = database
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--no-input", "-v", "0")
+
+
+def pdq_list(path: Path, count: int, seed: int = 6) -> Path:
+    rng = random.Random(seed)
+    with path.open("w", encoding="ascii") as out:
+        for _ in range(count):
+            out.write(f"{rng.getrandbits(256):064x},100\n")
+    return path
+
+
+NSRL_SCHEMA = """
+CREATE TABLE FILE (sha256 VARCHAR NOT NULL, sha1 VARCHAR NOT NULL, md5 VARCHAR NOT NULL,
+  crc32 VARCHAR, file_name VARCHAR, file_size INTEGER, package_id INTEGER);
+CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP,
+  release_date TIMESTAMP, description VARCHAR);
+CREATE VIEW DISTINCT_HASH AS SELECT DISTINCT sha256, sha1, md5, crc32 FROM FILE;
+"""
+
+
+def nsrl_database(path: Path, count: int, seed: int = 7) -> Path:
+    rng = random.Random(seed)
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(NSRL_SCHEMA)
+        batch = 100_000
+        for start in range(0, count, batch):
+            connection.executemany(
+                "INSERT INTO FILE (sha256, sha1, md5, file_name, file_size, package_id) "
+                "VALUES (?, ?, ?, ?, ?, 1)",
+                (
+                    (
+                        f"{rng.getrandbits(256):064X}",
+                        f"{rng.getrandbits(160):040X}",
+                        f"{rng.getrandbits(128):032X}",
+                        f"file{start + i}.dll",
+                        rng.randint(1, 1 << 20),
+                    )
+                    for i in range(min(batch, count - start))
+                ),
+            )
+        connection.execute("INSERT INTO VERSION VALUES ('2026.09.1', 'modern', '', '', 'bench')")
+        connection.commit()
+    finally:
+        connection.close()
+    return path
+
+
+def before_path() -> Callable[[], None]:
+    """Switch the import to the path before the bulk change; returns the switch back."""
+    from muhafiz.hashbank.actions import imports
+
+    saved = imports.BATCH, imports.staging_writer
+    imports.BATCH = BEFORE_BATCH
+    imports.staging_writer = imports._StagingWriter  # type: ignore[assignment]
+
+    def restore() -> None:
+        imports.BATCH, imports.staging_writer = saved
+
+    return restore
+
+
+def timed_import(source: Path, kind: str, label: str) -> dict[str, Any]:
+    from muhafiz.core.permissions import SYSTEM
+    from muhafiz.hashbank.actions import create_bank, import_hash_list
+
+    bank = create_bank(SYSTEM, name=f"bench-{label}-{time.time_ns()}", kind=kind)
+    load = os.getloadavg()[0]
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = import_hash_list(SYSTEM, bank, source)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "label": label,
+        "added": result.added,
+        "wall": wall,
+        "cpu": cpu,
+        "rate": result.added / wall if wall else 0.0,
+        "load": (load, os.getloadavg()[0]),
+    }
+
+
+def compare(source: Path, kind: str) -> list[dict[str, Any]]:
+    restore = before_path()
+    try:
+        before = timed_import(source, kind, "before")
+    finally:
+        restore()
+    after = timed_import(source, kind, "bulk")
+    assert before["added"] == after["added"], (before, after)
+    return [before, after]
+
+
+def section(rows: list[tuple[str, int, list[dict[str, Any]]]], vendor: str, command: str) -> str:
+    lines = [
+        START,
+        f"### Server-database imports ({vendor})",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other sessions; "
+        f"command: `{command}`. CPU is this process's (the database server's is not counted).",
+        "",
+        "| list | rows | path | wall s | CPU s | rows/s | load (start → end) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, count, runs in rows:
+        for run in runs:
+            lines.append(
+                f"| {name} | {count:,} | {run['label']} | {run['wall']:.1f} | {run['cpu']:.1f} "
+                f"| {run['rate']:,.0f} | {run['load'][0]:.1f} → {run['load'][1]:.1f} |"
+            )
+        speedup = runs[0]["wall"] / runs[1]["wall"] if runs[1]["wall"] else 0.0
+        lines.append(f"| {name} | | bulk vs before | {speedup:.2f}× | | | |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_results(text: str, vendor: str) -> None:
+    start, end = (
+        START.replace("imports", f"imports-{vendor}"),
+        END.replace("imports", f"imports-{vendor}"),
+    )
+    text = text.replace(START, start).replace(END, end)
+    current = RESULTS.read_text(encoding="utf-8")
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        current = head + text + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + text + "\n"
+    RESULTS.write_text(current, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pdq", type=int, default=1_000_000, help="PDQ hashes (0: skip)")
+    parser.add_argument("--nsrl", type=int, default=0, help="NSRL rows (0: skip)")
+    parser.add_argument("--database", help="DATABASE_URL (default: SQLite in a temporary folder)")
+    parser.add_argument("--write-results", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="muhafiz-imports-") as work:
+        folder = Path(work)
+        setup(folder / "data", args.database)
+        from django.db import connection
+
+        vendor = connection.vendor
+        rows: list[tuple[str, int, list[dict[str, Any]]]] = []
+        if args.pdq:
+            source = pdq_list(folder / "bench.pdq", args.pdq)
+            rows.append(("PDQ", args.pdq, compare(source, "watch")))
+        if args.nsrl:
+            source = nsrl_database(folder / "rds.db", args.nsrl)
+            rows.append(("NSRL", args.nsrl, compare(source, "known-good")))
+    command = "benchmarks/imports/run.py " + " ".join(
+        a for a in sys.argv[1:] if not a.startswith("postgres")
+    )
+    text = section(rows, vendor, command)
+    print(text)
+    if args.write_results:
+        write_results(text, vendor)
+
+
+if __name__ == "__main__":
+    main()
