@@ -151,6 +151,16 @@ class ReasonForm(forms.Form):
     )
 
 
+class RequiredReasonForm(ReasonForm):
+    """A change whose page says its reason is recorded: the reason is required (issue 15)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields["reason"]
+        reason.required = True
+        reason.error_messages["required"] = _("Say why: the reason is written to the audit log.")
+
+
 class ApiClientForm(JurisdictionFormMixin):
     profile = forms.ChoiceField(
         label=_("Profile"),

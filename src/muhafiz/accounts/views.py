@@ -36,6 +36,7 @@ from muhafiz.accounts.forms import (
     CodeForm,
     PasswordChangeForm,
     ReasonForm,
+    RequiredReasonForm,
     SignInForm,
     UserEditForm,
     UserForm,
@@ -367,7 +368,7 @@ def user_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if handler is None:
         raise Http404
     person = get_object_or_404(User, pk=pk)
-    form = ReasonForm(request.POST)
+    form = RequiredReasonForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("reason", []):
             messages.error(request, str(error))
@@ -421,7 +422,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(ApiClient, pk=pk)
-    form = ReasonForm(request.POST)
+    form = RequiredReasonForm(request.POST)
     actor = request.user
     assert isinstance(actor, User)
     if form.is_valid():
@@ -429,6 +430,9 @@ def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             actor, client, reason=form.cleaned_data["reason"], request=request
         )
         messages.success(request, _("The API client's token has been revoked."))
+    else:
+        for error in form.errors.get("reason", []):
+            messages.error(request, str(error))
     return redirect("accounts:client_list")
 
 

@@ -143,7 +143,7 @@ def test_an_administrator_cannot_deactivate_themselves(people: People) -> None:
     with pytest.raises(PermissionDenied):
         actions.deactivate_user(people.administrator, people.administrator)
     response = signed_in(people.administrator).post(
-        f"/accounts/users/{people.administrator.pk}/deactivate/", follow=True
+        f"/accounts/users/{people.administrator.pk}/deactivate/", {"reason": "test"}, follow=True
     )
     assert "cannot deactivate their own account" in response.content.decode()
     people.administrator.refresh_from_db()
@@ -188,3 +188,25 @@ def test_the_administrator_holds_no_case_permission(people: People) -> None:
     for perm in (Perm.CASE_VIEW, Perm.VICTIM_IDENTITY, Perm.EVIDENCE_VIEW, Perm.MEDIA_REVEAL):
         assert not has_perm(admin, perm)
     assert has_perm(admin, Perm.USER_MANAGE)
+
+
+@pytest.mark.parametrize(
+    "action", ["reset-password", "reset-two-factor", "deactivate", "unlock", "reactivate"]
+)
+def test_an_account_change_without_a_reason_is_refused_and_changes_nothing(
+    people: People, action: str
+) -> None:
+    target = people.analyst
+    before = target.password
+    response = signed_in(people.administrator).post(
+        f"/accounts/users/{target.pk}/{action}/", {"reason": "  "}, follow=True
+    )
+    assert "the reason is written to the audit log" in response.content.decode()
+    target.refresh_from_db()
+    assert target.password == before and target.is_active
+    assert (
+        not AuditEvent.objects.filter(action__startswith="accounts.")
+        .exclude(action__in=["accounts.user_created"])
+        .filter(object_id=str(target.pk))
+        .exists()
+    )
