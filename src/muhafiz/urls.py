@@ -12,6 +12,7 @@ from muhafiz.core.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("accounts/", include("muhafiz.accounts.urls")),
     path("audit/", include("muhafiz.audit.urls")),

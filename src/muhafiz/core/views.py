@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """The person's work queue: what each app has for them to do today."""
     panels = work_queue(request.user, now=timezone.now())
     return render(request, "core/home.html", {"panels": panels})
+
+
+@public
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the platform's icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @public

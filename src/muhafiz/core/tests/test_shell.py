@@ -183,3 +183,9 @@ def test_htmx_is_vendored_with_its_licence() -> None:
     vendor = Path(settings.PACKAGE_DIR) / "static" / "vendor" / "htmx"
     assert (vendor / "htmx.min.js").stat().st_size > 40_000
     assert "Zero-Clause BSD" in (vendor / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_found_not_a_404(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
