@@ -20,18 +20,15 @@ import platform
 import random
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from benchmarks.pg import PG, ROOT, analyze, scratch_database
+
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- cases:start -->", "<!-- cases:end -->"
-PG = "postgres://postgres@127.0.0.1:5432"
 CHUNK = 5000
 
 
@@ -41,26 +38,6 @@ def percentile(values: list[float], fraction: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def admin_sql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def configure(database: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["MUHAFIZ_DATA_DIR"] = str(data_dir)
-    os.environ["MUHAFIZ_PROFILE"] = "development"
-    os.environ["MUHAFIZ_DEBUG"] = "false"
-    os.environ["MUHAFIZ_LOG_LEVEL"] = "WARNING"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "muhafiz.settings"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
 
 
 # --- generation ---------------------------------------------------------------------------------
@@ -596,31 +573,14 @@ def main(argv: list[str] | None = None) -> None:
     load_before = subprocess.run(
         ["uptime"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    admin_sql(f'DROP DATABASE IF EXISTS "{args.database}"')
-    admin_sql(f'CREATE DATABASE "{args.database}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="muhafiz-bench-") as data_dir:
-            configure(args.database, Path(data_dir))
-            from django.core.management import call_command
-            from django.db import connection
-
-            print("migrating …", flush=True)
-            call_command("migrate", verbosity=0)
-            print(f"generating {args.cases:,} cases …", flush=True)
-            started = time.perf_counter()
-            counts = generate(args.cases)
-            gen_s = time.perf_counter() - started
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-            print("measuring …", flush=True)
-            results = measure(args.requests)
-            connection.close()
-    finally:
-        _drop: Callable[[], None] = lambda: admin_sql(  # noqa: E731
-            f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'
-        )
-        if not args.keep:
-            _drop()
+    with scratch_database(args.database, args.keep):
+        print(f"generating {args.cases:,} cases …", flush=True)
+        started = time.perf_counter()
+        counts = generate(args.cases)
+        gen_s = time.perf_counter() - started
+        analyze()
+        print("measuring …", flush=True)
+        results = measure(args.requests)
     text = report(
         args,
         counts=counts,

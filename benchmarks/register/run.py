@@ -17,20 +17,12 @@ from __future__ import annotations
 import argparse
 import random
 import subprocess
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from benchmarks.cases.run import (
-    RESULTS,
-    admin_sql,
-    configure,
-    machine,
-    percentile,
-    timed_requests,
-)
+from benchmarks.cases.run import RESULTS, machine, percentile, timed_requests
+from benchmarks.pg import analyze, scratch_database
 
 START, END = "<!-- register:start -->", "<!-- register:end -->"
 CHUNK = 5000
@@ -446,28 +438,14 @@ def main(argv: list[str] | None = None) -> None:
     load_before = subprocess.run(
         ["uptime"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    admin_sql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    admin_sql(f'CREATE DATABASE "{args.database}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="muhafiz-bench-register-") as data_dir:
-            configure(args.database, Path(data_dir))
-            from django.core.management import call_command
-            from django.db import connection
-
-            print("migrating …", flush=True)
-            call_command("migrate", verbosity=0)
-            print(f"generating {args.registrants:,} registrants …", flush=True)
-            started = time.perf_counter()
-            counts = generate(args.registrants)
-            gen_s = time.perf_counter() - started
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-            print("measuring …", flush=True)
-            results = measure(args.requests)
-            connection.close()
-    finally:
-        if not args.keep:
-            admin_sql(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    with scratch_database(args.database, args.keep):
+        print(f"generating {args.registrants:,} registrants …", flush=True)
+        started = time.perf_counter()
+        counts = generate(args.registrants)
+        gen_s = time.perf_counter() - started
+        analyze()
+        print("measuring …", flush=True)
+        results = measure(args.requests)
     text = report(
         args, counts=counts, gen_s=gen_s, r=results, facts=machine(), load_before=load_before
     )

@@ -3,7 +3,9 @@
 Run by the periodic job (`tasks.refresh_summaries_task`, `manage refresh_insights`) as the
 system, and on demand by a person holding JOB_MANAGE (the administrator) from the staff
 statistics page. The tables are replaced in one transaction, so readers see the old figures or
-the new ones, never half of each.
+the new ones, never half of each. The staff summary rows are written inside the database
+(`build.write_summaries`); only the public cells, added up per district, come into Python for
+the suppression.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ from django.utils import timezone
 
 from muhafiz.audit.actions import record
 from muhafiz.core.permissions import Perm, check_perm, user_pk
-from muhafiz.insights.build import build
+from muhafiz.insights.build import published_inputs, write_summaries
 from muhafiz.insights.models import (
     OverdueCount,
     OverdueDuration,
-    PowerUse,
     PublishedCell,
     PublishedDuration,
-    SummaryCount,
-    SummaryDuration,
     SummaryRefresh,
 )
 from muhafiz.insights.overdue import build_counts, build_durations
@@ -44,36 +43,27 @@ def refresh_summaries(actor: Any, *, request: HttpRequest | None = None) -> Summ
     check_perm(actor, Perm.JOB_MANAGE)
     started = timezone.now()
     clock = time.perf_counter()
-    built = build()
-    geo = Geography.load()
-    values, lines = cell_values(built.counts, built.powers, geo)
-    cells = published_cells(values, lines)
-    durations = published_durations(built.durations, geo)
     overdue_counts, overdue_durations = build_counts(), build_durations()
+    geo = Geography.load()
     with transaction.atomic():
         _replace_overdue(overdue_counts, overdue_durations)
-        for model in (
-            SummaryCount,
-            SummaryDuration,
-            PowerUse,
-            PublishedCell,
-            PublishedDuration,
-        ):
-            model.objects.all().delete()
-        SummaryCount.objects.bulk_create(built.counts, batch_size=BATCH)
-        SummaryDuration.objects.bulk_create(built.durations, batch_size=BATCH)
-        PowerUse.objects.bulk_create(built.powers, batch_size=BATCH)
+        written = write_summaries(BATCH)
+        counts, durations, powers = published_inputs()
+        values, lines = cell_values(counts, powers, geo)
+        cells = published_cells(values, lines)
+        published = published_durations(durations, geo)
+        PublishedCell.objects.all().delete()
+        PublishedDuration.objects.all().delete()
         PublishedCell.objects.bulk_create(cells, batch_size=BATCH)
-        PublishedDuration.objects.bulk_create(durations, batch_size=BATCH)
-        rows = len(built.counts) + len(built.durations) + len(built.powers)
-        rows += len(overdue_counts) + len(overdue_durations)
+        PublishedDuration.objects.bulk_create(published, batch_size=BATCH)
+        rows = written.rows + len(overdue_counts) + len(overdue_durations)
         refresh = SummaryRefresh.objects.create(
             started_at=started,
             finished_at=timezone.now(),
             requested_by_id=user_pk(actor),
-            cases_counted=built.cases_counted,
-            cases_left_out=max(built.cases_left_out, 0),
-            rows=rows + len(cells) + len(durations),
+            cases_counted=written.cases_counted,
+            cases_left_out=written.cases_left_out,
+            rows=rows + len(cells) + len(published),
             seconds=round(time.perf_counter() - clock, 3),
         )
         record(
