@@ -85,3 +85,12 @@ def any_storage(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) ->
     else:
         settings.MUHAFIZ_STORAGE = "filesystem"
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache_for_each_test() -> None:
+    """Each test starts with an empty cache: a value cached by the test before (the public
+    dashboard's refresh generation, a dashboard) never answers for another test's data."""
+    from django.core.cache import cache
+
+    cache.clear()

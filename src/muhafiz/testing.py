@@ -328,3 +328,37 @@ def api_operations(api: Any = None, mount: str = "/api/") -> list[ApiOperation]:
             for operation in path_view.operations:
                 found.append(ApiOperation(full, tuple(operation.methods), operation.view_func))
     return found
+
+
+def drain_job_queues(monkeypatch: Any) -> None:
+    """Run one worker in this process until the job queues are empty (tests; `monkeypatch` is
+    pytest's).
+
+    Inside the test's transaction the worker must not close the connection between tasks
+    (it would end the transaction that holds the test's data). On RQ the worker runs each job in
+    this process too (RQ's SimpleWorker does not fork).
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    from muhafiz.core.jobs import uses_rq
+
+    if uses_rq():
+        import django_rq
+        from django.conf import settings
+        from django_tasks_rq.backend import Job
+        from rq.worker import SimpleWorker
+
+        queues = [django_rq.get_queue(name, job_class=Job) for name in settings.TASK_QUEUES]
+        SimpleWorker(queues, connection=django_rq.get_connection(), job_class=Job).work(burst=True)
+        return
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    db_worker.Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="in-process",
+        excluded_queue_names=[],
+    ).run()

@@ -660,9 +660,9 @@ def referral_decide(
 
 @requires(Perm.STATS_VIEW)
 def statistics(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "cases/statistics.html", {"rows": selectors.victim_statistics(request.user)}
-    )
+    """The old victim counts page: the staff statistics replace it (by gender and age band,
+    with filters, from the summary tables); old links and bookmarks land there."""
+    return redirect("insights:staff", permanent=True)
 
 
 @signed_in

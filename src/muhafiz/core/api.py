@@ -28,6 +28,7 @@ from ninja.security import APIKeyHeader, HttpBearer
 
 from muhafiz.core.hooks import Hook
 from muhafiz.core.permissions import (
+    PUBLIC,
     SIGNED_IN,
     Perm,
     check_role_grants,
@@ -332,4 +333,11 @@ def api_requires(*perms: Perm) -> Callable[[F], F]:
 def api_signed_in(func: F) -> F:
     """Any authenticated principal (the operation checks objects itself)."""
     func.access_rule = SIGNED_IN  # type: ignore[attr-defined]
+    return func
+
+
+def api_public(func: F) -> F:
+    """Anyone, signed in or not; the operation is declared with `auth=None` (the published
+    statistics, as public as the dashboard's open-data files)."""
+    func.access_rule = PUBLIC  # type: ignore[attr-defined]
     return func

@@ -34,6 +34,7 @@ from muhafiz.insights.publish import (
     published_cells,
     published_durations,
 )
+from muhafiz.insights.selectors import forget_generation
 
 BATCH = 5000
 
@@ -75,6 +76,7 @@ def refresh_summaries(actor: Any, *, request: HttpRequest | None = None) -> Summ
             cases_left_out=refresh.cases_left_out,
             rows=refresh.rows,
         )
+    forget_generation()
     return refresh
 
 

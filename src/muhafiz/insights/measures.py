@@ -170,6 +170,8 @@ POWER_BY_ACTION = {action: p.code for p in POWERS for action in p.actions}
 
 BIN_RATIO = 1.1  # each bin 10 % wider than the one before, on hours + 1
 BIN_SCALE = 1 / math.log(BIN_RATIO)
+# A duration read as its bin's (geometric) middle is within this share of the true one.
+BIN_BOUND = 0.05
 RUNNING_MISSED = -1
 
 

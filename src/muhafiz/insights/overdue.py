@@ -19,7 +19,7 @@ from django.db.models import Count, Q, Sum
 
 from muhafiz.catalogue.models import District
 from muhafiz.insights.build import DurationBin
-from muhafiz.insights.measures import percentile_hours
+from muhafiz.insights.measures import BIN_BOUND, percentile_hours
 from muhafiz.insights.models import OverdueCount, OverdueDuration, SummaryRefresh
 from muhafiz.proceedings import selectors as proceedings
 from muhafiz.proceedings.clocks import ClockState
@@ -141,5 +141,6 @@ def dashboard_from_summary(
         overdue=overdue,
         durations=durations,
         stalled=proceedings.stalled_cases(principal, filters),
+        duration_within_percent=round(BIN_BOUND * 100),
     )
     return board, refresh.finished_at

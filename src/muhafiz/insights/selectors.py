@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -40,6 +41,29 @@ from muhafiz.insights.publish import NATIONAL, NATIONAL_STAFF, POWER_MEASURE, UN
 def latest_refresh() -> SummaryRefresh | None:
     """The last full refresh (the public figures' date)."""
     return SummaryRefresh.objects.filter(statistics=True).order_by("-finished_at").first()
+
+
+# A new refresh reaches the public pages of other processes within this many seconds (the
+# refresh forgets it at once in its own process).
+GENERATION_KEY = "insights:public:generation"
+GENERATION_SECONDS = 15
+
+
+def published_generation() -> str:
+    """Which refresh the published figures come from, asked of the database at most every
+    GENERATION_SECONDS per process: a visitor's cached page is then served without a query
+    (or, without persistent connections, a new database connection) per request."""
+    stamp = cache.get(GENERATION_KEY)
+    if stamp is None:
+        refresh = latest_refresh()
+        stamp = f"{refresh.pk}.{refresh.finished_at.timestamp()}" if refresh else "none"
+        cache.set(GENERATION_KEY, stamp, GENERATION_SECONDS)
+    return str(stamp)
+
+
+def forget_generation() -> None:
+    """Called by a refresh: this process's pages are keyed by the new figures at once."""
+    cache.delete(GENERATION_KEY)
 
 
 def recent_refreshes(limit: int = 20) -> list[SummaryRefresh]:
@@ -117,6 +141,8 @@ class PublicDashboard:
     power_rows: list[Row]
     power_total: Row | None
     trail: list[Area] = field(default_factory=list)
+    # The area form's choices: each province with its districts, in the page's language.
+    choices: list[tuple[Area, list[Area]]] = field(default_factory=list)
 
 
 def published_years() -> list[int]:
@@ -208,6 +234,12 @@ def public_dashboard(area_code: str, year: int | None) -> PublicDashboard:
         if year is not None
         else None,
         trail=trail,
+        choices=[
+            (p, sorted((a for a in known.values() if a.parent == p.code), key=lambda a: a.name))
+            for p in sorted(
+                (a for a in known.values() if a.level == "province"), key=lambda a: a.name
+            )
+        ],
     )
 
 
@@ -230,10 +262,19 @@ OPEN_DATA_COLUMNS = (
 DURATION_COLUMNS = ("year", "area_code", "rule_code", "median_days", "p90_days", "met_percent")
 
 
-def open_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every published cell and stage duration, as rows for CSV and JSON."""
+def open_data(
+    *, area: str = "", year: int | None = None, measure: str = ""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every published cell and stage duration, as rows for CSV, JSON and the API; narrowed to
+    one area, year or measure when given (durations have no measure)."""
     known = areas()
-    cells = [
+    where = Q()
+    if area:
+        where &= Q(area=area)
+    if year is not None:
+        where &= Q(year=year)
+    cells = PublishedCell.objects.filter(where, **({"measure": measure} if measure else {}))
+    cells_out = [
         {
             "year": y,
             "area_code": a,
@@ -244,17 +285,17 @@ def open_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "category": c,
             "value": s,
         }
-        for y, a, m, d, c, s in PublishedCell.objects.order_by(
+        for y, a, m, d, c, s in cells.order_by(
             "year", "area", "measure", "dimension", "category"
         ).values_list("year", "area", "measure", "dimension", "category", "shown")
     ]
     durations = [
         dict(zip(DURATION_COLUMNS, row, strict=True))
-        for row in PublishedDuration.objects.order_by("year", "area", "rule_code").values_list(
-            "year", "area", "rule_code", "median_days", "p90_days", "met_percent"
-        )
+        for row in PublishedDuration.objects.filter(where)
+        .order_by("year", "area", "rule_code")
+        .values_list("year", "area", "rule_code", "median_days", "p90_days", "met_percent")
     ]
-    return cells, durations
+    return cells_out, durations
 
 
 def data_dictionary() -> dict[str, Any]:

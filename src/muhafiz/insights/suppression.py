@@ -114,25 +114,31 @@ def _exactly_determined(
     """Hidden cells that the published numbers determine through the lines taken together."""
     hidden = sorted(marks, key=repr)
     index = {cell: i for i, cell in enumerate(hidden)}
-    rows = []
+    # Each line as its sparse row over the hidden cells (column → coefficient): a dense row
+    # per line would be lines x hidden cells, most of the refresh's time at a national scale.
+    rows: list[dict[int, float]] = []
     for line in lines:
         cells = [line.total, *line.parts]
         if not any(c in marks for c in cells):
             continue
-        row = np.zeros(len(hidden))
+        row: dict[int, float] = defaultdict(float)
         if line.total in marks:
             row[index[line.total]] -= 1
         for part in line.parts:
             if part in marks:
                 row[index[part]] += 1
-        rows.append(row)
+        rows.append({column: value for column, value in row.items() if value})
     if not rows:
         return []
     # Only cells sharing a line with others matter; solve per connected group for speed.
     groups = _groups(rows)
     determined = []
     for group_rows, group_cols in groups:
-        matrix = np.array([rows[r][group_cols] for r in group_rows])
+        position_of = {column: i for i, column in enumerate(group_cols)}
+        matrix = np.zeros((len(group_rows), len(group_cols)))
+        for i, r in enumerate(group_rows):
+            for column, value in rows[r].items():
+                matrix[i, position_of[column]] = value
         # A hidden cell is fixed by the lines exactly when every solution of the homogeneous
         # system leaves it at zero: its column of the null-space basis is zero.
         _u, singular, vt = np.linalg.svd(matrix)
@@ -144,7 +150,7 @@ def _exactly_determined(
     return determined
 
 
-def _groups(rows: list[np.ndarray]) -> list[tuple[list[int], list[int]]]:
+def _groups(rows: list[dict[int, float]]) -> list[tuple[list[int], list[int]]]:
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -153,7 +159,7 @@ def _groups(rows: list[np.ndarray]) -> list[tuple[list[int], list[int]]]:
             x = parent[x]
         return x
 
-    columns_of = [list(np.nonzero(row)[0]) for row in rows]
+    columns_of = [sorted(row) for row in rows]
     for columns in columns_of:
         for column in columns[1:]:
             parent[find(int(column))] = find(int(columns[0]))

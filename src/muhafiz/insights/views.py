@@ -91,16 +91,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if language in dict(settings.LANGUAGES):
         translation.activate(language)
         request.LANGUAGE_CODE = language
-    refresh = selectors.latest_refresh()
     area = request.GET.get("area", "PK").upper()[:8]
     year = _year(request)
-    stamp = f"{refresh.pk}.{refresh.finished_at.timestamp()}" if refresh else "none"
-    key = f"insights:public:{stamp}:{get_language()}:{area}:{year}"
+    key = f"insights:public:{selectors.published_generation()}:{get_language()}:{area}:{year}"
     anonymous = not getattr(request.user, "is_authenticated", False)
     page = cache.get(f"{key}:page") if anonymous else None
     if page is None:
         body = cache.get(key)
         if body is None:
+            refresh = selectors.latest_refresh()
             context = _dashboard_context(area, year)
             body = render_to_string("insights/dashboard_body.html", {**context, "refresh": refresh})
             cache.set(key, body, PUBLIC_CACHE_SECONDS)

@@ -1,7 +1,8 @@
 """The proceedings app's hooks (`muhafiz.core.hooks`): other apps connect receivers in `ready()`.
 
-`judgment_recorded` is called by `proceedings.actions` after commit, never inside the event's
-own transaction, so recording a judgment never waits on (or fails with) the apps that listen.
+`judgment_recorded` and `clocks_evaluated` are called by `proceedings.actions` after commit,
+never inside the write's own transaction, so recording a judgment or running the clock job
+never waits on (or fails with) the apps that listen.
 """
 
 from __future__ import annotations
@@ -21,4 +22,10 @@ judgment_recorded = Hook(
     "a judgment or an appeal decision concerning one accused was recorded: (event_id: int), "
     "after commit. The register makes a pending entry from a conviction for a listed offence "
     "and suspends it on an acquittal on appeal.",
+)
+
+clocks_evaluated = Hook(
+    "proceedings.clocks_evaluated",
+    "the clock job evaluated every running clock: (missed: int, due_soon: int), after commit. "
+    "Insights queues the overdue dashboard's refresh, so the dashboard follows each run.",
 )

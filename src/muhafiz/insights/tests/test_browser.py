@@ -61,6 +61,13 @@ def test_a_visitor_reads_the_dashboard_in_english_and_urdu(
     assert "موصول شدہ رپورٹیں" in page.locator('[data-table="outcomes"]').inner_text()
     assert "نگرانوں کی نگرانی" in page.content()
     snap(page, "insights-lahore-ur")
+    # The area is chosen from a list of names in the page's language, not typed as a code.
+    assert "لاہور" in page.locator('#area option[value="LHR"]').inner_text()
+    page.locator("#area").select_option("KSR")
+    page.locator("#area-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("#area-name").get_attribute("data-area") == "KSR"
+    assert page.locator("html").get_attribute("dir") == "rtl"
 
     page.get_by_test_id("dictionary").click()
     page.wait_for_load_state()

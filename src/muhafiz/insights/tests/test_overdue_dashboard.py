@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ from muhafiz.insights.actions import refresh_overdue, refresh_summaries
 from muhafiz.insights.tests.conftest import Recorded
 from muhafiz.proceedings import selectors
 from muhafiz.proceedings.models import Clock, StageEvent
-from muhafiz.testing import People, signed_in
+from muhafiz.testing import People, drain_job_queues, signed_in
 
 
 @pytest.fixture
@@ -118,3 +119,50 @@ def test_the_page_reads_the_summary_and_the_overdue_refresh_brings_it_up_to_date
     )
     assert after == total - (1 if running[0].state == "missed" else 0)
     assert Case.objects.filter(status="closed").exists()
+
+
+def test_the_page_states_how_close_the_summarised_durations_are(
+    running: list[Clock], people: People
+) -> None:
+    client = signed_in(people.analyst)
+    live = client.get("/proceedings/dashboard/").content.decode()
+    assert 'data-testid="duration-bound"' not in live  # counted live: exact
+    refresh_overdue(SYSTEM)
+    page = client.get("/proceedings/dashboard/").content.decode()
+    assert "within about 5 % of the exact figure" in page
+
+
+def test_the_clock_job_queues_the_overdue_refresh_and_a_worker_brings_the_dashboard_up_to_date(
+    running: list[Clock],
+    people: People,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from muhafiz.core.jobs import uses_rq
+    from muhafiz.proceedings.actions import evaluate_clocks
+
+    refresh_overdue(SYSTEM)
+    nearly = next(c for c in running if c.state == "due_soon")
+    Clock.objects.filter(pk=nearly.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
+
+    def missed() -> int:
+        board = selectors.dashboard(people.analyst, selectors.DashboardFilter())
+        return sum(row.overdue for row in board.overdue["district"])
+
+    before = missed()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate_clocks(SYSTEM)
+    if not uses_rq():
+        from django_tasks_db.models import DBTaskResult
+
+        [queued] = DBTaskResult.objects.filter(task_path__endswith="refresh_overdue_task")
+        assert queued.queue_name == "clocks"
+    assert missed() == before  # the tables stand until the queued refresh runs
+    drain_job_queues(monkeypatch)
+    assert missed() > before  # this clock, and any other the job found past its deadline
+    assert missed() == sum(
+        row.overdue
+        for row in selectors.dashboard(
+            people.analyst, selectors.DashboardFilter(), use_summary=False
+        ).overdue["district"]
+    )

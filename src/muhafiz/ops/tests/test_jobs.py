@@ -21,13 +21,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django_tasks import TaskResultStatus, default_task_backend, task
-from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
 from muhafiz.core.jobs import enqueue_on_commit, uses_rq, worker_command
 from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
+from muhafiz.testing import drain_job_queues as drain
 from muhafiz.testing import make_user
 
 RUNS_TABLE = "test_jobs_runs"
@@ -86,35 +86,6 @@ def all_job_ids() -> set[str]:
         keys = [key.decode() if isinstance(key, bytes) else key for key in found]
         return {key.removeprefix("rq:job:") for key in keys if key.count(":") == 2}
     return {str(result.id) for result in DBTaskResult.objects.all()}
-
-
-def drain(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run one worker in this process until the queue is empty.
-
-    Inside the test's transaction the worker must not close the connection between tasks
-    (it would end the transaction that holds the test's data). On RQ the worker runs each job in
-    this process too (RQ's SimpleWorker does not fork).
-    """
-    if uses_rq():
-        import django_rq
-        from django.conf import settings
-        from django_tasks_rq.backend import Job
-        from rq.worker import SimpleWorker
-
-        queues = [django_rq.get_queue(name, job_class=Job) for name in settings.TASK_QUEUES]
-        SimpleWorker(queues, connection=django_rq.get_connection(), job_class=Job).work(burst=True)
-        return
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
-    db_worker.Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="in-process",
-        excluded_queue_names=[],
-    ).run()
 
 
 def test_a_job_is_queued_only_when_its_transaction_commits(

@@ -11,7 +11,8 @@ from django_tasks import TaskResultStatus, default_task_backend, task
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
 from muhafiz.audit.models import AuditEvent
-from muhafiz.ops.tests.test_jobs import all_job_ids, drain
+from muhafiz.ops.tests.test_jobs import all_job_ids
+from muhafiz.testing import drain_job_queues as drain
 from muhafiz.testing import make_user, signed_in
 
 pytestmark = pytest.mark.django_db

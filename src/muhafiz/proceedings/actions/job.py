@@ -15,6 +15,7 @@ from muhafiz.audit.actions import record
 from muhafiz.cases.models import Case, CaseStatus
 from muhafiz.catalogue.models import DeadlineRule
 from muhafiz.core.permissions import check_system
+from muhafiz.proceedings import hooks
 from muhafiz.proceedings.actions.clocks import raise_clock_alerts, refresh_clocks
 from muhafiz.proceedings.actions.stages import start_proceedings
 from muhafiz.proceedings.clocks import ClockState
@@ -75,6 +76,7 @@ def evaluate_clocks(actor: Any, *, now: datetime | None = None) -> Evaluation:
         result.conditions_rechecked = _recheck_derived_conditions(actor, now)
     result.alerted_clocks, result.alerts = raise_clock_alerts(actor)
     result.seconds = (timezone.now() - started_at).total_seconds()
+    hooks.clocks_evaluated.send_on_commit(result.missed, result.due_soon)
     return result
 
 

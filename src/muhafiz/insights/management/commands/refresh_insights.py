@@ -2,9 +2,10 @@
 
 Schedule it from cron (`0 * * * * muhafiz manage refresh_insights`), a systemd timer, or run it
 as a long-lived process with `--every 3600`; `--enqueue` puts one refresh on the queue for a
-`muhafiz worker` instead. `--overdue` rebuilds only the staff overdue dashboard's tables (run
-it with the clock job: `*/5 * * * * muhafiz manage run_clocks && muhafiz manage
-refresh_insights --overdue`). Each refresh replaces its tables in one transaction, audited.
+`muhafiz worker` instead. `--overdue` rebuilds only the staff overdue dashboard's tables; the
+clock job queues that itself after every run (`run_clocks`, or its task), for the next
+`muhafiz worker` on the clocks queue. Each refresh replaces its tables in one transaction,
+audited.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["enqueue"]:
-            from muhafiz.insights.tasks import refresh_summaries_task
+            from muhafiz.insights.tasks import refresh_overdue_task, refresh_summaries_task
 
-            queued = refresh_summaries_task.enqueue()
-            self.stdout.write(f"queued statistics refresh {queued.id}")
+            task = refresh_overdue_task if options["overdue"] else refresh_summaries_task
+            queued = task.enqueue()
+            self.stdout.write(
+                f"queued {'overdue' if options['overdue'] else 'statistics'} refresh {queued.id}"
+            )
             return
         while True:
             if options["overdue"]:
