@@ -452,14 +452,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", default="muhafiz_bench_insights")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument(
-        "--load-only",
+        "--kept",
         action="store_true",
-        help="Only the public dashboard under load, on the database a --keep run left.",
+        help="On the database a --keep run left: the refresh once, then the public dashboard "
+        "under load (for a quiet machine).",
     )
     parser.add_argument("--no-results", action="store_true", help="Leave RESULTS.md alone.")
     args = parser.parse_args(argv)
-    if args.load_only:
-        load_only(args)
+    if args.kept:
+        kept(args)
         return
 
     load_before = uptime()
@@ -502,8 +503,8 @@ def main(argv: list[str] | None = None) -> None:
         write_results(text, START, END)
 
 
-def load_only(args: argparse.Namespace) -> None:
-    """The public dashboard under load on an existing database (for a quiet machine)."""
+def kept(args: argparse.Namespace) -> None:
+    """The summary refresh and the public dashboard under load on an existing database."""
     import tempfile
 
     before = uptime()
@@ -511,23 +512,36 @@ def load_only(args: argparse.Namespace) -> None:
         configure(args.database, Path(data_dir))
         from django.db import connection
 
+        from muhafiz.core.permissions import SYSTEM
+        from muhafiz.insights.actions import refresh_summaries
+
+        data = counts()
+        cpu = time.process_time()
+        refresh = refresh_summaries(SYSTEM)
+        refresh_cpu = time.process_time() - cpu
+        print(f"refresh: {refresh.seconds:.1f} s", flush=True)
         paths = public_paths()
-        cases = counts()["cases"]
         connection.close()
-        cpu = os.times()
+        server_cpu = os.times()
         result = load(paths, clients=args.clients, requests=args.requests, workers=args.workers)
         used = os.times()
     children = (used.children_user + used.children_system) - (
-        cpu.children_user + cpu.children_system
+        server_cpu.children_user + server_cpu.children_system
     )
     text = (
-        f"Command: `.venv/bin/python -m benchmarks.insights --load-only --database "
-        f"{args.database}` ({cases:,} cases, the database a `--keep` run left). Public dashboard "
-        f"`/statistics/?area=…&year=…`, {args.clients} concurrent clients, {result['count']:,} "
-        f"requests over {len(paths)} pages, gunicorn {args.workers} gthread workers x 4 threads: "
-        f"p50 {result['p50']:.1f} ms, **p95 {result['p95']:.1f} ms** (target ≤ 100 ms), max "
-        f"{result['max']:.1f} ms, {result['per_second']:.0f} requests/s; server CPU "
-        f"{children:.1f} s. Load before: `{before}`; after: `{uptime()}`."
+        f"Command: `.venv/bin/python -m benchmarks.insights --kept --database {args.database}` "
+        f"(the database a `--keep` run left: {data['cases']:,} cases, {data['victims']:,} "
+        f"victims, {data['events']:,} events, {data['clocks']:,} clocks).\n\n"
+        f"| measure | figure | target |\n| --- | --- | --- |\n"
+        f"| summary refresh at {data['cases']:,} cases | **{refresh.seconds:.1f} s**, "
+        f"{refresh_cpu:.1f} CPU s in Python ({refresh.rows:,} rows) | ≤ 60 s at 1,000,000 |\n"
+        f"| public dashboard `/statistics/?area=…&year=…`, {args.clients} concurrent clients, "
+        f"{result['count']:,} requests over {len(paths)} pages, gunicorn {args.workers} gthread "
+        f"workers x 4 threads | p50 {result['p50']:.1f} ms, **p95 {result['p95']:.1f} ms**, "
+        f"max {result['max']:.1f} ms, {result['per_second']:.0f} requests/s; server CPU "
+        f"{children:.1f} s | p95 ≤ 100 ms (the target is at 100,000 cases; the page reads "
+        "the published tables, whose size does not grow with the cases) |\n\n"
+        f"Load before: `{before}`; after: `{uptime()}`."
     )
     print(text)
     if not args.no_results:
