@@ -5,7 +5,8 @@ The file is a tar archive::
     database/db.sqlite3 | database/db.pgdump   the snapshot (SQLite online backup, or
                                                pg_dump --format=custom)
     data/<path>                                the data directory's files (not the live
-                                               database, not collected static files)
+                                               database, not collected static files, not
+                                               the match indexes: `rebuildable_indexes`)
     stored/<name>                              the file store's files when they are kept
                                                elsewhere than the data directory (an S3
                                                bucket, core.storage); restored into the
@@ -141,6 +142,7 @@ def _excluded_paths(data_dir: Path, using: str, extra: list[Path]) -> set[Path]:
     if static_root:
         excluded.add(Path(static_root).resolve())
     excluded.add((data_dir / "cache").resolve())  # copies fetched from the store (core.storage)
+    excluded |= rebuildable_indexes()
     upload_temporaries = getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
     if upload_temporaries:  # uploads in progress: half a file, never worth restoring
         excluded.add(Path(upload_temporaries).resolve())
@@ -149,6 +151,17 @@ def _excluded_paths(data_dir: Path, using: str, extra: list[Path]) -> set[Path]:
         for suffix in ("", "-wal", "-shm", "-journal"):
             excluded.add(database.with_name(database.name + suffix))
     return excluded
+
+
+def rebuildable_indexes() -> set[Path]:
+    """The match indexes, left out of backups: both are built from the database, as large as
+    the banks and the case media, and rebuilt after a restore (the cross-case index by the next
+    scan analysis, the bank index by `muhafiz bank rebuild-index`); until then matching and
+    linking read the database, slower but complete."""
+    from muhafiz.evidence.media_index import index_root as media_index_root
+    from muhafiz.hashbank.index import index_root as bank_index_root
+
+    return {bank_index_root().resolve(), media_index_root().resolve()}
 
 
 def _data_files(data_dir: Path, excluded: set[Path]) -> Iterator[tuple[Path, str]]:

@@ -320,3 +320,28 @@ def test_restore_accepts_the_keys_already_in_place_but_not_other_keys(tmp_path: 
         with pytest.raises(BackupError, match="different field keys"):
             restore_backup(backup, data_dir=target)
     assert target_keys.read_text(encoding="utf-8") == f"{NEW}\n"
+
+
+@pytest.mark.django_db
+def test_the_rebuildable_match_indexes_stay_out_of_a_backup(
+    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both indexes are built from the database: a backup keeps the data, not the copies."""
+    from muhafiz.evidence.media_index import extend_media_index
+    from muhafiz.hashbank.index import index_root
+
+    data = _data_dir(tmp_path)
+    settings.DATA_DIR = data
+    settings.MUHAFIZ_MEDIA_INDEX_DIR = data / "evidence" / "media-index"
+    extend_media_index()  # writes its current.json, as after any analysis
+    (index_root() / "gen-1" / "bank-1").mkdir(parents=True)
+    (index_root() / "gen-1" / "bank-1" / "pdq.bin").write_bytes(os.urandom(4096))
+    (index_root() / "current.json").write_text("{}", encoding="utf-8")
+    assert any(settings.MUHAFIZ_MEDIA_INDEX_DIR.iterdir())
+
+    manifest = create_backup(tmp_path / "b.tar", data_dir=data)
+    names = set(manifest["members"])
+    assert "data/reports/custody.txt" in names  # the data directory's own files are kept
+    assert not [
+        n for n in names if n.startswith(("data/hashbank/index/", "data/evidence/media-index/"))
+    ]
