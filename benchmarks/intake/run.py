@@ -88,17 +88,22 @@ def _admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
-def run_import(kind: str, xml: Path, workdir: Path) -> dict[str, float | str]:
+def run_import(
+    kind: str, xml: Path, workdir: Path, *, code: Path | None = None
+) -> dict[str, float | str]:
+    """Import `xml` on a fresh database of `kind`, with this tree's code or the `src` folder
+    `code` (the baseline)."""
     from benchmarks.proctree import measure
 
-    data_dir = workdir / f"data-{kind}"
-    data_dir.mkdir()
+    data_dir = Path(tempfile.mkdtemp(prefix=f"data-{kind}-", dir=workdir))
     url = ""
     if kind == "postgresql":
         _admin_sql(f"DROP DATABASE IF EXISTS {PG_DB}")
         _admin_sql(f"CREATE DATABASE {PG_DB}")
         url = f"{PG}/{PG_DB}"
     env = _environment(url, data_dir)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     muhafiz = [sys.executable, "-m", "muhafiz"]
     subprocess.run(
         [*muhafiz, "manage", "migrate", "--no-input"],
@@ -131,6 +136,17 @@ def run_import(kind: str, xml: Path, workdir: Path) -> dict[str, float | str]:
     }
 
 
+def baseline_code(ref: str, workdir: Path) -> Path:
+    """The `src` folder of commit `ref`, unpacked beside the run."""
+    target = workdir / "baseline"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "src"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--referrals", type=int, default=100_000)
@@ -138,6 +154,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-results", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        default="0477d09",
+        help="commit whose import is run beside this one on a smaller file ('' for none)",
+    )
+    parser.add_argument("--baseline-referrals", type=int, default=2000)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="muhafiz-intake-bench-", dir=args.workdir))
     xml = workdir / "referrals.xml"
@@ -147,6 +169,18 @@ def main() -> None:
     print(
         f"wrote {args.referrals:,} referrals, {size / 1e9:.2f} GB in {generated:.0f} s", flush=True
     )
+    compared = []
+    if args.baseline:
+        small = workdir / "baseline.xml"
+        write_referrals(small, args.baseline_referrals, args.files_per_referral)
+        for label, code in (
+            (f"baseline {args.baseline}", baseline_code(args.baseline, workdir)),
+            ("this tree", None),
+        ):
+            result = run_import("sqlite", small, workdir, code=code)
+            print(label, result, flush=True)
+            compared.append((label, result))
+        small.unlink()
     rows = []
     for kind in args.databases.split(","):
         result = run_import(kind, xml, workdir)
@@ -176,6 +210,20 @@ def main() -> None:
             f"| {kind} | {r['seconds']:.0f} s | {r['cpu']:.0f} s | "
             f"{args.referrals / float(r['seconds']):.0f} | {r['peak_mb']:.0f} MB | {r['load']} |"
         )
+    if compared:
+        lines += [
+            "",
+            f"Beside the baseline in the same run (SQLite, {args.baseline_referrals:,} referrals "
+            "of the same generator, each on a fresh database):",
+            "",
+            "| code | wall time | CPU | CPU per referral | peak RSS |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {label} | {r['seconds']:.0f} s | {r['cpu']:.1f} s | "
+            f"{float(r['cpu']) * 1000 / args.baseline_referrals:.1f} ms | {r['peak_mb']:.0f} MB |"
+            for label, r in compared
+        ]
     lines += ["", "Import summaries:", ""]
     lines += [f"- {kind}: `{r['summary']}`" for kind, r in rows]
     lines.append(END)

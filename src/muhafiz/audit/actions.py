@@ -8,7 +8,7 @@ object being audited, which catches the obvious mistake of passing `victim.name`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +90,41 @@ def record(
     system). `action` is a dotted name (`case.create`, `victim.identity.view`). `details` are
     ids, codes and numbers; never names or other identity.
     """
-    connection = connections[using]
-    if not connection.in_atomic_block:
+    _require_transaction(action, using)
+    event = _new_event(actor, action, obj, reason=reason, request=request, details=details)
+    _lock_chain(using)
+    head_sequence, head_hash = chain_head(using)
+    _chain(event, head_sequence + 1, head_hash)
+    event.save(using=using, force_insert=True)
+    return event
+
+
+def record_many(
+    actor: Any,
+    action: str,
+    items: Sequence[tuple[models.Model | ObjectRef | None, dict[str, Any]]],
+    /,
+    *,
+    using: str = "default",
+) -> list[AuditEvent]:
+    """Append one event per `(obj, details)` of `items` — the same actor and action, e.g. one
+    per referral of an import — checked as `record` checks each, chained in order, and written
+    in one statement inside the caller's transaction."""
+    _require_transaction(action, using)
+    events = [_new_event(actor, action, obj, details=details) for obj, details in items]
+    if not events:
+        return []
+    _lock_chain(using)
+    sequence, previous = chain_head(using)
+    for event in events:
+        sequence += 1
+        previous = _chain(event, sequence, previous)
+    AuditEvent.objects.using(using).bulk_create(events)
+    return events
+
+
+def _require_transaction(action: str, using: str) -> None:
+    if not connections[using].in_atomic_block:
         raise NotInTransactionError(
             f"audit record {action!r} must be written inside transaction.atomic, "
             "together with the change it records"
@@ -102,6 +135,17 @@ def record(
             f"(at most {MAX_ACTION_LENGTH} characters)"
         )
 
+
+def _new_event(
+    actor: Any,
+    action: str,
+    obj: models.Model | ObjectRef | None,
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    details: dict[str, Any],
+) -> AuditEvent:
+    """The event, checked (size, purpose, no protected data), not yet chained or saved."""
     kind, user_id, client_id, name, role, agency = _actor_fields(actor)
     object_type, object_id, label = _object_fields(obj)
     stored_details = canonical_details(details)
@@ -116,11 +160,7 @@ def record(
         )
     _refuse_sensitive(obj, label=label, reason=reason, details=stored_details)
     address = _client_address(request) if kind in (ActorKind.USER, ActorKind.API_CLIENT) else None
-
-    _lock_chain(using)
-    head_sequence, head_hash = chain_head(using)
-    event = AuditEvent(
-        sequence=head_sequence + 1,
+    return AuditEvent(
         occurred_at=timezone.now(),
         actor_kind=kind,
         actor_user_id=user_id,
@@ -135,11 +175,15 @@ def record(
         reason=reason.strip(),
         client_address=address,
         details=stored_details,
-        prev_hash=head_hash,
     )
+
+
+def _chain(event: AuditEvent, sequence: int, prev_hash: str) -> str:
+    """Put the event after `prev_hash` at `sequence`; returns its own hash."""
+    event.sequence = sequence
+    event.prev_hash = prev_hash
     event.row_hash = compute_row_hash(event)
-    event.save(using=using, force_insert=True)
-    return event
+    return event.row_hash
 
 
 AUDIT_READS = frozenset({"audit.view", "audit.verify"})

@@ -80,22 +80,20 @@ def _local(tag: Any) -> str:
     return text.rsplit("}", 1)[-1]
 
 
+# read_xml strips namespaces from tags as elements start, so the lookups below are by local
+# name and run in ElementTree's C code.
 def _children(elem: Element, name: str) -> list[Element]:
-    return [child for child in elem if _local(child.tag) == name]
+    return elem.findall(name)
 
 
 def _child(elem: Element | None, name: str) -> Element | None:
-    if elem is None:
-        return None
-    for child in elem:
-        if _local(child.tag) == name:
-            return child
-    return None
+    return None if elem is None else elem.find(name)
 
 
 def _text(elem: Element | None, name: str = "") -> str:
-    node = _child(elem, name) if name else elem
-    return (node.text or "").strip() if node is not None else ""
+    if elem is None:
+        return ""
+    return (elem.findtext(name, "") if name else (elem.text or "")).strip()
 
 
 def _bool(value: str, what: str, problems: list[str]) -> bool | None:
@@ -237,11 +235,10 @@ def tip_from_element(report: Element, position: int) -> Tip | BadTip:
             problems.append(f"{where} industryClassification {classification[:10]!r} is not A1-B2")
         exif = {}
         for pair in _children(elem, "details"):
-            for item in pair.iter():
-                if _local(item.tag) == "nameValuePair":
-                    name, value = _text(item, "name"), _text(item, "value")
-                    if name:
-                        exif[name[:100]] = value[:300]
+            for item in pair.iter("nameValuePair"):
+                name, value = _text(item, "name"), _text(item, "value")
+                if name:
+                    exif[name[:100]] = value[:300]
         for index, event_elem in enumerate(_children(elem, "ipCaptureEvent"), start=1):
             event = _ip_event(event_elem, f"{where} ipCaptureEvent {index}", problems)
             if event is not None:
@@ -281,10 +278,11 @@ def read_xml(source: str | IO[bytes]) -> Iterator[Tip | BadTip]:
     try:
         for event, elem in iterparse(source, events=("start", "end"), forbid_dtd=True):
             if event == "start":
+                elem.tag = _local(elem.tag)  # the namespace is not needed to read a referral
                 stack.append(elem)
                 continue
             stack.pop()
-            if _local(elem.tag) != "report":
+            if elem.tag != "report":
                 continue
             position += 1
             yield tip_from_element(elem, position)

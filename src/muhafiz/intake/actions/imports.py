@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from muhafiz.audit.actions import record
+from muhafiz.audit.actions import ObjectRef, record, record_many
 from muhafiz.catalogue.gazetteer import Gazetteer
+from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import SYSTEM, Perm, check_perm, is_system
 from muhafiz.intake.actions._common import _clock_for, _clock_rule
 from muhafiz.intake.cybertips import BadTip, Tip, read_tips
@@ -70,6 +71,17 @@ def _check_importer(actor: Any) -> None:
         raise PermissionDenied("intake.handle (national)")
 
 
+@dataclass
+class _Run:
+    """What every batch of one import shares, read once."""
+
+    actor: Any
+    result: ImportResult
+    gazetteer: Gazetteer
+    district_codes: dict[int, str]
+    clocks: dict[str, Any] = field(default_factory=dict)
+
+
 def import_cybertips(actor: Any, source: IO[bytes], *, name: str = "") -> ImportResult:
     """Import every referral of one XML or CSV file (streamed). A referral already imported is
     skipped; a bad one is refused, named with every reason, and the others still import; a file
@@ -78,19 +90,23 @@ def import_cybertips(actor: Any, source: IO[bytes], *, name: str = "") -> Import
     from muhafiz.intake.cybertips import TipFileError
 
     result = ImportResult(source=name[:300])
-    gazetteer = Gazetteer.load()
+    run = _Run(
+        actor=actor,
+        result=result,
+        gazetteer=Gazetteer.load(),
+        district_codes=dict(District.objects.values_list("pk", "code")),
+    )
     batch: list[Tip | BadTip] = []
-    clocks: dict[str, Any] = {}
     try:
         for item in read_tips(source, name):
             batch.append(item)
             if len(batch) >= BATCH:
-                _import_batch(actor, batch, result, gazetteer, clocks)
+                _import_batch(run, batch)
                 batch = []
     except TipFileError as exc:
         result.file_error = str(exc)
     if batch:  # what was read before the end (or before the break)
-        _import_batch(actor, batch, result, gazetteer, clocks)
+        _import_batch(run, batch)
     with transaction.atomic():
         record(
             actor,
@@ -106,41 +122,42 @@ def import_cybertips(actor: Any, source: IO[bytes], *, name: str = "") -> Import
     return result
 
 
-def _import_batch(
-    actor: Any,
-    batch: list[Tip | BadTip],
-    result: ImportResult,
-    gazetteer: Gazetteer,
-    clocks: dict[str, Any],
-) -> None:
+def _import_batch(run: _Run, batch: list[Tip | BadTip]) -> None:
+    result = run.result
     ids = [t.report_id for t in batch if isinstance(t, Tip)]
     known = set(
         CyberTip.objects.filter(report_id_ncmec__in=ids).values_list("report_id_ncmec", flat=True)
     )
-    imported: list[tuple[CyberTip, Tip]] = []
-    # One transaction a batch, one savepoint a referral: each referral is still all or nothing.
-    with transaction.atomic():
-        for item in batch:
-            if isinstance(item, BadTip):
-                result.refused.append(str(item))
-                continue
-            if item.report_id in known:
-                result.already_imported += 1
-                continue
+    fresh: list[Tip] = []
+    for item in batch:
+        if isinstance(item, BadTip):
+            result.refused.append(str(item))
+        elif item.report_id in known:
+            result.already_imported += 1
+        else:
             known.add(item.report_id)
+            fresh.append(item)
+    if not fresh:
+        return
+    try:  # the whole batch in a few statements a table ...
+        with transaction.atomic():
+            imported = _write_tips(run, fresh)
+    except (ValidationError, IntegrityError, DataError):
+        # ... unless the database refuses one (a concurrent import of the same id, a value a
+        # column refuses): then one referral at a time, each all or nothing, to name it.
+        imported = []
+        for item in fresh:
             try:
                 with transaction.atomic():
-                    tip = _import_one(actor, item, gazetteer, result.source, clocks)
-            except (ValidationError, IntegrityError) as exc:
-                # A concurrent import of the same id, or a value a column refuses: name it.
+                    imported += _write_tips(run, [item])
+            except (ValidationError, IntegrityError, DataError) as exc:
                 result.refused.append(f"report {item.report_id}: {exc}")
-                continue
-            result.imported += 1
-            if tip.report.district_id is None:
-                result.national_queue += 1
-            else:
-                result.routed_to_districts += 1
-            imported.append((tip, item))
+    result.imported += len(imported)
+    for tip, _item in imported:
+        if tip.report.district_id is None:
+            result.national_queue += 1
+        else:
+            result.routed_to_districts += 1
     if imported:
         found, alerts = _match(imported)
         result.matches += found
@@ -161,30 +178,37 @@ def _identifiers(tip: Tip) -> list[tuple[str, str]]:
     return sorted((kind, value[:300]) for kind, value in pairs if value)
 
 
-def _import_one(
-    actor: Any, item: Tip, gazetteer: Gazetteer, source: str, clocks: dict[str, Any]
-) -> CyberTip:
-    district_id = gazetteer.district_for(item.city, item.region, item.country)
+def _write_tips(run: _Run, items: list[Tip]) -> list[tuple[CyberTip, Tip]]:
+    """Write referrals with their identifiers, files and IP events, clustered and audited one
+    by one, in one statement a table (inside the caller's transaction)."""
     received_at = timezone.now()
-    concern = _concern(item.incident_type)
-    if concern not in clocks:  # the rule is read once an import, the deadline for each referral
-        clocks[concern] = _clock_rule(concern)
-    due_at, due_rule = _clock_for(concern, received_at, clocks[concern])
-    identifiers = _identifiers(item)
-    with transaction.atomic():
-        report = Report.objects.create(
-            reference=f"CT-{item.report_id}",
-            channel=Channel.CYBERTIPLINE,
-            district_id=district_id,
-            concern=concern,
-            account=_account(item),
-            child_in_danger=False,
-            links="\n".join(f["location"] for f in item.files if f["location"])[:5000],
-            received_at=received_at,
-            due_at=due_at,
-            due_rule=due_rule,
+    reports = []
+    for item in items:
+        concern = _concern(item.incident_type)
+        if concern not in run.clocks:  # the rule is read once an import
+            run.clocks[concern] = _clock_rule(concern)
+        due_at, due_rule = _clock_for(concern, received_at, run.clocks[concern])
+        reports.append(
+            Report(
+                reference=f"CT-{item.report_id}",
+                channel=Channel.CYBERTIPLINE,
+                district_id=run.gazetteer.district_for(item.city, item.region, item.country),
+                concern=concern,
+                account=_account(item),
+                child_in_danger=False,
+                links="\n".join(f["location"] for f in item.files if f["location"])[:5000],
+                received_at=received_at,
+                due_at=due_at,
+                due_rule=due_rule,
+            )
         )
-        tip = CyberTip.objects.create(
+    Report.objects.bulk_create(reports)
+    identifiers = [_identifiers(item) for item in items]
+    clusters = _clusters_for(
+        [[p for p in pairs if p[0] in CLUSTERING_KINDS] for pairs in identifiers]
+    )
+    tips = [
+        CyberTip(
             report=report,
             report_id_ncmec=item.report_id,
             incident_type=item.incident_type,
@@ -196,52 +220,107 @@ def _import_one(
             location_region=item.region,
             location_country=item.country,
             file_count=len(item.files),
-            source_name=source[:300],
+            source_name=run.result.source,
+            cluster_id=cluster_id,
         )
-        TipIdentifier.objects.bulk_create(
-            [TipIdentifier(tip=tip, kind=kind, value=value) for kind, value in identifiers]
+        for report, item, cluster_id in zip(reports, items, clusters, strict=True)
+    ]
+    CyberTip.objects.bulk_create(tips)
+    _count_cluster_sizes(set(clusters))
+    _insert(
+        TipIdentifier,
+        ("tip_id", "kind", "value"),
+        [
+            (tip.pk, kind, value)
+            for tip, pairs in zip(tips, identifiers, strict=True)
+            for kind, value in pairs
+        ],
+    )
+    _insert(
+        TipFile,
+        (
+            "tip_id",
+            "file_id",
+            "original_file_name",
+            "location",
+            "viewed_by_esp",
+            "publicly_available",
+            "industry_classification",
+            "hashes",
+            "exif",
+        ),
+        [
+            (
+                tip.pk,
+                f["file_id"],
+                f["original_file_name"],
+                f["location"],
+                f["viewed_by_esp"],
+                f["publicly_available"],
+                f["industry_classification"],
+                f["hashes"],
+                f["exif"],
+            )
+            for tip, item in zip(tips, items, strict=True)
+            for f in item.files
+        ],
+    )
+    _insert(
+        IpCaptureEvent,
+        ("tip_id", "ip_address", "event_name", "occurred_at", "port", "possible_proxy"),
+        [
+            (tip.pk, e["ip"], e["event"][:30], e["at"], e["port"], e["proxy"])
+            for tip, item in zip(tips, items, strict=True)
+            for e in item.ip_events
+        ],
+    )
+    record_many(
+        run.actor,
+        "intake.report.cybertip",
+        [
+            (
+                # By reference: the account is generated from codes and counts, so the check of
+                # an object's encrypted fields against the details has nothing to find.
+                ObjectRef("intake.report", str(report.pk), report.reference),
+                {
+                    "district": run.district_codes.get(report.district_id or 0, ""),
+                    "channel": Channel.CYBERTIPLINE,
+                    "concern": report.concern,
+                    "cluster": tip.cluster_id,
+                    "high_priority": tip.high_priority,
+                },
+            )
+            for report, tip in zip(reports, tips, strict=True)
+        ],
+    )
+    return list(zip(tips, items, strict=True))
+
+
+def _insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows of a model in one `executemany`. The ORM's `bulk_create` compiles every
+    value of every row, which took most of an import's time (30 identifiers and 12 files a
+    referral); here only JSON and date-time values go through their field's preparation."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    prepared = [
+        index
+        for index, f in enumerate(fields)
+        if isinstance(f, models.JSONField | models.DateTimeField)
+    ]
+    if prepared:
+        rows = [list(row) for row in rows]  # type: ignore[misc]
+        for row in rows:
+            for index in prepared:
+                row[index] = fields[index].get_db_prep_save(row[index], connection)  # type: ignore[index]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr]
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})",  # noqa: S608 - names from the model, values as parameters
+            rows,
         )
-        TipFile.objects.bulk_create(
-            [
-                TipFile(
-                    tip=tip,
-                    file_id=f["file_id"],
-                    original_file_name=f["original_file_name"],
-                    location=f["location"],
-                    viewed_by_esp=f["viewed_by_esp"],
-                    publicly_available=f["publicly_available"],
-                    industry_classification=f["industry_classification"],
-                    hashes=f["hashes"],
-                    exif=f["exif"],
-                )
-                for f in item.files
-            ]
-        )
-        IpCaptureEvent.objects.bulk_create(
-            [
-                IpCaptureEvent(
-                    tip=tip,
-                    ip_address=e["ip"],
-                    event_name=e["event"][:30],
-                    occurred_at=e["at"],
-                    port=e["port"],
-                    possible_proxy=e["proxy"],
-                )
-                for e in item.ip_events
-            ]
-        )
-        _cluster(tip, [(k, v) for k, v in identifiers if k in CLUSTERING_KINDS])
-        record(
-            actor,
-            "intake.report.cybertip",
-            report,
-            district=report.district.code if report.district is not None else "",
-            channel=Channel.CYBERTIPLINE,
-            concern=concern,
-            cluster=tip.cluster_id,
-            high_priority=item.high_priority,
-        )
-    return tip
 
 
 def _concern(incident_type: str) -> str:
@@ -270,36 +349,77 @@ def _account(item: Tip) -> str:
     return "\n".join(lines)
 
 
-def _cluster(tip: CyberTip, keys: list[tuple[str, str]]) -> None:
-    """Join the referral to the cluster of every earlier referral sharing one of `keys`,
-    merging those clusters into the oldest; a referral sharing nothing starts its own."""
-    clusters: set[int] = set()
-    for start in range(0, len(keys), 200):
-        match = Q(pk__in=[])
-        by_kind: dict[str, list[str]] = {}
-        for kind, value in keys[start : start + 200]:
-            by_kind.setdefault(kind, []).append(value)
-        for kind, values in by_kind.items():
-            match |= Q(kind=kind, value__in=values)
-        clusters |= set(
-            TipIdentifier.objects.filter(match, tip__cluster__isnull=False)
-            .exclude(tip=tip)
-            .values_list("tip__cluster_id", flat=True)
-            .distinct()
-        )
-    if not clusters:
-        cluster = TipCluster.objects.create(size=1)
-    else:
-        target = min(clusters)
-        others = sorted(clusters - {target})
+def _clusters_for(keys_per_tip: list[list[tuple[str, str]]]) -> list[int]:
+    """The cluster of each new referral: referrals sharing a key (with each other or with
+    referrals already imported) join one cluster, clusters a referral bridges merge into the
+    oldest, and a referral sharing nothing starts its own. Sizes are counted after the
+    referrals are written (`_count_cluster_sizes`)."""
+    wanted: dict[str, set[str]] = {}
+    for keys in keys_per_tip:
+        for kind, value in keys:
+            wanted.setdefault(kind, set()).add(value)
+    known: dict[tuple[str, str], set[int]] = {}
+    for kind, values in wanted.items():
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):
+            rows = (
+                TipIdentifier.objects.filter(
+                    kind=kind, value__in=ordered[start : start + 500], tip__cluster__isnull=False
+                )
+                .values_list("value", "tip__cluster_id")
+                .distinct()
+            )
+            for value, cluster_id in rows:
+                known.setdefault((kind, value), set()).add(cluster_id)
+
+    parent: dict[Any, Any] = {}
+
+    def root(node: Any) -> Any:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    first_holder: dict[tuple[str, str], Any] = {}
+    for index, keys in enumerate(keys_per_tip):
+        root(("tip", index))
+        for key in keys:
+            for node in [("tip", index), *(("cluster", c) for c in known.get(key, ()))]:
+                holder = first_holder.setdefault(key, node)
+                parent[root(node)] = root(holder)
+
+    groups: dict[Any, list[Any]] = {}
+    for node in list(parent):
+        groups.setdefault(root(node), []).append(node)
+    chosen: dict[Any, int] = {}  # group root → cluster id
+    fresh_roots = []
+    for group_root, nodes in groups.items():
+        existing = sorted(n[1] for n in nodes if n[0] == "cluster")
+        if not existing:
+            fresh_roots.append(group_root)
+            continue
+        target, others = existing[0], existing[1:]
         if others:
             CyberTip.objects.filter(cluster_id__in=others).update(cluster_id=target)
             TipCluster.objects.filter(pk__in=others).delete()
-        cluster = TipCluster.objects.get(pk=target)
-    tip.cluster = cluster
-    tip.save(update_fields=["cluster"])
-    cluster.size = CyberTip.objects.filter(cluster=cluster).count()
-    cluster.save(update_fields=["size"])
+        chosen[group_root] = target
+    created = TipCluster.objects.bulk_create([TipCluster(size=0) for _ in fresh_roots])
+    for group_root, cluster in zip(fresh_roots, created, strict=True):
+        # A database that cannot return the new ids would leave pk None: create it alone.
+        chosen[group_root] = cluster.pk or TipCluster.objects.create(size=0).pk
+    return [chosen[root(("tip", index))] for index in range(len(keys_per_tip))]
+
+
+def _count_cluster_sizes(cluster_ids: set[int]) -> None:
+    counts = dict(
+        CyberTip.objects.filter(cluster_id__in=cluster_ids)
+        .values_list("cluster_id")
+        .annotate(n=Count("pk"))
+        .values_list("cluster_id", "n")
+    )
+    TipCluster.objects.bulk_update(
+        [TipCluster(pk=pk, size=counts.get(pk, 0)) for pk in sorted(cluster_ids)], ["size"]
+    )
 
 
 def _match(imported: list[tuple[CyberTip, Tip]]) -> tuple[int, int]:
