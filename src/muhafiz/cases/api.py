@@ -211,6 +211,7 @@ class AccusedIn(Schema):
     cnic: str = Field("", max_length=40)
     phones: list[str] = Field(default_factory=list, max_length=20)
     handles: list[str] = Field(default_factory=list, max_length=20)
+    emails: list[str] = Field(default_factory=list, max_length=20)
     addresses: str = Field("", max_length=2000)
     status: str = Field("suspect", max_length=10)
 
@@ -223,6 +224,7 @@ class AccusedReplaceIn(Schema):
     cnic: str = Field(..., max_length=40)
     phones: list[str] = Field(..., max_length=20)
     handles: list[str] = Field(..., max_length=20)
+    emails: list[str] = Field(..., max_length=20)
     addresses: str = Field(..., max_length=2000)
     status: str = Field(..., max_length=10)
 
@@ -235,6 +237,7 @@ class AccusedOut(Schema):
     cnic: list[str]
     phones: list[str]
     handles: list[str]
+    emails: list[str]
     addresses: str
 
 
@@ -385,6 +388,7 @@ def accused_out(accused: Accused) -> AccusedOut:
         cnic=accused.identifier_values("cnic"),
         phones=accused.identifier_values("phone"),
         handles=accused.identifier_values("handle"),
+        emails=accused.identifier_values("email"),
         addresses=accused.addresses,
     )
 
@@ -882,6 +886,7 @@ def add_accused(request: HttpRequest, reference: str, payload: AccusedIn) -> Any
             cnic=payload.cnic,
             phones=payload.phones,
             handles=payload.handles,
+            emails=payload.emails,
             addresses=payload.addresses,
             status=payload.status,
         ),

@@ -222,6 +222,12 @@ class AccusedForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    emails = forms.CharField(
+        label=_("E-mail addresses (one a line)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     addresses = forms.CharField(
         label=_("Addresses"),
         max_length=2000,

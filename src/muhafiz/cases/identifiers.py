@@ -1,5 +1,6 @@
 """Normalizing the identifiers of people in a case: CNIC/B-form and phone through
-`muhafiz.core.identifiers` (one rule for the whole platform), online handles here.
+`muhafiz.core.identifiers` (one rule for the whole platform), online handles and e-mail
+addresses here.
 
 Error messages never repeat the value given: they may end up in a log or an API response.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from muhafiz.core import identifiers
@@ -31,6 +33,19 @@ def normalize_phone(raw: str) -> str:
         return identifiers.normalize_phone(raw, allow_foreign=True)
     except identifiers.IdentifierError as exc:
         raise ValidationError(str(exc), code=exc.code) from None
+
+
+def normalize_email(raw: str) -> str:
+    """An e-mail address, lower case (providers treat the whole address without regard to
+    case in practice), checked by Django's validator."""
+    text = (raw or "").strip().lower()
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise ValidationError(
+            _("An e-mail address looks like name@example.org."), code="email"
+        ) from None
+    return text
 
 
 def normalize_handle(raw: str) -> str:

@@ -482,15 +482,20 @@ class Accused(models.Model):
     def handles(self) -> list[str]:
         return self.identifier_values("handle")
 
+    @property
+    def emails(self) -> list[str]:
+        return self.identifier_values("email")
+
 
 class IdentifierKind(models.TextChoices):
     CNIC = "cnic", _("CNIC")
     PHONE = "phone", _("Phone")
     HANDLE = "handle", _("Online handle")
+    EMAIL = "email", _("E-mail address")
 
 
 class AccusedIdentifier(models.Model):
-    """One normalized CNIC, phone number or online handle of an accused person."""
+    """One normalized CNIC, phone number, online handle or e-mail address of an accused person."""
 
     accused = models.ForeignKey(Accused, on_delete=models.CASCADE, related_name="identifiers")
     kind = models.CharField(max_length=10, choices=IdentifierKind.choices)

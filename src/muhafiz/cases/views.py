@@ -75,6 +75,7 @@ def _accused_details(data: dict[str, Any]) -> actions.AccusedDetails:
         cnic=data["cnic"],
         phones=_lines(data["phones"]),
         handles=_lines(data["handles"]),
+        emails=_lines(data["emails"]),
         addresses=data["addresses"],
         status=data["status"],
     )
@@ -551,6 +552,7 @@ def accused_edit(request: HttpRequest, reference: str, label: str) -> HttpRespon
         "cnic": " ".join(accused.identifier_values("cnic")),
         "phones": "\n".join(accused.identifier_values("phone")),
         "handles": "\n".join(accused.identifier_values("handle")),
+        "emails": "\n".join(accused.identifier_values("email")),
         "addresses": accused.addresses,
         "status": accused.status,
     }

@@ -271,9 +271,12 @@ def describe(link: CaseLink) -> str:
 
 
 def _identifier_word(kind: str) -> str:
-    return {"cnic": _("CNIC"), "phone": _("phone number"), "handle": _("online handle")}.get(
-        kind, kind
-    )
+    return {
+        "cnic": _("CNIC"),
+        "phone": _("phone number"),
+        "handle": _("online handle"),
+        "email": _("e-mail address"),
+    }.get(kind, kind)
 
 
 def alert_message(link: CaseLink, other: Case, more: int = 0) -> str:

@@ -296,6 +296,7 @@ class LinkKind(models.TextChoices):
     CNIC = "cnic", _("Accused share a CNIC")
     PHONE = "phone", _("Accused share a phone number")
     HANDLE = "handle", _("Accused share an online handle")
+    EMAIL = "email", _("Accused share an e-mail address")
 
 
 class CaseLink(models.Model):

@@ -20,14 +20,19 @@ def import_cybertips(path: Path) -> None:
 
     Each referral is imported whole or not at all; one already imported is skipped. Referrals
     that cannot be imported are named with every reason, and the command exits 1.
+
+    It acts as the user named by MUHAFIZ_OPERATOR (who needs intake.handle at national
+    jurisdiction: the NCCIA desk), else as the system (whoever has the server's shell).
     """
     from muhafiz.core.cli import setup_django
 
     setup_django()
-    from muhafiz.core.permissions import SYSTEM
+    from django.core.exceptions import PermissionDenied
+
+    from muhafiz.hashbank.cli_support import _operator
     from muhafiz.intake import actions
 
-    actor = SYSTEM  # the operator's shell on the server; the audit names the system
+    actor = _operator()
     files = (
         sorted(p for p in path.iterdir() if p.suffix.lower() in (".xml", ".csv") and p.is_file())
         if path.is_dir()
@@ -38,7 +43,12 @@ def import_cybertips(path: Path) -> None:
     failed = False
     for file in files:
         with file.open("rb") as handle:
-            result = actions.import_cybertips(actor, handle, name=file.name)
+            try:
+                result = actions.import_cybertips(actor, handle, name=file.name)
+            except PermissionDenied as exc:
+                raise click.ClickException(
+                    f"MUHAFIZ_OPERATOR may not import referrals (it needs {exc})"
+                ) from exc
         click.echo(
             f"{file.name}: {result.imported} imported, {result.already_imported} already "
             f"imported, {len(result.refused)} refused; {result.routed_to_districts} to districts, "

@@ -186,6 +186,12 @@ def normalize_handle(raw: str) -> str:
     return identifiers.normalize_handle(raw)
 
 
+def normalize_email(raw: str) -> str:
+    from muhafiz.cases import identifiers
+
+    return identifiers.normalize_email(raw)
+
+
 def _split_lines(raw: str | Iterable[str]) -> list[str]:
     items = raw.replace(",", "\n").splitlines() if isinstance(raw, str) else list(raw)
     return [item.strip() for item in items if item and item.strip()]

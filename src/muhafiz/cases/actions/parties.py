@@ -18,6 +18,7 @@ from muhafiz.cases.actions._common import (
     _normalized_list,
     _user_or_none,
     normalize_cnic,
+    normalize_email,
     normalize_handle,
     normalize_phone,
     refuse_victim_identity,
@@ -47,6 +48,7 @@ class AccusedDetails:
     cnic: str = ""
     phones: str | list[str] = ""
     handles: str | list[str] = ""
+    emails: str | list[str] = ""
     addresses: str = ""
     status: str = AccusedStatus.SUSPECT
 
@@ -66,6 +68,7 @@ def _clean_accused(details: AccusedDetails) -> tuple[dict[str, Any], dict[str, l
         IdentifierKind.CNIC: _normalized_list(details.cnic, normalize_cnic, "cnic", limit=3),
         IdentifierKind.PHONE: _normalized_list(details.phones, normalize_phone, "phones"),
         IdentifierKind.HANDLE: _normalized_list(details.handles, normalize_handle, "handles"),
+        IdentifierKind.EMAIL: _normalized_list(details.emails, normalize_email, "emails"),
     }
     fields = {
         "name": (details.name or "").strip(),

@@ -247,3 +247,22 @@ def test_the_child_protection_officer_sees_referrals_of_the_district_but_kasur_d
     assert victim.pseudonym in signed_in(people.child_protection_officer).get(url).content.decode()
     assert victim.pseudonym not in signed_in(kasur_cpo).get(url).content.decode()
     assert signed_in(people.analyst).get(url).status_code == 403
+
+
+def test_an_accused_e_mail_is_normalized_and_a_bad_one_refused_without_echo(
+    people: People, lahore_case: Case
+) -> None:
+    accused = actions.add_accused(
+        people.lahore_investigator,
+        lahore_case,
+        actions.AccusedDetails(name="Accused Mail", emails=["  Tiger.One@Example.ORG "]),
+    )
+    assert accused.emails == ["tiger.one@example.org"]
+    with pytest.raises(ValidationError) as refused:
+        actions.add_accused(
+            people.lahore_investigator,
+            lahore_case,
+            actions.AccusedDetails(name="Accused Two", emails=["tiger-at-nowhere"]),
+        )
+    assert "emails" in refused.value.message_dict
+    assert "tiger-at-nowhere" not in str(refused.value)

@@ -97,6 +97,36 @@ def test_victim_with_a_wrong_cnic_gets_a_clear_message_and_nothing_is_saved(
 
 
 @pytest.mark.parametrize("via", VIA)
+def test_an_accused_e_mail_is_recorded_through_the_page_and_the_api(
+    people: People, lahore_case: Case, via: str
+) -> None:
+    client = signed_in(people.lahore_investigator)
+    if via == "page":
+        response = client.post(
+            f"/cases/{lahore_case.reference}/accused/new/",
+            {"name": "X", "emails": "Owl@Example.org", "status": "suspect"},
+        )
+        assert response.status_code == 302
+        page = client.get(f"/cases/{lahore_case.reference}/accused/A1/").content.decode()
+        assert 'id="accused-emails"><bdi>owl@example.org</bdi>' in page
+    else:
+        response = client.post(
+            f"/api/v1/cases/{lahore_case.reference}/accused",
+            {"name": "X", "emails": ["Owl@Example.org"]},
+            content_type="application/json",
+        )
+        assert response.status_code == 201
+        assert response.json()["emails"] == ["owl@example.org"]
+    assert lahore_case.accused.get().emails == ["owl@example.org"]
+    bad = client.post(
+        f"/api/v1/cases/{lahore_case.reference}/accused",
+        {"name": "Y", "emails": ["not an address"]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "name@example.org" in bad.content.decode()
+
+
+@pytest.mark.parametrize("via", VIA)
 def test_accused_with_a_wrong_phone_gets_a_clear_message(
     people: People, lahore_case: Case, via: str
 ) -> None:
@@ -215,6 +245,7 @@ def test_an_accused_is_corrected_and_then_linked_by_the_new_phone(
                 "cnic": "",
                 "phones": ["0321 5556667"],
                 "handles": [],
+                "emails": [],
                 "addresses": "",
                 "status": "accused",
             },

@@ -426,7 +426,7 @@ def _match(imported: list[tuple[CyberTip, Tip]]) -> tuple[int, int]:
     """Match a batch's file hashes against the banks and case evidence, and its screen names
     and phones against accused identifiers; alert each hit case's team once per referral."""
     from muhafiz.cases import actions as cases
-    from muhafiz.cases.identifiers import normalize_handle, normalize_phone
+    from muhafiz.cases.identifiers import normalize_email, normalize_handle, normalize_phone
     from muhafiz.cases.models import AlertKind
     from muhafiz.cases.selectors import find_accused_by_identifiers
     from muhafiz.evidence.selectors import cases_holding_hashes
@@ -438,15 +438,16 @@ def _match(imported: list[tuple[CyberTip, Tip]]) -> tuple[int, int]:
     wanted: list[tuple[str, str]] = []
     per_tip: dict[int, list[tuple[str, str]]] = {}
     for tip, item in imported:
-        pairs = []
-        for raw in item.screen_names:
-            value = _normalized(normalize_handle, raw)
-            if value:
-                pairs.append(("handle", value))
-        for raw in item.phones:
-            value = _normalized(normalize_phone, raw)
-            if value:
-                pairs.append(("phone", value))
+        pairs = [
+            (kind, value)
+            for kind, normalize, raws in (
+                ("handle", normalize_handle, item.screen_names),
+                ("phone", normalize_phone, item.phones),
+                ("email", normalize_email, item.emails),
+            )
+            for value in (_normalized(normalize, raw) for raw in raws)
+            if value
+        ]
         per_tip[tip.pk] = pairs
         wanted += pairs
     accused = find_accused_by_identifiers(sorted(set(wanted))) if wanted else {}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Alert, AlertKind
@@ -131,6 +132,32 @@ def test_a_screen_name_of_an_accused_alerts_that_cases_team(
     assert (match.kind, match.case_id) == ("accused", lahore_case.pk)
 
 
+def test_an_e_mail_of_an_accused_alerts_that_cases_team(people: People, lahore_case: Any) -> None:
+    from muhafiz.cases import actions as cases
+    from muhafiz.cases.models import AccusedIdentifier
+
+    cases.add_accused(
+        people.lahore_investigator,
+        lahore_case,
+        cases.AccusedDetails(name="Accused Testname", emails=["Night.Owl@Example.org"]),
+    )
+    # Kept encrypted and blind-indexed like a phone or a handle, lower case.
+    stored = AccusedIdentifier.objects.get(kind="email")
+    assert stored.value == "night.owl@example.org" and stored.value_index
+    with connection.cursor() as cursor:  # the column holds ciphertext only
+        table = AccusedIdentifier._meta.db_table
+        cursor.execute(f"SELECT value FROM {table}")  # noqa: S608 - a model's table name
+        assert "night.owl" not in repr(cursor.fetchall())
+    actions.import_cybertips(
+        SYSTEM, _xml([SyntheticTip("7700003", email=" NIGHT.OWL@example.ORG ", city="Kasur")])
+    )
+    match = TipMatch.objects.get()
+    assert (match.kind, match.case_id) == ("accused", lahore_case.pk)
+    assert match.detail == "email of accused A1"
+    alerts = Alert.objects.filter(kind=AlertKind.REPORT_MATCH, case=lahore_case)
+    assert alerts.exists() and all("night.owl" not in a.message for a in alerts)
+
+
 def test_a_broken_file_keeps_what_came_before_and_says_where(people: People) -> None:
     text = io.StringIO()
     write_xml(text, [SyntheticTip("5500001", city="Lahore")])
@@ -217,3 +244,35 @@ def test_the_command_imports_a_file_or_a_folder(people: People, tmp_path: Any) -
     assert CyberTip.objects.count() == 5
     again = CliRunner().invoke(main, ["intake", "import-cybertips", str(tmp_path / "a.xml")])
     assert again.exit_code == 0 and "0 imported, 2 already imported" in again.output
+
+
+def test_the_command_acts_as_muhafiz_operator(
+    people: People, nccia_investigator: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from muhafiz.cli import main
+
+    (tmp_path / "a.xml").write_bytes(_xml(_batch()[:2]).getvalue())
+    # A district investigator may not import referrals for the whole country: refused, nothing
+    # written, nothing audited as an import.
+    monkeypatch.setenv("MUHAFIZ_OPERATOR", people.lahore_investigator.username)
+    refused = CliRunner().invoke(main, ["intake", "import-cybertips", str(tmp_path / "a.xml")])
+    assert refused.exit_code == 1 and "may not import referrals" in refused.output
+    assert "intake.handle" in refused.output
+    assert not CyberTip.objects.exists()
+    assert not AuditEvent.objects.filter(action="intake.cybertips.import").exists()
+
+    monkeypatch.setenv("MUHAFIZ_OPERATOR", "nobody.here")
+    unknown = CliRunner().invoke(main, ["intake", "import-cybertips", str(tmp_path / "a.xml")])
+    assert unknown.exit_code == 1 and "is not an active user" in unknown.output
+
+    # The NCCIA desk may: the audit names the person, not the system.
+    monkeypatch.setenv("MUHAFIZ_OPERATOR", nccia_investigator.username)
+    done = CliRunner().invoke(main, ["intake", "import-cybertips", str(tmp_path / "a.xml")])
+    assert done.exit_code == 0, done.output
+    assert CyberTip.objects.count() == 2
+    imports = AuditEvent.objects.filter(action="intake.cybertips.import")
+    assert [e.actor_user_id for e in imports] == [nccia_investigator.pk]
+    per_referral = AuditEvent.objects.filter(action="intake.report.cybertip")
+    assert {e.actor_user_id for e in per_referral} == {nccia_investigator.pk}
