@@ -422,6 +422,13 @@ class AccusedMatch:
     accused_label: str
 
 
+def accused_identifier_pairs(case_id: int) -> list[tuple[str, str]]:
+    """(kind, normalized value) of every identifier of the case's accused: a system read for
+    matching (intake's late matching); show nothing of it to a person."""
+    rows = AccusedIdentifier.objects.filter(accused__case_id=case_id).order_by("pk")
+    return [(row.kind, row.value) for row in rows]
+
+
 def find_accused_by_identifiers(values: list[tuple[str, str]]) -> dict[tuple[str, str], list[Any]]:
     """Accused in any case holding one of `values` ((kind, normalized value) pairs; kinds from
     `IdentifierKind`), by the blind index: {pair: [AccusedMatch, …]} for the pairs found.

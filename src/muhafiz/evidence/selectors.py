@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,6 +383,16 @@ def cases_holding_hashes(values: list[str]) -> dict[str, set[int]]:
             for value, case_id in rows.values_list(column, "case_id"):
                 found.setdefault(value, set()).add(case_id)
     return found
+
+
+def case_file_hashes(case_id: int, *, scan_id: int | None = None) -> Iterator[str]:
+    """Every MD5, SHA-1 and SHA-256 of a case's media files (one scan's when `scan_id` is
+    given), streamed: a system read for matching (intake's late matching), values only."""
+    files = MediaFile.objects.filter(case_id=case_id)
+    if scan_id is not None:
+        files = files.filter(scan_id=scan_id)
+    for row in files.values_list("md5", "sha1", "sha256").iterator(chunk_size=2000):
+        yield from (value for value in row if value)
 
 
 def items_held_by(principal: Any) -> QuerySet[EvidenceItem]:

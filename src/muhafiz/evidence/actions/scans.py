@@ -37,6 +37,7 @@ from muhafiz.core.permissions import (
     check_system,
 )
 from muhafiz.core.storage import StoredFileMissingError, file_store
+from muhafiz.evidence import hooks
 from muhafiz.evidence.actions._common import (
     BATCH,
     CHUNK,
@@ -317,6 +318,7 @@ def perform_scan_analysis(actor: Any, scan_id: int) -> Scan:
                 matched=scan.statistics.get("matched_files", 0),
                 links=len(links),
             )
+            hooks.scan_analysed.send_on_commit(scan.case_id, scan.pk)
     except Exception as exc:
         with transaction.atomic():
             scan.analysis_status = AnalysisStatus.FAILED

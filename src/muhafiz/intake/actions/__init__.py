@@ -25,6 +25,7 @@ from muhafiz.intake.actions.queue import (
     reply_to_reporter,
     start_screening,
 )
+from muhafiz.intake.actions.rematch import rematch_referrals_for_case
 
 __all__ = [
     "ImportResult",
@@ -39,6 +40,7 @@ __all__ = [
     "record_helpline_call",
     "record_ip_export",
     "refer_report",
+    "rematch_referrals_for_case",
     "reply_to_reporter",
     "start_screening",
     "submit_public_report",

@@ -4,6 +4,7 @@ against the banks, case evidence and accused identifiers in batches."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -174,8 +175,16 @@ def _identifiers(tip: Tip) -> list[tuple[str, str]]:
     pairs |= {(TipIdentifierKind.DEVICE, v) for v in tip.devices}
     pairs |= {(TipIdentifierKind.FILE_HASH, v) for v in tip.file_hashes}
     pairs |= {(TipIdentifierKind.EMAIL, v.strip().lower()) for v in tip.emails}
-    pairs |= {(TipIdentifierKind.PHONE, v.strip()) for v in tip.phones}
+    pairs |= {(TipIdentifierKind.PHONE, _phone_key(v)) for v in tip.phones}
     return sorted((kind, value[:300]) for kind, value in pairs if value)
+
+
+def _phone_key(raw: str) -> str:
+    """A phone as E.164 when it is one (so a phone added to a case later finds the referral by
+    equality), else as given."""
+    from muhafiz.cases.identifiers import normalize_phone
+
+    return _normalized(normalize_phone, raw) or raw.strip()
 
 
 def _write_tips(run: _Run, items: list[Tip]) -> list[tuple[CyberTip, Tip]]:
@@ -422,9 +431,20 @@ def _count_cluster_sizes(cluster_ids: set[int]) -> None:
     )
 
 
-def _match(imported: list[tuple[CyberTip, Tip]]) -> tuple[int, int]:
-    """Match a batch's file hashes against the banks and case evidence, and its screen names
-    and phones against accused identifiers; alert each hit case's team once per referral."""
+@dataclass
+class StoredKeys:
+    """What a referral already imported is matched by, read back from its identifiers."""
+
+    file_hashes: list[str] = field(default_factory=list)
+    screen_names: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+
+def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, int]:
+    """Match referrals' file hashes against the banks and case evidence, and their screen
+    names, phones and e-mails against accused identifiers; alert each hit case's team once per
+    referral and case (a second run finds the same matches and alerts nobody again)."""
     from muhafiz.cases import actions as cases
     from muhafiz.cases.identifiers import normalize_email, normalize_handle, normalize_phone
     from muhafiz.cases.models import AlertKind
