@@ -269,3 +269,30 @@ def test_the_demo_publishes_its_figures_with_small_counts_suppressed(db: None) -
     assert published_years(), "the public statistics page would say nothing is published"
     shown = {str(c["value"]) for c in cells}
     assert not shown & {"1", "2", "3", "4"}
+
+
+def test_the_demo_seeds_intake_a_web_report_a_call_and_a_matching_referral(db: None) -> None:
+    import re
+
+    from muhafiz.cases.models import Alert, AlertKind, Case
+    from muhafiz.demo.intake import DEMO_NOTE, DEMO_TIP_ID
+    from muhafiz.intake.models import Channel, CyberTip, Report, TipMatch
+
+    output = seed()
+    web = Report.objects.get(channel=Channel.WEB)
+    assert web.account.startswith(DEMO_NOTE) and web.messages.filter(from_staff=True).exists()
+    call = Report.objects.get(channel=Channel.HELPLINE_1099)
+    assert call.account.startswith(DEMO_NOTE)
+    tip = CyberTip.objects.get(report_id_ncmec=DEMO_TIP_ID)
+    assert tip.report.district is not None and tip.report.district.code == "LHR"
+    # The referral's screen name is the demo network's handle: it matches demo cases, and their
+    # teams are alerted with the referral's id.
+    matched = set(TipMatch.objects.filter(tip=tip).values_list("case__summary", flat=True))
+    assert matched and all(s.startswith(MARKER) for s in matched)
+    assert Alert.objects.filter(kind=AlertKind.REPORT_MATCH, message__contains=DEMO_TIP_ID).exists()
+    # The receipt printed once brings the reply back.
+    found = re.search(r"receipt (\S+) and passphrase (\S+)", output)
+    assert found is not None and found.group(1) == web.receipt_code
+    assert Case.objects.filter(summary__startswith=MARKER).count() == len(DEMO_CASES)
+    again = seed()
+    assert "passphrase" not in again and Report.objects.count() == 3

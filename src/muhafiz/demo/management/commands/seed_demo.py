@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from muhafiz.catalogue.shipped import install_shipped_catalogue
 from muhafiz.demo.cases import SeededCase, seed_demo_cases
+from muhafiz.demo.intake import SeededIntake, seed_demo_intake
 
 DEMO_PASSWORD = "muhafiz-demo-2026"  # noqa: S105 - a published demo credential, never production
 DEMO_URL = "http://127.0.0.1:8000"
@@ -173,6 +174,7 @@ class Command(BaseCommand):
             self.stdout.write(str(report))
         created = seed_demo_people()
         cases = seed_demo_cases()
+        intake = seed_demo_intake()
         refresh_statistics()
         if created:
             sheet = [(person, device.config_url) for person, device in created]
@@ -191,6 +193,7 @@ class Command(BaseCommand):
             ]
         else:
             self._print_cases(cases)
+            self._print_intake(intake)
             self.stdout.write(
                 f"Demo ready at {url}: sign in as inv.lahore with the password printed when "
                 "the demo was created and the code `muhafiz demo-code inv.lahore` prints "
@@ -208,6 +211,21 @@ class Command(BaseCommand):
             "signs in the same way."
         )
         self._print_cases(cases)
+        self._print_intake(intake)
+
+    def _print_intake(self, intake: SeededIntake | None) -> None:
+        if intake is None:
+            return
+        self.stdout.write("Demo intake created (synthetic):")
+        self.stdout.write(
+            f"  public report {intake.web_report} with a reply: at /report/follow-up/ enter "
+            f"receipt {intake.receipt_code} and passphrase {intake.passphrase} (shown once)"
+        )
+        self.stdout.write(f"  helpline call {intake.helpline_report} (helpline.1099, Lahore)")
+        self.stdout.write(
+            f"  CyberTipline referral {intake.cybertip_report}: matches the demo cases sharing "
+            f"the network's handle ({intake.matches} matches); queues: /intake/ as cpo.lahore"
+        )
 
     def _print_cases(self, cases: list[SeededCase]) -> None:
         if not cases:
