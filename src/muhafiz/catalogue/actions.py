@@ -19,10 +19,12 @@ from muhafiz.catalogue.models import (
     Agency,
     DeadlineRule,
     District,
+    GazetteerPlace,
     Offence,
     PoliceStation,
     Province,
 )
+from muhafiz.catalogue.places import PlaceImport, read_place_rows
 from muhafiz.catalogue.stations import StationImport, read_station_rows, refuse_lines
 from muhafiz.core.permissions import Perm, check_perm
 
@@ -51,6 +53,8 @@ AGENCY_FIELDS = ("name", "name_ur", "kind", "province", "district", *CITED_FIELD
 # A station's key is its district and name: the name is editable (a renamed station keeps its
 # cases), the district is not.
 POLICE_STATION_FIELDS = ("name", "name_ur", *CITED_FIELDS)
+# A gazetteer place's key is its name; the district its referrals go to may change.
+GAZETTEER_PLACE_FIELDS = ("district", "source", "active", "notes")
 
 M = TypeVar("M", bound=models.Model)
 
@@ -59,12 +63,14 @@ _EDITABLE: dict[type[models.Model], tuple[str, ...]] = {
     DeadlineRule: DEADLINE_RULE_FIELDS,
     Agency: AGENCY_FIELDS,
     PoliceStation: POLICE_STATION_FIELDS,
+    GazetteerPlace: GAZETTEER_PLACE_FIELDS,
 }
 _AUDIT_NAME: dict[type[models.Model], str] = {
     Offence: "offence",
     DeadlineRule: "deadline_rule",
     Agency: "agency",
     PoliceStation: "police_station",
+    GazetteerPlace: "gazetteer_place",
 }
 
 
@@ -85,6 +91,8 @@ def _key(obj: models.Model) -> str:
     """A row's stable key for the audit details: its code, or a station's district and name."""
     if isinstance(obj, PoliceStation):
         return f"{obj.district.code}/{obj.name}"
+    if isinstance(obj, GazetteerPlace):
+        return obj.name
     return str(getattr(obj, "code", ""))
 
 
@@ -335,3 +343,93 @@ def _line_errors(line: int, exc: ValidationError) -> list[str]:
     return [
         _("Line %(line)d: %(error)s") % {"line": line, "error": message} for message in exc.messages
     ]
+
+
+def create_gazetteer_place(
+    actor: Any,
+    name: str,
+    fields: dict[str, Any],
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> GazetteerPlace:
+    """Add a place name that routes CyberTipline referrals to a district."""
+    return _create(actor, GazetteerPlace, {"name": name}, fields, reason=reason, request=request)
+
+
+def update_gazetteer_place(
+    actor: Any,
+    place: GazetteerPlace,
+    changes: dict[str, Any],
+    *,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> list[str]:
+    """Route a place to another district, change its source, or make it inactive."""
+    return _update(actor, place, changes, reason=reason, request=request)
+
+
+def import_gazetteer_places(
+    actor: Any,
+    data: bytes,
+    *,
+    source: str = "",
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> PlaceImport:
+    """Add and update gazetteer places from a CSV file, all or nothing.
+
+    Columns (a header row names them): `name`, `district` (the district's code), and optionally
+    `source`, `active` (yes/no), `notes`. A row's place is found by its name compared without
+    case or punctuation: a new one is added, an existing one gets the row's district, source,
+    status and notes. Any bad row refuses the whole file with every problem named by its line,
+    and nothing is written; one audit row lists the places added and changed.
+    """
+    check_perm(actor, Perm.CATALOGUE_EDIT)
+    codes = frozenset(District.objects.values_list("code", flat=True))
+    rows = read_place_rows(data, districts=codes, default_source=source)
+    report = PlaceImport()
+    with transaction.atomic():
+        districts = {
+            d.code: d for d in District.objects.filter(code__in={r.district for r in rows})
+        }
+        existing = {
+            p.key: p
+            for p in GazetteerPlace.objects.select_for_update().filter(
+                key__in={r.key for r in rows}
+            )
+        }
+        for row in rows:
+            values = {
+                "district": districts[row.district],
+                "source": row.source,
+                "active": row.active,
+                "notes": row.notes,
+            }
+            place = existing.get(row.key)
+            if place is None:
+                place = GazetteerPlace(name=row.name, **values)
+                place.full_clean()
+                place.save()
+                report.added.append(place.name)
+                continue
+            changed = [name for name, value in values.items() if getattr(place, name) != value]
+            if not changed:
+                report.unchanged += 1
+                continue
+            for name in changed:
+                setattr(place, name, values[name])
+            place.save(update_fields=changed)
+            report.changed.append(place.name)
+        _audit(
+            actor,
+            "catalogue.gazetteer_imported",
+            None,
+            reason=reason,
+            request=request,
+            rows=len(rows),
+            added=report.added,
+            changed=report.changed,
+            unchanged=report.unchanged,
+        )
+    return report

@@ -9,8 +9,15 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.catalogue import actions
-from muhafiz.catalogue.models import Agency, DeadlineRule, District, Offence, PoliceStation
+from muhafiz.catalogue import actions, places
+from muhafiz.catalogue.models import (
+    Agency,
+    DeadlineRule,
+    District,
+    GazetteerPlace,
+    Offence,
+    PoliceStation,
+)
 from muhafiz.catalogue.stations import COLUMNS, MAX_BYTES
 
 REASON_MAX_LENGTH = 500
@@ -116,6 +123,28 @@ class PoliceStationForm(CatalogueForm):
         return {"district": self.cleaned_data["district"]}
 
 
+class GazetteerPlaceForm(CatalogueForm):
+    editable_fields = actions.GAZETTEER_PLACE_FIELDS
+    key_field = "name"
+    key_help = _("A place's name is its key; add a new place for another spelling.")
+
+    class Meta:
+        model = GazetteerPlace
+        formfield_callback = _formfield
+        fields = ["name", *actions.GAZETTEER_PLACE_FIELDS]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        district = self.fields["district"]
+        assert isinstance(district, forms.ModelChoiceField)
+        district.queryset = _districts()
+        district.label = _("District")
+
+    def keys(self) -> dict[str, Any]:
+        return {"name": self.cleaned_data["name"]}
+
+
 class StationImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"))
     source = forms.CharField(
@@ -137,3 +166,15 @@ class StationImportForm(forms.Form):
             "UTF-8 CSV, at most %(mb)d MB. The first line names the columns: %(columns)s "
             "(district is the district's code, such as LHR; verified is yes or no)."
         ) % {"mb": MAX_BYTES // (1024 * 1024), "columns": ", ".join(COLUMNS)}
+
+
+class GazetteerImportForm(StationImportForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].help_text = gettext(
+            "e.g. the NCCIA desk's list of place names, with its date."
+        )
+        self.fields["file"].help_text = gettext(
+            "UTF-8 CSV, at most %(mb)d MB. The first line names the columns: %(columns)s "
+            "(district is the district's code, such as LHR; active is yes or no)."
+        ) % {"mb": MAX_BYTES // (1024 * 1024), "columns": ", ".join(places.COLUMNS)}

@@ -1,24 +1,19 @@
 """The gazetteer: a place name as a referral gives it (city, region, country) → a district.
 
-Every district's English and Urdu name matches itself; `fixtures/gazetteer.json` adds other
-spellings, old names and cantonments. A name that is not there, or a place outside Pakistan,
-gives None: the caller routes it to a national queue for a person to decide.
+Every district's English and Urdu name matches itself; the administrators' table
+`GazetteerPlace` (seeded from `fixtures/gazetteer.json`, edited and imported on the catalogue
+pages) adds other spellings, old names and cantonments. A name that is not there, an inactive
+place, or a place outside Pakistan gives None: the caller routes it to a national queue for a
+person to decide.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from muhafiz.catalogue.models import District
-from muhafiz.catalogue.shipped import read_fixture
+from muhafiz.catalogue.models import District, GazetteerPlace, place_key
 
-_SPACES = re.compile(r"[\s,._\-]+")
-
-
-def place_key(name: str) -> str:
-    """A place name compared without case, punctuation or repeated spaces."""
-    return _SPACES.sub(" ", (name or "").strip().lower()).strip()
+__all__ = ["Gazetteer", "place_key"]
 
 
 @dataclass(frozen=True)
@@ -29,19 +24,15 @@ class Gazetteer:
 
     @classmethod
     def load(cls) -> Gazetteer:
-        by_code: dict[str, int] = {}
         names: dict[str, int] = {}
-        for pk, code, name, name_ur in District.objects.values_list(
-            "pk", "code", "name", "name_ur"
-        ):
-            by_code[code] = pk
+        for pk, name, name_ur in District.objects.values_list("pk", "name", "name_ur"):
             for value in (name, name_ur):
                 if value:
                     names.setdefault(place_key(value), pk)
-        for row in read_fixture("gazetteer")["places"]:
-            listed = by_code.get(row["district"])
-            if listed is not None:
-                names.setdefault(place_key(row["name"]), listed)
+        for key, district_id in GazetteerPlace.objects.filter(active=True).values_list(
+            "key", "district_id"
+        ):
+            names.setdefault(key, district_id)
         return cls(names)
 
     def district_for(self, city: str = "", region: str = "", country_code: str = "") -> int | None:

@@ -97,6 +97,40 @@ class PoliceStation(Cited):
         return f"{localized(self.name, self.name_ur)} ({self.district})"
 
 
+_PLACE_SEPARATORS = re.compile(r"[\s,._\-]+")
+
+
+def place_key(name: str) -> str:
+    """A place name compared without case, punctuation or repeated spaces."""
+    return _PLACE_SEPARATORS.sub(" ", (name or "").strip().lower()).strip()
+
+
+class GazetteerPlace(Cited):
+    """A place name as CyberTipline referrals give it (a city or region in `estimatedLocation`)
+    and the district whose queue its referrals go to. Every district's own English and Urdu
+    name matches without a row here; these rows add other spellings, old names, cantonments.
+    A name that means several districts (Karachi) is left out, so it goes to a person."""
+
+    name = models.CharField(_("place name"), max_length=120)
+    key = models.CharField(max_length=120, unique=True, blank=True, editable=False)
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("gazetteer place")
+        verbose_name_plural = _("gazetteer places")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.key = place_key(self.name)
+        if not self.key:
+            raise ValidationError({"name": _("Give the place's name.")})
+
+
 class AgencyKind(models.TextChoices):
     POLICE = "police", _("Police")
     SSOIU = "ssoiu", _("Special Sexual Offences Investigation Unit")

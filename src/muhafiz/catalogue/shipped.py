@@ -147,7 +147,38 @@ def install_shipped_catalogue(*, using: str = "default", apps: Apps = global_app
         ]
         rule_model._default_manager.using(using).bulk_create(new_rules)
         report.added["deadline rules"] = len(new_rules)
+        report.added["gazetteer places"] = _install_gazetteer(using, apps)
     return report
+
+
+def _install_gazetteer(using: str, apps: Apps) -> int:
+    """Add the shipped place names whose key the table does not have (an administrator's
+    change or deactivation of a shipped place stays)."""
+    from muhafiz.catalogue.models import place_key
+
+    try:
+        place_model = apps.get_model("catalogue", "GazetteerPlace")
+    except LookupError:  # a migration state before the table
+        return 0
+    shipped = read_fixture("gazetteer")
+    have = set(place_model._default_manager.using(using).values_list("key", flat=True))
+    districts = dict(
+        apps.get_model("catalogue", "District")
+        ._default_manager.using(using)
+        .values_list("code", "pk")
+    )
+    new = [
+        place_model(
+            name=row["name"],
+            key=place_key(row["name"]),
+            district_id=districts[row["district"]],
+            source=shipped["source"],
+        )
+        for row in shipped["places"]
+        if place_key(row["name"]) not in have and row["district"] in districts
+    ]
+    place_model._default_manager.using(using).bulk_create(new)
+    return len(new)
 
 
 def install_after_migrate(*, using: str = "default", apps: Apps = global_apps, **_: Any) -> None:

@@ -7,22 +7,26 @@ refused file names each bad line, so an administrator fixes them all in one go.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from muhafiz.catalogue.csvfiles import (
+    FALSE_WORDS,
+    MAX_BYTES,
+    TRUE_WORDS,
+    open_csv,
+    refuse_lines,
+)
+
+__all__ = ["COLUMNS", "MAX_BYTES", "StationImport", "read_station_rows", "refuse_lines"]
+
 REQUIRED_COLUMNS = ("district", "name")
 OPTIONAL_COLUMNS = ("name_ur", "source", "source_url", "verified", "notes")
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20_000
-# How many problems a refused file lists; the rest are counted.
-MAX_ERRORS_SHOWN = 50
-TRUE_WORDS = frozenset({"1", "true", "yes", "y"})
-FALSE_WORDS = frozenset({"", "0", "false", "no", "n"})
 
 
 @dataclass(frozen=True)
@@ -56,53 +60,12 @@ class StationImport:
     unchanged: int = 0
 
 
-def refuse_lines(errors: list[str]) -> ValidationError:
-    shown = errors[:MAX_ERRORS_SHOWN]
-    if len(errors) > MAX_ERRORS_SHOWN:
-        shown.append(_("… and %(n)d more problems.") % {"n": len(errors) - MAX_ERRORS_SHOWN})
-    return ValidationError(shown)
-
-
 def read_station_rows(
     data: bytes, *, districts: frozenset[str], default_source: str = ""
 ) -> list[StationRow]:
     """Parse and check a station CSV file against the district codes there are; raise
     ValidationError naming every bad line."""
-    if len(data) > MAX_BYTES:
-        raise ValidationError(
-            _("The file is larger than %(mb)d MB; split it by province.")
-            % {"mb": MAX_BYTES // (1024 * 1024)}
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            _("The file is not UTF-8 text (byte %(at)d). Save it as “CSV UTF-8”.")
-            % {"at": exc.start + 1}
-        ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationError(_("The file is empty.")) from None
-    except csv.Error as exc:
-        raise ValidationError(_("Line 1 is not valid CSV: %(error)s") % {"error": exc}) from exc
-    names = [column.strip().lower() for column in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    unknown = [c for c in names if c not in COLUMNS]
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append(_("missing column: %(c)s") % {"c": ", ".join(missing)})
-        if unknown:
-            problems.append(_("unknown column: %(c)s") % {"c": ", ".join(unknown)})
-        raise ValidationError(
-            _("The first line must name the columns (%(columns)s); %(problems)s.")
-            % {"columns": ", ".join(COLUMNS), "problems": "; ".join(problems)}
-        )
-    if len(set(names)) != len(names):
-        raise ValidationError(_("A column is named twice on the first line."))
-
+    reader, names = open_csv(data, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     optional = frozenset(names) & frozenset(OPTIONAL_COLUMNS)
     rows: list[StationRow] = []
     errors: list[str] = []

@@ -21,4 +21,8 @@ urlpatterns = [
     path("stations/new/", views.station_create, name="station_create"),
     path("stations/import/", views.station_import, name="station_import"),
     path("stations/<int:pk>/", views.station_edit, name="station_edit"),
+    path("gazetteer/", views.place_list, name="place_list"),
+    path("gazetteer/new/", views.place_create, name="place_create"),
+    path("gazetteer/import/", views.place_import, name="place_import"),
+    path("gazetteer/<int:pk>/", views.place_edit, name="place_edit"),
 ]

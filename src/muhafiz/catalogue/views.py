@@ -21,6 +21,8 @@ from muhafiz.catalogue.forms import (
     AgencyForm,
     CatalogueForm,
     DeadlineRuleForm,
+    GazetteerImportForm,
+    GazetteerPlaceForm,
     OffenceForm,
     PoliceStationForm,
     StationImportForm,
@@ -30,6 +32,7 @@ from muhafiz.catalogue.models import (
     AgencyKind,
     DeadlineRule,
     District,
+    GazetteerPlace,
     Offence,
     PoliceStation,
     Province,
@@ -91,6 +94,15 @@ POLICE_STATIONS = Section(
     gettext_lazy("Police stations"),
     gettext_lazy("New police station"),
 )
+GAZETTEER = Section(
+    GazetteerPlace,
+    GazetteerPlaceForm,
+    actions.create_gazetteer_place,
+    actions.update_gazetteer_place,
+    "catalogue:place_list",
+    gettext_lazy("Gazetteer"),
+    gettext_lazy("New place"),
+)
 
 
 @requires(Perm.CATALOGUE_EDIT)
@@ -106,6 +118,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "agencies": Agency.objects.aggregate(total=Count("pk")),
         "stations": PoliceStation.objects.aggregate(
             total=Count("pk"), unverified=Count("pk", filter=unverified)
+        ),
+        "places": GazetteerPlace.objects.aggregate(
+            total=Count("pk"), inactive=Count("pk", filter=Q(active=False))
         ),
         "provinces": Province.objects.annotate(district_count=Count("districts")),
     }
@@ -285,3 +300,61 @@ def station_import(request: HttpRequest) -> HttpResponse:
             )
             return redirect("catalogue:station_list")
     return render(request, "catalogue/station_import.html", {"form": form})
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def place_list(request: HttpRequest) -> HttpResponse:
+    places, q = _search(
+        request, GazetteerPlace.objects.select_related("district", "district__province"), "name"
+    )
+    district = District.objects.filter(code=request.GET.get("district", "")).first()
+    if district is not None:
+        places = places.filter(district=district)
+    page, query = paginate(request, places, STATIONS_PER_PAGE)
+    context = {
+        "page": page,
+        "query": query,
+        "q": q,
+        "district": district,
+        "districts": District.objects.select_related("province").order_by("province__name", "name"),
+    }
+    return render(request, "catalogue/place_list.html", context)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def place_create(request: HttpRequest) -> HttpResponse:
+    return _edit(request, GAZETTEER, None)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _edit(request, GAZETTEER, pk)
+
+
+@requires(Perm.CATALOGUE_EDIT)
+def place_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV of place names: all rows are added or updated, or none is."""
+    form = GazetteerImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = actions.import_gazetteer_places(
+                request.user,
+                form.cleaned_data["file"].read(),
+                source=form.cleaned_data["source"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Imported: %(added)d places added, %(changed)d changed, %(same)d unchanged.")
+                % {
+                    "added": len(report.added),
+                    "changed": len(report.changed),
+                    "same": report.unchanged,
+                },
+            )
+            return redirect("catalogue:place_list")
+    return render(request, "catalogue/place_import.html", {"form": form})
