@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
@@ -311,24 +311,23 @@ def _insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple[
     referral); here only JSON and date-time values go through their field's preparation."""
     if not rows:
         return
-    fields = [model._meta.get_field(name) for name in names]
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in names]
     prepared = [
         index
         for index, f in enumerate(fields)
         if isinstance(f, models.JSONField | models.DateTimeField)
     ]
-    if prepared:
-        rows = [list(row) for row in rows]  # type: ignore[misc]
-        for row in rows:
-            for index in prepared:
-                row[index] = fields[index].get_db_prep_save(row[index], connection)  # type: ignore[index]
+    values: list[list[Any]] = [list(row) for row in rows]
+    for row in values if prepared else ():
+        for index in prepared:
+            row[index] = fields[index].get_db_prep_save(row[index], connection)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})",  # noqa: S608 - names from the model, values as parameters
-            rows,
+            values,
         )
 
 

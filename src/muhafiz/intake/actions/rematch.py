@@ -4,6 +4,7 @@ and evidence's hooks queue (intake reads their selectors, never writes their tab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ CHUNK = 500
 
 # An accused identifier kind → the referral identifier kind it is found under, and the values
 # a referral may hold it as (a screen name is kept lower case, with or without '@').
-_LOOKUP = {
+_LOOKUP: dict[str, tuple[str, Callable[[str], list[str]]]] = {
     "handle": (TipIdentifierKind.SCREEN_NAME, lambda v: [v, f"@{v}"]),
     "phone": (TipIdentifierKind.PHONE, lambda v: [v]),
     "email": (TipIdentifierKind.EMAIL, lambda v: [v]),
@@ -36,8 +37,8 @@ def rematch_referrals_for_case(actor: Any, case_id: int, *, scan_id: int | None 
     if scan_id is None:
         for kind, value in accused_identifier_pairs(case_id):
             if kind in _LOOKUP:
-                tip_kind, values = _LOOKUP[kind]
-                wanted.setdefault(tip_kind, set()).update(values(value))
+                tip_kind, forms = _LOOKUP[kind]
+                wanted.setdefault(tip_kind, set()).update(forms(value))
     wanted[TipIdentifierKind.FILE_HASH] = set(case_file_hashes(case_id, scan_id=scan_id))
     tip_ids: set[int] = set()
     for kind, values in wanted.items():
@@ -71,7 +72,7 @@ def rematch_referrals_for_case(actor: Any, case_id: int, *, scan_id: int | None 
 def _stored(tip_ids: list[int]) -> list[tuple[CyberTip, StoredKeys]]:
     tips = {t.pk: t for t in CyberTip.objects.select_related("report").filter(pk__in=tip_ids)}
     keys = {pk: StoredKeys() for pk in tips}
-    fields = {
+    fields: dict[str, str] = {
         TipIdentifierKind.FILE_HASH: "file_hashes",
         TipIdentifierKind.SCREEN_NAME: "screen_names",
         TipIdentifierKind.PHONE: "phones",
