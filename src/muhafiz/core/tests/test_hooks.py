@@ -44,6 +44,10 @@ def test_the_apps_connect_their_receivers_at_ready() -> None:
     hooks = registered_hooks()
     connected = {name: {uid for uid, _ in hook.receivers} for name, hook in hooks.items()}
     assert connected["cases.case_saved"] == {"proceedings.sync_clocks"}
-    assert connected["cases.accused_identifiers_changed"] == {"evidence.cross_case_links"}
+    assert connected["cases.accused_identifiers_changed"] == {
+        "evidence.cross_case_links",
+        "intake.rematch_accused",
+    }
+    assert connected["evidence.scan_analysed"] == {"intake.rematch_scan"}
     assert connected["core.api_token_lookup"] == {"accounts.api_clients"}
     assert connected["audit.describe_actor"] == {"accounts.principals"}
