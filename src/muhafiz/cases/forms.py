@@ -30,7 +30,13 @@ class ReplacesEveryField(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
-        missing = [name for name in self.fields if self.add_prefix(name) not in self.data]
+        # An unticked checkbox is never sent: checkboxes are exempt.
+        missing = [
+            name
+            for name, field in self.fields.items()
+            if self.add_prefix(name) not in self.data
+            and not isinstance(field.widget, forms.CheckboxInput)
+        ]
         if missing:
             raise ValidationError(
                 _("Every field must be sent (empty to erase it); missing: %(fields)s")
@@ -189,6 +195,11 @@ class VictimForm(forms.Form):
     consent_sharing = forms.BooleanField(label=Consent.SHARING.label, required=False)
     consent_referral = forms.BooleanField(label=Consent.REFERRAL.label, required=False)
     consent_statistics = forms.BooleanField(label=Consent.STATISTICS.label, required=False)
+    confirmed = forms.BooleanField(
+        label=_("I have checked: these facts are right"),
+        required=False,
+        help_text=_("Only when the platform asks, for a fact that looks unlikely."),
+    )
 
 
 class PurposeForm(forms.Form):

@@ -64,6 +64,7 @@ def _victim_identity(data: dict[str, Any]) -> actions.VictimIdentity:
         guardian_name=data["guardian_name"],
         address=data["address"],
         phones=_lines(data["phones"]),
+        confirmed=bool(data.get("confirmed")),
     )
 
 

@@ -63,6 +63,9 @@ class ItemIn(Schema):
     make_model: str = Field("", max_length=max_length(EvidenceItem, "make_model"))
     serial_number: str = Field("", max_length=max_length(EvidenceItem, "serial_number"))
     seal_number: str = Field("", max_length=max_length(EvidenceItem, "seal_number"))
+    confirmed: bool = Field(
+        False, description="Confirms an unlikely fact (a seizure over a year before the report)"
+    )
 
 
 class HandoverIn(Schema):

@@ -41,6 +41,11 @@ class ItemForm(forms.Form):
         label=_("Seized at (place)"), max_length=max_length(EvidenceItem, "seized_place")
     )
     seized_by = forms.ModelChoiceField(label=_("Seized by"), queryset=User.objects.none())
+    confirmed = forms.BooleanField(
+        label=_("I have checked: these facts are right"),
+        required=False,
+        help_text=_("Only when the platform asks, for a fact that looks unlikely."),
+    )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -135,3 +135,45 @@ class DiaryForm(forms.Form):
         self.fields["prosecutor"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             role=Role.PROSECUTOR, is_active=True
         ).order_by("username")
+
+
+class CorrectionForm(forms.Form):
+    """Correct what a stage event says; the reason is required and kept in its history."""
+
+    occurred_at = forms.DateTimeField(
+        label=_("When (Pakistan time)"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    remand_days = forms.IntegerField(
+        label=_("Remand days granted"), required=False, min_value=1, max_value=15
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", "—"), *Outcome.choices]
+    )
+    sentence = forms.CharField(label=_("Sentence"), required=False, max_length=SENTENCE_LENGTH)
+    court = forms.ModelChoiceField(
+        label=_("Court"),
+        queryset=Agency.objects.filter(kind=AgencyKind.COURT, active=True),
+        required=False,
+    )
+    next_hearing_at = forms.DateTimeField(
+        label=_("Next hearing (Pakistan time)"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_LENGTH)
+    reason = forms.CharField(
+        label=_("Why is this corrected?"),
+        max_length=NOTE_LENGTH,
+        help_text=_("Kept with the old value in the history and the audit. No names."),
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this entry void?"),
+        max_length=NOTE_LENGTH,
+        help_text=_("The entry stays in the history, marked void, and no longer counts."),
+    )

@@ -141,8 +141,17 @@ class Holiday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
+class RecordedEvents(models.Manager["StageEvent"]):
+    """Stage events that stand: a voided event stays in the table and its history, but no clock,
+    stage, dashboard or statistic counts it."""
+
+    def get_queryset(self) -> models.QuerySet[StageEvent]:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
 class StageEvent(models.Model):
-    """One dated step of a case's proceedings, recorded through `actions.record_stage_event`."""
+    """One dated step of a case's proceedings, recorded through `actions.record_stage_event`,
+    corrected or voided (with a reason, never deleted) through `actions.corrections`."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_events")
     code = models.CharField(_("stage"), max_length=40, choices=StageCode.choices)
@@ -177,13 +186,38 @@ class StageEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Voided: recorded in error (the wrong case, a stage that did not happen). Kept, not counted.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    void_reason = models.CharField(_("why it was voided"), max_length=NOTE_LENGTH, blank=True)
+
+    objects = RecordedEvents()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["occurred_at", "pk"]
+        base_manager_name = "all_objects"
         indexes = [models.Index(fields=["case", "code"], name="stage_case_code_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_code_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class StageEventRevision(models.Model):
+    """One correction or voiding of a stage event: what it said before, what it says after, why
+    and who. The event's history; never edited."""
+
+    event = models.ForeignKey(StageEvent, on_delete=models.PROTECT, related_name="revisions")
+    action = models.CharField(max_length=10)  # "correct" or "void"
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    reason = models.CharField(_("reason"), max_length=NOTE_LENGTH)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revised_at", "pk"]
 
 
 class Clock(models.Model):

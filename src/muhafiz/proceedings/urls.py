@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("diary/", views.court_diary, name="diary"),
     path("diary.ics", views.court_diary_ics, name="diary_ics"),
     path("cases/<str:reference>/", views.case_stages, name="case"),
+    path("cases/<str:reference>/events/<int:event_id>/", views.event_correct, name="event"),
+    path("cases/<str:reference>/events/<int:event_id>/void/", views.event_void, name="event_void"),
 ]

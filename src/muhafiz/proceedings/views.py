@@ -10,13 +10,14 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from muhafiz.accounts.roles import Role
+from muhafiz.cases.models import Case
 from muhafiz.cases.selectors import case_rights, load_case
 from muhafiz.catalogue.models import District
 from muhafiz.core import spreadsheet
@@ -24,7 +25,14 @@ from muhafiz.core.forms import apply_errors
 from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.proceedings import actions, diary, selectors
-from muhafiz.proceedings.forms import DashboardFilterForm, DiaryForm, StageEventForm
+from muhafiz.proceedings.forms import (
+    CorrectionForm,
+    DashboardFilterForm,
+    DiaryForm,
+    StageEventForm,
+    VoidForm,
+)
+from muhafiz.proceedings.models import StageEvent
 
 
 @requires(Perm.CASE_VIEW)
@@ -245,3 +253,72 @@ def court_diary_ics(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="muhafiz-court-diary.ics"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def _event_of(request: HttpRequest, reference: str, event_id: int) -> tuple[Case, StageEvent]:
+    case = load_case(request.user, reference, Perm.CASE_VIEW)
+    return case, get_object_or_404(StageEvent.all_objects, pk=event_id, case=case)
+
+
+@requires(Perm.CASE_VIEW)
+@require_http_methods(["GET", "POST"])
+def event_correct(request: HttpRequest, reference: str, event_id: int) -> HttpResponse:
+    """One stage event: its history, and for the case's team, the forms that correct or void
+    it with a reason (the action decides who may: PermissionDenied is a 403)."""
+    case, event = _event_of(request, reference, event_id)
+    initial = {
+        name: getattr(event, name) for name in CorrectionForm.base_fields if name != "reason"
+    }
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.correct_stage_event(
+                request.user,
+                event,
+                reason=data["reason"],
+                occurred_at=data["occurred_at"],
+                remand_days=data["remand_days"] or 0,
+                outcome=data["outcome"],
+                sentence=data["sentence"],
+                court=data["court"],
+                next_hearing_at=data["next_hearing_at"],
+                note=data["note"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Correction recorded; the deadlines follow it."))
+            return redirect("proceedings:event", reference=case.reference, event_id=event.pk)
+    context = {
+        "case": case,
+        "event": event,
+        "form": form,
+        "void_form": VoidForm(),
+        "revisions": event.revisions.select_related("revised_by"),
+        "can_edit": case_rights(request.user, case)["edit"] and event.voided_at is None,
+    }
+    return render(request, "proceedings/event.html", context)
+
+
+@requires(Perm.CASE_VIEW)
+@require_POST
+def event_void(request: HttpRequest, reference: str, event_id: int) -> HttpResponse:
+    case, event = _event_of(request, reference, event_id)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.void_stage_event(
+                request.user, event, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Entry voided; the deadlines follow it."))
+    else:
+        messages.error(request, _("Say why this entry is void."))
+    return redirect("proceedings:event", reference=case.reference, event_id=event.pk)

@@ -25,6 +25,7 @@ from muhafiz.cases.actions.alerts import (
 from muhafiz.cases.actions.case import (
     add_offences,
     close_case,
+    correct_reported_at,
     create_case,
     record_case_export,
     reopen_case,
@@ -70,6 +71,7 @@ __all__ = [
     "add_witness",
     "age_band",
     "close_case",
+    "correct_reported_at",
     "create_case",
     "decide_referral",
     "decide_team_join",

@@ -262,3 +262,40 @@ def record_case_export(
     check_perm(actor, Perm.CASE_VIEW)
     with transaction.atomic():
         record(actor, "case.export", request=request, rows=rows, query=query)
+
+
+def correct_reported_at(
+    actor: Any,
+    case: Case,
+    reported_at: dt.datetime,
+    *,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Case:
+    """Correct when the report was received, with a reason; the old date stays in the audit.
+    The proceedings app calls it from its correction of the report (which re-derives the
+    clocks); nothing else should."""
+    check_perm(actor, Perm.CASE_EDIT, case)
+    _check_open(case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the date is corrected.")})
+    if timezone.is_naive(reported_at):
+        raise ValidationError({"reported_at": _("Give the time with its time zone.")})
+    if reported_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"reported_at": _("This date is in the future.")})
+    refuse_victim_identity(case, reason=reason)
+    before = case.reported_at
+    with transaction.atomic():
+        case.reported_at = reported_at
+        case.save(update_fields=["reported_at"])
+        record(
+            actor,
+            "case.reported_at.correct",
+            case,
+            request=request,
+            before=before.isoformat(),
+            after=reported_at.isoformat(),
+            reason=reason,
+        )
+    return case

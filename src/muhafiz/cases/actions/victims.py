@@ -55,9 +55,39 @@ class VictimIdentity:
     address: str = ""
     phones: str | list[str] = ""
     estimated_age: int | None = None
+    # An unlikely fact (an adult's date of birth on a case marked "victim under 18") is refused
+    # until the person confirms it is right.
+    confirmed: bool = False
 
 
 IDENTITY_LIMITS = Victim.TEXT_LIMITS  # the limits live on the model (core.limits)
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _check_plausible(case: Case, identity: VictimIdentity, reported_on: dt.date) -> None:
+    """A victim 18 or older at the report, on a case recorded as "victim under 18", is asked
+    to be confirmed (a typing slip in the year is the likely cause)."""
+    if identity.confirmed or not case.victim_under_18:
+        return
+    age = None
+    if identity.birth_date is not None:
+        age = _age_on(identity.birth_date, reported_on)
+    elif identity.estimated_age is not None:
+        age = identity.estimated_age
+    if age is not None and age >= 18:
+        raise ValidationError(
+            {
+                "confirmed": _(
+                    "The case says the victim is under 18, but this makes the victim %(age)d "
+                    "at the report. Check the date, or confirm that it is right."
+                )
+                % {"age": age}
+            },
+            code="implausible",
+        )
 
 
 def _clean_identity(identity: VictimIdentity, reported_on: dt.date) -> dict[str, Any]:
@@ -102,6 +132,7 @@ def add_victim(
         raise ValidationError({"gender": _("Unknown gender value.")})
     reported_on = timezone.localtime(case.reported_at).date()
     fields = _clean_identity(identity, reported_on)
+    _check_plausible(case, identity, reported_on)
     with transaction.atomic():
         year = _local_year(case.reported_at)
         number = _next_number("victim", case.district, year)
@@ -142,6 +173,7 @@ def update_victim_identity(
     _check_open(case)
     reported_on = timezone.localtime(case.reported_at).date()
     fields = _clean_identity(identity, reported_on)
+    _check_plausible(case, identity, reported_on)
     changed = [name for name, value in fields.items() if getattr(victim, name) != value]
     for name, value in fields.items():
         setattr(victim, name, value)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -43,6 +44,27 @@ class ItemDetails:
     make_model: str = ""
     serial_number: str = ""
     seal_number: str = ""
+    # A seizure long before the report looks like a slip in the year: refused until confirmed.
+    confirmed: bool = False
+
+
+# A seizure more than this long before the case's report is asked to be confirmed.
+SEIZURE_BEFORE_REPORT = dt.timedelta(days=365)
+
+
+def _check_plausible_seizure(case: Case, details: ItemDetails) -> None:
+    if details.confirmed or details.seized_at >= case.reported_at - SEIZURE_BEFORE_REPORT:
+        return
+    raise ValidationError(
+        {
+            "confirmed": _(
+                "This item was seized more than a year before the report was received "
+                "(%(when)s). Check the date, or confirm that it is right."
+            )
+            % {"when": timezone.localtime(case.reported_at).strftime("%Y-%m-%d")}
+        },
+        code="implausible",
+    )
 
 
 def create_item(
@@ -69,6 +91,7 @@ def create_item(
     if details.seized_by is None or not getattr(details.seized_by, "is_active", False):
         raise ValidationError({"seized_by": _("Name the officer who seized it.")})
     _not_future(details.seized_at, "seized_at")
+    _check_plausible_seizure(case, details)
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()
         count = EvidenceItem.objects.filter(case=case).count()
