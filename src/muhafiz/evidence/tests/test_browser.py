@@ -15,8 +15,8 @@ from muhafiz.cases.models import Case
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import MediaFile
 from muhafiz.evidence.tests.conftest import VICTIM_NAME, upload_of
-from muhafiz.ops.tests.test_jobs import drain
 from muhafiz.testing import People
+from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = needs_chromium
 

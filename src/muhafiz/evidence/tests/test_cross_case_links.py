@@ -16,8 +16,8 @@ from muhafiz.cases.models import Alert, AlertKind, Case
 from muhafiz.evidence import actions
 from muhafiz.evidence.models import AnalysisStatus, CaseLink, LinkKind, ScanStatus
 from muhafiz.evidence.tests.conftest import VICTIM_CNIC, VICTIM_NAME, upload_of
-from muhafiz.ops.tests.test_jobs import drain
 from muhafiz.testing import People, signed_in
+from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = pytest.mark.django_db
 
