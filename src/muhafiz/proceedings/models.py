@@ -42,6 +42,8 @@ class StageCode(models.TextChoices):
     JUDICIAL_REMAND_REVIEWED = "judicial_remand_reviewed", _("Judicial remand reviewed")
     REGISTER_CHECK_REQUESTED = "register_check_requested", _("Register check requested")
     REGISTER_CHECK_FORWARDED = "register_check_forwarded", _("Register check forwarded to NPB")
+    # The register app records the three register-check stages from its own actions.
+    REGISTER_CHECK_REFUSED = "register_check_refused", _("Register check refused by the prosecutor")
     INTERIM_REPORT_SUBMITTED = (
         "interim_report_submitted",
         _("Interim report submitted (CrPC s.173)"),
@@ -71,6 +73,7 @@ PER_ACCUSED = frozenset(
         StageCode.JUDICIAL_REMAND_REVIEWED,
         StageCode.REGISTER_CHECK_REQUESTED,
         StageCode.REGISTER_CHECK_FORWARDED,
+        StageCode.REGISTER_CHECK_REFUSED,
         StageCode.JUDGMENT_DELIVERED,
         StageCode.APPEAL_FILED,
         StageCode.APPEAL_DECIDED,
@@ -98,6 +101,7 @@ WITHIN_STAGE = frozenset(
         StageCode.PRODUCED_BEFORE_CHILD_PROTECTION_COURT,
         StageCode.JUDICIAL_REMAND_REVIEWED,
         StageCode.PHYSICAL_REMAND_EXTENDED,
+        StageCode.REGISTER_CHECK_REFUSED,
     }
 )
 # Events that may fix the date of the next hearing (an adjournment must).

@@ -76,7 +76,8 @@ class ResultOut(Schema):
 
 
 class VettingIn(Schema):
-    organisation: str = Field(..., min_length=1, max_length=200)
+    """The asking organisation is the caller's (approved by the register office)."""
+
     position: str = Field(..., min_length=1, max_length=200)
     applicant_cnic: str = Field(..., max_length=40)
     consent_reference: str = Field(..., min_length=1, max_length=100)
@@ -86,6 +87,7 @@ class VettingIn(Schema):
 class VettingOut(Schema):
     receipt: str
     answer: str
+    organisation: str
 
 
 class AddressOut(Schema):
@@ -233,7 +235,10 @@ def check_result(request: HttpRequest, check_id: int) -> Any:
 @api_requires(Perm.REGISTER_VET)
 def vet(request: HttpRequest, payload: VettingIn) -> Any:
     answer = actions.vet_applicant(_who(request), request=request, **payload.dict())
-    return Status(201, VettingOut(receipt=answer.receipt, answer=answer.answer))
+    return Status(
+        201,
+        VettingOut(receipt=answer.receipt, answer=answer.answer, organisation=answer.organisation),
+    )
 
 
 # --- registrants (register office, police of the district) -------------------------------------

@@ -6,16 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.catalogue.models import District
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.identifiers import CnicField
+from muhafiz.register.actions.rules import NOTICE_FIELDS, NOTICE_UNITS, PERIOD_FIELDS
 from muhafiz.register.models import (
     DueProcessKind,
     HowReceived,
     IncidentKind,
     NoticeKind,
+    NoticeRule,
+    OrganisationKind,
+    OrganisationStatus,
     PeriodRule,
     VerificationOutcome,
 )
@@ -107,7 +112,8 @@ class DueProcessDecisionForm(forms.Form):
     corrected_name = forms.CharField(label=_("Corrected name"), required=False, max_length=200)
     new_rule = forms.ModelChoiceField(
         label=_("Rule that applies instead"),
-        queryset=PeriodRule.objects.filter(active=True),
+        # The versions in force: one per code.
+        queryset=PeriodRule.objects.filter(active=True, in_force_until__isnull=True),
         required=False,
         to_field_name="code",
     )
@@ -129,7 +135,6 @@ class CheckDecisionForm(forms.Form):
 
 
 class VettingForm(forms.Form):
-    organisation = forms.CharField(label=_("Organisation"), max_length=200)
     position = forms.CharField(label=_("Position applied for"), max_length=200)
     applicant_cnic = CnicField(label=_("Applicant's CNIC"))
     consent_reference = forms.CharField(
@@ -149,3 +154,126 @@ class IncidentForm(forms.Form):
     registrant = forms.CharField(label=_("Registrant code (if any)"), required=False, max_length=20)
     district = DistrictChoice(label=_("District"), required=False)
     description = forms.CharField(label=_("What happened"), max_length=2000, widget=forms.Textarea)
+
+
+class ChangeDetectedForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What the police found out"),
+        choices=[c for c in NoticeKind.choices if c[0] != NoticeKind.INITIAL],
+    )
+    changed_on = forms.DateField(
+        label=_("Date of the change (for a journey abroad: the planned departure)"),
+        **DATE,  # type: ignore[arg-type]
+    )
+
+
+MONTHS = {"required": False, "min_value": 0, "max_value": 1200}
+
+
+class PeriodRuleForm(forms.Form):
+    """A new version of a period rule; every field starts as the version in force."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    name_ur = forms.CharField(label=_("Name (Urdu)"), max_length=200, required=False)
+    tier = forms.CharField(label=_("Tier"), max_length=20, required=False)
+    rank = forms.IntegerField(label=_("Severity rank"), min_value=0, max_value=1000)
+    offence_codes = forms.CharField(
+        label=_("Offences (catalogue codes, comma-separated; empty: any listed offence)"),
+        max_length=500,
+        required=False,
+    )
+    min_sentence_months = forms.IntegerField(label=_("Sentence from (months)"), **MONTHS)  # type: ignore[arg-type]
+    max_sentence_months = forms.IntegerField(label=_("Sentence up to (months)"), **MONTHS)  # type: ignore[arg-type]
+    life_or_death = forms.BooleanField(label=_("Life or death sentence"), required=False)
+    non_custodial = forms.BooleanField(label=_("No custodial sentence"), required=False)
+    period_months = forms.IntegerField(
+        label=_("Period (months; empty: without end)"),
+        **MONTHS,  # type: ignore[arg-type]
+    )
+    verification_interval_months = forms.IntegerField(
+        label=_("In-person verification every (months)"), min_value=1, max_value=120
+    )
+    review_after_months = forms.IntegerField(
+        label=_("Review may be asked after (months from release)"),
+        **MONTHS,  # type: ignore[arg-type]
+    )
+    review_reduction_months = forms.IntegerField(
+        label=_("A granted review shortens the period by (months; empty: ends it)"),
+        **MONTHS,  # type: ignore[arg-type]
+    )
+    review_decision_days = forms.IntegerField(
+        label=_("Review decided within (days)"), required=False, min_value=1, max_value=365
+    )
+    source = forms.CharField(label=_("Source"), max_length=300)
+    verified = forms.BooleanField(label=_("Verified against the law"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea)
+    active = forms.BooleanField(label=_("In use"), required=False)
+    in_force_from = forms.DateField(label=_("In force from"), **DATE)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
+
+    changed_fields = PERIOD_FIELDS
+
+    def clean_offence_codes(self) -> list[str]:
+        raw = self.cleaned_data.get("offence_codes") or ""
+        return [code.strip() for code in raw.split(",") if code.strip()]
+
+    @staticmethod
+    def initial_for(rule: PeriodRule) -> dict[str, Any]:
+        initial = rule_initial(rule, PERIOD_FIELDS)
+        initial["offence_codes"] = ", ".join(rule.offence_codes or [])
+        return initial
+
+
+def rule_initial(rule: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A rule's form starts as the version in force, from today."""
+    return {**{name: getattr(rule, name) for name in fields}, "in_force_from": timezone.localdate()}
+
+
+class NoticeRuleForm(forms.Form):
+    amount = forms.IntegerField(label=_("Limit"), min_value=1, max_value=365)
+    unit = forms.ChoiceField(
+        label=_("Unit"),
+        choices=[
+            (u, label)
+            for u, label in zip(
+                NOTICE_UNITS, (_("hours"), _("days"), _("business days")), strict=True
+            )
+        ],
+    )
+    in_advance = forms.BooleanField(label=_("Due ahead of the event"), required=False)
+    source = forms.CharField(label=_("Source"), max_length=300)
+    verified = forms.BooleanField(label=_("Verified against the law"), required=False)
+    in_force_from = forms.DateField(label=_("In force from"), **DATE)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
+
+    changed_fields = NOTICE_FIELDS
+
+    @staticmethod
+    def initial_for(rule: NoticeRule) -> dict[str, Any]:
+        return rule_initial(rule, NOTICE_FIELDS)
+
+
+class OrganisationApplicationForm(forms.Form):
+    name = forms.CharField(label=_("Name of the organisation"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
+    registration_number = forms.CharField(label=_("Registration number"), max_length=60)
+    district = DistrictChoice(label=_("District"))
+
+
+class OrganisationDecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (OrganisationStatus.APPROVED, _("Approve")),
+            (OrganisationStatus.REFUSED, _("Refuse")),
+            (OrganisationStatus.SUSPENDED, _("Suspend")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+
+class OrganisationMemberForm(forms.Form):
+    member_kind = forms.ChoiceField(
+        label=_("Member"), choices=[("user", _("Staff member")), ("client", _("API client"))]
+    )
+    name = forms.CharField(label=_("Username or API client name"), max_length=150)

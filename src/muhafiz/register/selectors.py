@@ -16,8 +16,16 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.core.permissions import Perm, granted_perms, has_perm, scope_filter, user_pk
+from muhafiz.core.permissions import (
+    Perm,
+    granted_perms,
+    has_perm,
+    principal_kind,
+    scope_filter,
+    user_pk,
+)
 from muhafiz.register.models import (
+    REVIEW_KINDS,
     Address,
     CheckRequest,
     CheckStatus,
@@ -26,13 +34,18 @@ from muhafiz.register.models import (
     ConvictionStatus,
     DueProcessRequest,
     Incident,
+    NoticeRule,
     Notification,
     Obligation,
+    Organisation,
+    OrganisationMember,
+    PeriodRule,
     RegisterAlert,
     Registrant,
     RegistrantStatus,
     Verification,
 )
+from muhafiz.register.reviews import Review, reviews_open_to
 
 STALE_ADDRESS = timedelta(days=365)
 
@@ -79,6 +92,7 @@ class RegistrantRecord:
     verifications: list[Verification]
     obligations: list[Obligation]
     due_process: list[DueProcessRequest]
+    reviews: list[Review] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     aliases: str = ""
     identifiers: list[tuple[str, str]] = field(default_factory=list)
@@ -102,6 +116,7 @@ def registrant_record(registrant: Registrant, *, now: datetime | None = None) ->
         verifications=list(registrant.verifications.select_related("officer", "district")[:50]),
         obligations=list(registrant.obligations.order_by("-due_at")[:20]),
         due_process=list(registrant.due_process.all()),
+        reviews=reviews_open_to(registrant) if registrant.status == RegistrantStatus.ACTIVE else [],
         flags=quality_flags(registrant, addresses, now),
         aliases=registrant.aliases,
         identifiers=[(i.kind, i.value) for i in registrant.identifiers.all()],
@@ -265,6 +280,23 @@ def due_for(principal: Any, *, now: datetime | None = None, limit: int = 20) -> 
             items.append(DueItem("removal_due", r.code, None, f"/register/registrants/{r.code}/"))
         for r in Registrant.objects.filter(compliance=Compliance.ABSCONDER)[:limit]:
             items.append(DueItem("absconder", r.code, None, f"/register/registrants/{r.code}/"))
+        reviews = DueProcessRequest.objects.filter(
+            kind__in=REVIEW_KINDS, state__in=["received", "under_review"]
+        ).select_related("registrant")
+        for d in reviews.order_by("due_at")[:limit]:
+            code = d.registrant.code
+            items.append(DueItem("review_due", code, d.due_at, f"/register/registrants/{code}/"))
+        for org in Organisation.objects.filter(
+            scope_filter(principal, Perm.REGISTER_MANAGE), status="applied"
+        )[:limit]:
+            items.append(
+                DueItem(
+                    "organisation_applied",
+                    org.registration_number,
+                    None,
+                    "/register/organisations/",
+                )
+            )
     if Perm.REGISTER_VERIFY in perms:
         for o in verifications_due(principal)[:limit]:
             code = o.registrant.code
@@ -294,3 +326,69 @@ def incidents(principal: Any) -> QuerySet[Incident]:
     if Perm.REGISTER_MANAGE not in granted_perms(principal):
         raise PermissionDenied("register.manage")
     return Incident.objects.select_related("district", "recorded_by")
+
+
+# --- rules and organisations --------------------------------------------------------------------
+
+
+def rule_versions(principal: Any) -> tuple[list[PeriodRule], list[NoticeRule]]:
+    """Every version of the period and notice rules, newest first within each rule (the
+    register office reads them; only a national office changes them)."""
+    if Perm.REGISTER_MANAGE not in granted_perms(principal):
+        raise PermissionDenied("register.manage")
+    return (
+        list(PeriodRule.objects.select_related("changed_by")),
+        list(NoticeRule.objects.select_related("changed_by")),
+    )
+
+
+def may_change_rules(principal: Any) -> bool:
+    """The rules are national (`PeriodRule.access_scope`): a national register office."""
+    return has_perm(principal, Perm.REGISTER_MANAGE, PeriodRule())
+
+
+def current_period_rule(principal: Any, code: str) -> PeriodRule:
+    if not may_change_rules(principal):
+        raise PermissionDenied("register.manage: national register office")
+    return get_object_or_404(PeriodRule, code=code, in_force_until__isnull=True)
+
+
+def current_notice_rule(principal: Any, kind: str) -> NoticeRule:
+    if not may_change_rules(principal):
+        raise PermissionDenied("register.manage: national register office")
+    return get_object_or_404(NoticeRule, kind=kind, in_force_until__isnull=True)
+
+
+def organisations_for(principal: Any) -> QuerySet[Organisation]:
+    """The register office: organisations of its jurisdiction; an employer: their own."""
+    rows = Organisation.objects.select_related("district", "decided_by").prefetch_related(
+        "members__user", "members__client"
+    )
+    perms = granted_perms(principal)
+    if Perm.REGISTER_MANAGE in perms:
+        return rows.filter(scope_filter(principal, Perm.REGISTER_MANAGE))
+    if Perm.REGISTER_VET in perms:
+        own = organisation_of(principal)
+        return rows.filter(pk=own.pk) if own is not None else rows.none()
+    raise PermissionDenied("register")
+
+
+def organisation_of(principal: Any) -> Organisation | None:
+    """The organisation a staff member or API client asks for (None: none)."""
+    kind = principal_kind(principal)
+    if kind == "user":
+        found = OrganisationMember.objects.filter(user_id=principal.pk)
+    elif kind == "client":
+        found = OrganisationMember.objects.filter(client_id=principal.pk)
+    else:
+        return None
+    member = found.select_related("organisation__district").first()
+    return member.organisation if member is not None else None
+
+
+def load_organisation(principal: Any, pk: int) -> Organisation:
+    """An organisation for a register officer whose jurisdiction covers it (404 otherwise)."""
+    organisation = get_object_or_404(Organisation.objects.select_related("district"), pk=pk)
+    if not has_perm(principal, Perm.REGISTER_MANAGE, organisation):
+        raise Http404("No such organisation.")
+    return organisation

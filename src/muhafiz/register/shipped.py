@@ -21,6 +21,15 @@ SORNA_MAPPING = (
     "for Muhafiz, to be confirmed by the deployment's legal team"
 )
 UK = "UK Sexual Offences Act 2003 s.82 (notification periods by sentence), s.85 (yearly)"
+UK_REVIEW = (
+    "UK Sexual Offences Act 2003 ss.91A-91F (inserted by the Remedial Order 2012): indefinite "
+    "notification reviewable 15 years after release (8 if under 18 at conviction); the chief "
+    "officer decides within 6 weeks (the 6 weeks are not in pakistan-law.md) [unverified]"
+)
+SORNA_REDUCTION = (
+    "US SORNA 34 U.S.C. 20915(b): tier I reduced by 5 years after a clean record for 10 years; "
+    "decision time is ours (6 weeks, as the UK review) [unverified]"
+)
 NOTICE_SOURCE = (
     "shared/domain/pakistan-law.md: US SORNA (3 business days), UK SOA 2003 s.84 (3 days), "
     "s.86 (foreign travel 7 days ahead); Pakistan's Rules 2023 not public [unverified]"
@@ -73,8 +82,10 @@ PERIOD_RULES: list[dict[str, Any]] = [
         "verification_interval_months": 12,
         "source": SORNA,
         "verified": False,
-        "notes": SORNA_MAPPING
-        + "; SORNA reduces tier I by 5 years after 10 clean years (an officer's review).",
+        "notes": SORNA_MAPPING + "; " + SORNA_REDUCTION,
+        "review_after_months": 10 * 12,
+        "review_reduction_months": 5 * 12,
+        "review_decision_days": 42,
     },
     {
         "rule_set": "uk",
@@ -89,6 +100,9 @@ PERIOD_RULES: list[dict[str, Any]] = [
         "verification_interval_months": 12,
         "source": UK,
         "verified": True,
+        "notes": UK_REVIEW,
+        "review_after_months": 15 * 12,
+        "review_decision_days": 42,
     },
     {
         "rule_set": "uk",
@@ -101,6 +115,9 @@ PERIOD_RULES: list[dict[str, Any]] = [
         "verification_interval_months": 12,
         "source": UK,
         "verified": True,
+        "notes": UK_REVIEW,
+        "review_after_months": 15 * 12,
+        "review_decision_days": 42,
     },
     {
         "rule_set": "uk",
@@ -159,10 +176,13 @@ def install_register_rules(*, using: str = "default", apps: Apps = global_apps) 
     """Add the shipped rules to empty tables; returns how many rows were added."""
     period_model = apps.get_model("register", "PeriodRule")
     notice_model = apps.get_model("register", "NoticeRule")
+    # A migration's historical model may predate some fields (the review ones): give it
+    # only what it has; the migration that adds them fills them (0004).
+    known = {f.name for f in period_model._meta.get_fields()}
     added = 0
     if not period_model.objects.using(using).exists():
         period_model.objects.using(using).bulk_create(
-            [period_model(**rule) for rule in PERIOD_RULES]
+            [period_model(**{k: v for k, v in rule.items() if k in known}) for rule in PERIOD_RULES]
         )
         added += len(PERIOD_RULES)
     if not notice_model.objects.using(using).exists():
@@ -181,6 +201,25 @@ def install_register_rules(*, using: str = "default", apps: Apps = global_apps) 
         )
         added += len(NOTICE_RULES)
     return added
+
+
+REVIEW_FIELDS = ("review_after_months", "review_reduction_months", "review_decision_days")
+
+
+def add_review_terms(*, using: str = "default", apps: Apps = global_apps) -> int:
+    """Give the shipped rules still at their first version their review terms (migration
+    0004, for registers installed before reviews existed); returns how many rows changed."""
+    period_model = apps.get_model("register", "PeriodRule")
+    changed = 0
+    for rule in PERIOD_RULES:
+        terms = {k: rule[k] for k in REVIEW_FIELDS if k in rule}
+        if terms:
+            changed += (
+                period_model.objects.using(using)
+                .filter(code=rule["code"], version=1, review_after_months__isnull=True)
+                .update(notes=rule.get("notes", ""), **terms)
+            )
+    return changed
 
 
 def install_after_migrate(*, using: str = "default", apps: Apps = global_apps, **_: Any) -> None:

@@ -5,12 +5,13 @@ recipients and the one alert writer (called by actions after their check), valid
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.catalogue.models import District
@@ -21,6 +22,7 @@ from muhafiz.register.models import (
     REASON_LENGTH,
     NoticeRule,
     Obligation,
+    PeriodRule,
     RegisterAlert,
     RuleSet,
 )
@@ -51,11 +53,49 @@ def holidays() -> frozenset[date]:
     return frozenset(Holiday.objects.values_list("date", flat=True))
 
 
+def in_force_on(day: date) -> Q:
+    """The rule versions in force on `day` (a versioned rule's `in_force_from`/`_until`)."""
+    return Q(in_force_from__lte=day) & (Q(in_force_until__isnull=True) | Q(in_force_until__gt=day))
+
+
+def notice_rule(kind: str, on: datetime) -> NoticeRule | None:
+    """The notice rule of `kind` in force at `on`."""
+    return NoticeRule.objects.filter(in_force_on(on.date()), kind=kind).first()
+
+
 def notice_deadline(kind: str, start: datetime) -> Deadline:
-    """When a notice of `kind` is due after `start` (the proceedings clock engine)."""
-    rule = NoticeRule.objects.filter(kind=kind).first()
+    """When a notice of `kind` is due after `start` (the proceedings clock engine), by the rule
+    in force at `start`."""
+    rule = notice_rule(kind, start)
     amount, unit = (rule.amount, rule.unit) if rule is not None else (3, "business_days")
     return deadline_for(start, amount, unit, DUE_SOON_FRACTION, holidays())
+
+
+ADVANCE_DUE_SOON = timedelta(days=2)
+
+
+def day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def advance_deadline(rule: NoticeRule, departure: date, *, now: datetime) -> Deadline:
+    """A notice owed before an event (foreign travel): due `amount` days before the day of
+    departure, nearly due two days before that; the clock runs from `now` (when the police
+    learned of the journey)."""
+    due_at = day_start(departure) - timedelta(days=rule.amount)
+    return Deadline(
+        started_at=min(now, due_at),
+        due_at=due_at,
+        due_soon_at=max(min(now, due_at), due_at - ADVANCE_DUE_SOON),
+    )
+
+
+def rules_for(chosen: str, convicted_at: datetime) -> QuerySet[PeriodRule]:
+    """The active period rules of rule set `chosen` in force on the day of the conviction:
+    an edit of the rules never reaches back to an entry made under an earlier version."""
+    return PeriodRule.objects.filter(
+        in_force_on(timezone.localdate(convicted_at)), rule_set=chosen, active=True
+    )
 
 
 def open_obligation(

@@ -1,4 +1,5 @@
-"""Background job of the register: the daily compliance evaluation, on the clocks queue."""
+"""Background jobs of the register, on the clocks queue: the daily compliance evaluation, and
+the short clocks (checks past their 48 hours, reviews past their decision date)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django_tasks import task
 
 from muhafiz.core.permissions import SYSTEM
-from muhafiz.register.actions import evaluate_compliance
+from muhafiz.register.actions import evaluate_compliance, evaluate_register_clocks
 
 
 @task(queue_name="clocks")
@@ -22,3 +23,10 @@ def evaluate_compliance_task() -> dict[str, Any]:
         "removal_due": run.removal_due,
         "seconds": round(run.seconds, 3),
     }
+
+
+@task(queue_name="clocks")
+def evaluate_register_clocks_task() -> dict[str, Any]:
+    """Run by `run_register_clocks --enqueue` with the statutory clocks (every 15 minutes)."""
+    run = evaluate_register_clocks(SYSTEM)
+    return {"checks": run.checks, "reviews": run.reviews, "alerts": run.alerts}

@@ -8,6 +8,8 @@ app_name = "register"
 urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
+    path("rules/periods/<str:code>/", views.rule_edit, name="rule_edit"),
+    path("rules/notices/<str:kind>/", views.notice_rule_edit, name="notice_rule_edit"),
     path("alerts/<int:alert_id>/read/", views.alert_read, name="alert_read"),
     path("registrants/", views.registrant_list, name="registrants"),
     path("registrants/<str:code>/", views.registrant_detail, name="registrant"),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("registrants/<str:code>/release/", views.release, name="release"),
     path("registrants/<str:code>/verifications/", views.verification, name="verification"),
     path("registrants/<str:code>/notifications/", views.notification, name="notification"),
+    path("registrants/<str:code>/changes/", views.change_detected, name="change_detected"),
     path("registrants/<str:code>/removal/", views.removal, name="removal"),
     path("registrants/<str:code>/due-process/", views.due_process, name="due_process"),
     path(
@@ -33,5 +36,16 @@ urlpatterns = [
     path("checks/<int:check_id>/result/", views.check_result, name="check_result"),
     path("vetting/", views.vetting, name="vetting"),
     path("vetting/answers/", views.applicant_answers, name="applicant_answers"),
+    path("organisations/", views.organisations, name="organisations"),
+    path(
+        "organisations/<int:organisation_id>/decide/",
+        views.organisation_decide,
+        name="organisation_decide",
+    ),
+    path(
+        "organisations/<int:organisation_id>/members/",
+        views.organisation_member,
+        name="organisation_member",
+    ),
     path("incidents/", views.incidents, name="incidents"),
 ]

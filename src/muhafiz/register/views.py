@@ -22,6 +22,8 @@ from muhafiz.register.models import (
     CheckStatus,
     Conviction,
     DueProcessRequest,
+    NoticeRule,
+    OrganisationStatus,
     PeriodRule,
     RegisterAlert,
     Registrant,
@@ -74,18 +76,68 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.REGISTER_MANAGE)
 def rules(request: HttpRequest) -> HttpResponse:
-    from muhafiz.register.models import NoticeRule
     from muhafiz.register.support import rule_set
 
+    period_rules, notice_rules = selectors.rule_versions(request.user)
     return render(
         request,
         "register/rules.html",
         {
-            "period_rules": PeriodRule.objects.all(),
-            "notice_rules": NoticeRule.objects.all(),
+            "period_rules": period_rules,
+            "notice_rules": notice_rules,
             "rule_set": rule_set(),
+            "may_change": selectors.may_change_rules(request.user),
         },
     )
+
+
+def _rule_page(
+    request: HttpRequest,
+    rule: PeriodRule | NoticeRule,
+    form: Any,
+    change: Callable[..., Any],
+    history: Any,
+) -> HttpResponse:
+    """A rule's change form (every field starting as the version in force) and its versions."""
+    if request.method == "POST" and _submit(
+        request,
+        form,
+        lambda d: change(
+            request.user,
+            rule,
+            changes={k: d[k] for k in form.changed_fields},
+            in_force_from=d["in_force_from"],
+            reason=d["reason"],
+            request=request,
+        ),
+        _("The rule's new version is recorded."),
+    ):
+        return redirect("register:rules")
+    return render(
+        request,
+        "register/rule_form.html",
+        {"form": form, "rule": rule, "history": history.select_related("changed_by")},
+    )
+
+
+@requires(Perm.REGISTER_MANAGE)
+def rule_edit(request: HttpRequest, code: str) -> HttpResponse:
+    rule = selectors.current_period_rule(request.user, code)
+    form = forms.PeriodRuleForm(
+        request.POST or None, initial=forms.PeriodRuleForm.initial_for(rule)
+    )
+    history = PeriodRule.objects.filter(code=rule.code)
+    return _rule_page(request, rule, form, actions.change_period_rule, history)
+
+
+@requires(Perm.REGISTER_MANAGE)
+def notice_rule_edit(request: HttpRequest, kind: str) -> HttpResponse:
+    rule = selectors.current_notice_rule(request.user, kind)
+    form = forms.NoticeRuleForm(
+        request.POST or None, initial=forms.NoticeRuleForm.initial_for(rule)
+    )
+    history = NoticeRule.objects.filter(kind=rule.kind)
+    return _rule_page(request, rule, form, actions.change_notice_rule, history)
 
 
 @signed_in
@@ -121,6 +173,7 @@ REGISTRANT_FORMS: dict[str, tuple[type[Any], str]] = {
     "release_form": (forms.ReleaseForm, "release_%s"),
     "verification_form": (forms.VerificationForm, "visit_%s"),
     "notification_form": (forms.NotificationForm, "notice_%s"),
+    "change_form": (forms.ChangeDetectedForm, "change_%s"),
     "removal_form": (forms.RemovalForm, "removal_%s"),
     "due_process_form": (forms.DueProcessForm, "dp_%s"),
     "decision_form": (forms.DueProcessDecisionForm, "decision_%s"),
@@ -257,6 +310,21 @@ def notification(request: HttpRequest, code: str) -> HttpResponse:
             request=request,
         ),
         _("Notification recorded."),
+    )
+
+
+@requires(Perm.REGISTER_VERIFY)
+@require_POST
+def change_detected(request: HttpRequest, code: str) -> HttpResponse:
+    registrant = selectors.load_registrant(request.user, code)
+    return _registrant_post(
+        request,
+        registrant,
+        "change_form",
+        lambda d: actions.record_change_detected(
+            request.user, registrant, kind=d["kind"], changed_on=d["changed_on"], request=request
+        ),
+        _("Recorded: the notification clock is running."),
     )
 
 
@@ -419,6 +487,10 @@ def check_result(request: HttpRequest, check_id: int) -> HttpResponse:
 @requires(Perm.REGISTER_VET)
 @never_cache
 def vetting(request: HttpRequest) -> HttpResponse:
+    organisation = actions.organisation_of(request.user)
+    approved = organisation is not None and organisation.status == OrganisationStatus.APPROVED
+    if not approved:
+        return render(request, "register/vetting.html", {"organisation": organisation})
     form = forms.VettingForm(request.POST or None)
     answer = None
     if request.method == "POST" and form.is_valid():
@@ -429,7 +501,83 @@ def vetting(request: HttpRequest) -> HttpResponse:
             _apply(form, exc)
         else:
             form = forms.VettingForm()
-    return render(request, "register/vetting.html", {"form": form, "answer": answer})
+    return render(
+        request,
+        "register/vetting.html",
+        {"form": form, "answer": answer, "organisation": organisation, "approved": True},
+    )
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+
+@signed_in
+def organisations(request: HttpRequest) -> HttpResponse:
+    """The register office: organisations to approve and their members; an employer: their
+    organisation, or the application form."""
+    perms = selectors.register_perms(request.user, {Perm.REGISTER_MANAGE, Perm.REGISTER_VET})
+    office = Perm.REGISTER_MANAGE in perms
+    form = None
+    if not office and actions.organisation_of(request.user) is None:
+        form = forms.OrganisationApplicationForm(request.POST or None)
+        if request.method == "POST" and _submit(
+            request,
+            form,
+            lambda d: actions.apply_for_organisation(request.user, request=request, **d),
+            _("Application sent to the register office."),
+        ):
+            return redirect("register:organisations")
+    return render(
+        request,
+        "register/organisations.html",
+        {
+            "organisations": selectors.organisations_for(request.user)[:200],
+            "office": office,
+            "form": form,
+            "decision_form": forms.OrganisationDecisionForm(auto_id="org_decision_%s"),
+            "member_form": forms.OrganisationMemberForm(auto_id="org_member_%s"),
+        },
+    )
+
+
+@requires(Perm.REGISTER_MANAGE)
+@require_POST
+def organisation_decide(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = selectors.load_organisation(request.user, organisation_id)
+    form = forms.OrganisationDecisionForm(request.POST)
+    if not _submit(
+        request,
+        form,
+        lambda d: actions.decide_organisation(
+            request.user, organisation, status=d["status"], reason=d["reason"], request=request
+        ),
+        _("Decision recorded."),
+    ):
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("register:organisations")
+
+
+@requires(Perm.REGISTER_MANAGE)
+@require_POST
+def organisation_member(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    from muhafiz.accounts.models import ApiClient, User
+
+    organisation = selectors.load_organisation(request.user, organisation_id)
+    form = forms.OrganisationMemberForm(request.POST)
+
+    def add(d: dict[str, Any]) -> Any:
+        model = User if d["member_kind"] == "user" else ApiClient
+        field = "username" if model is User else "name"
+        member = model.objects.filter(**{field: d["name"].strip()}).first()
+        if member is None:
+            raise ValidationError({"name": _("No such staff member or API client.")})
+        return actions.add_organisation_member(
+            request.user, organisation, member=member, request=request
+        )
+
+    if not _submit(request, form, add, _("Member added.")):
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("register:organisations")
 
 
 @requires(Perm.REGISTER_MANAGE)

@@ -25,6 +25,8 @@ from muhafiz.proceedings.models import Clock, Holiday, StageCode, StageEvent
 # A final challan also answers for the interim report that would otherwise be due.
 ALSO_STOPS: dict[str, frozenset[str]] = {
     StageCode.CHALLAN_SUBMITTED: frozenset({StageCode.INTERIM_REPORT_SUBMITTED}),
+    # The prosecutor's refusal is the decision the 48 hours wait for, as a forwarding is.
+    StageCode.REGISTER_CHECK_REFUSED: frozenset({StageCode.REGISTER_CHECK_FORWARDED}),
 }
 
 

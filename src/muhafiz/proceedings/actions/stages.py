@@ -53,6 +53,7 @@ PREREQUISITES: dict[str, tuple[tuple[str, ...], bool]] = {
     StageCode.JUDICIAL_REMAND_REVIEWED: ((StageCode.JUDICIAL_REMAND_ORDERED,), True),
     StageCode.REGISTER_CHECK_REQUESTED: ((StageCode.FIR_REGISTERED,), False),
     StageCode.REGISTER_CHECK_FORWARDED: ((StageCode.REGISTER_CHECK_REQUESTED,), True),
+    StageCode.REGISTER_CHECK_REFUSED: ((StageCode.REGISTER_CHECK_REQUESTED,), True),
     StageCode.INTERIM_REPORT_SUBMITTED: ((StageCode.FIR_REGISTERED,), False),
     StageCode.CHALLAN_SUBMITTED: ((StageCode.FIR_REGISTERED,), False),
     StageCode.SCRUTINY_RETURNED: (

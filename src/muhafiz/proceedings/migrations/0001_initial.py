@@ -6,100 +6,343 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0002_section_rules'),
-        ('catalogue', '0001_initial'),
+        ("cases", "0002_section_rules"),
+        ("catalogue", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_ur', models.CharField(blank=True, max_length=120, verbose_name='name (Urdu)')),
-                ('fixed', models.BooleanField(default=True, help_text='Same date every year (not lunar).', verbose_name='fixed date')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='source')),
-                ('verified', models.BooleanField(default=False, verbose_name='verified')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True, verbose_name="date")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "name_ur",
+                    models.CharField(blank=True, max_length=120, verbose_name="name (Urdu)"),
+                ),
+                (
+                    "fixed",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Same date every year (not lunar).",
+                        verbose_name="fixed date",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="source")),
+                ("verified", models.BooleanField(default=False, verbose_name="verified")),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='StageEvent',
+            name="StageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('report_received', 'Report received'), ('fir_registered', 'FIR registered (CrPC s.154)'), ('zarra_informed', 'ZARRA informed'), ('alert_raiser_contacted', 'Person who raised the alert contacted'), ('medico_legal_examined', 'Medico-legal examination'), ('ssoiu_assigned', 'SSOIU assigned'), ('child_taken_into_protection', 'Child taken into protection'), ('produced_before_child_protection_court', 'Child produced before the Child Protection Court'), ('arrested', 'Accused arrested'), ('produced_before_magistrate', 'Produced before a magistrate'), ('physical_remand_started', 'Physical remand granted'), ('physical_remand_extended', 'Physical remand extended'), ('physical_remand_ended', 'Physical remand ended'), ('judicial_remand_ordered', 'Judicial remand ordered'), ('judicial_remand_reviewed', 'Judicial remand reviewed'), ('register_check_requested', 'Register check requested'), ('register_check_forwarded', 'Register check forwarded to NPB'), ('interim_report_submitted', 'Interim report submitted (CrPC s.173)'), ('challan_submitted', 'Final challan submitted (CrPC s.173)'), ('scrutiny_returned', 'Challan returned by the prosecutor with objections'), ('scrutiny_accepted', 'Challan accepted by the prosecutor'), ('trial_started', 'Trial started'), ('hearing', 'Hearing held'), ('adjournment', 'Hearing adjourned'), ('judgment_delivered', 'Judgment delivered'), ('appeal_filed', 'Appeal filed'), ('appeal_decided', 'Appeal decided')], max_length=40, verbose_name='stage')),
-                ('occurred_at', models.DateTimeField(verbose_name='when')),
-                ('remand_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='remand days')),
-                ('outcome', models.CharField(blank=True, choices=[('conviction', 'Conviction'), ('acquittal', 'Acquittal'), ('allowed', 'Appeal allowed'), ('dismissed', 'Appeal dismissed')], max_length=20, verbose_name='outcome')),
-                ('sentence', models.CharField(blank=True, max_length=300, verbose_name='sentence')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('accused', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='stage_events', to='cases.accused', verbose_name='accused')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_events', to='cases.case')),
-                ('court', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalogue.agency', verbose_name='court')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("report_received", "Report received"),
+                            ("fir_registered", "FIR registered (CrPC s.154)"),
+                            ("zarra_informed", "ZARRA informed"),
+                            ("alert_raiser_contacted", "Person who raised the alert contacted"),
+                            ("medico_legal_examined", "Medico-legal examination"),
+                            ("ssoiu_assigned", "SSOIU assigned"),
+                            ("child_taken_into_protection", "Child taken into protection"),
+                            (
+                                "produced_before_child_protection_court",
+                                "Child produced before the Child Protection Court",
+                            ),
+                            ("arrested", "Accused arrested"),
+                            ("produced_before_magistrate", "Produced before a magistrate"),
+                            ("physical_remand_started", "Physical remand granted"),
+                            ("physical_remand_extended", "Physical remand extended"),
+                            ("physical_remand_ended", "Physical remand ended"),
+                            ("judicial_remand_ordered", "Judicial remand ordered"),
+                            ("judicial_remand_reviewed", "Judicial remand reviewed"),
+                            ("register_check_requested", "Register check requested"),
+                            ("register_check_forwarded", "Register check forwarded to NPB"),
+                            ("interim_report_submitted", "Interim report submitted (CrPC s.173)"),
+                            ("challan_submitted", "Final challan submitted (CrPC s.173)"),
+                            (
+                                "scrutiny_returned",
+                                "Challan returned by the prosecutor with objections",
+                            ),
+                            ("scrutiny_accepted", "Challan accepted by the prosecutor"),
+                            ("trial_started", "Trial started"),
+                            ("hearing", "Hearing held"),
+                            ("adjournment", "Hearing adjourned"),
+                            ("judgment_delivered", "Judgment delivered"),
+                            ("appeal_filed", "Appeal filed"),
+                            ("appeal_decided", "Appeal decided"),
+                        ],
+                        max_length=40,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="when")),
+                (
+                    "remand_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="remand days"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("conviction", "Conviction"),
+                            ("acquittal", "Acquittal"),
+                            ("allowed", "Appeal allowed"),
+                            ("dismissed", "Appeal dismissed"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("sentence", models.CharField(blank=True, max_length=300, verbose_name="sentence")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "accused",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stage_events",
+                        to="cases.accused",
+                        verbose_name="accused",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_events",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "court",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalogue.agency",
+                        verbose_name="court",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'pk'],
+                "ordering": ["occurred_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Clock',
+            name="Clock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('due_soon_at', models.DateTimeField(verbose_name='nearly due from')),
-                ('stopped_at', models.DateTimeField(blank=True, null=True, verbose_name='stopped')),
-                ('state', models.CharField(choices=[('pending', 'pending'), ('due_soon', 'due soon'), ('missed', 'missed'), ('met', 'met'), ('met_late', 'met late')], default='pending', max_length=12, verbose_name='state')),
-                ('alerted_state', models.CharField(blank=True, max_length=12)),
-                ('missed_at', models.DateTimeField(blank=True, null=True, verbose_name='found missed')),
-                ('accused', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='clocks', to='cases.accused')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clocks', to='cases.case')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clocks', to='catalogue.deadlinerule')),
-                ('end_event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='stopped_clocks', to='proceedings.stageevent')),
-                ('start_event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='started_clocks', to='proceedings.stageevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                ("due_soon_at", models.DateTimeField(verbose_name="nearly due from")),
+                ("stopped_at", models.DateTimeField(blank=True, null=True, verbose_name="stopped")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("due_soon", "due soon"),
+                            ("missed", "missed"),
+                            ("met", "met"),
+                            ("met_late", "met late"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="state",
+                    ),
+                ),
+                ("alerted_state", models.CharField(blank=True, max_length=12)),
+                (
+                    "missed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="found missed"),
+                ),
+                (
+                    "accused",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clocks",
+                        to="cases.accused",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clocks",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clocks",
+                        to="catalogue.deadlinerule",
+                    ),
+                ),
+                (
+                    "end_event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stopped_clocks",
+                        to="proceedings.stageevent",
+                    ),
+                ),
+                (
+                    "start_event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="started_clocks",
+                        to="proceedings.stageevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at'],
+                "ordering": ["due_at"],
             },
         ),
         migrations.CreateModel(
-            name='CaseProgress',
+            name="CaseProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('report_received', 'Report received'), ('fir_registered', 'FIR registered (CrPC s.154)'), ('zarra_informed', 'ZARRA informed'), ('alert_raiser_contacted', 'Person who raised the alert contacted'), ('medico_legal_examined', 'Medico-legal examination'), ('ssoiu_assigned', 'SSOIU assigned'), ('child_taken_into_protection', 'Child taken into protection'), ('produced_before_child_protection_court', 'Child produced before the Child Protection Court'), ('arrested', 'Accused arrested'), ('produced_before_magistrate', 'Produced before a magistrate'), ('physical_remand_started', 'Physical remand granted'), ('physical_remand_extended', 'Physical remand extended'), ('physical_remand_ended', 'Physical remand ended'), ('judicial_remand_ordered', 'Judicial remand ordered'), ('judicial_remand_reviewed', 'Judicial remand reviewed'), ('register_check_requested', 'Register check requested'), ('register_check_forwarded', 'Register check forwarded to NPB'), ('interim_report_submitted', 'Interim report submitted (CrPC s.173)'), ('challan_submitted', 'Final challan submitted (CrPC s.173)'), ('scrutiny_returned', 'Challan returned by the prosecutor with objections'), ('scrutiny_accepted', 'Challan accepted by the prosecutor'), ('trial_started', 'Trial started'), ('hearing', 'Hearing held'), ('adjournment', 'Hearing adjourned'), ('judgment_delivered', 'Judgment delivered'), ('appeal_filed', 'Appeal filed'), ('appeal_decided', 'Appeal decided')], max_length=40, verbose_name='stage')),
-                ('stage_since', models.DateTimeField(verbose_name='in this stage since')),
-                ('last_event_at', models.DateTimeField(verbose_name='last event')),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='cases.case')),
-                ('court', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalogue.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("report_received", "Report received"),
+                            ("fir_registered", "FIR registered (CrPC s.154)"),
+                            ("zarra_informed", "ZARRA informed"),
+                            ("alert_raiser_contacted", "Person who raised the alert contacted"),
+                            ("medico_legal_examined", "Medico-legal examination"),
+                            ("ssoiu_assigned", "SSOIU assigned"),
+                            ("child_taken_into_protection", "Child taken into protection"),
+                            (
+                                "produced_before_child_protection_court",
+                                "Child produced before the Child Protection Court",
+                            ),
+                            ("arrested", "Accused arrested"),
+                            ("produced_before_magistrate", "Produced before a magistrate"),
+                            ("physical_remand_started", "Physical remand granted"),
+                            ("physical_remand_extended", "Physical remand extended"),
+                            ("physical_remand_ended", "Physical remand ended"),
+                            ("judicial_remand_ordered", "Judicial remand ordered"),
+                            ("judicial_remand_reviewed", "Judicial remand reviewed"),
+                            ("register_check_requested", "Register check requested"),
+                            ("register_check_forwarded", "Register check forwarded to NPB"),
+                            ("interim_report_submitted", "Interim report submitted (CrPC s.173)"),
+                            ("challan_submitted", "Final challan submitted (CrPC s.173)"),
+                            (
+                                "scrutiny_returned",
+                                "Challan returned by the prosecutor with objections",
+                            ),
+                            ("scrutiny_accepted", "Challan accepted by the prosecutor"),
+                            ("trial_started", "Trial started"),
+                            ("hearing", "Hearing held"),
+                            ("adjournment", "Hearing adjourned"),
+                            ("judgment_delivered", "Judgment delivered"),
+                            ("appeal_filed", "Appeal filed"),
+                            ("appeal_decided", "Appeal decided"),
+                        ],
+                        max_length=40,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("stage_since", models.DateTimeField(verbose_name="in this stage since")),
+                ("last_event_at", models.DateTimeField(verbose_name="last event")),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "court",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalogue.agency",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['stage_since'], name='progress_since_idx')],
+                "indexes": [models.Index(fields=["stage_since"], name="progress_since_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='stageevent',
-            index=models.Index(fields=['case', 'code'], name='stage_case_code_idx'),
+            model_name="stageevent",
+            index=models.Index(fields=["case", "code"], name="stage_case_code_idx"),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(condition=models.Q(('stopped_at__isnull', True)), fields=['state', 'due_soon_at'], name='clock_running_idx'),
+            model_name="clock",
+            index=models.Index(
+                condition=models.Q(("stopped_at__isnull", True)),
+                fields=["state", "due_soon_at"],
+                name="clock_running_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['state', 'case'], name='clock_state_case_idx'),
+            model_name="clock",
+            index=models.Index(fields=["state", "case"], name="clock_state_case_idx"),
         ),
         migrations.AddConstraint(
-            model_name='clock',
-            constraint=models.UniqueConstraint(fields=('rule', 'start_event'), name='one_clock_per_start'),
+            model_name="clock",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "start_event"), name="one_clock_per_start"
+            ),
         ),
     ]

@@ -4,16 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_section_rules'),
-        ('catalogue', '0001_initial'),
-        ('proceedings', '0001_initial'),
+        ("cases", "0002_section_rules"),
+        ("catalogue", "0001_initial"),
+        ("proceedings", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(condition=models.Q(('stopped_at__isnull', True)), fields=['due_at'], name='clock_running_due_idx'),
+            model_name="clock",
+            index=models.Index(
+                condition=models.Q(("stopped_at__isnull", True)),
+                fields=["due_at"],
+                name="clock_running_due_idx",
+            ),
         ),
     ]

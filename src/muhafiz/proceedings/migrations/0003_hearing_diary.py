@@ -4,31 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_accused_verdict'),
-        ('catalogue', '0002_police_station_cited'),
-        ('proceedings', '0002_running_due_index'),
+        ("cases", "0006_accused_verdict"),
+        ("catalogue", "0002_police_station_cited"),
+        ("proceedings", "0002_running_due_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='caseprogress',
-            name='adjournments',
-            field=models.PositiveIntegerField(default=0, verbose_name='adjournments'),
+            model_name="caseprogress",
+            name="adjournments",
+            field=models.PositiveIntegerField(default=0, verbose_name="adjournments"),
         ),
         migrations.AddField(
-            model_name='caseprogress',
-            name='next_hearing_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next hearing'),
+            model_name="caseprogress",
+            name="next_hearing_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next hearing"),
         ),
         migrations.AddField(
-            model_name='stageevent',
-            name='next_hearing_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next hearing'),
+            model_name="stageevent",
+            name="next_hearing_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next hearing"),
         ),
         migrations.AddIndex(
-            model_name='caseprogress',
-            index=models.Index(fields=['next_hearing_at'], name='progress_hearing_idx'),
+            model_name="caseprogress",
+            index=models.Index(fields=["next_hearing_at"], name="progress_hearing_idx"),
         ),
     ]

@@ -7,48 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proceedings', '0003_hearing_diary'),
+        ("proceedings", "0003_hearing_diary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='stageevent',
-            options={'base_manager_name': 'all_objects', 'ordering': ['occurred_at', 'pk']},
+            name="stageevent",
+            options={"base_manager_name": "all_objects", "ordering": ["occurred_at", "pk"]},
         ),
         migrations.AlterModelManagers(
-            name='stageevent',
+            name="stageevent",
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddField(
-            model_name='stageevent',
-            name='void_reason',
-            field=models.CharField(blank=True, max_length=500, verbose_name='why it was voided'),
+            model_name="stageevent",
+            name="void_reason",
+            field=models.CharField(blank=True, max_length=500, verbose_name="why it was voided"),
         ),
         migrations.AddField(
-            model_name='stageevent',
-            name='voided_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='voided'),
+            model_name="stageevent",
+            name="voided_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="voided"),
         ),
         migrations.CreateModel(
-            name='StageEventRevision',
+            name="StageEventRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=10)),
-                ('before', models.JSONField(default=dict)),
-                ('after', models.JSONField(default=dict)),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('revised_at', models.DateTimeField(auto_now_add=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='revisions', to='proceedings.stageevent')),
-                ('revised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=10)),
+                ("before", models.JSONField(default=dict)),
+                ("after", models.JSONField(default=dict)),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                ("revised_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revisions",
+                        to="proceedings.stageevent",
+                    ),
+                ),
+                (
+                    "revised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['revised_at', 'pk'],
+                "ordering": ["revised_at", "pk"],
             },
         ),
     ]

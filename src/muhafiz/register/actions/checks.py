@@ -20,13 +20,16 @@ from muhafiz.cases.models import Accused, Case, IdentifierKind
 from muhafiz.catalogue.models import DeadlineRule
 from muhafiz.core.fields import blind_index_q
 from muhafiz.core.permissions import (
+    SYSTEM,
     Perm,
     check_perm,
     is_team_member,
     same_principal,
     user_pk,
 )
+from muhafiz.proceedings.actions import record_stage_event
 from muhafiz.proceedings.clocks import deadline_for
+from muhafiz.proceedings.models import StageCode, StageEvent
 from muhafiz.register.models import (
     AlertKind,
     CheckRequest,
@@ -71,6 +74,15 @@ def request_check(
         raise ValidationError({"accused": _("Only an accused of this case can be checked.")})
     reason = reason_text(reason)
     refuse_victim_identity(case, reason=reason)
+    if not StageEvent.objects.filter(case=case, code=StageCode.FIR_REGISTERED).exists():
+        raise ValidationError(
+            {
+                "case": _(
+                    "A check is asked about a suspect named in a registered FIR (Punjab SOP): "
+                    "record the FIR in the case's proceedings first."
+                )
+            }
+        )
     now = now or timezone.now()
     with transaction.atomic():
         check = CheckRequest.objects.create(
@@ -91,6 +103,7 @@ def request_check(
             accused=accused.label,
             due_at=check.due_at.isoformat(),
         )
+        _on_timeline(check, StageCode.REGISTER_CHECK_REQUESTED, now, "requested")
         alert_covering(
             Perm.REGISTER_APPROVE,
             case.district,
@@ -132,6 +145,12 @@ def decide_check(
         check.save(
             update_fields=["status", "decided_by", "decided_at", "decision_reason", "result"]
         )
+        _on_timeline(
+            check,
+            StageCode.REGISTER_CHECK_FORWARDED if approve else StageCode.REGISTER_CHECK_REFUSED,
+            now,
+            "approved" if approve else "refused",
+        )
         outcome: dict[str, Any] = {"found": bool(check.result["found"])} if check.result else {}
         record(
             actor,
@@ -151,6 +170,31 @@ def decide_check(
             dedupe_key=f"decided:{check.pk}",
         )
     return check
+
+
+def _on_timeline(check: CheckRequest, code: str, now: datetime, what: str) -> None:
+    """The check's step as a stage event of the case (proceedings' own action, as the system:
+    the register already checked and audits the person), which starts or stops the case's
+    48-hour clock `register_check_forwarded`. A second request about the same accused keeps
+    the first one's events (each stage happens once per accused)."""
+    if StageEvent.objects.filter(case=check.case, code=code, accused=check.accused).exists():
+        return
+    if (
+        code != StageCode.REGISTER_CHECK_REQUESTED
+        and not StageEvent.objects.filter(
+            case=check.case, code=StageCode.REGISTER_CHECK_REQUESTED, accused=check.accused
+        ).exists()
+    ):
+        return  # asked before checks reached the timeline: nothing to close
+    record_stage_event(
+        SYSTEM,
+        check.case,
+        code=code,
+        occurred_at=now,
+        accused=check.accused,
+        note=f"register check {check.pk} {what}",
+        now=now,
+    )
 
 
 def view_check_result(

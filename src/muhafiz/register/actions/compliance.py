@@ -29,7 +29,6 @@ from muhafiz.register.models import (
     Compliance,
     HowReceived,
     NoticeKind,
-    NoticeRule,
     Notification,
     Obligation,
     ObligationKind,
@@ -41,14 +40,19 @@ from muhafiz.register.models import (
 )
 from muhafiz.register.support import (
     absconder_grace_days,
+    advance_deadline,
     bulk_alerts,
+    day_start,
     notice_deadline,
+    notice_rule,
     open_obligation,
     people_covering,
     user_or_none,
 )
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# How far ahead a planned journey may be recorded.
+TRAVEL_HORIZON = timedelta(days=366)
 DETAILS_LENGTH = 2000
 
 
@@ -175,12 +179,11 @@ def record_verification(
     return visit
 
 
-def _notification_due(kind: str, changed_on: date) -> datetime:
-    rule = NoticeRule.objects.filter(kind=kind).first()
-    start = timezone.make_aware(datetime.combine(changed_on, datetime.min.time()))
+def _notification_due(kind: str, changed_on: date, *, now: datetime) -> datetime:
+    start = day_start(changed_on)
+    rule = notice_rule(kind, min(start, now))
     if rule is not None and rule.in_advance:
-        # Foreign travel: the notice is due `amount` days before departure.
-        return start - timedelta(days=rule.amount)
+        return advance_deadline(rule, changed_on, now=now).due_at
     return notice_deadline(kind, start).due_at
 
 
@@ -214,7 +217,7 @@ def record_notification(
         raise ValidationError({"details": _("Keep it under %(n)d characters.") % {"n": 2000}})
     if kind == NoticeKind.ADDRESS and (not new_address.strip() or district is None):
         raise ValidationError({"new_address": _("Give the new address and its district.")})
-    due_at = _notification_due(kind, changed_on)
+    due_at = _notification_due(kind, changed_on, now=now)
     with transaction.atomic():
         notice = Notification.objects.create(
             registrant=registrant,
@@ -267,19 +270,34 @@ def record_change_detected(
     request: HttpRequest | None = None,
 ) -> Obligation:
     """The police learned of a change the registrant has not notified: a notification clock
-    starts from the day of the change (missed at once if its deadline has passed)."""
+    starts from the day of the change (missed at once if its deadline has passed). For foreign
+    travel `changed_on` is the planned day of departure: the clock runs before it and is due
+    the notice rule's days ahead of departure (UK SOA 2003 s.86: 7 days), met by the
+    registrant's travel notice; unmet, the daily job marks it missed and the registrant
+    non-compliant."""
     check_perm(actor, Perm.REGISTER_VERIFY, registrant)
     now = now or timezone.now()
     _check_live(registrant)
-    if kind not in NoticeKind.values or kind in {NoticeKind.INITIAL, NoticeKind.TRAVEL}:
+    if kind not in NoticeKind.values or kind == NoticeKind.INITIAL:
         raise ValidationError({"kind": _("Choose what changed.")})
-    if changed_on > timezone.localdate(now):
-        raise ValidationError({"changed_on": _("This date is in the future.")})
-    start = timezone.make_aware(datetime.combine(changed_on, datetime.min.time()))
+    today = timezone.localdate(now)
+    if kind == NoticeKind.TRAVEL:
+        if changed_on < today:
+            raise ValidationError({"changed_on": _("Give the planned day of departure.")})
+        if changed_on > today + TRAVEL_HORIZON:
+            raise ValidationError({"changed_on": _("The departure is more than a year away.")})
+        rule = notice_rule(kind, now)
+        if rule is None:
+            raise ValidationError({"kind": _("No notice rule for foreign travel is in force.")})
+        if registrant.notifications.filter(kind=NoticeKind.TRAVEL, changed_on=changed_on).exists():
+            raise ValidationError({"changed_on": _("This journey was already notified.")})
+        deadline = advance_deadline(rule, changed_on, now=now)
+    else:
+        if changed_on > today:
+            raise ValidationError({"changed_on": _("This date is in the future.")})
+        deadline = notice_deadline(kind, day_start(changed_on))
     with transaction.atomic():
-        obligation = open_obligation(
-            registrant, ObligationKind.NOTIFICATION, notice_deadline(kind, start), kind
-        )
+        obligation = open_obligation(registrant, ObligationKind.NOTIFICATION, deadline, kind)
         record(
             actor,
             "register.change_detected",
@@ -410,15 +428,18 @@ def _absconder_alerts(fleeing: list[Registrant]) -> int:
 
 
 def _catch_up_judgments(actor: Any) -> int:
-    """Convictions for listed offences whose hook call was lost (a crash after commit)."""
+    """Convictions for listed offences (at trial, or on the prosecution's appeal against an
+    acquittal) and appeals allowed whose hook call was lost (a crash after commit)."""
+    from django.db.models import Q
+
     from muhafiz.proceedings.models import Outcome, StageCode, StageEvent
     from muhafiz.register.actions.entries import record_judgment
     from muhafiz.register.models import HandledJudgment
 
     missing = (
         StageEvent.objects.filter(
-            code=StageCode.JUDGMENT_DELIVERED,
-            outcome=Outcome.CONVICTION,
+            Q(code=StageCode.JUDGMENT_DELIVERED, outcome=Outcome.CONVICTION)
+            | Q(code=StageCode.APPEAL_DECIDED, outcome=Outcome.APPEAL_ALLOWED),
             accused__isnull=False,
             case__offences__registrable=True,
         )

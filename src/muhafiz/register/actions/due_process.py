@@ -3,7 +3,7 @@ reasons), the harassment-incident log and disclosures outside the rules, and ale
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,8 +15,15 @@ from django.utils.translation import gettext as _
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import Perm, check_perm, user_pk
-from muhafiz.register.actions.entries import RemovalReason, _apply_rule, remove_entry
+from muhafiz.register.actions.entries import (
+    RemovalReason,
+    _apply_rule,
+    _refresh_period,
+    remove_entry,
+)
 from muhafiz.register.models import (
+    REVIEW_KINDS,
+    ConvictionStatus,
     DueProcessKind,
     DueProcessRequest,
     DueProcessState,
@@ -27,7 +34,10 @@ from muhafiz.register.models import (
     Registrant,
     RegistrantStatus,
 )
+from muhafiz.register.reviews import clean_record_blots, review_for
 from muhafiz.register.support import reason_text, require_any, user_or_none
+
+OPEN_STATES = (DueProcessState.RECEIVED, DueProcessState.UNDER_REVIEW)
 
 THROUGH = ("register_officer", "counsel")
 
@@ -39,11 +49,15 @@ def submit_due_process(
     kind: str,
     grounds: str,
     submitted_through: str,
+    now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> DueProcessRequest:
-    """A registrant's correction request or appeal (against the entry or its tier), received
-    through a register officer or their counsel."""
+    """A registrant's correction request, appeal (against the entry or its tier) or review
+    request (a right that opens with time: SORNA tier I reduction after 10 clean years, UK
+    review of indefinite registration after 15 years), received through a register officer or
+    their counsel. A review is refused before it opens, and gets its decision clock."""
     check_perm(actor, Perm.REGISTER_MANAGE)
+    now = now or timezone.now()
     if registrant.status == RegistrantStatus.REMOVED:
         raise ValidationError(_("The entry is removed."))
     if kind not in DueProcessKind.values:
@@ -51,13 +65,15 @@ def submit_due_process(
     if submitted_through not in THROUGH:
         raise ValidationError({"submitted_through": _("Through a register officer or counsel.")})
     grounds = reason_text(grounds, "grounds")
+    due_at = _review_due(registrant, kind, now) if kind in REVIEW_KINDS else None
     with transaction.atomic():
         item = DueProcessRequest.objects.create(
             registrant=registrant,
             kind=kind,
             grounds=grounds,
             submitted_through=submitted_through,
-            received_at=timezone.now(),
+            received_at=now,
+            due_at=due_at,
         )
         record(
             actor,
@@ -66,8 +82,34 @@ def submit_due_process(
             request=request,
             registrant=registrant.code,
             kind=kind,
+            due_at=due_at.isoformat() if due_at else "",
         )
     return item
+
+
+def _review_due(registrant: Registrant, kind: str, now: datetime) -> datetime:
+    """Refuse a review that is not open yet (or not for this registration); else when it must
+    be decided."""
+    review = review_for(registrant, kind)
+    if review is None:
+        raise ValidationError({"kind": _("This review does not apply to this registration.")})
+    if review.opens_on is None:
+        raise ValidationError({"kind": _("Record the release first: the review counts from it.")})
+    if timezone.localdate(now) < review.opens_on:
+        raise ValidationError(
+            {"kind": _("This review may be asked from %(date)s.") % {"date": review.opens_on}}
+        )
+    if DueProcessRequest.objects.filter(
+        registrant=registrant, kind=kind, state__in=OPEN_STATES
+    ).exists():
+        raise ValidationError({"kind": _("A review of this kind is already open.")})
+    if kind == DueProcessKind.TIER_REDUCTION:
+        blots = clean_record_blots(registrant, since=review.clean_since)
+        if blots:
+            raise ValidationError(
+                {"kind": _("The record is not clean: %(what)s.") % {"what": ", ".join(blots)}}
+            )
+    return now + timedelta(days=review.decision_days)
 
 
 def start_review(
@@ -135,7 +177,35 @@ def decide_due_process(
             _apply_rule(actor, registrant, new_rule)
         elif upheld and item.kind == DueProcessKind.APPEAL_ENTRY:
             remove_entry(actor, registrant, reason=RemovalReason.APPEAL, request=request)
+        elif upheld and item.kind == DueProcessKind.TIER_REDUCTION:
+            _reduce_period(actor, registrant)
+        elif upheld and item.kind == DueProcessKind.INDEFINITE_REVIEW:
+            # Discharged from the notification requirements: the registration ends.
+            remove_entry(actor, registrant, reason=RemovalReason.REVIEW, request=request)
     return item
+
+
+def _reduce_period(actor: Any, registrant: Registrant) -> None:
+    """A granted tier I reduction: each live conviction's period shortened by its rule's
+    `review_reduction_months`; the end of registration follows."""
+    reduced = 0
+    for conviction in registrant.convictions.exclude(
+        status=ConvictionStatus.SUSPENDED
+    ).select_related("rule"):
+        rule = conviction.rule
+        if rule is None or not rule.review_reduction_months or conviction.period_months is None:
+            continue
+        conviction.period_months = max(conviction.period_months - rule.review_reduction_months, 0)
+        conviction.save(update_fields=["period_months"])
+        reduced += 1
+    _refresh_period(registrant)
+    record(
+        actor,
+        "register.period_reduced",
+        registrant,
+        convictions=reduced,
+        period_ends_on=registrant.period_ends_on.isoformat() if registrant.period_ends_on else "",
+    )
 
 
 def record_incident(

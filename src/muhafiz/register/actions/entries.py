@@ -26,6 +26,7 @@ from muhafiz.register.models import (
     AlertKind,
     Conviction,
     ConvictionStatus,
+    DueProcessKind,
     DueProcessRequest,
     HandledJudgment,
     NoticeKind,
@@ -45,6 +46,7 @@ from muhafiz.register.support import (
     notice_deadline,
     open_obligation,
     rule_set,
+    rules_for,
     user_or_none,
 )
 
@@ -76,7 +78,8 @@ class RemovalReason:
     ACQUITTAL = "acquittal"
     APPEAL = "appeal_upheld"
     ERROR = "entered_in_error"
-    ALL = ("period_ended", "acquittal", "appeal_upheld", "entered_in_error")
+    REVIEW = "review_granted"
+    ALL = ("period_ended", "acquittal", "appeal_upheld", "entered_in_error", "review_granted")
 
 
 # --- from proceedings ---------------------------------------------------------------------------
@@ -98,8 +101,26 @@ def record_judgment(actor: Any, event_id: int) -> Conviction | None:
     if event.code == StageCode.JUDGMENT_DELIVERED and event.outcome == Outcome.CONVICTION:
         return _conviction_from(actor, event)
     if event.code == StageCode.APPEAL_DECIDED and event.outcome == Outcome.APPEAL_ALLOWED:
+        if _judgment_outcome(event) == Outcome.ACQUITTAL:
+            # The prosecution's appeal against an acquittal, allowed: a conviction.
+            return _conviction_from(actor, event)
         return _acquitted_on_appeal(actor, event)
     return None
+
+
+def _judgment_outcome(appeal: StageEvent) -> str:
+    """What the trial court decided for the appeal's accused (the judgment appealed)."""
+    judgment = (
+        StageEvent.objects.filter(
+            case_id=appeal.case_id,
+            accused=appeal.accused,
+            code=StageCode.JUDGMENT_DELIVERED,
+            occurred_at__lte=appeal.occurred_at,
+        )
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    return judgment.outcome if judgment is not None else ""
 
 
 def _conviction_from(actor: Any, event: StageEvent) -> Conviction | None:
@@ -111,7 +132,7 @@ def _conviction_from(actor: Any, event: StageEvent) -> Conviction | None:
     assert accused is not None
     sentence = read_sentence(event.sentence)
     chosen = rule_set()
-    rule = choose_rule(PeriodRule.objects.filter(rule_set=chosen, active=True), listed, sentence)
+    rule = choose_rule(rules_for(chosen, event.occurred_at), listed, sentence)
     with transaction.atomic():
         _handled, created = HandledJudgment.objects.get_or_create(event_id=event.pk)
         if not created:
@@ -214,6 +235,9 @@ def _add_identifiers(registrant: Registrant, identifiers: list[Any]) -> None:
 
 def _acquitted_on_appeal(actor: Any, event: StageEvent) -> Conviction | None:
     with transaction.atomic():
+        _handled, created = HandledJudgment.objects.get_or_create(event_id=event.pk)
+        if not created:
+            return Conviction.objects.filter(appeal_event_id=event.pk).first()
         conviction = (
             Conviction.objects.select_for_update()
             .select_related("registrant")
@@ -281,7 +305,7 @@ def confirm_conviction(
         fields += ["sentence_kind", "sentence_months"]
         if rule is None:
             rule = choose_rule(
-                PeriodRule.objects.filter(rule_set=conviction.rule_set, active=True),
+                rules_for(conviction.rule_set, conviction.convicted_at),
                 conviction.offence_codes,
                 Sentence(conviction.sentence_kind, sentence_months),
             )
@@ -448,6 +472,13 @@ def remove_entry(
         or registrant.period_ends_on >= timezone.localdate()
     ):
         raise ValidationError({"reason": _("The registration period has not ended.")})
+    if (
+        reason == RemovalReason.REVIEW
+        and not registrant.due_process.filter(
+            kind=DueProcessKind.INDEFINITE_REVIEW, upheld=True
+        ).exists()
+    ):
+        raise ValidationError({"reason": _("No review of the registration was granted.")})
     if reason == RemovalReason.ACQUITTAL and registrant.status != RegistrantStatus.SUSPENDED:
         raise ValidationError({"reason": _("No acquittal on appeal is recorded for this entry.")})
     with transaction.atomic():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -18,8 +18,10 @@ from muhafiz.audit.actions import ObjectRef, record, record_read
 from muhafiz.core import crypto
 from muhafiz.core.identifiers import IdentifierError, format_cnic
 from muhafiz.core.permissions import Perm, check_perm, principal_kind
+from muhafiz.register.actions.organisations import organisation_of
 from muhafiz.register.models import (
     CNIC_PURPOSE,
+    OrganisationStatus,
     Registrant,
     RegistrantStatus,
     VettingAnswer,
@@ -51,7 +53,6 @@ def _text(value: str, field: str, limit: int) -> str:
 def vet_applicant(
     actor: Any,
     *,
-    organisation: str,
     applicant_cnic: str,
     position: str,
     consent_reference: str,
@@ -59,11 +60,14 @@ def vet_applicant(
     now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> VettingRequest:
-    """Answer an employer's vetting question: yes/no only, and a receipt code. Needs the
-    applicant's recorded consent (the form's reference and date)."""
+    """Answer an employer's vetting question: yes/no only, and a receipt code naming the
+    organisation. Needs the applicant's recorded consent (the form's reference and date) and an
+    organisation approved by the register office that the asker belongs to."""
     check_perm(actor, Perm.REGISTER_VET, purpose=consent_reference or "")
     now = now or timezone.now()
-    organisation = _text(organisation, "organisation", 200)
+    organisation = organisation_of(actor)
+    if organisation is None or organisation.status != OrganisationStatus.APPROVED:
+        raise PermissionDenied("register.vet: no organisation approved for vetting")
     position = _text(position, "position", 200)
     consent_reference = _text(consent_reference, "consent_reference", 100)
     digits = _cnic(applicant_cnic)
@@ -82,7 +86,8 @@ def vet_applicant(
     with transaction.atomic():
         vetting = VettingRequest.objects.create(
             receipt=f"VET-{secrets.token_hex(4).upper()}-{secrets.token_hex(2).upper()}",
-            organisation=organisation,
+            organisation_ref=organisation,
+            organisation=organisation.name,
             requested_by_user=actor if principal_kind(actor) == "user" else None,
             requested_by_client=actor if principal_kind(actor) == "client" else None,
             applicant_key=candidates[0],
@@ -100,6 +105,7 @@ def vet_applicant(
             reason=consent_reference,
             receipt=vetting.receipt,
             answer=vetting.answer,
+            organisation=organisation.pk,
         )
     return vetting
 

@@ -17,6 +17,7 @@ from muhafiz.cases import actions as case_actions
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, AgencyKind, District, Offence, PoliceStation
 from muhafiz.proceedings.actions import record_stage_event
+from muhafiz.register import actions
 from muhafiz.testing import People, make_user
 
 # Synthetic identity: must never appear in a log line, URL, export or statistic.
@@ -48,6 +49,7 @@ class RegisterPeople:
 
 @pytest.fixture
 def rp(people: People) -> RegisterPeople:
+    approve_organisation(people.register_officer, people.employer, "Sunrise School")
     return RegisterPeople(
         base=people,
         station_officer=people.station_officer,
@@ -56,6 +58,20 @@ def rp(people: People) -> RegisterPeople:
         ),
         employer=people.employer,
         kasur_prosecutor=make_user("pros.kasur", "prosecutor", district_code="KSR"),
+    )
+
+
+def approve_organisation(officer: User, employer: User, name: str, number: str = "") -> Any:
+    """`employer` applies for their school, the register officer approves it."""
+    organisation = actions.apply_for_organisation(
+        employer,
+        name=name,
+        kind="school",
+        registration_number=number or f"SCH-{employer.pk}",
+        district=District.objects.get(code="LHR"),
+    )
+    return actions.decide_organisation(
+        officer, organisation, status="approved", reason="Registered school, inspected"
     )
 
 
@@ -72,7 +88,10 @@ def court(db: None) -> Agency:
     )[0]
 
 
-def open_case(people: People, fir: str, offences: list[str], days_ago: int = 400) -> Case:
+def open_case(
+    people: People, fir: str, offences: list[str], days_ago: int = 400, *, fir_stage: bool = True
+) -> Case:
+    """A Lahore case with its FIR recorded in proceedings the day after the report."""
     lahore = District.objects.get(code="LHR")
     station = PoliceStation.objects.get_or_create(district=lahore, name="Model Town")[0]
     case = case_actions.create_case(
@@ -86,6 +105,13 @@ def open_case(people: People, fir: str, offences: list[str], days_ago: int = 400
         offences=list(Offence.objects.filter(code__in=offences)),
     )
     case_actions.add_team_member(people.lahore_supervisor, case, people.prosecutor, "prosecutor")
+    if fir_stage:
+        record_stage_event(
+            people.lahore_investigator,
+            case,
+            code="fir_registered",
+            occurred_at=case.reported_at + dt.timedelta(days=1),
+        )
     return case
 
 
@@ -117,7 +143,7 @@ def accused(rp: RegisterPeople, lahore_case: Case) -> Accused:
 def record_trial(people: People, case: Case) -> dt.datetime:
     """FIR → challan → trial through proceedings' actions; returns when the trial started."""
     base = case.reported_at
-    for code, days in (("fir_registered", 1), ("challan_submitted", 10), ("trial_started", 30)):
+    for code, days in (("challan_submitted", 10), ("trial_started", 30)):
         record_stage_event(
             people.lahore_investigator,
             case,
@@ -149,3 +175,27 @@ def convict(rp: RegisterPeople, court: Agency, django_capture_on_commit_callback
             )
 
     return _convict
+
+
+@pytest.fixture
+def released_registrant(
+    rp: RegisterPeople, lahore_case: Case, accused: Accused, convict: Convict
+) -> Any:
+    """Convicted ("2 years"), confirmed, released 30 days later and verified the next day."""
+    from muhafiz.register.models import Registrant
+
+    convict(lahore_case, accused, "2 years")
+    registrant = Registrant.objects.get()
+    actions.confirm_conviction(rp.register_officer, registrant.convictions.get())
+    released = registrant.convictions.get().convicted_at + dt.timedelta(days=30)
+    actions.record_release(rp.register_officer, registrant, released_at=released)
+    actions.record_verification(
+        rp.station_officer,
+        registrant,
+        visited_at=released + dt.timedelta(days=1),
+        outcome="confirmed",
+        district=District.objects.get(code="LHR"),
+        new_address=NEW_ADDRESS,
+    )
+    registrant.refresh_from_db()
+    return registrant

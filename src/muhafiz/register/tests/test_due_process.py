@@ -232,10 +232,14 @@ def test_the_applicant_sees_every_vetting_answer_about_them(
 ) -> None:
     from django.utils import timezone
 
-    for org in ("School A", "Orphanage B"):
+    from muhafiz.register.tests.conftest import approve_organisation
+    from muhafiz.testing import make_user
+
+    orphanage = make_user("employer.orphanage", "employer", district_code="LHR")
+    approve_organisation(rp.register_officer, orphanage, "Orphanage B")
+    for employer in (rp.employer, orphanage):
         actions.vet_applicant(
-            rp.employer,
-            organisation=org,
+            employer,
             applicant_cnic=ACCUSED_CNIC,
             position="Guard",
             consent_reference="FORM-1",
@@ -247,7 +251,7 @@ def test_the_applicant_sees_every_vetting_answer_about_them(
         {"applicant_cnic": ACCUSED_CNIC, "purpose": "The applicant asked at the counter"},
     )
     body = response.content.decode()
-    assert "School A" in body and "Orphanage B" in body
+    assert "Sunrise School" in body and "Orphanage B" in body
     assert "no-store" in response["Cache-Control"]
     assert AuditEvent.objects.filter(action="register.vetting_answers_shown").count() == 1
     assert AuditEvent.objects.filter(action="register.vetting_answered").count() == 2

@@ -49,7 +49,10 @@ def test_a_conviction_for_a_listed_offence_makes_one_pending_entry(
     assert conviction.rule.code == "uk-indefinite"
     assert conviction.indefinite
     # The register officers are told.
-    assert RegisterAlert.objects.filter(recipient=rp.register_officer).count() == 1
+    assert (
+        RegisterAlert.objects.filter(recipient=rp.register_officer, kind="pending_entry").count()
+        == 1
+    )
     # The hook run again (or the daily job) makes nothing more.
     actions.record_judgment(SYSTEM, event.pk)
     assert Conviction.objects.count() == 1
@@ -184,3 +187,75 @@ def test_a_sentence_not_understood_waits_for_the_officer(
     conviction.refresh_from_db()
     assert conviction.rule is not None
     assert conviction.rule.code == "uk-10-years"
+
+
+def _acquit_then_appeal(
+    rp: RegisterPeople, case: Any, accused: Any, court: Any, sentence: str
+) -> tuple[Any, Any]:
+    """Acquitted at trial; the prosecution appeals and the appeal is allowed (a conviction)."""
+    from muhafiz.register.tests.conftest import record_trial
+
+    trial = record_trial(rp.base, case)
+    acquittal = record_stage_event(
+        rp.lahore_investigator,
+        case,
+        code="judgment_delivered",
+        occurred_at=trial + dt.timedelta(days=5),
+        accused=accused,
+        outcome="acquittal",
+        court=court,
+    )
+    record_stage_event(
+        rp.lahore_investigator,
+        case,
+        code="appeal_filed",
+        occurred_at=acquittal.occurred_at + dt.timedelta(days=20),
+        accused=accused,
+        note="Appeal by the State against acquittal",
+    )
+    appeal = record_stage_event(
+        rp.lahore_investigator,
+        case,
+        code="appeal_decided",
+        occurred_at=acquittal.occurred_at + dt.timedelta(days=100),
+        accused=accused,
+        outcome="allowed",
+        sentence=sentence,
+        court=court,
+    )
+    return acquittal, appeal
+
+
+def test_a_conviction_on_the_prosecutions_appeal_against_an_acquittal_makes_an_entry(
+    rp: RegisterPeople,
+    lahore_case: Any,
+    accused: Any,
+    court: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _acquittal, appeal = _acquit_then_appeal(rp, lahore_case, accused, court, "5 years")
+    conviction = Conviction.objects.get()
+    assert conviction.judgment_event_id == appeal.pk
+    assert conviction.convicted_at == appeal.occurred_at
+    assert conviction.status == ConvictionStatus.PENDING
+    assert conviction.sentence_months == 60
+    assert conviction.rule is not None and conviction.rule.code == "uk-indefinite"
+    assert conviction.registrant.name == ACCUSED_NAME
+    # The hook again, and the daily job: still one entry.
+    actions.record_judgment(SYSTEM, appeal.pk)
+    actions.evaluate_compliance(SYSTEM)
+    assert Conviction.objects.count() == 1
+
+
+def test_the_daily_job_catches_a_conviction_on_appeal_whose_hook_was_lost(
+    rp: RegisterPeople, lahore_case: Any, accused: Any, court: Any
+) -> None:
+    # No on-commit callbacks run: the hook call is lost.
+    _acquit_then_appeal(rp, lahore_case, accused, court, "2 years")
+    assert not Conviction.objects.exists()
+    run = actions.evaluate_compliance(SYSTEM)
+    assert run.judgments_caught == 1
+    conviction = Conviction.objects.get()
+    assert conviction.period_months == 120  # 24 months of imprisonment: UK 10 years
+    assert conviction.rule is not None and conviction.rule.code == "uk-10-years"

@@ -132,7 +132,6 @@ def test_a_full_register_flow_leaks_no_identity(  # noqa: PLR0917 - one fixture 
     employer.post(
         "/register/vetting/",
         {
-            "organisation": "Sunrise School",
             "position": "Teacher",
             "applicant_cnic": ACCUSED_CNIC,
             "consent_reference": "C-1",

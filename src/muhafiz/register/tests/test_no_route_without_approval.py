@@ -16,7 +16,7 @@ from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import PUBLIC
 from muhafiz.register import actions
-from muhafiz.register.models import CheckRequest, Registrant
+from muhafiz.register.models import CheckRequest, Organisation, Registrant
 from muhafiz.register.tests.conftest import (
     NEW_ADDRESS,
     Convict,
@@ -64,6 +64,7 @@ def world(
         "conviction": conviction,
         "case": case,
         "check": check,
+        "organisation": Organisation.objects.get(),
         "markers": (registrant.code, NEW_ADDRESS, NOTICE),
     }
 
@@ -74,6 +75,8 @@ def _fill(path: str, world: dict[str, Any]) -> str:
         "check_id": str(world["check"].pk),
         "conviction_id": str(world["conviction"].pk),
         "reference": world["case"].reference,
+        "organisation_id": str(world["organisation"].pk),
+        "kind": "travel",
     }
 
     def one(match: re.Match[str]) -> str:

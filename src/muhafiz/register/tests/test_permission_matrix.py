@@ -185,7 +185,6 @@ def test_a_vetting_answer_carries_no_details(
 ) -> None:
     client = signed_in(rp.employer)
     data = {
-        "organisation": "Sunrise School",
         "position": "Teacher",
         "applicant_cnic": ACCUSED_CNIC,
         "consent_reference": "CONSENT-17",
@@ -198,7 +197,8 @@ def test_a_vetting_answer_carries_no_details(
     else:
         response = client.post("/api/v1/register/vetting", data, content_type="application/json")
         assert response.status_code == 201
-        assert set(response.json()) == {"receipt", "answer"}
+        assert set(response.json()) == {"receipt", "answer", "organisation"}
+        assert response.json()["organisation"] == "Sunrise School"
         assert response.json()["answer"] == "listed_conviction_exists"
         body = response.content.decode()
     for secret in (ACCUSED_NAME, ACCUSED_ADDRESS, registrant.code, "PPC 377"):
@@ -212,7 +212,6 @@ def test_only_employers_ask_vetting_questions(
 ) -> None:
     client = signed_in(getattr(rp, person))
     data = {
-        "organisation": "X",
         "position": "Y",
         "applicant_cnic": ACCUSED_CNIC,
         "consent_reference": "C",
@@ -225,23 +224,29 @@ def test_only_employers_ask_vetting_questions(
         assert response.status_code == 403
 
 
-def test_an_approved_vetting_client_asks_through_the_api(registrant: Registrant) -> None:
+def test_an_approved_vetting_client_asks_through_the_api(
+    rp: RegisterPeople, registrant: Registrant
+) -> None:
+    from muhafiz.register.models import Organisation
     from muhafiz.testing import make_api_client
 
-    _client, token = make_api_client("vetting_employer")
+    api_client, token = make_api_client("vetting_employer")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    response = api.post(
-        "/api/v1/register/vetting",
-        {
-            "organisation": "Madrassa Test",
-            "position": "Warden",
-            "applicant_cnic": "35202-0000000-9",
-            "consent_reference": "FORM-3",
-            "consent_given_on": timezone.localdate().isoformat(),
-        },
-        content_type="application/json",
+    data = {
+        "position": "Warden",
+        "applicant_cnic": "35202-0000000-9",
+        "consent_reference": "FORM-3",
+        "consent_given_on": timezone.localdate().isoformat(),
+    }
+    # Not yet a member of an approved organisation: refused.
+    refused = api.post("/api/v1/register/vetting", data, content_type="application/json")
+    assert refused.status_code == 403
+    actions.add_organisation_member(
+        rp.register_officer, Organisation.objects.get(), member=api_client
     )
+    response = api.post("/api/v1/register/vetting", data, content_type="application/json")
     assert response.status_code == 201
     assert response.json()["answer"] == "no_listed_conviction"
+    assert response.json()["organisation"] == "Sunrise School"
     # The same client reads no registrant.
     assert api.get(f"/api/v1/register/registrants/{registrant.code}").status_code in {403, 404}

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from muhafiz.catalogue.shipped import install_shipped_catalogue
 from muhafiz.demo.cases import SeededCase, seed_demo_cases
 from muhafiz.demo.intake import SeededIntake, seed_demo_intake
+from muhafiz.demo.register import seed_demo_register
 
 DEMO_PASSWORD = "muhafiz-demo-2026"  # noqa: S105 - a published demo credential, never production
 DEMO_URL = "http://127.0.0.1:8000"
@@ -175,6 +176,7 @@ class Command(BaseCommand):
         created = seed_demo_people()
         cases = seed_demo_cases()
         intake = seed_demo_intake()
+        seed_demo_register()
         refresh_statistics()
         if created:
             sheet = [(person, device.config_url) for person, device in created]
