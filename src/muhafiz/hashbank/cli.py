@@ -201,12 +201,12 @@ def export_all(out: Path) -> None:
 @server_command
 def list_() -> None:
     """List the banks with their kind, owner, state and size."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
-    from muhafiz.hashbank.models import Bank
+    from muhafiz.hashbank.models import Bank, active_entry
 
     banks = Bank.objects.select_related("agency").annotate(
-        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
+        active=Count("entries", filter=active_entry("entries__"))
     )
     rows = [
         (

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 
 from muhafiz.banks.bankdir import (
     BankDirectory,
@@ -45,7 +45,7 @@ from muhafiz.banks.bankdir import (
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.banks.match import Matcher, load_bank_path
 from muhafiz.banks.model import BankKind, HashEntry, HashListError
-from muhafiz.hashbank.models import Bank, BankEntry
+from muhafiz.hashbank.models import Bank, BankEntry, ImportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +155,18 @@ def banks_fingerprint() -> dict[str, Any]:
 
     Taken while holding a lock on every bank row, which every import holds on its bank for its
     whole transaction: no import is in flight, so every entry id up to `max_entry_id` is
-    committed and every later entry gets a larger id.
+    committed and every later entry gets a larger id. A long import's rows, moved in before it
+    completes, are not seen yet: `max_entry_id` stops below the first of them, so the build
+    after the import completes takes them in.
     """
     with transaction.atomic():
         list(Bank.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         top = BankEntry.objects.aggregate(top=Max("pk"))["top"]
+        unfinished = BankEntry.objects.filter(added_by__status=ImportStatus.RUNNING).aggregate(
+            low=Min("pk")
+        )["low"]
+        if top is not None and unfinished is not None:
+            top = min(top, unfinished - 1)
         removed = dict(
             BankEntry.objects.filter(removed_at__isnull=False)
             .order_by()

@@ -141,12 +141,24 @@ class BankImport(models.Model):
         return f"{self.source_name} → {self.bank.name} ({self.status})"
 
 
+def active_entry(prefix: str = "") -> Q:
+    """An entry everyone sees: not removed, and added singly or by an import that completed.
+
+    A long import moves its rows into the bank a chunk at a time (short transactions); they stay
+    out of sight until the import completes, and go if it fails (`hashbank.actions.imports`).
+    `prefix` is the path to the entry from another model (`"entries__"` from a bank)."""
+    return Q(**{f"{prefix}removed_at__isnull": True}) & (
+        Q(**{f"{prefix}added_by__isnull": True})
+        | Q(**{f"{prefix}added_by__status": ImportStatus.COMPLETED})
+    )
+
+
 class BankEntryQuerySet(models.QuerySet["BankEntry"]):
     def active(self) -> BankEntryQuerySet:
-        return self.filter(removed_at__isnull=True)
+        return self.filter(active_entry())
 
     def matchable(self) -> BankEntryQuerySet:
-        return self.filter(removed_at__isnull=True, bank__enabled=True)
+        return self.filter(active_entry(), bank__enabled=True)
 
 
 def _unique_per_bank(field: str) -> models.UniqueConstraint:
@@ -226,8 +238,9 @@ class BankEntry(models.Model):
 class StagedEntry(models.Model):
     """An entry of an import in progress. A long import commits batch by batch here, so it never
     holds the database's write lock for long; the finished import moves its rows into
-    `BankEntry` in one statement (all or nothing for everyone who reads the bank), and a failed
-    or interrupted one deletes them. Nothing reads this table but the import itself."""
+    `BankEntry` a chunk at a time, where they stay out of sight until the import completes (all
+    or nothing for everyone who reads the bank, `active_entry`), and a failed or interrupted one
+    deletes them. Nothing reads this table but the import itself."""
 
     bank_import = models.ForeignKey(BankImport, on_delete=models.CASCADE, related_name="+")
     md5 = models.CharField(max_length=32, null=True, blank=True)

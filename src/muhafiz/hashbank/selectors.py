@@ -7,7 +7,14 @@ from typing import Any
 from django.db.models import Count, Q
 
 from muhafiz.hashbank.errors import BankError
-from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
+from muhafiz.hashbank.models import (
+    HASH_FIELDS,
+    Bank,
+    BankEntry,
+    BankImport,
+    ImportStatus,
+    active_entry,
+)
 
 
 def get_bank(name: str) -> Bank:
@@ -62,7 +69,7 @@ def banked_hashes(values: list[str]) -> dict[str, list[str]]:
 def banks_with_sizes() -> list[tuple[Bank, int]]:
     """Every bank with its number of active entries."""
     banks = Bank.objects.select_related("agency", "category_scheme").annotate(
-        active=Count("entries", filter=Q(entries__removed_at__isnull=True))
+        active=Count("entries", filter=active_entry("entries__"))
     )
     return [(bank, bank.active) for bank in banks]
 

@@ -2,18 +2,23 @@
 
 A file already imported into a bank (same SHA-256) adds nothing, an entry whose hash is already
 in the bank is counted as a duplicate, and a file with bad rows names each of them and adds
-nothing (unless `allow_partial`). Entries are staged in batches and swapped in at the end; an
-index rebuild is queued after commit.
+nothing (unless `allow_partial`). Entries are staged in batches and moved into the bank at the
+end, a chunk of staged rows per short transaction, so that on SQLite no other writer waits long
+for the database's write lock. Moved rows stay out of sight (`BankEntry.objects.active()` shows
+an entry only once its import is `completed`) until one last short transaction completes the
+import: all or nothing for everyone who reads the bank. An index rebuild is queued after commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from django.db import connections, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
@@ -37,6 +42,14 @@ from muhafiz.hashbank.models import (
 # bank and the import's staged rows; 20,000 keeps a batch's look-up inside SQLite's 32,766 bound
 # parameters and its memory to a few MB (benchmarks/imports: 2,000 a batch before).
 BATCH = 20_000
+# Staged rows moved into the bank per transaction: few enough that no transaction of the move
+# holds SQLite's write lock for long (about 30 µs a row; benchmarks/banks/lockhold.py).
+SWAP_CHUNK = 2_000
+# On SQLite, the pause after each chunk, as a share of the chunk's time (within bounds): a writer
+# waiting in SQLite's busy handler polls every 100 ms once it has waited a while, and must find
+# the lock free between two chunks.
+SWAP_PAUSE_SHARE = 0.5
+SWAP_PAUSE_SECONDS = (0.01, 0.1)
 
 
 def import_hash_list(
@@ -135,9 +148,9 @@ def _run_import(
         staged, duplicates = _stage_entries(bank, bank_import, entries)
         if second.bad != result.bad or file_sha256(path) != sha256:
             raise BankError(f"{path} changed while it was being imported; nothing was imported")
+        added = _swap_in(bank, bank_import, chunk=SWAP_CHUNK if owned else None)
         with transaction.atomic():
             Bank.objects.select_for_update().filter(pk=bank.pk).first()
-            added = _swap_in(bank, bank_import)
             bank_import.status = ImportStatus.COMPLETED
             bank_import.added = added
             bank_import.duplicates = duplicates + (staged - added) + result.repeats
@@ -240,41 +253,91 @@ def _start_import(
 
 
 def _abandon_import(actor: Any, bank_import: BankImport, *, reason: str) -> None:
-    """A failed or interrupted import: its staged rows go, its record says `failed`."""
+    """A failed or interrupted import: its staged rows, and the rows it had moved into the bank
+    (never visible: the import did not complete), go; its record says `failed`."""
+    nested = connections[BankImport.objects.db].in_atomic_block
+    for rows in (
+        StagedEntry.objects.filter(bank_import=bank_import),
+        BankEntry.objects.filter(added_by=bank_import),
+    ):
+        _delete_in_chunks(rows, chunk=None if nested else SWAP_CHUNK)
     with transaction.atomic():
-        StagedEntry.objects.filter(bank_import=bank_import).delete()
         BankImport.objects.filter(pk=bank_import.pk).update(status=ImportStatus.FAILED)
         bank_import.status = ImportStatus.FAILED
         record(actor, "bank.import.fail", bank_import, bank=bank_import.bank_id, reason=reason)
 
 
-def _swap_in(bank: Bank, bank_import: BankImport) -> int:
-    """Move the import's staged rows into the bank in one statement; returns how many.
+def _delete_in_chunks(rows: Any, *, chunk: int | None) -> None:
+    """Delete `rows` (a queryset), `chunk` rows per transaction; all at once when None."""
+    if chunk is None:
+        rows.delete()
+        return
+    while True:
+        started = time.monotonic()
+        with transaction.atomic():
+            ids = list(rows.order_by("pk").values_list("pk", flat=True)[:chunk])
+            if not ids:
+                return
+            rows.model.objects.filter(pk__in=ids).delete()
+        _let_writers_in(started)
 
-    Imports into one bank run one at a time, so the staged rows were checked against every
-    active entry; the guard against entries that appeared meanwhile (an import finished in the
-    moment between) keeps the bank's one-active-entry-per-hash rule whatever happens."""
+
+def _let_writers_in(started: float) -> None:
+    """Between two chunks on SQLite, leave the write lock free long enough for a waiting writer
+    (PostgreSQL locks rows, not the database: no pause there). `started`: the chunk's start."""
+    if connections[BankEntry.objects.db].vendor == "sqlite":
+        low, high = SWAP_PAUSE_SECONDS
+        time.sleep(min(high, max(low, (time.monotonic() - started) * SWAP_PAUSE_SHARE)))
+
+
+def _swap_in(bank: Bank, bank_import: BankImport, *, chunk: int | None) -> int:
+    """Move the import's staged rows into the bank, `chunk` staged rows per transaction (all in
+    one statement when None: inside a caller's transaction); returns how many were added.
+
+    The moved rows carry the import (`added_by`), which is still `running`, so nobody sees them
+    until the caller completes it. Imports into one bank run one at a time, so the staged rows
+    were checked against every active entry; the guard against entries that appeared meanwhile
+    keeps the bank's one-active-entry-per-hash rule whatever happens."""
     connection = connections[BankEntry.objects.db]
     ops = connection.ops
     entry_table = ops.quote_name(BankEntry._meta.db_table)
     staged_table = ops.quote_name(StagedEntry._meta.db_table)
     copied = [ops.quote_name(c) for c in _STAGED_COLUMNS]
+    staged_id = f"s.{ops.quote_name('id')}"
     now = BankEntry._meta.get_field("added_at").get_db_prep_save(timezone.now(), connection)
-    present = " OR ".join(f"(e.{ops.quote_name(f)} = s.{ops.quote_name(f)})" for f in HASH_FIELDS)
+    # One probe per hash, written as the partial unique index on (hash, bank) reads (its
+    # condition spelled out), so each is an index lookup: a probe with OR across the hashes
+    # scans every entry of the bank, for each row of each chunk.
+    absent = " AND ".join(
+        f"NOT EXISTS (SELECT 1 FROM {entry_table} e WHERE e.{q} = s.{q} AND e.{q} IS NOT NULL "  # noqa: S608 - names only
+        f"AND e.{ops.quote_name('bank_id')} = %s AND e.{ops.quote_name('removed_at')} IS NULL)"
+        for q in (ops.quote_name(f) for f in HASH_FIELDS)
+    )
     sql = (
         f"INSERT INTO {entry_table} ({', '.join(copied)}, {ops.quote_name('bank_id')}, "  # noqa: S608 - names only
         f"{ops.quote_name('added_by_id')}, {ops.quote_name('added_at')}, "
         f"{ops.quote_name('removal_reason')}) "
         f"SELECT {', '.join('s.' + c for c in copied)}, %s, %s, %s, '' FROM {staged_table} s "
-        f"WHERE s.{ops.quote_name('bank_import_id')} = %s AND NOT EXISTS (SELECT 1 FROM "
-        f"{entry_table} e WHERE e.{ops.quote_name('bank_id')} = %s AND "
-        f"e.{ops.quote_name('removed_at')} IS NULL AND ({present})) "
-        f"ORDER BY s.{ops.quote_name('id')}"
+        f"WHERE s.{ops.quote_name('bank_import_id')} = %s AND {staged_id} BETWEEN %s AND %s "
+        f"AND {absent} ORDER BY {staged_id}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [bank.pk, bank_import.pk, now, bank_import.pk, bank.pk])
-        added = max(int(cursor.rowcount), 0)
-    StagedEntry.objects.filter(bank_import=bank_import).delete()
+    staged = StagedEntry.objects.filter(bank_import=bank_import)
+    span = staged.aggregate(first=Min("pk"), last=Max("pk"))
+    if span["first"] is None:
+        return 0
+    step = (span["last"] - span["first"] + 1) if chunk is None else chunk
+    added = 0
+    for low in range(span["first"], span["last"] + 1, step):
+        high = low + step - 1
+        started = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            probes = [bank.pk] * len(HASH_FIELDS)
+            cursor.execute(sql, [bank.pk, bank_import.pk, now, bank_import.pk, low, high, *probes])
+            added += max(int(cursor.rowcount), 0)
+            staged.filter(pk__gte=low, pk__lte=high).delete()
+            BankImport.objects.filter(pk=bank_import.pk).update(progress_at=timezone.now())
+        if chunk is not None:
+            _let_writers_in(started)
     return added
 
 

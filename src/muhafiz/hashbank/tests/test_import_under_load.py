@@ -156,7 +156,7 @@ def test_a_failed_import_leaves_no_staged_rows_and_says_failed(
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(10)))
     monkeypatch.setattr(actions.imports, "BATCH", 3)
 
-    def broken_swap(*args: Any) -> int:
+    def broken_swap(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(actions.imports, "_swap_in", broken_swap)

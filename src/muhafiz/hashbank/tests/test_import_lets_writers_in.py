@@ -1,0 +1,116 @@
+"""A long bank import does not lock the web application out (issue 8, finding 5, at scale).
+
+Before: the import's final move from the staging table into the bank was one `INSERT … SELECT`
+holding SQLite's write lock about 30 µs a row (30 s at a million rows, the busy timeout), so a
+case write waited for all of it or failed with "database is locked". Now the rows move a chunk
+per short transaction and stay out of sight until the import completes; a writer gets in
+between two chunks. The import runs as a real `muhafiz bank import` process on the test
+database; the writer is this process, with a 5-second busy timeout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections, transaction
+
+from muhafiz.catalogue.models import Agency
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus, StagedEntry
+from muhafiz.hashbank.tests.test_interrupted_first_import import (
+    _bank_import,
+    _env,
+    _hash_list,
+    _kill,
+    _wait_for,
+)
+
+pytestmark = [pytest.mark.usefixtures("flushable_audit"), pytest.mark.slow]
+
+WRITER_BUSY_SECONDS = 5
+
+
+def _moving(bank: Bank) -> bool:
+    """The import is moving its rows into the bank: some are there, none visible yet."""
+    return BankEntry.objects.filter(bank=bank, added_by__status=ImportStatus.RUNNING).exists()
+
+
+def _import_into(bank: Bank, source: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        _bank_import(str(source), "--name", bank.name),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_a_case_write_gets_in_while_a_large_import_moves_its_rows(tmp_path: Path) -> None:
+    bank = actions.create_bank(SYSTEM, name="Known good", kind="known-good")
+    agency = Agency.objects.first()
+    assert agency is not None
+    process = _import_into(bank, _hash_list(tmp_path / "large.txt", 100_000, seed=11))
+    written: list[tuple[float, bool, bool]] = []  # (seconds waited, while moving, visible rows)
+    failures: list[str] = []
+
+    def write_while_importing() -> None:
+        try:
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"PRAGMA busy_timeout = {WRITER_BUSY_SECONDS * 1000}")
+            n = 0
+            while process.poll() is None:
+                n += 1
+                started = time.monotonic()
+                try:
+                    with transaction.atomic():
+                        Agency.objects.filter(pk=agency.pk).update(name=f"Agency write {n}")
+                except Exception as exc:
+                    failures.append(repr(exc))
+                    continue
+                waited = time.monotonic() - started
+                visible = BankEntry.objects.active().filter(bank=bank).count()
+                written.append((waited, _moving(bank), visible == 0))
+                time.sleep(0.02)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write_while_importing)
+    writer.start()
+    try:
+        process.wait(timeout=600)
+    finally:
+        writer.join(timeout=60)
+    out = process.stdout.read() if process.stdout else ""
+    assert process.returncode == 0, out
+    assert failures == []
+    during_move = [w for w in written if w[1]]
+    assert during_move, f"no write got in while the rows moved ({len(written)} writes in all)"
+    assert all(nothing_seen for _waited, _moving_, nothing_seen in during_move)
+    assert max(waited for waited, *_ in written) < WRITER_BUSY_SECONDS
+    done = BankImport.objects.get(bank=bank, status=ImportStatus.COMPLETED)
+    assert done.added == 100_000
+    assert BankEntry.objects.active().filter(bank=bank).count() == 100_000
+    assert not StagedEntry.objects.exists()
+
+
+def test_an_import_killed_while_moving_its_rows_leaves_nothing_visible(tmp_path: Path) -> None:
+    bank = actions.create_bank(SYSTEM, name="Hotline", kind="known-bad")
+    actions.import_hash_list(SYSTEM, bank, _hash_list(tmp_path / "first.txt", 3, seed=12))
+    process = _import_into(bank, _hash_list(tmp_path / "large.txt", 60_000, seed=13))
+    _wait_for(lambda: _moving(bank), process, "rows were moving into the bank")
+    _kill(process)
+    assert BankEntry.objects.active().filter(bank=bank).count() == 3
+    assert BankEntry.objects.matchable().filter(bank=bank).count() == 3
+    assert BankEntry.objects.filter(bank=bank).count() > 3  # moved, out of sight
+
+    result = actions.import_hash_list(SYSTEM, bank, _hash_list(tmp_path / "next.txt", 4, seed=14))
+    assert result.status == ImportStatus.COMPLETED and result.added == 4
+    assert BankImport.objects.filter(bank=bank, status=ImportStatus.FAILED).count() == 1
+    assert BankEntry.objects.filter(bank=bank).count() == 7
+    assert not StagedEntry.objects.exists()
