@@ -180,7 +180,7 @@ CLIENT_PROFILES: dict[str, ClientProfile] = {
         ),
         ClientProfile(
             "vetting_employer",
-            "Vetting employer",
+            gettext_noop("Vetting employer"),
             "A child-facing organisation's system (school, madrassa, orphanage, NGO): asks the "
             "register's yes/no vetting question about an applicant who consented; approved by a "
             "register officer; every call is audited.",
