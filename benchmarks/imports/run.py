@@ -95,12 +95,12 @@ def before_path() -> Callable[[], None]:
     """Switch the import to the path before the bulk change; returns the switch back."""
     from muhafiz.hashbank.actions import imports
 
-    saved = imports.BATCH, imports.staging_writer
+    saved = imports.BATCH, imports._staging_writer
     imports.BATCH = BEFORE_BATCH
-    imports.staging_writer = imports._StagingWriter  # type: ignore[assignment]
+    imports._staging_writer = imports._StagingWriter  # type: ignore[assignment]
 
     def restore() -> None:
-        imports.BATCH, imports.staging_writer = saved
+        imports.BATCH, imports._staging_writer = saved
 
     return restore
 

@@ -151,8 +151,8 @@ def generate(first: int, last: int) -> None:
             cursor.execute(
                 f"""
                 INSERT INTO proceedings_stageevent (case_id, code, occurred_at, outcome,
-                    sentence, note, recorded_at)
-                SELECT case_id, '{code}', {column}, {outcome}, '', '', now()
+                    sentence, note, recorded_at, void_reason)
+                SELECT case_id, '{code}', {column}, {outcome}, '', '', now(), ''
                 FROM bench_steps WHERE {column} IS NOT NULL
                 """
             )
@@ -184,14 +184,16 @@ def generate(first: int, last: int) -> None:
             )
         cursor.execute(
             """
-            INSERT INTO proceedings_caseprogress (case_id, stage, stage_since, last_event_at)
+            INSERT INTO proceedings_caseprogress
+                (case_id, stage, stage_since, last_event_at, adjournments)
             SELECT case_id,
                    CASE WHEN judgment IS NOT NULL THEN 'judgment_delivered'
                         WHEN challan IS NOT NULL THEN 'challan_submitted'
                         WHEN fir IS NOT NULL THEN 'fir_registered'
                         ELSE 'report_received' END,
                    coalesce(judgment, challan, fir, report),
-                   coalesce(judgment, challan, fir, report)
+                   coalesce(judgment, challan, fir, report),
+                   0
             FROM bench_steps
             """
         )

@@ -385,7 +385,7 @@ def _stage_entries(
     """Stage the entries not yet in the bank (nor staged before them), one transaction a
     batch; returns (staged, duplicates)."""
     staged = duplicates = 0
-    writer = staging_writer(bank_import)
+    writer = _staging_writer(bank_import)
     for batch in _batches(entries, BATCH):
         with transaction.atomic():
             present = _present_hashes(bank, bank_import, batch)
@@ -468,7 +468,7 @@ class _CopyStagingWriter(_StagingWriter):
                 copy.write_row(row)
 
 
-def staging_writer(bank_import: BankImport) -> _StagingWriter:
+def _staging_writer(bank_import: BankImport) -> _StagingWriter:
     """COPY on PostgreSQL, large `executemany` batches elsewhere (SQLite)."""
     if connections[StagedEntry.objects.db].vendor == "postgresql":
         return _CopyStagingWriter(bank_import)
