@@ -355,7 +355,8 @@ def bank_content(request: HttpRequest, bank_name: str, content_id: int) -> HttpR
     bank = Bank.objects.filter(name=bank_name).first()
     if bank is None:
         raise HmaError(404, f"bank '{bank_name}' not found")
-    entry = BankEntry.objects.filter(bank=bank, pk=content_id).first()
+    # A removed entry is still described (disabled); a row of an unfinished import is not there.
+    entry = BankEntry.objects.landed().filter(bank=bank, pk=content_id).first()
     if entry is None:
         raise HmaError(404, f"content '{content_id}' not found")
     body: dict[str, Any] = {

@@ -147,15 +147,24 @@ def active_entry(prefix: str = "") -> Q:
     A long import moves its rows into the bank a chunk at a time (short transactions); they stay
     out of sight until the import completes, and go if it fails (`hashbank.actions.imports`).
     `prefix` is the path to the entry from another model (`"entries__"` from a bank)."""
-    return Q(**{f"{prefix}removed_at__isnull": True}) & (
-        Q(**{f"{prefix}added_by__isnull": True})
-        | Q(**{f"{prefix}added_by__status": ImportStatus.COMPLETED})
+    return Q(**{f"{prefix}removed_at__isnull": True}) & landed_entry(prefix)
+
+
+def landed_entry(prefix: str = "") -> Q:
+    """An entry added singly or by an import that completed, removed or not: never a row of an
+    import still moving its rows in, or of one that failed."""
+    return Q(**{f"{prefix}added_by__isnull": True}) | Q(
+        **{f"{prefix}added_by__status": ImportStatus.COMPLETED}
     )
 
 
 class BankEntryQuerySet(models.QuerySet["BankEntry"]):
     def active(self) -> BankEntryQuerySet:
         return self.filter(active_entry())
+
+    def landed(self) -> BankEntryQuerySet:
+        """Entries whose record may be shown, removed ones included (`landed_entry`)."""
+        return self.filter(landed_entry())
 
     def matchable(self) -> BankEntryQuerySet:
         return self.filter(active_entry(), bank__enabled=True)

@@ -14,6 +14,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import Accused, Case
@@ -866,7 +867,10 @@ class RegisterAlert(models.Model):
         verbose_name=_("recipient"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    # The untranslated text with `%(name)s` places, and their values (codes and references only):
+    # put into the reader's language when shown (`text`), not in the language of whoever raised it.
     message = models.CharField(_("message"), max_length=300)
+    params = models.JSONField(_("message values"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=200, blank=True)
     dedupe_key = models.CharField(_("once-only key"), max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -877,3 +881,13 @@ class RegisterAlert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="register_alert_once")
         ]
+
+    def text(self) -> str:
+        """The message in the active language, its places filled. An alert written before
+        messages kept their values (`params` empty) is shown as it was stored."""
+        if not self.params:
+            return gettext(self.message)
+        try:
+            return gettext(self.message) % self.params
+        except (KeyError, TypeError, ValueError):  # a translation that lost a place
+            return self.message % self.params

@@ -157,15 +157,28 @@ def people_covering(perm: Perm, district: District | None) -> Q:
 
 
 def raise_alerts(
-    recipients: Iterable[int], kind: str, message: str, *, link: str, dedupe_key: str
+    recipients: Iterable[int],
+    kind: str,
+    message: str,
+    *,
+    link: str,
+    dedupe_key: str,
+    params: dict[str, str] | None = None,
 ) -> int:
-    """One alert per recipient, once per `dedupe_key`; returns how many were new."""
+    """One alert per recipient, once per `dedupe_key`; returns how many were new. `message` is
+    the untranslated text (marked with `gettext_noop`) with `%(name)s` places that `params`
+    fill: the reader's page puts it in the reader's language (`RegisterAlert.text`)."""
     ids = sorted(set(recipients))
     before = RegisterAlert.objects.filter(recipient_id__in=ids, dedupe_key=dedupe_key).count()
     RegisterAlert.objects.bulk_create(
         [
             RegisterAlert(
-                recipient_id=pk, kind=kind, message=message, link=link, dedupe_key=dedupe_key
+                recipient_id=pk,
+                kind=kind,
+                message=message,
+                params=params or {},
+                link=link,
+                dedupe_key=dedupe_key,
             )
             for pk in ids
         ],
@@ -200,8 +213,9 @@ def alert_covering(
     *,
     link: str,
     dedupe_key: str,
+    params: dict[str, str] | None = None,
 ) -> int:
     from muhafiz.accounts.models import User
 
     recipients = User.objects.filter(people_covering(perm, district)).values_list("pk", flat=True)
-    return raise_alerts(recipients, kind, message, link=link, dedupe_key=dedupe_key)
+    return raise_alerts(recipients, kind, message, link=link, dedupe_key=dedupe_key, params=params)

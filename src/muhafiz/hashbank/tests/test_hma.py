@@ -18,7 +18,7 @@ from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.hashing import hash_image
 from muhafiz.hashbank.index import build_index
-from muhafiz.hashbank.models import BankEntry
+from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 from muhafiz.hashbank.tests.conftest import TokenClient, digests, encode, picture
 from muhafiz.testing import People, signed_in
 
@@ -218,6 +218,25 @@ def test_bank_content_resolves_a_lookup_id(hma: dict[str, Any]) -> None:
     }
     assert with_signals["signals"] == {"pdq": hma["pdq"]}
     assert hma["caller"].get("/c/bank/HMA_BANK/content/999999").status_code == 404
+
+
+def test_bank_content_hides_a_row_of_an_import_still_running(hma: dict[str, Any]) -> None:
+    """A long import moves its rows in a chunk at a time; until it completes they are nobody's
+    to read, by lookup or by id."""
+    bank = Bank.objects.get(name="HMA_BANK")
+    running = BankImport.objects.create(
+        bank=bank,
+        source_name="running.txt",
+        source_sha256="2" * 64,
+        format="plain",
+        status=ImportStatus.RUNNING,
+    )
+    hidden = BankEntry.objects.create(bank=bank, md5="b" * 32, added_by=running)
+    url = f"/c/bank/HMA_BANK/content/{hidden.pk}"
+    assert hma["caller"].get(url).status_code == 404
+    running.status = ImportStatus.COMPLETED
+    running.save(update_fields=["status"])
+    assert hma["caller"].get(url).json()["id"] == hidden.pk
 
 
 def test_a_session_post_with_its_csrf_token_is_served(people: People, hma: dict[str, Any]) -> None:

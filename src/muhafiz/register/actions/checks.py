@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import record, record_read
 from muhafiz.cases.actions import refuse_victim_identity
@@ -108,7 +109,8 @@ def request_check(
             Perm.REGISTER_APPROVE,
             case.district,
             AlertKind.CHECK_REQUESTED,
-            _("A register check in %(case)s awaits your decision.") % {"case": case.reference},
+            gettext_noop("A register check in %(case)s awaits your decision."),
+            params={"case": case.reference},
             link=f"/register/checks/{check.pk}/",
             dedupe_key=f"check:{check.pk}",
         )
@@ -165,7 +167,8 @@ def decide_check(
         raise_alerts(
             [check.requested_by_id],
             AlertKind.CHECK_DECIDED,
-            _("Your register check in %(case)s was decided.") % {"case": check.case.reference},
+            gettext_noop("Your register check in %(case)s was decided."),
+            params={"case": check.case.reference},
             link=f"/register/checks/{check.pk}/",
             dedupe_key=f"decided:{check.pk}",
         )

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.accounts.models import User
 from muhafiz.audit.actions import record
@@ -410,15 +411,14 @@ def _absconder_alerts(fleeing: list[Registrant]) -> int:
             ).values_list("pk", flat=True)
         )
         for registrant in group:
-            message = _("%(code)s has not complied and is flagged as an absconder.") % {
-                "code": registrant.code
-            }
+            message = gettext_noop("%(code)s has not complied and is flagged as an absconder.")
             link = f"/register/registrants/{registrant.code}/"
             rows += [
                 RegisterAlert(
                     recipient_id=pk,
                     kind=AlertKind.ABSCONDER,
                     message=message,
+                    params={"code": registrant.code},
                     link=link,
                     dedupe_key=f"absconder:{registrant.pk}",
                 )

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import record
 from muhafiz.cases.models import Accused, IdentifierKind
@@ -167,8 +168,8 @@ def _conviction_from(actor: Any, event: StageEvent) -> Conviction | None:
             Perm.REGISTER_MANAGE,
             None,
             AlertKind.PENDING_ENTRY,
-            _("Conviction in %(case)s awaits review as %(code)s.")
-            % {"case": case.reference, "code": registrant.code},
+            gettext_noop("Conviction in %(case)s awaits review as %(code)s."),
+            params={"case": case.reference, "code": registrant.code},
             link=f"/register/registrants/{registrant.code}/",
             dedupe_key=f"pending:{conviction.pk}",
         )
@@ -270,8 +271,8 @@ def _acquitted_on_appeal(actor: Any, event: StageEvent) -> Conviction | None:
             Perm.REGISTER_MANAGE,
             None,
             AlertKind.REMOVAL_QUEUED,
-            _("Acquitted on appeal in %(case)s: remove %(code)s.")
-            % {"case": event.case.reference, "code": registrant.code},
+            gettext_noop("Acquitted on appeal in %(case)s: remove %(code)s."),
+            params={"case": event.case.reference, "code": registrant.code},
             link=f"/register/registrants/{registrant.code}/",
             dedupe_key=f"acquitted:{conviction.pk}",
         )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import District
@@ -89,8 +90,8 @@ def apply_for_organisation(
             Perm.REGISTER_MANAGE,
             district,
             AlertKind.ORGANISATION,
-            _("An organisation in %(district)s asks to be registered for vetting.")
-            % {"district": district.name},
+            gettext_noop("An organisation in %(district)s asks to be registered for vetting."),
+            params={"district": district.name},
             link="/register/organisations/",
             dedupe_key=f"organisation:{organisation.pk}",
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.accounts.models import User
 from muhafiz.audit.actions import record
@@ -82,9 +82,9 @@ def _check_rows(checks: list[CheckRequest]) -> list[RegisterAlert]:
         district = check.case.district
         if district.pk not in by_district:
             by_district[district.pk] = _recipients(Perm.REGISTER_APPROVE, district)
-        message = _("The register check in %(case)s is past its 48 hours without a decision.") % {
-            "case": check.case.reference
-        }
+        message = gettext_noop(
+            "The register check in %(case)s is past its 48 hours without a decision."
+        )
         # The prosecutors who may decide it, and the investigator waiting for it.
         for pk in {*by_district[district.pk], check.requested_by_id}:
             rows.append(
@@ -92,6 +92,7 @@ def _check_rows(checks: list[CheckRequest]) -> list[RegisterAlert]:
                     recipient_id=pk,
                     kind=AlertKind.CHECK_OVERDUE,
                     message=message,
+                    params={"case": check.case.reference},
                     link=f"/register/checks/{check.pk}/",
                     dedupe_key=f"check_overdue:{check.pk}",
                 )
@@ -103,15 +104,14 @@ def _review_rows(reviews: list[DueProcessRequest]) -> list[RegisterAlert]:
     rows: list[RegisterAlert] = []
     for item in reviews:
         registrant = item.registrant
-        message = _("The review asked by %(code)s is past its decision date.") % {
-            "code": registrant.code
-        }
+        message = gettext_noop("The review asked by %(code)s is past its decision date.")
         for pk in _recipients(Perm.REGISTER_MANAGE, registrant.district):
             rows.append(
                 RegisterAlert(
                     recipient_id=pk,
                     kind=AlertKind.REVIEW_OVERDUE,
                     message=message,
+                    params={"code": registrant.code},
                     link=f"/register/registrants/{registrant.code}/",
                     dedupe_key=f"review_overdue:{item.pk}",
                 )

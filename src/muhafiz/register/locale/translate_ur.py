@@ -398,6 +398,7 @@ UR.update(
         "An organisation asks to be registered for vetting": "ایک ادارہ جانچ کے لیے رجسٹریشن چاہتا ہے",
         "recipient": "وصول کنندہ",
         "message": "پیغام",
+        "message values": "پیغام کی قدریں",
         "link": "ربط",
         "once-only key": "ایک بار کی کلید",
         "a clock missed or met late": "کوئی میعاد چھوٹ گئی یا تاخیر سے پوری ہوئی",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from muhafiz.register.tests.conftest import RegisterPeople
 from muhafiz.testing import signed_in
@@ -32,3 +33,28 @@ def test_errors_are_translated_too(rp: RegisterPeople) -> None:
         },
     )
     assert "رضامندی 90 دن سے پرانی ہے" in response.content.decode()
+
+
+def test_an_alert_raised_in_english_reads_in_the_readers_language(rp: RegisterPeople) -> None:
+    """Alerts are raised by jobs with English active; the reader's page puts them in Urdu."""
+    from django.utils import translation
+
+    from muhafiz.register.models import AlertKind
+    from muhafiz.register.support import raise_alerts
+
+    with translation.override("en"):
+        raise_alerts(
+            [rp.register_officer.pk],
+            AlertKind.ABSCONDER,
+            gettext_noop("%(code)s has not complied and is flagged as an absconder."),
+            params={"code": "REG-000042"},
+            link="/register/",
+            dedupe_key="absconder:test",
+        )
+    client = signed_in(rp.register_officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = client.get("/register/").content.decode()
+    assert "REG-000042 نے تعمیل نہیں کی اور اسے مفرور قرار دیا گیا ہے۔" in html
+    assert "has not complied" not in html
+    english = signed_in(rp.register_officer).get("/register/").content.decode()
+    assert "REG-000042 has not complied and is flagged as an absconder." in english
