@@ -885,9 +885,10 @@ class RegisterAlert(models.Model):
     def text(self) -> str:
         """The message in the active language, its places filled. An alert written before
         messages kept their values (`params` empty) is shown as it was stored."""
-        if not self.params:
+        values: dict[str, str] = dict(self.params or {})
+        if not values:
             return gettext(self.message)
         try:
-            return gettext(self.message) % self.params
+            return gettext(self.message) % values
         except (KeyError, TypeError, ValueError):  # a translation that lost a place
-            return self.message % self.params
+            return str(self.message) % values
