@@ -512,11 +512,14 @@ def kept(args: argparse.Namespace) -> None:
     before = uptime()
     with tempfile.TemporaryDirectory(prefix=f"{args.database}-") as data_dir:
         configure(args.database, Path(data_dir))
+        from django.core.management import call_command
         from django.db import connection
 
         from muhafiz.core.permissions import SYSTEM
         from muhafiz.insights.actions import refresh_summaries
 
+        # A database kept by an earlier tree lacks the migrations landed since.
+        call_command("migrate", verbosity=0)
         data = counts()
         cpu = time.process_time()
         refresh = refresh_summaries(SYSTEM)
