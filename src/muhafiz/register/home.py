@@ -12,13 +12,6 @@ from muhafiz.core.home import PANEL_ROWS, REGISTER_PERMS, QueuePanel, QueueRow
 from muhafiz.core.permissions import Perm, granted_perms
 from muhafiz.register import selectors
 
-KINDS = {
-    "pending_entry": _("Entry to create from a conviction"),
-    "removal_due": _("Removal due"),
-    "absconder": _("Absconder"),
-    "check_awaiting": _("Register check awaiting your decision"),
-}
-
 
 def panels(principal: Any, *, now: datetime) -> QueuePanel | None:
     held = granted_perms(principal) & REGISTER_PERMS
@@ -29,7 +22,7 @@ def panels(principal: Any, *, now: datetime) -> QueuePanel | None:
         QueueRow(
             label=item.label,
             url=item.link,
-            badge=KINDS.get(item.kind, _("Due")),
+            badge=item.title,
             tone="missed" if item.due_at is not None and item.due_at <= now else "",
             when=item.due_at,
             key=f"register-{item.kind}-{item.label}",

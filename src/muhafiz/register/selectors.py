@@ -264,6 +264,24 @@ class DueItem:
     due_at: datetime | None
     link: str
 
+    @property
+    def title(self) -> str:
+        """What is due, in the reader's language."""
+        return str(DUE_KINDS.get(self.kind, _("Due")))
+
+
+DUE_KINDS = {
+    "pending_entry": _("Entry to create from a conviction"),
+    "removal_due": _("Removal due"),
+    "absconder": _("Absconder"),
+    "review_due": _("Review awaiting a decision"),
+    "organisation_applied": _("Organisation awaiting approval"),
+    "initial_due": _("Initial registration due"),
+    "verification_due": _("Verification due"),
+    "notification_due": _("Notification due"),
+    "check_awaiting": _("Register check awaiting your decision"),
+}
+
 
 def due_for(principal: Any, *, now: datetime | None = None, limit: int = 20) -> list[DueItem]:
     """What the register asks of `principal` now: the register officer's pending entries,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from muhafiz.register.tests.conftest import RegisterPeople
@@ -58,3 +61,29 @@ def test_an_alert_raised_in_english_reads_in_the_readers_language(rp: RegisterPe
     assert "has not complied" not in html
     english = signed_in(rp.register_officer).get("/register/").content.decode()
     assert "REG-000042 has not complied and is flagged as an absconder." in english
+
+
+def test_what_is_due_is_named_in_urdu_not_by_its_code(
+    rp: RegisterPeople, lahore_case: Any, accused: Any, convict: Any
+) -> None:
+    convict(lahore_case, accused, "2 years")  # a pending entry for the register officer
+    client = signed_in(rp.register_officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    html = client.get("/register/").content.decode()
+    assert "سزا سے بننے والا اندراج" in html
+    assert "pending_entry<" not in html and "— <bdi>pending_entry" not in html
+
+
+def test_every_kind_the_queue_names_has_a_title_in_both_languages() -> None:
+    from muhafiz.register.models import ObligationKind
+    from muhafiz.register.selectors import DUE_KINDS, DueItem
+
+    kinds = {"pending_entry", "removal_due", "absconder", "review_due", "organisation_applied"}
+    kinds |= {f"{kind}_due" for kind in ObligationKind.values} | {"check_awaiting"}
+    assert kinds <= set(DUE_KINDS)
+    for kind in kinds:
+        item = DueItem(kind, "REG-1", None, "/register/")
+        with translation.override("en"):
+            english = item.title
+        with translation.override("ur"):
+            assert item.title != english, kind
