@@ -74,6 +74,20 @@ def _kill(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    if connection.vendor == "postgresql":
+        # PostgreSQL ends a dead client's session (and frees its advisory locks) a moment after
+        # the process is gone, not at once: wait for that, as an operator's retry would.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                (others,) = cursor.fetchone()
+            if others == 0:
+                return
+            time.sleep(0.05)
 
 
 def _hash_list(path: Path, count: int, seed: int) -> Path:

@@ -202,7 +202,13 @@ def test_three_workers_drain_one_queue_without_running_a_task_twice(
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Seen once in three runs on RQ: a worker still in its warm shutdown after 30 s.
+                # What this test checks (no task run twice) is decided above; end it for good.
+                worker.kill()
+                worker.wait(timeout=30)
 
     results = [default_task_backend.get_result(job_id) for job_id in queued]
     assert {r.status for r in results} == {TaskResultStatus.SUCCESSFUL}, [
