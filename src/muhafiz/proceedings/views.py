@@ -24,6 +24,7 @@ from muhafiz.core import spreadsheet
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, has_perm, requires
+from muhafiz.core.revisions import changes
 from muhafiz.proceedings import actions, diary, selectors
 from muhafiz.proceedings.forms import (
     CorrectionForm,
@@ -294,12 +295,16 @@ def event_correct(request: HttpRequest, reference: str, event_id: int) -> HttpRe
         else:
             messages.success(request, _("Correction recorded; the deadlines follow it."))
             return redirect("proceedings:event", reference=case.reference, event_id=event.pk)
+    labels = {name: f.label or name for name, f in CorrectionForm.base_fields.items()}
     context = {
         "case": case,
         "event": event,
         "form": form,
         "void_form": VoidForm(),
-        "revisions": event.revisions.select_related("revised_by"),
+        "revisions": [
+            (revision, changes(revision.before, revision.after, labels))
+            for revision in event.revisions.select_related("revised_by")
+        ],
         "can_edit": case_rights(request.user, case)["edit"] and event.voided_at is None,
     }
     return render(request, "proceedings/event.html", context)

@@ -58,7 +58,10 @@ def test_investigator_corrects_an_fir_date_and_the_clock_follows(
     assert page.locator(".message--success").is_visible()
     history = page.locator("#event-history").inner_text()
     assert "FIR register checked" in history
-    assert fir.occurred_at.isoformat()[:16] in history
+    # The old and new dates in Pakistan time, as on the rest of the pages (not the stored UTC).
+    assert timezone.localtime(fir.occurred_at).strftime("%Y-%m-%d %H:%M") in history
+    assert corrected.strftime("%Y-%m-%d %H:%M") in history
+    assert fir.occurred_at.isoformat()[:16] not in history
     snap(page, f"proceedings-correct-{language}")
     after = Clock.objects.get(case=case, rule__code="challan_submitted")
     assert after.due_at < before and after.state == "missed"

@@ -201,7 +201,10 @@ def test_the_correction_page_records_and_shows_the_history(
     assert response.status_code == 302
     history = client.get(url).content.decode()
     assert "FIR register shows the 12th day" in history
-    assert fir.occurred_at.isoformat()[:16] in history  # the old value, kept
+    # The old value is kept, shown in Pakistan time as every date on the pages, not raw UTC.
+    assert timezone.localtime(fir.occurred_at).strftime("%Y-%m-%d %H:%M") in history
+    assert fir.occurred_at.isoformat()[:16] not in history
+    assert "occurred_at:" not in history  # the field in words, not its code
     # Someone outside the case cannot correct it.
     assert signed_in(people.kasur_investigator).post(url, {"reason": "x"}).status_code in {403, 404}
     # Voiding through the page.
@@ -254,3 +257,30 @@ def test_an_item_seized_years_before_the_report_must_be_confirmed(people: People
     assert "confirmed" in refused.value.message_dict
     details.confirmed = True
     assert evidence.create_item(people.lahore_investigator, case, details).label == "E1"
+
+
+def test_the_report_date_history_shows_old_and_new_dates_in_pakistan_time(
+    make_case: CaseFactory, people: People
+) -> None:
+    """A report received at 02:30 Pakistan time is 21:30 the day before in UTC: the history
+    must show the day and hour the officers know, not the stored UTC text."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    karachi = ZoneInfo("Asia/Karachi")
+    old = dt.datetime(2026, 3, 10, 2, 30, tzinfo=karachi)
+    new = dt.datetime(2026, 3, 9, 1, 15, tzinfo=karachi)
+    case = make_case(old)
+    actions.start_proceedings(people.lahore_investigator, case)
+    report = StageEvent.objects.get(case=case, code=StageCode.REPORT_RECEIVED)
+    actions.correct_stage_event(
+        people.lahore_investigator, report, occurred_at=new, reason="Diary entry says the 9th"
+    )
+    page = signed_in(people.lahore_investigator).get(
+        f"/proceedings/cases/{case.reference}/events/{report.pk}/"
+    )
+    history = page.content.decode().split('id="event-history"')[1].split("</section>")[0]
+    assert "2026-03-10 02:30" in history  # old, Pakistan time
+    assert "2026-03-09 01:15" in history  # new, Pakistan time
+    assert "2026-03-09T21:30" not in history and "+00:00" not in history
+    assert "When (Pakistan time)" in history  # the field in words, not its code
