@@ -11,12 +11,16 @@ The server is the local one CI uses (127.0.0.1:5432, user postgres).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -46,6 +50,62 @@ def configure(database: str, data_dir: Path) -> None:
     import django
 
     django.setup()
+
+
+def sql_literal(value: Any) -> str:
+    """A model field's default as a PostgreSQL literal (the few kinds defaults take)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, list | dict):
+        return sql_literal(json.dumps(value)) + "::jsonb"
+    if isinstance(value, datetime | date):
+        return sql_literal(value.isoformat())
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for a default of type {type(value).__name__}")
+
+
+def insert_select(model: Any, values: dict[str, str], source: str) -> str:
+    """`INSERT INTO <model's table> (…) SELECT … <source>` listing every column of the model.
+
+    `values` gives SQL expressions for the columns the generator decides (by column name); every
+    other column gets its database default, or what Django would save for it (the field's
+    default, "" for text, now() for `auto_now`/`auto_now_add`), or NULL when it may be NULL.
+    A NOT NULL column with none of these stops the benchmark naming it, so a column added to a
+    model later fills itself in or fails loudly, never silently."""
+    unknown = sorted(set(values) - {f.column for f in model._meta.concrete_fields})
+    if unknown:
+        raise SystemExit(f"benchmark: {model._meta.db_table} has no column {', '.join(unknown)}")
+    columns: list[str] = []
+    expressions: list[str] = []
+    for field in model._meta.concrete_fields:
+        column = field.column
+        if column in values:
+            expression = values[column]
+        elif field.primary_key or field.has_db_default():
+            continue
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            expression = "now()"
+        elif field.has_default() or (field.empty_strings_allowed and not field.null):
+            default = field.get_default()  # "" for text without a default, as Django saves
+            expression = "now()" if isinstance(default, datetime) else sql_literal(default)
+        elif field.null:
+            continue
+        else:
+            raise SystemExit(
+                f"benchmark: {model._meta.db_table}.{column} is NOT NULL and has no default: "
+                "give it a value in the generator"
+            )
+        columns.append(column)
+        expressions.append(expression)
+    return (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)})\n"
+        f"SELECT {', '.join(expressions)}\n{source}"
+    )
 
 
 def analyze() -> None:

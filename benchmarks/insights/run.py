@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cases.run import percentile
-from benchmarks.pg import PG, ROOT, analyze, configure, scratch_database
+from benchmarks.pg import PG, ROOT, analyze, configure, insert_select, scratch_database
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- insights:start -->", "<!-- insights:end -->"
@@ -65,15 +65,16 @@ def generate(first: int, last: int) -> None:
     victim each (one in eight with a second), events, clocks and referrals."""
     from django.db import connection
 
+    from muhafiz.cases.models import Case, Referral, Victim
+    from muhafiz.catalogue.models import Agency
+    from muhafiz.proceedings.models import CaseProgress, Clock, StageEvent
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM catalogue_agency WHERE code = 'PB-POLICE'")
         row = cursor.fetchone()
         if row is None:
-            cursor.execute(
-                "INSERT INTO catalogue_agency (code, name, name_ur, kind, source, verified, "
-                "active) VALUES ('PB-POLICE', 'Punjab Police', '', 'police', '', false, true) "
-                "RETURNING id"
-            )
+            values = {"code": "'PB-POLICE'", "name": "'Punjab Police'", "kind": "'police'"}
+            cursor.execute(insert_select(Agency, values, "") + " RETURNING id")
             row = cursor.fetchone()
         police = row[0]
         cursor.execute("SELECT id FROM catalogue_agency WHERE code <> 'PB-POLICE' LIMIT 3")
@@ -81,37 +82,44 @@ def generate(first: int, last: int) -> None:
         agency_array = "ARRAY[" + ",".join(str(a) for a in agencies) + "]"
         cursor.execute("SELECT code, id FROM catalogue_deadlinerule")
         rule = dict(cursor.fetchall())
-        facts = ", ".join(FACTS)
+        fact_shares = (1, 0.7, 0.3, 0.1, 0.2, 0.05, 0.03, 0.02, 0.02, 0.05)
         cursor.execute(
-            f"""
-            WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n
-                       FROM catalogue_district)
-            INSERT INTO cases_case (reference, district_id, agency_id, fir_number, summary,
-                                    status, reported_at, created_at, {facts})
-            SELECT 'B-' || g, d.ids[1 + (hashtext(g::text) & 1023) % d.n],
-                   ({agency_array})[1 + (g % {len(agencies)})], g || '/B', '',
-                   CASE WHEN random() < 0.12 THEN 'closed' ELSE 'open' END,
-                   now() - random() * interval '1095 days', now(),
-                   true, random() < 0.7, random() < 0.3, random() < 0.1, random() < 0.2,
-                   random() < 0.05, random() < 0.03, random() < 0.02, random() < 0.02,
-                   random() < 0.05
-            FROM generate_series({int(first)}, {int(last)}) AS g, d
-            """
+            "WITH d AS (SELECT array_agg(id ORDER BY id) AS ids, count(*) AS n "
+            "FROM catalogue_district) "
+            + insert_select(
+                Case,
+                {
+                    "reference": "'B-' || g",
+                    "district_id": "d.ids[1 + (hashtext(g::text) & 1023) % d.n]",
+                    "agency_id": f"({agency_array})[1 + (g % {len(agencies)})]",
+                    "fir_number": "g || '/B'",
+                    "status": "CASE WHEN random() < 0.12 THEN 'closed' ELSE 'open' END",
+                    "reported_at": "now() - random() * interval '1095 days'",
+                    **{
+                        fact: "true" if share == 1 else f"random() < {share}"
+                        for fact, share in zip(FACTS, fact_shares, strict=True)
+                    },
+                },
+                f"FROM generate_series({int(first)}, {int(last)}) AS g, d",
+            )
         )
         bands = "ARRAY['0-5','6-10','11-15','16-18','unknown']"
         cursor.execute(
-            f"""
-            INSERT INTO cases_victim (case_id, pseudonym, name, cnic, birth_date, guardian_name,
-                                      address, phones, gender, age_band, consent_sharing,
-                                      consent_referral, consent_statistics, created_at)
-            SELECT c.id, 'V-B-' || c.id || '-' || k, '', '', NULL, '', '', '',
-                   (ARRAY['girl','girl','boy','unknown'])[1 + (c.id + k) % 4],
-                   ({bands})[1 + (c.id * 7 + k) % 5],
-                   false, true, random() < 0.93, now()
-            FROM cases_case c, generate_series(1, 2) AS k
-            WHERE c.id >= (SELECT id FROM cases_case WHERE reference = 'B-{int(first)}')
-              AND (k = 1 OR c.id % 8 = 0)
-            """
+            insert_select(
+                Victim,
+                {
+                    "case_id": "c.id",
+                    "pseudonym": "'V-B-' || c.id || '-' || k",
+                    "gender": "(ARRAY['girl','girl','boy','unknown'])[1 + (c.id + k) % 4]",
+                    "age_band": f"({bands})[1 + (c.id * 7 + k) % 5]",
+                    "consent_sharing": "false",
+                    "consent_referral": "true",
+                    "consent_statistics": "random() < 0.93",
+                },
+                f"""FROM cases_case c, generate_series(1, 2) AS k
+                WHERE c.id >= (SELECT id FROM cases_case WHERE reference = 'B-{int(first)}')
+                  AND (k = 1 OR c.id % 8 = 0)""",
+            )
         )
         new_cases = (
             "SELECT id, reported_at FROM cases_case WHERE id >= "
@@ -149,12 +157,16 @@ def generate(first: int, last: int) -> None:
             ("judgment_delivered", "judgment", "outcome"),
         ):
             cursor.execute(
-                f"""
-                INSERT INTO proceedings_stageevent (case_id, code, occurred_at, outcome,
-                    sentence, note, recorded_at, void_reason)
-                SELECT case_id, '{code}', {column}, {outcome}, '', '', now(), ''
-                FROM bench_steps WHERE {column} IS NOT NULL
-                """
+                insert_select(
+                    StageEvent,
+                    {
+                        "case_id": "case_id",
+                        "code": f"'{code}'",
+                        "occurred_at": column,
+                        "outcome": outcome,
+                    },
+                    f"FROM bench_steps WHERE {column} IS NOT NULL",
+                )
             )
         # Clocks: report → FIR (2 hours, missing children), FIR → challan (14 days).
         for code, start, end, span, cond in (
@@ -162,49 +174,61 @@ def generate(first: int, last: int) -> None:
             ("challan_submitted", "fir_registered", "challan_submitted", "14 days", False),
         ):
             missing_only = "AND c.missing_child" if cond else ""
+            due = f"s.occurred_at + interval '{span}'"
             cursor.execute(
-                f"""
-                INSERT INTO proceedings_clock (case_id, rule_id, started_at, due_at,
-                    due_soon_at, stopped_at, state, alerted_state, start_event_id, end_event_id,
-                    missed_at)
-                SELECT s.case_id, {rule[code]}, s.occurred_at, s.occurred_at + interval '{span}',
-                       s.occurred_at + interval '{span}' * 0.75, e.occurred_at,
-                       CASE WHEN e.id IS NULL AND s.occurred_at + interval '{span}' < now()
-                                THEN 'missed'
+                insert_select(
+                    Clock,
+                    {
+                        "case_id": "s.case_id",
+                        "rule_id": str(rule[code]),
+                        "started_at": "s.occurred_at",
+                        "due_at": due,
+                        "due_soon_at": f"s.occurred_at + interval '{span}' * 0.75",
+                        "stopped_at": "e.occurred_at",
+                        "state": f"""CASE WHEN e.id IS NULL AND {due} < now() THEN 'missed'
                             WHEN e.id IS NULL THEN 'pending'
-                            WHEN e.occurred_at <= s.occurred_at + interval '{span}' THEN 'met'
-                            ELSE 'met_late' END,
-                       '', s.id, e.id, NULL
-                FROM proceedings_stageevent s
-                JOIN bench_steps b ON b.case_id = s.case_id
-                JOIN cases_case c ON c.id = s.case_id
-                LEFT JOIN proceedings_stageevent e ON e.case_id = s.case_id AND e.code = '{end}'
-                WHERE s.code = '{start}' {missing_only}
-                """
+                            WHEN e.occurred_at <= {due} THEN 'met'
+                            ELSE 'met_late' END""",
+                        "start_event_id": "s.id",
+                        "end_event_id": "e.id",
+                    },
+                    f"""FROM proceedings_stageevent s
+                    JOIN bench_steps b ON b.case_id = s.case_id
+                    JOIN cases_case c ON c.id = s.case_id
+                    LEFT JOIN proceedings_stageevent e
+                        ON e.case_id = s.case_id AND e.code = '{end}'
+                    WHERE s.code = '{start}' {missing_only}""",
+                )
             )
+        latest = "coalesce(judgment, challan, fir, report)"
         cursor.execute(
-            """
-            INSERT INTO proceedings_caseprogress
-                (case_id, stage, stage_since, last_event_at, adjournments)
-            SELECT case_id,
-                   CASE WHEN judgment IS NOT NULL THEN 'judgment_delivered'
+            insert_select(
+                CaseProgress,
+                {
+                    "case_id": "case_id",
+                    "stage": """CASE WHEN judgment IS NOT NULL THEN 'judgment_delivered'
                         WHEN challan IS NOT NULL THEN 'challan_submitted'
                         WHEN fir IS NOT NULL THEN 'fir_registered'
-                        ELSE 'report_received' END,
-                   coalesce(judgment, challan, fir, report),
-                   coalesce(judgment, challan, fir, report),
-                   0
-            FROM bench_steps
-            """
+                        ELSE 'report_received' END""",
+                    "stage_since": latest,
+                    "last_event_at": latest,
+                },
+                "FROM bench_steps",
+            )
         )
         cursor.execute(
-            """
-            INSERT INTO cases_referral (case_id, victim_id, needs, status, decision_note,
-                                        created_at)
-            SELECT v.case_id, v.id, 'counselling', 'requested', '', b.report + interval '3 days'
-            FROM cases_victim v JOIN bench_steps b ON b.case_id = v.case_id
-            WHERE b.r3 < 0.1
-            """
+            insert_select(
+                Referral,
+                {
+                    "case_id": "v.case_id",
+                    "victim_id": "v.id",
+                    "needs": "'counselling'",
+                    "status": "'requested'",
+                    "created_at": "b.report + interval '3 days'",
+                },
+                """FROM cases_victim v JOIN bench_steps b ON b.case_id = v.case_id
+                WHERE b.r3 < 0.1""",
+            )
         )
         cursor.execute("DROP TABLE bench_steps")
     analyze()
