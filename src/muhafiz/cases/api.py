@@ -498,7 +498,7 @@ def my_alerts(request: HttpRequest, unread: bool = False) -> Any:
             case=a.case.reference if a.case is not None else None,
             link=a.link,
             kind=a.kind,
-            message=a.message,
+            message=a.text(),
             created_at=a.created_at,
             read=a.read_at is not None,
         )

@@ -43,7 +43,7 @@ def _alerts(principal: Any) -> QueuePanel:
             ),
             badge=alert.get_kind_display(),
             tone="missed" if alert.kind == "clock_missed" else "",
-            detail=alert.message,
+            detail=alert.text(),
             when=alert.created_at,
             post_url=reverse("cases:alert_read", args=[alert.pk]),
             post_label=_("Mark read"),

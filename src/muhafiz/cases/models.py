@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.fields import BlindIndexField, EncryptedDateField, EncryptedTextField
 from muhafiz.core.permissions import Scope
+from muhafiz.core.words import in_words
 
 
 class CaseStatus(models.TextChoices):
@@ -308,7 +309,12 @@ class Alert(models.Model):
     )
     link = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    # The untranslated text with `%(name)s` places and their values (references, codes, catalogue
+    # names in both languages; see core.words): put into the reader's language when shown
+    # (`text`), not in the language of whoever or whatever raised it. Alerts raised before
+    # (`params` empty) hold a finished English sentence and are shown as stored.
     message = models.CharField(max_length=500)
+    params = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -318,6 +324,10 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="alert_once")
         ]
+
+    def text(self) -> str:
+        """The message in the active language, its places filled."""
+        return in_words(self.message, self.params)
 
 
 # --- parties ------------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import record
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY, U64, MihLayout, PdqIndex, hex_to_words
 from muhafiz.cases.actions import raise_alert
 from muhafiz.cases.models import Accused, AlertKind, Case, TeamMember, TeamRole
 from muhafiz.core.permissions import SYSTEM
+from muhafiz.core.words import in_words, names, phrase
 from muhafiz.evidence.models import CaseLink, LinkKind, MediaFile, Scan
 
 MAX_DISTANCE = 31
@@ -245,6 +246,10 @@ def record_link(found: Found, *, alert: bool = True) -> CaseLink | None:
 
 def officer_contact(case: Case) -> str:
     """The investigating officer of `case` as the other team may see them: name and phone."""
+    return str(_value_words(_contact(case)))
+
+
+def _contact(case: Case) -> str | dict[str, Any]:
     member = (
         TeamMember.objects.filter(case=case, team_role=TeamRole.INVESTIGATOR)
         .select_related("user")
@@ -252,45 +257,55 @@ def officer_contact(case: Case) -> str:
         .first()
     )
     if member is None:
-        return _("no investigating officer named yet")
+        return phrase(gettext_noop("no investigating officer named yet"))
     user = member.user
     name = user.get_full_name() or user.username
     return f"{name}, {user.phone}" if user.phone else name
 
 
 def describe(link: CaseLink) -> str:
+    return str(_value_words(_what(link)))
+
+
+def _what(link: CaseLink) -> dict[str, Any]:
+    """What `link` shares, untranslated with its values (core.words)."""
     if link.kind == LinkKind.SHA256:
-        return _("the same file (SHA-256 %(h)s…)") % {"h": link.shared[:12]}
+        return phrase(gettext_noop("the same file (SHA-256 %(h)s…)"), h=link.shared[:12])
     if link.kind == LinkKind.PDQ:
-        return _("a near-identical image (PDQ distance %(d)d)") % {"d": link.distance}
-    labels = link.shared.replace("~", " / ")
-    return _("an accused's %(kind)s (accused %(labels)s)") % {
-        "kind": _identifier_word(link.kind),
-        "labels": labels,
-    }
+        return phrase(gettext_noop("a near-identical image (PDQ distance %(d)d)"), d=link.distance)
+    return phrase(
+        gettext_noop("an accused's %(kind)s (accused %(labels)s)"),
+        kind=phrase(_IDENTIFIER_WORDS.get(link.kind, link.kind)),
+        labels=link.shared.replace("~", " / "),
+    )
 
 
-def _identifier_word(kind: str) -> str:
-    return {
-        "cnic": _("CNIC"),
-        "phone": _("phone number"),
-        "handle": _("online handle"),
-        "email": _("e-mail address"),
-    }.get(kind, kind)
+_IDENTIFIER_WORDS = {
+    "cnic": gettext_noop("CNIC"),
+    "phone": gettext_noop("phone number"),
+    "handle": gettext_noop("online handle"),
+    "email": gettext_noop("e-mail address"),
+}
 
 
-def alert_message(link: CaseLink, other: Case, more: int = 0) -> str:
-    what = describe(link)
+def _value_words(value: str | dict[str, Any]) -> str:
+    return in_words("%(v)s", {"v": value})
+
+
+def alert_message(link: CaseLink, other: Case, more: int = 0) -> tuple[str, dict[str, Any]]:
+    """The alert about `link` to the team of the case that is not `other`: its untranslated
+    text and values, put into the reader's language when the alert is read."""
+    what = _what(link)
     if more:
-        what = _("%(what)s and %(n)d more") % {"what": what, "n": more}
-    return _(
+        what = phrase(gettext_noop("%(what)s and %(n)d more"), what=what, n=more)
+    return gettext_noop(
         "Case %(other)s (%(district)s) shares %(what)s with this case. "
         "Its investigating officer: %(contact)s."
-    ) % {
+    ), {
         "other": other.reference,
-        "district": other.district.name,
+        "district": names(other.district.name, other.district.name_ur),
         "what": what,
-        "contact": officer_contact(other),
+        "contact": _contact(other),
     }
 
 
@@ -306,7 +321,7 @@ def alert_both_teams(link: CaseLink, *, more: int = 0) -> int:
     raised = 0
     for this_id, other_id in ((link.case_a_id, link.case_b_id), (link.case_b_id, link.case_a_id)):
         this, other = cases[this_id], cases[other_id]
-        message = alert_message(link, other, more)
+        message, params = alert_message(link, other, more)
         users: dict[int, Any] = {}
         for member in TeamMember.objects.filter(case=this).select_related("user"):
             users[member.user_id] = member.user
@@ -317,6 +332,7 @@ def alert_both_teams(link: CaseLink, *, more: int = 0) -> int:
                 user,
                 AlertKind.CROSS_CASE_LINK,
                 message,
+                params=params,
                 dedupe_key=f"evidence-link:{link.pk}:{this.pk}",
             )
             raised += int(created)

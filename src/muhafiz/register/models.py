@@ -14,13 +14,13 @@ import re
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.fields import BlindIndexField, EncryptedTextField
 from muhafiz.core.permissions import Scope
+from muhafiz.core.words import in_words
 from muhafiz.proceedings.models import CLOCK_STATES
 
 REASON_LENGTH = 2000
@@ -885,10 +885,4 @@ class RegisterAlert(models.Model):
     def text(self) -> str:
         """The message in the active language, its places filled. An alert written before
         messages kept their values (`params` empty) is shown as it was stored."""
-        values: dict[str, str] = dict(self.params or {})
-        if not values:
-            return gettext(self.message)
-        try:
-            return gettext(self.message) % values
-        except (KeyError, TypeError, ValueError):  # a translation that lost a place
-            return str(self.message) % values
+        return in_words(self.message, self.params)

@@ -3,9 +3,10 @@ system's; a person marks their own alert read."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,7 @@ def raise_alert(
     *,
     dedupe_key: str,
     link: str = "",
+    params: dict[str, Any] | None = None,
 ) -> tuple[Alert, bool]:
     """Tell `recipient` about something on `case`, once: a second call with the same
     `dedupe_key` for the same person changes nothing and returns the existing alert.
@@ -44,7 +46,9 @@ def raise_alert(
     `case=None` and the path of its page as `link` (a path on this site, no identity in it).
 
     The system raises alerts (after the commit of the action that causes them), so `actor` is
-    `SYSTEM`. Messages name cases by reference and victims by code, never by name.
+    `SYSTEM`. Messages name cases by reference and victims by code, never by name. `message` is
+    untranslated (`gettext_noop`) with `%(name)s` places, their values in `params` (see
+    core.words): the alert is put into words in the language of whoever reads it.
     """
     check_system(actor)
     if kind not in AlertKind.values:
@@ -55,7 +59,13 @@ def raise_alert(
         alert, created = Alert.objects.get_or_create(
             recipient=recipient,
             dedupe_key=dedupe_key[:200],
-            defaults={"case": case, "kind": kind, "message": message[:500], "link": link[:200]},
+            defaults={
+                "case": case,
+                "kind": kind,
+                "message": message[:500],
+                "params": params or {},
+                "link": link[:200],
+            },
         )
     return alert, created
 
@@ -68,6 +78,7 @@ class TeamNotice:
     kind: str
     message: str
     dedupe_key: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def raise_team_alerts(actor: Any, notices: Seq[TeamNotice], team_roles: Iterable[str]) -> int:
@@ -94,11 +105,11 @@ def raise_team_alerts(actor: Any, notices: Seq[TeamNotice], team_roles: Iterable
 def _insert_team_alerts_in_sql(notices: Seq[TeamNotice], roles: list[str]) -> int:
     sql = f"""
         INSERT INTO {Alert._meta.db_table}
-            (recipient_id, case_id, kind, message, dedupe_key, created_at, link)
+            (recipient_id, case_id, kind, message, params, dedupe_key, created_at, link)
         SELECT DISTINCT ON (tm.user_id, n.dedupe_key)
-            tm.user_id, n.case_id, n.kind, n.message, n.dedupe_key, now(), ''
-        FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[])
-            AS n(case_id, kind, message, dedupe_key)
+            tm.user_id, n.case_id, n.kind, n.message, n.params::jsonb, n.dedupe_key, now(), ''
+        FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])
+            AS n(case_id, kind, message, params, dedupe_key)
         JOIN {TeamMember._meta.db_table} tm
             ON tm.case_id = n.case_id AND tm.team_role = ANY(%s)
         ON CONFLICT (recipient_id, dedupe_key) DO NOTHING
@@ -107,6 +118,7 @@ def _insert_team_alerts_in_sql(notices: Seq[TeamNotice], roles: list[str]) -> in
         [n.case_id for n in notices],
         [n.kind for n in notices],
         [n.message[:500] for n in notices],
+        [json.dumps(n.params) for n in notices],
         [n.dedupe_key[:200] for n in notices],
         roles,
     ]
@@ -132,6 +144,7 @@ def _insert_team_alerts(notices: Seq[TeamNotice], roles: list[str]) -> int:
                     case_id=notice.case_id,
                     kind=notice.kind,
                     message=notice.message[:500],
+                    params=notice.params,
                     dedupe_key=key,
                 ),
             )

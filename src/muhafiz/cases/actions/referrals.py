@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
@@ -118,8 +119,8 @@ def refer_victim(
                     case,
                     officer,
                     AlertKind.REFERRAL,
-                    _("%(code)s of case %(ref)s was referred to you.")
-                    % {"code": victim.pseudonym, "ref": case.reference},
+                    gettext_noop("%(code)s of case %(ref)s was referred to you."),
+                    params={"code": victim.pseudonym, "ref": case.reference},
                     dedupe_key=f"referral:{referral.pk}",
                 )
             )

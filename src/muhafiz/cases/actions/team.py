@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
@@ -35,6 +36,7 @@ from muhafiz.core.permissions import (
     same_principal,
     user_pk,
 )
+from muhafiz.core.words import msgid, phrase
 
 # --- the team -----------------------------------------------------------------------------------
 
@@ -88,8 +90,8 @@ def _put_on_team(
                 case,
                 user,
                 AlertKind.TEAM,
-                _("You were added to case %(ref)s as %(role)s.")
-                % {"ref": case.reference, "role": TeamRole(team_role).label},
+                gettext_noop("You were added to case %(ref)s as %(role)s."),
+                params={"ref": case.reference, "role": phrase(msgid(TeamRole(team_role).label))},
                 dedupe_key=f"team:{case.pk}:{team_role}",
             )
         )
@@ -194,8 +196,11 @@ def _tell_supervisors(join: TeamJoinRequest) -> None:
                 case,
                 supervisor,
                 AlertKind.TEAM_REQUEST,
-                _("A request to join case %(ref)s as %(role)s waits for your decision.")
-                % {"ref": case.reference, "role": TeamRole(join.team_role).label},
+                gettext_noop("A request to join case %(ref)s as %(role)s waits for your decision."),
+                params={
+                    "ref": case.reference,
+                    "role": phrase(msgid(TeamRole(join.team_role).label)),
+                },
                 dedupe_key=f"team-request:{join.pk}",
             )
 

@@ -124,7 +124,7 @@ def test_the_investigator_is_told_the_referral_matched_the_case(
     alert = Alert.objects.filter(
         kind=AlertKind.REPORT_MATCH, recipient__username="inv.lahore"
     ).first()
-    assert alert is not None and DEMO_TIP_ID in alert.message
+    assert alert is not None and DEMO_TIP_ID in alert.text()
     page = open_home(browser, live_server, "inv.lahore", language)
     page.goto(f"{live_server.url}/cases/alerts/")
     assert DEMO_TIP_ID in page.content()

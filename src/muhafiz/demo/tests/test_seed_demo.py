@@ -289,7 +289,7 @@ def test_the_demo_seeds_intake_a_web_report_a_call_and_a_matching_referral(db: N
     # teams are alerted with the referral's id.
     matched = set(TipMatch.objects.filter(tip=tip).values_list("case__summary", flat=True))
     assert matched and all(s.startswith(MARKER) for s in matched)
-    assert Alert.objects.filter(kind=AlertKind.REPORT_MATCH, message__contains=DEMO_TIP_ID).exists()
+    assert Alert.objects.filter(kind=AlertKind.REPORT_MATCH, params__tip=DEMO_TIP_ID).exists()
     # The receipt printed once brings the reply back.
     found = re.search(r"receipt (\S+) and passphrase (\S+)", output)
     assert found is not None and found.group(1) == web.receipt_code

@@ -77,13 +77,13 @@ def test_lahore_and_kasur_scans_sharing_a_file_and_a_near_copy_alert_both_teams(
             own = lahore_case if user != people.kasur_investigator else kasur_case
             other = kasur_case if own == lahore_case else lahore_case
             assert alert.case == own
-            assert other.reference in alert.message
-            assert VICTIM_NAME not in alert.message and VICTIM_CNIC not in alert.message
+            assert other.reference in alert.text()
+            assert VICTIM_NAME not in alert.text() and VICTIM_CNIC not in alert.text()
     kasur_alert = Alert.objects.filter(recipient=people.kasur_investigator).first()
     assert kasur_alert is not None
-    assert "Imran Lahori, 042-99990001" in kasur_alert.message
+    assert "Imran Lahori, 042-99990001" in kasur_alert.text()
     lahore_alert = Alert.objects.filter(recipient=people.lahore_investigator).first()
-    assert lahore_alert is not None and "Saima Kasuri" in lahore_alert.message
+    assert lahore_alert is not None and "Saima Kasuri" in lahore_alert.text()
 
     # A second import of the same scan file changes no link and raises no alert again.
     before = Alert.objects.count()

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.catalogue.models import DeadlineRule, District
 from muhafiz.core.permissions import PrincipalKind, Scope, principal_kind
@@ -167,9 +168,7 @@ def _send_urgent_alerts(report_id: int) -> int:
 
     report = Report.objects.get(pk=report_id)
     link = reverse("intake:report", args=[report.reference])
-    message = _("Urgent: a child may be in danger now (report %(ref)s).") % {
-        "ref": report.reference
-    }
+    message = gettext_noop("Urgent: a child may be in danger now (report %(ref)s).")
     new = 0
     for person in _urgent_recipients(report.district_id):
         _alert, created = raise_alert(
@@ -178,6 +177,7 @@ def _send_urgent_alerts(report_id: int) -> int:
             person,
             AlertKind.URGENT_REPORT,
             message,
+            params={"ref": report.reference},
             dedupe_key=f"intake.urgent:{report.pk}",
             link=link,
         )

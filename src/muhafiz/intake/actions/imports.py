@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import ObjectRef, record, record_many
 from muhafiz.catalogue.gazetteer import Gazetteer
@@ -505,10 +506,10 @@ def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, 
                 cases.TeamNotice(
                     case_id=row.case_id,
                     kind=AlertKind.REPORT_MATCH,
-                    message=(
-                        f"CyberTipline referral {row.tip.report_id_ncmec} "
-                        f"({row.tip.report.reference}) matches this case"
+                    message=gettext_noop(
+                        "CyberTipline referral %(tip)s (%(ref)s) matches this case."
                     ),
+                    params={"tip": row.tip.report_id_ncmec, "ref": row.tip.report.reference},
                     dedupe_key=f"intake.tipmatch:{row.tip.pk}:{row.case_id}",
                 ),
             )

@@ -70,7 +70,7 @@ def test_an_accused_phone_and_e_mail_added_later_alert_the_team_once(
     assert (match.kind, match.case_id) == ("accused", lahore_case.pk)
     alerts = _report_match_alerts(lahore_case)
     assert alerts.exists()
-    assert all("6600001" in a.message and "7654321" not in a.message for a in alerts)
+    assert all("6600001" in a.text() and "7654321" not in a.text() for a in alerts)
     first = alerts.count()
 
     # The e-mail added to the same accused later: a second match, no second alert.

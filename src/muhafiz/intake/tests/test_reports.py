@@ -151,7 +151,7 @@ def test_danger_now_alerts_the_districts_ssoiu_and_cpu_once(
     assert Alert.objects.filter(kind=AlertKind.URGENT_REPORT).count() == 3
     alert = Alert.objects.filter(kind=AlertKind.URGENT_REPORT).first()
     assert alert is not None and alert.case is None and report.reference in alert.link
-    assert CHILD_NAME not in alert.message
+    assert CHILD_NAME not in alert.text()
 
 
 def test_a_helpline_call_is_the_same_record_with_the_same_urgent_path(

@@ -12,13 +12,14 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from muhafiz.audit.actions import record
 from muhafiz.cases.actions import TeamNotice, raise_team_alerts
 from muhafiz.cases.models import AlertKind, Case, TeamRole
 from muhafiz.catalogue.models import DeadlineRule
 from muhafiz.core.permissions import SYSTEM, Perm, check_perm, check_system
+from muhafiz.core.words import moment, names
 from muhafiz.proceedings.clocks import ALERT_STATES, ClockState, clock_state, deadline_for
 from muhafiz.proceedings.models import Clock, Holiday, StageCode, StageEvent
 
@@ -77,12 +78,12 @@ def _condition_holds(
     return bool(getattr(case, condition, False))
 
 
+def _local(when: datetime) -> str:
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+
+
 def _holiday_dates() -> frozenset[date]:
     return frozenset(Holiday.objects.values_list("date", flat=True))
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 # --- deriving a case's clocks -------------------------------------------------------------------
@@ -257,6 +258,7 @@ class _ClockNotice:
     case_id: int
     reference: str
     rule_name: str
+    rule_name_ur: str
     due_at: datetime
     accused_label: str | None
 
@@ -269,19 +271,39 @@ class _ClockNotice:
         missed = self.state == ClockState.MISSED
         return AlertKind.CLOCK_MISSED if missed else AlertKind.CLOCK_DUE_SOON
 
-    def message(self) -> str:
-        if self.state == ClockState.MISSED:
-            text = _("Deadline missed: %(rule)s in case %(case)s was due %(due)s.")
+    def words(self) -> tuple[str, dict[str, Any]]:
+        """The alert's untranslated text and values (core.words), put into the reader's
+        language when it is read."""
+        missed = self.state == ClockState.MISSED
+        if self.accused_label:
+            text = (
+                gettext_noop(
+                    "Deadline missed: %(rule)s in case %(case)s was due %(due)s. "
+                    "Accused: %(accused)s."
+                )
+                if missed
+                else gettext_noop(
+                    "Deadline nearly due: %(rule)s in case %(case)s is due %(due)s. "
+                    "Accused: %(accused)s."
+                )
+            )
+        elif missed:
+            text = gettext_noop("Deadline missed: %(rule)s in case %(case)s was due %(due)s.")
         else:
-            text = _("Deadline nearly due: %(rule)s in case %(case)s is due %(due)s.")
-        message = text % {
-            "rule": self.rule_name,
+            text = gettext_noop("Deadline nearly due: %(rule)s in case %(case)s is due %(due)s.")
+        params: dict[str, Any] = {
+            "rule": names(self.rule_name, self.rule_name_ur),
             "case": self.reference,
-            "due": _local(self.due_at),
+            "due": moment(self.due_at),
         }
         if self.accused_label:
-            message += " " + _("Accused: %(accused)s.") % {"accused": self.accused_label}
-        return message[:500]
+            params["accused"] = self.accused_label
+        return text, params
+
+
+def _team_notice(notice: _ClockNotice) -> TeamNotice:
+    message, params = notice.words()
+    return TeamNotice(notice.case_id, notice.kind, message, notice.dedupe_key, params)
 
 
 ALERT_BATCH = 5000
@@ -304,7 +326,14 @@ def raise_clock_alerts(actor: Any, clock_ids: Sequence[int] | None = None) -> tu
     notices = [
         _ClockNotice(*row)
         for row in pending.order_by("pk").values_list(
-            "pk", "state", "case_id", "case__reference", "rule__name", "due_at", "accused__label"
+            "pk",
+            "state",
+            "case_id",
+            "case__reference",
+            "rule__name",
+            "rule__name_ur",
+            "due_at",
+            "accused__label",
         )
     ]
     alerts = 0
@@ -313,7 +342,7 @@ def raise_clock_alerts(actor: Any, clock_ids: Sequence[int] | None = None) -> tu
         with transaction.atomic():
             alerts += raise_team_alerts(
                 actor,
-                [TeamNotice(n.case_id, n.kind, n.message(), n.dedupe_key) for n in batch],
+                [_team_notice(n) for n in batch],
                 ALERT_RECIPIENT_ROLES,
             )
             by_state: dict[str, list[int]] = {}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import override
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.models import Alert, AlertKind, CaseStatus
@@ -14,7 +16,7 @@ from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
 from muhafiz.proceedings.tests.conftest import START, CaseFactory, accused_on
-from muhafiz.testing import People
+from muhafiz.testing import People, signed_in
 
 
 def _counts() -> tuple[int, int, int]:
@@ -246,7 +248,7 @@ def test_a_missed_deadline_alerts_supervisor_and_prosecutor_once(
     assert due_soon.count() == 2
     # Nobody else on or off the case hears of it; the investigator sees it on the timeline.
     assert not Alert.objects.filter(recipient=people.lahore_investigator).exists()
-    assert "FIR" in missed[0].message and case.reference in missed[0].message
+    assert "FIR" in missed[0].text() and case.reference in missed[0].text()
 
 
 def test_a_late_fir_turns_the_missed_clock_into_met_late(
@@ -299,5 +301,49 @@ def test_a_backlog_of_missed_clocks_alerts_in_bulk_once(
     assert Alert.objects.filter(kind=AlertKind.CLOCK_MISSED).count() == 18
     fir = Clock.objects.get(case=cases[0], rule__code="fir_missing_child")
     alert = Alert.objects.get(recipient=people.prosecutor, dedupe_key=f"clock:{fir.pk}:missed")
-    assert alert.message.startswith("Deadline missed: FIR registered for a missing")
-    assert cases[0].reference in alert.message and "2026-03-20 18:00" in alert.message
+    assert alert.text().startswith("Deadline missed: FIR registered for a missing")
+    assert cases[0].reference in alert.text() and "2026-03-20 18:00" in alert.text()
+
+
+def test_an_alert_the_job_raised_in_english_reads_in_urdu_on_an_urdu_page(
+    make_case: CaseFactory, people: People
+) -> None:
+    # The job runs with English active; what it stores is the untranslated text and its values,
+    # put into words when read: the same alert is Urdu on an Urdu page, English on an English one.
+    case = make_case(START, missing_child=True)
+    actions.start_proceedings(people.lahore_investigator, case, now=START)
+    with override("en"):
+        actions.evaluate_clocks(SYSTEM, now=START + timedelta(days=2))
+    fir = Clock.objects.get(case=case, rule__code="fir_missing_child")
+    alert = Alert.objects.get(recipient=people.prosecutor, dedupe_key=f"clock:{fir.pk}:missed")
+    assert alert.params["case"] == case.reference and "مدت" not in alert.message
+    client = signed_in(people.prosecutor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    for page in ("/cases/alerts/", "/"):
+        html = client.get(page).content.decode()
+        assert "مدت گزر گئی: مقدمہ" in html, page
+        assert "لاپتہ یا اغوا شدہ بچے کی ایف آئی آر کا اندراج" in html, page
+        assert "Deadline missed: FIR registered" not in html, page
+    api = client.get("/api/v1/cases/alerts").json()
+    assert any(a["message"].startswith("مدت گزر گئی") for a in api)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Deadline missed: FIR registered" in client.get("/cases/alerts/").content.decode()
+
+
+def test_an_alert_stored_before_alerts_kept_their_values_reads_as_stored(
+    make_case: CaseFactory, people: People
+) -> None:
+    case = make_case(START, missing_child=True)
+    Alert.objects.create(
+        recipient=people.prosecutor,
+        case=case,
+        kind=AlertKind.CLOCK_MISSED,
+        message="Deadline missed: FIR in case X was due 2026-03-20 18:00 (100%).",
+        dedupe_key="old",
+    )
+    client = signed_in(people.prosecutor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    assert (
+        "FIR in case X was due 2026-03-20 18:00 (100%)."
+        in client.get("/cases/alerts/").content.decode()
+    )

@@ -1,0 +1,66 @@
+"""Messages stored untranslated and put into the reader's language when read (issue 15).
+
+A stored notice keeps its English text with `%(name)s` places (marked with `gettext_noop` where
+it is written, so the catalogues carry it) and the values of those places as JSON. A value is
+either plain text (a reference, a code) or one of these, put into words in turn:
+
+- `{"msg": text, "params": {...}}`: another untranslated text with its own values;
+- `{"en": name, "ur": name}`: a catalogue name kept in both languages;
+- `{"at": ISO 8601 time}`: a moment, shown in local time.
+
+`in_words` does the reading; `phrase`, `names` and `moment` build the values.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import get_language, gettext, override
+
+
+def phrase(message: str, **params: Any) -> dict[str, Any]:
+    """A nested message value: `message` untranslated, its places' values in `params`."""
+    return {"msg": str(message), "params": params}
+
+
+def msgid(label: Any) -> str:
+    """The untranslated text of a lazy label (a choice's label, whatever language is active)."""
+    with override(None):
+        return str(label)
+
+
+def names(english: str, urdu: str = "") -> dict[str, str]:
+    """A catalogue name in both languages."""
+    return {"en": english, "ur": urdu}
+
+
+def moment(when: datetime.datetime) -> dict[str, str]:
+    return {"at": when.isoformat()}
+
+
+def in_words(message: str, params: Mapping[str, Any] | None) -> str:
+    """`message` in the active language with its places filled. A message stored before it kept
+    its values (no `params`) is shown as it was stored."""
+    if not params:
+        return gettext(message) if message else ""
+    values = {key: _value(value) for key, value in params.items()}
+    try:
+        return gettext(message) % values
+    except (KeyError, TypeError, ValueError):  # a translation that lost or misspelt a place
+        return message % values
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if "msg" in value:
+            return in_words(str(value["msg"]), value.get("params") or {})
+        if "at" in value:
+            when = datetime.datetime.fromisoformat(str(value["at"]))
+            return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+        if "en" in value:
+            urdu = str(value.get("ur") or "")
+            return urdu if urdu and (get_language() or "").startswith("ur") else value["en"]
+    return value
