@@ -55,6 +55,12 @@ def _default_workers() -> int:
     "--resume", "resume", type=click.Path(path_type=Path),
     help="Continue an interrupted scan file (sources, banks and settings come from it).",
 )  # fmt: skip
+@click.option(
+    "--ios-password-file", "ios_password_files", multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File whose first line is an encrypted iOS backup's password ('-': standard input; "
+    "repeatable). Needed again with --resume. Never give a password on the command line.",
+)  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def scan(  # noqa: PLR0917 - click passes every option as an argument
     sources: tuple[Path, ...],
@@ -66,6 +72,7 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
     workers: int,
     max_distance: int,
     resume: Path | None,
+    ios_password_files: tuple[Path, ...],
     quiet: bool,
 ) -> None:
     """Hash, identify and match SOURCE folders and files (archives included) into a scan file.
@@ -77,7 +84,9 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
     from muhafiz.triage.settings import ScanSettings
 
     if resume is not None and (sources or out or banks or known_good):
-        raise click.UsageError("--resume takes only the scan file (and --workers)")
+        raise click.UsageError(
+            "--resume takes only the scan file (and --workers, --ios-password-file)"
+        )
     if resume is None and (not sources or out is None):
         raise click.UsageError("give at least one SOURCE and --out SCAN (or --resume SCAN)")
     if resume is None:
@@ -86,11 +95,12 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
         warning = read_write_warning(sources)
         if warning:
             click.echo(f"Warning: {warning}", err=True)
+    passwords = engine.Passwords(tuple(_read_password(p) for p in ios_password_files))
     progress = _RichProgress(quiet)
     try:
         with progress:
             if resume is not None:
-                outcome = engine.resume_scan(resume, workers, progress)
+                outcome = engine.resume_scan(resume, workers, progress, passwords)
             else:
                 assert out is not None
                 options = engine.ScanOptions(
@@ -102,6 +112,7 @@ def scan(  # noqa: PLR0917 - click passes every option as an argument
                     examiner=examiner,
                     workers=workers,
                     settings=ScanSettings(max_distance=max_distance),
+                    passwords=passwords,
                 )
                 outcome = engine.start_scan(options, progress)
     except engine.SourceError as exc:
@@ -143,6 +154,20 @@ def report(scan_file: Path, fmt: str, out: Path) -> None:
     except ScanFileError as exc:
         _fail(str(exc), EXIT_SCAN_FILE)
     click.echo(f"{out}: {fmt} report of {scan_file}")
+
+
+def _read_password(path: Path) -> bytes:
+    """The first line of a password file (its line ending removed); '-' reads standard input."""
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(
+            f"{path}: {exc.strerror or exc}", param_hint="--ios-password-file"
+        ) from None
+    password = data.split(b"\n", 1)[0].removesuffix(b"\r")
+    if not password:
+        raise click.BadParameter(f"{path}: the file is empty", param_hint="--ios-password-file")
+    return password
 
 
 def _fail(message: str, code: int) -> NoReturn:

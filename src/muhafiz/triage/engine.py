@@ -37,13 +37,14 @@ from muhafiz.triage.scanfile import (
     now_utc,
 )
 from muhafiz.triage.settings import ScanSettings
-from muhafiz.triage.sources import SourceError, open_source
+from muhafiz.triage.sources import Passwords, SourceError, open_source
 from muhafiz.triage.sources.base import Source, Unit
 from muhafiz.triage.sources.directory import mount_state
 
 __all__ = [
     "BankChangedError",
     "HashListError",
+    "Passwords",
     "Progress",
     "ScanFileError",
     "ScanOptions",
@@ -85,6 +86,8 @@ class ScanOptions:
     examiner: str | None = None
     workers: int = 1
     settings: ScanSettings = field(default_factory=ScanSettings)
+    # Passwords of encrypted sources: memory only, never in the scan file or the custody log.
+    passwords: Passwords = field(default_factory=Passwords)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,9 @@ def environment() -> dict[str, str]:
 
 def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOutcome:
     """Scan `options.sources` into a new scan file. Raises before creating it if it cannot run."""
-    sources = [open_source(i, Path(p)) for i, p in enumerate(options.sources, start=1)]
+    sources = [
+        open_source(i, Path(p), options.passwords) for i, p in enumerate(options.sources, start=1)
+    ]
     out = options.out.resolve()
     for source in sources:
         root = source.path.resolve()
@@ -176,8 +181,14 @@ def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOu
     return _run(writer, sources, matcher, settings, options.workers, progress)
 
 
-def resume_scan(path: Path, workers: int = 1, progress: Progress | None = None) -> ScanOutcome:
-    """Continue an interrupted scan with its recorded sources, banks and settings."""
+def resume_scan(
+    path: Path,
+    workers: int = 1,
+    progress: Progress | None = None,
+    passwords: Passwords | None = None,
+) -> ScanOutcome:
+    """Continue an interrupted scan with its recorded sources, banks and settings (and the
+    passwords it began with: they are never recorded, so the examiner gives them again)."""
     writer = ScanWriter.resume(path)
     meta = writer.meta()
     if meta.get("status") == "complete":
@@ -186,7 +197,8 @@ def resume_scan(path: Path, workers: int = 1, progress: Progress | None = None) 
         return outcome
     try:
         settings = ScanSettings.from_json(meta["settings"])
-        sources = [open_source(s.source_id, Path(s.argument)) for s in writer.sources()]
+        sources = [open_source(s.source_id, Path(s.argument), passwords) for s in writer.sources()]
+        _check_unlocked(writer, sources)
         bank_args = json.loads(meta["bank_arguments"])
         matcher, bank_rows = load_matcher(
             [Path(p) for p in bank_args["bad"]], [Path(p) for p in bank_args["known_good"]]
@@ -207,6 +219,25 @@ def resume_scan(path: Path, workers: int = 1, progress: Progress | None = None) 
         writer.close()
         raise
     return _run(writer, sources, matcher, settings, workers, progress, done=done)
+
+
+def _check_unlocked(writer: ScanWriter, sources: list[Source]) -> None:
+    """An encrypted source is resumed as it began (decrypted or not), or the records would mix."""
+    for source in sources:
+        row = writer.conn.execute(
+            "SELECT details FROM sources WHERE source_id = ?", (source.source_id,)
+        ).fetchone()
+        decrypted = json.loads(row[0]).get("decrypted") if row and row[0] else None
+        if decrypted and source.locked:
+            raise SourceError(
+                f"{source.describe()} was decrypted when the scan began: give its password "
+                "again (--ios-password-file) to resume"
+            )
+        if decrypted is False and not source.locked:
+            raise SourceError(
+                f"{source.describe()} was scanned without its password: resume without "
+                "--ios-password-file, or start a new scan to read it decrypted"
+            )
 
 
 def _run(  # noqa: PLR0917 - internal; both entry points pass the same state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from muhafiz.triage.sources.adb import AdbBackupFormat, AdbBackupSource
-from muhafiz.triage.sources.base import ArchiveFormat, Source
+from muhafiz.triage.sources.base import ArchiveFormat, Passwords, Source, SourceError
 from muhafiz.triage.sources.directory import DirectorySource, SingleFileSource
 from muhafiz.triage.sources.ewf import EwfSource
 from muhafiz.triage.sources.ios import IosBackupSource
@@ -36,16 +36,20 @@ ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {
 }
 
 
-class SourceError(Exception):
-    """A source named on the command line cannot be scanned at all."""
+__all__ = ["ARCHIVE_FORMATS", "SOURCE_TYPES", "Passwords", "SourceError", "open_source"]
 
 
-def open_source(source_id: int, path: Path) -> Source:
+def open_source(source_id: int, path: Path, passwords: Passwords | None = None) -> Source:
+    """The source at `path`, unlocked with `passwords` where it is encrypted (SourceError if
+    it cannot be opened or a password is wrong)."""
     # The examiner may name a symlink (a mount point's alias); inside it, nothing is followed.
     path = path.resolve() if path.is_symlink() else path
     for source_type in SOURCE_TYPES:
         if source_type.accepts(path):
-            return source_type(source_id, path)
+            source = source_type(source_id, path)
+            if passwords is not None:
+                source.use_passwords(passwords)
+            return source
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder")
     raise SourceError(f"{path}: not a folder or a regular file")

@@ -57,6 +57,22 @@ class MemberVisitor(Protocol):
         ...
 
 
+class SourceError(Exception):
+    """A source named on the command line cannot be scanned at all (or not with what was given:
+    a wrong backup password)."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Passwords:
+    """Passwords the examiner gave for encrypted sources (read from files, never from the
+    command line). They stay in memory: never logged, never written to the scan file."""
+
+    ios_backup: tuple[bytes, ...] = ()
+
+    def __repr__(self) -> str:  # a traceback or a log line must not show them
+        return f"Passwords(ios_backup=<{len(self.ios_backup)} given>)"
+
+
 class ArchivePasswordError(Exception):
     """The archive (or its directory) is encrypted; members cannot be read without the password."""
 
@@ -145,6 +161,15 @@ class Source(ABC):
     @abstractmethod
     def open(self, unit: Unit) -> OpenedUnit:
         """Open a unit read-only; raises OSError if it cannot be opened."""
+
+    def use_passwords(self, passwords: Passwords) -> None:  # noqa: B027 - optional hook
+        """Unlock the source with the examiner's passwords, before anything is written; raises
+        SourceError if a password it needs is wrong. Most sources need none."""
+
+    @property
+    def locked(self) -> bool:
+        """Encrypted, and not unlocked by a password: its content is listed, not read."""
+        return False
 
     def plan(self, units: list[Unit]) -> list[Unit]:
         """The units to hand to workers, from those the walk listed and the scan has not done

@@ -4,23 +4,31 @@ A backup keeps every file as `<first two hex of fileID>/<fileID>`; `Manifest.db`
 table `Files`) says which domain and relative path each fileID was on the phone, and its `file`
 plist the file's times. The folder is scanned like any folder (every file hashed, nothing
 skipped); files listed in the manifest also get their device path (`domain/relativePath`) and
-times. An encrypted backup (`Manifest.plist` IsEncrypted) keeps its manifest encrypted too: its
-files are hashed as they are, and the source records "encrypted: needs the backup password".
+times. An encrypted backup (`Manifest.plist` IsEncrypted) keeps its manifest and every stored
+file encrypted: with the backup password (`scan --ios-password-file`) both are decrypted in
+memory as they are read (`ioscrypto`), and the records are those of the plaintext; without it,
+the source records "encrypted backup: supply --ios-password-file" and lists each stored file as
+encrypted, unhashed (a hash of ciphertext matches nothing and would look like a file's hash).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import io
 import os
 import plistlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from muhafiz.triage.records import FileRecord, Issue, IssueCode
-from muhafiz.triage.sources.base import OpenedUnit, Unit
-from muhafiz.triage.sources.directory import DirectorySource, open_readonly
+from muhafiz.triage.sources import ioscrypto
+from muhafiz.triage.sources.base import OpenedUnit, Passwords, SourceError, Unit
+from muhafiz.triage.sources.directory import DirectorySource, fill_from_stat, open_readonly
+from muhafiz.untrusted import sqlite as untrusted_sqlite
 
 _NOTE = "device times from the backup's Manifest.db (UTC)"
 _INFO_KEYS = {
@@ -34,7 +42,11 @@ _INFO_KEYS = {
     "Last Backup Date": "last_backup",
     "Unique Identifier": "udid",
 }
-ENCRYPTED_MESSAGE = "encrypted: needs the backup password"
+ENCRYPTED_MESSAGE = "encrypted backup: supply --ios-password-file (needs the backup password)"
+_STORED_NAME = re.compile(r"[0-9a-f]{40}")
+# Manifest.db is decrypted into memory whole; a larger one is not a phone's manifest.
+MAX_MANIFEST_BYTES = 1 << 30
+Manifest = dict[str, tuple[str, str, bytes | None]]
 
 
 def _read_plist(path: Path) -> dict[str, Any]:
@@ -51,11 +63,17 @@ class IosBackupSource(DirectorySource):
 
     def __init__(self, source_id: int, path: Path) -> None:
         super().__init__(source_id, path)
-        self._manifest: dict[str, tuple[str, str, bytes | None]] | None = None
+        self._manifest: Manifest | None = None
         self._details: dict[str, Any] = {}
+        self._encrypted: bool | None = None
+        # Protection class -> class key, once the password has unlocked the keybag (memory only).
+        self._class_keys: dict[int, bytes] | None = None
+        self._manifest_key: bytes | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"source_id": self.source_id, "path": self.path, "_details": self._details}
+        state = {k: self.__dict__[k] for k in ("source_id", "path", "_details", "_encrypted")}
+        state |= {"_class_keys": self._class_keys, "_manifest_key": self._manifest_key}
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -73,7 +91,42 @@ class IosBackupSource(DirectorySource):
 
     @property
     def encrypted(self) -> bool:
-        return bool(_read_plist(self.path / "Manifest.plist").get("IsEncrypted"))
+        if self._encrypted is None:
+            self._encrypted = bool(_read_plist(self.path / "Manifest.plist").get("IsEncrypted"))
+        return self._encrypted
+
+    @property
+    def locked(self) -> bool:
+        return self.encrypted and self._class_keys is None
+
+    def use_passwords(self, passwords: Passwords) -> None:
+        if not self.encrypted or not passwords.ios_backup:
+            return
+        plist = _read_plist(self.path / "Manifest.plist")
+        blob, manifest_key = plist.get("BackupKeyBag"), plist.get("ManifestKey")
+        if not isinstance(blob, bytes) or not isinstance(manifest_key, bytes):
+            raise SourceError(f"{self.describe()}: Manifest.plist lacks BackupKeyBag/ManifestKey")
+        try:
+            keybag = ioscrypto.parse_keybag(blob)
+            for password in passwords.ios_backup:
+                try:
+                    class_keys = ioscrypto.unlock(keybag, password)
+                    break
+                except ioscrypto.WrongPasswordError:
+                    continue
+            else:
+                raise SourceError(
+                    f"{self.describe()}: wrong backup password (the password in "
+                    "--ios-password-file does not unlock the backup's keybag)"
+                )
+            self._manifest_key = ioscrypto.unwrap_file_key(
+                class_keys, *ioscrypto.split_class_and_key(manifest_key)
+            )
+        except ioscrypto.KeybagError as exc:
+            raise SourceError(
+                f"{self.describe()}: the backup's keybag is damaged ({exc})"
+            ) from None
+        self._class_keys = class_keys
 
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
         info = _read_plist(self.path / "Info.plist")
@@ -85,60 +138,155 @@ class IosBackupSource(DirectorySource):
         if "model" in details:
             details["make"] = "Apple"
         details["encrypted"] = self.encrypted
-        self._details = details
         if self.encrypted:
+            details["decrypted"] = not self.locked
+        self._details = details
+        if self.locked:
             yield Issue(
                 self.source_id,
                 f"{self.label}/Manifest.db",
                 IssueCode.ENCRYPTED_BACKUP,
-                f"{ENCRYPTED_MESSAGE}; files are hashed as stored (encrypted), without their "
+                f"{ENCRYPTED_MESSAGE}; the stored files are listed as encrypted, not hashed, "
+                "and without their device paths",
+            )
+            for item in super().walk():
+                yield self._encrypted_record(item) if self._is_stored(item) else item
+            return
+        try:
+            details["manifest_files"] = len(self.manifest())
+        except (sqlite3.Error, ioscrypto.KeybagError, OSError) as exc:
+            yield Issue(
+                self.source_id,
+                f"{self.label}/Manifest.db",
+                IssueCode.UNREADABLE,
+                f"Manifest.db could not be read ({exc}); files are hashed without their "
                 "device paths",
             )
-        else:
-            try:
-                details["manifest_files"] = len(self.manifest())
-            except sqlite3.Error as exc:
-                yield Issue(
-                    self.source_id,
-                    f"{self.label}/Manifest.db",
-                    IssueCode.UNREADABLE,
-                    f"Manifest.db could not be read ({exc}); files are hashed without their "
-                    "device paths",
-                )
         yield from super().walk()
 
-    def manifest(self) -> dict[str, tuple[str, str, bytes | None]]:
+    @staticmethod
+    def _is_stored(item: Unit | FileRecord | Issue) -> bool:
+        if not isinstance(item, Unit):
+            return False
+        folder, _, name = item.locator.rpartition("/")
+        return bool(_STORED_NAME.fullmatch(name)) and folder.endswith(f"/{name[:2]}")
+
+    def _encrypted_record(self, unit: Unit | FileRecord | Issue) -> FileRecord | Issue:
+        assert isinstance(unit, Unit)
+        record = FileRecord(unit.source_id, unit.path, None, 0, size=unit.size)
+        try:
+            fill_from_stat(record, os.lstat(unit.locator))
+        except OSError as exc:
+            return Issue(unit.source_id, unit.path, IssueCode.VANISHED, str(exc.strerror))
+        record.add_issue(
+            IssueCode.ENCRYPTED_BACKUP,
+            "stored encrypted in the backup: not hashed (its bytes are ciphertext); "
+            "supply --ios-password-file to read it",
+        )
+        return record
+
+    def manifest(self) -> Manifest:
         """fileID -> (domain, relativePath, file plist), read once per process."""
         if self._manifest is None:
-            self._manifest = {}
-            if self.encrypted:
-                return self._manifest
-            # immutable=1: SQLite writes nothing beside the evidence (no -wal, -shm or lock).
-            uri = f"{(self.path / 'Manifest.db').resolve().as_uri()}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True)
+            if self.locked:
+                return {}
+            if self._manifest_key is not None:
+                conn = self._decrypted_manifest(self._manifest_key)
+            else:  # immutable: SQLite writes nothing beside the evidence (no -wal, -shm, lock)
+                conn = untrusted_sqlite.connect(self.path / "Manifest.db", immutable=True)
+            manifest: Manifest = {}
             try:
                 rows = conn.execute(
                     "SELECT fileID, domain, relativePath, file FROM Files WHERE flags = 1"
                 )
                 for file_id, domain, relative, blob in rows:
-                    self._manifest[str(file_id).lower()] = (str(domain), str(relative), blob)
+                    manifest[str(file_id).lower()] = (str(domain), str(relative), blob)
             finally:
                 conn.close()
+            self._manifest = manifest
         return self._manifest
+
+    def _decrypted_manifest(self, key: bytes) -> sqlite3.Connection:
+        """Manifest.db decrypted into memory (nothing decrypted touches a disk)."""
+        with os.fdopen(open_readonly(self.path / "Manifest.db"), "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ioscrypto.KeybagError("Manifest.db is larger than any phone's manifest")
+        plain = ioscrypto.decrypt_all(data, key)
+        if not plain.startswith(b"SQLite format 3\x00"):
+            raise ioscrypto.KeybagError("Manifest.db does not decrypt to an SQLite database")
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.deserialize(plain)
+            untrusted_sqlite.harden(conn)
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _entry(self, unit: Unit) -> tuple[str, str, bytes | None] | None:
+        name = unit.locator.rsplit("/", 1)[-1].lower()
+        try:
+            return self.manifest().get(name) if len(name) == 40 else None
+        except (sqlite3.Error, ioscrypto.KeybagError, OSError):
+            return None
+
+    def _decrypting(
+        self, stream: BinaryIO, blob: bytes | None
+    ) -> ioscrypto.DecryptingReader | None:
+        """The stored file's plaintext, if the backup is unlocked and the file has a key; raises
+        OSError (the file is recorded as unreadable) when its key cannot be unwrapped."""
+        if self._class_keys is None:
+            return None
+        try:
+            stored = ioscrypto.stored_key(blob)
+            if stored is None:
+                return None
+            key = ioscrypto.unwrap_file_key(
+                self._class_keys, stored.protection_class, stored.wrapped
+            )
+        except ioscrypto.KeybagError as exc:
+            stream.close()
+            raise OSError(errno.EINVAL, f"its encryption key cannot be unwrapped: {exc}") from None
+        fd = os.dup(stream.fileno())
+        stream.close()
+        try:
+            return ioscrypto.DecryptingReader(fd, key, stored.size)
+        except BaseException:
+            os.close(fd)
+            raise
 
     def open(self, unit: Unit) -> OpenedUnit:
         opened = super().open(unit)
-        name = unit.locator.rsplit("/", 1)[-1].lower()
-        try:
-            found = self.manifest().get(name) if len(name) == 40 else None
-        except sqlite3.Error:
-            found = None
+        found = self._entry(unit)
         if found is not None:
             domain, relative, blob = found
             record = opened.record
+            reader = self._decrypting(opened.stream, blob)
+            if reader is not None:
+                opened.stream = io.BufferedReader(reader)
+                record.size = reader.plaintext_size
+                stored = ioscrypto.stored_key(blob)
+                if stored is not None and stored.size is not None and stored.size > record.size:
+                    record.add_issue(
+                        IssueCode.SIZE_MISMATCH,
+                        f"the manifest records {stored.size} bytes, the backup holds "
+                        f"{record.size} (truncated)",
+                    )
             record.device_path = f"{domain}/{relative}"
             _times(record, blob)
         return opened
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        stream = super().reopen(unit)
+        found = self._entry(unit)
+        if stream is None or found is None:
+            return stream
+        try:
+            reader = self._decrypting(stream, found[2])
+        except OSError:
+            return None
+        return stream if reader is None else io.BufferedReader(reader)
 
 
 def _times(record: FileRecord, blob: bytes | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.engine import Passwords, ScanOptions, start_scan
 from muhafiz.triage.settings import ScanSettings
 
 
@@ -53,6 +53,7 @@ def scan(tmp_path: Path) -> Scanner:
         workers: int = 1,
         settings: ScanSettings | None = None,
         out: Path | None = None,
+        passwords: Passwords | None = None,
     ) -> ScanResult:
         target = out or tmp_path / f"scan-{next(counter)}.scan"
         start_scan(
@@ -65,6 +66,7 @@ def scan(tmp_path: Path) -> Scanner:
                 examiner="Test Examiner",
                 workers=workers,
                 settings=settings or ScanSettings(),
+                passwords=passwords or Passwords(),
             )
         )
         return read_scan(target)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import plistlib
 import sqlite3
+import struct
 import tarfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
 UFDR_NS = "http://pa.cellebrite.com/report/2.0"
 
@@ -84,10 +89,94 @@ def ios_file_id(domain: str, relative_path: str) -> str:
     return hashlib.sha1(f"{domain}-{relative_path}".encode()).hexdigest()  # noqa: S324 - iOS's id
 
 
+IOS_PASSWORD = b"benign-test-backup-password"
+# Class keys: the manifest's (ManifestKey) and the files' protection classes, as iOS uses them.
+_MANIFEST_CLASS = 4
+_FILE_CLASS = 3
+
+
+@dataclass
+class IosCrypto:
+    """The encryption side of an encrypted iOS backup (iOS 10.2+), written from the same
+    description as the reader (docs/decisions/0104): a keybag whose class keys are wrapped
+    (RFC 3394) by PBKDF2-SHA1(PBKDF2-SHA256(password)), per-file keys wrapped by a class key,
+    AES-256-CBC with a zero IV and PKCS#7 padding. Few PBKDF2 rounds keep the tests fast."""
+
+    password: bytes = IOS_PASSWORD
+    sha256_rounds: int = 2000
+    sha1_rounds: int = 100
+    class_keys: dict[int, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.class_keys = {cls: os.urandom(32) for cls in range(1, 12)}
+
+    def keybag(self) -> bytes:
+        dpsl, salt = os.urandom(20), os.urandom(20)
+        inner = hashlib.pbkdf2_hmac("sha256", self.password, dpsl, self.sha256_rounds, 32)
+        key = hashlib.pbkdf2_hmac("sha1", inner, salt, self.sha1_rounds, 32)
+        records = [
+            _tlv(b"VERS", 4), _tlv(b"TYPE", 1), _tlv(b"UUID", os.urandom(16)),
+            _tlv(b"HMCK", os.urandom(40)), _tlv(b"WRAP", 0), _tlv(b"SALT", salt),
+            _tlv(b"ITER", self.sha1_rounds), _tlv(b"DPWT", 1), _tlv(b"DPIC", self.sha256_rounds),
+            _tlv(b"DPSL", dpsl),
+        ]  # fmt: skip
+        for cls, class_key in self.class_keys.items():
+            records += [
+                _tlv(b"UUID", os.urandom(16)), _tlv(b"CLAS", cls), _tlv(b"WRAP", 2),
+                _tlv(b"KTYP", 0), _tlv(b"WPKY", aes_key_wrap(key, class_key)),
+            ]  # fmt: skip
+        return b"".join(records)
+
+    def stored_key(self, cls: int, key: bytes) -> bytes:
+        """`ManifestKey` / `EncryptionKey`: little-endian class, then the wrapped key."""
+        return struct.pack("<I", cls) + aes_key_wrap(self.class_keys[cls], key)
+
+
+def _tlv(tag: bytes, value: bytes | int) -> bytes:
+    data = struct.pack(">I", value) if isinstance(value, int) else value
+    return tag + struct.pack(">I", len(data)) + data
+
+
+def ios_encrypt(key: bytes, data: bytes) -> bytes:
+    """AES-256-CBC, zero IV, PKCS#7 padding (a full block when the size is a multiple of 16)."""
+    pad = 16 - len(data) % 16
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).encryptor()
+    return encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
+
+
+def _mbfile(relative: str, size: int, encryption_key: bytes | None) -> bytes:
+    """The `Files.file` blob: an NSKeyedArchiver archive of an MBFile."""
+    root: dict[str, object] = {
+        "$class": plistlib.UID(3), "RelativePath": plistlib.UID(2), "LastModified": 1714557600,
+        "Birth": 1714550000, "LastStatusChange": 1714557600, "Size": size, "Mode": 33188,
+        "ProtectionClass": _FILE_CLASS,
+    }  # fmt: skip
+    objects: list[object] = [
+        "$null", root, relative, {"$classname": "MBFile", "$classes": ["MBFile", "NSObject"]},
+    ]  # fmt: skip
+    if encryption_key is not None:
+        root["EncryptionKey"] = plistlib.UID(len(objects))
+        objects += [
+            {"$class": plistlib.UID(len(objects) + 1), "NS.data": encryption_key},
+            {"$classname": "NSMutableData", "$classes": ["NSMutableData", "NSData", "NSObject"]},
+        ]  # fmt: skip
+    archive = {
+        "$version": 100000, "$archiver": "NSKeyedArchiver", "$top": {"root": plistlib.UID(1)},
+        "$objects": objects,
+    }  # fmt: skip
+    return plistlib.dumps(archive, fmt=plistlib.FMT_BINARY)
+
+
 def make_ios_backup(
-    folder: Path, files: list[tuple[str, str, bytes]], *, encrypted: bool = False
+    folder: Path,
+    files: list[tuple[str, str, bytes]],
+    *,
+    encrypted: bool = False,
+    crypto: IosCrypto | None = None,
 ) -> Path:
-    """An iTunes/Finder backup folder: (domain, relativePath, bytes) stored by fileID."""
+    """An iTunes/Finder backup folder: (domain, relativePath, bytes) stored by fileID. Encrypted
+    (with `crypto`, or IOS_PASSWORD): genuinely, as iOS encrypts a backup."""
+    crypto = crypto or (IosCrypto() if encrypted else None)
     folder.mkdir(parents=True)
     (folder / "Info.plist").write_bytes(
         plistlib.dumps(
@@ -100,40 +189,40 @@ def make_ios_backup(
             }
         )
     )
-    (folder / "Manifest.plist").write_bytes(plistlib.dumps({"IsEncrypted": encrypted}))
+    manifest_plist: dict[str, object] = {"IsEncrypted": crypto is not None, "Version": "10.0"}
+    manifest_key = os.urandom(32)
+    if crypto is not None:
+        manifest_plist["BackupKeyBag"] = crypto.keybag()
+        manifest_plist["ManifestKey"] = crypto.stored_key(_MANIFEST_CLASS, manifest_key)
+    (folder / "Manifest.plist").write_bytes(plistlib.dumps(manifest_plist))
     (folder / "Status.plist").write_bytes(plistlib.dumps({"IsFullBackup": False}))
-    if encrypted:  # Manifest.db of an encrypted backup is itself encrypted: not SQLite
-        (folder / "Manifest.db").write_bytes(bytes(range(256)) * 16)
-    conn = None if encrypted else sqlite3.connect(folder / "Manifest.db")
-    if conn is not None:
-        conn.execute(
-            "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT,"
-            " flags INTEGER, file BLOB)"
-        )
-        conn.execute("INSERT INTO Files VALUES (?, ?, ?, 2, NULL)", (
-            ios_file_id("CameraRollDomain", "Media/DCIM"), "CameraRollDomain", "Media/DCIM",
-        ))  # fmt: skip
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT,"
+        " flags INTEGER, file BLOB)"
+    )
+    conn.execute("INSERT INTO Files VALUES (?, ?, ?, 2, NULL)", (
+        ios_file_id("CameraRollDomain", "Media/DCIM"), "CameraRollDomain", "Media/DCIM",
+    ))  # fmt: skip
     for domain, relative, data in files:
         file_id = ios_file_id(domain, relative)
         target = folder / file_id[:2] / file_id
         target.parent.mkdir(exist_ok=True)
-        target.write_bytes(data if not encrypted else bytes(b ^ 0x5A for b in data))
-        if conn is not None:
-            blob = plistlib.dumps(
-                {
-                    "$objects": [
-                        "$null",
-                        {"LastModified": 1714557600, "Birth": 1714550000, "Size": len(data)},
-                    ]
-                },
-                fmt=plistlib.FMT_BINARY,
-            )
-            conn.execute(
-                "INSERT INTO Files VALUES (?, ?, ?, 1, ?)", (file_id, domain, relative, blob)
-            )
-    if conn is not None:
-        conn.commit()
-        conn.close()
+        stored_key = None
+        if crypto is not None:
+            file_key = os.urandom(32)
+            stored_key = crypto.stored_key(_FILE_CLASS, file_key)
+            target.write_bytes(ios_encrypt(file_key, data))
+        else:
+            target.write_bytes(data)
+        blob = _mbfile(relative, len(data), stored_key)
+        conn.execute("INSERT INTO Files VALUES (?, ?, ?, 1, ?)", (file_id, domain, relative, blob))
+    conn.commit()
+    database = conn.serialize()
+    conn.close()
+    if crypto is not None:
+        database = ios_encrypt(manifest_key, database)
+    (folder / "Manifest.db").write_bytes(database)
     return folder
 
 
