@@ -382,7 +382,7 @@ def _seed_case(demo: DemoCase, now: dt.datetime) -> str:
                 from_user=investigator,
                 to_user=person(item_spec.handed_to),
                 at=seized_at + _d(1),
-                purpose="Forensic examination",
+                purpose="forensic_examination",
                 seal_intact=True,
             )
         if item_spec.scanned:

@@ -30,7 +30,8 @@ class CustodyOut(Schema):
     at: dt.datetime
     from_user: str | None
     to_user: str
-    purpose: str
+    purpose: str = Field(description="a code of the purposes list, or an officer's own words")
+    purpose_label: str = Field(description="the purpose in the language of the request")
     seal_intact: bool
     note: str
 
@@ -72,7 +73,12 @@ class HandoverIn(Schema):
     from_user: str = Field(..., max_length=150)
     to_user: str = Field(..., max_length=150)
     at: dt.datetime
-    purpose: str = Field(..., max_length=max_length(CustodyEvent, "purpose"))
+    purpose: str = Field(
+        ...,
+        max_length=max_length(CustodyEvent, "purpose"),
+        description="a code of the purposes list (forensic_examination, safe_keeping, court, "
+        "prosecution, return_to_investigator, transfer, return_to_owner) or your own words",
+    )
     seal_intact: bool
     note: str = Field("", max_length=max_length(CustodyEvent, "note"))
 
@@ -236,6 +242,7 @@ def _custody_out(event: CustodyEvent) -> dict[str, Any]:
         "from_user": event.from_user.username if event.from_user else None,
         "to_user": event.to_user.username,
         "purpose": event.purpose,
+        "purpose_label": event.purpose_label,
         "seal_intact": event.seal_intact,
         "note": event.note,
     }

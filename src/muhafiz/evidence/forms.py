@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from muhafiz.accounts.models import User
 from muhafiz.cases.models import Case
 from muhafiz.core.limits import max_length
-from muhafiz.evidence.models import CustodyEvent, EvidenceItem, EvidenceKind
+from muhafiz.evidence.models import CustodyEvent, CustodyPurpose, EvidenceItem, EvidenceKind
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -56,7 +56,14 @@ class HandoverForm(forms.Form):
     from_user = forms.ModelChoiceField(label=_("Handed over by"), queryset=User.objects.none())
     to_user = forms.ModelChoiceField(label=_("Received by"), queryset=User.objects.none())
     at = forms.DateTimeField(label=_("When"), widget=_WHEN)
-    purpose = forms.CharField(label=_("Purpose"), max_length=max_length(CustodyEvent, "purpose"))
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=[("", "—"), *CustodyPurpose.choices[1:]]
+    )
+    purpose_other = forms.CharField(
+        label=_("Purpose, in your words (for “Other”)"),
+        max_length=max_length(CustodyEvent, "purpose"),
+        required=False,
+    )
     seal_intact = forms.BooleanField(label=_("Seal intact"), required=False)
     note = forms.CharField(
         label=_("Note"), max_length=max_length(CustodyEvent, "note"), required=False
@@ -74,6 +81,16 @@ class HandoverForm(forms.Form):
         self.fields["from_user"].queryset = User.objects.filter(pk=item.holder_id)  # type: ignore[attr-defined]
         self.fields["to_user"].queryset = User.objects.filter(pk__in=recipients)  # type: ignore[attr-defined]
         self.fields["from_user"].initial = item.holder_id
+
+    def clean(self) -> dict[str, Any]:
+        # The action takes one purpose: the chosen code, or for "Other" the officer's words.
+        data = super().clean() or {}
+        other = (data.pop("purpose_other", "") or "").strip()
+        if data.get("purpose") == CustodyPurpose.OTHER:
+            if not other:
+                self.add_error("purpose_other", _("Say what the hand-over is for."))
+            data["purpose"] = other
+        return data
 
 
 class ScanUploadForm(forms.Form):

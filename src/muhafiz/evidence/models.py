@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.core.permissions import Scope
+from muhafiz.core.words import msgid
 
 
 class EvidenceKind(models.TextChoices):
@@ -64,6 +65,33 @@ class EvidenceItem(models.Model):
         return self.case.access_scope()
 
 
+class CustodyPurpose(models.TextChoices):
+    """Why an item changes hands: a code from this list is stored, or, for anything else, the
+    officer's own words (`CustodyEvent.purpose_label` shows either in the reader's language)."""
+
+    SEIZURE = "seizure", _("Seizure")
+    FORENSIC_EXAMINATION = "forensic_examination", _("Forensic examination")
+    SAFE_KEEPING = "safe_keeping", _("Safe keeping in the property room (malkhana)")
+    COURT = "court", _("Production in court")
+    PROSECUTION = "prosecution", _("To the prosecution")
+    RETURN_TO_INVESTIGATOR = "return_to_investigator", _("Return to the investigating officer")
+    TRANSFER = "transfer", _("Transfer to another officer")
+    RETURN_TO_OWNER = "return_to_owner", _("Return to its owner")
+    OTHER = "other", _("Other (say what)")
+
+
+def custody_purpose_label(purpose: str) -> str:
+    """A stored purpose in the reader's language: a code by its label; text recorded before the
+    list existed by the label it matches ("Forensic examination"); anything else as written."""
+    if purpose in CustodyPurpose.values and purpose != CustodyPurpose.OTHER:
+        return str(CustodyPurpose(purpose).label)
+    wanted = purpose.strip().casefold()
+    for code, label in CustodyPurpose.choices:
+        if code != CustodyPurpose.OTHER and wanted == msgid(label).casefold():
+            return str(label)
+    return purpose
+
+
 class CustodyEvent(models.Model):
     """One hand-over of an item (the first one is its seizure). Append-only: never edited."""
 
@@ -90,6 +118,10 @@ class CustodyEvent(models.Model):
 
     def audit_label(self) -> str:
         return f"{self.item.audit_label()} custody {self.seq}"
+
+    @property
+    def purpose_label(self) -> str:
+        return custody_purpose_label(self.purpose)
 
 
 class ScanOrigin(models.TextChoices):

@@ -59,7 +59,7 @@ def _post(client: Any, item: EvidenceItem, to_user: str, via: str) -> Any:
                 "from_user": item.holder_id,
                 "to_user": recipient.pk if recipient else 999999,
                 "at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
-                "purpose": "examination",
+                "purpose": "forensic_examination",
                 "seal_intact": "on",
             },
         )
