@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from muhafiz.cases import identifiers
 from muhafiz.cases.models import AccusedIdentifier, Case, CaseStatus, IdentifierKind, TeamRole
-from muhafiz.core.permissions import Perm, scope_filter
+from muhafiz.core.permissions import Perm, case_scope
 
 # Either right opens a case page: CASE_VIEW for its investigative content, WELFARE_VIEW for the
 # welfare part (victim codes, consent, referrals) that child-protection officers work on.
@@ -101,10 +101,9 @@ def _local_midnight(day: date) -> datetime:
 
 
 def visible_for_list(principal: Any) -> QuerySet[Case]:
-    allowed = Q(pk__in=[])
-    for perm in CASE_PAGE_PERMS:
-        allowed |= scope_filter(principal, perm)
-    return Case.objects.filter(allowed).select_related("district", "police_station", "agency")
+    return Case.objects.filter(case_scope(principal, *CASE_PAGE_PERMS, via="")).select_related(
+        "district", "police_station", "agency"
+    )
 
 
 def search_cases(principal: Any, search: CaseSearch) -> QuerySet[Case]:

@@ -27,12 +27,12 @@ from muhafiz.cases.models import (
 )
 from muhafiz.cases.search import CASE_PAGE_PERMS, CaseSearch, search_cases
 from muhafiz.catalogue.models import Offence
-from muhafiz.core.permissions import Perm, check_perm, has_perm, oversees, scope_filter, user_pk
+from muhafiz.core.permissions import Perm, case_scope, check_perm, has_perm, oversees, user_pk
 
 
 def visible_cases(principal: Any, perm: Perm = Perm.CASE_VIEW) -> QuerySet[Case]:
     """The cases `principal` may see with `perm`, by the same rule as `has_perm`."""
-    return Case.objects.filter(scope_filter(principal, perm)).select_related(
+    return Case.objects.filter(case_scope(principal, perm, via="")).select_related(
         "district", "police_station", "agency"
     )
 
@@ -45,14 +45,9 @@ def case_list(principal: Any, query: str = "", status: str = "") -> QuerySet[Cas
 
 def referral_queue(principal: Any, status: str = "") -> QuerySet[Referral]:
     """Referrals in the cases whose welfare part `principal` may see, newest first."""
-    referrals = Referral.objects.filter(
-        scope_filter(
-            principal,
-            Perm.WELFARE_VIEW,
-            district_field="case__district",
-            province_field="case__district__province",
-        )
-    ).select_related("case", "victim", "officer")
+    referrals = Referral.objects.filter(case_scope(principal, Perm.WELFARE_VIEW)).select_related(
+        "case", "victim", "officer"
+    )
     if status:
         referrals = referrals.filter(status=status)
     return referrals.order_by("-created_at", "-pk")
@@ -306,14 +301,7 @@ def victim_statistics(principal: Any) -> list[dict[str, Any]]:
     check_perm(principal, Perm.STATS_VIEW)
     counted = Victim.objects.filter(
         Q(consent_statistics=True) | Q(consent_overrides__consent="statistics")
-    ).filter(
-        scope_filter(
-            principal,
-            Perm.STATS_VIEW,
-            district_field="case__district",
-            province_field="case__district__province",
-        )
-    )
+    ).filter(case_scope(principal, Perm.STATS_VIEW))
     rows = (
         counted.values("case__district__code", "age_band", "gender")
         .annotate(victims=Count("pk", distinct=True))
@@ -486,12 +474,7 @@ def join_requests_to_decide(principal: Any) -> QuerySet[TeamJoinRequest]:
         return TeamJoinRequest.objects.none()
     return (
         TeamJoinRequest.objects.filter(
-            scope_filter(
-                principal,
-                Perm.CASE_OVERSEE,
-                district_field="case__district",
-                province_field="case__district__province",
-            ),
+            case_scope(principal, Perm.CASE_OVERSEE),
             status=TeamJoinStatus.REQUESTED,
         )
         .exclude(requested_by_id=me)

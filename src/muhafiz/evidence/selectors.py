@@ -17,10 +17,10 @@ from muhafiz.cases.models import Case
 from muhafiz.cases.selectors import hide_unless_known
 from muhafiz.core.permissions import (
     Perm,
+    case_scope,
     check_perm,
     has_perm,
     oversees,
-    scope_filter,
     user_pk,
 )
 from muhafiz.evidence.links import describe, officer_contact
@@ -209,7 +209,7 @@ def visible_links(
     until: dt.date | None = None,
 ) -> QuerySet[CaseLink]:
     """Links with at least one case the principal may see, by the case-view rule."""
-    mine = Case.objects.filter(scope_filter(principal, Perm.CASE_VIEW)).values("pk")
+    mine = Case.objects.filter(case_scope(principal, Perm.CASE_VIEW, via="")).values("pk")
     links = CaseLink.objects.filter(Q(case_a__in=mine) | Q(case_b__in=mine))
     if district:
         links = links.filter(
@@ -405,12 +405,7 @@ def items_held_by(principal: Any) -> QuerySet[EvidenceItem]:
         return EvidenceItem.objects.none()
     return (
         EvidenceItem.objects.filter(
-            scope_filter(
-                principal,
-                Perm.EVIDENCE_VIEW,
-                district_field="case__district",
-                province_field="case__district__province",
-            ),
+            case_scope(principal, Perm.EVIDENCE_VIEW),
             holder_id=me,
         )
         .select_related("case")

@@ -17,10 +17,10 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
-from muhafiz.catalogue.models import District
 from muhafiz.insights.build import DurationBin
 from muhafiz.insights.measures import BIN_BOUND, percentile_hours
 from muhafiz.insights.models import OverdueCount, OverdueDuration, SummaryRefresh
+from muhafiz.insights.scope import summary_rows_scope
 from muhafiz.proceedings import selectors as proceedings
 from muhafiz.proceedings.clocks import ClockState
 
@@ -67,19 +67,6 @@ def build_durations() -> list[OverdueDuration]:
     ]
 
 
-def _scope(principal: Any) -> Q:
-    level = getattr(principal, "jurisdiction_level", "")
-    if level == "national":
-        return Q()
-    if level == "province":
-        return Q(
-            district_id__in=District.objects.filter(province_id=principal.province_id).values("pk")
-        )
-    if level == "district":
-        return Q(district_id=principal.district_id)
-    return Q(pk__in=[])
-
-
 def _percentile(bins: dict[int, int], fraction: float) -> timedelta | None:
     hours = percentile_hours(bins, fraction)
     return None if hours is None else timedelta(hours=hours)
@@ -99,7 +86,7 @@ def dashboard_from_summary(
     ).first()
     if refresh is None:
         return None
-    where = _scope(principal)
+    where = summary_rows_scope(principal)
     if filters.district_id:
         where &= Q(district_id=filters.district_id)
     if filters.stage:

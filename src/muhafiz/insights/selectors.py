@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from muhafiz.catalogue.models import Agency, DeadlineRule, District, Province
-from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.core.permissions import Perm, check_perm, province_summary_scope
 from muhafiz.insights.measures import (
     DIMENSIONS,
     MEASURES,
@@ -36,6 +36,7 @@ from muhafiz.insights.models import (
     SummaryRefresh,
 )
 from muhafiz.insights.publish import NATIONAL, NATIONAL_STAFF, POWER_MEASURE, UNKNOWN_DISTRICT
+from muhafiz.insights.scope import summary_rows_scope
 
 
 def latest_refresh() -> SummaryRefresh | None:
@@ -384,24 +385,11 @@ class StaffStatistics:
     powers: list[tuple[str, int]]
 
 
-def _scope(principal: Any) -> Q:
-    """Summary rows within the principal's jurisdiction (district ids; national: all)."""
-    level = getattr(principal, "jurisdiction_level", "")
-    if level == "national":
-        return Q()
-    if level == "province":
-        ids = District.objects.filter(province_id=principal.province_id).values("pk")
-        return Q(district_id__in=ids)
-    if level == "district":
-        return Q(district_id=principal.district_id)
-    return Q(pk__in=[])
-
-
 def staff_statistics(principal: Any, filters: StaffFilter) -> StaffStatistics:
     """The same figures as the public dashboard, unsuppressed, for the person's jurisdiction,
     narrowed by period, district, agency, offence group and stage."""
     check_perm(principal, Perm.STATS_VIEW)
-    where = _scope(principal)
+    where = summary_rows_scope(principal)
     if filters.year_from:
         where &= Q(year__gte=filters.year_from)
     if filters.year_to:
@@ -488,10 +476,7 @@ def staff_statistics(principal: Any, filters: StaffFilter) -> StaffStatistics:
 
 
 def _staff_powers(principal: Any, filters: StaffFilter) -> list[tuple[str, int]]:
-    uses = PowerUse.objects.all()
-    level = getattr(principal, "jurisdiction_level", "")
-    if level != "national":
-        uses = uses.filter(province_id=getattr(principal, "province_id", None) or -1)
+    uses = PowerUse.objects.filter(province_summary_scope(principal, Perm.STATS_VIEW))
     if filters.year_from:
         uses = uses.filter(year__gte=filters.year_from)
     if filters.year_to:

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from muhafiz.cases.models import Case, CaseStatus, TeamRole
-from muhafiz.core.permissions import Perm, scope_filter
+from muhafiz.core.permissions import Perm, case_scope
 from muhafiz.proceedings.models import CaseProgress
 
 
@@ -32,12 +32,7 @@ class DiaryFilter:
 def hearings(principal: Any, filters: DiaryFilter) -> QuerySet[CaseProgress]:
     """Open cases the person may see that have a next hearing fixed, soonest first."""
     rows = CaseProgress.objects.filter(
-        scope_filter(
-            principal,
-            Perm.CASE_VIEW,
-            district_field="case__district",
-            province_field="case__district__province",
-        ),
+        case_scope(principal, Perm.CASE_VIEW),
         case__status=CaseStatus.OPEN,
         next_hearing_at__isnull=False,
     )

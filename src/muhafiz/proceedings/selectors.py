@@ -23,7 +23,7 @@ from django.db.models.aggregates import Aggregate
 from django.utils import timezone
 
 from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
-from muhafiz.core.permissions import Perm, scope_filter
+from muhafiz.core.permissions import Perm, case_scope, jurisdiction_key
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.hooks import dashboard_summary
 from muhafiz.proceedings.models import CaseProgress, Clock, StageCode, StageEvent
@@ -102,14 +102,7 @@ def _local_midnight(day: date) -> datetime:
 
 def scoped_clocks(principal: Any, filters: DashboardFilter) -> QuerySet[Clock]:
     """Clocks of the cases `principal` may see statistics of, narrowed by the filters."""
-    clocks = Clock.objects.filter(
-        scope_filter(
-            principal,
-            Perm.STATS_VIEW,
-            district_field="case__district",
-            province_field="case__district__province",
-        )
-    )
+    clocks = Clock.objects.filter(case_scope(principal, Perm.STATS_VIEW))
     if filters.district_id:
         clocks = clocks.filter(case__district_id=filters.district_id)
     if filters.since:
@@ -270,12 +263,7 @@ def stalled_cases(
     """Open cases that have stood longest in their current stage."""
     now = now or timezone.now()
     progress = CaseProgress.objects.filter(
-        scope_filter(
-            principal,
-            Perm.STATS_VIEW,
-            district_field="case__district",
-            province_field="case__district__province",
-        ),
+        case_scope(principal, Perm.STATS_VIEW),
         case__status=CaseStatus.OPEN,
     )
     if filters.district_id:
@@ -369,11 +357,7 @@ def cached_dashboard(
     summarised = summarised_dashboard(principal, filters, limit=limit)
     if summarised is not None:
         return summarised
-    scope = (
-        getattr(principal, "jurisdiction_level", ""),
-        getattr(principal, "province_id", None),
-        getattr(principal, "district_id", None),
-    )
+    scope = jurisdiction_key(principal)
     digest = hashlib.sha256(repr((scope, filters, limit)).encode()).hexdigest()
     key = f"proceedings:dashboard:{digest}"
     hit = cache.get(key)
@@ -521,12 +505,7 @@ def deadlines_for(principal: Any, *, now: datetime) -> QuerySet[Clock]:
     if me is None:
         return Clock.objects.none()
     mine = Q(case__team__user_id=me)
-    oversight = scope_filter(
-        principal,
-        Perm.CASE_OVERSEE,
-        district_field="case__district",
-        province_field="case__district__province",
-    )
+    oversight = case_scope(principal, Perm.CASE_OVERSEE)
     urgent = Q(state__in=[ClockState.MISSED, ClockState.DUE_SOON]) | Q(
         due_at__lt=now + timedelta(days=UPCOMING_DAYS)
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.core.permissions import (
     Perm,
+    case_scope,
     granted_perms,
     has_perm,
     principal_kind,
@@ -200,12 +201,7 @@ def verifications_due(principal: Any, *, within_days: int = 14) -> QuerySet[Obli
     horizon = timezone.now() + timedelta(days=within_days)
     return (
         Obligation.objects.filter(
-            scope_filter(
-                principal,
-                perm,
-                district_field="registrant__district",
-                province_field="registrant__district__province",
-            ),
+            scope_filter(principal, perm, via="registrant"),
             met_at__isnull=True,
             due_at__lte=horizon,
             registrant__status=RegistrantStatus.ACTIVE,
@@ -222,12 +218,7 @@ def checks_for(principal: Any) -> QuerySet[CheckRequest]:
     """An investigator's own requests; a prosecutor's requests of the districts they cover."""
     mine = Q(requested_by_id=user_pk(principal)) if user_pk(principal) else Q(pk__in=[])
     if Perm.REGISTER_APPROVE in granted_perms(principal):
-        mine |= scope_filter(
-            principal,
-            Perm.REGISTER_APPROVE,
-            district_field="case__district",
-            province_field="case__district__province",
-        )
+        mine |= case_scope(principal, Perm.REGISTER_APPROVE)
     return (
         CheckRequest.objects.filter(mine)
         .select_related("case", "accused", "requested_by", "decided_by")

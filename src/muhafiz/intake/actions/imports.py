@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from muhafiz.audit.actions import ObjectRef, record, record_many
 from muhafiz.catalogue.gazetteer import Gazetteer
 from muhafiz.catalogue.models import District
-from muhafiz.core.permissions import SYSTEM, Perm, check_perm, is_system
+from muhafiz.core.permissions import SYSTEM, Perm, check_perm, is_national
 from muhafiz.intake.actions._common import _clock_for, _clock_rule
 from muhafiz.intake.cybertips import BadTip, Tip, read_tips
 from muhafiz.intake.models import (
@@ -69,7 +69,7 @@ def _check_importer(actor: Any) -> None:
     """Referrals arrive for the whole country: the system (the operator's shell) or a person or
     client with INTAKE_HANDLE at national jurisdiction (the NCCIA desk)."""
     check_perm(actor, Perm.INTAKE_HANDLE)
-    if not is_system(actor) and getattr(actor, "jurisdiction_level", "") != "national":
+    if not is_national(actor):
         raise PermissionDenied("intake.handle (national)")
 
 
