@@ -230,7 +230,8 @@ MUHAFIZ_FIELD_KEYS_PATH = DATA_DIR / "field_keys"
 TASK_QUEUES = ["default", "scans", "clocks"]
 REDIS_URL = env_optional("REDIS_URL")
 DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
-RQ_TASKS_BACKEND = "django_tasks_rq.RQBackend"
+# django-tasks-rq's backend with RQ's Retry for jobs whose worker died (core.jobs_rq).
+RQ_TASKS_BACKEND = "muhafiz.core.jobs_rq.RQBackend"
 TASKS = {
     "default": {
         "BACKEND": env_str(
@@ -252,6 +253,9 @@ if TASKS["default"]["BACKEND"] == RQ_TASKS_BACKEND:
         }
         for name in TASK_QUEUES
     }
+    # The job class a worker runs jobs with and the worker itself (core.jobs_rq): abandoned jobs
+    # retried, a raised one kept failed, a prompt stop on SIGTERM.
+    RQ = {"JOB_CLASS": "muhafiz.core.jobs_rq.Job", "WORKER_CLASS": "muhafiz.core.jobs_rq.Worker"}
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

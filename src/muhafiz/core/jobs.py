@@ -59,7 +59,7 @@ def worker_command(queues: list[str], *, batch: bool) -> tuple[str, list[str]]:
 
     if uses_rq():
         args = list(queues or settings.TASK_QUEUES)
-        args += ["--job-class", "django_tasks_rq.backend.Job"]
+        args += ["--job-class", "muhafiz.core.jobs_rq.Job"]
         if batch:
             args.append("--burst")
         return "rqworker", args

@@ -166,6 +166,9 @@ def _record_retry(
 
 
 def _retry_rq(actor: Any, job_id: str, *, reason: str, request: HttpRequest | None) -> str:
+    """The retry on RQ: the new job's id is chosen first and audited; the job is queued (and the
+    failed one marked retried) only once the audit record has committed, never before it."""
+    from muhafiz.core.jobs_rq import new_job_id, preset_job_id
     from muhafiz.ops.jobs_rq import NotFailedError, failed_rq_job, mark_retried
 
     try:
@@ -176,15 +179,24 @@ def _retry_rq(actor: Any, job_id: str, *, reason: str, request: HttpRequest | No
         raise JobNotRetryableError(f"job {job_id} is {exc}, only failed jobs are retried") from exc
     except ImportError as exc:
         raise JobNotRetryableError(f"job {job_id} ran {exc}, which no longer exists") from exc
+    new_id = new_job_id()
+    args, kwargs = list(failed.args), dict(failed.kwargs)
+    retried = task.using(run_after=None)
+    task.get_backend().validate_task(retried)
+
+    def enqueue() -> None:
+        with preset_job_id(new_id):
+            retried.enqueue(*args, **kwargs)
+        mark_retried(failed, new_id)
+
     with transaction.atomic():
-        new = task.using(run_after=None).enqueue(*failed.args, **failed.kwargs)
-        mark_retried(failed, str(new.id))
         error = (failed.meta.get("_django_tasks_rq_exceptions") or ["Exception"])[-1]
         _record_retry(
             actor,
             (str(failed.id), failed.func_name or "", failed.origin, error),
-            str(new.id),
+            new_id,
             reason=reason,
             request=request,
         )
-    return str(new.id)
+        transaction.on_commit(enqueue)
+    return new_id

@@ -68,12 +68,14 @@ def test_the_administrator_retries_a_failed_job_with_a_reason_and_it_is_audited(
     administrator: User,
     failed_job: tuple[str, Path],
     monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     job_id, marker = failed_job
     client = signed_in(administrator)
-    response = client.post(
-        f"/jobs/{job_id}/retry/", {"reason": "the outside system is back"}, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # RQ queues the retry on commit
+        response = client.post(
+            f"/jobs/{job_id}/retry/", {"reason": "the outside system is back"}, follow=True
+        )
     assert response.status_code == 200
     [new_id] = all_job_ids() - {job_id}
     assert new_id in response.content.decode()
