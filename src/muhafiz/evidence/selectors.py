@@ -367,21 +367,21 @@ def _layout(network: Network) -> None:
         e.x2, e.y2 = where[e.target].x, where[e.target].y
 
 
-def cases_holding_hashes(values: list[str]) -> dict[str, set[int]]:
-    """Which cases' evidence holds a file with one of these MD5, SHA-1 or SHA-256 values
-    (lower-case hex): {hash: {case_id, …}} for the hashes found.
+def scans_holding_hashes(values: list[str]) -> dict[str, set[tuple[int, int]]]:
+    """Which cases' scans hold a file with one of these MD5, SHA-1 or SHA-256 values
+    (lower-case hex): {hash: {(case_id, scan_id), …}} for the hashes found.
 
     A system lookup (intake matching CyberTipline referrals against case evidence): it checks
     no one's rights and returns ids only, never paths or content.
     """
     from muhafiz.banks.model import exact_hashes_by_kind
 
-    found: dict[str, set[int]] = {}
+    found: dict[str, set[tuple[int, int]]] = {}
     for column, hashes in exact_hashes_by_kind(values).items():
         for start in range(0, len(hashes), 500):
             rows = MediaFile.objects.filter(**{f"{column}__in": hashes[start : start + 500]})
-            for value, case_id in rows.values_list(column, "case_id"):
-                found.setdefault(value, set()).add(case_id)
+            for value, case_id, scan_id in rows.values_list(column, "case_id", "scan_id"):
+                found.setdefault(value, set()).add((case_id, scan_id))
     return found
 
 

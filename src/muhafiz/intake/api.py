@@ -58,6 +58,30 @@ class IntakeReportOut(IntakeReportSummaryOut):
     messages: list[IntakeMessageOut]
 
 
+class TipMatchOut(Schema):
+    kind: str = Field(..., description="bank, evidence or accused")
+    identifier_kind: str = Field(
+        ..., description="the referral's identifier that matched: file_hash, screen_name, …"
+    )
+    value: str = Field(..., description="its value (empty for matches recorded before 2026-12)")
+    case: str | None = Field(None, description="the case's reference")
+    accused: str = Field("", description="the accused's label in the case (A1, A2, …)")
+    scan: int | None = Field(None, description="the scan holding the file, if you may see it")
+    bank: str = ""
+
+
+class IntakeReportDetailOut(IntakeReportOut):
+    matches: list[TipMatchOut] = Field(
+        ..., description="a referral's matches in cases you may see and banks you may read"
+    )
+    matches_hidden_in_cases: int = Field(
+        ..., description="matches in cases you may not see: counted, never described"
+    )
+    matches_hidden_in_banks: int = Field(
+        ..., description="matches in hash banks whose matches you may not receive"
+    )
+
+
 class HelplineIn(Schema):
     channel: str = Field(..., max_length=20)
     caller_type: str = Field(..., max_length=20)
@@ -153,6 +177,17 @@ def report_out(report: Report) -> IntakeReportOut:
     )
 
 
+def report_detail_out(principal: Any, report: Report) -> IntakeReportDetailOut:
+    """A report with its referral's matches as `principal` may see them."""
+    found = selectors.referral_matches(principal, report)
+    return IntakeReportDetailOut(
+        **report_out(report).dict(),
+        matches=[TipMatchOut(**vars(m)) for m in found.shown],
+        matches_hidden_in_cases=found.hidden_in_cases,
+        matches_hidden_in_banks=found.hidden_in_banks,
+    )
+
+
 def _district(code: str | None) -> District | None:
     return None if not code else get_object_or_404(District, code=code)
 
@@ -184,10 +219,14 @@ def record_call(request: HttpRequest, payload: HelplineIn) -> Any:
     return Status(201, report_out(report))
 
 
-@router.get("/reports/{reference}", response=IntakeReportOut, summary="A report")
+@router.get(
+    "/reports/{reference}",
+    response=IntakeReportDetailOut,
+    summary="A report, with a CyberTipline referral's matches",
+)
 @api_requires(Perm.INTAKE_HANDLE)
 def get_report(request: HttpRequest, reference: str) -> Any:
-    return report_out(selectors.load_report(_who(request), reference))
+    return report_detail_out(_who(request), selectors.load_report(_who(request), reference))
 
 
 @router.post("/reports/{reference}/screen", response=IntakeReportOut, summary="Start screening")

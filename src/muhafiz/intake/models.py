@@ -350,18 +350,59 @@ class IpCaptureEvent(models.Model):
         ordering = ["occurred_at", "pk"]
 
 
+class TipMatchKind(models.TextChoices):
+    BANK = "bank", _("Hash bank")
+    EVIDENCE = "evidence", _("Case evidence")
+    ACCUSED = "accused", _("Accused")
+
+
 class TipMatch(models.Model):
-    """A referral's identifier or file hash found in a bank, in a case's evidence, or among a
-    case's accused."""
+    """A referral's identifier or file hash found in a bank, in a case's evidence (which scan),
+    or among a case's accused (which one): `identifier_kind` and `value` are the referral's own
+    (a `TipIdentifierKind` and its normalized value); the case, accused and scan are shown only
+    to readers who may see that case (`intake.selectors.referral_matches`). Matches recorded
+    before the value was kept have an empty `value`."""
 
     tip = models.ForeignKey(CyberTip, on_delete=models.CASCADE, related_name="matches")
-    kind = models.CharField(max_length=20)  # bank, evidence, accused
+    kind = models.CharField(max_length=20, choices=TipMatchKind.choices)
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    scan = models.ForeignKey(
+        "evidence.Scan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accused_label = models.CharField(max_length=10, blank=True)
+    identifier_kind = models.CharField(max_length=20, choices=TipIdentifierKind.choices, blank=True)
+    value = models.CharField(max_length=300, blank=True)
     detail = models.CharField(max_length=200)
 
     class Meta:
+        ordering = ["kind", "case_id", "accused_label", "scan_id", "value", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tip", "kind", "case", "detail"], name="tip_match_once")
+            models.UniqueConstraint(
+                fields=[
+                    "tip",
+                    "kind",
+                    "case",
+                    "scan",
+                    "accused_label",
+                    "identifier_kind",
+                    "value",
+                    "detail",
+                ],
+                name="tip_match_once",
+            )
         ]
+
+    def key(self) -> tuple[object, ...]:
+        """What makes two matches the same (NULLs included, unlike the database's constraint)."""
+        return (
+            self.tip_id,
+            self.kind,
+            self.case_id,
+            self.scan_id,
+            self.accused_label,
+            self.identifier_kind,
+            self.value,
+            self.detail,
+        )

@@ -3,6 +3,7 @@ history, referral clusters and their IP capture events, and identity-free counts
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -10,7 +11,7 @@ from django.db.models.functions import ExtractYear
 from django.http import Http404
 from django.utils import timezone
 
-from muhafiz.core.permissions import Perm, check_perm, scope_filter
+from muhafiz.core.permissions import Perm, check_perm, has_perm, scope_filter
 from muhafiz.intake.models import (
     CyberTip,
     IpCaptureEvent,
@@ -19,6 +20,9 @@ from muhafiz.intake.models import (
     ReportState,
     ReportTransition,
     TipCluster,
+    TipIdentifierKind,
+    TipMatch,
+    TipMatchKind,
 )
 
 OPEN_STATES = (ReportState.NEW, ReportState.SCREENING, ReportState.REFERRED)
@@ -89,6 +93,86 @@ def is_overdue(report: Report) -> bool:
 def cluster_of(report: Report) -> TipCluster | None:
     tip = CyberTip.objects.filter(report=report).select_related("cluster").first()
     return tip.cluster if tip is not None else None
+
+
+@dataclass(frozen=True)
+class ShownMatch:
+    """One match of a referral, as its reader may see it: which of the referral's identifiers
+    or file hashes (`identifier_kind`, `value`) was found where. `case` (a reference) and
+    `accused` only for a case the reader may see; `scan` only when they may also see its
+    evidence; `bank` for a hash bank."""
+
+    kind: str
+    identifier_kind: str
+    value: str
+    case: str | None = None
+    accused: str = ""
+    scan: int | None = None
+    bank: str = ""
+
+    @property
+    def identifier_label(self) -> str:
+        if self.identifier_kind in TipIdentifierKind.values:
+            return str(TipIdentifierKind(self.identifier_kind).label)
+        return "—"
+
+
+@dataclass(frozen=True)
+class ReferralMatches:
+    """What a referral matched, for one reader: the matches they may see, and how many they may
+    not (counted, never described: no case reference, accused, scan or value)."""
+
+    shown: list[ShownMatch] = field(default_factory=list)
+    hidden_in_cases: int = 0
+    hidden_in_banks: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.shown) + self.hidden_in_cases + self.hidden_in_banks
+
+
+def referral_matches(principal: Any, report: Report) -> ReferralMatches:
+    """The matches found for `report`'s CyberTipline referral, for a reader who may already see
+    the report (`load_report`). A case's match is shown to those the permission module lets
+    see that case (CASE_VIEW on it), its scan to those who may see its evidence
+    (EVIDENCE_VIEW); a bank's to those who may receive hash matches (HASH_MATCH). The rest are
+    only counted."""
+    from muhafiz.cases.selectors import visible_cases
+
+    matches = list(TipMatch.objects.filter(tip__report=report))
+    if not matches:
+        return ReferralMatches()
+    case_ids = {m.case_id for m in matches if m.case_id is not None}
+    cases = {
+        case.pk: case
+        for case in visible_cases(principal).filter(pk__in=case_ids)
+        if has_perm(principal, Perm.CASE_VIEW, case)
+    }
+    evidence_seen = {pk for pk, c in cases.items() if has_perm(principal, Perm.EVIDENCE_VIEW, c)}
+    banks_seen = has_perm(principal, Perm.HASH_MATCH)
+    shown: list[ShownMatch] = []
+    hidden_in_cases = hidden_in_banks = 0
+    for m in matches:
+        if m.kind == TipMatchKind.BANK:
+            if not banks_seen:
+                hidden_in_banks += 1
+                continue
+            bank = m.detail.removeprefix("file hash in bank ")
+            shown.append(ShownMatch(m.kind, m.identifier_kind, m.value, bank=bank))
+        elif m.case_id in cases:
+            shown.append(
+                ShownMatch(
+                    m.kind,
+                    m.identifier_kind,
+                    m.value,
+                    case=cases[m.case_id].reference,
+                    accused=m.accused_label,
+                    scan=m.scan_id if m.case_id in evidence_seen else None,
+                )
+            )
+        else:
+            hidden_in_cases += 1
+    return ReferralMatches(shown, hidden_in_cases, hidden_in_banks)
 
 
 def cluster_reports(principal: Any, cluster: TipCluster) -> QuerySet[Report]:

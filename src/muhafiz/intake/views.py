@@ -191,6 +191,7 @@ def report_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "conversation": selectors.conversation(report),
                 "history": selectors.history(report),
                 "cluster": selectors.cluster_of(report),
+                "matches": selectors.referral_matches(request.user, report),
                 "may_open_case": has_perm(request.user, Perm.CASE_CREATE),
                 "refer_form": forms.ReferForm(),
                 "close_form": forms.CloseForm(),

@@ -32,6 +32,7 @@ from muhafiz.intake.models import (
     TipIdentifier,
     TipIdentifierKind,
     TipMatch,
+    TipMatchKind,
 )
 
 BATCH = 200  # referrals matched together against banks, evidence and accused
@@ -449,12 +450,12 @@ def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, 
     from muhafiz.cases.identifiers import normalize_email, normalize_handle, normalize_phone
     from muhafiz.cases.models import AlertKind
     from muhafiz.cases.selectors import find_accused_by_identifiers
-    from muhafiz.evidence.selectors import cases_holding_hashes
+    from muhafiz.evidence.selectors import scans_holding_hashes
     from muhafiz.hashbank.selectors import banked_hashes
 
     hashes = sorted({h for _tip, item in imported for h in item.file_hashes})
     in_banks = banked_hashes(hashes) if hashes else {}
-    in_cases = cases_holding_hashes(hashes) if hashes else {}
+    in_scans = scans_holding_hashes(hashes) if hashes else {}
     wanted: list[tuple[str, str]] = []
     per_tip: dict[int, list[tuple[str, str]]] = {}
     for tip, item in imported:
@@ -476,17 +477,25 @@ def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, 
     notices: dict[tuple[int, int], Any] = {}
     for tip, item in imported:
         for value in item.file_hashes:
+            hashed = {"identifier_kind": TipIdentifierKind.FILE_HASH, "value": value}
             for bank in in_banks.get(value, ()):
-                rows.append(
-                    TipMatch(tip=tip, kind="bank", detail=f"file hash in bank {bank}"[:200])
-                )
-            for case_id in sorted(in_cases.get(value, ())):
                 rows.append(
                     TipMatch(
                         tip=tip,
-                        kind="evidence",
+                        kind=TipMatchKind.BANK,
+                        detail=f"file hash in bank {bank}"[:200],
+                        **hashed,
+                    )
+                )
+            for case_id, scan_id in sorted(in_scans.get(value, ())):
+                rows.append(
+                    TipMatch(
+                        tip=tip,
+                        kind=TipMatchKind.EVIDENCE,
                         case_id=case_id,
+                        scan_id=scan_id,
                         detail="file hash in case evidence",
+                        **hashed,
                     )
                 )
         for pair in per_tip[tip.pk]:
@@ -494,11 +503,15 @@ def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, 
                 rows.append(
                     TipMatch(
                         tip=tip,
-                        kind="accused",
+                        kind=TipMatchKind.ACCUSED,
                         case_id=hit.case_id,
+                        accused_label=hit.accused_label[:10],
+                        identifier_kind=_TIP_KIND_OF[pair[0]],
+                        value=pair[1][:300],
                         detail=f"{hit.kind} of accused {hit.accused_label}"[:200],
                     )
                 )
+    rows = _new_matches(rows)
     for row in rows:
         if row.case_id is not None:
             notices.setdefault(
@@ -523,6 +536,29 @@ def _match(imported: Sequence[tuple[CyberTip, Tip | StoredKeys]]) -> tuple[int, 
             ["investigator", "supervisor", "forensic_examiner"],
         )
     return len(rows), alerts
+
+
+# An accused identifier kind (cases' `IdentifierKind`) → the referral identifier kind it matched.
+_TIP_KIND_OF = {
+    "handle": TipIdentifierKind.SCREEN_NAME,
+    "phone": TipIdentifierKind.PHONE,
+    "email": TipIdentifierKind.EMAIL,
+}
+
+
+def _new_matches(rows: list[TipMatch]) -> list[TipMatch]:
+    """The matches not recorded yet (a second run finds the same ones): compared in Python, as
+    a bank match has no case and the database's unique constraint lets NULLs repeat."""
+    tip_ids = {row.tip.pk for row in rows}
+    for row in rows:
+        row.tip_id = row.tip.pk
+    seen = {m.key() for m in TipMatch.objects.filter(tip_id__in=tip_ids)}
+    new = []
+    for row in rows:
+        if row.key() not in seen:
+            seen.add(row.key())
+            new.append(row)
+    return new
 
 
 def _normalized(normalize: Any, raw: str) -> str:
