@@ -186,7 +186,7 @@ def _chain(event: AuditEvent, sequence: int, prev_hash: str) -> str:
     return event.row_hash
 
 
-AUDIT_READS = frozenset({"audit.view", "audit.verify"})
+AUDIT_READS = frozenset({"audit.view", "audit.verify", "audit.export"})
 
 
 def record_audit_read(

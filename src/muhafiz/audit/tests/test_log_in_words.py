@@ -1,0 +1,110 @@
+"""The auditor's page in words (issue 15, item 11): details by their labels and ids by what they
+point at, in English and Urdu; filters by person and case; the filtered view as a formula-safe
+CSV, itself audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from muhafiz.audit.actions import ObjectRef, record
+from muhafiz.audit.models import AuditEvent
+from muhafiz.audit.words import DETAIL_LABELS
+from muhafiz.testing import People, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _history(people: People) -> None:
+    with transaction.atomic():
+        record(
+            people.lahore_investigator,
+            "evidence.item.create",
+            ObjectRef("evidence.evidenceitem", "41", "LHR-2026-0007 phone 1"),
+            case="LHR-2026-0007",
+            seized_by=people.lahore_investigator.pk,
+            seal_intact=True,
+        )
+        record(
+            people.prosecutor,
+            "victim.identity.view",
+            ObjectRef("cases.victim", "3", "V-2026-LHR-0003"),
+            reason='=HYPERLINK("http://evil")',
+            case="LHR-2026-0007",
+        )
+        record(people.kasur_investigator, "case.create", ObjectRef("cases.case", "9", "KSR-9"))
+
+
+def test_details_read_in_words_with_names_not_database_ids(people: People) -> None:
+    _history(people)
+    client = signed_in(people.auditor)
+    html = client.get(reverse("audit:log")).content.decode()
+    assert "<dt>seized by</dt>" in html and "<dt>seal intact</dt>" in html
+    assert "seized_by" not in html and "seal_intact" not in html
+    assert f"<bdi>{people.lahore_investigator.username}</bdi></dd>" in html
+    assert f"<dd><bdi>{people.lahore_investigator.pk}</bdi></dd>" not in html
+    # Object types by name, with the object's reference.
+    assert "LHR-2026-0007 phone 1" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = client.get(reverse("audit:log")).content.decode()
+    for words in ("<dt>ضبط کنندہ</dt>", "<dt>مہر سلامت</dt>", "<dt>مقدمہ</dt>", "آڈٹ"):
+        assert words in urdu, words
+    assert "یہ اندراجات ڈاؤن لوڈ کریں (CSV)" in urdu
+
+
+def test_every_detail_key_the_platform_writes_has_a_label_in_urdu(people: People) -> None:
+    from django.utils.translation import override
+
+    with override(None):
+        english = {key: str(label) for key, label in DETAIL_LABELS.items()}
+    with override("ur"):
+        untranslated = [key for key, label in DETAIL_LABELS.items() if str(label) == english[key]]
+    assert untranslated == ["sha256"]  # the same in both languages
+
+
+def test_the_auditor_follows_one_person_and_one_case(people: People) -> None:
+    _history(people)
+    client = signed_in(people.auditor)
+    by_person = client.get(reverse("audit:log"), {"actor": "pros.lahore"})
+    assert [e.action for e in by_person.context["page"]] == ["victim.identity.view"]
+    by_case = client.get(reverse("audit:log"), {"case": "lhr-2026-0007"})
+    assert [e.action for e in by_case.context["page"]] == [
+        "victim.identity.view",
+        "evidence.item.create",
+    ]
+
+
+def test_the_filtered_view_downloads_as_safe_csv_and_the_download_is_audited(
+    people: People,
+) -> None:
+    _history(people)
+    client = signed_in(people.auditor)
+    response = client.get(reverse("audit:export"), {"case": "LHR-2026-0007"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "No." and rows[0][-1] == "Details"
+    assert [row[5] for row in rows[1:]] == ["victim.identity.view", "evidence.item.create"]
+    reason = rows[1][8]
+    assert reason.startswith("'=")  # a spreadsheet shows it as text, never runs it
+    assert f"seized by: {people.lahore_investigator.username}" in rows[2][10]
+    exported = AuditEvent.objects.get(action="audit.export")
+    assert exported.actor_name == "auditor"
+    assert exported.details == {"case": "LHR-2026-0007", "rows": 2}
+    # Urdu headings for an Urdu reader.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = client.get(reverse("audit:export")).content.decode()
+    assert urdu.splitlines()[0].startswith("نمبر") or "شخص" in urdu.splitlines()[0]
+
+
+@pytest.mark.parametrize("who", ["lahore_investigator", "administrator", "analyst"])
+def test_only_auditors_download_the_log(people: People, who: str) -> None:
+    _history(people)
+    response = signed_in(getattr(people, who)).get(reverse("audit:export"))
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="audit.export").exists()
