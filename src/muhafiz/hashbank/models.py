@@ -242,34 +242,3 @@ class BankEntry(models.Model):
                 "note": self.note or None,
             }
         return HashEntry(md5=self.md5, sha1=self.sha1, sha256=self.sha256, pdq=self.pdq, **details)
-
-
-class StagedEntry(models.Model):
-    """An entry of an import in progress. A long import commits batch by batch here, so it never
-    holds the database's write lock for long; the finished import moves its rows into
-    `BankEntry` a chunk at a time, where they stay out of sight until the import completes (all
-    or nothing for everyone who reads the bank, `active_entry`), and a failed or interrupted one
-    deletes them. Nothing reads this table but the import itself."""
-
-    bank_import = models.ForeignKey(BankImport, on_delete=models.CASCADE, related_name="+")
-    md5 = models.CharField(max_length=32, null=True, blank=True)
-    sha1 = models.CharField(max_length=40, null=True, blank=True)
-    sha256 = models.CharField(max_length=64, null=True, blank=True)
-    pdq = models.CharField(max_length=64, null=True, blank=True)
-    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
-    photodna = models.TextField(null=True, blank=True)
-    category = models.SmallIntegerField(null=True, blank=True)
-    series = models.CharField(max_length=200, blank=True)
-    victim_identified = models.BooleanField(null=True, blank=True)
-    offender_identified = models.BooleanField(null=True, blank=True)
-    tags = models.JSONField(default=list, blank=True)
-    note = models.TextField(blank=True)
-    source_line = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["pk"]
-        # Repeats inside one file are found against the rows staged before them.
-        indexes = [
-            models.Index(fields=[field, "bank_import"], name=f"hashbank_staged_{field}")
-            for field in HASH_FIELDS
-        ]

@@ -12,13 +12,12 @@ from muhafiz.hashbank.actions.banks import (
     set_bank_enabled,
 )
 from muhafiz.hashbank.actions.exports import export_bank, export_collection, write_bank
-from muhafiz.hashbank.actions.imports import BATCH, abandon_interrupted_imports, import_hash_list
+from muhafiz.hashbank.actions.imports import abandon_interrupted_imports, import_hash_list
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
 from muhafiz.hashbank.hashlists import MAX_NAMED_ERRORS, CheckResult, check_hash_list, iter_checked
 from muhafiz.hashbank.selectors import find_entries, get_bank, is_unfinished_new_bank
 
 __all__ = [
-    "BATCH",
     "MAX_NAMED_ERRORS",
     "BankError",
     "CheckResult",

@@ -3,10 +3,10 @@
 Before: the command-line import held one write transaction for its whole length, and every
 token request wrote `last_used_at` (every signed-in page its session): on SQLite those writes
 waited for the import's lock, then failed — 81 "database is locked", the sign-in page 500.
-Now the import commits batch by batch into a staging table and swaps in at the end, and those
-per-request writes are throttled. The test runs a long import in one thread while another signs
-in, opens pages and calls the API, with a short busy timeout so that any wait for the whole
-import shows as a failure.
+Now the import reads the file into a temporary table (no lock on the database) and moves the
+rows into the bank in short chunks, and those per-request writes are throttled. The test runs a
+long import in one thread while another signs in, opens pages and calls the API, with a short
+busy timeout so that any wait for the whole import shows as a failure.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.test import Client
 
 from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
-from muhafiz.hashbank.models import BankEntry, BankImport, ImportStatus, StagedEntry
+from muhafiz.hashbank.models import BankEntry, BankImport, ImportStatus
 from muhafiz.hashbank.tests.conftest import TokenClient, random_hex
 from muhafiz.testing import People, signed_in
 
@@ -58,7 +58,7 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
     rng = random.Random(8)
     source = tmp_path / "long.txt"
     source.write_text("".join(f"{random_hex(rng, 32)}\n" for _ in range(ENTRIES)))
-    monkeypatch.setattr(actions.imports, "BATCH", 500)  # many batches: the import takes seconds
+    monkeypatch.setattr(actions.imports, "STAGE_BATCH", 500)
     bank = actions.create_bank(SYSTEM, name="Long list", kind="known-good")
     api = token_client("bank.view")
     failures: list[str] = []
@@ -102,7 +102,6 @@ def test_a_long_bank_import_never_fails_a_page_or_an_api_call(  # noqa: PLR0917 
 
     assert result.status == ImportStatus.COMPLETED and result.added == ENTRIES
     assert BankEntry.objects.filter(bank=bank).count() == ENTRIES
-    assert not StagedEntry.objects.exists()
     assert failures == [], failures[:5]
     assert served >= 6, f"only {served} requests in {took:.1f} s of import"
 
@@ -114,7 +113,7 @@ def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refus
     bank = actions.create_bank(SYSTEM, name="List", kind="known-bad")
     source = tmp_path / "list.txt"
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(3)))
-    # A process killed mid-import left a running import and staged rows behind.
+    # A process killed mid-import left a running import and the rows it had moved behind.
     killed = BankImport.objects.create(
         bank=bank,
         source_name="killed.txt",
@@ -123,12 +122,11 @@ def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refus
         status=ImportStatus.RUNNING,
         progress_at=None,
     )
-    StagedEntry.objects.create(bank_import=killed, md5="a" * 32)
+    BankEntry.objects.create(bank=bank, added_by=killed, md5="a" * 32)
     result = actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
     assert result.added == 3
     killed.refresh_from_db()
     assert killed.status == ImportStatus.FAILED
-    assert not StagedEntry.objects.exists()
     assert not BankEntry.objects.filter(md5="a" * 32).exists()
 
     from django.utils import timezone
@@ -148,22 +146,25 @@ def test_an_interrupted_import_is_cleaned_up_by_the_next_and_a_running_one_refus
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_import_leaves_no_staged_rows_and_says_failed(
+def test_an_import_failing_while_it_moves_its_rows_leaves_none_and_says_failed(
     flushable_audit: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bank = actions.create_bank(SYSTEM, name="List", kind="known-bad")
     source = tmp_path / "list.txt"
     source.write_text("".join(f"{random_hex(random.Random(i), 32)}\n" for i in range(10)))
-    monkeypatch.setattr(actions.imports, "BATCH", 3)
+    monkeypatch.setattr(actions.imports, "STAGE_BATCH", 3)
+    move_into = actions.imports._Staging.move_into
+    moved: list[int] = []
 
-    def broken_swap(*args: Any, **kwargs: Any) -> int:
+    def broken_move(self: Any, bank: Any) -> int:
+        moved.append(move_into(self, bank))  # every row is in the bank, out of sight
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(actions.imports, "_swap_in", broken_swap)
+    monkeypatch.setattr(actions.imports._Staging, "move_into", broken_move)
     with pytest.raises(RuntimeError, match="disk full"):
         actions.import_hash_list(SYSTEM, bank, source, fmt="plain")
+    assert moved == [10]
     assert not BankEntry.objects.filter(bank=bank).exists()
-    assert not StagedEntry.objects.exists()
     assert BankImport.objects.get(bank=bank).status == ImportStatus.FAILED
 
 
