@@ -47,6 +47,9 @@ PROFILE_FIELDS = (
     "district",
 )
 ONE_TIME_PASSWORD_BYTES = 12
+# The reason an administrator gives for a change to a person or a client (it is audited): the one
+# limit of the pages, the API and the actions.
+REASON_MAX_LENGTH = 500
 
 
 def _audit(
@@ -60,6 +63,11 @@ def _audit(
 ) -> None:
     from muhafiz.audit.actions import record
 
+    if len(reason or "") > REASON_MAX_LENGTH:
+        # Inside the action's transaction: the change it goes with is rolled back too.
+        raise ValidationError(
+            {"reason": _("Keep it under %(n)d characters.") % {"n": REASON_MAX_LENGTH}}
+        )
     record(actor, action, obj, reason=reason, request=request, **details)
 
 

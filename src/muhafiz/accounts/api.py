@@ -70,7 +70,7 @@ def me(request: HttpRequest) -> Any:
 
 
 class ClientApprovalIn(Schema):
-    reason: str = Field("", max_length=500)
+    reason: str = Field("", max_length=actions.REASON_MAX_LENGTH)
 
 
 class ClientOut(Schema):

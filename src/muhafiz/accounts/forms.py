@@ -10,7 +10,7 @@ from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChange
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.accounts.actions import PROFILE_FIELDS
+from muhafiz.accounts.actions import PROFILE_FIELDS, REASON_MAX_LENGTH
 from muhafiz.accounts.models import ApiClient, User
 from muhafiz.accounts.roles import JurisdictionLevel
 from muhafiz.catalogue.models import Agency
@@ -18,7 +18,6 @@ from muhafiz.core.permissions import CLIENT_PROFILES
 
 # Long enough for any passphrase, short enough that hashing it cannot be used to tie up a worker.
 PASSWORD_MAX_LENGTH = 256
-REASON_MAX_LENGTH = 500
 
 
 class SignInForm(AuthenticationForm):

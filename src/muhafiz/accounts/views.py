@@ -463,9 +463,15 @@ def client_approvals(request: HttpRequest) -> HttpResponse:
 def client_approve(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(ApiClient, pk=pk)
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        # An over-long reason is refused, never dropped: the approval waits for a right one.
+        for error in form.errors.get("reason", []):
+            messages.error(request, str(error))
+        return redirect("accounts:client_approvals")
     try:
-        actions.approve_api_client(request.user, client, reason=reason, request=request)
+        actions.approve_api_client(
+            request.user, client, reason=form.cleaned_data["reason"], request=request
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

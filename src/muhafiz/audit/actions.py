@@ -19,6 +19,7 @@ from django.utils import timezone
 from muhafiz.audit.chain import canonical_details, canonical_json, chain_head, compute_row_hash
 from muhafiz.audit.models import ActorKind, AuditEvent
 from muhafiz.core.hooks import Hook
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm, check_perm, is_system
 
 # Serialises appends to the chain on PostgreSQL: held until the caller's transaction ends.
@@ -26,7 +27,6 @@ CHAIN_LOCK_KEY = 0x4D55484146495A  # "MUHAFIZ"
 
 SENSITIVE_MIN_LENGTH = 3
 MAX_DETAILS_BYTES = 16 * 1024  # details are ids and codes; anything bigger is a mistake
-MAX_REASON_LENGTH = 2000
 MAX_ACTION_LENGTH = 100
 
 _ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -154,9 +154,10 @@ def _new_event(
             f"audit details of {action!r} exceed {MAX_DETAILS_BYTES} bytes; "
             "record ids and codes, not content"
         )
-    if len(reason) > MAX_REASON_LENGTH:
+    if len(reason) > max_length(AuditEvent, "reason"):
         raise AuditError(
-            f"the stated purpose is {len(reason)} characters; at most {MAX_REASON_LENGTH}"
+            f"the stated purpose is {len(reason)} characters; "
+            f"at most {max_length(AuditEvent, 'reason')}"
         )
     _refuse_sensitive(obj, label=label, reason=reason, details=stored_details)
     address = _client_address(request) if kind in (ActorKind.USER, ActorKind.API_CLIENT) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +28,10 @@ class AuditEvent(models.Model):
     Victim identity never goes into a row: objects are named by type, id and a non-identifying
     label, and `details` holds ids and codes, not names.
     """
+
+    # The stated purpose or reason has no column limit (core.limits): a reason is a sentence or
+    # two, never a document.
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"reason": 2000}
 
     sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
     occurred_at = models.DateTimeField(_("time"), editable=False)

@@ -8,51 +8,71 @@ returned by the audited `POST …/victims/{code}/identity`, never in a URL or a 
 import datetime as dt
 from typing import Any, Literal
 
+from django.db.models import Model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.params import functions as params
 
+from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
 from muhafiz.cases.models import (
+    CNIC_MAX_LENGTH,
+    IDENTITY_PURPOSE_MAX_LENGTH,
     Accused,
     Alert,
     Case,
+    ConsentOverride,
     Referral,
+    SectionRule,
+    StatusChange,
     TeamJoinRequest,
     TeamMember,
     Victim,
     Witness,
 )
-from muhafiz.cases.search import CaseSearch, search_cases
+from muhafiz.cases.search import (
+    IDENTIFIER_MAX_LENGTH,
+    QUERY_MAX_LENGTH,
+    CaseSearch,
+    search_cases,
+)
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core.api import MAX_OFFSET, api_requires, api_signed_in
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm, has_perm, user_pk
 
 router = Router(tags=["cases"])
 
-Reason = Field(..., min_length=1, max_length=2000)
+# Codes and names the API takes, as long as the columns that hold them.
+_DISTRICT = max_length(District, "code")
+_AGENCY = max_length(Agency, "code")
+_USERNAME = max_length(User, "username")
+
+
+def _reason(model: type[Model], field: str = "reason") -> Any:
+    return Field(..., min_length=1, max_length=max_length(model, field))
 
 
 # --- schemas ------------------------------------------------------------------------------------
 
 
 class CaseIn(Schema):
-    district: str = Field(..., max_length=8, description="District code, e.g. LHR")
-    agency: str = Field(..., max_length=40, description="Agency code, e.g. PB-POLICE")
+    district: str = Field(..., max_length=_DISTRICT, description="District code, e.g. LHR")
+    agency: str = Field(..., max_length=_AGENCY, description="Agency code, e.g. PB-POLICE")
     reported_at: dt.datetime
     police_station: int | None = None
-    fir_number: str = Field("", max_length=40)
-    summary: str = Field("", max_length=4000)
+    fir_number: str = Field("", max_length=max_length(Case, "fir_number"))
+    summary: str = Field("", max_length=max_length(Case, "summary"))
     facts: list[str] = Field(default_factory=list, max_length=20)
     offences: list[str] = Field(default_factory=list, max_length=40)
 
 
 class CasePatch(Schema):
-    agency: str | None = Field(None, max_length=40)
+    agency: str | None = Field(None, max_length=_AGENCY)
     police_station: int | None = None
-    fir_number: str | None = Field(None, max_length=40)
-    summary: str | None = Field(None, max_length=4000)
+    fir_number: str | None = Field(None, max_length=max_length(Case, "fir_number"))
+    summary: str | None = Field(None, max_length=max_length(Case, "summary"))
     facts: list[str] | None = Field(None, max_length=20)
     offences: list[str] | None = Field(None, max_length=40)
 
@@ -135,19 +155,27 @@ class CodesIn(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str = Reason
+    """A case closed or reopened, a member taken off the team (that reason is only audited)."""
+
+    reason: str = _reason(StatusChange)
 
 
 class TeamIn(Schema):
-    username: str = Field(..., max_length=150)
-    team_role: str = Field(..., max_length=40)
+    username: str = Field(..., max_length=_USERNAME)
+    team_role: str = Field(..., max_length=max_length(TeamMember, "team_role"))
 
 
 class TeamRequestIn(Schema):
-    team_role: str = Field(..., max_length=40)
-    reason: str = Field(..., max_length=500, description="why the person needs to be on the team")
+    team_role: str = Field(..., max_length=max_length(TeamJoinRequest, "team_role"))
+    reason: str = Field(
+        ...,
+        max_length=max_length(TeamJoinRequest, "reason"),
+        description="why the person needs to be on the team",
+    )
     username: str = Field(
-        "", max_length=150, description="a colleague to add (team members only); empty: yourself"
+        "",
+        max_length=_USERNAME,
+        description="a colleague to add (team members only); empty: yourself",
     )
 
 
@@ -163,25 +191,25 @@ class TeamRequestOut(Schema):
 
 
 class DecisionNoteIn(Schema):
-    note: str = Field("", max_length=500)
+    note: str = Field("", max_length=max_length(TeamJoinRequest, "decision_note"))
 
 
 class VictimIn(Schema):
-    name: str = Field("", max_length=200)
-    cnic: str = Field("", max_length=40, description="CNIC or B-form number")
+    name: str = Field("", max_length=max_length(Victim, "name"))
+    cnic: str = Field("", max_length=CNIC_MAX_LENGTH, description="CNIC or B-form number")
     birth_date: dt.date | None = None
     estimated_age: int | None = Field(None, ge=0, le=120)
-    guardian_name: str = Field("", max_length=200)
-    address: str = Field("", max_length=1000)
+    guardian_name: str = Field("", max_length=max_length(Victim, "guardian_name"))
+    address: str = Field("", max_length=max_length(Victim, "address"))
     phones: list[str] = Field(default_factory=list, max_length=5)
-    gender: str = Field("unknown", max_length=10)
+    gender: str = Field("unknown", max_length=max_length(Victim, "gender"))
     consent_sharing: bool = False
     consent_referral: bool = False
     consent_statistics: bool = False
 
 
 class PurposeIn(Schema):
-    purpose: str = Field(..., min_length=1, max_length=500)
+    purpose: str = Field(..., min_length=1, max_length=IDENTITY_PURPOSE_MAX_LENGTH)
 
 
 class IdentityOut(Schema):
@@ -201,32 +229,32 @@ class ConsentsIn(Schema):
 
 
 class OverrideIn(Schema):
-    consent: str = Field(..., max_length=20)
-    reason: str = Reason
+    consent: str = Field(..., max_length=max_length(ConsentOverride, "consent"))
+    reason: str = _reason(ConsentOverride)
 
 
 class AccusedIn(Schema):
-    name: str = Field("", max_length=200)
-    aliases: str = Field("", max_length=500)
-    cnic: str = Field("", max_length=40)
+    name: str = Field("", max_length=max_length(Accused, "name"))
+    aliases: str = Field("", max_length=max_length(Accused, "aliases"))
+    cnic: str = Field("", max_length=CNIC_MAX_LENGTH)
     phones: list[str] = Field(default_factory=list, max_length=20)
     handles: list[str] = Field(default_factory=list, max_length=20)
     emails: list[str] = Field(default_factory=list, max_length=20)
-    addresses: str = Field("", max_length=2000)
-    status: str = Field("suspect", max_length=10)
+    addresses: str = Field("", max_length=max_length(Accused, "addresses"))
+    status: str = Field("suspect", max_length=max_length(Accused, "status"))
 
 
 class AccusedReplaceIn(Schema):
     """Every field of an accused, since all are replaced: erasing one is explicit ("" or [])."""
 
-    name: str = Field(..., max_length=200)
-    aliases: str = Field(..., max_length=500)
-    cnic: str = Field(..., max_length=40)
+    name: str = Field(..., max_length=max_length(Accused, "name"))
+    aliases: str = Field(..., max_length=max_length(Accused, "aliases"))
+    cnic: str = Field(..., max_length=CNIC_MAX_LENGTH)
     phones: list[str] = Field(..., max_length=20)
     handles: list[str] = Field(..., max_length=20)
     emails: list[str] = Field(..., max_length=20)
-    addresses: str = Field(..., max_length=2000)
-    status: str = Field(..., max_length=10)
+    addresses: str = Field(..., max_length=max_length(Accused, "addresses"))
+    status: str = Field(..., max_length=max_length(Accused, "status"))
 
 
 class AccusedOut(Schema):
@@ -249,10 +277,10 @@ class LinkOut(Schema):
 
 
 class WitnessIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
+    name: str = Field(..., min_length=1, max_length=max_length(Witness, "name"))
     phones: list[str] = Field(default_factory=list, max_length=5)
-    address: str = Field("", max_length=1000)
-    relation: str = Field("", max_length=200)
+    address: str = Field("", max_length=max_length(Witness, "address"))
+    relation: str = Field("", max_length=max_length(Witness, "relation"))
     is_child: bool = False
 
 
@@ -266,14 +294,14 @@ class WitnessOut(Schema):
 
 
 class ReferralIn(Schema):
-    victim: str = Field(..., max_length=30, description="Victim code")
-    needs: str = Field(..., min_length=1, max_length=2000)
-    service: str | None = Field(None, max_length=40, description="Agency code")
-    officer: str | None = Field(None, max_length=150, description="Username of the officer")
+    victim: str = Field(..., max_length=max_length(Victim, "pseudonym"), description="Victim code")
+    needs: str = Field(..., min_length=1, max_length=max_length(Referral, "needs"))
+    service: str | None = Field(None, max_length=_AGENCY, description="Agency code")
+    officer: str | None = Field(None, max_length=_USERNAME, description="Username of the officer")
 
 
 class NoteIn(Schema):
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=max_length(Referral, "decision_note"))
 
 
 class StatsRow(Schema):
@@ -418,14 +446,14 @@ class CaseQuery(Schema):
     """`q` matches part of a reference or FIR number; `identifier` an accused's CNIC, phone or
     handle exactly (through the blind index); the rest filter as the case list page does."""
 
-    q: str = Field("", max_length=60)
+    q: str = Field("", max_length=QUERY_MAX_LENGTH)
     status: str = ""
-    identifier: str = Field("", max_length=120)
-    district: str = Field("", max_length=8)
+    identifier: str = Field("", max_length=IDENTIFIER_MAX_LENGTH)
+    district: str = Field("", max_length=_DISTRICT)
     station: int | None = None
     stage: str = Field("", max_length=40)
     overdue: str = ""
-    offence: str = Field("", max_length=40)
+    offence: str = Field("", max_length=max_length(Offence, "code"))
     since: dt.date | None = None
     until: dt.date | None = None
     sort: str = "newest"
@@ -542,10 +570,10 @@ class SectionRuleOut(Schema):
 
 class SectionRuleIn(Schema):
     facts: list[str] = Field(..., min_length=1, max_length=10)
-    offence_code: str = Field(..., max_length=40)
+    offence_code: str = Field(..., max_length=max_length(SectionRule, "offence_code"))
     weaker_codes: list[str] = Field(default_factory=list, max_length=10)
-    explanation: str = Field(..., min_length=1, max_length=300)
-    source: str = Field("", max_length=300)
+    explanation: str = Field(..., min_length=1, max_length=max_length(SectionRule, "explanation"))
+    source: str = Field("", max_length=max_length(SectionRule, "source"))
 
 
 class ActiveIn(Schema):
@@ -806,12 +834,12 @@ def victim_identity(request: HttpRequest, reference: str, code: str, payload: Pu
 class IdentityIn(Schema):
     """Every identity field, since all are replaced: erasing one is explicit ("" or null)."""
 
-    name: str = Field(..., max_length=200)
-    cnic: str = Field(..., max_length=40, description="CNIC or B-form number")
+    name: str = Field(..., max_length=max_length(Victim, "name"))
+    cnic: str = Field(..., max_length=CNIC_MAX_LENGTH, description="CNIC or B-form number")
     birth_date: dt.date | None = Field(...)
     estimated_age: int | None = Field(..., ge=0, le=120)
-    guardian_name: str = Field(..., max_length=200)
-    address: str = Field(..., max_length=1000)
+    guardian_name: str = Field(..., max_length=max_length(Victim, "guardian_name"))
+    address: str = Field(..., max_length=max_length(Victim, "address"))
     phones: list[str] = Field(..., max_length=5)
 
 

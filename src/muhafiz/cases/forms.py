@@ -14,10 +14,36 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.cases.models import CaseFact, CaseStatus, Consent, Gender, TeamRole
-from muhafiz.cases.search import CaseSearch, stage_choices
+from muhafiz.accounts.models import User
+from muhafiz.cases.models import (
+    CNIC_MAX_LENGTH,
+    IDENTITY_PURPOSE_MAX_LENGTH,
+    Accused,
+    Case,
+    CaseFact,
+    CaseStatus,
+    Consent,
+    ConsentOverride,
+    Gender,
+    Referral,
+    SectionRule,
+    StatusChange,
+    TeamJoinRequest,
+    TeamRole,
+    Victim,
+    Witness,
+)
+from muhafiz.cases.search import (
+    IDENTIFIER_MAX_LENGTH,
+    QUERY_MAX_LENGTH,
+    CaseSearch,
+    stage_choices,
+)
 from muhafiz.catalogue.models import Agency, District, Offence, PoliceStation
 from muhafiz.core import forms as core_forms
+from muhafiz.core.limits import max_length
+
+_USERNAME = max_length(User, "username")
 
 
 class ReplacesEveryField(forms.Form):
@@ -61,14 +87,16 @@ class CaseForm(forms.Form):
     police_station = forms.ModelChoiceField(
         label=_("Police station"), queryset=PoliceStation.objects.all(), required=False
     )
-    fir_number = forms.CharField(label=_("FIR number"), max_length=40, required=False)
+    fir_number = forms.CharField(
+        label=_("FIR number"), max_length=max_length(Case, "fir_number"), required=False
+    )
     reported_at = forms.DateTimeField(
         label=_("Report received"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     summary = forms.CharField(
         label=_("Summary (no names: refer to victims by code)"),
-        max_length=4000,
+        max_length=max_length(Case, "summary"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -125,27 +153,31 @@ class CaseEditForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
+    """A case closed or reopened, a member taken off the team (that reason is only audited)."""
+
     reason = forms.CharField(
-        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"),
+        max_length=max_length(StatusChange, "reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class TeamForm(forms.Form):
-    username = forms.CharField(label=_("User name"), max_length=150)
+    username = forms.CharField(label=_("User name"), max_length=_USERNAME)
     team_role = forms.ChoiceField(label=_("Role on the case"), choices=TeamRole.choices)
 
 
 class TeamRequestForm(forms.Form):
     username = forms.CharField(
         label=_("User name"),
-        max_length=150,
+        max_length=_USERNAME,
         required=False,
         help_text=_("Leave empty to ask for yourself; a team member may ask for a colleague."),
     )
     team_role = forms.ChoiceField(label=_("Role on the case"), choices=TeamRole.choices)
     reason = forms.CharField(
         label=_("Why they need to be on the team"),
-        max_length=500,
+        max_length=max_length(TeamJoinRequest, "reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -157,18 +189,22 @@ class WelfareJoinForm(forms.Form):
     team_role = forms.ChoiceField(choices=TeamRole.choices, widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Why you need to be on the team"),
-        max_length=500,
+        max_length=max_length(TeamJoinRequest, "reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class DecisionNoteForm(forms.Form):
-    note = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    note = forms.CharField(
+        label=_("Reason"), max_length=max_length(TeamJoinRequest, "decision_note"), required=False
+    )
 
 
 class VictimForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    cnic = forms.CharField(label=_("CNIC or B-form number"), max_length=40, required=False)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Victim, "name"), required=False)
+    cnic = forms.CharField(
+        label=_("CNIC or B-form number"), max_length=CNIC_MAX_LENGTH, required=False
+    )
     birth_date = forms.DateField(
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -178,10 +214,12 @@ class VictimForm(forms.Form):
         max_value=120,
         required=False,
     )
-    guardian_name = forms.CharField(label=_("Guardian"), max_length=200, required=False)
+    guardian_name = forms.CharField(
+        label=_("Guardian"), max_length=max_length(Victim, "guardian_name"), required=False
+    )
     address = forms.CharField(
         label=_("Address"),
-        max_length=1000,
+        max_length=max_length(Victim, "address"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -203,7 +241,9 @@ class VictimForm(forms.Form):
 
 
 class PurposeForm(forms.Form):
-    purpose = forms.CharField(label=_("Why do you need to see the identity?"), max_length=500)
+    purpose = forms.CharField(
+        label=_("Why do you need to see the identity?"), max_length=IDENTITY_PURPOSE_MAX_LENGTH
+    )
 
 
 class ConsentForm(forms.Form):
@@ -214,13 +254,19 @@ class ConsentForm(forms.Form):
 
 class OverrideForm(forms.Form):
     consent = forms.ChoiceField(label=_("Consent to override"), choices=Consent.choices)
-    reason = ReasonForm.base_fields["reason"]
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=max_length(ConsentOverride, "reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AccusedForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    aliases = forms.CharField(label=_("Aliases"), max_length=500, required=False)
-    cnic = forms.CharField(label=_("CNIC"), max_length=40, required=False)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Accused, "name"), required=False)
+    aliases = forms.CharField(
+        label=_("Aliases"), max_length=max_length(Accused, "aliases"), required=False
+    )
+    cnic = forms.CharField(label=_("CNIC"), max_length=CNIC_MAX_LENGTH, required=False)
     phones = forms.CharField(
         label=_("Phone numbers (one a line)"),
         max_length=1000,
@@ -241,7 +287,7 @@ class AccusedForm(forms.Form):
     )
     addresses = forms.CharField(
         label=_("Addresses"),
-        max_length=2000,
+        max_length=max_length(Accused, "addresses"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -251,10 +297,17 @@ class AccusedForm(forms.Form):
 
 
 class WitnessForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Witness, "name"))
     phones = VictimForm.base_fields["phones"]
-    address = VictimForm.base_fields["address"]
-    relation = forms.CharField(label=_("Relation to the case"), max_length=200, required=False)
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=max_length(Witness, "address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    relation = forms.CharField(
+        label=_("Relation to the case"), max_length=max_length(Witness, "relation"), required=False
+    )
     is_child = forms.BooleanField(label=_("The witness is a child"), required=False)
 
 
@@ -262,11 +315,11 @@ class ReferralForm(forms.Form):
     victim = forms.ChoiceField(label=_("Victim"))
     needs = forms.CharField(
         label=_("What the child needs (no names)"),
-        max_length=2000,
+        max_length=max_length(Referral, "needs"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     officer = forms.CharField(
-        label=_("Child-protection officer (user name)"), max_length=150, required=False
+        label=_("Child-protection officer (user name)"), max_length=_USERNAME, required=False
     )
 
     def __init__(self, *args: Any, codes: list[str] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
@@ -276,7 +329,10 @@ class ReferralForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        max_length=max_length(Referral, "decision_note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -295,8 +351,10 @@ class SectionRuleForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    explanation = forms.CharField(label=_("Why"), max_length=300)
-    source = forms.CharField(label=_("Source"), max_length=300, required=False)
+    explanation = forms.CharField(label=_("Why"), max_length=max_length(SectionRule, "explanation"))
+    source = forms.CharField(
+        label=_("Source"), max_length=max_length(SectionRule, "source"), required=False
+    )
 
 
 # The cases views call `forms.apply_errors`; there is one, in core.
@@ -308,12 +366,14 @@ class CaseSearchForm(forms.Form):
     its error shown, never a server error."""
 
     q = forms.CharField(
-        label=_("Case reference or FIR number (or part of it)"), required=False, max_length=60
+        label=_("Case reference or FIR number (or part of it)"),
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
     )
     identifier = forms.CharField(
         label=_("Accused CNIC, phone or handle"),
         required=False,
-        max_length=120,
+        max_length=IDENTIFIER_MAX_LENGTH,
         help_text=_("Matched exactly, through the protected index."),
     )
     status = forms.ChoiceField(

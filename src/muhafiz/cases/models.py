@@ -14,6 +14,12 @@ from muhafiz.core.fields import BlindIndexField, EncryptedDateField, EncryptedTe
 from muhafiz.core.permissions import Scope
 from muhafiz.core.words import in_words
 
+# A CNIC or B-form number as typed (dashes, spaces): the one input limit of victims' and accused
+# persons' CNICs, on pages and in the API.
+CNIC_MAX_LENGTH = 40
+# The purpose stated to read a victim's identity (it goes into the audit log as the reason).
+IDENTITY_PURPOSE_MAX_LENGTH = 500
+
 
 class CaseStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -366,7 +372,12 @@ class Victim(models.Model):
     """
 
     # Limits of the encrypted identity fields, which have no column limit (core.limits).
-    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 200, "guardian_name": 200, "address": 1000}
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": 200,
+        "cnic": CNIC_MAX_LENGTH,
+        "guardian_name": 200,
+        "address": 1000,
+    }
 
     IDENTITY_FIELDS = ("name", "cnic", "birth_date", "guardian_name", "address", "phones")
 

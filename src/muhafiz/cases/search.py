@@ -39,6 +39,9 @@ OVERDUE = {
 }
 # The shortest partial reference or FIR number searched (one character matches everything).
 MIN_PARTIAL = 2
+# The longest search text and identifier the list page and the API take.
+QUERY_MAX_LENGTH = 60
+IDENTIFIER_MAX_LENGTH = 120
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,17 @@ def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("cases:detail", reference=case.reference)
 
 
+def _refused_reason(request: HttpRequest, form: Any) -> None:
+    """Say why a form with a reason was refused: no reason given, or what is wrong (a reason
+    too long, an unknown choice)."""
+    if not (request.POST.get("reason") or "").strip():
+        messages.error(request, _("Give a reason."))
+        return
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+
+
 def _status_change(request: HttpRequest, reference: str, close: bool) -> HttpResponse:
     case = selectors.find_case(request.user, reference)
     form = forms.ReasonForm(request.POST)
@@ -249,7 +260,7 @@ def _status_change(request: HttpRequest, reference: str, close: bool) -> HttpRes
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("Give a reason."))
+        _refused_reason(request, form)
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -342,7 +353,7 @@ def team_remove(request: HttpRequest, reference: str, member_id: int) -> HttpRes
             request.user, member, form.cleaned_data["reason"], request=request
         )
     else:
-        messages.error(request, _("Give a reason."))
+        _refused_reason(request, form)
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -514,7 +525,7 @@ def victim_override(request: HttpRequest, reference: str, code: str) -> HttpResp
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("Give a reason."))
+        _refused_reason(request, form)
     return redirect("cases:victim", reference=case.reference, code=victim.pseudonym)
 
 

@@ -7,8 +7,6 @@ handlers, jobs and other apps call these names from here.
 """
 
 from muhafiz.cases.actions._common import (
-    MAX_REASON,
-    MAX_SUMMARY,
     age_band,
     normalize_cnic,
     normalize_email,
@@ -58,8 +56,6 @@ from muhafiz.cases.actions.victims import (
 
 __all__ = [
     "IDENTITY_LIMITS",
-    "MAX_REASON",
-    "MAX_SUMMARY",
     "AccusedDetails",
     "TeamNotice",
     "VictimIdentity",

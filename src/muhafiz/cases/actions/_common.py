@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,12 +23,10 @@ from muhafiz.cases.models import (
     Victim,
 )
 from muhafiz.catalogue.models import Agency, District, PoliceStation
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     Scope,
 )
-
-MAX_REASON = 2000
-MAX_SUMMARY = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +68,15 @@ def _local_year(moment: dt.datetime) -> int:
 # --- validation helpers -------------------------------------------------------------------------
 
 
-def _reason(reason: str, field: str = "reason") -> str:
+def _reason(
+    reason: str, model: type[Model], field: str = "reason", *, model_field: str = ""
+) -> str:
+    """A reason that must be given, no longer than the column (`model_field`, else `field`) of
+    `model` that keeps it; a reason that only goes into the audit log is `AuditEvent`'s."""
     text = (reason or "").strip()
     if not text:
         raise ValidationError({field: _("Give a reason.")})
-    if len(text) > MAX_REASON:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    check_lengths(model, {field: text}, fields={field: model_field or field})
     return text
 
 

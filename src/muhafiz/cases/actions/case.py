@@ -225,7 +225,7 @@ def reopen_case(actor: Any, case: Case, reason: str, *, request: HttpRequest | N
 def _change_status(
     actor: Any, case: Case, to: str, reason: str, request: HttpRequest | None
 ) -> None:
-    text = _reason(reason)
+    text = _reason(reason, StatusChange)
     refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)

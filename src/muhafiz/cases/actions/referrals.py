@@ -14,7 +14,6 @@ from django.utils.translation import gettext_noop
 from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
 from muhafiz.cases.actions._common import (
-    MAX_REASON,
     _check_open,
     _reason,
     _user_or_none,
@@ -31,6 +30,7 @@ from muhafiz.cases.models import (
     Victim,
 )
 from muhafiz.catalogue.models import Agency
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     SYSTEM,
     Perm,
@@ -65,8 +65,7 @@ def refer_victim(
     needs = (needs or "").strip()
     if not needs:
         raise ValidationError({"needs": _("Say what the child needs.")})
-    if len(needs) > MAX_REASON:
-        raise ValidationError({"needs": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+    check_lengths(Referral, {"needs": needs})
     refuse_victim_identity(case, needs=needs)
     override = None
     if not victim.consent_referral:
@@ -149,9 +148,8 @@ def decide_referral(
     allowed_from, to = _TRANSITIONS[decision]
     note = (note or "").strip()
     if decision == "reject":
-        note = _reason(note, "note")
-    if len(note) > MAX_REASON:
-        raise ValidationError({"note": _("Keep it under %(n)d characters.") % {"n": MAX_REASON}})
+        note = _reason(note, Referral, "note", model_field="decision_note")
+    check_lengths(Referral, {"note": note}, fields={"note": "decision_note"})
     refuse_victim_identity(referral.case, note=note)
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)

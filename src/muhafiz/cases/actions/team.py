@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
+from muhafiz.audit.models import AuditEvent
 from muhafiz.cases.actions._common import _check_open, _reason, refuse_victim_identity
 from muhafiz.cases.actions.alerts import raise_alert
 from muhafiz.cases.models import (
@@ -157,8 +158,7 @@ def request_team_join(
         user = staff_named(user)
     _check_open(case)
     _check_can_join(case, user, team_role)
-    text = _reason(reason)
-    check_lengths(TeamJoinRequest, {"reason": text})
+    text = _reason(reason, TeamJoinRequest)
     refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         if TeamMember.objects.filter(case=case, user=user, team_role=team_role).exists():
@@ -223,7 +223,7 @@ def decide_team_join(
         raise PermissionDenied("team.decide.own")
     note = (note or "").strip()
     if not approve:
-        note = _reason(note, "note")
+        note = _reason(note, TeamJoinRequest, "note", model_field="decision_note")
     check_lengths(TeamJoinRequest, {"note": note}, fields={"note": "decision_note"})
     refuse_victim_identity(case, note=note)
     if approve:
@@ -262,7 +262,7 @@ def remove_team_member(
     leaving = user_pk(actor) is not None and user_pk(actor) == member.user_id
     if not (leaving or oversees(actor, case)):
         check_perm(actor, Perm.CASE_OVERSEE, case)
-    text = _reason(reason)
+    text = _reason(reason, AuditEvent)
     refuse_victim_identity(case, reason=text)  # the reason goes into the audit log
     with transaction.atomic():
         record(

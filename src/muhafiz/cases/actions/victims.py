@@ -27,6 +27,7 @@ from muhafiz.cases.actions._common import (
     refuse_victim_identity,
 )
 from muhafiz.cases.models import (
+    IDENTITY_PURPOSE_MAX_LENGTH,
     Case,
     Consent,
     ConsentOverride,
@@ -207,8 +208,10 @@ def reveal_victim_identity(
     text = (purpose or "").strip()
     if not text:
         raise ValidationError({"purpose": _("Say why you need to see the identity.")})
-    if len(text) > 500:
-        raise ValidationError({"purpose": _("Keep it under %(n)d characters.") % {"n": 500}})
+    if len(text) > IDENTITY_PURPOSE_MAX_LENGTH:
+        raise ValidationError(
+            {"purpose": _("Keep it under %(n)d characters.") % {"n": IDENTITY_PURPOSE_MAX_LENGTH}}
+        )
     refuse_victim_identity(case, purpose=text)
     record_read(actor, "victim.identity.view", victim, reason=text, request=request)
     return {
@@ -262,7 +265,7 @@ def override_consent(
         raise PermissionDenied("consent.override")
     if consent not in Consent.values:
         raise ValidationError({"consent": _("Unknown consent.")})
-    text = _reason(reason)
+    text = _reason(reason, ConsentOverride)
     refuse_victim_identity(case, reason=text)
     with transaction.atomic():
         override = ConsentOverride.objects.create(

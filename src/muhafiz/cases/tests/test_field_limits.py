@@ -8,11 +8,22 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from muhafiz.accounts.roles import Role
 from muhafiz.cases import actions
-from muhafiz.cases.models import Accused, Case, Victim, Witness
+from muhafiz.cases.models import (
+    Accused,
+    Case,
+    CaseStatus,
+    ConsentOverride,
+    Referral,
+    StatusChange,
+    TeamJoinRequest,
+    Victim,
+    Witness,
+)
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.limits import check_lengths, max_length
-from muhafiz.testing import People, signed_in
+from muhafiz.testing import People, make_user, signed_in
 
 VIA = ["page", "api"]
 
@@ -82,3 +93,75 @@ def test_an_overlong_witness_address_is_refused_by_the_action(
         actions.add_witness(people.lahore_investigator, lahore_case, name="W", address="x" * 1001)
     assert list(caught.value.message_dict) == ["address"]
     assert not Witness.objects.filter(case=lahore_case).exists()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_an_overlong_closing_reason_is_refused_with_the_limit_named_and_the_case_open(
+    people: People, lahore_case: Case, via: str
+) -> None:
+    # Before: the page answered "Give a reason." to a reason that was given, only too long.
+    limit = max_length(StatusChange, "reason")
+    client = signed_in(people.lahore_investigator)
+    if via == "page":
+        response = client.post(
+            f"/cases/{lahore_case.reference}/close/", {"reason": "r" * (limit + 1)}, follow=True
+        )
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert f"at most {limit} characters" in body
+        assert "Give a reason." not in body
+    else:
+        response = client.post(
+            f"/api/v1/cases/{lahore_case.reference}/close",
+            {"reason": "r" * (limit + 1)},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert "reason" in str(response.json()["error"]["details"])
+    lahore_case.refresh_from_db()
+    assert lahore_case.status == CaseStatus.OPEN
+    assert not StatusChange.objects.filter(case=lahore_case).exists()
+
+
+@pytest.mark.parametrize("via", VIA)
+def test_an_overlong_override_reason_is_refused_and_nothing_written(
+    people: People, lahore_case: Case, victim: Victim, via: str
+) -> None:
+    limit = max_length(ConsentOverride, "reason")
+    client = signed_in(people.lahore_supervisor)
+    base = f"/cases/{lahore_case.reference}/victims/{victim.pseudonym}"
+    if via == "page":
+        response = client.post(
+            f"{base}/override/", {"consent": "referral", "reason": "r" * (limit + 1)}, follow=True
+        )
+        assert response.status_code == 200
+        assert f"at most {limit} characters" in response.content.decode()
+    else:
+        response = client.post(
+            f"/api/v1{base}/overrides",
+            {"consent": "referral", "reason": "r" * (limit + 1)},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+    assert not ConsentOverride.objects.filter(victim=victim).exists()
+
+
+def test_the_actions_take_each_reason_limit_from_the_column_that_keeps_it(
+    people: People, lahore_case: Case, victim: Victim
+) -> None:
+    # The join request's reason is a 500-character column; the referral's needs 2,000.
+    with pytest.raises(ValidationError) as caught:
+        actions.request_team_join(
+            make_user("inv.lahore.two", Role.INVESTIGATOR, district_code="LHR"),
+            lahore_case,
+            "investigator",
+            "r" * (max_length(TeamJoinRequest, "reason") + 1),
+        )
+    assert list(caught.value.message_dict) == ["reason"]
+    assert not TeamJoinRequest.objects.exists()
+    with pytest.raises(ValidationError) as caught:
+        actions.refer_victim(
+            people.lahore_investigator, victim, needs="n" * (max_length(Referral, "needs") + 1)
+        )
+    assert list(caught.value.message_dict) == ["needs"]
+    assert not Referral.objects.exists()

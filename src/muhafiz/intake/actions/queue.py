@@ -178,6 +178,8 @@ def open_case_from_report(
     time received, the facts implied by what the report is about and the account as summary
     are carried over; the report is linked to the case and becomes *case opened*."""
     from muhafiz.cases import actions as cases
+    from muhafiz.cases.models import Case
+    from muhafiz.core.limits import max_length
 
     check_perm(actor, Perm.INTAKE_HANDLE, report)
     district = report.district
@@ -199,7 +201,7 @@ def open_case_from_report(
             police_station=police_station,
             fir_number=fir_number,
             reported_at=report.received_at,
-            summary=text[: cases.MAX_SUMMARY],
+            summary=text[: max_length(Case, "summary")],
             facts=CONCERN_FACTS.get(report.concern, ()),
             request=request,
         )
