@@ -12,7 +12,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldError, ValidationError
 from django.db.models import Model
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, override, pgettext_lazy
 
 from muhafiz.audit.models import AuditEvent
 
@@ -47,6 +47,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "checked": pgettext_lazy("audit detail", "checked"),
     "checks": pgettext_lazy("audit detail", "checks"),
     "child_in_danger": pgettext_lazy("audit detail", "child in danger now"),
+    "cluster": pgettext_lazy("audit detail", "cluster of reports"),
     "clocks": pgettext_lazy("audit detail", "deadlines"),
     "clocks_changed": pgettext_lazy("audit detail", "deadlines changed"),
     "clocks_met": pgettext_lazy("audit detail", "deadlines met"),
@@ -191,6 +192,14 @@ def object_type_label(object_type: str) -> str:
     return str(model._meta.verbose_name)
 
 
+def _lang_of(object_type: str) -> str:
+    if not object_type:
+        return ""
+    with override(None):
+        english = object_type_label(object_type)
+    return "en" if object_type_label(object_type) == english else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Detail:
     label: str
@@ -202,6 +211,8 @@ class EventInWords:
     event: AuditEvent
     object_type: str
     details: list[Detail]
+    # "en" when the object type has no name in the reader's language (a model without one).
+    object_type_lang: str = ""
 
 
 def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
@@ -213,6 +224,7 @@ def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
         EventInWords(
             event=event,
             object_type=object_type_label(event.object_type) if event.object_type else "",
+            object_type_lang=_lang_of(event.object_type),
             details=[
                 Detail(detail_label(key), _value(key, value, names))
                 for key, value in (event.details or {}).items()

@@ -46,8 +46,8 @@ def test_details_read_in_words_with_names_not_database_ids(people: People) -> No
     html = client.get(reverse("audit:log")).content.decode()
     assert "<dt>seized by</dt>" in html and "<dt>seal intact</dt>" in html
     assert "seized_by" not in html and "seal_intact" not in html
-    assert f"<bdi>{people.lahore_investigator.username}</bdi></dd>" in html
-    assert f"<dd><bdi>{people.lahore_investigator.pk}</bdi></dd>" not in html
+    assert f">{people.lahore_investigator.username}</bdi></dd>" in html
+    assert f">{people.lahore_investigator.pk}</bdi></dd>" not in html
     # Object types by name, with the object's reference.
     assert "LHR-2026-0007 phone 1" in html
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
