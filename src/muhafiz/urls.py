@@ -18,8 +18,10 @@ urlpatterns = [
     path("audit/", include("muhafiz.audit.urls")),
     path("catalogue/", include("muhafiz.catalogue.urls")),
     path("cases/", include("muhafiz.cases.urls")),
-    path("proceedings/", include("muhafiz.proceedings.urls")),
-    path("evidence/", include("muhafiz.evidence.urls")),
+    # Their own pages under /proceedings/ and /evidence/, and the case's sections they own under
+    # /cases/<reference>/ (proceedings/, evidence/, links/).
+    path("", include("muhafiz.proceedings.urls")),
+    path("", include("muhafiz.evidence.urls")),
     path("statistics/", include("muhafiz.insights.urls")),
     path("intake/", include("muhafiz.intake.urls")),
     path("report/", include("muhafiz.intake.public_urls")),

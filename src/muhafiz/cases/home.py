@@ -92,7 +92,7 @@ def _referrals(principal: Any) -> QueuePanel:
     rows = [
         QueueRow(
             label=f"{referral.case.reference} · {referral.victim.pseudonym}",
-            url=reverse("cases:detail", args=[referral.case.reference]) + "#referrals",
+            url=reverse("cases:referrals", args=[referral.case.reference]),
             badge=referral.get_status_display(),
             tone="soon" if referral.status == "requested" else "",
             detail=referral.needs[:160],

@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy
 
 from muhafiz.cases.models import (
     Accused,
@@ -163,6 +165,44 @@ def case_rights(principal: Any, case: Case) -> dict[str, bool]:
         "override": has_perm(principal, Perm.CASE_EDIT, case) and oversees(principal, case),
         "oversee": oversees(principal, case) and case.is_open,
     }
+
+
+# --- the case's sections -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    key: str
+    label: str
+    url: str
+
+
+# (key, URL name, label, the rights of `case_rights` any one of which opens it). The upper apps'
+# sections show when their page is installed.
+CASE_SECTIONS: tuple[tuple[str, str, Any, tuple[str, ...]], ...] = (
+    ("overview", "cases:detail", gettext_lazy("Overview"), ("view", "welfare")),
+    ("parties", "cases:parties", gettext_lazy("Parties"), ("view", "welfare")),
+    ("proceedings", "proceedings:case", gettext_lazy("Proceedings and clocks"), ("view",)),
+    ("evidence", "evidence:case", gettext_lazy("Evidence and scans"), ("evidence",)),
+    ("links", "evidence:links", gettext_lazy("Links and network"), ("evidence",)),
+    ("referrals", "cases:referrals", gettext_lazy("Referrals"), ("welfare",)),
+    ("history", "cases:history", gettext_lazy("History"), ("view",)),
+)
+
+
+def case_sections(principal: Any, case: Case) -> list[CaseSection]:
+    """The sections of `case` that `principal` may open, in order, with their addresses."""
+    rights = case_rights(principal, case)
+    found: list[CaseSection] = []
+    for key, url_name, label, opened_by in CASE_SECTIONS:
+        if not any(rights[right] for right in opened_by):
+            continue
+        try:
+            url = reverse(url_name, args=[case.reference])
+        except NoReverseMatch:
+            continue
+        found.append(CaseSection(key, str(label), url))
+    return found
 
 
 # --- section suggestions ------------------------------------------------------------------------

@@ -20,7 +20,11 @@ urlpatterns = [
         views.section_rule_active,
         name="section_rule_active",
     ),
+    # The case's sections (proceedings/, evidence/ and links/ are the upper apps' pages).
     path("<str:reference>/", views.case_detail, name="detail"),
+    path("<str:reference>/parties/", views.case_parties, name="parties"),
+    path("<str:reference>/referrals/", views.case_referrals, name="referrals"),
+    path("<str:reference>/history/", views.case_history, name="history"),
     path("<str:reference>/edit/", views.case_edit, name="edit"),
     path("<str:reference>/offences/", views.add_offences, name="add_offences"),
     path("<str:reference>/close/", views.case_close, name="close"),

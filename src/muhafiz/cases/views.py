@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import select_template
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,9 +31,6 @@ from muhafiz.cases.models import (
 from muhafiz.cases.search import search_cases
 from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, requires, signed_in
-
-# The proceedings app's timeline, included on the case page when that app provides it.
-TIMELINE_TEMPLATE = "proceedings/timeline.html"
 
 
 def _form_case(request: HttpRequest, reference: str, *perms: Perm) -> Case:
@@ -137,50 +133,80 @@ def case_create(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/case_form.html", {"form": form, "case": None})
 
 
-# --- the case page ------------------------------------------------------------------------------
-
-
-def _timeline_template() -> str | None:
-    from django.template import TemplateDoesNotExist
-
-    try:
-        select_template([TIMELINE_TEMPLATE])
-    except TemplateDoesNotExist:
-        return None
-    return TIMELINE_TEMPLATE
+# --- the case page, one section a page -----------------------------------------------------------
+# Overview, parties, referrals and history are here; proceedings and clocks, evidence and scans,
+# links and network are the upper apps' pages under the same /cases/<reference>/ (each shows the
+# same section bar, `{% case_sections %}`).
 
 
 @signed_in
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The overview: what the case is, its facts and sections of law, and its team."""
     case = selectors.load_case_page(request.user, reference)
     rights = selectors.case_rights(request.user, case)
-    context: dict[str, Any] = {"case": case, "rights": rights}
+    context: dict[str, Any] = {"case": case, "rights": rights, "section": "overview"}
     if rights["view"]:
         context.update(
             offences=case.offences.all(),
             advice=selectors.case_section_advice(case),
             team=case.team.select_related("user"),
-            accused=selectors.case_accused(case),
-            witnesses=Witness.objects.filter(case=case),
-            status_changes=case.status_changes.select_related("changed_by"),
-            timeline_template=_timeline_template(),
             team_form=forms.TeamForm(),
             team_request_form=forms.TeamRequestForm(),
             join_requests=case.join_requests.filter(status=TeamJoinStatus.REQUESTED).select_related(
                 "user", "requested_by"
             ),
-            reason_form=forms.ReasonForm(),
         )
-    if rights["welfare"] or rights["view"]:
-        context["victims"] = selectors.case_victims(case)
-    if rights["welfare"]:
-        context["referrals"] = selectors.case_referrals(case)
-        if not rights["view"]:
-            context["welfare_join"] = selectors.welfare_join_state(request.user, case)
-            context["welfare_join_form"] = forms.WelfareJoinForm(
-                initial={"team_role": getattr(request.user, "role", "")}
-            )
+    if rights["welfare"] and not rights["view"]:
+        context["welfare_join"] = selectors.welfare_join_state(request.user, case)
+        context["welfare_join_form"] = forms.WelfareJoinForm(
+            initial={"team_role": getattr(request.user, "role", "")}
+        )
     return render(request, "cases/case_detail.html", context)
+
+
+@signed_in
+def case_parties(request: HttpRequest, reference: str) -> HttpResponse:
+    """Victims (by code; to the investigation team and to child protection), the accused and
+    the witnesses (to the investigation team)."""
+    case = selectors.load_case_page(request.user, reference)
+    rights = selectors.case_rights(request.user, case)
+    context: dict[str, Any] = {
+        "case": case,
+        "rights": rights,
+        "section": "parties",
+        "victims": selectors.case_victims(case),
+    }
+    if rights["view"]:
+        context.update(
+            accused=selectors.case_accused(case), witnesses=Witness.objects.filter(case=case)
+        )
+    return render(request, "cases/case_parties.html", context)
+
+
+@requires(Perm.WELFARE_VIEW)
+def case_referrals(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.load_case(request.user, reference, Perm.WELFARE_VIEW)
+    context = {
+        "case": case,
+        "rights": selectors.case_rights(request.user, case),
+        "section": "referrals",
+        "referrals": selectors.case_referrals(case),
+    }
+    return render(request, "cases/case_referrals.html", context)
+
+
+@requires(Perm.CASE_VIEW)
+def case_history(request: HttpRequest, reference: str) -> HttpResponse:
+    """Closure and reopening, with the form that does either."""
+    case = selectors.load_case(request.user, reference, Perm.CASE_VIEW)
+    context = {
+        "case": case,
+        "rights": selectors.case_rights(request.user, case),
+        "section": "history",
+        "status_changes": case.status_changes.select_related("changed_by"),
+        "reason_form": forms.ReasonForm(),
+    }
+    return render(request, "cases/case_history.html", context)
 
 
 @requires(Perm.CASE_EDIT)
@@ -261,7 +287,7 @@ def _status_change(request: HttpRequest, reference: str, close: bool) -> HttpRes
             messages.error(request, " ".join(exc.messages))
     else:
         _refused_reason(request, form)
-    return redirect("cases:detail", reference=case.reference)
+    return redirect("cases:history", reference=case.reference)
 
 
 @requires(Perm.CASE_EDIT)
@@ -383,7 +409,7 @@ def victim_create(request: HttpRequest, reference: str) -> HttpResponse:
             messages.success(
                 request, _("Victim recorded as %(code)s.") % {"code": victim.pseudonym}
             )
-            return redirect("cases:detail", reference=case.reference)
+            return redirect("cases:parties", reference=case.reference)
     response = render(request, "cases/victim_form.html", {"form": form, "case": case})
     response["Cache-Control"] = "no-store"  # a refused form carries the identity typed in
     return response
@@ -623,7 +649,7 @@ def witness_create(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as exc:
             forms.apply_errors(form, exc)
         else:
-            return redirect("cases:detail", reference=case.reference)
+            return redirect("cases:parties", reference=case.reference)
     return render(request, "cases/witness_form.html", {"form": form, "case": case})
 
 
@@ -649,7 +675,7 @@ def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as exc:
             forms.apply_errors(form, exc)
         else:
-            return redirect("cases:detail", reference=case.reference)
+            return redirect("cases:referrals", reference=case.reference)
     return render(request, "cases/referral_form.html", {"form": form, "case": case})
 
 
@@ -666,7 +692,7 @@ def referral_decide(
         actions.decide_referral(request.user, referral, decision, note, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("cases:detail", reference=case.reference)
+    return redirect("cases:referrals", reference=case.reference)
 
 
 # --- statistics and alerts ----------------------------------------------------------------------

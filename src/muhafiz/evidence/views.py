@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
-from muhafiz.core.permissions import Perm, requires
+from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.actions import REPORT_FORMATS
 from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, ScanStatus
@@ -86,7 +86,6 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
             "case": case,
             "items": selectors.case_items(case),
             "scans": selectors.case_scans(case),
-            "links": selectors.case_links(case),
             "can_edit": rights["edit"],
             "can_scan": rights["scan"],
             "item_form": item_form,
@@ -94,6 +93,22 @@ def case_evidence(request: HttpRequest, reference: str) -> HttpResponse:
             "server_form": server_form,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def case_links(request: HttpRequest, reference: str) -> HttpResponse:
+    """The case's section "links and network": the other cases it is linked to, and the way to
+    the network drawn around its district."""
+    case = load_case(request.user, reference, Perm.EVIDENCE_VIEW)
+    return render(
+        request,
+        "evidence/case_links.html",
+        {
+            "case": case,
+            "links": selectors.case_links(case),
+            "can_network": has_perm(request.user, Perm.CASE_VIEW, case),
+        },
     )
 
 

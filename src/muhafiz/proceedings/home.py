@@ -48,7 +48,7 @@ def panels(principal: Any, *, now: datetime) -> QueuePanel | None:
         rows.append(
             QueueRow(
                 label=clock.case.reference,
-                url=reverse("cases:detail", args=[clock.case.reference]) + "#timeline",
+                url=reverse("proceedings:case", args=[clock.case.reference]),
                 badge=time_left_text(clock.due_at, now),
                 tone=tone(clock.state, clock.due_at, now),
                 detail=detail,

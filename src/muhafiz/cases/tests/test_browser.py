@@ -83,6 +83,9 @@ def test_investigator_opens_a_case_and_records_a_victim_and_an_accused(
     page.reload()
     assert page.locator('#team-list li[data-username="pros.lahore"]').count() == 1
 
+    # Victims and accused are recorded in the case's section "parties".
+    page.locator("#case-parties-link").click()
+    page.wait_for_url(f"{live_server.url}/cases/{case.reference}/parties/")
     page.locator("#add-victim").click()
     page.get_by_label("Name", exact=True).fill(VICTIM_NAME)
     page.get_by_label("CNIC or B-form number").fill("3520-2")
@@ -93,7 +96,7 @@ def test_investigator_opens_a_case_and_records_a_victim_and_an_accused(
     page.get_by_label("Gender").select_option("girl")
     page.get_by_label("May be referred to child-protection services").check()
     page.locator("#victim-submit").click()
-    page.wait_for_url(f"{live_server.url}/cases/{case.reference}/")
+    page.wait_for_url(f"{live_server.url}/cases/{case.reference}/parties/")
     victim = case.victims.get()
     assert victim.pseudonym in page.locator("#victim-list").inner_text()
     assert VICTIM_NAME not in page.content()

@@ -21,8 +21,8 @@ MISSING = "LHR-2026-9999"
         "/api/v1/proceedings/cases/{ref}/timeline",
         "/api/v1/evidence/cases/{ref}/items",
         "/cases/{ref}/",
-        "/proceedings/cases/{ref}/",
-        "/evidence/case/{ref}/",
+        "/cases/{ref}/proceedings/",
+        "/cases/{ref}/evidence/",
     ],
 )
 def test_another_districts_case_is_not_there_to_a_kasur_investigator(

@@ -135,7 +135,16 @@ def test_a_full_flow_leaves_no_victim_identity_in_logs_urls_or_exports(
     investigator.post(
         f"/cases/{ref}/referrals/new/", {"victim": victim.pseudonym, "needs": "Counselling"}
     )
-    investigator.get(f"/cases/{ref}/")
+    for section in (
+        "",
+        "parties/",
+        "proceedings/",
+        "evidence/",
+        "links/",
+        "referrals/",
+        "history/",
+    ):
+        assert investigator.get(f"/cases/{ref}/{section}").status_code == 200
     investigator.get(f"/cases/{ref}/victims/{victim.pseudonym}/")
     export = investigator.get("/cases/export.csv")
     api_export = api.get(f"/api/v1/cases/{ref}")

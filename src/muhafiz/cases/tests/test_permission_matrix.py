@@ -21,7 +21,9 @@ def _case(client: Client, case: Case, via: str) -> tuple[bool, bool]:
         if response.status_code != 200:
             return False, False
         html = response.content.decode()
-        return 'id="case-content"' in html, 'id="referrals"' in html
+        referrals = client.get(f"/cases/{case.reference}/referrals/")
+        welfare = referrals.status_code == 200 and 'id="referrals"' in referrals.content.decode()
+        return 'id="case-content"' in html, welfare
     response = client.get(f"/api/v1/cases/{case.reference}")
     if response.status_code != 200:
         return False, False
@@ -190,10 +192,13 @@ def test_child_protection_officer_sees_welfare_but_not_evidence_or_investigation
     client = signed_in(cpo)
     assert _case(client, case, via) == (False, True)
     assert not has_perm(cpo, Perm.EVIDENCE_VIEW, case)
-    page = client.get(f"/cases/{case.reference}/").content.decode()
-    assert case.fir_number not in page
-    assert "Accused One" not in page
-    assert victim.pseudonym in page
+    for section in ("", "parties/", "referrals/"):
+        page = client.get(f"/cases/{case.reference}/{section}").content.decode()
+        assert case.fir_number not in page
+        assert "Accused One" not in page
+    assert victim.pseudonym in client.get(f"/cases/{case.reference}/parties/").content.decode()
+    for section in ("proceedings/", "evidence/", "links/", "history/"):
+        assert client.get(f"/cases/{case.reference}/{section}").status_code == 403
 
 
 @pytest.mark.parametrize("via", VIA)
@@ -319,7 +324,7 @@ def test_a_child_witness_is_named_only_to_those_who_may_see_victims(
         people.lahore_investigator, case, name="Young Witness Testname", is_child=True
     )
     url = (
-        f"/cases/{case.reference}/"
+        f"/cases/{case.reference}/parties/"
         if via == "page"
         else f"/api/v1/cases/{case.reference}/witnesses"
     )

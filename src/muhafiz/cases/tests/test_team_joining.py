@@ -83,7 +83,7 @@ def test_an_investigator_off_the_team_sees_no_evidence(newcomer: User, lahore_ca
     assert not has_perm(newcomer, Perm.EVIDENCE_VIEW, lahore_case)
     assert not has_perm(newcomer, Perm.EVIDENCE_EDIT, lahore_case)
     client = signed_in(newcomer)
-    assert client.get(f"/evidence/case/{lahore_case.reference}/").status_code == 403
+    assert client.get(f"/cases/{lahore_case.reference}/evidence/").status_code == 403
     url = f"/api/v1/evidence/cases/{lahore_case.reference}/items"
     assert client.get(url).status_code == 403
     # The case itself stays open to the district's investigators.

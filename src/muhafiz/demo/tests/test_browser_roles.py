@@ -73,7 +73,7 @@ def test_investigator_goes_from_home_to_a_case_its_evidence_and_back(
     assert page.locator("#case-nav").is_visible()
     shot(page, "investigator", language, "2-case")
     page.locator("#case-evidence-link").click()
-    page.wait_for_url(f"**/evidence/case/{ref}/")
+    page.wait_for_url(f"**/cases/{ref}/evidence/")
     assert page.locator("#item-table").inner_text().count("E1") == 1
     shot(page, "investigator", language, "3-evidence")
     page.locator(f'a[href="/cases/{ref}/"]').first.click()
@@ -94,11 +94,11 @@ def test_prosecutor_goes_from_a_deadline_to_the_case_and_records_the_hearing(
     assert deadline.count() >= 1
     shot(page, "prosecutor", language, "1-home")
     deadline.first.locator("a").first.click()
-    page.wait_for_url(f"**/cases/{ref}/**")
+    # A deadline leads to the case's section "proceedings and clocks", where it is recorded.
+    page.wait_for_url(f"**/cases/{ref}/proceedings/")
     assert page.locator("#proceedings-timeline").is_visible()
+    assert page.locator("#case-nav").is_visible()
     shot(page, "prosecutor", language, "2-case")
-    page.locator(f'#proceedings-timeline a[href="/proceedings/cases/{ref}/"]').click()
-    page.wait_for_url(f"**/proceedings/cases/{ref}/")
     before = StageEvent.objects.filter(case__reference=ref, code="hearing").count()
     page.locator('select[name="code"]').select_option("hearing")
     when = timezone.localtime() - timedelta(hours=1)
@@ -107,7 +107,7 @@ def test_prosecutor_goes_from_a_deadline_to_the_case_and_records_the_hearing(
     following = (timezone.localtime() + timedelta(days=2)).replace(hour=10, minute=30)
     page.locator('input[name="next_hearing_at"]').fill(following.strftime("%Y-%m-%dT%H:%M"))
     page.locator('[data-testid="stage-form"] button[type="submit"]').click()
-    page.wait_for_url(f"**/proceedings/cases/{ref}/")
+    page.wait_for_url(f"**/cases/{ref}/proceedings/")
     assert page.locator(".message--success").is_visible()
     assert StageEvent.objects.filter(case__reference=ref, code="hearing").count() == before + 1
     assert following.strftime("%Y-%m-%d %H:%M") in page.locator("#next-hearing").inner_text()

@@ -181,9 +181,15 @@ def _case_pages() -> list[tuple[str, str]]:
         ("inv.lahore", f"/cases/{ref}/accused/A1/"),
         ("inv.lahore", f"/cases/{ref}/victims/new/"),
         ("inv.lahore", f"/cases/{ref}/accused/new/"),
-        ("inv.lahore", f"/proceedings/cases/{ref}/"),
-        ("inv.lahore", f"/evidence/case/{ref}/"),
+        ("inv.lahore", f"/cases/{ref}/proceedings/"),
+        ("inv.lahore", f"/cases/{ref}/evidence/"),
+        ("inv.lahore", f"/cases/{ref}/parties/"),
+        ("inv.lahore", f"/cases/{ref}/links/"),
+        ("inv.lahore", f"/cases/{ref}/referrals/"),
+        ("inv.lahore", f"/cases/{ref}/history/"),
         ("cpo.lahore", f"/cases/{ref}/"),
+        ("cpo.lahore", f"/cases/{ref}/parties/"),
+        ("cpo.lahore", f"/cases/{ref}/referrals/"),
         ("auditor", f"/audit/?case={ref}"),
     ]
     if victim is not None:

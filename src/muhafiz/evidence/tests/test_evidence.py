@@ -130,19 +130,19 @@ def test_child_protection_officer_and_kasur_investigator_cannot_see_lahore_evide
         (people.analyst, 403),
     ):
         client = signed_in(user)
-        assert client.get(f"/evidence/case/{lahore_case.reference}/").status_code == refused
+        assert client.get(f"/cases/{lahore_case.reference}/evidence/").status_code == refused
         assert client.get(f"/evidence/items/{item.pk}/").status_code == refused
         api = client.get(f"/api/v1/evidence/cases/{lahore_case.reference}/items")
         assert api.status_code == refused, user.username
         assert client.get(f"/api/v1/evidence/items/{item.pk}").status_code == refused
-    page = signed_in(people.lahore_investigator).get(f"/evidence/case/{lahore_case.reference}/")
+    page = signed_in(people.lahore_investigator).get(f"/cases/{lahore_case.reference}/evidence/")
     assert page.status_code == 200 and "SEAL-LHR-0042" in page.content.decode()
     assert signed_in(people.prosecutor).get(f"/evidence/items/{item.pk}/").status_code == 200
 
     # In Urdu, right to left, with the app's own translations.
     urdu = signed_in(people.lahore_investigator)
     urdu.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
-    html = urdu.get(f"/evidence/case/{lahore_case.reference}/").content.decode()
+    html = urdu.get(f"/cases/{lahore_case.reference}/evidence/").content.decode()
     assert 'dir="rtl"' in html and "اشیاء اور تحویل کا سلسلہ" in html
 
 
@@ -183,7 +183,7 @@ def test_scan_file_of_an_unknown_schema_version_is_refused_with_nothing_saved(
     assert api.status_code == 400
     assert "schema version 99 is not supported" in api.content.decode()
     page = client.post(
-        f"/evidence/case/{lahore_case.reference}/",
+        f"/cases/{lahore_case.reference}/evidence/",
         {"form": "upload", "upload-scan_file": upload_of(future)},
     )
     assert page.status_code == 400

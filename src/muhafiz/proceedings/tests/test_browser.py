@@ -93,14 +93,15 @@ def test_one_case_from_report_to_judgment_through_the_pages(
         supervisor.wait_for_load_state()
     supervisor.context.close()
     page.goto(f"{live_server.url}/cases/{case.reference}/")
+    page.locator("#case-parties-link").click()
     page.locator("#add-accused").click()
     page.locator("#accused-submit").click()
     page.wait_for_url(f"{live_server.url}/cases/{case.reference}/**")
 
     # --- the proceedings page: every stage from the FIR to the judgment ------------------------
     page.goto(f"{live_server.url}/cases/{case.reference}/")
-    page.locator("#proceedings-timeline").get_by_role("link", name="Record a stage").click()
-    page.wait_for_url(f"{live_server.url}/proceedings/cases/{case.reference}/")
+    page.locator("#case-proceedings-link").click()
+    page.wait_for_url(f"{live_server.url}/cases/{case.reference}/proceedings/")
     assert page.locator('[data-clock="fir_missing_child"]').count() == 1
 
     day = timedelta(days=1)
@@ -159,7 +160,7 @@ def test_one_case_from_report_to_judgment_through_the_pages(
 
     # The supervisor sees the case's timeline on the case page and the miss on the dashboard.
     supervisor = page_as(browser, live_server, people.lahore_supervisor)
-    supervisor.goto(f"{live_server.url}/cases/{case.reference}/")
+    supervisor.goto(f"{live_server.url}/cases/{case.reference}/proceedings/")
     assert supervisor.locator('[data-stage="judgment_delivered"]').count() == 1
     supervisor.goto(f"{live_server.url}/proceedings/dashboard/")
     district_rows = supervisor.locator('[data-testid="overdue-district"] tbody tr')

@@ -45,7 +45,7 @@ def test_investigator_corrects_an_fir_date_and_the_clock_follows(
     if language == "ur":
         page.locator('[data-testid="language-ur"]').click()
         page.wait_for_load_state()
-    page.goto(f"{live_server.url}/proceedings/cases/{case.reference}/")
+    page.goto(f"{live_server.url}/cases/{case.reference}/proceedings/")
     page.locator(f'a[data-correct="{fir.pk}"]').click()
     page.wait_for_url(f"**/events/{fir.pk}/")
     corrected = timezone.localtime() - timedelta(days=20)

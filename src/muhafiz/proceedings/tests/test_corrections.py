@@ -186,7 +186,7 @@ def test_the_correction_page_records_and_shows_the_history(
 ) -> None:
     case, fir = _case_with_fir(make_case, people)
     client = signed_in(people.lahore_investigator)
-    url = f"/proceedings/cases/{case.reference}/events/{fir.pk}/"
+    url = f"/cases/{case.reference}/proceedings/events/{fir.pk}/"
     page = client.get(url)
     assert page.status_code == 200
     corrected = timezone.localtime() - timedelta(days=12)
@@ -277,7 +277,7 @@ def test_the_report_date_history_shows_old_and_new_dates_in_pakistan_time(
         people.lahore_investigator, report, occurred_at=new, reason="Diary entry says the 9th"
     )
     page = signed_in(people.lahore_investigator).get(
-        f"/proceedings/cases/{case.reference}/events/{report.pk}/"
+        f"/cases/{case.reference}/proceedings/events/{report.pk}/"
     )
     history = page.content.decode().split('id="event-history"')[1].split("</section>")[0]
     assert "2026-03-10 02:30" in history  # old, Pakistan time

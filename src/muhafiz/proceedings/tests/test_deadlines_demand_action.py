@@ -178,7 +178,7 @@ def test_the_case_timeline_shows_time_left_in_colour(
     make_case: CaseFactory, people: People
 ) -> None:
     case = _missed_case(make_case)
-    page = signed_in(people.lahore_investigator).get(f"/cases/{case.reference}/")
+    page = signed_in(people.lahore_investigator).get(f"/cases/{case.reference}/proceedings/")
     body = page.content.decode()
     assert 'data-tone="missed"' in body
     assert "missed" in body.split('data-tone="missed"')[1][:60]

@@ -62,7 +62,8 @@ def test_an_adjournment_fixes_the_next_hearing_and_is_counted(
     progress = CaseProgress.objects.get(case=case)
     assert progress.adjournments == 2
     assert progress.next_hearing_at == _next_hearing(14)
-    page = signed_in(people.lahore_investigator).get(f"/cases/{case.reference}/").content.decode()
+    section = signed_in(people.lahore_investigator).get(f"/cases/{case.reference}/proceedings/")
+    page = section.content.decode()
     assert 'data-adjournments="2"' in page
     assert _next_hearing(14).strftime("%Y-%m-%d %H:%M") in page
 
