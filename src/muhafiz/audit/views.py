@@ -35,7 +35,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
         request.user, "audit.view", request=request, page=page.number, **criteria.as_details()
     )
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
-    context = {"form": form, "page": page, "rows": rows, "query": query}
+    # A person's name narrows what is shown to them, keeping the other filters (one case…).
+    others = urlencode({k: v for k, v in request.GET.items() if k not in ("page", "actor") and v})
+    context = {"form": form, "page": page, "rows": rows, "query": query, "others": others}
     return render(request, "audit/event_list.html", context)
 
 

@@ -7,11 +7,12 @@ by address; everything else is reached by clicking. Screenshots: DATA_DIR/screen
 - forensic examiner: home → an item held → its scan → the court report downloaded; the files
   table fits 1280 px and a phone
 - child-protection officer: home → a referral → accept it
-- auditor: home → the events of one case
+- auditor: home → the events of one case → one person's part in it → the CSV of that view
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
@@ -200,4 +201,21 @@ def test_auditor_goes_from_home_to_the_events_of_one_case(
     assert reference("KSR demo 1") not in table
     assert reference("LHR demo 1") not in table
     shot(page, "auditor", language, "2-case-events")
+    # One person's part in the case: their name narrows the case's events to them.
+    row = page.locator("tbody tr", has_text="proceedings.stage.record").first
+    person = row.locator("a.actor").inner_text().strip()
+    row.locator("a.actor").click()
+    page.wait_for_url("**/audit/?*actor=*")
+    assert f"case={ref}" in page.url
+    names = [n.strip() for n in page.locator("tbody a.actor").all_inner_texts()]
+    assert names and set(names) == {person}
+    shot(page, "auditor", language, "3-case-events-of-one-person")
+    # The same view as CSV, named in words; the download is audited with its filters.
+    with page.expect_download() as download:
+        page.locator('a[href^="/audit/export.csv"]').click()
+    rows = list(csv.reader(StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == len(names) + 1
+    assert {r[3] for r in rows[1:]} == {person}
+    exported = AuditEvent.objects.filter(action="audit.export").latest("sequence")
+    assert exported.details["case"] == ref and exported.details["actor"] == person
     assert page.csp_errors == []
