@@ -21,13 +21,14 @@ from muhafiz.audit.actions import record
 from muhafiz.core.permissions import Perm, check_perm, user_pk
 from muhafiz.insights.build import published_inputs, write_summaries
 from muhafiz.insights.models import (
+    OverdueBoard,
     OverdueCount,
     OverdueDuration,
     PublishedCell,
     PublishedDuration,
     SummaryRefresh,
 )
-from muhafiz.insights.overdue import build_counts, build_durations
+from muhafiz.insights.overdue import build_boards, build_counts, build_durations
 from muhafiz.insights.publish import (
     Geography,
     cell_values,
@@ -58,9 +59,10 @@ def refresh_summaries(actor: Any, *, request: HttpRequest | None = None) -> Summ
         PublishedCell.objects.bulk_create(cells, batch_size=BATCH)
         PublishedDuration.objects.bulk_create(published, batch_size=BATCH)
         rows = written.rows + len(overdue_counts) + len(overdue_durations)
+        finished = _replace_boards(overdue_counts, overdue_durations)
         refresh = SummaryRefresh.objects.create(
             started_at=started,
-            finished_at=timezone.now(),
+            finished_at=finished,
             requested_by_id=user_pk(actor),
             cases_counted=written.cases_counted,
             cases_left_out=written.cases_left_out,
@@ -87,6 +89,18 @@ def _replace_overdue(counts: list[OverdueCount], durations: list[OverdueDuration
     OverdueDuration.objects.bulk_create(durations, batch_size=BATCH)
 
 
+def _replace_boards(counts: list[OverdueCount], durations: list[OverdueDuration]) -> Any:
+    """Each jurisdiction's overdue dashboard, added up once here (one row read per page view);
+    returns the moment they stand for, which the refresh records as its end."""
+    boards = build_boards(counts, durations)
+    finished = timezone.now()
+    for board in boards:
+        board.as_of = finished
+    OverdueBoard.objects.all().delete()
+    OverdueBoard.objects.bulk_create(boards, batch_size=BATCH)
+    return finished
+
+
 def refresh_overdue(actor: Any, *, request: HttpRequest | None = None) -> SummaryRefresh:
     """Rebuild only the overdue dashboard's tables: a few GROUP BYs over the clocks, quick
     enough to run right after each clock job (`refresh_insights --overdue`)."""
@@ -96,9 +110,10 @@ def refresh_overdue(actor: Any, *, request: HttpRequest | None = None) -> Summar
     counts, durations = build_counts(), build_durations()
     with transaction.atomic():
         _replace_overdue(counts, durations)
+        finished = _replace_boards(counts, durations)
         refresh = SummaryRefresh.objects.create(
             started_at=started,
-            finished_at=timezone.now(),
+            finished_at=finished,
             requested_by_id=user_pk(actor),
             cases_counted=0,
             cases_left_out=0,

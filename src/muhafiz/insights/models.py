@@ -143,3 +143,18 @@ class OverdueDuration(models.Model):
     bin = models.SmallIntegerField()
     clocks = models.PositiveIntegerField()
     met = models.PositiveIntegerField()
+
+
+class OverdueBoard(models.Model):
+    """The overdue dashboard as one jurisdiction sees it without filters, precomputed by each
+    refresh from `OverdueCount`, `OverdueDuration` and the cases stalled longest: `scope` is
+    "PK" (national), "P<province id>" or "D<district id>"; `board` holds every row of each
+    grouping (worst first), the stage durations (from the same bins, so within `BIN_BOUND`)
+    and the stalled cases (their stage's start; days are counted when read). A page view reads
+    one row instead of aggregating the summary rows of every district."""
+
+    scope = models.CharField(max_length=20, unique=True)
+    province_id = models.IntegerField(null=True)
+    district_id = models.IntegerField(null=True)
+    board = models.JSONField()
+    as_of = models.DateTimeField()

@@ -18,8 +18,18 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
 from django.db.models.aggregates import Aggregate
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
@@ -276,7 +286,7 @@ def stalled_cases(
         progress = progress.filter(
             stage_since__lt=_local_midnight(filters.until + timedelta(days=1))
         )
-    rows = progress.order_by("stage_since").values(
+    rows = progress.order_by("stage_since", "case_id").values(
         "case_id", "case__reference", "case__district__name", "stage", "stage_since"
     )[:limit]
     return [
@@ -482,6 +492,43 @@ def overdue_summary_rows(group: str) -> list[dict[str, Any]]:
             "due_soon": r["due_soon"],
         }
         for r in rows
+    ]
+
+
+def stalled_per_district(limit: int = 20) -> list[dict[str, Any]]:
+    """The `limit` open cases of each district that have stood longest in their stage (rows of
+    `case_id`, `reference`, `district_id`, `district`, `stage`, `stage_since`), for the summary
+    job's precomputed dashboards: a province's or the country's longest are among its
+    districts'. A system read (every case, as the dashboard counts them)."""
+    ranked = (
+        CaseProgress.objects.filter(case__status=CaseStatus.OPEN)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("case__district_id")],
+                order_by=[F("stage_since").asc(), F("case_id").asc()],
+            )
+        )
+        .filter(rank__lte=limit)
+        .values(
+            "case_id",
+            "case__reference",
+            "case__district_id",
+            "case__district__name",
+            "stage",
+            "stage_since",
+        )
+    )
+    return [
+        {
+            "case_id": r["case_id"],
+            "reference": r["case__reference"],
+            "district_id": r["case__district_id"],
+            "district": r["case__district__name"],
+            "stage": r["stage"],
+            "stage_since": r["stage_since"],
+        }
+        for r in ranked
     ]
 
 

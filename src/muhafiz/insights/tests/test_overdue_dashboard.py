@@ -166,3 +166,35 @@ def test_the_clock_job_queues_the_overdue_refresh_and_a_worker_brings_the_dashbo
             people.analyst, selectors.DashboardFilter(), use_summary=False
         ).overdue["district"]
     )
+
+
+def test_each_jurisdiction_reads_its_own_precomputed_board_in_two_queries(
+    running: list[Clock], people: People, django_assert_max_num_queries: Any
+) -> None:
+    from muhafiz.accounts.roles import JurisdictionLevel, Role
+    from muhafiz.insights.models import OverdueBoard
+    from muhafiz.testing import make_user
+
+    refresh_overdue(SYSTEM)
+    assert OverdueBoard.objects.filter(scope="PK").exists()
+    punjab = make_user(
+        "analyst.punjab", Role.ANALYST, district_code="LHR", level=JurisdictionLevel.PROVINCE
+    )
+    kasur = make_user("sup.kasur", Role.SUPERVISOR, district_code="KSR")
+    everything = selectors.DashboardFilter()
+    for person in (people.analyst, punjab, people.lahore_supervisor, kasur):
+        with django_assert_max_num_queries(2):
+            summarised = selectors.summarised_dashboard(person, everything)
+        assert summarised is not None
+        _same(selectors.dashboard(person, everything, use_summary=False), summarised[0])
+    lahore_rows = selectors.summarised_dashboard(people.lahore_supervisor, everything)
+    assert lahore_rows is not None
+    assert [row.label for row in lahore_rows[0].overdue["district"]] == ["Lahore"]
+    # Another district's board is not the Lahore supervisor's to read: nothing, as counted live.
+    elsewhere = selectors.DashboardFilter(district_id=kasur.district_id)
+    summarised = selectors.summarised_dashboard(people.lahore_supervisor, elsewhere)
+    assert summarised is not None
+    assert not any(summarised[0].overdue.values()) and not summarised[0].stalled
+    _same(
+        selectors.dashboard(people.lahore_supervisor, elsewhere, use_summary=False), summarised[0]
+    )
