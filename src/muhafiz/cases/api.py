@@ -8,6 +8,7 @@ returned by the audited `POST …/victims/{code}/identity`, never in a URL or a 
 import datetime as dt
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -467,7 +468,30 @@ def list_cases(
     limit: int = params.Query(50, ge=1, le=MAX_OFFSET),
     offset: int = params.Query(0, ge=0, le=MAX_OFFSET),
 ) -> Any:
-    """Page through with `offset` and `limit` (at most 200 a page)."""
+    """Page through with `offset` and `limit` (at most 200 a page). An accused's identifier is
+    searched with POST /search, never in a URL (access logs keep URLs)."""
+    if filters.identifier:
+        raise ValidationError(
+            {"identifier": ["Search by an accused's identifier with POST /api/v1/cases/search."]}
+        )
+    return _found(request, filters, limit, offset)
+
+
+class CaseSearchIn(CaseQuery):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+@router.post(
+    "/search", response=list[CaseSummaryOut], summary="Search cases, by an accused's identifier too"
+)
+@api_signed_in
+def search_cases_posted(request: HttpRequest, payload: CaseSearchIn) -> Any:
+    """The list's filters in the body, so an accused's CNIC, phone or handle stays out of URLs."""
+    return _found(request, payload, payload.limit, payload.offset)
+
+
+def _found(request: HttpRequest, filters: CaseQuery, limit: int, offset: int) -> Any:
     found = search_cases(
         _who(request),
         CaseSearch(

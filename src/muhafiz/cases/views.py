@@ -4,13 +4,16 @@ response to an audited POST, never in a URL."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,7 +31,7 @@ from muhafiz.cases.models import (
     Victim,
     Witness,
 )
-from muhafiz.cases.search import search_cases
+from muhafiz.cases.search import IDENTIFIER_MAX_LENGTH, search_cases
 from muhafiz.core.pages import paginate
 from muhafiz.core.permissions import Perm, requires, signed_in
 
@@ -87,10 +90,48 @@ ALERTS_PER_PAGE = 50
 REFERRALS_PER_PAGE = 50
 
 
+# An accused's CNIC, phone or handle is never put in a URL (access logs, browser history,
+# Referer): the search form is posted, the identifier kept in the server-side session under a
+# random token, and the list, its pages and its CSV carry only the token (`found`).
+IDENTIFIER_SEARCHES = "cases.identifier_searches"
+IDENTIFIER_SEARCHES_KEPT = 20
+
+
+def _search_data(request: HttpRequest) -> QueryDict | None:
+    """The list's search from the URL, with the identifier of its token (never one typed
+    into the URL itself)."""
+    if not request.GET:
+        return None
+    data = request.GET.copy()
+    data.pop("identifier", None)
+    token = data.get("found", "")
+    saved = request.session.get(IDENTIFIER_SEARCHES, {}) if token else {}
+    if token in saved:
+        data["identifier"] = saved[token]
+    return data
+
+
+def _search_redirect(request: HttpRequest) -> HttpResponse:
+    """Post → redirect → get: the posted search as a URL, its identifier replaced by a token."""
+    skip = {"csrfmiddlewaretoken", "identifier", "page", "found"}
+    params = [(k, v) for k, values in request.POST.lists() if k not in skip for v in values if v]
+    identifier = request.POST.get("identifier", "").strip()[:IDENTIFIER_MAX_LENGTH]
+    if identifier:
+        token = secrets.token_urlsafe(12)
+        saved = dict(request.session.get(IDENTIFIER_SEARCHES, {}))
+        saved[token] = identifier
+        request.session[IDENTIFIER_SEARCHES] = dict(list(saved.items())[-IDENTIFIER_SEARCHES_KEPT:])
+        params.append(("found", token))
+    target = reverse("cases:list")
+    return redirect(f"{target}?{urlencode(params)}" if params else target)
+
+
 @signed_in
 def case_list(request: HttpRequest) -> HttpResponse:
     """Search and filter the cases the person may open, a page at a time."""
-    form = forms.CaseSearchForm(request.GET or None)
+    if request.method == "POST":
+        return _search_redirect(request)
+    form = forms.CaseSearchForm(_search_data(request))
     search = form.search()
     page, query = paginate(request, search_cases(request.user, search), CASES_PER_PAGE)
     return render(
@@ -748,7 +789,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
 
     from muhafiz.core import spreadsheet
 
-    search = forms.CaseSearchForm(request.GET or None).search()
+    search = forms.CaseSearchForm(_search_data(request)).search()
     cases = (
         selectors.visible_cases(request.user)
         .filter(pk__in=search_cases(request.user, search).values("pk"))

@@ -4,6 +4,7 @@ blind index, filters, sort orders, and pages that never stop silently at 100 (is
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -134,10 +135,38 @@ def test_the_page_searches_by_part_and_by_identifier(people: People, accused_cas
     client = signed_in(people.lahore_investigator)
     body = client.get("/cases/", {"q": "101/"}).content.decode()
     assert f'data-reference="{accused_case.reference}"' in body
-    body = client.get("/cases/", {"identifier": "0300 7654321"}).content.decode()
-    assert f'data-reference="{accused_case.reference}"' in body
-    body = client.get("/cases/", {"identifier": "0300 0000000"}).content.decode()
+    found = client.post("/cases/", {"identifier": "0300 7654321"}, follow=True)
+    assert f'data-reference="{accused_case.reference}"' in found.content.decode()
+    body = client.post("/cases/", {"identifier": "0300 0000000"}, follow=True).content.decode()
     assert "No case you may see matches this search." in body
+
+
+def test_an_accused_identifier_never_reaches_a_url(people: People, accused_case: Case) -> None:
+    # The search is posted; the list, its pager and its CSV link carry an opaque token.
+    client = signed_in(people.lahore_investigator)
+    posted = client.post("/cases/", {"identifier": "0300 7654321", "sort": "oldest"})
+    assert posted.status_code == 302
+    location = posted["Location"]
+    urls = [location]
+    page = client.get(location)
+    html = page.content.decode()
+    assert f'data-reference="{accused_case.reference}"' in html
+    urls += re.findall(r'href="([^"]*)"', html)
+    urls += re.findall(r'action="([^"]*)"', html)
+    for url in urls:
+        for form in ("7654321", "03007654321", "923007654321", "identifier="):
+            assert form not in url, url
+    assert "found=" in location and "sort=oldest" in location
+    # The CSV of the same search, through the token in its link.
+    export = next(u for u in urls if u.startswith("/cases/export"))
+    rows = client.get(export.replace("&amp;", "&")).content.decode().splitlines()
+    assert len(rows) == 2 and accused_case.reference in rows[1]
+    # An identifier typed into the URL is not searched (nothing to bookmark or log).
+    typed = client.get("/cases/", {"identifier": "0300 0000000"}).content.decode()
+    assert "0300 0000000" not in typed and "No case you may see matches" not in typed
+    # Another person cannot use the token.
+    other = signed_in(people.lahore_supervisor).get(location).content.decode()
+    assert "0300 7654321" not in other
 
 
 def test_bad_filters_give_a_page_not_an_error(people: People, lahore_case: Case) -> None:
@@ -150,8 +179,13 @@ def test_bad_filters_give_a_page_not_an_error(people: People, lahore_case: Case)
 
 def test_the_api_filters_and_pages_alike(people: People, accused_case: Case) -> None:
     client = signed_in(people.lahore_investigator)
-    rows = client.get("/api/v1/cases/", {"identifier": ACCUSED_CNIC}).json()
+    rows = client.post(
+        "/api/v1/cases/search", {"identifier": ACCUSED_CNIC}, content_type="application/json"
+    ).json()
     assert [r["reference"] for r in rows] == [accused_case.reference]
+    # Not in a URL: the GET list refuses an identifier and says where to send it.
+    refused = client.get("/api/v1/cases/", {"identifier": ACCUSED_CNIC})
+    assert refused.status_code == 400 and "POST /api/v1/cases/search" in refused.content.decode()
     assert client.get("/api/v1/cases/", {"q": "101/"}).json()[0]["reference"] == (
         accused_case.reference
     )
