@@ -33,7 +33,8 @@ test: $(STAMP) system-deps
 # The job tests again with jobs on RQ (Redis) instead of the database queue. REDIS_TEST_URL names
 # a Redis database the tests may empty; one process, so that no two tests share it.
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-JOB_TESTS := src/muhafiz/ops/tests/test_jobs.py src/muhafiz/ops/tests/test_jobs_page.py
+JOB_TESTS := src/muhafiz/ops/tests/test_jobs.py src/muhafiz/ops/tests/test_jobs_page.py \
+  src/muhafiz/evidence/tests/test_scan_fanout.py
 
 test-rq: $(STAMP)
 	rm -rf $(TEST_TMP)-rq

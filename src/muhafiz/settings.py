@@ -257,6 +257,15 @@ if TASKS["default"]["BACKEND"] == RQ_TASKS_BACKEND:
     # retried, a raised one kept failed, a prompt stop on SIGTERM.
     RQ = {"JOB_CLASS": "muhafiz.core.jobs_rq.Job", "WORKER_CLASS": "muhafiz.core.jobs_rq.Worker"}
 
+# A server scan of a folder with more top-level files (or bytes) than one shard holds runs as shard
+# jobs that any worker on any machine takes (evidence.actions.shards); 0 files: never. A shard
+# whose worker has been silent for the lease is taken over by another worker.
+# Folders server scans may read (comma-separated; evidence.actions.check_source_path).
+MUHAFIZ_SCAN_ROOTS = [Path(p) for p in env_list("MUHAFIZ_SCAN_ROOTS", [str(DATA_DIR / "sources")])]
+MUHAFIZ_SCAN_SHARD_FILES = env_int("MUHAFIZ_SCAN_SHARD_FILES", 2000)
+MUHAFIZ_SCAN_SHARD_BYTES = env_int("MUHAFIZ_SCAN_SHARD_BYTES", 1024 * 1024 * 1024)
+MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = env_int("MUHAFIZ_SCAN_SHARD_LEASE_SECONDS", 120)
+
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ur", _("Urdu"))]

@@ -363,3 +363,44 @@ def drain_job_queues(monkeypatch: Any) -> None:
         worker_id="in-process",
         excluded_queue_names=[],
     ).run()
+
+
+def generate_scan_source(
+    root: Any, files: int, *, file_bytes: int = 1024, images: int = 0, per_folder: int = 100
+) -> int:
+    """A folder for server-scan tests and benchmarks: `files` small files of about `file_bytes`
+    bytes in nested folders (every 40th a copy of an earlier one, for duplicate groups) and
+    `images` benign pictures (some near-copies, for PDQ clusters); returns the bytes written."""
+    import hashlib
+    from pathlib import Path
+
+    from muhafiz.demo.media import noise_image
+
+    base = Path(root)
+    total = 0
+    block = hashlib.sha256(b"muhafiz scan source").digest() * (file_bytes // 32 + 1)
+    for number in range(files):
+        folder = base / f"d{number // (per_folder * 10):03d}" / f"e{number // per_folder % 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        seed = number - number % 40 if number % 40 == 39 else number
+        body = f"file {seed}\n".encode() + block[:file_bytes]
+        (folder / f"f{number:06d}.txt").write_bytes(body)
+        total += len(body)
+    for number in range(images):
+        folder = base / "pictures" / f"p{number // 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        picture = noise_image(number // 2, size=160)  # pairs of near-copies
+        picture.save(folder / f"img{number:04d}.png")
+        total += (folder / f"img{number:04d}.png").stat().st_size
+    return total
+
+
+def database_url_for_workers() -> str:
+    """The URL of the database this test runs on, for worker processes started by a test."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"

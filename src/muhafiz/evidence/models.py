@@ -309,6 +309,44 @@ class ScanMatch(models.Model):
         return ", ".join(times[:10]) + (" …" if len(times) > 10 else "")
 
 
+class ShardStatus(models.TextChoices):
+    # Bookkeeping of the jobs, never shown on a page (the scan page shows the scan's progress).
+    PENDING = "pending", "pending"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+
+
+class ScanShard(models.Model):
+    """One shard of a server scan run by many workers (`evidence.actions.shards`): number 0 is
+    the merge, numbers from 1 are ranges of the source's listing. A worker holds one by its
+    lease, renewed by a heartbeat; a lease gone silent is taken over by another worker."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="shards")
+    number = models.PositiveIntegerField()
+    units = models.JSONField(default=list, blank=True)  # triage.shards.unit_to_json each
+    files = models.PositiveIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=ShardStatus.choices, default=ShardStatus.PENDING
+    )
+    lease = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)  # host and process of the lease
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    done_files = models.PositiveIntegerField(default=0)
+    done_bytes = models.BigIntegerField(default=0)
+    part_name = models.CharField(max_length=500, blank=True)  # in the file store, once done
+
+    class Meta:
+        ordering = ["scan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "number"], name="evidence_shard_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.scan_id} shard {self.number}"
+
+
 class ScanIssue(models.Model):
     """An error or warning the scan recorded for a path."""
 

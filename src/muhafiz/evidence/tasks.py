@@ -7,6 +7,6 @@ here so workers and tests find the evidence app's jobs in one place.
 
 from __future__ import annotations
 
-from muhafiz.evidence.actions.scans import analyse_scan, run_server_scan
+from muhafiz.evidence.actions.scans import analyse_scan, run_scan_shards, run_server_scan
 
-__all__ = ["analyse_scan", "run_server_scan"]
+__all__ = ["analyse_scan", "run_scan_shards", "run_server_scan"]

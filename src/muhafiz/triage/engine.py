@@ -118,6 +118,13 @@ def environment() -> dict[str, str]:
 
 def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOutcome:
     """Scan `options.sources` into a new scan file. Raises before creating it if it cannot run."""
+    writer, sources, matcher = prepare_scan(options)
+    return _run(writer, sources, matcher, options.settings, options.workers, progress)
+
+
+def prepare_scan(options: ScanOptions) -> tuple[ScanWriter, list[Source], RecordMatcher]:
+    """Open the sources and banks and create the scan file with its meta, sources, banks and the
+    first custody lines (`start_scan`, and `shards.plan_fanout` for a scan run in shards)."""
     sources = [
         open_source(i, Path(p), options.passwords) for i, p in enumerate(options.sources, start=1)
     ]
@@ -178,7 +185,7 @@ def start_scan(options: ScanOptions, progress: Progress | None = None) -> ScanOu
             f"{bank.name} ({bank.kind}, {bank.format}): {bank.entries} entries, "
             f"SHA-256 {bank.sha256}, from {bank.path}",
         )
-    return _run(writer, sources, matcher, settings, options.workers, progress)
+    return writer, sources, matcher
 
 
 def resume_scan(
@@ -278,6 +285,12 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
     except BaseException:
         writer.close()
         raise
+    return complete_scan(writer, sources, settings)
+
+
+def complete_scan(writer: ScanWriter, sources: list[Source], settings: ScanSettings) -> ScanOutcome:
+    """Every unit is recorded: verify the sources, derive the whole-scan results, close the file
+    (the end of `_run`, and of `shards.merge_shards`)."""
     _verify_sources(writer, sources)
     writer.finish(settings.cluster_distance, settings.min_quality)
     outcome = _outcome(writer, complete=True)

@@ -640,10 +640,13 @@ class _ProgressOnScan:
 
 
 def perform_server_scan(actor: Any, scan_id: int) -> Scan:
-    """Run the triage engine on the scan's source and import the result (the job's body).
+    """Run the triage engine on the scan's source and import the result (the job's body). A
+    large folder is fanned out into shard jobs instead (`actions.shards`), which import the
+    merged scan file when the last shard is done.
 
     The system runs it (`SYSTEM`), for a scan someone with SCAN_RUN queued.
     """
+    from muhafiz.evidence.actions.shards import fan_out
     from muhafiz.triage.engine import ScanOptions, start_scan
 
     check_system(actor)
@@ -653,42 +656,67 @@ def perform_server_scan(actor: Any, scan_id: int) -> Scan:
     out = scans_dir() / f"server-{scan.pk}-{uuid.uuid4().hex}.part"
     try:
         source = check_source_path(scan.source_path)
-        start_scan(
-            ScanOptions(
-                sources=[source],
-                out=out,
-                case_ref=scan.case.reference,
-                examiner=str(scan.created_by) if scan.created_by_id else "server",
-            ),
-            progress=_ProgressOnScan(actor, scan.pk),
+        options = ScanOptions(
+            sources=[source],
+            out=out,
+            case_ref=scan.case.reference,
+            examiner=str(scan.created_by) if scan.created_by_id else "server",
         )
-        meta = check_scan_file(out)
-        sha256 = sha256_of(out)
-        size = out.stat().st_size
-        stored = _keep(out, sha256)
-        with transaction.atomic():
-            scan.stored_path, scan.file_sha256, scan.file_size = stored, sha256, size
-            scan.save(update_fields=["stored_path", "file_sha256", "file_size"])
-            _import_rows(scan, meta)
-            record(
-                actor,
-                "evidence.scan.import",
-                scan,
-                case=scan.case.reference,
-                sha256=sha256,
-                size=size,
-                files=scan.statistics.get("files", 0),
-                matched=scan.statistics.get("matched_files", 0),
-            )
+        if fan_out(actor, scan, options, _server_scan_steps()):
+            scan.refresh_from_db()
+            return scan
+        start_scan(options, progress=_ProgressOnScan(actor, scan.pk))
+        import_server_scan(actor, scan, out)
     except Exception as exc:
         out.unlink(missing_ok=True)
-        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-        with transaction.atomic():
-            scan.status = ScanStatus.FAILED
-            scan.failure = message[:2000]
-            scan.save(update_fields=["status", "failure"])
-            record(actor, "evidence.scan.fail", scan, case=scan.case.reference)
+        fail_server_scan(actor, scan, exc)
     return scan
+
+
+def _server_scan_steps() -> Any:
+    from muhafiz.evidence.actions.shards import ServerScanSteps
+
+    return ServerScanSteps(
+        import_file=import_server_scan,
+        fail=fail_server_scan,
+        progress=record_scan_progress,
+        queue_shard_job=lambda scan_id: enqueue_on_commit(run_scan_shards, scan_id),
+    )
+
+
+def import_server_scan(actor: Any, scan: Scan, out: Path, *, also: Any = None) -> None:
+    """Keep a finished server scan file and import its rows, audited; `also` runs inside the
+    same transaction (a fanned-out scan checks there that it still holds its merge)."""
+    meta = check_scan_file(out)
+    sha256 = sha256_of(out)
+    size = out.stat().st_size
+    stored = _keep(out, sha256)
+    with transaction.atomic():
+        if also is not None:
+            also()
+        scan.stored_path, scan.file_sha256, scan.file_size = stored, sha256, size
+        scan.save(update_fields=["stored_path", "file_sha256", "file_size"])
+        _import_rows(scan, meta)
+        record(
+            actor,
+            "evidence.scan.import",
+            scan,
+            case=scan.case.reference,
+            sha256=sha256,
+            size=size,
+            files=scan.statistics.get("files", 0),
+            matched=scan.statistics.get("matched_files", 0),
+        )
+
+
+def fail_server_scan(actor: Any, scan: Scan, exc: Exception) -> None:
+    """Record why a server scan could not run (the scan page shows it), audited."""
+    message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+    with transaction.atomic():
+        scan.status = ScanStatus.FAILED
+        scan.failure = message[:2000]
+        scan.save(update_fields=["status", "failure"])
+        record(actor, "evidence.scan.fail", scan, case=scan.case.reference)
 
 
 @task(queue_name="scans")
@@ -698,3 +726,20 @@ def run_server_scan(scan_id: int) -> dict[str, str | int]:
     Defined beside its body so that queueing it imports nothing above the actions."""
     scan = perform_server_scan(SYSTEM, scan_id)
     return {"scan": scan.pk, "status": scan.status, "failure": scan.failure[:200]}
+
+
+def perform_scan_shards(actor: Any, scan_id: int) -> Scan:
+    """The shard job's body: the system works on a fanned-out scan's shards (`actions.shards`)."""
+    from muhafiz.evidence.actions.shards import work_on_shards
+
+    check_system(actor)
+    work_on_shards(actor, scan_id, _server_scan_steps())
+    return Scan.objects.get(pk=scan_id)
+
+
+@task(queue_name="scans")
+def run_scan_shards(scan_id: int) -> dict[str, str | int]:
+    """The job (`evidence.tasks`): the system works on a fanned-out server scan's shards, any
+    worker on any machine; the last to finish merges and imports the scan file."""
+    scan = perform_scan_shards(SYSTEM, scan_id)
+    return {"scan": scan.pk, "status": scan.status}

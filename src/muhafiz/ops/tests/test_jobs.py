@@ -28,8 +28,8 @@ from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
 from muhafiz.core.jobs import enqueue_on_commit, uses_rq, worker_command
 from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
+from muhafiz.testing import database_url_for_workers, make_user
 from muhafiz.testing import drain_job_queues as drain
-from muhafiz.testing import make_user
 
 RUNS_TABLE = "test_jobs_runs"
 
@@ -136,20 +136,12 @@ def runs_table(transactional_db: None) -> Iterator[str]:
             cursor.execute(f"DROP TABLE {RUNS_TABLE}")
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_worker(
     worker_id: str, log: Path, env_extra: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """A worker as `muhafiz worker` starts it, on the test's database (and Redis), in a process
     group of its own (so that a test can kill it with its work horse, as a machine dies)."""
-    env = {**os.environ, "DATABASE_URL": _database_url(), "MUHAFIZ_PROFILE": "test"}
+    env = {**os.environ, "DATABASE_URL": database_url_for_workers(), "MUHAFIZ_PROFILE": "test"}
     env.update(env_extra or {})
     env["DJANGO_SETTINGS_MODULE"] = "muhafiz.settings"
     name, args = worker_command([], batch=False)

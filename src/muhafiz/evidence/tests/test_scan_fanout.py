@@ -1,0 +1,238 @@
+"""A server scan fanned out into shards (issue 14, item 2): the merged scan file has the records
+of a single-process scan and the same court report byte for byte, whatever the number of
+workers; a worker killed mid-shard leaves its shard to another, with no file missing or twice.
+
+The multi-worker tests run real `muhafiz worker` processes on the configured queue (the
+database, or RQ when REDIS_URL is set: `make test-rq` runs this file too).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from muhafiz.cases.models import Case
+from muhafiz.core.jobs import uses_rq, worker_command
+from muhafiz.core.storage import file_store
+from muhafiz.evidence import actions
+from muhafiz.evidence.actions.scans import stored_file
+from muhafiz.evidence.models import MediaFile, Scan, ScanShard, ScanStatus, ShardStatus
+from muhafiz.evidence.tasks import run_server_scan
+from muhafiz.testing import People, database_url_for_workers, generate_scan_source
+from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.reports import write_report
+from muhafiz.triage.scanfile import open_readonly, record_rows
+
+
+def _single_process(source: Path, out: Path) -> Path:
+    start_scan(ScanOptions(sources=[source], out=out, case_ref="single", examiner="single"))
+    return out
+
+
+def _report(scan_file: Path, out: Path) -> bytes:
+    write_report(scan_file, "csv", out)
+    return out.read_bytes()
+
+
+def _custody(scan_file: Path) -> list[str]:
+    conn = open_readonly(scan_file)
+    try:
+        return [row[0] for row in conn.execute("SELECT action FROM custody ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def _assert_same_as_single_process(scan: Scan, source: Path, tmp_path: Path) -> None:
+    merged = stored_file(scan)
+    single = _single_process(source, tmp_path / "single.scan")
+    assert record_rows(merged) == record_rows(single)
+    assert _report(merged, tmp_path / "merged.csv") == _report(single, tmp_path / "single.csv")
+    rows = record_rows(single)
+    assert MediaFile.objects.filter(scan=scan).count() == len(rows["files"])
+    assert not list(file_store().names(f"evidence/scans/fanout/{scan.pk}/"))  # parts removed
+
+
+def test_a_fanned_out_server_scan_has_the_records_and_report_of_a_single_process_scan(
+    people: People, lahore_case: Case, sources: Path, settings: Any, tmp_path: Path
+) -> None:
+    device = sources / "seized-server"
+    generate_scan_source(device, 700, images=6, per_folder=30)
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 100
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    run_server_scan.call(scan.pk)  # no other worker here: the job does every shard itself
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert len(shards) >= 6
+    assert {s.status for s in shards} == {ShardStatus.DONE}
+    assert sum(s.files for s in shards) == 706
+    # Most shards end where a folder ends (30 files a folder, 100 a shard).
+    assert sum(1 for s in shards if s.files % 30 == 0) >= len(shards) - 2
+    _assert_same_as_single_process(scan, device, tmp_path)
+    custody = _custody(stored_file(scan))
+    assert custody.count("shard merged") == len(shards)
+    assert "scan fanned out" in custody
+
+
+def test_a_small_folder_is_scanned_in_one_job_as_before(
+    people: People, lahore_case: Case, sources: Path, settings: Any, tmp_path: Path
+) -> None:
+    device = sources / "small"
+    generate_scan_source(device, 50)
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 100
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    run_server_scan.call(scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    assert not ScanShard.objects.filter(scan=scan).exists()
+    assert "scan fanned out" not in _custody(stored_file(scan))
+
+
+# --- several worker processes ---------------------------------------------------------------------
+
+FILES = 3000
+
+
+@pytest.fixture
+def empty_queue(flushable_audit: None) -> Iterator[None]:
+    if uses_rq():
+        import django_rq
+
+        django_rq.get_connection().flushdb()
+    yield
+    if uses_rq():
+        import django_rq
+
+        django_rq.get_connection().flushdb()
+
+
+def _workers(
+    count: int, tmp_path: Path, sources: Path, extra: dict[str, str]
+) -> list[tuple[subprocess.Popen[bytes], Path]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_workers(),
+        "MUHAFIZ_PROFILE": "test",
+        "DJANGO_SETTINGS_MODULE": "muhafiz.settings",
+        "MUHAFIZ_DATA_DIR": str(django_settings.DATA_DIR),
+        "MUHAFIZ_SCAN_ROOTS": str(sources),
+        "MUHAFIZ_MEDIA_INDEX_DIR": str(django_settings.MUHAFIZ_MEDIA_INDEX_DIR),
+        "MUHAFIZ_SCAN_SHARD_FILES": "250",
+        "MUHAFIZ_SCAN_SHARD_LEASE_SECONDS": "3",
+        **extra,
+    }
+    name, args = worker_command([], batch=False)
+    started = []
+    for number in range(count):
+        command = [sys.executable, "-m", "django", name, *args]
+        if name == "rqworker":
+            command += ["--name", f"fanout-{number}"]
+        else:
+            command += ["--interval", "0.1", "--no-startup-delay", "--no-reload", "--skip-checks"]
+            command += ["--worker-id", f"fanout-{number}"]
+        log = tmp_path / f"worker-{number}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        started.append((process, log))
+    return started
+
+
+def _stop(workers: list[tuple[subprocess.Popen[bytes], Path]]) -> None:
+    """SIGTERM: a worker still finishing a shard a slower lease-holder also did ends it first."""
+    for process, _log in workers:
+        if process.poll() is None:
+            process.terminate()
+    for process, _log in workers:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
+def _wait_for(condition: Callable[[], bool], what: str, logs: list[Path], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            tails = "\n".join(log.read_text(errors="replace")[-2500:] for log in logs)
+            raise AssertionError(f"timed out waiting for {what}\n{tails}")
+        time.sleep(0.2)
+
+
+def _imported(scan: Scan, seen: list[Any]) -> bool:
+    """Whether the scan has left the queue; notes the progress the scan page shows meanwhile."""
+    scan.refresh_from_db()
+    if scan.progress is not None:
+        seen.append(scan.progress)
+    return scan.status != ScanStatus.QUEUED
+
+
+def _parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _holder(worker: subprocess.Popen[bytes]) -> int:
+    """The process of this worker that holds a shard now (the worker itself on the database
+    queue; RQ's work horse, a child in a session of its own), or 0."""
+    for held_by in ScanShard.objects.filter(number__gt=0, status=ShardStatus.RUNNING).values_list(
+        "worker", flat=True
+    ):
+        last = held_by.rsplit(" ", 1)[-1]
+        pid = int(last) if last.isdigit() else 0
+        if pid and worker.pid in {pid, _parent(pid)}:
+            return pid
+    return 0
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["three-workers", "one-killed-mid-shard"])
+def test_three_workers_drain_a_fanned_out_scan_into_the_single_process_report(  # noqa: PLR0917
+    empty_queue: None,
+    people: People,
+    lahore_case: Case,
+    sources: Path,
+    tmp_path: Path,
+    kill: bool,
+) -> None:
+    device = sources / "seized-nas"
+    generate_scan_source(device, FILES, file_bytes=512, images=4)
+    workers = _workers(3, tmp_path, sources, {"MUHAFIZ_SCAN_DELAY_MS": "4"} if kill else {})
+    logs = [log for _process, log in workers]
+    seen: list[Any] = []
+    try:
+        scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+        if kill:
+            victim, _log = workers[0]
+            _wait_for(lambda: bool(_holder(victim)), "the first worker to take a shard", logs, 40)
+            horse = _holder(victim)
+            os.killpg(victim.pid, signal.SIGKILL)  # the worker with its work horse, mid-shard
+            if horse and horse != victim.pid:
+                os.kill(horse, signal.SIGKILL)
+            victim.wait(timeout=20)
+        _wait_for(lambda: _imported(scan, seen), "the merged scan", logs, 55)
+    finally:
+        _stop(workers)
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert len(shards) >= 10
+    workers_seen = {s.worker for s in shards}
+    assert len(workers_seen) >= 2, workers_seen  # the shards were shared out
+    if kill:
+        assert max(s.attempts for s in shards) >= 2  # the killed worker's shard was done again
+    # The scan page's progress counted every shard's files while they ran.
+    assert any(p.total_files == FILES + 4 and 0 < p.done_files < p.total_files for p in seen)
+    _assert_same_as_single_process(scan, device, tmp_path)
