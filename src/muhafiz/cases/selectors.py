@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from muhafiz.cases.models import (
     Accused,
@@ -240,8 +240,10 @@ def suggest_sections(
         if not needed or not needed <= set(facts):
             continue
         suggestion = by_code.setdefault(rule.offence_code, Suggestion(rule.offence_code, None))
-        if rule.explanation not in suggestion.reasons:
-            suggestion.reasons.append(rule.explanation)
+        # Shipped explanations are translated; an editor's own text is shown as written.
+        reason = gettext(rule.explanation)
+        if reason not in suggestion.reasons:
+            suggestion.reasons.append(reason)
         weaker_for[rule.offence_code].update(rule.weaker_codes or [])
     offences = {o.code: o for o in Offence.objects.filter(code__in=by_code, active=True)}
     for code, suggestion in by_code.items():

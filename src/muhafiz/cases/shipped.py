@@ -11,6 +11,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.utils.translation import gettext_noop
 
 SOURCE = (
     "shared/domain/pakistan-law.md; PPC ss.292A, 328A, 369A, 371A, 377A/377B as amended 2016; "
@@ -23,77 +24,92 @@ RULES: list[tuple[list[str], str, list[str], str]] = [
         ["victim_under_18", "sexual_abuse"],
         "PPC 377A",
         WEAKER,
-        "Sexual abuse of a person under 18 is an offence under s.377A.",
+        gettext_noop("Sexual abuse of a person under 18 is an offence under s.377A."),
     ),
     (
         ["victim_under_18", "sexual_abuse"],
         "PPC 377B",
         WEAKER,
-        "s.377B sets the punishment for sexual abuse under s.377A.",
+        gettext_noop("s.377B sets the punishment for sexual abuse under s.377A."),
     ),
     (
         ["victim_under_18", "abuse_recorded"],
         "PPC 377A",
         WEAKER,
-        "Filming or photographing a child in sexually explicit conduct is sexual abuse (s.377A).",
+        gettext_noop(
+            "Filming or photographing a child in sexually explicit conduct is sexual abuse "
+            "(s.377A)."
+        ),
     ),
     (
         ["victim_under_18", "abuse_recorded"],
         "PPC 377B",
         WEAKER,
-        "s.377B sets the punishment for sexual abuse under s.377A.",
+        gettext_noop("s.377B sets the punishment for sexual abuse under s.377A."),
     ),
     (
         ["victim_under_18", "abuse_recorded"],
         "PECA 22",
         WEAKER,
-        "Producing material of a child in sexually explicit conduct is child pornography "
-        "(PECA s.22).",
+        gettext_noop(
+            "Producing material of a child in sexually explicit conduct is child pornography "
+            "(PECA s.22)."
+        ),
     ),
     (
         ["victim_under_18", "material_online"],
         "PECA 22",
         WEAKER,
-        "Distributing material of a child through an information system is PECA s.22.",
+        gettext_noop(
+            "Distributing material of a child through an information system is PECA s.22."
+        ),
     ),
     (
         ["material_online"],
         "PECA 21",
         [],
-        "Sharing sexually explicit images of a person through an information system (PECA s.21).",
+        gettext_noop(
+            "Sharing sexually explicit images of a person through an information system "
+            "(PECA s.21)."
+        ),
     ),
     (
         ["victim_under_18", "online_grooming"],
         "PECA 22A",
         [],
-        "Online grooming of a child (PECA s.22A).",
+        gettext_noop("Online grooming of a child (PECA s.22A)."),
     ),
     (
         ["victim_under_18", "commercial_exploitation"],
         "PECA 22B",
         [],
-        "Commercial sexual exploitation of a child (PECA s.22B).",
+        gettext_noop("Commercial sexual exploitation of a child (PECA s.22B)."),
     ),
     (
         ["victim_under_18", "commercial_exploitation"],
         "PPC 371A",
         [],
-        "Selling a person for prostitution (s.371A).",
+        gettext_noop("Selling a person for prostitution (s.371A)."),
     ),
     (
         ["victim_under_18", "missing_child", "online_grooming"],
         "PECA 22C",
         [],
-        "Using an information system to kidnap or traffic a minor (PECA s.22C).",
+        gettext_noop("Using an information system to kidnap or traffic a minor (PECA s.22C)."),
     ),
-    (["victim_under_18", "trafficking"], "PPC 369A", [], "Trafficking of a child (s.369A)."),
+    (
+        ["victim_under_18", "trafficking"],
+        "PPC 369A",
+        [],
+        gettext_noop("Trafficking of a child (s.369A)."),
+    ),
     (
         ["victim_under_18", "exposure_to_seduction"],
         "PPC 292A",
         [],
-        "Exposing a child to seduction (s.292A).",
+        gettext_noop("Exposing a child to seduction (s.292A)."),
     ),
-    (["victim_under_18", "cruelty"], "PPC 328A", [], "Cruelty to a child (s.328A)."),
+    (["victim_under_18", "cruelty"], "PPC 328A", [], gettext_noop("Cruelty to a child (s.328A).")),
 ]
 
 

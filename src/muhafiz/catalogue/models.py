@@ -94,7 +94,12 @@ class PoliceStation(Cited):
         verbose_name_plural = _("police stations")
 
     def __str__(self) -> str:
-        return f"{localized(self.name, self.name_ur)} ({self.district})"
+        return f"{self.display_name} ({self.district})"
+
+    @property
+    def display_name(self) -> str:
+        """The station's name in the language of the page."""
+        return localized(self.name, self.name_ur)
 
 
 _PLACE_SEPARATORS = re.compile(r"[\s,._\-]+")
@@ -194,7 +199,12 @@ class Offence(Cited):
         ordering = ["law", "section"]
 
     def __str__(self) -> str:
-        return f"{self.code} — {localized(self.title, self.title_ur)}"
+        return f"{self.code} — {self.display_title}"
+
+    @property
+    def display_title(self) -> str:
+        """The offence's title in the language of the page."""
+        return localized(self.title, self.title_ur)
 
 
 # Case events and conditions are named like fir_registered, missing_child.

@@ -31,8 +31,10 @@ from django.db.models import (
 from django.db.models.aggregates import Aggregate
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
+from muhafiz.catalogue.models import localized
 from muhafiz.core.permissions import Perm, case_scope, jurisdiction_key
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.hooks import dashboard_summary
@@ -213,7 +215,9 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
     percentile, and how many were on time."""
     stopped = scoped_clocks(principal, filters).filter(stopped_at__isnull=False)
     took = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
-    base = stopped.values("rule__code", "rule__name", "rule__end_event").order_by("rule__code")
+    base = stopped.values("rule__code", "rule__name", "rule__name_ur", "rule__end_event").order_by(
+        "rule__code"
+    )
     if connection.vendor == "postgresql":
         rows = base.annotate(
             count=Count("pk"),
@@ -224,7 +228,7 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
         return [
             DurationRow(
                 r["rule__code"],
-                r["rule__name"],
+                localized(r["rule__name"], r["rule__name_ur"]),
                 r["rule__end_event"],
                 r["count"],
                 r["on_time"],
@@ -237,9 +241,13 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
     spans: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     on_time: dict[tuple[str, str, str], int] = defaultdict(int)
     for r in base.annotate(took=took).values(
-        "rule__code", "rule__name", "rule__end_event", "took", "state"
+        "rule__code", "rule__name", "rule__name_ur", "rule__end_event", "took", "state"
     ):
-        key = (r["rule__code"], r["rule__name"], r["rule__end_event"])
+        key = (
+            r["rule__code"],
+            localized(r["rule__name"], r["rule__name_ur"]),
+            r["rule__end_event"],
+        )
         spans[key].append(r["took"].total_seconds())
         on_time[key] += r["state"] == ClockState.MET
     return [
@@ -368,7 +376,8 @@ def cached_dashboard(
     if summarised is not None:
         return summarised
     scope = jurisdiction_key(principal)
-    digest = hashlib.sha256(repr((scope, filters, limit)).encode()).hexdigest()
+    # Names in the figures (districts, deadlines) are in the page's language.
+    digest = hashlib.sha256(repr((scope, filters, limit, get_language())).encode()).hexdigest()
     key = f"proceedings:dashboard:{digest}"
     hit = cache.get(key)
     if hit is not None:
