@@ -157,3 +157,24 @@ def test_a_referral_without_matches_says_so_and_matching_again_adds_no_copy(
 
     assert rematch_referrals_for_case(SYSTEM, matched_case.pk) == 0
     assert TipMatch.objects.filter(tip__report=report).count() == 2
+
+
+def test_a_bank_match_is_named_to_those_who_receive_hash_matches_and_counted_for_others(
+    people: People,
+) -> None:
+    from muhafiz.hashbank import actions as hashbank
+    from muhafiz.hashbank.models import BankEntry
+
+    bank = hashbank.create_bank(SYSTEM, name="Known material (test)", kind="known-bad")
+    BankEntry.objects.create(bank=bank, sha256=sha256(BLOB))
+    report = _import(SyntheticTip("8800007", file_blobs=[BLOB], city="Lahore"))
+    named = selectors.referral_matches(people.lahore_investigator, report)  # holds HASH_MATCH
+    assert [(m.kind, m.bank, m.value) for m in named.shown] == [
+        ("bank", "Known material (test)", sha256(BLOB))
+    ]
+    counted = selectors.referral_matches(people.child_protection_officer, report)
+    assert counted.shown == [] and counted.hidden_in_banks == 1
+    html = signed_in(people.child_protection_officer).get(f"/intake/reports/{report.reference}/")
+    text = html.content.decode()
+    assert "1 match in a hash bank whose matches you do not receive" in text
+    assert "Known material (test)" not in text
