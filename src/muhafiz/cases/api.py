@@ -1023,10 +1023,10 @@ def referrals(request: HttpRequest, reference: str) -> Any:
 @api_requires(Perm.CASE_EDIT)
 def refer(request: HttpRequest, reference: str, payload: ReferralIn) -> Any:
     case = selectors.find_case(_who(request), reference)
-    found = get_object_or_404(Victim, case=case, pseudonym=payload.victim)
     referral = actions.refer_victim(
         _who(request),
-        found,
+        payload.victim,
+        case=case,
         needs=payload.needs,
         service=get_object_or_404(Agency, code=payload.service) if payload.service else None,
         officer=payload.officer or None,
@@ -1045,8 +1045,7 @@ def decide(
     request: HttpRequest, reference: str, referral_id: int, decision: str, payload: NoteIn
 ) -> Any:
     case = selectors.find_case(_who(request), reference)
-    referral = get_object_or_404(
-        Referral.objects.select_related("victim"), case=case, pk=referral_id
+    referral = actions.decide_referral(
+        _who(request), referral_id, decision, payload.note, case=case, request=request
     )
-    actions.decide_referral(_who(request), referral, decision, payload.note, request=request)
     return referral_out(referral)

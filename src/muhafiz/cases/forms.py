@@ -312,7 +312,11 @@ class WitnessForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    victim = forms.ChoiceField(label=_("Victim"))
+    # Offered as a list of the case's codes, taken as text: the action looks the code up after
+    # its permission check, so a refused caller hears the same for a real and a made-up code.
+    victim = forms.CharField(
+        label=_("Victim"), max_length=max_length(Victim, "pseudonym"), widget=forms.Select
+    )
     needs = forms.CharField(
         label=_("What the child needs (no names)"),
         max_length=max_length(Referral, "needs"),
@@ -324,7 +328,7 @@ class ReferralForm(forms.Form):
 
     def __init__(self, *args: Any, codes: list[str] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.fields["victim"].choices = [(c, c) for c in codes]  # type: ignore[attr-defined]
+        self.fields["victim"].widget.choices = [(c, c) for c in codes]
 
 
 class NoteForm(forms.Form):

@@ -23,7 +23,6 @@ from muhafiz.cases.models import (
     Accused,
     Alert,
     Case,
-    Referral,
     ReferralStatus,
     TeamJoinRequest,
     TeamJoinStatus,
@@ -704,11 +703,11 @@ def referral_create(request: HttpRequest, reference: str) -> HttpResponse:
     form = forms.ReferralForm(request.POST or None, codes=codes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        victim = get_object_or_404(Victim, case=case, pseudonym=data["victim"])
         try:
             actions.refer_victim(
                 request.user,
-                victim,
+                data["victim"],
+                case=case,
                 needs=data["needs"],
                 officer=data["officer"] or None,
                 request=request,
@@ -726,11 +725,17 @@ def referral_decide(
     request: HttpRequest, reference: str, referral_id: int, decision: str
 ) -> HttpResponse:
     case = selectors.find_case(request.user, reference)
-    referral = get_object_or_404(Referral, case=case, pk=referral_id)
     form = forms.NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():
+        # An over-long note is refused, never dropped with the decision taken without it.
+        for error in form.errors.get("note", []):
+            messages.error(request, str(error))
+        return redirect("cases:detail", reference=case.reference)
+    note = form.cleaned_data["note"]
     try:
-        actions.decide_referral(request.user, referral, decision, note, request=request)
+        actions.decide_referral(
+            request.user, referral_id, decision, note, case=case, request=request
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("cases:referrals", reference=case.reference)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -22,6 +22,7 @@ from muhafiz.cases.actions._common import (
 from muhafiz.cases.actions.alerts import raise_alert
 from muhafiz.cases.models import (
     AlertKind,
+    Case,
     Consent,
     Referral,
     ReferralStatus,
@@ -42,10 +43,21 @@ from muhafiz.core.permissions import (
 # --- referrals ----------------------------------------------------------------------------------
 
 
+def _victim_of(case: Case, victim: Victim | str) -> Victim:
+    """`victim` itself, or the victim of `case` with that code (after the caller's check)."""
+    if not isinstance(victim, str):
+        return victim
+    found = Victim.objects.filter(case=case, pseudonym=victim).first()
+    if found is None:
+        raise ValidationError({"victim": _("This case has no victim with that code.")})
+    return found
+
+
 def refer_victim(
     actor: Any,
-    victim: Victim,
+    victim: Victim | str,
     *,
+    case: Case | None = None,
     needs: str,
     service: Agency | None = None,
     officer: Any = None,
@@ -53,14 +65,18 @@ def refer_victim(
 ) -> Referral:
     """Refer a victim to child-protection services.
 
-    `officer` is a staff member or their username. Refused without the victim's referral
-    consent, unless a supervisor has overridden it (`override_consent`), and the override is
-    linked to the referral.
+    `victim` is the victim, or their code on `case`; `officer` is a staff member or their
+    username. Codes and names are looked up only once the actor may refer on the case, so a
+    caller without the right hears the same for a real code and a made-up one. Refused without
+    the victim's referral consent, unless a supervisor has overridden it (`override_consent`),
+    and the override is linked to the referral.
     """
-    case = victim.case
+    if case is None:
+        case = victim.case  # type: ignore[union-attr]
     check_perm(actor, Perm.CASE_EDIT, case)
     # Acting on the victim's consent, and putting an officer on the team, is the team's part.
     check_perm(actor, Perm.VICTIM_CONSENT, case)
+    victim = _victim_of(case, victim)
     _check_open(case)
     needs = (needs or "").strip()
     if not needs:
@@ -135,14 +151,27 @@ _TRANSITIONS = {
 
 def decide_referral(
     actor: Any,
-    referral: Referral,
+    referral: Referral | int,
     decision: str,
     note: str = "",
     *,
+    case: Case | None = None,
     request: HttpRequest | None = None,
 ) -> Referral:
-    """The child-protection officer on the team accepts, rejects (with a reason) or completes."""
-    check_perm(actor, Perm.WELFARE_EDIT, referral.case)
+    """The child-protection officer on the team accepts, rejects (with a reason) or completes.
+
+    `referral` is the referral, or its id on `case`, looked up after the permission check (no
+    answer tells a caller without the right which ids exist)."""
+    if case is None:
+        case = referral.case  # type: ignore[union-attr]
+    check_perm(actor, Perm.WELFARE_EDIT, case)
+    if not isinstance(referral, Referral):
+        found = (
+            Referral.objects.select_related("case", "victim").filter(case=case, pk=referral).first()
+        )
+        if found is None:
+            raise Http404("No such referral.")
+        referral = found
     if decision not in _TRANSITIONS:
         raise ValidationError({"decision": _("Unknown decision.")})
     allowed_from, to = _TRANSITIONS[decision]

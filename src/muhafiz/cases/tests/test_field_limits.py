@@ -165,3 +165,20 @@ def test_the_actions_take_each_reason_limit_from_the_column_that_keeps_it(
         )
     assert list(caught.value.message_dict) == ["needs"]
     assert not Referral.objects.exists()
+
+
+def test_an_overlong_referral_note_is_refused_not_dropped_with_the_decision_taken(
+    people: People, lahore_case: Case, victim: Victim
+) -> None:
+    # Before: the page dropped the invalid note and accepted the referral without it.
+    referral = actions.refer_victim(people.lahore_investigator, victim, needs="Counselling")
+    limit = max_length(Referral, "decision_note")
+    response = signed_in(people.child_protection_officer).post(
+        f"/cases/{lahore_case.reference}/referrals/{referral.pk}/accept/",
+        {"note": "n" * (limit + 1)},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert f"at most {limit} characters" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == "requested"
