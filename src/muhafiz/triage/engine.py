@@ -15,17 +15,18 @@ import platform
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from muhafiz.banks.model import HashListError
 from muhafiz.triage.analyze import process_unit
 from muhafiz.triage.hashing import CHUNK_BYTES
+from muhafiz.triage.listing import Listing
 from muhafiz.triage.matching import RecordMatcher, load_matcher, match_record
 from muhafiz.triage.memory import keep_freed_memory
 from muhafiz.triage.records import FileRecord, Issue, IssueCode
@@ -58,6 +59,8 @@ __all__ = [
 BATCH_FILES = 8
 BATCH_BYTES = 16 * 1024 * 1024
 COMMIT_SECONDS = 0.5
+# What a walk finds besides files to read (symlinks, errors) is written in batches of this many.
+WALK_WRITE_BATCH = 2000
 # A test hook: slows each file down so that tests can interrupt a scan half-way.
 DELAY_ENV = "MUHAFIZ_SCAN_DELAY_MS"
 # A test hook: a worker processing a file whose path ends with this aborts, as a crash would.
@@ -217,7 +220,7 @@ def resume_scan(
                 "the banks changed since the scan began (recorded SHA-256s "
                 f"{recorded}, now {now}); start a new scan instead"
             )
-        done = writer.done_units()
+        done = writer.done_units()  # looked up in the scan file, not held in memory
         writer.log(
             "scan resumed",
             f"{len(done)} top-level files already recorded are not read again; {workers} worker(s)",
@@ -254,17 +257,16 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
     settings: ScanSettings,
     workers: int,
     progress: Progress | None,
-    done: set[tuple[int, str]] | None = None,
+    done: Set[tuple[int, str]] | None = None,
 ) -> ScanOutcome:
     done = done or set()
     try:
-        # Largest first: the last file to finish is then a small one, and workers end together.
-        units = sorted(_list(writer, sources, done), key=lambda u: -u.size)
+        # On disk, not in memory; largest first: the last file to finish is then a small one,
+        # and workers end together (listing.py).
+        units = _list(writer, sources, done)
         if progress is not None:
             done_bytes = 0  # sizes of finished files are not kept apart; count them as none
-            progress.start(
-                len(units) + len(done), sum(u.size for u in units) + done_bytes, len(done), 0
-            )
+            progress.start(len(units) + len(done), units.total_bytes + done_bytes, len(done), 0)
         sink = _ResultWriter(writer, matcher, settings, progress)
         keep_freed_memory()  # forked workers inherit it
         try:
@@ -274,6 +276,7 @@ def _run(  # noqa: PLR0917 - internal; both entry points pass the same state
                 _process_pool(units, sources, settings, workers, sink)
         finally:
             sink.flush()
+            units.close()
     except KeyboardInterrupt:
         writer.set_meta("status", "interrupted")
         writer.log(
@@ -369,33 +372,50 @@ def _outcome(writer: ScanWriter, *, complete: bool) -> ScanOutcome:
     return ScanOutcome(writer.path, complete, int(files), int(matched), int(errors))
 
 
-def _list(writer: ScanWriter, sources: list[Source], done: set[tuple[int, str]]) -> list[Unit]:
-    """Walk every source; write what the walk itself found; return the files left to process."""
-    units: list[Unit] = []
+def _list(writer: ScanWriter, sources: list[Source], done: Set[tuple[int, str]]) -> Listing:
+    """Walk every source; write what the walk itself found as it goes; return the files left
+    to process, kept on disk (memory stays flat however many files a source lists)."""
+    units = Listing()
+    try:
+        for source in sources:
+            for unit in source.plan(_walk(writer, source, done)):
+                units.add(unit)
+            found = source.details()
+            if found is not None:
+                writer.begin()
+                writer.set_source_details(source.source_id, found)
+                writer.commit()
+        units.seal()
+    except BaseException:
+        units.close()
+        raise
+    return units
+
+
+def _walk(writer: ScanWriter, source: Source, done: Set[tuple[int, str]]) -> Iterator[Unit]:
+    """The source's units not done yet; the records and issues the walk finds are written."""
     records: list[FileRecord] = []
     issues: list[Issue] = []
-    details: dict[int, dict[str, Any]] = {}
-    for source in sources:
-        mine: list[Unit] = []
-        for item in source.walk():
-            if isinstance(item, Unit):
-                if (item.source_id, item.path) not in done:
-                    mine.append(item)
-            elif isinstance(item, FileRecord):
-                records.append(item)
-            else:
-                issues.append(item)
-        units.extend(source.plan(mine))
-        found = source.details()
-        if found is not None:
-            details[source.source_id] = found
+    for item in source.walk():
+        if isinstance(item, Unit):
+            if (item.source_id, item.path) not in done:
+                yield item
+            continue
+        if isinstance(item, FileRecord):
+            records.append(item)
+        else:
+            issues.append(item)
+        if len(records) + len(issues) >= WALK_WRITE_BATCH:
+            _write_found(writer, records, issues)
+            records, issues = [], []
+    _write_found(writer, records, issues)
+
+
+def _write_found(writer: ScanWriter, records: list[FileRecord], issues: list[Issue]) -> None:
     writer.begin()
     writer.write_records(records, [])
     writer.write_issues(issues)
-    for source_id, about in details.items():
-        writer.set_source_details(source_id, about)
     writer.commit()
-    return units
 
 
 class _ResultWriter:
@@ -438,7 +458,7 @@ class _ResultWriter:
 
 
 def _process_inline(
-    units: list[Unit], sources: list[Source], settings: ScanSettings, sink: _ResultWriter
+    units: Iterable[Unit], sources: list[Source], settings: ScanSettings, sink: _ResultWriter
 ) -> None:
     by_id = {s.source_id: s for s in sources}
     buffer = bytearray(CHUNK_BYTES)
@@ -451,7 +471,7 @@ BatchResult = list[tuple[Unit, list[FileRecord]]]
 
 
 def _process_pool(
-    units: list[Unit],
+    units: Iterable[Unit],
     sources: list[Source],
     settings: ScanSettings,
     workers: int,
@@ -460,7 +480,7 @@ def _process_pool(
     """Process units in worker processes. A worker that dies (a decoder crashing on hostile
     input) breaks the pool: its batch-mates are retried one at a time in a fresh pool, and the
     file that kills a worker again is recorded as an error instead of stopping the scan."""
-    queue: deque[list[Unit]] = deque(_batches(units))
+    queue = _Batches(units)
     suspects: deque[Unit] = deque()
     while queue or suspects:
         if suspects:
@@ -521,7 +541,25 @@ def _crashed(unit: Unit) -> FileRecord:
     return record
 
 
-def _batches(units: list[Unit]) -> Iterator[list[Unit]]:
+class _Batches:
+    """Batches taken from the listing one at a time (never all in memory); true while any
+    is left."""
+
+    def __init__(self, units: Iterable[Unit]) -> None:
+        self._batches = _batches(units)
+        self._next = next(self._batches, None)
+
+    def __bool__(self) -> bool:
+        return self._next is not None
+
+    def popleft(self) -> list[Unit]:
+        batch = self._next
+        assert batch is not None
+        self._next = next(self._batches, None)
+        return batch
+
+
+def _batches(units: Iterable[Unit]) -> Iterator[list[Unit]]:
     batch: list[Unit] = []
     size = 0
     for unit in units:

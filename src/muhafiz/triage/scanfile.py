@@ -15,6 +15,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,6 +275,30 @@ def _actor(examiner: str | None) -> str:
     return f"{examiner} (OS user {user})" if examiner else f"OS user {user}"
 
 
+class DoneUnits(AbstractSet[tuple[int, str]]):
+    """The (source_id, path) of top-level files already recorded, asked of the scan file one
+    at a time: a resumed scan of millions of files does not hold them all in memory."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __contains__(self, item: object) -> bool:
+        if not isinstance(item, tuple) or len(item) != 2:
+            return False
+        found = self._conn.execute(
+            "SELECT 1 FROM files WHERE source_id = ? AND path = ? AND parent IS NULL", item
+        ).fetchone()
+        return found is not None
+
+    def __len__(self) -> int:
+        row = self._conn.execute("SELECT COUNT(*) FROM files WHERE parent IS NULL").fetchone()
+        return int(row[0])
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        rows = self._conn.execute("SELECT source_id, path FROM files WHERE parent IS NULL")
+        return ((int(s), str(p)) for s, p in rows.fetchall())
+
+
 class ScanWriter:
     """Writes a scan file. Open with `create` or `resume`; call `close` when done."""
 
@@ -372,10 +397,9 @@ class ScanWriter:
             (now_utc(), _actor(self.examiner), action, detail),
         )
 
-    def done_units(self) -> set[tuple[int, str]]:
+    def done_units(self) -> DoneUnits:
         """Top-level files already recorded: a resumed scan skips them."""
-        rows = self.conn.execute("SELECT source_id, path FROM files WHERE parent IS NULL")
-        return {(int(s), str(p)) for s, p in rows}
+        return DoneUnits(self.conn)
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Protocol
@@ -171,9 +171,10 @@ class Source(ABC):
         """Encrypted, and not unlocked by a password: its content is listed, not read."""
         return False
 
-    def plan(self, units: list[Unit]) -> list[Unit]:
-        """The units to hand to workers, from those the walk listed and the scan has not done
-        yet: a disk image drops the files its media pass reads (unless that pass is done)."""
+    def plan(self, units: Iterable[Unit]) -> Iterable[Unit]:
+        """The units to hand to workers, from those the walk lists (in its order, as it lists
+        them) that the scan has not done yet: a disk image drops the files its media pass reads
+        (unless that pass is done)."""
         return units
 
     def reopen(self, unit: Unit) -> BinaryIO | None:

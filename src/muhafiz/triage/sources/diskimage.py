@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
@@ -373,10 +373,15 @@ class DiskImageSource(Source):
             return None
         return self._open_file(unit, rest).stream
 
-    def plan(self, units: list[Unit]) -> list[Unit]:
-        if not any(u.locator == MEDIA_LOCATOR for u in units):
-            return units  # the media pass is done: its files were read with it
-        return [u for u in units if not u.locator.startswith(f"{SWEPT}:")]
+    def plan(self, units: Iterable[Unit]) -> Iterator[Unit]:
+        # The walk lists the media first. If it is still to do, the files its pass reads are
+        # left to it; if it is done (a resumed scan), they are read one by one.
+        media_pending: bool | None = None
+        for unit in units:
+            if media_pending is None:
+                media_pending = unit.locator == MEDIA_LOCATOR
+            if not (media_pending and unit.locator.startswith(f"{SWEPT}:")):
+                yield unit
 
     def swept_files(self) -> list[SweptFile]:
         """The files the media pass reads, in media order: the same walk, listed again."""
@@ -396,7 +401,7 @@ class DiskImageSource(Source):
                 fs_name=_fs_name(fs),
                 volume=volume,
                 prefix=f"{self.label}!{volume.name}" if volume.name else f"{self.label}!",
-                runs=[],
+                runs=AllocatedRuns(),
                 sweep_budget=budget,
                 extents=extents,
             )
@@ -515,7 +520,7 @@ class DiskImageSource(Source):
         about["file_system"] = fs_name
         about["status"] = "scanned"
         block_size = int(fs.info.block_size)
-        runs: list[tuple[int, int]] = []
+        runs = AllocatedRuns()
         listing = _FsWalker(
             self,
             fs=fs,
@@ -528,7 +533,7 @@ class DiskImageSource(Source):
         yield from listing.walk()
         about["files"] = listing.files
         about["deleted"] = listing.deleted
-        for start, length in _free_ranges(runs, int(fs.info.block_count), block_size):
+        for start, length in _free_ranges(runs.merged(), int(fs.info.block_count), block_size):
             yield from self._carve_units(
                 f"{prefix}/$Unalloc" if volume.name else f"{self.label}!/$Unalloc",
                 volume.start + start,
@@ -570,6 +575,38 @@ class DiskImageSource(Source):
         return OpenedUnit(stream, record)
 
 
+class AllocatedRuns:
+    """Blocks that allocated files occupy, as (first block, blocks) runs merged as they come:
+    memory grows with the separate stretches of allocated space (the fragments of free space,
+    which carving needs anyway), not with the number of files."""
+
+    MERGE_AT = 65_536
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[int, int]] = []
+        self._merge_at = self.MERGE_AT
+
+    def append(self, run: tuple[int, int]) -> None:
+        self._runs.append(run)
+        if len(self._runs) >= self._merge_at:
+            self._merge()
+            self._merge_at = 2 * len(self._runs) + self.MERGE_AT
+
+    def _merge(self) -> None:
+        merged: list[tuple[int, int]] = []
+        for addr, length in sorted(self._runs):
+            if merged and addr <= merged[-1][0] + merged[-1][1]:
+                start, old = merged[-1]
+                merged[-1] = (start, max(old, addr + length - start))
+            else:
+                merged.append((addr, length))
+        self._runs = merged
+
+    def merged(self) -> list[tuple[int, int]]:
+        self._merge()
+        return self._runs
+
+
 class _FsWalker:
     """Lists one file system: every named file, allocated or deleted, and its data streams."""
 
@@ -581,7 +618,7 @@ class _FsWalker:
         fs_name: str,
         volume: Volume,
         prefix: str,
-        runs: list[tuple[int, int]],
+        runs: AllocatedRuns,
         sweep_budget: list[int],
         extents: dict[str, tuple[tuple[int, int], ...]] | None = None,
     ) -> None:
@@ -810,8 +847,8 @@ def _entry_name(entry: Any) -> bytes:
 def _free_ranges(
     runs: list[tuple[int, int]], block_count: int, block_size: int
 ) -> Iterator[tuple[int, int]]:
-    """Byte ranges (from the file system's start) that no allocated file's data occupies."""
-    runs.sort()
+    """Byte ranges (from the file system's start) that no allocated file's data occupies;
+    `runs` in block order."""
     cursor = 0
     for addr, length in runs:
         if addr > cursor:

@@ -80,7 +80,7 @@ def test_allocated_files_are_read_in_the_media_pass_fragmented_ones_too(
     assert len(big.extents) == 2, f"big.bin should lie in two pieces, in order: {big.extents}"
     assert big.extents[0][0] < big.extents[1][0]
     # The workers get the media and what the pass does not read (unallocated space to carve).
-    handed = source.plan(units)
+    handed = list(source.plan(units))
     assert not [u for u in handed if u.locator.startswith(f"{SWEPT}:")]
     assert [u for u in handed if u.locator == MEDIA_LOCATOR]
     assert {u.path for u in units if u.locator.startswith(f"{SWEPT}:")} == set(by_path)
@@ -109,7 +109,7 @@ def test_a_swept_file_left_to_a_resumed_scan_is_read_alone_with_the_same_record(
     assert isinstance(source, DiskImageSource)
     units = [u for u in source.walk() if isinstance(u, Unit)]
     without_media = [u for u in units if u.locator != MEDIA_LOCATOR]
-    assert source.plan(without_media) == without_media
+    assert list(source.plan(without_media)) == without_media
     media = next(u for u in units if u.locator == MEDIA_LOCATOR)
     settings = ScanSettings()
     in_pass = {r.path: r for r in process_unit(source, media, settings)}
