@@ -116,6 +116,51 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
+def database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return row is not None
+
+
+SNAPSHOT_FACTS = "snapshot.json"
+
+
+@contextmanager
+def database_from_snapshot(name: str, snapshot: str, data_dir: Path) -> Iterator[dict[str, Any]]:
+    """Run on a copy of a generated database kept as `snapshot` (PostgreSQL copies it as a
+    template: a file copy, not a second generation), with the data directory (key ring) that
+    generated it; yields the facts kept beside it. Measuring may change the copy (a daily job
+    marks clocks missed), never the snapshot; the copy is dropped at the end."""
+    drop_database(name)
+    admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{snapshot}"')
+    try:
+        configure(name, data_dir)
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        try:
+            yield json.loads((data_dir / SNAPSHOT_FACTS).read_text())
+        finally:
+            connection.close()
+    finally:
+        drop_database(name)
+
+
+def keep_snapshot(name: str, snapshot: str, data_dir: Path, facts: dict[str, Any]) -> None:
+    """Keep the generated database `name` as `snapshot`, with `facts` about it in `data_dir`,
+    for later runs of `database_from_snapshot` (generation can then happen while the machine
+    is busy and the measuring alone in a quiet moment)."""
+    from django.db import connections
+
+    connections.close_all()
+    drop_database(snapshot)
+    admin_sql(f'CREATE DATABASE "{snapshot}" TEMPLATE "{name}"')
+    (data_dir / SNAPSHOT_FACTS).write_text(json.dumps(facts, default=str))
+
+
 @contextmanager
 def scratch_database(name: str, keep: bool = False) -> Iterator[Path]:
     """A new, migrated database `name` with a temporary data directory (yielded); dropped at the

@@ -16,13 +16,22 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import subprocess
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from benchmarks.cases.run import RESULTS, machine, percentile, timed_requests
-from benchmarks.pg import analyze, scratch_database
+from benchmarks.pg import (
+    ROOT,
+    analyze,
+    database_exists,
+    database_from_snapshot,
+    keep_snapshot,
+    scratch_database,
+)
 
 START, END = "<!-- register:start -->", "<!-- register:end -->"
 CHUNK = 5000
@@ -434,18 +443,49 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", default="muhafiz_bench_register")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--no-results", action="store_true", help="Leave RESULTS.md alone.")
+    parser.add_argument(
+        "--snapshot",
+        default="",
+        help=(
+            "Name of a kept copy of the generated database: made after generating if it does "
+            "not exist (then only generate, no measuring), measured on a copy of it if it does"
+        ),
+    )
+    parser.add_argument(
+        "--snapshot-dir",
+        type=Path,
+        default=ROOT / "var" / "bench-register-snapshot",
+        help="Data directory (key ring) kept with the snapshot",
+    )
     args = parser.parse_args(argv)
     load_before = subprocess.run(
         ["uptime"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    with scratch_database(args.database, args.keep):
-        print(f"generating {args.registrants:,} registrants …", flush=True)
-        started = time.perf_counter()
-        counts = generate(args.registrants)
-        gen_s = time.perf_counter() - started
-        analyze()
-        print("measuring …", flush=True)
-        results = measure(args.requests)
+    if args.snapshot and database_exists(args.snapshot):
+        with database_from_snapshot(args.database, args.snapshot, args.snapshot_dir) as kept:
+            counts, gen_s = kept["counts"], kept["gen_s"]
+            print(f"measuring on a copy of {args.snapshot} …", flush=True)
+            results = measure(args.requests)
+    else:
+        with scratch_database(args.database, args.keep) as data_dir:
+            print(f"generating {args.registrants:,} registrants …", flush=True)
+            started = time.perf_counter()
+            counts = generate(args.registrants)
+            gen_s = time.perf_counter() - started
+            analyze()
+            if args.snapshot:
+                args.snapshot_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(data_dir, args.snapshot_dir, dirs_exist_ok=True)
+                keep_snapshot(
+                    args.database,
+                    args.snapshot,
+                    args.snapshot_dir,
+                    {"counts": counts, "gen_s": gen_s},
+                )
+                print(f"kept as {args.snapshot}; run again with --snapshot to measure")
+                return
+            print("measuring …", flush=True)
+            results = measure(args.requests)
     text = report(
         args, counts=counts, gen_s=gen_s, r=results, facts=machine(), load_before=load_before
     )
