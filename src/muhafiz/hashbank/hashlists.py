@@ -3,6 +3,7 @@ import and its check. Reads files only; the imports write (`actions.imports`).""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +13,16 @@ from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
 from muhafiz.banks.formats.nsrl import NsrlRds
+from muhafiz.banks.formats.pdqlist import PdqList
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import HashEntry, HashListError, entry_limit_error
 
 # A rejected import names at most this many bad rows (and counts all of them).
 MAX_NAMED_ERRORS = 1000
+# The common PDQ-list line, `<64 hex>` or `<64 hex>,<quality>`: read without the general line
+# parser (a million-line list in a few seconds). The entry is the one `PdqList.parse_line`
+# makes; any other line, or a quality past 100, goes through it.
+_PDQ_PLAIN = re.compile(r"([0-9A-Fa-f]{64})(?:,([0-9]{1,3}))?")
 
 
 @dataclass
@@ -59,6 +65,9 @@ def iter_checked(
             return None
         if not has_details(entry):
             return entry  # bare hashes (NSRL-size lists): no per-file memory of them
+        return keep_detailed(entry)
+
+    def keep_detailed(entry: HashEntry) -> HashEntry | None:
         try:
             if merger.keep(entry):
                 return entry
@@ -70,11 +79,21 @@ def iter_checked(
 
     if isinstance(chosen, TextLineFormat):
         source = str(path)
+        pdq_plain = _PDQ_PLAIN.fullmatch if isinstance(chosen, PdqList) else None
         state = chosen.start(source)
         try:
             for number, text in iter_text_lines(path):
                 stripped = text.strip()
                 if not stripped or stripped.startswith(chosen.comment_prefixes):
+                    continue
+                plain = pdq_plain(stripped) if pdq_plain is not None else None
+                if plain is not None and (plain[2] is None or int(plain[2]) <= 100):
+                    quality = None if plain[2] is None else int(plain[2])
+                    entry = HashEntry(pdq=plain[1].lower(), pdq_quality=quality, line=number)
+                    if quality is None:
+                        yield entry  # a bare hash: as `checked` (no text past any limit)
+                    elif (kept := keep_detailed(entry)) is not None:
+                        yield kept
                     continue
                 try:
                     parsed = chosen.parse_line(text, source, number, state)
