@@ -3,8 +3,8 @@
 Textures (fine stripes and checkerboards at several angles, pages of small text, fractal and
 foliage-like noise, halftone dots) are drawn at full camera size, so the fine detail sits at the
 pixel scale where a reduced decode loses it. Scenery and objects come from scikit-image's shipped
-`data` files when scikit-image is installed (`pip install --no-deps scikit-image`; only its PNG/JPEG
-files are read, skimage itself is not imported); its pictures of people are never used. Every
+`data` files (scikit-image is a dev dependency; only its PNG/JPEG files are read, skimage itself
+is not imported); its pictures of people are never used. Every
 base picture is saved as a camera-like JPEG (quality 92, 4:2:0, EXIF) and as five variants:
 half size, JPEG quality 30, +15 % brightness, a 5 % crop and a label overlay.
 
@@ -27,6 +27,9 @@ CAMERA = (4000, 3000)  # 12 megapixels
 VARIANTS = ("original", "half", "q30", "bright", "crop5", "label")
 
 # scikit-image data files that show no person (scenery, objects, textures, an animal, text).
+# Left out on purpose: astronaut, camera (a cameraman), lfw_subset and the face cascade (faces),
+# retina and microaneurysms (a human eye), no_time_for_that_tiny.gif, and the cell and tissue
+# micrographs (cell, ihc: not pictures a phone holds).
 SCENERY = (
     "brick.png",
     "grass.png",
@@ -175,7 +178,8 @@ def foliage(size: tuple[int, int], seed: int, leaf_px: int) -> np.ndarray:
         draw.ellipse((x, y, x + dx, y + dy), fill=(r, g, g // 4))
     base = np.asarray(image, dtype=np.float32) / 255.0
     light = _scene(rng, size, shapes=10).mean(axis=2, keepdims=True)
-    return np.clip(base * (0.4 + 1.2 * light), 0, 1)
+    lit: np.ndarray = np.clip(base * (0.4 + 1.2 * light), 0, 1)
+    return lit
 
 
 def halftone(size: tuple[int, int], seed: int, pitch: float) -> np.ndarray:
@@ -228,7 +232,8 @@ def scenery(path: Path, size: tuple[int, int], seed: int) -> np.ndarray:
     target = size if image.width >= image.height else (size[1], size[0])
     big = np.asarray(image.resize(target, Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
     grain = np.random.default_rng(seed).normal(0, 0.012, big.shape[:2]).astype(np.float32)
-    return np.clip(big + grain[..., None], 0, 1)
+    grainy: np.ndarray = np.clip(big + grain[..., None], 0, 1)
+    return grainy
 
 
 def base_pictures(
@@ -242,6 +247,8 @@ def base_pictures(
     if folder is not None:
         for seed, file in enumerate(SCENERY, start=500):
             path = folder / file
+            if only is not None and f"scene-{path.stem}" not in only:
+                continue
             if path.exists():
                 yield (
                     f"scene-{path.stem}",

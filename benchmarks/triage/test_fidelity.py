@@ -18,7 +18,14 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from benchmarks.triage.fidelity import TEXTURES, VARIANTS, build
+from benchmarks.triage.fidelity import (
+    SCENERY,
+    TEXTURES,
+    VARIANTS,
+    Picture,
+    build,
+    skimage_data_dir,
+)
 from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.triage.imaging import analyze_image
 from muhafiz.triage.records import FileRecord
@@ -35,6 +42,8 @@ BASES = (
     "foliage-fine",
     "halftone-fine",
 )
+# Scenery and objects with fine detail (the benchmark runs all of SCENERY).
+SCENERY_BASES = ("brick.png", "gravel.png", "text.png", "hubble_deep_field.jpg", "coins.png")
 
 
 def _reference(data: bytes) -> tuple[str, int]:
@@ -53,6 +62,38 @@ def test_every_texture_kind_and_variant_hashes_within_the_bounds_of_the_referenc
     pictures = build(tmp_path, SIZE, with_scenery=False, only=BASES)
     assert {p.kind for p in pictures} == {kind for kind, _ in TEXTURES.values()}
     assert {p.variant for p in pictures} == set(VARIANTS)
+    distances = _within_bounds(pictures)
+    # Every kind and every variant was compared, not skipped for low quality.
+    assert {TEXTURES[name][0] for name, _ in distances} == {k for k, _ in TEXTURES.values()}
+    assert {variant for _, variant in distances} == set(VARIANTS)
+
+
+# Pictures of scikit-image's data folder that show a person (or part of one): never used.
+PEOPLE = {
+    "astronaut.png", "camera.png", "lfw_subset.npy", "lbpcascade_frontalface_opencv.xml",
+    "retina.jpg", "microaneurysms.png", "no_time_for_that_tiny.gif", "skin.jpg",
+}  # fmt: skip
+
+
+def test_the_scenery_is_scikit_images_shipped_pictures_without_people() -> None:
+    folder = skimage_data_dir()
+    assert folder is not None, "scikit-image is a dev dependency: pip install -e '.[dev]'"
+    assert not PEOPLE & set(SCENERY)
+    assert [name for name in SCENERY if not (folder / name).is_file()] == []
+
+
+@pytest.mark.slow
+def test_scenery_and_objects_hash_within_the_bounds_of_the_reference(tmp_path: Path) -> None:
+    wanted = {f"scene-{Path(name).stem}" for name in SCENERY_BASES}
+    pictures = build(tmp_path, SIZE, only=wanted)
+    assert {p.name for p in pictures} == wanted
+    assert {p.kind for p in pictures} == {"scenery"}
+    distances = _within_bounds(pictures)
+    assert {name for name, _ in distances} == wanted
+
+
+def _within_bounds(pictures: list[Picture]) -> dict[tuple[str, str], int]:
+    """Distances to the reference (pictures of quality >= 50), checked against the bounds."""
     distances: dict[tuple[str, str], int] = {}
     qualities: dict[tuple[str, str], tuple[int, int]] = {}
     for picture in pictures:
@@ -70,6 +111,4 @@ def test_every_texture_kind_and_variant_hashes_within_the_bounds_of_the_referenc
     worst = max(distances, key=lambda k: distances[k])
     assert distances[worst] <= 16, (worst, distances[worst])
     assert mean(distances.values()) <= 6, sorted(distances.items(), key=lambda kv: -kv[1])[:10]
-    # Every kind and every variant was compared, not skipped for low quality.
-    assert {TEXTURES[name][0] for name, _ in distances} == {k for k, _ in TEXTURES.values()}
-    assert {variant for _, variant in distances} == set(VARIANTS)
+    return distances
