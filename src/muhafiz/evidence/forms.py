@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from muhafiz.accounts.models import User
 from muhafiz.cases.models import Case
 from muhafiz.core.limits import max_length
-from muhafiz.evidence.models import CustodyEvent, CustodyPurpose, EvidenceItem, EvidenceKind
+from muhafiz.evidence.models import (
+    CustodyEvent,
+    CustodyPurpose,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceRevision,
+)
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -123,3 +129,80 @@ class NetworkFilter(forms.Form):
     until = forms.DateField(
         label=_("Found until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+# --- corrections (the reason is kept with the old values in the item's history and the audit) --
+
+_REASON_HELP = _("Kept with the old value in the history and the audit. No names.")
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Why is this corrected?"),
+        max_length=max_length(EvidenceRevision, "reason"),
+        help_text=_REASON_HELP,
+    )
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this entry void?"), max_length=max_length(EvidenceRevision, "reason")
+    )
+
+
+class ItemCorrectionForm(ItemForm):
+    reason = _reason_field()
+
+    def __init__(self, *args: Any, item: EvidenceItem, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "kind": item.kind,
+                "description": item.description,
+                "make_model": item.make_model,
+                "serial_number": item.serial_number,
+                "seal_number": item.seal_number,
+                "seized_at": item.seized_at,
+                "seized_place": item.seized_place,
+                "seized_by": item.seized_by_id,
+            },
+        )
+        super().__init__(*args, case=item.case, **kwargs)
+        people = User.objects.filter(
+            Q(case_memberships__case=item.case, is_active=True) | Q(pk=item.seized_by_id)
+        ).distinct()
+        self.fields["seized_by"].queryset = people  # type: ignore[attr-defined]
+
+
+class CustodyCorrectionForm(HandoverForm):
+    reason = _reason_field()
+    confirmed = ItemForm.base_fields["confirmed"]
+
+    def __init__(self, *args: Any, entry: CustodyEvent, **kwargs: Any) -> None:
+        stored = entry.purpose
+        coded = stored in CustodyPurpose.values and stored != CustodyPurpose.OTHER
+        kwargs.setdefault(
+            "initial",
+            {
+                "from_user": entry.from_user_id,
+                "to_user": entry.to_user_id,
+                "at": entry.at,
+                "purpose": stored if coded else CustodyPurpose.OTHER,
+                "purpose_other": "" if coded else stored,
+                "seal_intact": entry.seal_intact,
+                "note": entry.note,
+            },
+        )
+        super().__init__(*args, item=entry.item, **kwargs)
+        item = entry.item
+        in_chain = CustodyEvent.objects.filter(item=item).values_list("from_user", "to_user")
+        known = {pk for pair in in_chain for pk in pair if pk} | set(
+            team_users(item.case).values_list("pk", flat=True)
+        )
+        people = User.objects.filter(pk__in=known)
+        self.fields["from_user"].queryset = people  # type: ignore[attr-defined]
+        self.fields["to_user"].queryset = people  # type: ignore[attr-defined]
+        self.fields["from_user"].initial = entry.from_user_id
+        if entry.seq == 1:  # the seizure: nobody handed it over; its purpose is the seizure
+            self.fields["from_user"].required = False
+            self.fields["purpose"].choices = CustodyPurpose.choices  # type: ignore[attr-defined]

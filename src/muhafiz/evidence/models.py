@@ -48,6 +48,9 @@ class EvidenceItem(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Recorded in error: kept with its reason, never deleted (`actions.void_item`).
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    void_reason = models.CharField(_("why it was voided"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["case", "pk"]
@@ -93,7 +96,9 @@ def custody_purpose_label(purpose: str) -> str:
 
 
 class CustodyEvent(models.Model):
-    """One hand-over of an item (the first one is its seizure). Append-only: never edited."""
+    """One hand-over of an item (the first one is its seizure). Never deleted: a wrong entry is
+    corrected or voided with a reason (`actions.correct_custody`, `void_custody`), its old
+    values kept in `EvidenceRevision`, and the chain must still hold after the change."""
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="custody")
     seq = models.PositiveIntegerField()
@@ -111,6 +116,8 @@ class CustodyEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    void_reason = models.CharField(_("why it was voided"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["item", "seq"]
@@ -122,6 +129,27 @@ class CustodyEvent(models.Model):
     @property
     def purpose_label(self) -> str:
         return custody_purpose_label(self.purpose)
+
+
+class EvidenceRevision(models.Model):
+    """One correction or voiding of an item or of one of its custody entries (`custody` set):
+    what it said before, what it says after, why and who. The item's history; never edited."""
+
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="revisions")
+    custody = models.ForeignKey(
+        CustodyEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    action = models.CharField(max_length=10)  # "correct" or "void"
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    reason = models.CharField(_("reason"), max_length=500)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revised_at", "pk"]
 
 
 class ScanOrigin(models.TextChoices):

@@ -96,9 +96,24 @@ def may_record_handover(actor: Any, item: EvidenceItem) -> bool:
     return oversees(actor, item.case) and has_perm(actor, Perm.EVIDENCE_EDIT, item.case)
 
 
+def may_correct_evidence(actor: Any, item: EvidenceItem) -> bool:
+    """Who corrects or voids an item or its custody entries, with a reason: with EVIDENCE_EDIT
+    on the case, its holder, a supervisor overseeing the case, or a forensic examiner on it."""
+    case = item.case
+    if not has_perm(actor, Perm.EVIDENCE_EDIT, case):
+        return False
+    if user_pk(actor) is not None and user_pk(actor) == item.holder_id:
+        return True
+    return oversees(actor, case) or getattr(actor, "role", "") == "forensic_examiner"
+
+
 def item_rights(principal: Any, item: EvidenceItem) -> dict[str, bool]:
-    """Which forms an item's page shows (`record_handover` decides on submit)."""
-    return {"handover": may_record_handover(principal, item)}
+    """Which forms an item's page shows (the actions decide on submit)."""
+    standing = item.voided_at is None and item.case.is_open
+    return {
+        "handover": standing and may_record_handover(principal, item),
+        "correct": standing and may_correct_evidence(principal, item),
+    }
 
 
 def content_stored(scan: Scan) -> bool:

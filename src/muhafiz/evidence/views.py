@@ -3,22 +3,25 @@ write through actions, render. Previews are hidden until an audited reveal of on
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, has_perm, requires
+from muhafiz.core.revisions import changes
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.actions import REPORT_FORMATS
-from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, ScanStatus
+from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, EvidenceItem, ScanStatus
 
 MEDIA_PER_PAGE = 100
 
@@ -134,10 +137,93 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custody": custody,
             "form": form,
             "can_edit": can_edit,
+            "can_correct": selectors.item_rights(request.user, item)["correct"],
+            "history": _history(item),
             "scans": item.scans.all(),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# --- corrections: an item or a custody entry corrected or voided with a reason ----------------
+
+ITEM_LABELS = {name: f.label or name for name, f in forms.ItemForm.base_fields.items()}
+CUSTODY_LABELS = {name: f.label or name for name, f in forms.HandoverForm.base_fields.items()}
+
+
+def _history(item: EvidenceItem) -> list[tuple[Any, list[Any]]]:
+    """The item's revisions, each with its changes put into words (times in Pakistan time)."""
+    rows = []
+    for revision in item.revisions.select_related("revised_by", "custody"):
+        labels = CUSTODY_LABELS if revision.custody_id else ITEM_LABELS
+        rows.append((revision, changes(revision.before, revision.after, labels)))
+    return rows
+
+
+def _void(request: HttpRequest, void: Any, target: Any) -> bool:
+    form = forms.VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why this entry is void."))
+        return False
+    try:
+        void(request.user, target, reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, _("Entry voided; it stays in the history."))
+    return True
+
+
+def _correction_page(
+    request: HttpRequest, item: EvidenceItem, entry: CustodyEvent | None
+) -> HttpResponse:
+    """The page that corrects or voids an item (`entry` None) or one of its custody entries;
+    the actions decide who may (PermissionDenied: 403) and whether the chain still holds."""
+    target: Any = entry or item
+    correct, void = (
+        (actions.correct_custody, actions.void_custody)
+        if entry
+        else (actions.correct_item, actions.void_item)
+    )
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and posted.get("form") == "void":
+        _void(request, void, target)
+        return redirect("evidence:item", pk=item.pk)
+    form = (
+        forms.CustodyCorrectionForm(posted, entry=entry)
+        if entry
+        else forms.ItemCorrectionForm(posted, item=item)
+    )
+    if posted is not None and form.is_valid():
+        try:
+            correct(request.user, target, **form.cleaned_data, request=request)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Correction recorded; the old values are kept."))
+            return redirect("evidence:item", pk=item.pk)
+    return render(
+        request,
+        "evidence/item_correct.html",
+        {"item": item, "form": form, "void_form": forms.VoidForm(), "entry": entry},
+        status=400 if posted is not None else 200,
+    )
+
+
+@requires(Perm.EVIDENCE_VIEW)
+@require_http_methods(["GET", "POST"])
+def item_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct or void what is recorded of an item, with a reason."""
+    return _correction_page(request, selectors.load_item(request.user, pk), None)
+
+
+@requires(Perm.EVIDENCE_VIEW)
+@require_http_methods(["GET", "POST"])
+def custody_entry(request: HttpRequest, pk: int, seq: int) -> HttpResponse:
+    """Correct or void one entry of an item's chain of custody, with a reason."""
+    item = selectors.load_item(request.user, pk)
+    entry = get_object_or_404(CustodyEvent.objects.select_related("item__case"), item=item, seq=seq)
+    return _correction_page(request, item, entry)
 
 
 @requires(Perm.EVIDENCE_VIEW)

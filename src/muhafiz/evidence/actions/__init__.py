@@ -17,6 +17,12 @@ from muhafiz.evidence.actions._common import (
     scans_dir,
     sha256_of,
 )
+from muhafiz.evidence.actions.corrections import (
+    correct_custody,
+    correct_item,
+    void_custody,
+    void_item,
+)
 from muhafiz.evidence.actions.items import (
     RECIPIENT_REFUSED,
     ItemDetails,
@@ -55,6 +61,8 @@ __all__ = [
     "categorize",
     "check_scan_file",
     "check_source_path",
+    "correct_custody",
+    "correct_item",
     "create_item",
     "import_uploaded_scan",
     "open_scan",
@@ -70,5 +78,7 @@ __all__ = [
     "scans_dir",
     "sha256_of",
     "stored_file",
+    "void_custody",
+    "void_item",
     "write_court_report",
 ]

@@ -159,7 +159,11 @@ def record_handover(
         raise ValidationError({"to_user": _("An item cannot be handed to the person who has it.")})
     with transaction.atomic():
         locked = EvidenceItem.objects.select_for_update().get(pk=item.pk)
-        last = CustodyEvent.objects.filter(item=locked).order_by("-seq").first()
+        if locked.voided_at is not None:
+            raise ValidationError(_("This item is voided; it can no longer be changed."))
+        chain = CustodyEvent.objects.filter(item=locked).order_by("-seq")
+        seq = (chain.values_list("seq", flat=True).first() or 0) + 1
+        last = chain.filter(voided_at__isnull=True).first()  # a voided entry no longer counts
         if at < locked.seized_at:
             raise ValidationError({"at": _("A hand-over cannot come before the seizure.")})
         if last is not None and at < last.at:
@@ -176,7 +180,7 @@ def record_handover(
                 raise PermissionDenied("custody.handover")
         event = CustodyEvent.objects.create(
             item=locked,
-            seq=(last.seq if last else 0) + 1,
+            seq=seq,
             from_user=from_user,
             to_user=to_user,
             at=at,
