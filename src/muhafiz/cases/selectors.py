@@ -19,6 +19,7 @@ from muhafiz.cases.models import (
     Alert,
     Case,
     CaseStatus,
+    IdentifierKind,
     Referral,
     ReferralStatus,
     SectionRule,
@@ -284,6 +285,11 @@ class SharedIdentifier:
     district_code: str
     accused_id: int
     accused_label: str
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language (a page shows it; alerts keep the code)."""
+        return str(IdentifierKind(self.kind).label)
 
 
 def accused_links_for(principal: Any, accused: Accused) -> list[tuple[SharedIdentifier, bool]]:

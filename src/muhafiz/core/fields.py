@@ -28,6 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.db.models.lookups import IsNull
 from django.test.signals import setting_changed
+from django.utils.translation import gettext as _
 
 from muhafiz.core import crypto
 
@@ -117,7 +118,7 @@ class EncryptedDateField(EncryptedField):
             return dt.date.fromisoformat(str(value).strip())
         except ValueError:
             # The value is not repeated: it may be someone's date of birth.
-            raise ValidationError("not a date (YYYY-MM-DD)", code="invalid") from None
+            raise ValidationError(_("not a date (YYYY-MM-DD)"), code="invalid") from None
 
     def formfield(self, **kwargs: Any) -> Any:
         from django import forms

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.core.permissions import Scope
@@ -157,6 +158,15 @@ class ScanOrigin(models.TextChoices):
     SERVER = "server", _("Scanned on the server")
 
 
+# The state a scan file says it was left in (`Scan.scan_state`, written by the triage tool), in
+# the reader's language; a state this list does not know is shown as written.
+SCAN_STATE_LABELS = {
+    "complete": pgettext_lazy("scan state", "complete"),
+    "interrupted": pgettext_lazy("scan state", "interrupted"),
+    "running": pgettext_lazy("scan state", "running"),
+}
+
+
 class ScanStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     IMPORTED = "imported", _("Imported")
@@ -211,6 +221,11 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.reference} scan {self.pk}"
+
+    @property
+    def scan_state_label(self) -> str:
+        """The state the scan file was left in, in the reader's language."""
+        return str(SCAN_STATE_LABELS.get(self.scan_state, self.scan_state))
 
     def audit_label(self) -> str:
         return f"{self.case.reference} scan {self.pk}"

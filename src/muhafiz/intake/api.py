@@ -11,10 +11,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.params import functions as params
 
-from muhafiz.accounts.models import User
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.permissions import Perm
@@ -260,12 +260,9 @@ def close(request: HttpRequest, reference: str, payload: ReportCloseIn) -> Any:
 @api_requires(Perm.INTAKE_HANDLE)
 def assign(request: HttpRequest, reference: str, payload: ReportAssignIn) -> Any:
     report = selectors.load_report(_who(request), reference)
-    person = None
-    if payload.username:
-        person = User.objects.filter(username=payload.username, is_active=True).first()
-        if person is None:
-            raise ValidationError({"username": "No such person."})
-    return report_out(actions.assign_report(_who(request), report, person, request=request))
+    return report_out(
+        actions.assign_report(_who(request), report, payload.username or "", request=request)
+    )
 
 
 @router.post("/reports/{reference}/route", response=IntakeReportOut, summary="Move to a district")
@@ -356,6 +353,6 @@ class CybertipImportOut(Schema):
 def upload_cybertips(request: HttpRequest, file: File[UploadedFile]) -> Any:
     stream = file.file
     if stream is None:
-        raise ValidationError({"file": "Send the file."})
+        raise ValidationError({"file": _("Send the file.")})
     result = actions.import_cybertips(_who(request), stream, name=file.name or "upload")
     return CybertipImportOut(**result.as_dict())

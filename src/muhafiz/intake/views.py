@@ -15,7 +15,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from muhafiz.accounts.models import User
 from muhafiz.core.permissions import Perm, has_perm, public, requires
 from muhafiz.intake import actions, forms, selectors
 from muhafiz.intake.models import Channel, ReportState
@@ -270,12 +269,7 @@ def report_reply(request: HttpRequest, reference: str) -> HttpResponse:
 @requires(Perm.INTAKE_HANDLE)
 def report_assign(request: HttpRequest, reference: str) -> HttpResponse:
     def assign(report: Any, data: dict[str, Any]) -> Any:
-        person = None
-        if data["username"]:
-            person = User.objects.filter(username=data["username"], is_active=True).first()
-            if person is None:
-                raise ValidationError(_("No such person."))
-        return actions.assign_report(request.user, report, person, request=request)
+        return actions.assign_report(request.user, report, data["username"], request=request)
 
     return _act(request, reference, forms.AssignForm, assign)
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm, has_perm, user_pk
@@ -115,8 +116,15 @@ def close_report(
 def assign_report(
     actor: Any, report: Report, person: Any | None, *, request: HttpRequest | None = None
 ) -> Report:
-    """Give the report to a person who handles this queue (None: unassign)."""
+    """Give the report to a person who handles this queue (None or "": unassign). `person` may
+    be a username, looked up after the permission check; a name that holds nobody gets the
+    answer of a person who does not handle the queue, so no answer tells which names exist."""
     check_perm(actor, Perm.INTAKE_HANDLE, report)
+    if isinstance(person, str):
+        named = person.strip()
+        person = staff_named(named) if named else None
+        if named and person is None:
+            raise ValidationError({"assigned_to": _("That person does not handle this queue.")})
     if person is not None and not has_perm(person, Perm.INTAKE_HANDLE, report):
         raise ValidationError({"assigned_to": _("That person does not handle this queue.")})
     with transaction.atomic():
