@@ -34,6 +34,8 @@ class CustodyOut(Schema):
     purpose_label: str = Field(description="the purpose in the language of the request")
     seal_intact: bool
     note: str
+    voided_at: dt.datetime | None = Field(None, description="set when voided: it no longer counts")
+    void_reason: str = ""
 
 
 class ItemOut(Schema):
@@ -49,6 +51,8 @@ class ItemOut(Schema):
     seized_place: str
     seized_by: str
     holder: str
+    voided_at: dt.datetime | None = Field(None, description="set when voided: recorded in error")
+    void_reason: str = ""
 
 
 class ItemDetailOut(ItemOut):
@@ -232,6 +236,8 @@ def _item_out(item: EvidenceItem) -> dict[str, Any]:
         "seized_place": item.seized_place,
         "seized_by": item.seized_by.username,
         "holder": item.holder.username,
+        "voided_at": item.voided_at,
+        "void_reason": item.void_reason,
     }
 
 
@@ -245,6 +251,8 @@ def _custody_out(event: CustodyEvent) -> dict[str, Any]:
         "purpose_label": event.purpose_label,
         "seal_intact": event.seal_intact,
         "note": event.note,
+        "voided_at": event.voided_at,
+        "void_reason": event.void_reason,
     }
 
 

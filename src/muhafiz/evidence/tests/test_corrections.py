@@ -165,6 +165,10 @@ def test_voiding_a_hand_over_gives_the_item_back_to_the_previous_holder(
         seal_intact=True,
     )
     assert nxt.seq == 3
+    # The API shows the voided entry, marked, beside the standing ones.
+    body = signed_in(people.prosecutor).get(f"/api/v1/evidence/items/{item.pk}").json()
+    assert [e["voided_at"] is not None for e in body["custody"]] == [False, True, False]
+    assert body["custody"][1]["void_reason"] == "Recorded on the wrong item"
 
 
 def test_a_hand_over_others_follow_from_cannot_be_voided(
