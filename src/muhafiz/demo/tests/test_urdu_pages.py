@@ -196,6 +196,8 @@ def _case_pages() -> list[tuple[str, str]]:
         pages.append(("inv.lahore", f"/cases/{ref}/victims/{victim.pseudonym}/"))
     if item is not None:
         pages.append(("forensic.punjab", f"/evidence/items/{item.pk}/"))
+        pages.append(("forensic.punjab", f"/evidence/items/{item.pk}/correct/"))
+        pages.append(("forensic.punjab", f"/evidence/items/{item.pk}/custody/1/"))
     pages += [
         ("admin", f"/catalogue/offences/{Offence.objects.first().pk}/"),  # type: ignore[union-attr]
         ("admin", f"/catalogue/deadlines/{DeadlineRule.objects.first().pk}/"),  # type: ignore[union-attr]
