@@ -8,7 +8,8 @@ fixtures and other apps refer to it) and does not change once created.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -24,8 +25,13 @@ from muhafiz.catalogue.models import (
     PoliceStation,
     Province,
 )
-from muhafiz.catalogue.places import PlaceImport, read_place_rows
-from muhafiz.catalogue.stations import StationImport, read_station_rows, refuse_lines
+from muhafiz.catalogue.places import PlaceImport, PlaceRow, read_place_rows
+from muhafiz.catalogue.stations import (
+    StationImport,
+    StationRow,
+    read_station_rows,
+    refuse_lines,
+)
 from muhafiz.core.permissions import Perm, check_perm
 
 CITED_FIELDS = ("source", "source_url", "verified", "active", "notes")
@@ -284,47 +290,29 @@ def import_police_stations(
         districts = {
             d.code: d for d in District.objects.filter(code__in={r.district for r in rows})
         }
-        existing = {
+        existing: dict[Any, models.Model] = {
             (s.district.code, s.name.casefold()): s
-            for s in PoliceStation.objects.select_related("district").filter(
-                district__code__in=districts
-            )
+            for s in PoliceStation.objects.select_related("district")
+            .select_for_update(of=("self",))
+            .filter(district__code__in=districts)
         }
-        errors: list[str] = []
-        for row in rows:
-            district = districts[row.district]
-            station = existing.get((row.district, row.name.casefold()))
+
+        def changes(row: StationRow) -> dict[str, Any]:
+            # A station is matched by its name ignoring case; the name it has stays (rename a
+            # station on its page).
             values = row.values()
-            if station is None:
-                station = PoliceStation(district=district, **values)
-                try:
-                    station.full_clean()
-                except ValidationError as exc:
-                    errors += _line_errors(row.line, exc)
-                    continue
-                station.save()
-                existing[(row.district, row.name.casefold())] = station
-                report.added.append(_key(station))
-                continue
-            # A station is matched by its name ignoring case; the name it has stays (rename
-            # a station on its page).
             values.pop("name")
-            changed = [name for name, value in values.items() if getattr(station, name) != value]
-            if not changed:
-                report.unchanged += 1
-                continue
-            for name in changed:
-                setattr(station, name, values[name])
-            try:
-                station.full_clean()
-            except ValidationError as exc:
-                errors += _line_errors(row.line, exc)
-                continue
-            station.save(update_fields=changed)
-            report.changed.append(_key(station))
-        if errors:
-            # Raising inside the transaction keeps nothing of a refused file.
-            raise refuse_lines(errors)
+            return values
+
+        _upsert_rows(
+            rows,
+            existing,
+            report,
+            key=lambda row: (row.district, row.name.casefold()),
+            new=lambda row: PoliceStation(district=districts[row.district], **row.values()),
+            changes=changes,
+            label=_key,
+        )
         _audit(
             actor,
             "catalogue.police_stations_imported",
@@ -337,6 +325,62 @@ def import_police_stations(
             unchanged=report.unchanged,
         )
     return report
+
+
+class _Imported(Protocol):
+    added: list[str]
+    changed: list[str]
+    unchanged: int
+
+
+def _upsert_rows(
+    rows: Sequence[Any],
+    existing: dict[Any, models.Model],
+    report: _Imported,
+    *,
+    key: Callable[[Any], Any],
+    new: Callable[[Any], models.Model],
+    changes: Callable[[Any], dict[str, Any]],
+    label: Callable[[Any], str],
+) -> None:
+    """The add-or-update loop of every catalogue import, inside the caller's transaction.
+
+    Each row's object is found in `existing` by `key(row)`: a new one is made by `new(row)`, an
+    existing one gets `changes(row)`. Each added or changed object passes `full_clean` before
+    it is saved; a row that fails is named by its line, and any failure refuses the whole file
+    (`refuse_lines`, raised inside the transaction, so nothing of it is kept). `report` counts
+    what was added and changed (by `label`) and how many rows changed nothing.
+    """
+    errors: list[str] = []
+    for row in rows:
+        found = existing.get(key(row))
+        if found is None:
+            obj = new(row)
+            try:
+                obj.full_clean()
+            except ValidationError as exc:
+                errors += _line_errors(row.line, exc)
+                continue
+            obj.save()
+            existing[key(row)] = obj
+            report.added.append(label(obj))
+            continue
+        values = changes(row)
+        changed = [name for name, value in values.items() if getattr(found, name) != value]
+        if not changed:
+            report.unchanged += 1
+            continue
+        for name in changed:
+            setattr(found, name, values[name])
+        try:
+            found.full_clean()
+        except ValidationError as exc:
+            errors += _line_errors(row.line, exc)
+            continue
+        found.save(update_fields=changed)
+        report.changed.append(label(found))
+    if errors:
+        raise refuse_lines(errors)
 
 
 def _line_errors(line: int, exc: ValidationError) -> list[str]:
@@ -393,34 +437,30 @@ def import_gazetteer_places(
         districts = {
             d.code: d for d in District.objects.filter(code__in={r.district for r in rows})
         }
-        existing = {
+        existing: dict[Any, models.Model] = {
             p.key: p
             for p in GazetteerPlace.objects.select_for_update().filter(
                 key__in={r.key for r in rows}
             )
         }
-        for row in rows:
-            values = {
+
+        def values(row: PlaceRow) -> dict[str, Any]:
+            return {
                 "district": districts[row.district],
                 "source": row.source,
                 "active": row.active,
                 "notes": row.notes,
             }
-            place = existing.get(row.key)
-            if place is None:
-                place = GazetteerPlace(name=row.name, **values)
-                place.full_clean()
-                place.save()
-                report.added.append(place.name)
-                continue
-            changed = [name for name, value in values.items() if getattr(place, name) != value]
-            if not changed:
-                report.unchanged += 1
-                continue
-            for name in changed:
-                setattr(place, name, values[name])
-            place.save(update_fields=changed)
-            report.changed.append(place.name)
+
+        _upsert_rows(
+            rows,
+            existing,
+            report,
+            key=lambda row: row.key,
+            new=lambda row: GazetteerPlace(name=row.name, **values(row)),
+            changes=values,
+            label=lambda place: place.name,
+        )
         _audit(
             actor,
             "catalogue.gazetteer_imported",

@@ -101,7 +101,7 @@ def read_place_rows(
                     name=name,
                     key=key,
                     district=district,
-                    source=source[:300],
+                    source=source,  # a longer one is refused by the model, naming its line
                     active=active_word in TRUE_WORDS,
                     notes=value.get("notes", ""),
                 )

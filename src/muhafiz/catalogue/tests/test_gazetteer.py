@@ -128,3 +128,27 @@ def test_only_an_administrator_edits_the_gazetteer(people: People) -> None:
             signed_in(people.lahore_investigator).get(reverse(f"catalogue:{name}")).status_code
             == 403
         )
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new place", "existing place"])
+def test_a_row_the_model_refuses_is_named_by_its_line_and_nothing_is_written(
+    people: People, existing: bool
+) -> None:
+    """Both imports share one add-or-update loop (`actions._upsert_rows`), which cleans every
+    added or changed row and names the line of each one refused. Before, the gazetteer cut an
+    over-long source to fit and let a model error out without its line."""
+    if existing:
+        actions.import_gazetteer_places(
+            people.administrator, b"name,district,source\nRaiwind,LHR,NCCIA list\n"
+        )
+    before = set(GazetteerPlace.objects.values_list("key", "district__code", "source"))
+    audits = AuditEvent.objects.filter(action="catalogue.gazetteer_imported").count()
+    too_long = "s" * 301
+    bad = (f"name,district,source\nQasur,KSR,NCCIA list\nRaiwind,LHR,{too_long}\n").encode()
+    with pytest.raises(ValidationError) as refused:
+        actions.import_gazetteer_places(people.administrator, bad, reason="bulk")
+    text = " ".join(refused.value.messages)
+    assert "Line 3:" in text
+    assert "300 characters" in text
+    assert set(GazetteerPlace.objects.values_list("key", "district__code", "source")) == before
+    assert AuditEvent.objects.filter(action="catalogue.gazetteer_imported").count() == audits
