@@ -368,20 +368,23 @@ def _merge(actor: Any, scan: Scan, lease: _Lease, steps: ServerScanSteps) -> Non
         ).update(status=ShardStatus.DONE, heartbeat_at=timezone.now()):
             raise _MergeLostError("another job took the merge over")
 
+    header = store.local_path(_header_name(scan.pk))
     try:
-        merge_shards(store.local_path(_header_name(scan.pk)), parts, out)
+        merge_shards(header, parts, out)
         steps.import_file(actor, scan, out, also=still_mine)
     except _MergeLostError:
         return
     finally:
         out.unlink(missing_ok=True)
     _forget_parts(scan.pk)
+    for path in [header, *(part for part, _about in parts)]:
+        path.unlink(missing_ok=True)  # copies fetched from a bucket (on disk: removed already)
 
 
 def _forget_parts(scan_id: int) -> None:
     """Remove the header and the parts from the file store (the merged file is kept)."""
     store = file_store()
-    for name in list(store.names(_folder(scan_id) + "/")):
+    for name in list(store.names(_folder(scan_id))):
         store.delete(name)
 
 
