@@ -738,6 +738,8 @@ def referral_decide(
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Referral decision recorded."))
     return redirect("cases:referrals", reference=case.reference)
 
 
@@ -764,6 +766,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 def alert_read(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id, recipient_id=request.user.pk)
     actions.mark_alert_read(request.user, alert)
+    messages.success(request, _("Alert marked read."))
     # Marked from the home page's queue: back there.
     target = request.POST.get("next", "")
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
@@ -877,9 +880,9 @@ def section_rule_active(request: HttpRequest, rule_id: int) -> HttpResponse:
     from muhafiz.cases.models import SectionRule
 
     rule = get_object_or_404(SectionRule, pk=rule_id)
-    actions.set_section_rule_active(
-        request.user, rule, request.POST.get("active") == "1", request=request
-    )
+    active = request.POST.get("active") == "1"
+    actions.set_section_rule_active(request.user, rule, active, request=request)
+    messages.success(request, _("Rule switched on.") if active else _("Rule switched off."))
     return redirect("cases:section_rules")
 
 

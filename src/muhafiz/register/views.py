@@ -145,6 +145,7 @@ def notice_rule_edit(request: HttpRequest, kind: str) -> HttpResponse:
 def alert_read(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(RegisterAlert, pk=alert_id, recipient_id=request.user.pk)
     actions.mark_alert_read(request.user, alert)
+    messages.success(request, _("Alert marked read."))
     return redirect("register:home")
 
 
