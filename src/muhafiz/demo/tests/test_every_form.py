@@ -4,7 +4,8 @@ Each page the demo's people open (the same walk as the Urdu check: every page of
 conf without arguments as each person, and the pages of one case and its parts as its team) is
 read for its posted forms. Each form must leave checking to the platform (`novalidate`, no
 browser pop-ups), and submitted with nothing filled in it must answer with the platform's own
-error list and write nothing, or, for a form that needs nothing (a button), go on with a
+error list, never inside a collapsed section, and write nothing, or, for a form that needs
+nothing (a button), go on with a
 message. Never a server error.
 """
 
@@ -61,6 +62,33 @@ def _posted_forms(html: str) -> list[tuple[dict[str, str | None], dict[str, str]
     return [f for f in parser.forms if (f[0].get("method") or "get").lower() == "post"]
 
 
+class _HiddenErrors(HTMLParser):
+    """Error lists inside a collapsed section (a <details> not open), which a person misses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed: list[bool] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "details":
+            self.closed.append("open" not in values)
+        classes = (values.get("class") or "").split()
+        if ("errors" in classes or "errorlist" in classes) and any(self.closed):
+            self.hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details" and self.closed:
+            self.closed.pop()
+
+
+def _errors_hidden(html: str) -> int:
+    parser = _HiddenErrors()
+    parser.feed(html)
+    return parser.hidden
+
+
 def _has_fields(empty: dict[str, str]) -> bool:
     """A form with something to fill in (not a button such as "check the chain")."""
     return any(value == "" for value in empty.values())
@@ -107,6 +135,8 @@ def test_every_form_checks_its_input_itself_and_answers_an_empty_submission() ->
                 body = answer.content.decode()
                 if 'class="errors' not in body and "errorlist" not in body:
                     problems.append(f"{where}: {answer.status_code} without an error list")
+                if _errors_hidden(body):
+                    problems.append(f"{where}: errors inside a collapsed section")
                 if AuditEvent.objects.count() != before:
                     problems.append(f"{where}: refused, yet something was written")
             elif (
