@@ -12,7 +12,7 @@ import hashlib
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from muhafiz.cases.models import Accused, Case, CaseStatus, TeamRole
-from muhafiz.catalogue.models import localized
+from muhafiz.catalogue.models import Agency, DeadlineRule, District, PoliceStation, localized
 from muhafiz.core.permissions import Perm, case_scope, jurisdiction_key
 from muhafiz.proceedings.clocks import ClockState
 from muhafiz.proceedings.hooks import dashboard_summary
@@ -322,6 +322,51 @@ class Dashboard:
     duration_within_percent: int = 0
 
 
+# The groups whose labels are catalogue names, with the model that has their Urdu names.
+CATALOGUE_GROUPS = {"district": District, "police_station": PoliceStation, "court": Agency}
+
+
+def in_page_language(board: Dashboard) -> Dashboard:
+    """The board with its catalogue names (districts, police stations, courts, deadlines) in
+    the page's language. Counts and summaries keep one copy of each name, the catalogue's
+    English one, whatever the reader's language; a few small look-ups put them into Urdu."""
+    if not (get_language() or "").startswith("ur"):
+        return board
+    overdue = {}
+    for group, rows in board.overdue.items():
+        model = CATALOGUE_GROUPS.get(group)
+        if model is None:
+            overdue[group] = rows
+            continue
+        names = {
+            pk: localized(name, name_ur)
+            for pk, name, name_ur in model.objects.filter(
+                pk__in=[r.key for r in rows if r.key is not None]
+            ).values_list("pk", "name", "name_ur")
+        }
+        overdue[group] = [replace(r, label=names.get(r.key, r.label)) for r in rows]
+    rules = {
+        code: localized(name, name_ur)
+        for code, name, name_ur in DeadlineRule.objects.filter(
+            code__in=[d.rule_code for d in board.durations]
+        ).values_list("code", "name", "name_ur")
+    }
+    districts = {
+        name: localized(name, name_ur)
+        for name, name_ur in District.objects.filter(
+            name__in={c.district for c in board.stalled}
+        ).values_list("name", "name_ur")
+    }
+    return replace(
+        board,
+        overdue=overdue,
+        durations=[
+            replace(d, rule_name=rules.get(d.rule_code, d.rule_name)) for d in board.durations
+        ],
+        stalled=[replace(c, district=districts.get(c.district, c.district)) for c in board.stalled],
+    )
+
+
 def summarised_dashboard(
     principal: Any,
     filters: DashboardFilter,
@@ -374,7 +419,7 @@ def cached_dashboard(
     they can answer, else computed live at most once a minute per jurisdiction and filters."""
     summarised = summarised_dashboard(principal, filters, limit=limit)
     if summarised is not None:
-        return summarised
+        return in_page_language(summarised[0]), summarised[1]
     scope = jurisdiction_key(principal)
     # Names in the figures (districts, deadlines) are in the page's language.
     digest = hashlib.sha256(repr((scope, filters, limit, get_language())).encode()).hexdigest()
@@ -382,7 +427,8 @@ def cached_dashboard(
     hit = cache.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    computed = (dashboard(principal, filters, limit=limit, use_summary=False), timezone.now())
+    live = dashboard(principal, filters, limit=limit, use_summary=False)
+    computed = (in_page_language(live), timezone.now())
     cache.set(key, computed, DASHBOARD_CACHE_SECONDS)
     return computed
 

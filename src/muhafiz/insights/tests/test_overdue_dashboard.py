@@ -198,3 +198,31 @@ def test_each_jurisdiction_reads_its_own_precomputed_board_in_two_queries(
     _same(
         selectors.dashboard(people.lahore_supervisor, elsewhere, use_summary=False), summarised[0]
     )
+
+
+@pytest.mark.parametrize("summarised", [False, True], ids=["live", "from the summary"])
+def test_names_on_the_dashboard_are_in_the_page_language(
+    running: list[Clock], people: People, summarised: bool
+) -> None:
+    """Districts and deadlines on the overdue dashboard in Urdu on an Urdu page, whether the
+    figures are counted live or read from the summary (which keeps English names only)."""
+    from django.conf import settings
+
+    from muhafiz.catalogue.models import District
+
+    if summarised:
+        refresh_overdue(SYSTEM)
+    client = signed_in(people.analyst)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    page = client.get("/proceedings/dashboard/").content.decode()
+    # Stage durations name the deadlines of stopped clocks; the overdue table names districts.
+    rules = DeadlineRule.objects.filter(
+        pk__in=Clock.objects.filter(stopped_at__isnull=False).values("rule")
+    )
+    lahore = District.objects.get(code="LHR")
+    assert rules and lahore.name_ur
+    assert all(rule.name_ur in page and rule.name not in page for rule in rules)
+    assert lahore.name_ur in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/proceedings/dashboard/").content.decode()
+    assert all(rule.name in english for rule in rules) and lahore.name in english
