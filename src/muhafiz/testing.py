@@ -345,9 +345,8 @@ def drain_job_queues(monkeypatch: Any) -> None:
     if uses_rq():
         import django_rq
         from django.conf import settings
-        from rq.worker import SimpleWorker
 
-        from muhafiz.core.jobs_rq import Job
+        from muhafiz.core.jobs_rq import Job, SimpleWorker
 
         queues = [django_rq.get_queue(name, job_class=Job) for name in settings.TASK_QUEUES]
         SimpleWorker(queues, connection=django_rq.get_connection(), job_class=Job).work(burst=True)

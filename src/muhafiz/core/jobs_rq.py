@@ -33,6 +33,7 @@ from rq import Retry
 from rq import Worker as RQWorker
 from rq.callbacks import Callback
 from rq.job import JobStatus
+from rq.worker import SimpleWorker as RQSimpleWorker
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -126,7 +127,25 @@ class RQBackend(rq_backend.RQBackend):
         return result
 
 
-class Worker(RQWorker):
+class _PromptStop:
+    """Stops the command-channel thread before unsubscribing it (see the module's note)."""
+
+    pubsub: Any
+    pubsub_thread: Any
+
+    def unsubscribe(self) -> None:
+        thread = self.pubsub_thread
+        if thread is None:
+            return
+        # First: the unsubscribe reply that wakes the thread must find it told to stop.
+        thread.stop(timeout=0)
+        self.pubsub.unsubscribe()
+        thread.join(timeout=2)
+        self.pubsub.close()
+        self.pubsub_thread = None
+
+
+class Worker(_PromptStop, RQWorker):
     """RQ's forking worker: stops promptly when idle; abandoned jobs found on a schedule the
     operator sets (`MUHAFIZ_RQ_MAINTENANCE_SECONDS`, `MUHAFIZ_RQ_ABANDONED_SECONDS`)."""
 
@@ -147,13 +166,6 @@ class Worker(RQWorker):
             return int(min(remaining, self.job_monitoring_interval)) + grace
         return int(self.job_monitoring_interval) + grace
 
-    def unsubscribe(self) -> None:
-        thread = self.pubsub_thread
-        if thread is None:
-            return
-        # First: the unsubscribe reply that wakes the thread must find it told to stop.
-        thread.stop(timeout=0)
-        self.pubsub.unsubscribe()
-        thread.join(timeout=2)
-        self.pubsub.close()
-        self.pubsub_thread = None
+
+class SimpleWorker(_PromptStop, RQSimpleWorker):
+    """RQ's worker that runs jobs in its own process (the tests' `drain_job_queues`)."""
