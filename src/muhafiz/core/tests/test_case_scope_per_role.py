@@ -125,7 +125,15 @@ def _districts(rows: Any, path: str) -> set[str]:
     return set(rows.values_list(path, flat=True).distinct())
 
 
-@pytest.mark.parametrize(("who", "perm", "expected"), EXPECTED, ids=str)
+def _id(value: object) -> str:
+    """A test id that is the same in every process (a set's order follows string hashing,
+    which differs between pytest-xdist workers)."""
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    return str(value)
+
+
+@pytest.mark.parametrize(("who", "perm", "expected"), EXPECTED, ids=_id)
 def test_each_role_sees_the_cases_its_place_and_agency_allow(
     cases: dict[str, Case], who: str, perm: Perm, expected: set[str]
 ) -> None:
