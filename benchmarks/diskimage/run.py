@@ -238,6 +238,12 @@ def main() -> None:
     if args.build_only:
         print(f"corpus ready: {e01} ({files:,} files, built in {build_seconds:.0f} s)")
         return
+    # Byte-compiled as an installed package is (PYTHONDONTWRITEBYTECODE would recompile muhafiz
+    # at every start; benchmarks/triage/run.py says more).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "muhafiz")],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
     media = int(subprocess.run(
         ["ewfinfo", str(e01)], capture_output=True, text=True, check=True
     ).stdout.split("Media size:")[1].split("(")[1].split(" ")[0])  # fmt: skip

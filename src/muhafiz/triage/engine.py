@@ -59,6 +59,8 @@ __all__ = [
 BATCH_FILES = 8
 BATCH_BYTES = 16 * 1024 * 1024
 COMMIT_SECONDS = 0.5
+# Records written together, at the latest (a burst of small files between two commits).
+WRITE_RECORDS = 2000
 # What a walk finds besides files to read (symlinks, errors) is written in batches of this many.
 WALK_WRITE_BATCH = 2000
 # A test hook: slows each file down so that tests can interrupt a scan half-way.
@@ -419,7 +421,8 @@ def _write_found(writer: ScanWriter, records: list[FileRecord], issues: list[Iss
 
 
 class _ResultWriter:
-    """Matches finished records and writes them in short transactions."""
+    """Matches finished records and writes them in short transactions, many files at a time
+    (one statement a table per file cost more than a small file's hashing)."""
 
     def __init__(
         self,
@@ -432,28 +435,29 @@ class _ResultWriter:
         self.matcher = matcher
         self.settings = settings
         self.progress = progress
-        self.in_transaction = False
         self.last_commit = time.monotonic()
+        self.records: list[FileRecord] = []
+        self.matches: list[MatchRow] = []
 
     def add(self, unit: Unit, records: list[FileRecord]) -> None:
-        matches: list[MatchRow] = []
         for record in records:
-            matches.extend(match_record(self.matcher, record, self.settings))
-        if not self.in_transaction:
-            self.writer.begin()
-            self.in_transaction = True
+            self.matches.extend(match_record(self.matcher, record, self.settings))
         # The top-level record goes last: its presence marks the unit done for --resume.
-        records = sorted(records, key=lambda r: r.parent is None)
-        self.writer.write_records(records, matches)
-        if time.monotonic() - self.last_commit >= COMMIT_SECONDS:
+        self.records.extend(sorted(records, key=lambda r: r.parent is None))
+        if (
+            len(self.records) >= WRITE_RECORDS
+            or time.monotonic() - self.last_commit >= COMMIT_SECONDS
+        ):
             self.flush()
         if self.progress is not None:
             self.progress.advance(1, unit.size)
 
     def flush(self) -> None:
-        if self.in_transaction:
+        if self.records or self.matches:
+            self.writer.begin()
+            self.writer.write_records(self.records, self.matches)
             self.writer.commit()
-            self.in_transaction = False
+            self.records, self.matches = [], []
         self.last_commit = time.monotonic()
 
 

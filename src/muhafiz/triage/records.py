@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -157,8 +158,15 @@ def display_name(name: str) -> tuple[str, bytes | None]:
 def iso_utc(ns: int) -> str:
     """Nanoseconds since the epoch as ISO 8601 UTC with microseconds (…T10:00:00.000000Z)."""
     seconds, rest = divmod(ns, 1_000_000_000)
+    if 0 <= seconds < _YEAR_10000:  # the common case, without datetime (three per file)
+        t = time.gmtime(seconds)
+        return (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+            f"{t.tm_sec:02d}.{rest // 1000:06d}Z"
+        )
     moment = _EPOCH + dt.timedelta(seconds=seconds, microseconds=rest // 1000)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_YEAR_10000 = 253_402_300_800

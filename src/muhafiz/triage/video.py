@@ -24,15 +24,16 @@ import math
 import re
 from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import av
-import av.container
 import numpy as np
 
 from muhafiz.triage.imaging import PdqResult, pdq_of_reduced_rgb, pdq_of_rgb, reduction_for
 from muhafiz.triage.records import FileRecord, IssueCode, VideoFrame, VideoInfo
 from muhafiz.triage.settings import ScanSettings
+
+if TYPE_CHECKING:  # PyAV is imported when the first video is met (a scan without one is faster)
+    import av.container
 
 # ISO 6709 as phones write it in MP4/MOV: "+31.5204+074.3587+215.000/" (latitude, longitude).
 _ISO6709 = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)")
@@ -44,6 +45,8 @@ _MODEL_KEYS = ("com.apple.quicktime.model", "model", "com.android.model")
 
 def analyze_video(stream: BinaryIO, record: FileRecord, settings: ScanSettings) -> None:
     """Fill `record.video` (container facts and vPDQ frames), dimensions and place."""
+    import av
+
     try:
         container = av.open(stream, mode="r", metadata_errors="replace")
     except Exception as exc:  # FFmpeg raises many types on hostile input
@@ -98,7 +101,7 @@ def _container_info(
     rate = vs.average_rate or vs.guessed_rate
     duration = None
     if container.duration is not None and container.duration > 0:
-        duration = container.duration / av.time_base
+        duration = container.duration / 1_000_000  # AV_TIME_BASE: FFmpeg's microseconds
     elif vs.duration is not None and vs.time_base is not None:
         duration = float(vs.duration * vs.time_base)
     location = _first(metadata, _LOCATION_KEYS)
