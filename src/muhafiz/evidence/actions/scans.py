@@ -686,7 +686,9 @@ def _server_scan_steps() -> Any:
 
 def import_server_scan(actor: Any, scan: Scan, out: Path, *, also: Any = None) -> None:
     """Keep a finished server scan file and import its rows, audited; `also` runs inside the
-    same transaction (a fanned-out scan checks there that it still holds its merge)."""
+    same transaction (a fanned-out scan checks there that it still holds its merge). Only the
+    system does this, in a scan job."""
+    check_system(actor)
     meta = check_scan_file(out)
     sha256 = sha256_of(out)
     size = out.stat().st_size
@@ -710,7 +712,9 @@ def import_server_scan(actor: Any, scan: Scan, out: Path, *, also: Any = None) -
 
 
 def fail_server_scan(actor: Any, scan: Scan, exc: Exception) -> None:
-    """Record why a server scan could not run (the scan page shows it), audited."""
+    """Record why a server scan could not run (the scan page shows it), audited; the system's
+    scan job does this."""
+    check_system(actor)
     message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
     with transaction.atomic():
         scan.status = ScanStatus.FAILED

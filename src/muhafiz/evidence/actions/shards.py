@@ -295,7 +295,9 @@ class _ShardProgress:
 
 
 def write_fanout_progress(actor: Any, scan: Scan, steps: ServerScanSteps) -> None:
-    """The scan page's progress of a fanned-out scan: files and bytes of every shard."""
+    """The scan page's progress of a fanned-out scan: files and bytes of every shard (the
+    system's shard jobs write it)."""
+    check_system(actor)
     totals = ScanShard.objects.filter(scan=scan, number__gt=MERGE).aggregate(
         total_files=Sum("files"),
         total_bytes=Sum("bytes"),
