@@ -158,6 +158,14 @@ class Worker(_PromptStop, RQWorker):
         )
         super().__init__(*args, **kwargs)
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker waits for work in one blocking read (RQ: the worker's TTL less 15 s,
+        # 405 s by default) and looks for abandoned jobs only between two reads; so no read
+        # outlasts the maintenance interval, or a killed job would wait that long to be retried.
+        interval = int(getattr(self, "maintenance_interval", 600))
+        return max(1, min(int(super().dequeue_timeout), interval))
+
     def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
         # RQ allows 60 s past the monitoring interval before a silent job counts as abandoned.
         grace = max(1, _env_int("MUHAFIZ_RQ_ABANDONED_SECONDS", 60))

@@ -244,10 +244,13 @@ def _started(logs: list[Path]) -> bool:
 def test_a_job_whose_worker_is_killed_is_run_again_by_another_worker(
     transactional_db: None, tmp_path: Path
 ) -> None:
-    fast = {  # abandoned after 2 s of silence, looked for every second (production: minutes)
+    # Abandoned after 5 s of silence, looked for every second (production: minutes). The second
+    # worker starts at once, so its first look (at start) comes before the job is abandoned:
+    # only its looks while it waits for work can find it.
+    fast = {
         "MUHAFIZ_RQ_MAINTENANCE_SECONDS": "1",
         "MUHAFIZ_RQ_HEARTBEAT_SECONDS": "1",
-        "MUHAFIZ_RQ_ABANDONED_SECONDS": "1",
+        "MUHAFIZ_RQ_ABANDONED_SECONDS": "4",
     }
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _start_worker("first", first_log, fast)
