@@ -340,7 +340,7 @@ def in_page_language(board: Dashboard) -> Dashboard:
             continue
         names = {
             pk: localized(name, name_ur)
-            for pk, name, name_ur in model.objects.filter(
+            for pk, name, name_ur in model._default_manager.filter(
                 pk__in=[r.key for r in rows if r.key is not None]
             ).values_list("pk", "name", "name_ur")
         }
