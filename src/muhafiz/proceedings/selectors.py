@@ -215,9 +215,7 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
     percentile, and how many were on time."""
     stopped = scoped_clocks(principal, filters).filter(stopped_at__isnull=False)
     took = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
-    base = stopped.values("rule__code", "rule__name", "rule__name_ur", "rule__end_event").order_by(
-        "rule__code"
-    )
+    base = stopped.values("rule__code", "rule__name", "rule__end_event").order_by("rule__code")
     if connection.vendor == "postgresql":
         rows = base.annotate(
             count=Count("pk"),
@@ -228,7 +226,7 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
         return [
             DurationRow(
                 r["rule__code"],
-                localized(r["rule__name"], r["rule__name_ur"]),
+                r["rule__name"],
                 r["rule__end_event"],
                 r["count"],
                 r["on_time"],
@@ -241,13 +239,9 @@ def stage_durations(principal: Any, filters: DashboardFilter) -> list[DurationRo
     spans: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     on_time: dict[tuple[str, str, str], int] = defaultdict(int)
     for r in base.annotate(took=took).values(
-        "rule__code", "rule__name", "rule__name_ur", "rule__end_event", "took", "state"
+        "rule__code", "rule__name", "rule__end_event", "took", "state"
     ):
-        key = (
-            r["rule__code"],
-            localized(r["rule__name"], r["rule__name_ur"]),
-            r["rule__end_event"],
-        )
+        key = (r["rule__code"], r["rule__name"], r["rule__end_event"])
         spans[key].append(r["took"].total_seconds())
         on_time[key] += r["state"] == ClockState.MET
     return [
