@@ -71,6 +71,19 @@ def _audit(
     record(actor, action, obj, reason=reason, request=request, **details)
 
 
+def _required_reason(reason: str) -> str:
+    """The reason a page says is written to the audit log: refused when empty or blank (issue 15),
+    before anything is written."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why: the reason is written to the audit log.")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": _("Keep it under %(n)d characters.") % {"n": REASON_MAX_LENGTH}}
+        )
+    return reason
+
+
 def _one_time_password() -> str:
     return secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
 
@@ -256,11 +269,14 @@ def update_user(
     user: User,
     changes: dict[str, Any],
     *,
-    reason: str = "",
+    reason: str,
     request: HttpRequest | None = None,
 ) -> list[str]:
-    """Change a person's profile, role or jurisdiction; return the names of changed fields."""
+    """Change a person's profile, role or jurisdiction; return the names of changed fields.
+
+    The reason is required: the page says it is written to the audit log."""
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not a profile field: {', '.join(sorted(unknown))}")
@@ -288,10 +304,11 @@ def update_user(
 
 
 def deactivate_user(
-    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+    actor: User, user: User, *, reason: str, request: HttpRequest | None = None
 ) -> None:
     """Close an account: its sessions stop working at once, its history stays."""
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     if same_principal(user, actor):
         raise PermissionDenied(_("An administrator cannot deactivate their own account."))
     with transaction.atomic():
@@ -301,20 +318,20 @@ def deactivate_user(
 
 
 def reactivate_user(
-    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+    actor: User, user: User, *, reason: str, request: HttpRequest | None = None
 ) -> None:
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     with transaction.atomic():
         user.is_active = True
         user.save(update_fields=["is_active"])
         _audit(actor, "accounts.user_reactivated", user, reason=reason, request=request)
 
 
-def unlock_user(
-    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
-) -> int:
+def unlock_user(actor: User, user: User, *, reason: str, request: HttpRequest | None = None) -> int:
     """Clear the failed sign-ins that locked an account; return how many were cleared."""
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     with transaction.atomic():
         cleared = int(axes_reset(username=user.username))
         _audit(
@@ -324,10 +341,11 @@ def unlock_user(
 
 
 def reset_password(
-    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+    actor: User, user: User, *, reason: str, request: HttpRequest | None = None
 ) -> str:
     """Issue a one-time password; the person must choose their own at the next sign-in."""
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     password = _one_time_password()
     with transaction.atomic():
         user.set_password(password)
@@ -338,10 +356,11 @@ def reset_password(
 
 
 def reset_two_factor(
-    actor: User, user: User, *, reason: str = "", request: HttpRequest | None = None
+    actor: User, user: User, *, reason: str, request: HttpRequest | None = None
 ) -> int:
     """Remove a person's authenticator (lost phone): they enrol a new one at the next sign-in."""
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     with transaction.atomic():
         removed = int(TOTPDevice.objects.filter(user=user).delete()[0])
         _audit(
@@ -490,7 +509,7 @@ def create_api_client(
 
 
 def approve_api_client(
-    actor: Any, client: ApiClient, *, reason: str = "", request: HttpRequest | None = None
+    actor: Any, client: ApiClient, *, reason: str, request: HttpRequest | None = None
 ) -> ApiClient:
     """The second person approves a client whose profile needs it; its token works from now.
 
@@ -500,6 +519,7 @@ def approve_api_client(
     """
     if not may_approve_client(actor, client):
         raise PermissionDenied("accounts.api_client.approve")
+    reason = _required_reason(reason)
     with transaction.atomic():
         locked = ApiClient.objects.select_for_update().get(pk=client.pk)
         if not locked.active:
@@ -530,9 +550,10 @@ def clients_awaiting(person: Any) -> list[ApiClient]:
 
 
 def revoke_api_client(
-    actor: User, client: ApiClient, *, reason: str = "", request: HttpRequest | None = None
+    actor: User, client: ApiClient, *, reason: str, request: HttpRequest | None = None
 ) -> None:
     check_perm(actor, Perm.USER_MANAGE)
+    reason = _required_reason(reason)
     with transaction.atomic():
         client.active = False
         client.revoked_at = timezone.now()

@@ -70,7 +70,12 @@ def me(request: HttpRequest) -> Any:
 
 
 class ClientApprovalIn(Schema):
-    reason: str = Field("", max_length=actions.REASON_MAX_LENGTH)
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=actions.REASON_MAX_LENGTH,
+        description="Why it is approved; written to the audit log (required, not blank)",
+    )
 
 
 class ClientOut(Schema):

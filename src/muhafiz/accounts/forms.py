@@ -133,10 +133,12 @@ class UserEditForm(UserForm):
     class Meta(UserForm.Meta):
         fields = list(PROFILE_FIELDS)
 
+    # Required: the change is written to the audit log with it (issue 15).
     reason = forms.CharField(
         label=_("Reason for the change"),
         max_length=REASON_MAX_LENGTH,
-        required=False,
+        help_text=_("Written to the audit log."),
+        error_messages={"required": _("Say why: the reason is written to the audit log.")},
         widget=forms.TextInput,
     )
 

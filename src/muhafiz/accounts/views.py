@@ -462,9 +462,9 @@ def client_approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def client_approve(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_object_or_404(ApiClient, pk=pk)
-    form = ReasonForm(request.POST)
+    form = RequiredReasonForm(request.POST)
     if not form.is_valid():
-        # An over-long reason is refused, never dropped: the approval waits for a right one.
+        # An empty or over-long reason is refused, never dropped: the approval waits for one.
         for error in form.errors.get("reason", []):
             messages.error(request, str(error))
         return redirect("accounts:client_approvals")

@@ -74,7 +74,7 @@ def test_a_person_past_the_password_only_is_not_signed_in_to_the_api(people: Peo
 
 
 def test_a_person_who_must_change_password_is_not_let_into_the_api(people: People) -> None:
-    actions.reset_password(people.administrator, people.analyst)
+    actions.reset_password(people.administrator, people.analyst, reason="forgot it")
     people.analyst.refresh_from_db()
     assert signed_in(people.analyst).get("/api/v1/accounts/me").status_code == 401
 

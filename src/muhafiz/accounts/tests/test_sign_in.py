@@ -171,7 +171,7 @@ def test_five_wrong_passwords_lock_the_account_until_an_administrator_unlocks_it
     assert "until an administrator unlocks it" in body
     assert actions.is_locked(analyst)
 
-    actions.unlock_user(people.administrator, analyst)
+    actions.unlock_user(people.administrator, analyst, reason="called the desk")
     assert not actions.is_locked(analyst)
     give_password(client, analyst.username)
     assert AuditEvent.objects.filter(action="accounts.user_unlocked").exists()

@@ -134,14 +134,14 @@ def test_deactivation_and_reactivation(people: People) -> None:
 
 def test_resetting_two_factor_sends_the_person_to_enrol_again(people: People) -> None:
     target = people.prosecutor
-    assert actions.reset_two_factor(people.administrator, target) == 1
+    assert actions.reset_two_factor(people.administrator, target, reason="lost phone") == 1
     assert not TOTPDevice.objects.filter(user=target).exists()
     assert signed_in(target).get("/")["Location"].startswith("/accounts/verify/")
 
 
 def test_an_administrator_cannot_deactivate_themselves(people: People) -> None:
     with pytest.raises(PermissionDenied):
-        actions.deactivate_user(people.administrator, people.administrator)
+        actions.deactivate_user(people.administrator, people.administrator, reason="test")
     response = signed_in(people.administrator).post(
         f"/accounts/users/{people.administrator.pk}/deactivate/", {"reason": "test"}, follow=True
     )
@@ -170,7 +170,7 @@ def test_only_administrators_manage_people(people: People, client: Client) -> No
     for person in (people.lahore_investigator, people.lahore_supervisor, people.auditor):
         assert signed_in(person).get("/accounts/users/").status_code == 403
         with pytest.raises(PermissionDenied):
-            actions.reset_password(person, people.analyst)
+            actions.reset_password(person, people.analyst, reason="test")
     assert client.get("/accounts/users/")["Location"].startswith("/accounts/login/")
 
 

@@ -74,7 +74,7 @@ def test_a_second_person_approves_an_identity_profile_and_every_call_is_audited(
     kasur_supervisor = make_user("sup.kasur", Role.SUPERVISOR, district_code="KSR")
     for who in (people.administrator, kasur_supervisor, people.lahore_investigator):
         with pytest.raises(PermissionDenied):
-            accounts.approve_api_client(who, client_row)
+            accounts.approve_api_client(who, client_row, reason="test")
     supervisor = signed_in(people.lahore_supervisor)
     listing = supervisor.get("/accounts/clients/approvals/").content.decode()
     assert f'data-approve="{client_row.pk}"' in listing
