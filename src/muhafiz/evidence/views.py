@@ -267,7 +267,12 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "only": only,
             "waiting": scan.status == ScanStatus.QUEUED
             or scan.analysis_status in {AnalysisStatus.PENDING, AnalysisStatus.RUNNING},
-            "categories": scheme.categories if scheme else [],
+            "categories": [
+                {**category, "label": scheme.label_in_words(category.get("value"))}
+                for category in scheme.categories
+            ]
+            if scheme
+            else [],
             "can_categorize": rights["categorize"],
             "can_reveal": rights["reveal"],
             "may_reveal": rights["may_reveal"],

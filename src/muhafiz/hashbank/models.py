@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.banks.model import BankKind, HashEntry
@@ -43,6 +44,12 @@ class CategoryScheme(models.Model):
             if category.get("value") == value:
                 return str(category.get("label", ""))
         return None
+
+    def label_in_words(self, value: int | None) -> str | None:
+        """The label in the reader's language: a shipped label has its Urdu in the catalogue
+        (hashbank/shipped.py); a label an administrator wrote reads as written."""
+        label = self.label_for(value)
+        return gettext(label) if label else label
 
 
 class BankKindChoice(models.TextChoices):

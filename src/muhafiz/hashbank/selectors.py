@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext
 
 from muhafiz.hashbank.errors import BankError
 from muhafiz.hashbank.models import (
@@ -97,12 +98,19 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
     )
     scheme = bank.category_scheme
     by_category: dict[str, int] = {}
+    # The same counts for a page, labelled in the reader's language (the API and the command
+    # line keep the scheme's own labels as keys).
+    by_category_in_words: list[tuple[str, int]] = []
     for row in active.values("category").annotate(n=Count("pk")).order_by("category"):
         value = row["category"]
         label = (scheme.label_for(value) if scheme else None) or (
             "uncategorised" if value is None else str(value)
         )
         by_category[label if value is None else f"{value} {label}".strip()] = row["n"]
+        words = (scheme.label_in_words(value) if scheme else None) or (
+            gettext("Uncategorised") if value is None else str(value)
+        )
+        by_category_in_words.append((words if value is None else f"{value} {words}", row["n"]))
     imports = [
         {
             "id": i.pk,
@@ -111,6 +119,7 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
             "format": i.format,
             "imported_at": i.imported_at.isoformat(),
             "status": i.status,
+            "status_label": i.get_status_display(),
             "added": i.added,
             "duplicates": i.duplicates,
             "bad": i.bad,
@@ -122,6 +131,7 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
         "removed": BankEntry.objects.filter(bank=bank, removed_at__isnull=False).count(),
         "by_hash": by_hash,
         "by_category": by_category,
+        "by_category_in_words": by_category_in_words,
         "imports": imports,
     }
 

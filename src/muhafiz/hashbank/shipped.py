@@ -1,6 +1,8 @@
 """The shipped category schemes, installed after every migrate (and after a test flush).
 
 Once a scheme exists, administrators own it: installing again never overwrites an edited row.
+The shipped labels are in the Urdu catalogue: pages show a label through `CategoryScheme.
+label_in_words`, which translates a shipped label and leaves an edited one as written.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.utils.translation import gettext_noop
 
 SCHEMES: list[dict[str, Any]] = [
     {
@@ -16,11 +19,11 @@ SCHEMES: list[dict[str, Any]] = [
         "name": "Project VIC (US)",
         "source": "Project VIC VICS data model 2.0; categories as published by Project VIC",
         "categories": [
-            {"value": 0, "code": "0", "label": "Non-pertinent"},
-            {"value": 1, "code": "1", "label": "Child abuse material"},
-            {"value": 2, "code": "2", "label": "Child exploitive / age difficult"},
-            {"value": 3, "code": "3", "label": "CGI / animation"},
-            {"value": 4, "code": "4", "label": "Comparison"},
+            {"value": 0, "code": "0", "label": gettext_noop("Non-pertinent")},
+            {"value": 1, "code": "1", "label": gettext_noop("Child abuse material")},
+            {"value": 2, "code": "2", "label": gettext_noop("Child exploitive / age difficult")},
+            {"value": 3, "code": "3", "label": gettext_noop("CGI / animation")},
+            {"value": 4, "code": "4", "label": gettext_noop("Comparison")},
         ],
     },
     {
@@ -29,9 +32,9 @@ SCHEMES: list[dict[str, Any]] = [
         "source": "UK Child Abuse Image Database grades A/B/C (Sentencing Council); "
         "numeric values are this deployment's mapping",
         "categories": [
-            {"value": 1, "code": "A", "label": "Category A"},
-            {"value": 2, "code": "B", "label": "Category B"},
-            {"value": 3, "code": "C", "label": "Category C"},
+            {"value": 1, "code": "A", "label": gettext_noop("Category A")},
+            {"value": 2, "code": "B", "label": gettext_noop("Category B")},
+            {"value": 3, "code": "C", "label": gettext_noop("Category C")},
         ],
     },
     {
@@ -39,12 +42,12 @@ SCHEMES: list[dict[str, Any]] = [
         "name": "Legacy CAT-0..5",
         "source": "Older Project VIC / Griffeye scale; middle labels to be confirmed locally",
         "categories": [
-            {"value": 0, "code": "CAT-0", "label": "Uncategorised"},
-            {"value": 1, "code": "CAT-1", "label": "Category 1"},
-            {"value": 2, "code": "CAT-2", "label": "Category 2"},
-            {"value": 3, "code": "CAT-3", "label": "Category 3"},
-            {"value": 4, "code": "CAT-4", "label": "Category 4"},
-            {"value": 5, "code": "CAT-5", "label": "Non-pertinent"},
+            {"value": 0, "code": "CAT-0", "label": gettext_noop("Uncategorised")},
+            {"value": 1, "code": "CAT-1", "label": gettext_noop("Category 1")},
+            {"value": 2, "code": "CAT-2", "label": gettext_noop("Category 2")},
+            {"value": 3, "code": "CAT-3", "label": gettext_noop("Category 3")},
+            {"value": 4, "code": "CAT-4", "label": gettext_noop("Category 4")},
+            {"value": 5, "code": "CAT-5", "label": gettext_noop("Non-pertinent")},
         ],
     },
 ]
