@@ -5,14 +5,17 @@ flips of the query's chunk). If Σ (r_i + 1) > d, any hash within distance d of 
 some chunk within r_i of the query's (pigeonhole), so the probes find every true match: recall
 is 100 % by construction, and each candidate is then verified with its full distance.
 
-Chunk width follows log2(n) (Norouzi et al., "Fast exact search in Hamming space with multi-
-index hashing"): at 10 million hashes, 11 chunks of 23-24 bits probed at radius 2 (one at
-radius 1) cost ~3,100 probes and ~3,200 candidates per query, against ~41,600 candidates for
-16 chunks of 16 bits at radius 1. Each chunk is a counting-sort table: `offsets` (2^w + 1
-uint32) into `rows` (n uint32, row numbers of `hashes` ordered by that chunk's value).
+The chunk count is chosen from the number of hashes n when the tables are built (Norouzi et
+al., "Fast exact search in Hamming space with multi-index hashing"): the one with the fewest
+probes + expected candidates per query. At 10 million hashes, 11 chunks of 23-24 bits probed
+at radius 2 (one at radius 1) cost ~2,800 probes and ~3,000 candidates per query, against
+~41,600 candidates for 16 chunks of 16 bits at radius 1; at 100,000, 16 chunks of 16 bits at
+radius 1 cost 272 probes and ~400 candidates. The layout is saved beside the tables. Each
+chunk is a counting-sort table: `offsets` (2^w + 1 uint32) into `rows` (n uint32, row
+numbers of `hashes` ordered by that chunk's value).
 Small sets (under `BRUTE_FORCE_BELOW`) are searched by brute force instead, and so is any
 search beyond the layout's guaranteed distance (correct, but slow).
-See docs/decisions/0101-pdq-index.md for the measurements behind these choices.
+See docs/decisions/0101-pdq-index.md and 0105 for the measurements behind these choices.
 """
 
 from __future__ import annotations
@@ -66,9 +69,14 @@ def bit_counts(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
 
 
 def popcount_rows(xored: U64) -> npt.NDArray[np.int64]:
-    """Bits set per row of an (n, 4) uint64 array."""
-    counts: npt.NDArray[np.int64] = bit_counts(xored).sum(axis=1, dtype=np.int64)
-    return counts
+    """Bits set per row of an (n, 4) uint64 array.
+
+    Adds the four columns by hand: a reduction along an axis of four is ten times slower than
+    three additions (each pair of words has at most 128 bits set, so uint8 holds it)."""
+    counts = bit_counts(xored)
+    low = (counts[:, 0] + counts[:, 1]).astype(np.int64)
+    low += counts[:, 2] + counts[:, 3]
+    return low
 
 
 @dataclass(frozen=True)
@@ -93,20 +101,44 @@ class MihLayout:
 
     @classmethod
     def for_size(cls, n: int, distance: int = MATCH_DISTANCE) -> MihLayout:
-        bits = min(MAX_CHUNK_BITS, max(12, math.log2(max(n, 2))))
-        chunks = max(math.ceil(PDQ_BITS / MAX_CHUNK_BITS), round(PDQ_BITS / bits))
+        """The layout with the least expected work per query for n hashes: of every chunk
+        count that keeps chunks at most MAX_CHUNK_BITS wide, the one with the fewest probes
+        plus candidates (`expected_cost`). Measured per size in docs/decisions/0105."""
+        fewest = math.ceil(PDQ_BITS / MAX_CHUNK_BITS)
+        layouts = [cls.with_chunks(m, distance) for m in range(fewest, distance + 2)]
+        return min(layouts, key=lambda layout: layout.expected_cost(n))
+
+    @classmethod
+    def with_chunks(cls, chunks: int, distance: int = MATCH_DISTANCE) -> MihLayout:
+        """`chunks` chunks of (nearly) equal width, radii summing to the pigeonhole budget
+        Σ (r_i + 1) = distance + 1; the narrower chunks take the larger radii (a radius
+        costs more probes on a wide chunk). Above distance + 1 chunks no layout exists."""
         base, extra = divmod(PDQ_BITS, chunks)
         widths = tuple([base + 1] * extra + [base] * (chunks - extra))
-        budget = distance + 1  # need Σ (r_i + 1) ≥ distance + 1
-        share, more = divmod(budget, chunks)
-        # Wider chunks take the larger radius last: radius costs more probes on wide chunks,
-        # so give the smaller radius to the widest chunk(s).
+        share, more = divmod(distance + 1, chunks)
         radii = [share - 1] * chunks
         for i in range(more):
             radii[chunks - 1 - i] += 1
         if min(radii) < 0:
             raise ValueError(f"{chunks} chunks cannot guarantee distance {distance}")
         return cls(widths, tuple(radii))
+
+    @property
+    def probes(self) -> int:
+        """Table probes per query: every key within r_i flips of each chunk's."""
+        return sum(
+            sum(math.comb(w, k) for k in range(r + 1))
+            for w, r in zip(self.widths, self.radii, strict=True)
+        )
+
+    def expected_cost(self, n: int) -> float:
+        """Probes plus expected candidates per query on n random hashes (each probe of a
+        w-bit chunk finds n / 2^w rows); the two cost about the same (measured, 0105)."""
+        candidates = sum(
+            sum(math.comb(w, k) for k in range(r + 1)) * n / (1 << w)
+            for w, r in zip(self.widths, self.radii, strict=True)
+        )
+        return self.probes + candidates
 
     def to_json(self) -> dict[str, list[int]]:
         return {"widths": list(self.widths), "radii": list(self.radii)}
@@ -252,7 +284,10 @@ class PdqIndex:
         positions = np.repeat(begin[nonempty] - (ends - lengths), lengths) + np.arange(total)
         qrows = np.repeat(nonempty // self._probe_mask.shape[0], lengths)
         rows = chunk_rows[positions].astype(np.int64)
-        distances = popcount_rows(self.hashes[rows] ^ queries[qrows])
+        # take(axis=0) copies whole rows; hashes[rows] on a 2-D array is ten times slower.
+        candidates = np.take(self.hashes, rows, axis=0)
+        candidates ^= np.take(queries, qrows, axis=0)
+        distances = popcount_rows(candidates)
         close = np.flatnonzero(distances <= max_distance)
         qrows, rows, distances = qrows[close], rows[close], distances[close]
         if qrows.size > 1:
