@@ -10,12 +10,20 @@ unit is processed by the same code as in a single-process scan, so the merged fi
 those of a single-process scan whatever the number and order of shards and workers; a shard done
 twice (its first worker was killed) is merged once, from the part its finishing worker names.
 
-Sharded today: folders (`directory`), cut into ranges of the sorted listing, each ending where a
-sub-folder ends when one ends near the target size, so a shard is mostly whole subtrees; a unit
-is opened again from its absolute path, so every worker must see the source at the same path
-(a shared mount). Not yet sharded (one task, as before): disk images (a range of the file list
-would need the file system read again by every worker, and the media pass reads the whole image
-once), archives given as the source (one member stream), phone extractions. See docs/scaling.md.
+Sharded: folders (`directory`), disk images (EWF, raw, VMDK, VHD, QCOW2), Cellebrite UFDR
+extractions and iOS backup folders, each cut into ranges of its sorted listing. A shard ends
+where a sub-folder ends when one ends near the target size (so a shard is mostly whole
+subtrees), always where a disk image's partition ends (a partition is one shard or more), and
+alone around any unit as large as a shard (an archive in a folder, a disk image's media). A
+disk image is listed once, here, through its own source code (`sources.diskimage`); in a scan in
+shards its media unit only hashes the media (`DiskImageSource.sweep` off), so every file is a
+unit of the list and its range is read by the shard that holds it, each shard reopening the
+image read-only (the single-process media pass reads the files as it hashes; the records are
+the same, the image is read twice in all). A UFDR's units are members located by their offset
+in the ZIP and an iOS backup's are its stored files: both open a unit without the listing.
+Every worker must see the source at the same path (a shared mount). Not sharded (one task, as
+before): a single file given as the source (an archive: one member stream), Android backups
+(one tar stream). See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -46,10 +54,13 @@ from muhafiz.triage.scanfile import ScanWriter, SourceRow, open_readonly
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import open_source
 from muhafiz.triage.sources.base import Source, Unit
+from muhafiz.triage.sources.diskimage import DiskImageSource
 
 __all__ = ["Fanout", "merge_shards", "plan_fanout", "scan_shard", "unit_from_json", "unit_to_json"]
 
-SHARDABLE_KINDS = frozenset({"directory"})
+SHARDABLE_KINDS = frozenset(
+    {"directory", "disk-image", "ewf", "raw-image", "vmdk", "vhd", "qcow", "ufdr", "ios-backup"}
+)
 # Tables a part adds to the header (the header holds the rest: meta, sources, banks, custody).
 PART_TABLES = ("files", "matches", "errors", "videos", "video_frames")
 # Meta keys every scan file gets from ScanWriter.create itself.
@@ -79,10 +90,12 @@ def plan_fanout(
     if not shardable(options.sources):
         return None
     writer, sources, _matcher = prepare_scan(dataclasses.replace(options, out=header))
+    _for_shards(sources)
     shards: list[list[Unit]] = []
     try:
         units = sorted(_list(writer, sources, set()), key=lambda u: (u.source_id, u.path))
-        shards = cut(units, shard_files=shard_files, shard_bytes=shard_bytes)
+        fits = len(units) <= shard_files and sum(u.size for u in units) <= shard_bytes
+        shards = [] if fits else cut(units, shard_files=shard_files, shard_bytes=shard_bytes)
         if len(shards) <= 1:
             return None
         writer.begin()
@@ -99,9 +112,18 @@ def plan_fanout(
     return Fanout(shards, len(units), sum(u.size for u in units))
 
 
+def _for_shards(sources: Sequence[Source]) -> None:
+    """Every file of a disk image a unit of the list: its media unit only hashes the media."""
+    for source in sources:
+        if isinstance(source, DiskImageSource):
+            source.sweep = False
+
+
 def cut(units: list[Unit], *, shard_files: int, shard_bytes: int) -> list[list[Unit]]:
-    """Consecutive ranges of the sorted listing; once a range has reached its size, it ends where
-    the next unit lies in another folder (at most half as large again)."""
+    """Consecutive ranges of the sorted listing. A range ends where a disk image's partition
+    ends, and around a unit as large as a shard (each such unit is a shard of its own); once it
+    has reached its size, it ends where the next unit lies in another folder (at most half as
+    large again)."""
     shards: list[list[Unit]] = []
     current: list[Unit] = []
     size = 0
@@ -109,7 +131,13 @@ def cut(units: list[Unit], *, shard_files: int, shard_bytes: int) -> list[list[U
         if current:
             full = len(current) >= shard_files or size >= shard_bytes
             over = len(current) >= shard_files * 1.5 or size >= shard_bytes * 1.5
-            if (full and _folder(unit) != _folder(current[-1])) or over:
+            alone = unit.size >= shard_bytes or current[-1].size >= shard_bytes
+            if (
+                alone
+                or over
+                or _part(unit) != _part(current[-1])
+                or (full and _folder(unit) != _folder(current[-1]))
+            ):
                 shards.append(current)
                 current, size = [], 0
         current.append(unit)
@@ -121,6 +149,11 @@ def cut(units: list[Unit], *, shard_files: int, shard_bytes: int) -> list[list[U
 
 def _folder(unit: Unit) -> tuple[int, str]:
     return unit.source_id, unit.path.rpartition("/")[0]
+
+
+def _part(unit: Unit) -> tuple[int, str]:
+    """The source, and a disk image's partition (`laptop.E01!p2`; the media unit's own path)."""
+    return unit.source_id, unit.path.partition("/")[0]
 
 
 def unit_to_json(unit: Unit) -> list[Any]:
@@ -139,7 +172,9 @@ def unit_from_json(value: Sequence[Any]) -> Unit:
     )
 
 
-def _header_state(header: Path) -> tuple[dict[str, str], list[SourceRow], list[tuple[Any, ...]]]:
+def _header_state(
+    header: Path,
+) -> tuple[dict[str, str], list[SourceRow], dict[int, dict[str, Any]], list[tuple[Any, ...]]]:
     with closing(open_readonly(header)) as conn:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         sources = [
@@ -148,8 +183,24 @@ def _header_state(header: Path) -> tuple[dict[str, str], list[SourceRow], list[t
                 "SELECT source_id, argument, kind, description FROM sources ORDER BY source_id"
             )
         ]
+        details = {
+            int(source_id): json.loads(found)
+            for source_id, found in conn.execute("SELECT source_id, details FROM sources")
+            if found
+        }
         banks = [tuple(row) for row in conn.execute("SELECT * FROM banks ORDER BY name")]
-    return meta, sources, banks
+    return meta, sources, details, banks
+
+
+def _reopen(rows: Sequence[SourceRow], details: dict[int, dict[str, Any]]) -> list[Source]:
+    """The header's sources opened again (read-only, as any scan opens them), with what the
+    listing learned about them, as the process that listed them had them."""
+    sources = [open_source(s.source_id, Path(s.argument)) for s in rows]
+    for source in sources:
+        if source.source_id in details:
+            source.use_details(details[source.source_id])
+    _for_shards(sources)
+    return sources
 
 
 def scan_shard(
@@ -157,7 +208,7 @@ def scan_shard(
 ) -> ScanOutcome:
     """Process one shard's units into the part `out`, with the header's sources, banks and
     settings (a bank changed since the header was written stops it: BankChangedError)."""
-    meta, source_rows, bank_rows = _header_state(header)
+    meta, source_rows, details, bank_rows = _header_state(header)
     settings = ScanSettings.from_json(meta["settings"])
     bank_args = json.loads(meta["bank_arguments"])
     matcher, banks = load_matcher(
@@ -166,7 +217,7 @@ def scan_shard(
     recorded = {row[0]: row[4] for row in bank_rows}
     if recorded != {b.name: b.sha256 for b in banks}:
         raise BankChangedError("the banks changed since the scan was fanned out")
-    sources = [open_source(s.source_id, Path(s.argument)) for s in source_rows]
+    sources = _reopen(source_rows, details)
     own = {k: v for k, v in meta.items() if k not in _OWN_META}
     writer = ScanWriter.create(out, meta=own, sources=source_rows, banks=banks)
     try:
@@ -206,9 +257,8 @@ def merge_shards(header: Path, parts: Sequence[tuple[Path, str]], out: Path) -> 
                 writer.conn.execute("DETACH DATABASE part")
         meta = writer.meta()
         settings = ScanSettings.from_json(meta["settings"])
-        sources: list[Source] = [
-            open_source(s.source_id, Path(s.argument)) for s in writer.sources()
-        ]
+        _meta, source_rows, details, _banks = _header_state(header)
+        sources = _reopen(source_rows, details)
     except BaseException:
         writer.close()
         raise

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,17 @@ from muhafiz.cases.models import Case
 from muhafiz.core.jobs import uses_rq, worker_command
 from muhafiz.core.storage import file_store
 from muhafiz.evidence import actions
+from muhafiz.evidence.actions import scans as scan_actions
+from muhafiz.evidence.actions import shards as shard_actions
 from muhafiz.evidence.actions.scans import stored_file
 from muhafiz.evidence.models import MediaFile, Scan, ScanShard, ScanStatus, ShardStatus
-from muhafiz.evidence.tasks import run_server_scan
+from muhafiz.evidence.tasks import run_scan_shards, run_server_scan
 from muhafiz.testing import People, database_url_for_workers, generate_scan_source
+from muhafiz.triage import shards as triage_shards
 from muhafiz.triage.engine import ScanOptions, start_scan
 from muhafiz.triage.reports import write_report
 from muhafiz.triage.scanfile import open_readonly, record_rows
+from muhafiz.triage.tests import diskimages as di
 
 
 def _single_process(source: Path, out: Path) -> Path:
@@ -96,6 +101,94 @@ def test_a_small_folder_is_scanned_in_one_job_as_before(
     assert scan.status == ScanStatus.IMPORTED, scan.failure
     assert not ScanShard.objects.filter(scan=scan).exists()
     assert "scan fanned out" not in _custody(stored_file(scan))
+
+
+needs_disk_tools = pytest.mark.skipif(
+    bool(di.missing_tools()), reason=f"disk-image tools missing: {di.missing_tools()}"
+)
+
+
+def _e01(sources: Path, tmp_path: Path) -> Path:
+    """A generated two-partition disk (FAT16 and ext4, deleted files, pictures to carve) as an
+    E01 with its acquisition hashes, inside the scan root."""
+    disk = di.sample_disk(tmp_path / "disk")
+    return di.to_e01(disk.raw, sources / "laptop")
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: no handler of the job catches it, the lease is left as it was."""
+
+
+@needs_disk_tools
+def test_a_disk_image_is_fanned_out_and_a_dead_workers_shard_is_taken_over(  # noqa: PLR0917
+    people: People,
+    lahore_case: Case,
+    sources: Path,
+    settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = _e01(sources, tmp_path)
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 2
+    settings.MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = 2
+    real = triage_shards.scan_shard
+    calls: list[int] = []
+
+    def dies_in_its_second_shard(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shard_actions, "scan_shard", dies_in_its_second_shard)
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(image))
+    with pytest.raises(_Killed):
+        run_server_scan.call(scan.pk)
+    held = ScanShard.objects.get(scan=scan, status=ShardStatus.RUNNING)
+    assert held.number > 0 and held.lease
+    monkeypatch.setattr(shard_actions, "scan_shard", real)
+    run_scan_shards.call(scan.pk)  # waits for the dead lease to go silent, then takes it over
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    held.refresh_from_db()
+    assert held.status == ShardStatus.DONE and held.attempts == 2
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    partitions = {u[1].partition("/")[0] for s in shards for u in s.units}
+    assert {"laptop.E01", "laptop.E01!p1", "laptop.E01!p2"} <= partitions
+    _assert_same_as_single_process(scan, image, tmp_path)
+    with closing(open_readonly(stored_file(scan))) as conn:
+        assert conn.execute("SELECT verification FROM sources").fetchone()[0] == "match"
+
+
+def test_a_shard_that_ends_after_its_scan_failed_leaves_no_part(
+    people: People,
+    lahore_case: Case,
+    sources: Path,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    device = sources / "seized-failing"
+    generate_scan_source(device, 300, per_folder=30)
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 100
+    real = scan_actions.record_scan_progress
+    failed: list[int] = []
+
+    def another_job_fails_the_scan(actor: Any, scan_id: int, progress: Any) -> None:
+        if not failed and ScanShard.objects.filter(scan_id=scan_id, status="running").exists():
+            # What a job whose shard raised does (`work_on_shards`), while this shard runs.
+            failed.append(scan_id)
+            scan = Scan.objects.select_related("case").get(pk=scan_id)
+            scan_actions.fail_server_scan(actor, scan, RuntimeError("a shard failed elsewhere"))
+            shard_actions._forget_parts(scan_id)
+        real(actor, scan_id, progress)
+
+    monkeypatch.setattr(scan_actions, "record_scan_progress", another_job_fails_the_scan)
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
+    run_server_scan.call(scan.pk)
+    scan.refresh_from_db()
+    assert failed and scan.status == ScanStatus.FAILED
+    assert ScanShard.objects.filter(scan=scan, status=ShardStatus.DONE).count() == 1
+    assert not list(file_store().names(f"evidence/scans/fanout/{scan.pk}"))
 
 
 # --- several worker processes ---------------------------------------------------------------------

@@ -192,3 +192,8 @@ class Source(ABC):
         """What the source learned about itself while walking (a phone's make, model, IMEI,
         extraction type); written to `sources.details` once the walk has ended."""
         return None
+
+    def use_details(self, details: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Take `details` as an earlier walk of this source wrote them, in a process that opens
+        units without walking it (a shard of a scan fanned out, `triage.shards`). Only sources
+        whose units or verification depend on what the walk learned keep them."""

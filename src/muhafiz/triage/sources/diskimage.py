@@ -259,14 +259,23 @@ class DiskImageSource(Source):
         self._pid = -1
         self._details: dict[str, Any] = {}
         self._sweep_budget = [MAX_SWEPT_FILES]
+        # False: the media unit only hashes the media, and every file is a unit of its own (a
+        # scan fanned out in shards hashes ranges of the file list in many processes at once).
+        self.sweep = True
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"source_id": self.source_id, "path": self.path, "_details": self._details}
+        return {
+            "source_id": self.source_id,
+            "path": self.path,
+            "_details": self._details,
+            "sweep": self.sweep,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.source_id = state["source_id"]
         self.path = state["path"]
         self._details = state["_details"]
+        self.sweep = state.get("sweep", True)
         self._handles = {}
         self._pid = -1
         self._sweep_budget = [MAX_SWEPT_FILES]
@@ -298,6 +307,10 @@ class DiskImageSource(Source):
 
     def details(self) -> dict[str, Any] | None:
         return self._details
+
+    def use_details(self, details: dict[str, Any]) -> None:
+        # The stored hashes decide what the media pass computes and what `verify` compares.
+        self._details = dict(details)
 
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
         try:
@@ -350,7 +363,10 @@ class DiskImageSource(Source):
             )
             reader = io.BufferedReader(MediaReader(self.pass_media(), owned=True), 1024 * 1024)
             return OpenedUnit(
-                reader, record, hash_only=self.media_algorithms(), swept=self.swept_files
+                reader,
+                record,
+                hash_only=self.media_algorithms(),
+                swept=self.swept_files if self.sweep else None,
             )
         kind, _, rest = unit.locator.partition(":")
         if kind == "carve":
@@ -376,8 +392,9 @@ class DiskImageSource(Source):
 
     def plan(self, units: Iterable[Unit]) -> Iterator[Unit]:
         # The walk lists the media first. If it is still to do, the files its pass reads are
-        # left to it; if it is done (a resumed scan), they are read one by one.
-        media_pending: bool | None = None
+        # left to it; if it is done (a resumed scan), or the media pass reads no file (a scan in
+        # shards), they are read one by one.
+        media_pending: bool | None = None if self.sweep else False
         for unit in units:
             if media_pending is None:
                 media_pending = unit.locator == MEDIA_LOCATOR
