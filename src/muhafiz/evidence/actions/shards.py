@@ -339,6 +339,13 @@ def _run_shard(
     )
     if not finished:  # taken over while this job was silent: the other job's part counts
         store.delete(name)
+        return
+    if not Scan.objects.filter(pk=scan.pk, status=ScanStatus.QUEUED).exists():
+        # The scan failed (another job's shard) while this one ran: nothing will merge the part.
+        # The failing job removes the parts after recording the failure, and this job checks
+        # after storing its part, so one of the two sees it.
+        _forget_parts(scan.pk)
+        return
     write_fanout_progress(actor, scan, steps)
 
 
