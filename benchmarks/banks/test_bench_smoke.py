@@ -32,3 +32,25 @@ def test_bank_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| recall vs brute force | 100.00% |" in done.stdout
+
+
+def test_sizes_benchmark_runs_end_to_end_at_a_tiny_size() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUN.parent / "sizes.py"),
+            "--sizes",
+            "70000",
+            "--repeats",
+            "1",
+            "--no-baseline",
+            "--no-results",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| 70,000 |" in done.stdout
+    assert "| 100.00% | 31 |" in done.stdout
