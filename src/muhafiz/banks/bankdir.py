@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from muhafiz.banks.formats.base import single_hash_entry
 from muhafiz.banks.model import BankKind, HashEntry, HashListError
 from muhafiz.banks.segment import Segment, SegmentBuilder
 
@@ -221,6 +220,7 @@ def compact_bank_dir(path: Path) -> BankDirectory:
 
 def iter_segment_entries(segment: Segment) -> Iterable[HashEntry]:
     """Every entry of a segment: its records, then its bare hashes (as one-hash entries)."""
+    from muhafiz.banks.formats.base import single_hash_entry
     from muhafiz.banks.index.pdq import words_to_hex
     from muhafiz.banks.segment import NO_RECORD
 

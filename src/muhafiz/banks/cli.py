@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -25,12 +25,17 @@ from muhafiz.banks.bankdir import (
 )
 from muhafiz.banks.entries import entry_to_json
 from muhafiz.banks.export import EXPORT_FORMATS, export_bank, export_videos
-from muhafiz.banks.formats import HashListFormat, detect_format, file_sha256, formats, get_format
 from muhafiz.banks.hexhash import is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
 from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
 from muhafiz.banks.model import BankKind, HashKind, HashListError
 from muhafiz.banks.segment import Segment, SegmentBuilder
+
+if TYPE_CHECKING:
+    from muhafiz.banks.formats import HashListFormat
+
+# `lookup` (the command a laptop runs most, often once per hash list) never needs the format
+# registry: it and every module that imports it load only in the commands that read lists.
 
 LOOKUP_BATCH = 4096
 
@@ -155,7 +160,23 @@ def _match_json(match: Match) -> dict[str, Any]:
     }
 
 
-FORMAT_NAMES = [f.name for f in formats()]
+class _FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """The registry's format names, read when a command that takes --format is used."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from muhafiz.banks.formats import formats
+
+        return tuple(f.name for f in formats())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
+
+
 KIND_NAMES = [kind.value for kind in BankKind]
 
 
@@ -167,7 +188,7 @@ KIND_NAMES = [kind.value for kind in BankKind]
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(FORMAT_NAMES),
+    type=_FormatChoice(),
     default=None,
     help="Format of every FILE (default: detected per file).",
 )
@@ -188,13 +209,15 @@ def build_dir(
 @bank.command("append-dir")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "format_name", type=click.Choice(FORMAT_NAMES), default=None)
+@click.option("--format", "format_name", type=_FormatChoice(), default=None)
 def append_dir(directory: Path, files: tuple[Path, ...], format_name: str | None) -> None:
     """Add FILES to a bank DIRECTORY as a new segment, matchable at once.
 
     A file whose SHA-256 is already in the bank's provenance is skipped: importing the same
     file twice adds nothing.
     """
+    from muhafiz.banks.formats import file_sha256
+
     try:
         known = imported_sources(directory)
         fresh = [f for f in files if file_sha256(f) not in known]
@@ -249,6 +272,8 @@ def _read_sources(
     files: tuple[Path, ...], format_name: str | None
 ) -> tuple[Segment, list[dict[str, Any]]]:
     """One segment built from all FILES (all or nothing), and a provenance record per file."""
+    from muhafiz.banks.formats import detect_format, file_sha256, get_format
+
     builder = SegmentBuilder(", ".join(str(f) for f in files))
     provenance: list[dict[str, Any]] = []
     for path in files:

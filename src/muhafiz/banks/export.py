@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TextIO
 
 from muhafiz.banks.bankdir import iter_segment_entries, open_bank_dir
-from muhafiz.banks.formats import get_format
 from muhafiz.banks.model import HashEntry, HashListError
 
 EXPORT_FORMATS = ("vics", "pdq", "vpdq")
@@ -23,6 +22,8 @@ def bank_entries(path: Path) -> Iterator[HashEntry]:
 
 def export_bank(path: Path, format_name: str, out: TextIO) -> int:
     """Write the bank at `path` to `out` as `format_name`; return how many entries were written."""
+    from muhafiz.banks.formats import get_format
+
     fmt = get_format(format_name)
     if format_name == "vpdq":
         raise HashListError(format_name, None, "vPDQ is one file per video: use export_videos")
@@ -42,6 +43,8 @@ def export_videos(path: Path, out_dir: Path) -> dict[str, int]:
         if "vpdq" in entry.tags and entry.pdq is not None:
             videos.setdefault(video_of(entry) or "video", []).append(entry)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from muhafiz.banks.formats import get_format
+
     fmt = get_format("vpdq")
     written = {}
     for video, entries in sorted(videos.items()):

@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from muhafiz.banks.bankdir import bank_dirs_under, open_bank_dir
-from muhafiz.banks.formats import detect_format, file_sha256
-from muhafiz.banks.formats.base import single_hash_entry
 from muhafiz.banks.hexhash import DIGEST_BYTES, HEX_LENGTHS, is_hex
 from muhafiz.banks.index.exact import hex_to_digests
 from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY, hex_to_words, words_to_hex
@@ -194,6 +192,8 @@ def load_bank_path(
         return loaded
     if not path.exists():
         raise HashListError(str(path), None, "no such file or directory")
+    from muhafiz.banks.formats import detect_format, file_sha256  # only for hash-list files
+
     fmt = detect_format(path)
     sha256 = file_sha256(path)
     builder = SegmentBuilder(str(path))
@@ -239,6 +239,8 @@ def _exact_matches(bank: LoadedBank, kind: HashKind, value: str) -> list[Match]:
                 if entry_id != NO_RECORD:
                     entry = segment.entries.get(entry_id)
             if entry is None:
+                from muhafiz.banks.formats.base import single_hash_entry
+
                 entry = single_hash_entry(kind, value, line=0)
             found.append(Match(bank.info.name, bank.info.kind, kind, 0, entry))
     return _unique(found)

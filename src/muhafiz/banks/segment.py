@@ -10,6 +10,7 @@ import json
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,12 +21,13 @@ from muhafiz.banks.entries import (
     has_details,
     write_entries,
 )
-from muhafiz.banks.formats import DuplicateMerger
-from muhafiz.banks.formats.base import DigestBatch, HashListFormat
 from muhafiz.banks.hexhash import DIGEST_BYTES
 from muhafiz.banks.index.exact import ExactSet
 from muhafiz.banks.index.pdq import PdqIndex
 from muhafiz.banks.model import HashEntry, HashKind
+
+if TYPE_CHECKING:  # the format registry loads only when a segment is built, not to match
+    from muhafiz.banks.formats.base import DigestBatch, HashListFormat
 
 EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
 _WIDTHS = {**DIGEST_BYTES, HashKind.PDQ: 32}
@@ -92,6 +94,8 @@ class SegmentBuilder:
         self._record_at: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
         self._record_id: dict[HashKind, array[int]] = {k: array("q") for k in kinds}
         self._records: list[HashEntry] = []
+        from muhafiz.banks.formats import DuplicateMerger
+
         self._merger = DuplicateMerger(source)
         self.entries = 0
         self.duplicates = 0

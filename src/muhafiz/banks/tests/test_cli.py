@@ -94,3 +94,38 @@ def test_lookup_of_an_unknown_bank_name_fails_clearly(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "no bank named nope" in result.output
+
+
+LOOKUP_IMPORTS = """
+import sys
+from muhafiz.banks.cli import bank
+bank(["lookup", "--bank-dir", sys.argv[1], sys.argv[2]], standalone_mode=False)
+loaded = sorted(m for m in sys.modules if m.startswith("muhafiz.banks.formats"))
+print(loaded, file=sys.stderr)
+"""
+
+
+def test_lookup_against_a_bank_directory_does_not_load_the_format_registry(
+    tmp_path: Path,
+) -> None:
+    # Start-up is most of a `muhafiz bank lookup` of a few thousand hashes (decision 0105):
+    # the seven format readers (sqlite3, XML, JSON streaming) are not needed to match.
+    import subprocess
+    import sys
+
+    pdqs = [random_pdq(random.Random(i)) for i in range(50)]
+    source = write(tmp_path, "bank.pdq", "".join(f"{p}\n" for p in pdqs))
+    runner = CliRunner()
+    built = runner.invoke(
+        bank, ["build-dir", str(tmp_path / "dir"), str(source), "--name", "b", "--kind", "watch"]
+    )
+    assert built.exit_code == 0, built.output
+    queries = write(tmp_path, "queries.txt", f"{pdqs[3]}\n{'0' * 64}\n")
+    done = subprocess.run(
+        [sys.executable, "-c", LOOKUP_IMPORTS, str(tmp_path / "dir"), str(queries)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert json.loads(done.stdout.splitlines()[0])["matches"][0]["distance"] == 0
