@@ -232,6 +232,12 @@ REDIS_URL = env_optional("REDIS_URL")
 DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 # django-tasks-rq's backend with RQ's Retry for jobs whose worker died (core.jobs_rq).
 RQ_TASKS_BACKEND = "muhafiz.core.jobs_rq.RQBackend"
+# On the database queue, `muhafiz worker` (ops.db_worker) renews a heartbeat every few seconds;
+# a job left RUNNING by a worker silent for MUHAFIZ_DB_ABANDONED_SECONDS is queued again, at most
+# MUHAFIZ_DB_ABANDONED_RETRIES times (then kept as failed for an administrator), as on RQ.
+MUHAFIZ_DB_HEARTBEAT_SECONDS = env_int("MUHAFIZ_DB_HEARTBEAT_SECONDS", 10)
+MUHAFIZ_DB_ABANDONED_SECONDS = env_int("MUHAFIZ_DB_ABANDONED_SECONDS", 60)
+MUHAFIZ_DB_ABANDONED_RETRIES = env_int("MUHAFIZ_DB_ABANDONED_RETRIES", 3)
 TASKS = {
     "default": {
         "BACKEND": env_str(

@@ -66,7 +66,8 @@ def worker_command(queues: list[str], *, batch: bool) -> tuple[str, list[str]]:
     args = ["--queue-name", ",".join(queues) if queues else "*"]
     if batch:
         args.append("--batch")
-    return "db_worker", args
+    # django-tasks-db's db_worker with a heartbeat: a killed worker's job is queued again.
+    return "muhafiz_db_worker", args
 
 
 def _enqueue(task: Task[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

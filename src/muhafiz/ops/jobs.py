@@ -14,15 +14,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from muhafiz.audit.actions import ObjectRef, record
 from muhafiz.core.jobs import uses_rq
-from muhafiz.core.permissions import Perm, check_perm
+from muhafiz.core.permissions import Perm, check_perm, check_system
 
 
 class JobNotRetryableError(RuntimeError):
@@ -200,3 +203,71 @@ def _retry_rq(actor: Any, job_id: str, *, reason: str, request: HttpRequest | No
         )
         transaction.on_commit(enqueue)
     return new_id
+
+
+class AbandonedJobError(RuntimeError):
+    """The job's worker went silent (killed, or its machine lost power) while it ran."""
+
+
+def requeue_abandoned_jobs(actor: Any) -> list[tuple[str, str, str]]:
+    """Queue again every job on the database queue left RUNNING by a worker whose heartbeat
+    (`ops.WorkerHeartbeat`) has lapsed for `MUHAFIZ_DB_ABANDONED_SECONDS`, or that has none,
+    each audited (`job.requeue`); a job abandoned more than `MUHAFIZ_DB_ABANDONED_RETRIES` times
+    is kept as failed instead (`job.abandon`), for an administrator to retry. The system does it,
+    from every database-queue worker (`ops.db_worker`). Returns (job, task, what was done)."""
+    from muhafiz.ops.models import WorkerHeartbeat
+
+    check_system(actor)
+    silent = timezone.now() - datetime.timedelta(seconds=int(settings.MUHAFIZ_DB_ABANDONED_SECONDS))
+    alive = set(
+        WorkerHeartbeat.objects.filter(beat_at__gte=silent).values_list("worker_id", flat=True)
+    )
+    done = []
+    running = DBTaskResult.objects.running().filter(Q(started_at__lt=silent) | Q(started_at=None))
+    for job in running.only("id", "worker_ids", "started_at", "task_path", "queue_name"):
+        worker = job.worker_ids[-1] if job.worker_ids else ""
+        if worker in alive:
+            continue
+        what = _requeue(actor, job, worker)
+        if what:
+            done.append((str(job.id), job.task_path, what))
+    WorkerHeartbeat.objects.filter(beat_at__lt=silent).delete()  # workers that died
+    return done
+
+
+def _requeue(actor: Any, job: DBTaskResult[Any, Any], worker: str) -> str:
+    """One abandoned job queued again or failed, if no other worker did it first."""
+    retries = max(0, int(settings.MUHAFIZ_DB_ABANDONED_RETRIES))
+    attempts = len(job.worker_ids)
+    same = DBTaskResult.objects.filter(
+        id=job.id, status=TaskResultStatus.RUNNING, started_at=job.started_at
+    )
+    with transaction.atomic():
+        if attempts <= retries:
+            if not same.update(status=TaskResultStatus.READY, started_at=None):
+                return ""
+            action, what = "job.requeue", f"queued again (attempt {attempts + 1})"
+        else:
+            error = AbandonedJobError(
+                f"its worker {worker or '(unknown)'} went silent while it ran, {attempts} "
+                "times; not queued again"
+            )
+            if not same.update(
+                status=TaskResultStatus.FAILED,
+                finished_at=timezone.now(),
+                return_value=None,
+                exception_class_path=f"{__name__}.{AbandonedJobError.__qualname__}",
+                traceback=f"{__name__}.{AbandonedJobError.__qualname__}: {error}\n",
+            ):
+                return ""
+            action, what = "job.abandon", f"failed after {attempts} abandoned attempts"
+        record(
+            actor,
+            action,
+            ObjectRef("job", str(job.id), job.task_path),
+            task=job.task_path,
+            queue=job.queue_name,
+            worker=worker,
+            attempts=attempts,
+        )
+    return what

@@ -7,6 +7,7 @@ the tests may empty).
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
@@ -21,13 +22,22 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils.timezone import now as django_now
 from django_tasks import TaskResultStatus, default_task_backend, task
 from django_tasks_db.models import DBTaskResult
 
 from muhafiz.accounts.models import User
 from muhafiz.accounts.roles import Role
+from muhafiz.audit.models import AuditEvent
 from muhafiz.core.jobs import enqueue_on_commit, uses_rq, worker_command
-from muhafiz.ops.jobs import JobNotRetryableError, failed_jobs, retry_task
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.ops.jobs import (
+    JobNotRetryableError,
+    failed_jobs,
+    requeue_abandoned_jobs,
+    retry_task,
+)
+from muhafiz.ops.models import WorkerHeartbeat
 from muhafiz.testing import database_url_for_workers, make_user
 from muhafiz.testing import drain_job_queues as drain
 
@@ -240,17 +250,19 @@ def _started(logs: list[Path]) -> bool:
     ) and all(log.exists() for log in logs)
 
 
-@pytest.mark.skipif(not uses_rq(), reason="RQ only: the database queue keeps a killed job RUNNING")
 def test_a_job_whose_worker_is_killed_is_run_again_by_another_worker(
-    transactional_db: None, tmp_path: Path
+    flushable_audit: None, tmp_path: Path
 ) -> None:
     # Abandoned after 5 s of silence, looked for every second (production: minutes). The second
     # worker starts at once, so its first look (at start) comes before the job is abandoned:
-    # only its looks while it waits for work can find it.
+    # only its looks while it waits for work can find it. On the database queue the workers
+    # beat (ops.db_worker) and look for jobs of silent workers at every beat.
     fast = {
         "MUHAFIZ_RQ_MAINTENANCE_SECONDS": "1",
         "MUHAFIZ_RQ_HEARTBEAT_SECONDS": "1",
         "MUHAFIZ_RQ_ABANDONED_SECONDS": "4",
+        "MUHAFIZ_DB_HEARTBEAT_SECONDS": "1",
+        "MUHAFIZ_DB_ABANDONED_SECONDS": "4",
     }
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = _start_worker("first", first_log, fast)
@@ -283,6 +295,55 @@ def test_a_job_whose_worker_is_killed_is_run_again_by_another_worker(
     assert result.return_value == "finished"
     assert result.worker_ids[-1] == "second"
     assert failed_jobs() == []
+    if not uses_rq():  # RQ's registry cleanup keeps no audit log of ours
+        event = AuditEvent.objects.get(action="job.requeue")
+        assert event.details["worker"] == "first"
+        assert event.details["attempts"] == 1
+
+
+def _running_job(worker_ids: list[str], started_seconds_ago: float) -> DBTaskResult[Any, Any]:
+    job = DBTaskResult.objects.get(id=flaky.enqueue("marker").id)
+    job.status = TaskResultStatus.RUNNING
+    job.worker_ids = worker_ids
+    job.started_at = django_now() - datetime.timedelta(seconds=started_seconds_ago)
+    job.save()
+    return job
+
+
+@pytest.mark.skipif(uses_rq(), reason="the database queue's own heartbeats (RQ has its registry)")
+def test_a_job_of_a_silent_worker_is_queued_again_a_limited_number_of_times(
+    administrator: User, settings: Any
+) -> None:
+    settings.MUHAFIZ_DB_ABANDONED_SECONDS = 60
+    settings.MUHAFIZ_DB_ABANDONED_RETRIES = 2
+    now = django_now()
+    WorkerHeartbeat.objects.create(worker_id="alive", started_at=now, beat_at=now)
+    WorkerHeartbeat.objects.create(
+        worker_id="dead", started_at=now, beat_at=now - datetime.timedelta(seconds=61)
+    )
+    beating = _running_job(["alive"], 600)  # a long job of a live worker: left alone
+    recent = _running_job(["gone"], 5)  # just taken; its worker's first beat may be late
+    silent = _running_job(["dead"], 600)
+    thrice = _running_job(["dead", "other", "dead"], 600)  # abandoned twice before
+    with pytest.raises(PermissionDenied):
+        requeue_abandoned_jobs(administrator)
+    done = requeue_abandoned_jobs(SYSTEM)
+    assert {job_id for job_id, _task, _what in done} == {str(silent.id), str(thrice.id)}
+    for job in (beating, recent, silent, thrice):
+        job.refresh_from_db()
+    assert (beating.status, recent.status) == (TaskResultStatus.RUNNING, TaskResultStatus.RUNNING)
+    assert silent.status == TaskResultStatus.READY and silent.started_at is None
+    assert silent.worker_ids == ["dead"]  # the history of its attempts stays
+    assert thrice.status == TaskResultStatus.FAILED  # not queued a third time
+    assert "went silent while it ran, 3 times" in thrice.traceback
+    assert [job.id for job in failed_jobs()] == [str(thrice.id)]  # an administrator may retry it
+    assert set(
+        AuditEvent.objects.filter(action__in=["job.requeue", "job.abandon"]).values_list(
+            "action", "object_id"
+        )
+    ) == {("job.requeue", str(silent.id)), ("job.abandon", str(thrice.id))}
+    assert requeue_abandoned_jobs(SYSTEM) == []  # nothing done twice
+    assert not WorkerHeartbeat.objects.filter(worker_id="dead").exists()  # a dead worker's row
 
 
 def test_an_idle_worker_stops_promptly_on_sigterm(transactional_db: None, tmp_path: Path) -> None:
