@@ -46,7 +46,12 @@ ENCRYPTED_MESSAGE = "encrypted backup: supply --ios-password-file (needs the bac
 _STORED_NAME = re.compile(r"[0-9a-f]{40}")
 # Manifest.db is decrypted into memory whole; a larger one is not a phone's manifest.
 MAX_MANIFEST_BYTES = 1 << 30
-Manifest = dict[str, tuple[str, str, bytes | None]]
+ManifestEntry = tuple[str, str, bytes | None]
+Manifest = dict[str, ManifestEntry]
+# One stored file's entry, looked up in the evidence's own Manifest.db through its fileID index.
+_LOOKUP = (
+    "SELECT domain, relativePath, file FROM Files WHERE fileID IN (?, ?) AND flags = 1 LIMIT 1"
+)
 
 
 def _read_plist(path: Path) -> dict[str, Any]:
@@ -69,15 +74,23 @@ class IosBackupSource(DirectorySource):
         # Protection class -> class key, once the password has unlocked the keybag (memory only).
         self._class_keys: dict[int, bytes] | None = None
         self._manifest_key: bytes | None = None
+        # An unencrypted backup whose Manifest.db has its index on fileID (every real one: the
+        # column is its primary key) is asked file by file, each process on a connection of its
+        # own: no copy of the manifest in memory (about 1 KB a file, in every worker).
+        self._indexed: bool | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._conn_pid = 0
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: self.__dict__[k] for k in ("source_id", "path", "_details", "_encrypted")}
+        keys = ("source_id", "path", "_details", "_encrypted", "_indexed")
+        state = {k: self.__dict__[k] for k in keys}
         state |= {"_class_keys": self._class_keys, "_manifest_key": self._manifest_key}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._manifest = None
+        self._conn, self._conn_pid = None, 0
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
@@ -153,7 +166,7 @@ class IosBackupSource(DirectorySource):
                 yield self._encrypted_record(item) if self._is_stored(item) else item
             return
         try:
-            details["manifest_files"] = len(self.manifest())
+            details["manifest_files"] = self._count()
         except (sqlite3.Error, ioscrypto.KeybagError, OSError) as exc:
             yield Issue(
                 self.source_id,
@@ -206,6 +219,49 @@ class IosBackupSource(DirectorySource):
             self._manifest = manifest
         return self._manifest
 
+    def _count(self) -> int:
+        """Files the manifest lists; decides whether stored files are looked up one by one."""
+        if self._manifest_key is not None or not self._lookups():
+            return len(self.manifest())
+        conn = untrusted_sqlite.connect(self.path / "Manifest.db", immutable=True)
+        try:
+            row = conn.execute(
+                "SELECT COUNT(DISTINCT lower(fileID)) FROM Files WHERE flags = 1"
+            ).fetchone()
+        finally:
+            conn.close()
+        return int(row[0])
+
+    def _lookups(self) -> bool:
+        """Whether this (unencrypted) backup's manifest can be asked file by file: SQLite plans
+        the lookup as a search of an index on fileID, not a scan of the table (a crafted or
+        damaged manifest without one is read into memory once, as before)."""
+        if self.encrypted:
+            return False  # its manifest is decrypted into memory only (decision 0104)
+        if self._indexed is None:
+            conn = untrusted_sqlite.connect(self.path / "Manifest.db", immutable=True)
+            try:
+                plan = conn.execute(f"EXPLAIN QUERY PLAN {_LOOKUP}", ("", "")).fetchall()
+            finally:
+                conn.close()
+            self._indexed = bool(plan) and all(
+                str(row[-1]).startswith("SEARCH") and "(fileid=?)" in str(row[-1]).lower()
+                for row in plan
+            )
+        return self._indexed
+
+    def _lookup(self, name: str) -> ManifestEntry | None:
+        if self._conn is None or self._conn_pid != os.getpid():
+            # A connection is never used across a fork (SQLite forbids it): each process opens
+            # its own, and one inherited from the parent is left alone, not closed.
+            self._conn = untrusted_sqlite.connect(self.path / "Manifest.db", immutable=True)
+            self._conn_pid = os.getpid()
+        row = self._conn.execute(_LOOKUP, (name, name.upper())).fetchone()
+        if row is None:
+            return None
+        domain, relative, blob = row
+        return str(domain), str(relative), blob
+
     def _decrypted_manifest(self, key: bytes) -> sqlite3.Connection:
         """Manifest.db decrypted into memory (nothing decrypted touches a disk)."""
         with os.fdopen(open_readonly(self.path / "Manifest.db"), "rb") as handle:
@@ -224,10 +280,14 @@ class IosBackupSource(DirectorySource):
             raise
         return conn
 
-    def _entry(self, unit: Unit) -> tuple[str, str, bytes | None] | None:
+    def _entry(self, unit: Unit) -> ManifestEntry | None:
         name = unit.locator.rsplit("/", 1)[-1].lower()
+        if len(name) != 40 or self.locked:
+            return None
         try:
-            return self.manifest().get(name) if len(name) == 40 else None
+            if self._lookups():
+                return self._lookup(name)
+            return self.manifest().get(name)
         except (sqlite3.Error, ioscrypto.KeybagError, OSError):
             return None
 
