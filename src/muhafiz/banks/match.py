@@ -225,12 +225,12 @@ def _query_hex(value: str, kind: HashKind) -> str:
 
 
 def _exact_matches(bank: LoadedBank, kind: HashKind, value: str) -> list[Match]:
+    sets = [(segment, segment.exact[kind]) for segment in bank.segments if kind in segment.exact]
+    if not sets:  # a PDQ-only bank: no digest to make (a 64-hex line is also tried as SHA-256)
+        return []
     digests = hex_to_digests([value], DIGEST_BYTES[kind])
     found: list[Match] = []
-    for segment in bank.segments:
-        exact = segment.exact.get(kind)
-        if exact is None:
-            continue
+    for segment, exact in sets:
         _, positions = exact.lookup(digests)
         for position in positions.tolist():
             entry = None
