@@ -1,6 +1,8 @@
 """A server scan fanned out into shards (issue 14, item 2): the merged scan file has the records
 of a single-process scan and the same court report byte for byte, whatever the number of
 workers; a worker killed mid-shard leaves its shard to another, with no file missing or twice.
+Folders and disk images (an E01 in-process, an ext4 image on three real workers); a shard that
+ends after its scan failed leaves no part behind.
 
 The multi-worker tests run real `muhafiz worker` processes on the configured queue (the
 database, or RQ when REDIS_URL is set: `make test-rq` runs this file too).
@@ -330,3 +332,35 @@ def test_three_workers_drain_a_fanned_out_scan_into_the_single_process_report(  
     # The scan page's progress counted every shard's files while they ran.
     assert any(p.total_files == FILES + 4 and 0 < p.done_files < p.total_files for p in seen), seen
     _assert_same_as_single_process(scan, device, tmp_path)
+
+
+@needs_disk_tools
+def test_a_disk_image_on_three_workers_survives_one_killed_mid_shard(
+    empty_queue: None, people: People, lahore_case: Case, sources: Path, tmp_path: Path
+) -> None:
+    """An ext4 image of 1,500 files (no partition table), its file list in ranges on three real
+    workers, one killed with its work horse while it holds a shard of the image."""
+    tree = tmp_path / "tree"
+    total = generate_scan_source(tree, 1500, file_bytes=512, images=4)
+    image = sources / "seized-disk.raw"
+    di.run("truncate", "-s", str(total * 3 + 16 * 1024 * 1024), image)
+    di.run("mke2fs", "-q", "-F", "-t", "ext4", "-N", "4096", "-d", tree, image)
+    workers = _workers(3, tmp_path, sources, {"MUHAFIZ_SCAN_DELAY_MS": "8"})
+    logs = [log for _process, log in workers]
+    try:
+        scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(image))
+        victim, _log = workers[0]
+        _wait_for(lambda: bool(_holder(victim)), "the first worker to take a shard", logs, 60)
+        horse = _holder(victim)
+        os.killpg(victim.pid, signal.SIGKILL)
+        if horse and horse != victim.pid:
+            os.kill(horse, signal.SIGKILL)
+        victim.wait(timeout=20)
+        _wait_for(lambda: _imported(scan, []), "the merged scan", logs, 120)
+    finally:
+        _stop(workers)
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert len(shards) >= 6
+    assert max(s.attempts for s in shards) >= 2  # the killed worker's shard was done again
+    _assert_same_as_single_process(scan, image, tmp_path)
