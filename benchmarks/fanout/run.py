@@ -1,7 +1,7 @@
 """A server scan fanned out into shards on 1, 2 and 4 RQ workers, against the engine alone.
 
     .venv/bin/python benchmarks/fanout/run.py --gigabytes 5 [--workers 1,2,4]
-        [--redis redis://127.0.0.1:6379/11] [--database postgres://…]
+        [--redis redis://127.0.0.1:6379/11] [--database postgres://…] [--disk-image]
 
 Generates a folder of small files (`--file-kb`, 256 by default, 1 % of them pictures) under a
 fresh data directory, then for each worker count starts that many `muhafiz worker` processes on
@@ -46,13 +46,28 @@ def setup(data_dir: Path, database: str | None, redis: str) -> None:
     call_command("migrate", "--no-input", "-v", "0")
 
 
-def source(data_dir: Path, gigabytes: float, file_kb: int) -> tuple[Path, int, int]:
+def source(
+    data_dir: Path, gigabytes: float, file_kb: int, *, disk_image: bool = False
+) -> tuple[Path, int, int]:
+    """The generated folder; with `disk_image`, the same folder as an ext4 raw disk image (made
+    with `mke2fs -d`, nothing mounted), the folder itself removed."""
     from muhafiz.testing import generate_scan_source
 
     folder = data_dir / "sources" / "seized-share"
     files = max(1, int(gigabytes * 1024**3 / (file_kb * 1024)))
     total = generate_scan_source(folder, files, file_bytes=file_kb * 1024, images=files // 100)
-    return folder, files + files // 100, total
+    if not disk_image:
+        return folder, files + files // 100, total
+    image = data_dir / "sources" / "seized-disk.raw"
+    size = int(total * 1.2) + 64 * 1024 * 1024
+    subprocess.run(["truncate", "-s", str(size), str(image)], check=True)
+    inodes = str(files * 2 + 4096)  # the default ratio leaves too few for small files
+    subprocess.run(
+        ["mke2fs", "-q", "-F", "-t", "ext4", "-N", inodes, "-d", str(folder), str(image)],
+        check=True,
+    )
+    shutil.rmtree(folder)
+    return image, files + files // 100, total
 
 
 def report_sha256(scan_file: Path, out: Path) -> str:
@@ -140,7 +155,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from muhafiz.catalogue.models import Agency, District
     from muhafiz.testing import make_people
 
-    folder, files, total = source(args.data_dir, args.gigabytes, args.file_kb)
+    folder, files, total = source(
+        args.data_dir, args.gigabytes, args.file_kb, disk_image=args.disk_image
+    )
     people = make_people()
     case = case_actions.create_case(
         people.lahore_investigator,
@@ -169,6 +186,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "alone": alone,
         "runs": runs,
         "database": "PostgreSQL" if args.database else "SQLite",
+        "source": "an ext4 disk image of" if args.disk_image else "a folder of",
         "shard_files": args.shard_files,
         "shard_mb": args.shard_mb,
     }
@@ -187,7 +205,8 @@ def write_results(result: dict[str, Any], command: str) -> None:
         f"Machine: {os.cpu_count()} cores; Python {platform.python_version()}; "
         f"`uptime` at the end: `{uptime()}`.",
         "",
-        f"A folder of {result['files']:,} files, {gb:.2f} GB (1 % pictures), scanned on the "
+        f"{result['source'].capitalize()} {result['files']:,} files, {gb:.2f} GB (1 % pictures), "
+        "scanned on the "
         f"server in shards of at most about {result['shard_files']:,} files or "
         f"{result['shard_mb']} MB by N RQ workers ({result['database']}), timed from queueing "
         "to the merged file's import; the engine alone (one process, no queue) for comparison. "
@@ -206,7 +225,11 @@ def write_results(result: dict[str, Any], command: str) -> None:
             f"| {one['seconds'] / r['seconds']:.2f}× | {r['shards']} ({r['retried']}) "
             f"| {' '.join(f'{x:.1f}' for x in r['load'])} |"
         )
-    write_section("fanout", "Server scans fanned out into shards (issue 14)", "\n".join(lines))
+    key = "fanout-disk" if result["source"].startswith("an ext4") else "fanout"
+    title = "Server scans fanned out into shards (issue 14)" + (
+        ": a disk image" if key == "fanout-disk" else ""
+    )
+    write_section(key, title, "\n".join(lines))
 
 
 def main() -> None:
@@ -222,6 +245,9 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite in a fresh dir)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-fanout")
     parser.add_argument("--no-results", action="store_true", help="Leave RESULTS.md alone.")
+    parser.add_argument(
+        "--disk-image", action="store_true", help="Scan the folder as an ext4 raw disk image."
+    )
     args = parser.parse_args()
     result = run(args)
     print(result)
