@@ -23,14 +23,18 @@ def keep_freed_memory() -> bool:
     """Tune glibc's malloc for this process; returns False where there is no glibc."""
     if not sys.platform.startswith("linux"):
         return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        # The process's own symbols include the C library's: no `ldconfig -p` child process,
+        # which ctypes.util.find_library starts (once in the scan and again in every worker).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
-        return False
+        name = ctypes.util.find_library("c")
+        if name is None:
+            return False
+        try:
+            mallopt = ctypes.CDLL(name).mallopt
+        except (OSError, AttributeError):
+            return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     trimmed = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
