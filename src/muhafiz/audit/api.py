@@ -10,6 +10,7 @@ from muhafiz.audit.actions import record_audit_read
 from muhafiz.audit.chain import verify_chain
 from muhafiz.audit.models import AuditEvent
 from muhafiz.audit.queries import EventFilter, filter_events
+from muhafiz.audit.words import EventInWords, in_words
 from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.permissions import Perm
 
@@ -37,6 +38,11 @@ class EventQuery(Schema):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
+class DetailInWords(Schema):
+    label: str = Field(description="The detail's name in the request's language")
+    value: str = Field(description="Its value in words: people by username, items by reference")
+
+
 class EventOut(Schema):
     sequence: int
     occurred_at: dt.datetime
@@ -44,13 +50,18 @@ class EventOut(Schema):
     actor_name: str
     actor_role: str
     actor_agency: str
-    action: str
+    action: str = Field(description="The action's code, for machines (e.g. case.create)")
+    action_label: str = Field(description="What happened, in the request's language")
     object_type: str
+    object_type_label: str = Field(description="The object type's name in the request's language")
     object_id: str
     object_label: str
     reason: str
     client_address: str | None
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(description="The raw details (ids and codes), for machines")
+    details_in_words: list[DetailInWords] = Field(
+        description="The details as the audit page shows them, in the request's language"
+    )
     prev_hash: str
     row_hash: str
 
@@ -99,7 +110,31 @@ def events(request: HttpRequest, query: Query[EventQuery]) -> Any:
         limit=query.limit,
         **criteria.as_details(),
     )
-    return {"count": count, "items": items}
+    return {"count": count, "items": [_event_out(row) for row in in_words(items)]}
+
+
+def _event_out(row: EventInWords) -> dict[str, Any]:
+    event = row.event
+    return {
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at,
+        "actor_kind": event.actor_kind,
+        "actor_name": event.actor_name,
+        "actor_role": event.actor_role,
+        "actor_agency": event.actor_agency,
+        "action": event.action,
+        "action_label": row.action,
+        "object_type": event.object_type,
+        "object_type_label": row.object_type,
+        "object_id": event.object_id,
+        "object_label": event.object_label,
+        "reason": event.reason,
+        "client_address": event.client_address,
+        "details": event.details,
+        "details_in_words": [{"label": d.label, "value": d.value} for d in row.details],
+        "prev_hash": event.prev_hash,
+        "row_hash": event.row_hash,
+    }
 
 
 @router.get("/verify", response=ChainOut, summary="Recompute the hash chain; name a broken row")

@@ -89,10 +89,11 @@ def test_the_filtered_view_downloads_as_safe_csv_and_the_download_is_audited(
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][0] == "No." and rows[0][-1] == "Details"
-    assert [row[5] for row in rows[1:]] == ["victim.identity.view", "evidence.item.create"]
-    reason = rows[1][8]
+    assert [row[5] for row in rows[1:]] == ["Victim identity read", "Evidence item recorded"]
+    assert [row[6] for row in rows[1:]] == ["victim.identity.view", "evidence.item.create"]
+    reason = rows[1][9]
     assert reason.startswith("'=")  # a spreadsheet shows it as text, never runs it
-    assert f"seized by: {people.lahore_investigator.username}" in rows[2][10]
+    assert f"seized by: {people.lahore_investigator.username}" in rows[2][11]
     exported = AuditEvent.objects.get(action="audit.export")
     assert exported.actor_name == "auditor"
     assert exported.details == {"case": "LHR-2026-0007", "rows": 2}

@@ -189,5 +189,6 @@ def test_the_audit_log_reads_right_to_left_in_urdu(people: People) -> None:
     body = client.get(reverse("audit:log")).content.decode()
     assert 'dir="rtl"' in body
     assert 'lang="ur"' in body
-    # Identifiers, actions and hashes stay left-to-right inside the right-to-left page.
-    assert '<td dir="ltr"><code>victim.identity.view</code></td>' in body
+    # An action reads in Urdu, by what happened; its code stays for the filter link (issue 15).
+    assert 'data-action="victim.identity.view"><a href="?action=victim.identity.view"' in body
+    assert "متاثرہ کی شناخت پڑھی گئی</a>" in body
