@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -17,7 +18,7 @@ from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.evidence import actions, selectors
-from muhafiz.evidence.models import CustodyEvent, EvidenceItem, MediaFile, Scan
+from muhafiz.evidence.models import CustodyEvent, EvidenceItem, EvidenceRevision, MediaFile, Scan
 
 router = Router(tags=["evidence"])
 
@@ -85,6 +86,54 @@ class HandoverIn(Schema):
     )
     seal_intact: bool
     note: str = Field("", max_length=max_length(CustodyEvent, "note"))
+
+
+# Corrections: only the fields given change (null or absent: unchanged); the reason is kept with
+# the old values in the item's history and the audit.
+_REASON_DOC = "Why: kept with the old values in the history and the audit (required; no names)"
+
+
+def _reason_field() -> Any:
+    return Field(
+        ...,
+        min_length=1,
+        max_length=max_length(EvidenceRevision, "reason"),
+        description=_REASON_DOC,
+    )
+
+
+class ItemCorrectionIn(Schema):
+    reason: str = _reason_field()
+    kind: str | None = Field(None, max_length=20)
+    description: str | None = Field(None, max_length=max_length(EvidenceItem, "description"))
+    make_model: str | None = Field(None, max_length=max_length(EvidenceItem, "make_model"))
+    serial_number: str | None = Field(None, max_length=max_length(EvidenceItem, "serial_number"))
+    seal_number: str | None = Field(None, max_length=max_length(EvidenceItem, "seal_number"))
+    seized_at: dt.datetime | None = None
+    seized_place: str | None = Field(None, max_length=max_length(EvidenceItem, "seized_place"))
+    seized_by: str | None = Field(
+        None, max_length=150, description="username of the officer who seized it"
+    )
+    confirmed: bool = Field(
+        False, description="Confirms an unlikely fact (a seizure over a year before the report)"
+    )
+
+
+class CustodyCorrectionIn(Schema):
+    reason: str = _reason_field()
+    at: dt.datetime | None = None
+    from_user: str | None = Field(None, max_length=150, description="username")
+    to_user: str | None = Field(None, max_length=150, description="username")
+    purpose: str | None = Field(None, max_length=max_length(CustodyEvent, "purpose"))
+    seal_intact: bool | None = None
+    note: str | None = Field(None, max_length=max_length(CustodyEvent, "note"))
+    confirmed: bool = Field(
+        False, description="Confirms an unlikely fact (a seizure over a year before the report)"
+    )
+
+
+class VoidIn(Schema):
+    reason: str = _reason_field()
 
 
 class ScanAnalysisOut(Schema):
@@ -357,6 +406,90 @@ def handover(request: HttpRequest, item_id: int, data: HandoverIn) -> Any:
         request=request,
     )
     return Status(201, _custody_out(event))
+
+
+# --- corrections: the page's actions, permission checked inside them --------------------------
+
+
+def _given(data: Schema, people: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a correction names (the rest stay as they are), people by username."""
+    given = {k: v for k, v in data.dict(exclude={"reason", "confirmed"}).items() if v is not None}
+    for name in people:
+        if name in given:
+            given[name] = staff_named(given[name])
+    return given
+
+
+def _entry(request: HttpRequest, item_id: int, seq: int) -> CustodyEvent:
+    item = selectors.find_item(request.auth, item_id)  # type: ignore[attr-defined]
+    return get_object_or_404(CustodyEvent.objects.select_related("item__case"), item=item, seq=seq)
+
+
+@router.post(
+    "/items/{item_id}/correct",
+    response=ItemOut,
+    summary="Correct what is recorded of a seized item, with a reason (old values kept)",
+)
+@api_requires(Perm.EVIDENCE_EDIT)
+def correct_item(request: HttpRequest, item_id: int, data: ItemCorrectionIn) -> dict[str, Any]:
+    item = selectors.find_item(request.auth, item_id)  # type: ignore[attr-defined]
+    item = actions.correct_item(
+        request.auth,  # type: ignore[attr-defined]
+        item,
+        reason=data.reason,
+        confirmed=data.confirmed,
+        request=request,
+        **_given(data, ("seized_by",)),
+    )
+    return _item_out(item)
+
+
+@router.post(
+    "/items/{item_id}/void",
+    response=ItemOut,
+    summary="Void an item recorded in error, with a reason: it stays, marked void",
+)
+@api_requires(Perm.EVIDENCE_EDIT)
+def void_item(request: HttpRequest, item_id: int, data: VoidIn) -> dict[str, Any]:
+    item = selectors.find_item(request.auth, item_id)  # type: ignore[attr-defined]
+    item = actions.void_item(request.auth, item, reason=data.reason, request=request)  # type: ignore[attr-defined]
+    return _item_out(item)
+
+
+@router.post(
+    "/items/{item_id}/custody/{seq}/correct",
+    response=CustodyOut,
+    summary="Correct one entry of an item's chain of custody, with a reason (old values kept)",
+)
+@api_requires(Perm.EVIDENCE_EDIT)
+def correct_custody(
+    request: HttpRequest, item_id: int, seq: int, data: CustodyCorrectionIn
+) -> dict[str, Any]:
+    entry = actions.correct_custody(
+        request.auth,  # type: ignore[attr-defined]
+        _entry(request, item_id, seq),
+        reason=data.reason,
+        confirmed=data.confirmed,
+        request=request,
+        **_given(data, ("from_user", "to_user")),
+    )
+    return _custody_out(entry)
+
+
+@router.post(
+    "/items/{item_id}/custody/{seq}/void",
+    response=CustodyOut,
+    summary="Void a hand-over recorded in error, with a reason: it stays, marked void",
+)
+@api_requires(Perm.EVIDENCE_EDIT)
+def void_custody(request: HttpRequest, item_id: int, seq: int, data: VoidIn) -> dict[str, Any]:
+    entry = actions.void_custody(
+        request.auth,  # type: ignore[attr-defined]
+        _entry(request, item_id, seq),
+        reason=data.reason,
+        request=request,
+    )
+    return _custody_out(entry)
 
 
 # --- scans --------------------------------------------------------------------------------------
