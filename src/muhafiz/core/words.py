@@ -53,6 +53,12 @@ def in_words(message: str, params: Mapping[str, Any] | None) -> str:
         return message % values
 
 
+def value_in_words(value: Any) -> Any:
+    """One stored value (plain, a nested message, a name in both languages, a moment) in the
+    active language: for a page that marks each value up on its own."""
+    return _value(value)
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, Mapping):
         if "msg" in value:

@@ -44,7 +44,10 @@ class IntakeMessageOut(Schema):
 
 
 class IntakeReportOut(IntakeReportSummaryOut):
-    account: str
+    account: str = Field(description="The account as stored (a referral's summary in English)")
+    account_in_words: str = Field(
+        description="The account in the request's language (a referral's summary translated)"
+    )
     links: list[str]
     age_band: str
     caller_type: str
@@ -160,6 +163,7 @@ def report_out(report: Report) -> IntakeReportOut:
     return IntakeReportOut(
         **summary_out(report).dict(),
         account=report.account,
+        account_in_words=report.account_in_words(),
         links=[line for line in report.links.splitlines() if line],
         age_band=report.age_band,
         caller_type=report.caller_type,

@@ -4,14 +4,22 @@ identifiers, files, IP capture events and clusters."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.cases.models import AgeBand, Case
 from muhafiz.catalogue.models import District
 from muhafiz.core.fields import EncryptedTextField
 from muhafiz.core.permissions import Scope
+from muhafiz.core.words import in_words, value_in_words
 
 
 class Channel(models.TextChoices):
@@ -129,6 +137,11 @@ class Report(models.Model):
     )
     concern = models.CharField(_("what it is about"), max_length=30, choices=Concern.choices)
     account = EncryptedTextField(_("what happened"), blank=True)
+    # An account the platform wrote (a CyberTipline referral's summary), kept as lines of
+    # untranslated messages with their values (core.words), JSON, encrypted as the account is:
+    # put into the reader's language when read (`account_in_words`). Empty for an account a
+    # person wrote, and for referrals imported before it existed: their `account` is shown.
+    account_lines = EncryptedTextField(_("account as messages"), blank=True)
     occurred_on = models.DateField(_("when it happened"), null=True, blank=True)
     child_in_danger = models.BooleanField(_("a child is in danger now"), default=False)
     links = models.TextField(_("links to online content"), blank=True)
@@ -192,6 +205,43 @@ class Report(models.Model):
 
     def audit_label(self) -> str:
         return self.reference
+
+    def account_in_words(self) -> str:
+        """The account in the reader's language: a summary the platform wrote is put into words
+        line by line; an account a person wrote (or an older summary) reads as it was stored."""
+        lines = self._lines()
+        if lines is None:
+            return str(self.account)
+        return "\n".join(in_words(line["msg"], line.get("params") or {}) for line in lines)
+
+    def account_html(self) -> str:
+        """The account for a page: each line in the reader's language, each value the referral
+        gave isolated (<bdi>) so that English data, numbers and times keep their order inside
+        Urdu text; an account a person wrote, escaped, its lines kept."""
+        lines = self._lines()
+        if lines is None:
+            return linebreaksbr(self.account, autoescape=True)
+        out = []
+        for line in lines:
+            values = {
+                key: format_html("<bdi>{}</bdi>", value_in_words(value))
+                for key, value in (line.get("params") or {}).items()
+            }
+            template = conditional_escape(gettext(line["msg"]))
+            try:
+                out.append(template % values)
+            except (KeyError, TypeError, ValueError):  # a translation that lost a place
+                out.append(conditional_escape(line["msg"]) % values)
+        return mark_safe("<br>".join(out))  # noqa: S308 - every part escaped above
+
+    def _lines(self) -> list[dict[str, Any]] | None:
+        if not self.account_lines:
+            return None
+        try:
+            lines = json.loads(self.account_lines)
+        except ValueError:
+            return None
+        return lines if isinstance(lines, list) else None
 
     def access_scope(self) -> Scope:
         if self.district is None:

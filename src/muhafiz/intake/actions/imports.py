@@ -4,6 +4,7 @@ against the banks, case evidence and accused identifiers in batches."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
@@ -12,12 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, override
 
 from muhafiz.audit.actions import ObjectRef, record, record_many
 from muhafiz.catalogue.gazetteer import Gazetteer
 from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import SYSTEM, Perm, check_perm, is_national
+from muhafiz.core.words import in_words, moment, phrase
 from muhafiz.intake.actions._common import _clock_for, _clock_rule
 from muhafiz.intake.cybertips import BadTip, Tip, read_tips
 from muhafiz.intake.models import (
@@ -205,7 +207,8 @@ def _write_tips(run: _Run, items: list[Tip]) -> list[tuple[CyberTip, Tip]]:
                 channel=Channel.CYBERTIPLINE,
                 district_id=run.gazetteer.district_for(item.city, item.region, item.country),
                 concern=concern,
-                account=_account(item),
+                account=_account(lines := _account_lines(item)),
+                account_lines=json.dumps(lines, ensure_ascii=False),
                 child_in_danger=False,
                 links="\n".join(f["location"] for f in item.files if f["location"])[:5000],
                 received_at=received_at,
@@ -343,20 +346,47 @@ def _concern(incident_type: str) -> str:
     return Concern.ONLINE_MATERIAL
 
 
-def _account(item: Tip) -> str:
-    """What the queue shows of a referral: the incident, the platform and the counts."""
+_NOT_GIVEN = gettext_noop("not given")
+
+
+def _account_lines(item: Tip) -> list[dict[str, Any]]:
+    """What the queue shows of a referral (the incident, the platform and the counts), as
+    untranslated messages with their values: each reader sees it in their language
+    (`Report.account_in_words`). The referral's own data (incident type, platform, place) is
+    shown as NCMEC gave it."""
+    not_given = phrase(_NOT_GIVEN)
     lines = [
-        f"CyberTipline report {item.report_id}: {item.incident_type or 'incident type not given'}",
-        f"Reported by: {item.esp_name or 'not given'}",
-        f"Files: {len(item.files)}; IP capture events: {len(item.ip_events)}",
+        phrase(
+            gettext_noop("CyberTipline report %(report)s: %(incident)s"),
+            report=item.report_id,
+            incident=item.incident_type or phrase(gettext_noop("incident type not given")),
+        ),
+        phrase(gettext_noop("Reported by: %(platform)s"), platform=item.esp_name or not_given),
+        phrase(
+            gettext_noop("Files: %(files)s; IP capture events: %(ip_events)s"),
+            files=len(item.files),
+            ip_events=len(item.ip_events),
+        ),
     ]
     if item.annotations:
-        lines.append("Annotations: " + ", ".join(item.annotations))
+        lines.append(
+            phrase(
+                gettext_noop("Annotations: %(annotations)s"),
+                annotations=", ".join(item.annotations),
+            )
+        )
     if item.incident_at:
-        lines.append(f"Incident: {item.incident_at.isoformat()}")
+        lines.append(phrase(gettext_noop("Incident: %(when)s"), when=moment(item.incident_at)))
     place = ", ".join(p for p in (item.city, item.region, item.country) if p)
-    lines.append(f"Estimated location: {place or 'not given'}")
-    return "\n".join(lines)
+    lines.append(phrase(gettext_noop("Estimated location: %(place)s"), place=place or not_given))
+    return lines
+
+
+def _account(lines: list[dict[str, Any]]) -> str:
+    """The same summary in English, kept as the report's account: what the API's raw field, a
+    case opened from the referral and any reader without the messages get."""
+    with override(None):
+        return "\n".join(in_words(line["msg"], line["params"]) for line in lines)
 
 
 def _clusters_for(keys_per_tip: list[list[tuple[str, str]]]) -> list[int]:
