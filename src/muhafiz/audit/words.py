@@ -4,14 +4,16 @@ name; the auditor's page and its CSV export read events through `in_words`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext, override, pgettext_lazy
 
 from muhafiz.audit.models import AuditEvent
@@ -33,6 +35,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "answers": pgettext_lazy("audit detail", "answers"),
     "approved_by": pgettext_lazy("audit detail", "approved by"),
     "at": pgettext_lazy("audit detail", "when"),
+    "attempts": pgettext_lazy("audit detail", "attempts"),
     "audit_head": pgettext_lazy("audit detail", "last audit entry"),
     "awaiting_approval": pgettext_lazy("audit detail", "awaiting approval"),
     "backup_created_at": pgettext_lazy("audit detail", "backup made at"),
@@ -187,6 +190,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "via": pgettext_lazy("audit detail", "via"),
     "victim": pgettext_lazy("audit detail", "victim"),
     "weaker": pgettext_lazy("audit detail", "weaker"),
+    "worker": pgettext_lazy("audit detail", "worker"),
 }
 
 # Each action code the platform writes, by what happened, in the reader's language (issue 15).
@@ -295,6 +299,8 @@ ACTION_LABELS: dict[str, Any] = {
     "intake.report.route": pgettext_lazy("audit action", "Report routed"),
     "intake.report.screening": pgettext_lazy("audit action", "Report screened"),
     "intake.report.submit": pgettext_lazy("audit action", "Report submitted"),
+    "job.abandon": pgettext_lazy("audit action", "Abandoned job failed"),
+    "job.requeue": pgettext_lazy("audit action", "Abandoned job queued again"),
     "job.retry": pgettext_lazy("audit action", "Failed job retried"),
     "keys.rotate": pgettext_lazy("audit action", "Encryption key rotated"),
     "keys.rotate.batch": pgettext_lazy("audit action", "Records re-encrypted"),
@@ -374,6 +380,38 @@ def action_label(action: str) -> str:
     code without a label (an old entry's) reads as itself."""
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action
+
+
+# Details whose value is a code of a model field's choices ("model.field"; the first that knows
+# the code names it): shown by the choice's label in the reader's language.
+CHOICE_DETAILS: dict[str, tuple[str, ...]] = {
+    "kind": ("evidence.evidenceitem.kind", "hashbank.bank.kind", "evidence.caselink.kind"),
+}
+# Details that hold a moment as ISO 8601 text (a corrected time): shown in Pakistan time.
+TIME_DETAILS = frozenset({"at", "seized_at"})
+
+
+def _choice_label(key: str, code: str) -> str | None:
+    for target in CHOICE_DETAILS.get(key, ()):
+        app_model, _dot, field = target.rpartition(".")
+        try:
+            choices = apps.get_model(app_model)._meta.get_field(field).flatchoices
+        except (LookupError, FieldDoesNotExist):
+            continue
+        for value, label in choices:
+            if value == code:
+                return str(label)
+    return None
+
+
+def _moment(text: str) -> str | None:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if timezone.is_naive(when):
+        return None
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
 def detail_label(key: str) -> str:
@@ -482,4 +520,9 @@ def _value(key: str, value: Any, names: dict[tuple[str, int], str]) -> str:
         )
     if target is not None and isinstance(value, int):
         return names.get((target, value), f"#{value}")
+    if isinstance(value, str):
+        if key in CHOICE_DETAILS:
+            return _choice_label(key, value) or value
+        if key in TIME_DETAILS:
+            return _moment(value) or value
     return str(value)

@@ -35,6 +35,15 @@ def _corrections(people: People) -> None:
         )
         record(
             people.lahore_investigator,
+            "evidence.item.correct",
+            ObjectRef("evidence.evidenceitem", "43", f"{CASE} laptop 3"),
+            reason="wrong kind and time",
+            case=CASE,
+            before={"kind": "phone", "seized_at": "2026-12-01T05:30:00+00:00"},
+            after={"kind": "computer", "seized_at": "2026-12-01T06:00:00+00:00"},
+        )
+        record(
+            people.lahore_investigator,
             "evidence.custody.void",
             ObjectRef("evidence.custodyevent", "5", f"{CASE} phone 1 #2"),
             reason="entered twice",
@@ -72,7 +81,7 @@ def test_the_api_gives_the_action_and_details_in_words_beside_the_raw_fields(
 ) -> None:
     _corrections(people)
     events = _events(signed_in(people.auditor))
-    by_action = {e["action"]: e for e in events}
+    by_action = {e["action"]: e for e in events if e["object_id"] != "43"}
     assert {code: e["action_label"] for code, e in by_action.items()} == {
         "evidence.item.correct": "Evidence item corrected",
         "evidence.item.void": "Evidence item voided",
@@ -102,6 +111,26 @@ def test_the_api_gives_the_action_and_details_in_words_beside_the_raw_fields(
     assert by_action["evidence.custody.void"]["object_type_label"] != "evidence.custodyevent"
 
 
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_a_kind_reads_by_its_label_and_a_corrected_time_in_pakistan_time(
+    people: People, language: str
+) -> None:
+    _corrections(people)
+    events = _events(signed_in(people.auditor), language)
+    laptop = next(e for e in events if e["object_id"] == "43")
+    assert laptop["details"]["before"]["kind"] == "phone"  # the code stays for machines
+    words = {d["label"]: d["value"] for d in laptop["details_in_words"]}
+    expected = {
+        "en": ("before", "after", "kind: Mobile phone", "seized at: 2026-12-01 10:30"),
+        "ur": ("پہلے", "بعد", "قسم: موبائل فون", "ضبطی کا وقت: 2026-12-01 10:30"),
+    }[language]
+    before_label, after_label, kind, seized = expected
+    # UTC 05:30 is 10:30 in Pakistan; the kind by its label, not its code.
+    assert sorted(words[before_label].split("; ")) == sorted([kind, seized])
+    assert "11:00" in words[after_label]
+    assert "computer" not in words[after_label]
+
+
 def test_the_api_speaks_urdu_to_an_urdu_request(people: People) -> None:
     _corrections(people)
     events = _events(signed_in(people.auditor), "ur")
@@ -129,7 +158,7 @@ def test_an_api_client_reading_the_log_gets_the_words_too(people: People) -> Non
     )
     assert response.status_code == 200
     labels = sorted(e["action_label"] for e in response.json()["items"])
-    assert labels == ["Evidence item corrected", "Evidence item voided"]
+    assert labels == ["Evidence item corrected", "Evidence item corrected", "Evidence item voided"]
 
 
 @pytest.mark.parametrize("language", ["en", "ur"])
