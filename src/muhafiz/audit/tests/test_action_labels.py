@@ -68,7 +68,9 @@ def _assigned(function: ast.AST, name: str) -> set[str]:
                 ]
             else:
                 continue
-            found |= {v.value for v in values if isinstance(v, ast.Constant)}
+            found |= {
+                v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            }
     return found
 
 
