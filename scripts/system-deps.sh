@@ -3,7 +3,8 @@
 # triage baseline, 7z to build test archives, gettext to compile translations, Noto fonts so
 # that screenshots of Urdu pages show Urdu letters; and the tools that build disk images in the
 # triage tests and give the Sleuth Kit baseline (sleuthkit, ewf-tools, dosfstools, mtools,
-# ntfs-3g, qemu-utils, e2fsprogs, gdisk, fdisk, exfatprogs).
+# ntfs-3g, qemu-utils, e2fsprogs, gdisk, fdisk, exfatprogs; xorriso writes the HFS+ volume of
+# a hybrid ISO, apfsprogs' mkapfs an empty APFS container: Debian has no mkfs.hfsplus).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -20,6 +21,8 @@ command -v mke2fs >/dev/null || need+=(e2fsprogs)
 command -v sgdisk >/dev/null || need+=(gdisk)
 command -v sfdisk >/dev/null || need+=(fdisk)
 command -v mkfs.exfat >/dev/null || need+=(exfatprogs)
+command -v xorriso >/dev/null || need+=(xorriso)
+command -v mkapfs >/dev/null || [ -x /usr/sbin/mkapfs ] || need+=(apfsprogs)
 if command -v dpkg >/dev/null; then dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

@@ -489,7 +489,10 @@ class DiskImageSource(Source):
         """Partitions (MBR, GPT, ...) and the unpartitioned gaps; the whole media if no table."""
         try:
             volume_info = pytsk3.Volume_Info(self._img_info())
-        except Exception:  # any failure here means: no partition table to read
+        except Exception:  # any failure here means: no partition table The Sleuth Kit reads
+            apple = apple_partition_map(self._media(), media_size)
+            if apple is not None:
+                return apple[0], apple[1], "apple"
             return [Volume("", 0, media_size, "no partition table")], [], "none"
         sector = int(volume_info.info.block_size)
         scheme = _VS_NAMES.get(volume_info.info.vstype, "other")
@@ -852,6 +855,66 @@ class _FsWalker:
         if covered * block < size or not extents:
             return None
         return tuple(extents)
+
+
+APM_BLOCK_SIZES = frozenset({512, 1024, 2048, 4096})
+# A hybrid disc's ISO 9660 descriptors start at 32 KiB, in an APM entry of this type; the ISO 9660
+# file system itself counts its blocks from the disc's first byte.
+_ISO9660_DATA = "ISO9660_data"
+_ISO9660_DESCRIPTORS = 32 * 1024
+
+
+def apple_partition_map(
+    media: Any, media_size: int
+) -> tuple[list[Volume], list[tuple[int, int]]] | None:
+    """An Apple Partition Map read here when The Sleuth Kit does not: its code takes the map's
+    entries to be 512-byte sectors, while CDs and DVDs (xorriso's HFS+ hybrids) write them in
+    2048-byte blocks ("Invalid magic value (Mac partition table entry (Sector: 2) 0)").
+
+    Block 0 is the driver descriptor (`ER`, the block size); each entry from block 1 on is `PM`
+    with the number of entries, its first block, its length in blocks, a name and a type. The
+    map's own entry is not a volume; `Apple_Free` entries are unpartitioned space (carved).
+    None: no such map."""
+
+    def read(offset: int, size: int) -> bytes:
+        try:
+            media.seek(offset)
+            return bytes(media.read(size) or b"")
+        except Exception:  # unreadable media: no map here (the walk reports what it cannot read)
+            return b""
+
+    head = read(0, 4)
+    if len(head) < 4 or head[:2] != b"ER":
+        return None
+    block = int.from_bytes(head[2:4], "big")
+    if block not in APM_BLOCK_SIZES:
+        return None
+    volumes: list[Volume] = []
+    gaps: list[tuple[int, int]] = []
+    entries = 1
+    index = 1
+    while index <= entries and index * block < media_size:
+        entry = read(index * block, 512)
+        if len(entry) < 80 or entry[:2] != b"PM":
+            break
+        if index == 1:
+            entries = min(int.from_bytes(entry[4:8], "big"), 256)
+        index += 1
+        first = int.from_bytes(entry[8:12], "big")
+        count = int.from_bytes(entry[12:16], "big")
+        name = entry[16:48].split(b"\0")[0].decode("mac_roman")
+        kind = entry[48:80].split(b"\0")[0].decode("mac_roman")
+        start, length = first * block, count * block
+        if kind == "Apple_partition_map" or count == 0 or start >= media_size:
+            continue
+        length = min(length, media_size - start)
+        if kind == "Apple_Free":
+            gaps.append((start, length))
+            continue
+        if kind == _ISO9660_DATA and start == _ISO9660_DESCRIPTORS:
+            start, length = 0, media_size
+        volumes.append(Volume(f"p{len(volumes) + 1}", start, length, f"{name} ({kind})"))
+    return (volumes, gaps) if volumes else None
 
 
 def _fs_name(fs: Any) -> str:

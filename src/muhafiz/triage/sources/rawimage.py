@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dfvfs.lib import definitions as dfvfs_definitions
 
-from muhafiz.triage.sources.diskimage import DiskImageSource, read_head
+from muhafiz.triage.sources.diskimage import APM_BLOCK_SIZES, DiskImageSource, read_head
 
 _SPLIT = re.compile(r"^(?P<stem>.+)\.(?P<n>\d{3})$")
 _RAW_SUFFIXES = frozenset({".dd", ".raw", ".img", ".001", ".000", ".bin"})
+# The names dfvfs's raw layer opens as one file (raw_helper.RawGlobPathSpec); any other name
+# (an `.iso`, a `.bin`, none) would find no segment there, and the file is read directly.
+_DFVFS_SINGLE_RAW = frozenset({".dd", ".dmg", ".img", ".raw"})
 
 
 def _has_partition_table(head: bytes) -> bool:
     if len(head) >= 520 and head[512:520] == b"EFI PART":
         return True
+    if head[:2] == b"ER":  # an Apple Partition Map: its first entry in the block after this one
+        block = int.from_bytes(head[2:4], "big")
+        if block in APM_BLOCK_SIZES and head[block : block + 2] == b"PM":
+            return True
     if len(head) < 512 or head[510:512] != b"\x55\xaa":
         return False
     entries = [head[446 + 16 * i : 462 + 16 * i] for i in range(4)]
@@ -44,7 +51,7 @@ def _has_file_system(head: bytes) -> bool:
 def looks_like_raw_disk(path: Path) -> bool:
     if not path.is_file():
         return False
-    head = read_head(path, 4096)
+    head = read_head(path, 8192)
     if _has_partition_table(head) or _has_file_system(head):
         return True
     # A later segment of a split image, or an image with a wiped first sector: by name and size.
@@ -63,6 +70,12 @@ class RawImageSource(DiskImageSource):
     @classmethod
     def accepts(cls, path: Path) -> bool:
         return looks_like_raw_disk(path)
+
+    def _image_path_spec(self) -> Any:
+        spec = super()._image_path_spec()
+        if self.path.suffix.lower() in _DFVFS_SINGLE_RAW or _SPLIT.match(self.path.name):
+            return spec
+        return spec.parent  # the file itself: a raw image is its own media
 
     def segment_files(self) -> list[Path]:
         match = _SPLIT.match(self.path.name)

@@ -334,3 +334,37 @@ def sample_disk(folder: Path) -> SampleDisk:
         f"p2/{k}": v for k, v in ext_files.items()
     }
     return SampleDisk(raw, starts, files, carved_jpeg, jpeg_offset, carved_png, png_offset)
+
+
+def hfsplus_iso(folder: Path, files: dict[str, bytes], *, mtime: float | None = None) -> Path:
+    """An ISO 9660 + HFS+ hybrid disc made by xorriso (`-hfsplus on`): an Apple Partition Map
+    with 2048-byte blocks, an ISO 9660 tree and an HFS+ volume holding the same files. Debian has
+    no mkfs.hfsplus; this is the one Debian tool here that writes HFS+ with files in it."""
+    tree = folder / "hfs.tree"
+    for name, data in files.items():
+        target = tree / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        if mtime is not None:
+            os.utime(target, (mtime, mtime))
+    iso = folder / "hybrid.iso"
+    run("xorriso", "-outdev", iso, "-hfsplus", "on", "-map", tree, "/", "-commit")
+    shutil.rmtree(tree)
+    return iso
+
+
+HFSPLUS_SIGNATURE = b"H+\x00\x04"
+
+
+def hfsplus_volume(iso: Path, out: Path) -> Path:
+    """The HFS+ volume cut out of xorriso's hybrid ISO: it starts 1024 bytes before its volume
+    header's signature (`H+`, version 4) and is as long as the header says (blocks × block
+    size)."""
+    data = iso.read_bytes()
+    header = data.find(HFSPLUS_SIGNATURE)
+    assert header >= 1024 and (header - 1024) % SECTOR == 0, "no HFS+ volume header in the ISO"
+    block_size = int.from_bytes(data[header + 40 : header + 44], "big")
+    blocks = int.from_bytes(data[header + 44 : header + 48], "big")
+    start = header - 1024
+    out.write_bytes(data[start : start + block_size * blocks])
+    return out

@@ -1,0 +1,146 @@
+"""Apple file systems in disk images: HFS+ (a raw volume, a GPT partition, xorriso's hybrid ISO
+with its 2048-byte Apple Partition Map) against The Sleuth Kit's own extraction.
+
+Debian has no mkfs.hfsplus: xorriso (`-hfsplus on`) is the Debian tool here that writes an HFS+
+volume with files in it, inside an ISO; the tests cut the volume out of it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from muhafiz.triage.tests import diskimages as di
+from muhafiz.triage.tests.conftest import Scanner, ScanResult
+
+_TOOLS = ("xorriso", "sgdisk", "fls", "icat", "mmls")
+pytestmark = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in _TOOLS), reason=f"needs {', '.join(_TOOLS)}"
+)
+
+MTIME = 1577934245  # 2020-01-02 03:04:05 UTC
+FILES = {
+    "a.txt": b"hello from HFS+\n",
+    "Photos/b.jpg": di.picture(31),
+    "Photos/deep/noise.bin": hashlib.sha256(b"hfs").digest() * 4000,
+}
+
+
+def _details(result: ScanResult) -> dict[str, Any]:
+    conn = sqlite3.connect(result.path)
+    try:
+        return dict(json.loads(conn.execute("SELECT details FROM sources").fetchone()[0]))
+    finally:
+        conn.close()
+
+
+def _assert_same_as_tsk(result: ScanResult, prefix: str, expected: list[di.TskFile]) -> None:
+    """Every allocated regular file fls lists, with icat's bytes' hashes, and nothing else."""
+    scanned = {
+        path: row
+        for path, row in result.files.items()
+        if path.startswith(prefix)
+        and row["kind"] == "file"
+        and not row["deleted"]
+        and not row["carved"]
+        and row["parent"] is None
+    }
+    assert expected, f"The Sleuth Kit found no files under {prefix}"
+    assert sorted(scanned) == sorted(prefix + f.path for f in expected)
+    for f in expected:
+        row = scanned[prefix + f.path]
+        assert (row["md5"], row["sha1"], row["sha256"]) == (f.md5, f.sha1, f.sha256), f.path
+
+
+def _no_errors(result: ScanResult) -> None:
+    codes = {code for errors in result.errors.values() for code, _ in errors}
+    assert codes <= {"zero-byte"}, result.errors  # HFS+'s empty $BadBlockFile
+
+
+@pytest.fixture(scope="module")
+def hybrid_iso(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return di.hfsplus_iso(tmp_path_factory.mktemp("hfs"), FILES, mtime=MTIME)
+
+
+def test_an_hfsplus_volume_raw_and_on_gpt_gives_the_files_the_sleuth_kit_extracts(
+    hybrid_iso: Path, scan: Scanner, tmp_path: Path
+) -> None:
+    volume = di.hfsplus_volume(hybrid_iso, tmp_path / "hfs.img")
+    gpt = tmp_path / "mac.img"
+    [start] = di.disk(gpt, [di.Part(volume, "AF00", di.MiB)], gpt=True)  # AF00: Apple HFS/HFS+
+    whole = di.tsk_files(volume, 0)
+    assert {f.path for f in whole} >= set(FILES)  # and HFS+'s own $CatalogFile, ...
+    assert di.tsk_files(gpt, start) == whole
+
+    raw = scan(volume)
+    _assert_same_as_tsk(raw, "hfs.img!/", whole)
+    _no_errors(raw)
+    on_gpt = scan(gpt)
+    _assert_same_as_tsk(on_gpt, "mac.img!p1/", whole)
+    _no_errors(on_gpt)
+    details = _details(on_gpt)
+    assert details["partition_table"] == "gpt"
+    assert [v["file_system"] for v in details["volumes"] if v["name"] == "p1"] == ["hfs+"]
+
+    row = on_gpt.files["mac.img!p1/Photos/b.jpg"]
+    assert row["sha256"] == hashlib.sha256(FILES["Photos/b.jpg"]).hexdigest()
+    assert row["mime"] == "image/jpeg" and row["pdq"] is not None  # analysed like any picture
+    # HFS+ stores UTC: the content-modified time xorriso copied from the file, and the
+    # creation time (HFS+ keeps one; xorriso sets it to when the ISO was made).
+    text = on_gpt.files["mac.img!p1/a.txt"]
+    assert text["mtime"] == "2020-01-02T03:04:05.000000Z"
+    assert text["created"] and text["created"].endswith("Z") and text["created"] > text["mtime"]
+    assert text["time_zone"] == "UTC" and text["timestamps_reliable"] == 1
+    assert "hfs+" in text["timestamp_note"]
+    assert text["inode"]
+
+
+def test_a_raw_image_is_read_whatever_its_name(
+    hybrid_iso: Path, scan: Scanner, tmp_path: Path
+) -> None:
+    """dfvfs's raw layer only opens `.dd`, `.img`, `.raw`, `.dmg` and split names: a raw image
+    recognised by its content under another name (`.bin`, none) is read as the file it is."""
+    volume = di.hfsplus_volume(hybrid_iso, tmp_path / "hfs.img")
+    expected = di.tsk_files(volume, 0)
+    for name in ("evidence.bin", "evidence"):
+        copy = tmp_path / name
+        shutil.copyfile(volume, copy)
+        result = scan(copy)
+        _assert_same_as_tsk(result, f"{name}!/", expected)
+        _no_errors(result)
+
+
+def test_xorrisos_hybrid_iso_is_read_through_its_2048_byte_apple_partition_map(
+    hybrid_iso: Path, scan: Scanner
+) -> None:
+    """The Sleuth Kit refuses an Apple Partition Map in 2048-byte blocks (it reads 512-byte
+    sectors); the source reads the map itself: p1 is the ISO 9660 file system (counted from the
+    disc's first byte), p2 the HFS+ volume at the map's block 55."""
+    with pytest.raises(RuntimeError, match="mmls failed"):
+        di.run("mmls", "-t", "mac", hybrid_iso)
+    data = hybrid_iso.read_bytes()
+    hfs_start = data.find(di.HFSPLUS_SIGNATURE) - 1024
+    iso9660 = di.tsk_files(hybrid_iso, 0)
+    hfs = di.tsk_files(hybrid_iso, hfs_start)
+    assert {f.path for f in iso9660} >= {"A.TXT", "PHOTOS/B.JPG"}
+
+    result = scan(hybrid_iso)
+    _assert_same_as_tsk(result, "hybrid.iso!p1/", iso9660)
+    _assert_same_as_tsk(result, "hybrid.iso!p2/", hfs)
+    _no_errors(result)
+    details = _details(result)
+    assert details["partition_table"] == "apple"
+    volumes = {v["name"]: v for v in details["volumes"]}
+    assert volumes["p1"]["file_system"] == "iso9660" and volumes["p1"]["start"] == 0
+    assert volumes["p2"]["file_system"] == "hfs+" and volumes["p2"]["start"] == hfs_start
+    assert "Apple_HFS" in volumes["p2"]["description"]
+    # The same bytes under both trees, as the disc holds them once.
+    assert (
+        result.files["hybrid.iso!p1/PHOTOS/B.JPG"]["sha256"]
+        == result.files["hybrid.iso!p2/Photos/b.jpg"]["sha256"]
+    )
