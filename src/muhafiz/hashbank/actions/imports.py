@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
@@ -38,8 +39,8 @@ from muhafiz.core.locks import LockHeldError, process_lock
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
-from muhafiz.hashbank.hashlists import CheckResult, iter_checked, unreadable
-from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
+from muhafiz.hashbank.hashlists import CheckResult, PlainPdq, iter_checked_rows, unreadable
+from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
 
 # Entries written to the temporary table per statement (one COPY stream or one executemany).
 STAGE_BATCH = 50_000
@@ -55,6 +56,10 @@ FIRST_CHUNK = {"sqlite": 1_000, "postgresql": 50_000}
 # the lock free between two chunks.
 SWAP_PAUSE_SHARE = 0.5
 SWAP_PAUSE_SECONDS = (0.01, 0.1)
+# PostgreSQL: at most this much memory for the import's temporary table, and for sorting a chunk
+# of its rows before they move (at most `CHUNK_ROWS` rows of about 200 bytes).
+TEMP_TABLE_MEMORY = "256MB"
+SORT_MEMORY = "256MB"
 # How often a running import says it is alive (`progress_at`) while it reads its file.
 PROGRESS_SECONDS = 5.0
 
@@ -131,7 +136,7 @@ def _run_import(
         staging.create()
         result = CheckResult(format=source.chosen.name)
         staged = staging.load(
-            iter_checked(source.path, source.chosen, result.add_error, result.count_repeat)
+            iter_checked_rows(source.path, source.chosen, result.add_error, result.count_repeat)
         )
         if file_sha256(source.path) != source.sha256:
             raise BankError(
@@ -319,6 +324,23 @@ _STAGED_COLUMNS = (
     "md5", "sha1", "sha256", "pdq", "pdq_quality", "photodna", "category", "series",
     "victim_identified", "offender_identified", "tags", "note", "source_line",
 )  # fmt: skip
+# A common PDQ-list line as a `COPY` text row (number, hash, quality, line): md5, sha1 and sha256
+# empty before the hash; PhotoDNA, category, series, the two flags, tags and note after the
+# quality.
+_PLAIN_PDQ_ROW = "{}\t\\N\t\\N\t\\N\t{}\t{}\t\\N\t\\N\t\t\\N\t\\N\t[]\t\t{}\n"
+_SQLITE_PLAIN_DETAILS = (None, None, "", None, None, "[]", "")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """A value as a field of a `COPY … FROM STDIN` text row."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    return str(value).translate(_COPY_ESCAPES)
 
 
 class _Staging:
@@ -338,8 +360,7 @@ class _Staging:
         ops = self.connection.ops
         self.table = ops.quote_name(f"hashbank_import_{bank_import.pk}")
         self.columns = [ops.quote_name(c) for c in _STAGED_COLUMNS]
-        self.tags_field = BankEntry._meta.get_field("tags")
-        self.no_tags = self.tags_field.get_db_prep_save([], self.connection)
+        self.tags_encoder = cast("Any", BankEntry._meta.get_field("tags")).encoder
         self.last = 0
         self.created = False
 
@@ -350,6 +371,11 @@ class _Staging:
         )
         key = "INTEGER PRIMARY KEY" if self.vendor == "sqlite" else "bigint PRIMARY KEY"
         with self.connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                # The session's own buffers for temporary tables (8 MB by default: a large file's
+                # table went through temporary files). Taken only as used, and only before the
+                # session's first temporary table (later, the setting changes nothing).
+                cursor.execute(f"SET temp_buffers TO '{TEMP_TABLE_MEMORY}'")
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (id {key}, {fields})")
         self.created = True
@@ -360,60 +386,60 @@ class _Staging:
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
-    def load(self, entries: Iterable[HashEntry]) -> int:
+    def load(self, entries: Iterable[HashEntry | PlainPdq]) -> int:
         """Write the entries (those with a hash to match on); returns how many."""
         said_alive = time.monotonic()
+        write = self.copy if self.vendor == "postgresql" else self.insert
         for batch in _batches(entries, STAGE_BATCH):
-            rows = self.rows(batch)
-            if rows:
-                self.write(rows)
+            write(batch)
             if not self.nested and time.monotonic() - said_alive > PROGRESS_SECONDS:
                 BankImport.objects.filter(pk=self.bank_import.pk).update(progress_at=timezone.now())
                 said_alive = time.monotonic()
         return self.last
 
-    def rows(self, entries: list[HashEntry]) -> list[tuple[Any, ...]]:
-        rows = []
+    def copy(self, batch: list[HashEntry | PlainPdq]) -> None:
+        """PostgreSQL: the batch as one `COPY` stream of text rows made here (psycopg's
+        `write_row` adapting 14 values a row took a third of the import's own time)."""
+        lines = []
         number = self.last
-        for e in entries:
-            if not (e.md5 or e.sha1 or e.sha256 or e.pdq or e.photodna is not None):
-                continue
-            number += 1
-            rows.append(
-                (
-                    number,
-                    e.md5,
-                    e.sha1,
-                    e.sha256,
-                    e.pdq,
-                    e.pdq_quality,
-                    e.photodna,
-                    e.category,
-                    e.series or "",
-                    e.victim_identified,
-                    e.offender_identified,
-                    self.tags_field.get_db_prep_save(list(e.tags), self.connection)
-                    if e.tags
-                    else self.no_tags,
-                    e.note or "",
-                    e.line,
-                )
-            )
+        plain_row = _PLAIN_PDQ_ROW.format
+        for item in batch:
+            if isinstance(item, tuple):
+                number += 1
+                quality = "\\N" if item[1] is None else item[1]
+                lines.append(plain_row(number, item[0], quality, item[2]))
+            elif (values := self.values(item)) is not None:
+                number += 1
+                lines.append("\t".join([str(number), *map(_copy_text, values)]) + "\n")
         self.last = number
-        return rows
+        if not lines:
+            return
+        sql = f"COPY {self.table} ({', '.join(['id', *self.columns])}) FROM STDIN"
+        with self.connection.cursor() as cursor, cursor.cursor.copy(sql) as stream:
+            stream.write("".join(lines))
 
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
+    def insert(self, batch: list[HashEntry | PlainPdq]) -> None:
+        """SQLite: the batch in one `executemany`, in a transaction that takes no lock on the
+        database (it writes only the temporary table)."""
+        rows: list[tuple[Any, ...]] = []
+        number = self.last
+        for item in batch:
+            if isinstance(item, tuple):
+                number += 1
+                rows.append(
+                    (number, None, None, None, item[0], item[1], *_SQLITE_PLAIN_DETAILS, item[2])
+                )
+            elif (values := self.values(item)) is not None:
+                number += 1
+                rows.append((number, *values))
+        self.last = number
+        if not rows:
+            return
         columns = ", ".join(["id", *self.columns])
+        marks = ", ".join(["%s"] * (len(self.columns) + 1))
+        sql = f"INSERT INTO {self.table} ({columns}) VALUES ({marks})"  # noqa: S608 - names only
         with self.connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                copy_sql = f"COPY {self.table} ({columns}) FROM STDIN"
-                with cursor.cursor.copy(copy_sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                return
-            marks = ", ".join(["%s"] * (len(self.columns) + 1))
-            sql = f"INSERT INTO {self.table} ({columns}) VALUES ({marks})"  # noqa: S608 - names only
-            if self.nested or self.vendor != "sqlite":
+            if self.nested:
                 cursor.executemany(sql, rows)
                 return
             # Not `transaction.atomic()`: the project's SQLite transactions are IMMEDIATE and
@@ -426,6 +452,35 @@ class _Staging:
                 cursor.execute("ROLLBACK")
                 raise
             cursor.execute("COMMIT")
+
+    def values(self, e: HashEntry) -> tuple[Any, ...] | None:
+        """An entry's values in `_STAGED_COLUMNS` order (tags as JSON text); None for an
+        entry with no hash to match on."""
+        if not (e.md5 or e.sha1 or e.sha256 or e.pdq or e.photodna is not None):
+            return None
+        tags = json.dumps(list(e.tags), cls=self.tags_encoder) if e.tags else "[]"
+        return (
+            e.md5, e.sha1, e.sha256, e.pdq, e.pdq_quality, e.photodna, e.category,
+            e.series or "", e.victim_identified, e.offender_identified, tags, e.note or "", e.line,
+        )  # fmt: skip
+
+    def order(self) -> str:
+        """The order the rows move in: file order, except when one hash column is filled (a
+        PDQ list, a list of one digest): then by that hash, in file order within a hash. The
+        rows of a chunk then reach the bank's unique index of that hash in its own order, a
+        leaf page after another (a third less of the database's time at 500,000 PDQ hashes than
+        in file order); which of two rows of the same hash is kept (the first) is unchanged,
+        and rows of different hashes never conflict."""
+        counts = ", ".join(f"COUNT({self.connection.ops.quote_name(c)})" for c in HASH_FIELDS)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT {counts} FROM {self.table}")  # noqa: S608 - names only
+            filled = [c for c, n in zip(HASH_FIELDS, cursor.fetchone(), strict=True) if n]
+        if len(filled) != 1:
+            return "id"
+        column = self.connection.ops.quote_name(filled[0])
+        # Hex digits order alike in every collation; "C" compares bytes (no locale rules).
+        collate = ' COLLATE "C"' if self.vendor == "postgresql" else ""
+        return f"{column}{collate}, id"
 
     def move_into(self, bank: Bank) -> int:
         """Move the rows into the bank, a chunk per transaction (all in one statement inside a
@@ -447,7 +502,7 @@ class _Staging:
             f"{ops.quote_name('bank_id')}, {ops.quote_name('added_by_id')}, "
             f"{ops.quote_name('added_at')}, {ops.quote_name('removal_reason')}) "
             f"SELECT {', '.join(self.columns)}, %s, %s, %s, '' FROM {self.table} "
-            f"WHERE id BETWEEN %s AND %s ORDER BY id ON CONFLICT DO NOTHING"
+            f"WHERE id BETWEEN %s AND %s ORDER BY {self.order()} ON CONFLICT DO NOTHING"
         )
         values = [bank.pk, self.bank_import.pk, now]
         if self.nested:
@@ -460,6 +515,8 @@ class _Staging:
             rows, started = chunks.size, time.monotonic()
             with transaction.atomic(), self.connection.cursor() as cursor:
                 _no_wait_for_disk(cursor)
+                if self.vendor == "postgresql":  # the chunk is sorted in memory, not on disk
+                    cursor.execute(f"SET LOCAL work_mem TO '{SORT_MEMORY}'")
                 cursor.execute(sql, [*values, low, low + rows - 1])
                 added += max(int(cursor.rowcount), 0)
                 BankImport.objects.filter(pk=self.bank_import.pk).update(progress_at=timezone.now())
@@ -500,8 +557,10 @@ def _skip_if_already_imported(
     return skipped
 
 
-def _batches(entries: Iterable[HashEntry], size: int) -> Iterator[list[HashEntry]]:
-    batch: list[HashEntry] = []
+def _batches(
+    entries: Iterable[HashEntry | PlainPdq], size: int
+) -> Iterator[list[HashEntry | PlainPdq]]:
+    batch: list[HashEntry | PlainPdq] = []
     for entry in entries:
         batch.append(entry)
         if len(batch) >= size:
