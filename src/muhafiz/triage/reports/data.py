@@ -272,13 +272,22 @@ def volume_rows(data: ReportData) -> list[tuple[str, ...]]:
         for volume in details["volumes"]:
             if not isinstance(volume, dict):
                 continue
+            file_system = str(volume.get("file_system") or volume.get("description") or "")
+            inner = volume.get("apfs_volumes")
+            if isinstance(inner, list) and inner:  # an APFS container's volumes, by name
+                names = ", ".join(
+                    f"{v.get('volume', '')} {v.get('name', '')!r} {v.get('status', '')}"
+                    for v in inner
+                    if isinstance(v, dict)
+                )
+                file_system += f" ({names})"
             rows.append(
                 (
                     str(source["source_id"]),
                     f"{volume.get('name', '')} ({scheme})" if scheme else str(volume.get("name")),
                     f"{volume.get('start', 0):,}",
                     f"{volume.get('length', 0):,}",
-                    str(volume.get("file_system") or volume.get("description") or ""),
+                    file_system,
                     str(volume.get("status") or "carved only"),
                     f"{volume['files']:,}" if "files" in volume else "",
                     f"{volume['deleted']:,}" if "deleted" in volume else "",

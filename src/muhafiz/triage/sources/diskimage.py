@@ -37,6 +37,7 @@ from dfvfs.resolver import context as dfvfs_context
 from dfvfs.resolver import resolver as dfvfs_resolver
 
 from muhafiz.triage.records import FileRecord, Issue, IssueCode, display_name, iso_utc
+from muhafiz.triage.sources import apfs
 from muhafiz.triage.sources.base import (
     MemberVisitor,
     OpenedUnit,
@@ -382,10 +383,14 @@ class DiskImageSource(Source):
                 carve(io.BufferedReader(MediaReader(media)), start, length, visitor)
 
             return OpenedUnit(io.BytesIO(b""), record, members=members)
+        if kind == apfs.APFS_LOCATOR:
+            return self._open_apfs(unit, rest)
         return self._open_file(unit, rest)
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         kind, _, rest = unit.locator.partition(":")
+        if kind == apfs.APFS_LOCATOR:
+            return self._open_apfs(unit, rest).stream
         if kind not in {"file", SWEPT}:
             return None
         return self._open_file(unit, rest).stream
@@ -523,6 +528,9 @@ class DiskImageSource(Source):
         try:
             fs = self._fs(volume.start)
         except Exception as exc:  # pytsk3 and dfvfs raise several types
+            if self._holds_apfs(volume):
+                yield from self._walk_apfs(volume, prefix, about)
+                return
             about["file_system"] = None
             about["status"] = "error"
             yield Issue(
@@ -561,6 +569,74 @@ class DiskImageSource(Source):
                 volume.start + start,
                 min(length, volume.length - start),
             )
+
+    def _holds_apfs(self, volume: Volume) -> bool:
+        try:
+            media = self._media()
+            media.seek(volume.start)
+            return apfs.is_apfs_container(bytes(media.read(64) or b""))
+        except Exception:  # unreadable: not recognised, reported as any unreadable volume
+            return False
+
+    def _apfs(self, start: int, length: int) -> Any:
+        state = self._state()
+        key = f"apfs:{start}"
+        if key not in state:
+            state[key] = apfs.open_container(MediaReader(self._media(), start, length))
+        return state[key]
+
+    def _walk_apfs(
+        self, volume: Volume, prefix: str, about: dict[str, Any]
+    ) -> Iterator[Unit | FileRecord | Issue]:
+        """An APFS container, which The Sleuth Kit does not read here (see `apfs.py`)."""
+        about["file_system"] = "apfs"
+        try:
+            container = self._apfs(volume.start, volume.length)
+            items = list(
+                apfs.walk_container(
+                    container,
+                    source_id=self.source_id,
+                    prefix=prefix if volume.name else self.label,
+                    locator_base=f"{volume.start}:{volume.length}",
+                )
+            )
+        except Exception as exc:  # libfsapfs raises OSError and others on damaged containers
+            about["status"] = "error"
+            yield Issue(
+                self.source_id,
+                prefix if volume.name else f"{self.label}!/",
+                IssueCode.FILE_SYSTEM_UNREADABLE,
+                f"{volume.description or 'volume'} at byte {volume.start:,}: an APFS container "
+                f"libfsapfs cannot read ({str(exc).strip()}); its space is carved instead",
+            )
+            yield from self._carve_units(
+                f"{prefix}/$Unalloc" if volume.name else f"{self.label}!$Unalloc",
+                volume.start,
+                volume.length,
+            )
+            return
+        about["status"] = "scanned"
+        about["apfs_volumes"] = [item for item in items if isinstance(item, dict)]
+        about["files"] = sum(int(v.get("files", 0)) for v in about["apfs_volumes"])
+        about["deleted"] = 0
+        for item in items:
+            if not isinstance(item, dict):
+                yield item
+
+    def _open_apfs(self, unit: Unit, rest: str) -> OpenedUnit:
+        start, length, index, identifier = (int(x) for x in rest.split(":"))
+        entry = self._apfs(start, length).get_volume(index).get_file_entry_by_identifier(identifier)
+        record = FileRecord(self.source_id, unit.path, None, 0, path_raw=unit.path_raw)
+        record.size = unit.size
+        record.inode = identifier
+        apfs.fill_apfs_times(record, entry)
+        if unit.path_raw is not None:
+            record.add_issue(
+                IssueCode.NON_UTF8_NAME,
+                f"name is not valid UTF-8 (raw bytes {unit.path_raw.hex()}); shown with \\xNN",
+            )
+        stream = io.BufferedReader(apfs.ApfsFileReader(entry, unit.size), 1024 * 1024)
+        return OpenedUnit(stream, record)
 
     def _carve_units(self, base: str, start: int, length: int) -> Iterator[Unit]:
         end = start + length

@@ -368,3 +368,11 @@ def hfsplus_volume(iso: Path, out: Path) -> Path:
     start = header - 1024
     out.write_bytes(data[start : start + block_size * blocks])
     return out
+
+
+def apfs_container(path: Path, size: int, label: str) -> Path:
+    """An empty APFS container with one volume (apfsprogs' mkapfs; 128 MiB at least), sparse.
+    Nothing here can put files into it: only a kernel module (apfs-dkms) writes APFS files."""
+    run("truncate", "-s", str(size), path)
+    run(shutil.which("mkapfs") or "/usr/sbin/mkapfs", "-L", label, path)
+    return path

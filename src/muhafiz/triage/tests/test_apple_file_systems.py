@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from muhafiz.triage.reports import write_report
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
 
@@ -144,3 +145,42 @@ def test_xorrisos_hybrid_iso_is_read_through_its_2048_byte_apple_partition_map(
         result.files["hybrid.iso!p1/PHOTOS/B.JPG"]["sha256"]
         == result.files["hybrid.iso!p2/Photos/b.jpg"]["sha256"]
     )
+
+
+_MKAPFS = shutil.which("mkapfs") or (
+    "/usr/sbin/mkapfs" if Path("/usr/sbin/mkapfs").exists() else None
+)
+
+
+@pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
+def test_an_apfs_container_is_opened_and_its_volume_recorded_bare_and_on_gpt(
+    scan: Scanner, tmp_path: Path
+) -> None:
+    """The Sleuth Kit (as pytsk3 builds it) does not read APFS; libfsapfs does. mkapfs makes an
+    empty container with one volume: it is recognised, its volume named and listed (an empty
+    root: no file, no error), on the bare container and in a GPT partition (AF0A: Apple APFS)."""
+    size = 128 * di.MiB
+    bare = di.apfs_container(tmp_path / "apfs.img", size, "TESTVOL")
+    result = scan(bare)
+    _no_errors(result)
+    assert sorted(result.files) == ["apfs.img"]  # the media; the volume holds no file
+    [volume] = _details(result)["volumes"]
+    assert volume["file_system"] == "apfs" and volume["status"] == "scanned"
+    assert volume["apfs_volumes"] == [
+        {"volume": "apfs1", "name": "TESTVOL", "status": "scanned", "files": 0}
+    ]
+
+    gpt = tmp_path / "mac.img"
+    [start] = di.disk(gpt, [di.Part(None, "AF0A", size)], gpt=True)
+    di.run(
+        "dd", f"if={bare}", f"of={gpt}", "bs=1M", f"seek={start // di.MiB}", "conv=notrunc,sparse"
+    )
+    result = scan(gpt)
+    _no_errors(result)
+    details = _details(result)
+    assert details["partition_table"] == "gpt"
+    [volume] = [v for v in details["volumes"] if v["name"] != "unpartitioned"]
+    assert (volume["name"], volume["file_system"], volume["start"]) == ("p1", "apfs", start)
+    assert [v["name"] for v in volume["apfs_volumes"]] == ["TESTVOL"]
+    write_report(result.path, "html", tmp_path / "r.html")
+    assert "apfs (apfs1 &#x27;TESTVOL&#x27; scanned)" in (tmp_path / "r.html").read_text()
