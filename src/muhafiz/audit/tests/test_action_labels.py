@@ -184,3 +184,10 @@ def test_a_code_without_a_label_reads_as_itself(language: str) -> None:
 
     with override(language):
         assert action_label("some.old.action") == "some.old.action"
+
+
+def test_the_fields_an_account_change_names_have_labels() -> None:
+    # accounts.user_changed keeps {field: [before, after]} for each profile field changed.
+    from muhafiz.accounts.actions import PROFILE_FIELDS
+
+    assert sorted(set(PROFILE_FIELDS) - set(DETAIL_LABELS)) == []
