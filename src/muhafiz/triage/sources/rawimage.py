@@ -45,13 +45,18 @@ def _has_file_system(head: bytes) -> bool:
         or head[1080:1082] == b"\x53\xef"
         or head[1024:1026] in (b"H+", b"HX")
         or head[32:36] == b"NXSB"
+        or head[_ISO9660_PVD : _ISO9660_PVD + 6] == b"\x01CD001"  # a CD/DVD image (.iso)
     )
+
+
+# ISO 9660's primary volume descriptor: type 1, "CD001", in the 2048-byte block at 32 KiB.
+_ISO9660_PVD = 32 * 1024
 
 
 def looks_like_raw_disk(path: Path) -> bool:
     if not path.is_file():
         return False
-    head = read_head(path, 8192)
+    head = read_head(path, _ISO9660_PVD + 8)
     if _has_partition_table(head) or _has_file_system(head):
         return True
     # A later segment of a split image, or an image with a wiped first sector: by name and size.

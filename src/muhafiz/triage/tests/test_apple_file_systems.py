@@ -147,6 +147,24 @@ def test_xorrisos_hybrid_iso_is_read_through_its_2048_byte_apple_partition_map(
     )
 
 
+def test_a_plain_iso9660_image_is_read_as_a_disc(scan: Scanner, tmp_path: Path) -> None:
+    """An ISO without HFS+ or a partition map (a burnt CD or DVD): recognised by its primary
+    volume descriptor at 32 KiB, its ISO 9660 files read as The Sleuth Kit reads them."""
+    tree = tmp_path / "tree"
+    for name, data in FILES.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_bytes(data)
+    iso = tmp_path / "disc.iso"
+    di.run("xorriso", "-outdev", iso, "-map", tree, "/", "-commit")
+    expected = di.tsk_files(iso, 0)
+    assert {f.path for f in expected} == {"A.TXT", "PHOTOS/B.JPG", "PHOTOS/DEEP/NOISE.BIN"}
+    result = scan(iso)
+    _assert_same_as_tsk(result, "disc.iso!/", expected)
+    _no_errors(result)
+    [volume] = _details(result)["volumes"]
+    assert volume["file_system"] == "iso9660"
+
+
 _MKAPFS = shutil.which("mkapfs") or (
     "/usr/sbin/mkapfs" if Path("/usr/sbin/mkapfs").exists() else None
 )
