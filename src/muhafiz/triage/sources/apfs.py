@@ -51,10 +51,24 @@ def walk_container(
     """Every file of every volume: regular files as Units (`apfs:<base>:<volume>:<identifier>`),
     symbolic links and special files as records; then, per volume, a dict for the details."""
     for index in range(int(container.number_of_volumes)):
-        volume = container.get_volume(index)
         label = f"{prefix}!apfs{index + 1}"
-        about: dict[str, Any] = {"volume": f"apfs{index + 1}", "name": volume.name or ""}
-        if volume.is_locked():
+        about: dict[str, Any] = {"volume": f"apfs{index + 1}", "name": ""}
+        try:
+            volume = container.get_volume(index)
+            about["name"] = volume.name or ""
+            locked = bool(volume.is_locked())
+            root = volume.get_root_directory()
+        except Exception as exc:  # libfsapfs raises OSError and others on damaged volumes
+            about["status"] = "error"
+            yield Issue(
+                source_id,
+                label,
+                IssueCode.FILE_SYSTEM_UNREADABLE,
+                f"APFS volume {index + 1} cannot be read ({str(exc).strip()})",
+            )
+            yield about
+            continue
+        if locked:
             about["status"] = "encrypted"
             yield Issue(
                 source_id,
@@ -66,12 +80,13 @@ def walk_container(
             yield about
             continue
         files = 0
-        stack: list[tuple[Any, str]] = [(volume.get_root_directory(), label)]
+        stack: list[tuple[Any, str]] = [(root, label)]
+        seen = {int(root.identifier)}  # a damaged volume's folders must not loop the walk
         while stack:
             directory, rel = stack.pop()
             try:
                 entries = sorted(directory.sub_file_entries, key=lambda e: e.name or "")
-            except OSError as exc:
+            except Exception as exc:  # libfsapfs raises OSError and others
                 yield Issue(
                     source_id, rel, IssueCode.UNREADABLE, f"directory not listed: {exc}".strip()
                 )
@@ -81,7 +96,9 @@ def walk_container(
                 shown, raw = display_name(f"{rel}/{entry.name}")
                 mode = int(entry.file_mode or 0) & _S_IFMT
                 if mode == _S_IFDIR:
-                    subdirs.append((entry, shown))
+                    if int(entry.identifier) not in seen:
+                        seen.add(int(entry.identifier))
+                        subdirs.append((entry, shown))
                     continue
                 files += 1
                 if mode == _S_IFREG:

@@ -592,14 +592,6 @@ class DiskImageSource(Source):
         about["file_system"] = "apfs"
         try:
             container = self._apfs(volume.start, volume.length)
-            items = list(
-                apfs.walk_container(
-                    container,
-                    source_id=self.source_id,
-                    prefix=prefix if volume.name else self.label,
-                    locator_base=f"{volume.start}:{volume.length}",
-                )
-            )
         except Exception as exc:  # libfsapfs raises OSError and others on damaged containers
             about["status"] = "error"
             yield Issue(
@@ -616,12 +608,19 @@ class DiskImageSource(Source):
             )
             return
         about["status"] = "scanned"
-        about["apfs_volumes"] = [item for item in items if isinstance(item, dict)]
-        about["files"] = sum(int(v.get("files", 0)) for v in about["apfs_volumes"])
+        about["apfs_volumes"] = inner = []
         about["deleted"] = 0
-        for item in items:
-            if not isinstance(item, dict):
+        for item in apfs.walk_container(
+            container,
+            source_id=self.source_id,
+            prefix=prefix if volume.name else self.label,
+            locator_base=f"{volume.start}:{volume.length}",
+        ):
+            if isinstance(item, dict):
+                inner.append(item)
+            else:
                 yield item
+        about["files"] = sum(int(v.get("files", 0)) for v in inner)
 
     def _open_apfs(self, unit: Unit, rest: str) -> OpenedUnit:
         start, length, index, identifier = (int(x) for x in rest.split(":"))

@@ -202,3 +202,17 @@ def test_an_apfs_container_is_opened_and_its_volume_recorded_bare_and_on_gpt(
     assert [v["name"] for v in volume["apfs_volumes"]] == ["TESTVOL"]
     write_report(result.path, "html", tmp_path / "r.html")
     assert "apfs (apfs1 &#x27;TESTVOL&#x27; scanned)" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
+def test_a_damaged_apfs_container_is_an_error_and_its_space_is_carved(
+    scan: Scanner, tmp_path: Path
+) -> None:
+    bad = di.apfs_container(tmp_path / "bad.img", 128 * di.MiB, "BROKEN")
+    di.write_at(bad, 36, b"\xff" * 1500)  # the superblock after its magic: checksum fails
+    result = scan(bad)
+    [(code, message)] = result.errors["bad.img!/"]
+    assert code == "file-system-unreadable" and "APFS container" in message
+    assert "bad.img!$Unalloc/0-134217728" in result.files
+    [volume] = _details(result)["volumes"]
+    assert (volume["file_system"], volume["status"]) == ("apfs", "error")
