@@ -9,6 +9,10 @@ either plain text (a reference, a code) or one of these, put into words in turn:
 - `{"at": ISO 8601 time}`: a moment, shown in local time.
 
 `in_words` does the reading; `phrase`, `names` and `moment` build the values.
+
+In a right-to-left language each value is wrapped in Unicode's first-strong isolate (FSI ... PDI):
+a date or a reference keeps its order inside an Urdu sentence. Without it the bidirectional
+algorithm reads "2024-09-27" after Urdu letters as three Arabic numbers and shows "27-09-2024".
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, override
+from django.utils.translation import get_language, get_language_bidi, gettext, override
+
+# Unicode's FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE.
+FSI, PDI = "\u2068", "\u2069"
 
 
 def phrase(message: str, **params: Any) -> dict[str, Any]:
@@ -47,6 +54,11 @@ def in_words(message: str, params: Mapping[str, Any] | None) -> str:
     if not params:
         return gettext(message) if message else ""
     values = {key: _value(value) for key, value in params.items()}
+    if get_language_bidi():
+        values = {
+            key: f"{FSI}{value}{PDI}" if isinstance(value, str) else value
+            for key, value in values.items()
+        }
     try:
         return gettext(message) % values
     except (KeyError, TypeError, ValueError):  # a translation that lost or misspelt a place

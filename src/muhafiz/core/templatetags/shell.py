@@ -11,10 +11,12 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
 from muhafiz.core.home import navigation_counts
 from muhafiz.core.permissions import Perm, granted_perms, is_verified_staff
+from muhafiz.core.words import FSI, PDI
 
 register = template.Library()
 
@@ -124,3 +126,13 @@ def field(bound: BoundField, **extra: Any) -> SafeString:
             "is_group": input_type in {"checkbox", "radio"} and multiple,
         },
     )
+
+
+@register.filter
+def isolated(value: Any) -> str:
+    """`value` between Unicode's first-strong isolates, for a date, a time or other English data
+    given to a translated sentence (`blocktranslate with`), where a `<bdi>` would be escaped.
+    Only a right-to-left page needs them."""
+    if value in (None, ""):
+        return ""
+    return f"{FSI}{value}{PDI}" if get_language_bidi() else str(value)

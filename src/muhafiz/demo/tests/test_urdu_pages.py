@@ -88,8 +88,13 @@ class _Text(HTMLParser):
             self.texts.append(" ".join(data.split()))
 
 
-# English data inside Urdu text: case references, dates and times, FIR-style numbers.
-MIXED = re.compile(r"[A-Z]{3}-\d{4}-\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
+# English data on a right-to-left page. The bidirectional algorithm orders the runs of a line
+# from the right: "2026-10-28 20:24" shows as "20:24 2026-10-28" wherever it stands, and inside
+# Urdu text a date's digits become Arabic numbers that hyphens do not join ("27-09-2024"), and
+# a case reference breaks at its first hyphen ("2026-0001-LHR"). Each must be isolated.
+DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}")
+MIXED = re.compile(r"[A-Z]{1,4}-\d{4}-\d{4}|[A-Z]-\d{7}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}")
+ISOLATED_RUN = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")
 ISOLATING_TAGS = frozenset({"bdi", "time", "code", "kbd", "samp", "input", "textarea", "option"})
 
 
@@ -105,7 +110,9 @@ class _Isolation(HTMLParser):
         if tag in {"br", "img", "input", "meta", "link", "hr"}:
             return
         values = dict(attrs)
-        isolates = tag in ISOLATING_TAGS or "dir" in values or tag in {"script", "style"}
+        # `dir="auto"` or `dir="rtl"` on a block of Urdu text isolates the block, not the English
+        # data inside it; only `dir="ltr"` sets that data's own direction.
+        isolates = tag in ISOLATING_TAGS or values.get("dir") == "ltr" or tag in {"script", "style"}
         self.stack.append(isolates or (bool(self.stack) and self.stack[-1]))
 
     def handle_endtag(self, tag: str) -> None:
@@ -113,11 +120,14 @@ class _Isolation(HTMLParser):
             self.stack.pop()
 
     def handle_data(self, data: str) -> None:
+        data = ISOLATED_RUN.sub("", data)  # text between Unicode's isolates keeps its order
         if (
             self.stack
             and not self.stack[-1]
-            and MIXED.search(data)
-            and re.search(r"[\u0600-\u06ff]", data)
+            and (
+                DATE_AND_TIME.search(data)
+                or (MIXED.search(data) and re.search(r"[\u0600-\u06ff]", data))
+            )
         ):
             self.loose.append(" ".join(data.split()))
 
@@ -300,6 +310,13 @@ def test_the_check_finds_an_english_string(demo: None) -> None:
 
 
 def test_the_check_finds_english_data_not_isolated_in_urdu_text() -> None:
-    assert not_isolated("<p>مقدمہ LHR-2026-0001 کھولا گیا</p>") == ["مقدمہ LHR-2026-0001 کھولا گیا"]
+    assert not_isolated("<p>آخری تاریخ 2026-12-09 تھی</p>") == ["آخری تاریخ 2026-12-09 تھی"]
+    assert not_isolated("<p>مثلاً LHR-2026-0001۔</p>") == ["مثلاً LHR-2026-0001۔"]
+    assert not_isolated("<td>2026-10-28 20:24</td>") == ["2026-10-28 20:24"]
+    # The page's own direction isolates nothing inside it.
+    assert not_isolated('<html dir="rtl"><p>وقت 23:59 تھا</p></html>') == ["وقت 23:59 تھا"]
     assert not_isolated("<p>مقدمہ <bdi>LHR-2026-0001</bdi> کھولا گیا</p>") == []
     assert not_isolated('<p>آخری تاریخ <time datetime="x">2026-12-09 23:59</time></p>') == []
+    # An Urdu block marked dir="auto" does not isolate the date inside it; Unicode's isolates do.
+    assert not_isolated('<p dir="auto">آخری تاریخ 2024-09-27 23:59 تھی</p>')
+    assert not_isolated("<p>آخری تاریخ \u20682024-09-27 23:59\u2069 تھی</p>") == []

@@ -57,7 +57,7 @@ def test_an_alert_raised_in_english_reads_in_the_readers_language(rp: RegisterPe
     client = signed_in(rp.register_officer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
     html = client.get("/register/").content.decode()
-    assert "REG-000042 نے تعمیل نہیں کی اور اسے مفرور قرار دیا گیا ہے۔" in html
+    assert "\u2068REG-000042\u2069 نے تعمیل نہیں کی اور اسے مفرور قرار دیا گیا ہے۔" in html  # isolated
     assert "has not complied" not in html
     english = signed_in(rp.register_officer).get("/register/").content.decode()
     assert "REG-000042 has not complied and is flagged as an absconder." in english
