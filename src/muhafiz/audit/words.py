@@ -418,9 +418,29 @@ def _moment(text: str) -> str | None:
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
-def detail_label(key: str) -> str:
+def detail_label(key: str, model: type[Model] | None = None) -> str:
+    """`key` by its label; a key with none that names a field of the event's model (the fields
+    inside "changed" of a catalogue or case edit) by that field's name in the reader's
+    language."""
     label = DETAIL_LABELS.get(key)
-    return str(label) if label is not None else key.replace("_", " ")
+    if label is not None:
+        return str(label)
+    if model is not None:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            field = None
+        name = getattr(field, "verbose_name", None)
+        if name:
+            return str(name)
+    return key.replace("_", " ")
+
+
+def _model_of(object_type: str) -> type[Model] | None:
+    try:
+        return apps.get_model(object_type) if object_type else None
+    except (LookupError, ValueError):
+        return None
 
 
 def object_type_label(object_type: str) -> str:
@@ -468,7 +488,7 @@ def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
             object_type=object_type_label(event.object_type) if event.object_type else "",
             object_type_lang=_lang_of(event.object_type),
             details=[
-                Detail(detail_label(key), _value(key, value, names))
+                Detail(detail_label(key), _value(key, value, names, _model_of(event.object_type)))
                 for key, value in (event.details or {}).items()
             ],
         )
@@ -510,17 +530,20 @@ def _label(obj: Model) -> str:
     return str(label()) if callable(label) else str(obj)
 
 
-def _value(key: str, value: Any, names: dict[tuple[str, int], str]) -> str:
+def _value(
+    key: str, value: Any, names: dict[tuple[str, int], str], model: type[Model] | None = None
+) -> str:
     target = ID_DETAILS.get(key)
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if value is None or value in ("", []):
         return "—"
     if isinstance(value, list):
-        return ", ".join(_value(key, one, names) for one in value)
+        return ", ".join(_value(key, one, names, model) for one in value)
     if isinstance(value, dict):
         return "; ".join(
-            f"{detail_label(str(k))}: {_value(str(k), v, names)}" for k, v in value.items()
+            f"{detail_label(str(k), model)}: {_value(str(k), v, names, model)}"
+            for k, v in value.items()
         )
     if target is not None and isinstance(value, int):
         return names.get((target, value), f"#{value}")

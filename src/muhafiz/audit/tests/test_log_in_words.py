@@ -109,3 +109,28 @@ def test_only_auditors_download_the_log(people: People, who: str) -> None:
     response = signed_in(getattr(people, who)).get(reverse("audit:export"))
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="audit.export").exists()
+
+
+def test_the_fields_inside_a_change_read_by_their_field_names(people: People) -> None:
+    """A catalogue edit's details hold {"changed": {"name_ur": [before, after]}}: the field reads
+    by its model's name for it in the reader's language, not as its code."""
+    from django.utils.translation import override
+
+    from muhafiz.audit.words import in_words
+
+    with transaction.atomic():
+        record(
+            people.administrator,
+            "catalogue.police_station.update",
+            ObjectRef("catalogue.policestation", "7", "LHR/Model Town"),
+            changed={"name_ur": ["", "ماڈل ٹاؤن"], "made_up_field": [1, 2]},
+        )
+    event = AuditEvent.objects.get(action="catalogue.police_station.update")
+    with override("en"):
+        english = in_words([event])[0].details[0].value
+    with override("ur"):
+        urdu = in_words([event])[0].details[0].value
+    assert "name (Urdu): —, ماڈل ٹاؤن" in english
+    assert "نام (اردو): —, ماڈل ٹاؤن" in urdu
+    assert "name_ur" not in english + urdu
+    assert "made up field: 1, 2" in english  # no such field: the key, readable
