@@ -5,6 +5,7 @@ name; the auditor's page and its CSV export read events through `in_words`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -390,6 +391,8 @@ def action_label(action: str) -> str:
 # the code names it): shown by the choice's label in the reader's language.
 CHOICE_DETAILS: dict[str, tuple[str, ...]] = {
     "kind": ("evidence.evidenceitem.kind", "hashbank.bank.kind", "evidence.caselink.kind"),
+    "stage": ("proceedings.stageevent.code",),
+    "outcome": ("proceedings.stageevent.outcome",),
 }
 # Details that hold a moment as ISO 8601 text (a corrected time): shown in Pakistan time.
 TIME_DETAILS = frozenset({"at", "seized_at"})
@@ -550,6 +553,24 @@ def _value(
     if isinstance(value, str):
         if key in CHOICE_DETAILS:
             return _choice_label(key, value) or value
-        if key in TIME_DETAILS:
+        if key in TIME_DETAILS or _ISO_MOMENT.match(value):
             return _moment(value) or value
+        if model is not None:
+            return _field_choice(model, key, value) or value
     return str(value)
+
+
+# A moment written as ISO 8601 with its offset ("2026-10-28T16:24:08.85+05:00").
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _field_choice(model: type[Model], key: str, code: str) -> str | None:
+    """The label of `code` when `key` is a field of the event's model with choices."""
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    for value, label in getattr(field, "flatchoices", ()):
+        if value == code:
+            return str(label)
+    return None

@@ -134,3 +134,28 @@ def test_the_fields_inside_a_change_read_by_their_field_names(people: People) ->
     assert "نام (اردو): —, ماڈل ٹاؤن" in urdu
     assert "name_ur" not in english + urdu
     assert "made up field: 1, 2" in english  # no such field: the key, readable
+
+
+def test_stage_codes_outcomes_and_moments_read_in_words(people: People) -> None:
+    from django.utils.translation import override
+
+    from muhafiz.audit.words import in_words
+
+    with transaction.atomic():
+        record(
+            people.prosecutor,
+            "proceedings.stage.record",
+            ObjectRef("cases.case", "9", "LHR-2026-0009"),
+            stage="judgment_delivered",
+            outcome="conviction",
+            occurred_at="2026-10-28T11:24:08.851147+00:00",
+        )
+    event = AuditEvent.objects.get(action="proceedings.stage.record")
+    with override("en"):
+        english = {d.label: d.value for d in in_words([event])[0].details}
+    with override("ur"):
+        urdu = " ".join(d.value for d in in_words([event])[0].details)
+    assert english["stage"] == "Judgment delivered"
+    assert english["outcome"] == "Conviction"
+    assert english["when"] == "2026-10-28 16:24"  # Pakistan time, not the stored ISO text
+    assert "judgment_delivered" not in urdu and "conviction" not in urdu
