@@ -14,15 +14,26 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from muhafiz.cases.models import Accused
+from muhafiz.cases.models import CNIC_MAX_LENGTH, Accused, Case
 from muhafiz.cases.selectors import load_case
 from muhafiz.catalogue.models import District
 from muhafiz.core.api import api_requires, api_signed_in
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.register import actions, selectors
-from muhafiz.register.models import CheckRequest, Registrant
+from muhafiz.register.models import (
+    Address,
+    CheckRequest,
+    Notification,
+    Registrant,
+    Verification,
+    VettingRequest,
+)
 
 router = Router(tags=["register"])
+
+_ADDRESS = max_length(Address, "address")
+_DISTRICT = max_length(District, "code")
 
 
 def _who(request: HttpRequest) -> Any:
@@ -33,9 +44,17 @@ def _who(request: HttpRequest) -> Any:
 
 
 class CheckIn(Schema):
-    case: str = Field(..., max_length=30, description="Case reference, e.g. LHR-2026-0001")
-    accused: str = Field(..., max_length=10, description="The accused's label on the case (A1)")
-    reason: str = Field(..., min_length=1, max_length=2000)
+    case: str = Field(
+        ...,
+        max_length=max_length(Case, "reference"),
+        description="Case reference, e.g. LHR-2026-0001",
+    )
+    accused: str = Field(
+        ...,
+        max_length=max_length(Accused, "label"),
+        description="The accused's label on the case (A1)",
+    )
+    reason: str = Field(..., min_length=1, max_length=max_length(CheckRequest, "reason"))
 
 
 class CheckOut(Schema):
@@ -51,7 +70,7 @@ class CheckOut(Schema):
 
 class DecisionIn(Schema):
     approve: bool
-    reason: str = Field(..., min_length=1, max_length=2000)
+    reason: str = Field(..., min_length=1, max_length=max_length(CheckRequest, "decision_reason"))
 
 
 class ConvictionSummary(Schema):
@@ -78,9 +97,11 @@ class ResultOut(Schema):
 class VettingIn(Schema):
     """The asking organisation is the caller's (approved by the register office)."""
 
-    position: str = Field(..., min_length=1, max_length=200)
-    applicant_cnic: str = Field(..., max_length=40)
-    consent_reference: str = Field(..., min_length=1, max_length=100)
+    position: str = Field(..., min_length=1, max_length=max_length(VettingRequest, "position"))
+    applicant_cnic: str = Field(..., max_length=CNIC_MAX_LENGTH)
+    consent_reference: str = Field(
+        ..., min_length=1, max_length=max_length(VettingRequest, "consent_reference")
+    )
     consent_given_on: dt.date
 
 
@@ -115,19 +136,19 @@ class RegistrantOut(Schema):
 
 class VerificationIn(Schema):
     visited_at: dt.datetime
-    outcome: str = Field(..., max_length=12)
-    district: str = Field(..., max_length=8)
-    new_address: str = Field("", max_length=1000)
-    photo_reference: str = Field("", max_length=100)
+    outcome: str = Field(..., max_length=max_length(Verification, "outcome"))
+    district: str = Field(..., max_length=_DISTRICT)
+    new_address: str = Field("", max_length=_ADDRESS)
+    photo_reference: str = Field("", max_length=max_length(Verification, "photo_reference"))
 
 
 class NotificationIn(Schema):
-    kind: str = Field(..., max_length=20)
+    kind: str = Field(..., max_length=max_length(Notification, "kind"))
     changed_on: dt.date
-    how: str = Field("police_station", max_length=20)
-    details: str = Field("", max_length=2000)
-    new_address: str = Field("", max_length=1000)
-    district: str | None = Field(None, max_length=8)
+    how: str = Field("police_station", max_length=max_length(Notification, "how"))
+    details: str = Field("", max_length=max_length(Notification, "details"))
+    new_address: str = Field("", max_length=_ADDRESS)
+    district: str | None = Field(None, max_length=_DISTRICT)
 
 
 class CreatedOut(Schema):

@@ -9,20 +9,34 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from muhafiz.accounts.models import ApiClient, User
+from muhafiz.cases.models import Accused, Case
 from muhafiz.catalogue.models import District
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.identifiers import CnicField
+from muhafiz.core.limits import max_length
 from muhafiz.register.actions.rules import NOTICE_FIELDS, NOTICE_UNITS, PERIOD_FIELDS
 from muhafiz.register.models import (
+    APPLICANT_PURPOSE_MAX_LENGTH,
+    OFFENCE_CODES_MAX_LENGTH,
+    Address,
+    CheckRequest,
     DueProcessKind,
+    DueProcessRequest,
     HowReceived,
+    Incident,
     IncidentKind,
     NoticeKind,
     NoticeRule,
+    Notification,
+    Organisation,
     OrganisationKind,
     OrganisationStatus,
     PeriodRule,
+    Registrant,
+    Verification,
     VerificationOutcome,
+    VettingRequest,
 )
 
 __all__ = ["apply_errors"]
@@ -32,6 +46,9 @@ DATETIME = {
     "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
 }
 DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+_ADDRESS = max_length(Address, "address")
+# A member is named by a staff username or an API client's name: the longer of the two.
+MEMBER_NAME_MAX_LENGTH = max(max_length(User, "username"), max_length(ApiClient, "name"))
 
 
 class DistrictChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -53,7 +70,7 @@ class ConfirmForm(forms.Form):
 class ReleaseForm(forms.Form):
     released_at = forms.DateTimeField(label=_("Released from custody"), **DATETIME)  # type: ignore[arg-type]
     address = forms.CharField(
-        label=_("Address on release"), required=False, max_length=1000, widget=forms.Textarea
+        label=_("Address on release"), required=False, max_length=_ADDRESS, widget=forms.Textarea
     )
     district = DistrictChoice(label=_("District of the address"), required=False)
 
@@ -63,10 +80,12 @@ class VerificationForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=VerificationOutcome.choices)
     district = DistrictChoice(label=_("District"))
     new_address = forms.CharField(
-        label=_("New address (if moved)"), required=False, max_length=1000
+        label=_("New address (if moved)"), required=False, max_length=_ADDRESS
     )
     photo_reference = forms.CharField(
-        label=_("Photo reference (kept outside Muhafiz)"), required=False, max_length=100
+        label=_("Photo reference (kept outside Muhafiz)"),
+        required=False,
+        max_length=max_length(Verification, "photo_reference"),
     )
 
 
@@ -77,8 +96,10 @@ class NotificationForm(forms.Form):
     )
     changed_on = forms.DateField(label=_("Date of the change (or of departure)"), **DATE)  # type: ignore[arg-type]
     how = forms.ChoiceField(label=_("How it was received"), choices=HowReceived.choices)
-    details = forms.CharField(label=_("Details"), required=False, max_length=2000)
-    new_address = forms.CharField(label=_("New address"), required=False, max_length=1000)
+    details = forms.CharField(
+        label=_("Details"), required=False, max_length=max_length(Notification, "details")
+    )
+    new_address = forms.CharField(label=_("New address"), required=False, max_length=_ADDRESS)
     district = DistrictChoice(label=_("District of the new address"), required=False)
 
 
@@ -99,7 +120,11 @@ class DueProcessForm(forms.Form):
         label=_("Submitted through"),
         choices=[("register_officer", _("A register officer")), ("counsel", _("Counsel"))],
     )
-    grounds = forms.CharField(label=_("Grounds"), max_length=2000, widget=forms.Textarea)
+    grounds = forms.CharField(
+        label=_("Grounds"),
+        max_length=max_length(DueProcessRequest, "grounds"),
+        widget=forms.Textarea,
+    )
 
 
 class DueProcessDecisionForm(forms.Form):
@@ -108,8 +133,14 @@ class DueProcessDecisionForm(forms.Form):
         choices=[("yes", _("Upheld")), ("no", _("Refused"))],
         coerce=lambda v: v == "yes",
     )
-    reasons = forms.CharField(label=_("Reasons"), max_length=2000, widget=forms.Textarea)
-    corrected_name = forms.CharField(label=_("Corrected name"), required=False, max_length=200)
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        max_length=max_length(DueProcessRequest, "decision_reasons"),
+        widget=forms.Textarea,
+    )
+    corrected_name = forms.CharField(
+        label=_("Corrected name"), required=False, max_length=max_length(Registrant, "name")
+    )
     new_rule = forms.ModelChoiceField(
         label=_("Rule that applies instead"),
         # The versions in force: one per code.
@@ -120,10 +151,14 @@ class DueProcessDecisionForm(forms.Form):
 
 
 class CheckRequestForm(forms.Form):
-    case = forms.CharField(label=_("Case reference"), max_length=30)
-    accused = forms.CharField(label=_("Accused (label on the case, e.g. A1)"), max_length=10)
+    case = forms.CharField(label=_("Case reference"), max_length=max_length(Case, "reference"))
+    accused = forms.CharField(
+        label=_("Accused (label on the case, e.g. A1)"), max_length=max_length(Accused, "label")
+    )
     reason = forms.CharField(
-        label=_("Why the check is needed"), max_length=2000, widget=forms.Textarea
+        label=_("Why the check is needed"),
+        max_length=max_length(CheckRequest, "reason"),
+        widget=forms.Textarea,
     )
 
 
@@ -131,29 +166,44 @@ class CheckDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=[("approve", _("Approve")), ("refuse", _("Refuse"))]
     )
-    reason = forms.CharField(label=_("Reason"), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=max_length(CheckRequest, "decision_reason")
+    )
 
 
 class VettingForm(forms.Form):
-    position = forms.CharField(label=_("Position applied for"), max_length=200)
+    position = forms.CharField(
+        label=_("Position applied for"), max_length=max_length(VettingRequest, "position")
+    )
     applicant_cnic = CnicField(label=_("Applicant's CNIC"))
     consent_reference = forms.CharField(
-        label=_("Reference of the applicant's signed consent"), max_length=100
+        label=_("Reference of the applicant's signed consent"),
+        max_length=max_length(VettingRequest, "consent_reference"),
     )
     consent_given_on = forms.DateField(label=_("Consent given on"), **DATE)  # type: ignore[arg-type]
 
 
 class ApplicantAnswersForm(forms.Form):
     applicant_cnic = CnicField(label=_("Applicant's CNIC"))
-    purpose = forms.CharField(label=_("Why (the applicant's request)"), max_length=500)
+    purpose = forms.CharField(
+        label=_("Why (the applicant's request)"), max_length=APPLICANT_PURPOSE_MAX_LENGTH
+    )
 
 
 class IncidentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=IncidentKind.choices)
     occurred_on = forms.DateField(label=_("When"), **DATE)  # type: ignore[arg-type]
-    registrant = forms.CharField(label=_("Registrant code (if any)"), required=False, max_length=20)
+    registrant = forms.CharField(
+        label=_("Registrant code (if any)"),
+        required=False,
+        max_length=max_length(Registrant, "code"),
+    )
     district = DistrictChoice(label=_("District"), required=False)
-    description = forms.CharField(label=_("What happened"), max_length=2000, widget=forms.Textarea)
+    description = forms.CharField(
+        label=_("What happened"),
+        max_length=max_length(Incident, "description"),
+        widget=forms.Textarea,
+    )
 
 
 class ChangeDetectedForm(forms.Form):
@@ -173,13 +223,17 @@ MONTHS = {"required": False, "min_value": 0, "max_value": 1200}
 class PeriodRuleForm(forms.Form):
     """A new version of a period rule; every field starts as the version in force."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
-    name_ur = forms.CharField(label=_("Name (Urdu)"), max_length=200, required=False)
-    tier = forms.CharField(label=_("Tier"), max_length=20, required=False)
+    name = forms.CharField(label=_("Name"), max_length=max_length(PeriodRule, "name"))
+    name_ur = forms.CharField(
+        label=_("Name (Urdu)"), max_length=max_length(PeriodRule, "name_ur"), required=False
+    )
+    tier = forms.CharField(
+        label=_("Tier"), max_length=max_length(PeriodRule, "tier"), required=False
+    )
     rank = forms.IntegerField(label=_("Severity rank"), min_value=0, max_value=1000)
     offence_codes = forms.CharField(
         label=_("Offences (catalogue codes, comma-separated; empty: any listed offence)"),
-        max_length=500,
+        max_length=OFFENCE_CODES_MAX_LENGTH,
         required=False,
     )
     min_sentence_months = forms.IntegerField(label=_("Sentence from (months)"), **MONTHS)  # type: ignore[arg-type]
@@ -204,12 +258,14 @@ class PeriodRuleForm(forms.Form):
     review_decision_days = forms.IntegerField(
         label=_("Review decided within (days)"), required=False, min_value=1, max_value=365
     )
-    source = forms.CharField(label=_("Source"), max_length=300)
+    source = forms.CharField(label=_("Source"), max_length=max_length(PeriodRule, "source"))
     verified = forms.BooleanField(label=_("Verified against the law"), required=False)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea)
     active = forms.BooleanField(label=_("In use"), required=False)
     in_force_from = forms.DateField(label=_("In force from"), **DATE)  # type: ignore[arg-type]
-    reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason for the change"), max_length=max_length(PeriodRule, "change_reason")
+    )
 
     changed_fields = PERIOD_FIELDS
 
@@ -241,10 +297,12 @@ class NoticeRuleForm(forms.Form):
         ],
     )
     in_advance = forms.BooleanField(label=_("Due ahead of the event"), required=False)
-    source = forms.CharField(label=_("Source"), max_length=300)
+    source = forms.CharField(label=_("Source"), max_length=max_length(NoticeRule, "source"))
     verified = forms.BooleanField(label=_("Verified against the law"), required=False)
     in_force_from = forms.DateField(label=_("In force from"), **DATE)  # type: ignore[arg-type]
-    reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason for the change"), max_length=max_length(NoticeRule, "change_reason")
+    )
 
     changed_fields = NOTICE_FIELDS
 
@@ -254,9 +312,13 @@ class NoticeRuleForm(forms.Form):
 
 
 class OrganisationApplicationForm(forms.Form):
-    name = forms.CharField(label=_("Name of the organisation"), max_length=200)
+    name = forms.CharField(
+        label=_("Name of the organisation"), max_length=max_length(Organisation, "name")
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
-    registration_number = forms.CharField(label=_("Registration number"), max_length=60)
+    registration_number = forms.CharField(
+        label=_("Registration number"), max_length=max_length(Organisation, "registration_number")
+    )
     district = DistrictChoice(label=_("District"))
 
 
@@ -269,11 +331,15 @@ class OrganisationDecisionForm(forms.Form):
             (OrganisationStatus.SUSPENDED, _("Suspend")),
         ],
     )
-    reason = forms.CharField(label=_("Reason"), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=max_length(Organisation, "decision_reason")
+    )
 
 
 class OrganisationMemberForm(forms.Form):
     member_kind = forms.ChoiceField(
         label=_("Member"), choices=[("user", _("Staff member")), ("client", _("API client"))]
     )
-    name = forms.CharField(label=_("Username or API client name"), max_length=150)
+    name = forms.CharField(
+        label=_("Username or API client name"), max_length=MEMBER_NAME_MAX_LENGTH
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +25,11 @@ from muhafiz.core.words import in_words
 from muhafiz.proceedings.models import CLOCK_STATES
 
 REASON_LENGTH = 2000
+# What the register office writes down when an applicant asks which vetting answers were given
+# about them (audited with the read, kept nowhere else).
+APPLICANT_PURPOSE_MAX_LENGTH = 500
+# The offence codes a period rule applies to, typed comma-separated on its page.
+OFFENCE_CODES_MAX_LENGTH = 500
 # The shipped rules are in force from before any conviction the register holds.
 RULES_SINCE = datetime.date(2000, 1, 1)
 
@@ -198,6 +204,8 @@ class Registrant(models.Model):
     """One person on the register, however many convictions they have (deduplicated by CNIC)."""
 
     IDENTITY_FIELDS = ("name", "aliases", "cnic")
+    # Encrypted: no column limit; a name corrected on a due-process decision.
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 200}
 
     code = models.CharField(_("registrant code"), max_length=20, unique=True)
     name = EncryptedTextField(_("name"), blank=True)
@@ -377,6 +385,8 @@ class HandledJudgment(models.Model):
 class Address(models.Model):
     """Where a registrant lives or lived; verified (by whom, when) or only reported."""
 
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"address": 1000}  # encrypted: no column limit
+
     registrant = models.ForeignKey(
         Registrant, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("registrant")
     )
@@ -418,6 +428,8 @@ class HowReceived(models.TextChoices):
 
 class Notification(models.Model):
     """A change the registrant reported (or a journey announced), with its deadline."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"details": 2000}  # encrypted: no column limit
 
     registrant = models.ForeignKey(
         Registrant,
@@ -773,6 +785,12 @@ class DueProcessState(models.TextChoices):
 
 
 class DueProcessRequest(models.Model):
+    # Encrypted: no column limit.
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "grounds": REASON_LENGTH,
+        "decision_reasons": REASON_LENGTH,
+    }
+
     registrant = models.ForeignKey(
         Registrant,
         on_delete=models.CASCADE,
@@ -818,6 +836,8 @@ class IncidentKind(models.TextChoices):
 class Incident(models.Model):
     """A report that a registrant was harassed, or that register data left the rules. Kept
     when the entry is removed, without the person's details (the registrant code only)."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"description": 2000}  # encrypted: no column limit
 
     kind = models.CharField(_("kind"), max_length=20, choices=IncidentKind.choices)
     registrant_code = models.CharField(_("registrant code"), max_length=20, blank=True)

@@ -10,16 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.catalogue.models import District
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import ROLE_GRANTS, Perm, granted_perms, user_pk
 from muhafiz.proceedings.clocks import Deadline, deadline_for
 from muhafiz.proceedings.models import Holiday
 from muhafiz.register.models import (
-    REASON_LENGTH,
     NoticeRule,
     Obligation,
     PeriodRule,
@@ -111,12 +111,24 @@ def open_obligation(
     )
 
 
-def reason_text(reason: str, field: str = "reason") -> str:
+def reason_text(
+    reason: str, model: type[Model], field: str = "reason", *, model_field: str | None = None
+) -> str:
+    """A reason given (or refused, naming `field`), within the limit of the `model` field that
+    keeps it (`model_field`, when its name differs from the one the caller's users know)."""
     text = (reason or "").strip()
     if not text:
         raise ValidationError({field: _("Give a reason.")})
-    if len(text) > REASON_LENGTH:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": REASON_LENGTH}})
+    check_lengths(model, {field: text}, fields={field: model_field or field})
+    return text
+
+
+def checked_text(value: str, model: type[Model], field: str, *, required: bool = True) -> str:
+    """A text field stripped, required (unless not) and within its `model` field's limit."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError({field: _("This field is required.")})
+    check_lengths(model, {field: text})
     return text
 
 

@@ -73,7 +73,7 @@ def request_check(
         raise PermissionDenied("register.request: not on the case team")
     if accused.case_id != case.pk:
         raise ValidationError({"accused": _("Only an accused of this case can be checked.")})
-    reason = reason_text(reason)
+    reason = reason_text(reason, CheckRequest)
     refuse_victim_identity(case, reason=reason)
     if not StageEvent.objects.filter(case=case, code=StageCode.FIR_REGISTERED).exists():
         raise ValidationError(
@@ -131,7 +131,7 @@ def decide_check(
     check_perm(actor, Perm.REGISTER_APPROVE, check, purpose=reason or "-")
     if same_principal(actor, check.requested_by):
         raise PermissionDenied("register.approve: not one's own request")
-    reason = reason_text(reason)
+    reason = reason_text(reason, CheckRequest, model_field="decision_reason")
     refuse_victim_identity(check.case, reason=reason)
     now = now or timezone.now()
     with transaction.atomic():

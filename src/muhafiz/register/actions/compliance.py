@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from muhafiz.accounts.models import User
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import District, PoliceStation
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, check_perm, check_system
 from muhafiz.proceedings.clocks import ClockState, clock_state
 from muhafiz.register.actions.entries import _schedule_verification
@@ -54,7 +55,6 @@ from muhafiz.register.support import (
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # How far ahead a planned journey may be recorded.
 TRAVEL_HORIZON = timedelta(days=366)
-DETAILS_LENGTH = 2000
 
 
 def _check_live(registrant: Registrant) -> None:
@@ -130,8 +130,8 @@ def record_verification(
         raise ValidationError({"new_address": _("Give the new address.")})
     if police_station is not None and police_station.district_id != district.pk:
         raise ValidationError({"police_station": _("The police station is not in the district.")})
-    if len(photo_reference) > 100:
-        raise ValidationError({"photo_reference": _("Keep it under 100 characters.")})
+    check_lengths(Verification, {"photo_reference": photo_reference})
+    check_lengths(Address, {"new_address": new_address}, fields={"new_address": "address"})
     with transaction.atomic():
         visit = Verification.objects.create(
             registrant=registrant,
@@ -214,8 +214,8 @@ def record_notification(
         raise ValidationError({"kind": _("Choose what changed.")})
     if how not in HowReceived.values:
         raise ValidationError({"how": _("Say how the notification was received.")})
-    if len(details) > DETAILS_LENGTH:
-        raise ValidationError({"details": _("Keep it under %(n)d characters.") % {"n": 2000}})
+    check_lengths(Notification, {"details": details})
+    check_lengths(Address, {"new_address": new_address}, fields={"new_address": "address"})
     if kind == NoticeKind.ADDRESS and (not new_address.strip() or district is None):
         raise ValidationError({"new_address": _("Give the new address and its district.")})
     due_at = _notification_due(kind, changed_on, now=now)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import District
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, check_perm, user_pk
 from muhafiz.register.actions.entries import (
     RemovalReason,
@@ -64,7 +65,7 @@ def submit_due_process(
         raise ValidationError({"kind": _("Choose a correction or an appeal.")})
     if submitted_through not in THROUGH:
         raise ValidationError({"submitted_through": _("Through a register officer or counsel.")})
-    grounds = reason_text(grounds, "grounds")
+    grounds = reason_text(grounds, DueProcessRequest, "grounds")
     due_at = _review_due(registrant, kind, now) if kind in REVIEW_KINDS else None
     with transaction.atomic():
         item = DueProcessRequest.objects.create(
@@ -142,7 +143,8 @@ def decide_due_process(
     check_perm(actor, Perm.REGISTER_MANAGE)
     if item.state == DueProcessState.DECIDED:
         raise ValidationError(_("This request is already decided."))
-    reasons = reason_text(reasons, "reasons")
+    reasons = reason_text(reasons, DueProcessRequest, "reasons", model_field="decision_reasons")
+    check_lengths(Registrant, {"corrected_name": corrected_name}, fields={"corrected_name": "name"})
     if upheld and item.kind == DueProcessKind.APPEAL_TIER and new_rule is None:
         raise ValidationError({"new_rule": _("Choose the rule that applies instead.")})
     registrant = item.registrant
@@ -227,7 +229,7 @@ def record_incident(
         raise ValidationError({"kind": _("Choose the kind of incident.")})
     if occurred_on > timezone.localdate():
         raise ValidationError({"occurred_on": _("This date is in the future.")})
-    description = reason_text(description, "description")
+    description = reason_text(description, Incident, "description")
     with transaction.atomic():
         incident = Incident.objects.create(
             kind=kind,

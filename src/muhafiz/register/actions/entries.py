@@ -19,6 +19,7 @@ from muhafiz.audit.actions import record
 from muhafiz.cases.models import Accused, IdentifierKind
 from muhafiz.catalogue.models import District
 from muhafiz.core.fields import blind_index_q
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, check_perm, check_system
 from muhafiz.proceedings.clocks import add_months, deadline_for
 from muhafiz.proceedings.models import Outcome, StageCode, StageEvent
@@ -400,6 +401,7 @@ def record_release(
         raise ValidationError({"released_at": _("The release cannot come before the conviction.")})
     if address.strip() and district is None:
         raise ValidationError({"district": _("Say in which district the address is.")})
+    check_lengths(Address, {"address": address})
     with transaction.atomic():
         registrant.released_at = released_at
         fields = ["released_at"]

@@ -25,7 +25,7 @@ from muhafiz.register.models import (
     OrganisationStatus,
 )
 from muhafiz.register.selectors import organisation_of
-from muhafiz.register.support import alert_covering, reason_text, user_or_none
+from muhafiz.register.support import alert_covering, checked_text, reason_text, user_or_none
 
 __all__ = [
     "add_organisation_member",
@@ -33,15 +33,6 @@ __all__ = [
     "decide_organisation",
     "organisation_of",
 ]
-
-
-def _text(value: str, field: str, limit: int) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationError({field: _("This field is required.")})
-    if len(text) > limit:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
-    return text
 
 
 def apply_for_organisation(
@@ -60,8 +51,8 @@ def apply_for_organisation(
         raise PermissionDenied("staff only")
     if organisation_of(actor) is not None:
         raise ValidationError(_("You already belong to a registered organisation."))
-    name = _text(name, "name", 200)
-    number = _text(registration_number, "registration_number", 60)
+    name = checked_text(name, Organisation, "name")
+    number = checked_text(registration_number, Organisation, "registration_number")
     if kind not in OrganisationKind.values:
         raise ValidationError({"kind": _("Choose the kind of organisation.")})
     if Organisation.objects.filter(kind=kind, registration_number=number).exists():
@@ -116,7 +107,7 @@ def decide_organisation(
     }
     if status not in allowed:
         raise ValidationError({"status": _("Approve, refuse or suspend.")})
-    reason = reason_text(reason)
+    reason = reason_text(reason, Organisation, model_field="decision_reason")
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if organisation.status == status:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import Offence
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.register.models import NoticeRule, PeriodRule
 from muhafiz.register.support import reason_text, user_or_none
@@ -106,11 +107,11 @@ def _clean_period(changes: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         clean["offence_codes"] = codes
-    for field, limit in (("name", 200), ("name_ur", 200), ("tier", 20), ("source", 300)):
-        if field in clean:
-            clean[field] = str(clean[field] or "").strip()
-            if len(clean[field]) > limit:
-                raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
+    texts: dict[str, str] = {
+        f: str(clean[f] or "").strip() for f in ("name", "name_ur", "tier", "source") if f in clean
+    }
+    check_lengths(PeriodRule, texts)
+    clean.update(texts)
     if "name" in clean and not clean["name"]:
         raise ValidationError({"name": _("This field is required.")})
     return clean
@@ -177,7 +178,7 @@ def change_period_rule(
     """A new version of period rule `rule` (the version in force), in force from
     `in_force_from`; the old version stays with the convictions entered under it."""
     check_perm(actor, Perm.REGISTER_MANAGE, rule)
-    reason = reason_text(reason)
+    reason = reason_text(reason, PeriodRule, model_field="change_reason")
     if rule.in_force_until is not None:
         raise ValidationError(_("Change the version in force, not an earlier one."))
     _check_start(rule, in_force_from, timezone.localdate())
@@ -218,7 +219,7 @@ def change_notice_rule(
     """A new version of a notice deadline (within what time, or how long ahead, a registrant
     must report), in force from `in_force_from`."""
     check_perm(actor, Perm.REGISTER_MANAGE, rule)
-    reason = reason_text(reason)
+    reason = reason_text(reason, NoticeRule, model_field="change_reason")
     if rule.in_force_until is not None:
         raise ValidationError(_("Change the version in force, not an earlier one."))
     _check_start(rule, in_force_from, timezone.localdate())

@@ -20,6 +20,7 @@ from muhafiz.core.identifiers import IdentifierError, format_cnic
 from muhafiz.core.permissions import Perm, check_perm, principal_kind
 from muhafiz.register.actions.organisations import organisation_of
 from muhafiz.register.models import (
+    APPLICANT_PURPOSE_MAX_LENGTH,
     CNIC_PURPOSE,
     OrganisationStatus,
     Registrant,
@@ -28,6 +29,7 @@ from muhafiz.register.models import (
     VettingRequest,
     cnic_digits,
 )
+from muhafiz.register.support import checked_text
 
 # A consent older than this is stale: the employer asks the applicant again.
 CONSENT_VALID_DAYS = 90
@@ -41,12 +43,13 @@ def _cnic(raw: str) -> str:
         raise ValidationError({"applicant_cnic": str(exc)}) from None
 
 
-def _text(value: str, field: str, limit: int) -> str:
+def _purpose(value: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise ValidationError({field: _("This field is required.")})
-    if len(text) > limit:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
+        raise ValidationError({"purpose": _("This field is required.")})
+    if len(text) > APPLICANT_PURPOSE_MAX_LENGTH:
+        limit = APPLICANT_PURPOSE_MAX_LENGTH
+        raise ValidationError({"purpose": _("Keep it under %(n)d characters.") % {"n": limit}})
     return text
 
 
@@ -68,8 +71,8 @@ def vet_applicant(
     organisation = organisation_of(actor)
     if organisation is None or organisation.status != OrganisationStatus.APPROVED:
         raise PermissionDenied("register.vet: no organisation approved for vetting")
-    position = _text(position, "position", 200)
-    consent_reference = _text(consent_reference, "consent_reference", 100)
+    position = checked_text(position, VettingRequest, "position")
+    consent_reference = checked_text(consent_reference, VettingRequest, "consent_reference")
     digits = _cnic(applicant_cnic)
     today = timezone.localdate(now)
     if consent_given_on > today:
@@ -125,7 +128,7 @@ def answers_about_applicant(
     """Every vetting answer given about one applicant, for the applicant (who asks the register
     office, in person, with their CNIC). Audited before it is shown."""
     check_perm(actor, Perm.REGISTER_MANAGE)
-    purpose = _text(purpose, "purpose", 500)
+    purpose = _purpose(purpose)
     digits = _cnic(applicant_cnic)
     candidates = crypto.blind_index_candidates(digits, CNIC_PURPOSE)
     rows = list(VettingRequest.objects.filter(applicant_key__in=candidates))
