@@ -15,11 +15,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.params import functions as params
 
+from muhafiz.accounts.models import User
+from muhafiz.cases.models import Case
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.api import MAX_OFFSET, api_requires
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.intake import actions, selectors
-from muhafiz.intake.models import Report, ReportState
+from muhafiz.intake.models import Report, ReportMessage, ReportState, ReportTransition
 
 router = Router(tags=["intake"])
 
@@ -85,45 +88,55 @@ class IntakeReportDetailOut(IntakeReportOut):
     )
 
 
+def _limit(field: str, model: Any = Report) -> int:
+    return max_length(model, field)
+
+
+_DISTRICT = max_length(District, "code")
+_NOTE = max_length(ReportTransition, "note")
+
+
 class HelplineIn(Schema):
-    channel: str = Field(..., max_length=20)
-    caller_type: str = Field(..., max_length=20)
-    district: str | None = Field(None, max_length=8, description="District code; none: national")
-    age_band: str = Field("unknown", max_length=10)
-    concern: str = Field(..., max_length=30)
-    account: str = Field(..., min_length=1, max_length=4000)
-    risk: str = Field(..., max_length=20)
-    helpline_referral: str = Field("none", max_length=20)
-    links: str = Field("", max_length=10000)
-    caller_contact: str = Field("", max_length=300)
+    channel: str = Field(..., max_length=_limit("channel"))
+    caller_type: str = Field(..., max_length=_limit("caller_type"))
+    district: str | None = Field(
+        None, max_length=_DISTRICT, description="District code; none: national"
+    )
+    age_band: str = Field("unknown", max_length=_limit("age_band"))
+    concern: str = Field(..., max_length=_limit("concern"))
+    account: str = Field(..., min_length=1, max_length=_limit("account"))
+    risk: str = Field(..., max_length=_limit("risk"))
+    helpline_referral: str = Field("none", max_length=_limit("helpline_referral"))
+    links: str = Field("", max_length=_limit("links"))
+    caller_contact: str = Field("", max_length=_limit("reporter_contact"))
 
 
 class ReportReferIn(Schema):
-    referred_to: str = Field(..., max_length=20)
-    note: str = Field("", max_length=500)
+    referred_to: str = Field(..., max_length=_limit("referred_to"))
+    note: str = Field("", max_length=_NOTE)
 
 
 class ReportCloseIn(Schema):
-    reason: str = Field(..., max_length=30)
-    note: str = Field("", max_length=500)
+    reason: str = Field(..., max_length=_limit("close_reason"))
+    note: str = Field("", max_length=_NOTE)
 
 
 class ReportAssignIn(Schema):
-    username: str | None = Field(None, max_length=150)
+    username: str | None = Field(None, max_length=_limit("username", User))
 
 
 class ReporterReplyIn(Schema):
-    body: str = Field(..., min_length=1, max_length=2000)
+    body: str = Field(..., min_length=1, max_length=_limit("body", ReportMessage))
 
 
 class ReportRouteIn(Schema):
-    district: str = Field(..., max_length=8)
+    district: str = Field(..., max_length=_DISTRICT)
 
 
 class CaseFromReportIn(Schema):
-    agency: str = Field(..., max_length=40)
+    agency: str = Field(..., max_length=_limit("code", Agency))
     police_station: int | None = None
-    fir_number: str = Field("", max_length=40)
+    fir_number: str = Field("", max_length=_limit("fir_number", Case))
 
 
 class CaseFromReportOut(Schema):

@@ -7,8 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from muhafiz.cases.models import AgeBand
+from muhafiz.accounts.models import User
+from muhafiz.cases.models import AgeBand, Case
 from muhafiz.catalogue.models import Agency, District, PoliceStation
+from muhafiz.core.limits import max_length
 from muhafiz.intake.models import (
     HELPLINE_CHANNELS,
     CallerType,
@@ -16,8 +18,21 @@ from muhafiz.intake.models import (
     Concern,
     HelplineReferral,
     ReferredTo,
+    Report,
+    ReportMessage,
+    ReportTransition,
     Risk,
 )
+
+# What the follow-up page accepts as typed (spaces and dashes included); never stored.
+RECEIPT_INPUT_MAX_LENGTH = 30
+PASSPHRASE_INPUT_MAX_LENGTH = 60
+# The public form's hidden trap for bots; never stored.
+HONEYPOT_MAX_LENGTH = 200
+
+_CONTACT = max_length(Report, "reporter_contact")
+_MESSAGE = max_length(ReportMessage, "body")
+_NOTE = max_length(ReportTransition, "note")
 
 
 class DistrictChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -48,7 +63,7 @@ class PublicReportForm(forms.Form):
     account = forms.CharField(
         label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=4000,
+        max_length=max_length(Report, "account"),
         help_text=_("Who, what, where, when, as far as you know. You may leave out names."),
     )
     district = _district_field(required=False, label=_("District where it happened"))
@@ -62,29 +77,39 @@ class PublicReportForm(forms.Form):
         label=_("Links to the pictures, videos or chats online (one a line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "dir": "ltr"}),
-        max_length=10000,
+        max_length=max_length(Report, "links"),
     )
     age_band = forms.ChoiceField(
         label=_("Age of the child"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN
     )
-    reporter_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=300)
+    reporter_name = forms.CharField(
+        label=_("Your name (optional)"),
+        required=False,
+        max_length=max_length(Report, "reporter_name"),
+    )
     reporter_contact = forms.CharField(
-        label=_("Phone or e-mail to contact you (optional)"), required=False, max_length=300
+        label=_("Phone or e-mail to contact you (optional)"),
+        required=False,
+        max_length=_CONTACT,
     )
     # The honeypot: hidden from people by the page's style, filled in by bots.
-    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+    website = forms.CharField(
+        label=_("Leave this empty"), required=False, max_length=HONEYPOT_MAX_LENGTH
+    )
 
 
 class FollowUpForm(forms.Form):
-    receipt = forms.CharField(label=_("Receipt code"), max_length=30)
+    receipt = forms.CharField(label=_("Receipt code"), max_length=RECEIPT_INPUT_MAX_LENGTH)
     passphrase = forms.CharField(
-        label=_("Passphrase"), max_length=60, widget=forms.PasswordInput(render_value=True)
+        label=_("Passphrase"),
+        max_length=PASSPHRASE_INPUT_MAX_LENGTH,
+        widget=forms.PasswordInput(render_value=True),
     )
 
 
 class AddInformationForm(forms.Form):
     information = forms.CharField(
-        label=_("Add information"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+        label=_("Add information"), widget=forms.Textarea(attrs={"rows": 4}), max_length=_MESSAGE
     )
 
 
@@ -97,38 +122,49 @@ class HelplineForm(forms.Form):
     age_band = forms.ChoiceField(label=_("Child's age"), choices=AgeBand.choices)
     concern = forms.ChoiceField(label=_("What happened"), choices=Concern.choices)
     account = forms.CharField(
-        label=_("Account of the call"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000
+        label=_("Account of the call"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=max_length(Report, "account"),
     )
     risk = forms.ChoiceField(label=_("Risk level"), choices=Risk.choices)
     helpline_referral = forms.ChoiceField(
         label=_("Referral made"), choices=HelplineReferral.choices
     )
     links = forms.CharField(
-        label=_("Links to online content"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Links to online content"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=max_length(Report, "links"),
     )
     caller_contact = forms.CharField(
-        label=_("Caller's contact (optional)"), required=False, max_length=300
+        label=_("Caller's contact (optional)"), required=False, max_length=_CONTACT
     )
 
 
 class ReferForm(forms.Form):
     referred_to = forms.ChoiceField(label=_("Refer to"), choices=ReferredTo.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    note = forms.CharField(label=_("Note"), required=False, max_length=_NOTE)
 
 
 class CloseForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    note = forms.CharField(label=_("Note"), required=False, max_length=_NOTE)
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label=_("Reply to the reporter"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Reply to the reporter"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=_MESSAGE,
     )
 
 
 class AssignForm(forms.Form):
-    username = forms.CharField(label=_("User name (empty: nobody)"), required=False, max_length=150)
+    username = forms.CharField(
+        label=_("User name (empty: nobody)"),
+        required=False,
+        max_length=max_length(User, "username"),
+    )
 
 
 class RouteForm(forms.Form):
@@ -144,4 +180,6 @@ class OpenCaseForm(forms.Form):
     police_station = forms.ModelChoiceField(
         label=_("Police station"), queryset=PoliceStation.objects.all(), required=False
     )
-    fir_number = forms.CharField(label=_("FIR number"), max_length=40, required=False)
+    fir_number = forms.CharField(
+        label=_("FIR number"), max_length=max_length(Case, "fir_number"), required=False
+    )

@@ -5,7 +5,7 @@ identifiers, files, IP capture events and clusters."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -124,6 +124,15 @@ class Report(models.Model):
     contact are encrypted (core.fields); the public reporter comes back with `receipt_code` and
     a passphrase kept only as a password hash.
     """
+
+    # Encrypted or text fields: no column limit. `links` is the text as typed, one link a line
+    # (the actions also allow at most MAX_LINKS links of MAX_LINK characters each).
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "account": 4000,
+        "links": 10000,
+        "reporter_name": 300,
+        "reporter_contact": 300,
+    }
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
@@ -255,6 +264,8 @@ class Report(models.Model):
 
 class ReportMessage(models.Model):
     """One message between staff and a public reporter (replies, added information)."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"body": 2000}  # encrypted: no column limit
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
     from_staff = models.BooleanField(default=False)

@@ -203,11 +203,21 @@ def report_detail(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+def _form_errors(form: Any) -> str:
+    """A form's errors as one message, each after its field's label."""
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}"
+        if name in form.fields
+        else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+
+
 def _act(request: HttpRequest, reference: str, form_class: Any, act: Any) -> HttpResponse:
     report = selectors.load_report(request.user, reference)
     form = form_class(request.POST) if form_class is not None else None
     if form is not None and not form.is_valid():
-        messages.error(request, " ".join(str(e) for e in form.errors.values()))
+        messages.error(request, _form_errors(form))
         return redirect("intake:report", report.reference)
     try:
         done = act(report, form.cleaned_data if form is not None else {})

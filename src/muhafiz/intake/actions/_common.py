@@ -10,19 +10,17 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from muhafiz.catalogue.models import DeadlineRule, District
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import PrincipalKind, Scope, principal_kind
 from muhafiz.intake.models import Concern, Report
 
-MAX_ACCOUNT = 4000
-MAX_MESSAGE = 2000
-MAX_CONTACT = 300
 MAX_LINKS = 20
 MAX_LINK = 500
 
@@ -85,17 +83,26 @@ def _clock_for(
     return statutory_deadline(received_at, amount, unit), code
 
 
-def _clean_text(value: str, field: str, limit: int, *, required: bool = False) -> str:
+def _clean_text(
+    value: str,
+    model: type[Model],
+    field: str,
+    *,
+    model_field: str | None = None,
+    required: bool = False,
+) -> str:
+    """A text stripped, required (if so) and within the limit of the `model` field keeping it
+    (`model_field`, when its name differs from `field`, the name the caller's users know)."""
     text = (value or "").strip()
     if required and not text:
         raise ValidationError({field: _("This is needed.")})
-    if len(text) > limit:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
+    check_lengths(model, {field: text}, fields={field: model_field or field})
     return text
 
 
 def _clean_links(raw: str) -> str:
     """Links to online content, one a line; each must look like a web address."""
+    check_lengths(Report, {"links": raw or ""})
     lines = [line.strip() for line in (raw or "").splitlines() if line.strip()]
     if len(lines) > MAX_LINKS:
         raise ValidationError({"links": _("At most %(n)d links.") % {"n": MAX_LINKS}})

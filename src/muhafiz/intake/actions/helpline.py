@@ -17,8 +17,6 @@ from muhafiz.cases.models import AgeBand
 from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.intake.actions._common import (
-    MAX_ACCOUNT,
-    MAX_CONTACT,
     _check_choice,
     _clean_links,
     _clean_text,
@@ -69,9 +67,11 @@ def record_helpline_call(
     helpline_referral = _check_choice(
         helpline_referral or HelplineReferral.NONE, HelplineReferral, "helpline_referral"
     )
-    account = _clean_text(account, "account", MAX_ACCOUNT, required=True)
+    account = _clean_text(account, Report, "account", required=True)
     links = _clean_links(links)
-    caller_contact = _clean_text(caller_contact, "caller_contact", MAX_CONTACT)
+    caller_contact = _clean_text(
+        caller_contact, Report, "caller_contact", model_field="reporter_contact"
+    )
     now = timezone.now()
     received_at = received_at or now
     if received_at > now + dt.timedelta(minutes=5):

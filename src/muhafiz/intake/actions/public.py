@@ -19,9 +19,6 @@ from muhafiz.cases.models import AgeBand
 from muhafiz.catalogue.models import District
 from muhafiz.core.permissions import may_report_publicly
 from muhafiz.intake.actions._common import (
-    MAX_ACCOUNT,
-    MAX_CONTACT,
-    MAX_MESSAGE,
     _check_choice,
     _clean_date,
     _clean_links,
@@ -79,11 +76,11 @@ def submit_public_report(
         count_hit("submit", actor.rate_key)
         raise ValidationError(_("The report could not be accepted. Please try again."))
     concern = _check_choice(concern, Concern, "concern")
-    account = _clean_text(account, "account", MAX_ACCOUNT, required=True)
+    account = _clean_text(account, Report, "account", required=True)
     links = _clean_links(links)
     age_band = _check_choice(age_band or AgeBand.UNKNOWN, AgeBand, "age_band")
-    reporter_name = _clean_text(reporter_name, "reporter_name", MAX_CONTACT)
-    reporter_contact = _clean_text(reporter_contact, "reporter_contact", MAX_CONTACT)
+    reporter_name = _clean_text(reporter_name, Report, "reporter_name")
+    reporter_contact = _clean_text(reporter_contact, Report, "reporter_contact")
     occurred_on = _clean_date(occurred_on)
     code, passphrase = _new_receipt_code(), _new_passphrase()
     received_at = timezone.now()
@@ -154,7 +151,7 @@ def add_reporter_information(actor: Any, report: Report, text: str) -> ReportMes
     if not report.receipt_code:
         raise PermissionDenied("intake.public")
     check_limit("add_info", report.receipt_code)
-    body = _clean_text(text, "body", MAX_MESSAGE, required=True)
+    body = _clean_text(text, ReportMessage, "body", required=True)
     count_hit("add_info", report.receipt_code)
     with transaction.atomic():
         message = ReportMessage.objects.create(report=report, from_staff=False, body=body)

@@ -15,7 +15,7 @@ from muhafiz.accounts.selectors import staff_named
 from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import Agency, District, PoliceStation
 from muhafiz.core.permissions import Perm, check_perm, has_perm, user_pk
-from muhafiz.intake.actions._common import MAX_MESSAGE, Place, _clean_text, _user_or_none
+from muhafiz.intake.actions._common import Place, _clean_text, _user_or_none
 from muhafiz.intake.models import (
     CONCERN_FACTS,
     NEXT_STATES,
@@ -82,7 +82,7 @@ def refer_report(
     check_perm(actor, Perm.INTAKE_HANDLE, report)
     if to not in ReferredTo.values:
         raise ValidationError({"referred_to": _("Choose police or child protection.")})
-    note = _clean_text(note, "note", 500)
+    note = _clean_text(note, ReportTransition, "note")
     return _move(
         actor,
         report,
@@ -101,7 +101,7 @@ def close_report(
     check_perm(actor, Perm.INTAKE_HANDLE, report)
     if reason not in CloseReason.values:
         raise ValidationError({"reason": _("Choose a reason from the list.")})
-    note = _clean_text(note, "note", 500)
+    note = _clean_text(note, ReportTransition, "note")
     return _move(
         actor,
         report,
@@ -163,7 +163,7 @@ def reply_to_reporter(
     check_perm(actor, Perm.INTAKE_HANDLE, report)
     if not report.receipt_code:
         raise ValidationError(_("Only a public web report can be answered here."))
-    body = _clean_text(text, "body", MAX_MESSAGE, required=True)
+    body = _clean_text(text, ReportMessage, "body", required=True)
     with transaction.atomic():
         message = ReportMessage.objects.create(
             report=report, from_staff=True, author=_user_or_none(actor), body=body
