@@ -12,15 +12,29 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.params import functions as params
 
+from muhafiz.accounts.models import User
 from muhafiz.accounts.selectors import staff_named
 from muhafiz.cases.selectors import find_case, load_case
+from muhafiz.catalogue.models import District
 from muhafiz.core.api import MAX_OFFSET, api_requires
 from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.evidence import actions, selectors
-from muhafiz.evidence.models import CustodyEvent, EvidenceItem, EvidenceRevision, MediaFile, Scan
+from muhafiz.evidence.models import (
+    REVEAL_REASON_MAX_LENGTH,
+    CustodyEvent,
+    EvidenceItem,
+    EvidenceRevision,
+    MediaFile,
+    Scan,
+)
+from muhafiz.hashbank.models import Bank
 
 router = Router(tags=["evidence"])
+
+_USERNAME = max_length(User, "username")
+# The most files one request adds to a bank (the page adds those ticked on one page of a scan).
+MEDIA_PER_BANK_REQUEST = 1000
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -61,10 +75,10 @@ class ItemDetailOut(ItemOut):
 
 
 class ItemIn(Schema):
-    kind: str = Field(..., max_length=20)
+    kind: str = Field(..., max_length=max_length(EvidenceItem, "kind"))
     seized_at: dt.datetime
     seized_place: str = Field(..., max_length=max_length(EvidenceItem, "seized_place"))
-    seized_by: str = Field(..., max_length=150, description="username of the seizing officer")
+    seized_by: str = Field(..., max_length=_USERNAME, description="username of the seizing officer")
     description: str = Field("", max_length=max_length(EvidenceItem, "description"))
     make_model: str = Field("", max_length=max_length(EvidenceItem, "make_model"))
     serial_number: str = Field("", max_length=max_length(EvidenceItem, "serial_number"))
@@ -75,8 +89,8 @@ class ItemIn(Schema):
 
 
 class HandoverIn(Schema):
-    from_user: str = Field(..., max_length=150)
-    to_user: str = Field(..., max_length=150)
+    from_user: str = Field(..., max_length=_USERNAME)
+    to_user: str = Field(..., max_length=_USERNAME)
     at: dt.datetime
     purpose: str = Field(
         ...,
@@ -104,7 +118,7 @@ def _reason_field() -> Any:
 
 class ItemCorrectionIn(Schema):
     reason: str = _reason_field()
-    kind: str | None = Field(None, max_length=20)
+    kind: str | None = Field(None, max_length=max_length(EvidenceItem, "kind"))
     description: str | None = Field(None, max_length=max_length(EvidenceItem, "description"))
     make_model: str | None = Field(None, max_length=max_length(EvidenceItem, "make_model"))
     serial_number: str | None = Field(None, max_length=max_length(EvidenceItem, "serial_number"))
@@ -112,7 +126,7 @@ class ItemCorrectionIn(Schema):
     seized_at: dt.datetime | None = None
     seized_place: str | None = Field(None, max_length=max_length(EvidenceItem, "seized_place"))
     seized_by: str | None = Field(
-        None, max_length=150, description="username of the officer who seized it"
+        None, max_length=_USERNAME, description="username of the officer who seized it"
     )
     confirmed: bool = Field(
         False, description="Confirms an unlikely fact (a seizure over a year before the report)"
@@ -122,8 +136,8 @@ class ItemCorrectionIn(Schema):
 class CustodyCorrectionIn(Schema):
     reason: str = _reason_field()
     at: dt.datetime | None = None
-    from_user: str | None = Field(None, max_length=150, description="username")
-    to_user: str | None = Field(None, max_length=150, description="username")
+    from_user: str | None = Field(None, max_length=_USERNAME, description="username")
+    to_user: str | None = Field(None, max_length=_USERNAME, description="username")
     purpose: str | None = Field(None, max_length=max_length(CustodyEvent, "purpose"))
     seal_intact: bool | None = None
     note: str | None = Field(None, max_length=max_length(CustodyEvent, "note"))
@@ -162,7 +176,7 @@ class ScanOut(Schema):
 
 
 class ServerScanIn(Schema):
-    source_path: str = Field(..., max_length=1000)
+    source_path: str = Field(..., max_length=max_length(Scan, "source_path"))
     item: int | None = None
 
 
@@ -202,11 +216,11 @@ class MediaOut(Schema):
 
 class CategoryIn(Schema):
     category: int | None
-    scheme: str = Field("projectvic-us", max_length=40)
+    scheme: str = Field("projectvic-us", max_length=max_length(MediaFile, "category_scheme"))
 
 
 class RevealIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=500)
+    reason: str = Field(..., min_length=1, max_length=REVEAL_REASON_MAX_LENGTH)
 
 
 class RevealOut(Schema):
@@ -216,8 +230,8 @@ class RevealOut(Schema):
 
 
 class BankIn(Schema):
-    bank: str = Field(..., max_length=100)
-    media: list[int] = Field(..., min_length=1, max_length=1000)
+    bank: str = Field(..., max_length=max_length(Bank, "name"))
+    media: list[int] = Field(..., min_length=1, max_length=MEDIA_PER_BANK_REQUEST)
 
 
 class AddedToBankOut(Schema):
@@ -263,7 +277,7 @@ class NetworkOut(Schema):
 
 
 class NetworkQuery(Schema):
-    district: str = Field("", max_length=10)
+    district: str = Field("", max_length=max_length(District, "code"))
     since: dt.date | None = None
     until: dt.date | None = None
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.accounts.models import User
 from muhafiz.cases.models import Case
+from muhafiz.catalogue.models import District
 from muhafiz.core.limits import max_length
 from muhafiz.evidence.models import (
     CustodyEvent,
@@ -17,6 +18,7 @@ from muhafiz.evidence.models import (
     EvidenceItem,
     EvidenceKind,
     EvidenceRevision,
+    Scan,
 )
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -111,7 +113,9 @@ class ScanUploadForm(forms.Form):
 
 
 class ServerScanForm(forms.Form):
-    source_path = forms.CharField(label=_("Source path on the server"), max_length=1000)
+    source_path = forms.CharField(
+        label=_("Source path on the server"), max_length=max_length(Scan, "source_path")
+    )
     item = forms.ModelChoiceField(
         label=_("Evidence item"), queryset=EvidenceItem.objects.none(), required=False
     )
@@ -122,7 +126,9 @@ class ServerScanForm(forms.Form):
 
 
 class NetworkFilter(forms.Form):
-    district = forms.CharField(label=_("District code"), max_length=10, required=False)
+    district = forms.CharField(
+        label=_("District code"), max_length=max_length(District, "code"), required=False
+    )
     since = forms.DateField(
         label=_("Found from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -14,6 +14,9 @@ from muhafiz.cases.models import Accused, Case
 from muhafiz.core.permissions import Scope
 from muhafiz.core.words import msgid
 
+# Why a reader asks to see one file's preview: audited with the read, kept nowhere else.
+REVEAL_REASON_MAX_LENGTH = 500
+
 
 class EvidenceKind(models.TextChoices):
     PHONE = "phone", _("Mobile phone")

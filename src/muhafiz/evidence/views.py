@@ -21,7 +21,13 @@ from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.core.revisions import changes
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.actions import REPORT_FORMATS
-from muhafiz.evidence.models import AnalysisStatus, CustodyEvent, EvidenceItem, ScanStatus
+from muhafiz.evidence.models import (
+    REVEAL_REASON_MAX_LENGTH,
+    AnalysisStatus,
+    CustodyEvent,
+    EvidenceItem,
+    ScanStatus,
+)
 
 MEDIA_PER_PAGE = 100
 
@@ -276,6 +282,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_categorize": rights["categorize"],
             "can_reveal": rights["reveal"],
             "may_reveal": rights["may_reveal"],
+            "reveal_reason_max_length": REVEAL_REASON_MAX_LENGTH,
             "report_formats": [(code, label) for code, (label, *_rest) in REPORT_FORMATS.items()]
             if scan.stored_path
             else [],

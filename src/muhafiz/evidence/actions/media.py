@@ -31,6 +31,7 @@ from muhafiz.evidence.actions._common import (
     sha256_of,
 )
 from muhafiz.evidence.models import (
+    REVEAL_REASON_MAX_LENGTH,
     MediaFile,
     ScanOrigin,
 )
@@ -95,12 +96,15 @@ def reveal_media(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why you need to see this file.")})
+    if len(reason) > REVEAL_REASON_MAX_LENGTH:
+        limit = REVEAL_REASON_MAX_LENGTH
+        raise ValidationError({"reason": _("Keep it under %(n)d characters.") % {"n": limit}})
     located = _locate(media)
     record_read(
         actor,
         "evidence.media.reveal",
         media,
-        reason=reason[:500],
+        reason=reason,
         request=request,
         scan=media.scan_id,
         shown=located is not None,

@@ -30,6 +30,7 @@ from muhafiz.banks.index.pdq import MIN_PDQ_QUALITY
 from muhafiz.cases.models import Case
 from muhafiz.core.datadir import FILE_MODE
 from muhafiz.core.jobs import enqueue_on_commit
+from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import (
     SYSTEM,
     Perm,
@@ -538,6 +539,7 @@ def check_source_path(raw: str) -> Path:
     raw = (raw or "").strip()
     if not raw:
         raise ValidationError({"source_path": _("Give the path of the source on the server.")})
+    check_lengths(Scan, {"source_path": raw})
     if "\x00" in raw:
         # No file system has such a name; the operating system would refuse it (ValueError).
         raise ValidationError({"source_path": _("A path cannot hold a NUL character.")})
@@ -559,6 +561,7 @@ def check_source_path(raw: str) -> Path:
         )
     if not resolved.exists():
         raise ValidationError({"source_path": _("There is nothing at this path.")})
+    check_lengths(Scan, {"source_path": str(resolved)})  # a link may lead somewhere longer
     return resolved
 
 
