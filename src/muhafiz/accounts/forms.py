@@ -18,6 +18,7 @@ from muhafiz.core.permissions import CLIENT_PROFILES
 
 # Long enough for any passphrase, short enough that hashing it cannot be used to tie up a worker.
 PASSWORD_MAX_LENGTH = 256
+CODE_DIGITS = 6  # an authenticator app's code (django-otp's TOTP devices' default)
 
 
 class SignInForm(AuthenticationForm):
@@ -55,8 +56,8 @@ class CodeForm(forms.Form):
 
     code = forms.CharField(
         label=_("Six-digit code"),
-        min_length=6,
-        max_length=6,
+        min_length=CODE_DIGITS,
+        max_length=CODE_DIGITS,
         strip=True,
         validators=[RegexValidator(r"^[0-9]{6}$", _("Enter the six digits your app shows."))],
         help_text=_("Open your authenticator app and type the code it shows for Muhafiz."),

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from muhafiz.audit import queries
 from muhafiz.audit.actions import record_audit_read
 from muhafiz.audit.chain import verify_chain
 from muhafiz.audit.models import AuditEvent
@@ -20,11 +21,23 @@ MAX_PAGE = 500
 
 
 class EventQuery(Schema):
-    actor: str = Field("", max_length=150, description="Username or API client name, exact")
-    action: str = Field("", max_length=100, description="A dotted action name or its beginning")
-    object_type: str = Field("", max_length=100, description="e.g. cases.case")
-    object_id: str = Field("", max_length=64)
-    case: str = Field("", max_length=40, description="A case reference: everything about it")
+    actor: str = Field(
+        "", max_length=queries.ACTOR_MAX_LENGTH, description="Username or API client name, exact"
+    )
+    action: str = Field(
+        "",
+        max_length=queries.ACTION_MAX_LENGTH,
+        description="A dotted action name or its beginning",
+    )
+    object_type: str = Field(
+        "", max_length=queries.OBJECT_TYPE_MAX_LENGTH, description="e.g. cases.case"
+    )
+    object_id: str = Field("", max_length=queries.OBJECT_ID_MAX_LENGTH)
+    case: str = Field(
+        "",
+        max_length=queries.CASE_FILTER_MAX_LENGTH,
+        description="A case reference: everything about it",
+    )
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     after_sequence: int | None = Field(

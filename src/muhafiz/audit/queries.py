@@ -14,6 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from muhafiz.audit.models import AuditEvent
+from muhafiz.core.limits import max_length
+
+# A case reference to filter on (the audit app knows no cases: a reference, or more of one).
+CASE_FILTER_MAX_LENGTH = 40
+# The search fields read the columns they are compared with.
+ACTOR_MAX_LENGTH = max_length(AuditEvent, "actor_name")
+ACTION_MAX_LENGTH = max_length(AuditEvent, "action")
+OBJECT_TYPE_MAX_LENGTH = max_length(AuditEvent, "object_type")
+OBJECT_ID_MAX_LENGTH = max_length(AuditEvent, "object_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,24 +85,26 @@ def filter_events(criteria: EventFilter) -> QuerySet[AuditEvent]:
 
 class EventFilterForm(forms.Form):
     actor = forms.CharField(
-        label=_("Actor (username or API client)"), max_length=150, required=False
+        label=_("Actor (username or API client)"), max_length=ACTOR_MAX_LENGTH, required=False
     )
     action = forms.CharField(
         label=_("Action"),
-        max_length=100,
+        max_length=ACTION_MAX_LENGTH,
         required=False,
         help_text=_("A dotted name or its beginning, e.g. case or case.create."),
     )
     object_type = forms.CharField(
         label=_("Object type"),
-        max_length=100,
+        max_length=OBJECT_TYPE_MAX_LENGTH,
         required=False,
         help_text=_("e.g. cases.case"),
     )
-    object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
+    object_id = forms.CharField(
+        label=_("Object id"), max_length=OBJECT_ID_MAX_LENGTH, required=False
+    )
     case = forms.CharField(
         label=_("Case reference"),
-        max_length=40,
+        max_length=CASE_FILTER_MAX_LENGTH,
         required=False,
         help_text=_("Everything about one case, e.g. LHR-2026-0001."),
     )

@@ -18,8 +18,10 @@ from ninja.params import functions as params
 from muhafiz.accounts.models import User
 from muhafiz.cases import actions, selectors
 from muhafiz.cases.models import (
+    ACCUSED_IDENTIFIERS_MAX,
     CNIC_MAX_LENGTH,
     IDENTITY_PURPOSE_MAX_LENGTH,
+    PERSON_PHONES_MAX,
     Accused,
     Alert,
     Case,
@@ -35,6 +37,7 @@ from muhafiz.cases.models import (
 from muhafiz.cases.search import (
     IDENTIFIER_MAX_LENGTH,
     QUERY_MAX_LENGTH,
+    STAGE_MAX_LENGTH,
     CaseSearch,
     search_cases,
 )
@@ -49,6 +52,11 @@ router = Router(tags=["cases"])
 _DISTRICT = max_length(District, "code")
 _AGENCY = max_length(Agency, "code")
 _USERNAME = max_length(User, "username")
+# How many facts and offences one request names (a case, an offence suggestion, a section rule).
+FACTS_MAX = 20
+OFFENCES_MAX = 40
+RULE_FACTS_MAX = 10
+RULE_WEAKER_CODES_MAX = 10
 
 
 def _reason(model: type[Model], field: str = "reason") -> Any:
@@ -65,8 +73,8 @@ class CaseIn(Schema):
     police_station: int | None = None
     fir_number: str = Field("", max_length=max_length(Case, "fir_number"))
     summary: str = Field("", max_length=max_length(Case, "summary"))
-    facts: list[str] = Field(default_factory=list, max_length=20)
-    offences: list[str] = Field(default_factory=list, max_length=40)
+    facts: list[str] = Field(default_factory=list, max_length=FACTS_MAX)
+    offences: list[str] = Field(default_factory=list, max_length=OFFENCES_MAX)
 
 
 class CasePatch(Schema):
@@ -74,8 +82,8 @@ class CasePatch(Schema):
     police_station: int | None = None
     fir_number: str | None = Field(None, max_length=max_length(Case, "fir_number"))
     summary: str | None = Field(None, max_length=max_length(Case, "summary"))
-    facts: list[str] | None = Field(None, max_length=20)
-    offences: list[str] | None = Field(None, max_length=40)
+    facts: list[str] | None = Field(None, max_length=FACTS_MAX)
+    offences: list[str] | None = Field(None, max_length=OFFENCES_MAX)
 
 
 class CaseSummaryOut(Schema):
@@ -152,7 +160,7 @@ class AdviceOut(Schema):
 
 
 class CodesIn(Schema):
-    codes: list[str] = Field(..., min_length=1, max_length=40)
+    codes: list[str] = Field(..., min_length=1, max_length=OFFENCES_MAX)
 
 
 class ReasonIn(Schema):
@@ -202,7 +210,7 @@ class VictimIn(Schema):
     estimated_age: int | None = Field(None, ge=0, le=120)
     guardian_name: str = Field("", max_length=max_length(Victim, "guardian_name"))
     address: str = Field("", max_length=max_length(Victim, "address"))
-    phones: list[str] = Field(default_factory=list, max_length=5)
+    phones: list[str] = Field(default_factory=list, max_length=PERSON_PHONES_MAX)
     gender: str = Field("unknown", max_length=max_length(Victim, "gender"))
     consent_sharing: bool = False
     consent_referral: bool = False
@@ -238,9 +246,9 @@ class AccusedIn(Schema):
     name: str = Field("", max_length=max_length(Accused, "name"))
     aliases: str = Field("", max_length=max_length(Accused, "aliases"))
     cnic: str = Field("", max_length=CNIC_MAX_LENGTH)
-    phones: list[str] = Field(default_factory=list, max_length=20)
-    handles: list[str] = Field(default_factory=list, max_length=20)
-    emails: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[str] = Field(default_factory=list, max_length=ACCUSED_IDENTIFIERS_MAX)
+    handles: list[str] = Field(default_factory=list, max_length=ACCUSED_IDENTIFIERS_MAX)
+    emails: list[str] = Field(default_factory=list, max_length=ACCUSED_IDENTIFIERS_MAX)
     addresses: str = Field("", max_length=max_length(Accused, "addresses"))
     status: str = Field("suspect", max_length=max_length(Accused, "status"))
 
@@ -251,9 +259,9 @@ class AccusedReplaceIn(Schema):
     name: str = Field(..., max_length=max_length(Accused, "name"))
     aliases: str = Field(..., max_length=max_length(Accused, "aliases"))
     cnic: str = Field(..., max_length=CNIC_MAX_LENGTH)
-    phones: list[str] = Field(..., max_length=20)
-    handles: list[str] = Field(..., max_length=20)
-    emails: list[str] = Field(..., max_length=20)
+    phones: list[str] = Field(..., max_length=ACCUSED_IDENTIFIERS_MAX)
+    handles: list[str] = Field(..., max_length=ACCUSED_IDENTIFIERS_MAX)
+    emails: list[str] = Field(..., max_length=ACCUSED_IDENTIFIERS_MAX)
     addresses: str = Field(..., max_length=max_length(Accused, "addresses"))
     status: str = Field(..., max_length=max_length(Accused, "status"))
 
@@ -279,7 +287,7 @@ class LinkOut(Schema):
 
 class WitnessIn(Schema):
     name: str = Field(..., min_length=1, max_length=max_length(Witness, "name"))
-    phones: list[str] = Field(default_factory=list, max_length=5)
+    phones: list[str] = Field(default_factory=list, max_length=PERSON_PHONES_MAX)
     address: str = Field("", max_length=max_length(Witness, "address"))
     relation: str = Field("", max_length=max_length(Witness, "relation"))
     is_child: bool = False
@@ -452,7 +460,7 @@ class CaseQuery(Schema):
     identifier: str = Field("", max_length=IDENTIFIER_MAX_LENGTH)
     district: str = Field("", max_length=_DISTRICT)
     station: int | None = None
-    stage: str = Field("", max_length=40)
+    stage: str = Field("", max_length=STAGE_MAX_LENGTH)
     overdue: str = ""
     offence: str = Field("", max_length=max_length(Offence, "code"))
     since: dt.date | None = None
@@ -593,9 +601,9 @@ class SectionRuleOut(Schema):
 
 
 class SectionRuleIn(Schema):
-    facts: list[str] = Field(..., min_length=1, max_length=10)
+    facts: list[str] = Field(..., min_length=1, max_length=RULE_FACTS_MAX)
     offence_code: str = Field(..., max_length=max_length(SectionRule, "offence_code"))
-    weaker_codes: list[str] = Field(default_factory=list, max_length=10)
+    weaker_codes: list[str] = Field(default_factory=list, max_length=RULE_WEAKER_CODES_MAX)
     explanation: str = Field(..., min_length=1, max_length=max_length(SectionRule, "explanation"))
     source: str = Field("", max_length=max_length(SectionRule, "source"))
 
@@ -864,7 +872,7 @@ class IdentityIn(Schema):
     estimated_age: int | None = Field(..., ge=0, le=120)
     guardian_name: str = Field(..., max_length=max_length(Victim, "guardian_name"))
     address: str = Field(..., max_length=max_length(Victim, "address"))
-    phones: list[str] = Field(..., max_length=5)
+    phones: list[str] = Field(..., max_length=PERSON_PHONES_MAX)
 
 
 @router.put(

@@ -44,6 +44,11 @@ from muhafiz.core import forms as core_forms
 from muhafiz.core.limits import max_length
 
 _USERNAME = max_length(User, "username")
+# Lists typed one entry a line (the actions count the entries; these bound the text typed).
+PERSON_PHONES_TEXT_MAX_LENGTH = 200
+ACCUSED_PHONES_TEXT_MAX_LENGTH = 1000
+ACCUSED_LIST_TEXT_MAX_LENGTH = 2000  # handles, e-mail addresses
+WEAKER_CODES_TEXT_MAX_LENGTH = 500
 
 
 class ReplacesEveryField(forms.Form):
@@ -225,7 +230,7 @@ class VictimForm(forms.Form):
     )
     phones = forms.CharField(
         label=_("Phone numbers (one a line)"),
-        max_length=200,
+        max_length=PERSON_PHONES_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -269,19 +274,19 @@ class AccusedForm(forms.Form):
     cnic = forms.CharField(label=_("CNIC"), max_length=CNIC_MAX_LENGTH, required=False)
     phones = forms.CharField(
         label=_("Phone numbers (one a line)"),
-        max_length=1000,
+        max_length=ACCUSED_PHONES_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     handles = forms.CharField(
         label=_("Online handles (platform:name, one a line)"),
-        max_length=2000,
+        max_length=ACCUSED_LIST_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     emails = forms.CharField(
         label=_("E-mail addresses (one a line)"),
-        max_length=2000,
+        max_length=ACCUSED_LIST_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -351,7 +356,7 @@ class SectionRuleForm(forms.Form):
     )
     weaker_codes = forms.CharField(
         label=_("Weaker sections it replaces (codes, one a line)"),
-        max_length=500,
+        max_length=WEAKER_CODES_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

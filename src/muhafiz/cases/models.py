@@ -19,6 +19,11 @@ from muhafiz.core.words import in_words
 CNIC_MAX_LENGTH = 40
 # The purpose stated to read a victim's identity (it goes into the audit log as the reason).
 IDENTITY_PURPOSE_MAX_LENGTH = 500
+# How many phone numbers a victim or a witness has on record.
+PERSON_PHONES_MAX = 5
+# How many of each identifier (phones, handles, e-mails) an accused has on record; CNICs fewer.
+ACCUSED_IDENTIFIERS_MAX = 20
+ACCUSED_CNICS_MAX = 3
 
 
 class CaseStatus(models.TextChoices):

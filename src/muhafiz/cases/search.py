@@ -42,6 +42,8 @@ MIN_PARTIAL = 2
 # The longest search text and identifier the list page and the API take.
 QUERY_MAX_LENGTH = 60
 IDENTIFIER_MAX_LENGTH = 120
+# A stage code to filter on (the proceedings app's stage codes).
+STAGE_MAX_LENGTH = 40
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from muhafiz.catalogue.models import (
     PoliceStation,
 )
 from muhafiz.catalogue.stations import COLUMNS, MAX_BYTES
+from muhafiz.core.limits import max_length
 
 REASON_MAX_LENGTH = 500
 
@@ -149,7 +150,7 @@ class StationImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"))
     source = forms.CharField(
         label=_("Source of rows without one"),
-        max_length=300,
+        max_length=max_length(PoliceStation, "source"),
         required=False,
         help_text=_("e.g. the police department's notification of its stations."),
     )

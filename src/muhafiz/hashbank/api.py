@@ -28,7 +28,7 @@ from muhafiz.hashbank.matching import (
     match_hashes,
     parse_query,
 )
-from muhafiz.hashbank.models import Bank, BankEntry, ImportStatus
+from muhafiz.hashbank.models import ENABLE_REASON_MAX_LENGTH, Bank, BankEntry, ImportStatus
 from muhafiz.hashbank.selectors import bank_stats, bank_summary, banks_with_sizes
 from muhafiz.hashbank.uploads import (
     UploadTooLargeError,
@@ -132,12 +132,12 @@ class BankStatsOut(BankOut):
 
 
 class RemoveIn(Schema):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1)  # the action names an over-long one (BankError)
 
 
 class EnableIn(Schema):
     enabled: bool
-    reason: str = ""
+    reason: str = Field("", max_length=ENABLE_REASON_MAX_LENGTH)
 
 
 class RemovedOut(Schema):
@@ -369,12 +369,15 @@ def set_enabled(request: HttpRequest, name: str, payload: EnableIn) -> Any:
         bank = actions.get_bank(name)
     except actions.BankError as exc:
         raise HttpError(404, str(exc)) from exc
-    bank = actions.set_bank_enabled(
-        request.auth,  # type: ignore[attr-defined]
-        bank,
-        payload.enabled,
-        reason=payload.reason,
-    )
+    try:
+        bank = actions.set_bank_enabled(
+            request.auth,  # type: ignore[attr-defined]
+            bank,
+            payload.enabled,
+            reason=payload.reason,
+        )
+    except actions.BankError as exc:
+        raise HttpError(400, str(exc)) from exc
     return BankOut(**bank_summary(bank, BankEntry.objects.active().filter(bank=bank).count()))
 
 

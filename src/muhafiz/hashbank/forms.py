@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from muhafiz.hashbank.models import ENABLE_REASON_MAX_LENGTH
+
 
 def _format_choices() -> list[tuple[str, Any]]:
     from muhafiz.banks.formats import formats
@@ -18,7 +20,7 @@ class EnableForm(forms.Form):
     enabled = forms.BooleanField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Reason (recorded in the audit log)"),
-        max_length=500,
+        max_length=ENABLE_REASON_MAX_LENGTH,
         error_messages={"required": _("Say why: the reason is recorded in the audit log.")},
     )
 

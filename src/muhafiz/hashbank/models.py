@@ -58,6 +58,10 @@ class BankKindChoice(models.TextChoices):
     WATCH = BankKind.WATCH.value, _("Watch list")
 
 
+# Why a bank is put into matching or taken out of it: audited, kept nowhere else.
+ENABLE_REASON_MAX_LENGTH = 500
+
+
 class Bank(models.Model):
     # Limits of the text columns without one (core.limits).
     TEXT_LIMITS: ClassVar[dict[str, int]] = {"description": 2000}

@@ -16,9 +16,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from muhafiz.core.api import api_public, api_requires
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.insights import selectors
 from muhafiz.insights.measures import OFFENCE_GROUPS
+from muhafiz.insights.models import PublishedCell, SummaryCount, SummaryDuration
 
 router = Router(tags=["statistics"])
 
@@ -53,9 +55,17 @@ class PublishedOut(Schema):
 
 
 class PublishedQuery(Schema):
-    area: str = Field("", max_length=8, description="PK, a province code or a district code")
+    area: str = Field(
+        "",
+        max_length=max_length(PublishedCell, "area"),
+        description="PK, a province code or a district code",
+    )
     year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR)
-    measure: str = Field("", max_length=40, description="See the data dictionary's measures")
+    measure: str = Field(
+        "",
+        max_length=max_length(PublishedCell, "measure"),
+        description="See the data dictionary's measures",
+    )
 
 
 @router.get("/published", response=PublishedOut, auth=None)
@@ -86,8 +96,16 @@ class StaffQuery(Schema):
     year_to: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR)
     district: int | None = Field(None, ge=1, le=LAST_ID, description="A catalogue district's id")
     agency: int | None = Field(None, ge=1, le=LAST_ID, description="A catalogue agency's id")
-    offence_group: str = Field("", max_length=30, description="An offence group's code")
-    stage: str = Field("", max_length=60, description="A deadline rule's code (durations)")
+    offence_group: str = Field(
+        "",
+        max_length=max_length(SummaryCount, "offence_group"),
+        description="An offence group's code",
+    )
+    stage: str = Field(
+        "",
+        max_length=max_length(SummaryDuration, "rule_code"),
+        description="A deadline rule's code (durations)",
+    )
 
 
 class YearCountsOut(Schema):

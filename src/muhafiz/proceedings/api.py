@@ -14,10 +14,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from muhafiz.cases.models import Accused
+from muhafiz.cases.models import Accused, Case
 from muhafiz.cases.selectors import find_case, load_case
 from muhafiz.catalogue.models import Agency, AgencyKind, PoliceStation
 from muhafiz.core.api import api_requires
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import Perm
 from muhafiz.proceedings import actions, selectors
 from muhafiz.proceedings.models import (
@@ -47,7 +48,9 @@ class StageEventIn(Schema):
     court: str = Field("", max_length=COURT_CODE_LENGTH, description="Agency code of the court")
     note: str = Field("", max_length=NOTE_LENGTH)
     fir_number: str = Field(
-        "", max_length=40, description="With the FIR registration: written on the case"
+        "",
+        max_length=max_length(Case, "fir_number"),
+        description="With the FIR registration: written on the case",
     )
     police_station: int | None = Field(
         None, description="Where the FIR was registered (a catalogue police station's id)"

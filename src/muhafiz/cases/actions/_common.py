@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from muhafiz.cases.models import (
+    ACCUSED_IDENTIFIERS_MAX,
     AgeBand,
     Case,
     CaseStatus,
@@ -199,7 +200,7 @@ def _split_lines(raw: str | Iterable[str]) -> list[str]:
 
 
 def _normalized_list(
-    raw: str | Iterable[str], normalize: Any, field: str, limit: int = 20
+    raw: str | Iterable[str], normalize: Any, field: str, limit: int = ACCUSED_IDENTIFIERS_MAX
 ) -> list[str]:
     values: list[str] = []
     for position, item in enumerate(_split_lines(raw), start=1):

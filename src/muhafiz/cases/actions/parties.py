@@ -24,6 +24,8 @@ from muhafiz.cases.actions._common import (
     refuse_victim_identity,
 )
 from muhafiz.cases.models import (
+    ACCUSED_CNICS_MAX,
+    PERSON_PHONES_MAX,
     VERDICT_STATUSES,
     Accused,
     AccusedIdentifier,
@@ -65,7 +67,9 @@ def _clean_accused(details: AccusedDetails) -> tuple[dict[str, Any], dict[str, l
             {"status": _("A conviction or an acquittal is recorded with the judgment.")}
         )
     identifiers = {
-        IdentifierKind.CNIC: _normalized_list(details.cnic, normalize_cnic, "cnic", limit=3),
+        IdentifierKind.CNIC: _normalized_list(
+            details.cnic, normalize_cnic, "cnic", limit=ACCUSED_CNICS_MAX
+        ),
         IdentifierKind.PHONE: _normalized_list(details.phones, normalize_phone, "phones"),
         IdentifierKind.HANDLE: _normalized_list(details.handles, normalize_handle, "handles"),
         IdentifierKind.EMAIL: _normalized_list(details.emails, normalize_email, "emails"),
@@ -196,7 +200,7 @@ def add_witness(
     if not name:
         raise ValidationError({"name": _("Give the witness's name.")})
     check_lengths(Witness, {"name": name, "address": address, "relation": relation})
-    phone_list = _normalized_list(phones, normalize_phone, "phones", limit=5)
+    phone_list = _normalized_list(phones, normalize_phone, "phones", limit=PERSON_PHONES_MAX)
     refuse_victim_identity(case, relation=relation)
     with transaction.atomic():
         Case.objects.select_for_update().filter(pk=case.pk).first()

@@ -28,6 +28,7 @@ from muhafiz.cases.actions._common import (
 )
 from muhafiz.cases.models import (
     IDENTITY_PURPOSE_MAX_LENGTH,
+    PERSON_PHONES_MAX,
     Case,
     Consent,
     ConsentOverride,
@@ -103,7 +104,7 @@ def _clean_identity(identity: VictimIdentity, reported_on: dt.date) -> dict[str,
         raise ValidationError({"birth_date": _("The date of birth is after the report.")})
     if identity.estimated_age is not None and not 0 <= identity.estimated_age <= 120:
         raise ValidationError({"estimated_age": _("Give an age between 0 and 120.")})
-    phones = _normalized_list(identity.phones, normalize_phone, "phones", limit=5)
+    phones = _normalized_list(identity.phones, normalize_phone, "phones", limit=PERSON_PHONES_MAX)
     return {
         "name": (identity.name or "").strip(),
         "cnic": cnic,

@@ -18,7 +18,14 @@ from muhafiz.catalogue.models import Agency
 from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, Scope, check_perm
 from muhafiz.hashbank.errors import BankError
-from muhafiz.hashbank.models import Bank, BankEntry, BankImport, CategoryScheme, ImportStatus
+from muhafiz.hashbank.models import (
+    ENABLE_REASON_MAX_LENGTH,
+    Bank,
+    BankEntry,
+    BankImport,
+    CategoryScheme,
+    ImportStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,8 @@ def create_bank(
 def set_bank_enabled(actor: Any, bank: Bank, enabled: bool, *, reason: str = "") -> Bank:
     """Put a bank into matching or take it out (at once; the index catches up)."""
     check_perm(actor, Perm.BANK_MANAGE, bank)
+    if len(reason.strip()) > ENABLE_REASON_MAX_LENGTH:
+        raise BankError(f"reason: keep it under {ENABLE_REASON_MAX_LENGTH} characters")
     with transaction.atomic():
         bank.enabled = enabled
         bank.save(update_fields=["enabled"])

@@ -394,3 +394,29 @@ def test_an_overlong_removal_reason_is_refused_naming_the_field_and_nothing_writ
     assert "reason: Keep it under 2000 characters" in response.json()["error"]["message"]
     entry.refresh_from_db()
     assert entry.removed_at is None and entry.removal_reason == ""
+
+
+def test_an_overlong_reason_to_disable_a_bank_is_refused_as_on_the_page(
+    people: People, banks: dict[str, Any]
+) -> None:
+    # Before: the page took 500 characters, the API any length (stored in the audit log).
+    from muhafiz.hashbank.forms import EnableForm
+    from muhafiz.hashbank.models import ENABLE_REASON_MAX_LENGTH
+
+    assert EnableForm.base_fields["reason"].max_length == ENABLE_REASON_MAX_LENGTH  # type: ignore[attr-defined]
+    response = signed_in(people.forensic_examiner).post(
+        "/api/v1/banks/hotline/enabled",
+        json.dumps({"enabled": False, "reason": "r" * (ENABLE_REASON_MAX_LENGTH + 1)}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "reason" in str(response.json()["error"]["details"])
+    with pytest.raises(actions.BankError, match="reason"):
+        actions.set_bank_enabled(
+            people.forensic_examiner,
+            Bank.objects.get(name="hotline"),
+            False,
+            reason="r" * (ENABLE_REASON_MAX_LENGTH + 1),
+        )
+    assert Bank.objects.get(name="hotline").enabled is True
+    assert not AuditEvent.objects.filter(action="bank.disable").exists()
