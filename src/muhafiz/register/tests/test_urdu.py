@@ -57,7 +57,9 @@ def test_an_alert_raised_in_english_reads_in_the_readers_language(rp: RegisterPe
     client = signed_in(rp.register_officer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
     html = client.get("/register/").content.decode()
-    assert "\u2068REG-000042\u2069 نے تعمیل نہیں کی اور اسے مفرور قرار دیا گیا ہے۔" in html  # isolated
+    # The reference is isolated (core.words) so that it keeps its order in the Urdu sentence.
+    isolated = "\u2068REG-000042\u2069"
+    assert f"{isolated} نے تعمیل نہیں کی اور اسے مفرور قرار دیا گیا ہے۔" in html
     assert "has not complied" not in html
     english = signed_in(rp.register_officer).get("/register/").content.decode()
     assert "REG-000042 has not complied and is flagged as an absconder." in english
