@@ -43,6 +43,7 @@ from muhafiz.accounts.forms import (
 )
 from muhafiz.accounts.middleware import EXPIRED_KEY
 from muhafiz.accounts.models import ApiClient, User
+from muhafiz.core.limits import max_length
 from muhafiz.core.permissions import (
     Perm,
     first_factor,
@@ -55,6 +56,8 @@ from muhafiz.core.permissions import (
 
 NEXT_KEY = "muhafiz_next"
 USERS_PER_PAGE = 50
+# The people search box matches usernames and names (150 is the username column's length).
+USER_SEARCH_MAX_LENGTH = max_length(User, "username")
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -231,7 +234,7 @@ def _locked_usernames(usernames: list[str]) -> set[str]:
 
 @requires(Perm.USER_MANAGE)
 def user_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:150]
+    query = request.GET.get("q", "").strip()[:USER_SEARCH_MAX_LENGTH]
     users = User.objects.select_related("agency", "province", "district").order_by("username")
     if query:
         users = users.filter(
@@ -250,7 +253,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {"user": u, "locked": u.username in locked, "two_factor": u.pk in enrolled} for u in page
     ]
-    return render(request, "accounts/user_list.html", {"rows": rows, "page": page, "q": query})
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"rows": rows, "page": page, "q": query, "q_max_length": USER_SEARCH_MAX_LENGTH},
+    )
 
 
 @requires(Perm.USER_MANAGE)

@@ -142,13 +142,21 @@ def _search(
 @requires(Perm.CATALOGUE_EDIT)
 def offence_list(request: HttpRequest) -> HttpResponse:
     offences, q = _search(request, Offence.objects.all(), "code", "title", "title_ur", "law")
-    return render(request, "catalogue/offence_list.html", {"offences": offences, "q": q})
+    return render(
+        request,
+        "catalogue/offence_list.html",
+        {"offences": offences, "q": q, "q_max_length": SEARCH_MAX_LENGTH},
+    )
 
 
 @requires(Perm.CATALOGUE_EDIT)
 def rule_list(request: HttpRequest) -> HttpResponse:
     rules, q = _search(request, DeadlineRule.objects.all(), "code", "name", "name_ur", "source")
-    return render(request, "catalogue/rule_list.html", {"rules": rules, "q": q})
+    return render(
+        request,
+        "catalogue/rule_list.html",
+        {"rules": rules, "q": q, "q_max_length": SEARCH_MAX_LENGTH},
+    )
 
 
 @requires(Perm.CATALOGUE_EDIT)
@@ -166,7 +174,13 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalogue/agency_list.html",
-        {"agencies": agencies, "q": q, "kind": kind, "kinds": AgencyKind.choices},
+        {
+            "agencies": agencies,
+            "q": q,
+            "q_max_length": SEARCH_MAX_LENGTH,
+            "kind": kind,
+            "kinds": AgencyKind.choices,
+        },
     )
 
 
@@ -257,6 +271,7 @@ def station_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "q": q,
+        "q_max_length": SEARCH_MAX_LENGTH,
         "district": district,
         "districts": District.objects.select_related("province").order_by("province__name", "name"),
     }
@@ -315,6 +330,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query,
         "q": q,
+        "q_max_length": SEARCH_MAX_LENGTH,
         "district": district,
         "districts": District.objects.select_related("province").order_by("province__name", "name"),
     }

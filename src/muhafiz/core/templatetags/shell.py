@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from django import template
@@ -136,3 +137,15 @@ def isolated(value: Any) -> str:
     if value in (None, ""):
         return ""
     return f"{FSI}{value}{PDI}" if get_language_bidi() else str(value)
+
+
+@register.simple_tag
+def form_limit(form_path: str, field: str) -> int:
+    """The `max_length` of `field` on the form class at `form_path` (a dotted path inside
+    muhafiz), for a page that writes that form's input by hand: the limit stays written once,
+    where the form reads it from the model."""
+    module, _dot, name = form_path.rpartition(".")
+    if not module.startswith("muhafiz."):
+        raise template.TemplateSyntaxError(f"form_limit takes a muhafiz form, not {form_path!r}")
+    form = getattr(import_module(module), name)
+    return int(form.base_fields[field].max_length)

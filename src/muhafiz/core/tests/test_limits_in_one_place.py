@@ -89,3 +89,30 @@ def test_no_form_or_schema_writes_a_length_limit_as_a_number() -> None:
         f"{len(offenders)} length limits written as numbers; read them from the model "
         "(core.limits.max_length) or from one named constant of the app:\n" + "\n".join(offenders)
     )
+
+
+def test_no_template_writes_an_input_length_as_a_number() -> None:
+    """A page that writes a form's input by hand takes its `maxlength` from the form
+    (`{% form_limit %}`) or from its view, not a number of its own (on main before: 10 inputs in
+    9 templates)."""
+    import re
+
+    written = re.compile(r"""maxlength=["']?\d""")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted(ROOT.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if written.search(line)
+    ]
+    assert found == []
+
+
+def test_the_form_limit_tag_reads_the_form() -> None:
+    from django.template import Context, Template
+
+    from muhafiz.cases.forms import ReasonForm
+
+    template = Template(
+        "{% load shell %}{% form_limit 'muhafiz.cases.forms.ReasonForm' 'reason' %}"
+    )
+    assert template.render(Context()) == str(ReasonForm.base_fields["reason"].max_length)  # type: ignore[attr-defined]
