@@ -12,6 +12,7 @@ writes its section of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -87,6 +88,17 @@ def generate(stored: int, seed: int = 14) -> tuple[Any, list[str]]:
         "scan_id", "case_id", "source_id", "path", "size", "mime", "md5", "sha1", "sha256",
         "pdq", "pdq_quality", "exif", "known_good", "matched", "category_scheme", "banked_in",
     ]  # fmt: skip
+    # Every other column that may not be NULL takes its field's default (a column added later,
+    # such as `deleted`, would otherwise stop the insert); one without a default stops here.
+    extra: list[Any] = []
+    for field in MediaFile._meta.concrete_fields:
+        if field.primary_key or field.null or field.column in columns:
+            continue
+        if not field.has_default() and not field.empty_strings_allowed:
+            raise SystemExit(f"MediaFile.{field.name} needs a value in benchmarks/linking")
+        default = field.get_default()
+        columns.append(field.column)
+        extra.append(json.dumps(default) if isinstance(default, dict | list) else default)
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
     sample: list[str] = []
@@ -95,7 +107,7 @@ def generate(stored: int, seed: int = 14) -> tuple[Any, list[str]]:
     def row(owner: Scan, n: int, pdq: str) -> tuple[Any, ...]:
         sha = f"{rng.getrandbits(256):064x}"
         return (owner.pk, owner.case_id, 1, f"img/{n}.jpg", 1000, "image/jpeg", "", "", sha,
-                pdq, 90, "{}", False, False, "", "")  # fmt: skip
+                pdq, 90, "{}", False, False, "", "", *extra)  # fmt: skip
 
     with transaction.atomic(), connection.cursor() as cursor:
         for n in range(stored):
@@ -193,19 +205,36 @@ def write_results(results: list[dict[str, Any]], command: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stored", type=int, default=1_000_000)
+    parser.add_argument(
+        "--stored",
+        default="1000000",
+        help="stored images, or several sizes separated by commas (one table row each)",
+    )
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite in a fresh dir)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-linking")
     parser.add_argument("--no-results", action="store_true", help="Leave RESULTS.md alone.")
     args = parser.parse_args()
     import shutil
 
-    shutil.rmtree(args.data_dir, ignore_errors=True)
-    args.data_dir.mkdir(parents=True)
-    result = run(args.stored, args.database, args.data_dir)
-    print(result)
+    sizes = [int(size) for size in args.stored.split(",")]
+    if len(sizes) == 1:
+        shutil.rmtree(args.data_dir, ignore_errors=True)
+        args.data_dir.mkdir(parents=True)
+        results = [run(sizes[0], args.database, args.data_dir)]
+        print(json.dumps(results[0]), flush=True)
+    else:
+        # Django is set up once a process, on one database: each size runs in its own process.
+        results = []
+        for stored in sizes:
+            command = [sys.executable, __file__, "--stored", str(stored), "--no-results"]
+            command += ["--data-dir", str(args.data_dir / str(stored))]
+            command += ["--database", args.database] if args.database else []
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(done.stdout.strip().splitlines()[-1], flush=True)
+            shutil.rmtree(args.data_dir / str(stored), ignore_errors=True)  # GBs at 10 M
     if not args.no_results:
-        write_results([result], " ".join(["python", *sys.argv]))
+        write_results(results, " ".join(["python", *sys.argv]))
 
 
 if __name__ == "__main__":
