@@ -295,6 +295,28 @@ def _holder(worker: subprocess.Popen[bytes]) -> int:
     return 0
 
 
+def _held_shard(worker: subprocess.Popen[bytes]) -> int:
+    """The shard this worker (or its work horse) runs now, or 0."""
+    for pk, held_by in ScanShard.objects.filter(
+        number__gt=0, status=ShardStatus.RUNNING
+    ).values_list("pk", "worker"):
+        last = held_by.rsplit(" ", 1)[-1]
+        pid = int(last) if last.isdigit() else 0
+        if pid and worker.pid in {pid, _parent(pid)}:
+            return int(pk)
+    return 0
+
+
+def _holds_a_long_shard(worker: subprocess.Popen[bytes]) -> bool:
+    """The worker still runs the same shard a moment later: a range of files, not a disk image's
+    whole-media hash (done in milliseconds), which a kill would miss."""
+    first = _held_shard(worker)
+    if not first:
+        return False
+    time.sleep(0.3)
+    return _held_shard(worker) == first
+
+
 @pytest.mark.parametrize("kill", [False, True], ids=["three-workers", "one-killed-mid-shard"])
 def test_three_workers_drain_a_fanned_out_scan_into_the_single_process_report(  # noqa: PLR0917
     empty_queue: None,
@@ -350,7 +372,7 @@ def test_a_disk_image_on_three_workers_survives_one_killed_mid_shard(
     try:
         scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(image))
         victim, _log = workers[0]
-        _wait_for(lambda: bool(_holder(victim)), "the first worker to take a shard", logs, 60)
+        _wait_for(lambda: _holds_a_long_shard(victim), "the first worker in a shard", logs, 60)
         horse = _holder(victim)
         os.killpg(victim.pid, signal.SIGKILL)
         if horse and horse != victim.pid:
