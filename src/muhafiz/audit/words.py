@@ -401,13 +401,25 @@ TIME_DETAILS = frozenset({"at", "seized_at"})
 def _choice_label(key: str, code: str) -> str | None:
     for target in CHOICE_DETAILS.get(key, ()):
         app_model, _dot, field = target.rpartition(".")
-        try:
-            choices = apps.get_model(app_model)._meta.get_field(field).flatchoices
-        except (LookupError, FieldDoesNotExist):
-            continue
-        for value, label in choices:
-            if value == code:
-                return str(label)
+        label = _field_choice(_model_of(app_model), field, code)
+        if label is not None:
+            return label
+    return None
+
+
+def _field(model: type[Model] | None, key: str) -> Any:
+    """`model`'s field named `key`, or None."""
+    try:
+        return model._meta.get_field(key) if model is not None else None
+    except FieldDoesNotExist:
+        return None
+
+
+def _field_choice(model: type[Model] | None, key: str, code: str) -> str | None:
+    """The label of `code` when `key` is a field of `model` with choices."""
+    for value, label in getattr(_field(model, key), "flatchoices", ()):
+        if value == code:
+            return str(label)
     return None
 
 
@@ -428,15 +440,8 @@ def detail_label(key: str, model: type[Model] | None = None) -> str:
     label = DETAIL_LABELS.get(key)
     if label is not None:
         return str(label)
-    if model is not None:
-        try:
-            field = model._meta.get_field(key)
-        except FieldDoesNotExist:
-            field = None
-        name = getattr(field, "verbose_name", None)
-        if name:
-            return str(name)
-    return key.replace("_", " ")
+    name = getattr(_field(model, key), "verbose_name", None)
+    return str(name) if name else key.replace("_", " ")
 
 
 def _model_of(object_type: str) -> type[Model] | None:
@@ -448,11 +453,8 @@ def _model_of(object_type: str) -> type[Model] | None:
 
 def object_type_label(object_type: str) -> str:
     """An object type ("cases.case") by its model's name in the reader's language."""
-    try:
-        model = apps.get_model(object_type)
-    except (LookupError, ValueError):
-        return object_type
-    return str(model._meta.verbose_name)
+    model = _model_of(object_type)
+    return str(model._meta.verbose_name) if model is not None else object_type
 
 
 def _lang_of(object_type: str) -> str:
@@ -491,11 +493,12 @@ def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
             object_type=object_type_label(event.object_type) if event.object_type else "",
             object_type_lang=_lang_of(event.object_type),
             details=[
-                Detail(detail_label(key), _value(key, value, names, _model_of(event.object_type)))
+                Detail(detail_label(key), _value(key, value, names, model))
                 for key, value in (event.details or {}).items()
             ],
         )
         for event in events
+        for model in [_model_of(event.object_type)]
     ]
 
 
@@ -555,22 +558,9 @@ def _value(
             return _choice_label(key, value) or value
         if key in TIME_DETAILS or _ISO_MOMENT.match(value):
             return _moment(value) or value
-        if model is not None:
-            return _field_choice(model, key, value) or value
+        return _field_choice(model, key, value) or value
     return str(value)
 
 
 # A moment written as ISO 8601 with its offset ("2026-10-28T16:24:08.85+05:00").
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
-def _field_choice(model: type[Model], key: str, code: str) -> str | None:
-    """The label of `code` when `key` is a field of the event's model with choices."""
-    try:
-        field = model._meta.get_field(key)
-    except FieldDoesNotExist:
-        return None
-    for value, label in getattr(field, "flatchoices", ()):
-        if value == code:
-            return str(label)
-    return None
