@@ -241,6 +241,8 @@ ACTION_LABELS: dict[str, Any] = {
     "bank.import.reject": pgettext_lazy("audit action", "Hash list refused"),
     "bank.import.skip": pgettext_lazy("audit action", "Hash list already imported"),
     "bank.match": pgettext_lazy("audit action", "Hashes matched against the banks"),
+    "bank.upload": pgettext_lazy("audit action", "Hash list uploaded for import"),
+    "bank.upload.fail": pgettext_lazy("audit action", "Uploaded hash list not imported"),
     "case.close": pgettext_lazy("audit action", "Case closed"),
     "case.create": pgettext_lazy("audit action", "Case opened"),
     "case.export": pgettext_lazy("audit action", "Cases downloaded"),

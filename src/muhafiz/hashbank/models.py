@@ -152,6 +152,55 @@ class BankImport(models.Model):
         return f"{self.source_name} → {self.bank.name} ({self.status})"
 
 
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued: waiting for a worker")
+    RUNNING = "running", _("Running: the list is being read and imported")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed: nothing imported")
+
+
+# A bank's upload that is waiting for a worker or being imported (one at a time per bank).
+UPLOAD_BUSY = (UploadStatus.QUEUED, UploadStatus.RUNNING)
+
+
+class BankUpload(models.Model):
+    """A hash list uploaded on a bank's page: stored (`core.storage`, under `stored_name`),
+    then imported by a job (`actions.uploads.import_bank_upload`), which records the outcome
+    here; the attempt itself, with its provenance, is the `BankImport` the import made."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="uploads")
+    source_name = models.CharField(_("source file name"), max_length=255)
+    source_sha256 = models.CharField(_("source file SHA-256"), max_length=64)
+    source_size = models.BigIntegerField(_("source file size"), default=0)
+    stored_name = models.CharField(max_length=300)
+    # The format the uploader chose; empty: detected from the content by the import.
+    format = models.CharField(_("format"), max_length=40, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=UploadStatus.choices, default=UploadStatus.QUEUED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    bank_import = models.ForeignKey(
+        BankImport, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    added = models.PositiveIntegerField(_("entries added"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicate entries"), default=0)
+    already_imported = models.BooleanField(default=False)
+    bad = models.PositiveIntegerField(_("bad rows"), default=0)
+    errors = models.JSONField(_("bad rows named"), default=list, blank=True)
+    failure = models.TextField(_("why it failed"), blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} → {self.bank.name} ({self.status})"
+
+
 def active_entry(prefix: str = "") -> Q:
     """An entry everyone sees: not removed, and added singly or by an import that completed.
 

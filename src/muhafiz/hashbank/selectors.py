@@ -13,6 +13,7 @@ from muhafiz.hashbank.models import (
     Bank,
     BankEntry,
     BankImport,
+    BankUpload,
     ImportStatus,
     active_entry,
 )
@@ -134,6 +135,16 @@ def bank_stats(bank: Bank) -> dict[str, Any]:
         "by_category_in_words": by_category_in_words,
         "imports": imports,
     }
+
+
+# How many of a bank's latest uploads its page shows.
+RECENT_UPLOADS = 5
+
+
+def recent_uploads(bank: Bank) -> list[BankUpload]:
+    """The bank's latest uploads, newest first, with their state (queued, running, done,
+    failed) and outcome."""
+    return list(bank.uploads.select_related("uploaded_by").order_by("-pk")[:RECENT_UPLOADS])
 
 
 def may_manage(principal: Any, bank: Bank) -> bool:

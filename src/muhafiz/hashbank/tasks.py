@@ -1,4 +1,8 @@
-"""Background jobs of the hash banks: rebuilding the shared match index."""
+"""Background jobs of the hash banks: rebuilding the shared match index.
+
+The import of a hash list uploaded on a bank's page is the job `actions.uploads.import_bank_upload`,
+defined beside its body (it calls the import actions, which queue the rebuild here).
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,10 @@
 """Pages of the hash banks for the staff the permission module allows: the list, one bank's
-statistics and imports, an upload imported all or nothing, an export, enabling and disabling.
+statistics and imports, an upload stored and imported all or nothing by a job (its state on the
+bank's page), an export, enabling and disabling.
 Thin: reads through `selectors`, every change through `actions` (which check and audit)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -20,7 +17,7 @@ from muhafiz.core.permissions import Perm, requires
 from muhafiz.hashbank import actions, selectors
 from muhafiz.hashbank.downloads import SUFFIXES, bank_download
 from muhafiz.hashbank.forms import EnableForm, ImportForm
-from muhafiz.hashbank.models import Bank, ImportStatus
+from muhafiz.hashbank.models import UPLOAD_BUSY, Bank
 from muhafiz.hashbank.uploads import UploadTooLargeError, check_not_too_large, limit_upload
 
 
@@ -39,9 +36,9 @@ def _detail(
     *,
     enable_form: EnableForm | None = None,
     import_form: ImportForm | None = None,
-    rejected: list[dict[str, object]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    uploads = selectors.recent_uploads(bank)
     return render(
         request,
         "hashbank/bank_detail.html",
@@ -51,7 +48,8 @@ def _detail(
             "can_manage": selectors.may_manage(request.user, bank),
             "enable_form": enable_form or EnableForm(initial={"enabled": not bank.enabled}),
             "import_form": import_form or ImportForm(),
-            "rejected": rejected or [],
+            "uploads": uploads,
+            "uploads_waiting": any(u.status in UPLOAD_BUSY for u in uploads),
             "export_formats": list(SUFFIXES),
         },
         status=status,
@@ -122,34 +120,16 @@ def _import(request: HttpRequest, pk: int) -> HttpResponse:
     if not valid:
         return _detail(request, bank, import_form=form, status=400)
     upload = form.cleaned_data["hash_list"]
-    name = Path(upload.name or "upload").name
-    with tempfile.TemporaryDirectory(dir=settings.DATA_DIR, prefix="bank-upload-") as tmp:
-        path = Path(tmp) / name
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        try:
-            result = actions.import_hash_list(
-                request.user, bank, path, fmt=form.cleaned_data["format"] or None, source_name=name
-            )
-        except actions.ImportRejectedError as exc:
-            form.add_error(
-                None,
-                _("%(file)s has %(bad)d bad row(s); nothing was imported.")
-                % {"file": name, "bad": exc.bank_import.bad},
-            )
-            return _detail(request, bank, import_form=form, rejected=exc.errors, status=400)
-        except actions.BankError as exc:
-            form.add_error(None, str(exc).replace(str(path), name))
-            return _detail(request, bank, import_form=form, status=400)
-    if result.status == ImportStatus.ALREADY_IMPORTED:
-        messages.success(
-            request, _("%(file)s was already imported: nothing added.") % {"file": name}
+    try:
+        queued = actions.queue_bank_upload(
+            request.user, bank, upload, fmt=form.cleaned_data["format"] or None, request=request
         )
-    else:
-        messages.success(
-            request,
-            _("Imported %(file)s: %(added)d added, %(duplicates)d already in the bank.")
-            % {"file": name, "added": result.added, "duplicates": result.duplicates},
-        )
+    except actions.BankError as exc:
+        form.add_error(None, str(exc))
+        return _detail(request, bank, import_form=form, status=400)
+    messages.success(
+        request,
+        _("%(file)s is queued for import; its result appears below when a worker has read it.")
+        % {"file": queued.source_name},
+    )
     return redirect("hashbank:bank", pk=bank.pk)

@@ -1,5 +1,7 @@
 """In a real browser, English and Urdu: the examiner goes from home through the navigation to a
-hash bank, uploads a list with a bad row (named, nothing imported), then a good one."""
+hash bank and uploads a list with a bad row: the page says it is queued; a worker reads it and
+the page, refreshing by itself, names the bad row (nothing imported). Then a good one: queued,
+then done with its counts."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from muhafiz.browser_testing import needs_chromium, page_as, snap
 from muhafiz.hashbank.models import Bank, BankEntry
 from muhafiz.hashbank.tests.test_pages import punjab_bank, sha1s  # noqa: F401 - the fixture
 from muhafiz.testing import People
+from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = needs_chromium
 
@@ -26,6 +29,7 @@ def test_examiner_imports_a_list_into_a_bank_from_the_page(  # noqa: PLR0917 - f
     punjab_bank: Bank,  # noqa: F811 - the fixture
     tmp_path: Path,
     language: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text(sha1s("x")[0] + "\nnot-a-hash\n", encoding="utf-8")
@@ -40,15 +44,29 @@ def test_examiner_imports_a_list_into_a_bank_from_the_page(  # noqa: PLR0917 - f
     page.wait_for_url("**/banks/")
     page.locator('tr[data-bank="punjab-confirmed"] a').click()
     page.wait_for_url(f"**/banks/{punjab_bank.pk}/")
+    queued = "queued" if language == "en" else "قطار میں"
     page.locator("#import-form input[type=file]").set_input_files(str(bad))
     page.locator("#import-form button[type=submit]").click()
-    page.locator("#rejected-rows").wait_for()
-    assert page.locator("#rejected-rows tbody tr").count() == 1
+    page.locator(".message--success").wait_for()
+    waiting = page.locator('[data-upload-status="queued"]')
+    assert queued in waiting.inner_text().lower()
+    snap(page, f"banks-upload-queued-{language}")
+    drain(monkeypatch)  # a worker reads the list; the page refreshes by itself
+    failed = page.locator('[data-upload-status="failed"]')
+    failed.wait_for(timeout=15_000)
+    assert failed.locator(".rejected-rows tbody tr").count() == 1
+    words = "1 bad row; nothing was imported." if language == "en" else "1 خراب سطر"
+    assert words in failed.inner_text()
     assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
     snap(page, f"banks-rejected-{language}")
     page.locator("#import-form input[type=file]").set_input_files(str(good))
     page.locator("#import-form button[type=submit]").click()
-    page.locator(".message--success").wait_for()
+    page.locator('[data-upload-status="queued"]').wait_for()
+    drain(monkeypatch)
+    done = page.locator('[data-upload-status="done"]')
+    done.wait_for(timeout=15_000)
+    words = "2 added, 0 already in the bank." if language == "en" else "2 شامل، 0 پہلے سے بینک میں"
+    assert words in done.inner_text()
     assert page.locator("#bank-entries").inner_text() == "4"
     snap(page, f"banks-imported-{language}")
     assert page.csp_errors == []

@@ -1,7 +1,8 @@
 """The hash-bank pages (issue 15, item 9): the Punjab examiner lists the banks, reads one bank's
-statistics, imports an uploaded list all or nothing (every bad row named), exports it and takes
-it out of matching with a reason; a national bank is shown but not managed by a provincial
-examiner; roles without the bank rights do not see the pages. Hash lists are the test's own."""
+statistics, uploads a list that a job imports all or nothing (every bad row named on the bank's
+page), exports it and takes it out of matching with a reason; a national bank is shown but not
+managed by a provincial examiner; roles without the bank rights do not see the pages. Hash lists
+are the test's own."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 from muhafiz.testing import People, agency, province, signed_in
+from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +56,27 @@ def test_examiner_lists_banks_and_reads_one_banks_statistics(
         assert 'href="/banks/"' not in signed_in(person).get("/").content.decode()
 
 
-def test_an_upload_with_bad_rows_names_each_and_imports_nothing(
-    people: People, punjab_bank: Bank
+def test_an_upload_is_queued_then_its_bad_rows_are_named_and_nothing_imported(
+    people: People,
+    punjab_bank: Bank,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     examiner = signed_in(people.forensic_examiner)
     bad = upload("mixed.txt", [*sha1s("c"), "not-a-hash", *sha1s("d"), "12345"])
-    response = examiner.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": bad})
-    assert response.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = examiner.post(
+            f"/banks/{punjab_bank.pk}/import/", {"hash_list": bad}, follow=True
+        )
     page = response.content.decode()
-    assert "2 bad row(s); nothing was imported" in page
-    rows = page.split('id="rejected-rows"')[1].split("</table>")[0]
+    assert "mixed.txt is queued for import" in page
+    assert 'data-upload-status="queued"' in page and 'hx-trigger="every 5s"' in page
+    assert BankImport.objects.filter(bank=punjab_bank).count() == 1  # the fixture's only
+    drain(monkeypatch)  # a worker reads the list
+    page = examiner.get(f"/banks/{punjab_bank.pk}/").content.decode()
+    assert 'data-upload-status="failed"' in page and "hx-trigger" not in page
+    assert "2 bad rows; nothing was imported." in page
+    rows = page.split('class="rejected-rows"')[1].split("</table>")[0]
     assert rows.count("<tr>") == 3  # the header and the two bad lines, each named
     assert ">2<" in rows and ">4<" in rows
     assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
@@ -71,10 +84,23 @@ def test_an_upload_with_bad_rows_names_each_and_imports_nothing(
 
     missing = examiner.post(f"/banks/{punjab_bank.pk}/import/", {})
     assert missing.status_code == 400 and "Choose the hash list" in missing.content.decode()
+    unknown = examiner.post(
+        f"/banks/{punjab_bank.pk}/import/", {"hash_list": upload("notes.txt", ["hello"])}
+    )
+    assert unknown.status_code == 400  # sniffed at once: no job
+    assert "not a hash list in a known format" in unknown.content.decode()
 
     good = upload("more.txt", sha1s("c", "d", "a"))
-    done = examiner.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": good}, follow=True)
-    assert "Imported more.txt: 2 added, 1 already in the bank." in done.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        examiner.post(f"/banks/{punjab_bank.pk}/import/", {"hash_list": good})
+    busy = examiner.post(
+        f"/banks/{punjab_bank.pk}/import/", {"hash_list": upload("next.txt", sha1s("e"))}
+    )
+    assert busy.status_code == 400
+    assert "more.txt is still being imported into this bank" in busy.content.decode()
+    drain(monkeypatch)
+    page = examiner.get(f"/banks/{punjab_bank.pk}/").content.decode()
+    assert "2 added, 1 already in the bank." in page and 'id="bank-entries">4<' in page
     assert BankEntry.objects.filter(bank=punjab_bank).count() == 4
 
 

@@ -1,0 +1,177 @@
+"""A hash list uploaded on a bank's page is stored and imported by a job (issue 14, item 3): the
+upload answers once the file is stored and queued; the job runs the all-or-nothing import as the
+uploader and records its outcome on the upload. What needs no parsing (the permission, the
+size, a file in no known format, a second upload while one is waiting) is refused at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from muhafiz.audit.models import AuditEvent
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.core.storage import file_store
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.actions.uploads import import_bank_upload
+from muhafiz.hashbank.models import (
+    Bank,
+    BankEntry,
+    BankUpload,
+    ImportStatus,
+    UploadStatus,
+)
+from muhafiz.hashbank.tests.test_pages import punjab_bank, sha1s, upload  # noqa: F401 - fixture
+from muhafiz.testing import People
+from muhafiz.testing import drain_job_queues as drain
+
+pytestmark = pytest.mark.django_db
+
+
+def _entries(bank: Bank) -> int:
+    return BankEntry.objects.active().filter(bank=bank).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_is_stored_and_queued_and_the_job_imports_it_as_the_uploader(
+    any_storage: str,
+    flushable_audit: None,
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examiner = people.forensic_examiner
+    sent = upload("more.txt", sha1s("c", "d", "a"))
+    queued = actions.queue_bank_upload(examiner, punjab_bank, sent)
+
+    assert queued.status == UploadStatus.QUEUED
+    assert _entries(punjab_bank) == 2  # nothing read yet
+    store = file_store()
+    assert queued.stored_name == f"hashbank/uploads/{queued.source_sha256}/more.txt"
+    sent.seek(0)
+    assert b"".join(store.stream(queued.stored_name)) == sent.read()
+    event = AuditEvent.objects.get(action="bank.upload")
+    assert event.details["sha256"] == queued.source_sha256
+
+    drain(monkeypatch)  # a worker
+
+    queued.refresh_from_db()
+    assert queued.status == UploadStatus.DONE, queued.failure
+    assert (queued.added, queued.duplicates, queued.bad) == (2, 1, 0)
+    assert queued.bank_import is not None
+    assert queued.bank_import.status == ImportStatus.COMPLETED
+    assert queued.bank_import.imported_by == examiner
+    assert _entries(punjab_bank) == 4
+    assert store.exists(queued.stored_name)  # kept, as an uploaded scan file is
+
+
+def test_a_list_with_bad_rows_ends_failed_naming_each_row_and_adds_nothing(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bad = upload("mixed.txt", [*sha1s("c"), "not-a-hash", *sha1s("d"), "12345"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        queued = actions.queue_bank_upload(people.forensic_examiner, punjab_bank, bad)
+    assert len(callbacks) == 1  # the job, queued when the upload committed
+    drain(monkeypatch)
+
+    queued.refresh_from_db()
+    assert queued.status == UploadStatus.FAILED
+    assert queued.bad == 2
+    assert [e["line"] for e in queued.errors] == [2, 4]
+    assert queued.bank_import is not None
+    assert queued.bank_import.status == ImportStatus.REJECTED
+    assert _entries(punjab_bank) == 2
+
+
+def test_what_needs_no_parsing_is_refused_at_once_and_nothing_is_stored(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    settings: Any,
+) -> None:
+    examiner = people.forensic_examiner
+    with pytest.raises(actions.BankError, match="not a hash list in a known format"):
+        actions.queue_bank_upload(examiner, punjab_bank, upload("notes.txt", ["hello there"]))
+    with pytest.raises(actions.BankError, match="cannot be imported: empty file"):
+        actions.queue_bank_upload(examiner, punjab_bank, upload("empty.txt", [""]))
+    with pytest.raises(PermissionDenied):
+        actions.queue_bank_upload(
+            people.lahore_investigator, punjab_bank, upload("a.txt", sha1s("e"))
+        )
+    settings.MUHAFIZ_MAX_UPLOAD_BYTES = 100
+    with pytest.raises(actions.BankError, match="too large"):
+        actions.queue_bank_upload(examiner, punjab_bank, upload("big.txt", sha1s(*"abcdef")))
+    assert not BankUpload.objects.exists()
+    assert not list(file_store().names("hashbank/uploads"))
+
+
+def test_a_second_upload_while_the_first_waits_is_refused_and_accepted_once_it_finished(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examiner = people.forensic_examiner
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.queue_bank_upload(examiner, punjab_bank, upload("first.pdq.txt", sha1s("c")))
+    with pytest.raises(actions.BankError, match=r"first\.pdq\.txt is still being imported"):
+        actions.queue_bank_upload(examiner, punjab_bank, upload("second.txt", sha1s("d")))
+    assert BankUpload.objects.count() == 1
+    drain(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = actions.queue_bank_upload(examiner, punjab_bank, upload("second.txt", sha1s("d")))
+    drain(monkeypatch)
+    second.refresh_from_db()
+    assert second.status == UploadStatus.DONE
+    assert _entries(punjab_bank) == 4
+
+
+def test_the_job_fails_clearly_when_the_stored_file_is_gone_or_changed(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+) -> None:
+    examiner = people.forensic_examiner
+    lost = actions.queue_bank_upload(examiner, punjab_bank, upload("lost.txt", sha1s("c")))
+    file_store().delete(lost.stored_name)
+    import_bank_upload.call(lost.pk)
+    lost.refresh_from_db()
+    assert (lost.status, lost.failure) == (UploadStatus.FAILED, "The stored file is missing.")
+    assert AuditEvent.objects.filter(action="bank.upload.fail").count() == 1
+
+    changed = actions.queue_bank_upload(examiner, punjab_bank, upload("changed.txt", sha1s("d")))
+    with file_store().open(changed.stored_name) as handle:
+        original = handle.read()
+    file_store().put(changed.stored_name, _Bytes(original + sha1s("e")[0].encode() + b"\n"))
+    import_bank_upload.call(changed.pk)
+    changed.refresh_from_db()
+    assert changed.status == UploadStatus.FAILED
+    assert "SHA-256 differs" in changed.failure
+    assert _entries(punjab_bank) == 2
+
+
+def test_a_job_run_again_after_its_worker_died_finishes_and_only_the_system_runs_it(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+) -> None:
+    examiner = people.forensic_examiner
+    queued = actions.queue_bank_upload(examiner, punjab_bank, upload("more.txt", sha1s("c")))
+    with pytest.raises(PermissionDenied):
+        actions.perform_bank_upload(examiner, queued.pk)
+    BankUpload.objects.filter(pk=queued.pk).update(status=UploadStatus.RUNNING)  # worker killed
+    done = actions.perform_bank_upload(SYSTEM, queued.pk)
+    assert (done.status, done.added) == (UploadStatus.DONE, 1)
+    again = actions.perform_bank_upload(SYSTEM, queued.pk)  # a duplicate run changes nothing
+    assert (again.status, again.added) == (UploadStatus.DONE, 1)
+    assert _entries(punjab_bank) == 3
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        chunk, self.data = (self.data, b"") if size < 0 else (self.data[:size], self.data[size:])
+        return chunk
