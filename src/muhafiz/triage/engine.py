@@ -15,7 +15,7 @@ import platform
 import signal
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import Passwords, SourceError, open_source
 from muhafiz.triage.sources.base import Source, Unit
 from muhafiz.triage.sources.directory import mount_state
+from muhafiz.triage.sources.nested import EvidenceFolderSource
 
 __all__ = [
     "BankChangedError",
@@ -328,6 +329,7 @@ def _verify_sources(writer: ScanWriter, sources: list[Source]) -> None:
                 return None
             return {"md5": row[0], "sha1": row[1], "sha256": row[2]}
 
+        _verify_nested(writer, source, computed)
         verification = source.verify(computed)
         if verification is None:
             continue
@@ -359,6 +361,46 @@ def _verify_sources(writer: ScanWriter, sources: list[Source]) -> None:
         writer.log(
             "acquisition hashes verified",
             f"source {sid}: {verification.verdict}" + (f" ({summary})" if summary else ""),
+        )
+        writer.commit()
+
+
+def _verify_nested(
+    writer: ScanWriter,
+    source: Source,
+    computed: Callable[[str], dict[str, str | None] | None],
+) -> None:
+    """Disk images found inside a folder: their acquisition hashes, as a source's are."""
+    if not isinstance(source, EvidenceFolderSource):
+        return
+    sid = source.source_id
+    for nested in source.verify_nested(computed):
+        verification = nested.verification
+        summary = "; ".join(
+            f"{alg} stored {stored or '-'} computed {got or '-'}: {result}"
+            for alg, stored, got, result in verification.rows
+        )
+        writer.begin()
+        writer.set_nested_image(
+            sid, nested.path, nested.format_name, verification.verdict, verification.rows
+        )
+        if verification.verdict == "mismatch":
+            writer.write_issues(
+                [
+                    Issue(
+                        sid,
+                        nested.path,
+                        IssueCode.ACQUISITION_HASH_MISMATCH,
+                        f"THE {nested.format_name.upper()} {nested.path} DOES NOT MATCH ITS "
+                        "ACQUISITION HASH: the media read now differs from what was acquired "
+                        f"({summary}); the image is damaged or altered",
+                    )
+                ]
+            )
+        writer.log(
+            "acquisition hashes verified",
+            f"source {sid}, image {nested.path}: {verification.verdict}"
+            + (f" ({summary})" if summary else ""),
         )
         writer.commit()
 

@@ -109,6 +109,15 @@ CREATE TABLE image_hashes (
     PRIMARY KEY (source_id, algorithm)
 ) WITHOUT ROWID;
 
+CREATE TABLE nested_images (
+    source_id INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    verification TEXT NOT NULL,
+    hashes TEXT NOT NULL,
+    PRIMARY KEY (source_id, path)
+) WITHOUT ROWID;
+
 CREATE TABLE videos (
     source_id INTEGER NOT NULL,
     path TEXT NOT NULL,
@@ -209,7 +218,7 @@ ADDED_COLUMNS = (
     ("files", "carved_offset", "INTEGER"),
     ("files", "inode", "INTEGER"),
 )
-ADDED_TABLES = ("videos", "video_frames", "image_hashes")
+ADDED_TABLES = ("videos", "video_frames", "image_hashes", "nested_images")
 
 MATCH_COLUMNS = (
     "source_id", "path", "bank", "bank_kind", "kind", "distance", "entry_line", "entry_hash",
@@ -219,7 +228,7 @@ MATCH_COLUMNS = (
 # Tables whose rows are the scan's findings; equal across reruns of the same scan.
 RECORD_TABLES = (
     "files", "matches", "errors", "pdq_clusters", "sources", "banks", "videos", "video_frames",
-    "image_hashes",
+    "image_hashes", "nested_images",
 )  # fmt: skip
 
 
@@ -391,6 +400,21 @@ class ScanWriter:
         )
         self.conn.execute(
             "UPDATE sources SET verification = ? WHERE source_id = ?", (verdict, source_id)
+        )
+
+    def set_nested_image(
+        self,
+        source_id: int,
+        path: str,
+        format_name: str,
+        verdict: str,
+        rows: Sequence[tuple[str, str | None, str | None, str]],
+    ) -> None:
+        """A disk image found inside a folder source (at `path`) and its acquisition-hash check:
+        `verdict` as for a source, rows (algorithm, stored, computed, result) as JSON."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO nested_images VALUES (?, ?, ?, ?, ?)",
+            (source_id, path, format_name, verdict, json.dumps([list(r) for r in rows])),
         )
 
     def log(self, action: str, detail: str = "") -> None:
@@ -984,6 +1008,13 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
         ColumnRule("code", "text", length=40),
         ColumnRule("severity", "text", length=10),
         ColumnRule("message", "text", length=10_000),
+    ),
+    "nested_images": (
+        _id("source_id"),
+        _path("path"),
+        _short("format"),
+        _short("verification"),
+        ColumnRule("hashes", "text", length=10_000),
     ),
     "pdq_clusters": (
         _id("cluster"),

@@ -19,8 +19,11 @@ disk image is listed once, here, through its own source code (`sources.diskimage
 shards its media unit only hashes the media (`DiskImageSource.sweep` off), so every file is a
 unit of the list and its range is read by the shard that holds it, each shard reopening the
 image read-only (the single-process media pass reads the files as it hashes; the records are
-the same, the image is read twice in all). A UFDR's units are members located by their offset
-in the ZIP and an iOS backup's are its stored files: both open a unit without the listing.
+the same, the image is read twice in all). A disk image inside a folder (`sources.nested`) is
+listed with the folder, the same way: its files are units of the folder's list, cut into ranges
+at its partitions, each shard reopening the image from the unit's locator. A UFDR's units are
+members located by their offset in the ZIP and an iOS backup's are its stored files: both open a
+unit without the listing.
 Every worker must see the source at the same path (a shared mount). Not sharded (one task, as
 before): a single file given as the source (an archive: one member stream), Android backups
 (one tar stream). See docs/scaling.md.
@@ -55,6 +58,7 @@ from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import open_source
 from muhafiz.triage.sources.base import Source, Unit
 from muhafiz.triage.sources.diskimage import DiskImageSource
+from muhafiz.triage.sources.nested import EvidenceFolderSource
 
 __all__ = ["Fanout", "merge_shards", "plan_fanout", "scan_shard", "unit_from_json", "unit_to_json"]
 
@@ -117,6 +121,8 @@ def _for_shards(sources: Sequence[Source]) -> None:
     for source in sources:
         if isinstance(source, DiskImageSource):
             source.sweep = False
+        elif isinstance(source, EvidenceFolderSource):  # the disk images it holds (sources.nested)
+            source.nested.sweep = False
 
 
 def cut(units: list[Unit], *, shard_files: int, shard_bytes: int) -> list[list[Unit]]:
@@ -152,7 +158,11 @@ def _folder(unit: Unit) -> tuple[int, str]:
 
 
 def _part(unit: Unit) -> tuple[int, str]:
-    """The source, and a disk image's partition (`laptop.E01!p2`; the media unit's own path)."""
+    """The source, and a disk image's partition (`laptop.E01!p2`; the media unit's own path;
+    in a folder, `evidence/laptop.E01!p2`)."""
+    before, bang, after = unit.path.partition("!")
+    if bang and "/" in before:  # an image inside a folder: the folder's path, then its own
+        return unit.source_id, f"{before}!{after.partition('/')[0]}"
     return unit.source_id, unit.path.partition("/")[0]
 
 

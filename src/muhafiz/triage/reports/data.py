@@ -38,6 +38,7 @@ class ReportData:
     errors: list[dict[str, Any]]
     custody: list[dict[str, Any]]
     image_hashes: list[dict[str, Any]] = field(default_factory=list)  # disk images' verification
+    nested_images: list[dict[str, Any]] = field(default_factory=list)  # images inside folders
     matches_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     errors_by_file: dict[tuple[int, str], list[dict[str, Any]]] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)  # sha256 -> copies
@@ -71,6 +72,40 @@ def load_report_data(scan_path: Path) -> ReportData:
 
 def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(sql, params)]
+
+
+def _nested_images(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Disk images found inside folder sources (absent from scan files written before them)."""
+    present = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nested_images'"
+    ).fetchone()
+    if present is None:
+        return []
+    return _rows(conn, "SELECT * FROM nested_images ORDER BY source_id, path")
+
+
+def _nested_hash_rows(nested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A nested image's acquisition-hash rows, shaped as a source's (`image_hashes`)."""
+    rows: list[dict[str, Any]] = []
+    for image in nested:
+        try:
+            hashes = json.loads(image["hashes"])
+        except ValueError:
+            hashes = []
+        where = f"{image['source_id']}: {image['path']}"
+        if not hashes:
+            rows.append(
+                {"source_id": where, "algorithm": "", "stored": "", "computed": "",
+                 "result": image["verification"]}
+            )  # fmt: skip
+        for row in hashes if isinstance(hashes, list) else []:
+            if isinstance(row, list) and len(row) == 4:
+                algorithm, stored, computed, result = row
+                rows.append(
+                    {"source_id": where, "algorithm": algorithm, "stored": stored,
+                     "computed": computed, "result": result}
+                )  # fmt: skip
+    return rows
 
 
 def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
@@ -138,6 +173,7 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         "SELECT source_id, path, gps_lat, gps_lon, exif_datetime, exif_offset, exif_make,"
         " exif_model FROM files WHERE gps_lat IS NOT NULL ORDER BY source_id, path",
     )
+    nested_images = _nested_images(conn)
     return ReportData(
         scan_path=scan_path,
         scan_sha256=_sha256_of(scan_path),
@@ -152,7 +188,9 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         gps=gps,
         errors=errors,
         custody=_rows(conn, "SELECT * FROM custody ORDER BY seq"),
-        image_hashes=_rows(conn, "SELECT * FROM image_hashes ORDER BY source_id, algorithm"),
+        image_hashes=_rows(conn, "SELECT * FROM image_hashes ORDER BY source_id, algorithm")
+        + _nested_hash_rows(nested_images),
+        nested_images=nested_images,
         matches_by_file=matches_by_file,
         errors_by_file=errors_by_file,
         duplicates=duplicates,
@@ -221,6 +259,15 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         )
         for source in data.sources
         if source.get("verification") == "mismatch"
+    ] + [
+        (
+            "EVIDENCE INTEGRITY",
+            f"THE DISK IMAGE {image['path']} (SOURCE {image['source_id']}) DOES NOT MATCH ITS "
+            "ACQUISITION HASH: the image read now differs from what was acquired (damaged or "
+            "altered); see 'Disk images'",
+        )
+        for image in data.nested_images
+        if image.get("verification") == "mismatch"
     ]
     if t.get("deleted"):
         lines.append(("Deleted files (still listed by a file system)", f"{t['deleted']:,}"))
@@ -266,8 +313,20 @@ def volume_rows(data: ReportData) -> list[tuple[str, ...]]:
             details = json.loads(source.get("details") or "null")
         except ValueError:
             continue
-        if not isinstance(details, dict) or not isinstance(details.get("volumes"), list):
+        if not isinstance(details, dict):
             continue
+        nested = details.get("nested_images")
+        if isinstance(nested, dict):
+            for path, image in sorted(nested.items()):
+                if isinstance(image, dict):
+                    rows.extend(_volume_rows(f"{source['source_id']}: {path}", image))
+        rows.extend(_volume_rows(str(source["source_id"]), details))
+    return rows
+
+
+def _volume_rows(where: str, details: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    if isinstance(details.get("volumes"), list):
         scheme = str(details.get("partition_table") or "")
         for volume in details["volumes"]:
             if not isinstance(volume, dict):
@@ -283,7 +342,7 @@ def volume_rows(data: ReportData) -> list[tuple[str, ...]]:
                 file_system += f" ({names})"
             rows.append(
                 (
-                    str(source["source_id"]),
+                    where,
                     f"{volume.get('name', '')} ({scheme})" if scheme else str(volume.get("name")),
                     f"{volume.get('start', 0):,}",
                     f"{volume.get('length', 0):,}",

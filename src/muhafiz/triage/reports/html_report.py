@@ -42,6 +42,14 @@ def render(data: ReportData) -> str:
                 "hash: the disk image read in this scan differs from what was acquired. It is "
                 "damaged or was altered; see 'Disk images: acquisition hashes'.</p>"
             )
+    for image in data.nested_images:
+        if image.get("verification") == "mismatch":
+            parts.append(
+                f'<p class="alarm">The disk image {escape(str(image["path"]))} (source '
+                f"{image['source_id']}) does not match its acquisition hash: the image read in "
+                "this scan differs from what was acquired. It is damaged or was altered; see "
+                "'Disk images: acquisition hashes'.</p>"
+            )
     for section in sections(data):
         anchor = section.title.lower().replace(" ", "-").replace("'", "-")
         parts.append(f'<section id="{escape(anchor)}"><h2>{escape(section.title)}</h2>')

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from muhafiz.triage.sources.adb import AdbBackupFormat, AdbBackupSource
 from muhafiz.triage.sources.base import ArchiveFormat, Passwords, Source, SourceError
-from muhafiz.triage.sources.directory import DirectorySource, SingleFileSource
+from muhafiz.triage.sources.directory import SingleFileSource
+from muhafiz.triage.sources.diskimage import DiskImageSource
 from muhafiz.triage.sources.ewf import EwfSource
 from muhafiz.triage.sources.ios import IosBackupSource
+from muhafiz.triage.sources.nested import EvidenceFolderSource
 from muhafiz.triage.sources.rawimage import RawImageSource
 from muhafiz.triage.sources.sevenzip import SevenZipFormat
 from muhafiz.triage.sources.tar import TarFormat
@@ -27,9 +29,10 @@ SOURCE_TYPES: list[type[Source]] = [
     VhdSource,
     QcowSource,
     RawImageSource,
-    DirectorySource,
+    EvidenceFolderSource,  # a folder; the disk images in it are opened as sources (nested.py)
     SingleFileSource,
 ]
+EvidenceFolderSource.image_types = [t for t in SOURCE_TYPES if issubclass(t, DiskImageSource)]
 
 ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {
     fmt.name: fmt for fmt in (ZipFormat(), TarFormat(), SevenZipFormat(), AdbBackupFormat())

@@ -161,8 +161,14 @@ class DirectorySource(Source):
                 subdirs.append((abs_path, rel_path))
             elif stat.S_ISREG(st.st_mode):
                 yield Unit(self.source_id, shown, abs_path, st.st_size, raw)
+                yield from self.inside(abs_path, shown, st.st_size)
             else:
                 yield self._non_regular(abs_path, shown, raw, st)
+
+    def inside(self, abs_path: str, shown: str, size: int) -> Iterator[Unit | FileRecord | Issue]:
+        """What a file in the folder holds that is scanned as a source of its own (a disk image:
+        `nested.EvidenceFolderSource`); listed right after the file's own unit."""
+        return iter(())
 
     def _non_regular(
         self, abs_path: str, shown: str, raw: bytes | None, st: os.stat_result

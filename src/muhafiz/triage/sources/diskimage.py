@@ -263,6 +263,9 @@ class DiskImageSource(Source):
         # False: the media unit only hashes the media, and every file is a unit of its own (a
         # scan fanned out in shards hashes ranges of the file list in many processes at once).
         self.sweep = True
+        # An image found inside a folder (`sources.nested`): its path there, which prefixes
+        # every path in it; its own file is a record of the folder, its media `<path>!media`.
+        self.nested_label: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -270,6 +273,7 @@ class DiskImageSource(Source):
             "path": self.path,
             "_details": self._details,
             "sweep": self.sweep,
+            "nested_label": self.nested_label,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -277,11 +281,17 @@ class DiskImageSource(Source):
         self.path = state["path"]
         self._details = state["_details"]
         self.sweep = state.get("sweep", True)
+        self.nested_label = state.get("nested_label")
         self._handles = {}
         self._pid = -1
         self._sweep_budget = [MAX_SWEPT_FILES]
 
     # --- what subclasses may override -------------------------------------------------------
+
+    @classmethod
+    def accepts_nested(cls, path: Path) -> bool:
+        """Whether a file found inside a folder is an image of this format (by content only)."""
+        return cls.accepts(path)
 
     def image_metadata(self) -> dict[str, Any]:
         """Acquisition metadata stored in the image (EWF headers); none for other formats."""
@@ -304,7 +314,13 @@ class DiskImageSource(Source):
 
     @property
     def label(self) -> str:
-        return display_name(self.path.name)[0]
+        return self.nested_label or display_name(self.path.name)[0]
+
+    @property
+    def media_path(self) -> str:
+        """The media unit's path: the image's name; inside a folder, where the image file's own
+        record already has that path, `<path>!media`."""
+        return f"{self.label}!media" if self.nested_label else self.label
 
     def details(self) -> dict[str, Any] | None:
         return self._details
@@ -322,13 +338,16 @@ class DiskImageSource(Source):
             stored = self.stored_hashes()
         except Exception as exc:  # dfvfs and the libyal bindings raise many types on bad input
             self._details = {"format": self.format_name, "volumes": [], "stored_hashes": {}}
+            message = (
+                f"the {self.format_name} cannot be opened ({type(exc).__name__}: "
+                f"{str(exc).strip()}); nothing in it was examined"
+            )
+            if self.nested_label:  # the image file is the folder's record: the error goes on it
+                yield Issue(self.source_id, self.label, IssueCode.UNREADABLE, message)
+                return
             record = FileRecord(self.source_id, self.label, None, 0)
             fill_from_stat(record, self.path.stat())
-            record.add_issue(
-                IssueCode.UNREADABLE,
-                f"the {self.format_name} cannot be opened ({type(exc).__name__}: "
-                f"{str(exc).strip()}); nothing in it was examined",
-            )
+            record.add_issue(IssueCode.UNREADABLE, message)
             yield record
             return
         self._sweep_budget = [MAX_SWEPT_FILES]
@@ -341,7 +360,7 @@ class DiskImageSource(Source):
         if metadata:
             self._details["acquisition"] = metadata
         self._details["stored_hashes"] = stored
-        yield Unit(self.source_id, self.label, MEDIA_LOCATOR, media_size)
+        yield Unit(self.source_id, self.media_path, MEDIA_LOCATOR, media_size)
         volumes, gaps, scheme = self._volumes(media_size)
         self._details["partition_table"] = scheme
         for volume in volumes:
@@ -1053,9 +1072,9 @@ def verify_media(
     computed: Callable[[str], dict[str, str | None] | None],
 ) -> Verification:
     """Stored acquisition hashes against the media's hashes as this scan computed them."""
-    media = computed(source.label)
+    media = computed(source.media_path)
     if not stored:
-        return Verification("none-stored", [], source.label)
+        return Verification("none-stored", [], source.media_path)
     rows: list[tuple[str, str | None, str | None, str]] = []
     for algorithm in sorted(stored):
         expected = stored[algorithm].lower()
@@ -1071,7 +1090,7 @@ def verify_media(
         verdict = "match"
     else:
         verdict = "not-verified"
-    return Verification(verdict, rows, source.label)
+    return Verification(verdict, rows, source.media_path)
 
 
 def read_head(path: Path, size: int = 4096) -> bytes:

@@ -1,0 +1,225 @@
+"""Disk images found inside a folder (an evidence folder holding `laptop.E01`, `laptop.E02`, a
+`.dd`, a QCOW2, an ISO), scanned as if each had been named as a source.
+
+The folder's walk lists every file as before (the image file is hashed as a file: its own
+MD5/SHA-1/SHA-256 record), then, for a file whose content is a disk image (the image sources'
+own sniffers, `DiskImageSource.accepts_nested`), the image source's walk with paths under the
+image's path (`evidence/laptop.E01!p2/Users/…`, media `evidence/laptop.E01!media`). Each such
+unit's locator names the image (format, path, label) and the image's own locator, so any process
+(a worker, a shard, a resumed scan) reopens the image read-only and opens the unit there.
+
+A multi-segment EWF set is opened once, through its first segment (the sniffer accepts only
+segment 1); the other segments are hashed as files. A split raw image likewise opens from its
+`.001`. Nesting is one level: an image or archive found inside a nested image is hashed and
+expanded as the image's files are (archives), never opened as a further image, so a hostile
+image cannot nest without end. Images inside archives are not opened (an archive member is a
+stream; dfvfs needs a file).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from muhafiz.triage.records import FileRecord, Issue, IssueCode
+from muhafiz.triage.sources.base import OpenedUnit, SweptFile, Unit, Verification
+from muhafiz.triage.sources.directory import DirectorySource
+from muhafiz.triage.sources.diskimage import DiskImageSource
+
+NESTED_LOCATOR = "nested"
+# Files smaller than this are not sniffed (no image format fits in less; an EWF segment
+# header and its volume section alone take more).
+MIN_IMAGE_BYTES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NestedVerification:
+    """A nested image's acquisition-hash check: `path` is the image file's path in the folder."""
+
+    path: str
+    format_name: str
+    verification: Verification
+
+
+def sniff(
+    image_types: Sequence[type[DiskImageSource]], path: Path, size: int
+) -> type[DiskImageSource] | None:
+    """The image format of a file found in a folder, by its content; None if not an image."""
+    if size < MIN_IMAGE_BYTES:
+        return None
+    for image_type in image_types:
+        try:
+            if image_type.accepts_nested(path):
+                return image_type
+        except OSError:
+            return None
+    return None
+
+
+def wrap(kind: str, argument: str, label: str, unit: Unit) -> Unit:
+    locator = NESTED_LOCATOR + ":" + json.dumps([kind, argument, label, unit.locator])
+    return Unit(unit.source_id, unit.path, locator, unit.size, unit.path_raw)
+
+
+def unwrap(unit: Unit) -> tuple[tuple[str, str, str], Unit] | None:
+    """(kind, image path, label) and the image's own unit, or None for a folder's own unit."""
+    if not unit.locator.startswith(NESTED_LOCATOR + ":"):
+        return None
+    kind, argument, label, inner = json.loads(unit.locator[len(NESTED_LOCATOR) + 1 :])
+    return (kind, argument, label), Unit(unit.source_id, unit.path, inner, unit.size, unit.path_raw)
+
+
+class NestedImages:
+    """The images a folder source holds: listed by its walk, opened again in any process."""
+
+    def __init__(self, source_id: int, image_types: Sequence[type[DiskImageSource]]) -> None:
+        self.source_id = source_id
+        self.image_types = list(image_types)
+        self.sweep = True
+        self._images: dict[tuple[str, str, str], DiskImageSource] = {}
+        # label -> {"kind", "argument", and what the image's walk learned (`details`)}
+        self.details: dict[str, dict[str, Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "image_types": self.image_types,
+            "sweep": self.sweep,
+            "details": self.details,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.source_id = state["source_id"]
+        self.image_types = state["image_types"]
+        self.sweep = state["sweep"]
+        self.details = state["details"]
+        self._images = {}
+
+    def image(self, key: tuple[str, str, str]) -> DiskImageSource:
+        if key not in self._images:
+            kind, argument, label = key
+            types = {t.kind: t for t in self.image_types}
+            if kind not in types:
+                raise OSError(f"unknown image kind {kind!r}")
+            image = types[kind](self.source_id, Path(argument))
+            image.nested_label = label
+            image.sweep = self.sweep
+            found = self.details.get(label)
+            if found is not None:
+                image.use_details({k: v for k, v in found.items() if k not in {"kind", "argument"}})
+            self._images[key] = image
+        return self._images[key]
+
+    def walk(
+        self, image_type: type[DiskImageSource], argument: str, label: str
+    ) -> Iterator[Unit | FileRecord | Issue]:
+        """The image's walk, its units wrapped; a failure is an error on the image file."""
+        key = (image_type.kind, argument, label)
+        self._images.pop(key, None)
+        self.details.pop(label, None)
+        image = self.image(key)
+        try:
+            for item in image.walk():
+                yield wrap(*key, item) if isinstance(item, Unit) else item
+        except Exception as exc:  # a hostile image must cost that image, not the folder
+            yield Issue(
+                self.source_id,
+                label,
+                IssueCode.UNREADABLE,
+                f"the {image.format_name} inside the folder could not be listed to the end "
+                f"({type(exc).__name__}: {str(exc).strip()}); the rest of the folder is scanned",
+            )
+        self.details[label] = {"kind": key[0], "argument": argument, **(image.details() or {})}
+
+    def open(self, unit: Unit) -> OpenedUnit:
+        found = unwrap(unit)
+        assert found is not None
+        key, inner = found
+        image = self.image(key)
+        opened = image.open(inner)
+        swept = opened.swept
+        if swept is not None:
+
+            def wrapped() -> list[SweptFile]:
+                return [SweptFile(wrap(*key, f.unit), f.extents) for f in swept()]
+
+            opened.swept = wrapped
+        return opened
+
+    def reopen(self, unit: Unit) -> Any:
+        found = unwrap(unit)
+        assert found is not None
+        key, inner = found
+        return self.image(key).reopen(inner)
+
+    def plan(self, units: Iterable[Unit]) -> Iterator[Unit]:
+        """Each image's units planned by the image (its media pass reads its files)."""
+        for key, group in itertools.groupby(units, key=_key_of):
+            if key is None:
+                yield from group
+                continue
+            image = self.image(key)
+            inner = (found[1] for u in group if (found := unwrap(u)) is not None)
+            yield from (wrap(*key, u) for u in image.plan(inner))
+
+    def verify(
+        self, computed: Callable[[str], dict[str, str | None] | None]
+    ) -> list[NestedVerification]:
+        out = []
+        for label, found in sorted(self.details.items()):
+            image = self.image((found["kind"], found["argument"], label))
+            if "media_size" not in found:
+                continue  # the image could not be opened: its error is recorded
+            out.append(NestedVerification(label, image.format_name, image.verify(computed)))
+        return out
+
+
+def _key_of(unit: Unit) -> tuple[str, str, str] | None:
+    found = unwrap(unit)
+    return found[0] if found is not None else None
+
+
+class EvidenceFolderSource(DirectorySource):
+    """A folder whose disk images are scanned as sources of their own (registered in place of
+    `DirectorySource`; the same kind, `directory`)."""
+
+    # The image sources, in the registry's order (set by `sources/__init__.py`).
+    image_types: ClassVar[Sequence[type[DiskImageSource]]] = ()
+
+    def __init__(self, source_id: int, path: Path) -> None:
+        super().__init__(source_id, path)
+        self.nested = NestedImages(source_id, self.image_types)
+
+    def inside(self, abs_path: str, shown: str, size: int) -> Iterator[Unit | FileRecord | Issue]:
+        image_type = sniff(self.nested.image_types, Path(abs_path), size)
+        if image_type is not None:
+            yield from self.nested.walk(image_type, abs_path, shown)
+
+    def open(self, unit: Unit) -> OpenedUnit:
+        if unwrap(unit) is not None:
+            return self.nested.open(unit)
+        return super().open(unit)
+
+    def reopen(self, unit: Unit) -> BinaryIO | None:
+        if unwrap(unit) is not None:
+            return self.nested.reopen(unit)  # type: ignore[no-any-return]
+        return super().reopen(unit)
+
+    def plan(self, units: Iterable[Unit]) -> Iterable[Unit]:
+        return self.nested.plan(units) if self.nested.details else units
+
+    def details(self) -> dict[str, Any] | None:
+        return {"nested_images": self.nested.details} if self.nested.details else None
+
+    def use_details(self, details: dict[str, Any]) -> None:
+        self.nested.details = dict(details.get("nested_images") or {})
+
+    def verify_nested(
+        self, computed: Callable[[str], dict[str, str | None] | None]
+    ) -> list[NestedVerification]:
+        """The acquisition hashes of the images in the folder against their media as read."""
+        return self.nested.verify(computed)

@@ -1,0 +1,289 @@
+"""Disk images inside a folder (sources.nested): an evidence folder holding a two-segment E01, a
+raw image, a QCOW2, an ISO and loose pictures is scanned as if each image had been named as a
+source: every file inside, with the nested path, hashed as The Sleuth Kit's icat extracts it;
+deleted files flagged; the E01's acquisition hashes verified; damaged images an error on that
+image; resumed and sharded scans give the same records; nothing written to the evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.reports import write_report
+from muhafiz.triage.scanfile import open_readonly, record_rows
+from muhafiz.triage.shards import merge_shards, plan_fanout, scan_shard
+from muhafiz.triage.tests import diskimages as di
+from muhafiz.triage.tests.conftest import Scanner, ScanResult
+
+pytestmark = pytest.mark.skipif(
+    bool(di.missing_tools() + ([] if shutil.which("xorriso") else ["xorriso"])),
+    reason="disk-image tools missing",
+)
+
+MUHAFIZ = [sys.executable, "-m", "muhafiz"]
+
+
+def _hashes(data: bytes) -> tuple[str, str, str]:
+    return (
+        hashlib.md5(data).hexdigest(),  # noqa: S324 - forensic identity
+        hashlib.sha1(data).hexdigest(),  # noqa: S324
+        hashlib.sha256(data).hexdigest(),
+    )
+
+
+@dataclass
+class Evidence:
+    folder: Path  # the folder the examiner is handed: `evidence`
+    sample: di.SampleDisk
+    reference: dict[str, list[di.TskFile]]  # "p1" -> what fls/icat give for the sample disk
+    iso_reference: list[di.TskFile]
+    loose: bytes
+
+
+@pytest.fixture(scope="module")
+def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
+    root = tmp_path_factory.mktemp("nested")
+    sample = di.sample_disk(root / "build")
+    # Noise in FAT's free space (the sample's own noise is a repeated digest), so that the E01
+    # takes more than one 1 MiB segment.
+    di.write_at(sample.raw, sample.starts[0] + 6 * di.MiB, random.Random(5).randbytes(3 * di.MiB))
+    folder = root / "evidence"
+    folder.mkdir()
+    di.to_e01(sample.raw, folder / "laptop", segment_bytes=1024 * 1024)
+    assert (folder / "laptop.E02").exists(), "the test needs a multi-segment E01"
+    shutil.copyfile(sample.raw, folder / "disk.dd")
+    (folder / "vm").mkdir()
+    di.to_qemu(sample.raw, folder / "vm" / "disk.qcow2", "qcow2")
+    tree = root / "isotree"
+    (tree / "docs").mkdir(parents=True)
+    (tree / "docs" / "a.txt").write_bytes(b"on the disc\n")
+    (tree / "pic.jpg").write_bytes(di.picture(9))
+    di.run("xorriso", "-outdev", folder / "cd.iso", "-map", tree, "/", "-commit")
+    loose = di.picture(11)
+    (folder / "pictures").mkdir()
+    (folder / "pictures" / "loose.jpg").write_bytes(loose)
+    reference = {f"p{n}": di.tsk_files(sample.raw, s) for n, s in enumerate(sample.starts, 1)}
+    return Evidence(folder, sample, reference, di.tsk_files(folder / "cd.iso", 0), loose)
+
+
+def _allocated(result: ScanResult, prefix: str) -> dict[str, dict[str, object]]:
+    return {
+        path: row
+        for path, row in result.files.items()
+        if path.startswith(prefix)
+        and row["kind"] == "file"
+        and not row["deleted"]
+        and not row["carved"]
+        and row["parent"] is None
+    }
+
+
+def _nested(scan_file: Path) -> dict[str, tuple[str, str, list[list[str]]]]:
+    with closing(sqlite3.connect(scan_file)) as conn:
+        rows = conn.execute("SELECT path, format, verification, hashes FROM nested_images")
+        return {path: (fmt, verdict, json.loads(hashes)) for path, fmt, verdict, hashes in rows}
+
+
+def test_every_file_in_every_image_in_the_folder_has_the_sleuth_kits_hashes(
+    evidence: Evidence, scan: Scanner
+) -> None:
+    result = scan(evidence.folder)
+    for image in ("evidence/laptop.E01", "evidence/disk.dd", "evidence/vm/disk.qcow2"):
+        for volume, expected in evidence.reference.items():
+            prefix = f"{image}!{volume}/"
+            scanned = _allocated(result, prefix)
+            assert sorted(scanned) == sorted(prefix + f.path for f in expected), prefix
+            for f in expected:
+                row = scanned[prefix + f.path]
+                assert (row["md5"], row["sha1"], row["sha256"]) == (f.md5, f.sha1, f.sha256)
+    on_disc = _allocated(result, "evidence/cd.iso!/")
+    assert evidence.iso_reference
+    assert sorted(on_disc) == sorted(f"evidence/cd.iso!/{f.path}" for f in evidence.iso_reference)
+    for f in evidence.iso_reference:
+        row = on_disc[f"evidence/cd.iso!/{f.path}"]
+        assert (row["md5"], row["sha1"], row["sha256"]) == (f.md5, f.sha1, f.sha256)
+    # Each image file is still a file of the folder, hashed as it lies on the disk; every
+    # segment too, but only the first opens the set.
+    for name in ("laptop.E01", "laptop.E02", "disk.dd", "vm/disk.qcow2", "cd.iso"):
+        row = result.files[f"evidence/{name}"]
+        data = (evidence.folder / name).read_bytes()
+        assert (row["md5"], row["sha1"], row["sha256"]) == _hashes(data), name
+    assert not any(p.startswith("evidence/laptop.E02!") for p in result.files)
+    # The media, read end to end, under its own path.
+    media = result.files["evidence/laptop.E01!media"]
+    assert media["md5"] == _hashes(evidence.sample.raw.read_bytes())[0]
+    loose = result.files["evidence/pictures/loose.jpg"]
+    assert loose["sha256"] == _hashes(evidence.loose)[2] and loose["pdq"] is not None
+    # Pictures inside an image are analysed like any picture.
+    assert result.files["evidence/vm/disk.qcow2!p2/photos/pic3.png"]["pdq"] is not None
+
+
+def test_deleted_and_carved_files_inside_a_nested_image_are_flagged(
+    evidence: Evidence, scan: Scanner
+) -> None:
+    result = scan(evidence.folder)
+    deleted = {p for p, r in result.files.items() if r["deleted"]}
+    assert "evidence/disk.dd!p2/erased.txt" in deleted
+    assert "evidence/laptop.E01!p2/erased.txt" in deleted
+    gone = [p for p in deleted if p.startswith("evidence/laptop.E01!p1/") and p.endswith("one.jpg")]
+    assert len(gone) == 1
+    assert result.files[gone[0]]["sha256"] == _hashes(evidence.sample.files["p1/gone.jpg"])[2]
+    carved = [
+        r
+        for r in result.files.values()
+        if r["carved"] and r["carved_offset"] == evidence.sample.carved_jpeg_offset
+    ]
+    assert {r["path"].partition("!")[0] for r in carved} == {
+        "evidence/laptop.E01",
+        "evidence/disk.dd",
+        "evidence/vm/disk.qcow2",
+    }
+
+
+def test_a_nested_e01_has_its_acquisition_hashes_verified_in_the_scan_file_and_report(
+    evidence: Evidence, scan: Scanner, tmp_path: Path
+) -> None:
+    result = scan(evidence.folder)
+    nested = _nested(result.path)
+    fmt, verdict, hashes = nested["evidence/laptop.E01"]
+    assert (fmt, verdict) == ("EWF image", "match")
+    assert [(alg, res) for alg, _, _, res in hashes] == [("md5", "match"), ("sha1", "match")]
+    assert nested["evidence/disk.dd"][1] == "none-stored"
+    assert set(nested) == {
+        "evidence/laptop.E01",
+        "evidence/disk.dd",
+        "evidence/vm/disk.qcow2",
+        "evidence/cd.iso",
+    }
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1: evidence/laptop.E01" in html  # its rows in the acquisition-hash section
+    assert "Disk images: acquisition hashes" in html
+    assert "Disk images: partitions and file systems" in html and "ext4" in html
+
+
+def test_a_corrupted_nested_segment_is_a_mismatch_headline_and_a_damaged_image_an_error(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    noise = random.Random(7).randbytes(3 * di.MiB)
+    fat = di.fat_fs(tmp_path / "p1.fat", 16 * di.MiB, 16, {"noise.bin": noise}, [])
+    raw = tmp_path / "disk.raw"
+    di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    e01 = di.to_e01(raw, folder / "seized")
+    segments = sorted(folder.glob("seized.E*"))
+    assert len(segments) >= 2
+    needle = noise[2 * di.MiB : 2 * di.MiB + 64]
+    for segment in segments[1:]:
+        data = segment.read_bytes()
+        at = data.find(needle)
+        if at >= 0:
+            di.write_at(segment, at, b"TAMPERED" * 8)
+            break
+    else:
+        pytest.fail("the noise was not found stored uncompressed in a later segment")
+    # Damaged images: one whose headers open but whose data is cut off, one that cannot be
+    # opened at all (its first sections, then noise).
+    (folder / "broken.E01").write_bytes(e01.read_bytes()[:4096])
+    head = e01.read_bytes()[:200]
+    (folder / "garbage.E01").write_bytes(head + random.Random(2).randbytes(64 * 1024))
+    (folder / "kept.jpg").write_bytes(di.picture(12))
+    result = scan(folder)
+    assert _nested(result.path)["seized/seized.E01"][1] == "mismatch"
+    assert result.codes("seized/seized.E01") == ["acquisition-hash-mismatch"]
+    assert result.codes("seized/garbage.E01") == ["unreadable"]
+    assert "cannot be opened" in result.errors["seized/garbage.E01"][0][1]
+    assert "seized/garbage.E01" not in _nested(result.path)
+    assert result.codes("seized/broken.E01!media") == ["unreadable"]
+    for name in ("broken.E01", "garbage.E01"):  # still hashed as files
+        assert result.files[f"seized/{name}"]["sha256"] is not None
+    assert result.files["seized/kept.jpg"]["pdq"] is not None  # the rest is scanned
+    assert "seized/seized.E01!p1/noise.bin" in result.files
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html.index("does not match its acquisition hash") < html.index("<h2>Summary")
+    assert "THE DISK IMAGE seized/seized.E01 (SOURCE 1) DOES NOT MATCH" in html
+    write_report(result.path, "pdf", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").stat().st_size > 0
+
+
+def _done(scan_file: Path) -> int:
+    if not scan_file.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(scan_file, timeout=5)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_and_shards_give_the_single_process_records(
+    evidence: Evidence, scan: Scanner, tmp_path: Path
+) -> None:
+    straight = tmp_path / "straight.scan"
+    total = len(scan(evidence.folder, out=straight).files)
+    out = tmp_path / "killed.scan"
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "100"}
+    process = subprocess.Popen(
+        [*MUHAFIZ, "scan", str(evidence.folder), "--out", str(out), "--quiet", "--workers",
+         "1", "--case", "TEST-1", "--examiner", "Test Examiner"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while _done(out) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert 20 <= _done(out) < total, "the scan should have stopped half-way"
+    resumed = subprocess.run(
+        [*MUHAFIZ, "scan", "--resume", str(out), "--quiet", "--workers", "2"],
+        capture_output=True,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert record_rows(out) == record_rows(straight)
+    # In shards: each image's files are units of the list, cut into ranges.
+    header = tmp_path / "header.scan"
+    options = ScanOptions(sources=[evidence.folder], out=tmp_path / "unused.scan")
+    plan = plan_fanout(options, header, shard_files=6, shard_bytes=1 << 30)
+    assert plan is not None and len(plan.shards) > 3
+    parts = []
+    for number, units in enumerate(plan.shards):
+        part = tmp_path / f"part-{number}.scan"
+        scan_shard(header, units, part)
+        parts.append((part, f"shard {number}"))
+    random.Random(3).shuffle(parts)
+    merged = merge_shards(header, parts, tmp_path / "merged.scan").path
+    single = start_scan(ScanOptions(sources=[evidence.folder], out=tmp_path / "single.scan"))
+    assert record_rows(merged) == record_rows(single.path)
+    with closing(open_readonly(merged)) as conn:
+        verdict = conn.execute(
+            "SELECT verification FROM nested_images WHERE path = 'evidence/laptop.E01'"
+        ).fetchone()[0]
+    assert verdict == "match"
+
+
+def test_nothing_is_written_to_the_evidence(evidence: Evidence, scan: Scanner) -> None:
+    files = sorted(p for p in evidence.folder.rglob("*") if p.is_file())
+    for path in files:  # as a fresh copy is: atime = mtime, which relatime would update
+        st = path.stat()
+        os.utime(path, ns=(st.st_mtime_ns, st.st_mtime_ns))
+    before = di.evidence_state(files)
+    scan(evidence.folder, workers=2)
+    assert di.evidence_state(files) == before
