@@ -289,8 +289,10 @@ class DiskImageSource(Source):
     # --- what subclasses may override -------------------------------------------------------
 
     @classmethod
-    def accepts_nested(cls, path: Path) -> bool:
-        """Whether a file found inside a folder is an image of this format (by content only)."""
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
+        """Whether a file found inside a folder, whose first bytes are `head` (its first 4 KiB and
+        the 8 bytes at 32 KiB, zeros between), is an image of this format: by content only, one
+        read for every format (`sources.nested`)."""
         return cls.accepts(path)
 
     def image_metadata(self) -> dict[str, Any]:

@@ -30,9 +30,10 @@ class EwfSource(DiskImageSource):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        head = read_head(path, 16)
+        return path.is_file() and cls.accepts_head(read_head(path, 16), path)
+
+    @classmethod
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
         if head.startswith(_EWF1):
             # Only the first segment opens the set (its segment number is 1).
             return int.from_bytes(head[9:11], "little") == 1

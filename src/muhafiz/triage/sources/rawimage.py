@@ -53,16 +53,12 @@ def _has_file_system(head: bytes) -> bool:
 _ISO9660_PVD = 32 * 1024
 
 
-def looks_like_raw_disk(path: Path, *, by_name: bool = True) -> bool:
-    """A partition table or a file system at the start; with `by_name`, also a split image's
-    later segment or a wiped first sector, by name and size."""
+def looks_like_raw_disk(path: Path) -> bool:
     if not path.is_file():
         return False
     head = read_head(path, _ISO9660_PVD + 8)
     if _has_partition_table(head) or _has_file_system(head):
         return True
-    if not by_name:
-        return False
     # A later segment of a split image, or an image with a wiped first sector: by name and size.
     try:
         size = path.stat().st_size
@@ -81,9 +77,9 @@ class RawImageSource(DiskImageSource):
         return looks_like_raw_disk(path)
 
     @classmethod
-    def accepts_nested(cls, path: Path) -> bool:
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
         # Inside a folder, only by content: a camera's `.RAW` picture is not a disk.
-        return looks_like_raw_disk(path, by_name=False)
+        return _has_partition_table(head) or _has_file_system(head)
 
     def _image_path_spec(self) -> Any:
         spec = super()._image_path_spec()

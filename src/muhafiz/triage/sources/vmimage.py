@@ -29,9 +29,10 @@ class VmdkSource(DiskImageSource):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        head = read_head(path, 64)
+        return path.is_file() and cls.accepts_head(read_head(path, 64), path)
+
+    @classmethod
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
         return head.startswith((b"KDMV", b"# Disk DescriptorFile"))
 
 
@@ -42,10 +43,11 @@ class VhdSource(DiskImageSource):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        head = read_head(path, 8)
-        return head in (b"vhdxfile", b"conectix") or (
+        return path.is_file() and cls.accepts_head(read_head(path, 8), path)
+
+    @classmethod
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
+        return head[:8] in (b"vhdxfile", b"conectix") or (
             path.suffix.lower() == ".vhd" and _vhd_footer(path)
         )
 
@@ -57,4 +59,8 @@ class QcowSource(DiskImageSource):
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
-        return path.is_file() and read_head(path, 4) == b"QFI\xfb"
+        return path.is_file() and cls.accepts_head(read_head(path, 4), path)
+
+    @classmethod
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
+        return head[:4] == b"QFI\xfb"
