@@ -1,5 +1,5 @@
 """Allow `python -m muhafiz`."""
 
-from muhafiz.cli import main
+from muhafiz.command import main
 
 main()

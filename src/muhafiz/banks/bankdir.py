@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +113,7 @@ def create_bank_dir(
     try:
         segment = SegmentBuilder(str(path)).add_all(entries).build()
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        _remove_tree(path)
         raise
     return create_bank_dir_from_segment(
         path, name=name, kind=kind, segment=segment, provenance=provenance, details=details
@@ -149,7 +148,7 @@ def create_bank_dir_from_segment(
         }
         _write_manifest(path, manifest)
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        _remove_tree(path)
         raise
     return open_bank_dir(path)
 
@@ -190,7 +189,7 @@ def append_segment_to_bank_dir(
         manifest["updated_at"] = _now()
         _write_manifest(path, manifest)
     except BaseException:
-        shutil.rmtree(segment_path, ignore_errors=True)
+        _remove_tree(segment_path)
         raise
     return open_bank_dir(path)
 
@@ -214,7 +213,7 @@ def compact_bank_dir(path: Path) -> BankDirectory:
     manifest["updated_at"] = _now()
     _write_manifest(path, manifest)
     for name in old:
-        shutil.rmtree(path / name, ignore_errors=True)
+        _remove_tree(path / name)
     return open_bank_dir(path)
 
 
@@ -276,3 +275,11 @@ def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
         out.flush()
         os.fsync(out.fileno())
     temporary.replace(path / MANIFEST)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a half-written bank or segment. shutil loads here, in the commands that write:
+    it imports the bz2 and lzma modules, start-up a lookup does not need (decision 0105)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,12 +22,10 @@ from muhafiz.banks.bankdir import (
     create_bank_dir_from_segment,
     imported_sources,
 )
-from muhafiz.banks.entries import entry_to_json
 from muhafiz.banks.export import EXPORT_FORMATS, export_bank, export_videos
-from muhafiz.banks.hexhash import is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
-from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
-from muhafiz.banks.model import BankKind, HashKind, HashListError
+from muhafiz.banks.lookup import UnknownBankError, lookup_hashes, open_banks
+from muhafiz.banks.model import BankKind, HashListError
 from muhafiz.banks.segment import Segment, SegmentBuilder
 
 if TYPE_CHECKING:
@@ -36,8 +33,7 @@ if TYPE_CHECKING:
 
 # `lookup` (the command a laptop runs most, often once per hash list) never needs the format
 # registry: it and every module that imports it load only in the commands that read lists.
-
-LOOKUP_BATCH = 4096
+# Its plain forms do not even come here: `muhafiz.banks.lookup.plain_lookup` runs them.
 
 
 @click.group()
@@ -74,90 +70,11 @@ def lookup(
     "entry"}]} or {"hash", "line", "error"} for a line that is not a hash.
     """
     try:
-        loaded: list[LoadedBank] = []
-        for path in bank_dirs:
-            loaded.extend(load_bank_path(path, BankKind.KNOWN_BAD, check_kind=False))
-    except HashListError as exc:
+        matcher = open_banks(bank_dirs, bank_names)
+    except (HashListError, UnknownBankError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if bank_names:
-        unknown = sorted(set(bank_names) - {b.info.name for b in loaded})
-        if unknown:
-            known = ", ".join(sorted(b.info.name for b in loaded)) or "none"
-            raise click.ClickException(f"no bank named {', '.join(unknown)} (loaded: {known})")
-        loaded = [b for b in loaded if b.info.name in bank_names]
-    matcher = Matcher(loaded)
-    out = sys.stdout
-    errors = 0
-    for batch in _batches(hashes):
-        errors += _lookup_batch(matcher, batch, max_distance, out)
-    out.flush()
-    if errors:
+    if lookup_hashes(matcher, hashes, max_distance, sys.stdout):
         sys.exit(1)
-
-
-def _batches(handle: TextIO) -> Iterator[list[tuple[int, str]]]:
-    batch: list[tuple[int, str]] = []
-    for number, raw in enumerate(handle, start=1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        batch.append((number, text))
-        if len(batch) >= LOOKUP_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _lookup_batch(
-    matcher: Matcher, batch: list[tuple[int, str]], max_distance: int, out: TextIO
-) -> int:
-    pdq_positions = [i for i, (_, text) in enumerate(batch) if len(text) == 64 and is_hex(text)]
-    pdq_results = matcher.match_pdq_batch(
-        [batch[i][1] for i in pdq_positions], max_distance=max_distance
-    )
-    pdq_by_position = dict(zip(pdq_positions, pdq_results, strict=True))
-    errors = 0
-    for i, (number, text) in enumerate(batch):
-        record: dict[str, Any] = {"hash": text.lower(), "line": number}
-        kinds = _kinds(text)
-        if not kinds:
-            record["error"] = "not a hex MD5 (32), SHA-1 (40), SHA-256 or PDQ (64) value"
-            errors += 1
-        else:
-            record["kinds"] = [kind.value for kind in kinds]
-            matches: list[Match] = []
-            value = text.lower()
-            if kinds[0] is HashKind.MD5:
-                matches.extend(matcher.match(md5=value))
-            elif kinds[0] is HashKind.SHA1:
-                matches.extend(matcher.match(sha1=value))
-            else:
-                matches.extend(matcher.match(sha256=value))
-            matches.extend(pdq_by_position.get(i, []))
-            record["matches"] = [_match_json(m) for m in matches]
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return errors
-
-
-def _kinds(text: str) -> tuple[HashKind, ...]:
-    if not is_hex(text):
-        return ()
-    return {
-        32: (HashKind.MD5,),
-        40: (HashKind.SHA1,),
-        64: (HashKind.SHA256, HashKind.PDQ),
-    }.get(len(text), ())
-
-
-def _match_json(match: Match) -> dict[str, Any]:
-    return {
-        "bank": match.bank,
-        "bank_kind": match.bank_kind.value,
-        "kind": match.kind.value,
-        "distance": match.distance,
-        "entry": entry_to_json(match.entry),
-    }
 
 
 class _FormatChoice(click.Choice):  # type: ignore[type-arg]

@@ -22,6 +22,8 @@ __all__ = ["MIN_PDQ_QUALITY", "BankInfo", "LoadedBank", "Match", "Matcher"]
 
 @dataclass(frozen=True)
 class Match:
+    """One bank entry a hash matched, and how near (0 for an exact digest)."""
+
     bank: str
     bank_kind: BankKind
     kind: HashKind
@@ -31,6 +33,8 @@ class Match:
 
 @dataclass
 class LoadedBank:
+    """A bank read for matching: what it is and its segments."""
+
     info: BankInfo
     segments: list[Segment]
 
@@ -113,6 +117,10 @@ class Matcher:
                 matches.extend(_pdq_matches(bank, pdq_hex, max_distance, min_quality))
         return matches
 
+    def has_exact(self, kind: HashKind) -> bool:
+        """Whether any loaded bank holds digests of this exact kind (MD5, SHA-1, SHA-256)."""
+        return any(kind in segment.exact for bank in self._banks for segment in bank.segments)
+
     def match_pdq_batch(
         self,
         pdqs: Sequence[str],
@@ -127,10 +135,13 @@ class Matcher:
         for bank in self._banks:
             for segment in bank.segments:
                 qpos, rows, distances = segment.pdq.search(words, max_distance)
-                for q, row, distance in zip(
-                    qpos.tolist(), rows.tolist(), distances.tolist(), strict=True
+                # The hex of every matched hash at once (bare hashes are reported by it).
+                raw = np.take(segment.pdq.hashes, rows, axis=0).astype(">u8").tobytes()
+                for i, (q, row, distance) in enumerate(
+                    zip(qpos.tolist(), rows.tolist(), distances.tolist(), strict=True)
                 ):
-                    match = _pdq_match(bank, segment, row, distance, min_quality)
+                    pdq_hex = raw[i * 32 : i * 32 + 32].hex()
+                    match = _pdq_match(bank, segment, row, distance, min_quality, pdq_hex)
                     if match is not None:
                         results[q].append(match)
         for found in results:
@@ -258,15 +269,22 @@ def _pdq_matches(bank: LoadedBank, value: str, max_distance: int, min_quality: i
     return _unique(found)
 
 
-def _pdq_match(
-    bank: LoadedBank, segment: Segment, row: int, distance: int, min_quality: int
+def _pdq_match(  # noqa: PLR0917 - one match's every part, from its two callers
+    bank: LoadedBank,
+    segment: Segment,
+    row: int,
+    distance: int,
+    min_quality: int,
+    pdq_hex: str | None = None,
 ) -> Match | None:
     entry = None
     ids = segment.pdq.ids
     if ids is not None and int(ids[row]) != NO_RECORD:
         entry = segment.entries.get(int(ids[row]))
     if entry is None:
-        entry = HashEntry(pdq=words_to_hex(np.asarray(segment.pdq.hashes[row])))
+        if pdq_hex is None:
+            pdq_hex = words_to_hex(np.asarray(segment.pdq.hashes[row]))
+        entry = HashEntry(pdq=pdq_hex)
     if entry.pdq_quality is not None and entry.pdq_quality < min_quality:
         return None
     return Match(bank.info.name, bank.info.kind, HashKind.PDQ, int(distance), entry)

@@ -11,9 +11,9 @@ from typing import Any, TextIO
 
 import click
 
-from muhafiz.banks.cli import LOOKUP_BATCH
 from muhafiz.banks.cli import lookup as library_lookup
 from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.banks.lookup import LOOKUP_BATCH
 
 
 @click.command("lookup")
