@@ -32,7 +32,9 @@ SOURCE_TYPES: list[type[Source]] = [
     EvidenceFolderSource,  # a folder; the disk images in it are opened as sources (nested.py)
     SingleFileSource,
 ]
-EvidenceFolderSource.image_types = [t for t in SOURCE_TYPES if issubclass(t, DiskImageSource)]
+EvidenceFolderSource.image_types = [
+    t for t in SOURCE_TYPES if issubclass(t, DiskImageSource) or t is UfdrSource
+]  # fmt: skip
 
 ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {
     fmt.name: fmt for fmt in (ZipFormat(), TarFormat(), SevenZipFormat(), AdbBackupFormat())

@@ -8,6 +8,12 @@ image's path (`evidence/laptop.E01!p2/Users/…`, media `evidence/laptop.E01!med
 unit's locator names the image (format, path, label) and the image's own locator, so any process
 (a worker, a shard, a resumed scan) reopens the image read-only and opens the unit there.
 
+A Cellebrite extraction (`phone.ufdr`) in a folder is opened the same way, by UfdrSource
+(device paths, deleted flags, stored hashes checked): its paths are `evidence/phone.ufdr!/…`,
+as they would be for the file named alone, and its own file is only hashed (not expanded a
+second time as a plain ZIP). An iOS backup folder inside a folder is not handed to
+IosBackupSource yet: its files are hashed under their stored (hash) names.
+
 A multi-segment EWF set is opened once, through its first segment (the sniffer accepts only
 segment 1); the other segments are hashed as files. A split raw image likewise opens from its
 `.001`. Nesting is one level: an image or archive found inside a nested image is hashed and
@@ -30,6 +36,7 @@ from muhafiz.triage.records import FileRecord, Issue, IssueCode
 from muhafiz.triage.sources.base import OpenedUnit, SweptFile, Unit, Verification
 from muhafiz.triage.sources.directory import DirectorySource, open_readonly
 from muhafiz.triage.sources.diskimage import DiskImageSource
+from muhafiz.triage.sources.ufdr import UfdrSource
 
 NESTED_LOCATOR = "nested"
 # Files smaller than this are not sniffed (no image format fits in less; an EWF segment
@@ -39,6 +46,13 @@ MIN_IMAGE_BYTES = 1024
 # bytes at 32 KiB: one open and at most two reads a file (the folder's walk sniffs every file).
 HEAD_BYTES = 4096
 ISO9660_PVD = 32 * 1024
+# A Cellebrite extraction's own file is only hashed: its members are the extraction's units (with
+# their device paths), not expanded a second time as a plain ZIP's.
+_HASHES = ("md5", "sha1", "sha256")
+
+# What a folder may hold and scan as a source of its own.
+Nested = DiskImageSource | UfdrSource
+NestedType = type[DiskImageSource] | type[UfdrSource]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +64,7 @@ class NestedVerification:
     verification: Verification
 
 
-def sniff(
-    image_types: Sequence[type[DiskImageSource]], path: str, size: int
-) -> type[DiskImageSource] | None:
+def sniff(image_types: Sequence[NestedType], path: str, size: int) -> NestedType | None:
     """The image format of a file found in a folder, by its content; None if not an image."""
     if size < MIN_IMAGE_BYTES:
         return None
@@ -86,11 +98,11 @@ def unwrap(unit: Unit) -> tuple[tuple[str, str, str], Unit] | None:
 class NestedImages:
     """The images a folder source holds: listed by its walk, opened again in any process."""
 
-    def __init__(self, source_id: int, image_types: Sequence[type[DiskImageSource]]) -> None:
+    def __init__(self, source_id: int, image_types: Sequence[NestedType]) -> None:
         self.source_id = source_id
         self.image_types = list(image_types)
         self.sweep = True
-        self._images: dict[tuple[str, str, str], DiskImageSource] = {}
+        self._images: dict[tuple[str, str, str], Nested] = {}
         # label -> {"kind", "argument", and what the image's walk learned (`details`)}
         self.details: dict[str, dict[str, Any]] = {}
 
@@ -109,7 +121,7 @@ class NestedImages:
         self.details = state["details"]
         self._images = {}
 
-    def image(self, key: tuple[str, str, str]) -> DiskImageSource:
+    def image(self, key: tuple[str, str, str]) -> Nested:
         if key not in self._images:
             kind, argument, label = key
             types = {t.kind: t for t in self.image_types}
@@ -117,7 +129,8 @@ class NestedImages:
                 raise OSError(f"unknown image kind {kind!r}")
             image = types[kind](self.source_id, Path(argument))
             image.nested_label = label
-            image.sweep = self.sweep
+            if isinstance(image, DiskImageSource):
+                image.sweep = self.sweep
             found = self.details.get(label)
             if found is not None:
                 image.use_details({k: v for k, v in found.items() if k not in {"kind", "argument"}})
@@ -125,7 +138,7 @@ class NestedImages:
         return self._images[key]
 
     def walk(
-        self, image_type: type[DiskImageSource], argument: str, label: str
+        self, image_type: NestedType, argument: str, label: str
     ) -> Iterator[Unit | FileRecord | Issue]:
         """The image's walk, its units wrapped; a failure is an error on the image file."""
         key = (image_type.kind, argument, label)
@@ -140,7 +153,7 @@ class NestedImages:
                 self.source_id,
                 label,
                 IssueCode.UNREADABLE,
-                f"the {image.format_name} inside the folder could not be listed to the end "
+                f"the {_format(image)} inside the folder could not be listed to the end "
                 f"({type(exc).__name__}: {str(exc).strip()}); the rest of the folder is scanned",
             )
         self.details[label] = {"kind": key[0], "argument": argument, **(image.details() or {})}
@@ -182,10 +195,14 @@ class NestedImages:
         out = []
         for label, found in sorted(self.details.items()):
             image = self.image((found["kind"], found["argument"], label))
-            if "media_size" not in found:
-                continue  # the image could not be opened: its error is recorded
+            if not isinstance(image, DiskImageSource) or "media_size" not in found:
+                continue  # not an image, or one that could not be opened (its error is recorded)
             out.append(NestedVerification(label, image.format_name, image.verify(computed)))
         return out
+
+
+def _format(source: Nested) -> str:
+    return source.format_name if isinstance(source, DiskImageSource) else "Cellebrite UFDR"
 
 
 def _key_of(unit: Unit) -> tuple[str, str, str] | None:
@@ -197,8 +214,8 @@ class EvidenceFolderSource(DirectorySource):
     """A folder whose disk images are scanned as sources of their own (registered in place of
     `DirectorySource`; the same kind, `directory`)."""
 
-    # The image sources, in the registry's order (set by `sources/__init__.py`).
-    image_types: ClassVar[Sequence[type[DiskImageSource]]] = ()
+    # The image sources and UFDR, in the registry's order (set by `sources/__init__.py`).
+    image_types: ClassVar[Sequence[NestedType]] = ()
 
     def __init__(self, source_id: int, path: Path) -> None:
         super().__init__(source_id, path)
@@ -212,7 +229,11 @@ class EvidenceFolderSource(DirectorySource):
     def open(self, unit: Unit) -> OpenedUnit:
         if unwrap(unit) is not None:
             return self.nested.open(unit)
-        return super().open(unit)
+        opened = super().open(unit)
+        if self.nested.details.get(unit.path, {}).get("kind") == UfdrSource.kind:
+            opened.hash_only = _HASHES
+            opened.record.mime = "application/zip"
+        return opened
 
     def reopen(self, unit: Unit) -> BinaryIO | None:
         if unwrap(unit) is not None:

@@ -56,6 +56,9 @@ class UfdrSource(Source):
     def __init__(self, source_id: int, path: Path) -> None:
         super().__init__(source_id, path)
         self._details: dict[str, Any] = {}
+        # An extraction found inside a folder (`sources.nested`): its path there, which prefixes
+        # every path in it (`evidence/phone.ufdr!/…`).
+        self.nested_label: str | None = None
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
@@ -63,9 +66,15 @@ class UfdrSource(Source):
             return False
         try:
             with os.fdopen(open_readonly(path), "rb") as handle:
-                if handle.read(4) != b"PK\x03\x04":
-                    return False
+                head = handle.read(4)
         except OSError:
+            return False
+        return cls.accepts_head(head, path)
+
+    @classmethod
+    def accepts_head(cls, head: bytes, path: Path) -> bool:
+        """A ZIP (by its first bytes) whose directory names a Cellebrite report."""
+        if not head.startswith(b"PK\x03\x04"):
             return False
         try:
             with zipfile.ZipFile(path) as archive:
@@ -88,7 +97,7 @@ class UfdrSource(Source):
             }
         report = find_report(list(places))
         assert report is not None
-        name = self.path.name
+        name = self.nested_label or self.path.name
         self._details = {"format": "Cellebrite UFDR", "report": report}
         used: set[str] = set()
         seen_paths: set[str] = set()

@@ -28,6 +28,7 @@ from muhafiz.triage.scanfile import open_readonly, record_rows
 from muhafiz.triage.shards import merge_shards, plan_fanout, scan_shard
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
+from muhafiz.triage.tests.phone import PhoneFile, make_ufdr
 
 pytestmark = pytest.mark.skipif(
     bool(di.missing_tools() + ([] if shutil.which("xorriso") else ["xorriso"])),
@@ -287,3 +288,46 @@ def test_nothing_is_written_to_the_evidence(evidence: Evidence, scan: Scanner) -
     before = di.evidence_state(files)
     scan(evidence.folder, workers=2)
     assert di.evidence_state(files) == before
+
+
+def test_a_ufdr_in_the_folder_gives_device_paths_and_flags_a_stored_hash_mismatch(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    photo = di.picture(21)
+    ufdr = make_ufdr(
+        folder / "phone.ufdr",
+        [
+            PhoneFile("/Root/DCIM/Camera/IMG_1.jpg", photo),
+            PhoneFile("/Root/DCIM/b.jpg", di.picture(22), deleted=True, stored_md5="cd" * 16),
+        ],
+    )
+    (folder / "loose.jpg").write_bytes(di.picture(23))
+    result = scan(folder)
+    alone = scan(ufdr)  # the same extraction named as the source
+    inside = {p.removeprefix("evidence/"): r for p, r in result.files.items() if "!" in p}
+    assert sorted(inside) == sorted(p for p in alone.files if p != "phone.ufdr")
+    keys = ("device_path", "deleted", "md5", "sha1", "sha256", "pdq", "mtime", "created")
+    for path, row in inside.items():
+        assert {k: row[k] for k in keys} == {k: alone.files[path][k] for k in keys}, path
+    camera = result.files["evidence/phone.ufdr!/files/Image/0_IMG_1.jpg"]
+    assert camera["device_path"] == "Android Logical/Root/DCIM/Camera/IMG_1.jpg"
+    assert camera["sha256"] == _hashes(photo)[2]
+    assert result.codes("evidence/phone.ufdr!/files/Image/1_b.jpg") == ["stored-hash-mismatch"]
+    # The extraction's own file is hashed as a file, not expanded a second time as a ZIP.
+    own = result.files["evidence/phone.ufdr"]
+    assert (own["md5"], own["sha1"], own["sha256"]) == _hashes(ufdr.read_bytes())
+    assert not [r for r in result.files.values() if r["parent"] == "evidence/phone.ufdr"]
+    assert result.files["evidence/loose.jpg"]["pdq"] is not None
+    # In shards, the same records.
+    header = tmp_path / "header.scan"
+    options = ScanOptions(sources=[folder], out=tmp_path / "unused.scan")
+    plan = plan_fanout(options, header, shard_files=1, shard_bytes=1 << 30)
+    assert plan is not None
+    parts = []
+    for number, units in enumerate(plan.shards):
+        scan_shard(header, units, tmp_path / f"part-{number}.scan")
+        parts.append((tmp_path / f"part-{number}.scan", f"shard {number}"))
+    merged = merge_shards(header, parts, tmp_path / "merged.scan").path
+    assert record_rows(merged) == record_rows(result.path)
