@@ -379,7 +379,12 @@ ID_DETAILS: dict[str, str] = {
     "item": "evidence.evidenceitem",
     "scan": "evidence.scan",
     "event_id": "proceedings.stageevent",
+    "agency": "catalogue.agency",
+    "police_station": "catalogue.policestation",
 }
+# Details whose values name fields: those inside "changed" are fields of the event's own model,
+# a case's facts are fields of a case; each is shown by the field's name in the reader's language.
+FIELD_NAME_DETAILS: dict[str, str | None] = {"changed": None, "facts": "cases.case"}
 
 
 def action_label(action: str) -> str:
@@ -506,14 +511,20 @@ def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
 
 def _names_of_ids(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
     wanted: dict[str, set[int]] = {}
-    for event in events:
-        for key, value in (event.details or {}).items():
+
+    def want(details: dict[str, Any]) -> None:
+        for key, value in details.items():
+            if isinstance(value, dict):  # the fields before and after an edit
+                want(value)
             target = ID_DETAILS.get(key)
             if target is None:
                 continue
             for one in value if isinstance(value, list) else [value]:
                 if isinstance(one, int) and not isinstance(one, bool):
                     wanted.setdefault(target, set()).add(one)
+
+    for event in events:
+        want(event.details or {})
     names: dict[tuple[str, int], str] = {}
     for target, ids in wanted.items():
         for pk, name in _lookup(target, ids):
@@ -556,6 +567,9 @@ def _value(
     if target is not None and isinstance(value, int):
         return names.get((target, value), f"#{value}")
     if isinstance(value, str):
+        if key in FIELD_NAME_DETAILS:
+            owner = FIELD_NAME_DETAILS[key]
+            return detail_label(value, _model_of(owner) if owner else model)
         if key in CHOICE_DETAILS:
             return _choice_label(key, value) or value
         if key in TIME_DETAILS or _ISO_MOMENT.match(value):

@@ -15,7 +15,7 @@ from muhafiz.catalogue.models import District
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.identifiers import CnicField
 from muhafiz.core.limits import max_length
-from muhafiz.register.actions.rules import NOTICE_FIELDS, NOTICE_UNITS, PERIOD_FIELDS
+from muhafiz.register.actions.rules import NOTICE_FIELDS, PERIOD_FIELDS
 from muhafiz.register.models import (
     APPLICANT_PURPOSE_MAX_LENGTH,
     OFFENCE_CODES_MAX_LENGTH,
@@ -28,6 +28,7 @@ from muhafiz.register.models import (
     IncidentKind,
     NoticeKind,
     NoticeRule,
+    NoticeUnit,
     Notification,
     Organisation,
     OrganisationKind,
@@ -289,12 +290,7 @@ class NoticeRuleForm(forms.Form):
     amount = forms.IntegerField(label=_("Limit"), min_value=1, max_value=365)
     unit = forms.ChoiceField(
         label=_("Unit"),
-        choices=[
-            (u, label)
-            for u, label in zip(
-                NOTICE_UNITS, (_("hours"), _("days"), _("business days")), strict=True
-            )
-        ],
+        choices=NoticeUnit.choices,
     )
     in_advance = forms.BooleanField(label=_("Due ahead of the event"), required=False)
     source = forms.CharField(label=_("Source"), max_length=max_length(NoticeRule, "source"))

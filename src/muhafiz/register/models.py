@@ -158,13 +158,21 @@ class NoticeKind(models.TextChoices):
     TRAVEL = "travel", _("Foreign travel")
 
 
+class NoticeUnit(models.TextChoices):
+    """The units a notice's limit is counted in (the proceedings clock engine reads the code)."""
+
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("days")
+    BUSINESS_DAYS = "business_days", _("business days")
+
+
 class NoticeRule(VersionedRule):
     """Within what time a registrant must report: after release, after each change, or (travel)
     before leaving. `amount` and `unit` are read by the proceedings clock engine."""
 
     kind = models.CharField(_("what"), max_length=20, choices=NoticeKind.choices)
     amount = models.PositiveIntegerField(_("limit"))
-    unit = models.CharField(_("unit"), max_length=20)
+    unit = models.CharField(_("unit"), max_length=20, choices=NoticeUnit.choices)
     in_advance = models.BooleanField(_("in advance"), default=False)
     source = models.CharField(_("source"), max_length=300)
     verified = models.BooleanField(_("verified"), default=False)

@@ -28,6 +28,7 @@ from muhafiz.register.models import (
     RegisterAlert,
     Registrant,
     RegistrantStatus,
+    RuleSet,
 )
 
 
@@ -85,7 +86,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         {
             "period_rules": period_rules,
             "notice_rules": notice_rules,
-            "rule_set": rule_set(),
+            "rule_set": RuleSet(rule_set()).label,
             "may_change": selectors.may_change_rules(request.user),
         },
     )

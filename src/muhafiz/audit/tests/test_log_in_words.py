@@ -159,3 +159,41 @@ def test_stage_codes_outcomes_and_moments_read_in_words(people: People) -> None:
     assert english["outcome"] == "Conviction"
     assert english["when"] == "2026-10-28 16:24"  # Pakistan time, not the stored ISO text
     assert "judgment_delivered" not in urdu and "conviction" not in urdu
+
+
+def test_a_case_edit_names_its_agency_station_facts_and_changed_fields(people: People) -> None:
+    """A case edit's details hold the case before the edit (ids of its agency and police
+    station, its facts as codes) and the list of fields it changed: all read in words."""
+    from django.utils.translation import override
+
+    from muhafiz.audit.words import in_words
+    from muhafiz.catalogue.models import Agency, District, PoliceStation
+
+    agency = Agency.objects.first()
+    assert agency is not None
+    station = PoliceStation.objects.get_or_create(
+        district=District.objects.get(code="LHR"), name="Model Town"
+    )[0]
+    with transaction.atomic():
+        record(
+            people.lahore_investigator,
+            "case.update",
+            ObjectRef("cases.case", "9", "LHR-2026-0009"),
+            before={
+                "agency": agency.pk,
+                "police_station": station.pk,
+                "facts": ["victim_under_18", "material_online"],
+            },
+            changed=["police_station", "fir_number"],
+        )
+    event = AuditEvent.objects.get(action="case.update")
+    with override("en"):
+        english = " ".join(d.value for d in in_words([event])[0].details)
+    with override("ur"):
+        urdu = " ".join(d.value for d in in_words([event])[0].details)
+    assert f"agency: {agency}" in english and f"police station: {station}" in english
+    assert "Victim under 18, Material distributed online" in english
+    assert "police station, FIR number" in english
+    for code in ("victim_under_18", "material_online", "police_station", "fir_number"):
+        assert code not in english + urdu, code
+    assert f": {agency.pk};" not in english

@@ -19,7 +19,7 @@ from muhafiz.audit.actions import record
 from muhafiz.catalogue.models import Offence
 from muhafiz.core.limits import check_lengths
 from muhafiz.core.permissions import Perm, check_perm
-from muhafiz.register.models import NoticeRule, PeriodRule
+from muhafiz.register.models import NoticeRule, NoticeUnit, PeriodRule
 from muhafiz.register.support import reason_text, user_or_none
 
 PERIOD_FIELDS = (
@@ -43,7 +43,7 @@ PERIOD_FIELDS = (
     "active",
 )
 NOTICE_FIELDS = ("amount", "unit", "in_advance", "source", "verified")
-NOTICE_UNITS = ("hours", "days", "business_days")
+NOTICE_UNITS = tuple(NoticeUnit.values)
 MAX_MONTHS = 1200
 # A change may be dated ahead (a notified amendment) but not beyond this.
 MAX_AHEAD = timedelta(days=5 * 366)

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 UR = {
+    "yes,no": "ہاں,نہیں",
     "Only an accused of this case can be checked.": "صرف اسی مقدمے کے ملزم کی جانچ ہو سکتی ہے۔",
     "A register check in %(case)s awaits your decision.": "%(case)s میں رجسٹر کی جانچ آپ کے فیصلے کی منتظر ہے۔",
     "This request is already decided.": "اس درخواست کا فیصلہ ہو چکا ہے۔",

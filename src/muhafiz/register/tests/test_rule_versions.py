@@ -165,7 +165,14 @@ def test_the_rule_pages_in_english_and_urdu(rp: RegisterPeople, lang: str) -> No
     office.cookies["django_language"] = lang
     listing = office.get("/register/rules/")
     assert listing.status_code == 200
-    assert 'id="edit-rule-uk-10-years"' in listing.content.decode()
+    text = listing.content.decode()
+    assert 'id="edit-rule-uk-10-years"' in text
+    # The rule set, a notice's unit and yes/no in words, not as codes (found in a walk).
+    assert "business_days" not in text and ">uk<" not in text and ">sorna<" not in text
+    if lang == "en":
+        assert "3 business days" in text and "UK sentence length" in text
+    else:
+        assert "ہاں" in text and "ھاں" not in text  # Django's own Urdu misspells "yes"
     page = office.get("/register/rules/periods/uk-10-years/")
     body = page.content.decode()
     assert page.status_code == 200 and 'id="rule-form"' in body
