@@ -48,6 +48,7 @@ QUERY_BATCH = 64  # measured best at 10 M: small batches keep probe arrays in ca
 HEAP_BELOW = 16 << 20
 KEEP_FREED = 64 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+FRONT = np.dtype((np.void, 16))  # the first two 64-bit words of a hash, as one item
 _malloc_tuned = False
 
 
@@ -219,6 +220,11 @@ class PdqIndex:
         self.layout = layout
         self.offsets = offsets
         self.rows = rows
+        # The front half of every hash as one 16-byte item (a view, no copy), for verifying
+        # candidates in two steps (`_search_batch`).
+        self._front: npt.NDArray[np.void] | None = None
+        if hashes.ndim == 2 and hashes.shape[1] == 4 and hashes.flags.c_contiguous:
+            self._front = hashes.view(FRONT)[:, 0]
         if layout is not None:
             masks = [flip_masks(w, r) for w, r in zip(layout.widths, layout.radii, strict=True)]
             bases = np.cumsum([0] + [(1 << w) + 1 for w in layout.widths[:-1]])
@@ -312,6 +318,16 @@ class PdqIndex:
         positions = np.repeat(begin[nonempty] - (ends - lengths), lengths) + np.arange(total)
         qrows = np.repeat(nonempty // self._probe_mask.shape[0], lengths)
         rows = chunk_rows[positions].astype(np.int64)
+        if self._front is not None:
+            # First the front 128 bits: an unrelated candidate differs in ~64 of them, so they
+            # rule out nearly every one, and indexing by 16-byte items copies only that half
+            # of each candidate (1.6x faster than whole rows at 1-10 M, 3x at 100 k; 0105).
+            query_front = np.ascontiguousarray(queries).view(FRONT)[:, 0]
+            front = self._front[rows].view(np.uint64).reshape(-1, 2)
+            front ^= query_front[qrows].view(np.uint64).reshape(-1, 2)
+            counts = bit_counts(front)
+            near = np.flatnonzero(counts[:, 0] + counts[:, 1] <= min(max_distance, 128))
+            qrows, rows = qrows[near], rows[near]
         # take(axis=0) copies whole rows; hashes[rows] on a 2-D array is ten times slower.
         candidates = np.take(self.hashes, rows, axis=0)
         candidates ^= np.take(queries, qrows, axis=0)
