@@ -251,6 +251,17 @@ def startup_seconds(size: int, repeats: int) -> float:
     return float(min(timed([*command, str(empty)])["wall_s"] for _ in range(repeats)))
 
 
+def compile_sources() -> None:
+    """Write the bytecode of Muhafiz's own modules, as installing a wheel does: in an editable
+    install under PYTHONDONTWRITEBYTECODE=1 (our shells set it) no .pyc is ever written, and
+    every lookup process would compile its modules from source (13 ms of CPU at load 9)."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "muhafiz")],
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000,10000000")
@@ -258,6 +269,7 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
+    compile_sources()
     facts = machine()
     load = uptime()
     print(f"machine: {facts}; {load}", flush=True)
