@@ -34,7 +34,7 @@ test: $(STAMP) system-deps
 # a Redis database the tests may empty; one process, so that no two tests share it.
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 JOB_TESTS := src/muhafiz/ops/tests/test_jobs.py src/muhafiz/ops/tests/test_jobs_page.py \
-  src/muhafiz/evidence/tests/test_scan_fanout.py
+  src/muhafiz/evidence/tests/test_scan_fanout.py src/muhafiz/hashbank/tests/test_uploads.py
 
 test-rq: $(STAMP)
 	rm -rf $(TEST_TMP)-rq

@@ -1,4 +1,5 @@
-"""Matching API under /api/v1: POST /match, POST /hash, bank listing, stats and entry removal.
+"""Matching API under /api/v1: POST /match, POST /hash, bank listing, stats and entry removal,
+hash lists uploaded into a bank (202: stored and queued; the import's state at its own URL).
 
 Hashes in, matches out. An uploaded image is hashed in memory (or Django's temporary upload
 file, deleted when the request ends) and never stored. Matching and hashing requests are
@@ -10,8 +11,8 @@ wrapped operations when the module is imported.)
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -28,7 +29,13 @@ from muhafiz.hashbank.matching import (
     match_hashes,
     parse_query,
 )
-from muhafiz.hashbank.models import ENABLE_REASON_MAX_LENGTH, Bank, BankEntry, ImportStatus
+from muhafiz.hashbank.models import (
+    ENABLE_REASON_MAX_LENGTH,
+    Bank,
+    BankEntry,
+    BankUpload,
+    ImportStatus,
+)
 from muhafiz.hashbank.selectors import bank_stats, bank_summary, banks_with_sizes
 from muhafiz.hashbank.uploads import (
     UploadTooLargeError,
@@ -144,6 +151,64 @@ class RemovedOut(Schema):
     entry_id: int
     removed_at: str
     reason: str
+
+
+class BadRowOut(Schema):
+    line: int | None
+    message: str
+
+
+class UploadOut(Schema):
+    id: int
+    url: str = Field(description="Where this upload's state is read (GET).")
+    bank: str
+    source_name: str
+    source_sha256: str
+    source_size: int
+    format: str
+    status: Literal["queued", "running", "done", "failed"]
+    uploaded_at: str
+    started_at: str | None
+    finished_at: str | None
+    import_id: int | None = Field(description="The import record the job made (see the bank).")
+    added: int
+    duplicates: int
+    already_imported: bool
+    bad: int
+    errors: list[BadRowOut] = Field(description="Every bad row, named (nothing was imported).")
+    failure: str = Field(description="Why the import failed, when it did.")
+
+
+def upload_url(upload: BankUpload) -> str:
+    return f"/api/v1/banks/{upload.bank.name}/uploads/{upload.pk}"
+
+
+def upload_out(upload: BankUpload) -> UploadOut:
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return UploadOut(
+        id=upload.pk,
+        url=upload_url(upload),
+        bank=upload.bank.name,
+        source_name=upload.source_name,
+        source_sha256=upload.source_sha256,
+        source_size=upload.source_size,
+        format=upload.format,
+        status=upload.status,  # type: ignore[arg-type]
+        uploaded_at=upload.uploaded_at.isoformat(),
+        started_at=when(upload.started_at),
+        finished_at=when(upload.finished_at),
+        import_id=upload.bank_import_id,
+        added=upload.added,
+        duplicates=upload.duplicates,
+        already_imported=upload.already_imported,
+        bad=upload.bad,
+        errors=[
+            BadRowOut(line=e.get("line"), message=str(e.get("message", ""))) for e in upload.errors
+        ],
+        failure=upload.failure,
+    )
 
 
 def match_out(found: EntryMatch) -> MatchOut:
@@ -301,6 +366,79 @@ def hash_upload(request: HttpRequest) -> Any:
         pdq_quality=hashes.pdq_quality,
         size=hashes.size,
     )
+
+
+LIST_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "format": {
+                            "type": "string",
+                            "description": "The list's format; without it, told from the content.",
+                        },
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/banks/{name}/uploads",
+    response={202: UploadOut},
+    auth=[UploadLimit(), SessionAuth(), TokenAuth()],
+    openapi_extra=LIST_UPLOAD_BODY,
+    summary="Upload a hash list into a bank: stored and queued (202); a job imports it all or "
+    "nothing, and its state is read at the returned `url` (also the Location header)",
+)
+@api_requires(Perm.BANK_MANAGE)
+def upload_hash_list(request: HttpRequest, name: str, response: HttpResponse) -> Any:
+    try:
+        bank = actions.get_bank(name)
+    except actions.BankError as exc:
+        raise HttpError(404, str(exc)) from exc
+    upload = request.FILES.get("file")
+    try:
+        check_not_too_large(request)
+    except UploadTooLargeError as exc:
+        raise HttpError(413, str(exc)) from exc
+    if upload is None:
+        raise HttpError(400, "send the hash list as multipart/form-data in a field named 'file'")
+    if upload.size is not None and upload.size > upload_limit():
+        raise HttpError(413, str(UploadTooLargeError(upload.size, upload_limit())))
+    try:
+        queued = actions.queue_bank_upload(
+            request.auth,  # type: ignore[attr-defined]
+            bank,
+            upload,
+            fmt=str(request.POST.get("format") or "") or None,
+            request=request,
+        )
+    except actions.BankError as exc:
+        raise HttpError(400, str(exc)) from exc
+    response["Location"] = upload_url(queued)
+    return Status(202, upload_out(queued))
+
+
+@router.get(
+    "/banks/{name}/uploads/{upload_id}",
+    response=UploadOut,
+    summary="One uploaded hash list: queued, running, done (with counts) or failed (with every "
+    "bad row, or why)",
+)
+@api_requires(Perm.BANK_VIEW)
+def get_upload(request: HttpRequest, name: str, upload_id: int) -> Any:
+    found = BankUpload.objects.filter(pk=upload_id, bank__name=name).select_related("bank").first()
+    if found is None:
+        raise HttpError(404, f"bank {name!r} has no upload {upload_id}")
+    return upload_out(found)
 
 
 @router.get("/banks", response=list[BankOut], summary="The hash banks and their sizes")

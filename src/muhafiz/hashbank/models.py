@@ -178,6 +178,10 @@ class BankUpload(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Or the API client that sent it (API clients are not users); the import acts as either.
+    uploaded_by_client = models.ForeignKey(
+        "accounts.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     status = models.CharField(
         _("status"), max_length=20, choices=UploadStatus.choices, default=UploadStatus.QUEUED

@@ -96,6 +96,7 @@ def queue_bank_upload(
                 stored_name=stored,
                 format=chosen,
                 uploaded_by=_user(actor),
+                uploaded_by_client=_client(actor),
             )
             record(
                 actor,
@@ -113,6 +114,12 @@ def queue_bank_upload(
             file_store().delete(stored)
         raise
     return queued
+
+
+def _client(actor: Any) -> Any:
+    from muhafiz.accounts.models import ApiClient
+
+    return actor if isinstance(actor, ApiClient) else None
 
 
 def _refuse_if_busy(bank: Bank) -> None:
@@ -194,7 +201,7 @@ def perform_bank_upload(actor: Any, upload_id: int) -> BankUpload:
 
 
 def _import(upload: BankUpload) -> None:
-    uploader = upload.uploaded_by
+    uploader = upload.uploaded_by or upload.uploaded_by_client
     if uploader is None or not uploader.is_active:
         raise PermissionDenied(Perm.BANK_MANAGE.value)
     with stored_copy(upload.stored_name) as path:

@@ -5,6 +5,7 @@ size, a file in no known format, a second upload while one is waiting) is refuse
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +28,22 @@ from muhafiz.testing import People
 from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis() -> Iterator[None]:
+    """On RQ (REDIS_URL set, `make test-rq`), each test starts and ends with an empty Redis
+    database (the one REDIS_URL names is the tests' own)."""
+    from muhafiz.core.jobs import uses_rq
+
+    if not uses_rq():
+        yield
+        return
+    import django_rq
+
+    django_rq.get_connection().flushdb()
+    yield
+    django_rq.get_connection().flushdb()
 
 
 def _entries(bank: Bank) -> int:
@@ -175,3 +192,45 @@ class _Bytes:
     def read(self, size: int = -1) -> bytes:
         chunk, self.data = (self.data, b"") if size < 0 else (self.data[:size], self.data[size:])
         return chunk
+
+
+def test_the_api_answers_202_with_where_to_read_the_import_and_its_outcome_is_there(
+    token_client: Any,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = token_client("bank.manage", "bank.view")
+    route = "/api/v1/banks/punjab-confirmed/uploads"
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api.post(route, {"file": upload("more.txt", sha1s("c", "d", "a"))})
+    assert sent.status_code == 202, sent.content
+    body = sent.json()
+    assert body["status"] == "queued" and sent["Location"] == body["url"]
+    assert body["url"] == f"{route}/{body['id']}"
+    assert api.get(body["url"]).json()["status"] == "queued"
+    drain(monkeypatch)
+    done = api.get(body["url"]).json()
+    assert (done["status"], done["added"], done["duplicates"]) == ("done", 2, 1)
+    assert BankUpload.objects.get(pk=body["id"]).uploaded_by_client == api.api_client
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = api.post(route, {"file": upload("mixed.txt", [*sha1s("e"), "not-a-hash"])})
+    assert bad.status_code == 202
+    drain(monkeypatch)
+    failed = api.get(bad.json()["url"]).json()
+    assert (failed["status"], failed["bad"], failed["added"]) == ("failed", 1, 0)
+    assert [e["line"] for e in failed["errors"]] == [2]
+    assert _entries(punjab_bank) == 4
+
+    unknown = api.post(route, {"file": upload("notes.txt", ["hello"])})
+    assert unknown.status_code == 400 and "known format" in unknown.json()["error"]["message"]
+    assert api.post(route, {}).status_code == 400
+    assert (
+        api.post("/api/v1/banks/nowhere/uploads", {"file": upload("x.txt", sha1s("f"))}).status_code
+        == 404
+    )
+    assert api.get(f"{route}/999999").status_code == 404
+    viewer = token_client("bank.view", name="viewer")
+    refused = viewer.post(route, {"file": upload("y.txt", sha1s("g"))})
+    assert refused.status_code == 403
