@@ -99,6 +99,9 @@ _SKIPPED_NAMES = frozenset({".", ".."})
 # for (an inode, an MFT entry) but no folder names any more. Listed, every file in it deleted.
 ORPHANS = "$OrphanFiles"
 _NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+# An HFS+ file's resource fork: listed as a stream of its own, by Apple's path for it.
+_HFS_RSRC = int(pytsk3.TSK_FS_ATTR_TYPE_HFS_RSRC)
+RESOURCE_FORK = "/..namedfork/rsrc"
 _NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
 _NONRESIDENT = int(pytsk3.TSK_FS_ATTR_NONRES)
 _RUN_SKIP = int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER)
@@ -867,6 +870,7 @@ class _FsWalker:
         sid = self.source.source_id
         flag = int(deleted)
         streams: list[tuple[str, int, int, int]] = []  # (suffix, size, attr type, attr id)
+        forks: list[tuple[str, int, int, int]] = []  # HFS+ resource forks, after the data
         data_runs: list[tuple[int, int, int]] | None = [] if self._sweeps(deleted) else None
         try:
             for attr in entry:
@@ -878,6 +882,10 @@ class _FsWalker:
                     or (attr_type == _NTFS_IDXROOT and stream_name != "$I30")
                 ):
                     continue  # as The Sleuth Kit lists them: $DATA streams and named indexes
+                if self.fs_name == "hfs+" and attr_type == _HFS_RSRC:
+                    if int(ainfo.size) > 0:
+                        forks.append((RESOURCE_FORK, int(ainfo.size), attr_type, int(ainfo.id)))
+                    continue
                 real_runs = 0
                 if data_runs is not None and int(ainfo.flags) & _ATTR_NOT_PLAIN:
                     data_runs = None
@@ -902,6 +910,7 @@ class _FsWalker:
             # a deleted file whose runs are gone: its default stream is still listed
         if not streams:
             streams = [("", int(meta.size), 0, 0), *(s for s in streams if s[0])]
+        streams.extend(forks)
         offset = self.volume.start
         for suffix, size, attr_type, attr_id in streams:
             path = f"{shown}{suffix}"

@@ -376,3 +376,33 @@ def apfs_container(path: Path, size: int, label: str) -> Path:
     run("truncate", "-s", str(size), path)
     run(shutil.which("mkapfs") or "/usr/sbin/mkapfs", "-L", label, path)
     return path
+
+
+def hfsplus_resource_fork(volume: Path, owner: str, donor: str) -> None:
+    """Give the file `owner` (in the root of the HFS+ `volume`) a resource fork: its catalog
+    record's resource-fork data (size, blocks, extents) set to those of `donor`'s data fork, in
+    place. No Debian tool writes a resource fork (xorriso writes data forks only, there is no
+    mkfs.hfsplus/hfsprogs, and the kernel here has no hfsplus driver to mount one), so the
+    catalog record is edited: HFS+ volume header at 1024 (block size at +40, the catalog file's
+    fork data at +0x110), a file record is its key (length, parent ID, UTF-16BE name) then the
+    record: type 2, 88 bytes of dates and Finder info, the data fork (80 bytes), the resource
+    fork (80 bytes)."""
+    data = bytearray(volume.read_bytes())
+    block_size = int.from_bytes(data[1024 + 40 : 1024 + 44], "big")
+    first_block = int.from_bytes(data[1024 + 0x110 + 16 : 1024 + 0x110 + 20], "big")
+    catalog_size = int.from_bytes(data[1024 + 0x110 : 1024 + 0x110 + 8], "big")
+    catalog = first_block * block_size
+
+    def record(name: str) -> int:
+        key_tail = len(name).to_bytes(2, "big") + name.encode("utf-16-be")
+        at = data.find(key_tail, catalog, catalog + catalog_size)
+        assert at > 0, f"{name} not in the catalog's first extent"
+        key = at - 6  # key length (2), parent ID (4), then the name
+        start = key + 2 + int.from_bytes(data[key : key + 2], "big")
+        assert data[start : start + 2] == b"\x00\x02", f"{name}: not a file record"
+        return start
+
+    donor_fork = bytes(data[record(donor) + 88 : record(donor) + 168])
+    owner_at = record(owner)
+    data[owner_at + 168 : owner_at + 248] = donor_fork
+    volume.write_bytes(bytes(data))

@@ -216,3 +216,25 @@ def test_a_damaged_apfs_container_is_an_error_and_its_space_is_carved(
     assert "bad.img!$Unalloc/0-134217728" in result.files
     [volume] = _details(result)["volumes"]
     assert (volume["file_system"], volume["status"]) == ("apfs", "error")
+
+
+def test_an_hfsplus_resource_fork_is_a_stream_of_its_own_as_the_sleuth_kit_reads_it(
+    scan: Scanner, tmp_path: Path
+) -> None:
+    fork = b"a resource fork: icons, old Mac metadata, or hidden bytes\n" * 100
+    iso = di.hfsplus_iso(tmp_path, {"a.txt": b"the data fork\n", "donor.bin": fork})
+    volume = di.hfsplus_volume(iso, tmp_path / "hfs.img")
+    di.hfsplus_resource_fork(volume, "a.txt", "donor.bin")
+    [text] = [f for f in di.tsk_files(volume, 0) if f.path == "a.txt"]
+    # The Sleuth Kit: the resource fork is attribute type 4353 (HFS RSRC) of the same file.
+    from_icat = di.run("icat", volume, f"{text.address}-4353")
+    assert from_icat == fork
+    result = scan(volume)
+    _no_errors(result)
+    data_fork = result.files["hfs.img!/a.txt"]
+    assert (data_fork["sha256"], data_fork["size"]) == (text.sha256, len(b"the data fork\n"))
+    rsrc = result.files["hfs.img!/a.txt/..namedfork/rsrc"]
+    assert rsrc["sha256"] == hashlib.sha256(fork).hexdigest() and rsrc["size"] == len(fork)
+    assert rsrc["inode"] == data_fork["inode"]
+    # A file without one lists no empty fork.
+    assert "hfs.img!/donor.bin/..namedfork/rsrc" not in result.files
