@@ -84,7 +84,9 @@ _KINDS_BY_LENGTH: dict[int, tuple[HashKind, ...]] = {
     64: (HashKind.SHA256, HashKind.PDQ),
 }
 _EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
-_KIND_NAMES = {length: [k.value for k in kinds] for length, kinds in _KINDS_BY_LENGTH.items()}
+_KIND_JSON = {
+    length: _encode([k.value for k in kinds]) for length, kinds in _KINDS_BY_LENGTH.items()
+}
 
 
 def _lookup_batch(
@@ -102,23 +104,27 @@ def _lookup_batch(
     lines: list[str] = []
     for i, (number, text) in enumerate(batch):
         value = text.lower()
-        record: dict[str, Any] = {"hash": value, "line": number}
         kinds = _KINDS_BY_LENGTH.get(len(text), ()) if hexes[i] else ()
         if not kinds:
-            record["error"] = NOT_A_HASH
+            lines.append(_encode({"hash": value, "line": number, "error": NOT_A_HASH}))
             errors += 1
-        else:
-            record["kinds"] = list(_KIND_NAMES[len(text)])
-            matches: list[Match] = []
-            if kinds[0] is HashKind.MD5 and exact[HashKind.MD5]:
-                matches.extend(matcher.match(md5=value))
-            elif kinds[0] is HashKind.SHA1 and exact[HashKind.SHA1]:
-                matches.extend(matcher.match(sha1=value))
-            elif kinds[0] is HashKind.SHA256 and exact[HashKind.SHA256]:
-                matches.extend(matcher.match(sha256=value))
-            matches.extend(pdq_by_position.get(i, ()))
-            record["matches"] = [_match_json(m) for m in matches]
-        lines.append(_encode(record))
+            continue
+        matches: list[Match] = []
+        if kinds[0] is HashKind.MD5 and exact[HashKind.MD5]:
+            matches.extend(matcher.match(md5=value))
+        elif kinds[0] is HashKind.SHA1 and exact[HashKind.SHA1]:
+            matches.extend(matcher.match(sha1=value))
+        elif kinds[0] is HashKind.SHA256 and exact[HashKind.SHA256]:
+            matches.extend(matcher.match(sha256=value))
+        matches.extend(pdq_by_position.get(i, ()))
+        # The line json.dumps(..., ensure_ascii=False) writes for {"hash", "line", "kinds",
+        # "matches"}, put together around the matches alone: the hash is lower-case hex and
+        # needs no escaping (a test compares every line with json.dumps).
+        found = ", ".join([_encode(_match_json(m)) for m in matches])
+        lines.append(
+            f'{{"hash": "{value}", "line": {number}, "kinds": {_KIND_JSON[len(text)]}, '
+            f'"matches": [{found}]}}'
+        )
     lines.append("")
     out.write("\n".join(lines))
     return errors

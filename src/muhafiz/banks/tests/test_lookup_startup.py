@@ -122,6 +122,8 @@ def test_the_lookup_answers_every_line(banks: tuple[Path, Path, list[str]]) -> N
     )
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert done.returncode == 1
+    # Each line is exactly what json.dumps writes, though the lookup puts most of it together.
+    assert done.stdout == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     assert [r["line"] for r in records] == list(range(3, len(lines) + 1))
     assert sum(1 for r in records if r.get("kinds") == ["md5"] and r["matches"]) == 2
     assert all(m["distance"] <= 31 for r in records for m in r.get("matches", []))
