@@ -32,6 +32,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from muhafiz.audit.actions import record
@@ -206,9 +207,7 @@ def _import(upload: BankUpload) -> None:
         raise PermissionDenied(Perm.BANK_MANAGE.value)
     with stored_copy(upload.stored_name) as path:
         if file_sha256(path) != upload.source_sha256:
-            raise BankError(
-                _("The stored file has changed since it was uploaded (SHA-256 differs).")
-            )
+            raise BankError(CHANGED)
         try:
             result = import_hash_list(
                 uploader,
@@ -228,11 +227,18 @@ def _import(upload: BankUpload) -> None:
     _finish(None, upload, UploadStatus.DONE)
 
 
+# The job's own reasons, kept in English and shown in the reader's language by the bank's page
+# (`{% translate upload.failure %}`); the import's reasons name the file and read as written.
+CHANGED = gettext_noop("The stored file has changed since it was uploaded (SHA-256 differs).")
+NO_RIGHT = gettext_noop("The uploader may no longer manage this bank.")
+MISSING = gettext_noop("The stored file is missing.")
+
+
 def _failure(exc: BaseException) -> str:
     if isinstance(exc, PermissionDenied):
-        return _("The uploader may no longer manage this bank.")
+        return NO_RIGHT
     if isinstance(exc, StoredFileMissingError):
-        return _("The stored file is missing.")
+        return MISSING
     return str(exc)
 
 

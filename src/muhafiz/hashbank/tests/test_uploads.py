@@ -24,7 +24,7 @@ from muhafiz.hashbank.models import (
     UploadStatus,
 )
 from muhafiz.hashbank.tests.test_pages import punjab_bank, sha1s, upload  # noqa: F401 - fixture
-from muhafiz.testing import People
+from muhafiz.testing import People, signed_in
 from muhafiz.testing import drain_job_queues as drain
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +147,7 @@ def test_a_second_upload_while_the_first_waits_is_refused_and_accepted_once_it_f
 
 
 def test_the_job_fails_clearly_when_the_stored_file_is_gone_or_changed(
+    settings: Any,
     people: People,
     punjab_bank: Bank,  # noqa: F811 - the fixture
 ) -> None:
@@ -157,6 +158,9 @@ def test_the_job_fails_clearly_when_the_stored_file_is_gone_or_changed(
     lost.refresh_from_db()
     assert (lost.status, lost.failure) == (UploadStatus.FAILED, "The stored file is missing.")
     assert AuditEvent.objects.filter(action="bank.upload.fail").count() == 1
+    reader = signed_in(people.forensic_examiner)
+    reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    assert "محفوظ فائل موجود نہیں۔" in reader.get(f"/banks/{punjab_bank.pk}/").content.decode()
 
     changed = actions.queue_bank_upload(examiner, punjab_bank, upload("changed.txt", sha1s("d")))
     with file_store().open(changed.stored_name) as handle:
