@@ -41,6 +41,38 @@ _CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
 
 
+# How far a stream archive's reader may have read ahead of a member's header, in bytes of the
+# archive file: the .ab reader reads 256 KiB at a time (tar's own reads are 10 KiB).
+READ_AHEAD_SLACK = 256 * 1024
+
+
+@dataclass
+class MemberRange:
+    """The members of a top-level archive one shard records (`triage.shards`): those at
+    positions `lo` to `hi` - 1 in the order the archive's reader visits them (`hi` None: to the
+    end, and then the archive's own record too, as its hash needs every byte). Members before
+    the range are named (so duplicate names get the same `[copy n]`), not read; the reader stops
+    after the range. What the shard learns says whether a single-process scan, which carries
+    the expansion limits from member to member, could have recorded anything differently."""
+
+    lo: int
+    hi: int | None
+    index: int = 0  # position of the next member the reader visits
+    top_bytes: int = 0  # declared bytes of the archive's members up to the current one
+    declared_max: int = 0  # the largest size a member (at any depth) declared in this shard
+    expanded: int = 0  # bytes decompressed by this shard (its members and what they hold)
+    past: bool = False  # the reader has gone past the range
+    inexact: str = ""  # why one process could differ ('' when it cannot)
+
+    @property
+    def own(self) -> bool:
+        """This range records the archive's own record (it is the last one)."""
+        return self.hi is None
+
+    def differs(self, reason: str) -> None:
+        self.inexact = self.inexact or reason
+
+
 @dataclass
 class UnitContext:
     settings: ScanSettings
@@ -49,13 +81,59 @@ class UnitContext:
     expanded: int = 0  # bytes decompressed out of archives in this unit
     stopped: bool = False  # the expanded-size limit was reached
     seen: set[str] = field(default_factory=set)
+    members: MemberRange | None = None  # only these of the unit's own members (a shard)
 
 
 def process_unit(
-    source: Source, unit: Unit, settings: ScanSettings, buffer: bytearray | None = None
+    source: Source,
+    unit: Unit,
+    settings: ScanSettings,
+    buffer: bytearray | None = None,
+    members: MemberRange | None = None,
 ) -> list[FileRecord]:
-    """All records of one top-level file: the file itself and, for archives, every member."""
-    ctx = UnitContext(settings, buffer if buffer is not None else bytearray(CHUNK_BYTES))
+    """All records of one top-level file: the file itself and, for archives, every member (or
+    only a range of them: `members`)."""
+    ctx = UnitContext(
+        settings, buffer if buffer is not None else bytearray(CHUNK_BYTES), members=members
+    )
+    if members is None:
+        return _process(ctx, source, unit)
+    records = _process(ctx, source, unit) if members.own else _members_only(ctx, source, unit)
+    members.expanded = ctx.expanded
+    if ctx.stopped:
+        members.differs("the expanded-size limit was reached")
+    if (
+        members.own
+        and records
+        and any(
+            issue.code in {IssueCode.UNREADABLE, IssueCode.VANISHED} for issue in records[0].issues
+        )
+    ):
+        members.differs("the archive could not be read whole")
+    return records
+
+
+def _members_only(ctx: UnitContext, source: Source, unit: Unit) -> list[FileRecord]:
+    """A range of a top-level archive's members without the archive's own record (a shard other
+    than the archive's last): the head names the format; the archive's bytes are not hashed."""
+    try:
+        opened = source.open(unit)
+    except OSError:
+        return []  # the archive's last range records why it could not be opened
+    with opened.stream as stream:
+        head = stream.read(HEAD_BYTES)
+    filetype = sniff(head)
+    if filetype.archive is None:
+        return []
+    ctx.seen.add(unit.path)
+    record = opened.record
+    record.mime = filetype.mime
+    sink = RecordSink(ctx, record, record.size, lambda: source.reopen(unit), budgeted=False)
+    sink._expand(filetype, None)
+    return ctx.records
+
+
+def _process(ctx: UnitContext, source: Source, unit: Unit) -> list[FileRecord]:
     try:
         opened = source.open(unit)
     except FileNotFoundError:
@@ -230,6 +308,8 @@ class RecordSink:
         if self.guard is not None:
             message = self.guard.add(len(data))
             if message is not None:
+                if self.ctx.members is not None:
+                    self.ctx.members.differs("an archive's expansion ratio stopped it")
                 self.aborted = True
                 self.kept = None
                 self.record.add_issue(IssueCode.ZIP_BOMB, message)
@@ -430,6 +510,8 @@ class RecordSink:
 
     def _stop_expansion(self) -> None:
         limit = self.ctx.settings.max_expanded_bytes
+        if self.ctx.members is not None:
+            self.ctx.members.differs("the expanded-size limit was reached")
         self.aborted = True
         self.kept = None
         self.ctx.stopped = True
@@ -450,9 +532,15 @@ class MemberCollector:
 
     @property
     def stopped(self) -> bool:
-        return self.ctx.stopped or self.guard.tripped
+        past = self.ctx.members is not None and self.ctx.members.past and self.parent.depth == 0
+        return self.ctx.stopped or self.guard.tripped or past
 
     def member(self, info: MemberInfo) -> ContentSink | None:
+        ranged = self.ctx.members
+        if ranged is not None:
+            ranged.declared_max = max(ranged.declared_max, info.size or 0)
+            if self.parent.depth == 0 and not self._in_range(ranged, info):
+                return None
         if info.kind == "dir":
             return None
         ctx, settings, parent = self.ctx, self.ctx.settings, self.parent
@@ -513,6 +601,39 @@ class MemberCollector:
             ctx.records.append(record)
             return None
         return RecordSink(ctx, record, info.size, None, budgeted=True, guard=self.guard)
+
+    def _in_range(self, ranged: MemberRange, info: MemberInfo) -> bool:
+        """Whether this member of the top-level archive is in the shard's range; notes what
+        could make one process record differently (the whole-archive ratio guard, which one
+        process would run over every member before this one)."""
+        index = ranged.index
+        ranged.index += 1
+        if info.kind == "file":
+            ranged.top_bytes += info.size or 0
+        settings = self.ctx.settings
+        if ranged.top_bytes >= max(settings.ratio_min_bytes, ExpansionGuard.CHECK_EVERY):
+            # One process's guard compares the bytes expanded so far (at most top_bytes) with
+            # the bytes of the archive read so far (at least this member's header offset).
+            if info.offset is not None:
+                read = info.offset
+            else:
+                try:
+                    read = self.guard.stream.tell() - READ_AHEAD_SLACK
+                except (OSError, ValueError):
+                    read = 0
+            if ranged.top_bytes > settings.max_compression_ratio * max(read, 1):
+                ranged.differs("the archive may expand past the ratio limit")
+        if "!/" in info.name:
+            ranged.differs("a member's name holds '!/' (it could collide with a nested path)")
+        if index < ranged.lo:
+            if info.kind != "dir":
+                shown, _raw = display_name(info.name)
+                self._unique(f"{self.parent.path}!/{shown.lstrip('/')}")
+            return False
+        if ranged.hi is not None and index >= ranged.hi:
+            ranged.past = True
+            return False
+        return True
 
     def _unique(self, path: str) -> str:
         # ZIP allows the same name twice; each copy gets its own record.

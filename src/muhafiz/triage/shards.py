@@ -32,6 +32,7 @@ before): a single file given as the source (an archive: one member stream), Andr
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from muhafiz.triage.analyze import MemberRange, process_unit
 from muhafiz.triage.engine import (
     BankChangedError,
     Progress,
@@ -52,11 +54,13 @@ from muhafiz.triage.engine import (
     complete_scan,
     prepare_scan,
 )
-from muhafiz.triage.matching import load_matcher
+from muhafiz.triage.filetypes import HEAD_BYTES, sniff
+from muhafiz.triage.matching import RecordMatcher, load_matcher
+from muhafiz.triage.records import FileRecord
 from muhafiz.triage.scanfile import ScanWriter, SourceRow, open_readonly
 from muhafiz.triage.settings import ScanSettings
-from muhafiz.triage.sources import open_source
-from muhafiz.triage.sources.base import Source, Unit
+from muhafiz.triage.sources import ARCHIVE_FORMATS, open_source
+from muhafiz.triage.sources.base import ContentSink, MemberInfo, Source, Unit
 from muhafiz.triage.sources.diskimage import DiskImageSource
 from muhafiz.triage.sources.nested import EvidenceFolderSource
 
@@ -65,6 +69,13 @@ __all__ = ["Fanout", "merge_shards", "plan_fanout", "scan_shard", "unit_from_jso
 SHARDABLE_KINDS = frozenset(
     {"directory", "disk-image", "ewf", "raw-image", "vmdk", "vhd", "qcow", "ufdr", "ios-backup"}
 )
+# A single file given as the source is cut into ranges of its members when it is one of these
+# archives (7z is not: a solid 7z is one compressed stream, and py7zr decompresses all of it to
+# reach any member, so every shard would cost the whole archive's decompression).
+SHARDED_ARCHIVES = frozenset({"zip", "tar", "android-backup"})
+SINGLE_FILE_KINDS = frozenset({"file", "android-backup"})
+# A range of an archive's members: the unit's locator behind this prefix (no path starts so).
+_RANGE = "\x1emembers:"
 # Tables a part adds to the header (the header holds the rest: meta, sources, banks, custody).
 PART_TABLES = ("files", "matches", "errors", "videos", "video_frames")
 # Meta keys every scan file gets from ScanWriter.create itself.
@@ -81,8 +92,84 @@ class Fanout:
 
 
 def shardable(sources: Sequence[Path]) -> bool:
-    """Whether every source is of a kind `plan_fanout` can cut (without reading it)."""
-    return all(open_source(i, Path(p)).kind in SHARDABLE_KINDS for i, p in enumerate(sources, 1))
+    """Whether every source is of a kind `plan_fanout` can cut (reading at most a file's head)."""
+    for number, path in enumerate(sources, 1):
+        source = open_source(number, Path(path))
+        if source.kind not in SHARDABLE_KINDS and _archive_format(source) is None:
+            return False
+    return True
+
+
+def _archive_format(source: Source) -> str | None:
+    """The archive format of a single file given as the source, when its members can be cut
+    into ranges."""
+    if source.kind not in SINGLE_FILE_KINDS:
+        return None
+    try:
+        with source.path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError:
+        return None
+    archive = sniff(head).archive
+    return archive if archive in SHARDED_ARCHIVES else None
+
+
+class _MemberSizes:
+    """Visits an archive's members without reading them: their sizes, in the reader's order."""
+
+    stopped = False
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def member(self, info: MemberInfo) -> ContentSink | None:
+        self.sizes.append(info.size or 0 if info.kind == "file" else 0)
+        return None
+
+
+def _member_ranges(
+    source: Source, unit: Unit, *, shard_files: int, shard_bytes: int
+) -> list[Unit] | None:
+    """An archive given as the source, as units that each hold a range of its members (None
+    when it is not such an archive or its members fit in one shard). The archive is listed
+    once with the same reader its shards use (a ZIP's central directory; a tar stream's
+    headers, through its decompression); the listing only places the cuts: the first range
+    starts at the first member and the last runs to the end of the archive, whatever is in it."""
+    archive = _archive_format(source)
+    if archive is None:
+        return None
+    listing = _MemberSizes()
+    stream = source.reopen(unit)
+    if stream is None:
+        return None
+    # A damaged archive: the cuts fall in what was listed.
+    with stream, contextlib.suppress(Exception):
+        ARCHIVE_FORMATS[archive].read(stream, listing)
+    bounds: list[tuple[int, int]] = []  # (first member, bytes) of each range
+    for index, size in enumerate(listing.sizes):
+        if not bounds or index - bounds[-1][0] >= shard_files or bounds[-1][1] >= shard_bytes:
+            bounds.append((index, 0))
+        bounds[-1] = (bounds[-1][0], bounds[-1][1] + size)
+    if len(bounds) <= 1:
+        return None
+    ranges = []
+    for number, (lo, members_size) in enumerate(bounds):
+        last = number == len(bounds) - 1
+        hi = "" if last else str(bounds[number + 1][0])
+        locator = f"{_RANGE}{lo}:{hi}:{unit.size}\x1e{unit.locator}"
+        size = members_size + (unit.size if last else 0)
+        ranges.append(Unit(unit.source_id, unit.path, locator, size, unit.path_raw))
+    return ranges
+
+
+def _range_of(unit: Unit) -> tuple[Unit, MemberRange] | None:
+    """The archive's own unit and the range of its members a range unit stands for."""
+    if not unit.locator.startswith(_RANGE):
+        return None
+    bounds, _sep, locator = unit.locator[len(_RANGE) :].partition("\x1e")
+    lo, hi, size = bounds.split(":")
+    whole = Unit(unit.source_id, unit.path, locator, int(size), unit.path_raw)
+    return whole, MemberRange(int(lo), int(hi) if hi else None)
 
 
 def plan_fanout(
@@ -98,22 +185,36 @@ def plan_fanout(
     shards: list[list[Unit]] = []
     try:
         units = sorted(_list(writer, sources, set()), key=lambda u: (u.source_id, u.path))
+        by_id = {s.source_id: s for s in sources}
+        ranges: list[list[Unit]] = []
+        for unit in [u for u in units if by_id[u.source_id].kind in SINGLE_FILE_KINDS]:
+            found = _member_ranges(
+                by_id[unit.source_id], unit, shard_files=shard_files, shard_bytes=shard_bytes
+            )
+            if found is not None:
+                units.remove(unit)
+                ranges.extend([r] for r in found)
         fits = len(units) <= shard_files and sum(u.size for u in units) <= shard_bytes
         shards = [] if fits else cut(units, shard_files=shard_files, shard_bytes=shard_bytes)
+        if fits and units:
+            shards = [units]
+        shards += ranges
         if len(shards) <= 1:
             return None
         writer.begin()
         writer.log(
             "scan fanned out",
-            f"{len(units)} top-level files in {len(shards)} shards of at most about "
-            f"{shard_files} files or {shard_bytes} bytes, each processed by one worker process",
+            f"{len(units) + len(ranges)} top-level files or ranges of an archive's members in "
+            f"{len(shards)} shards of at most about {shard_files} files or {shard_bytes} bytes, "
+            "each processed by one worker process",
         )
         writer.commit()
     finally:
         writer.close()
         if len(shards) <= 1:
             header.unlink(missing_ok=True)
-    return Fanout(shards, len(units), sum(u.size for u in units))
+    listed = [u for shard in shards for u in shard]
+    return Fanout(shards, len(listed), sum(u.size for u in listed))
 
 
 def _for_shards(sources: Sequence[Source]) -> None:
@@ -182,6 +283,45 @@ def unit_from_json(value: Sequence[Any]) -> Unit:
     )
 
 
+def _redo_inexact(
+    writer: ScanWriter,
+    ranges: list[dict[str, Any]],
+    sources: list[Source],
+    settings: ScanSettings,
+    banks: tuple[dict[str, str], list[tuple[Any, ...]]],
+) -> None:
+    """Each archive whose ranges could differ from one process, scanned again whole."""
+    archives: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for facts in ranges:
+        archives.setdefault(tuple(facts["unit"][:2]), []).append(facts)
+    for found in archives.values():
+        reasons = sorted({f["inexact"] for f in found if f["inexact"]})
+        expanded = sum(f["expanded"] for f in found) + max(f["declared_max"] for f in found)
+        if expanded > settings.max_expanded_bytes:
+            reasons.append("its shards expanded more than the limit allows one process")
+        if not reasons:
+            continue
+        whole = unit_from_json(found[0]["unit"])
+        writer.begin()
+        for table in PART_TABLES:
+            writer.conn.execute(
+                f"DELETE FROM main.{table} WHERE source_id = ?",  # noqa: S608 - fixed names
+                (whole.source_id,),
+            )
+        writer.log(
+            "archive scanned whole",
+            f"source {whole.source_id}: the records of its {len(found)} shards set aside and the "
+            f"archive scanned again in one process ({'; '.join(reasons)})",
+        )
+        writer.commit()
+        matcher, _banks = _matcher(*banks)
+        sink = _ResultWriter(writer, matcher, settings, None)
+        try:
+            _process_inline([whole], sources, settings, sink)
+        finally:
+            sink.flush()
+
+
 def _header_state(
     header: Path,
 ) -> tuple[dict[str, str], list[SourceRow], dict[int, dict[str, Any]], list[tuple[Any, ...]]]:
@@ -220,13 +360,7 @@ def scan_shard(
     settings (a bank changed since the header was written stops it: BankChangedError)."""
     meta, source_rows, details, bank_rows = _header_state(header)
     settings = ScanSettings.from_json(meta["settings"])
-    bank_args = json.loads(meta["bank_arguments"])
-    matcher, banks = load_matcher(
-        [Path(p) for p in bank_args["bad"]], [Path(p) for p in bank_args["known_good"]]
-    )
-    recorded = {row[0]: row[4] for row in bank_rows}
-    if recorded != {b.name: b.sha256 for b in banks}:
-        raise BankChangedError("the banks changed since the scan was fanned out")
+    matcher, banks = _matcher(meta, bank_rows)
     sources = _reopen(source_rows, details)
     own = {k: v for k, v in meta.items() if k not in _OWN_META}
     writer = ScanWriter.create(out, meta=own, sources=source_rows, banks=banks)
@@ -234,27 +368,82 @@ def scan_shard(
         if progress is not None:
             progress.start(len(units), sum(u.size for u in units), 0, 0)
         sink = _ResultWriter(writer, matcher, settings, progress)
+        ranges: list[dict[str, Any]] = []
         try:
-            _process_inline(units, sources, settings, sink)
+            _process_inline([u for u in units if _range_of(u) is None], sources, settings, sink)
+            for unit in units:
+                found = _range_of(unit)
+                if found is not None:
+                    whole, members = found
+                    records = _process_range(sources, whole, members, settings)
+                    sink.add(unit, records)
+                    ranges.append(_range_facts(whole, members))
         finally:
             sink.flush()
         files = int(writer.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0])
         errors = int(writer.conn.execute("SELECT COUNT(*) FROM errors").fetchone()[0])
+        if ranges:
+            writer.set_meta("member_ranges", json.dumps(ranges, sort_keys=True))
         writer.set_meta("status", "shard")
     finally:
         writer.close()
     return ScanOutcome(out, True, files, 0, errors)
 
 
+def _matcher(
+    meta: dict[str, str], bank_rows: list[tuple[Any, ...]]
+) -> tuple[RecordMatcher, list[Any]]:
+    """The header's banks, loaded again; BankChangedError if one changed since."""
+    bank_args = json.loads(meta["bank_arguments"])
+    matcher, banks = load_matcher(
+        [Path(p) for p in bank_args["bad"]], [Path(p) for p in bank_args["known_good"]]
+    )
+    recorded = {row[0]: row[4] for row in bank_rows}
+    if recorded != {b.name: b.sha256 for b in banks}:
+        raise BankChangedError("the banks changed since the scan was fanned out")
+    return matcher, banks
+
+
+def _process_range(
+    sources: list[Source], whole: Unit, members: MemberRange, settings: ScanSettings
+) -> list[FileRecord]:
+    source = next(s for s in sources if s.source_id == whole.source_id)
+    try:
+        return process_unit(source, whole, settings, members=members)
+    except Exception as exc:  # as engine._safe_process; the merge redoes the archive whole
+        members.differs(f"{type(exc).__name__}: {exc}")
+        return []
+
+
+def _range_facts(whole: Unit, members: MemberRange) -> dict[str, Any]:
+    """What the merge needs to know of a range: whose, and whether one process could differ."""
+    return {
+        "unit": unit_to_json(whole),
+        "lo": members.lo,
+        "expanded": members.expanded,
+        "declared_max": members.declared_max,
+        "inexact": members.inexact,
+    }
+
+
 def merge_shards(header: Path, parts: Sequence[tuple[Path, str]], out: Path) -> ScanOutcome:
     """The scan file of the whole source: the header, every part's rows (each part once, with a
-    custody line saying what it was), then the end of a scan (`engine.complete_scan`)."""
+    custody line saying what it was), then the end of a scan (`engine.complete_scan`). An
+    archive cut into ranges whose shards could differ from one process (its expansion met a
+    limit that one process carries from member to member: a likely zip bomb) is scanned again
+    here, whole, in place of its ranges' records."""
     shutil.copyfile(header, out)
     writer = ScanWriter.resume(out)
+    ranges: list[dict[str, Any]] = []
     try:
         for number, (part, about) in enumerate(parts, start=1):
             writer.conn.execute("ATTACH DATABASE ? AS part", (str(part),))
             try:
+                found = writer.conn.execute(
+                    "SELECT value FROM part.meta WHERE key = 'member_ranges'"
+                ).fetchone()
+                if found is not None:
+                    ranges.extend(json.loads(found[0]))
                 writer.begin()
                 for table in PART_TABLES:
                     writer.conn.execute(
@@ -267,8 +456,9 @@ def merge_shards(header: Path, parts: Sequence[tuple[Path, str]], out: Path) -> 
                 writer.conn.execute("DETACH DATABASE part")
         meta = writer.meta()
         settings = ScanSettings.from_json(meta["settings"])
-        _meta, source_rows, details, _banks = _header_state(header)
+        _meta, source_rows, details, bank_rows = _header_state(header)
         sources = _reopen(source_rows, details)
+        _redo_inexact(writer, ranges, sources, settings, (meta, bank_rows))
     except BaseException:
         writer.close()
         raise

@@ -38,6 +38,7 @@ from muhafiz.triage.engine import ScanOptions, start_scan
 from muhafiz.triage.reports import write_report
 from muhafiz.triage.scanfile import open_readonly, record_rows
 from muhafiz.triage.tests import diskimages as di
+from muhafiz.triage.tests.archives import MEMBERS, make_archive
 
 
 def _single_process(source: Path, out: Path) -> Path:
@@ -160,6 +161,51 @@ def test_a_disk_image_is_fanned_out_and_a_dead_workers_shard_is_taken_over(  # n
     _assert_same_as_single_process(scan, image, tmp_path)
     with closing(open_readonly(stored_file(scan))) as conn:
         assert conn.execute("SELECT verification FROM sources").fetchone()[0] == "match"
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz", "ab"])
+def test_an_archive_given_as_the_source_is_fanned_out_and_a_dead_workers_range_taken_over(  # noqa: PLR0917
+    people: People,
+    lahore_case: Case,
+    sources: Path,
+    settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """A ZIP, a tar.gz and an Android backup given as the source are cut into ranges of their
+    members; the worker of the second range dies; its range is done again, merged once."""
+    archive = make_archive(kind, sources / "seized")
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 50
+    settings.MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = 2
+    real = triage_shards.scan_shard
+    calls: list[int] = []
+
+    def dies_in_its_second_shard(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shard_actions, "scan_shard", dies_in_its_second_shard)
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(archive))
+    with pytest.raises(_Killed):
+        run_server_scan.call(scan.pk)
+    held = ScanShard.objects.get(scan=scan, status=ShardStatus.RUNNING)
+    monkeypatch.setattr(shard_actions, "scan_shard", real)
+    run_scan_shards.call(scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    held.refresh_from_db()
+    assert held.status == ShardStatus.DONE and held.attempts == 2
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert len(shards) >= 5
+    assert all(len(s.units) == 1 and s.units[0][1] == archive.name for s in shards)
+    _assert_same_as_single_process(scan, archive, tmp_path)
+    assert MediaFile.objects.filter(scan=scan).count() >= MEMBERS + 5
+    custody = _custody(stored_file(scan))
+    assert custody.count("shard merged") == len(shards)
+    assert "archive scanned whole" not in custody
 
 
 def test_a_shard_that_ends_after_its_scan_failed_leaves_no_part(

@@ -44,6 +44,7 @@ class MemberInfo:
     encrypted: bool = False
     link_target: str | None = None
     carved_offset: int | None = None  # a picture carved from unallocated space: its offset
+    offset: int | None = None  # where the member's header lies in the archive (ZIP), if known
 
 
 class MemberVisitor(Protocol):

@@ -61,6 +61,7 @@ def _member_info(info: zipfile.ZipInfo) -> MemberInfo:
         mtime=mtime,
         time_zone=zone,
         encrypted=bool(info.flag_bits & 0x1),
+        offset=info.header_offset,
     )
 
 

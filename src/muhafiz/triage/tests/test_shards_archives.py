@@ -1,0 +1,154 @@
+"""A single archive given as the source, scanned in shards (triage.shards): a ZIP, a tar, a
+tar.gz and an Android `.ab` backup of a few hundred small files (generated pictures for PDQ,
+binaries, a nested ZIP, a name twice) cut into ranges of their members. Whatever the cuts and
+the order the parts are merged in, the merged scan file has the records and the court report,
+byte for byte, of a single-process scan; a damaged member and a cut stream give the same errors;
+an archive whose expansion meets a limit is scanned again whole by the merge."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import zipfile
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.reports import write_report
+from muhafiz.triage.scanfile import open_readonly, record_rows
+from muhafiz.triage.settings import ScanSettings
+from muhafiz.triage.shards import Fanout, merge_shards, plan_fanout, scan_shard
+from muhafiz.triage.tests.archives import MEMBERS, make_archive
+
+
+def _in_shards(
+    source: Path, tmp_path: Path, *, shard_files: int, settings: ScanSettings | None = None
+) -> tuple[Fanout, Path]:
+    """Fan `source` out, run every shard (the first twice), merge the parts in shuffled order."""
+    options = ScanOptions(sources=[source], out=tmp_path / "unused.scan")
+    if settings is not None:
+        options = ScanOptions(sources=[source], out=tmp_path / "unused.scan", settings=settings)
+    header = tmp_path / "header.scan"
+    plan = plan_fanout(options, header, shard_files=shard_files, shard_bytes=1 << 30)
+    assert plan is not None
+    parts = []
+    for number, units in enumerate(plan.shards):
+        part = tmp_path / f"part-{number}.scan"
+        scan_shard(header, units, part)
+        if number == 0:  # its first worker "died" after writing: done again, merged once
+            scan_shard(header, units, part.with_suffix(".again"))
+            part.unlink()
+            part = part.with_suffix(".again")
+        parts.append((part, f"shard {number}"))
+    random.Random(14).shuffle(parts)
+    merged = merge_shards(header, parts, tmp_path / "merged.scan")
+    assert merged.complete
+    return plan, merged.path
+
+
+def _single(source: Path, tmp_path: Path, settings: ScanSettings | None = None) -> Path:
+    options = ScanOptions(sources=[source], out=tmp_path / "single.scan")
+    if settings is not None:
+        options = ScanOptions(sources=[source], out=tmp_path / "single.scan", settings=settings)
+    return start_scan(options).path
+
+
+def _assert_same(merged: Path, single: Path, tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    rows = record_rows(single)
+    assert record_rows(merged) == rows
+    write_report(merged, "csv", tmp_path / "merged.csv")
+    write_report(single, "csv", tmp_path / "single.csv")
+    assert (tmp_path / "merged.csv").read_bytes() == (tmp_path / "single.csv").read_bytes()
+    return rows
+
+
+def _paths(scan_file: Path) -> list[str]:
+    with closing(open_readonly(scan_file)) as conn:
+        return [row[0] for row in conn.execute("SELECT path FROM files ORDER BY path")]
+
+
+def _custody(scan_file: Path) -> list[str]:
+    with closing(open_readonly(scan_file)) as conn:
+        return [row[0] for row in conn.execute("SELECT action FROM custody ORDER BY seq")]
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz", "ab"])
+def test_an_archive_in_ranges_of_its_members_gives_the_single_process_records(
+    tmp_path: Path, kind: str
+) -> None:
+    source = make_archive(kind, tmp_path / "evidence")
+    plan, merged = _in_shards(source, tmp_path, shard_files=35)
+    assert len(plan.shards) >= 6
+    assert all(len(units) == 1 for units in plan.shards)
+    single = _single(source, tmp_path)
+    _assert_same(merged, single, tmp_path)
+    paths = _paths(single)
+    assert len(paths) >= MEMBERS + 5  # the archive, its members, the nested ZIP's two
+    assert any(p.endswith("nested.zip!/inner/p.jpg") for p in paths)
+    assert any(p.endswith("data/d0/note1.txt [copy 2]") for p in paths)
+    with closing(open_readonly(single)) as conn:
+        pdq = conn.execute("SELECT COUNT(*) FROM files WHERE pdq IS NOT NULL").fetchone()[0]
+    assert pdq >= 8
+    assert "archive scanned whole" not in _custody(merged)
+
+
+def test_a_corrupt_member_gives_the_single_process_errors(tmp_path: Path) -> None:
+    source = make_archive("zip", tmp_path / "evidence")
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo("data/d3/note130.txt")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start : start + 8] = b"\xff" * 8  # the deflate stream of one member, damaged
+    source.write_bytes(bytes(data))
+    _plan, merged = _in_shards(source, tmp_path, shard_files=35)
+    rows = _assert_same(merged, _single(source, tmp_path), tmp_path)
+    assert any("corrupt-archive" in str(row) for row in rows["errors"])
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "ab"])
+def test_a_cut_stream_gives_the_single_process_errors(tmp_path: Path, kind: str) -> None:
+    source = make_archive(kind, tmp_path / "evidence")
+    source.write_bytes(source.read_bytes()[: source.stat().st_size * 2 // 3])
+    _plan, merged = _in_shards(source, tmp_path, shard_files=35)
+    rows = _assert_same(merged, _single(source, tmp_path), tmp_path)
+    assert rows["errors"]
+    assert len(rows["files"]) < MEMBERS  # what lies after the cut is not there
+
+
+def test_an_archive_that_meets_the_expansion_limit_is_scanned_again_whole(
+    tmp_path: Path,
+) -> None:
+    """One process stops expanding once the unit has decompressed more than the limit; shards
+    each see only their own members, so the merge scans such an archive again in one process."""
+    source = make_archive("tar", tmp_path / "evidence")
+    settings = ScanSettings(max_expanded_bytes=60_000)
+    _plan, merged = _in_shards(source, tmp_path, shard_files=35, settings=settings)
+    rows = _assert_same(merged, _single(source, tmp_path, settings), tmp_path)
+    assert any("expanded-size-limit" in str(row) for row in rows["errors"])
+    assert "archive scanned whole" in _custody(merged)
+
+
+def test_a_7z_or_a_small_archive_is_scanned_in_one_process(tmp_path: Path) -> None:
+    small = tmp_path / "small.zip"
+    with zipfile.ZipFile(small, "w") as archive:
+        for number in range(10):
+            archive.writestr(f"n{number}.txt", b"small\n")
+    options = ScanOptions(sources=[small], out=tmp_path / "unused.scan")
+    header = tmp_path / "header.scan"
+    assert plan_fanout(options, header, shard_files=35, shard_bytes=1 << 30) is None
+    assert not header.exists()
+    import py7zr
+
+    seven = tmp_path / "seized.7z"  # solid: every shard would decompress it all
+    with py7zr.SevenZipFile(seven, "w") as archive:
+        for number in range(50):
+            archive.writestr(f"n{number}.txt".encode() * 20, f"n{number}.txt")
+    options = ScanOptions(sources=[seven], out=tmp_path / "unused.scan")
+    assert plan_fanout(options, header, shard_files=5, shard_bytes=1 << 30) is None
+    lone = tmp_path / "lone.gz"  # a compressed file that is not a tar: one process
+    lone.write_bytes(gzip.compress(b"not a tar\n" * 1000))
+    options = ScanOptions(sources=[lone], out=tmp_path / "unused.scan")
+    assert plan_fanout(options, header, shard_files=2, shard_bytes=1 << 30) is None
