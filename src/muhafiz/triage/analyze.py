@@ -41,9 +41,10 @@ _CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
 
 
-# How far a stream archive's reader may have read ahead of a member's header, in bytes of the
-# archive file: the .ab reader reads 256 KiB at a time (tar's own reads are 10 KiB).
-READ_AHEAD_SLACK = 256 * 1024
+# A margin on the bytes of the archive read so far when a shard judges what one process's ratio
+# guard would have seen at the same byte of a member (the readers read the archive in the same
+# steps whatever they skipped, so the positions agree; the margin only makes the judgement safer).
+READ_MARGIN = 64 * 1024
 
 
 @dataclass
@@ -58,9 +59,10 @@ class MemberRange:
     lo: int
     hi: int | None
     index: int = 0  # position of the next member the reader visits
-    top_bytes: int = 0  # declared bytes of the archive's members up to the current one
+    top_bytes: int = 0  # declared bytes of the archive's members read before the current one
     declared_max: int = 0  # the largest size a member (at any depth) declared in this shard
     expanded: int = 0  # bytes decompressed by this shard (its members and what they hold)
+    before: int = 0  # top_bytes before the member being read
     past: bool = False  # the reader has gone past the range
     inexact: str = ""  # why one process could differ ('' when it cannot)
 
@@ -292,6 +294,7 @@ class RecordSink:
         self.too_large = False
         self.aborted = False
         self.failed = False
+        self.member_bytes = 0  # bytes written so far (counted only in a shard of an archive)
 
     @property
     def wants_more(self) -> bool:
@@ -306,6 +309,8 @@ class RecordSink:
                 self._stop_expansion()
                 return
         if self.guard is not None:
+            if self.ctx.members is not None and self.record.depth == 1:
+                self._judge_ratio(self.ctx.members, len(data))
             message = self.guard.add(len(data))
             if message is not None:
                 if self.ctx.members is not None:
@@ -325,6 +330,22 @@ class RecordSink:
                 self._decide(bytes(self.pending[:HEAD_BYTES]))
                 self._take(self.pending)
                 self.pending = bytearray()
+
+    def _judge_ratio(self, ranged: MemberRange, n: int) -> None:
+        """In a shard: whether one process's whole-archive ratio guard, which would also count
+        every member read before this one, could stop the archive here."""
+        assert self.guard is not None
+        self.member_bytes += n
+        expanded = ranged.before + self.member_bytes
+        settings = self.ctx.settings
+        if expanded < max(settings.ratio_min_bytes, ExpansionGuard.CHECK_EVERY):
+            return
+        try:
+            read = self.guard.stream.tell() - READ_MARGIN
+        except (OSError, ValueError):
+            read = 0
+        if expanded > settings.max_compression_ratio * max(read, 1):
+            ranged.differs("the archive may expand past the ratio limit in one process")
 
     def _take(self, data: bytes | bytearray | memoryview) -> None:
         """Keep and/or hash bytes whose type is known (hashing waits while an image is kept)."""
@@ -608,21 +629,9 @@ class MemberCollector:
         process would run over every member before this one)."""
         index = ranged.index
         ranged.index += 1
-        if info.kind == "file":
-            ranged.top_bytes += info.size or 0
-        settings = self.ctx.settings
-        if ranged.top_bytes >= max(settings.ratio_min_bytes, ExpansionGuard.CHECK_EVERY):
-            # One process's guard compares the bytes expanded so far (at most top_bytes) with
-            # the bytes of the archive read so far (at least this member's header offset).
-            if info.offset is not None:
-                read = info.offset
-            else:
-                try:
-                    read = self.guard.stream.tell() - READ_AHEAD_SLACK
-                except (OSError, ValueError):
-                    read = 0
-            if ranged.top_bytes > settings.max_compression_ratio * max(read, 1):
-                ranged.differs("the archive may expand past the ratio limit")
+        before = ranged.top_bytes
+        if info.kind == "file" and not info.encrypted:
+            ranged.top_bytes += info.size or 0  # at most what one process expands of it
         if "!/" in info.name:
             ranged.differs("a member's name holds '!/' (it could collide with a nested path)")
         if index < ranged.lo:
@@ -633,6 +642,7 @@ class MemberCollector:
         if ranged.hi is not None and index >= ranged.hi:
             ranged.past = True
             return False
+        ranged.before = before
         return True
 
     def _unique(self, path: str) -> str:

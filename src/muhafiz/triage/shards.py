@@ -24,9 +24,15 @@ listed with the folder, the same way: its files are units of the folder's list, 
 at its partitions, each shard reopening the image from the unit's locator. A UFDR's units are
 members located by their offset in the ZIP and an iOS backup's are its stored files: both open a
 unit without the listing.
-Every worker must see the source at the same path (a shared mount). Not sharded (one task, as
-before): a single file given as the source (an archive: one member stream), Android backups
-(one tar stream). See docs/scaling.md.
+A single archive given as the source (ZIP, tar, tar.gz/.bz2/.xz, Android `.ab`) is cut into
+ranges of its members in the order its own reader visits them (listed once, only to place the
+cuts): each range is a unit (`_member_ranges`) that `scan_shard` processes with the same reader
+and an `analyze.MemberRange` (members before the range named, not read; the last range also
+hashes the archive and writes its own record). A shard notes when one process, which carries the
+expansion limits from member to member, could have recorded its range differently; the merge
+then scans that archive again whole (`_redo_inexact`). 7z is not cut (a solid 7z is one stream
+py7zr decompresses whole to reach any member). Every worker must see the source at the same path
+(a shared mount). See docs/scaling.md and decision 0106.
 """
 
 from __future__ import annotations

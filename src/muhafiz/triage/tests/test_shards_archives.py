@@ -7,8 +7,11 @@ an archive whose expansion meets a limit is scanned again whole by the merge."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import io
 import random
+import tarfile
 import zipfile
 from contextlib import closing
 from pathlib import Path
@@ -128,6 +131,27 @@ def test_an_archive_that_meets_the_expansion_limit_is_scanned_again_whole(
     _plan, merged = _in_shards(source, tmp_path, shard_files=35, settings=settings)
     rows = _assert_same(merged, _single(source, tmp_path, settings), tmp_path)
     assert any("expanded-size-limit" in str(row) for row in rows["errors"])
+    assert "archive scanned whole" in _custody(merged)
+
+
+def test_a_stream_that_one_process_would_stop_as_a_zip_bomb_is_scanned_again_whole(
+    tmp_path: Path,
+) -> None:
+    """A tar.bz2 of zeros: one process's whole-archive ratio guard stops it once 4 MiB have come
+    out of a few hundred bytes; no shard alone expands that much, but each judges what one process
+    would have seen at its members, so the merge scans the archive again whole."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        for number in range(140):
+            info = tarfile.TarInfo(f"zeros/z{number:03d}.bin")
+            info.size = 100 * 1024
+            archive.addfile(info, io.BytesIO(bytes(info.size)))
+    source = tmp_path / "evidence" / "zeros.tar.bz2"
+    source.parent.mkdir()
+    source.write_bytes(bz2.compress(out.getvalue()))
+    _plan, merged = _in_shards(source, tmp_path, shard_files=35)
+    rows = _assert_same(merged, _single(source, tmp_path), tmp_path)
+    assert any("zip-bomb" in str(row) for row in rows["errors"])
     assert "archive scanned whole" in _custody(merged)
 
 
