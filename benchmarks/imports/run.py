@@ -3,6 +3,7 @@ into a temporary table, `COPY` on PostgreSQL and `executemany` on SQLite, then m
 bank in chunks with the bank's unique indexes dropping duplicates).
 
     .venv/bin/python benchmarks/imports/run.py --pdq 1000000 --nsrl 0 [--database postgres://…]
+        [--existing 1000000]
 
 Generates the files (random PDQ hashes; NSRL rows of random SHA-256/SHA-1/MD5) under a
 temporary folder, imports each into a fresh bank with `hashbank.actions.import_hash_list` (the
@@ -23,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -108,17 +110,59 @@ def timed_import(source: Path, kind: str, label: str) -> dict[str, Any]:
     }
 
 
-def compare(source: Path, kind: str) -> list[dict[str, Any]]:
-    return [timed_import(source, kind, "one read, set-based")]
+def compare(
+    source: Path, kind: str, vendor: str, caches: tuple[int, ...] = ()
+) -> list[dict[str, Any]]:
+    """The path before and the path now, same run, same database, each into a fresh bank.
+
+    PostgreSQL: before, the entry table's foreign keys checked row by row (the move in chunks);
+    now, dropped and added back around one move (decision 0106). NSRL: before, a record
+    (`HashEntry`) made for every row; now, rows read as tuples checked a batch at a time."""
+    from muhafiz.banks.formats.nsrl import NsrlRds
+    from muhafiz.hashbank.actions import imports
+
+    runs = []
+    if vendor == "postgresql":
+        with mock.patch.object(imports, "BULK_ROWS", 1 << 62):
+            runs.append(timed_import(source, kind, "before: keys checked per row"))
+        runs.append(timed_import(source, kind, "now: keys dropped, re-added"))
+    elif kind == "known-good":  # NSRL
+
+        def per_record(self: Any, path: Path, on_error: Any) -> Any:
+            for e in self.read(path, on_error):
+                yield (e.md5, e.sha1, e.sha256, e.line)
+
+        with mock.patch.object(NsrlRds, "read_plain", per_record):
+            runs.append(timed_import(source, kind, "before: a record per row"))
+        runs.append(timed_import(source, kind, "now: rows checked a batch at a time"))
+        for mib in caches if vendor == "sqlite" else ():  # a larger page cache, to measure
+            with mock.patch.object(imports, "SQLITE_CACHE_KIB", mib * 1024):
+                runs.append(timed_import(source, kind, f"now, page cache {mib} MiB"))
+    else:
+        runs.append(timed_import(source, kind, "one read, set-based"))
+    return runs
 
 
-def section(rows: list[tuple[str, int, list[dict[str, Any]]]], vendor: str, command: str) -> str:
+def fill(folder: Path, count: int) -> None:
+    """Another bank holding `count` PDQ hashes, imported before the timed runs (not timed): the
+    keys' validation reads the whole entry table."""
+    from muhafiz.core.permissions import SYSTEM
+    from muhafiz.hashbank.actions import create_bank, import_hash_list
+
+    bank = create_bank(SYSTEM, name=f"bench-existing-{time.time_ns()}", kind="watch")
+    import_hash_list(SYSTEM, bank, pdq_list(folder / "existing.pdq", count, seed=99))
+
+
+def section(
+    rows: list[tuple[str, int, list[dict[str, Any]]]], vendor: str, command: str, existing: int
+) -> str:
     lines = [
         START,
         f"### Server-database imports ({vendor})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other sessions; "
-        f"command: `{command}`. CPU is this process's (the database server's is not counted).",
+        f"command: `{command}`. CPU is this process's (the database server's is not counted). "
+        f"The entry table held {existing:,} rows of another bank before the first run.",
         "",
         "| list | rows | path | wall s | CPU s (this process) | rows/s | load (start → end) |",
         "|---|---|---|---|---|---|---|",
@@ -167,6 +211,14 @@ def main() -> None:
     parser.add_argument("--pdq", type=int, default=1_000_000, help="PDQ hashes (0: skip)")
     parser.add_argument("--nsrl", type=int, default=0, help="NSRL rows (0: skip)")
     parser.add_argument("--database", help="DATABASE_URL (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--existing", type=int, default=0, help="PDQ hashes in another bank before the runs"
+    )
+    parser.add_argument(
+        "--sqlite-cache-mib",
+        default="",
+        help="SQLite: NSRL imported again with each of these page caches (comma-separated MiB)",
+    )
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="muhafiz-imports-") as work:
@@ -176,18 +228,21 @@ def main() -> None:
 
         vendor = connection.vendor
         rows: list[tuple[str, int, list[dict[str, Any]]]] = []
+        if args.existing:
+            fill(folder, args.existing)
         if args.pdq:
             source = pdq_list(folder / "bench.pdq", args.pdq)
-            rows.append(("PDQ", args.pdq, compare(source, "watch")))
+            rows.append(("PDQ", args.pdq, compare(source, "watch", vendor)))
         if args.nsrl:
             source = nsrl_database(folder / "rds.db", args.nsrl)
-            rows.append(("NSRL", args.nsrl, compare(source, "known-good")))
+            caches = tuple(int(m) for m in args.sqlite_cache_mib.split(",") if m)
+            rows.append(("NSRL", args.nsrl, compare(source, "known-good", vendor, caches)))
     # The whole command, the database URL with it (the trust-authenticated local server's:
     # no password; one given is masked).
     command = ".venv/bin/python benchmarks/imports/run.py " + " ".join(
         _masked(a) for a in sys.argv[1:]
     )
-    text = section(rows, vendor, command)
+    text = section(rows, vendor, command, args.existing)
     print(text)
     if args.write_results:
         write_results(text, vendor)

@@ -26,5 +26,6 @@ def test_imports_benchmark_runs_at_a_tiny_size() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| PDQ | 500 | one read, set-based |" in done.stdout
-    assert "| NSRL | 300 | one read, set-based |" in done.stdout
+    assert "| NSRL | 300 | before: a record per row |" in done.stdout
+    assert "| NSRL | 300 | now: rows checked a batch at a time |" in done.stdout
     assert "`.venv/bin/python benchmarks/imports/run.py --pdq 500 --nsrl 300`" in done.stdout

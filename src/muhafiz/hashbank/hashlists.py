@@ -12,7 +12,7 @@ from typing import Any
 from muhafiz.banks.entries import has_details
 from muhafiz.banks.formats import DuplicateMerger, detect_format, get_format
 from muhafiz.banks.formats.base import HashListFormat, TextLineFormat, iter_text_lines
-from muhafiz.banks.formats.nsrl import NsrlRds
+from muhafiz.banks.formats.nsrl import NsrlRds, PlainDigests
 from muhafiz.banks.formats.pdqlist import PdqList
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import HashEntry, HashListError, entry_limit_error
@@ -47,6 +47,8 @@ class CheckResult:
 # A common PDQ-list line as read: (the hash in lower case, its quality or None, its line number);
 # the `HashEntry(pdq=…, pdq_quality=…, line=…)` it stands for costs more to make than to read it.
 PlainPdq = tuple[str, int | None, int]
+# An NSRL row as read (`NsrlRds.read_plain`): (md5, sha1, sha256, its record number).
+PlainRow = PlainPdq | PlainDigests
 
 
 def iter_checked(
@@ -65,6 +67,8 @@ def iter_checked(
     for item in iter_checked_rows(path, chosen, on_error, on_repeat):
         if isinstance(item, HashEntry):
             yield item
+        elif len(item) == 4:
+            yield HashEntry(md5=item[0], sha1=item[1], sha256=item[2], line=item[3])
         else:
             yield HashEntry(pdq=item[0], pdq_quality=item[1], line=item[2])
 
@@ -74,8 +78,9 @@ def iter_checked_rows(
     chosen: HashListFormat,
     on_error: Callable[[HashListError], None],
     on_repeat: Callable[[], None] = lambda: None,
-) -> Iterator[HashEntry | PlainPdq]:
-    """`iter_checked`, with each common PDQ-list line as a `PlainPdq` (an import's fast path)."""
+) -> Iterator[HashEntry | PlainRow]:
+    """`iter_checked`, with each common PDQ-list line as a `PlainPdq` and each NSRL row as a
+    `PlainDigests` (an import's fast path)."""
     merger = DuplicateMerger(str(path))
     seen_pdq: set[bytes] = set()
 
@@ -149,11 +154,20 @@ def iter_checked_rows(
             on_error(exc)
         except (OSError, ValueError, OverflowError, RecursionError) as exc:
             on_error(HashListError(source, None, unreadable(exc)))
+    elif isinstance(chosen, NsrlRds):
+        # Every bad row is named and reading goes on; rows are bare hashes (as `checked`: no
+        # text past any limit, nothing to remember).
+        try:
+            yield from chosen.read_plain(path, on_error)
+        except HashListError as exc:
+            on_error(exc)
+        except (OSError, ValueError, OverflowError, RecursionError) as exc:
+            on_error(HashListError(str(path), None, unreadable(exc)))
     else:
-        # VICS names every bad media record and NSRL every bad row, and both go on.
+        # VICS names every bad media record and goes on.
         entries = (
             chosen.read(path, on_error=on_error)
-            if isinstance(chosen, VicsJson | NsrlRds)
+            if isinstance(chosen, VicsJson)
             else chosen.read(path)
         )
         try:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from muhafiz.audit.actions import record
@@ -39,7 +39,7 @@ from muhafiz.core.locks import LockHeldError, process_lock
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
 from muhafiz.hashbank.errors import BankError, ImportRejectedError
-from muhafiz.hashbank.hashlists import CheckResult, PlainPdq, iter_checked_rows, unreadable
+from muhafiz.hashbank.hashlists import CheckResult, PlainRow, iter_checked_rows, unreadable
 from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
 
 # Entries written to the temporary table per statement (one COPY stream or one executemany).
@@ -60,6 +60,14 @@ SWAP_PAUSE_SECONDS = (0.01, 0.1)
 # of its rows before they move (at most `CHUNK_ROWS` rows of about 200 bytes).
 TEMP_TABLE_MEMORY = "256MB"
 SORT_MEMORY = "256MB"
+# PostgreSQL: an import that moves at least `BULK_ROWS` rows, and at least `BULK_SHARE` of the
+# rows the entry table holds, moves them in one transaction with the table's foreign keys to the
+# bank and to the import dropped and added back (checked in one join each) instead of checked
+# row by row; it holds the entry, bank and import tables (ACCESS EXCLUSIVE) while it moves, and
+# waits at most `BULK_LOCK_WAIT` for them, else moves in chunks as usual. Decision 0106.
+BULK_ROWS = 200_000
+BULK_SHARE = 0.1
+BULK_LOCK_WAIT = "2s"
 SQLITE_CACHE_KIB = 256 * 1024  # SQLite: the page cache of the connection while it imports
 # How often a running import says it is alive (`progress_at`) while it reads its file.
 PROGRESS_SECONDS = 5.0
@@ -329,6 +337,9 @@ _STAGED_COLUMNS = (
 # empty before the hash; PhotoDNA, category, series, the two flags, tags and note after the
 # quality.
 _PLAIN_PDQ_ROW = "{}\t\\N\t\\N\t\\N\t{}\t{}\t\\N\t\\N\t\t\\N\t\\N\t[]\t\t{}\n"
+# An NSRL row (number, md5, sha1, sha256, record; a missing hash is `\N`): no PDQ and no details.
+_PLAIN_DIGESTS_ROW = "{}\t{}\t{}\t{}\t\\N\t\\N\t\\N\t\\N\t\t\\N\t\\N\t[]\t\t{}\n"
+_SQLITE_DIGEST_DETAILS = (None, None, None, None, "", None, None, "[]", "")
 _SQLITE_PLAIN_DETAILS = (None, None, "", None, None, "[]", "")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -397,7 +408,7 @@ class _Staging:
                 if self.cache_size is not None:
                     cursor.execute(f"PRAGMA cache_size = {int(self.cache_size)}")
 
-    def load(self, entries: Iterable[HashEntry | PlainPdq]) -> int:
+    def load(self, entries: Iterable[HashEntry | PlainRow]) -> int:
         """Write the entries (those with a hash to match on); returns how many."""
         said_alive = time.monotonic()
         write = self.copy if self.vendor == "postgresql" else self.insert
@@ -408,15 +419,20 @@ class _Staging:
                 said_alive = time.monotonic()
         return self.last
 
-    def copy(self, batch: list[HashEntry | PlainPdq]) -> None:
+    def copy(self, batch: list[HashEntry | PlainRow]) -> None:
         """PostgreSQL: the batch as one `COPY` stream of text rows made here (psycopg's
         `write_row` adapting 14 values a row took a third of the import's own time)."""
         lines = []
         number = self.last
         plain_row = _PLAIN_PDQ_ROW.format
+        digests_row = _PLAIN_DIGESTS_ROW.format
         for item in batch:
             if isinstance(item, tuple):
                 number += 1
+                if len(item) == 4:
+                    md5, sha1, sha256 = (r"\N" if h is None else h for h in item[:3])
+                    lines.append(digests_row(number, md5, sha1, sha256, item[3]))
+                    continue
                 quality = "\\N" if item[1] is None else item[1]
                 lines.append(plain_row(number, item[0], quality, item[2]))
             elif (values := self.values(item)) is not None:
@@ -429,7 +445,7 @@ class _Staging:
         with self.connection.cursor() as cursor, cursor.cursor.copy(sql) as stream:
             stream.write("".join(lines))
 
-    def insert(self, batch: list[HashEntry | PlainPdq]) -> None:
+    def insert(self, batch: list[HashEntry | PlainRow]) -> None:
         """SQLite: the batch in one `executemany`, in a transaction that takes no lock on the
         database (it writes only the temporary table)."""
         rows: list[tuple[Any, ...]] = []
@@ -437,6 +453,11 @@ class _Staging:
         for item in batch:
             if isinstance(item, tuple):
                 number += 1
+                if len(item) == 4:
+                    rows.append(
+                        (number, item[0], item[1], item[2], *_SQLITE_DIGEST_DETAILS, item[3])
+                    )
+                    continue
                 rows.append(
                     (number, None, None, None, item[0], item[1], *_SQLITE_PLAIN_DETAILS, item[2])
                 )
@@ -520,6 +541,10 @@ class _Staging:
             with self.connection.cursor() as cursor:
                 cursor.execute(sql, [*values, 1, self.last])
                 return max(int(cursor.rowcount), 0)
+        if self.vendor == "postgresql" and self.last >= BULK_ROWS:
+            added = self.move_unchecked(sql, values)
+            if added is not None:
+                return added
         added, low = 0, 1
         chunks = _Chunks(self.vendor)
         while low <= self.last:
@@ -534,6 +559,59 @@ class _Staging:
             chunks.took(rows, started)
             low += rows
         return added
+
+    def move_unchecked(self, sql: str, values: list[Any]) -> int | None:
+        """PostgreSQL: move every row in one transaction, with the entry table's foreign keys
+        to the bank and to the import dropped first and added back after, validated by one
+        join each over the whole table (`ADD CONSTRAINT`); returns how many were added, or None
+        (nothing done) when the import is small beside the table or the tables' locks are not
+        free within `BULK_LOCK_WAIT`. The two checks per row are half of the server's work
+        otherwise. Dropping a key locks the entry table and both tables it refers to (ACCESS
+        EXCLUSIVE) until the commit: readers of banks wait for the move (decision 0106). A
+        failure rolls it all back, the keys with it."""
+        ops = self.connection.ops
+        table = BankEntry._meta.db_table
+        referred = [Bank._meta.db_table, BankImport._meta.db_table]
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            held = max(float(cursor.fetchone()[0]), 0.0)  # -1: never analysed
+        if self.last < BULK_SHARE * held:
+            return None
+        try:
+            with transaction.atomic(), self.connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout TO '{BULK_LOCK_WAIT}'")
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' "
+                    "AND confrelid::regclass::text = ANY(%s) ORDER BY conname",
+                    [table, referred],
+                )
+                keys = cursor.fetchall()
+                quoted = ops.quote_name(table)
+                drops = ", ".join(f"DROP CONSTRAINT {ops.quote_name(name)}" for name, _ in keys)
+                cursor.execute(f"ALTER TABLE {quoted} {drops}")
+                cursor.execute("SET LOCAL lock_timeout TO 0")
+                cursor.execute(f"SET LOCAL work_mem TO '{SORT_MEMORY}'")
+                cursor.execute(sql, [*values, 1, self.last])
+                added = max(int(cursor.rowcount), 0)
+                # The other keys' checks (the remover: NULL here) are deferred to the commit,
+                # and a table with checks pending cannot be altered: they run now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                adds = ", ".join(
+                    f"ADD CONSTRAINT {ops.quote_name(name)} {definition}"
+                    for name, definition in keys
+                )
+                cursor.execute(f"ALTER TABLE {quoted} {adds}")
+                BankImport.objects.filter(pk=self.bank_import.pk).update(progress_at=timezone.now())
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            return None
+        return added
+
+
+# PostgreSQL's error code for a lock not granted within `lock_timeout`.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _skip_if_already_imported(
@@ -569,9 +647,9 @@ def _skip_if_already_imported(
 
 
 def _batches(
-    entries: Iterable[HashEntry | PlainPdq], size: int
-) -> Iterator[list[HashEntry | PlainPdq]]:
-    batch: list[HashEntry | PlainPdq] = []
+    entries: Iterable[HashEntry | PlainRow], size: int
+) -> Iterator[list[HashEntry | PlainRow]]:
+    batch: list[HashEntry | PlainRow] = []
     for entry in entries:
         batch.append(entry)
         if len(batch) >= size:

@@ -1,0 +1,250 @@
+"""Bulk paths of a bank import (issue 14): NSRL rows read without a record per row, and on
+PostgreSQL a large import moved with the entry table's foreign keys dropped and added back.
+
+The NSRL tests read batches of a few rows (the reader's batch made small), so that a bad row, a
+NULL hash or a repeat falls in a later batch than the first. The PostgreSQL tests lower the
+size from which the keys are dropped, run the import on its own (not inside the test's
+transaction, as `muhafiz bank import` does), and read `pg_constraint` afterwards.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from muhafiz.banks.formats import nsrl
+from muhafiz.core.permissions import SYSTEM
+from muhafiz.hashbank import actions
+from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
+from muhafiz.hashbank.tests.conftest import random_hex
+
+NSRL_TABLE = (
+    "CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR, "
+    "file_name VARCHAR, file_size INTEGER, package_id INTEGER)"
+)
+
+
+def _nsrl(path: Path, rows: list[tuple[Any, Any, Any]]) -> Path:
+    """An RDS v3 minimal set of (sha256, sha1, md5) rows."""
+    db = sqlite3.connect(path)
+    db.execute(NSRL_TABLE)
+    db.executemany(
+        "INSERT INTO FILE (sha256, sha1, md5, file_name, file_size, package_id) "
+        "VALUES (?, ?, ?, 'f.dll', 1, 1)",
+        rows,
+    )
+    db.commit()
+    db.close()
+    return path
+
+
+def _row(rng: random.Random) -> tuple[str, str, str]:
+    return (random_hex(rng, 64).upper(), random_hex(rng, 40).upper(), random_hex(rng, 32).upper())
+
+
+@pytest.mark.django_db
+def test_nsrl_rows_in_later_batches_are_each_named_and_nothing_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nsrl, "_BATCH", 4)
+    rng = random.Random(14)
+    rows: list[tuple[Any, Any, Any]] = [_row(rng) for _ in range(12)]
+    rows[5] = (rows[5][0], rows[5][1], "not-a-hash")  # record 6, second batch
+    rows[9] = (rows[9][0], 12345, rows[9][2])  # record 10, third batch: not text
+    rows[10] = (None, "", None)  # record 11: no hash at all
+    path = _nsrl(tmp_path / "rds.db", rows)
+
+    with pytest.raises(actions.ImportRejectedError) as caught:
+        actions.import_hash_list(SYSTEM, _bank(), path, fmt="nsrl")
+
+    assert [e["line"] for e in caught.value.errors] == [6, 10, 11]
+    assert "md5" in caught.value.errors[0]["message"]
+    assert not BankEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nsrl_rows_read_in_bulk_and_row_by_row_import_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch with a missing hash goes row by row, the others in bulk: same entries, lower
+    case, each with its record number; a repeat in a later batch is a duplicate."""
+    monkeypatch.setattr(nsrl, "_BATCH", 3)
+    rng = random.Random(15)
+    rows: list[tuple[Any, Any, Any]] = [_row(rng) for _ in range(9)]
+    rows[4] = (rows[4][0], None, rows[4][2])  # second batch: no SHA-1, read row by row
+    rows[7] = rows[1]  # third batch: a repeat of record 2
+    path = _nsrl(tmp_path / "rds.db", rows)
+    bank = _bank()
+
+    result = actions.import_hash_list(SYSTEM, bank, path, fmt="nsrl")
+
+    assert (result.status, result.added, result.duplicates) == (ImportStatus.COMPLETED, 8, 1)
+    stored = {e.source_line: (e.sha256, e.sha1, e.md5) for e in BankEntry.objects.filter(bank=bank)}
+    expected = {
+        n: tuple(None if h is None else h.lower() for h in row)
+        for n, row in enumerate(rows, start=1)
+        if n != 8
+    }
+    assert stored == expected
+
+
+def test_the_bulk_and_the_record_readers_of_nsrl_agree(tmp_path: Path) -> None:
+    rng = random.Random(16)
+    rows: list[tuple[Any, Any, Any]] = [_row(rng) for _ in range(7)]
+    rows[2] = (f" {rows[2][0]} ", rows[2][1], "")  # spaces around, an empty MD5
+    rows[5] = ("zz", rows[5][1], rows[5][2])
+    path = _nsrl(tmp_path / "rds.db", rows)
+    reader = nsrl.NsrlRds()
+    plain_errors: list[Any] = []
+    entry_errors: list[Any] = []
+
+    plain = list(reader.read_plain(path, plain_errors.append))
+    entries = list(reader.read(path, entry_errors.append))
+
+    assert plain == [(e.md5, e.sha1, e.sha256, e.line) for e in entries]
+    assert [(e.line, e.message) for e in plain_errors] == [
+        (e.line, e.message) for e in entry_errors
+    ]
+    assert [e.line for e in plain_errors] == [6]
+
+
+def _bank(name: str = "NSRL") -> Bank:
+    return actions.create_bank(SYSTEM, name=name, kind="known-good")
+
+
+# PostgreSQL: the move with the foreign keys dropped.
+
+
+@pytest.fixture
+def on_postgres(transactional_db: None, flushable_audit: None) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the foreign keys are dropped on PostgreSQL only (SQLite moves in chunks)")
+
+
+@pytest.fixture
+def bulk_from_ten_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actions.imports, "BULK_ROWS", 10)
+    monkeypatch.setattr(actions.imports, "BULK_SHARE", 0.0)
+
+
+def _entry_keys() -> dict[str, bool]:
+    """The entry table's foreign keys: their names and whether each is validated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [BankEntry._meta.db_table],
+        )
+        return dict(cursor.fetchall())
+
+
+def _pdq_list(path: Path, count: int, seed: int, repeat: bool = False) -> Path:
+    rng = random.Random(seed)
+    lines = [f"{random_hex(rng, 64)},100\n" for _ in range(count)]
+    if repeat:
+        lines.append(lines[0])
+    path.write_text("".join(lines), encoding="ascii")
+    return path
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
+def test_a_large_import_moves_with_the_keys_dropped_and_puts_them_back_validated(
+    tmp_path: Path,
+) -> None:
+    before = _entry_keys()
+    bank = _bank("Watch")
+    first = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 50, seed=1))
+    statements: list[str] = []
+
+    def watch(execute: Any, sql: str, *args: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, *args)
+
+    # The second list repeats its own first hash and holds 10 hashes of the first list.
+    second_path = tmp_path / "b.pdq"
+    _pdq_list(second_path, 40, seed=2, repeat=True)
+    old = (tmp_path / "a.pdq").read_text().splitlines(keepends=True)[:10]
+    second_path.write_text(second_path.read_text() + "".join(old))
+    with connection.execute_wrapper(watch):
+        second = actions.import_hash_list(SYSTEM, bank, second_path)
+
+    assert any("DROP CONSTRAINT" in sql for sql in statements)
+    assert (first.added, second.added, second.duplicates) == (50, 40, 11)
+    assert BankEntry.objects.filter(bank=bank).count() == 90
+    assert _entry_keys() == before
+    assert all(before.values()) and len(before) == 3
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
+def test_an_import_failing_after_the_keys_were_dropped_leaves_nothing_and_the_keys_in_place(
+    tmp_path: Path,
+) -> None:
+    before = _entry_keys()
+    bank = _bank("Watch")
+    moved: list[int] = []
+
+    def fail_when_adding_the_keys_back(execute: Any, sql: str, *args: Any) -> Any:
+        if "ADD CONSTRAINT" in sql:
+            with connection.cursor() as cursor:  # the rows are in the table by now
+                cursor.execute("SELECT COUNT(*) FROM hashbank_bankentry")
+                moved.append(cursor.fetchone()[0])
+            raise RuntimeError("the machine went down")
+        return execute(sql, *args)
+
+    with (
+        connection.execute_wrapper(fail_when_adding_the_keys_back),
+        pytest.raises(RuntimeError),
+    ):
+        actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 30, seed=3))
+
+    assert moved == [30]
+    assert not BankEntry.objects.exists()
+    assert _entry_keys() == before
+    assert BankImport.objects.get(bank=bank).status == ImportStatus.FAILED
+
+
+@pytest.fixture
+def bank_table_held() -> Iterator[threading.Event]:
+    """Another session reads the bank table in an open transaction until the event is set."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute(f"LOCK TABLE {Bank._meta.db_table} IN ACCESS SHARE MODE")
+                holding.set()
+                release.wait(60)
+                cursor.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(30)
+    yield release
+    release.set()
+    thread.join(30)
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
+def test_an_import_that_cannot_lock_the_tables_soon_moves_in_chunks_with_the_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_table_held: threading.Event
+) -> None:
+    monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", "200ms")
+    before = _entry_keys()
+    bank = _bank("Watch")
+
+    result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 30, seed=4))
+
+    assert (result.status, result.added) == (ImportStatus.COMPLETED, 30)
+    assert BankEntry.objects.active().filter(bank=bank).count() == 30
+    assert _entry_keys() == before
