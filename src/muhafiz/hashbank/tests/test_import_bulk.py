@@ -134,15 +134,16 @@ def bulk_from_ten_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions.imports, "BULK_SHARE", 0.0)
 
 
-def _entry_keys() -> dict[str, bool]:
-    """The entry table's foreign keys: their names and whether each is validated."""
+def _entry_keys() -> dict[str, tuple[bool, str]]:
+    """The entry table's foreign keys: by name, whether each is validated, and its definition
+    (columns, table referred to, deferrable)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname, convalidated FROM pg_constraint "
+            "SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid = %s::regclass AND contype = 'f'",
             [BankEntry._meta.db_table],
         )
-        return dict(cursor.fetchall())
+        return {name: (valid, definition) for name, valid, definition in cursor.fetchall()}
 
 
 def _pdq_list(path: Path, count: int, seed: int, repeat: bool = False) -> Path:
@@ -179,7 +180,8 @@ def test_a_large_import_moves_with_the_keys_dropped_and_puts_them_back_validated
     assert (first.added, second.added, second.duplicates) == (50, 40, 11)
     assert BankEntry.objects.filter(bank=bank).count() == 90
     assert _entry_keys() == before
-    assert all(before.values()) and len(before) == 3
+    assert len(before) == 3 and all(valid for valid, _ in before.values())
+    assert all("DEFERRABLE INITIALLY DEFERRED" in definition for _, definition in before.values())
 
 
 @pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
