@@ -133,7 +133,7 @@ def compare(
     """The path before and the path now, same run, same database, each into a fresh bank.
 
     PostgreSQL: before, the entry table's foreign keys checked row by row (the move in chunks);
-    now, dropped and added back around one move (decision 0106). NSRL: before, a record
+    now, dropped and added back around one move (decision 0107). NSRL: before, a record
     (`HashEntry`) made for every row; now, rows read as tuples checked a batch at a time."""
     from muhafiz.banks.formats.nsrl import NsrlRds
     from muhafiz.hashbank.actions import imports

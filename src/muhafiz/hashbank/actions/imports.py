@@ -64,7 +64,7 @@ SORT_MEMORY = "256MB"
 # rows the entry table holds, moves them in one transaction with the table's foreign keys to the
 # bank and to the import dropped and added back (checked in one join each) instead of checked
 # row by row; it holds the entry, bank and import tables (ACCESS EXCLUSIVE) while it moves, and
-# waits at most `BULK_LOCK_WAIT` for them, else moves in chunks as usual. Decision 0106.
+# waits at most `BULK_LOCK_WAIT` for them, else moves in chunks as usual. Decision 0107.
 BULK_ROWS = 200_000
 BULK_SHARE = 0.1
 BULK_LOCK_WAIT = "2s"
@@ -567,7 +567,7 @@ class _Staging:
         (nothing done) when the import is small beside the table or the tables' locks are not
         free within `BULK_LOCK_WAIT`. The two checks per row are half of the server's work
         otherwise. Dropping a key locks the entry table and both tables it refers to (ACCESS
-        EXCLUSIVE) until the commit: readers of banks wait for the move (decision 0106). A
+        EXCLUSIVE) until the commit: readers of banks wait for the move (decision 0107). A
         failure rolls it all back, the keys with it."""
         ops = self.connection.ops
         table = BankEntry._meta.db_table
