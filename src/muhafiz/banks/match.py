@@ -145,7 +145,8 @@ class Matcher:
                     if match is not None:
                         results[q].append(match)
         for found in results:
-            found[:] = _unique(found)
+            if len(found) > 1:  # nothing to sort or repeat in none or one
+                found[:] = _unique(found)
         return results
 
     def video_frame_count(self, bank: str, video: str, *, min_quality: int) -> int:

@@ -277,8 +277,19 @@ class PdqIndex:
     def search(self, queries: U64, max_distance: int = MATCH_DISTANCE) -> tuple[I64, I64, I64]:
         """All (query position, row, distance) with distance ≤ max_distance, each pair once."""
         keep_search_memory()
+        # Every query's chunk keys at once: a dozen numpy calls for the whole search, not a
+        # dozen per batch.
+        keys = None
+        layout = self.layout
+        if layout is not None and max_distance <= layout.guaranteed_distance and len(queries) > 8:
+            keys = self._chunk_keys(queries, layout)
         parts = [
-            self._search_batch(queries[i : i + QUERY_BATCH], max_distance, i)
+            self._search_batch(
+                queries[i : i + QUERY_BATCH],
+                max_distance,
+                i,
+                None if keys is None else keys[i : i + QUERY_BATCH],
+            )
             for i in range(0, queries.shape[0], QUERY_BATCH)
         ]
         if not parts:
@@ -292,7 +303,9 @@ class PdqIndex:
             np.concatenate([p[2] for p in parts]),
         )
 
-    def _search_batch(self, queries: U64, max_distance: int, base: int) -> tuple[I64, I64, I64]:
+    def _search_batch(
+        self, queries: U64, max_distance: int, base: int, keys: I64 | None = None
+    ) -> tuple[I64, I64, I64]:
         n, q = len(self), queries.shape[0]
         empty = np.zeros(0, dtype=np.int64)
         if n == 0 or q == 0:
@@ -305,7 +318,8 @@ class PdqIndex:
             or max_distance > layout.guaranteed_distance
         ):
             return self._brute_force(queries, max_distance, base)
-        keys = self._chunk_keys(queries, layout)
+        if keys is None:
+            keys = self._chunk_keys(queries, layout)
         probes = ((keys[:, self._probe_chunk] ^ self._probe_mask) + self._probe_base).ravel()
         begin = offsets[probes].astype(np.int64)
         lengths = offsets[probes + 1].astype(np.int64) - begin
