@@ -33,7 +33,7 @@ SOURCE_TYPES: list[type[Source]] = [
     SingleFileSource,
 ]
 EvidenceFolderSource.image_types = [
-    t for t in SOURCE_TYPES if issubclass(t, DiskImageSource) or t is UfdrSource
+    t for t in SOURCE_TYPES if issubclass(t, DiskImageSource) or t in {UfdrSource, IosBackupSource}
 ]  # fmt: skip
 
 ARCHIVE_FORMATS: dict[str, ArchiveFormat] = {

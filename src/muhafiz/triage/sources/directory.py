@@ -158,7 +158,11 @@ class DirectorySource(Source):
                     yield Issue(
                         self.source_id, shown, IssueCode.NON_UTF8_NAME, _non_utf8_message(raw)
                     )
-                subdirs.append((abs_path, rel_path))
+                held = self.inside_folder(abs_path, shown)
+                if held is None:
+                    subdirs.append((abs_path, rel_path))
+                else:
+                    yield from held
             elif stat.S_ISREG(st.st_mode):
                 yield Unit(self.source_id, shown, abs_path, st.st_size, raw)
                 yield from self.inside(abs_path, shown, st.st_size)
@@ -169,6 +173,13 @@ class DirectorySource(Source):
         """What a file in the folder holds that is scanned as a source of its own (a disk image:
         `nested.EvidenceFolderSource`); listed right after the file's own unit."""
         return iter(())
+
+    def inside_folder(
+        self, abs_path: str, shown: str
+    ) -> Iterator[Unit | FileRecord | Issue] | None:
+        """A sub-folder scanned as a source of its own (an iOS backup: `nested`), listed in
+        place of the folder's own walk of it; None to walk it as a folder."""
+        return None
 
     def _non_regular(
         self, abs_path: str, shown: str, raw: bytes | None, st: os.stat_result

@@ -80,9 +80,15 @@ class IosBackupSource(DirectorySource):
         self._indexed: bool | None = None
         self._conn: sqlite3.Connection | None = None
         self._conn_pid = 0
+        # A backup found inside a folder (`sources.nested`): its path there.
+        self.nested_label: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.nested_label or super().label
 
     def __getstate__(self) -> dict[str, Any]:
-        keys = ("source_id", "path", "_details", "_encrypted", "_indexed")
+        keys = ("source_id", "path", "_details", "_encrypted", "_indexed", "nested_label")
         state = {k: self.__dict__[k] for k in keys}
         state |= {"_class_keys": self._class_keys, "_manifest_key": self._manifest_key}
         return state

@@ -11,8 +11,10 @@ unit's locator names the image (format, path, label) and the image's own locator
 A Cellebrite extraction (`phone.ufdr`) in a folder is opened the same way, by UfdrSource
 (device paths, deleted flags, stored hashes checked): its paths are `evidence/phone.ufdr!/…`,
 as they would be for the file named alone, and its own file is only hashed (not expanded a
-second time as a plain ZIP). An iOS backup folder inside a folder is not handed to
-IosBackupSource yet: its files are hashed under their stored (hash) names.
+second time as a plain ZIP). An iOS backup folder (with its Manifest.db) inside a folder is
+listed by IosBackupSource in place of the folder's own walk of it: the same paths, each file
+with its domain and device path; an encrypted one is listed as encrypted (the passwords given
+on the command line unlock only a backup named as a source).
 
 A multi-segment EWF set is opened once, through its first segment (the sniffer accepts only
 segment 1); the other segments are hashed as files. A split raw image likewise opens from its
@@ -36,6 +38,7 @@ from muhafiz.triage.records import FileRecord, Issue, IssueCode
 from muhafiz.triage.sources.base import OpenedUnit, SweptFile, Unit, Verification
 from muhafiz.triage.sources.directory import DirectorySource, open_readonly
 from muhafiz.triage.sources.diskimage import DiskImageSource
+from muhafiz.triage.sources.ios import IosBackupSource
 from muhafiz.triage.sources.ufdr import UfdrSource
 
 NESTED_LOCATOR = "nested"
@@ -51,8 +54,9 @@ ISO9660_PVD = 32 * 1024
 _HASHES = ("md5", "sha1", "sha256")
 
 # What a folder may hold and scan as a source of its own.
-Nested = DiskImageSource | UfdrSource
-NestedType = type[DiskImageSource] | type[UfdrSource]
+Nested = DiskImageSource | UfdrSource | IosBackupSource
+NestedType = type[DiskImageSource] | type[UfdrSource] | type[IosBackupSource]
+FileType = type[DiskImageSource] | type[UfdrSource]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,7 @@ class NestedVerification:
     verification: Verification
 
 
-def sniff(image_types: Sequence[NestedType], path: str, size: int) -> NestedType | None:
+def sniff(image_types: Sequence[NestedType], path: str, size: int) -> FileType | None:
     """The image format of a file found in a folder, by its content; None if not an image."""
     if size < MIN_IMAGE_BYTES:
         return None
@@ -79,7 +83,11 @@ def sniff(image_types: Sequence[NestedType], path: str, size: int) -> NestedType
     except OSError:
         return None
     file = Path(path)
-    return next((t for t in image_types if t.accepts_head(head, file)), None)
+    for image_type in image_types:
+        files = issubclass(image_type, (DiskImageSource, UfdrSource))
+        if files and image_type.accepts_head(head, file):  # type: ignore[union-attr]
+            return image_type  # type: ignore[return-value]
+    return None
 
 
 def wrap(kind: str, argument: str, label: str, unit: Unit) -> Unit:
@@ -202,7 +210,9 @@ class NestedImages:
 
 
 def _format(source: Nested) -> str:
-    return source.format_name if isinstance(source, DiskImageSource) else "Cellebrite UFDR"
+    if isinstance(source, DiskImageSource):
+        return source.format_name
+    return "iOS backup" if isinstance(source, IosBackupSource) else "Cellebrite UFDR"
 
 
 def _key_of(unit: Unit) -> tuple[str, str, str] | None:
@@ -220,6 +230,15 @@ class EvidenceFolderSource(DirectorySource):
     def __init__(self, source_id: int, path: Path) -> None:
         super().__init__(source_id, path)
         self.nested = NestedImages(source_id, self.image_types)
+
+    def inside_folder(
+        self, abs_path: str, shown: str
+    ) -> Iterator[Unit | FileRecord | Issue] | None:
+        if not any(t is IosBackupSource for t in self.nested.image_types):
+            return None
+        if not IosBackupSource.accepts(Path(abs_path)):
+            return None
+        return self.nested.walk(IosBackupSource, abs_path, shown)
 
     def inside(self, abs_path: str, shown: str, size: int) -> Iterator[Unit | FileRecord | Issue]:
         image_type = sniff(self.nested.image_types, abs_path, size)

@@ -76,8 +76,11 @@ class UfdrSource(Source):
         """A ZIP (by its first bytes) whose directory names a Cellebrite report."""
         if not head.startswith(b"PK\x03\x04"):
             return False
-        try:
-            with zipfile.ZipFile(path) as archive:
+        try:  # read without touching the file's atime: ZIPs in a folder are sniffed too
+            with (
+                os.fdopen(open_readonly(path), "rb") as handle,
+                zipfile.ZipFile(handle) as archive,
+            ):
                 return find_report(archive.namelist()) is not None
         except (zipfile.BadZipFile, OSError):
             return False
@@ -91,7 +94,10 @@ class UfdrSource(Source):
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
         # Where each member's bytes are, as plain numbers: workers read members without a
         # ZipFile (whose directory of 100,000 members would cost each process ~50 MB).
-        with zipfile.ZipFile(os.fdopen(open_readonly(self.path), "rb")) as archive:
+        with (
+            os.fdopen(open_readonly(self.path), "rb") as handle,
+            zipfile.ZipFile(handle) as archive,
+        ):
             places = {
                 info.filename: _place(info) for info in archive.infolist() if not info.is_dir()
             }

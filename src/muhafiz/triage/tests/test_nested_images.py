@@ -28,7 +28,7 @@ from muhafiz.triage.scanfile import open_readonly, record_rows
 from muhafiz.triage.shards import merge_shards, plan_fanout, scan_shard
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
-from muhafiz.triage.tests.phone import PhoneFile, make_ufdr
+from muhafiz.triage.tests.phone import PhoneFile, ios_file_id, make_ios_backup, make_ufdr
 
 pytestmark = pytest.mark.skipif(
     bool(di.missing_tools() + ([] if shutil.which("xorriso") else ["xorriso"])),
@@ -304,6 +304,7 @@ def test_a_ufdr_in_the_folder_gives_device_paths_and_flags_a_stored_hash_mismatc
         ],
     )
     (folder / "loose.jpg").write_bytes(di.picture(23))
+    own_hashes = _hashes(ufdr.read_bytes())  # before the scans: reading it sets its atime
     result = scan(folder)
     alone = scan(ufdr)  # the same extraction named as the source
     inside = {p.removeprefix("evidence/"): r for p, r in result.files.items() if "!" in p}
@@ -317,13 +318,54 @@ def test_a_ufdr_in_the_folder_gives_device_paths_and_flags_a_stored_hash_mismatc
     assert result.codes("evidence/phone.ufdr!/files/Image/1_b.jpg") == ["stored-hash-mismatch"]
     # The extraction's own file is hashed as a file, not expanded a second time as a ZIP.
     own = result.files["evidence/phone.ufdr"]
-    assert (own["md5"], own["sha1"], own["sha256"]) == _hashes(ufdr.read_bytes())
+    assert (own["md5"], own["sha1"], own["sha256"]) == own_hashes
     assert not [r for r in result.files.values() if r["parent"] == "evidence/phone.ufdr"]
     assert result.files["evidence/loose.jpg"]["pdq"] is not None
     # In shards, the same records.
     header = tmp_path / "header.scan"
     options = ScanOptions(sources=[folder], out=tmp_path / "unused.scan")
     plan = plan_fanout(options, header, shard_files=1, shard_bytes=1 << 30)
+    assert plan is not None
+    parts = []
+    for number, units in enumerate(plan.shards):
+        scan_shard(header, units, tmp_path / f"part-{number}.scan")
+        parts.append((tmp_path / f"part-{number}.scan", f"shard {number}"))
+    merged = merge_shards(header, parts, tmp_path / "merged.scan").path
+    assert record_rows(merged) == record_rows(result.path)
+
+
+def test_an_ios_backup_folder_in_the_folder_gives_device_paths_as_if_named_alone(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "evidence"
+    photo = di.picture(31)
+    backup = make_ios_backup(
+        folder / "phones" / "00008110-000A",
+        [
+            ("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.JPG", photo),
+            ("HomeDomain", "Library/notes.txt", b"a note\n"),
+        ],
+    )
+    (folder / "loose.jpg").write_bytes(di.picture(32))
+    result = scan(folder)
+    alone = scan(backup)
+    inside = {
+        p.removeprefix("evidence/phones/"): r
+        for p, r in result.files.items()
+        if p.startswith("evidence/phones/")
+    }
+    assert sorted(inside) == sorted(alone.files)
+    keys = ("device_path", "md5", "sha1", "sha256", "pdq", "mtime")
+    for path, row in inside.items():
+        assert {k: row[k] for k in keys} == {k: alone.files[path][k] for k in keys}, path
+    file_id = ios_file_id("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.JPG")
+    row = result.files[f"evidence/phones/00008110-000A/{file_id[:2]}/{file_id}"]
+    assert row["device_path"] == "CameraRollDomain/Media/DCIM/100APPLE/IMG_0001.JPG"
+    assert row["sha256"] == _hashes(photo)[2]
+    assert result.files["evidence/loose.jpg"]["pdq"] is not None
+    header = tmp_path / "header.scan"
+    options = ScanOptions(sources=[folder], out=tmp_path / "unused.scan")
+    plan = plan_fanout(options, header, shard_files=2, shard_bytes=1 << 30)
     assert plan is not None
     parts = []
     for number, units in enumerate(plan.shards):
