@@ -564,11 +564,11 @@ class _Staging:
         """PostgreSQL: move every row in one transaction, with the entry table's foreign keys
         to the bank and to the import dropped first and added back after, validated by one
         join each over the whole table (`ADD CONSTRAINT`); returns how many were added, or None
-        (nothing done) when the import is small beside the table or the tables' locks are not
-        free within `BULK_LOCK_WAIT`. The two checks per row are half of the server's work
-        otherwise. Dropping a key locks the entry table and both tables it refers to (ACCESS
-        EXCLUSIVE) until the commit: readers of banks wait for the move (decision 0107). A
-        failure rolls it all back, the keys with it."""
+        (nothing done) when the import is small beside the table, or the tables' locks are not
+        free within `BULK_LOCK_WAIT`, or waiting for them deadlocked (`NOT_NOW`). The two checks
+        per row are half of the server's work otherwise. Dropping a key locks the entry table
+        and both tables it refers to (ACCESS EXCLUSIVE) until the commit: readers of banks wait
+        for the move (decision 0107). A failure rolls it all back, the keys with it."""
         ops = self.connection.ops
         table = BankEntry._meta.db_table
         referred = [Bank._meta.db_table, BankImport._meta.db_table]
@@ -604,14 +604,16 @@ class _Staging:
                 cursor.execute(f"ALTER TABLE {quoted} {adds}")
                 BankImport.objects.filter(pk=self.bank_import.pk).update(progress_at=timezone.now())
         except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            if getattr(exc.__cause__, "sqlstate", None) not in NOT_NOW:
                 raise
             return None
         return added
 
 
-# PostgreSQL's error code for a lock not granted within `lock_timeout`.
-LOCK_NOT_AVAILABLE = "55P03"
+# PostgreSQL's error codes for a lock not granted within `lock_timeout`, and for a deadlock
+# broken by cancelling this transaction (a session that holds one of the three tables and waits
+# for another): either way nothing was done, and the import moves in chunks instead.
+NOT_NOW = frozenset({"55P03", "40P01"})
 
 
 def _skip_if_already_imported(
