@@ -5,6 +5,8 @@ Thin: reads through `selectors`, every change through `actions` (which check and
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -39,12 +41,15 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     uploads = selectors.recent_uploads(bank)
+    stats = selectors.bank_stats(bank)
+    for row in stats["imports"]:  # the API's UTC text, as a moment the page shows in local time
+        row["imported_at"] = datetime.fromisoformat(row["imported_at"])
     return render(
         request,
         "hashbank/bank_detail.html",
         {
             "bank": bank,
-            "stats": selectors.bank_stats(bank),
+            "stats": stats,
             "can_manage": selectors.may_manage(request.user, bank),
             "enable_form": enable_form or EnableForm(initial={"enabled": not bank.enabled}),
             "import_form": import_form or ImportForm(),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from muhafiz.audit.models import AuditEvent
 from muhafiz.core.permissions import SYSTEM
@@ -51,6 +52,10 @@ def test_examiner_lists_banks_and_reads_one_banks_statistics(
     page = examiner.get(f"/banks/{punjab_bank.pk}/").content.decode()
     assert 'id="bank-entries">2<' in page and "first.txt" in page
     assert 'id="import-form"' in page and 'id="enable-form"' in page
+    # The import's time in Pakistan time, as the uploads beside it, not the stored UTC text.
+    imported_at = BankImport.objects.get(bank=punjab_bank).imported_at
+    assert f"<time>{timezone.localtime(imported_at):%Y-%m-%d %H:%M}</time>" in page
+    assert imported_at.isoformat()[:16] not in page
     for person in (people.lahore_investigator, people.analyst, people.administrator):
         assert signed_in(person).get("/banks/").status_code == 403
         assert 'href="/banks/"' not in signed_in(person).get("/").content.decode()
