@@ -41,6 +41,7 @@ import base64
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from contextlib import closing
@@ -67,6 +68,7 @@ from muhafiz.triage.scanfile import ScanWriter, SourceRow, open_readonly
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import ARCHIVE_FORMATS, open_source
 from muhafiz.triage.sources.base import ContentSink, MemberInfo, Source, Unit
+from muhafiz.triage.sources.directory import open_readonly as open_readonly_file
 from muhafiz.triage.sources.diskimage import DiskImageSource
 from muhafiz.triage.sources.nested import EvidenceFolderSource
 
@@ -111,8 +113,8 @@ def _archive_format(source: Source) -> str | None:
     into ranges."""
     if source.kind not in SINGLE_FILE_KINDS:
         return None
-    try:
-        with source.path.open("rb") as handle:
+    try:  # as every read of the evidence: without updating its atime (the record shows it)
+        with os.fdopen(open_readonly_file(source.path), "rb") as handle:
             head = handle.read(HEAD_BYTES)
     except OSError:
         return None
