@@ -296,3 +296,39 @@ def test_the_demo_seeds_intake_a_web_report_a_call_and_a_matching_referral(db: N
     assert Case.objects.filter(summary__startswith=MARKER).count() == len(DEMO_CASES)
     again = seed()
     assert "passphrase" not in again and Report.objects.count() == 3
+
+
+def test_the_demo_scan_matches_the_demo_bank_exactly_and_by_pdq(
+    db: None,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    """The demo's bank holds hashes of its own generated pictures; once the matching job has
+    run, the demo scan shows one exact match and one near-duplicate found by PDQ."""
+    from muhafiz.evidence.models import ScanMatch
+    from muhafiz.hashbank.index import forget_loaded_index
+    from muhafiz.hashbank.models import Bank, BankEntry
+    from muhafiz.testing import drain_job_queues
+
+    # The bank index lives in the data directory: a test's own, as the hashbank tests keep it
+    # (an index another test built would claim to hold entries of ids this database reuses).
+    settings.DATA_DIR = tmp_path
+    forget_loaded_index()
+    with django_capture_on_commit_callbacks(execute=True):  # queues the scan's analysis
+        seed()
+    bank = Bank.objects.get(name="demo-hotline-list")
+    assert bank.agency is not None and bank.agency.code == "PB-PFSA"
+    assert BankEntry.objects.filter(bank=bank).count() == 2
+    drain_job_queues(monkeypatch)
+    matches = {
+        (m.media.path.rsplit("/", 1)[-1], m.kind): m.distance
+        for m in ScanMatch.objects.filter(bank="demo-hotline-list").select_related("media")
+    }
+    assert matches.get(("IMG_0001.jpg", "sha1")) == 0, matches
+    assert matches.get(("IMG_0002.png", "pdq"), 99) <= 31, matches
+    assert ("IMG_0002.png", "sha1") not in matches  # found by its looks, not its bytes
+    seed()  # a second run adds no second bank or entries
+    assert BankEntry.objects.filter(bank=bank).count() == 2
+    forget_loaded_index()
