@@ -21,6 +21,7 @@ from django.db import connection, connections, transaction
 from muhafiz.catalogue.models import Agency
 from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
+from muhafiz.hashbank.actions.imports import BULK_ROWS
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 from muhafiz.hashbank.tests.test_interrupted_first_import import (
     _bank_import,
@@ -122,8 +123,11 @@ def test_a_case_write_every_50_ms_never_fails_during_a_large_import(tmp_path: Pa
     assert BankEntry.objects.active().filter(bank=bank).count() == WRITER_TEST_ENTRIES
 
 
-# Rows of the killed import moved into the bank before it is killed.
+# Rows of the killed import moved into the bank before it is killed, and its size: below
+# BULK_ROWS, or PostgreSQL would move it in one transaction (decision 0107) and no import could
+# be killed half-moved (the test would see the rows land and become active before the kill).
 KILLED_AFTER_MOVING = 100_000
+KILLED_IMPORT_ROWS = min(250_000, BULK_ROWS - 1)
 # A chunk of the clean-up holds the lock about 0.1 s; the whole delete in one statement, more
 # than a second.
 CLEANUP_LONGEST_WAIT = 0.6
@@ -135,7 +139,7 @@ def test_cleaning_up_after_an_import_killed_mid_move_never_fails_a_write(tmp_pat
     load 12). Now they go a chunk of about a tenth of a second per transaction (0.25 s
     longest wait there), before the import starts."""
     bank = actions.create_bank(SYSTEM, name="Known good", kind="known-good")
-    killed = _import_into(bank, _hash_list(tmp_path / "large.txt", 250_000, seed=15))
+    killed = _import_into(bank, _hash_list(tmp_path / "large.txt", KILLED_IMPORT_ROWS, seed=15))
 
     def moved_enough() -> bool:
         moved = BankEntry.objects.filter(bank=bank, added_by__status=ImportStatus.RUNNING)
