@@ -258,16 +258,24 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.scan_media(scan, only=only), MEDIA_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    from muhafiz.hashbank.models import Bank, CategoryScheme
+    from muhafiz.hashbank.models import Bank, BankKindChoice, CategoryScheme
 
     scheme = CategoryScheme.objects.filter(code="projectvic-us").first()
     rights = selectors.scan_rights(request.user, scan)
+    kinds = dict(BankKindChoice.choices)
+    stats = {  # the stored figures as they are, a bank's kind by its name in the reader's words
+        **(scan.statistics or {}),
+        "matches": [
+            {**row, "bank_kind": kinds.get(row.get("bank_kind"), row.get("bank_kind"))}
+            for row in (scan.statistics or {}).get("matches", [])
+        ],
+    }
     return render(
         request,
         "evidence/scan_detail.html",
         {
             "scan": scan,
-            "stats": scan.statistics,
+            "stats": stats,
             "media": page.object_list,
             "page": page,
             "only": only,

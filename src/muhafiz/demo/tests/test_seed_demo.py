@@ -329,6 +329,16 @@ def test_the_demo_scan_matches_the_demo_bank_exactly_and_by_pdq(
     assert matches.get(("IMG_0001.jpg", "sha1")) == 0, matches
     assert matches.get(("IMG_0002.png", "pdq"), 99) <= 31, matches
     assert ("IMG_0002.png", "sha1") not in matches  # found by its looks, not its bytes
+    # The scan's page names the bank's kind in words, in English and Urdu.
+    from muhafiz.evidence.models import Scan
+
+    investigator = signed_in(User.objects.get(username="inv.lahore"))
+    scan = Scan.objects.filter(media__matches__bank="demo-hotline-list").distinct().get()
+    page = investigator.get(f"/evidence/scans/{scan.pk}/").content.decode()
+    assert "<td>Known bad</td>" in page and "known-bad" not in page
+    investigator.cookies["django_language"] = "ur"
+    urdu = investigator.get(f"/evidence/scans/{scan.pk}/").content.decode()
+    assert "<td>معلوم ممنوعہ</td>" in urdu
     seed()  # a second run adds no second bank or entries
     assert BankEntry.objects.filter(bank=bank).count() == 2
     forget_loaded_index()
