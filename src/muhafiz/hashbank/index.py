@@ -71,6 +71,7 @@ class LoadedIndex:
     bank_ids: dict[str, int]  # bank name in the index -> Bank.pk
     matcher: Matcher
     counts: dict[str, int] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)  # Bank.pk -> its creation time
 
     @property
     def indexed_bank_ids(self) -> set[int]:
@@ -137,6 +138,9 @@ def _load(current_path: Path) -> LoadedIndex | None:
         bank_ids={str(name): int(pk) for name, pk in current["banks"].items()},
         matcher=Matcher(banks),
         counts={str(k): int(v) for k, v in current.get("counts", {}).items()},
+        created={
+            str(k): str(v) for k, v in current.get("fingerprint", {}).get("created", {}).items()
+        },
     )
 
 
@@ -174,12 +178,43 @@ def banks_fingerprint() -> dict[str, Any]:
             .annotate(n=Count("pk"))
             .values_list("bank_id", "n")
         )
-        enabled = sorted(Bank.objects.filter(enabled=True).values_list("pk", flat=True))
+        created = dict(Bank.objects.filter(enabled=True).values_list("pk", "created_at"))
     return {
         "max_entry_id": int(top or 0),
         "removed": {str(pk): int(n) for pk, n in sorted(removed.items())},
-        "enabled_banks": enabled,
+        "enabled_banks": sorted(created),
+        "created": {str(pk): _instant(at) for pk, at in sorted(created.items())},
     }
+
+
+def _instant(at: dt.datetime) -> str:
+    return at.isoformat(timespec="microseconds")
+
+
+def index_for_this_database(index: LoadedIndex | None) -> LoadedIndex | None:
+    """`index`, or None when it was built from another database than the one in use.
+
+    The index lives in DATA_DIR and the banks in the database: a database made anew beside an
+    old data directory (the demo's SQLite file removed, a test database rolled back) gives its
+    banks and entries the ids the index already covers, and an entry the index does not hold
+    would be taken as held and never matched. Each bank's creation time tells the two apart: a
+    bank with an indexed id but another creation time is another bank, and the whole index is
+    set aside (matching reads the database) until the next build, which the fingerprint's
+    creation times force.
+    """
+    if index is None or not index.created:
+        return index  # an index from before creation times were kept: trusted, as it was
+    current = Bank.objects.filter(pk__in=index.indexed_bank_ids).values_list("pk", "created_at")
+    for pk, at in current:
+        if index.created.get(str(pk), _instant(at)) != _instant(at):
+            logger.warning(
+                "hash-bank index %s was built from another database (bank id %s differs): "
+                "matching reads the database until the index is rebuilt",
+                index.generation,
+                pk,
+            )
+            return None
+    return index
 
 
 def build_index(*, full: bool = False) -> BuildResult:
@@ -227,7 +262,7 @@ def _live(root: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(current, dict) or not isinstance(current.get("fingerprint"), dict):
         return None
-    if not isinstance(current["fingerprint"].get("removed"), dict):
+    if not isinstance(current["fingerprint"].get("created"), dict):
         return None  # written by an older build: rebuild everything
     if not (root / str(current.get("generation"))).is_dir():
         return None
@@ -296,6 +331,8 @@ def _reusable(
     if live is None or live.get("banks", {}).get(bank.name) != bank.pk:
         return None
     key = str(bank.pk)
+    if live["fingerprint"]["created"].get(key) != fingerprint["created"].get(key):
+        return None  # another bank under the same id (a database made anew)
     if live["fingerprint"].get("removed", {}).get(key, 0) != fingerprint["removed"].get(key, 0):
         return None  # removals since: rebuild, so removed hashes leave the index
     directory = root / str(live["generation"]) / f"bank-{bank.pk}"

@@ -18,7 +18,7 @@ from django.db.models import Q
 from muhafiz.banks.hexhash import HEX_LENGTHS, is_hex
 from muhafiz.banks.index.pdq import MATCH_DISTANCE, MIN_PDQ_QUALITY, hex_to_words, popcount_rows
 from muhafiz.banks.model import HashKind
-from muhafiz.hashbank.index import LoadedIndex, current_index
+from muhafiz.hashbank.index import LoadedIndex, current_index, index_for_this_database
 from muhafiz.hashbank.models import Bank, BankEntry, BankEntryQuerySet
 
 EXACT_KINDS = (HashKind.MD5, HashKind.SHA1, HashKind.SHA256)
@@ -90,7 +90,7 @@ def match_hashes(
     banks: Sequence[str] = (),
 ) -> MatchOutcome:
     """Matches for each query, in order: exact at distance 0, PDQ within `max_distance`."""
-    index = current_index()
+    index = index_for_this_database(current_index())
     base: BankEntryQuerySet = BankEntry.objects.matchable().select_related(
         "bank", "bank__category_scheme"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import random
@@ -115,6 +116,32 @@ def test_a_bank_enabled_after_the_build_matches_from_the_database(
 
     md5 = digests(sample_files[0].read_bytes())["md5"]
     assert len(match_hashes(_only("md5", md5)).results[0]) == 1
+
+
+def test_an_index_built_from_another_database_is_set_aside_and_rebuilt(
+    tmp_path: Path, sample_files: list[Path]
+) -> None:
+    """The index is in DATA_DIR, the banks in the database: a database made anew beside an old
+    data directory reuses the ids the index covers. Its entries must still match."""
+    from muhafiz.hashbank.tasks import rebuild_index
+
+    bank = _md5_bank(tmp_path, "hotline", sample_files[:1])
+    build_index()
+    # The database made anew: the same bank id, created at another time, and under the entry id
+    # the index covers another hash than the one indexed.
+    later = bank.created_at + dt.timedelta(days=1)
+    Bank.objects.filter(pk=bank.pk).update(created_at=later)
+    other = digests(sample_files[1].read_bytes())["md5"]
+    BankEntry.objects.filter(bank=bank).update(md5=other)
+
+    assert [m.entry.bank.pk for m in match_hashes(_only("md5", other)).results[0]] == [bank.pk]
+    rebuilt = rebuild_index.call()  # the background build sees the change and builds anew
+    assert "generation" in rebuilt
+    index = current_index()
+    assert index is not None and index.created == {str(bank.pk): later.isoformat()}
+    outcome = match_hashes(_only("md5", other))
+    assert outcome.index_generation == index.generation
+    assert [m.entry.bank.pk for m in outcome.results[0]] == [bank.pk]
 
 
 def test_pdq_near_matches_are_exact_range_search_up_to_31_bits(tmp_path: Path) -> None:
