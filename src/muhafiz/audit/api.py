@@ -61,14 +61,18 @@ class EventOut(Schema):
     occurred_at: dt.datetime
     actor_kind: str
     actor_name: str
-    actor_role: str
+    actor_role: str = Field(description="The actor's role code, for machines")
+    actor_role_label: str = Field(description="The actor's role in the request's language")
     actor_agency: str
     action: str = Field(description="The action's code, for machines (e.g. case.create)")
     action_label: str = Field(description="What happened, in the request's language")
     object_type: str
     object_type_label: str = Field(description="The object type's name in the request's language")
     object_id: str
-    object_label: str
+    object_label: str = Field(description="The object's label as recorded")
+    object_label_in_words: str = Field(
+        description="The label as the audit page shows it (a team member by username)"
+    )
     reason: str
     client_address: str | None
     details: dict[str, Any] = Field(description="The raw details (ids and codes), for machines")
@@ -134,6 +138,7 @@ def _event_out(row: EventInWords) -> dict[str, Any]:
         "actor_kind": event.actor_kind,
         "actor_name": event.actor_name,
         "actor_role": event.actor_role,
+        "actor_role_label": row.actor_role,
         "actor_agency": event.actor_agency,
         "action": event.action,
         "action_label": row.action,
@@ -141,6 +146,7 @@ def _event_out(row: EventInWords) -> dict[str, Any]:
         "object_type_label": row.object_type,
         "object_id": event.object_id,
         "object_label": event.object_label,
+        "object_label_in_words": row.object_label,
         "reason": event.reason,
         "client_address": event.client_address,
         "details": event.details,

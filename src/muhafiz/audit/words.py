@@ -400,6 +400,7 @@ CHOICE_DETAILS: dict[str, tuple[str, ...]] = {
     "kind": ("evidence.evidenceitem.kind", "hashbank.bank.kind", "evidence.caselink.kind"),
     "stage": ("proceedings.stageevent.code",),
     "outcome": ("proceedings.stageevent.outcome",),
+    "language": ("accounts.user.preferred_language",),
 }
 # Details that hold a moment as ISO 8601 text (a corrected time): shown in Pakistan time.
 TIME_DETAILS = frozenset({"at", "seized_at"})
@@ -458,10 +459,44 @@ def _model_of(object_type: str) -> type[Model] | None:
         return None
 
 
+# Object types whose model has no name of its own (Django's user model is just "user").
+OBJECT_TYPE_LABELS: dict[str, Any] = {
+    "accounts.user": pgettext_lazy("audit object", "team member"),
+}
+
+
 def object_type_label(object_type: str) -> str:
     """An object type ("cases.case") by its model's name in the reader's language."""
+    label = OBJECT_TYPE_LABELS.get(object_type)
+    if label is not None:
+        return str(label)
     model = _model_of(object_type)
     return str(model._meta.verbose_name) if model is not None else object_type
+
+
+def role_label(code: str) -> str:
+    """A role code as the audit row keeps it ("forensic_examiner") by the role's name."""
+    return _field_choice(get_user_model(), "role", code) or code
+
+
+def _object_label(
+    event: AuditEvent, model: type[Model] | None, names: dict[tuple[str, int], str]
+) -> str:
+    """The object's stored label; one in the default form ("user 12": the model's English name
+    and the id, written when the object has no label of its own) is the id alone, or for a team
+    member the username, since the row already names the type in the reader's language."""
+    label = event.object_label
+    if model is None or not event.object_id:
+        return label
+    with override(None):
+        default = f"{model._meta.verbose_name} {event.object_id}"
+    if label != default:
+        return label
+    if event.object_id.isdigit():
+        username = names.get((_USER, int(event.object_id)))
+        if username is not None and model is get_user_model():
+            return username
+    return event.object_id
 
 
 def _lang_of(object_type: str) -> str:
@@ -486,6 +521,8 @@ class EventInWords:
     details: list[Detail]
     # "en" when the object type has no name in the reader's language (a model without one).
     object_type_lang: str = ""
+    object_label: str = ""
+    actor_role: str = ""
 
 
 def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
@@ -499,6 +536,8 @@ def in_words(events: Iterable[AuditEvent]) -> list[EventInWords]:
             action=action_label(event.action),
             object_type=object_type_label(event.object_type) if event.object_type else "",
             object_type_lang=_lang_of(event.object_type),
+            object_label=_object_label(event, model, names),
+            actor_role=role_label(event.actor_role) if event.actor_role else "",
             details=[
                 Detail(detail_label(key), _value(key, value, names, model))
                 for key, value in (event.details or {}).items()
@@ -523,8 +562,11 @@ def _names_of_ids(events: list[AuditEvent]) -> dict[tuple[str, int], str]:
                 if isinstance(one, int) and not isinstance(one, bool):
                     wanted.setdefault(target, set()).add(one)
 
+    user_type = get_user_model()._meta.label_lower
     for event in events:
         want(event.details or {})
+        if event.object_type == user_type and event.object_id.isdigit():
+            wanted.setdefault(_USER, set()).add(int(event.object_id))
     names: dict[tuple[str, int], str] = {}
     for target, ids in wanted.items():
         for pk, name in _lookup(target, ids):

@@ -197,3 +197,30 @@ def test_a_case_edit_names_its_agency_station_facts_and_changed_fields(people: P
     for code in ("victim_under_18", "material_online", "police_station", "fir_number"):
         assert code not in english + urdu, code
     assert f": {agency.pk};" not in english
+
+
+def test_roles_people_and_languages_read_in_words_not_codes(people: People) -> None:
+    """Found by walking the demo as the auditor: every row read "forensic_examiner · PB-PFSA",
+    a sign-in's object "user user 4", and a change of language "en, ur"."""
+    from muhafiz.accounts.actions import set_preferred_language
+
+    examiner = people.forensic_examiner
+    set_preferred_language(examiner, "ur")
+    client = signed_in(people.auditor)
+    html = client.get(reverse("audit:log"), {"actor": examiner.username}).content.decode()
+    assert "<bdi>Forensic examiner</bdi>" in html and "forensic_examiner" not in html
+    assert f"team member</span> <bdi>{examiner.username}</bdi>" in html
+    assert f"user {examiner.pk}" not in html
+    assert '<bdi lang="en">English, اردو</bdi>' in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = client.get(reverse("audit:log"), {"actor": examiner.username}).content.decode()
+    assert "<bdi>فرانزک ماہر</bdi>" in urdu
+    assert f"ٹیم کا رکن</span> <bdi>{examiner.username}</bdi>" in urdu
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("audit:export"), {"actor": examiner.username}).content.decode()
+            )
+        )
+    )
+    assert rows[1][4] == "فرانزک ماہر" and rows[1][8] == examiner.username
