@@ -218,6 +218,10 @@ class SectionRule(models.Model):
     def __str__(self) -> str:
         return f"{'+'.join(self.facts)} → {self.offence_code}"
 
+    def fact_labels(self) -> list[str]:
+        """The rule's facts by their names in the reader's language."""
+        return [str(CaseFact(f).label) if f in CaseFact.values else f for f in self.facts]
+
 
 class TeamRole(models.TextChoices):
     INVESTIGATOR = "investigator", _("Investigating officer")

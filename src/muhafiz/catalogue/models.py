@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -213,6 +214,54 @@ EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*")
 END_EVENTS = re.compile(r"[a-z][a-z0-9_]*(\|[a-z][a-z0-9_]*)*")
 
 
+# The conditions the proceedings derive from a case's events (proceedings/actions/clocks.py,
+# DERIVED_CONDITIONS); any other condition is a fact recorded on the case, named by its field.
+DERIVED_CONDITION_LABELS: dict[str, Any] = {
+    "sexual_offence": _("a sexual offence"),
+    "challan_incomplete": _("the challan is not in on time"),
+    "child_protection_custody": _("the child is in protective custody"),
+}
+
+
+# Events that are not stages of a case: the intake app's screening clock.
+INTAKE_EVENT_LABELS: dict[str, Any] = {
+    "intake_report_received": _("Report received in the district queue"),
+    "intake_report_screened": _("Report screened"),
+}
+
+
+def event_label(code: str) -> str:
+    """A case event's code ("fir_registered") by its name in the reader's language.
+
+    The events are the proceedings app's stage codes; the catalogue sits below that app, so it
+    asks the app registry rather than importing it. A code no stage knows reads as itself."""
+    intake = INTAKE_EVENT_LABELS.get(code)
+    if intake is not None:
+        return str(intake)
+    return _choice_of(("proceedings", "StageEvent", "code"), code) or code
+
+
+def condition_label(code: str) -> str:
+    """A clock's condition ("missing_child") by its name in the reader's language."""
+    derived = DERIVED_CONDITION_LABELS.get(code)
+    if derived is not None:
+        return str(derived)
+    try:
+        field = apps.get_model("cases", "Case")._meta.get_field(code)
+    except (LookupError, FieldDoesNotExist):
+        return code
+    return str(getattr(field, "verbose_name", code))
+
+
+def _choice_of(where: tuple[str, str, str], code: str) -> str | None:
+    app, model, name = where
+    try:
+        field = apps.get_model(app, model)._meta.get_field(name)
+    except (LookupError, FieldDoesNotExist):
+        return None
+    return next((str(label) for value, label in field.flatchoices if value == code), None)
+
+
 class ClockUnit(models.TextChoices):
     HOURS = "hours", _("calendar hours")
     DAYS = "days", _("calendar days")
@@ -247,6 +296,16 @@ class DeadlineRule(Cited):
 
     def __str__(self) -> str:
         return localized(self.name, self.name_ur)
+
+    def start_event_label(self) -> str:
+        return event_label(self.start_event)
+
+    def end_event_labels(self) -> list[str]:
+        """The events that stop the clock (any one of them), by name."""
+        return [event_label(code) for code in self.end_event.split("|") if code]
+
+    def applies_when_label(self) -> str:
+        return condition_label(self.applies_when) if self.applies_when else ""
 
     def clean(self) -> None:
         super().clean()

@@ -90,3 +90,17 @@ def test_shipped_rules_come_back_after_a_flush_but_never_over_an_editor(people: 
     SectionRule.objects.filter(offence_code="PPC 328A").update(active=False)
     assert install_section_rules() == 0
     assert not SectionRule.objects.get(offence_code="PPC 328A").active
+
+
+def test_the_rules_page_names_facts_and_cites_the_law_not_the_notes_file(people: People) -> None:
+    """Found by walking the demo in Urdu: facts read "victim_under_18 + abuse_recorded" and each
+    shipped rule cited "shared/domain/pakistan-law.md"."""
+    from django.conf import settings
+
+    client = signed_in(people.administrator)
+    page = client.get("/cases/section-rules/").content.decode()
+    assert ">Victim under 18 + Abuse was photographed or filmed</td>" in page
+    assert "pakistan-law.md" not in page and "PECA 2016 ss.21, 22" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = client.get("/cases/section-rules/").content.decode()
+    assert ">متاثرہ کی عمر 18 سال سے کم + زیادتی کی تصویر یا ویڈیو بنائی گئی</td>" in urdu

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -249,3 +250,27 @@ def test_nothing_is_audited_when_nothing_changed(people: People) -> None:
     offence = Offence.objects.get(code="PPC 375")
     assert actions.update_offence(people.administrator, offence, {"title": offence.title}) == []
     assert not AuditEvent.objects.filter(action="catalogue.offence_changed").exists()
+
+
+def test_the_deadline_catalogue_reads_its_clocks_and_conditions_in_words(people: People) -> None:
+    """Found by walking the demo as the administrator in Urdu: the clocks read
+    "report_received → alert_raiser_contacted" and the condition "missing_child"."""
+    admin = signed_in(people.administrator)
+    page = admin.get(reverse("catalogue:rule_list"), {"q": "alert"}).content.decode()
+    assert ">Person who raised the alert contacted</span>" in page
+    assert ">Child missing or abducted</span>" in page
+    assert "<code>report_received</code>" not in page and "<code>missing_child</code>" not in page
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    urdu = admin.get(reverse("catalogue:rule_list"), {"q": "alert"}).content.decode()
+    assert ">اطلاع دہندہ سے رابطہ کیا گیا</span>" in urdu and ">بچہ لاپتہ یا اغوا</span>" in urdu
+    derived = admin.get(reverse("catalogue:rule_list"), {"q": "interim"}).content.decode()
+    assert ">چالان وقت پر جمع نہیں ہوا</span>" in derived
+
+
+def test_every_shipped_clock_event_and_condition_has_a_name(people: People) -> None:
+    from muhafiz.catalogue.models import condition_label, event_label
+
+    for rule in DeadlineRule.objects.all():
+        codes = [rule.start_event, *rule.end_event.split("|")]
+        assert all(event_label(code) != code for code in codes), rule.code
+        assert not rule.applies_when or condition_label(rule.applies_when) != rule.applies_when
