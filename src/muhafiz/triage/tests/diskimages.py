@@ -16,9 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from muhafiz.triage.sources.diskimage import noatime_file
 from muhafiz.triage.tests.media import jpeg_bytes, png_bytes, scene
+
+if TYPE_CHECKING:
+    from muhafiz.triage.tests.conftest import ScanResult
 
 MiB = 1024 * 1024
 SECTOR = 512
@@ -30,6 +34,21 @@ TOOLS = (
 
 def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def allocated(result: ScanResult, prefix: str) -> dict[str, dict[str, Any]]:
+    """The scan's allocated files under `prefix` (an image's partition: `laptop.E01!p1/`), as
+    The Sleuth Kit's `tsk_files` lists them: regular files, neither deleted nor carved, not
+    archive members."""
+    return {
+        path: row
+        for path, row in result.files.items()
+        if path.startswith(prefix)
+        and row["kind"] == "file"
+        and not row["deleted"]
+        and not row["carved"]
+        and row["parent"] is None
+    }
 
 
 def run(*args: str | Path, stdin: bytes | None = None) -> bytes:

@@ -62,24 +62,12 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
     return Images(sample, reference, formats)
 
 
-def _allocated(result: ScanResult, prefix: str) -> dict[str, dict[str, object]]:
-    return {
-        path: row
-        for path, row in result.files.items()
-        if path.startswith(prefix)
-        and row["kind"] == "file"
-        and not row["deleted"]
-        and not row["carved"]
-        and row["parent"] is None
-    }
-
-
 def _assert_same_as_tsk(
     result: ScanResult, label: str, reference: dict[str, list[di.TskFile]]
 ) -> None:
     for volume, expected in reference.items():
         prefix = f"{label}!{volume}/"
-        scanned = _allocated(result, prefix)
+        scanned = di.allocated(result, prefix)
         assert expected, f"The Sleuth Kit found no files in {volume}"
         assert sorted(scanned) == sorted(prefix + f.path for f in expected)
         for f in expected:
@@ -144,7 +132,7 @@ def test_pictures_are_carved_from_unallocated_and_unpartitioned_space_at_their_o
     assert png["sha256"] == _sha256(sample.carved_png)
     assert png["path"].startswith("laptop.E01!unpartitioned/")
     # Allocated pictures are not carved again.
-    allocated = {r["sha256"] for r in _allocated(result, "laptop.E01!").values()}
+    allocated = {r["sha256"] for r in di.allocated(result, "laptop.E01!").values()}
     assert not any(r["sha256"] in allocated for r in carved.values())
 
 
