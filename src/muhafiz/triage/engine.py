@@ -240,7 +240,10 @@ def _check_unlocked(writer: ScanWriter, sources: list[Source]) -> None:
         row = writer.conn.execute(
             "SELECT details FROM sources WHERE source_id = ?", (source.source_id,)
         ).fetchone()
-        decrypted = json.loads(row[0]).get("decrypted") if row and row[0] else None
+        details = json.loads(row[0]) if row and row[0] else None
+        if isinstance(source, EvidenceFolderSource) and isinstance(details, dict):
+            source.check_resume(details)  # the encrypted backups found inside the folder
+        decrypted = details.get("decrypted") if isinstance(details, dict) else None
         if decrypted and source.locked:
             raise SourceError(
                 f"{source.describe()} was decrypted when the scan began: give its password "

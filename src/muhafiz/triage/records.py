@@ -29,6 +29,7 @@ class IssueCode(StrEnum):
     VIDEO_TOO_LARGE = "video-too-large-in-archive"
     STORED_HASH_MISMATCH = "stored-hash-mismatch"
     ENCRYPTED_BACKUP = "encrypted-backup"
+    WRONG_PASSWORD = "wrong-password"  # noqa: S105 - an issue code, not a secret
     NOT_IN_EXTRACTION = "not-in-extraction"
     DECOMPRESSION_BOMB = "decompression-bomb"
     EXIF_UNREADABLE = "exif-unreadable"

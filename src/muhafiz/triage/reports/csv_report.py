@@ -1,4 +1,11 @@
-"""CSV: one row per file and match (a file without matches has one row with empty match fields)."""
+"""CSV: one row per file and match (a file without matches has one row with empty match fields).
+
+Every row of a file inside a disk image or phone extraction (or of the image or extraction
+itself) carries that image's acquisition-hash verdict (`acquisition_verification`: match,
+mismatch, none-stored, not-verified) and that extraction's device (`extraction_device`: make,
+model, IMEI, extraction type), for a source named on the command line and for one found inside
+a folder alike: filtered to the matches, the sheet still says where each file came from and
+whether the evidence it came from was verified."""
 
 from __future__ import annotations
 
@@ -15,7 +22,8 @@ HEADER = (
     "time_zone", "timestamps_reliable", "exif_make", "exif_model", "exif_software",
     "exif_datetime", "exif_offset", "gps_lat", "gps_lon", "duplicate_copies", "pdq_cluster",
     "device_path", "deleted", "created", "match_query_percent", "match_compared_percent",
-    "match_frame_times", "carved", "carved_offset", "inode",
+    "match_frame_times", "carved", "carved_offset", "inode", "acquisition_verification",
+    "extraction_device",
 )  # fmt: skip
 
 
@@ -31,11 +39,14 @@ def write(data: ReportData, out: Path) -> None:
             errors = "; ".join(
                 f"{e['code']}: {e['message']}" for e in data.errors_by_file.get(key, [])
             )
+            container = data.container_of(*key)
             base = {
                 **file,
                 "error": errors,
                 "duplicate_copies": data.duplicates.get(file["sha256"] or "", ""),
                 "pdq_cluster": data.clusters.get(key, ""),
+                "acquisition_verification": container.verification if container else None,
+                "extraction_device": container.device if container else None,
             }
             matches: list[dict[str, Any] | None] = list(data.matches_by_file.get(key, []))
             for match in matches or [None]:
@@ -58,4 +69,8 @@ def write(data: ReportData, out: Path) -> None:
             if key not in seen:
                 text = "; ".join(f"{e['code']}: {e['message']}" for e in orphan_errors)
                 row = {"path": key[1], "source_id": key[0], "error": text}
+                container = data.container_of(*key)
+                if container is not None:
+                    row["acquisition_verification"] = container.verification
+                    row["extraction_device"] = container.device
                 writer.writerow([row.get(column) for column in HEADER])

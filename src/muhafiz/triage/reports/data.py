@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -15,11 +16,29 @@ from zoneinfo import ZoneInfo
 
 from muhafiz.triage.scanfile import open_readonly
 
+_SEPARATOR = re.compile("[!/]")
+# Sources and nested sources that are a phone extraction: their device is named in every report.
+PHONE_KINDS = frozenset({"ufdr", "ios-backup", "android-backup"})
+
 # Summary rows are printed in this order, first thing in every human-readable report.
 SETTINGS_LABELS = {
     "max_distance": "PDQ near-match distance (at most)",
     "min_quality": "PDQ minimum quality",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A disk image or phone extraction the scan's files lie in: a source named on the command
+    line (`path` None) or one found inside a folder source (`path`: the image file's or backup
+    folder's path there). `verification` is the acquisition-hash verdict of a disk image (match,
+    mismatch, none-stored, not-verified), `device` one line about a phone extraction's device."""
+
+    source_id: int
+    path: str | None
+    kind: str
+    verification: str | None
+    device: str
 
 
 @dataclass
@@ -45,6 +64,29 @@ class ReportData:
     clusters: dict[tuple[int, str], int] = field(default_factory=dict)
     # Files whose name says one type and whose bytes another (every report names them).
     mismatched: list[dict[str, Any]] = field(default_factory=list)
+    # Every disk image and phone extraction, sources first, then those inside folders.
+    containers: list[Container] = field(default_factory=list)
+    _index: dict[tuple[int, str | None], Container] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _holding: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def container_of(self, source_id: int, path: str) -> Container | None:
+        """The disk image or extraction a file of the scan is in (or is): the outermost one
+        found inside the folder whose path is a prefix of the file's up to a `!` or `/` (or the
+        whole path), else the source itself if it is one."""
+        if not self.containers:
+            return None
+        if not self._index:
+            self._index = {(c.source_id, c.path): c for c in self.containers}
+            self._holding = {c.source_id for c in self.containers if c.path is not None}
+        index = self._index
+        if source_id in self._holding:
+            for cut in [m.start() for m in _SEPARATOR.finditer(path)] + [len(path)]:
+                found = index.get((source_id, path[:cut]))
+                if found is not None:
+                    return found
+        return index.get((source_id, None))
 
     def iter_files(self) -> Iterator[dict[str, Any]]:
         """Every file row in path order, read lazily: a scan may hold millions."""
@@ -106,6 +148,39 @@ def _nested_hash_rows(nested: list[dict[str, Any]]) -> list[dict[str, Any]]:
                      "computed": computed, "result": result}
                 )  # fmt: skip
     return rows
+
+
+def _details(source: dict[str, Any]) -> dict[str, Any]:
+    try:
+        details = json.loads(source.get("details") or "null")
+    except ValueError:
+        return {}
+    return details if isinstance(details, dict) else {}
+
+
+def _containers(
+    sources: list[dict[str, Any]], nested_images: list[dict[str, Any]]
+) -> list[Container]:
+    """The disk images (with their verification) and phone extractions (with their device) of
+    the scan: each source that is one, then each found inside a folder source."""
+    out: list[Container] = []
+    verdicts = {(i["source_id"], i["path"]): i["verification"] for i in nested_images}
+    for source in sources:
+        sid, kind = source["source_id"], str(source.get("kind") or "")
+        details = _details(source)
+        device = device_summary(details) if kind in PHONE_KINDS else ""
+        if source.get("verification") or device:
+            out.append(Container(sid, None, kind, source.get("verification"), device))
+        nested = details.get("nested_images")
+        for path, inner in sorted(nested.items()) if isinstance(nested, dict) else ():
+            if not isinstance(inner, dict):
+                continue
+            inner_kind = str(inner.get("kind") or "")
+            device = device_summary(inner) if inner_kind in PHONE_KINDS else ""
+            verdict = verdicts.get((sid, path))
+            if verdict or device:
+                out.append(Container(sid, path, inner_kind, verdict, device))
+    return out
 
 
 def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
@@ -174,13 +249,14 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
         " exif_model FROM files WHERE gps_lat IS NOT NULL ORDER BY source_id, path",
     )
     nested_images = _nested_images(conn)
+    sources = _rows(conn, "SELECT * FROM sources ORDER BY source_id")
     return ReportData(
         scan_path=scan_path,
         scan_sha256=_sha256_of(scan_path),
         meta=meta,
         settings=json.loads(meta.get("settings", "{}")),
         environment=json.loads(meta.get("environment", "{}")),
-        sources=_rows(conn, "SELECT * FROM sources ORDER BY source_id"),
+        sources=sources,
         banks=_rows(conn, "SELECT * FROM banks ORDER BY name"),
         totals=totals,
         matches=matches,
@@ -200,6 +276,7 @@ def _load(conn: sqlite3.Connection, scan_path: Path) -> ReportData:
             "SELECT source_id, path, mime, size, sha256 FROM files WHERE ext_mismatch = 1"
             " ORDER BY source_id, path",
         ),
+        containers=_containers(sources, nested_images),
     )
 
 
@@ -273,19 +350,33 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
         lines.append(("Deleted files (still listed by a file system)", f"{t['deleted']:,}"))
     if t.get("carved"):
         lines.append(("Pictures carved from unallocated space", f"{t['carved']:,}"))
+    nested = [c for c in data.containers if c.path is not None]
     for source in data.sources:
+        sid = source["source_id"]
         digest = f", SHA-256 {source['sha256']}" if source.get("sha256") else ""
-        lines.append((f"Source {source['source_id']}", f"{source['description']}{digest}"))
+        lines.append((f"Source {sid}", f"{source['description']}{digest}"))
+        lines.append(("  mounted", _mount_text(mounts.get(str(sid)))))
         device = device_summary(source.get("details"))
         if device:
-            lines.append((f"Source {source['source_id']} device", device))
+            lines.append((f"Source {sid} device", device))
         if source.get("verification"):
             lines.append(
                 (
-                    f"Source {source['source_id']} acquisition hashes",
+                    f"Source {sid} acquisition hashes",
                     VERIFICATION_TEXT.get(source["verification"], source["verification"]),
                 )
             )
+        # Disk images and phone extractions found inside the folder, each with its own lines.
+        for container in (c for c in nested if c.source_id == sid):
+            if container.device:
+                lines.append((f"Source {sid}: {container.path} device", container.device))
+            if container.verification:
+                lines.append(
+                    (
+                        f"Source {sid}: {container.path} acquisition hashes",
+                        VERIFICATION_TEXT.get(container.verification, container.verification),
+                    )
+                )
     if t.get("videos"):
         lines.append(
             (
@@ -293,7 +384,6 @@ def summary_lines(data: ReportData) -> list[tuple[str, str]]:
                 f"{t['videos']:,} ({t['video_frames']:,} frames)",
             )
         )
-        lines.append(("  mounted", _mount_text(mounts.get(str(source["source_id"])))))
     return lines
 
 
@@ -373,18 +463,25 @@ DEVICE_FIELDS = (
 )  # fmt: skip
 
 
-def device_summary(details_json: str | None) -> str:
-    """One line about the seized device from a source's details (phones), or ''."""
-    if not details_json:
-        return ""
-    try:
-        details = json.loads(details_json)
-    except ValueError:
-        return ""
+def device_summary(details: str | dict[str, Any] | None) -> str:
+    """One line about the seized device from a source's details (phones; JSON text or as
+    read), or ''."""
+    if isinstance(details, str):
+        try:
+            details = json.loads(details)
+        except ValueError:
+            return ""
     if not isinstance(details, dict):
         return ""
     parts = [str(details["format"])] if details.get("format") else []
     parts += [f"{label}{details[key]}" for key, label in DEVICE_FIELDS if details.get(key)]
     if details.get("encrypted") is True:
-        parts.append("ENCRYPTED: needs the backup password")
+        if details.get("decrypted") is True:
+            parts.append("encrypted backup, decrypted with the password given")
+        elif details.get("password_rejected") is True:
+            parts.append(
+                "ENCRYPTED: the password given does not unlock it (its files are not read)"
+            )
+        else:
+            parts.append("ENCRYPTED: needs the backup password")
     return "; ".join(parts)

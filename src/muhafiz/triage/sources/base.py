@@ -63,6 +63,10 @@ class SourceError(Exception):
     a wrong backup password)."""
 
 
+class WrongPasswordError(SourceError):
+    """None of the passwords given unlocks an encrypted source (an iOS backup's keybag)."""
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Passwords:
     """Passwords the examiner gave for encrypted sources (read from files, never from the

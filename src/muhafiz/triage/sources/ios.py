@@ -26,7 +26,13 @@ from typing import Any, BinaryIO, ClassVar
 
 from muhafiz.triage.records import FileRecord, Issue, IssueCode
 from muhafiz.triage.sources import ioscrypto
-from muhafiz.triage.sources.base import OpenedUnit, Passwords, SourceError, Unit
+from muhafiz.triage.sources.base import (
+    OpenedUnit,
+    Passwords,
+    SourceError,
+    Unit,
+    WrongPasswordError,
+)
 from muhafiz.triage.sources.directory import DirectorySource, fill_from_stat, open_readonly
 from muhafiz.untrusted import sqlite as untrusted_sqlite
 
@@ -134,7 +140,7 @@ class IosBackupSource(DirectorySource):
                 except ioscrypto.WrongPasswordError:
                     continue
             else:
-                raise SourceError(
+                raise WrongPasswordError(
                     f"{self.describe()}: wrong backup password (the password in "
                     "--ios-password-file does not unlock the backup's keybag)"
                 )
@@ -146,6 +152,17 @@ class IosBackupSource(DirectorySource):
                 f"{self.describe()}: the backup's keybag is damaged ({exc})"
             ) from None
         self._class_keys = class_keys
+
+    def unlocked_keys(self) -> tuple[dict[int, bytes], bytes | None] | None:
+        """The class keys and the manifest's key once a password has unlocked the backup (memory
+        only; a backup found inside a folder is unlocked once per process, `sources.nested`)."""
+        if self._class_keys is None:
+            return None
+        return dict(self._class_keys), self._manifest_key
+
+    def use_keys(self, keys: tuple[dict[int, bytes], bytes | None]) -> None:
+        """Unlock with the keys another instance of the same backup's `unlocked_keys` gave."""
+        self._class_keys, self._manifest_key = dict(keys[0]), keys[1]
 
     def walk(self) -> Iterator[Unit | FileRecord | Issue]:
         info = _read_plist(self.path / "Info.plist")

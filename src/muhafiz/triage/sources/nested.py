@@ -13,8 +13,14 @@ A Cellebrite extraction (`phone.ufdr`) in a folder is opened the same way, by Uf
 as they would be for the file named alone, and its own file is only hashed (not expanded a
 second time as a plain ZIP). An iOS backup folder (with its Manifest.db) inside a folder is
 listed by IosBackupSource in place of the folder's own walk of it: the same paths, each file
-with its domain and device path; an encrypted one is listed as encrypted (the passwords given
-on the command line unlock only a backup named as a source).
+with its domain and device path. An encrypted one is unlocked by the passwords the examiner gave
+(`--ios-password-file`, each tried in turn) and read decrypted, as a backup named as a source
+is (decision 0104); without a password it is listed as encrypted, and when none of those given
+unlocks it, a `wrong-password` issue says so and it is listed as encrypted: a wrong password
+costs that backup, not the scan. The passwords stay in the main process's memory; what a
+password unlocked (the class keys, as for a backup named alone) is kept per backup, so the
+keybag's PBKDF2 runs once a process, and workers inherit the keys. A scan resumes only with the
+nested backups unlocked as they were when it began (`EvidenceFolderSource.check_resume`).
 
 A multi-segment EWF set is opened once, through its first segment (the sniffer accepts only
 segment 1); the other segments are hashed as files. A split raw image likewise opens from its
@@ -26,6 +32,7 @@ stream; dfvfs needs a file).
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -35,7 +42,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from muhafiz.triage.records import FileRecord, Issue, IssueCode
-from muhafiz.triage.sources.base import OpenedUnit, SweptFile, Unit, Verification
+from muhafiz.triage.sources.base import (
+    OpenedUnit,
+    Passwords,
+    SourceError,
+    SweptFile,
+    Unit,
+    Verification,
+    WrongPasswordError,
+)
 from muhafiz.triage.sources.directory import DirectorySource, open_readonly
 from muhafiz.triage.sources.diskimage import DiskImageSource
 from muhafiz.triage.sources.ios import IosBackupSource
@@ -113,6 +128,11 @@ class NestedImages:
         self._images: dict[tuple[str, str, str], Nested] = {}
         # label -> {"kind", "argument", and what the image's walk learned (`details`)}
         self.details: dict[str, dict[str, Any]] = {}
+        # The examiner's passwords for encrypted backups (main process only, never pickled).
+        self.passwords = Passwords()
+        # Encrypted iOS backup (its path) -> the keys the passwords unlocked, or None when none
+        # of them did: a backup is tried once a process, however often its source is made.
+        self._keys: dict[str, tuple[dict[int, bytes], bytes | None] | None] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -120,6 +140,7 @@ class NestedImages:
             "image_types": self.image_types,
             "sweep": self.sweep,
             "details": self.details,
+            "_keys": self._keys,  # keys, as a backup named alone pickles its own; no password
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -127,6 +148,8 @@ class NestedImages:
         self.image_types = state["image_types"]
         self.sweep = state["sweep"]
         self.details = state["details"]
+        self._keys = state["_keys"]
+        self.passwords = Passwords()
         self._images = {}
 
     def image(self, key: tuple[str, str, str]) -> Nested:
@@ -139,11 +162,35 @@ class NestedImages:
             image.nested_label = label
             if isinstance(image, DiskImageSource):
                 image.sweep = self.sweep
+            if isinstance(image, IosBackupSource):
+                self._unlock(image)
             found = self.details.get(label)
             if found is not None:
                 image.use_details({k: v for k, v in found.items() if k not in {"kind", "argument"}})
             self._images[key] = image
         return self._images[key]
+
+    def _unlock(self, backup: IosBackupSource) -> None:
+        """Unlock an encrypted backup with the examiner's passwords (once a process)."""
+        argument = str(backup.path)
+        if argument not in self._keys:
+            if not self.passwords.ios_backup or not backup.encrypted:
+                return
+            try:
+                backup.use_passwords(self.passwords)
+            except WrongPasswordError:
+                self._keys[argument] = None
+                return
+            except SourceError:
+                return  # a damaged keybag: listed as encrypted, its walk says what it can
+            self._keys[argument] = backup.unlocked_keys()
+        keys = self._keys[argument]
+        if keys is not None:
+            backup.use_keys(keys)
+
+    def rejected(self, argument: str) -> bool:
+        """Whether none of the passwords given unlocks the encrypted backup at `argument`."""
+        return argument in self._keys and self._keys[argument] is None
 
     def walk(
         self, image_type: NestedType, argument: str, label: str
@@ -153,6 +200,16 @@ class NestedImages:
         self._images.pop(key, None)
         self.details.pop(label, None)
         image = self.image(key)
+        rejected = isinstance(image, IosBackupSource) and self.rejected(str(image.path))
+        if rejected:
+            yield Issue(
+                self.source_id,
+                f"{label}/Manifest.plist",
+                IssueCode.WRONG_PASSWORD,
+                "wrong backup password: none of the passwords given (--ios-password-file) "
+                "unlocks this backup's keybag; its stored files are listed as encrypted, not "
+                "hashed, and the rest of the folder is scanned",
+            )
         try:
             for item in image.walk():
                 yield wrap(*key, item) if isinstance(item, Unit) else item
@@ -165,12 +222,20 @@ class NestedImages:
                 f"({type(exc).__name__}: {str(exc).strip()}); the rest of the folder is scanned",
             )
         self.details[label] = {"kind": key[0], "argument": argument, **(image.details() or {})}
+        if rejected:
+            self.details[label]["password_rejected"] = True
 
     def open(self, unit: Unit) -> OpenedUnit:
         found = unwrap(unit)
         assert found is not None
         key, inner = found
         image = self.image(key)
+        if image.locked and self.details.get(key[2], {}).get("decrypted"):
+            # Listed decrypted (its units are plaintext files): never hash the ciphertext
+            # under a plaintext record, in a process that was not given the password.
+            raise OSError(
+                errno.EACCES, "the backup was listed decrypted: its password is needed to read it"
+            )
         opened = image.open(inner)
         swept = opened.swept
         if swept is not None:
@@ -185,7 +250,32 @@ class NestedImages:
         found = unwrap(unit)
         assert found is not None
         key, inner = found
-        return self.image(key).reopen(inner)
+        image = self.image(key)
+        if image.locked and self.details.get(key[2], {}).get("decrypted"):
+            return None
+        return image.reopen(inner)
+
+    def check_resume(self, recorded: dict[str, Any]) -> None:
+        """Refuse (SourceError) to resume a scan whose encrypted backups inside the folder would
+        now be read otherwise than when it began (decrypted then, locked now, or the other way):
+        the records would mix plaintext and ciphertext. `recorded`: the walk's details then."""
+        for label, found in sorted(recorded.items()):
+            if not isinstance(found, dict) or found.get("kind") != IosBackupSource.kind:
+                continue
+            if not isinstance(found.get("decrypted"), bool):
+                continue
+            image = self.image((IosBackupSource.kind, str(found.get("argument")), label))
+            if found["decrypted"] and image.locked:
+                raise SourceError(
+                    f"the iOS backup {label} inside the folder was decrypted when the scan "
+                    "began: give its password again (--ios-password-file) to resume"
+                )
+            if not found["decrypted"] and not image.locked:
+                raise SourceError(
+                    f"the iOS backup {label} inside the folder was scanned without a password "
+                    "that unlocks it: resume with the passwords the scan began with, or start a "
+                    "new scan to read it decrypted"
+                )
 
     def plan(self, units: Iterable[Unit]) -> Iterator[Unit]:
         """Each image's units planned by the image (its media pass reads its files)."""
@@ -267,6 +357,18 @@ class EvidenceFolderSource(DirectorySource):
 
     def use_details(self, details: dict[str, Any]) -> None:
         self.nested.details = dict(details.get("nested_images") or {})
+
+    def use_passwords(self, passwords: Passwords) -> None:
+        """Keep the examiner's passwords for the encrypted iOS backups the walk finds (tried
+        there: a wrong one is an issue on that backup, not an error of the scan)."""
+        self.nested.passwords = passwords
+
+    def check_resume(self, details: dict[str, Any]) -> None:
+        """Refuse to resume if a nested encrypted backup would be read otherwise than when the
+        scan began (`details`: the source's details as recorded then)."""
+        recorded = details.get("nested_images")
+        if isinstance(recorded, dict):
+            self.nested.check_resume(recorded)
 
     def verify_nested(
         self, computed: Callable[[str], dict[str, str | None] | None]

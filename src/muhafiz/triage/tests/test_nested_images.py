@@ -6,6 +6,7 @@ image; resumed and sharded scans give the same records; nothing written to the e
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -18,17 +19,27 @@ import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import pytest
 
-from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.engine import Passwords, ScanOptions, SourceError, resume_scan, start_scan
 from muhafiz.triage.reports import write_report
+from muhafiz.triage.reports.data import load_report_data
+from muhafiz.triage.reports.sections import sections
 from muhafiz.triage.scanfile import open_readonly, record_rows
 from muhafiz.triage.shards import merge_shards, plan_fanout, scan_shard
 from muhafiz.triage.tests import diskimages as di
-from muhafiz.triage.tests.conftest import Scanner, ScanResult
-from muhafiz.triage.tests.phone import PhoneFile, ios_file_id, make_ios_backup, make_ufdr
+from muhafiz.triage.tests.conftest import Scanner
+from muhafiz.triage.tests.phone import (
+    IOS_PASSWORD,
+    IosCrypto,
+    PhoneFile,
+    ios_file_id,
+    make_ios_backup,
+    make_ufdr,
+)
 
 pytestmark = pytest.mark.skipif(
     bool(di.missing_tools() + ([] if shutil.which("xorriso") else ["xorriso"])),
@@ -81,18 +92,6 @@ def evidence(tmp_path_factory: pytest.TempPathFactory) -> Evidence:
     return Evidence(folder, sample, reference, di.tsk_files(folder / "cd.iso", 0), loose)
 
 
-def _allocated(result: ScanResult, prefix: str) -> dict[str, dict[str, object]]:
-    return {
-        path: row
-        for path, row in result.files.items()
-        if path.startswith(prefix)
-        and row["kind"] == "file"
-        and not row["deleted"]
-        and not row["carved"]
-        and row["parent"] is None
-    }
-
-
 def _nested(scan_file: Path) -> dict[str, tuple[str, str, list[list[str]]]]:
     with closing(sqlite3.connect(scan_file)) as conn:
         rows = conn.execute("SELECT path, format, verification, hashes FROM nested_images")
@@ -106,12 +105,12 @@ def test_every_file_in_every_image_in_the_folder_has_the_sleuth_kits_hashes(
     for image in ("evidence/laptop.E01", "evidence/disk.dd", "evidence/vm/disk.qcow2"):
         for volume, expected in evidence.reference.items():
             prefix = f"{image}!{volume}/"
-            scanned = _allocated(result, prefix)
+            scanned = di.allocated(result, prefix)
             assert sorted(scanned) == sorted(prefix + f.path for f in expected), prefix
             for f in expected:
                 row = scanned[prefix + f.path]
                 assert (row["md5"], row["sha1"], row["sha256"]) == (f.md5, f.sha1, f.sha256)
-    on_disc = _allocated(result, "evidence/cd.iso!/")
+    on_disc = di.allocated(result, "evidence/cd.iso!/")
     assert evidence.iso_reference
     assert sorted(on_disc) == sorted(f"evidence/cd.iso!/{f.path}" for f in evidence.iso_reference)
     for f in evidence.iso_reference:
@@ -177,17 +176,16 @@ def test_a_nested_e01_has_its_acquisition_hashes_verified_in_the_scan_file_and_r
     assert "Disk images: partitions and file systems" in html and "ext4" in html
 
 
-def test_a_corrupted_nested_segment_is_a_mismatch_headline_and_a_damaged_image_an_error(
-    tmp_path: Path, scan: Scanner
-) -> None:
+def _tampered_e01(build: Path, stem: Path) -> Path:
+    """An E01 set (`stem`.E01, .E02, ...) of a FAT disk holding noise.bin, a later segment
+    changed where the noise lies stored: the image opens, its acquisition hashes do not match."""
+    build.mkdir()
     noise = random.Random(7).randbytes(3 * di.MiB)
-    fat = di.fat_fs(tmp_path / "p1.fat", 16 * di.MiB, 16, {"noise.bin": noise}, [])
-    raw = tmp_path / "disk.raw"
+    fat = di.fat_fs(build / "p1.fat", 16 * di.MiB, 16, {"noise.bin": noise}, [])
+    raw = build / "disk.raw"
     di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
-    folder = tmp_path / "seized"
-    folder.mkdir()
-    e01 = di.to_e01(raw, folder / "seized")
-    segments = sorted(folder.glob("seized.E*"))
+    e01 = di.to_e01(raw, stem)
+    segments = sorted(stem.parent.glob(f"{stem.name}.E*"))
     assert len(segments) >= 2
     needle = noise[2 * di.MiB : 2 * di.MiB + 64]
     for segment in segments[1:]:
@@ -195,9 +193,16 @@ def test_a_corrupted_nested_segment_is_a_mismatch_headline_and_a_damaged_image_a
         at = data.find(needle)
         if at >= 0:
             di.write_at(segment, at, b"TAMPERED" * 8)
-            break
-    else:
-        pytest.fail("the noise was not found stored uncompressed in a later segment")
+            return e01
+    pytest.fail("the noise was not found stored uncompressed in a later segment")
+
+
+def test_a_corrupted_nested_segment_is_a_mismatch_headline_and_a_damaged_image_an_error(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    e01 = _tampered_e01(tmp_path / "build", folder / "seized")
     # Damaged images: one whose headers open but whose data is cut off, one that cannot be
     # opened at all (its first sections, then noise).
     (folder / "broken.E01").write_bytes(e01.read_bytes()[:4096])
@@ -373,3 +378,191 @@ def test_an_ios_backup_folder_in_the_folder_gives_device_paths_as_if_named_alone
         parts.append((tmp_path / f"part-{number}.scan", f"shard {number}"))
     merged = merge_shards(header, parts, tmp_path / "merged.scan").path
     assert record_rows(merged) == record_rows(result.path)
+
+
+def _csv_rows(scan_file: Path, out: Path) -> dict[str, dict[str, str]]:
+    write_report(scan_file, "csv", out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        return {row["path"]: row for row in csv.DictReader(f)}
+
+
+def test_every_report_gives_each_nested_images_verification_and_each_extractions_device(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "seized"
+    folder.mkdir()
+    _tampered_e01(tmp_path / "build", folder / "tampered")
+    build = tmp_path / "intact-build"
+    build.mkdir()
+    fat = di.fat_fs(build / "p1.fat", 16 * di.MiB, 16, {"note.txt": b"kept as acquired\n"}, [])
+    raw = build / "disk.raw"
+    di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
+    di.to_e01(raw, folder / "intact")
+    shutil.copyfile(raw, folder / "usb.dd")  # a raw image: no acquisition hash stored
+    make_ufdr(folder / "phone.ufdr", [PhoneFile("/Root/DCIM/a.jpg", di.picture(41))])
+    make_ios_backup(
+        folder / "iphone" / "0000-ABC",
+        [("CameraRollDomain", "Media/DCIM/100APPLE/IMG_1.JPG", di.picture(42))],
+    )
+    (folder / "loose.jpg").write_bytes(di.picture(43))
+    alone = make_ufdr(tmp_path / "alone.ufdr", [PhoneFile("/Root/b.jpg", di.picture(44))])
+    result = scan(folder, alone)
+
+    rows = _csv_rows(result.path, tmp_path / "r.csv")
+    verdicts = {
+        "seized/tampered.E01": "mismatch",  # the image file itself and every file inside it
+        "seized/tampered.E01!p1/noise.bin": "mismatch",
+        "seized/tampered.E01!media": "mismatch",
+        "seized/intact.E01": "match",
+        "seized/intact.E01!p1/note.txt": "match",
+        "seized/usb.dd": "none-stored",
+        "seized/usb.dd!p1/note.txt": "none-stored",
+        "seized/loose.jpg": "",
+        "seized/phone.ufdr!/files/Image/0_a.jpg": "",
+    }
+    assert {p: rows[p]["acquisition_verification"] for p in verdicts} == verdicts
+    samsung = (
+        "Cellebrite UFDR; Samsung; SM-A515F; name Test Phone; IMEI 356938035643809; "
+        "extraction Logical"
+    )
+    iphone_file = next(p for p in rows if p.startswith("seized/iphone/0000-ABC/"))
+    devices = {
+        "seized/phone.ufdr": samsung,
+        "seized/phone.ufdr!/files/Image/0_a.jpg": samsung,
+        iphone_file: "iOS backup; Apple; iPhone14,2; name Test iPhone; IMEI 356938035643810; "
+        "serial F2LTESTSERIAL; iOS 17.4",
+        "alone.ufdr!/files/Image/0_b.jpg": samsung,  # a UFDR named as a source: the same
+        "seized/loose.jpg": "",
+        "seized/intact.E01!p1/note.txt": "",
+    }
+    assert {p: rows[p]["extraction_device"] for p in devices} == devices
+
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    assert html.index("THE DISK IMAGE seized/tampered.E01 (SOURCE 1)") < html.index("Source 1:")
+    expected = [
+        ("Source 1: seized/intact.E01 acquisition hashes", "MATCH: the media read"),
+        ("Source 1: seized/tampered.E01 acquisition hashes", "MISMATCH: the media differs"),
+        ("Source 1: seized/usb.dd acquisition hashes", "none stored in the image"),
+        ("Source 1: seized/phone.ufdr device", samsung),
+        ("Source 1: seized/iphone/0000-ABC device", "IMEI 356938035643810"),
+        ("Source 2 device", samsung),
+    ]
+    for label, text in expected:
+        cell = summary.split(f"<td>{escape(label)}</td>")[1].split("</tr>")[0]
+        assert escape(text) in cell, label
+    # The PDF draws the same sections: the headline first, the same lines in its summary.
+    summary_rows = [tuple(r) for r in sections(load_report_data(result.path))[0].rows]
+    assert summary_rows[0][0] == "EVIDENCE INTEGRITY"
+    assert "seized/tampered.E01" in summary_rows[0][1]
+    assert ("Source 1: seized/phone.ufdr device", samsung) in summary_rows
+    write_report(result.path, "pdf", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+
+
+class _StopAfter:
+    """Progress that presses Ctrl-C after `files` files: a scan interrupted half-way."""
+
+    def __init__(self, files: int) -> None:
+        self.left = files
+
+    def start(self, total_files: int, total_bytes: int, done_files: int, done_bytes: int) -> None:
+        pass
+
+    def advance(self, files: int, nbytes: int) -> None:
+        self.left -= files
+        if self.left <= 0:
+            raise KeyboardInterrupt
+
+
+def test_encrypted_ios_backups_in_the_folder_are_read_with_the_passwords_given(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "evidence"
+    plain = {
+        ("CameraRollDomain", "Media/DCIM/100APPLE/IMG_0001.JPG"): di.picture(51),
+        ("HomeDomain", "Library/notes.txt"): b"a note\n",
+    }
+    files = [(d, r, data) for (d, r), data in plain.items()]
+    backup = make_ios_backup(folder / "phones" / "locked", files, encrypted=True)
+    other = IosCrypto(password=b"another backup's password")
+    make_ios_backup(folder / "phones" / "other", files, crypto=other)
+    (folder / "loose.jpg").write_bytes(di.picture(53))
+    given = Passwords((b"not this one", IOS_PASSWORD))
+    result = scan(folder, passwords=given)
+
+    # The backup the password unlocks reads as if named alone with it: plaintext hashes.
+    alone = scan(backup, passwords=Passwords((IOS_PASSWORD,)))
+    inside = {
+        p.removeprefix("evidence/phones/"): r
+        for p, r in result.files.items()
+        if p.startswith("evidence/phones/locked/")
+    }
+    assert sorted(inside) == sorted(alone.files)
+    keys = ("device_path", "size", "md5", "sha1", "sha256", "pdq", "mtime", "created")
+    for path, row in inside.items():
+        assert {k: row[k] for k in keys} == {k: alone.files[path][k] for k in keys}, path
+    by_device = {r["device_path"]: r for r in inside.values() if r["device_path"]}
+    for (domain, relative), data in plain.items():
+        assert by_device[f"{domain}/{relative}"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not [p for p in result.errors if p.startswith("evidence/phones/locked/")]
+
+    # The other: none of the passwords unlocks it, which is recorded; its files stay unread.
+    assert result.codes("evidence/phones/other/Manifest.plist") == ["wrong-password"]
+    assert "wrong backup password" in result.errors["evidence/phones/other/Manifest.plist"][0][1]
+    assert result.codes("evidence/phones/other/Manifest.db") == ["encrypted-backup"]
+    stored = [
+        r for p, r in result.files.items() if p.startswith("evidence/phones/other/") and "/" in
+        p.removeprefix("evidence/phones/other/")
+    ]  # fmt: skip
+    assert len(stored) == len(plain)
+    assert all(r["sha256"] is None and r["device_path"] is None for r in stored)
+    assert result.files["evidence/loose.jpg"]["pdq"] is not None
+    with closing(open_readonly(result.path)) as conn:
+        details = json.loads(conn.execute("SELECT details FROM sources").fetchone()[0])
+    nested = details["nested_images"]
+    assert (nested["evidence/phones/locked"]["decrypted"], nested["evidence/phones/other"]
+            .get("password_rejected")) == (True, True)  # fmt: skip
+    assert "password_rejected" not in nested["evidence/phones/locked"]
+    rows = _csv_rows(result.path, tmp_path / "r.csv")
+    assert "decrypted with the password given" in rows[by_device[
+        "HomeDomain/Library/notes.txt"]["path"]]["extraction_device"]  # fmt: skip
+    assert "the password given does not unlock it" in rows[
+        "evidence/phones/other/Manifest.db"]["extraction_device"]  # fmt: skip
+
+    # Workers inherit the unlocked keys; no password or key reaches the scan file.
+    two = scan(folder, passwords=given, workers=2)
+    assert record_rows(two.path) == record_rows(result.path)
+    for scan_file in (result.path, two.path):
+        assert IOS_PASSWORD not in scan_file.read_bytes()
+        assert b"not this one" not in scan_file.read_bytes()
+    # Without passwords both are listed as encrypted, and no password is said to be wrong.
+    locked = scan(folder)
+    assert not [p for p in locked.errors if "wrong-password" in locked.codes(p)]
+    assert locked.codes("evidence/phones/locked/Manifest.db") == ["encrypted-backup"]
+
+
+def test_a_scan_with_an_encrypted_backup_in_the_folder_resumes_only_as_it_began(
+    tmp_path: Path, scan: Scanner
+) -> None:
+    folder = tmp_path / "evidence"
+    files = [("CameraRollDomain", f"Media/DCIM/IMG_{i:04d}.JPG", di.picture(60 + i))
+             for i in range(12)]  # fmt: skip
+    make_ios_backup(folder / "phones" / "locked", files, encrypted=True)
+    given = Passwords((IOS_PASSWORD,))
+    out = tmp_path / "stopped.scan"
+    options = ScanOptions(sources=[folder], out=out, passwords=given)
+    stopped = start_scan(options, _StopAfter(5))
+    assert not stopped.complete
+    with pytest.raises(SourceError, match="was decrypted when the scan began: give its password"):
+        resume_scan(out)
+    assert resume_scan(out, passwords=given).complete
+    straight = scan(folder, passwords=given)
+    assert record_rows(out) == record_rows(straight.path)
+    # Begun without the password, a scan does not resume decrypted (the records would mix).
+    out = tmp_path / "plain.scan"
+    assert not start_scan(ScanOptions(sources=[folder], out=out), _StopAfter(3)).complete
+    with pytest.raises(SourceError, match="scanned without a password that unlocks it"):
+        resume_scan(out, passwords=given)
+    assert resume_scan(out).complete
