@@ -1,10 +1,14 @@
 """`python -m muhafiz.banks …`: the Django-free bank commands without the `muhafiz` front door."""
 
+import gc
 import sys
 
-from muhafiz.banks.lookup import plain_lookup
-
 if sys.argv[1:2] == ["lookup"] and not {"-h", "--help"}.intersection(sys.argv):
+    gc.disable()  # as `muhafiz.command` does: no collection of what the imports load
+    from muhafiz.banks.lookup import plain_lookup
+
+    gc.freeze()
+    gc.enable()
     status = plain_lookup(sys.argv[2:])
     if status is not None:
         sys.exit(status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import mmap
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,17 @@ def has_details(entry: HashEntry) -> bool:
     )
 
 
+_FIELD_VALUES = attrgetter(*_FIELDS)  # every field's value in one call
+
+
 def entry_to_json(entry: HashEntry) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name in _FIELDS:
-        value = getattr(entry, name)
-        if value is not None and not (name == "line" and value == 0):
-            data[name] = value
+    data: dict[str, Any] = {
+        name: value
+        for name, value in zip(_FIELDS, _FIELD_VALUES(entry), strict=True)
+        if value is not None
+    }
+    if not data.get("line", 1):  # line 0: not from a file
+        del data["line"]
     if entry.tags:
         data["tags"] = list(entry.tags)
     return data

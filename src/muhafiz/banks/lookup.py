@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from muhafiz.banks.entries import entry_to_json
 from muhafiz.banks.hexhash import is_hex
-from muhafiz.banks.index.pdq import MATCH_DISTANCE
+from muhafiz.banks.index.pdq import MATCH_DISTANCE, hex_to_words
 from muhafiz.banks.match import LoadedBank, Match, Matcher, load_bank_path
 from muhafiz.banks.model import BankKind, HashKind, HashListError
 
@@ -94,8 +94,9 @@ def _lookup_batch(
 ) -> int:
     hexes = [is_hex(text) for _, text in batch]
     pdq_positions = [i for i, (_, text) in enumerate(batch) if len(text) == 64 and hexes[i]]
-    pdq_results = matcher.match_pdq_batch(
-        [batch[i][1] for i in pdq_positions], max_distance=max_distance
+    # Checked here already: 64 hex characters (either case) each.
+    pdq_results = matcher.match_pdq_words(
+        hex_to_words([batch[i][1] for i in pdq_positions]), max_distance=max_distance
     )
     pdq_by_position = dict(zip(pdq_positions, pdq_results, strict=True))
     # No loaded bank holds digests of a kind: skip the per-hash exact lookup of that kind.
@@ -130,11 +131,15 @@ def _lookup_batch(
     return errors
 
 
+# An enum's .value goes through a Python-level descriptor; two per match add up.
+_VALUE: dict[BankKind | HashKind, str] = {m: m.value for m in (*BankKind, *HashKind)}
+
+
 def _match_json(match: Match) -> dict[str, Any]:
     return {
         "bank": match.bank,
-        "bank_kind": match.bank_kind.value,
-        "kind": match.kind.value,
+        "bank_kind": _VALUE[match.bank_kind],
+        "kind": _VALUE[match.kind],
         "distance": match.distance,
         "entry": entry_to_json(match.entry),
     }

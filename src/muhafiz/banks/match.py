@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from muhafiz.banks.bankdir import bank_dirs_under, open_bank_dir
 from muhafiz.banks.hexhash import DIGEST_BYTES, HEX_LENGTHS, is_hex
@@ -130,8 +131,20 @@ class Matcher:
     ) -> list[list[Match]]:
         """PDQ matches for many hashes at once (much faster per hash than `match`)."""
         hexes = [_query_hex(value, HashKind.PDQ) for value in pdqs]
-        words = hex_to_words(hexes)
-        results: list[list[Match]] = [[] for _ in hexes]
+        return self.match_pdq_words(
+            hex_to_words(hexes), max_distance=max_distance, min_quality=min_quality
+        )
+
+    def match_pdq_words(
+        self,
+        words: npt.NDArray[np.uint64],
+        *,
+        max_distance: int = MATCH_DISTANCE,
+        min_quality: int = MIN_PDQ_QUALITY,
+    ) -> list[list[Match]]:
+        """`match_pdq_batch` for hashes already checked and turned into words (`hex_to_words`),
+        as `bank lookup` has them: the check is not made twice."""
+        results: list[list[Match]] = [[] for _ in range(words.shape[0])]
         for bank in self._banks:
             for segment in bank.segments:
                 qpos, rows, distances = segment.pdq.search(words, max_distance)
