@@ -321,8 +321,9 @@ class PdqIndex:
         if keys is None:
             keys = self._chunk_keys(queries, layout)
         probes = ((keys[:, self._probe_chunk] ^ self._probe_mask) + self._probe_base).ravel()
-        begin = offsets[probes].astype(np.int64)
-        lengths = offsets[probes + 1].astype(np.int64) - begin
+        # np.take, not offsets[probes]: the same gather, ~10 % less of the search at 100 k (0105).
+        begin = np.take(offsets, probes).astype(np.int64)
+        lengths = np.take(offsets, probes + 1).astype(np.int64) - begin
         nonempty = np.flatnonzero(lengths)
         if nonempty.size == 0:
             return empty, empty, empty
@@ -331,7 +332,7 @@ class PdqIndex:
         ends = np.cumsum(lengths)
         positions = np.repeat(begin[nonempty] - (ends - lengths), lengths) + np.arange(total)
         qrows = np.repeat(nonempty // self._probe_mask.shape[0], lengths)
-        rows = chunk_rows[positions].astype(np.int64)
+        rows = np.take(chunk_rows, positions).astype(np.int64)
         if self._front is not None:
             # First the front 128 bits: an unrelated candidate differs in ~64 of them, so they
             # rule out nearly every one, and indexing by 16-byte items copies only that half
