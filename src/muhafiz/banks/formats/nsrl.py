@@ -15,8 +15,9 @@ databases and a cap on the size of any one value; only plain tables are read —
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,29 +54,17 @@ class NsrlRds(HashListFormat):
         on, so that every bad row is named (an import then refuses the whole file); without
         it, the first bad row raises. A damaged database always raises."""
         source = str(path)
-        check_not_truncated(path)
-        connection = _connect(path)
-        try:
-            table, columns = _hash_source(connection, source)
-            select = ", ".join(columns)
-            try:
-                cursor = connection.execute(f"SELECT {select} FROM {table}")  # noqa: S608
-                record = 0
-                while rows := cursor.fetchmany(_BATCH):
-                    for row in rows:
-                        record += 1
-                        try:
-                            entry = _entry(dict(zip(columns, row, strict=True)), source, record)
-                        except HashListError as exc:
-                            if on_error is None:
-                                raise
-                            on_error(exc)
-                            continue
-                        yield entry
-            except sqlite3.DatabaseError as exc:
-                raise _damaged(source, exc) from exc
-        finally:
-            connection.close()
+        with contextlib.closing(_row_batches(path)) as batches:
+            for rows, columns, record in batches:
+                for number, row in enumerate(rows, start=record + 1):
+                    try:
+                        entry = _entry(dict(zip(columns, row, strict=True)), source, number)
+                    except HashListError as exc:
+                        if on_error is None:
+                            raise
+                        on_error(exc)
+                        continue
+                    yield entry
 
     def read_plain(
         self, path: Path, on_error: Callable[[HashListError], None]
@@ -85,46 +74,24 @@ class NsrlRds(HashListFormat):
         import's fast path; 5 million rows make 5 million records otherwise), any other batch
         row by row, naming every bad row."""
         source = str(path)
-        check_not_truncated(path)
-        connection = _connect(path)
-        try:
-            table, columns = _hash_source(connection, source)
-            try:
-                cursor = connection.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608
-                record = 0
-                while rows := cursor.fetchmany(_BATCH):
-                    plain = _plain_batch(rows, columns, record)
-                    if plain is None:
-                        plain = _plain_slow(rows, columns, source, record, on_error)
-                    record += len(rows)
-                    yield from plain
-            except sqlite3.DatabaseError as exc:
-                raise _damaged(source, exc) from exc
-        finally:
-            connection.close()
+        with contextlib.closing(_row_batches(path)) as batches:
+            for rows, columns, record in batches:
+                plain = _plain_batch(rows, columns, record)
+                if plain is None:
+                    plain = _plain_slow(rows, columns, source, record, on_error)
+                yield from plain
 
     def read_bare_digests(self, path: Path) -> Iterator[DigestBatch] | None:
         return self._read_bulk(path)
 
     def _read_bulk(self, path: Path) -> Iterator[DigestBatch]:
         source = str(path)
-        check_not_truncated(path)
-        connection = _connect(path)
-        try:
-            table, columns = _hash_source(connection, source)
-            try:
-                cursor = connection.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608
-                record = 0
-                while rows := cursor.fetchmany(_BATCH):
-                    batch = _bulk_batch(rows, columns)
-                    if batch is None:
-                        batch = _slow_batch(rows, columns, source, record)
-                    record += len(rows)
-                    yield batch
-            except sqlite3.DatabaseError as exc:
-                raise _damaged(source, exc) from exc
-        finally:
-            connection.close()
+        with contextlib.closing(_row_batches(path)) as batches:
+            for rows, columns, record in batches:
+                batch = _bulk_batch(rows, columns)
+                if batch is None:
+                    batch = _slow_batch(rows, columns, source, record)
+                yield batch
 
     def version(self, path: Path) -> dict[str, Any]:
         """The VERSION rows of the set, for provenance (empty if there is no VERSION table)."""
@@ -161,6 +128,28 @@ def check_not_truncated(path: Path) -> None:
             f"truncated SQLite file: header says {pages} pages of {page_size} bytes "
             f"({pages * page_size} bytes), file has {size}",
         )
+
+
+def _row_batches(path: Path) -> Generator[tuple[list[Any], list[str], int]]:
+    """The hash columns' rows, `_BATCH` at a time: each batch with the columns' names (lower
+    case) and the number of the records before it. Every reader of the set reads through here:
+    the file checked for truncation, opened as untrusted, only a plain table read; a database
+    that breaks while it is read raises `HashListError`."""
+    source = str(path)
+    check_not_truncated(path)
+    connection = _connect(path)
+    try:
+        table, columns = _hash_source(connection, source)
+        try:
+            cursor = connection.execute(f"SELECT {', '.join(columns)} FROM {table}")  # noqa: S608
+            record = 0
+            while rows := cursor.fetchmany(_BATCH):
+                yield rows, columns, record
+                record += len(rows)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(source, exc) from exc
+    finally:
+        connection.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -214,25 +203,33 @@ def _hash_source(connection: sqlite3.Connection, source: str) -> tuple[str, list
     )
 
 
+def _hex_column(rows: list[Any], index: int, column: str) -> tuple[list[str], bytes] | None:
+    """A column of the batch when every value is a hash of the column's exact length: the
+    values as read and their digests joined, checked at C speed; None if any value is off (not
+    text, NULL, empty, another length, a non-hex character or a space)."""
+    values = [row[index] for row in rows]
+    if not all(type(value) is str for value in values):
+        return None
+    if set(map(len, values)) != {HEX_LENGTHS[_KINDS[column]]}:
+        return None
+    joined = "".join(values)
+    try:
+        raw = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    if len(raw) * 2 != len(joined):  # fromhex skips whitespace: a space is not a digit
+        return None
+    return values, raw
+
+
 def _bulk_batch(rows: list[Any], columns: list[str]) -> DigestBatch | None:
     """All rows' digests per column at C speed, or None if anything is off in this batch."""
     batch = DigestBatch(entries=len(rows))
     for index, column in enumerate(columns):
-        kind = _KINDS[column]
-        values = [row[index] for row in rows]
-        if not all(isinstance(value, str) for value in values):
+        checked = _hex_column(rows, index, column)
+        if checked is None:
             return None
-        joined = "".join(values)
-        width = HEX_LENGTHS[kind]
-        if len(joined) != width * len(rows):
-            return None
-        try:
-            raw = bytes.fromhex(joined)
-        except ValueError:
-            return None
-        if len(raw) * 2 != len(joined):  # fromhex skips whitespace: a space is not a digit
-            return None
-        batch.digests[kind] = raw
+        batch.digests[_KINDS[column]] = checked[1]
     return batch
 
 
@@ -241,19 +238,10 @@ def _plain_batch(rows: list[Any], columns: list[str], record: int) -> list[Plain
     its column's exact length (NULL and empty values too: those go row by row)."""
     found: dict[str, list[str]] = {}
     for index, column in enumerate(columns):
-        values = [row[index] for row in rows]
-        if not all(type(value) is str for value in values):
+        checked = _hex_column(rows, index, column)
+        if checked is None:
             return None
-        if set(map(len, values)) != {HEX_LENGTHS[_KINDS[column]]}:
-            return None
-        joined = "".join(values)
-        try:
-            raw = bytes.fromhex(joined)
-        except ValueError:
-            return None
-        if len(raw) * 2 != len(joined):  # fromhex skips whitespace: a space is not a digit
-            return None
-        found[column] = list(map(str.lower, values))
+        found[column] = list(map(str.lower, checked[0]))
     missing = [None] * len(rows)
     return list(
         zip(

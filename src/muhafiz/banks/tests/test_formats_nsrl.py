@@ -124,6 +124,23 @@ def test_bulk_reading_equals_row_by_row_and_names_a_bad_record(tmp_path: Path) -
     assert error.value.line == 10
 
 
+def test_bulk_reading_refuses_a_short_and_a_long_hash_that_add_up(tmp_path: Path) -> None:
+    """Two MD5 values of 31 and 33 digits are 64 digits together: read in bulk as two digests,
+    each would be shifted by one digit (a wrong hash, silently). Each value's own length is
+    checked, so the batch goes row by row and the first bad record is named."""
+    path = _make(tmp_path / "RDS_minimal.db", MINIMAL_SCHEMA, "FILE", 6)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE FILE SET md5 = substr(md5, 2) WHERE file_name = 'f2.dll'")
+    connection.execute("UPDATE FILE SET md5 = md5 || 'A' WHERE file_name = 'f4.dll'")
+    connection.commit()
+    connection.close()
+
+    with pytest.raises(HashListError, match="record 3") as error:
+        list(NsrlRds().read_bare_digests(path) or [])
+
+    assert error.value.line == 3
+
+
 def test_with_on_error_every_bad_row_is_named_and_reading_goes_on(tmp_path: Path) -> None:
     path = _make(tmp_path / "bad.db", MINIMAL_SCHEMA, "FILE", 5)
     connection = sqlite3.connect(path)
