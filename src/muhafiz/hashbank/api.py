@@ -171,6 +171,10 @@ class UploadOut(Schema):
     started_at: str | None
     finished_at: str | None
     import_id: int | None = Field(description="The import record the job made (see the bank).")
+    rows_read: int = Field(
+        description="Rows of the file read so far while it runs (said every few seconds), "
+        "then all of them; 0 while queued."
+    )
     added: int
     duplicates: int
     already_imported: bool
@@ -200,6 +204,7 @@ def upload_out(upload: BankUpload) -> UploadOut:
         started_at=when(upload.started_at),
         finished_at=when(upload.finished_at),
         import_id=upload.bank_import_id,
+        rows_read=upload.rows_read,
         added=upload.added,
         duplicates=upload.duplicates,
         already_imported=upload.already_imported,
@@ -435,7 +440,11 @@ def upload_hash_list(request: HttpRequest, name: str, response: HttpResponse) ->
 )
 @api_requires(Perm.BANK_VIEW)
 def get_upload(request: HttpRequest, name: str, upload_id: int) -> Any:
-    found = BankUpload.objects.filter(pk=upload_id, bank__name=name).select_related("bank").first()
+    found = (
+        BankUpload.objects.filter(pk=upload_id, bank__name=name)
+        .select_related("bank", "bank_import")
+        .first()
+    )
     if found is None:
         raise HttpError(404, f"bank {name!r} has no upload {upload_id}")
     return upload_out(found)

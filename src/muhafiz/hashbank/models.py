@@ -143,6 +143,9 @@ class BankImport(models.Model):
     errors = models.JSONField(_("bad rows named"), default=list, blank=True)
     # A running import's last committed batch: one silent for long was interrupted (kill -9).
     progress_at = models.DateTimeField(null=True, blank=True)
+    # The rows of the file read so far (good, bad and repeated), said with `progress_at`; all
+    # of them once the file has been read.
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
@@ -203,6 +206,27 @@ class BankUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} → {self.bank.name} ({self.status})"
+
+    @property
+    def rows_read(self) -> int:
+        """How many rows of the file its import has read: while it runs, as the bank's running
+        import of this file last said (one import per bank at a time; it says so every few
+        seconds, `BankImport.rows_read`); once done, all of them. A query while running."""
+        if self.bank_import_id is not None:
+            return self.bank_import.rows_read if self.bank_import else 0
+        if self.status != UploadStatus.RUNNING:
+            return 0
+        running = (
+            BankImport.objects.filter(
+                bank_id=self.bank_id,
+                source_sha256=self.source_sha256,
+                status=ImportStatus.RUNNING,
+            )
+            .order_by("-pk")
+            .values_list("rows_read", flat=True)
+            .first()
+        )
+        return running or 0
 
 
 def active_entry(prefix: str = "") -> Q:

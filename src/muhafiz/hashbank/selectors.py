@@ -144,7 +144,9 @@ RECENT_UPLOADS = 5
 def recent_uploads(bank: Bank) -> list[BankUpload]:
     """The bank's latest uploads, newest first, with their state (queued, running, done,
     failed) and outcome."""
-    return list(bank.uploads.select_related("uploaded_by").order_by("-pk")[:RECENT_UPLOADS])
+    return list(
+        bank.uploads.select_related("uploaded_by", "bank_import").order_by("-pk")[:RECENT_UPLOADS]
+    )
 
 
 def may_manage(principal: Any, bank: Bank) -> bool:

@@ -145,7 +145,8 @@ def _run_import(
         staging.create()
         result = CheckResult(format=source.chosen.name)
         staged = staging.load(
-            iter_checked_rows(source.path, source.chosen, result.add_error, result.count_repeat)
+            iter_checked_rows(source.path, source.chosen, result.add_error, result.count_repeat),
+            result,
         )
         if file_sha256(source.path) != source.sha256:
             raise BankError(
@@ -408,16 +409,29 @@ class _Staging:
                 if self.cache_size is not None:
                     cursor.execute(f"PRAGMA cache_size = {int(self.cache_size)}")
 
-    def load(self, entries: Iterable[HashEntry | PlainRow]) -> int:
-        """Write the entries (those with a hash to match on); returns how many."""
+    def load(
+        self, entries: Iterable[HashEntry | PlainRow], result: CheckResult | None = None
+    ) -> int:
+        """Write the entries (those with a hash to match on); returns how many. Every
+        `PROGRESS_SECONDS`, and once the file is read, the import says it is alive and how many
+        rows it has read (written, and bad or repeated ones counted in `result`): one
+        `UPDATE` of its record, read by the upload's page."""
         said_alive = time.monotonic()
         write = self.copy if self.vendor == "postgresql" else self.insert
         for batch in _batches(entries, STAGE_BATCH):
             write(batch)
             if not self.nested and time.monotonic() - said_alive > PROGRESS_SECONDS:
-                BankImport.objects.filter(pk=self.bank_import.pk).update(progress_at=timezone.now())
+                self.say_alive(result)
                 said_alive = time.monotonic()
+        if not self.nested:
+            self.say_alive(result)
         return self.last
+
+    def say_alive(self, result: CheckResult | None) -> None:
+        skipped = result.bad + result.repeats if result is not None else 0
+        BankImport.objects.filter(pk=self.bank_import.pk).update(
+            progress_at=timezone.now(), rows_read=self.last + skipped
+        )
 
     def copy(self, batch: list[HashEntry | PlainRow]) -> None:
         """PostgreSQL: the batch as one `COPY` stream of text rows made here (psycopg's

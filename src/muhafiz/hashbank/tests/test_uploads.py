@@ -5,7 +5,7 @@ size, a file in no known format, a second upload while one is waiting) is refuse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -238,3 +238,66 @@ def test_the_api_answers_202_with_where_to_read_the_import_and_its_outcome_is_th
     viewer = token_client("bank.view", name="viewer")
     refused = viewer.post(route, {"file": upload("y.txt", sha1s("g"))})
     assert refused.status_code == 403
+
+
+@pytest.fixture
+def writes_looked_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Any], None]], None]:
+    """Call a function with the import's temporary table before each batch of two rows is
+    written to it; the import says how many rows it has read after every batch."""
+    from django.db import connection
+
+    from muhafiz.hashbank.actions import imports
+
+    monkeypatch.setattr(imports, "STAGE_BATCH", 2)
+    monkeypatch.setattr(imports, "PROGRESS_SECONDS", 0.0)
+    name = "copy" if connection.vendor == "postgresql" else "insert"
+    write = getattr(imports._Staging, name)
+
+    def look_before_writes(look: Callable[[Any], None]) -> None:
+        def looked_at(staging: Any, batch: list[Any]) -> None:
+            look(staging)
+            write(staging, batch)
+
+        monkeypatch.setattr(imports._Staging, name, looked_at)
+
+    return look_before_writes
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("flushable_audit")
+def test_a_running_upload_says_how_many_rows_it_has_read_on_its_page_and_in_the_api(
+    settings: Any,
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    token_client: Any,
+    writes_looked_at: Callable[[Callable[[Any], None]], None],
+) -> None:
+    """The import says how many rows it has read each time it says it is alive (here after
+    every batch of two rows); the bank's page and the upload's API read it while the job runs,
+    and say the whole file's rows once it is done (the repeat counted too)."""
+    examiner = people.forensic_examiner
+    queued = actions.queue_bank_upload(
+        examiner, punjab_bank, upload("more.txt", sha1s("c", "d", "e", "f", "g", "c", "h"))
+    )
+    state = f"/api/v1/banks/{punjab_bank.name}/uploads/{queued.pk}"
+    page = f"/banks/{punjab_bank.pk}/"
+    api = token_client("bank.view")
+    english, urdu = signed_in(examiner), signed_in(examiner)
+    urdu.cookies[settings.LANGUAGE_COOKIE_NAME] = "ur"
+    seen: list[tuple[int, str, str]] = []
+
+    def look(staging: Any) -> None:
+        if staging.last == 4:  # two batches read and said; the third about to be written
+            pages = english.get(page).content.decode(), urdu.get(page).content.decode()
+            seen.append((api.get(state).json()["rows_read"], *pages))
+
+    writes_looked_at(look)
+    done = actions.perform_bank_upload(SYSTEM, queued.pk)
+
+    assert done.status == UploadStatus.DONE, done.failure
+    [(rows_read, in_english, in_urdu)] = seen
+    assert rows_read == 4
+    assert "4 rows read" in in_english
+    assert "4 سطریں پڑھی گئیں" in in_urdu
+    finished = api.get(state).json()
+    assert (finished["status"], finished["rows_read"], finished["added"]) == ("done", 7, 6)
