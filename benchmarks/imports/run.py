@@ -98,18 +98,39 @@ def timed_import(source: Path, kind: str, label: str) -> dict[str, Any]:
 
     bank = create_bank(SYSTEM, name=f"bench-{label}-{time.time_ns()}", kind=kind)
     load = os.getloadavg()[0]
+    server = server_cpu()
     cpu, wall = time.process_time(), time.perf_counter()
     result = import_hash_list(SYSTEM, bank, source)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server = server_cpu() - server
     reset(bank)
     return {
         "label": label,
         "added": result.added,
         "wall": wall,
         "cpu": cpu,
+        "server": server,
         "rate": result.added / wall if wall else 0.0,
         "load": (load, os.getloadavg()[0]),
     }
+
+
+def server_cpu() -> float:
+    """PostgreSQL on this machine: the CPU seconds its process serving this connection has
+    used (from /proc; the server's other processes, such as parallel workers, not counted);
+    NaN otherwise."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return float("nan")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # another machine's server
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset(bank: Any) -> None:
@@ -130,20 +151,28 @@ def reset(bank: Any) -> None:
 def compare(
     source: Path, kind: str, vendor: str, caches: tuple[int, ...] = ()
 ) -> list[dict[str, Any]]:
-    """The path before and the path now, same run, same database, each into a fresh bank.
+    """The paths before and the path now, same run, same database, each into a fresh bank.
 
-    PostgreSQL: before, the entry table's foreign keys checked row by row (the move in chunks);
-    now, dropped and added back around one move (decision 0107). NSRL: before, a record
-    (`HashEntry`) made for every row; now, rows read as tuples checked a batch at a time."""
+    PostgreSQL: first, the entry table's foreign keys checked row by row (the move in chunks);
+    then, dropped and added back around one move (decision 0107), each row still checked
+    against the unique indexes (`ON CONFLICT DO NOTHING`); now, a list of one hash column
+    moves the first row of each hash not in the bank in one plain `INSERT`. NSRL: before, a
+    record (`HashEntry`) made for every row; now, rows read as tuples checked a batch at a
+    time."""
     from muhafiz.banks.formats.nsrl import NsrlRds
     from muhafiz.hashbank.actions import imports
 
     before: list[tuple[Any, str, Any]] = []
     was, now = [], []
+    earlier: list[tuple[str, list[tuple[Any, str, Any]]]] = []
     if vendor == "postgresql":
         before.append((imports, "BULK_ROWS", 1 << 62))
         was.append("keys checked per row")
         now.append(f"keys dropped from {imports.BULK_ROWS:,} rows")
+        if kind != "known-good":  # NSRL rows fill three hash columns: ON CONFLICT still
+            no_first = (imports._Staging, "first_of_each_hash", lambda *_: None)
+            earlier.append((f"before: {now[0]}, ON CONFLICT per row", [no_first]))
+            now.append("first of each hash, plain INSERT")
     if kind == "known-good":  # NSRL
 
         def per_record(self: Any, path: Path, on_error: Any) -> Any:
@@ -160,6 +189,11 @@ def compare(
         for owner, name, value in before:
             stack.enter_context(mock.patch.object(owner, name, value))
         runs.append(timed_import(source, kind, "before: " + ", ".join(was)))
+    for label, patches in earlier:
+        with contextlib.ExitStack() as stack:
+            for owner, name, value in patches:
+                stack.enter_context(mock.patch.object(owner, name, value))
+            runs.append(timed_import(source, kind, label))
     runs.append(timed_import(source, kind, "now: " + ", ".join(now)))
     for mib in caches if vendor == "sqlite" else ():  # a larger page cache, to measure
         with mock.patch.object(imports, "SQLITE_CACHE_KIB", mib * 1024):
@@ -185,17 +219,20 @@ def section(
         f"### Server-database imports ({vendor})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other sessions; "
-        f"command: `{command}`. CPU is this process's (the database server's is not counted). "
+        f"command: `{command}`. CPU: this process's, and on PostgreSQL on this machine the "
+        "server process's serving it (from /proc). "
         f"The entry table held {existing:,} rows of another bank before the first run.",
         "",
-        "| list | rows | path | wall s | CPU s (this process) | rows/s | load (start → end) |",
-        "|---|---|---|---|---|---|---|",
+        "| list | rows | path | wall s | CPU s (this process) | CPU s (server) | rows/s "
+        "| load (start → end) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, count, runs in rows:
         for run in runs:
+            server = "—" if run["server"] != run["server"] else f"{run['server']:.1f}"  # NaN
             lines.append(
                 f"| {name} | {count:,} | {run['label']} | {run['wall']:.1f} | {run['cpu']:.1f} "
-                f"| {run['rate']:,.0f} | {run['load'][0]:.1f} → {run['load'][1]:.1f} |"
+                f"| {server} | {run['rate']:,.0f} | {run['load'][0]:.1f} → {run['load'][1]:.1f} |"
             )
     lines.append(END)
     return "\n".join(lines)

@@ -177,7 +177,12 @@ def test_a_large_import_moves_with_the_keys_dropped_and_puts_them_back_validated
         second = actions.import_hash_list(SYSTEM, bank, second_path)
 
     assert any("DROP CONSTRAINT" in sql for sql in statements)
+    # Every row holds a PDQ hash only: the first of each hash not in the bank, in one plain
+    # INSERT (no conflict check per row).
+    assert any("DISTINCT ON" in sql and "ON CONFLICT" not in sql for sql in statements)
     assert (first.added, second.added, second.duplicates) == (50, 40, 11)
+    repeated = second_path.read_text().split(",", 1)[0]
+    assert BankEntry.objects.get(bank=bank, pdq=repeated).source_line == 1  # the first kept
     assert BankEntry.objects.filter(bank=bank).count() == 90
     assert _entry_keys() == before
     assert len(before) == 3 and all(valid for valid, _ in before.values())
@@ -237,6 +242,33 @@ def bank_table_held() -> Iterator[threading.Event]:
     thread.join(30)
 
 
+class _Trail:
+    """The statements the import ran on its connection, each with the SQLSTATE it failed with
+    (None when it ran)."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, str | None]] = []
+
+    def __call__(self, execute: Any, sql: str, *args: Any) -> Any:
+        try:
+            result = execute(sql, *args)
+        except Exception as exc:
+            self.statements.append((sql, getattr(exc.__cause__, "sqlstate", None)))
+            raise
+        self.statements.append((sql, None))
+        return result
+
+    def fell_back(self) -> str | None:
+        """The SQLSTATE the keys' drop failed with, if it failed and the rows then moved in
+        chunks (the move's `INSERT` run after it, a range of rows at a time); else None."""
+        drops = [i for i, (sql, _) in enumerate(self.statements) if "DROP CONSTRAINT" in sql]
+        if len(drops) != 1 or self.statements[drops[0]][1] is None:
+            return None
+        after = [sql for sql, failed in self.statements[drops[0] :] if failed is None]
+        moved = [sql for sql in after if sql.startswith("INSERT INTO") and "BETWEEN" in sql]
+        return self.statements[drops[0]][1] if moved else None
+
+
 @pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
 def test_an_import_that_cannot_lock_the_tables_soon_moves_in_chunks_with_the_keys(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_table_held: threading.Event
@@ -244,9 +276,121 @@ def test_an_import_that_cannot_lock_the_tables_soon_moves_in_chunks_with_the_key
     monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", "200ms")
     before = _entry_keys()
     bank = _bank("Watch")
+    trail = _Trail()
 
-    result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 30, seed=4))
+    with connection.execute_wrapper(trail):
+        result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 30, seed=4))
 
+    assert trail.fell_back() == "55P03"  # lock_timeout: the bank table stayed held
     assert (result.status, result.added) == (ImportStatus.COMPLETED, 30)
     assert BankEntry.objects.active().filter(bank=bank).count() == 30
     assert _entry_keys() == before
+
+
+@pytest.fixture
+def deadlocking_session() -> Iterator[list[str]]:
+    """Another session holds the bank table (ACCESS SHARE, as a reader of banks does), waits
+    until the import, holding the entry table for its keys' drop, waits for the bank table,
+    then asks for the entry table itself: each session waits for the other. Its own deadlock
+    check is put off (60 s), so that the import's (after the server's `deadlock_timeout`) is
+    the one that finds the cycle, and the import is the one cancelled. It rolls back at the
+    end of the test; the list says how it went."""
+    events: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+    entry, bank = BankEntry._meta.db_table, Bank._meta.db_table
+
+    def hold() -> None:
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                try:
+                    cursor.execute("SET LOCAL deadlock_timeout TO '60s'")
+                except Exception:  # not a superuser: said to the test, which skips
+                    events.append("no-superuser")
+                    cursor.execute("ROLLBACK")
+                    holding.set()
+                    return
+                cursor.execute(f"LOCK TABLE {bank} IN ACCESS SHARE MODE")
+                holding.set()
+                waited = 0
+                while waited < 3000 and not release.is_set():
+                    cursor.execute(
+                        "SELECT 1 FROM pg_locks WHERE relation = %s::regclass "
+                        "AND NOT granted AND pid <> pg_backend_pid()",
+                        [bank],
+                    )
+                    if cursor.fetchone():
+                        break
+                    release.wait(0.01)
+                    waited += 1
+                else:
+                    events.append("the import never waited for the bank table")
+                    cursor.execute("ROLLBACK")
+                    return
+                events.append("asks for the entry table")
+                cursor.execute(f"LOCK TABLE {entry} IN ACCESS SHARE MODE")  # until the cancel
+                events.append("holds the entry table")
+                release.wait(60)
+                cursor.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(30)
+    if events == ["no-superuser"]:
+        thread.join(30)
+        pytest.skip("putting off the other session's deadlock check needs a superuser")
+    yield events
+    release.set()
+    thread.join(30)
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
+def test_an_import_whose_wait_for_the_tables_deadlocks_moves_in_chunks_and_lands_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadlocking_session: list[str]
+) -> None:
+    # Far longer than the deadlock check: only the deadlock gets the import out of its wait.
+    monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", "30s")
+    before = _entry_keys()
+    bank = _bank("Watch")
+    trail = _Trail()
+
+    with connection.execute_wrapper(trail):
+        result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 40, seed=5))
+
+    assert trail.fell_back() == "40P01"  # deadlock_detected: the import's transaction cancelled
+    assert deadlocking_session[0] == "asks for the entry table"
+    assert (result.status, result.added) == (ImportStatus.COMPLETED, 40)
+    assert BankEntry.objects.active().filter(bank=bank).count() == 40
+    assert _entry_keys() == before
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
+def test_a_large_import_of_rows_with_several_hashes_moves_with_the_unique_indexes_deciding(
+    tmp_path: Path,
+) -> None:
+    """NSRL rows hold three hashes: a row sharing one hash with an earlier row is a duplicate,
+    and a row sharing a hash only with a row left out is not: the unique indexes decide, row
+    by row (ON CONFLICT), as in chunks."""
+    rng = random.Random(17)
+    rows: list[tuple[Any, Any, Any]] = [_row(rng) for _ in range(12)]
+    fresh = _row(rng)
+    rows[7] = (fresh[0], fresh[1], rows[1][2])  # record 8: the MD5 of record 2
+    rows[8] = (_row(rng)[0], fresh[1], _row(rng)[2])  # record 9: the SHA-1 of record 8 only
+    bank = _bank()
+    statements: list[str] = []
+
+    def watch(execute: Any, sql: str, *args: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(watch):
+        result = actions.import_hash_list(SYSTEM, bank, _nsrl(tmp_path / "rds.db", rows))
+
+    assert any("DROP CONSTRAINT" in sql for sql in statements)
+    assert any("ON CONFLICT DO NOTHING" in sql for sql in statements)
+    assert (result.added, result.duplicates) == (11, 1)
+    stored = set(BankEntry.objects.filter(bank=bank).values_list("source_line", flat=True))
+    assert stored == set(range(1, 13)) - {8}
