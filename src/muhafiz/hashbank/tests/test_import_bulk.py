@@ -9,10 +9,11 @@ transaction, as `muhafiz bank import` does), and read `pg_constraint` afterwards
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -217,29 +218,48 @@ def test_an_import_failing_after_the_keys_were_dropped_leaves_nothing_and_the_ke
     assert BankImport.objects.get(bank=bank).status == ImportStatus.FAILED
 
 
-@pytest.fixture
-def bank_table_held() -> Iterator[threading.Event]:
-    """Another session reads the bank table in an open transaction until the event is set."""
+# A function run by another session in its open transaction: it sets the first event once it
+# holds what it holds, and waits for the second (the test's end) before it rolls back.
+Holder = Callable[[Any, threading.Event, threading.Event], None]
+
+
+@contextlib.contextmanager
+def _another_session(hold: Holder) -> Iterator[threading.Event]:
+    """Run `hold` in another session (its own thread and connection) until the test ends."""
     holding, release = threading.Event(), threading.Event()
 
-    def hold() -> None:
+    def run() -> None:
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
                 cursor.execute("BEGIN")
-                cursor.execute(f"LOCK TABLE {Bank._meta.db_table} IN ACCESS SHARE MODE")
-                holding.set()
-                release.wait(60)
+                hold(cursor, holding, release)
                 cursor.execute("ROLLBACK")
         finally:
+            holding.set()
             other.close()
 
-    thread = threading.Thread(target=hold)
+    thread = threading.Thread(target=run)
     thread.start()
     assert holding.wait(30)
-    yield release
-    release.set()
-    thread.join(30)
+    try:
+        yield release
+    finally:
+        release.set()
+        thread.join(30)
+
+
+@pytest.fixture
+def bank_table_held() -> Iterator[threading.Event]:
+    """Another session reads the bank table in an open transaction until the event is set."""
+
+    def hold(cursor: Any, holding: threading.Event, release: threading.Event) -> None:
+        cursor.execute(f"LOCK TABLE {Bank._meta.db_table} IN ACCESS SHARE MODE")
+        holding.set()
+        release.wait(60)
+
+    with _another_session(hold) as release:
+        yield release
 
 
 class _Trail:
@@ -269,22 +289,35 @@ class _Trail:
         return self.statements[drops[0]][1] if moved else None
 
 
-@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
-def test_an_import_that_cannot_lock_the_tables_soon_moves_in_chunks_with_the_keys(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_table_held: threading.Event
-) -> None:
-    monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", "200ms")
+def _import_falling_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, lock_wait: str, rows: int
+) -> str | None:
+    """Import `rows` PDQ hashes into a new bank, waiting at most `lock_wait` for the tables;
+    check that every row landed and the keys are as before, and return the SQLSTATE the keys'
+    drop failed with when the rows then moved in chunks (`_Trail.fell_back`)."""
+    monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", lock_wait)
     before = _entry_keys()
     bank = _bank("Watch")
     trail = _Trail()
 
     with connection.execute_wrapper(trail):
-        result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 30, seed=4))
+        result = actions.import_hash_list(
+            SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", rows, seed=rows)
+        )
 
-    assert trail.fell_back() == "55P03"  # lock_timeout: the bank table stayed held
-    assert (result.status, result.added) == (ImportStatus.COMPLETED, 30)
-    assert BankEntry.objects.active().filter(bank=bank).count() == 30
+    assert (result.status, result.added) == (ImportStatus.COMPLETED, rows)
+    assert BankEntry.objects.active().filter(bank=bank).count() == rows
     assert _entry_keys() == before
+    return trail.fell_back()
+
+
+@pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows", "bank_table_held")
+def test_an_import_that_cannot_lock_the_tables_soon_moves_in_chunks_with_the_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fell_back = _import_falling_back(tmp_path, monkeypatch, lock_wait="200ms", rows=30)
+
+    assert fell_back == "55P03"  # lock_timeout: the bank table stayed held
 
 
 @pytest.fixture
@@ -296,55 +329,36 @@ def deadlocking_session() -> Iterator[list[str]]:
     the one that finds the cycle, and the import is the one cancelled. It rolls back at the
     end of the test; the list says how it went."""
     events: list[str] = []
-    holding, release = threading.Event(), threading.Event()
     entry, bank = BankEntry._meta.db_table, Bank._meta.db_table
 
-    def hold() -> None:
-        other = connections.create_connection("default")
+    def hold(cursor: Any, holding: threading.Event, release: threading.Event) -> None:
         try:
-            with other.cursor() as cursor:
-                cursor.execute("BEGIN")
-                try:
-                    cursor.execute("SET LOCAL deadlock_timeout TO '60s'")
-                except Exception:  # not a superuser: said to the test, which skips
-                    events.append("no-superuser")
-                    cursor.execute("ROLLBACK")
-                    holding.set()
-                    return
-                cursor.execute(f"LOCK TABLE {bank} IN ACCESS SHARE MODE")
-                holding.set()
-                waited = 0
-                while waited < 3000 and not release.is_set():
-                    cursor.execute(
-                        "SELECT 1 FROM pg_locks WHERE relation = %s::regclass "
-                        "AND NOT granted AND pid <> pg_backend_pid()",
-                        [bank],
-                    )
-                    if cursor.fetchone():
-                        break
-                    release.wait(0.01)
-                    waited += 1
-                else:
-                    events.append("the import never waited for the bank table")
-                    cursor.execute("ROLLBACK")
-                    return
-                events.append("asks for the entry table")
-                cursor.execute(f"LOCK TABLE {entry} IN ACCESS SHARE MODE")  # until the cancel
-                events.append("holds the entry table")
-                release.wait(60)
-                cursor.execute("ROLLBACK")
-        finally:
-            other.close()
+            cursor.execute("SET LOCAL deadlock_timeout TO '60s'")
+        except Exception:  # not a superuser: said to the test, which skips
+            events.append("no-superuser")
+            return
+        cursor.execute(f"LOCK TABLE {bank} IN ACCESS SHARE MODE")
+        holding.set()
+        for _ in range(3000):  # at most 30 s
+            cursor.execute(
+                "SELECT 1 FROM pg_locks WHERE relation = %s::regclass "
+                "AND NOT granted AND pid <> pg_backend_pid()",
+                [bank],
+            )
+            if cursor.fetchone() or release.wait(0.01):
+                break
+        if release.is_set():
+            events.append("the import never waited for the bank table")
+            return
+        events.append("asks for the entry table")
+        cursor.execute(f"LOCK TABLE {entry} IN ACCESS SHARE MODE")  # until the cancel
+        events.append("holds the entry table")
+        release.wait(60)
 
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert holding.wait(30)
-    if events == ["no-superuser"]:
-        thread.join(30)
-        pytest.skip("putting off the other session's deadlock check needs a superuser")
-    yield events
-    release.set()
-    thread.join(30)
+    with _another_session(hold):
+        if events == ["no-superuser"]:
+            pytest.skip("putting off the other session's deadlock check needs a superuser")
+        yield events
 
 
 @pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
@@ -352,19 +366,10 @@ def test_an_import_whose_wait_for_the_tables_deadlocks_moves_in_chunks_and_lands
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadlocking_session: list[str]
 ) -> None:
     # Far longer than the deadlock check: only the deadlock gets the import out of its wait.
-    monkeypatch.setattr(actions.imports, "BULK_LOCK_WAIT", "30s")
-    before = _entry_keys()
-    bank = _bank("Watch")
-    trail = _Trail()
+    fell_back = _import_falling_back(tmp_path, monkeypatch, lock_wait="30s", rows=40)
 
-    with connection.execute_wrapper(trail):
-        result = actions.import_hash_list(SYSTEM, bank, _pdq_list(tmp_path / "a.pdq", 40, seed=5))
-
-    assert trail.fell_back() == "40P01"  # deadlock_detected: the import's transaction cancelled
+    assert fell_back == "40P01"  # deadlock_detected: the import's transaction cancelled
     assert deadlocking_session[0] == "asks for the entry table"
-    assert (result.status, result.added) == (ImportStatus.COMPLETED, 40)
-    assert BankEntry.objects.active().filter(bank=bank).count() == 40
-    assert _entry_keys() == before
 
 
 @pytest.mark.usefixtures("on_postgres", "bulk_from_ten_rows")
@@ -380,17 +385,14 @@ def test_a_large_import_of_rows_with_several_hashes_moves_with_the_unique_indexe
     rows[7] = (fresh[0], fresh[1], rows[1][2])  # record 8: the MD5 of record 2
     rows[8] = (_row(rng)[0], fresh[1], _row(rng)[2])  # record 9: the SHA-1 of record 8 only
     bank = _bank()
-    statements: list[str] = []
+    trail = _Trail()
 
-    def watch(execute: Any, sql: str, *args: Any) -> Any:
-        statements.append(sql)
-        return execute(sql, *args)
-
-    with connection.execute_wrapper(watch):
+    with connection.execute_wrapper(trail):
         result = actions.import_hash_list(SYSTEM, bank, _nsrl(tmp_path / "rds.db", rows))
 
-    assert any("DROP CONSTRAINT" in sql for sql in statements)
-    assert any("ON CONFLICT DO NOTHING" in sql for sql in statements)
+    ran = [sql for sql, failed in trail.statements if failed is None]
+    assert any("DROP CONSTRAINT" in sql for sql in ran)
+    assert any("ON CONFLICT DO NOTHING" in sql for sql in ran)
     assert (result.added, result.duplicates) == (11, 1)
     stored = set(BankEntry.objects.filter(bank=bank).values_list("source_line", flat=True))
     assert stored == set(range(1, 13)) - {8}
