@@ -19,6 +19,7 @@ holds only plain data; every process (main and workers) opens its own handles, l
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import os
@@ -224,7 +225,8 @@ class MediaReader(io.RawIOBase):
 
 
 class TskFileReader(io.RawIOBase):
-    """A read-only stream over one data attribute of a file, through pytsk3's read_random."""
+    """A read-only stream over one data attribute of a file, through pytsk3's read_random.
+    Seekable: an archive reopened from the image (a ZIP's directory is at its end) seeks."""
 
     def __init__(self, tsk_file: Any, size: int, attr: tuple[int, int] | None) -> None:
         self._file = tsk_file
@@ -234,6 +236,19 @@ class TskFileReader(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(errno.EINVAL, "seek before the start of the file")
+        self._pos = base + offset
+        return self._pos
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         n = min(len(buffer), self._size - self._pos)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import random
@@ -14,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -457,3 +459,22 @@ def test_an_ntfs_orphan_with_its_content_is_listed_and_read_as_the_sleuth_kit_re
         if r["deleted"] and r["parent"] is None
     }
     assert deleted == set(reference)
+
+
+def test_a_zip_in_an_images_file_system_is_expanded(tmp_path: Path, scan: Scanner) -> None:
+    """A ZIP's directory is at its end: the image's file reader seeks there (it could not, and
+    every ZIP in a disk image was reported as a corrupt archive)."""
+    photo = di.picture(81)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("holiday/p.jpg", photo)
+        archive.writestr("notes.txt", b"a note\n")
+    fat = di.fat_fs(tmp_path / "p1.fat", 16 * di.MiB, 16, {"photos.zip": packed.getvalue()}, [])
+    raw = tmp_path / "usb.dd"
+    di.disk(raw, [di.Part(fat, "6", 16 * di.MiB)])
+    for workers in (1, 2):  # read in the media's one pass, and alone
+        result = scan(raw, workers=workers)
+        assert result.codes("usb.dd!p1/photos.zip") == []
+        member = result.files["usb.dd!p1/photos.zip!/holiday/p.jpg"]
+        assert member["sha256"] == _sha256(photo) and member["pdq"] is not None
+        assert "usb.dd!p1/photos.zip!/notes.txt" in result.files
