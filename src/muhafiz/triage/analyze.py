@@ -32,8 +32,10 @@ from muhafiz.triage.sources.base import (
     Unit,
 )
 from muhafiz.triage.sources.devicepaths import device_path_of
+from muhafiz.triage.sources.nested import NESTED_LOCATOR
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
+from muhafiz.triage.spool import Spool, looks_like_image, open_copy
 from muhafiz.triage.sweep import sweep
 from muhafiz.triage.video import analyze_video
 
@@ -84,6 +86,10 @@ class UnitContext:
     stopped: bool = False  # the expanded-size limit was reached
     seen: set[str] = field(default_factory=set)
     members: MemberRange | None = None  # only these of the unit's own members (a shard)
+    # The unit is a file of a disk image (or extraction) that was itself found inside the
+    # source (in a folder, or in an archive and copied out): images in its archives are not
+    # opened again (`triage.spool`: nesting stays one level deep).
+    nested_image: bool = False
 
 
 def process_unit(
@@ -92,11 +98,17 @@ def process_unit(
     settings: ScanSettings,
     buffer: bytearray | None = None,
     members: MemberRange | None = None,
+    *,
+    nested_image: bool = False,
 ) -> list[FileRecord]:
     """All records of one top-level file: the file itself and, for archives, every member (or
-    only a range of them: `members`)."""
+    only a range of them: `members`). `nested_image`: the unit is a file of an image opened
+    from inside an archive (a unit of an image found in a folder says so by its locator)."""
     ctx = UnitContext(
-        settings, buffer if buffer is not None else bytearray(CHUNK_BYTES), members=members
+        settings,
+        buffer if buffer is not None else bytearray(CHUNK_BYTES),
+        members=members,
+        nested_image=nested_image or unit.locator.startswith(NESTED_LOCATOR + ":"),
     )
     if members is None:
         return _process(ctx, source, unit)
@@ -190,7 +202,7 @@ def _hash_only(ctx: UnitContext, opened: OpenedUnit, source: Source) -> list[Fil
     swept = opened.swept() if opened.swept is not None else []
 
     def open_sink(file: SweptFile) -> RecordSink:
-        file_ctx = UnitContext(ctx.settings, ctx.buffer)
+        file_ctx = UnitContext(ctx.settings, ctx.buffer, nested_image=ctx.nested_image)
         file_ctx.seen.add(file.unit.path)
         file_opened = source.open(file.unit)
         file_opened.stream.close()  # only the record: the bytes come from the media pass
@@ -210,7 +222,9 @@ def _hash_only(ctx: UnitContext, opened: OpenedUnit, source: Source) -> list[Fil
     with opened.stream as stream:
         result = sweep(stream, list(hashers.values()), swept, open_sink, done)
     for file in result.unfinished:
-        ctx.records.extend(process_unit(source, file.unit, ctx.settings, ctx.buffer))
+        ctx.records.extend(
+            process_unit(source, file.unit, ctx.settings, ctx.buffer, nested_image=ctx.nested_image)
+        )
     if result.error is not None:
         exc = result.error
         record.add_issue(IssueCode.UNREADABLE, f"read failed: {exc.strerror or exc}")
@@ -295,6 +309,8 @@ class RecordSink:
         self.aborted = False
         self.failed = False
         self.member_bytes = 0  # bytes written so far (counted only in a shard of an archive)
+        # A disk image (or UFDR) inside an archive, copied as it is read to be opened (`spool`).
+        self.spool: Spool | None = None
 
     @property
     def wants_more(self) -> bool:
@@ -349,6 +365,8 @@ class RecordSink:
 
     def _take(self, data: bytes | bytearray | memoryview) -> None:
         """Keep and/or hash bytes whose type is known (hashing waits while an image is kept)."""
+        if self.spool is not None:
+            self.spool.write(data)
         if self.kept is not None:
             self._keep(data)
         if not self.deferred:
@@ -362,6 +380,13 @@ class RecordSink:
         self.record.add_issue(code, message)
 
     def close(self) -> None:
+        try:
+            self._close()
+        finally:
+            if self.spool is not None:
+                self.spool.remove()  # the copy lives only as long as the member is examined
+
+    def _close(self) -> None:
         record, settings = self.record, self.ctx.settings
         if self.filetype is None:
             self._decide(bytes(self.pending))
@@ -387,6 +412,8 @@ class RecordSink:
                 if hashing is not None:
                     hashing.join()
         self._record_digests()
+        if self.spool is not None and self._open_copy():
+            return
         if filetype.image and kept is None:
             record.add_issue(
                 IssueCode.DECOMPRESSION_BOMB,
@@ -397,6 +424,21 @@ class RecordSink:
             self._expand(filetype, kept)
         elif filetype.video:
             self._video(kept)
+
+    def _open_copy(self) -> bool:
+        """Open the copy of a disk image or UFDR found in an archive; False when it is not one
+        after all (or was not copied: why is said on the record), to be examined as a file."""
+        assert self.spool is not None
+        path = self.spool.finish()
+        if path is None:
+            if self.spool.error is not None:
+                self.record.add_issue(IssueCode.IMAGE_NOT_OPENED, self.spool.error)
+            return False
+        records = open_copy(path, self.record, self.ctx.settings, process_unit)
+        if records is None:
+            return False
+        self.ctx.records.extend(records)
+        return True
 
     def _video(self, kept: memoryview | None) -> None:
         stream: BinaryIO | None
@@ -495,6 +537,14 @@ class RecordSink:
         filetype = sniff(head)
         self.filetype = filetype
         limit = self.ctx.settings.max_in_memory_bytes
+        if (
+            self.record.depth > 0
+            and not self.ctx.nested_image
+            and looks_like_image(head, self.record.path)
+        ):
+            self.spool = Spool(self.record.path, self.size_hint, self.ctx.settings.max_spool_bytes)
+            if self.spool.error is None:
+                self.reopen = self.spool.reopen  # a ZIP that is no UFDR is read from the copy
         wanted = filetype.image or (
             (filetype.archive is not None or filetype.video) and self.reopen is None
         )

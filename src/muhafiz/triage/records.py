@@ -37,6 +37,7 @@ class IssueCode(StrEnum):
     INTERNAL_ERROR = "internal-error"
     FILE_SYSTEM_UNREADABLE = "file-system-unreadable"
     ACQUISITION_HASH_MISMATCH = "acquisition-hash-mismatch"
+    IMAGE_NOT_OPENED = "image-in-archive-not-opened"
 
 
 class Severity(StrEnum):
@@ -136,6 +137,9 @@ class FileRecord:
     # the bytes when they have been hashed; a disagreement is a `stored-hash-mismatch`.
     stored_md5: str | None = None
     stored_sha256: str | None = None
+    # A disk image found inside an archive and opened (`triage.spool`): its format, the
+    # acquisition-hash verdict and rows (algorithm, stored, computed, result); `nested_images`.
+    nested_image: tuple[str, str, list[tuple[str, str | None, str | None, str]]] | None = None
     issues: list[Issue] = field(default_factory=list)
 
     def add_issue(self, code: IssueCode, message: str) -> None:

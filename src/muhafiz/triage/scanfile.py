@@ -453,6 +453,8 @@ class ScanWriter:
             issues.extend(r.issues)
             if r.video is not None:
                 videos.append(r)
+            if r.nested_image is not None:  # a disk image opened from inside an archive
+                self.set_nested_image(r.source_id, r.path, *r.nested_image)
         placeholders = ", ".join("?" * len(FILE_COLUMNS))
         self.conn.executemany(
             f"INSERT OR REPLACE INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - fixed column names

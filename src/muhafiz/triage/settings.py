@@ -33,6 +33,9 @@ class ScanSettings:
     max_compression_ratio: int = 1000
     # Ratios are only judged on members at least this large: tiny members compress oddly.
     ratio_min_bytes: int = 1 * MiB
+    # A disk image or Cellebrite extraction inside an archive is copied to a private temporary
+    # file to be opened (`triage.spool`), up to this size; a larger one is hashed, not opened.
+    max_spool_bytes: int = 64 * GiB
     # Near-duplicate clustering of the scan's own PDQ hashes.
     cluster_distance: int = 31
     # vPDQ (formats.md): one frame hash per this many seconds of video; a whole-video match is

@@ -85,7 +85,7 @@ SINGLE_FILE_KINDS = frozenset({"file", "android-backup"})
 # A range of an archive's members: the unit's locator behind this prefix (no path starts so).
 _RANGE = "\x1emembers:"
 # Tables a part adds to the header (the header holds the rest: meta, sources, banks, custody).
-PART_TABLES = ("files", "matches", "errors", "videos", "video_frames")
+PART_TABLES = ("files", "matches", "errors", "videos", "video_frames", "nested_images")
 # Meta keys every scan file gets from ScanWriter.create itself.
 _OWN_META = frozenset({"format", "schema_version", "status"})
 

@@ -177,9 +177,13 @@ def _containers(
                 continue
             inner_kind = str(inner.get("kind") or "")
             device = device_summary(inner) if inner_kind in PHONE_KINDS else ""
-            verdict = verdicts.get((sid, path))
+            verdict = verdicts.pop((sid, path), None)
             if verdict or device:
                 out.append(Container(sid, path, inner_kind, verdict, device))
+    # Disk images opened from inside an archive (`triage.spool`): a row, no walk details.
+    out.extend(
+        Container(sid, path, "disk-image", verdict, "") for (sid, path), verdict in verdicts.items()
+    )
     return out
 
 

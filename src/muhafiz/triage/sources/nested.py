@@ -26,8 +26,8 @@ A multi-segment EWF set is opened once, through its first segment (the sniffer a
 segment 1); the other segments are hashed as files. A split raw image likewise opens from its
 `.001`. Nesting is one level: an image or archive found inside a nested image is hashed and
 expanded as the image's files are (archives), never opened as a further image, so a hostile
-image cannot nest without end. Images inside archives are not opened (an archive member is a
-stream; dfvfs needs a file).
+image cannot nest without end. An image or UFDR inside an archive is opened from a temporary
+copy (`triage.spool`), under the same one-level bound.
 """
 
 from __future__ import annotations
