@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from muhafiz.triage import spool as spool_module
 from muhafiz.triage.engine import ScanOptions, start_scan
 from muhafiz.triage.reports import write_report
 from muhafiz.triage.scanfile import record_rows
@@ -180,7 +181,7 @@ def test_a_tampered_image_in_an_archive_is_a_mismatch_and_a_ufdr_gives_device_pa
 
 
 def test_an_image_over_the_copy_limit_or_the_free_space_is_hashed_and_not_opened(
-    tmp_path: Path, scan: Scanner, disk: Disk, spool: Path
+    tmp_path: Path, scan: Scanner, disk: Disk, spool: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive = _zip(tmp_path / "evidence.zip", {"laptop.E01": disk.e01})
     small = ScanSettings(max_spool_bytes=len(disk.e01) - 1)
@@ -191,6 +192,15 @@ def test_an_image_over_the_copy_limit_or_the_free_space_is_hashed_and_not_opened
     assert not [p for p in result.files if p.startswith("evidence.zip!/laptop.E01!")]
     member = result.files["evidence.zip!/laptop.E01"]
     assert member["sha256"] == hashlib.sha256(disk.e01).hexdigest()
+    # Too little free space where the copy would go (the file system asked, as statvfs says).
+    monkeypatch.setattr(spool_module, "_free_bytes", lambda root: 100 * 1024 * 1024)
+    short = scan(archive)
+    [(code, message)] = short.errors["evidence.zip!/laptop.E01"]
+    assert code == "image-in-archive-not-opened"
+    assert f"not enough free space in {spool}" in message
+    assert not [p for p in short.files if p.startswith("evidence.zip!/laptop.E01!")]
+    monkeypatch.undo()
+    monkeypatch.setenv(SPOOL_ENV, str(spool))
     # A copy left by a process that is gone is removed by the next scan that copies.
     stale = spool / "muhafiz-spool-999999999-x"
     stale.mkdir()
