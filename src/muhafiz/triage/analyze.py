@@ -32,9 +32,12 @@ from muhafiz.triage.sources.base import (
     Unit,
 )
 from muhafiz.triage.sources.devicepaths import device_path_of
+from muhafiz.triage.sources.diskimage import DiskImageSource
+from muhafiz.triage.sources.ios import IosBackupSource
 from muhafiz.triage.sources.nested import NESTED_LOCATOR
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
+from muhafiz.triage.sources.ufdr import UfdrSource
 from muhafiz.triage.spool import Spool, looks_like_image, open_copy
 from muhafiz.triage.sweep import sweep
 from muhafiz.triage.video import analyze_video
@@ -42,6 +45,9 @@ from muhafiz.triage.video import analyze_video
 _CLIMBS_OUT = re.compile(r"(^|[/\\])\.\.([/\\]|$)")
 _ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
 
+
+# Sources that are a disk image or a phone extraction: nothing in them is opened as an image.
+IMAGE_SOURCES = (DiskImageSource, UfdrSource, IosBackupSource)
 
 # A margin on the bytes of the archive read so far when a shard judges what one process's ratio
 # guard would have seen at the same byte of a member (the readers read the archive in the same
@@ -86,9 +92,9 @@ class UnitContext:
     stopped: bool = False  # the expanded-size limit was reached
     seen: set[str] = field(default_factory=set)
     members: MemberRange | None = None  # only these of the unit's own members (a shard)
-    # The unit is a file of a disk image (or extraction) that was itself found inside the
-    # source (in a folder, or in an archive and copied out): images in its archives are not
-    # opened again (`triage.spool`: nesting stays one level deep).
+    # The unit is a file of a disk image or phone extraction (the source itself, one found in
+    # a folder, or one in an archive and copied out): images in its archives are hashed, not
+    # opened (`triage.spool`: nesting stays one level deep).
     nested_image: bool = False
 
 
@@ -108,7 +114,7 @@ def process_unit(
         settings,
         buffer if buffer is not None else bytearray(CHUNK_BYTES),
         members=members,
-        nested_image=nested_image or unit.locator.startswith(NESTED_LOCATOR + ":"),
+        nested_image=nested_image or _inside_image(source, unit),
     )
     if members is None:
         return _process(ctx, source, unit)
@@ -125,6 +131,13 @@ def process_unit(
     ):
         members.differs("the archive could not be read whole")
     return records
+
+
+def _inside_image(source: Source, unit: Unit) -> bool:
+    """Whether the unit is a file of a disk image or phone extraction: named as the source, or
+    found in a folder (its locator says so). Images in its archives are hashed, not opened: an
+    image is opened where a folder or an archive holds it, never inside another (`spool`)."""
+    return isinstance(source, IMAGE_SOURCES) or unit.locator.startswith(NESTED_LOCATOR + ":")
 
 
 def _members_only(ctx: UnitContext, source: Source, unit: Unit) -> list[FileRecord]:

@@ -20,9 +20,10 @@ the member is done.
   archive's members are), not units of the listing, so no locator has to reopen them: a scan
   killed while the archive was read reads the archive again (and copies the image again) on
   `--resume`, and the shard whose range holds the member copies it.
-- **Nesting:** one level. An image found inside an archive inside an image opened this way (or
-  inside a disk image found in a folder) is hashed, never opened: a hostile image that holds
-  itself cannot nest without end.
+- **Nesting:** one level. Images are opened where a folder or an archive holds them, never
+  inside a disk image or phone extraction, whether named as the source, found in a folder or
+  opened this way (`analyze._inside_image`): an image found there, even in an archive, is
+  hashed, so a hostile image that holds itself cannot nest without end.
 - Not opened: an EWF or split raw image whose other segments are further members (only the
   member itself is copied: a set that needs them is an error on it); a fixed VHD, an ISO, an
   ext, HFS+ or APFS file system without a partition table (their signatures lie past the first
