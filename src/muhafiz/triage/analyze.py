@@ -10,6 +10,7 @@ import hashlib
 import io
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -23,6 +24,7 @@ from muhafiz.triage.records import FileRecord, IssueCode, display_name
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import ARCHIVE_FORMATS
 from muhafiz.triage.sources.base import (
+    ArchiveFormat,
     ArchivePasswordError,
     ContentSink,
     MemberInfo,
@@ -38,6 +40,7 @@ from muhafiz.triage.sources.nested import NESTED_LOCATOR
 from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
 from muhafiz.triage.sources.ufdr import UfdrSource
+from muhafiz.triage.sources.zip import DirectoryRun, RunChangedError, ZipFormat
 from muhafiz.triage.spool import Spool, looks_like_image, open_copy
 from muhafiz.triage.sweep import sweep
 from muhafiz.triage.video import analyze_video
@@ -73,6 +76,24 @@ class MemberRange:
     before: int = 0  # top_bytes before the member being read
     past: bool = False  # the reader has gone past the range
     inexact: str = ""  # why one process could differ ('' when it cannot)
+    # A ZIP's run of its central directory holding the range, with the declared bytes of the
+    # members before it (the listing vouched that no name before it bears on the range's):
+    # the shard then reads neither the entries nor the names before the range.
+    run: DirectoryRun | None = None
+    run_before_bytes: int = 0
+    # Told of each member of the range as its reader reaches it (files, declared bytes of the
+    # member before it): the progress of a scan in shards counts members, not ranges.
+    reached: Callable[[int, int], None] | None = None
+    delay: float = 0.0  # seconds to wait at each member of the range (a test hook)
+    _last: int | None = None  # declared bytes of the member being read
+
+    def reach(self, size: int) -> None:
+        """A member of the range (not a folder) is being read: the one before it is done."""
+        if self.delay:
+            time.sleep(self.delay)
+        if self._last is not None and self.reached is not None:
+            self.reached(1, self._last)
+        self._last = size
 
     @property
     def own(self) -> bool:
@@ -525,7 +546,7 @@ class RecordSink:
         visitor = MemberCollector(self.ctx, record, ExpansionGuard(stream, settings))
         with stream:
             try:
-                archive_format.read(stream, visitor)
+                self._read_archive(archive_format, stream, visitor)
                 record.archive_format = archive_format.name
             except ArchivePasswordError as exc:
                 record.archive_format = archive_format.name
@@ -544,6 +565,28 @@ class RecordSink:
                     IssueCode.CORRUPT_ARCHIVE,
                     f"archive could not be read to the end: {type(exc).__name__}: {exc}",
                 )
+
+    def _read_archive(
+        self, archive_format: ArchiveFormat, stream: BinaryIO, visitor: MemberCollector
+    ) -> None:
+        """The archive's members through its reader; in a shard of a ZIP whose listing found
+        the range's run of the central directory, that run only."""
+        ranged = self.ctx.members
+        if (
+            ranged is not None
+            and ranged.run is not None
+            and self.record.depth == 0
+            and isinstance(archive_format, ZipFormat)
+        ):
+            # The run's first entry is member `lo`, after members of these declared bytes.
+            ranged.index, ranged.top_bytes = ranged.lo, ranged.run_before_bytes
+            try:
+                archive_format.read_run(stream, visitor, ranged.run)
+                return
+            except RunChangedError:  # nothing visited yet: the whole directory, as one process
+                ranged.index, ranged.top_bytes = 0, 0
+                stream.seek(0)
+        archive_format.read(stream, visitor)
 
     def _decide(self, head: bytes) -> None:
         """Identify the content from its head and decide whether to keep its bytes in memory."""
@@ -706,6 +749,8 @@ class MemberCollector:
             ranged.past = True
             return False
         ranged.before = before
+        if info.kind != "dir":
+            ranged.reach(info.size or 0 if info.kind == "file" else 0)
         return True
 
     def _unique(self, path: str) -> str:

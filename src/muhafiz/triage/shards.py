@@ -28,11 +28,13 @@ A single archive given as the source (ZIP, tar, tar.gz/.bz2/.xz, Android `.ab`) 
 ranges of its members in the order its own reader visits them (listed once, only to place the
 cuts): each range is a unit (`_member_ranges`) that `scan_shard` processes with the same reader
 and an `analyze.MemberRange` (members before the range named, not read; the last range also
-hashes the archive and writes its own record). A shard notes when one process, which carries the
-expansion limits from member to member, could have recorded its range differently; the merge
-then scans that archive again whole (`_redo_inexact`). 7z is not cut (a solid 7z is one stream
-py7zr decompresses whole to reach any member). Every worker must see the source at the same path
-(a shared mount). See docs/scaling.md and decision 0106.
+hashes the archive and writes its own record); a ZIP's range reads only its run of the central
+directory where the listing can vouch for it (`sources.zip.central_directory`). A range counts
+its members for the progress (`unit_files`), member by member as they are read. A shard notes
+when one process, which carries the expansion limits from member to member, could have recorded
+its range differently; the merge then scans that archive again whole (`_redo_inexact`). 7z is
+not cut (a solid 7z is one stream py7zr decompresses whole to reach any member). Every worker
+must see the source at the same path (a shared mount). See docs/scaling.md and decision 0106.
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from muhafiz.triage.analyze import MemberRange, process_unit
 from muhafiz.triage.engine import (
@@ -55,6 +59,7 @@ from muhafiz.triage.engine import (
     Progress,
     ScanOptions,
     ScanOutcome,
+    _delay,
     _list,
     _process_inline,
     _ResultWriter,
@@ -63,16 +68,26 @@ from muhafiz.triage.engine import (
 )
 from muhafiz.triage.filetypes import HEAD_BYTES, sniff
 from muhafiz.triage.matching import RecordMatcher, load_matcher
-from muhafiz.triage.records import FileRecord
+from muhafiz.triage.records import FileRecord, display_name
 from muhafiz.triage.scanfile import ScanWriter, SourceRow, open_readonly
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.sources import ARCHIVE_FORMATS, open_source
 from muhafiz.triage.sources.base import ContentSink, MemberInfo, Source, Unit
+from muhafiz.triage.sources.directory import SingleFileSource
 from muhafiz.triage.sources.directory import open_readonly as open_readonly_file
 from muhafiz.triage.sources.diskimage import DiskImageSource
 from muhafiz.triage.sources.nested import EvidenceFolderSource
+from muhafiz.triage.sources.zip import DirectoryRun, central_directory
 
-__all__ = ["Fanout", "merge_shards", "plan_fanout", "scan_shard", "unit_from_json", "unit_to_json"]
+__all__ = [
+    "Fanout",
+    "merge_shards",
+    "plan_fanout",
+    "scan_shard",
+    "unit_files",
+    "unit_from_json",
+    "unit_to_json",
+]
 
 SHARDABLE_KINDS = frozenset(
     {"directory", "disk-image", "ewf", "raw-image", "vmdk", "vhd", "qcow", "ufdr", "ios-backup"}
@@ -123,16 +138,26 @@ def _archive_format(source: Source) -> str | None:
 
 
 class _MemberSizes:
-    """Visits an archive's members without reading them: their sizes, in the reader's order."""
+    """Visits an archive's members without reading them: what the cuts and the shards need to
+    know of each, in the reader's order."""
 
     stopped = False
 
     def __init__(self) -> None:
-        self.sizes: list[int] = []
+        self.sizes: list[int] = []  # declared bytes (files only)
+        self.names: list[str | None] = []  # the name a member's record takes (None: a folder)
+        self.counted: list[int] = []  # declared bytes one process could expand (not encrypted)
 
     def member(self, info: MemberInfo) -> ContentSink | None:
-        self.sizes.append(info.size or 0 if info.kind == "file" else 0)
+        size = info.size or 0 if info.kind == "file" else 0
+        self.sizes.append(size)
+        self.counted.append(0 if info.encrypted else size)
+        self.names.append(None if info.kind == "dir" else display_name(info.name)[0].lstrip("/"))
         return None
+
+
+# A name the record of an earlier member could take when its name was given twice.
+_COPY = re.compile(r" \[copy \d+\]$")
 
 
 def _member_ranges(
@@ -142,7 +167,9 @@ def _member_ranges(
     when it is not such an archive or its members fit in one shard). The archive is listed
     once with the same reader its shards use (a ZIP's central directory; a tar stream's
     headers, through its decompression); the listing only places the cuts: the first range
-    starts at the first member and the last runs to the end of the archive, whatever is in it."""
+    starts at the first member and the last runs to the end of the archive, whatever is in it.
+    A range of a ZIP also gets its run of the central directory, where the listing can vouch
+    for it (`_zip_runs`)."""
     archive = _archive_format(source)
     if archive is None:
         return None
@@ -150,34 +177,77 @@ def _member_ranges(
     stream = source.reopen(unit)
     if stream is None:
         return None
-    # A damaged archive: the cuts fall in what was listed.
-    with stream, contextlib.suppress(Exception):
-        ARCHIVE_FORMATS[archive].read(stream, listing)
     bounds: list[tuple[int, int]] = []  # (first member, bytes) of each range
-    for index, size in enumerate(listing.sizes):
-        if not bounds or index - bounds[-1][0] >= shard_files or bounds[-1][1] >= shard_bytes:
-            bounds.append((index, 0))
-        bounds[-1] = (bounds[-1][0], bounds[-1][1] + size)
-    if len(bounds) <= 1:
-        return None
+    with stream:
+        # A damaged archive: the cuts fall in what was listed.
+        with contextlib.suppress(Exception):
+            ARCHIVE_FORMATS[archive].read(stream, listing)
+        for index, size in enumerate(listing.sizes):
+            if not bounds or index - bounds[-1][0] >= shard_files or bounds[-1][1] >= shard_bytes:
+                bounds.append((index, 0))
+            bounds[-1] = (bounds[-1][0], bounds[-1][1] + size)
+        if len(bounds) <= 1:
+            return None
+        runs = _zip_runs(stream, listing, [lo for lo, _size in bounds]) if archive == "zip" else {}
     ranges = []
     for number, (lo, members_size) in enumerate(bounds):
         last = number == len(bounds) - 1
-        hi = "" if last else str(bounds[number + 1][0])
-        locator = f"{_RANGE}{lo}:{hi}:{unit.size}\x1e{unit.locator}"
+        hi = len(listing.sizes) if last else bounds[number + 1][0]
+        files = sum(1 for name in listing.names[lo:hi] if name is not None) + (1 if last else 0)
+        run = runs.get(lo, "")
+        locator = f"{_RANGE}{lo}:{'' if last else hi}:{unit.size}:{files}:{run}\x1e{unit.locator}"
         size = members_size + (unit.size if last else 0)
         ranges.append(Unit(unit.source_id, unit.path, locator, size, unit.path_raw))
     return ranges
 
 
-def _range_of(unit: Unit) -> tuple[Unit, MemberRange] | None:
-    """The archive's own unit and the range of its members a range unit stands for."""
+def _zip_runs(stream: BinaryIO, listing: _MemberSizes, starts: list[int]) -> dict[int, str]:
+    """Each range's run of a ZIP's central directory (by its first member), with the declared
+    bytes of the members before it, for the ranges a shard can read from its run alone: the
+    directory parsed as zipfile parses it, every member listed, and no name of the range's
+    taken before it (a name given twice is numbered by the names before it: `[copy n]`)."""
+    try:
+        directory = central_directory(stream)
+    except Exception:  # a hostile directory: the shards read it whole, as one process does
+        return {}
+    if directory is None or len(directory.entries) != len(listing.sizes):
+        return {}
+    runs: dict[int, str] = {}
+    before = [0, *itertools.accumulate(listing.counted)]  # declared bytes before each member
+    earlier: set[str] = set()
+    copies = False  # a name before the range reads like a numbered copy
+    for number, lo in enumerate(starts):
+        hi = starts[number + 1] if number + 1 < len(starts) else None
+        names = [n for n in listing.names[lo:hi] if n is not None]
+        clash = copies or any(_COPY.search(n) for n in names) or not earlier.isdisjoint(names)
+        if not clash:
+            run = directory.run(stream, lo, hi).to_text()
+            runs[lo] = f"{run},{before[lo]}"
+        earlier.update(names)
+        copies = copies or any(_COPY.search(n) for n in names)
+    return runs
+
+
+def _range_of(unit: Unit) -> tuple[Unit, MemberRange, int] | None:
+    """The archive's own unit, the range of its members a range unit stands for, and how many
+    files the range counts (its members, and the archive itself in the last range)."""
     if not unit.locator.startswith(_RANGE):
         return None
     bounds, _sep, locator = unit.locator[len(_RANGE) :].partition("\x1e")
-    lo, hi, size = bounds.split(":")
+    lo, hi, size, files, run = [*bounds.split(":"), "1", ""][:5]
     whole = Unit(unit.source_id, unit.path, locator, int(size), unit.path_raw)
-    return whole, MemberRange(int(lo), int(hi) if hi else None)
+    members = MemberRange(int(lo), int(hi) if hi else None)
+    if run:
+        *place, before = run.split(",")
+        members.run = DirectoryRun.from_text(",".join(place))
+        members.run_before_bytes = int(before)
+    return whole, members, int(files)
+
+
+def unit_files(unit: Unit) -> int:
+    """The files a unit counts for the progress of a scan in shards: one, or a range's members."""
+    found = _range_of(unit)
+    return 1 if found is None else found[2]
 
 
 def plan_fanout(
@@ -222,7 +292,7 @@ def plan_fanout(
         if len(shards) <= 1:
             header.unlink(missing_ok=True)
     listed = [u for shard in shards for u in shard]
-    return Fanout(shards, len(listed), sum(u.size for u in listed))
+    return Fanout(shards, sum(unit_files(u) for u in listed), sum(u.size for u in listed))
 
 
 def _for_shards(sources: Sequence[Source]) -> None:
@@ -353,12 +423,22 @@ def _header_state(
 def _reopen(rows: Sequence[SourceRow], details: dict[int, dict[str, Any]]) -> list[Source]:
     """The header's sources opened again (read-only, as any scan opens them), with what the
     listing learned about them, as the process that listed them had them."""
-    sources = [open_source(s.source_id, Path(s.argument)) for s in rows]
+    sources = [_open_again(row) for row in rows]
     for source in sources:
         if source.source_id in details:
             source.use_details(details[source.source_id])
     _for_shards(sources)
     return sources
+
+
+def _open_again(row: SourceRow) -> Source:
+    """A source as the listing opened it. A single file is opened as one without testing it
+    again for every other kind: the test for a UFDR parses a ZIP's whole central directory,
+    which a shard of the ZIP given as the source otherwise reads only a run of."""
+    path = Path(row.argument)
+    if row.kind == SingleFileSource.kind and not path.is_symlink() and path.is_file():
+        return SingleFileSource(row.source_id, path)
+    return open_source(row.source_id, path)
 
 
 def scan_shard(
@@ -374,7 +454,7 @@ def scan_shard(
     writer = ScanWriter.create(out, meta=own, sources=source_rows, banks=banks)
     try:
         if progress is not None:
-            progress.start(len(units), sum(u.size for u in units), 0, 0)
+            progress.start(sum(unit_files(u) for u in units), sum(u.size for u in units), 0, 0)
         sink = _ResultWriter(writer, matcher, settings, progress)
         ranges: list[dict[str, Any]] = []
         try:
@@ -382,9 +462,15 @@ def scan_shard(
             for unit in units:
                 found = _range_of(unit)
                 if found is not None:
-                    whole, members = found
+                    whole, members, range_files = found
+                    counted = _Counted(progress)
+                    members.reached = counted.advance
+                    members.delay = _delay()
                     records = _process_range(sources, whole, members, settings)
+                    sink.progress = None  # the range's members count, not the range
                     sink.add(unit, records)
+                    sink.progress = progress
+                    counted.advance(range_files - counted.files, unit.size - counted.bytes)
                     ranges.append(_range_facts(whole, members))
         finally:
             sink.flush()
@@ -396,6 +482,22 @@ def scan_shard(
     finally:
         writer.close()
     return ScanOutcome(out, True, files, 0, errors)
+
+
+class _Counted:
+    """The progress of a range of an archive's members, member by member (`MemberRange.reach`)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.files = 0
+        self.bytes = 0
+
+    def advance(self, files: int, nbytes: int) -> None:
+        files, nbytes = max(0, files), max(0, nbytes)
+        self.files += files
+        self.bytes += nbytes
+        if self.progress is not None and (files or nbytes):
+            self.progress.advance(files, nbytes)
 
 
 def _matcher(

@@ -41,6 +41,7 @@ from muhafiz.triage.shards import (
     merge_shards,
     plan_fanout,
     scan_shard,
+    unit_files,
     unit_from_json,
     unit_to_json,
 )
@@ -111,7 +112,7 @@ def fan_out(actor: Any, scan: Scan, options: ScanOptions, steps: ServerScanSteps
                     scan=scan,
                     number=number,
                     units=[unit_to_json(u) for u in units],
-                    files=len(units),
+                    files=sum(unit_files(u) for u in units),  # a range: its members
                     bytes=sum(u.size for u in units),
                 )
                 for number, units in enumerate(plan.shards, start=1)

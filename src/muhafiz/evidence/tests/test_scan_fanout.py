@@ -1,8 +1,10 @@
 """A server scan fanned out into shards (issue 14, item 2): the merged scan file has the records
 of a single-process scan and the same court report byte for byte, whatever the number of
 workers; a worker killed mid-shard leaves its shard to another, with no file missing or twice.
-Folders and disk images (an E01 in-process, an ext4 image on three real workers); a shard that
-ends after its scan failed leaves no part behind.
+Folders, disk images (an E01 in-process, an ext4 image on three real workers) and an archive
+given as the source in ranges of its members (in-process, and a ZIP and a tar.gz of 3,000 files
+on three real workers, one killed mid-range); the progress of an archive counts its members; a
+shard that ends after its scan failed leaves no part behind.
 
 The multi-worker tests run real `muhafiz worker` processes on the configured queue (the
 database, or RQ when REDIS_URL is set: `make test-rq` runs this file too).
@@ -15,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -32,13 +35,13 @@ from muhafiz.evidence.actions import shards as shard_actions
 from muhafiz.evidence.actions.scans import stored_file
 from muhafiz.evidence.models import MediaFile, Scan, ScanShard, ScanStatus, ShardStatus
 from muhafiz.evidence.tasks import run_scan_shards, run_server_scan
-from muhafiz.testing import People, database_url_for_workers, generate_scan_source
+from muhafiz.testing import People, database_url_for_workers, generate_scan_source, signed_in
 from muhafiz.triage import shards as triage_shards
 from muhafiz.triage.engine import ScanOptions, start_scan
 from muhafiz.triage.reports import write_report
 from muhafiz.triage.scanfile import open_readonly, record_rows
 from muhafiz.triage.tests import diskimages as di
-from muhafiz.triage.tests.archives import MEMBERS, make_archive
+from muhafiz.triage.tests.archives import MEMBERS, archive_folder, make_archive
 
 
 def _single_process(source: Path, out: Path) -> Path:
@@ -122,6 +125,36 @@ class _Killed(BaseException):
     """Stands for SIGKILL: no handler of the job catches it, the lease is left as it was."""
 
 
+def _second_shard_dies_then_is_taken_over(
+    actor: Any, case: Case, source: Path, monkeypatch: pytest.MonkeyPatch
+) -> Scan:
+    """Queue a server scan of `source` and run it here; the job dies (as SIGKILL would) in its
+    second shard, then a shard job takes that shard over once its lease has gone silent, does
+    it again and merges the scan once."""
+    real = triage_shards.scan_shard
+    calls: list[int] = []
+
+    def dies_in_its_second_shard(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shard_actions, "scan_shard", dies_in_its_second_shard)
+    scan = actions.queue_server_scan(actor, case, str(source))
+    with pytest.raises(_Killed):
+        run_server_scan.call(scan.pk)
+    held = ScanShard.objects.get(scan=scan, status=ShardStatus.RUNNING)
+    assert held.number > 0 and held.lease
+    monkeypatch.setattr(shard_actions, "scan_shard", real)
+    run_scan_shards.call(scan.pk)  # waits for the dead lease to go silent, then takes it over
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    held.refresh_from_db()
+    assert held.status == ShardStatus.DONE and held.attempts == 2
+    return scan
+
+
 @needs_disk_tools
 def test_a_disk_image_is_fanned_out_and_a_dead_workers_shard_is_taken_over(  # noqa: PLR0917
     people: People,
@@ -134,27 +167,9 @@ def test_a_disk_image_is_fanned_out_and_a_dead_workers_shard_is_taken_over(  # n
     image = _e01(sources, tmp_path)
     settings.MUHAFIZ_SCAN_SHARD_FILES = 2
     settings.MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = 2
-    real = triage_shards.scan_shard
-    calls: list[int] = []
-
-    def dies_in_its_second_shard(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise _Killed
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(shard_actions, "scan_shard", dies_in_its_second_shard)
-    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(image))
-    with pytest.raises(_Killed):
-        run_server_scan.call(scan.pk)
-    held = ScanShard.objects.get(scan=scan, status=ShardStatus.RUNNING)
-    assert held.number > 0 and held.lease
-    monkeypatch.setattr(shard_actions, "scan_shard", real)
-    run_scan_shards.call(scan.pk)  # waits for the dead lease to go silent, then takes it over
-    scan.refresh_from_db()
-    assert scan.status == ScanStatus.IMPORTED, scan.failure
-    held.refresh_from_db()
-    assert held.status == ShardStatus.DONE and held.attempts == 2
+    scan = _second_shard_dies_then_is_taken_over(
+        people.lahore_investigator, lahore_case, image, monkeypatch
+    )
     shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
     partitions = {u[1].partition("/")[0] for s in shards for u in s.units}
     assert {"laptop.E01", "laptop.E01!p1", "laptop.E01!p2"} <= partitions
@@ -178,26 +193,9 @@ def test_an_archive_given_as_the_source_is_fanned_out_and_a_dead_workers_range_t
     archive = make_archive(kind, sources / "seized")
     settings.MUHAFIZ_SCAN_SHARD_FILES = 50
     settings.MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = 2
-    real = triage_shards.scan_shard
-    calls: list[int] = []
-
-    def dies_in_its_second_shard(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise _Killed
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(shard_actions, "scan_shard", dies_in_its_second_shard)
-    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(archive))
-    with pytest.raises(_Killed):
-        run_server_scan.call(scan.pk)
-    held = ScanShard.objects.get(scan=scan, status=ShardStatus.RUNNING)
-    monkeypatch.setattr(shard_actions, "scan_shard", real)
-    run_scan_shards.call(scan.pk)
-    scan.refresh_from_db()
-    assert scan.status == ScanStatus.IMPORTED, scan.failure
-    held.refresh_from_db()
-    assert held.status == ShardStatus.DONE and held.attempts == 2
+    scan = _second_shard_dies_then_is_taken_over(
+        people.lahore_investigator, lahore_case, archive, monkeypatch
+    )
     shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
     assert len(shards) >= 5
     assert all(len(s.units) == 1 and s.units[0][1] == archive.name for s in shards)
@@ -363,6 +361,19 @@ def _holds_a_long_shard(worker: subprocess.Popen[bytes]) -> bool:
     return _held_shard(worker) == first
 
 
+def _kill_mid_shard(
+    victim: subprocess.Popen[bytes], logs: list[Path], holds: Callable[[], bool]
+) -> None:
+    """Once `holds()` says the worker holds a shard, SIGKILL it with its work horse, as a
+    machine dies: no handler runs, its lease is left to go silent."""
+    _wait_for(holds, "the first worker to take a shard", logs, 60)
+    horse = _holder(victim)
+    os.killpg(victim.pid, signal.SIGKILL)  # the worker with its work horse, mid-shard
+    if horse and horse != victim.pid:
+        os.kill(horse, signal.SIGKILL)
+    victim.wait(timeout=20)
+
+
 @pytest.mark.parametrize("kill", [False, True], ids=["three-workers", "one-killed-mid-shard"])
 def test_three_workers_drain_a_fanned_out_scan_into_the_single_process_report(  # noqa: PLR0917
     empty_queue: None,
@@ -381,12 +392,7 @@ def test_three_workers_drain_a_fanned_out_scan_into_the_single_process_report(  
         scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(device))
         if kill:
             victim, _log = workers[0]
-            _wait_for(lambda: bool(_holder(victim)), "the first worker to take a shard", logs, 40)
-            horse = _holder(victim)
-            os.killpg(victim.pid, signal.SIGKILL)  # the worker with its work horse, mid-shard
-            if horse and horse != victim.pid:
-                os.kill(horse, signal.SIGKILL)
-            victim.wait(timeout=20)
+            _kill_mid_shard(victim, logs, lambda: bool(_holder(victim)))
         _wait_for(lambda: _imported(scan, seen), "the merged scan", logs, 90)
     finally:
         _stop(workers)
@@ -418,12 +424,7 @@ def test_a_disk_image_on_three_workers_survives_one_killed_mid_shard(
     try:
         scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(image))
         victim, _log = workers[0]
-        _wait_for(lambda: _holds_a_long_shard(victim), "the first worker in a shard", logs, 60)
-        horse = _holder(victim)
-        os.killpg(victim.pid, signal.SIGKILL)
-        if horse and horse != victim.pid:
-            os.kill(horse, signal.SIGKILL)
-        victim.wait(timeout=20)
+        _kill_mid_shard(victim, logs, lambda: _holds_a_long_shard(victim))
         _wait_for(lambda: _imported(scan, []), "the merged scan", logs, 120)
     finally:
         _stop(workers)
@@ -432,3 +433,93 @@ def test_a_disk_image_on_three_workers_survives_one_killed_mid_shard(
     assert len(shards) >= 6
     assert max(s.attempts for s in shards) >= 2  # the killed worker's shard was done again
     _assert_same_as_single_process(scan, image, tmp_path)
+
+
+ARCHIVE_FILES = 3000
+RANGE_MEMBERS = 250  # MUHAFIZ_SCAN_SHARD_FILES of the workers (`_workers`)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_an_archive_in_ranges_on_three_workers_survives_one_killed_mid_range(  # noqa: PLR0917
+    empty_queue: None,
+    people: People,
+    lahore_case: Case,
+    sources: Path,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    """A ZIP and a tar.gz of 3,000 generated files given as the source, cut into ranges of their
+    members on three real workers, one killed with its work horse while it holds a range: the
+    range is done again, merged once, and the court report is the single-process one. The scan
+    page's progress counted the archive's members while the ranges ran, not the ranges."""
+    tree = tmp_path / "tree"
+    generate_scan_source(tree, ARCHIVE_FILES, file_bytes=512, images=4)
+    archive = archive_folder(kind, tree, sources / f"seized-archive.{kind}")
+    workers = _workers(3, tmp_path, sources, {"MUHAFIZ_SCAN_DELAY_MS": "4"})
+    logs = [log for _process, log in workers]
+    seen: list[Any] = []
+    try:
+        scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(archive))
+        victim, _log = workers[0]
+        _kill_mid_shard(victim, logs, lambda: _holds_a_long_shard(victim))
+        _wait_for(lambda: _imported(scan, seen), "the merged scan", logs, 180)
+    finally:
+        _stop(workers)
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert len(shards) >= 10
+    assert all(len(s.units) == 1 and s.units[0][1] == archive.name for s in shards)
+    assert len({s.worker for s in shards}) >= 2
+    assert max(s.attempts for s in shards) >= 2  # the killed worker's range was done again
+    members = ARCHIVE_FILES + 4
+    assert sum(s.files for s in shards) == members + 1  # its members, and the archive itself
+    assert any(p.total_files == members + 1 and 0 < p.done_files < p.total_files for p in seen)
+    # Member by member: not only sums of whole ranges (250 members; the last, 4 and the archive).
+    assert any(p.done_files % RANGE_MEMBERS not in {0, 5} for p in seen), seen
+    _assert_same_as_single_process(scan, archive, tmp_path)
+    custody = _custody(stored_file(scan))
+    assert custody.count("shard merged") == len(shards)
+    assert "archive scanned whole" not in custody
+
+
+def test_the_progress_of_an_archive_in_ranges_counts_its_members_and_bytes(
+    people: People, lahore_case: Case, sources: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan page (in English and in Urdu) and the API give an archive in ranges' progress in
+    its members and their bytes, as a folder's in its files (not a range as one file)."""
+    archive = make_archive("zip", sources / "seized")
+    with zipfile.ZipFile(archive) as opened:
+        members = len(opened.infolist())
+        member_bytes = sum(info.file_size for info in opened.infolist())
+    settings.MUHAFIZ_SCAN_SHARD_FILES = 50
+    monkeypatch.setattr(shard_actions, "PROGRESS_SECONDS", 0)  # every member's step written
+    client = signed_in(people.lahore_investigator)
+    real = scan_actions.record_scan_progress
+    read: dict[str, Any] = {}
+
+    def read_mid_range(actor: Any, scan_id: int, progress: Any) -> None:
+        real(actor, scan_id, progress)
+        if not read and progress["done_files"] == 10:  # ten members into the first range
+            read["progress"] = progress
+            read["api"] = client.get(f"/api/v1/evidence/scans/{scan_id}").json()
+            for language in ("en", "ur"):
+                client.cookies.load({"django_language": language})
+                page = client.get(f"/evidence/scans/{scan_id}/", HTTP_ACCEPT_LANGUAGE=language)
+                read[language] = page.content.decode()
+
+    monkeypatch.setattr(scan_actions, "record_scan_progress", read_mid_range)
+    scan = actions.queue_server_scan(people.lahore_investigator, lahore_case, str(archive))
+    run_server_scan.call(scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.IMPORTED, scan.failure
+    total = members + 1  # and the archive's own record
+    progress = read["progress"]
+    assert progress["total_files"] == total
+    assert progress["total_bytes"] == member_bytes + archive.stat().st_size
+    assert 0 < progress["done_bytes"] < member_bytes
+    assert read["api"]["statistics"]["progress"]["total_files"] == total
+    assert read["api"]["statistics"]["progress"]["done_files"] == 10
+    assert f"10 of {total} files" in read["en"]
+    assert f"{total} میں سے 10 فائلیں" in read["ur"]
+    shards = list(ScanShard.objects.filter(scan=scan, number__gt=0))
+    assert sum(s.files for s in shards) == total

@@ -60,6 +60,23 @@ def _tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
+def archive_folder(kind: str, tree: Path, out: Path) -> Path:
+    """Every file below `tree`, in the order of their paths, as a ZIP, tar.gz or `.ab` at `out`."""
+    members = [
+        (path.relative_to(tree).as_posix(), path.read_bytes())
+        for path in sorted(tree.rglob("*"))
+        if path.is_file()
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "zip":
+        return _zip(out, members)
+    if kind == "tar.gz":
+        out.write_bytes(gzip.compress(_tar_bytes(members), mtime=0))
+        return out
+    out.write_bytes(b"ANDROID BACKUP\n5\n1\nnone\n" + zlib.compress(_tar_bytes(members)))
+    return out
+
+
 def make_archive(kind: str, folder: Path) -> Path:
     """`seized.zip`, `seized.tar`, `seized.tar.gz` or `phone.ab` (kind "ab") in `folder`."""
     members = _members()

@@ -8,6 +8,7 @@ an archive whose expansion meets a limit is scanned again whole by the merge."""
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import io
 import random
@@ -176,3 +177,182 @@ def test_a_7z_or_a_small_archive_is_scanned_in_one_process(tmp_path: Path) -> No
     lone.write_bytes(gzip.compress(b"not a tar\n" * 1000))
     options = ScanOptions(sources=[lone], out=tmp_path / "unused.scan")
     assert plan_fanout(options, header, shard_files=2, shard_bytes=1 << 30) is None
+
+
+# --- a ZIP's shards read their runs of the central directory --------------------------------------
+
+
+@pytest.fixture
+def full_directory_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many entries each whole-directory parse of a ZIP read (zipfile's own parse; a run of
+    the directory is parsed by `sources.zip._RunOfZip`)."""
+    reads: list[int] = []
+    real = zipfile.ZipFile._RealGetContents  # type: ignore[attr-defined]
+
+    def counted(self: zipfile.ZipFile) -> None:
+        real(self)
+        reads.append(len(self.filelist))
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", counted)
+    return reads
+
+
+# Whole-directory parses when the fan-out is planned, once: the test for a UFDR (when the source
+# is opened to see if it can be cut, then for the scan), the listing, and the check of the runs.
+PLANNING = 4
+
+
+def _many_members_zip(path: Path, members: int = 1200) -> Path:
+    """A ZIP of small generated members, with a name given twice and one that reads like the
+    record of a numbered copy, in ranges far apart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(members):
+            body = f"member {number}\n".encode() + rng.randbytes(number % 50)
+            archive.writestr(f"m/{number // 100:02d}/f{number:05d}.txt", body)
+            if number == 700:
+                archive.writestr("m/00/f00010.txt", b"the same name as an earlier member\n")
+            if number == 900:
+                archive.writestr("m/01/f00150.txt [copy 2]", b"a name like a copy's\n")
+    return path
+
+
+def _runs(plan: Fanout) -> list[bool]:
+    """Whether each range carries its run of the central directory."""
+    return [units[0].locator.split("\x1e")[1].split(":")[5] != "" for units in plan.shards]
+
+
+def test_a_zip_shard_reads_only_its_run_of_the_central_directory(
+    tmp_path: Path, full_directory_reads: list[int]
+) -> None:
+    source = _many_members_zip(tmp_path / "evidence" / "seized.zip")
+    single = _single(source, tmp_path)
+    full_directory_reads.clear()
+    plan, merged = _in_shards(source, tmp_path, shard_files=100)
+    assert len(plan.shards) == 13
+    # The range with the name given twice, and those from the name like a copy's on, parse the
+    # whole directory (a name's `[copy n]` depends on every name before it); the rest, their run.
+    assert _runs(plan) == [True] * 7 + [False] + [True] + [False] * 4
+    assert full_directory_reads == [1202] * (PLANNING + 5)
+    rows = _assert_same(merged, single, tmp_path)
+    paths = [row[1] for row in rows["files"]]
+    assert sum(p.endswith("!/m/00/f00010.txt [copy 2]") for p in paths) == 1
+    assert sum(p.endswith("!/m/01/f00150.txt [copy 2]") for p in paths) == 1
+
+
+def test_a_zip64_and_a_self_extractor_are_read_in_runs(
+    tmp_path: Path, full_directory_reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ZIP64 records (local-header offsets, the end of the directory), written by zipfile with
+    its limits lowered, and a ZIP appended to another (zipfile reads the last one and adds the
+    first one's bytes to every offset, as for a self-extractor's stub): the runs give the
+    single-process records."""
+    with monkeypatch.context() as lowered:
+        lowered.setattr(zipfile, "ZIP64_LIMIT", 2000)
+        lowered.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 100)
+        zip64 = _many_members_zip(tmp_path / "zip64" / "seized.zip", members=600)
+    with zipfile.ZipFile(zip64) as archive:
+        assert any(len(info.extra) >= 12 for info in archive.infolist())  # ZIP64 extra fields
+    assert b"PK\x06\x06" in zip64.read_bytes()[-200:]  # the ZIP64 end of central directory
+    stub = tmp_path / "stub" / "seized.zip"
+    plain = _many_members_zip(tmp_path / "plain" / "seized.zip", members=600)
+    first = io.BytesIO()
+    with zipfile.ZipFile(first, "w") as archive:
+        archive.writestr("before/stub.txt", b"the first archive\n" * 40)
+    stub.parent.mkdir()
+    stub.write_bytes(first.getvalue() + plain.read_bytes())
+    for source in (zip64, stub):
+        work = tmp_path / f"work-{source.parent.name}"
+        work.mkdir()
+        single = _single(source, work)
+        full_directory_reads.clear()
+        plan, merged = _in_shards(source, work, shard_files=60)
+        assert full_directory_reads == [600] * PLANNING  # every shard read its run
+        assert _runs(plan) == [True] * 10
+        _assert_same(merged, single, work)
+
+
+def _entry_offsets(path: Path) -> list[int]:
+    """Where each central-directory entry of the ZIP lies in the file."""
+    from muhafiz.triage.sources.zip import central_directory
+
+    with path.open("rb") as stream:
+        directory = central_directory(stream)
+    assert directory is not None
+    return directory.entries
+
+
+def _point(path: Path, headers: dict[int, int]) -> None:
+    """Make central-directory entries point at other local headers ({entry: header offset})."""
+    entries = _entry_offsets(path)
+    data = bytearray(path.read_bytes())
+    for entry, header_offset in headers.items():
+        at = entries[entry] + 42
+        data[at : at + 4] = header_offset.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_a_directory_entry_pointing_outside_the_file_gives_the_single_process_errors(
+    tmp_path: Path, full_directory_reads: list[int]
+) -> None:
+    """The last member's entry points past the end of the file: the runs still hold (the local
+    headers stay in order), and the member's error is one process's."""
+    source = _many_members_zip(tmp_path / "evidence" / "seized.zip", members=400)
+    _point(source, {-1: source.stat().st_size + 10_000})
+    single = _single(source, tmp_path)
+    full_directory_reads.clear()
+    plan, merged = _in_shards(source, tmp_path, shard_files=50)
+    assert _runs(plan) == [True] * 8
+    assert full_directory_reads == [400] * PLANNING
+    rows = _assert_same(merged, single, tmp_path)
+    assert any("corrupt-archive" in str(row) for row in rows["errors"])
+
+
+def test_overlapping_members_make_every_shard_read_the_whole_directory(
+    tmp_path: Path, full_directory_reads: list[int]
+) -> None:
+    """Two entries point at the same local header (members overlapping, as in a quoted-overlap
+    zip bomb), and another points outside the file in the middle of the directory: the
+    listing cannot vouch for any run, so each shard parses the directory whole, as one process."""
+    source = _many_members_zip(tmp_path / "evidence" / "seized.zip", members=400)
+    with zipfile.ZipFile(source) as archive:
+        infos = archive.infolist()
+    _point(source, {120: infos[119].header_offset, 250: source.stat().st_size + 10_000})
+    single = _single(source, tmp_path)
+    full_directory_reads.clear()
+    plan, merged = _in_shards(source, tmp_path, shard_files=50)
+    assert not any(_runs(plan))
+    assert full_directory_reads == [400] * (PLANNING + len(plan.shards) + 1)  # shard 0 twice
+    rows = _assert_same(merged, single, tmp_path)
+    assert sum("corrupt-archive" in str(row) for row in rows["errors"]) >= 2
+
+
+def test_a_run_whose_bytes_changed_is_not_read(tmp_path: Path) -> None:
+    """A run checks the bytes it parses against the listing's CRC; other bytes stop it before
+    any member is visited (the shard then reads the whole directory, as one process)."""
+    from muhafiz.triage.sources.zip import DirectoryRun, RunChangedError, ZipFormat
+
+    source = _many_members_zip(tmp_path / "seized.zip", members=200)
+    options = ScanOptions(sources=[source], out=tmp_path / "unused.scan")
+    plan = plan_fanout(options, tmp_path / "header.scan", shard_files=50, shard_bytes=1 << 30)
+    assert plan is not None
+    text = plan.shards[1][0].locator.split("\x1e")[1].split(":")[5]
+    run = DirectoryRun.from_text(",".join(text.split(",")[:-1]))
+    changed = DirectoryRun(run.begin, run.end, run.crc ^ 1, *dataclasses.astuple(run)[3:])
+
+    seen: list[str] = []
+
+    class Visitor:
+        stopped = False
+
+        def member(self, info: Any) -> None:
+            seen.append(info.name)
+
+    with source.open("rb") as stream:
+        ZipFormat().read_run(stream, Visitor(), run)
+        assert len(seen) == 50 and seen[0] == "m/00/f00050.txt"
+        seen.clear()
+        with pytest.raises(RunChangedError):
+            ZipFormat().read_run(stream, Visitor(), changed)
+    assert not seen
