@@ -565,6 +565,11 @@ class RecordSink:
                     IssueCode.CORRUPT_ARCHIVE,
                     f"archive could not be read to the end: {type(exc).__name__}: {exc}",
                 )
+                ranged = self.ctx.members
+                if ranged is not None and record.depth == 0 and archive_format.needs_seek:
+                    # One process lists no member after this one; the ranges after it, which
+                    # seek to their own members, never read this one (a stream's all do).
+                    ranged.differs("the archive's reader stopped at a member")
 
     def _read_archive(
         self, archive_format: ArchiveFormat, stream: BinaryIO, visitor: MemberCollector

@@ -358,3 +358,24 @@ def test_a_run_whose_bytes_changed_is_not_read(tmp_path: Path) -> None:
         with pytest.raises(RunChangedError):
             ZipFormat().read_run(stream, Visitor(), changed)
     assert not seen
+
+
+def test_a_zip_whose_reader_stops_at_a_member_is_scanned_again_whole(tmp_path: Path) -> None:
+    """A member's local header says its name is UTF-8 and holds a byte that is not: zipfile
+    raises at that member, and one process lists none of the members after it. The ranges after
+    it never open that member; the shard whose range holds it notes that its reader stopped,
+    and the merge scans the archive again whole."""
+    source = _many_members_zip(tmp_path / "evidence" / "seized.zip", members=300)
+    with zipfile.ZipFile(source) as archive:
+        header = archive.infolist()[120].header_offset
+    data = bytearray(source.read_bytes())
+    flags = int.from_bytes(data[header + 6 : header + 8], "little")
+    data[header + 6 : header + 8] = (flags | 0x800).to_bytes(2, "little")  # "UTF-8 name"
+    data[header + 30] = 0xFF  # the name's first byte, in the local header only
+    source.write_bytes(bytes(data))
+    single = _single(source, tmp_path)
+    plan, merged = _in_shards(source, tmp_path, shard_files=50)
+    assert _runs(plan) == [True] * 6
+    rows = _assert_same(merged, single, tmp_path)
+    assert len(rows["files"]) < 300  # one process listed none after the member
+    assert "archive scanned whole" in _custody(merged)
