@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+import operator
 import stat
 import struct
 import zipfile
@@ -198,31 +199,29 @@ def central_directory(stream: BinaryIO) -> CentralDirectory | None:
     return CentralDirectory(entries, start_dir + len(data), offsets, concat, start_dir)
 
 
-def _facts(info: zipfile.ZipInfo) -> tuple[object, ...]:
-    """Everything zipfile's directory parse sets on a member."""
-    names = (
-        "orig_filename",
-        "filename",
-        "extra",
-        "comment",
-        "header_offset",
-        "create_version",
-        "create_system",
-        "extract_version",
-        "reserved",
-        "flag_bits",
-        "compress_type",
-        "CRC",
-        "compress_size",
-        "file_size",
-        "volume",
-        "internal_attr",
-        "external_attr",
-        "date_time",
-        "_raw_time",
-        "_end_offset",
-    )
-    return tuple(getattr(info, name, None) for name in names)
+# Everything zipfile's directory parse sets on a member (`_end_offset` where zipfile has it).
+_facts = operator.attrgetter(
+    "orig_filename",
+    "filename",
+    "extra",
+    "comment",
+    "header_offset",
+    "create_version",
+    "create_system",
+    "extract_version",
+    "reserved",
+    "flag_bits",
+    "compress_type",
+    "CRC",
+    "compress_size",
+    "file_size",
+    "volume",
+    "internal_attr",
+    "external_attr",
+    "date_time",
+    "_raw_time",
+    *(["_end_offset"] if _HAS_END_OFFSET else []),
+)
 
 
 def _bound(infos: list[zipfile.ZipInfo], after: int) -> None:
