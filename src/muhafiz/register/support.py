@@ -59,8 +59,10 @@ def in_force_on(day: date) -> Q:
 
 
 def notice_rule(kind: str, on: datetime) -> NoticeRule | None:
-    """The notice rule of `kind` in force at `on`."""
-    return NoticeRule.objects.filter(in_force_on(on.date()), kind=kind).first()
+    """The notice rule of `kind` in force at `on`, on Pakistan's calendar: a version in force
+    from a day is in force from that day's midnight in Pakistan, five hours before UTC's."""
+    day = timezone.localdate(on) if timezone.is_aware(on) else on.date()
+    return NoticeRule.objects.filter(in_force_on(day), kind=kind).first()
 
 
 def notice_deadline(kind: str, start: datetime) -> Deadline:

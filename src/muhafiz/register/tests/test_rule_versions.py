@@ -131,6 +131,31 @@ def test_an_earlier_version_cannot_be_changed(rp: RegisterPeople) -> None:
         )
 
 
+def test_a_notice_rule_is_in_force_from_midnight_in_pakistan_not_in_utc(
+    rp: RegisterPeople,
+) -> None:
+    """Found when CI ran at 19:30 UTC (00:30 the next day in Pakistan): a version in force from
+    the Pakistani day was not yet in force, because the moment's UTC date was taken."""
+    from muhafiz.register.support import notice_rule
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    actions.change_notice_rule(
+        rp.register_officer,
+        NoticeRule.objects.get(kind="travel"),
+        changes={"amount": 14},
+        in_force_from=tomorrow,
+        reason="Travel notice raised to 14 days",
+    )
+    pakistan = timezone.get_default_timezone()
+    just_after_midnight = dt.datetime.combine(tomorrow, dt.time(0, 30), tzinfo=pakistan)
+    in_utc = just_after_midnight.astimezone(dt.UTC)  # 19:30 the day before
+    assert in_utc.date() < tomorrow
+    rule = notice_rule("travel", in_utc)
+    assert rule is not None and rule.amount == 14
+    just_before = notice_rule("travel", in_utc - dt.timedelta(hours=1))
+    assert just_before is not None and just_before.amount != 14
+
+
 def test_a_notice_rule_change_reaches_the_travel_clock(
     rp: RegisterPeople, released_registrant: Any
 ) -> None:
