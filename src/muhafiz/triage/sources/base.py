@@ -9,6 +9,8 @@ never written to disk and nested archives are expanded by the same code.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -202,3 +204,27 @@ class Source(ABC):
         """Take `details` as an earlier walk of this source wrote them, in a process that opens
         units without walking it (a shard of a scan fanned out, `triage.shards`). Only sources
         whose units or verification depend on what the walk learned keep them."""
+
+
+class PositionedReader(io.RawIOBase):
+    """A read-only, seekable stream that keeps its own position (`_pos`) within a known size
+    (`_size`); a subclass reads at `_pos` in `readinto`."""
+
+    _pos: int
+    _size: int
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(errno.EINVAL, "seek before the start of the file")
+        self._pos = base + offset
+        return self._pos

@@ -19,7 +19,6 @@ holds only plain data; every process (main and workers) opens its own handles, l
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import os
@@ -42,6 +41,7 @@ from muhafiz.triage.sources import apfs
 from muhafiz.triage.sources.base import (
     MemberVisitor,
     OpenedUnit,
+    PositionedReader,
     Source,
     SweptFile,
     Unit,
@@ -224,7 +224,7 @@ class MediaReader(io.RawIOBase):
         return self._pos - self._start
 
 
-class TskFileReader(io.RawIOBase):
+class TskFileReader(PositionedReader):
     """A read-only stream over one data attribute of a file, through pytsk3's read_random.
     Seekable: an archive reopened from the image (a ZIP's directory is at its end) seeks."""
 
@@ -233,22 +233,6 @@ class TskFileReader(io.RawIOBase):
         self._size = size
         self._attr = attr
         self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise OSError(errno.EINVAL, "seek before the start of the file")
-        self._pos = base + offset
-        return self._pos
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         n = min(len(buffer), self._size - self._pos)

@@ -21,7 +21,6 @@ as they are read.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import plistlib
 import struct
@@ -31,6 +30,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
+from muhafiz.triage.sources.base import PositionedReader
 
 BLOCK = 16
 WRAP_PASSCODE = 2
@@ -207,7 +208,7 @@ def stored_key(blob: bytes | None) -> StoredKey | None:
     return StoredKey(recorded, wrapped, size if isinstance(size, int) and size >= 0 else None)
 
 
-class DecryptingReader(io.RawIOBase):
+class DecryptingReader(PositionedReader):
     """A stored file read as its plaintext: AES-256-CBC decrypted block by block as it is read
     (seekable: a block's IV is the ciphertext block before it), cut at the recorded size."""
 
@@ -238,22 +239,6 @@ class DecryptingReader(io.RawIOBase):
             return b""
         decryptor = Cipher(self._cipher, modes.CBC(iv)).decryptor()
         return decryptor.update(data) + decryptor.finalize()
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise OSError(22, "negative seek position")
-        self._pos = base + offset
-        return self._pos
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")

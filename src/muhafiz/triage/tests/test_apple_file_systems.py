@@ -42,15 +42,7 @@ def _details(result: ScanResult) -> dict[str, Any]:
 
 def _assert_same_as_tsk(result: ScanResult, prefix: str, expected: list[di.TskFile]) -> None:
     """Every allocated regular file fls lists, with icat's bytes' hashes, and nothing else."""
-    scanned = {
-        path: row
-        for path, row in result.files.items()
-        if path.startswith(prefix)
-        and row["kind"] == "file"
-        and not row["deleted"]
-        and not row["carved"]
-        and row["parent"] is None
-    }
+    scanned = di.allocated(result, prefix)
     assert expected, f"The Sleuth Kit found no files under {prefix}"
     assert sorted(scanned) == sorted(prefix + f.path for f in expected)
     for f in expected:
