@@ -29,6 +29,7 @@ from muhafiz.triage.sources.base import (
     ContentSink,
     MemberInfo,
     OpenedUnit,
+    SiblingMembers,
     Source,
     SweptFile,
     Unit,
@@ -41,7 +42,13 @@ from muhafiz.triage.sources.pump import pump
 from muhafiz.triage.sources.tar import NotATarError
 from muhafiz.triage.sources.ufdr import UfdrSource
 from muhafiz.triage.sources.zip import DirectoryRun, RunChangedError, ZipFormat
-from muhafiz.triage.spool import Spool, looks_like_image, open_copy
+from muhafiz.triage.spool import (
+    IMAGE_HEAD_BYTES,
+    Spool,
+    copy_segments,
+    looks_like_image,
+    open_copy,
+)
 from muhafiz.triage.sweep import sweep
 from muhafiz.triage.video import analyze_video
 
@@ -345,6 +352,17 @@ class RecordSink:
         self.member_bytes = 0  # bytes written so far (counted only in a shard of an archive)
         # A disk image (or UFDR) inside an archive, copied as it is read to be opened (`spool`).
         self.spool: Spool | None = None
+        # A member that may be an image is judged from a longer head (an ISO's signature lies
+        # at 32 KiB): its first bytes wait that long before its type is decided.
+        self.head_bytes = IMAGE_HEAD_BYTES if self._may_be_image else HEAD_BYTES
+        # The member's name in its archive and the archive's other members, when reachable by
+        # name (an image's further segments are copied beside it).
+        self.member: tuple[str, SiblingMembers | None] | None = None
+
+    @property
+    def _may_be_image(self) -> bool:
+        """A member of an archive that is not itself inside an image (nesting is one level)."""
+        return self.record.depth > 0 and not self.ctx.nested_image
 
     @property
     def wants_more(self) -> bool:
@@ -371,13 +389,13 @@ class RecordSink:
                 return
         if self.filetype is not None:
             self._take(data)
-        elif not self.pending and len(data) >= HEAD_BYTES:
-            self._decide(bytes(data[:HEAD_BYTES]))
+        elif not self.pending and len(data) >= self.head_bytes:
+            self._decide(bytes(data[: self.head_bytes]))
             self._take(data)
         else:
             self.pending += data
-            if len(self.pending) >= HEAD_BYTES:
-                self._decide(bytes(self.pending[:HEAD_BYTES]))
+            if len(self.pending) >= self.head_bytes:
+                self._decide(bytes(self.pending[: self.head_bytes]))
                 self._take(self.pending)
                 self.pending = bytearray()
 
@@ -468,7 +486,15 @@ class RecordSink:
             if self.spool.error is not None:
                 self.record.add_issue(IssueCode.IMAGE_NOT_OPENED, self.spool.error)
             return False
-        records = open_copy(path, self.record, self.ctx.settings, process_unit)
+        name, siblings = self.member or (self.record.path, None)
+        segments = copy_segments(self.spool, path, name, siblings, self.ctx.settings)
+        if isinstance(segments, str):
+            self.record.add_issue(IssueCode.IMAGE_NOT_OPENED, segments)
+            return False
+        segment_paths = [self.record.path] + [
+            f"{self.record.parent}!/{display_name(n)[0].lstrip('/')}" for n in segments
+        ]
+        records = open_copy(path, self.record, self.ctx.settings, process_unit, segment_paths)
         if records is None:
             return False
         self.ctx.records.extend(records)
@@ -595,14 +621,10 @@ class RecordSink:
 
     def _decide(self, head: bytes) -> None:
         """Identify the content from its head and decide whether to keep its bytes in memory."""
-        filetype = sniff(head)
+        filetype = sniff(head[:HEAD_BYTES])
         self.filetype = filetype
         limit = self.ctx.settings.max_in_memory_bytes
-        if (
-            self.record.depth > 0
-            and not self.ctx.nested_image
-            and looks_like_image(head, self.record.path)
-        ):
+        if self._may_be_image and looks_like_image(head, self.record.path):
             self.spool = Spool(self.record.path, self.size_hint, self.ctx.settings.max_spool_bytes)
             if self.spool.error is None:
                 self.reopen = self.spool.reopen  # a ZIP that is no UFDR is read from the copy
@@ -732,7 +754,9 @@ class MemberCollector:
             RecordSink(ctx, record, info.size, None, budgeted=True)._stop_expansion()
             ctx.records.append(record)
             return None
-        return RecordSink(ctx, record, info.size, None, budgeted=True, guard=self.guard)
+        sink = RecordSink(ctx, record, info.size, None, budgeted=True, guard=self.guard)
+        sink.member = (info.name, info.siblings)
+        return sink
 
     def _in_range(self, ranged: MemberRange, info: MemberInfo) -> bool:
         """Whether this member of the top-level archive is in the shard's range; notes what

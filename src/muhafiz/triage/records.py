@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class IssueCode(StrEnum):
@@ -137,9 +138,12 @@ class FileRecord:
     # the bytes when they have been hashed; a disagreement is a `stored-hash-mismatch`.
     stored_md5: str | None = None
     stored_sha256: str | None = None
-    # A disk image found inside an archive and opened (`triage.spool`): its format, the
-    # acquisition-hash verdict and rows (algorithm, stored, computed, result); `nested_images`.
-    nested_image: tuple[str, str, list[tuple[str, str | None, str | None, str]]] | None = None
+    # A disk image or phone extraction found inside an archive and opened (`triage.spool`): its
+    # format, the acquisition-hash verdict ('' for an extraction) and rows (algorithm, stored,
+    # computed, result), and what its walk learned (a UFDR's device); `nested_images`.
+    nested_image: (
+        tuple[str, str, list[tuple[str, str | None, str | None, str]], dict[str, Any] | None] | None
+    ) = None
     issues: list[Issue] = field(default_factory=list)
 
     def add_issue(self, code: IssueCode, message: str) -> None:

@@ -115,6 +115,7 @@ CREATE TABLE nested_images (
     format TEXT NOT NULL,
     verification TEXT NOT NULL,
     hashes TEXT NOT NULL,
+    details TEXT,
     PRIMARY KEY (source_id, path)
 ) WITHOUT ROWID;
 
@@ -217,6 +218,7 @@ ADDED_COLUMNS = (
     ("files", "carved", "INTEGER NOT NULL DEFAULT 0"),
     ("files", "carved_offset", "INTEGER"),
     ("files", "inode", "INTEGER"),
+    ("nested_images", "details", "TEXT"),
 )
 ADDED_TABLES = ("videos", "video_frames", "image_hashes", "nested_images")
 
@@ -230,6 +232,25 @@ RECORD_TABLES = (
     "files", "matches", "errors", "pdq_clusters", "sources", "banks", "videos", "video_frames",
     "image_hashes", "nested_images",
 )  # fmt: skip
+
+
+# What an image or extraction opened from inside an archive learned (`nested_images.details`):
+# at most this many bytes of JSON; past it, only the device's fields and the format are kept.
+NESTED_DETAILS_BYTES = 100_000
+_DEVICE_KEYS = (
+    "format", "make", "model", "device_name", "imei", "meid", "serial", "phone_number",
+    "extraction_type", "ios_version", "report",
+)  # fmt: skip
+
+
+def nested_details_json(details: dict[str, Any] | None) -> str | None:
+    if not details:
+        return None
+    text = json.dumps(details, sort_keys=True, default=str)
+    if len(text.encode()) <= NESTED_DETAILS_BYTES:
+        return text
+    kept = {k: str(details[k])[:1000] for k in _DEVICE_KEYS if details.get(k) is not None}
+    return json.dumps({**kept, "truncated": True}, sort_keys=True)
 
 
 class ScanFileError(Exception):
@@ -409,12 +430,24 @@ class ScanWriter:
         format_name: str,
         verdict: str,
         rows: Sequence[tuple[str, str | None, str | None, str]],
+        *,
+        details: dict[str, Any] | None = None,
     ) -> None:
         """A disk image found inside a folder source (at `path`) and its acquisition-hash check:
-        `verdict` as for a source, rows (algorithm, stored, computed, result) as JSON."""
+        `verdict` as for a source, rows (algorithm, stored, computed, result) as JSON; or a disk
+        image or phone extraction opened from inside an archive, with what its walk learned
+        (`details`: its device for a phone extraction, whose `verdict` is '')."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO nested_images VALUES (?, ?, ?, ?, ?)",
-            (source_id, path, format_name, verdict, json.dumps([list(r) for r in rows])),
+            "INSERT OR REPLACE INTO nested_images"
+            " (source_id, path, format, verification, hashes, details) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                source_id,
+                path,
+                format_name,
+                verdict,
+                json.dumps([list(r) for r in rows]),
+                nested_details_json(details),
+            ),
         )
 
     def log(self, action: str, detail: str = "") -> None:
@@ -454,7 +487,8 @@ class ScanWriter:
             if r.video is not None:
                 videos.append(r)
             if r.nested_image is not None:  # a disk image opened from inside an archive
-                self.set_nested_image(r.source_id, r.path, *r.nested_image)
+                fmt, verdict, hashes, details = r.nested_image
+                self.set_nested_image(r.source_id, r.path, fmt, verdict, hashes, details=details)
         placeholders = ", ".join("?" * len(FILE_COLUMNS))
         self.conn.executemany(
             f"INSERT OR REPLACE INTO files ({', '.join(FILE_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - fixed column names
@@ -1017,6 +1051,7 @@ VALUE_RULES: dict[str, tuple[ColumnRule, ...]] = {
         _short("format"),
         _short("verification"),
         ColumnRule("hashes", "text", length=10_000),
+        ColumnRule("details", "text", nullable=True, length=NESTED_DETAILS_BYTES),
     ),
     "pdq_clusters": (
         _id("cluster"),
@@ -1102,11 +1137,13 @@ def settings_json(meta: dict[str, str]) -> dict[str, Any]:
 
 def _add_missing(conn: sqlite3.Connection) -> None:
     """Bring a scan file written before the additive columns and tables up to date."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     for table, column, declaration in ADDED_COLUMNS:
+        if table not in tables:
+            continue  # an added table, made below with all its columns
         present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if column not in present:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     for statement in SCHEMA.split(";"):
         for table in ADDED_TABLES:
             if f"CREATE TABLE {table} (" in statement and table not in tables:

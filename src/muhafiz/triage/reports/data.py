@@ -135,6 +135,8 @@ def _nested_hash_rows(nested: list[dict[str, Any]]) -> list[dict[str, Any]]:
         except ValueError:
             hashes = []
         where = f"{image['source_id']}: {image['path']}"
+        if not image["verification"]:
+            continue  # a phone extraction opened from an archive: no acquisition hash
         if not hashes:
             rows.append(
                 {"source_id": where, "algorithm": "", "stored": "", "computed": "",
@@ -165,6 +167,7 @@ def _containers(
     the scan: each source that is one, then each found inside a folder source."""
     out: list[Container] = []
     verdicts = {(i["source_id"], i["path"]): i["verification"] for i in nested_images}
+    learned = {(i["source_id"], i["path"]): _details(i) for i in nested_images}
     for source in sources:
         sid, kind = source["source_id"], str(source.get("kind") or "")
         details = _details(source)
@@ -180,10 +183,13 @@ def _containers(
             verdict = verdicts.pop((sid, path), None)
             if verdict or device:
                 out.append(Container(sid, path, inner_kind, verdict, device))
-    # Disk images opened from inside an archive (`triage.spool`): a row, no walk details.
-    out.extend(
-        Container(sid, path, "disk-image", verdict, "") for (sid, path), verdict in verdicts.items()
-    )
+    # Disk images and phone extractions opened from inside an archive (`triage.spool`): a
+    # row each, with what the walk learned (an extraction's device; '' verdict: none to check).
+    for (sid, path), verdict in verdicts.items():
+        inner = learned.get((sid, path)) or {}
+        device = device_summary(inner) if verdict == "" else ""
+        kind = "phone-extraction" if verdict == "" else "disk-image"
+        out.append(Container(sid, path, kind, verdict or None, device))
     return out
 
 
@@ -415,6 +421,10 @@ def volume_rows(data: ReportData) -> list[tuple[str, ...]]:
                 if isinstance(image, dict):
                     rows.extend(_volume_rows(f"{source['source_id']}: {path}", image))
         rows.extend(_volume_rows(str(source["source_id"]), details))
+    for image in data.nested_images:  # opened from inside an archive: what its walk learned
+        if image.get("verification"):
+            where = f"{image['source_id']}: {image['path']}"
+            rows.extend(_volume_rows(where, _details(image)))
     return rows
 
 

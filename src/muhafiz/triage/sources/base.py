@@ -47,6 +47,21 @@ class MemberInfo:
     link_target: str | None = None
     carved_offset: int | None = None  # a picture carved from unallocated space: its offset
     offset: int | None = None  # where the member's header lies in the archive (ZIP), if known
+    # The archive's other members, by name, when its format reaches them (ZIP; a tar is read as
+    # a stream): an image's further segments (`triage.spool`).
+    siblings: SiblingMembers | None = None
+
+
+class SiblingMembers(Protocol):
+    """Other members of the archive a member is read from, reachable by name."""
+
+    def find(self, name: str) -> tuple[int, int] | None:
+        """(size, compressed size) of the file member `name`, or None if there is none."""
+        ...
+
+    def open(self, name: str) -> BinaryIO:
+        """The member's bytes (OSError or an archive reader's own error when it cannot be)."""
+        ...
 
 
 class MemberVisitor(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from dfvfs.lib import definitions as dfvfs_definitions
 
@@ -42,11 +42,52 @@ def _has_file_system(head: bytes) -> bool:
             head[510:512] == b"\x55\xaa"
             and (head[54:59] in (b"FAT12", b"FAT16") or head[82:87] == b"FAT32")
         )
-        or head[1080:1082] == b"\x53\xef"
-        or head[1024:1026] in (b"H+", b"HX")
-        or head[32:36] == b"NXSB"
+        or _ext_superblock(head)
+        or _hfsplus_header(head)
+        or _apfs_superblock(head)
         or head[_ISO9660_PVD : _ISO9660_PVD + 6] == b"\x01CD001"  # a CD/DVD image (.iso)
     )
+
+
+# A two-byte magic alone matches one file in 65,536 of noise: the fields beside it that every
+# real superblock has in range are checked too (a folder's files and an archive's members are
+# all sniffed, and a file taken for an image is opened, or copied out of its archive, for nothing).
+
+
+def _u32(data: bytes, at: int, order: Literal["little", "big"] = "little") -> int:
+    return int.from_bytes(data[at : at + 4], order)
+
+
+def _ext_superblock(head: bytes) -> bool:
+    """ext2/3/4: the superblock at 1024, magic 0xEF53 at its byte 56; inodes and blocks per
+    group set, a block size of 1 to 64 KiB (log 0 to 6), revision 0 or 1."""
+    sb = head[1024:1104]
+    return (
+        len(sb) == 80
+        and sb[56:58] == b"\x53\xef"
+        and _u32(sb, 0) > 0
+        and _u32(sb, 24) <= 6
+        and _u32(sb, 32) > 0
+        and _u32(sb, 40) > 0
+        and _u32(sb, 76) <= 1
+    )
+
+
+def _hfsplus_header(head: bytes) -> bool:
+    """HFS+ ("H+", version 4) or HFSX ("HX", version 5): the volume header at 1024, its block
+    size (byte 40, big-endian) a power of two of at least 512."""
+    vh = head[1024:1072]
+    if len(vh) < 48 or (vh[:2], vh[2:4]) not in ((b"H+", b"\x00\x04"), (b"HX", b"\x00\x05")):
+        return False
+    block = _u32(vh, 40, "big")
+    return block >= 512 and block & (block - 1) == 0
+
+
+def _apfs_superblock(head: bytes) -> bool:
+    """An APFS container: its superblock in block 0, "NXSB" at 32 and the object type of a
+    container superblock (1) at 24. Nothing after the magic is required: a container damaged
+    there is still one (an error on it, its space carved), not a file."""
+    return head[32:36] == b"NXSB" and _u32(head, 24) & 0xFFFF == 1
 
 
 # ISO 9660's primary volume descriptor: type 1, "CD001", in the 2048-byte block at 32 KiB.

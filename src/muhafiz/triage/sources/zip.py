@@ -46,11 +46,40 @@ class ZipFormat(ArchiveFormat):
             _visit(archive, visitor)
 
 
+class _Siblings:
+    """A ZIP's members by name (`MemberInfo.siblings`), from its whole central directory: the
+    archive being read, or, when only a run of its directory was parsed (a shard), the whole
+    directory read once on the same stream when first asked (zipfile seeks before each read)."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self._archive = archive
+        self._whole: zipfile.ZipFile | None = None if isinstance(archive, _RunOfZip) else archive
+
+    def _directory(self) -> zipfile.ZipFile:
+        if self._whole is None:
+            assert self._archive.fp is not None
+            self._whole = zipfile.ZipFile(self._archive.fp)
+        return self._whole
+
+    def find(self, name: str) -> tuple[int, int] | None:
+        try:
+            info = self._directory().getinfo(name)
+        except KeyError:
+            return None
+        if info.is_dir() or info.flag_bits & 0x1:
+            return None
+        return info.file_size, info.compress_size
+
+    def open(self, name: str) -> BinaryIO:
+        return self._directory().open(name)  # type: ignore[return-value]
+
+
 def _visit(archive: zipfile.ZipFile, visitor: MemberVisitor) -> None:
+    siblings = _Siblings(archive)
     for info in archive.infolist():
         if visitor.stopped:
             return
-        member = _member_info(info)
+        member = dataclasses.replace(_member_info(info), siblings=siblings)
         if member.kind == "symlink" and not member.encrypted:
             target = archive.read(info)[:4096].decode("utf-8", "backslashreplace")
             member = dataclasses.replace(member, link_target=target)

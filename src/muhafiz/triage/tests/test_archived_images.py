@@ -9,20 +9,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import random
 import sqlite3
 import tarfile
 import zipfile
 from contextlib import closing
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import pytest
 
 from muhafiz.triage import spool as spool_module
-from muhafiz.triage.engine import ScanOptions, start_scan
+from muhafiz.triage.engine import ScanOptions, resume_scan, start_scan
 from muhafiz.triage.reports import write_report
-from muhafiz.triage.scanfile import record_rows
+from muhafiz.triage.reports.data import load_report_data
+from muhafiz.triage.reports.sections import sections
+from muhafiz.triage.scanfile import check_values, open_readonly, record_rows
 from muhafiz.triage.settings import ScanSettings
 from muhafiz.triage.shards import merge_shards, plan_fanout, scan_shard
 from muhafiz.triage.spool import SPOOL_ENV
@@ -156,7 +160,10 @@ def test_a_tampered_image_in_an_archive_is_a_mismatch_and_a_ufdr_gives_device_pa
         tmp_path / "case.zip", {"laptop.E01": bytes(e01), "phone/phone.ufdr": ufdr.read_bytes()}
     )
     result = scan(archive)
-    assert _nested(result.path) == {"case.zip!/laptop.E01": ("EWF image", "mismatch")}
+    assert _nested(result.path) == {
+        "case.zip!/laptop.E01": ("EWF image", "mismatch"),
+        "case.zip!/phone/phone.ufdr": ("Cellebrite UFDR", ""),  # its device, no hash to check
+    }
     assert result.codes("case.zip!/laptop.E01") == ["acquisition-hash-mismatch"]
     # Every report says so: the headline, and each file of the image in the CSV.
     write_report(result.path, "html", tmp_path / "r.html")
@@ -231,3 +238,77 @@ def test_an_image_holding_an_archive_holding_an_image_is_opened_one_level_deep(
     assert alone.files[held]["sha256"] == hashlib.sha256(disk.raw.read_bytes()).hexdigest()
     assert not [p for p in alone.files if p.startswith(f"{held}!")]
     assert list(spool.iterdir()) == []
+
+
+SAMSUNG = (
+    "Cellebrite UFDR; Samsung; SM-A515F; name Test Phone; IMEI 356938035643809; extraction Logical"
+)
+
+
+def test_a_ufdr_in_an_archive_keeps_its_device_in_the_scan_file_and_every_report(
+    tmp_path: Path, scan: Scanner, spool: Path
+) -> None:
+    photo = di.picture(73)
+    ufdr = make_ufdr(tmp_path / "phone.ufdr", [PhoneFile("/Root/DCIM/Camera/IMG_2.jpg", photo)])
+    archive = _zip(tmp_path / "case.zip", {"phone/phone.ufdr": ufdr.read_bytes()})
+    result = scan(archive)
+    alone = scan(ufdr)  # the same UFDR named as the source: its device in the source record
+    with closing(sqlite3.connect(alone.path)) as conn:
+        [(source_details,)] = conn.execute("SELECT details FROM sources")
+    with closing(sqlite3.connect(result.path)) as conn:
+        rows = conn.execute("SELECT path, format, verification, hashes, details FROM nested_images")
+        [(path, fmt, verdict, hashes, details)] = rows.fetchall()
+    assert (path, fmt, verdict, hashes) == (
+        "case.zip!/phone/phone.ufdr", "Cellebrite UFDR", "", "[]"
+    )  # fmt: skip
+    assert json.loads(details) == json.loads(source_details)
+    device = json.loads(details)
+    assert (device["make"], device["model"], device["imei"], device["extraction_type"]) == (
+        "Samsung", "SM-A515F", "356938035643809", "Logical"
+    )  # fmt: skip
+    check_values(open_readonly(result.path), result.path)  # as the server checks an upload
+    # Every report gives the device beside the extraction, as a UFDR named alone has it.
+    write_report(result.path, "csv", tmp_path / "r.csv")
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as f:
+        csv_rows = {row["path"]: row for row in csv.DictReader(f)}
+    inside = "case.zip!/phone/phone.ufdr!/files/Image/0_IMG_2.jpg"
+    assert csv_rows[inside]["extraction_device"] == SAMSUNG
+    assert csv_rows["case.zip!/phone/phone.ufdr"]["extraction_device"] == SAMSUNG
+    assert csv_rows[inside]["acquisition_verification"] == ""
+    assert csv_rows["case.zip"]["extraction_device"] == ""
+    write_report(result.path, "html", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    summary = html.split('id="summary"')[1].split("</section>")[0]
+    cell = summary.split("<td>Source 1: case.zip!/phone/phone.ufdr device</td>")[1]
+    assert escape(SAMSUNG) in cell.split("</tr>")[0]
+    assert "phone.ufdr acquisition hashes" not in html
+    report = load_report_data(result.path)
+    summary_rows = [tuple(r) for r in sections(report)[0].rows]
+    assert ("Source 1: case.zip!/phone/phone.ufdr device", SAMSUNG) in summary_rows
+    write_report(result.path, "pdf", tmp_path / "r.pdf")
+    assert list(spool.iterdir()) == []
+
+
+def test_a_scan_file_without_the_nested_details_column_is_read_checked_and_resumed(
+    tmp_path: Path, scan: Scanner, disk: Disk, spool: Path
+) -> None:
+    archive = _zip(tmp_path / "evidence.zip", {"laptop.E01": disk.e01})
+    result = scan(archive)
+    with closing(sqlite3.connect(result.path)) as conn:
+        [(details,)] = conn.execute("SELECT details FROM nested_images")
+        assert json.loads(details)["volumes"]  # what the image's walk learned
+        conn.execute("ALTER TABLE nested_images DROP COLUMN details")  # as written before it
+        conn.commit()
+    with closing(open_readonly(result.path)) as conn:
+        check_values(conn, result.path)
+    write_report(result.path, "csv", tmp_path / "old.csv")
+    assert load_report_data(result.path).containers[0].verification == "match"
+    with closing(sqlite3.connect(result.path)) as conn:  # resumable: the column is added
+        conn.execute("UPDATE meta SET value = 'running' WHERE key = 'status'")
+        conn.commit()
+    resume_scan(result.path)
+    with closing(sqlite3.connect(result.path)) as conn:
+        [(details,)] = conn.execute("SELECT details FROM nested_images")
+    assert details is None  # the row as the older scan wrote it; the column is there again
+    with closing(open_readonly(result.path)) as conn:
+        check_values(conn, result.path)
