@@ -344,9 +344,9 @@ def copy_segments(
                 return copied  # a split image in a tar: read as far as its first piece goes
             message = (
                 f"its EWF set continues in {_base(next_name)}, a further member of an archive "
-                "read as a stream (tar), whose members are not reachable by name; hashed, not "
-                "opened (its segments are hashed as files: extract the archive, or give the "
-                "set in a ZIP or a folder, to open it)"
+                "whose reader gives no member by name (a tar or 7z, read as a stream); hashed, "
+                "not opened (its segments are hashed as files: extract the archive, or give "
+                "the set in a ZIP or a folder, to open it)"
             )
             spool.give_up(message)
             return message
