@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import tarfile
+import time
 import zipfile
 from contextlib import closing
 from pathlib import Path
@@ -265,3 +270,39 @@ def test_a_set_that_never_completes_over_the_limit_or_in_a_tar_is_a_clear_issue(
     [(code, message)] = scan(tarred).errors["set.tar!/laptop.E01"]
     assert code == "image-in-archive-not-opened" and "tar" in message and "laptop.E02" in message
     assert list(spool.iterdir()) == []
+
+
+def test_a_scan_killed_while_a_set_is_copied_resumes_to_the_same_records(
+    tmp_path: Path, scan: Scanner, sets: dict[str, list[Path]], spool: Path
+) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for n in range(12):
+        (folder / f"a{n:02d}.txt").write_bytes(f"note {n}\n".encode())
+    _zip_of(folder / "b.zip", {p.name: p for p in sets["ewf"]})
+    for n in range(12):
+        (folder / f"c{n:02d}.txt").write_bytes(f"later note {n}\n".encode())
+    straight = scan(folder)
+    assert _nested_rows(straight.path)["evidence/b.zip!/laptop.E01"][1] == "match"
+    assert list(spool.iterdir()) == []
+    out = tmp_path / "killed.scan"
+    env = {**os.environ, "MUHAFIZ_SCAN_DELAY_MS": "50", SPOOL_ENV: str(spool)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "muhafiz", "scan", str(folder), "--out", str(out), "--quiet",
+         "--workers", "1", "--case", "TEST-1", "--examiner", "Test Examiner"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not any(spool.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)  # while it holds the copy of the set
+    process.communicate(timeout=60)
+    [left] = list(spool.iterdir())
+    assert left.name.startswith(f"muhafiz-spool-{process.pid}-")
+    resumed = subprocess.run(
+        [sys.executable, "-m", "muhafiz", "scan", "--resume", str(out), "--quiet"],
+        env=env, capture_output=True, check=False,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert record_rows(out) == record_rows(straight.path)
+    assert list(spool.iterdir()) == []  # the killed process's copy removed by the next copy
