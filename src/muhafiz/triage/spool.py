@@ -194,9 +194,12 @@ class Spool:
         self._close()
         return self.path if self.error is None else None
 
-    def copy_segment(self, suffix: str, opener: Callable[[], BinaryIO], size: int) -> Path:
-        """Copy a further segment of the set beside the copy (`member` + suffix), counted with
-        it against the limit; on failure `error` says why and the copies are removed."""
+    def copy_segment(
+        self, suffix: str, opener: Callable[[], BinaryIO], size: int, shown: str
+    ) -> Path:
+        """Copy a further segment of the set (`shown`: its name in the archive) beside the copy
+        (`member` + suffix), counted with it against the limit; on failure `error` says why and
+        the copies are removed."""
         assert self.folder is not None
         target = Path(self.folder) / ("member" + suffix)
         if self.written + size > self.limit:
@@ -205,7 +208,7 @@ class Spool:
         free = _free_bytes(self.folder)
         if free is not None and free < size + FREE_MARGIN:
             self.give_up(
-                f"not enough free space in {spool_root()} to copy its segment {target.name} "
+                f"not enough free space in {spool_root()} to copy its segment {shown} "
                 f"({free:,} bytes free, {size + FREE_MARGIN:,} needed); hashed, not opened"
             )
             return target
@@ -218,7 +221,7 @@ class Spool:
                         return target
         except Exception as exc:  # an archive reader's own errors on a damaged member
             self.give_up(
-                f"its segment {target.name[len('member') :]} could not be copied from the "
+                f"its segment {shown} could not be copied from the "
                 f"archive ({type(exc).__name__}: {exc}); hashed, not opened"
             )
         finally:
@@ -366,7 +369,8 @@ def copy_segments(
             spool.give_up(message)
             return message
         suffix = "." + next_name.rsplit(".", 1)[1]
-        last = spool.copy_segment(suffix, functools.partial(siblings.open, next_name), size)
+        opener = functools.partial(siblings.open, next_name)
+        last = spool.copy_segment(suffix, opener, size, _base(next_name))
         if spool.error is not None:
             return spool.error
         copied.append(next_name)

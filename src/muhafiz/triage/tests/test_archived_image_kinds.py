@@ -256,6 +256,21 @@ def test_a_set_that_never_completes_over_the_limit_or_in_a_tar_is_a_clear_issue(
     assert "continues after laptop.E01" in message and "no laptop.E02" in message
     assert not [p for p in result.files if p.startswith("gap.zip!/laptop.E01!")]
     assert list(spool.iterdir()) == []
+    # A segment whose bytes do not decompress (damaged in the archive): said so, nothing lost.
+    whole_zip = _zip_of(tmp_path / "damaged.zip", {p.name: p for p in ewf})
+    damaged = bytearray(whole_zip.read_bytes())
+    with zipfile.ZipFile(whole_zip) as archive:
+        info = archive.getinfo(ewf[1].name)
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    damaged[middle : middle + 64] = bytes(64)
+    whole_zip.write_bytes(bytes(damaged))
+    broken = scan(whole_zip)
+    [(code, message)] = broken.errors["damaged.zip!/laptop.E01"]
+    assert code == "image-in-archive-not-opened"
+    assert "segment laptop.E02 could not be copied from the archive" in message
+    assert broken.errors[f"damaged.zip!/{ewf[1].name}"]  # the segment's own read fails too
+    assert broken.files["damaged.zip!/laptop.E03"]["sha256"] is not None
+    assert list(spool.iterdir()) == []
     # The whole set is bounded by max_spool_bytes, not the first segment alone.
     whole = _zip_of(tmp_path / "whole.zip", {p.name: p for p in ewf})
     small = ScanSettings(max_spool_bytes=sum(p.stat().st_size for p in ewf) - 1)
