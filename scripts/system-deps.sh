@@ -4,7 +4,8 @@
 # that screenshots of Urdu pages show Urdu letters; and the tools that build disk images in the
 # triage tests and give the Sleuth Kit baseline (sleuthkit, ewf-tools, dosfstools, mtools,
 # ntfs-3g, qemu-utils, e2fsprogs, gdisk, fdisk, exfatprogs; xorriso writes the HFS+ volume of
-# a hybrid ISO, apfsprogs' mkapfs an empty APFS container: Debian has no mkfs.hfsplus).
+# a hybrid ISO, apfsprogs' mkapfs an empty APFS container and apfsck checks the one the tests
+# fill: Debian has no mkfs.hfsplus, and the hfsplus package's tools corrupt volumes on amd64).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)

@@ -267,9 +267,14 @@ class TskFile:
     sha256: str
 
 
-def tsk_files(raw: Path, start: int) -> list[TskFile]:
-    """Every allocated regular file of the file system at byte `start`, hashed from icat."""
-    listing = run("fls", "-r", "-p", "-u", "-F", "-o", str(start // SECTOR), raw)
+def tsk_files(raw: Path, start: int, *, apfs_block: int | None = None) -> list[TskFile]:
+    """Every allocated regular file of the file system at byte `start`, hashed from icat; in
+    an APFS container at `start`, of the volume whose superblock is at block `apfs_block`
+    (see `tsk_apfs_volumes`)."""
+    where = ["-o", str(start // SECTOR)]
+    if apfs_block is not None:
+        where += ["-P", "apfs", "-B", str(apfs_block)]
+    listing = run("fls", "-r", "-p", "-u", "-F", *where, raw)
     found = []
     for line in listing.decode("utf-8", "surrogateescape").splitlines():
         kind, _, rest = line.partition(" ")
@@ -278,7 +283,13 @@ def tsk_files(raw: Path, start: int) -> list[TskFile]:
         address, _, name = rest.partition(":\t")
         if name.endswith("(Volume Label Entry)"):
             continue
-        data = run("icat", "-o", str(start // SECTOR), raw, address)
+        try:
+            data = run("icat", *where, raw, address)
+        except RuntimeError:
+            # An empty APFS file has no data attribute for icat to extract; istat says size 0.
+            if "\nSize:\t0\n" not in run("istat", *where, raw, address).decode():
+                raise
+            data = b""
         found.append(
             TskFile(
                 name,
@@ -289,6 +300,20 @@ def tsk_files(raw: Path, start: int) -> list[TskFile]:
             )
         )
     return found
+
+
+def tsk_apfs_volumes(raw: Path, start: int) -> dict[str, int]:
+    """The volumes of the APFS container at byte `start` as The Sleuth Kit's pstat lists them:
+    name -> block of the volume superblock (what fls and icat take as `-B`)."""
+    volumes: dict[str, int] = {}
+    block = None
+    for raw_line in run("pstat", "-o", str(start // SECTOR), raw).decode().splitlines():
+        line = raw_line.strip("| ")
+        if line.startswith("APSB Block Number:"):
+            block = int(line.split(":", 1)[1])
+        elif line.startswith("Name (Role):") and block is not None:
+            volumes[line.split(":", 1)[1].strip().rsplit(" (", 1)[0]] = block
+    return volumes
 
 
 def evidence_state(paths: list[Path]) -> dict[str, tuple[str, int, int]]:
@@ -391,7 +416,7 @@ def hfsplus_volume(iso: Path, out: Path) -> Path:
 
 def apfs_container(path: Path, size: int, label: str) -> Path:
     """An empty APFS container with one volume (apfsprogs' mkapfs; 128 MiB at least), sparse.
-    Nothing here can put files into it: only a kernel module (apfs-dkms) writes APFS files."""
+    Only a kernel module (apfs-dkms) writes APFS files; `apfsbuild.add_files` adds some."""
     run("truncate", "-s", str(size), path)
     run(shutil.which("mkapfs") or "/usr/sbin/mkapfs", "-L", label, path)
     return path
@@ -425,3 +450,117 @@ def hfsplus_resource_fork(volume: Path, owner: str, donor: str) -> None:
     owner_at = record(owner)
     data[owner_at + 168 : owner_at + 248] = donor_fork
     volume.write_bytes(bytes(data))
+
+
+def hfsplus_delete(volume: Path, name: str) -> list[tuple[int, int]]:
+    """Delete the file `name` (a path in the HFS+ `volume`) as HFS+ deletes one: its file
+    record and its thread record leave the catalog B-tree, its parent folder counts one item
+    less, its blocks are marked free in the allocation file and the volume header counts them
+    free; the data itself stays where it was. Returns the freed extents as (byte offset, bytes).
+
+    No Debian tool deletes from HFS+ here: the hfsplus package's tools (libhfsp 1.0.4) write
+    a broken volume header and broken catalog nodes on amd64 (their 64-bit fields are stored
+    short), there is no kernel driver to mount one, and xorriso only writes whole discs. So
+    the records are removed here, on a small volume whose catalog is one leaf node (B-tree
+    depth 1, as xorriso writes it for a few files). The Sleuth Kit, an independent reader,
+    must then list the volume without the file (see the tests).
+
+    Catalog node: descriptor (forward link, back link, kind, height, record count), records,
+    and at the node's end the records' offsets counted backwards. A leaf record is its key
+    (length, parent ID, UTF-16BE name) and data starting with its type: 1 folder (valence at
+    +4, ID at +8), 2 file (ID at +8, data fork at +88), 3/4 folder/file thread."""
+    data = bytearray(volume.read_bytes())
+    header = 1024
+    block_size = int.from_bytes(data[header + 40 : header + 44], "big")
+
+    def fork_extents(at: int) -> list[tuple[int, int]]:
+        found = []
+        for n in range(8):
+            first = int.from_bytes(data[at + 16 + 8 * n : at + 20 + 8 * n], "big")
+            count = int.from_bytes(data[at + 20 + 8 * n : at + 24 + 8 * n], "big")
+            if count:
+                found.append((first, count))
+        return found
+
+    [(catalog_block, catalog_blocks)] = fork_extents(header + 0x110)
+    catalog = catalog_block * block_size
+    node_size = int.from_bytes(data[catalog + 14 + 18 : catalog + 14 + 20], "big")
+    depth = int.from_bytes(data[catalog + 14 : catalog + 16], "big")
+    root = int.from_bytes(data[catalog + 16 : catalog + 20], "big")
+    assert depth == 1, "hfsplus_delete edits a catalog of one leaf node only"
+    assert (root + 1) * node_size <= catalog_blocks * block_size
+    leaf = catalog + root * node_size
+
+    def records() -> list[tuple[int, int, bytes, int]]:
+        """(record start, key's parent ID, key's name as UTF-16BE, data start) of each."""
+        count = int.from_bytes(data[leaf + 10 : leaf + 12], "big")
+        found = []
+        for i in range(count):
+            end = leaf + node_size - 2 * (i + 1)
+            at = leaf + int.from_bytes(data[end : end + 2], "big")
+            key_length = int.from_bytes(data[at : at + 2], "big")
+            parent = int.from_bytes(data[at + 2 : at + 6], "big")
+            name_length = int.from_bytes(data[at + 6 : at + 8], "big")
+            found.append(
+                (at, parent, bytes(data[at + 8 : at + 8 + 2 * name_length]), at + 2 + key_length)
+            )
+        return found
+
+    def lookup(parent: int, part: str) -> int:
+        for _, key_parent, key_name, body in records():
+            if key_parent == parent and key_name == part.encode("utf-16-be"):
+                return body
+        raise KeyError(name)
+
+    def item_id(body: int) -> int:
+        return int.from_bytes(data[body + 8 : body + 12], "big")
+
+    parent = 2  # the root folder's ID
+    *folders, leaf_name = name.split("/")
+    for part in folders:
+        parent = item_id(lookup(parent, part))
+    body = lookup(parent, leaf_name)
+    assert data[body : body + 2] == b"\x00\x02", f"{name}: not a file"
+    file_id = item_id(body)
+    freed = fork_extents(body + 88)
+
+    def remove(index: int) -> None:
+        count = int.from_bytes(data[leaf + 10 : leaf + 12], "big")
+        offsets = [
+            int.from_bytes(data[leaf + node_size - 2 * (i + 1) : leaf + node_size - 2 * i], "big")
+            for i in range(count + 1)  # the last: where free space starts
+        ]
+        gone = offsets[index + 1] - offsets[index]
+        tail = bytes(data[leaf + offsets[index + 1] : leaf + offsets[count]])
+        data[leaf + offsets[index] : leaf + offsets[index] + len(tail)] = tail
+        data[leaf + offsets[count] - gone : leaf + offsets[count]] = bytes(gone)
+        kept = offsets[:index] + [o - gone for o in offsets[index + 1 :]]
+        data[leaf + node_size - 2 * (count + 1) : leaf + node_size] = bytes(2 * (count + 1))
+        for i, offset in enumerate(kept):
+            at = leaf + node_size - 2 * (i + 1)
+            data[at : at + 2] = offset.to_bytes(2, "big")
+        data[leaf + 10 : leaf + 12] = (count - 1).to_bytes(2, "big")
+
+    for key in ((parent, leaf_name.encode("utf-16-be")), (file_id, b"")):
+        [index] = [i for i, r in enumerate(records()) if (r[1], r[2]) == key]
+        remove(index)
+    leaf_records = catalog + 14 + 6
+    count = int.from_bytes(data[leaf_records : leaf_records + 4], "big")
+    data[leaf_records : leaf_records + 4] = (count - 2).to_bytes(4, "big")
+    for _, _, _, folder in records():
+        if data[folder : folder + 2] == b"\x00\x01" and item_id(folder) == parent:
+            valence = int.from_bytes(data[folder + 4 : folder + 8], "big")
+            data[folder + 4 : folder + 8] = (valence - 1).to_bytes(4, "big")
+
+    [(bitmap_block, _), *_] = fork_extents(header + 0x70)
+    bitmap = bitmap_block * block_size
+    for first, count in freed:
+        for block in range(first, first + count):
+            data[bitmap + block // 8] &= ~(0x80 >> (block % 8)) & 0xFF
+    free = int.from_bytes(data[header + 48 : header + 52], "big")
+    data[header + 48 : header + 52] = (free + sum(c for _, c in freed)).to_bytes(4, "big")
+    files = int.from_bytes(data[header + 32 : header + 36], "big")
+    data[header + 32 : header + 36] = (files - 1).to_bytes(4, "big")
+    data[len(data) - 1024 : len(data) - 512] = data[header : header + 512]  # the backup header
+    volume.write_bytes(bytes(data))
+    return [(first * block_size, count * block_size) for first, count in freed]

@@ -2,7 +2,9 @@
 with its 2048-byte Apple Partition Map) against The Sleuth Kit's own extraction.
 
 Debian has no mkfs.hfsplus: xorriso (`-hfsplus on`) is the Debian tool here that writes an HFS+
-volume with files in it, inside an ISO; the tests cut the volume out of it."""
+volume with files in it, inside an ISO; the tests cut the volume out of it, and delete from it
+with `diskimages.hfsplus_delete`. APFS: mkapfs's empty container, with files added by
+`apfsbuild`, against the Sleuth Kit's pool-aware fls/icat (`-P apfs -B <block>`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from muhafiz.triage.reports import write_report
+from muhafiz.triage.tests import apfsbuild
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
 
@@ -91,6 +94,34 @@ def test_an_hfsplus_volume_raw_and_on_gpt_gives_the_files_the_sleuth_kit_extract
     assert text["time_zone"] == "UTC" and text["timestamps_reliable"] == 1
     assert "hfs+" in text["timestamp_note"]
     assert text["inode"]
+
+
+def test_a_deleted_hfsplus_picture_is_not_listed_as_the_sleuth_kit_lists_none_and_is_carved(
+    scan: Scanner, tmp_path: Path
+) -> None:
+    """HFS+ deletes a file's catalog records: The Sleuth Kit lists no deleted entry (fls -d is
+    empty), the scan lists none either, the other files are read as icat extracts them, and the
+    deleted JPEG's bytes, left in the blocks the allocation file now marks free, are carved at
+    their offset."""
+    gone = di.picture(41)
+    files = FILES | {"Photos/gone.jpg": gone}
+    volume = di.hfsplus_volume(di.hfsplus_iso(tmp_path, files), tmp_path / "hfs.img")
+    [(offset, length)] = di.hfsplus_delete(volume, "Photos/gone.jpg")
+    assert volume.read_bytes()[offset : offset + len(gone)] == gone  # only the records went
+    expected = di.tsk_files(volume, 0)
+    assert {f.path for f in expected} >= set(FILES)
+    assert "Photos/gone.jpg" not in {f.path for f in expected}
+    assert di.tsk_deleted(volume, 0) == {}
+    assert len(di.run("blkls", volume)) == length  # The Sleuth Kit: the freed blocks, no more
+
+    result = scan(volume)
+    _assert_same_as_tsk(result, "hfs.img!/", expected)
+    _no_errors(result)
+    assert not [p for p, row in result.files.items() if row["deleted"]]
+    [carved] = [row for row in result.files.values() if row["carved"]]
+    assert (carved["carved_offset"], carved["sha256"]) == (offset, hashlib.sha256(gone).hexdigest())
+    assert carved["path"] == f"hfs.img!/$Unalloc/{offset}-{offset + length}!/{offset}.jpg"
+    assert carved["mime"] == "image/jpeg" and carved["pdq"] is not None
 
 
 def test_a_raw_image_is_read_whatever_its_name(
@@ -194,6 +225,76 @@ def test_an_apfs_container_is_opened_and_its_volume_recorded_bare_and_on_gpt(
     assert [v["name"] for v in volume["apfs_volumes"]] == ["TESTVOL"]
     write_report(result.path, "html", tmp_path / "r.html")
     assert "apfs (apfs1 &#x27;TESTVOL&#x27; scanned)" in (tmp_path / "r.html").read_text()
+
+
+APFS_FILES = {
+    "notes.txt": b"hello from APFS\n",
+    "Photos/one.jpg": di.picture(51),
+    "Photos/Holiday/two.png": di.picture(52, png=True),
+    "empty.txt": b"",
+}
+
+
+@pytest.fixture(scope="module")
+def apfs_with_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """mkapfs's empty container with APFS_FILES added by apfsbuild, checked by apfsck."""
+    if _MKAPFS is None:
+        pytest.skip("needs apfsprogs (mkapfs, apfsck)")
+    container = di.apfs_container(
+        tmp_path_factory.mktemp("apfs") / "apfs.img", APFS_SIZE, "TESTVOL"
+    )
+    apfsbuild.add_files(container, APFS_FILES, times_ns=MTIME * 10**9)
+    di.run(shutil.which("apfsck") or "/usr/sbin/apfsck", container)  # apfsprogs' own checker
+    return container
+
+
+APFS_SIZE = 128 * di.MiB
+
+
+def test_the_apfs_builder_writes_files_the_sleuth_kit_reads_back(
+    apfs_with_files: Path, tmp_path: Path
+) -> None:
+    """The test-side builder is checked against an independent reader: fls lists exactly the
+    files added (folders made, the empty file included) and icat extracts their bytes."""
+    [block] = di.tsk_apfs_volumes(apfs_with_files, 0).values()
+    listed = di.tsk_files(apfs_with_files, 0, apfs_block=block)
+    assert {f.path: f.sha256 for f in listed} == {
+        path: hashlib.sha256(data).hexdigest() for path, data in APFS_FILES.items()
+    }
+    folders = di.run("fls", "-r", "-p", "-D", "-P", "apfs", "-B", str(block), apfs_with_files)
+    assert folders.decode().split("\n")[:2] == ["d/d 16:\tPhotos", "d/d 17:\tPhotos/Holiday"]
+    # Nothing is deleted, and The Sleuth Kit lists no deleted APFS entry in any case: it reads
+    # the current checkpoint's file-system tree, from which a deletion removes the records.
+    assert di.run("fls", "-r", "-d", "-P", "apfs", "-B", str(block), apfs_with_files) == b""
+
+
+def test_files_in_an_apfs_volume_are_read_as_the_sleuth_kit_extracts_them_bare_and_on_gpt(
+    apfs_with_files: Path, scan: Scanner, tmp_path: Path
+) -> None:
+    [(name, block)] = di.tsk_apfs_volumes(apfs_with_files, 0).items()
+    assert name == "TESTVOL"
+    expected = di.tsk_files(apfs_with_files, 0, apfs_block=block)
+    result = scan(apfs_with_files)
+    _no_errors(result)
+    _assert_same_as_tsk(result, "apfs.img!apfs1/", expected)
+    [volume] = _details(result)["volumes"]
+    assert volume["apfs_volumes"] == [
+        {"volume": "apfs1", "name": "TESTVOL", "status": "scanned", "files": len(APFS_FILES)}
+    ]
+    picture = result.files["apfs.img!apfs1/Photos/one.jpg"]
+    assert picture["mime"] == "image/jpeg" and picture["pdq"] is not None
+    assert result.files["apfs.img!apfs1/Photos/Holiday/two.png"]["mime"] == "image/png"
+    text = result.files["apfs.img!apfs1/notes.txt"]
+    assert text["mtime"] == text["created"] == "2020-01-02T03:04:05.000000Z"
+    assert text["time_zone"] == "UTC" and "apfs" in text["timestamp_note"]
+    assert not [p for p, row in result.files.items() if row["deleted"]]
+
+    gpt = tmp_path / "mac.img"
+    [start] = di.disk(gpt, [di.Part(apfs_with_files, "AF0A", APFS_SIZE)], gpt=True)
+    assert di.tsk_files(gpt, start, apfs_block=block) == expected
+    on_gpt = scan(gpt)
+    _no_errors(on_gpt)
+    _assert_same_as_tsk(on_gpt, "mac.img!p1!apfs1/", expected)
 
 
 @pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
