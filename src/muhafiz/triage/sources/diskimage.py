@@ -644,6 +644,21 @@ class DiskImageSource(Source):
             else:
                 yield item
         about["files"] = sum(int(v.get("files", 0)) for v in inner)
+        # The container's free blocks, where deleted files' bytes stay, as its space manager says.
+        base = f"{prefix}/$Unalloc" if volume.name else f"{self.label}!/$Unalloc"
+        try:
+            space = MediaReader(self._media(), volume.start, volume.length)
+            for start, length in apfs.free_ranges(space, volume.length):
+                if length >= MIN_CARVE_BYTES:
+                    yield from self._carve_units(base, volume.start + start, length)
+        except (apfs.SpaceMapError, OSError) as exc:
+            yield Issue(
+                self.source_id,
+                prefix if volume.name else f"{self.label}!/",
+                IssueCode.UNREADABLE,
+                f"APFS container at byte {volume.start:,}: its space map cannot be followed "
+                f"({str(exc).strip()}); its free space is not carved",
+            )
 
     def _open_apfs(self, unit: Unit, rest: str) -> OpenedUnit:
         start, length, index, identifier = (int(x) for x in rest.split(":"))

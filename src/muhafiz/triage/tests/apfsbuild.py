@@ -90,11 +90,11 @@ class _Layout:
     extentref_block: int  # the volume's extent-reference tree (a physical object)
 
 
-def _u64(data: bytes, at: int) -> int:
+def _u64(data: bytes | bytearray, at: int) -> int:
     return int.from_bytes(data[at : at + 8], "little")
 
 
-def _u32(data: bytes, at: int) -> int:
+def _u32(data: bytes | bytearray, at: int) -> int:
     return int.from_bytes(data[at : at + 4], "little")
 
 
@@ -283,17 +283,31 @@ def _add_physical_extents(blocks: _Blocks, tree_block: int, added: list[ApfsFile
     blocks.write(tree_block * BLOCK, _with_checksum(node))
 
 
-def _allocate(blocks: _Blocks, first: int, count: int) -> None:
-    """Mark blocks [first, first + count) used in the space manager: the checkpoint map's
-    space manager (spaceman_phys_t), its chunk-info block (one, as in a small container) and
-    that chunk's bitmap (one bit a block, lowest bit first; the bitmap has no object header)."""
+def spaceman_block(container: Path) -> int:
+    """The block of the container's space manager (for tests that damage it)."""
+    blocks = _Blocks(container)
+    try:
+        return _spaceman_block(blocks)
+    finally:
+        blocks.close()
+
+
+def _spaceman_block(blocks: _Blocks) -> int:
     nx = blocks.read(0)
     checkpoint = blocks.read(_u64(nx, 112) + _u32(nx, 136))  # nx_xp_desc_base + index
     assert _u32(checkpoint, 24) & 0xFFFF == _CHECKPOINT_MAP
     mappings = [
         struct.unpack_from("<IIIIQQQ", checkpoint, 40 + 40 * i) for i in range(_u32(checkpoint, 36))
     ]
-    [spaceman_block] = [m[6] for m in mappings if m[5] == _u64(nx, 152)]  # nx_spaceman_oid
+    [block] = [m[6] for m in mappings if m[5] == _u64(nx, 152)]  # nx_spaceman_oid
+    return int(block)
+
+
+def _allocate(blocks: _Blocks, first: int, count: int) -> None:
+    """Mark blocks [first, first + count) used in the space manager: the checkpoint map's
+    space manager (spaceman_phys_t), its chunk-info block (one, as in a small container) and
+    that chunk's bitmap (one bit a block, lowest bit first; the bitmap has no object header)."""
+    spaceman_block = _spaceman_block(blocks)
     spaceman = blocks.read(spaceman_block)
     assert _u32(spaceman, 64) == 1, "more than one chunk-info block"
     cib_block = _u64(spaceman, _u32(spaceman, 80))

@@ -316,6 +316,21 @@ def tsk_apfs_volumes(raw: Path, start: int) -> dict[str, int]:
     return volumes
 
 
+def tsk_apfs_unallocated(raw: Path, start: int) -> list[tuple[int, int]]:
+    """The container's free blocks as pstat lists them ("Unallocated Container Blocks", first
+    and last block in hex), as byte ranges (offset from the container's start, length)."""
+    text = run("pstat", "-o", str(start // SECTOR), raw).decode()
+    block_size = int(text.split("Block Size:", 1)[1].split()[0])
+    ranges = []
+    for raw_line in text.split("Unallocated Container Blocks", 1)[1].splitlines():
+        first, dash, last = raw_line.strip("|=+-> ").partition("-")
+        if dash and first.startswith("0x"):
+            ranges.append(
+                (int(first, 16) * block_size, (int(last, 16) - int(first, 16) + 1) * block_size)
+            )
+    return ranges
+
+
 def evidence_state(paths: list[Path]) -> dict[str, tuple[str, int, int]]:
     """Bytes (SHA-256), mtime and atime of each evidence file: must not change in a scan."""
     state = {}

@@ -9,6 +9,7 @@ with `diskimages.hfsplus_delete`. APFS: mkapfs's empty container, with files add
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import sqlite3
@@ -16,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from muhafiz.triage.reports import write_report
+from muhafiz.triage.sources import apfs
 from muhafiz.triage.tests import apfsbuild
 from muhafiz.triage.tests import diskimages as di
 from muhafiz.triage.tests.conftest import Scanner, ScanResult
@@ -204,7 +208,9 @@ def test_an_apfs_container_is_opened_and_its_volume_recorded_bare_and_on_gpt(
     bare = di.apfs_container(tmp_path / "apfs.img", size, "TESTVOL")
     result = scan(bare)
     _no_errors(result)
-    assert sorted(result.files) == ["apfs.img"]  # the media; the volume holds no file
+    # The media and its free space (carved, as The Sleuth Kit's pstat finds it); no file.
+    free = [f"apfs.img!/$Unalloc/{s}-{s + n}" for s, n in di.tsk_apfs_unallocated(bare, 0)]
+    assert sorted(result.files) == sorted(["apfs.img", *free])
     [volume] = _details(result)["volumes"]
     assert volume["file_system"] == "apfs" and volume["status"] == "scanned"
     assert volume["apfs_volumes"] == [
@@ -244,11 +250,14 @@ def apfs_with_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("apfs") / "apfs.img", APFS_SIZE, "TESTVOL"
     )
     apfsbuild.add_files(container, APFS_FILES, times_ns=MTIME * 10**9)
+    di.write_at(container, APFS_CARVED_OFFSET, APFS_CARVED)  # free space, as a deletion leaves it
     di.run(shutil.which("apfsck") or "/usr/sbin/apfsck", container)  # apfsprogs' own checker
     return container
 
 
 APFS_SIZE = 128 * di.MiB
+APFS_CARVED = di.picture(53)
+APFS_CARVED_OFFSET = 0x6000 * 4096  # a block mkapfs leaves free
 
 
 def test_the_apfs_builder_writes_files_the_sleuth_kit_reads_back(
@@ -295,6 +304,114 @@ def test_files_in_an_apfs_volume_are_read_as_the_sleuth_kit_extracts_them_bare_a
     on_gpt = scan(gpt)
     _no_errors(on_gpt)
     _assert_same_as_tsk(on_gpt, "mac.img!p1!apfs1/", expected)
+
+
+def test_a_picture_in_apfs_free_space_is_carved_at_its_offset_and_allocated_ones_are_not(
+    apfs_with_files: Path, scan: Scanner
+) -> None:
+    """APFS lists no deleted file (neither does The Sleuth Kit); the blocks its space manager
+    marks free are carved, as pstat lists them, and the files' own blocks are not."""
+    result = scan(apfs_with_files)
+    free = di.tsk_apfs_unallocated(apfs_with_files, 0)
+    assert any(s <= APFS_CARVED_OFFSET < s + n for s, n in free)
+    pieces = sorted(p for p, row in result.files.items() if row["kind"] == "unallocated")
+    assert pieces == sorted(f"apfs.img!/$Unalloc/{s}-{s + n}" for s, n in free)
+    [carved] = [row for row in result.files.values() if row["carved"]]
+    assert carved["carved_offset"] == APFS_CARVED_OFFSET
+    assert carved["sha256"] == hashlib.sha256(APFS_CARVED).hexdigest()
+    assert carved["mime"] == "image/jpeg" and carved["pdq"] is not None
+
+
+@pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
+def test_an_apfs_space_map_that_does_not_add_up_is_an_error_and_the_files_are_still_read(
+    apfs_with_files: Path, scan: Scanner, tmp_path: Path
+) -> None:
+    broken = tmp_path / "apfs.img"
+    shutil.copyfile(apfs_with_files, broken)
+    spaceman = apfsbuild.spaceman_block(broken)
+    di.write_at(broken, spaceman * 4096 + 60, b"\xff" * 8)  # the chunk count; checksum fails
+    result = scan(broken)
+    [(code, message)] = result.errors["apfs.img!/"]
+    assert code == "unreadable" and "space map cannot be followed" in message
+    assert "checksum" in message
+    assert not [
+        row for row in result.files.values() if row["carved"] or row["kind"] == "unallocated"
+    ]
+    [block] = di.tsk_apfs_volumes(apfs_with_files, 0).values()
+    _assert_same_as_tsk(
+        result, "apfs.img!apfs1/", di.tsk_files(apfs_with_files, 0, apfs_block=block)
+    )
+
+
+class _Patched(io.RawIOBase):
+    """The container file read with one block replaced, in memory."""
+
+    def __init__(self, path: Path, block: int, replacement: bytes) -> None:
+        self._file = path.open("rb")
+        self._at = block * len(replacement)
+        self._replacement = replacement
+        self._pos = 0
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        assert whence == io.SEEK_SET
+        self._pos = offset
+        return offset
+
+    def read(self, size: int = -1) -> bytes:
+        self._file.seek(self._pos)
+        data = bytearray(self._file.read(size))
+        low = max(self._at, self._pos)
+        high = min(self._at + len(self._replacement), self._pos + len(data))
+        if low < high:
+            data[low - self._pos : high - self._pos] = self._replacement[
+                low - self._at : high - self._at
+            ]
+        self._pos += len(data)
+        return bytes(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _block(path: Path, number: int) -> bytes:
+    with path.open("rb") as f:
+        f.seek(number * 4096)
+        return f.read(4096)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_a_malformed_apfs_space_map_is_refused_or_read_within_the_container(
+    apfs_with_files: Path, data: st.DataObject
+) -> None:
+    """Bytes changed anywhere in the superblock, checkpoint, space manager, chunk-info block or
+    bitmap (the object's checksum then fixed, or not): `free_ranges` raises SpaceMapError or
+    gives ordered, separate ranges inside the container; nothing else."""
+    block = 4096
+    spaceman = apfsbuild.spaceman_block(apfs_with_files)
+    cib = int.from_bytes(_block(apfs_with_files, spaceman)[384:392], "little")  # addresses
+    bitmap = int.from_bytes(_block(apfs_with_files, cib)[64:72], "little")  # first chunk's
+    target = data.draw(st.sampled_from([0, 1, 2, spaceman, cib, bitmap]), label="block")
+    changed = bytearray(_block(apfs_with_files, target))
+    at = data.draw(st.integers(0, block - 1), label="offset")
+    patch = data.draw(st.binary(min_size=1, max_size=16), label="bytes")[: block - at]
+    changed[at : at + len(patch)] = patch
+    if target != bitmap and data.draw(st.booleans(), label="fix checksum"):
+        changed[:8] = apfs.fletcher64(bytes(changed)).to_bytes(8, "little")
+    media = _Patched(apfs_with_files, target, bytes(changed))
+    try:
+        ranges = list(apfs.free_ranges(media, APFS_SIZE))
+    except apfs.SpaceMapError:
+        return
+    finally:
+        media.close()
+    end = 0
+    for start, length in ranges:
+        assert end <= start and length > 0 and start + length <= APFS_SIZE
+        end = start + length
 
 
 @pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
