@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import struct
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,8 +261,13 @@ def _drec_key(parent: int, name: str, *, case_insensitive: bool) -> bytes:
 class ApfsFile:
     path: str  # inside the volume, "/" separated
     inode: int
-    offset: int  # where its bytes start in the container
+    extents: list[tuple[int, int]]  # (first block, blocks) in file order; none when empty
     data: bytes
+
+    @property
+    def offset(self) -> int:
+        """Where its bytes start in the container (0 for an empty file)."""
+        return self.extents[0][0] * BLOCK if self.extents else 0
 
 
 def _add_physical_extents(blocks: _Blocks, tree_block: int, added: list[ApfsFile]) -> None:
@@ -271,11 +277,10 @@ def _add_physical_extents(blocks: _Blocks, tree_block: int, added: list[ApfsFile
     node = blocks.read(tree_block)
     records = _read_leaf(bytes(node))
     for f in added:
-        if f.data:
-            count = -(-len(f.data) // BLOCK)
+        for first, count in f.extents:
             records.append(
                 (
-                    struct.pack("<Q", (f.offset // BLOCK) | (_PHYS_EXTENT << 60)),
+                    struct.pack("<Q", first | (_PHYS_EXTENT << 60)),
                     struct.pack("<QQi", count | (_KIND_NEW << 60), f.inode, 1),
                 )
             )
@@ -330,18 +335,27 @@ def _allocate(blocks: _Blocks, first: int, count: int) -> None:
     blocks.write(spaceman_block * BLOCK, _with_checksum(spaceman))
 
 
-def add_files(container: Path, files: dict[str, bytes], *, times_ns: int) -> list[ApfsFile]:
+def add_files(
+    container: Path,
+    files: dict[str, bytes],
+    *,
+    times_ns: int,
+    fragmented: Collection[str] = (),
+) -> list[ApfsFile]:
     """Add `files` (path -> bytes; folders made as needed) to the first volume of the empty
     APFS `container` made by mkapfs; returns where each file went. The files' bytes go into the
-    last blocks of the container, one file after the other."""
+    last blocks of the container, one file after the other; a file named in `fragmented` (of two
+    blocks or more) is written as two extents with a free block between them."""
     blocks = _Blocks(container)
     try:
-        return _add_files(blocks, files, times_ns)
+        return _add_files(blocks, files, times_ns, set(fragmented))
     finally:
         blocks.close()
 
 
-def _add_files(blocks: _Blocks, files: dict[str, bytes], times_ns: int) -> list[ApfsFile]:
+def _add_files(
+    blocks: _Blocks, files: dict[str, bytes], times_ns: int, fragmented: set[str]
+) -> list[ApfsFile]:
     layout = _layout(blocks)
     node = blocks.read(layout.tree_block)
     assert fletcher64(bytes(node)) == _u64(node, 0), "file-system tree checksum"
@@ -353,7 +367,13 @@ def _add_files(blocks: _Blocks, files: dict[str, bytes], times_ns: int) -> list[
     children: dict[int, int] = {}
     added: list[ApfsFile] = []
     new: list[tuple[bytes, bytes]] = []
-    data_block = layout.block_count - 1 - sum(-(-len(d) // BLOCK) for d in files.values())
+
+    def pieces(path: str, data: bytes) -> list[int]:
+        count = -(-len(data) // BLOCK)
+        return [count // 2, count - count // 2] if path in fragmented and count > 1 else [count]
+
+    needed = sum(sum(pieces(p, d)) + len(pieces(p, d)) - 1 for p, d in files.items())
+    data_block = layout.block_count - 1 - needed
 
     def entry(parent: int, name: str, oid: int, kind: int) -> None:
         key = _drec_key(parent, name, case_insensitive=case_insensitive)
@@ -382,19 +402,21 @@ def _add_files(blocks: _Blocks, files: dict[str, bytes], times_ns: int) -> list[
         )
         # A data stream (j_dstream_id: its reference count), an empty file's too.
         new.append((struct.pack("<Q", oid | (_DSTREAM_ID << 60)), struct.pack("<I", 1)))
-        if data:
-            count = -(-len(data) // BLOCK)
+        extents = []
+        logical = 0
+        for count in pieces(path, data) if data else []:
             new.append(
                 (
-                    struct.pack("<QQ", oid | (_FILE_EXTENT << 60), 0),  # at logical offset 0
+                    struct.pack("<QQ", oid | (_FILE_EXTENT << 60), logical * BLOCK),
                     struct.pack("<QQQ", count * BLOCK, data_block, 0),  # length, block, crypto
                 )
             )
-            blocks.write(data_block * BLOCK, data)
-            added.append(ApfsFile(path, oid, data_block * BLOCK, data))
-            data_block += count
-        else:
-            added.append(ApfsFile(path, oid, 0, data))
+            blocks.write(data_block * BLOCK, data[logical * BLOCK : (logical + count) * BLOCK])
+            extents.append((data_block, count))
+            logical += count
+            data_block += count + 1  # the next extent after a free block
+        data_block -= 1 if extents else 0
+        added.append(ApfsFile(path, oid, extents, data))
     for folder, oid in folders.items():
         if oid != _ROOT_DIR:
             parent_path, _, name = folder.rpartition("/")
@@ -410,9 +432,12 @@ def _add_files(blocks: _Blocks, files: dict[str, bytes], times_ns: int) -> list[
     _write_leaf(node, sorted(records + new, key=lambda r: _sort_key(r[0])))
     blocks.write(layout.tree_block * BLOCK, _with_checksum(node))
 
-    used = sum(-(-len(f.data) // BLOCK) for f in added)
     _add_physical_extents(blocks, layout.extentref_block, added)
-    _allocate(blocks, layout.block_count - 1 - used, used)
+    used = 0
+    for f in added:
+        for first, count in f.extents:
+            _allocate(blocks, first, count)
+            used += count
     volume = blocks.read(layout.volume_block)  # next object ID, file/folder/block counts
     struct.pack_into("<Q", volume, 88, _u64(volume, 88) + used)
     struct.pack_into("<Q", volume, 176, next_oid)

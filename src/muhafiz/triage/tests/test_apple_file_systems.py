@@ -242,17 +242,25 @@ APFS_FILES = {
 
 
 @pytest.fixture(scope="module")
-def apfs_with_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """mkapfs's empty container with APFS_FILES added by apfsbuild, checked by apfsck."""
+def apfs_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[apfsbuild.ApfsFile]]:
+    """mkapfs's empty container with APFS_FILES added by apfsbuild (the JPEG in two extents)
+    and a JPEG in a free block, checked by apfsck."""
     if _MKAPFS is None:
         pytest.skip("needs apfsprogs (mkapfs, apfsck)")
     container = di.apfs_container(
         tmp_path_factory.mktemp("apfs") / "apfs.img", APFS_SIZE, "TESTVOL"
     )
-    apfsbuild.add_files(container, APFS_FILES, times_ns=MTIME * 10**9)
+    added = apfsbuild.add_files(
+        container, APFS_FILES, times_ns=MTIME * 10**9, fragmented=["Photos/one.jpg"]
+    )
     di.write_at(container, APFS_CARVED_OFFSET, APFS_CARVED)  # free space, as a deletion leaves it
     di.run(shutil.which("apfsck") or "/usr/sbin/apfsck", container)  # apfsprogs' own checker
-    return container
+    return container, added
+
+
+@pytest.fixture
+def apfs_with_files(apfs_build: tuple[Path, list[apfsbuild.ApfsFile]]) -> Path:
+    return apfs_build[0]
 
 
 APFS_SIZE = 128 * di.MiB
@@ -261,12 +269,15 @@ APFS_CARVED_OFFSET = 0x6000 * 4096  # a block mkapfs leaves free
 
 
 def test_the_apfs_builder_writes_files_the_sleuth_kit_reads_back(
-    apfs_with_files: Path, tmp_path: Path
+    apfs_build: tuple[Path, list[apfsbuild.ApfsFile]],
 ) -> None:
     """The test-side builder is checked against an independent reader: fls lists exactly the
     files added (folders made, the empty file included) and icat extracts their bytes."""
+    apfs_with_files, added = apfs_build
     [block] = di.tsk_apfs_volumes(apfs_with_files, 0).values()
     listed = di.tsk_files(apfs_with_files, 0, apfs_block=block)
+    [(first, head), (second, _)] = next(f.extents for f in added if f.path == "Photos/one.jpg")
+    assert second == first + head + 1  # two extents, a free block between them
     assert {f.path: f.sha256 for f in listed} == {
         path: hashlib.sha256(data).hexdigest() for path, data in APFS_FILES.items()
     }
