@@ -4,10 +4,11 @@ Nothing in Debian writes files into APFS without the apfs kernel module, so the 
 here: the first volume's file-system tree (a single root leaf node in mkapfs's empty volume) is
 read, inode, directory, data-stream and file-extent records are added in key order, and the node
 is written back in place under the same object ID and transaction, with its Fletcher-64
-checksum; the files' bytes go into blocks at the end of the container, which the space manager
-still counts free (readers follow the extents, not the space map). The result is only trusted
-because two independent readers — libfsapfs, and The Sleuth Kit's fls/icat — read it back the
-same (see test_apple_file_systems.py).
+checksum; the files' bytes go into blocks at the end of the container, marked used in the space
+manager's bitmap and owned in the volume's extent-reference tree (a small file may instead be
+zlib-compressed into its decmpfs extended attribute). The result is only trusted because
+apfsprogs' apfsck accepts it and two independent readers — libfsapfs, and The Sleuth Kit's
+fls/icat — read it back the same (see test_apple_file_systems.py).
 
 Structures as Apple's File System Reference names them: every object starts with obj_phys_t
 (checksum, oid, xid, type, subtype); a B-tree node (btree_node_phys_t) has a table of contents
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import struct
 import unicodedata
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,11 @@ _BTREE_INFO = 40  # btree_info_t at the end of a root node
 _ROOT, _LEAF, _FIXED = 1, 2, 4  # btn_flags
 
 # j_obj_types
-_INODE, _DSTREAM_ID, _FILE_EXTENT, _DIR_REC = 3, 6, 8, 9
+_INODE, _XATTR, _DSTREAM_ID, _FILE_EXTENT, _DIR_REC = 3, 4, 6, 8, 9
+_XATTR_DATA_EMBEDDED = 0x02
+_DECMPFS_XATTR = "com.apple.decmpfs"
+_DECMPFS_ZLIB_XATTR = 3
+_UF_COMPRESSED = 0x20
 # x_field_t types and flags (inode extended fields)
 _XF_NAME, _XF_DSTREAM = 4, 8
 _XF_DO_NOT_COPY, _XF_SYSTEM_FIELD = 0x02, 0x20
@@ -217,7 +223,14 @@ def _inode_key(oid: int) -> bytes:
 
 
 def _inode_value(
-    parent: int, oid: int, mode: int, *, name: str, times_ns: int, size: int | None
+    parent: int,
+    oid: int,
+    mode: int,
+    *,
+    name: str,
+    times_ns: int,
+    size: int | None,
+    bsd_flags: int = 0,
 ) -> bytes:
     """j_inode_val_t, then its extended fields: the name, and a data stream for a file."""
     fields = [(_XF_NAME, _XF_DO_NOT_COPY, name.encode() + b"\0")]
@@ -241,7 +254,7 @@ def _inode_value(
         1,  # links (a folder's children: set by the caller)
         0,  # protection class
         0,  # write generation
-        0,  # BSD flags
+        bsd_flags,
         0,  # owner (root)
         0,  # group
         mode,
@@ -341,20 +354,27 @@ def add_files(
     *,
     times_ns: int,
     fragmented: Collection[str] = (),
+    compressed: Collection[str] = (),
 ) -> list[ApfsFile]:
     """Add `files` (path -> bytes; folders made as needed) to the first volume of the empty
     APFS `container` made by mkapfs; returns where each file went. The files' bytes go into the
     last blocks of the container, one file after the other; a file named in `fragmented` (of two
-    blocks or more) is written as two extents with a free block between them."""
+    blocks or more) is written as two extents with a free block between them; one named in
+    `compressed` is stored zlib-compressed in its decmpfs extended attribute, as macOS stores
+    small compressed files (it must fit in the node)."""
     blocks = _Blocks(container)
     try:
-        return _add_files(blocks, files, times_ns, set(fragmented))
+        return _add_files(blocks, files, times_ns, set(fragmented), set(compressed))
     finally:
         blocks.close()
 
 
 def _add_files(
-    blocks: _Blocks, files: dict[str, bytes], times_ns: int, fragmented: set[str]
+    blocks: _Blocks,
+    files: dict[str, bytes],
+    times_ns: int,
+    fragmented: set[str],
+    compressed: set[str],
 ) -> list[ApfsFile]:
     layout = _layout(blocks)
     node = blocks.read(layout.tree_block)
@@ -370,9 +390,11 @@ def _add_files(
 
     def pieces(path: str, data: bytes) -> list[int]:
         count = -(-len(data) // BLOCK)
+        if path in compressed:
+            return []
         return [count // 2, count - count // 2] if path in fragmented and count > 1 else [count]
 
-    needed = sum(sum(pieces(p, d)) + len(pieces(p, d)) - 1 for p, d in files.items())
+    needed = sum(sum(pieces(p, d)) + max(len(pieces(p, d)) - 1, 0) for p, d in files.items())
     data_block = layout.block_count - 1 - needed
 
     def entry(parent: int, name: str, oid: int, kind: int) -> None:
@@ -394,6 +416,24 @@ def _add_files(
         next_oid += 1
         entry(parent, name, oid, _DT_REG)
         mode = _S_IFREG | 0o644
+        if path in compressed:
+            # No data stream: the bytes, zlib-compressed, live in the com.apple.decmpfs
+            # extended attribute (decmpfs header: "fpmc", type 3 = zlib inline, full size).
+            value = _inode_value(
+                parent, oid, mode, name=name, times_ns=times_ns, size=None, bsd_flags=_UF_COMPRESSED
+            )
+            new.append((_inode_key(oid), value))
+            decmpfs = b"fpmc" + struct.pack("<IQ", _DECMPFS_ZLIB_XATTR, len(data))
+            decmpfs += zlib.compress(data, 9)
+            attribute = _DECMPFS_XATTR.encode() + b"\0"
+            new.append(
+                (
+                    struct.pack("<QH", oid | (_XATTR << 60), len(attribute)) + attribute,
+                    struct.pack("<HH", _XATTR_DATA_EMBEDDED, len(decmpfs)) + decmpfs,
+                )
+            )
+            added.append(ApfsFile(path, oid, [], data))
+            continue
         new.append(
             (
                 _inode_key(oid),

@@ -238,20 +238,26 @@ APFS_FILES = {
     "Photos/one.jpg": di.picture(51),
     "Photos/Holiday/two.png": di.picture(52, png=True),
     "empty.txt": b"",
+    "Documents/packed.txt": b"a line of generated text, compressed by the file system\n" * 300,
 }
 
 
 @pytest.fixture(scope="module")
 def apfs_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[apfsbuild.ApfsFile]]:
-    """mkapfs's empty container with APFS_FILES added by apfsbuild (the JPEG in two extents)
-    and a JPEG in a free block, checked by apfsck."""
+    """mkapfs's empty container with APFS_FILES added by apfsbuild (the JPEG in two extents,
+    the long text zlib-compressed in its decmpfs attribute) and a JPEG in a free block, checked
+    by apfsck."""
     if _MKAPFS is None:
         pytest.skip("needs apfsprogs (mkapfs, apfsck)")
     container = di.apfs_container(
         tmp_path_factory.mktemp("apfs") / "apfs.img", APFS_SIZE, "TESTVOL"
     )
     added = apfsbuild.add_files(
-        container, APFS_FILES, times_ns=MTIME * 10**9, fragmented=["Photos/one.jpg"]
+        container,
+        APFS_FILES,
+        times_ns=MTIME * 10**9,
+        fragmented=["Photos/one.jpg"],
+        compressed=["Documents/packed.txt"],
     )
     di.write_at(container, APFS_CARVED_OFFSET, APFS_CARVED)  # free space, as a deletion leaves it
     di.run(shutil.which("apfsck") or "/usr/sbin/apfsck", container)  # apfsprogs' own checker
@@ -276,13 +282,19 @@ def test_the_apfs_builder_writes_files_the_sleuth_kit_reads_back(
     apfs_with_files, added = apfs_build
     [block] = di.tsk_apfs_volumes(apfs_with_files, 0).values()
     listed = di.tsk_files(apfs_with_files, 0, apfs_block=block)
-    [(first, head), (second, _)] = next(f.extents for f in added if f.path == "Photos/one.jpg")
+    extents = {f.path: f.extents for f in added}
+    [(first, head), (second, _)] = extents["Photos/one.jpg"]
     assert second == first + head + 1  # two extents, a free block between them
+    assert extents["Documents/packed.txt"] == []  # compressed in its attribute: no data blocks
     assert {f.path: f.sha256 for f in listed} == {
         path: hashlib.sha256(data).hexdigest() for path, data in APFS_FILES.items()
     }
     folders = di.run("fls", "-r", "-p", "-D", "-P", "apfs", "-B", str(block), apfs_with_files)
-    assert folders.decode().split("\n")[:2] == ["d/d 16:\tPhotos", "d/d 17:\tPhotos/Holiday"]
+    assert {line.split("\t")[1] for line in folders.decode().splitlines()} == {
+        "Documents",
+        "Photos",
+        "Photos/Holiday",
+    }
     # Nothing is deleted, and The Sleuth Kit lists no deleted APFS entry in any case: it reads
     # the current checkpoint's file-system tree, from which a deletion removes the records.
     assert di.run("fls", "-r", "-d", "-P", "apfs", "-B", str(block), apfs_with_files) == b""
@@ -304,6 +316,8 @@ def test_files_in_an_apfs_volume_are_read_as_the_sleuth_kit_extracts_them_bare_a
     picture = result.files["apfs.img!apfs1/Photos/one.jpg"]
     assert picture["mime"] == "image/jpeg" and picture["pdq"] is not None
     assert result.files["apfs.img!apfs1/Photos/Holiday/two.png"]["mime"] == "image/png"
+    packed = result.files["apfs.img!apfs1/Documents/packed.txt"]  # decompressed by libfsapfs
+    assert packed["size"] == len(APFS_FILES["Documents/packed.txt"])
     text = result.files["apfs.img!apfs1/notes.txt"]
     assert text["mtime"] == text["created"] == "2020-01-02T03:04:05.000000Z"
     assert text["time_zone"] == "UTC" and "apfs" in text["timestamp_note"]
