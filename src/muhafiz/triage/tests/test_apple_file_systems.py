@@ -368,6 +368,18 @@ def test_an_apfs_space_map_that_does_not_add_up_is_an_error_and_the_files_are_st
     )
 
 
+@pytest.mark.skipif(_MKAPFS is None, reason="needs apfsprogs (mkapfs)")
+def test_the_free_space_of_a_container_over_several_chunk_info_blocks_is_what_pstat_lists(
+    tmp_path: Path,
+) -> None:
+    """A 17 GiB container (sparse: mkapfs writes a few blocks) has 136 chunks of 128 MiB, more
+    than one chunk-info block holds (126): the free ranges follow both, as pstat lists them."""
+    size = 17 * 1024 * di.MiB
+    container = di.apfs_container(tmp_path / "big.img", size, "BIG")
+    with container.open("rb") as media:
+        assert list(apfs.free_ranges(media, size)) == di.tsk_apfs_unallocated(container, 0)
+
+
 class _Patched(io.RawIOBase):
     """The container file read with one block replaced, in memory."""
 
