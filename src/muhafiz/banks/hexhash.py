@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from muhafiz.banks.model import HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 HEX_LENGTHS: dict[HashKind, int] = {
     HashKind.MD5: 32,
@@ -32,12 +33,18 @@ def normalize_hex(value: str, kind: HashKind, source: str, line: int | None) -> 
     text = value.strip()
     expected = HEX_LENGTHS[kind]
     if not is_hex(text):
-        raise HashListError(source, line, f"{kind.value} {_shorten(text)!r} is not hexadecimal")
+        raise HashListError(source, line, reason("not_hex", kind=kind.value, value=_shorten(text)))
     if len(text) != expected:
         raise HashListError(
             source,
             line,
-            f"{kind.value} {_shorten(text)!r} has {len(text)} hex characters, expected {expected}",
+            reason(
+                "wrong_hex_length",
+                kind=kind.value,
+                value=_shorten(text),
+                length=len(text),
+                expected=expected,
+            ),
         )
     return text.lower()
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from muhafiz.banks.reasons import Reason, reason
+
 
 class BankKind(StrEnum):
     KNOWN_BAD = "known-bad"
@@ -72,38 +74,42 @@ MAX_PHOTODNA_CHARS = 2_000
 CATEGORY_RANGE = (-32_768, 32_767)
 
 
-def entry_limit_error(entry: HashEntry) -> str | None:
+def entry_limit_error(entry: HashEntry) -> Reason | None:
     """Why `entry` is past the limits above, or None when it is within them."""
     checks = (
         ("note", entry.note, MAX_NOTE_CHARS),
         ("series", entry.series, MAX_SERIES_CHARS),
-        ("PhotoDNA value", entry.photodna, MAX_PHOTODNA_CHARS),
+        ("photodna", entry.photodna, MAX_PHOTODNA_CHARS),
     )
     for what, value, limit in checks:
         if value is not None and len(value) > limit:
-            return f"the {what} has {len(value):,} characters; at most {limit:,} are kept"
+            return reason(f"{what}_too_long", length=len(value), limit=limit)
         if value is not None and "\x00" in value:
-            return f"the {what} holds a NUL character"
+            return reason(f"{what}_has_nul")
     if len(entry.tags) > MAX_TAGS:
-        return f"{len(entry.tags)} tags; at most {MAX_TAGS} are kept"
+        return reason("too_many_tags", count=len(entry.tags), limit=MAX_TAGS)
     for tag in entry.tags:
         if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
-            return f"a tag is longer than {MAX_TAG_CHARS} characters or holds a NUL character"
+            return reason("tag_too_long", limit=MAX_TAG_CHARS)
     low, high = CATEGORY_RANGE
     if entry.category is not None and not low <= entry.category <= high:
-        return f"category {str(entry.category)[:12]}… is out of range ({low} to {high})"
+        return reason("category_out_of_range", value=str(entry.category)[:12], low=low, high=high)
     return None
 
 
 class HashListError(ValueError):
-    """A hash list could not be read; names the file and the line or record at fault."""
+    """A hash list could not be read; names the file and the line or record at fault.
 
-    def __init__(self, source: str, line: int | None, message: str) -> None:
+    `reason` says why with a stable code and its values (`banks.reasons`), for a server to say
+    it in its reader's language; `message` is its English sentence."""
+
+    def __init__(self, source: str, line: int | None, why: Reason | str) -> None:
         self.source = source
         self.line = line
-        self.message = message
+        self.reason = why if isinstance(why, Reason) else Reason.text(why)
+        self.message = self.reason.message
         where = f"{source}, line {line}" if line is not None else source
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {self.message}")
 
 
 @dataclass(frozen=True, slots=True)

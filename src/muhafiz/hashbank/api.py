@@ -36,6 +36,7 @@ from muhafiz.hashbank.models import (
     BankUpload,
     ImportStatus,
 )
+from muhafiz.hashbank.reasons import reason_in_words, stored_reason
 from muhafiz.hashbank.selectors import bank_stats, bank_summary, banks_with_sizes
 from muhafiz.hashbank.uploads import (
     UploadTooLargeError,
@@ -155,7 +156,23 @@ class RemovedOut(Schema):
 
 class BadRowOut(Schema):
     line: int | None
-    message: str
+    message: str = Field(description="Why, in the request's language (Accept-Language).")
+    code: str = Field(
+        default="",
+        description="Why, as a stable code of the banks library (muhafiz.banks.reasons); "
+        "empty for a row named before codes were kept, or a reason without one.",
+    )
+    place: str = Field(
+        default="",
+        description="Where in the file the reason was found, besides the line: '' (the line "
+        "itself), 'record' (a record of a database or a VICS document) or 'record_media' (a "
+        "VICS record with its MediaID); their values are in params.",
+    )
+    params: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="The values the reason names (a hash as found, a length, a record number), "
+        "as the file had them; their names are part of the code's contract.",
+    )
 
 
 class UploadOut(Schema):
@@ -209,10 +226,21 @@ def upload_out(upload: BankUpload) -> UploadOut:
         duplicates=upload.duplicates,
         already_imported=upload.already_imported,
         bad=upload.bad,
-        errors=[
-            BadRowOut(line=e.get("line"), message=str(e.get("message", ""))) for e in upload.errors
-        ],
+        errors=[bad_row_out(e) for e in upload.errors],
         failure=upload.failure,
+    )
+
+
+def bad_row_out(row: dict[str, Any]) -> BadRowOut:
+    why = stored_reason(row)
+    if why is None:  # named before codes were kept
+        return BadRowOut(line=row.get("line"), message=str(row.get("message", "")))
+    return BadRowOut(
+        line=row.get("line"),
+        message=reason_in_words(why),
+        code=why.code,
+        place=why.place,
+        params=dict(why.params),
     )
 
 

@@ -16,6 +16,7 @@ from muhafiz.banks.formats.nsrl import NsrlRds, PlainDigests
 from muhafiz.banks.formats.pdqlist import PdqList
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.model import HashEntry, HashListError, entry_limit_error
+from muhafiz.banks.reasons import Reason, reason
 
 # A rejected import names at most this many bad rows (and counts all of them).
 MAX_NAMED_ERRORS = 1000
@@ -41,7 +42,9 @@ class CheckResult:
     def add_error(self, exc: HashListError) -> None:
         self.bad += 1
         if len(self.errors) < MAX_NAMED_ERRORS:
-            self.errors.append({"line": exc.line, "message": exc.message})
+            # The English for the CLI and the logs; the code, place and values for a page or
+            # an API client to say it in the reader's language (`hashbank.reasons`).
+            self.errors.append({"line": exc.line, "message": exc.message, **exc.reason.as_json()})
 
 
 # A common PDQ-list line as read: (the hash in lower case, its quality or None, its line number);
@@ -180,10 +183,10 @@ def iter_checked_rows(
             on_error(HashListError(str(path), None, unreadable(exc)))
 
 
-def unreadable(exc: BaseException) -> str:
+def unreadable(exc: BaseException) -> Reason:
     """A reader failed in a way it does not name: say what, shortly, never a traceback."""
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    return f"cannot be read ({text})"
+    return reason("unreadable", detail=text)
 
 
 def check_hash_list(path: Path, fmt: str | None = None) -> tuple[HashListFormat, CheckResult]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from muhafiz.banks.model import BankKind, HashEntry
 from muhafiz.core.permissions import Scope
+from muhafiz.hashbank.reasons import row_in_words
 
 HASH_FIELDS = ("md5", "sha1", "sha256", "pdq")
 
@@ -206,6 +207,10 @@ class BankUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} → {self.bank.name} ({self.status})"
+
+    def bad_rows_in_words(self) -> list[dict[str, Any]]:
+        """The named bad rows, each `{"line", "why"}` with its reason in the active language."""
+        return [{"line": row.get("line"), "why": row_in_words(row)} for row in self.errors]
 
     @property
     def rows_read(self) -> int:

@@ -107,8 +107,17 @@ def bank_import(request: HttpRequest, pk: int) -> HttpResponse:
 def _too_large(request: HttpRequest, bank: Bank, exc: UploadTooLargeError) -> HttpResponse:
     form = ImportForm(data={})
     form.is_valid()  # bound, so its errors show; the size is the reason, not a missing file
+    if exc.size is not None:
+        why = _("the upload is %(size)s bytes; the limit is %(limit)s bytes") % {
+            "size": f"{exc.size:,}",
+            "limit": f"{exc.limit:,}",
+        }
+    else:
+        why = _("the upload is larger than the limit of %(limit)s bytes") % {
+            "limit": f"{exc.limit:,}"
+        }
     form.errors["hash_list"] = form.error_class(
-        [_("The file is too large: %(why)s.") % {"why": exc}]
+        [_("The file is too large: %(why)s.") % {"why": why}]
     )
     return _detail(request, bank, import_form=form, status=413)
 

@@ -20,6 +20,7 @@ from muhafiz.banks.formats.plain import PlainHashList
 from muhafiz.banks.formats.vics import VicsJson
 from muhafiz.banks.formats.vpdq import VpdqFrames
 from muhafiz.banks.model import HashEntry, HashListError
+from muhafiz.banks.reasons import reason
 
 _REGISTERED: list[HashListFormat] = [
     NsrlRds(),
@@ -48,7 +49,7 @@ def get_format(name: str) -> HashListFormat:
         if fmt.name == name:
             return fmt
     known = ", ".join(f.name for f in formats())
-    raise HashListError(name, None, f"unknown hash-list format; known formats: {known}")
+    raise HashListError(name, None, reason("unknown_format", known=known))
 
 
 def detect_format(path: Path) -> HashListFormat:
@@ -58,14 +59,16 @@ def detect_format(path: Path) -> HashListFormat:
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError as exc:
-        raise HashListError(source, None, f"cannot read: {exc.strerror or exc}") from exc
+        raise HashListError(
+            source, None, reason("cannot_read", detail=str(exc.strerror or exc))
+        ) from exc
     if not head.strip():
-        raise HashListError(source, None, "empty file")
+        raise HashListError(source, None, reason("empty_file"))
     for fmt in formats():
         if fmt.sniff(path, head):
             return fmt
     known = ", ".join(f.name for f in formats())
-    raise HashListError(source, None, f"not a hash list in a known format ({known})")
+    raise HashListError(source, None, reason("no_known_format", known=known))
 
 
 def file_sha256(path: Path) -> str:
@@ -159,14 +162,18 @@ class DuplicateMerger:
                 continue
             first_source, first_line, first_facts = previous
             if first_facts != facts:
-                where = f"line {first_line}"
-                if first_source != self.source:
-                    where += f" of {first_source}"
-                raise HashListError(
-                    self.source,
-                    entry.line,
-                    f"{key[0]} {key[1]} is also on {where} with different details",
+                why = (
+                    reason("contradicts_line", kind=key[0], value=key[1], first_line=first_line)
+                    if first_source == self.source
+                    else reason(
+                        "contradicts_line_of_file",
+                        kind=key[0],
+                        value=key[1],
+                        first_line=first_line,
+                        first_source=first_source,
+                    )
                 )
+                raise HashListError(self.source, entry.line, why)
             duplicate = True
         if duplicate:
             self.duplicate_lines.append(entry.line)

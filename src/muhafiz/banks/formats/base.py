@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar, TextIO
 
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 # How much of a file detection looks at.
 SNIFF_BYTES = 64 * 1024
@@ -97,14 +98,14 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
         for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
             if len(raw) > MAX_LINE_BYTES:
                 raise HashListError(
-                    source, number, f"a line longer than {MAX_LINE_BYTES // 1024} KiB"
+                    source, number, reason("line_too_long", kib=MAX_LINE_BYTES // 1024)
                 )
             if b"\x00" in raw:
-                raise HashListError(source, number, "binary data in a text hash list")
+                raise HashListError(source, number, reason("binary_data"))
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise HashListError(source, number, f"not UTF-8 text ({exc.reason})") from exc
+                raise HashListError(source, number, reason("not_utf8", detail=exc.reason)) from exc
             if number == 1:
                 text = text.removeprefix("\ufeff")
             yield number, text.rstrip("\r\n")

@@ -13,6 +13,7 @@ from typing import ClassVar
 from muhafiz.banks.formats.base import TextLineFormat, first_text_lines, single_hash_entry
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 _GNU = re.compile(r"^\\?(?P<hex>[0-9A-Za-z]+) (?P<mode>[ *])(?P<name>.*)$")
 _BSD = re.compile(r"^\\?(?P<algo>MD5|SHA1|SHA256) ?\((?P<name>.*)\) ?= ?(?P<hex>[0-9A-Za-z]+)$")
@@ -54,15 +55,11 @@ class ChecksumList(TextLineFormat):
         else:
             gnu = _GNU.match(text)
             if gnu is None or not gnu["name"]:
-                raise HashListError(
-                    source, line, "expected '<hex>  <file name>' as md5sum/sha1sum/sha256sum print"
-                )
+                raise HashListError(source, line, reason("checksum_line"))
             kind_or_none = _BY_LENGTH.get(len(gnu["hex"]))
             if kind_or_none is None:
                 raise HashListError(
-                    source,
-                    line,
-                    f"hash of {len(gnu['hex'])} characters; expected 32, 40 or 64 hex characters",
+                    source, line, reason("checksum_hash_length", length=len(gnu["hex"]))
                 )
             kind = kind_or_none
             digest = normalize_hex(gnu["hex"], kind, source, line)
@@ -74,6 +71,8 @@ class ChecksumList(TextLineFormat):
             state["kind"] = kind
         elif previous != kind:
             raise HashListError(
-                source, line, f"{kind.value} line in a list of {HashKind(str(previous)).value}"
+                source,
+                line,
+                reason("mixed_kinds", kind=kind.value, list_kind=HashKind(str(previous)).value),
             )
         return single_hash_entry(kind, digest, line=line, note=name)

@@ -9,6 +9,7 @@ from typing import ClassVar
 from muhafiz.banks.formats.base import TextLineFormat
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 _MAGIC = "%%%% HASHDEEP-1.0"
 _KINDS = {"md5": HashKind.MD5, "sha1": HashKind.SHA1, "sha256": HashKind.SHA256}
@@ -32,34 +33,43 @@ class HashdeepList(TextLineFormat):
             body = text[4:].strip()
             if body.startswith("HASHDEEP-"):
                 if body != "HASHDEEP-1.0":
-                    raise HashListError(source, line, f"unsupported hashdeep version {body!r}")
+                    raise HashListError(source, line, reason("hashdeep_version", version=body))
                 state["magic"] = True
                 return None
             columns = [column.strip().lower() for column in body.split(",")]
             if not columns or columns[-1] != "filename":
-                raise HashListError(source, line, "hashdeep column line must end with 'filename'")
+                raise HashListError(source, line, reason("hashdeep_columns_end"))
             unknown = [c for c in columns[:-1] if c not in _KINDS and c not in _IGNORED]
             if unknown:
-                raise HashListError(source, line, f"unknown hashdeep column(s) {unknown}")
+                raise HashListError(
+                    source, line, reason("hashdeep_unknown_columns", columns=str(unknown))
+                )
             if not any(c in _KINDS for c in columns):
-                raise HashListError(source, line, "no MD5, SHA-1 or SHA-256 column")
+                raise HashListError(source, line, reason("hashdeep_no_hash_column"))
             state["columns"] = columns
             return None
         if not state.get("magic"):
-            raise HashListError(source, line, f"missing the {_MAGIC!r} header")
+            raise HashListError(source, line, reason("hashdeep_no_header", header=_MAGIC))
         columns_state = state.get("columns")
         if not isinstance(columns_state, list):
-            raise HashListError(source, line, "file line before the '%%%% size,…' column line")
+            raise HashListError(source, line, reason("hashdeep_no_column_line"))
         columns = [str(column) for column in columns_state]
         fields = text.split(",", len(columns) - 1)
         if len(fields) != len(columns):
             raise HashListError(
-                source, line, f"{len(fields)} fields, expected {len(columns)} ({','.join(columns)})"
+                source,
+                line,
+                reason(
+                    "field_count",
+                    count=len(fields),
+                    expected=len(columns),
+                    columns=",".join(columns),
+                ),
             )
         values: dict[HashKind, str] = {}
         for column, field in zip(columns[:-1], fields[:-1], strict=True):
             if column == "size" and not field.strip().isdigit():
-                raise HashListError(source, line, f"size {field!r} is not a whole number")
+                raise HashListError(source, line, reason("size_not_number", value=field))
             kind = _KINDS.get(column)
             if kind is not None:
                 values[kind] = normalize_hex(field, kind, source, line)
@@ -73,4 +83,4 @@ class HashdeepList(TextLineFormat):
 
     def finish(self, source: str, state: dict[str, object]) -> None:
         if not state.get("magic"):
-            raise HashListError(source, None, f"missing the {_MAGIC!r} header")
+            raise HashListError(source, None, reason("hashdeep_no_header", header=_MAGIC))

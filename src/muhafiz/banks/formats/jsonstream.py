@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from muhafiz.banks.model import HashListError
+from muhafiz.banks.reasons import Reason, reason
 
 _WHITESPACE = " \t\r\n"
 _CHUNK = 1 << 20
@@ -42,8 +43,8 @@ class JsonStream:
         self._line_pos = self._pos
         return self._line
 
-    def error(self, message: str, line: int | None = None) -> HashListError:
-        return HashListError(self._source, line if line is not None else self.line(), message)
+    def error(self, why: Reason, line: int | None = None) -> HashListError:
+        return HashListError(self._source, line if line is not None else self.line(), why)
 
     # -- buffer --------------------------------------------------------------------------
     def _fill(self, size: int = _CHUNK) -> bool:
@@ -53,7 +54,7 @@ class JsonStream:
         if not raw:
             self._eof = True
             if self._pending:
-                raise self.error("file ends inside a UTF-8 character")
+                raise self.error(reason("json_ends_in_character"))
             return False
         raw = self._pending + raw
         try:
@@ -64,7 +65,7 @@ class JsonStream:
                 text = raw[: exc.start].decode("utf-8")
                 self._pending = raw[exc.start :]
             else:
-                raise self.error(f"not UTF-8 text ({exc.reason})") from exc
+                raise self.error(reason("not_utf8", detail=exc.reason)) from exc
         if self._first:
             text = text.removeprefix("\ufeff")
             self._first = False
@@ -88,8 +89,9 @@ class JsonStream:
     def expect(self, char: str, what: str) -> None:
         found = self.peek()
         if found != char:
-            shown = repr(found) if found else "the end of the file (truncated?)"
-            raise self.error(f"expected {what} ({char!r}), found {shown}")
+            if not found:
+                raise self.error(reason("json_expected_at_end", what=what, char=char))
+            raise self.error(reason("json_expected", what=what, char=char, found=found))
         self._pos += 1
 
     def value(self) -> Any:
@@ -101,7 +103,7 @@ class JsonStream:
             try:
                 result, end = _DECODER.raw_decode(self._buffer, self._pos)
             except RecursionError as exc:
-                raise self.error("JSON nested too deeply", start_line) from exc
+                raise self.error(reason("json_too_deep"), start_line) from exc
             except json.JSONDecodeError as exc:
                 # Only an error near the end of what has been read (a literal such as `fals` or
                 # a number cut by the chunk boundary) or an unterminated string may be the
@@ -111,7 +113,8 @@ class JsonStream:
                 offset = exc.pos - self._pos
                 if may_be_cut and len(self._buffer) - self._pos > MAX_VALUE_CHARS:
                     raise self.error(
-                        f"a value longer than {MAX_VALUE_CHARS // (1024 * 1024)} MiB", start_line
+                        reason("json_value_too_long", mib=MAX_VALUE_CHARS // (1024 * 1024)),
+                        start_line,
                     ) from exc
                 if may_be_cut and self._fill(size):
                     size *= 2
@@ -123,12 +126,12 @@ class JsonStream:
                     word.startswith(tail) for word in ("true", "false", "null")
                 )
                 if unterminated or cut_literal or exc.pos >= len(self._buffer) - 1:
-                    raise self.error(
-                        "file ends in the middle of a value (truncated?)", line
-                    ) from exc
-                raise self.error(f"malformed JSON: {exc.msg}", line) from exc
+                    raise self.error(reason("json_truncated"), line) from exc
+                raise self.error(reason("json_malformed", detail=exc.msg), line) from exc
             except ValueError as exc:  # a number of thousands of digits (int_max_str_digits)
-                raise self.error(f"malformed JSON: {str(exc)[:80]}", start_line) from exc
+                raise self.error(
+                    reason("json_malformed", detail=str(exc)[:80]), start_line
+                ) from exc
             # A number or literal that ends exactly at the buffer end may continue in the file.
             if end >= len(self._buffer) and not self._eof and self._fill(size):
                 continue
@@ -145,7 +148,7 @@ class JsonStream:
             return
         while True:
             if self.peek() != '"':
-                raise self.error(f"expected a quoted key in {what}")
+                raise self.error(reason("json_key_expected", what=what))
             key = self.value()
             self.expect(":", "a colon after a key")
             yield key
@@ -156,8 +159,7 @@ class JsonStream:
             if separator == "}":
                 self._pos += 1
                 return
-            shown = repr(separator) if separator else "the end of the file (truncated?)"
-            raise self.error(f"expected ',' or '}}' in {what}, found {shown}")
+            raise self.error(_separator(what, "}", separator))
 
     def array_items(self, what: str) -> Iterator[int]:
         """Walk an array: yields each item's line with the stream positioned at the item."""
@@ -175,9 +177,14 @@ class JsonStream:
             if separator == "]":
                 self._pos += 1
                 return
-            shown = repr(separator) if separator else "the end of the file (truncated?)"
-            raise self.error(f"expected ',' or ']' in {what}, found {shown}")
+            raise self.error(_separator(what, "]", separator))
 
     def expect_end(self) -> None:
         if self.peek() != "":
-            raise self.error("unexpected data after the end of the JSON document")
+            raise self.error(reason("json_trailing_data"))
+
+
+def _separator(what: str, close: str, found: str) -> Reason:
+    if not found:
+        return reason("json_separator_at_end", what=what, close=close)
+    return reason("json_separator", what=what, close=close, found=found)

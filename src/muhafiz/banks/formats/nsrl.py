@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from muhafiz.banks.formats.base import DigestBatch, HashListFormat
 from muhafiz.banks.hexhash import HEX_LENGTHS, normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 from muhafiz.untrusted import sqlite as untrusted_sqlite
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -116,7 +117,7 @@ def check_not_truncated(path: Path) -> None:
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
-        raise HashListError(source, None, "not an SQLite database (or truncated header)")
+        raise HashListError(source, None, reason("not_sqlite"))
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -125,8 +126,13 @@ def check_not_truncated(path: Path) -> None:
         raise HashListError(
             source,
             None,
-            f"truncated SQLite file: header says {pages} pages of {page_size} bytes "
-            f"({pages * page_size} bytes), file has {size}",
+            reason(
+                "sqlite_truncated",
+                pages=pages,
+                page_size=page_size,
+                expected=pages * page_size,
+                size=size,
+            ),
         )
 
 
@@ -156,15 +162,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         return untrusted_sqlite.connect(path, immutable=True)
     except sqlite3.Error as exc:  # pragma: no cover - open is lazy in SQLite
-        raise HashListError(str(path), None, f"cannot open SQLite database: {exc}") from exc
+        raise HashListError(str(path), None, reason("sqlite_cannot_open", detail=str(exc))) from exc
 
 
 def _damaged(source: str, exc: sqlite3.DatabaseError) -> HashListError:
     if untrusted_sqlite.value_too_big(exc):
-        return HashListError(
-            source, None, f"a value in the database is larger than {MAX_VALUE_BYTES} bytes"
-        )
-    return HashListError(source, None, f"damaged or truncated NSRL database: {exc}")
+        return HashListError(source, None, reason("sqlite_value_too_large", limit=MAX_VALUE_BYTES))
+    return HashListError(source, None, reason("nsrl_damaged", detail=str(exc)))
 
 
 def _quoted(name: str) -> str:
@@ -177,7 +181,7 @@ def _hash_source(connection: sqlite3.Connection, source: str) -> tuple[str, list
     try:
         objects = {o.name.upper(): o for o in untrusted_sqlite.schema(connection)}
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-        raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
+        raise HashListError(source, None, reason("sqlite_damaged", detail=str(exc))) from exc
     for wanted in _HASH_SOURCES:
         found = objects.get(wanted)
         if found is None or not found.plain_table:
@@ -185,21 +189,20 @@ def _hash_source(connection: sqlite3.Connection, source: str) -> tuple[str, list
         try:
             info = untrusted_sqlite.columns(connection, found.name)
         except sqlite3.DatabaseError as exc:
-            raise HashListError(source, None, f"damaged SQLite database: {exc}") from exc
+            raise HashListError(source, None, reason("sqlite_damaged", detail=str(exc))) from exc
         hashes = [column for column in info if column.name.lower() in _COLUMNS]
         if any(column.generated for column in hashes):  # computed as it is read
             raise HashListError(
                 source,
                 None,
-                f"not an NSRL RDS v3 database: {found.name} has generated hash columns",
+                reason("nsrl_generated_columns", table=found.name),
             )
         if hashes:
             return _quoted(found.name), [column.name.lower() for column in hashes]
     raise HashListError(
         source,
         None,
-        "not an NSRL RDS v3 database: no METADATA or FILE table with hash columns "
-        "(views are not read)",
+        reason("nsrl_no_hash_table"),
     )
 
 
@@ -301,13 +304,15 @@ def _entry(row: dict[str, Any], source: str, record: int) -> HashEntry:
             values[column] = None
             continue
         if not isinstance(value, str):
-            raise HashListError(source, record, f"record {record}: {column} is not text")
+            raise HashListError(
+                source, record, reason("column_not_text", column=column).at("record", record=record)
+            )
         try:
             values[column] = normalize_hex(value, kind, source, record)
         except HashListError as exc:
-            raise HashListError(source, record, f"record {record}: {exc.message}") from exc
+            raise HashListError(source, record, exc.reason.at("record", record=record)) from exc
     if not any(values.values()):
-        raise HashListError(source, record, f"record {record}: no hash")
+        raise HashListError(source, record, reason("no_hash").at("record", record=record))
     return HashEntry(
         md5=values.get("md5"), sha1=values.get("sha1"), sha256=values.get("sha256"), line=record
     )

@@ -16,6 +16,7 @@ from muhafiz.banks.formats.base import (
 )
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 _LINE = re.compile(r"^(?P<hex>[^,\s]+)(?:\s*[,\t ]\s*(?P<quality>[^,]*?))?(?:\s*,(?P<note>.*))?$")
 _SNIFF = re.compile(r"^[0-9A-Fa-f]{64}(\s*[,\t ]\s*\d{1,3})?(\s*,.*)?$")
@@ -27,7 +28,7 @@ def parse_quality(value: str, source: str, line: int) -> int:
     text = value.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 3) or not 0 <= int(text) <= 100:
         shown = text if len(text) <= 20 else text[:20] + "…"
-        raise HashListError(source, line, f"PDQ quality {shown!r} is not a whole number 0-100")
+        raise HashListError(source, line, reason("pdq_quality", value=shown))
     return int(text)
 
 
@@ -50,7 +51,7 @@ class PdqList(TextLineFormat):
     ) -> HashEntry | None:
         match = _LINE.match(text.strip())
         if match is None:  # pragma: no cover - the pattern accepts any non-blank line
-            raise HashListError(source, line, "expected '<64 hex>[,quality][,note]'")
+            raise HashListError(source, line, reason("pdq_line"))
         digest = normalize_hex(match["hex"], HashKind.PDQ, source, line)
         quality_text = match["quality"]
         quality = None

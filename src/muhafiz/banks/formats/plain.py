@@ -19,6 +19,7 @@ from muhafiz.banks.formats.base import (
 )
 from muhafiz.banks.hexhash import HEX_LENGTHS, is_hex, normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 _BY_LENGTH = {32: HashKind.MD5, 40: HashKind.SHA1, 64: HashKind.SHA256}
 _BULK_LINES = 50_000
@@ -46,22 +47,17 @@ class PlainHashList(TextLineFormat):
         header = _HEADERS.get(value.lower())
         if header is not None:
             if state.get("seen_data"):
-                raise HashListError(source, line, f"header {value!r} after the first hash")
+                raise HashListError(source, line, reason("header_after_hash", value=value))
             state["kind"] = header
             return None
         state["seen_data"] = True
         kind = state.get("kind")
         if not isinstance(kind, HashKind):
             if not is_hex(value):
-                raise HashListError(source, line, f"{value[:80]!r} is not a hexadecimal hash")
+                raise HashListError(source, line, reason("plain_not_hex", value=value[:80]))
             guessed = _BY_LENGTH.get(len(value))
             if guessed is None:
-                raise HashListError(
-                    source,
-                    line,
-                    f"hash of {len(value)} hex characters; expected 32 (MD5), 40 (SHA-1) "
-                    "or 64 (SHA-256)",
-                )
+                raise HashListError(source, line, reason("plain_hash_length", length=len(value)))
             kind = guessed
         digest = normalize_hex(value, kind, source, line)
         return single_hash_entry(kind, digest, line=line)

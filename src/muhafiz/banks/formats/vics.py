@@ -19,6 +19,7 @@ from muhafiz.banks.formats.jsonstream import JsonStream
 from muhafiz.banks.formats.pdqlist import parse_quality
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import Reason, Value, reason
 
 CONTEXT_KEYS = ("@odata.context", "odata.metadata")
 VICS_20_MEDIA = (
@@ -75,11 +76,9 @@ class VicsJson(HashListFormat):
                     stream.value()
             stream.expect_end()
         if context is None:
-            raise HashListError(
-                source, None, "no '@odata.context' or 'odata.metadata': unknown VICS version"
-            )
+            raise HashListError(source, None, reason("vics_no_version"))
         if not saw_value:
-            raise HashListError(source, None, "no 'value' array of media or cases")
+            raise HashListError(source, None, reason("vics_no_value"))
 
     def write(self, entries: Iterable[HashEntry], out: TextIO) -> int:
         out.write('{"@odata.context": ' + json.dumps(VICS_20_MEDIA) + ', "value": [\n')
@@ -95,18 +94,21 @@ class VicsJson(HashListFormat):
 
 def _check_context(value: Any, source: str, line: int) -> str:
     if not isinstance(value, str):
-        raise HashListError(source, line, "the OData context must be a string")
+        raise HashListError(source, line, reason("vics_context_not_text"))
     match = _VERSION.search(value)
     version = match["version"] if match else None
     if version not in SUPPORTED_VERSIONS:
         raise HashListError(
             source,
             line,
-            f"unknown VICS version {version or value!r}; supported: "
-            + ", ".join(SUPPORTED_VERSIONS),
+            reason(
+                "vics_unknown_version",
+                version=version or value,
+                supported=", ".join(SUPPORTED_VERSIONS),
+            ),
         )
     if not value.lower().endswith(("#media", "#cases")):
-        raise HashListError(source, line, f"not a VICS Media or Cases document: {value!r}")
+        raise HashListError(source, line, reason("vics_not_media_or_cases", value=value))
     return value
 
 
@@ -132,7 +134,7 @@ def _read_value_item(
             fields[key] = stream.value()
     if not was_case:
         if cases:
-            raise HashListError(source, line, "case has no 'Media' array")
+            raise HashListError(source, line, reason("vics_case_without_media"))
         yield _checked_media(fields, source, line, record + 1, on_error)
 
 
@@ -154,27 +156,30 @@ def _checked_media(
 
 def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
     """One VICS Media object as a HashEntry; errors name the record and its MediaID."""
-    where = f"record {record}"
+    where = "record"
+    at: dict[str, Value] = {"record": record}
     if not isinstance(media, dict):
-        raise HashListError(source, line, f"{where}: a media record must be a JSON object")
-    if media.get("MediaID") is not None:
-        media_id = repr(media["MediaID"]) if not isinstance(media["MediaID"], int) else "a number"
-        if isinstance(media["MediaID"], int) and abs(media["MediaID"]) < 10**18:
-            media_id = str(media["MediaID"])
-        where += f" (MediaID {media_id[:40]})"
+        raise HashListError(source, line, reason("media_not_object").at(where, **at))
+    media_id = media.get("MediaID")
+    if media_id is not None:
+        # A whole number past 18 digits is not written out (a 5,000-digit one cannot be).
+        shown = "…" if isinstance(media_id, int) and abs(media_id) >= 10**18 else None
+        if shown is None:
+            shown = str(media_id) if isinstance(media_id, int) else repr(media_id)
+        where, at = "record_media", {"record": record, "media_id": shown[:40]}
 
-    def fail(message: str) -> HashListError:
-        return HashListError(source, line, f"{where}: {message}")
+    def fail(why: Reason) -> HashListError:
+        return HashListError(source, line, why.at(where, **at))
 
     def digest(value: Any, kind: HashKind) -> str | None:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise fail(f"{kind.value} must be a string")
+            raise fail(reason("hash_not_text", kind=kind.value))
         try:
             return normalize_hex(value, kind, source, line)
         except HashListError as exc:
-            raise fail(exc.message) from exc
+            raise fail(exc.reason) from exc
 
     md5 = digest(media.get("MD5"), HashKind.MD5)
     sha1 = digest(media.get("SHA1"), HashKind.SHA1)
@@ -183,10 +188,10 @@ def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
     pdq_quality: int | None = None
     alternatives = media.get("AlternativeHashes") or []
     if not isinstance(alternatives, list):
-        raise fail("AlternativeHashes must be a list")
+        raise fail(reason("alternatives_not_list"))
     for alternative in alternatives:
         if not isinstance(alternative, dict):
-            raise fail("each AlternativeHashes item must be an object")
+            raise fail(reason("alternative_not_object"))
         name = str(alternative.get("HashName", "")).strip().upper()
         value = alternative.get("HashValue")
         if name == "PDQ":
@@ -196,7 +201,7 @@ def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
                 try:
                     pdq_quality = parse_quality(str(quality), source, line)
                 except HashListError as exc:
-                    raise fail(exc.message) from exc
+                    raise fail(exc.reason) from exc
         elif name in ("SHA256", "SHA-256") and sha256 is None:
             sha256 = digest(value, HashKind.SHA256)
         elif name in ("MD5", "SHA1", "SHA-1"):
@@ -208,11 +213,11 @@ def media_entry(media: Any, source: str, line: int, record: int) -> HashEntry:
                 sha1 = other
     photodna = media.get("PhotoDNA")
     if photodna is not None and not isinstance(photodna, str):
-        raise fail("PhotoDNA must be a string (base64 or hex), passed through untouched")
+        raise fail(reason("photodna_not_text"))
     if photodna == "":
         photodna = None
     if not any((md5, sha1, sha256, pdq, photodna)):
-        raise fail("no MD5, SHA1, SHA256, PDQ or PhotoDNA value")
+        raise fail(reason("media_without_hash"))
     return HashEntry(
         md5=md5,
         sha1=sha1,
@@ -234,15 +239,15 @@ def _category(value: Any, fail: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise fail(f"Category {value!r} is not a number")
+        raise fail(reason("category_not_number", value=str(value)))
     text = str(value).strip() if isinstance(value, (int, str)) else ""
     digits = text.removeprefix("-")
     if isinstance(value, int) or (digits.isascii() and digits.isdigit() and len(digits) <= 6):
         number = value if isinstance(value, int) else int(text)
         if -32_768 <= number <= 32_767:
             return number
-        raise fail("Category is out of range (-32768 to 32767)")
-    raise fail(f"Category {str(value)[:40]!r} is not a number")
+        raise fail(reason("vics_category_out_of_range"))
+    raise fail(reason("category_not_number", value=str(value)[:40]))
 
 
 def _flag(value: Any, name: str, fail: Any) -> bool | None:
@@ -254,7 +259,15 @@ def _flag(value: Any, name: str, fail: Any) -> bool | None:
         return value.strip().lower() == "true"
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise fail(f"{name} {value!r} is not true or false")
+    raise fail(reason("flag_not_boolean", field=name, value=_plain(value)))
+
+
+def _plain(value: Any) -> Value:
+    """A JSON value as a reason's value: text and whole numbers as they are, anything else
+    (a list, an object, a fraction) as its Python text, shortened."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value if isinstance(value, int) or len(value) <= 80 else value[:80] + "…"
+    return repr(value)[:80]
 
 
 def _text(value: Any, name: str, fail: Any) -> str | None:
@@ -262,7 +275,7 @@ def _text(value: Any, name: str, fail: Any) -> str | None:
         return None
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return str(value)
-    raise fail(f"{name} must be text")
+    raise fail(reason("field_not_text", field=name))
 
 
 def _tags(value: Any, fail: Any) -> tuple[str, ...]:
@@ -272,7 +285,7 @@ def _tags(value: Any, fail: Any) -> tuple[str, ...]:
         return tuple(tag.strip() for tag in value.split(",") if tag.strip())
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
         return tuple(tag for tag in value if tag)
-    raise fail("Tags must be a list of strings")
+    raise fail(reason("tags_not_list"))
 
 
 def _media_json(entry: HashEntry, media_id: int) -> dict[str, Any]:

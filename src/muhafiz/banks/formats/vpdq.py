@@ -16,6 +16,7 @@ from muhafiz.banks.formats.base import TextLineFormat, first_text_lines
 from muhafiz.banks.formats.pdqlist import parse_quality
 from muhafiz.banks.hexhash import normalize_hex
 from muhafiz.banks.model import HashEntry, HashKind, HashListError
+from muhafiz.banks.reasons import reason
 
 _SNIFF = re.compile(r"^\d+,\d{1,3},[0-9A-Fa-f]{64},\d+(\.\d+)?$")
 _TIME = re.compile(r"^\d+(\.\d+)?$")
@@ -62,18 +63,12 @@ class VpdqFrames(TextLineFormat):
     ) -> HashEntry | None:
         fields = [field.strip() for field in text.split(",")]
         if len(fields) != 4:
-            raise HashListError(
-                source,
-                line,
-                f"{len(fields)} fields, expected 4 (frameNumber,quality,pdqHex,timestampSeconds)",
-            )
+            raise HashListError(source, line, reason("vpdq_field_count", count=len(fields)))
         frame_text, quality_text, hex_text, time_text = fields
         if not (frame_text.isascii() and frame_text.isdigit() and len(frame_text) <= 12):
-            raise HashListError(
-                source, line, f"frame number {frame_text[:20]!r} is not a whole number"
-            )
+            raise HashListError(source, line, reason("frame_not_number", value=frame_text[:20]))
         if not (time_text.isascii() and len(time_text) <= 24 and _TIME.match(time_text)):
-            raise HashListError(source, line, f"timestamp {time_text[:24]!r} is not seconds")
+            raise HashListError(source, line, reason("timestamp_not_seconds", value=time_text[:24]))
         quality = parse_quality(quality_text, source, line)
         digest = normalize_hex(hex_text, HashKind.PDQ, source, line)
         return HashEntry(

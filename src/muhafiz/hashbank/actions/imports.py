@@ -188,7 +188,7 @@ def _run_import(
         if owned:
             with contextlib.suppress(DatabaseError):  # gone with the session anyway
                 staging.drop()
-            _abandon_import(actor, bank_import, reason=unreadable(exc))
+            _abandon_import(actor, bank_import, reason=unreadable(exc).message)
         raise
     return bank_import
 

@@ -52,6 +52,7 @@ from muhafiz.hashbank.models import (
     ImportStatus,
     UploadStatus,
 )
+from muhafiz.hashbank.reasons import reason_in_words
 
 UPLOADS_FOLDER = "hashbank/uploads"
 CHUNK = 1 << 20
@@ -79,7 +80,8 @@ def queue_bank_upload(
             chosen = (get_format(fmt) if fmt else detect_format(path)).name
         except HashListError as exc:  # unknown format, empty file
             raise BankError(
-                _("%(file)s cannot be imported: %(why)s") % {"file": name, "why": exc.message}
+                _("%(file)s cannot be imported: %(why)s")
+                % {"file": name, "why": reason_in_words(exc.reason)}
             ) from exc
         stored = f"{UPLOADS_FOLDER}/{sha256}/{name}"
         store = file_store()

@@ -1,6 +1,7 @@
 """In a real browser, English and Urdu: the examiner goes from home through the navigation to a
 hash bank and uploads a list with a bad row: the page says it is queued; a worker reads it and
-the page, refreshing by itself, names the bad row (nothing imported). Then a good one: queued,
+the page, refreshing by itself, names the bad row and why, in the reader's language (nothing
+imported). Then a good one: queued,
 then done with its counts."""
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ def test_examiner_imports_a_list_into_a_bank_from_the_page(  # noqa: PLR0917 - f
     assert failed.locator(".rejected-rows tbody tr").count() == 1
     words = "1 bad row; nothing was imported." if language == "en" else "1 خراب سطر"
     assert words in failed.inner_text()
+    # Why, in the reader's language: the banks library's reason through the catalogue.
+    why = failed.locator(".rejected-rows tbody td bdi").inner_text().replace("\u2068", "")
+    why = why.replace("\u2069", "")
+    if language == "en":
+        assert why == "'not-a-hash' is not a hexadecimal hash"
+    else:
+        assert why == "'not-a-hash' سولہ اساسی ہیش نہیں"
     assert BankEntry.objects.filter(bank=punjab_bank).count() == 2
     snap(page, f"banks-rejected-{language}")
     page.locator("#import-form input[type=file]").set_input_files(str(good))
