@@ -12,6 +12,10 @@ class BankError(Exception):
     """A bank operation could not be done; the message says why, for the person who asked."""
 
 
+class ImportRunningError(BankError):
+    """Another import into the bank is running (it holds the bank's import lock)."""
+
+
 class ImportRejectedError(BankError):
     """The file has bad rows: each is named, and nothing was imported."""
 

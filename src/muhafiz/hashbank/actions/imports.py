@@ -41,7 +41,7 @@ from muhafiz.banks.model import HashEntry, HashListError
 from muhafiz.core.locks import LockHeldError, process_lock
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
-from muhafiz.hashbank.errors import BankError, ImportRejectedError
+from muhafiz.hashbank.errors import BankError, ImportRejectedError, ImportRunningError
 from muhafiz.hashbank.hashlists import CheckResult, PlainRow, iter_checked_rows, unreadable
 from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
 
@@ -119,7 +119,7 @@ def import_hash_list(
         with process_lock(_lock_name(bank)):
             return _run_import(actor, bank, source, allow_partial=allow_partial, owned=True)
     except LockHeldError as exc:
-        raise BankError(_running_message(bank)) from exc
+        raise ImportRunningError(_running_message(bank)) from exc
 
 
 class _Source:
@@ -237,7 +237,7 @@ def abandon_interrupted_imports(actor: Any, bank: Bank) -> int:
                 _abandon_import(actor, bank_import, reason=_KILLED)
             return len(running)
     except LockHeldError as exc:
-        raise BankError(_running_message(bank)) from exc
+        raise ImportRunningError(_running_message(bank)) from exc
 
 
 _KILLED = "interrupted: its process ended before the import finished"
@@ -259,7 +259,7 @@ def _start_import(actor: Any, bank: Bank, source: _Source) -> BankImport:
         horizon = timezone.now() - dt.timedelta(seconds=STALE_IMPORT_SECONDS)
         for running in BankImport.objects.filter(bank=bank, status=ImportStatus.RUNNING):
             if running.progress_at is not None and running.progress_at >= horizon:
-                raise BankError(_running_message(bank, running.source_name))
+                raise ImportRunningError(_running_message(bank, running.source_name))
             _abandon_import(actor, running, reason="interrupted: no progress for 10 minutes")
         return BankImport.objects.create(
             bank=bank,

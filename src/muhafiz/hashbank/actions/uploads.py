@@ -44,7 +44,7 @@ from muhafiz.core.permissions import SYSTEM, Perm, check_perm, check_system
 from muhafiz.core.storage import StoredFileMissingError, file_store, stored_copy
 from muhafiz.hashbank.actions.banks import _user
 from muhafiz.hashbank.actions.imports import import_hash_list
-from muhafiz.hashbank.errors import BankError, ImportRejectedError
+from muhafiz.hashbank.errors import BankError, ImportRejectedError, ImportRunningError
 from muhafiz.hashbank.models import (
     UPLOAD_BUSY,
     Bank,
@@ -218,7 +218,7 @@ def _import(upload: BankUpload) -> None:
                 fmt=upload.format or None,
                 source_name=upload.source_name,
             )
-        except ImportRejectedError:
+        except (ImportRejectedError, ImportRunningError):
             raise
         except BankError as exc:  # said without the server's own path to its copy
             raise BankError(str(exc).replace(str(path), upload.source_name)) from exc
@@ -234,6 +234,10 @@ def _import(upload: BankUpload) -> None:
 CHANGED = gettext_noop("The stored file has changed since it was uploaded (SHA-256 differs).")
 NO_RIGHT = gettext_noop("The uploader may no longer manage this bank.")
 MISSING = gettext_noop("The stored file is missing.")
+RUNNING = gettext_noop(
+    "Another import into this bank was running when the job started; "
+    "upload the list again when it has finished."
+)
 
 
 def _failure(exc: BaseException) -> str:
@@ -241,6 +245,8 @@ def _failure(exc: BaseException) -> str:
         return NO_RIGHT
     if isinstance(exc, StoredFileMissingError):
         return MISSING
+    if isinstance(exc, ImportRunningError):
+        return RUNNING
     return str(exc)
 
 

@@ -241,3 +241,28 @@ def test_a_list_refused_at_once_says_why_in_urdu(
     assert big.status_code == 413
     page = plain(big.content.decode())
     assert "فائل بہت بڑی ہے: اپ لوڈ" in page and "the upload is" not in page
+
+
+@pytest.mark.django_db(transaction=True)  # the import takes its lock outside a transaction
+@pytest.mark.usefixtures("flushable_audit")
+def test_an_upload_that_met_another_running_import_says_so_in_urdu(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from muhafiz.hashbank.tests.test_interrupted_first_import import _held_elsewhere
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = actions.queue_bank_upload(
+            people.forensic_examiner, punjab_bank, upload("more.txt", sha1s("c"))
+        )
+    with _held_elsewhere(f"hashbank.import.{punjab_bank.pk}"):  # a shell import, say
+        drain(monkeypatch)
+    queued.refresh_from_db()
+    assert queued.status == UploadStatus.FAILED and queued.bad == 0
+    english = plain(_page(people, punjab_bank, "en"))
+    assert "Another import into this bank was running when the job started" in english
+    urdu = plain(_page(people, punjab_bank, "ur"))
+    assert "جب یہ کام شروع ہوا تو اس بینک میں ایک اور درآمد جاری تھی" in urdu
+    assert "another import" not in urdu.lower()
