@@ -96,7 +96,7 @@ def timed_import(source: Path, kind: str, label: str) -> dict[str, Any]:
     from muhafiz.core.permissions import SYSTEM
     from muhafiz.hashbank.actions import create_bank, import_hash_list
 
-    bank = create_bank(SYSTEM, name=f"bench-{label}-{time.time_ns()}", kind=kind)
+    bank = create_bank(SYSTEM, name=f"bench-{label[:40]}-{time.time_ns()}", kind=kind)
     load = os.getloadavg()[0]
     server = server_cpu()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -149,7 +149,13 @@ def reset(bank: Any) -> None:
 
 
 def compare(
-    source: Path, kind: str, vendor: str, caches: tuple[int, ...] = ()
+    source: Path,
+    kind: str,
+    vendor: str,
+    caches: tuple[int, ...] = (),
+    *,
+    rows: int = 0,
+    chunks_up_to: int = 0,
 ) -> list[dict[str, Any]]:
     """The paths before and the path now, same run, same database, each into a fresh bank.
 
@@ -173,7 +179,14 @@ def compare(
             no_first = (imports._Staging, "first_of_each_hash", lambda *_: None)
             earlier.append((f"before: {now[0]}, ON CONFLICT per row", [no_first]))
             now.append("first of each hash, plain INSERT")
-    if kind == "known-good":  # NSRL
+    if vendor == "sqlite" and rows <= chunks_up_to:
+        # Before: the move in chunks of about 0.1 s. Above `chunks_up_to` rows it is not run:
+        # at 5 M NSRL rows it had not finished after 47 minutes (RESULTS.md).
+        before.append((imports, "BULK_ROWS", 1 << 62))
+        was.append("moved in chunks")
+    if vendor == "sqlite":
+        now.append(f"unique indexes built again from {imports.BULK_ROWS:,} rows")
+    if kind == "known-good" and (vendor != "sqlite" or rows <= chunks_up_to):  # NSRL
 
         def per_record(self: Any, path: Path, on_error: Any) -> Any:
             for e in self.read(path, on_error):
@@ -183,7 +196,8 @@ def compare(
         was.append("a record per row")
         now.append("rows checked a batch at a time")
     if not before:
-        return [timed_import(source, kind, "one read, set-based")]
+        label = "now: " + ", ".join(now) if now else "one read, set-based"
+        return [timed_import(source, kind, label)]
     runs = []
     with contextlib.ExitStack() as stack:
         for owner, name, value in before:
@@ -280,6 +294,12 @@ def main() -> None:
         default="",
         help="SQLite: NSRL imported again with each of these page caches (comma-separated MiB)",
     )
+    parser.add_argument(
+        "--sqlite-chunks-up-to",
+        type=int,
+        default=1_000_000,
+        help="SQLite: the move in chunks (before) is run beside the bulk move up to this many rows",
+    )
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="muhafiz-imports-") as work:
@@ -293,11 +313,36 @@ def main() -> None:
             fill(folder, args.existing)
         if args.pdq:
             source = pdq_list(folder / "bench.pdq", args.pdq)
-            rows.append(("PDQ", args.pdq, compare(source, "watch", vendor)))
+            rows.append(
+                (
+                    "PDQ",
+                    args.pdq,
+                    compare(
+                        source,
+                        "watch",
+                        vendor,
+                        rows=args.pdq,
+                        chunks_up_to=args.sqlite_chunks_up_to,
+                    ),
+                )
+            )
         if args.nsrl:
             source = nsrl_database(folder / "rds.db", args.nsrl)
             caches = tuple(int(m) for m in args.sqlite_cache_mib.split(",") if m)
-            rows.append(("NSRL", args.nsrl, compare(source, "known-good", vendor, caches)))
+            rows.append(
+                (
+                    "NSRL",
+                    args.nsrl,
+                    compare(
+                        source,
+                        "known-good",
+                        vendor,
+                        caches,
+                        rows=args.nsrl,
+                        chunks_up_to=args.sqlite_chunks_up_to,
+                    ),
+                )
+            )
     # The whole command, the database URL with it (the trust-authenticated local server's:
     # no password; one given is masked).
     command = ".venv/bin/python benchmarks/imports/run.py " + " ".join(

@@ -19,7 +19,8 @@ all or nothing for everyone who reads the bank. A failed or killed import's move
 deleted in chunks of the same kind. An index rebuild is queued after commit. A large import on
 PostgreSQL moves in one transaction with the entry table's keys dropped and added back, and a
 list of one hash column there by a plain `INSERT` of the first row of each hash not in the bank
-(decision 0107).
+(decision 0107); on SQLite, in one transaction with the unique hash indexes dropped and built
+again, the rows to keep worked out first as the indexes would decide (decision 0110).
 """
 
 from __future__ import annotations
@@ -379,7 +380,7 @@ class _Staging:
         self.tags_encoder = cast("Any", BankEntry._meta.get_field("tags")).encoder
         self.last = 0
         self.created = False
-        self.cache_size: int | None = None
+        self.cache_size: list[int] = []
 
     def create(self) -> None:
         fields = ", ".join(
@@ -397,9 +398,12 @@ class _Staging:
                 # SQLite's page cache of this connection (2 MB by default): the bank's unique
                 # indexes take rows in hash order, one page here and one there, and with the
                 # default cache each chunk read the same pages again. Set back when done.
-                cursor.execute("PRAGMA cache_size")
-                self.cache_size = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+                # The temporary database's cache too (the staged rows; a large import's kept
+                # rows with their unique constraints).
+                for schema in ("main", "temp"):
+                    cursor.execute(f"PRAGMA {schema}.cache_size")
+                    self.cache_size.append(int(cursor.fetchone()[0]))
+                    cursor.execute(f"PRAGMA {schema}.cache_size = -{SQLITE_CACHE_KIB}")
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
             cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (id {key}, {fields})")
         self.created = True
@@ -409,8 +413,8 @@ class _Staging:
             self.created = False
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-                if self.cache_size is not None:
-                    cursor.execute(f"PRAGMA cache_size = {int(self.cache_size)}")
+                for schema, size in zip(("main", "temp"), self.cache_size, strict=False):
+                    cursor.execute(f"PRAGMA {schema}.cache_size = {size}")
 
     def load(
         self, entries: Iterable[HashEntry | PlainRow], result: CheckResult | None = None
@@ -576,6 +580,10 @@ class _Staging:
                 added = self.move_unchecked(first, [*values, bank.pk])
             if added is not None:
                 return added
+        if self.vendor == "sqlite" and self.last >= BULK_ROWS:
+            moved = _SqliteBulkMove(self, bank).run(insert, values)
+            if moved is not None:
+                return moved
         added, low = 0, 1
         chunks = _Chunks(self.vendor)
         while low <= self.last:
@@ -664,6 +672,150 @@ class _Staging:
                 raise
             return None
         return added
+
+
+class _BankChangedError(Exception):
+    """The bank's active entries changed between working out the rows to keep and the move."""
+
+
+class _SqliteBulkMove:
+    """SQLite, a large import: the rows `ON CONFLICT DO NOTHING` would keep are worked out in
+    the temporary database, then moved in one write transaction with the entry table's unique
+    hash indexes dropped and created again (decision 0110).
+
+    In chunks, every commit writes each index page its rows touched to the WAL (and the
+    checkpoint writes it again to the database): with indexes keyed by random hashes, about
+    12 KB per row once the indexes outgrow memory, and more as they grow (5 M NSRL rows wrote
+    over 500 GB and had not finished after 47 minutes). Building an index from sorted rows
+    writes each of its pages once.
+
+    Which rows are kept is decided exactly as row by row: a temporary table with a unique
+    constraint on each hash column the import fills takes the staged rows in file order, after
+    those whose hash is active in the bank already, `ON CONFLICT DO NOTHING` (a row sharing a
+    hash only with a row left out is kept). That runs before the write lock is taken; in the
+    write transaction, the bank's active entries are checked to be as they were (else the
+    rows move in chunks), and creating the unique indexes again checks every row of the table.
+    Any failure rolls the whole move back, the indexes with it.
+
+    The cost: the database's write lock is held for the whole move (minutes at millions of
+    rows). Readers go on (WAL); other writers wait, and one that waits longer than its busy
+    timeout fails with "database is locked". So only an import that owns its run, of at least
+    `BULK_ROWS` rows and `BULK_SHARE` of the table, moves this way, as on PostgreSQL.
+    """
+
+    def __init__(self, staging: _Staging, bank: Bank) -> None:
+        self.staging, self.bank = staging, bank
+        self.connection = staging.connection
+        ops = self.connection.ops
+        self.entry_table = ops.quote_name(BankEntry._meta.db_table)
+        self.kept = ops.quote_name(f"hashbank_import_{staging.bank_import.pk}_kept")
+
+    def run(self, insert: str, values: list[Any]) -> int | None:
+        """Move the kept rows; returns how many, or None (nothing done: the import is small
+        beside the table, or the bank changed meanwhile) to move in chunks instead."""
+        staging = self.staging
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {self.entry_table}")  # noqa: S608
+            held = int(cursor.fetchone()[0])  # ids only grow: at least the rows held
+        if staging.last < BULK_SHARE * held:
+            return None
+        columns = self.filled_columns()
+        indexes = self.unique_indexes(columns)
+        before = self.active_entries()
+        kept = self.work_out_kept(columns, bank_has_entries=before[0] > 0)
+        ops = self.connection.ops
+        moved_columns = ", ".join(f"s.{c}" for c in staging.columns)
+        move = (
+            f"{insert}SELECT {moved_columns}, %s, %s, %s, '' "  # noqa: S608 - names only
+            f"FROM {self.kept} k JOIN {staging.table} s ON s.id = k.id ORDER BY k.id"
+        )
+        try:
+            with transaction.atomic(), self.connection.cursor() as cursor:
+                if self.active_entries() != before:
+                    raise _BankChangedError
+                for name, _ in indexes:
+                    cursor.execute(f"DROP INDEX {ops.quote_name(name)}")
+                cursor.execute(move, values)
+                added = max(int(cursor.rowcount), 0)
+                for _, definition in indexes:
+                    cursor.execute(definition)
+                BankImport.objects.filter(pk=staging.bank_import.pk).update(
+                    progress_at=timezone.now()
+                )
+        except _BankChangedError:
+            return None
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.kept}")
+        if added != kept:
+            raise BankError(f"the move added {added} rows where {kept} were to be kept")
+        return added
+
+    def filled_columns(self) -> list[str]:
+        """The hash columns with a unique index that some staged row fills."""
+        ops = self.connection.ops
+        counts = ", ".join(f"COUNT({ops.quote_name(c)})" for c in HASH_FIELDS)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT {counts} FROM {self.staging.table}")  # noqa: S608
+            filled = cursor.fetchone()
+        return [c for c, n in zip(HASH_FIELDS, filled, strict=True) if n]
+
+    def unique_indexes(self, columns: list[str]) -> list[tuple[str, str]]:
+        """The entry table's unique index of each column, as (name, `CREATE` statement)."""
+        names = [f"hashbank_entry_{c}_per_bank" for c in columns]
+        marks = ", ".join(["%s"] * len(names))
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
+                f"AND tbl_name = %s AND name IN ({marks}) ORDER BY name",
+                [BankEntry._meta.db_table, *names],
+            )
+            found = [(str(name), str(sql)) for name, sql in cursor.fetchall()]
+        if len(found) != len(names):
+            raise BankError(f"the bank entries' unique indexes are not all there: {names}")
+        return found
+
+    def active_entries(self) -> tuple[int, int]:
+        """How many active entries the bank holds, and its newest entry's id."""
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FILTER (WHERE removed_at IS NULL), "  # noqa: S608
+                f"COALESCE(MAX(id), 0) FROM {self.entry_table} WHERE bank_id = %s",
+                [self.bank.pk],
+            )
+            count, newest = cursor.fetchone()
+        return int(count), int(newest)
+
+    def work_out_kept(self, columns: list[str], *, bank_has_entries: bool) -> int:
+        """Fill the temporary table of kept rows (their ids); returns how many. Writes only the
+        temporary database, in a deferred transaction: no lock on the database's tables."""
+        ops = self.connection.ops
+        quoted = [ops.quote_name(c) for c in columns]
+        fields = ", ".join(f"{q} TEXT UNIQUE" for q in quoted)
+        not_in_bank = " AND ".join(
+            f"NOT EXISTS (SELECT 1 FROM {self.entry_table} e WHERE e.{q} = s.{q} "  # noqa: S608
+            f"AND e.bank_id = %s AND e.removed_at IS NULL)"
+            for q in quoted
+        )
+        where = f"WHERE {not_in_bank} " if bank_has_entries else ""
+        params = [self.bank.pk] * len(quoted) if bank_has_entries else []
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.kept}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.kept} (id INTEGER PRIMARY KEY, {fields})")
+            cursor.execute("BEGIN DEFERRED")
+            try:
+                cursor.execute(
+                    f"INSERT INTO {self.kept} (id, {', '.join(quoted)}) "  # noqa: S608
+                    f"SELECT s.id, {', '.join(f's.{q}' for q in quoted)} "
+                    f"FROM {self.staging.table} s {where}ORDER BY s.id ON CONFLICT DO NOTHING",
+                    params,
+                )
+                kept = int(cursor.rowcount)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        return kept
 
 
 # PostgreSQL's error codes for a lock not granted within `lock_timeout`, and for a deadlock

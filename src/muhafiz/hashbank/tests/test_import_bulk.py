@@ -1,5 +1,6 @@
 """Bulk paths of a bank import (issue 14): NSRL rows read without a record per row, and on
-PostgreSQL a large import moved with the entry table's foreign keys dropped and added back.
+PostgreSQL a large import moved with the entry table's foreign keys dropped and added back, on
+SQLite with the unique hash indexes dropped and built again.
 
 The NSRL tests read batches of a few rows (the reader's batch made small), so that a bad row, a
 NULL hash or a repeat falls in a later batch than the first. The PostgreSQL tests lower the
@@ -126,7 +127,7 @@ def _bank(name: str = "NSRL") -> Bank:
 @pytest.fixture
 def on_postgres(transactional_db: None, flushable_audit: None) -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("the foreign keys are dropped on PostgreSQL only (SQLite moves in chunks)")
+        pytest.skip("the foreign keys are dropped on PostgreSQL only (SQLite: the tests below)")
 
 
 @pytest.fixture
@@ -396,3 +397,140 @@ def test_a_large_import_of_rows_with_several_hashes_moves_with_the_unique_indexe
     assert (result.added, result.duplicates) == (11, 1)
     stored = set(BankEntry.objects.filter(bank=bank).values_list("source_line", flat=True))
     assert stored == set(range(1, 13)) - {8}
+
+
+# SQLite: the move in one transaction with the unique hash indexes built again.
+
+
+@pytest.fixture
+def on_sqlite(transactional_db: None, flushable_audit: None) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the unique indexes are built again on SQLite only")
+
+
+def _entry_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s",
+            [BankEntry._meta.db_table],
+        )
+        return dict(cursor.fetchall())
+
+
+def _tricky_nsrl_rows(rng: random.Random) -> list[tuple[Any, Any, Any]]:
+    """Twelve NSRL rows: record 8 repeats the MD5 of record 2 (a duplicate), record 9 shares
+    only the SHA-1 of the left-out record 8 (kept), record 11 repeats record 3 whole."""
+    rows: list[tuple[Any, Any, Any]] = [_row(rng) for _ in range(12)]
+    fresh = _row(rng)
+    rows[7] = (fresh[0], fresh[1], rows[1][2])
+    rows[8] = (_row(rng)[0], fresh[1], _row(rng)[2])
+    rows[10] = rows[2]
+    return rows
+
+
+def _import_watched(bank: Bank, path: Path) -> tuple[BankImport, list[str]]:
+    trail = _Trail()
+    with connection.execute_wrapper(trail):
+        result = actions.import_hash_list(SYSTEM, bank, path, fmt="nsrl")
+    return result, [sql for sql, failed in trail.statements if failed is None]
+
+
+@pytest.mark.usefixtures("on_sqlite", "bulk_from_ten_rows")
+def test_sqlite_large_import_builds_the_unique_indexes_again_and_keeps_what_chunks_keep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file into two banks already holding the same entries, one moved in chunks and
+    one in bulk: the same rows kept (the unique indexes' row-by-row decision, against the bank's
+    active entries and earlier rows of the file, not against a removed entry or another
+    bank), and the indexes as before."""
+    before = _entry_indexes()
+    rng = random.Random(18)
+    earlier = [_row(rng) for _ in range(11)]
+    rows = _tricky_nsrl_rows(rng)
+    rows[4] = earlier[0]  # record 5: active in the bank already
+    rows[5] = (_row(rng)[0], earlier[1][1], _row(rng)[2])  # record 6: one hash of an active one
+    rows[6] = earlier[2]  # record 7: of a removed entry only
+    path = _nsrl(tmp_path / "rds.db", rows)
+    stored: dict[str, set[int]] = {}
+    for name in ("chunks", "bulk"):
+        bank = _bank(name)
+        actions.import_hash_list(SYSTEM, bank, _nsrl(tmp_path / f"{name}.db", earlier))
+        actions.remove_entry(
+            SYSTEM, BankEntry.objects.get(bank=bank, source_line=3), reason="wrong list"
+        )
+        if name == "chunks":
+            monkeypatch.setattr(actions.imports, "BULK_ROWS", 10**9)
+        else:
+            monkeypatch.setattr(actions.imports, "BULK_ROWS", 10)
+        result, ran = _import_watched(bank, path)
+        assert any(sql.startswith("DROP INDEX") for sql in ran) == (name == "bulk"), name
+        assert (result.status, result.added, result.duplicates) == (ImportStatus.COMPLETED, 8, 4)
+        stored[name] = set(
+            BankEntry.objects.active()
+            .filter(bank=bank, added_by=result)
+            .values_list("source_line", flat=True)
+        )
+
+    assert stored["bulk"] == stored["chunks"] == set(range(1, 13)) - {5, 6, 8, 11}
+    assert _entry_indexes() == before
+
+
+@pytest.mark.usefixtures("on_sqlite", "bulk_from_ten_rows")
+def test_sqlite_large_import_failing_while_the_indexes_are_built_leaves_nothing_and_them_there(
+    tmp_path: Path,
+) -> None:
+    before = _entry_indexes()
+    bank = _bank()
+    moved: list[int] = []
+
+    def fail_when_building_an_index(execute: Any, sql: str, *args: Any) -> Any:
+        if sql.startswith("CREATE UNIQUE INDEX"):
+            with connection.cursor() as cursor:  # the rows are in the table by now
+                cursor.execute("SELECT COUNT(*) FROM hashbank_bankentry")
+                moved.append(cursor.fetchone()[0])
+            raise RuntimeError("the machine went down")
+        return execute(sql, *args)
+
+    rows = _tricky_nsrl_rows(random.Random(19))
+    with connection.execute_wrapper(fail_when_building_an_index), pytest.raises(RuntimeError):
+        actions.import_hash_list(SYSTEM, bank, _nsrl(tmp_path / "rds.db", rows), fmt="nsrl")
+
+    assert moved == [10]
+    assert not BankEntry.objects.exists()
+    assert _entry_indexes() == before
+    assert BankImport.objects.get(bank=bank).status == ImportStatus.FAILED
+
+
+@pytest.mark.usefixtures("on_sqlite", "bulk_from_ten_rows")
+def test_sqlite_large_import_into_a_bank_changed_meanwhile_moves_in_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry removed between working out the kept rows and the move: the rows kept would not
+    be what the unique indexes decide now, so the import moves in chunks, and keeps the row
+    whose hash is no longer active."""
+    rng = random.Random(20)
+    earlier = [_row(rng) for _ in range(11)]
+    bank = _bank()
+    actions.import_hash_list(SYSTEM, bank, _nsrl(tmp_path / "earlier.db", earlier))
+    rows = [_row(rng) for _ in range(11)] + [earlier[0]]
+    work_out = actions.imports._SqliteBulkMove.work_out_kept
+
+    def remove_meanwhile(self: Any, *args: Any, **kwargs: Any) -> int:
+        kept = work_out(self, *args, **kwargs)
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE hashbank_bankentry SET removed_at = '2026-01-01 00:00:00' "
+                    "WHERE bank_id = %s AND source_line = 1",
+                    [bank.pk],
+                )
+        finally:
+            other.close()
+        return kept
+
+    monkeypatch.setattr(actions.imports._SqliteBulkMove, "work_out_kept", remove_meanwhile)
+    result, ran = _import_watched(bank, _nsrl(tmp_path / "rds.db", rows))
+
+    assert not any(sql.startswith("DROP INDEX") for sql in ran)
+    assert (result.added, result.duplicates) == (12, 0)
