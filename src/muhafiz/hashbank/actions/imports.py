@@ -20,7 +20,7 @@ deleted in chunks of the same kind. An index rebuild is queued after commit. A l
 PostgreSQL moves in one transaction with the entry table's keys dropped and added back, and a
 list of one hash column there by a plain `INSERT` of the first row of each hash not in the bank
 (decision 0107); on SQLite, in one transaction with the unique hash indexes dropped and built
-again, the rows to keep worked out first as the indexes would decide (decision 0110).
+again, the rows to keep worked out first as the indexes would decide (decision 0111).
 """
 
 from __future__ import annotations
@@ -681,7 +681,7 @@ class _BankChangedError(Exception):
 class _SqliteBulkMove:
     """SQLite, a large import: the rows `ON CONFLICT DO NOTHING` would keep are worked out in
     the temporary database, then moved in one write transaction with the entry table's unique
-    hash indexes dropped and created again (decision 0110).
+    hash indexes dropped and created again (decision 0111).
 
     In chunks, every commit writes each index page its rows touched to the WAL (and the
     checkpoint writes it again to the database): with indexes keyed by random hashes, about
