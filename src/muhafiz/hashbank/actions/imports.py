@@ -791,22 +791,23 @@ class _SqliteBulkMove:
         temporary database, in a deferred transaction: no lock on the database's tables."""
         ops = self.connection.ops
         quoted = [ops.quote_name(c) for c in columns]
-        fields = ", ".join(f"{q} TEXT UNIQUE" for q in quoted)
+        # Rows with no hash of a unique index (PhotoDNA only) are all kept, as in chunks.
+        fields = "".join(f", {q} TEXT UNIQUE" for q in quoted)
         not_in_bank = " AND ".join(
             f"NOT EXISTS (SELECT 1 FROM {self.entry_table} e WHERE e.{q} = s.{q} "  # noqa: S608
             f"AND e.bank_id = %s AND e.removed_at IS NULL)"
             for q in quoted
         )
-        where = f"WHERE {not_in_bank} " if bank_has_entries else ""
-        params = [self.bank.pk] * len(quoted) if bank_has_entries else []
+        where = f"WHERE {not_in_bank} " if bank_has_entries and quoted else ""
+        params = [self.bank.pk] * len(quoted) if where else []
         with self.connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.kept}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.kept} (id INTEGER PRIMARY KEY, {fields})")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.kept} (id INTEGER PRIMARY KEY{fields})")
             cursor.execute("BEGIN DEFERRED")
             try:
                 cursor.execute(
-                    f"INSERT INTO {self.kept} (id, {', '.join(quoted)}) "  # noqa: S608
-                    f"SELECT s.id, {', '.join(f's.{q}' for q in quoted)} "
+                    f"INSERT INTO {self.kept} (id{''.join(f', {q}' for q in quoted)}) "  # noqa: S608
+                    f"SELECT s.id{''.join(f', s.{q}' for q in quoted)} "
                     f"FROM {self.staging.table} s {where}ORDER BY s.id ON CONFLICT DO NOTHING",
                     params,
                 )

@@ -11,6 +11,7 @@ transaction, as `muhafiz bank import` does), and read `pg_constraint` afterwards
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from muhafiz.core.permissions import SYSTEM
 from muhafiz.hashbank import actions
 from muhafiz.hashbank.models import Bank, BankEntry, BankImport, ImportStatus
 from muhafiz.hashbank.tests.conftest import random_hex
+from muhafiz.hashbank.tests.test_imports import VICS_13
 
 NSRL_TABLE = (
     "CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR, "
@@ -534,3 +536,22 @@ def test_sqlite_large_import_into_a_bank_changed_meanwhile_moves_in_chunks(
 
     assert not any(sql.startswith("DROP INDEX") for sql in ran)
     assert (result.added, result.duplicates) == (12, 0)
+
+
+@pytest.mark.usefixtures("on_sqlite", "bulk_from_ten_rows")
+def test_sqlite_large_import_of_photodna_only_rows_keeps_every_row(tmp_path: Path) -> None:
+    """PhotoDNA has no unique index: rows holding only it are all kept, in bulk as in chunks
+    (failed before: the kept rows' table had no column after the id)."""
+    rng = random.Random(21)
+    media = [{"MediaID": n, "Category": 1, "PhotoDNA": random_hex(rng, 64)} for n in range(1, 13)]
+    path = tmp_path / "vics.json"
+    path.write_text(json.dumps({"odata.metadata": VICS_13, "value": media}), encoding="utf-8")
+    bank = _bank("PhotoDNA")
+
+    trail = _Trail()
+    with connection.execute_wrapper(trail):
+        result = actions.import_hash_list(SYSTEM, bank, path)
+
+    ran = [sql for sql, failed in trail.statements if failed is None]
+    assert not any(sql.startswith("DROP INDEX") for sql in ran)
+    assert (result.status, result.added, result.duplicates) == (ImportStatus.COMPLETED, 12, 0)
