@@ -3,6 +3,7 @@ write through actions, render. Previews are hidden until an audited reveal of on
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
@@ -13,12 +14,14 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
 from muhafiz.cases.selectors import load_case
 from muhafiz.core.forms import apply_errors
 from muhafiz.core.permissions import Perm, has_perm, requires
 from muhafiz.core.revisions import changes
+from muhafiz.core.words import in_words
 from muhafiz.evidence import actions, forms, selectors
 from muhafiz.evidence.actions import REPORT_FORMATS
 from muhafiz.evidence.models import (
@@ -30,6 +33,8 @@ from muhafiz.evidence.models import (
 )
 
 MEDIA_PER_PAGE = 100
+
+logger = logging.getLogger(__name__)
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -379,8 +384,49 @@ def scan_to_bank(request: HttpRequest, pk: int) -> HttpResponse:
 
         if not isinstance(exc, BankError):
             raise
-        messages.error(request, str(exc))
+        messages.error(request, _bank_refusal(exc))
     return redirect("evidence:scan", pk=scan.pk)
+
+
+# A refusal of the bank's import, in the reader's language (the English is the CLI's and the
+# log's); at most this many bad rows are named.
+_BANK_ROWS_SHOWN = 20
+
+
+def _bank_refusal(exc: Exception) -> str:
+    """Why the bank refused the chosen files: its bad rows through the bank's reasons
+    (`hashbank.reasons.row_in_words`), another import running, or the import failing."""
+    from muhafiz.hashbank.errors import ImportRejectedError, ImportRunningError
+    from muhafiz.hashbank.reasons import row_in_words
+
+    if isinstance(exc, ImportRejectedError):
+        rows = [
+            in_words(
+                gettext_noop("line %(line)s: %(reason)s"),
+                {"line": row["line"], "reason": row_in_words(row)},
+            )
+            if row.get("line") is not None
+            else row_in_words(row)
+            for row in exc.errors[:_BANK_ROWS_SHOWN]
+        ]
+        more = exc.bank_import.bad - _BANK_ROWS_SHOWN
+        message = in_words(
+            gettext_noop(
+                "The bank refused the chosen files and nothing was added; "
+                "%(count)s bad row(s): %(rows)s"
+            ),
+            {"count": exc.bank_import.bad, "rows": "; ".join(rows)},
+        )
+        if more > 0:
+            message += " " + in_words(gettext_noop("(and %(more)s more)"), {"more": more})
+        return message
+    if isinstance(exc, ImportRunningError):
+        return _(
+            "Another import into this bank is running; nothing was added. "
+            "Try again when it has finished."
+        )
+    logger.warning("adding files to a bank failed: %s", exc)
+    return _("The bank could not import the chosen files; nothing was added.")
 
 
 @requires(Perm.CASE_VIEW)
