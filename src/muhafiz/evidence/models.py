@@ -4,6 +4,7 @@ record holds, never its content), examiner categories, and links between cases."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from muhafiz.cases.models import Accused, Case
 from muhafiz.core.permissions import Scope
-from muhafiz.core.words import msgid
+from muhafiz.core.words import in_words, msgid, value_in_words
 
 # Why a reader asks to see one file's preview: audited with the read, kept nowhere else.
 REVEAL_REASON_MAX_LENGTH = 500
@@ -208,6 +209,10 @@ class Scan(models.Model):
     finished_at = models.CharField(max_length=40, blank=True)
     statistics = models.JSONField(default=dict, blank=True)
     failure = models.TextField(blank=True)
+    # The failure as words the page says in its reader's language (`core.words`: a message with
+    # its values, `evidence.reasons`); empty for a failure kept before it had them, which reads
+    # as `failure` (its English).
+    failure_words = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -217,6 +222,7 @@ class Scan(models.Model):
     # matches them against the server's banks and links them to other cases.
     analysis_status = models.CharField(max_length=10, choices=AnalysisStatus.choices, blank=True)
     analysis_failure = models.TextField(blank=True)
+    analysis_failure_words = models.JSONField(default=dict, blank=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -224,6 +230,17 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.reference} scan {self.pk}"
+
+    @property
+    def failure_in_words(self) -> str:
+        """Why the scan failed, in the reader's language; a failure kept before it had its words
+        reads as kept (in the reader's language when it is one of the catalogue's sentences)."""
+        return _in_words(self.failure_words, self.failure)
+
+    @property
+    def analysis_failure_in_words(self) -> str:
+        """Why the analysis failed, in the reader's language (as `failure_in_words`)."""
+        return _in_words(self.analysis_failure_words, self.analysis_failure)
 
     @property
     def scan_state_label(self) -> str:
@@ -455,3 +472,9 @@ class CaseLink(models.Model):
 
     def audit_label(self) -> str:
         return f"{self.kind} link {self.case_a_id}-{self.case_b_id}"
+
+
+def _in_words(words: Any, text: str) -> str:
+    if isinstance(words, dict) and isinstance(words.get("msg"), str):
+        return str(value_in_words(words))
+    return in_words(text, None)

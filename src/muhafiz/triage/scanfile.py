@@ -19,6 +19,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import numpy as np
@@ -253,8 +254,82 @@ def nested_details_json(details: dict[str, Any] | None) -> str | None:
     return json.dumps({**kept, "truncated": True}, sort_keys=True)
 
 
+# Why a scan file cannot be created, opened or read: a stable code and its English sentence
+# (Python format fields name its values; `path` is the file's, said by the command line and the
+# logs only). The server says the same reason in the reader's language from the code and the
+# values (`muhafiz.evidence.reasons`): codes and the names of their values are a contract, never
+# renamed; a new reason gets a new code (a test on the server fails until it has its Urdu).
+REASONS: dict[str, str] = {
+    "exists": "{path} already exists; use --resume to continue it",
+    "cannot_create": "{path}: cannot create the scan file: {detail}",
+    "missing": "{path}: no such scan file",
+    "unreadable": "{path}: not a readable scan file ({detail})",
+    "not_scan_file": "{path}: not a Muhafiz scan file",
+    "not_scan_file_because": "{path}: not a Muhafiz scan file ({detail})",
+    "schema_not_text": "{path}: not a Muhafiz scan file (its schema is not text)",
+    "no_tables": "{path}: not a Muhafiz scan file (it has none of its tables)",
+    "schema_version": (
+        "{path}: scan-file schema version {version} is not supported "
+        "(this tool reads version {supported})"
+    ),
+    "too_slow": "{path}: reading the scan file took longer than {seconds} seconds",
+    "foreign_object": (
+        "{path}: holds a {kind} {name!r} that is not part of the scan-file schema; "
+        "it is refused unread"
+    ),
+    "wrong_kind": (
+        "{path}: {name!r} is a {kind}, not a {expected} as in the scan-file schema; "
+        "it is refused unread"
+    ),
+    "defined_differently": (
+        "{path}: {kind} {name!r} is defined differently from the scan-file schema; "
+        "it is refused unread"
+    ),
+    "schema_missing": "{path}: the scan-file schema's {listed} is missing",
+    "other_columns": (
+        "{path}: table {table!r} has other columns than the scan-file schema ({parts})"
+    ),
+    "column_declared": (
+        "{path}: table {table!r}, column {column!r} is declared differently from the "
+        "scan-file schema (type, key or a generated column)"
+    ),
+    "damaged": "{path}: the scan file is damaged ({detail})",
+    # `what` is `ColumnRule.describe()`; the rule's parts are values too (`ColumnRule.params`).
+    "bad_values": "{path}: table {table!r}, column {column!r}: {count} value(s) are not {what}",
+}
+
+
 class ScanFileError(Exception):
-    """The scan file cannot be created, opened or resumed."""
+    """The scan file cannot be created, opened or resumed: `code` (a key of `REASONS`, or empty
+    for a reason given as plain text) and its values (`params`, never the path, which is
+    `path`) say why; the message is the English sentence."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        params: dict[str, str | int] | None = None,
+        path: Path | str = "",
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: dict[str, str | int] = dict(params or {})
+        self.path = str(path)
+
+    @classmethod
+    def of(cls, code: str, path: Path | str, **params: str | int) -> ScanFileError:
+        """The reason `code` for the file at `path`, its sentence filled with `params`."""
+        return cls(REASONS[code].format(path=path, **params), code=code, params=params, path=path)
+
+    def shown(self) -> dict[str, str]:
+        """Each value of the sentence as the English shows it (`{name!r}` quoted)."""
+        template = REASONS.get(self.code, "")
+        return {
+            name: repr(self.params[name]) if conversion == "r" else str(self.params[name])
+            for _, name, _, conversion in Formatter().parse(template)
+            if name and name in self.params
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,11 +424,11 @@ class ScanWriter:
         banks: Sequence[BankRow],
     ) -> ScanWriter:
         if path.exists():
-            raise ScanFileError(f"{path} already exists; use --resume to continue it")
+            raise ScanFileError.of("exists", path)
         try:
             conn = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise ScanFileError(f"{path}: cannot create the scan file: {exc}") from exc
+            raise ScanFileError.of("cannot_create", path, detail=str(exc)) from exc
         _tune(conn)
         conn.executescript(SCHEMA)
         with _Transaction(conn):
@@ -379,7 +454,7 @@ class ScanWriter:
     @classmethod
     def resume(cls, path: Path) -> ScanWriter:
         if not path.is_file():
-            raise ScanFileError(f"{path}: no such scan file")
+            raise ScanFileError.of("missing", path)
         conn = sqlite3.connect(path, isolation_level=None)
         _tune(conn)
         check_schema(conn, path)
@@ -655,12 +730,12 @@ def open_readonly(
     `immutable` is for a copy nobody writes (a server's stored upload): no locks, no WAL.
     """
     if not path.is_file():
-        raise ScanFileError(f"{path}: no such scan file")
+        raise ScanFileError.of("missing", path)
     query = "mode=ro&immutable=1" if immutable else "mode=ro"
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
     except sqlite3.Error as exc:
-        raise ScanFileError(f"{path}: not a readable scan file ({exc})") from exc
+        raise ScanFileError.of("unreadable", path, detail=str(exc)) from exc
     try:
         _defend(conn)
         budget = TimeBudget(verify_seconds(path) if verify else seconds)
@@ -679,7 +754,7 @@ def open_readonly(
         raise
     except sqlite3.Error as exc:
         conn.close()
-        raise ScanFileError(f"{path}: not a readable scan file ({exc})") from exc
+        raise ScanFileError.of("unreadable", path, detail=str(exc)) from exc
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -690,13 +765,15 @@ def check_format(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
-        raise ScanFileError(f"{path}: not a Muhafiz scan file ({exc})") from exc
+        raise ScanFileError.of("not_scan_file_because", path, detail=str(exc)) from exc
     if meta.get("format") != FORMAT_NAME:
-        raise ScanFileError(f"{path}: not a Muhafiz scan file")
+        raise ScanFileError.of("not_scan_file", path)
     if meta.get("schema_version") != str(SCHEMA_VERSION):
-        raise ScanFileError(
-            f"{path}: scan-file schema version {meta.get('schema_version')} is not supported "
-            f"(this tool reads version {SCHEMA_VERSION})"
+        raise ScanFileError.of(
+            "schema_version",
+            path,
+            version=str(meta.get("schema_version")),
+            supported=SCHEMA_VERSION,
         )
 
 
@@ -741,9 +818,7 @@ class TimeBudget:
             yield
         except sqlite3.OperationalError as exc:
             if self.expired():
-                raise ScanFileError(
-                    f"{path}: reading the scan file took longer than {self.seconds:.0f} seconds"
-                ) from exc
+                raise ScanFileError.of("too_slow", path, seconds=f"{self.seconds:.0f}") from exc
             raise
 
 
@@ -787,11 +862,11 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     try:
         found = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema").fetchall()
     except UnicodeDecodeError as exc:  # a damaged schema row whose text is not UTF-8
-        raise ScanFileError(f"{path}: not a Muhafiz scan file (its schema is not text)") from exc
+        raise ScanFileError.of("schema_not_text", path) from exc
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
-        raise ScanFileError(f"{path}: not a Muhafiz scan file ({exc})") from exc
+        raise ScanFileError.of("not_scan_file_because", path, detail=str(exc)) from exc
     expected = expected_schema()
     seen: set[str] = set()
     for raw_kind, raw_name, table, sql in found:
@@ -802,30 +877,21 @@ def check_schema(conn: sqlite3.Connection, path: Path) -> None:
         virtual = _normalise_sql(sql).upper().startswith("CREATE VIRTUAL")
         if want is None or virtual:
             what = "virtual table" if virtual else kind
-            raise ScanFileError(
-                f"{path}: holds a {what} {name!r} that is not part of the scan-file schema; "
-                "it is refused unread"
-            )
+            raise ScanFileError.of("foreign_object", path, kind=what, name=name)
         if kind != want[0]:
-            raise ScanFileError(
-                f"{path}: {name!r} is a {kind}, not a {want[0]} as in the scan-file schema; "
-                "it is refused unread"
-            )
+            raise ScanFileError.of("wrong_kind", path, name=name, kind=kind, expected=want[0])
         if kind == "table":
             _check_columns(conn, name, path)
         elif (str(table), _normalise_sql(sql)) != want[1:]:
-            raise ScanFileError(
-                f"{path}: {kind} {name!r} is defined differently from the scan-file schema; "
-                "it is refused unread"
-            )
+            raise ScanFileError.of("defined_differently", path, kind=kind, name=name)
         seen.add(name)
     missing = sorted(set(expected) - seen - set(ADDED_TABLES))
     if missing:
         tables = [m for m in missing if expected[m][0] == "table"]
         if tables and len(tables) == sum(1 for v in expected.values() if v[0] == "table"):
-            raise ScanFileError(f"{path}: not a Muhafiz scan file (it has none of its tables)")
+            raise ScanFileError.of("no_tables", path)
         listed = ", ".join(f"{expected[m][0]} {m!r}" for m in missing)
-        raise ScanFileError(f"{path}: the scan-file schema's {listed} is missing")
+        raise ScanFileError.of("schema_missing", path, listed=listed)
 
 
 @functools.cache
@@ -849,16 +915,17 @@ def _check_columns(conn: sqlite3.Connection, table: str, path: Path) -> None:
             parts.append("missing " + ", ".join(missing))
         if extra:
             parts.append("unexpected " + ", ".join(extra))
-        raise ScanFileError(
-            f"{path}: table {table!r} has other columns than the scan-file schema "
-            f"({'; '.join(parts)})"
+        raise ScanFileError.of(
+            "other_columns",
+            path,
+            table=table,
+            parts="; ".join(parts),
+            missing=", ".join(missing),
+            unexpected=", ".join(extra),
         )
     for name, kind, pk, hidden in found:
         if hidden or (kind.upper(), pk) != (expected[name][0].upper(), expected[name][1]):
-            raise ScanFileError(
-                f"{path}: table {table!r}, column {name!r} is declared differently from the "
-                "scan-file schema (type, key or a generated column)"
-            )
+            raise ScanFileError.of("column_declared", path, table=table, column=name)
 
 
 def _columns_of(conn: sqlite3.Connection, table: str) -> list[tuple[str, str, int, int]]:
@@ -875,10 +942,10 @@ def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if _interrupted(exc):
             raise
-        raise ScanFileError(f"{path}: the scan file is damaged ({exc})") from exc
+        raise ScanFileError.of("damaged", path, detail=str(exc)) from exc
     problems = [p for p in problems if p != "ok" and not _checked_by_value_rules(p)]
     if problems:
-        raise ScanFileError(f"{path}: the scan file is damaged ({problems[0]})")
+        raise ScanFileError.of("damaged", path, detail=problems[0])
 
 
 _NULL_PROBLEM = re.compile(r"^NULL value in (\w+)\.(\w+)$")
@@ -930,6 +997,16 @@ class ColumnRule:
         if self.nullable:
             ok = f"{c} IS NULL OR ({ok})"
         return f"NOT ({ok})"
+
+    def params(self) -> dict[str, str | int]:
+        """The parts of `describe()`, as a refusal's values: the server words them itself."""
+        return {
+            "rule": self.kind,
+            "length": self.length,
+            "low": "" if self.low is None else f"{self.low:g}",
+            "high": "" if self.high is None else f"{self.high:g}",
+            "nullable": int(self.nullable),
+        }
 
     def describe(self) -> str:
         what = {
@@ -1114,9 +1191,14 @@ def check_values(conn: sqlite3.Connection, path: Path) -> None:
         counts = conn.execute(f"SELECT {sums} FROM {table}").fetchone()  # noqa: S608 - fixed names
         for rule, bad in zip(rules, counts, strict=True):
             if bad:
-                raise ScanFileError(
-                    f"{path}: table {table!r}, column {rule.column!r}: {bad} value(s) are not "
-                    f"{rule.describe()}"
+                raise ScanFileError.of(
+                    "bad_values",
+                    path,
+                    table=table,
+                    column=rule.column,
+                    count=bad,
+                    what=rule.describe(),
+                    **rule.params(),
                 )
 
 

@@ -28,7 +28,14 @@ PREVIEW_SIDE = 320
 
 
 class ScanImportError(ValidationError):
-    """A scan file cannot be imported; the message says why. Nothing was saved."""
+    """A scan file cannot be imported; the message says why. Nothing was saved.
+
+    `words` is the message as a scan keeps it to say later in its reader's language
+    (`core.words`; empty for a message kept only as text)."""
+
+    def __init__(self, message: str, *, words: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.words = words or {}
 
 
 class UploadTooLargeError(ScanImportError):

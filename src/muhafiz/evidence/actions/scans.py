@@ -23,6 +23,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
 from django_tasks import task
 
 from muhafiz.audit.actions import record
@@ -38,6 +39,7 @@ from muhafiz.core.permissions import (
     check_system,
 )
 from muhafiz.core.storage import StoredFileMissingError, file_store
+from muhafiz.core.words import phrase, value_in_words
 from muhafiz.evidence import hooks
 from muhafiz.evidence.actions._common import (
     BATCH,
@@ -62,6 +64,7 @@ from muhafiz.evidence.models import (
     ScanOrigin,
     ScanStatus,
 )
+from muhafiz.evidence.reasons import reason_words, stored_reason
 from muhafiz.triage.scanfile import ScanFileError, open_readonly, verify_seconds
 
 logger = logging.getLogger(__name__)
@@ -116,8 +119,16 @@ def check_scan_file(path: Path) -> dict[str, str]:
 
 
 def _refused(exc: Exception, path: Path) -> ScanImportError:
-    message = str(exc).replace(str(path), "").lstrip(": ")
-    return ScanImportError(_("This scan file cannot be imported: %(why)s") % {"why": message})
+    """The reader's refusal in the active language, without the (temporary) file's path."""
+    reason = stored_reason(exc) if isinstance(exc, ScanFileError) else {}
+    why = reason_words(reason, _english(exc, path))
+    words = phrase(gettext_noop("This scan file cannot be imported: %(why)s"), why=why)
+    return ScanImportError(str(value_in_words(words)), words=words)
+
+
+def _english(exc: Exception, path: Path | str) -> str:
+    """The reader's English reason without the file's path (a temporary or stored file's)."""
+    return str(exc).replace(str(path), "").lstrip(": ") if str(path) else str(exc)
 
 
 def stored_file(scan: Scan) -> Path:
@@ -142,7 +153,8 @@ def open_scan(scan: Scan) -> sqlite3.Connection:
     try:
         return open_readonly(path, immutable=True, seconds=verify_seconds(path))
     except ScanFileError as exc:
-        raise ScanImportError(str(exc)) from exc
+        words = reason_words(stored_reason(exc), _english(exc, path))
+        raise ScanImportError(str(value_in_words(words)), words=words) from exc
 
 
 def _keep(temp: Path, sha256: str) -> str:
@@ -324,10 +336,24 @@ def perform_scan_analysis(actor: Any, scan_id: int) -> Scan:
         with transaction.atomic():
             scan.analysis_status = AnalysisStatus.FAILED
             scan.analysis_failure = f"{type(exc).__name__}: {exc}"[:2000]
-            scan.save(update_fields=["analysis_status", "analysis_failure"])
+            scan.analysis_failure_words = _analysis_failure_words(exc)
+            scan.save(
+                update_fields=["analysis_status", "analysis_failure", "analysis_failure_words"]
+            )
         raise  # the job fails too, with its traceback; an administrator retries it
     _extend_media_index()
     return scan
+
+
+def _analysis_failure_words(exc: Exception) -> dict[str, Any]:
+    """Why the analysis failed, as words the scan page says in its reader's language: a scan
+    file's refusal as it was said, anything else with its type and text as they are."""
+    if isinstance(exc, ScanImportError):
+        return exc.words or phrase(exc.messages[0])
+    return phrase(
+        gettext_noop("The analysis stopped with an error: %(error)s"),
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
 
 
 def _extend_media_index() -> None:
@@ -719,10 +745,19 @@ def fail_server_scan(actor: Any, scan: Scan, exc: Exception) -> None:
     scan job does this."""
     check_system(actor)
     message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+    words: dict[str, Any] = {}
+    if isinstance(exc, ScanImportError):
+        words = exc.words or phrase(message)
+    elif isinstance(exc, ScanFileError) and exc.code:
+        words = reason_words(stored_reason(exc), _english(exc, exc.path))
+    if words:  # kept in English whatever language the job speaks; the page says the words
+        with override("en"):
+            message = str(value_in_words(words))
     with transaction.atomic():
         scan.status = ScanStatus.FAILED
         scan.failure = message[:2000]
-        scan.save(update_fields=["status", "failure"])
+        scan.failure_words = words
+        scan.save(update_fields=["status", "failure", "failure_words"])
         record(actor, "evidence.scan.fail", scan, case=scan.case.reference)
 
 
