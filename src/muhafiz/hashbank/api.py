@@ -36,7 +36,7 @@ from muhafiz.hashbank.models import (
     BankUpload,
     ImportStatus,
 )
-from muhafiz.hashbank.reasons import reason_in_words, stored_reason
+from muhafiz.hashbank.reasons import reason_in_words, stored_reason, upload_failure_in_words
 from muhafiz.hashbank.selectors import bank_stats, bank_summary, banks_with_sizes
 from muhafiz.hashbank.uploads import (
     UploadTooLargeError,
@@ -197,7 +197,9 @@ class UploadOut(Schema):
     already_imported: bool
     bad: int
     errors: list[BadRowOut] = Field(description="Every bad row, named (nothing was imported).")
-    failure: str = Field(description="Why the import failed, when it did.")
+    failure: str = Field(
+        description="Why the import failed, when it did (in the request's language)."
+    )
 
 
 def upload_url(upload: BankUpload) -> str:
@@ -227,7 +229,9 @@ def upload_out(upload: BankUpload) -> UploadOut:
         already_imported=upload.already_imported,
         bad=upload.bad,
         errors=[bad_row_out(e) for e in upload.errors],
-        failure=upload.failure,
+        failure=upload_failure_in_words(
+            upload.failure, bad=upload.bad, errors=upload.errors, file=upload.source_name
+        ),
     )
 
 

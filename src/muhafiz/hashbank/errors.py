@@ -16,6 +16,10 @@ class ImportRunningError(BankError):
     """Another import into the bank is running (it holds the bank's import lock)."""
 
 
+class ImportChangedError(BankError):
+    """The file changed while it was being imported; nothing was imported."""
+
+
 class ImportRejectedError(BankError):
     """The file has bad rows: each is named, and nothing was imported."""
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from muhafiz.banks.reasons import ENGLISH, Reason, fields
 from muhafiz.banks.reasons import PLACES as LIBRARY_PLACES
@@ -216,3 +216,33 @@ def _json_place(what: str) -> Any:
     if words is None:
         return what
     return phrase(words, line=line) if line is not None else phrase(words)
+
+
+# An upload's failure (`BankUpload.failure`) as the API says it: a list rejected for its bad
+# rows as `ImportRejectedError` words it (the English word for word), each row's reason in the
+# reader's language; the job's own reasons (`actions.uploads`) through the catalogue; anything
+# else as kept.
+REJECTED = gettext_noop("%(file)s: %(bad)s bad row(s), nothing imported: %(rows)s")
+REJECTED_ROW = gettext_noop("line %(line)s: %(reason)s")
+REJECTED_MORE = gettext_noop("(and %(more)s more)")
+REJECTED_SHOWN = 20  # rows `ImportRejectedError` names
+
+
+def upload_failure_in_words(
+    failure: str, *, bad: int, errors: list[dict[str, Any]], file: str
+) -> str:
+    """An upload's failure in the active language (`failure` as kept when it has no words)."""
+    if not failure:
+        return ""
+    if not bad or not errors:
+        return gettext(failure)
+    rows = [
+        in_words(REJECTED_ROW, {"line": row["line"], "reason": row_in_words(row)})
+        if row.get("line") is not None
+        else row_in_words(row)
+        for row in errors[:REJECTED_SHOWN]
+    ]
+    said = in_words(REJECTED, {"file": file, "bad": bad, "rows": "; ".join(rows)})
+    if bad > REJECTED_SHOWN:
+        said += " " + in_words(REJECTED_MORE, {"more": bad - REJECTED_SHOWN})
+    return said

@@ -42,7 +42,12 @@ from muhafiz.banks.model import HashEntry, HashListError
 from muhafiz.core.locks import LockHeldError, process_lock
 from muhafiz.core.permissions import Perm, check_perm
 from muhafiz.hashbank.actions.banks import _queue_rebuild, _user
-from muhafiz.hashbank.errors import BankError, ImportRejectedError, ImportRunningError
+from muhafiz.hashbank.errors import (
+    BankError,
+    ImportChangedError,
+    ImportRejectedError,
+    ImportRunningError,
+)
 from muhafiz.hashbank.hashlists import CheckResult, PlainRow, iter_checked_rows, unreadable
 from muhafiz.hashbank.models import HASH_FIELDS, Bank, BankEntry, BankImport, ImportStatus
 
@@ -153,7 +158,7 @@ def _run_import(
             result,
         )
         if file_sha256(source.path) != source.sha256:
-            raise BankError(
+            raise ImportChangedError(
                 f"{source.path} changed while it was being imported; nothing was imported"
             )
         if result.errors and not allow_partial:

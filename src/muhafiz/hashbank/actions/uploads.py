@@ -44,7 +44,12 @@ from muhafiz.core.permissions import SYSTEM, Perm, check_perm, check_system
 from muhafiz.core.storage import StoredFileMissingError, file_store, stored_copy
 from muhafiz.hashbank.actions.banks import _user
 from muhafiz.hashbank.actions.imports import import_hash_list
-from muhafiz.hashbank.errors import BankError, ImportRejectedError, ImportRunningError
+from muhafiz.hashbank.errors import (
+    BankError,
+    ImportChangedError,
+    ImportRejectedError,
+    ImportRunningError,
+)
 from muhafiz.hashbank.models import (
     UPLOAD_BUSY,
     Bank,
@@ -218,7 +223,7 @@ def _import(upload: BankUpload) -> None:
                 fmt=upload.format or None,
                 source_name=upload.source_name,
             )
-        except (ImportRejectedError, ImportRunningError):
+        except (ImportRejectedError, ImportRunningError, ImportChangedError):
             raise
         except BankError as exc:  # said without the server's own path to its copy
             raise BankError(str(exc).replace(str(path), upload.source_name)) from exc
@@ -234,6 +239,9 @@ def _import(upload: BankUpload) -> None:
 CHANGED = gettext_noop("The stored file has changed since it was uploaded (SHA-256 differs).")
 NO_RIGHT = gettext_noop("The uploader may no longer manage this bank.")
 MISSING = gettext_noop("The stored file is missing.")
+CHANGED_DURING = gettext_noop(
+    "The stored file changed while it was being imported; nothing was imported."
+)
 RUNNING = gettext_noop(
     "Another import into this bank was running when the job started; "
     "upload the list again when it has finished."
@@ -247,6 +255,8 @@ def _failure(exc: BaseException) -> str:
         return MISSING
     if isinstance(exc, ImportRunningError):
         return RUNNING
+    if isinstance(exc, ImportChangedError):
+        return CHANGED_DURING
     return str(exc)
 
 

@@ -193,6 +193,24 @@ def test_the_api_gives_the_code_its_values_and_the_message_in_the_requests_langu
     }
 
 
+def test_the_apis_failure_of_a_rejected_list_is_in_the_requests_language(
+    token_client: Any,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = token_client("bank.manage", "bank.view")
+    route = "/api/v1/banks/punjab-confirmed/uploads"
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api.post(route, {"file": upload("mixed.txt", [*sha1s("e"), "not-a-hash"])})
+    drain(monkeypatch)
+    kept = BankUpload.objects.get(pk=sent.json()["id"]).failure
+    english = api.get(sent.json()["url"]).json()["failure"]
+    assert english == kept == f"mixed.txt: 1 bad row(s), nothing imported: line 2: {NOT_HEX_EN}"
+    urdu = plain(api.get(sent.json()["url"], HTTP_ACCEPT_LANGUAGE="ur").json()["failure"])
+    assert urdu == f"mixed.txt: 1 خراب سطریں، کچھ درآمد نہیں ہوا: سطر 2: {NOT_HEX_UR}"
+
+
 def test_the_openapi_document_describes_a_bad_rows_code_and_values(db: None) -> None:
     from django.test import Client
 
@@ -266,3 +284,8 @@ def test_an_upload_that_met_another_running_import_says_so_in_urdu(
     urdu = plain(_page(people, punjab_bank, "ur"))
     assert "جب یہ کام شروع ہوا تو اس بینک میں ایک اور درآمد جاری تھی" in urdu
     assert "another import" not in urdu.lower()
+    api = signed_in(people.forensic_examiner)
+    url = f"/api/v1/banks/{punjab_bank.name}/uploads/{queued.pk}"
+    assert api.get(url).json()["failure"] == queued.failure
+    said = api.get(url, HTTP_ACCEPT_LANGUAGE="ur").json()["failure"]
+    assert "جب یہ کام شروع ہوا تو اس بینک میں ایک اور درآمد جاری تھی" in said
