@@ -289,3 +289,61 @@ def test_an_upload_that_met_another_running_import_says_so_in_urdu(
     assert api.get(url).json()["failure"] == queued.failure
     said = api.get(url, HTTP_ACCEPT_LANGUAGE="ur").json()["failure"]
     assert "جب یہ کام شروع ہوا تو اس بینک میں ایک اور درآمد جاری تھی" in said
+
+
+@pytest.mark.django_db(transaction=True)  # the import commits its running record for others
+@pytest.mark.usefixtures("flushable_audit")
+def test_a_list_that_changed_while_it_was_imported_says_so_in_urdu(
+    people: People,
+    punjab_bank: Bank,  # noqa: F811 - the fixture
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    from django.db import connections
+
+    from muhafiz.core.storage import file_store
+    from muhafiz.hashbank.models import BankImport, ImportStatus
+
+    lines = [f"{n:040x}" for n in range(1, 200_001)]
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = actions.queue_bank_upload(
+            people.forensic_examiner, punjab_bank, upload("large.txt", lines)
+        )
+    stored = file_store().local_path(queued.stored_name)
+    changed = threading.Event()
+
+    def change_once_running() -> None:  # another process writing the file while it is read
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                running = BankImport.objects.filter(
+                    bank=punjab_bank, source_name="large.txt", status=ImportStatus.RUNNING
+                )
+                if running.exists():
+                    stored.chmod(0o600)
+                    with stored.open("a", encoding="utf-8") as out:
+                        out.write(f"{0:040x}\n")
+                    changed.set()
+                    return
+                time.sleep(0.002)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=change_once_running)
+    writer.start()
+    drain(monkeypatch)
+    writer.join()
+    assert changed.is_set()
+    queued.refresh_from_db()
+    assert queued.status == UploadStatus.FAILED
+    assert queued.failure == (
+        "The stored file changed while it was being imported; nothing was imported."
+    )
+    english = plain(_page(people, punjab_bank, "en"))
+    assert "The stored file changed while it was being imported" in english
+    urdu = plain(_page(people, punjab_bank, "ur"))
+    assert "محفوظ فائل درآمد کے دوران بدل گئی؛ کچھ درآمد نہیں ہوا۔" in urdu
+    assert "changed while" not in urdu
