@@ -4,8 +4,9 @@ flush (`post_migrate`); once rows exist, the register office owns them.
 
 Pakistan's Sex Offenders Register Rules 2023 are not public in detail, so two models from
 registers elsewhere ship side by side and a deployment chooses (`MUHAFIZ_REGISTER_RULE_SET`).
-Every rule cites its source; `verified=False` marks what pakistan-law.md calls [unverified] or
-what is an analogy (the mapping of Pakistani sections to SORNA tiers is ours, not the law's).
+Every rule cites its source; `verified=False` marks what is not confirmed against the law's
+text ([unverified]) or what is an analogy (the mapping of Pakistani sections to SORNA tiers is
+ours, not the law's).
 """
 
 from __future__ import annotations
@@ -24,16 +25,36 @@ UK = "UK Sexual Offences Act 2003 s.82 (notification periods by sentence), s.85 
 UK_REVIEW = (
     "UK Sexual Offences Act 2003 ss.91A-91F (inserted by the Remedial Order 2012): indefinite "
     "notification reviewable 15 years after release (8 if under 18 at conviction); the chief "
-    "officer decides within 6 weeks (the 6 weeks are not in pakistan-law.md) [unverified]"
+    "officer decides within 6 weeks [unverified]"
 )
 SORNA_REDUCTION = (
     "US SORNA 34 U.S.C. 20915(b): tier I reduced by 5 years after a clean record for 10 years; "
     "decision time is ours (6 weeks, as the UK review) [unverified]"
 )
 NOTICE_SOURCE = (
-    "shared/domain/pakistan-law.md: US SORNA (3 business days), UK SOA 2003 s.84 (3 days), "
+    "US SORNA 34 U.S.C. 20913 (3 business days), UK SOA 2003 s.84 (3 days), "
     "s.86 (foreign travel 7 days ahead); Pakistan's Rules 2023 not public [unverified]"
 )
+UK_FINE_ONLY = "From the UK SOA 2003 s.82 table (a person of any other description: 5 years)."
+# What the shipped rules said before migration 0007: they cited the team's notes file, which
+# means nothing to a register officer. Rows still carrying these exact texts get the new ones.
+CITED_BEFORE_0007 = {
+    "source": {
+        "shared/domain/pakistan-law.md: US SORNA (3 business days), UK SOA 2003 s.84 (3 days), "
+        "s.86 (foreign travel 7 days ahead); Pakistan's Rules 2023 not public [unverified]": (
+            NOTICE_SOURCE
+        ),
+    },
+    "notes": {
+        "UK Sexual Offences Act 2003 ss.91A-91F (inserted by the Remedial Order 2012): "
+        "indefinite notification reviewable 15 years after release (8 if under 18 at "
+        "conviction); the chief officer decides within 6 weeks (the 6 weeks are not in "
+        "pakistan-law.md) [unverified]": UK_REVIEW,
+        "Not in pakistan-law.md's summary of the UK periods; from SOA 2003 s.82 table.": (
+            UK_FINE_ONLY
+        ),
+    },
+}
 
 TIER_III = ["PPC 375", "PPC 375A", "PPC 376", "PPC 377B"]
 TIER_II = ["PPC 377A", "PPC 292B", "PPC 292C", "PECA 22", "PPC 371A", "PPC 371B"]
@@ -156,7 +177,7 @@ PERIOD_RULES: list[dict[str, Any]] = [
         "verification_interval_months": 12,
         "source": UK,
         "verified": False,
-        "notes": "Not in pakistan-law.md's summary of the UK periods; from SOA 2003 s.82 table.",
+        "notes": UK_FINE_ONLY,
     },
 ]
 
@@ -229,3 +250,18 @@ def install_after_migrate(*, using: str = "default", apps: Apps = global_apps, *
     except LookupError:
         return
     install_register_rules(using=using, apps=apps)
+
+
+def cite_the_law(*, using: str = "default", apps: Apps = global_apps) -> int:
+    """Migration 0007: the shipped rules' citations still as shipped before it (naming the
+    team's notes file) say the law instead; returns how many rows changed. Only the wording of
+    a citation changes, never a term of a rule; text someone edited is left as it is."""
+    changed = 0
+    for model_name in ("PeriodRule", "NoticeRule"):
+        model = apps.get_model("register", model_name)
+        fields = {f.name for f in model._meta.get_fields()}
+        for field in fields & CITED_BEFORE_0007.keys():
+            for before, after in CITED_BEFORE_0007[field].items():
+                rows = model.objects.using(using).filter(**{field: before}, changed_by=None)
+                changed += rows.update(**{field: after})
+    return changed

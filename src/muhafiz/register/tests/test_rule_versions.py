@@ -14,6 +14,7 @@ from django.utils import timezone
 from muhafiz.audit.models import AuditEvent
 from muhafiz.register import actions
 from muhafiz.register.models import Conviction, NoticeRule, PeriodRule
+from muhafiz.register.shipped import CITED_BEFORE_0007, NOTICE_SOURCE, UK_REVIEW, cite_the_law
 from muhafiz.register.tests.conftest import Convict, RegisterPeople, add_accused, open_case
 from muhafiz.testing import make_user, signed_in
 
@@ -194,6 +195,8 @@ def test_the_rule_pages_in_english_and_urdu(rp: RegisterPeople, lang: str) -> No
     assert 'id="edit-rule-uk-10-years"' in text
     # The rule set, a notice's unit and yes/no in words, not as codes (found in a walk).
     assert "business_days" not in text and ">uk<" not in text and ">sorna<" not in text
+    # The shipped rules cite the law, not the team's notes file (found in a walk).
+    assert "pakistan-law" not in text and "U.S.C. 20913" in text
     if lang == "en":
         assert "3 business days" in text and "UK sentence length" in text
     else:
@@ -229,3 +232,27 @@ def test_the_rule_pages_in_english_and_urdu(rp: RegisterPeople, lang: str) -> No
     )
     assert notice.status_code == 302
     assert NoticeRule.objects.get(kind="travel", in_force_until__isnull=True).amount == 10
+
+
+def test_rules_installed_before_0007_cite_the_law_and_edited_texts_stay(
+    rp: RegisterPeople,
+) -> None:
+    """A register installed before migration 0007 carries the old citations; 0007 rewrites
+    those still as shipped and leaves a version someone made (changed_by) as it is."""
+    old_source, old_notes = (next(iter(CITED_BEFORE_0007[f])) for f in ("source", "notes"))
+    NoticeRule.objects.filter(kind="travel").update(source=old_source)
+    NoticeRule.objects.filter(kind="name").update(source=old_source, changed_by=rp.register_officer)
+    PeriodRule.objects.filter(code="uk-indefinite").update(notes=old_notes)
+
+    changed = cite_the_law()
+
+    assert changed == 2
+    assert NoticeRule.objects.get(kind="travel").source == NOTICE_SOURCE
+    assert NoticeRule.objects.get(kind="name").source == old_source
+    assert PeriodRule.objects.get(code="uk-indefinite").notes == UK_REVIEW
+    texts = [
+        *PeriodRule.objects.values_list("source", flat=True),
+        *PeriodRule.objects.values_list("notes", flat=True),
+        *NoticeRule.objects.values_list("source", flat=True),
+    ]
+    assert [t for t in texts if "pakistan-law" in t] == [old_source]  # the edited one only
