@@ -275,7 +275,9 @@ MUHAFIZ_SCAN_SHARD_LEASE_SECONDS = env_int("MUHAFIZ_SCAN_SHARD_LEASE_SECONDS", 1
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ur", _("Urdu"))]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# The project catalogue, then Urdu for Django's own form and validator messages (django_locale),
+# both ahead of Django's catalogue.
+LOCALE_PATHS = [PACKAGE_DIR / "locale", PACKAGE_DIR / "django_locale"]
 # One date format on every page in both languages (core/formats): 2026-12-07 14:30.
 FORMAT_MODULE_PATH = ["muhafiz.core.formats"]
 USE_I18N = True
