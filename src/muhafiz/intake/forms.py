@@ -56,6 +56,15 @@ def _district_field(*, required: bool, label: Any) -> DistrictChoice:
     )
 
 
+def _choose_first(choices: Any) -> list[tuple[str, Any]]:
+    """A dropdown that starts blank: a real answer is never recorded because nobody changed it.
+
+    With the field required, a form left on "— choose —" is refused with the field's own error;
+    where "not known" is a true answer (age, caller), it is one of the choices, chosen on purpose.
+    """
+    return [("", _("— choose —")), *choices]
+
+
 class PublicReportForm(forms.Form):
     concern = forms.ChoiceField(
         label=_("What is it about?"), choices=Concern.choices, widget=forms.RadioSelect
@@ -115,20 +124,20 @@ class AddInformationForm(forms.Form):
 
 class HelplineForm(forms.Form):
     channel = forms.ChoiceField(
-        label=_("Helpline"), choices=[(c.value, c.label) for c in HELPLINE_CHANNELS]
+        label=_("Helpline"), choices=_choose_first((c.value, c.label) for c in HELPLINE_CHANNELS)
     )
-    caller_type = forms.ChoiceField(label=_("Caller"), choices=CallerType.choices)
+    caller_type = forms.ChoiceField(label=_("Caller"), choices=_choose_first(CallerType.choices))
     district = _district_field(required=False, label=_("Child's district"))
-    age_band = forms.ChoiceField(label=_("Child's age"), choices=AgeBand.choices)
-    concern = forms.ChoiceField(label=_("What happened"), choices=Concern.choices)
+    age_band = forms.ChoiceField(label=_("Child's age"), choices=_choose_first(AgeBand.choices))
+    concern = forms.ChoiceField(label=_("What happened"), choices=_choose_first(Concern.choices))
     account = forms.CharField(
         label=_("Account of the call"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=max_length(Report, "account"),
     )
-    risk = forms.ChoiceField(label=_("Risk level"), choices=Risk.choices)
+    risk = forms.ChoiceField(label=_("Risk level"), choices=_choose_first(Risk.choices))
     helpline_referral = forms.ChoiceField(
-        label=_("Referral made"), choices=HelplineReferral.choices
+        label=_("Referral made"), choices=_choose_first(HelplineReferral.choices)
     )
     links = forms.CharField(
         label=_("Links to online content"),
@@ -142,12 +151,12 @@ class HelplineForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    referred_to = forms.ChoiceField(label=_("Refer to"), choices=ReferredTo.choices)
+    referred_to = forms.ChoiceField(label=_("Refer to"), choices=_choose_first(ReferredTo.choices))
     note = forms.CharField(label=_("Note"), required=False, max_length=_NOTE)
 
 
 class CloseForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
+    reason = forms.ChoiceField(label=_("Reason"), choices=_choose_first(CloseReason.choices))
     note = forms.CharField(label=_("Note"), required=False, max_length=_NOTE)
 
 
