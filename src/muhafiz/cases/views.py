@@ -287,11 +287,13 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.find_case(request.user, reference)
     codes = [c for c in request.POST.getlist("code") if c][:40]
+    error = ""
     try:
         actions.add_offences(request.user, case, codes, request=request)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        error = " ".join(exc.messages)
     if _htmx(request):
+        # The partial replaces the section in place: the refusal is said there, not later.
         return render(
             request,
             "cases/_sections.html",
@@ -300,8 +302,11 @@ def add_offences(request: HttpRequest, reference: str) -> HttpResponse:
                 "offences": case.offences.all(),
                 "advice": selectors.case_section_advice(case),
                 "rights": selectors.case_rights(request.user, case),
+                "error": error,
             },
         )
+    if error:
+        messages.error(request, error)
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -356,6 +361,12 @@ def team_add(request: HttpRequest, reference: str) -> HttpResponse:
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+    elif not (request.POST.get("username") or "").strip():
+        messages.error(request, _("Give the user name of the person to add."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
     return redirect("cases:detail", reference=case.reference)
 
 

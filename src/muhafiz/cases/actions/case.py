@@ -200,6 +200,8 @@ def add_offences(
     """Add catalogue offences (by code) to a case, e.g. accepting suggested sections."""
     check_perm(actor, Perm.CASE_EDIT, case)
     _check_open(case)
+    if not codes:
+        raise ValidationError({"offences": _("Tick at least one section to add.")})
     found = list(Offence.objects.filter(code__in=codes, active=True))
     missing = set(codes) - {o.code for o in found}
     if missing:
