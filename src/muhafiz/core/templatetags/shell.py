@@ -11,7 +11,8 @@ from django.forms import BoundField
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,20 @@ def isolated(value: Any) -> str:
     if value in (None, ""):
         return ""
     return f"{FSI}{value}{PDI}" if get_language_bidi() else str(value)
+
+
+@register.filter(needs_autoescape=True)
+def typed(value: Any, autoescape: bool = True) -> str:
+    """Text a person typed (a summary, a report, a reply, a reason, a note) in a `<bdi>`: it
+    takes the direction of its own first letter, so English typed into an Urdu page keeps its
+    full stop at its end (".Synthetic demo case" otherwise) and Urdu typed into an English
+    page reads right to left. Goes last, after `linebreaksbr` or `truncatechars`; nothing for
+    no text, so `default` still applies. A block that holds only typed text may take
+    `dir="auto"` instead."""
+    if value in (None, ""):
+        return ""
+    text = conditional_escape(value) if autoescape else value
+    return mark_safe(f"<bdi>{text}</bdi>")  # noqa: S308 - escaped above
 
 
 @register.simple_tag

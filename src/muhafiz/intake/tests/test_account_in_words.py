@@ -49,7 +49,7 @@ def test_the_page_shows_the_summary_in_urdu_with_its_data_isolated(
     response = client.get(f"/intake/reports/{referral.reference}/")
     assert response.status_code == 200
     html = response.content.decode()
-    account = html.split('id="report-account">')[1].split("</p>", maxsplit=1)[0]
+    account = html.split('id="report-account"')[1].split(">", 1)[1].split("</p>", maxsplit=1)[0]
     assert "اندازاً مقام: <bdi>Lahore, PK</bdi>" in account
     assert "سائبر ٹپ لائن رپورٹ <bdi>9200001</bdi>:" in account
     assert "فائلیں: <bdi>0</bdi>؛ آئی پی ریکارڈ: <bdi>1</bdi>" in account
