@@ -75,3 +75,53 @@ def test_a_visitor_reads_the_dashboard_in_english_and_urdu(
     assert page.evaluate("document.scripts.length") <= 1  # the shell's htmx, nothing else
     assert page.csp_errors == []
     page.context.close()
+
+
+# Each chart's texts: inside the chart's box, none over another (a pixel's tolerance), and
+# each breakdown's row names written whole in its chart (they were cut at 18 letters).
+CHART_TEXTS = """() => [...document.querySelectorAll('svg.chart')].map(svg => {
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+    .filter(r => r.width > 0);
+  const outside = texts.filter(r => r.left < box.left - 1 || r.right > box.right + 1
+    || r.top < box.top - 1 || r.bottom > box.bottom + 1).length;
+  let overlaps = 0;
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+    const a = texts[i], b = texts[j];
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 1 && h > 1) overlaps++;
+  }
+  return [outside, overlaps];
+})"""
+LABELS_WHOLE = """() => [...document.querySelectorAll('section.figure-pair')].flatMap(section => {
+  const chart = [...section.querySelectorAll('svg .chart__label, svg .chart__legend')]
+    .map(t => [...t.querySelectorAll('tspan')].map(s => s.textContent).join(' ') || t.textContent);
+  const rows = [...section.querySelectorAll('tbody th[scope=row]')].map(th => th.textContent);
+  return section.dataset.testid.startsWith('breakdown-')
+    ? rows.filter(r => !chart.includes(r)) : [];
+})"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_chart_labels_are_whole_inside_and_apart(
+    live_server: Any, browser: Any, flushable_audit: None, world_committed: Recorded, language: str
+) -> None:
+    """The browser walk of session 9: in Urdu every chart's labels overlapped, the trend's
+    legend was cut at the left edge, and long category names were cut in both languages."""
+    refresh_summaries(SYSTEM)
+    page = new_page(browser, height=1400)
+    page.goto(f"{live_server.url}/statistics/")
+    if language == "ur":
+        page.get_by_test_id("language-ur").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("dir") == "rtl"
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 1400})
+        snap(page, f"insights-charts-{language}-{width}")
+        charts = page.evaluate(CHART_TEXTS)
+        assert len(charts) >= 4
+        assert charts == [[0, 0]] * len(charts), width
+        assert page.evaluate(LABELS_WHOLE) == [], width
+    page.context.close()
