@@ -97,7 +97,7 @@ def bar_chart(title: str, description: str, points: Sequence[Point]) -> SafeStri
     span = WIDTH - 2 * PAD - 9 * longest - 8  # room for the figure after the longest bar
     bar = 14
     rows = []
-    y = PAD
+    y: float = PAD
     for p in points:
         lines = label_lines(p.label)
         label_y = y + side.line * 0.68
@@ -143,7 +143,7 @@ def line_chart(
     left, right = 30, WIDTH - 30
     step = (right - left) / max(len(xs) - 1, 1)
     legend = []
-    y = BAR_AREA + 52
+    y: float = BAR_AREA + 52
     for s, (name, _values) in enumerate(series):
         lines = label_lines(name)
         legend.append((s, lines, y))
