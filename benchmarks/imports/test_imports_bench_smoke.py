@@ -25,7 +25,12 @@ def test_imports_benchmark_runs_at_a_tiny_size() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "| PDQ | 500 | one read, set-based |" in done.stdout
-    assert "| NSRL | 300 | before: a record per row |" in done.stdout
-    assert "| NSRL | 300 | now: rows checked a batch at a time |" in done.stdout
+    # SQLite: the chunked move (before) beside the move with the indexes built again (now).
+    assert "| PDQ | 500 | before: moved in chunks |" in done.stdout
+    assert "| PDQ | 500 | now: unique indexes built again from 200,000 rows |" in done.stdout
+    assert "| NSRL | 300 | before: moved in chunks, a record per row |" in done.stdout
+    assert (
+        "| NSRL | 300 | now: unique indexes built again from 200,000 rows, "
+        "rows checked a batch at a time |"
+    ) in done.stdout
     assert "`.venv/bin/python benchmarks/imports/run.py --pdq 500 --nsrl 300`" in done.stdout
