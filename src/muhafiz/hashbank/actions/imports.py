@@ -386,6 +386,7 @@ class _Staging:
         self.last = 0
         self.created = False
         self.cache_size: list[int] = []
+        self._filled: list[tuple[str, int]] | None = None
 
     def create(self) -> None:
         fields = ", ".join(
@@ -525,13 +526,21 @@ class _Staging:
     def hash_column(self) -> str | None:
         """The one hash column every staged row fills (a PDQ list, a list of one digest), or
         None (several columns filled, as in NSRL, or a row without it)."""
-        counts = ", ".join(f"COUNT({self.connection.ops.quote_name(c)})" for c in HASH_FIELDS)
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT {counts} FROM {self.table}")  # noqa: S608 - names only
-            filled = [(c, n) for c, n in zip(HASH_FIELDS, cursor.fetchone(), strict=True) if n]
+        filled = self.filled()
         if len(filled) != 1 or filled[0][1] != self.last:
             return None
         return filled[0][0]
+
+    def filled(self) -> list[tuple[str, int]]:
+        """The hash columns with a unique index that staged rows fill, each with how many (read
+        once: one pass over the staged rows)."""
+        if self._filled is None:
+            counts = ", ".join(f"COUNT({self.connection.ops.quote_name(c)})" for c in HASH_FIELDS)
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT {counts} FROM {self.table}")  # noqa: S608 - names only
+                row = cursor.fetchone()
+            self._filled = [(c, int(n)) for c, n in zip(HASH_FIELDS, row, strict=True) if n]
+        return self._filled
 
     def order(self, column: str | None) -> str:
         """The order the rows move in: file order, except when one hash column is filled
@@ -724,7 +733,7 @@ class _SqliteBulkMove:
             held = int(cursor.fetchone()[0])  # ids only grow: at least the rows held
         if staging.last < BULK_SHARE * held:
             return None
-        columns = self.filled_columns()
+        columns = [c for c, _ in staging.filled()]
         indexes = self.unique_indexes(columns)
         before = self.active_entries()
         kept = self.work_out_kept(columns, bank_has_entries=before[0] > 0)
@@ -742,6 +751,8 @@ class _SqliteBulkMove:
                     cursor.execute(f"DROP INDEX {ops.quote_name(name)}")
                 cursor.execute(move, values)
                 added = max(int(cursor.rowcount), 0)
+                if added != kept:  # rolled back with everything else
+                    raise BankError(f"the move added {added} rows where {kept} were to be kept")
                 for _, definition in indexes:
                     cursor.execute(definition)
                 BankImport.objects.filter(pk=staging.bank_import.pk).update(
@@ -752,22 +763,12 @@ class _SqliteBulkMove:
         finally:
             with self.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.kept}")
-        if added != kept:
-            raise BankError(f"the move added {added} rows where {kept} were to be kept")
         return added
-
-    def filled_columns(self) -> list[str]:
-        """The hash columns with a unique index that some staged row fills."""
-        ops = self.connection.ops
-        counts = ", ".join(f"COUNT({ops.quote_name(c)})" for c in HASH_FIELDS)
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"SELECT {counts} FROM {self.staging.table}")  # noqa: S608
-            filled = cursor.fetchone()
-        return [c for c, n in zip(HASH_FIELDS, filled, strict=True) if n]
 
     def unique_indexes(self, columns: list[str]) -> list[tuple[str, str]]:
         """The entry table's unique index of each column, as (name, `CREATE` statement)."""
-        names = [f"hashbank_entry_{c}_per_bank" for c in columns]
+        per_field = {c.fields[0]: c.name for c in BankEntry._meta.constraints}  # type: ignore[attr-defined]
+        names = [per_field[c] for c in columns]
         marks = ", ".join(["%s"] * len(names))
         with self.connection.cursor() as cursor:
             cursor.execute(
